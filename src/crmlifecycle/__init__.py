@@ -1,0 +1,32 @@
+"""
+crmlifecycle: an embeddable library that models the CRM lifecycle.
+
+Entities and value objects are importable from the package itself; lifecycles
+live in :mod:`crmlifecycle.stages`, the rule language in
+:mod:`crmlifecycle.rules`, scorers in :mod:`crmlifecycle.scoring` and KPIs in
+:mod:`crmlifecycle.metrics`.
+
+Examples:
+    >>> import crmlifecycle
+    >>> isinstance(crmlifecycle.__version__, str)
+    True
+"""
+
+from __future__ import annotations
+
+from crmlifecycle.values import Money, Period
+
+__all__ = [
+    "Money",
+    "Period",
+]
+
+
+def __getattr__(name: str) -> str:
+    """Serve ``__version__`` from the installed package metadata."""
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("crmlifecycle")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

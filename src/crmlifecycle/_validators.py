@@ -1,0 +1,139 @@
+"""
+Validator factories for attrs fields.
+
+Each public factory returns a private, frozen, callable class with a useful
+``__repr__`` (the shape of ``attrs.validators.instance_of``). A failing check
+raises :class:`~crmlifecycle.errors.ValidationError` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+import attrs
+
+from crmlifecycle.errors import ValidationError
+
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+@attrs.frozen(repr=False)
+class _NonEmptyStr:
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError.for_field(attr.name, value, "a non-empty string")
+
+    def __repr__(self) -> str:
+        return "<non_empty_str validator>"
+
+
+def non_empty_str() -> Validator:
+    """Require a string that is not empty or only whitespace."""
+    return _NonEmptyStr()
+
+
+@attrs.frozen(repr=False)
+class _AwareDatetime:
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, datetime):
+            raise ValidationError.for_field(attr.name, value, "a datetime")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError.for_field(
+                attr.name,
+                value,
+                "a timezone-aware datetime",
+                hint="attach a zone, e.g. datetime(..., tzinfo=timezone.utc).",
+            )
+
+    def __repr__(self) -> str:
+        return "<aware_datetime validator>"
+
+
+def aware_datetime() -> Validator:
+    """Require a timezone-aware :class:`datetime.datetime`."""
+    return _AwareDatetime()
+
+
+@attrs.frozen(repr=False)
+class _Email:
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str) or not _EMAIL.match(value):
+            raise ValidationError.for_field(attr.name, value, "a valid e-mail address")
+
+    def __repr__(self) -> str:
+        return "<email validator>"
+
+
+def email() -> Validator:
+    """Require a plausible e-mail address (``local@domain.tld``, no spaces)."""
+    return _Email()
+
+
+@attrs.frozen(repr=False)
+class _InRange:
+    low: float | Decimal
+    high: float | Decimal
+    integral: bool
+
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        kind = "an integer" if self.integral else "a number"
+        expected = f"{kind} from {self.low} to {self.high}"
+        ok_type = (
+            isinstance(value, int) if self.integral else isinstance(value, int | float | Decimal)
+        )
+        if isinstance(value, bool) or not ok_type:
+            raise ValidationError.for_field(attr.name, value, expected)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError.for_field(attr.name, value, expected)
+        if not self.low <= value <= self.high:  # type: ignore[operator]
+            raise ValidationError.for_field(attr.name, value, expected)
+
+    def __repr__(self) -> str:
+        return f"<in_range validator {self.low}..{self.high}>"
+
+
+def in_range(low: float | Decimal, high: float | Decimal, *, integral: bool = False) -> Validator:
+    """Require a finite number (an ``int`` if ``integral``) with ``low <= value <= high``."""
+    return _InRange(low, high, integral)
+
+
+@attrs.frozen(repr=False)
+class _OneOf:
+    options: tuple[object, ...]
+
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if value not in self.options:
+            shown = ", ".join(repr(o) for o in self.options)
+            raise ValidationError.for_field(attr.name, value, f"one of {shown}")
+
+    def __repr__(self) -> str:
+        return f"<one_of validator {self.options!r}>"
+
+
+def one_of(options: Collection[object]) -> Validator:
+    """Require one of a fixed set of values."""
+    return _OneOf(tuple(options))
+
+
+@attrs.frozen(repr=False)
+class _Optional:
+    inner: Validator
+
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            self.inner(_inst, attr, value)
+
+    def __repr__(self) -> str:
+        return f"<optional validator {self.inner!r}>"
+
+
+def optional(inner: Validator) -> Validator:
+    """Allow ``None``; otherwise apply ``inner``."""
+    return _Optional(inner)

@@ -1,0 +1,317 @@
+"""
+The exceptions crmlifecycle raises.
+
+Every error derives from :class:`CrmError`, so a host can catch everything the
+library raises in one place, and each also derives from the builtin that fits
+its meaning (``ValueError``, ``KeyError``, ``TypeError``, ``RuntimeError``), so
+existing ``except ValueError`` code keeps working. The offending field, column,
+value or position is attached as attributes, and every message ends with a
+``Hint:`` saying what to do.
+
+Examples:
+    >>> from crmlifecycle.errors import CrmError, ValidationError
+    >>> err = ValidationError.for_field("email", "not-an-email", "a valid e-mail address")
+    >>> err.field, err.value
+    ('email', 'not-an-email')
+    >>> isinstance(err, CrmError) and isinstance(err, ValueError)
+    True
+    >>> print(err)
+    'email' must be a valid e-mail address (got 'not-an-email'). Hint: ...
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "CrmError",
+    "CurrencyMismatchError",
+    "DataError",
+    "FitError",
+    "GuardRejected",
+    "InvalidTransition",
+    "MissingColumnError",
+    "PluginError",
+    "RuleError",
+    "RuleSyntaxError",
+    "RuleTypeError",
+    "SpecError",
+    "UnknownFieldError",
+    "UnsafeRule",
+    "ValidationError",
+    "did_you_mean",
+]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """
+    Return a ``" (did you mean 'x'?)"`` suffix for the closest candidate, or ``""``.
+
+    Examples:
+        >>> did_you_mean("scroe", ["score", "source"])
+        " (did you mean 'score'?)"
+        >>> did_you_mean("zzz", ["score"])
+        ''
+    """
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class CrmError(Exception):
+    """Base class of every error raised by crmlifecycle."""
+
+
+class _FormattedKeyError(KeyError):
+    """A ``KeyError`` whose ``str()`` is the message, not its ``repr``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ValidationError(CrmError, ValueError):
+    """
+    A value given to an entity or value object breaks one of its rules.
+
+    Attributes:
+        field: the name of the field (``"email"``, ``"amount"``, ...).
+        value: the value that was rejected.
+    """
+
+    def __init__(self, message: str, *, field: str, value: object) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+    @classmethod
+    def for_field(
+        cls, field: str, value: object, expected: str, *, hint: str | None = None
+    ) -> ValidationError:
+        """Build the standard message ``'field' must be <expected> (got value)``."""
+        hint = hint or f"pass {field}= as {expected}."
+        return cls(
+            f"{field!r} must be {expected} (got {value!r}). Hint: {hint}",
+            field=field,
+            value=value,
+        )
+
+
+class CurrencyMismatchError(CrmError, ValueError):
+    """Two amounts in different currencies were added, subtracted or compared."""
+
+    def __init__(self, left: str, right: str) -> None:
+        super().__init__(
+            f"cannot combine {left} with {right}. "
+            "Hint: convert one amount first; crmlifecycle never converts currencies implicitly."
+        )
+        self.left = left
+        self.right = right
+
+
+class InvalidTransition(CrmError, ValueError):  # noqa: N818 - the name the design and users use
+    """
+    A trigger is unknown, or not allowed from the entity's current state.
+
+    Attributes:
+        trigger: the trigger that was fired.
+        state: the state the entity was in.
+        allowed: the triggers that are allowed from that state.
+        kind: the lifecycle's name.
+    """
+
+    def __init__(self, *, trigger: str, state: str, allowed: Sequence[str], kind: str = "") -> None:
+        allowed_text = ", ".join(repr(t) for t in allowed) or "none (a final state)"
+        where = f"{kind} " if kind else ""
+        hint = did_you_mean(trigger, allowed)
+        super().__init__(
+            f"trigger {trigger!r} is not allowed from {where}state {state!r}{hint}. "
+            f"Hint: allowed triggers from {state!r} are {allowed_text}."
+        )
+        self.trigger = trigger
+        self.state = state
+        self.allowed = tuple(allowed)
+        self.kind = kind
+
+
+class GuardRejected(CrmError, ValueError):  # noqa: N818 - the name the design and users use
+    """
+    A guard (condition) on a transition said no.
+
+    Attributes:
+        trigger: the trigger that was fired.
+        state: the state the entity was in.
+        guard: a readable name of the guard that rejected (its condition text or function name).
+    """
+
+    def __init__(self, *, trigger: str, state: str, guard: str, kind: str = "") -> None:
+        where = f"{kind} " if kind else ""
+        super().__init__(
+            f"guard {guard!r} rejected trigger {trigger!r} from {where}state {state!r}. "
+            "Hint: check the entity's fields and the context passed to fire(); "
+            "use can_fire() to ask first."
+        )
+        self.trigger = trigger
+        self.state = state
+        self.guard = guard
+        self.kind = kind
+
+
+class SpecError(CrmError, ValueError):
+    """
+    A configuration document (lifecycle spec, rule set, scorer config) is invalid.
+
+    Attributes:
+        path: where in the document the problem is, e.g. ``"states[2].name"``.
+    """
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        prefix = f"{path}: " if path else ""
+        super().__init__(f"{prefix}{message}")
+        self.path = path
+        self.reason = message
+
+
+class RuleError(CrmError, ValueError):
+    """
+    Base class of errors in a rule-language condition.
+
+    Attributes:
+        text: the condition text.
+        position: 0-based character offset of the problem in ``text`` (or ``None``).
+        reason: the message without the position marker.
+    """
+
+    def __init__(self, reason: str, *, text: str = "", position: int | None = None) -> None:
+        self.reason = reason
+        self.text = text
+        self.position = position
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        if self.position is None or not self.text:
+            return self.reason
+        snippet = self.text if len(self.text) <= 120 else self.text[:117] + "..."  # noqa: PLR2004
+        caret = " " * min(self.position, len(snippet)) + "^"
+        return f"{self.reason} (at position {self.position})\n  {snippet}\n  {caret}"
+
+
+class RuleSyntaxError(RuleError):
+    """The condition text is not valid in the rule language."""
+
+
+class UnsafeRule(RuleError):  # noqa: N818 - the name the design and users use
+    """The condition uses something the rule language forbids, or exceeds a safety limit."""
+
+
+class RuleTypeError(RuleError, TypeError):
+    """An operation in the condition is applied to values of the wrong type."""
+
+
+class UnknownFieldError(RuleError, _FormattedKeyError):
+    """A condition names a field the schema (entity, mapping or frame) does not have."""
+
+    def __init__(
+        self,
+        field: str,
+        available: Iterable[str],
+        *,
+        text: str = "",
+        position: int | None = None,
+    ) -> None:
+        names = sorted(set(available))
+        self.field = field
+        self.available = tuple(names)
+        reason = f"unknown field {field!r}{did_you_mean(field, names)}"
+        super().__init__(reason, text=text, position=position)
+
+
+class DataError(CrmError, ValueError):
+    """
+    A DataFrame given to the library is missing columns or holds malformed values.
+
+    Attributes:
+        column: the offending column (or ``None``).
+        rows: a few offending row labels (possibly empty).
+        value: an example offending value (or ``None``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: str | None = None,
+        rows: Sequence[Any] = (),
+        value: object = None,
+    ) -> None:
+        super().__init__(message)
+        self.column = column
+        self.rows = tuple(rows)
+        self.value = value
+
+    @classmethod
+    def malformed(
+        cls,
+        column: str,
+        problem: str,
+        *,
+        rows: Sequence[Any] = (),
+        value: object = None,
+        hint: str,
+    ) -> DataError:
+        """Build the standard message for a column holding bad values."""
+        shown = list(rows[:5])
+        where = f" in rows {shown}" if shown else ""
+        more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""  # noqa: PLR2004
+        example = f", e.g. {value!r}" if value is not None else ""
+        return cls(
+            f"column {column!r} {problem}{where}{more}{example}. Hint: {hint}",
+            column=column,
+            rows=rows,
+            value=value,
+        )
+
+
+class MissingColumnError(DataError, _FormattedKeyError):
+    """A DataFrame lacks columns the computation needs."""
+
+    def __init__(
+        self, missing: Sequence[str], available: Iterable[str], *, frame: str = ""
+    ) -> None:
+        available = [str(c) for c in available]
+        hints = "".join(did_you_mean(m, available) for m in missing)
+        which = f"{frame} " if frame else ""
+        message = (
+            f"{which}frame is missing column(s) {list(missing)}{hints}; it has {available}. "
+            "Hint: rename the columns, or pass the column names as keyword arguments "
+            "(e.g. customer_col='cust')."
+        )
+        DataError.__init__(self, message, column=missing[0] if missing else None)
+        self.missing = tuple(missing)
+        self.available = tuple(available)
+
+
+class FitError(CrmError, RuntimeError):
+    """
+    A statistical model could not be fitted (no convergence, degenerate data).
+
+    Attributes:
+        diagnostics: what the optimiser reported (message, iterations, last parameters...).
+    """
+
+    def __init__(self, message: str, *, diagnostics: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics = dict(diagnostics or {})
+
+
+class PluginError(CrmError, TypeError):
+    """
+    A plugin (scorer, metric) does not satisfy the protocol it was registered under.
+
+    Attributes:
+        plugin: the name the plugin was registered or discovered under.
+    """
+
+    def __init__(self, message: str, *, plugin: str) -> None:
+        super().__init__(f"plugin {plugin!r}: {message}")
+        self.plugin = plugin

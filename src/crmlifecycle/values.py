@@ -1,0 +1,237 @@
+"""
+Small value objects used by the entities: :class:`Money` and :class:`Period`.
+
+Examples:
+    >>> from crmlifecycle.values import Money
+    >>> price = Money("19.99", "EUR")
+    >>> price * 3
+    Money(amount=Decimal('59.97'), currency='EUR')
+    >>> Money("10", "EUR") + Money("5", "USD")
+    Traceback (most recent call last):
+    ...
+    crmlifecycle.errors.CurrencyMismatchError: cannot combine EUR with USD. Hint: ...
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import final, overload
+
+import attrs
+
+from crmlifecycle._currencies import MINOR_UNITS
+from crmlifecycle._validators import aware_datetime
+from crmlifecycle.errors import CurrencyMismatchError, ValidationError
+
+__all__ = ["Money", "Period", "to_decimal"]
+
+
+def to_decimal(value: object, *, field: str = "amount") -> Decimal:
+    """
+    Convert ``value`` to a finite :class:`~decimal.Decimal` without float surprises.
+
+    Floats are converted through their shortest ``repr`` (``0.1`` becomes
+    ``Decimal('0.1')``, not ``0.1000000000000000055...``). Booleans, NaN and
+    infinities are rejected.
+
+    Examples:
+        >>> to_decimal(0.1)
+        Decimal('0.1')
+        >>> to_decimal("12.50")
+        Decimal('12.50')
+        >>> to_decimal(float("nan"))
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'amount' must be a finite number ...
+
+    Raises:
+        ValidationError: if the value is not a finite number.
+    """
+    expected = "a finite number (int, str or Decimal)"
+    if isinstance(value, bool):
+        raise ValidationError.for_field(field, value, expected)
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError.for_field(field, value, expected)
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation as err:
+            raise ValidationError.for_field(field, value, expected) from err
+    else:
+        raise ValidationError.for_field(field, value, expected)
+    if not result.is_finite():
+        raise ValidationError.for_field(field, value, expected)
+    return result
+
+
+def _currency(value: object) -> str:
+    if not isinstance(value, str) or value.upper() not in MINOR_UNITS:
+        raise ValidationError.for_field(
+            "currency",
+            value,
+            "an ISO 4217 currency code",
+            hint="use a three-letter code such as 'EUR', 'USD' or 'JPY'.",
+        )
+    return value.upper()
+
+
+@final
+@attrs.frozen(order=False)
+class Money:
+    """
+    An exact amount of money in one ISO 4217 currency.
+
+    Arithmetic (``+``, ``-``) and ordering work only between amounts of the same
+    currency; mixing currencies raises
+    :class:`~crmlifecycle.errors.CurrencyMismatchError`. Multiplying or dividing
+    by a plain number scales the amount. Equality across currencies is simply
+    ``False``.
+
+    Args:
+        amount: a ``Decimal``, ``int``, numeric ``str`` or ``float`` (converted
+            through its shortest repr); NaN and infinity are rejected.
+        currency: an ISO 4217 code, case-insensitive (stored upper case).
+
+    Examples:
+        >>> Money(10, "usd")
+        Money(amount=Decimal('10'), currency='USD')
+        >>> Money("10.005", "USD").rounded()
+        Money(amount=Decimal('10.00'), currency='USD')
+        >>> Money("100", "JPY") > Money("99", "JPY")
+        True
+        >>> Money.sum([Money(1, "EUR"), Money("2.5", "EUR")], currency="EUR")
+        Money(amount=Decimal('3.5'), currency='EUR')
+
+    .. versionadded:: 0.1
+    """
+
+    amount: Decimal = attrs.field(converter=to_decimal)
+    currency: str = attrs.field(converter=_currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Return zero in ``currency``."""
+        return cls(Decimal(0), currency)
+
+    @classmethod
+    def sum(cls, amounts: Iterable[Money], *, currency: str) -> Money:
+        """Add up ``amounts`` (all in ``currency``); an empty iterable gives zero."""
+        total = cls.zero(currency)
+        for amount in amounts:
+            total = total + amount
+        return total
+
+    @property
+    def minor_units(self) -> int:
+        """Digits after the decimal point in this currency (2 for EUR, 0 for JPY)."""
+        return MINOR_UNITS[self.currency]
+
+    def rounded(self) -> Money:
+        """Round to the currency's minor unit, half to even (banker's rounding)."""
+        exponent = Decimal(1).scaleb(-self.minor_units)
+        return Money(self.amount.quantize(exponent, rounding=ROUND_HALF_EVEN), self.currency)
+
+    def is_negative(self) -> bool:
+        """Return whether the amount is below zero."""
+        return self.amount < 0
+
+    def _same(self, other: object) -> Money:
+        if not isinstance(other, Money):
+            raise TypeError(f"expected Money, got {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, other.currency)
+        return other
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + self._same(other).amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - self._same(other).amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        if isinstance(factor, Money | float | bool):
+            return NotImplemented
+        return Money(self.amount * to_decimal(factor, field="factor"), self.currency)
+
+    __rmul__ = __mul__
+
+    @overload
+    def __truediv__(self, divisor: Money) -> Decimal: ...
+    @overload
+    def __truediv__(self, divisor: int | Decimal) -> Money: ...
+    def __truediv__(self, divisor: Money | int | Decimal) -> Money | Decimal:
+        """Divide by a number (gives ``Money``) or by ``Money`` (gives a ``Decimal`` ratio)."""
+        if isinstance(divisor, Money):
+            return self.amount / self._same(divisor).amount
+        if isinstance(divisor, float | bool):
+            return NotImplemented
+        return Money(self.amount / to_decimal(divisor, field="divisor"), self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        return self.amount < self._same(other).amount
+
+    def __le__(self, other: Money) -> bool:
+        return self.amount <= self._same(other).amount
+
+    def __gt__(self, other: Money) -> bool:
+        return self.amount > self._same(other).amount
+
+    def __ge__(self, other: Money) -> bool:
+        return self.amount >= self._same(other).amount
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@final
+@attrs.frozen
+class Period:
+    """
+    A half-open span of time ``[start, end)`` between two timezone-aware datetimes.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> jan = Period(datetime(2026, 1, 1, tzinfo=timezone.utc),
+        ...              datetime(2026, 2, 1, tzinfo=timezone.utc))
+        >>> jan.contains(datetime(2026, 1, 31, 23, 59, tzinfo=timezone.utc))
+        True
+        >>> jan.contains(jan.end)
+        False
+        >>> jan.duration.days
+        31
+
+    .. versionadded:: 0.1
+    """
+
+    start: datetime = attrs.field(validator=aware_datetime())
+    end: datetime = attrs.field(validator=aware_datetime())
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValidationError.for_field(
+                "end", self.end, f"after start ({self.start.isoformat()})"
+            )
+
+    @property
+    def duration(self) -> timedelta:
+        """The length of the period as a :class:`datetime.timedelta`."""
+        return self.end - self.start
+
+    def contains(self, at: datetime) -> bool:
+        """Return whether ``start <= at < end``."""
+        return self.start <= at < self.end
