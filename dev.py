@@ -32,26 +32,41 @@ def _run(*args: str | Path) -> int:
     return subprocess.call([str(a) for a in args], cwd=ROOT)
 
 
+def _plugins(job: str) -> list[Path]:
+    # The example plugin packages under plugins/ are installed (not editable) for the
+    # check, so the tests see them exactly as a user's installed plugin: via entry points.
+    if job != "check":
+        return []
+    return sorted(p.parent for p in ROOT.glob("plugins/*/pyproject.toml"))
+
+
+def _fingerprint(plugins: list[Path]) -> str:
+    hasher = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    for plugin in plugins:
+        for source in sorted(plugin.rglob("*")):
+            skip = "egg-info" in str(source) or "__pycache__" in str(source)
+            if source.is_file() and not skip:
+                hasher.update(source.read_bytes())
+    return hasher.hexdigest()
+
+
 def _setup(job: str) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must run (and explain) on old Pythons
         sys.exit(f"crmlifecycle needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     if not PYTHON.exists():
         print(f"creating {VENV.name}/ ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    extras = EXTRAS[job]
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    wanted = f"{digest} {extras}"
+    extras, plugins = EXTRAS[job], _plugins(job)
+    wanted = f"{_fingerprint(plugins)} {job}"
     have = STAMP.read_text().split("\n") if STAMP.exists() else []
-    if wanted in have or any(
-        line.split(" ")[0] == digest
-        and set(extras.split(",")) <= set(line.split(" ")[1].split(","))
-        for line in have
-        if " " in line
-    ):
+    if wanted in have:
         return
     pip = (PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check")
     if _run(*pip, "--upgrade", "pip") or _run(*pip, "--editable", f".[{extras}]"):
         sys.exit("installation failed; see the pip output above")
+    for plugin in plugins:
+        if _run(*pip, "--no-deps", "--force-reinstall", plugin):
+            sys.exit(f"installing the example plugin {plugin.name} failed; see above")
     STAMP.write_text("\n".join([*have, wanted]))
 
 
