@@ -14,11 +14,35 @@ Examples:
 
 from __future__ import annotations
 
+from crmlifecycle.entities import (
+    Account,
+    Campaign,
+    Case,
+    Contact,
+    Customer,
+    Feedback,
+    Interaction,
+    Lead,
+    Opportunity,
+    Order,
+    Product,
+)
 from crmlifecycle.values import Money, Period
 
 __all__ = [
+    "Account",
+    "Campaign",
+    "Case",
+    "Contact",
+    "Customer",
+    "Feedback",
+    "Interaction",
+    "Lead",
     "Money",
+    "Opportunity",
+    "Order",
     "Period",
+    "Product",
 ]
 
 

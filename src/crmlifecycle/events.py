@@ -1,0 +1,350 @@
+"""
+Domain events: what happened to an entity, as data the host can store.
+
+Every change the library makes returns an event beside the new entity. Events are
+frozen ``attrs`` classes that round-trip losslessly through a plain ``dict``
+(:meth:`~Transitioned.to_dict` / :func:`event_from_dict`) and JSON
+(:func:`event_to_json` / :func:`event_from_json`): datetimes keep their instant and
+UTC offset (a ``zoneinfo`` zone name becomes the fixed offset it had),
+``Decimal`` and :class:`~crmlifecycle.values.Money` keep every digit, and enum
+members come back as the same member.
+
+Context values may be ``None``, ``bool``, ``int``, finite ``float``, ``str``,
+``Decimal``, ``datetime``, ``date``, ``timedelta``, ``Money``, a registered
+``Enum`` member (:func:`register_enum`), and lists/tuples or string-keyed dicts
+of these. Decoding never imports anything: an enum tag is looked up in the
+registry the host filled in code, so an event document cannot make the
+library load a class.
+
+Examples:
+    >>> from datetime import datetime, timezone
+    >>> from decimal import Decimal
+    >>> event = Transitioned(kind="opportunity", entity_id="O-1", trigger="lose",
+    ...                      source="proposal", dest="lost",
+    ...                      at=datetime(2026, 3, 1, 12, tzinfo=timezone.utc),
+    ...                      context={"lost_reason": "price", "discount": Decimal("0.15")})
+    >>> event_from_json(event_to_json(event)) == event
+    True
+    >>> event.to_dict()["context"]["discount"]
+    {'$decimal': '0.15'}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, ClassVar, Final, final
+
+import attrs
+
+from crmlifecycle._validators import aware_datetime, non_empty_str
+from crmlifecycle.errors import ValidationError
+from crmlifecycle.values import Money
+
+__all__ = [
+    "Created",
+    "Event",
+    "FieldsChanged",
+    "Transitioned",
+    "event_from_dict",
+    "event_from_json",
+    "event_to_json",
+    "register_enum",
+]
+
+_ENUMS: dict[str, type[Enum]] = {}
+_MAX_DEPTH: Final = 32
+
+
+def register_enum(cls: type[Enum]) -> type[Enum]:
+    """
+    Allow members of ``cls`` in event contexts (usable as a class decorator).
+
+    The enum is recorded under its qualified name; decoding looks it up here and
+    nowhere else.
+
+    Examples:
+        >>> from enum import Enum
+        >>> @register_enum
+        ... class Tier(Enum):
+        ...     GOLD = "gold"
+        >>> _decode(_encode(Tier.GOLD, "context")) is Tier.GOLD
+        True
+    """
+    _ENUMS[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return cls
+
+
+def _encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: ANN401, C901, PLR0911, PLR0912
+    if depth > _MAX_DEPTH:
+        raise ValidationError.for_field(path, "...", f"nested at most {_MAX_DEPTH} levels deep")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError.for_field(path, value, "a finite number")
+        return value
+    if isinstance(value, Enum):
+        name = f"{type(value).__module__}.{type(value).__qualname__}"
+        if _ENUMS.get(name) is not type(value):
+            raise ValidationError.for_field(
+                path, value, "a registered enum member", hint="call register_enum(YourEnum) first."
+            )
+        return {"$enum": name, "value": _encode(value.value, path, depth + 1)}
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValidationError.for_field(path, value, "a finite number")
+        return {"$decimal": str(value)}
+    if isinstance(value, Money):
+        return {"$money": {"amount": str(value.amount), "currency": value.currency}}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {"$timedelta": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, list | tuple):
+        tag = "$tuple" if isinstance(value, tuple) else None
+        items = [_encode(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return {tag: items} if tag else items
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or key.startswith("$"):
+                raise ValidationError.for_field(
+                    path, key, "a mapping with string keys not starting with '$'"
+                )
+            out[key] = _encode(item, f"{path}.{key}", depth + 1)
+        return out
+    raise ValidationError.for_field(
+        path,
+        value,
+        "JSON-like data (str, numbers, Decimal, datetime, date, timedelta, Money, "
+        "registered enums, lists, dicts)",
+    )
+
+
+def _decode(value: object, depth: int = 0) -> Any:  # noqa: ANN401, C901, PLR0911
+    if depth > _MAX_DEPTH:
+        raise ValidationError.for_field(
+            "context", "...", f"nested at most {_MAX_DEPTH} levels deep"
+        )
+    if isinstance(value, list):
+        return [_decode(v, depth + 1) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 or (len(value) == 2 and "$enum" in value):  # noqa: PLR2004
+        tag = next(iter(value))
+        body = value[tag]
+        if tag == "$decimal":
+            return Decimal(body)
+        if tag == "$money":
+            return Money(body["amount"], body["currency"])
+        if tag == "$datetime":
+            return datetime.fromisoformat(body)
+        if tag == "$date":
+            return date.fromisoformat(body)
+        if tag == "$timedelta":
+            days, seconds, micros = body
+            return timedelta(days=days, seconds=seconds, microseconds=micros)
+        if tag == "$tuple":
+            return tuple(_decode(v, depth + 1) for v in body)
+        if tag == "$enum":
+            cls = _ENUMS.get(body)
+            if cls is None:
+                raise ValidationError.for_field(
+                    "context", body, "a registered enum", hint="call register_enum(...) first."
+                )
+            return cls(_decode(value["value"], depth + 1))
+    return {k: _decode(v, depth + 1) for k, v in value.items()}
+
+
+def _freeze_context(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    data = dict(value or {})
+    _encode(data, "context")  # validates: only data that round-trips is accepted
+    return MappingProxyType(data)
+
+
+class _EventBase:
+    """Serialisation shared by the event classes."""
+
+    __slots__ = ()
+    event_type: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready ``dict`` holding the event (tagged by ``"event"``)."""
+        out: dict[str, Any] = {"event": self.event_type}
+        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            if isinstance(value, datetime):  # top-level timestamps are plain ISO 8601 text
+                out[field.name] = value.isoformat()
+            elif isinstance(value, Mapping):
+                out[field.name] = _encode(value, field.name)
+            else:
+                out[field.name] = value
+        return out
+
+
+def _context_field() -> Any:  # noqa: ANN401 - attrs.field() is typed Any
+    return attrs.field(factory=dict, converter=_freeze_context, eq=True, hash=False)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Transitioned(_EventBase):
+    """
+    An entity moved from one lifecycle state to another (or fired an internal trigger).
+
+    Attributes:
+        kind: the lifecycle's entity kind (``"lead"``, ``"opportunity"``, ...).
+        entity_id: the host's id of the entity.
+        trigger: the trigger that fired.
+        source: the state before.
+        dest: the state after (equal to ``source`` for an internal trigger).
+        at: when it happened (timezone-aware).
+        context: what the caller passed with the step (a read-only mapping).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> Transitioned(kind="lead", entity_id="L-1", trigger="contact", source="open",
+        ...              dest="contacted", at=datetime(2026, 1, 2, tzinfo=timezone.utc)).dest
+        'contacted'
+
+    .. versionadded:: 0.1
+    """
+
+    event_type: ClassVar[str] = "transitioned"
+
+    kind: str = attrs.field(validator=non_empty_str())
+    entity_id: str = attrs.field(validator=non_empty_str())
+    trigger: str = attrs.field(validator=non_empty_str())
+    source: str = attrs.field(validator=non_empty_str())
+    dest: str = attrs.field(validator=non_empty_str())
+    at: datetime = attrs.field(validator=aware_datetime())
+    context: Mapping[str, Any] = _context_field()
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Created(_EventBase):
+    """
+    An entity was created (for example an opportunity created by converting a lead).
+
+    ``data`` holds the new entity's fields as event-safe values.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> at = datetime(2026, 1, 2, tzinfo=timezone.utc)
+        >>> Created(kind="opportunity", entity_id="O-9", at=at,
+        ...         context={"from_lead": "L-1"}).context["from_lead"]
+        'L-1'
+
+    .. versionadded:: 0.1
+    """
+
+    event_type: ClassVar[str] = "created"
+
+    kind: str = attrs.field(validator=non_empty_str())
+    entity_id: str = attrs.field(validator=non_empty_str())
+    at: datetime = attrs.field(validator=aware_datetime())
+    context: Mapping[str, Any] = _context_field()
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FieldsChanged(_EventBase):
+    """
+    Fields of an entity were changed outside a lifecycle step (e.g. a probability set by hand).
+
+    ``changes`` maps each field to ``[old, new]``.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> FieldsChanged(kind="opportunity", entity_id="O-1",
+        ...               at=datetime(2026, 1, 2, tzinfo=timezone.utc),
+        ...               changes={"probability": [20, 35]}).changes["probability"]
+        [20, 35]
+
+    .. versionadded:: 0.1
+    """
+
+    event_type: ClassVar[str] = "fields_changed"
+
+    kind: str = attrs.field(validator=non_empty_str())
+    entity_id: str = attrs.field(validator=non_empty_str())
+    at: datetime = attrs.field(validator=aware_datetime())
+    changes: Mapping[str, Any] = _context_field()
+
+
+Event = Transitioned | Created | FieldsChanged
+_EVENT_TYPES: Final[dict[str, type[Transitioned | Created | FieldsChanged]]] = {
+    "transitioned": Transitioned,
+    "created": Created,
+    "fields_changed": FieldsChanged,
+}
+
+
+def event_from_dict(data: Mapping[str, Any]) -> Event:
+    """
+    Rebuild an event from the ``dict`` made by ``to_dict()``.
+
+    Raises:
+        ValidationError: an unknown ``"event"`` tag, missing or extra fields, or bad values.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> e = Created(kind="lead", entity_id="L-1", at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+        >>> event_from_dict(e.to_dict()) == e
+        True
+    """
+    tag = data.get("event")
+    cls = _EVENT_TYPES.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise ValidationError.for_field("event", tag, f"one of {sorted(_EVENT_TYPES)}")
+    names = {f.name for f in attrs.fields(cls)}
+    extra = set(data) - names - {"event"}
+    if extra:
+        first = min(extra)
+        raise ValidationError.for_field(first, data[first], f"a field of {cls.__name__}")
+    missing = {f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING} - set(data)
+    if missing:
+        raise ValidationError.for_field(min(missing), None, "present")
+    kwargs: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        if field.name not in data:
+            continue
+        value = data[field.name]
+        if field.name == "at":
+            if not isinstance(value, str):
+                raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset")
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError as err:
+                raise ValidationError.for_field(
+                    "at", value, "an ISO 8601 timestamp with offset"
+                ) from err
+        elif isinstance(value, dict):
+            value = _decode(value)
+        kwargs[field.name] = value
+    return cls(**kwargs)
+
+
+def event_to_json(event: Event) -> str:
+    """Serialise an event to a JSON string (lossless; see the module docs)."""
+    return json.dumps(event.to_dict(), allow_nan=False, sort_keys=True)
+
+
+def event_from_json(text: str) -> Event:
+    """Parse an event from :func:`event_to_json` output."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValidationError.for_field("json", text[:80], "a JSON object") from err
+    if not isinstance(data, dict):
+        raise ValidationError.for_field("json", data, "a JSON object")
+    return event_from_dict(data)
