@@ -137,3 +137,22 @@ class _Optional:
 def optional(inner: Validator) -> Validator:
     """Allow ``None``; otherwise apply ``inner``."""
     return _Optional(inner)
+
+
+@attrs.frozen(repr=False)
+class _InstanceOf:
+    kind: type
+    expected: str
+
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        # bool is an int subclass; never accept it where a number is wanted, nor 1 for a bool
+        if not isinstance(value, self.kind) or (self.kind is not bool and isinstance(value, bool)):
+            raise ValidationError.for_field(attr.name, value, self.expected)
+
+    def __repr__(self) -> str:
+        return f"<instance_of validator {self.kind.__name__}>"
+
+
+def instance_of(kind: type, expected: str) -> Validator:
+    """Require an instance of ``kind``; ``expected`` words the message (``'a bool'``)."""
+    return _InstanceOf(kind, expected)

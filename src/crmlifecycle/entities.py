@@ -33,6 +33,7 @@ from crmlifecycle._validators import (
     aware_datetime,
     email,
     in_range,
+    instance_of,
     non_empty_str,
     one_of,
     optional,
@@ -228,7 +229,7 @@ class Opportunity:
     )
     probability: int = attrs.field(default=10, validator=in_range(0, 100, integral=True))
     probability_manual: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
+        default=False, validator=instance_of(bool, "True or False")
     )
     lost_reason: str | None = _optional_text()
     last_open_stage: str | None = _optional_text()
@@ -309,7 +310,7 @@ class Product:
     price: Money = attrs.field(validator=_non_negative_money)
     vendor: str | None = _optional_text()
     description: str | None = None
-    active: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    active: bool = attrs.field(default=True, validator=instance_of(bool, "True or False"))
 
 
 @final
@@ -336,8 +337,8 @@ class Campaign:
     name: str = attrs.field(validator=non_empty_str())
     channel: str = attrs.field(validator=non_empty_str())
     spend: Money = attrs.field(validator=_non_negative_money)
-    period: Period = attrs.field(validator=attrs.validators.instance_of(Period))
-    paid: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    period: Period = attrs.field(validator=instance_of(Period, "a Period(start, end)"))
+    paid: bool = attrs.field(default=True, validator=instance_of(bool, "True or False"))
 
 
 @final
