@@ -3,7 +3,7 @@
 Usage (from a fresh clone, with only Python 3.11+ installed)::
 
     python3 dev.py demo     # set up, then run `crmlifecycle demo` on generated data
-    python3 dev.py check    # set up, then run ruff, mypy and the whole test suite
+    python3 dev.py check    # set up, then run ruff, mypy, the docs build and the whole test suite
 
 Extra arguments after the job name are passed on (to `crmlifecycle demo` or to pytest).
 The environment lives in `.venv/` and is reinstalled when `pyproject.toml` changes.
@@ -23,7 +23,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".crmlifecycle-installed"
-EXTRAS = {"demo": "yaml,plot", "check": "test,dev,yaml,parquet,plot"}
+EXTRAS = {"demo": "yaml,plot", "check": "test,dev,docs,yaml,parquet,plot"}
 PYTEST_NO_TESTS_COLLECTED = 5
 
 
@@ -79,6 +79,9 @@ def _check(extra: list[str]) -> int:
     for step in steps:
         if code := _run(*step):
             return code
+    docs = (PYTHON, "-m", "sphinx", "-E", "-W", "--keep-going", "-q", "-b", "html")
+    if code := _run(*docs, "docs", "docs/_build/html"):
+        return code
     pytest = (PYTHON, "-m", "pytest", "-n", "auto", "--cov", "--cov-report=term", *extra)
     code = _run(*pytest)
     if code == PYTEST_NO_TESTS_COLLECTED:

@@ -1,0 +1,34 @@
+"""Sphinx configuration: Markdown pages built with MyST, the reference from docstrings."""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _version
+
+project = "crmlifecycle"
+author = "The crmlifecycle developers"
+copyright = "2026, The crmlifecycle developers"  # noqa: A001 - the name Sphinx reads
+release = _version("crmlifecycle")
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+]
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+html_theme = "furo"
+html_static_path: list[str] = []
+html_title = "crmlifecycle"
+# Docstrings carry doctest examples; they render as code blocks and run in the test suite.
+suppress_warnings = ["myst.xref_missing"]
+napoleon_use_ivar = True
