@@ -1,0 +1,590 @@
+"""
+Business calendars: working hours per weekday, holidays, and a time zone.
+
+A :class:`BusinessCalendar` turns wall-clock working hours into exact instants.
+Internally it lays out every working interval of a span of years as UTC
+nanosecond integers (``starts``, ``ends``) with the cumulative business time
+before each interval, so that "business time up to ``t``" is one
+``numpy.searchsorted`` and adding business time is its inverse. Scalars and
+whole Series go through the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final, final, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmlifecycle._frames import as_utc, utc_timestamp
+from crmlifecycle.errors import DataError, ValidationError, did_you_mean
+
+__all__ = ["BusinessCalendar"]
+
+I64 = npt.NDArray[np.int64]
+Hours = tuple[tuple[tuple[int, int], ...], ...]
+#: A moment: an aware datetime (or pandas Timestamp), a date (a UTC day) or ISO text.
+Instant = datetime | date | str
+#: A business duration: a timedelta (or pandas Timedelta) or text such as ``"4h"``.
+Duration = timedelta | str
+
+NAT: Final = np.iinfo(np.int64).min
+_NS: Final = 1_000_000_000
+_DAY_S: Final = 86_400
+_DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_NAMES: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME: Final = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+_FIRST_YEAR: Final = 1700
+_LAST_YEAR: Final = 2250
+_HOURS_EXPECTED: Final = (
+    "working hours per weekday, e.g. {'mon-fri': '09:00-17:00'} "
+    "or a 7-item sequence (Monday first) of interval lists"
+)
+
+
+# --------------------------------------------------------------------------- converters
+
+
+def _tz_name(value: object) -> str:
+    key = getattr(value, "key", value) if isinstance(value, ZoneInfo) else value
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationError.for_field(
+            "tz", value, "an IANA time zone name such as 'Europe/Berlin'"
+        )
+    try:
+        ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        hint = did_you_mean(key, available_timezones())
+        raise ValidationError.for_field(
+            "tz",
+            value,
+            f"an IANA time zone name{hint}",
+            hint="use a name from zoneinfo.available_timezones(), e.g. 'Europe/Berlin' or 'UTC'.",
+        ) from err
+    return key
+
+
+def _seconds(value: object, *, end: bool) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):  # seconds after midnight
+        if not 0 <= value < _DAY_S + int(end):
+            raise ValidationError.for_field("hours", value, "seconds after midnight (0-86400)")
+        return value
+    if isinstance(value, time):
+        if value.tzinfo is not None:
+            raise ValidationError.for_field(
+                "hours", value, "a wall-clock time without a zone (the calendar's tz applies)"
+            )
+        return value.hour * 3600 + value.minute * 60 + value.second
+    match = _TIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValidationError.for_field("hours", value, "a time of day such as '09:00'")
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    total = hour * 3600 + minute * 60 + second
+    if minute > 59 or second > 59 or total > _DAY_S or (total == _DAY_S and not end):  # noqa: PLR2004
+        raise ValidationError.for_field(
+            "hours", value, "a time from 00:00 to 23:59:59 (24:00 only as an end)"
+        )
+    return total
+
+
+def _interval(value: object) -> tuple[int, int]:
+    if isinstance(value, str):
+        parts = value.split("-")
+        if len(parts) != 2:  # noqa: PLR2004
+            raise ValidationError.for_field("hours", value, "an interval such as '09:00-17:00'")
+        start, end = parts
+    elif isinstance(value, Sequence) and len(value) == 2:  # noqa: PLR2004
+        start, end = value
+    else:
+        raise ValidationError.for_field("hours", value, "an interval such as '09:00-17:00'")
+    low, high = _seconds(start, end=False), _seconds(end, end=True)
+    if high <= low:
+        raise ValidationError.for_field(
+            "hours",
+            value,
+            "an interval that ends after it starts",
+            hint="split a night shift in two, e.g. 'mon': '22:00-24:00', 'tue': '00:00-06:00'.",
+        )
+    return low, high
+
+
+def _day(value: object) -> tuple[tuple[int, int], ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        items: list[object] = [p for p in value.split(",") if p.strip()]
+    elif isinstance(value, Sequence) and len(value) == 2 and not isinstance(value[0], Sequence):  # noqa: PLR2004
+        items = [value]  # one (time, time) pair
+    elif isinstance(value, Iterable):
+        items = list(value)
+    else:
+        raise ValidationError.for_field("hours", value, _HOURS_EXPECTED)
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(_interval(item) for item in items):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return tuple(merged)
+
+
+def _weekdays(key: object) -> list[int]:
+    if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 6:  # noqa: PLR2004
+        return [key]
+    if not isinstance(key, str):
+        raise ValidationError.for_field("hours", key, "a weekday 0-6 or a name such as 'mon'")
+    names = [p.strip().lower() for p in key.split("-")]
+
+    def index(name: str) -> int:
+        for table in (_DAY_NAMES, _FULL_NAMES):
+            if name in table:
+                return table.index(name)
+        raise ValidationError.for_field(
+            "hours",
+            key,
+            "a weekday name such as 'mon' or a range such as 'mon-fri'"
+            + did_you_mean(name, _DAY_NAMES),
+        )
+
+    if len(names) == 1:
+        return [index(names[0])]
+    if len(names) == 2:  # noqa: PLR2004
+        first, last = index(names[0]), index(names[1])
+        if last >= first:
+            return list(range(first, last + 1))
+    raise ValidationError.for_field("hours", key, "a weekday range such as 'mon-fri'")
+
+
+def _hours(value: object) -> Hours:
+    days: list[tuple[tuple[int, int], ...]] = [()] * 7
+    if isinstance(value, Mapping):
+        for key, spec in value.items():
+            for weekday in _weekdays(key):
+                days[weekday] = _day(spec)
+    elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 7:  # noqa: PLR2004
+        days = [_day(spec) for spec in value]
+    else:
+        raise ValidationError.for_field("hours", value, _HOURS_EXPECTED)
+    if not any(days):
+        raise ValidationError.for_field("hours", value, "at least one working interval in the week")
+    return tuple(days)
+
+
+def _holidays(value: object) -> frozenset[date]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError.for_field("holidays", value, "an iterable of dates")
+    result: set[date] = set()
+    for item in value:
+        if isinstance(item, datetime) or not isinstance(item, date | str):
+            raise ValidationError.for_field(
+                "holidays",
+                item,
+                "a date (datetime.date or 'YYYY-MM-DD')",
+                hint="holidays are whole local days; pass dates, not datetimes.",
+            )
+        try:
+            result.add(date.fromisoformat(item) if isinstance(item, str) else item)
+        except ValueError as err:
+            raise ValidationError.for_field("holidays", item, "an ISO date 'YYYY-MM-DD'") from err
+    return frozenset(result)
+
+
+def _clock(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+_OFFICE_HOURS: Final[Hours] = _hours({"mon-fri": "09:00-17:00"})
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@final
+@attrs.frozen
+class _Table:
+    """Working intervals (UTC ns, sorted, disjoint, non-empty) and business time before each."""
+
+    starts: I64
+    ends: I64
+    before: I64  # cumulative business ns before each interval
+
+    @property
+    def after(self) -> I64:
+        result: I64 = self.before + (self.ends - self.starts)
+        return result
+
+    def position(self, t: I64) -> I64:
+        """Business ns from the table's origin up to each instant ``t`` (no NaT)."""
+        i = np.searchsorted(self.starts, t, side="right") - 1
+        clipped = np.clip(i, 0, None)
+        inside = np.clip(t - self.starts[clipped], 0, self.ends[clipped] - self.starts[clipped])
+        result: I64 = np.where(i >= 0, self.before[clipped] + inside, 0)
+        return result
+
+    def instant(self, target: I64) -> I64:
+        """Earliest instant whose position is ``target`` (targets within the table)."""
+        j = np.searchsorted(self.after, target, side="left")
+        result: I64 = self.starts[j] + (target - self.before[j])
+        return result
+
+
+def _year_of(ns: int) -> int:
+    return int(np.datetime64(ns, "ns").astype("datetime64[Y]").astype(np.int64)) + 1970
+
+
+# --------------------------------------------------------------------------- the calendar
+
+
+def _coerce_instants(value: object, name: str) -> tuple[I64, pd.Index | None]:
+    if isinstance(value, pd.Series):
+        utc = as_utc(value, name, allow_missing=True)
+        array: I64 = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+        return array, utc.index
+    return np.array([utc_timestamp(value, name=name).as_unit("ns").value], dtype=np.int64), None
+
+
+def _coerce_durations(value: object, name: str) -> tuple[I64, pd.Index | None]:
+    if isinstance(value, pd.Series):
+        try:
+            deltas = pd.to_timedelta(value)
+        except (ValueError, TypeError) as err:
+            raise DataError.malformed(
+                name,
+                f"cannot be read as durations ({err})",
+                hint="use timedeltas or '4h'-style text.",
+            ) from err
+        array: I64 = deltas.to_numpy(dtype="timedelta64[ns]").view(np.int64)
+        bad = (array < 0) & (array != NAT)
+        if bool(bad.any()):
+            rows = list(value.index[bad][:20])
+            raise DataError.malformed(
+                name, "has negative durations", rows=rows, hint="business time only moves forward."
+            )
+        return array, value.index
+    return np.array([_duration_ns(value, name)], dtype=np.int64), None
+
+
+def _duration_ns(value: object, name: str) -> int:
+    expected = "a non-negative duration (timedelta or text such as '4h', '90min')"
+    if isinstance(value, bool) or not isinstance(value, timedelta | str):
+        raise ValidationError.for_field(name, value, expected)
+    try:
+        delta = pd.Timedelta(value)
+    except ValueError as err:
+        raise ValidationError.for_field(name, value, expected) from err
+    if delta.value < 0:  # negative, or NaT (whose value is the smallest int64)
+        raise ValidationError.for_field(name, value, expected)
+    return int(delta.value)
+
+
+def _index_of(*indexes: pd.Index | None) -> pd.Index | None:
+    present = [ix for ix in indexes if ix is not None]
+    if len(present) == 2 and not present[0].equals(present[1]):  # noqa: PLR2004
+        raise DataError(
+            "the two Series have different indexes. "
+            "Hint: align them first, e.g. pass two columns of the same DataFrame."
+        )
+    return present[0] if present else None
+
+
+@final
+@attrs.frozen(repr=False)
+class BusinessCalendar:
+    """
+    Working hours per weekday, holidays and a time zone; exact business-time arithmetic.
+
+    Working hours are wall-clock intervals in ``tz`` (``"24:00"`` may end a
+    day). A holiday removes a whole local day. Business time is real elapsed
+    time inside working intervals, so it is exact across nights, weekends,
+    holidays and daylight-saving changes: an interval covers every instant
+    whose local wall-clock time lies in it; wall times skipped by a spring
+    change do not exist and are skipped, and a repeated autumn hour counts
+    both times it occurs. All results are in UTC.
+
+    Args:
+        tz: an IANA zone name (``zoneinfo``), default ``"UTC"``.
+        hours: a mapping of weekday (``0``-``6``, ``"mon"``, ``"monday"`` or a
+            range ``"mon-fri"``) to intervals (``"09:00-17:00"``,
+            ``"09:00-12:00,13:00-17:00"``, a list of those, or ``(time, time)``
+            pairs); days not named are closed. Default Monday–Friday 09:00–17:00.
+        holidays: local dates (``datetime.date`` or ``"YYYY-MM-DD"``) with no work.
+
+    Examples:
+        >>> cal = BusinessCalendar(tz="Europe/Berlin", hours={"mon-fri": "09:00-17:00"},
+        ...                        holidays=["2026-12-25"])
+        >>> cal.add_business_time("2026-11-20T16:00+01:00", "4h")  # Friday 16:00
+        Timestamp('2026-11-23 11:00:00+0000', tz='UTC')
+        >>> cal.business_time_between("2026-11-20T16:00+01:00", "2026-11-23T12:00+01:00")
+        Timedelta('0 days 04:00:00')
+
+    .. versionadded:: 0.1
+    """
+
+    tz: str = attrs.field(default="UTC", converter=_tz_name)
+    hours: Hours = attrs.field(default=_OFFICE_HOURS, converter=_hours)
+    holidays: frozenset[date] = attrs.field(factory=frozenset, converter=_holidays)
+    _years: dict[int, tuple[I64, I64]] = attrs.field(factory=dict, init=False, eq=False, hash=False)
+
+    # ------------------------------------------------------------------ config round trip
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the calendar as plain data (the input of :meth:`from_dict`).
+
+        Examples:
+            >>> BusinessCalendar(hours={"mon-fri": "08:00-12:00, 13:00-17:00"}).to_dict()
+            {'tz': 'UTC', 'hours': {'mon': '08:00-12:00,13:00-17:00', ...}, 'holidays': []}
+        """
+        hours = {
+            _DAY_NAMES[d]: ",".join(f"{_clock(lo)}-{_clock(hi)}" for lo, hi in day)
+            for d, day in enumerate(self.hours)
+            if day
+        }
+        return {
+            "tz": self.tz,
+            "hours": hours,
+            "holidays": sorted(d.isoformat() for d in self.holidays),
+        }
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> BusinessCalendar:
+        """
+        Build a calendar from plain data (``tz``, ``hours``, ``holidays``; all optional).
+
+        Raises:
+            SpecError: naming the offending key, for anything the constructor rejects.
+
+        Examples:
+            >>> BusinessCalendar.from_dict({"tz": "Europe/Paris",
+            ...                             "hours": {"mon-sat": "10:00-19:00"}})
+            BusinessCalendar(tz='Europe/Paris', hours={'mon': '10:00-19:00', ...}, holidays=[])
+        """
+        from crmlifecycle.sla._policy import build_from_spec
+
+        return build_from_spec(cls, spec, keys=("tz", "hours", "holidays"), path="calendar")
+
+    def __repr__(self) -> str:
+        data = self.to_dict()
+        return (
+            f"BusinessCalendar(tz={data['tz']!r}, hours={data['hours']!r}, "
+            f"holidays={data['holidays']!r})"
+        )
+
+    # ------------------------------------------------------------------ the interval table
+
+    def _year(self, year: int) -> tuple[I64, I64]:
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
+        days = np.arange(np.datetime64(f"{year}-01-01"), np.datetime64(f"{year + 1}-01-01"))
+        day_numbers = days.astype(np.int64)
+        weekday = (day_numbers + 3) % 7  # 1970-01-01 was a Thursday
+        counts = np.array([len(d) for d in self.hours], dtype=np.int64)[weekday]
+        if self.holidays:
+            counts[np.isin(days, np.array(sorted(self.holidays), dtype="datetime64[D]"))] = 0
+        flat_lo = np.array([lo for day in self.hours for lo, _ in day], dtype=np.int64)
+        flat_hi = np.array([hi for day in self.hours for _, hi in day], dtype=np.int64)
+        first = np.concatenate(([0], np.cumsum([len(d) for d in self.hours])[:-1])).astype(np.int64)
+        day_rep = np.repeat(day_numbers, counts)
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        slot = first[np.repeat(weekday, counts)] + within
+        base = day_rep * (_DAY_S * _NS)
+        starts = self._to_utc(base + flat_lo[slot] * _NS, later=False)
+        ends = self._to_utc(base + flat_hi[slot] * _NS, later=True)
+        self._years[year] = (starts, ends)
+        return starts, ends
+
+    def _to_utc(self, local: I64, *, later: bool) -> I64:
+        """Local wall times (ns) to UTC ns: gaps shift forward; repeats take the first/last."""
+        if self.tz == "UTC" or local.size == 0:
+            return local
+        index = pd.DatetimeIndex(local.view("datetime64[ns]"))
+        aware = index.tz_localize(self.tz, ambiguous="NaT", nonexistent="shift_forward")
+        utc: I64 = aware.tz_convert("UTC").tz_localize(None).to_numpy().view(np.int64).copy()
+        zone = ZoneInfo(self.tz)
+        for k in np.flatnonzero(utc == NAT):  # repeated wall times only: a few per DST change
+            wall = pd.Timestamp(int(local[k])).to_pydatetime().replace(tzinfo=zone, fold=int(later))
+            offset = wall.utcoffset() or timedelta(0)
+            utc[k] = int(local[k]) - int(offset.total_seconds()) * _NS
+        return utc
+
+    def _table(self, low: int, high: int) -> _Table:
+        first, last = _year_of(low) - 1, _year_of(high) + 1
+        if first < _FIRST_YEAR or last > _LAST_YEAR:
+            raise DataError(
+                f"business time is only computed for years {_FIRST_YEAR + 1}-{_LAST_YEAR - 1} "
+                f"(got instants in {first + 1}-{last - 1}). Hint: check the timestamps."
+            )
+        parts = [self._year(y) for y in range(first, last + 1)]
+        starts = np.concatenate([p[0] for p in parts])
+        ends = np.concatenate([p[1] for p in parts])
+        # a repeated wall time may make neighbours overlap; clip so intervals stay disjoint
+        previous_end = np.concatenate(([np.iinfo(np.int64).min], np.maximum.accumulate(ends)[:-1]))
+        starts = np.maximum(starts, previous_end)
+        keep = ends > starts
+        starts, ends = starts[keep], ends[keep]
+        lengths = ends - starts
+        before = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        return _Table(starts=starts, ends=ends, before=before)
+
+    def _table_for(self, *arrays: I64, extra: int = 0) -> _Table:
+        present = [a[a != NAT] for a in arrays]
+        values = np.concatenate(present) if present else np.array([], dtype=np.int64)
+        if values.size == 0:
+            return _Table(
+                starts=np.array([0], dtype=np.int64),
+                ends=np.array([1], dtype=np.int64),
+                before=np.array([0], dtype=np.int64),
+            )
+        low, high = int(values.min()), int(values.max())
+        table = self._table(low, high)
+        if extra:
+            # widen until the table holds `extra` business ns after `high`
+            years = 1
+            while int(table.after[-1] - table.position(np.array([high]))[0]) < extra:
+                years *= 2
+                horizon = high + years * 366 * _DAY_S * _NS
+                if years > _LAST_YEAR - _FIRST_YEAR or horizon > _max_ns():
+                    raise DataError(
+                        f"adding {pd.Timedelta(extra, unit='ns')} of business time runs past "
+                        f"the year {_LAST_YEAR - 2}. Hint: check the durations and the "
+                        "calendar's working hours and holidays."
+                    )
+                table = self._table(low, horizon)
+        return table
+
+    # ------------------------------------------------------------------ vectorised core
+
+    def business_ns_between(self, start: I64, end: I64) -> I64:
+        """
+        Business nanoseconds from ``start`` to ``end`` (int64 UTC ns arrays; NaT propagates).
+
+        This is the array core used by the frame functions; most callers want
+        :meth:`business_time_between`.
+
+        Examples:
+            >>> import numpy as np
+            >>> cal = BusinessCalendar()
+            >>> start = np.array([pd.Timestamp("2026-11-20T16:00Z").value])  # a Friday
+            >>> end = np.array([pd.Timestamp("2026-11-23T10:00Z").value])
+            >>> int(cal.business_ns_between(start, end)[0]) // 3_600_000_000_000
+            2
+        """
+        missing = (start == NAT) | (end == NAT)
+        table = self._table_for(start, end)
+        s, e = np.where(missing, 0, start), np.where(missing, 0, end)
+        result: I64 = np.where(missing, NAT, table.position(e) - table.position(s))
+        return result
+
+    def add_business_ns(self, start: I64, duration: I64) -> I64:
+        """
+        The earliest instant at or after ``start`` with ``duration`` business ns since it.
+
+        Array core of :meth:`add_business_time` (int64 UTC ns; NaT propagates).
+
+        Examples:
+            >>> import numpy as np
+            >>> cal = BusinessCalendar()
+            >>> start = np.array([pd.Timestamp("2026-11-20T16:00Z").value])
+            >>> due = cal.add_business_ns(start, np.array([4 * 3_600_000_000_000]))
+            >>> pd.Timestamp(int(due[0]), tz="UTC")
+            Timestamp('2026-11-23 12:00:00+0000', tz='UTC')
+        """
+        missing = (start == NAT) | (duration == NAT)
+        s = np.where(missing, 0, start)
+        d = np.where(missing, 0, duration)
+        extra = int(d.max()) if d.size else 0
+        table = self._table_for(start, extra=extra)
+        result: I64 = np.where(missing, NAT, np.maximum(s, table.instant(table.position(s) + d)))
+        return result
+
+    # ------------------------------------------------------------------ public API
+
+    @overload
+    def business_time_between(self, start: pd.Series, end: Instant | pd.Series) -> pd.Series: ...
+    @overload
+    def business_time_between(self, start: Instant, end: pd.Series) -> pd.Series: ...
+    @overload
+    def business_time_between(self, start: Instant, end: Instant) -> pd.Timedelta: ...
+
+    def business_time_between(
+        self, start: Instant | pd.Series, end: Instant | pd.Series
+    ) -> pd.Timedelta | pd.Series:
+        """
+        Business time from ``start`` to ``end`` (negative if ``end`` is earlier).
+
+        Scalars (aware datetimes, ISO text, date-only values read as UTC days)
+        give a ``Timedelta``; a Series for either argument gives a Series of
+        ``timedelta64[ns]`` on its index, with ``NaT`` where an input is missing.
+
+        Raises:
+            DataError: for naive timestamps with a time of day (the shared time rule).
+
+        Examples:
+            >>> cal = BusinessCalendar(tz="Europe/Berlin")
+            >>> cal.business_time_between("2026-11-20T15:00+01:00", "2026-11-24T10:00+01:00")
+            Timedelta('0 days 11:00:00')
+            >>> opened = pd.Series(pd.to_datetime(["2026-11-20T15:00+01:00", None], utc=True))
+            >>> cal.business_time_between(opened, "2026-11-23T09:30+01:00").tolist()
+            [Timedelta('0 days 02:30:00'), NaT]
+        """
+        a, a_index = _coerce_instants(start, "start")
+        b, b_index = _coerce_instants(end, "end")
+        index = _index_of(a_index, b_index)
+        a, b = np.broadcast_arrays(a, b)
+        values = self.business_ns_between(np.asarray(a), np.asarray(b))
+        if index is None:
+            return pd.Timedelta(int(values[0]), unit="ns")
+        return pd.Series(values.view("timedelta64[ns]"), index=index, name="business_time")
+
+    @overload
+    def add_business_time(self, start: pd.Series, duration: Duration | pd.Series) -> pd.Series: ...
+    @overload
+    def add_business_time(self, start: Instant, duration: pd.Series) -> pd.Series: ...
+    @overload
+    def add_business_time(self, start: Instant, duration: Duration) -> pd.Timestamp: ...
+
+    def add_business_time(
+        self, start: Instant | pd.Series, duration: Duration | pd.Series
+    ) -> pd.Timestamp | pd.Series:
+        """
+        The earliest instant at or after ``start`` that is ``duration`` of business time later.
+
+        A due time that completes exactly at the end of a working day is that
+        end (Friday 17:00), not the next morning. ``duration`` is a
+        non-negative ``timedelta`` or text such as ``"4h"`` or ``"1h30min"``
+        (``"1d"`` means 24 business hours, not one working day). Either
+        argument may be a Series (result on its index, ``NaT`` propagates).
+
+        Raises:
+            ValidationError: for a negative or unreadable duration.
+            DataError: for naive timestamps with a time of day.
+
+        Examples:
+            >>> cal = BusinessCalendar(tz="Europe/Berlin", holidays=["2026-12-24", "2026-12-25"])
+            >>> cal.add_business_time("2026-12-23T15:00+01:00", "4h")  # Wed -> Mon 28th 11:00
+            Timestamp('2026-12-28 10:00:00+0000', tz='UTC')
+        """
+        s, s_index = _coerce_instants(start, "start")
+        d, d_index = _coerce_durations(duration, "duration")
+        index = _index_of(s_index, d_index)
+        s, d = np.broadcast_arrays(s, d)
+        values = self.add_business_ns(np.asarray(s), np.asarray(d))
+        if index is None:
+            return pd.Timestamp(int(values[0]), unit="ns", tz="UTC")
+        utc = pd.Series(values.view("datetime64[ns]"), index=index, name="due")
+        return utc.dt.tz_localize("UTC")
+
+
+def _max_ns() -> int:
+    return int(pd.Timestamp(f"{_LAST_YEAR - 2}-12-31").value)

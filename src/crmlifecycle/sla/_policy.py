@@ -1,0 +1,257 @@
+"""SLA policies: per-priority first-response and resolution targets on a business calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any, Final, TypeVar, final
+
+import attrs
+import pandas as pd
+
+from crmlifecycle.errors import SpecError, ValidationError, did_you_mean
+from crmlifecycle.sla._calendar import BusinessCalendar
+
+__all__ = ["DEFAULT_PAUSE_STATES", "DEFAULT_STOP_STATES", "SlaPolicy", "SlaTarget"]
+
+#: Case states in which the SLA clocks are paused (``CASE_STATUS``).
+DEFAULT_PAUSE_STATES: Final = ("waiting_on_customer",)
+#: Case states in which the SLA clocks are stopped (the case is done, until reopened).
+DEFAULT_STOP_STATES: Final = ("resolved", "closed")
+
+T = TypeVar("T")
+
+
+def build_from_spec(cls: Callable[..., T], spec: object, *, keys: Iterable[str], path: str) -> T:
+    """Call ``cls(**spec)`` for a mapping with known ``keys``, turning errors into SpecError."""
+    allowed = tuple(keys)
+    if not isinstance(spec, Mapping):
+        raise SpecError(
+            f"expected a mapping with keys {list(allowed)}, got {type(spec).__name__}. "
+            "Hint: load the document with json.load or yaml.safe_load first.",
+            path=path,
+        )
+    for key in spec:
+        if key not in allowed:
+            raise SpecError(
+                f"unknown key {key!r}{did_you_mean(str(key), allowed)}. "
+                f"Hint: allowed keys are {list(allowed)}.",
+                path=path,
+            )
+    try:
+        return cls(**spec)
+    except ValidationError as err:
+        raise SpecError(str(err), path=f"{path}.{err.field}" if path else err.field) from err
+
+
+def _target_duration(value: object, field: str) -> pd.Timedelta | None:
+    if value is None:
+        return None
+    expected = "a positive duration (timedelta or text such as '4h', '1h30min') or None"
+    hint = "write durations with a unit, e.g. '90min' or '8h'."
+    if isinstance(value, bool) or not isinstance(value, timedelta | str):
+        raise ValidationError.for_field(field, value, expected, hint=hint)
+    try:
+        delta = pd.Timedelta(value)
+    except ValueError as err:
+        raise ValidationError.for_field(field, value, expected, hint=hint) from err
+    if delta.value <= 0:  # zero, negative, or NaT (whose value is the smallest int64)
+        raise ValidationError.for_field(field, value, expected, hint=hint)
+    return delta.as_unit("ns")
+
+
+def _first_response(value: object) -> pd.Timedelta | None:
+    return _target_duration(value, "first_response")
+
+
+def _resolution(value: object) -> pd.Timedelta | None:
+    return _target_duration(value, "resolution")
+
+
+def _text(delta: pd.Timedelta | None) -> str | None:
+    if delta is None:
+        return None
+    seconds = int(delta.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}min" if minutes else ""]
+    parts.append(f"{secs}s" if secs or not any(parts) else "")
+    return "".join(parts)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SlaTarget:
+    """
+    The targets of one priority, as business durations (``None``: no target).
+
+    Args:
+        first_response: business time from opening to the first response.
+        resolution: business time from opening to resolution, not counting
+            time paused (waiting on the customer) or stopped (resolved).
+
+    Examples:
+        >>> target = SlaTarget(first_response="1h", resolution="1 days 2h")
+        >>> target.first_response, target.resolution
+        (Timedelta('0 days 01:00:00'), Timedelta('1 days 02:00:00'))
+
+    .. versionadded:: 0.1
+    """
+
+    first_response: pd.Timedelta | None = attrs.field(default=None, converter=_first_response)
+    resolution: pd.Timedelta | None = attrs.field(default=None, converter=_resolution)
+
+    def to_dict(self) -> dict[str, str | None]:
+        """
+        Return the targets as text durations.
+
+        Examples:
+            >>> SlaTarget(first_response="90min").to_dict()
+            {'first_response': '1h30min', 'resolution': None}
+        """
+        return {"first_response": _text(self.first_response), "resolution": _text(self.resolution)}
+
+
+def _targets(value: object) -> Mapping[str, SlaTarget]:
+    if not isinstance(value, Mapping) or not value:
+        raise ValidationError.for_field(
+            "targets",
+            value,
+            "a non-empty mapping of priority to targets",
+            hint="e.g. {'urgent': {'first_response': '1h', 'resolution': '4h'}, ...}.",
+        )
+    result: dict[str, SlaTarget] = {}
+    for priority, target in value.items():
+        if not isinstance(priority, str) or not priority:
+            raise ValidationError.for_field("targets", priority, "priority names as strings")
+        if isinstance(target, SlaTarget):
+            result[priority] = target
+        else:
+            result[priority] = build_from_spec(
+                SlaTarget, target, keys=("first_response", "resolution"), path=f"targets.{priority}"
+            )
+    return MappingProxyType(result)
+
+
+def _states(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValidationError.for_field("states", value, "a list of state names")
+    states = tuple(value)
+    if not all(isinstance(s, str) and s for s in states):
+        raise ValidationError.for_field("states", value, "a list of non-empty state names")
+    return states
+
+
+def _calendar(value: object) -> BusinessCalendar:
+    if isinstance(value, BusinessCalendar):
+        return value
+    if isinstance(value, Mapping):
+        return BusinessCalendar.from_dict(value)
+    raise ValidationError.for_field(
+        "calendar", value, "a BusinessCalendar or a mapping with tz/hours/holidays"
+    )
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SlaPolicy:
+    """
+    Per-priority SLA targets measured on one business calendar.
+
+    The first-response clock runs from the case's opening until its first
+    response; the resolution clock runs from opening until the case enters a
+    stop state (resolved, closed), resumes if it is reopened, and both clocks
+    pause while the case is in a pause state (waiting on the customer). Time
+    counts only inside the calendar's working hours. A priority that must have
+    no SLA is listed with empty targets; a priority not listed at all is an
+    error when a case has it (a typo should not silently switch the SLA off).
+
+    Args:
+        targets: priority name -> :class:`SlaTarget` (or a mapping of its fields).
+        calendar: the :class:`BusinessCalendar` (or its ``to_dict`` form);
+            default Monday–Friday 09:00–17:00 UTC.
+        pause_states: case states that pause the clocks.
+        stop_states: case states that stop the clocks.
+        initial_state: the state a case is in when opened (before any event).
+
+    Examples:
+        >>> policy = SlaPolicy.from_dict({
+        ...     "calendar": {"tz": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}},
+        ...     "targets": {"urgent": {"first_response": "1h", "resolution": "4h"},
+        ...                 "low": {"first_response": "8h"}},
+        ... })
+        >>> policy.target("urgent").resolution
+        Timedelta('0 days 04:00:00')
+        >>> policy.to_dict()["targets"]["low"]
+        {'first_response': '8h', 'resolution': None}
+
+    .. versionadded:: 0.1
+    """
+
+    targets: Mapping[str, SlaTarget] = attrs.field(converter=_targets)
+    calendar: BusinessCalendar = attrs.field(factory=BusinessCalendar, converter=_calendar)
+    pause_states: tuple[str, ...] = attrs.field(default=DEFAULT_PAUSE_STATES, converter=_states)
+    stop_states: tuple[str, ...] = attrs.field(default=DEFAULT_STOP_STATES, converter=_states)
+    initial_state: str = attrs.field(default="new")
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> SlaPolicy:
+        """
+        Build a policy from plain data, e.g. a parsed JSON or YAML document.
+
+        Keys: ``targets`` (required), ``calendar``, ``pause_states``,
+        ``stop_states``, ``initial_state``. Durations are text with a unit
+        (``"4h"``, ``"90min"``, ``"1 days"`` = 24 business hours).
+
+        Raises:
+            SpecError: naming the path of the offending entry.
+
+        Examples:
+            >>> SlaPolicy.from_dict({"targets": {"high": {"resolution": "two hours"}}})
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.SpecError: targets.high.resolution: 'resolution' must be ...
+        """
+        keys = ("targets", "calendar", "pause_states", "stop_states", "initial_state")
+        return build_from_spec(cls, spec, keys=keys, path="")
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the policy as plain data (the input of :meth:`from_dict`).
+
+        Examples:
+            >>> SlaPolicy(targets={"high": SlaTarget(resolution="8h")}).to_dict()["targets"]
+            {'high': {'first_response': None, 'resolution': '8h'}}
+        """
+        return {
+            "targets": {p: t.to_dict() for p, t in self.targets.items()},
+            "calendar": self.calendar.to_dict(),
+            "pause_states": list(self.pause_states),
+            "stop_states": list(self.stop_states),
+            "initial_state": self.initial_state,
+        }
+
+    def target(self, priority: str) -> SlaTarget:
+        """
+        Return the targets of ``priority``.
+
+        Raises:
+            ValidationError: if the policy does not list that priority.
+
+        Examples:
+            >>> SlaPolicy(targets={"high": SlaTarget(resolution="8h")}).target("hihg")
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'priority' must be one of ['high'] ...
+        """
+        try:
+            return self.targets[priority]
+        except KeyError:
+            names = list(self.targets)
+            raise ValidationError.for_field(
+                "priority",
+                priority,
+                f"one of {names}{did_you_mean(str(priority), names)}",
+                hint="add the priority to the policy's targets (empty targets mean no SLA).",
+            ) from None
