@@ -280,7 +280,7 @@ def _duration_ns(value: object, name: str) -> int:
         raise ValidationError.for_field(name, value, expected)
     try:
         delta = pd.Timedelta(value)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         raise ValidationError.for_field(name, value, expected) from err
     if delta.value < 0:  # negative, or NaT (whose value is the smallest int64)
         raise ValidationError.for_field(name, value, expected)

@@ -54,7 +54,7 @@ def _target_duration(value: object, field: str) -> pd.Timedelta | None:
         raise ValidationError.for_field(field, value, expected, hint=hint)
     try:
         delta = pd.Timedelta(value)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         raise ValidationError.for_field(field, value, expected, hint=hint) from err
     if delta.value <= 0:  # zero, negative, or NaT (whose value is the smallest int64)
         raise ValidationError.for_field(field, value, expected, hint=hint)
