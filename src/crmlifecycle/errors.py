@@ -33,6 +33,7 @@ __all__ = [
     "GuardRejected",
     "InvalidTransition",
     "MissingColumnError",
+    "MissingDependencyError",
     "PluginError",
     "RuleError",
     "RuleSyntaxError",
@@ -315,3 +316,21 @@ class PluginError(CrmError, TypeError):
     def __init__(self, message: str, *, plugin: str) -> None:
         super().__init__(f"plugin {plugin!r}: {message}")
         self.plugin = plugin
+
+
+class MissingDependencyError(CrmError, ImportError):
+    """
+    A feature needs an optional dependency (a packaging extra) that is not installed.
+
+    Attributes:
+        package: the missing import name (``"matplotlib"``).
+        extra: the crmlifecycle extra that installs it (``"plot"``).
+    """
+
+    def __init__(self, *, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed. "
+            f"Hint: pip install 'crmlifecycle[{extra}]'."
+        )
+        self.package = package
+        self.extra = extra
