@@ -1,0 +1,277 @@
+"""The Pareto/NBD model of Schmittlein, Morrison & Colombo (1987)."""
+
+from __future__ import annotations
+
+from typing import final
+
+import numpy as np
+from scipy import special, stats
+
+from crmlifecycle.metrics.clv._base import Objective, as_float_array, check_rate
+from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel, history
+
+__all__ = ["ParetoNBDModel", "pareto_log_terms"]
+
+_FD_STEP = 1e-6
+
+
+def _log_f(  # noqa: PLR0917 - the paper\'s parameter list
+    r: float, alpha: float, s: float, beta: float, x: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """
+    Log of ``2F1(r+s+x, ., r+s+x+1; z(u)) / (max(alpha, beta) + u)^(r+s+x)``.
+
+    The two branches of Fader & Hardie's equations 19/20 (argument ``z`` in
+    [0, 1)), rewritten with Euler's transformation
+    ``2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z)``: the remaining
+    series has positive terms bounded by ``z^k``, so it cannot overflow however
+    large ``x`` is.
+    """
+    c = r + s + x + 1
+    if alpha >= beta:
+        z = (alpha - beta) / (alpha + u)
+        hyp = special.hyp2f1(1.0, r + x, c, z)
+        result: np.ndarray = np.log(hyp) - s * np.log(beta + u) - (r + x) * np.log(alpha + u)
+        return result
+    z = (beta - alpha) / (beta + u)
+    hyp = special.hyp2f1(1.0, s + 1, c, z)
+    return _branch_low(hyp, r, alpha, s, beta, x, u)
+
+
+def _branch_low(  # noqa: PLR0917 - the paper\'s parameter list
+    hyp: np.ndarray, r: float, alpha: float, s: float, beta: float, x: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    # (1 - z)^(1 - (r + x)) with 1 - z = (alpha + u) / (beta + u), divided by (beta + u)^(r+s+x)
+    result: np.ndarray = (
+        np.log(hyp)
+        + (1 - r - x) * (np.log(alpha + u) - np.log(beta + u))
+        - (r + s + x) * np.log(beta + u)
+    )
+    return result
+
+
+def pareto_log_terms(  # noqa: PLR0917 - the paper\'s parameter list
+    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Return ``(log alive term, log of (s/(r+s+x)) A0)`` of the Pareto/NBD likelihood.
+
+    The likelihood of a customer is ``Gamma(r+x) alpha^r beta^s / Gamma(r)``
+    times the sum of the two exponentiated terms (Fader & Hardie 2005, "A Note
+    on Deriving the Pareto/NBD Model and Related Expressions", eq. 18). ``A0``
+    is a difference of two positive numbers, taken in log space.
+    """
+    alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+    high = _log_f(r, alpha, s, beta, x, t_x)
+    low = _log_f(r, alpha, s, beta, x, big_t)
+    with np.errstate(divide="ignore"):
+        log_a0 = high + np.log(-np.expm1(np.minimum(low - high, 0.0)))
+    dead = np.log(s) - np.log(r + s + x) + log_a0
+    return alive, dead
+
+
+@final
+class ParetoNBDModel(TransactionModel):
+    """
+    The Pareto/NBD model of repeat buying (Schmittlein, Morrison & Colombo 1987).
+
+    While alive, a customer buys as a Poisson process with rate ``lambda``
+    (gamma(``r``, ``alpha``) across customers) and stays alive for an
+    exponential time with rate ``mu`` (gamma(``s``, ``beta``) across customers).
+
+    Sources: Schmittlein, Morrison & Colombo (1987), *Management Science*
+    33(1); Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD Model and
+    Related Expressions" (likelihood eq. 18–20, P(alive), conditional
+    expectation); Fader, Hardie & Lee (2005), *Journal of Marketing Research*
+    42(4) (DERT). ``log_likelihood_`` is the sum of the log of eq. 18, as in
+    Fader, Hardie & Lee (2005, *Marketing Science*), whose CDNOW fit reports
+    -9595.0. The hypergeometric terms are evaluated in a form that cannot
+    overflow (see ``_log_f``); the gradient is by central differences of that
+    stable log-likelihood.
+
+    Examples:
+        >>> from crmlifecycle.datasets import load_cdnow_summary
+        >>> model = ParetoNBDModel().fit(load_cdnow_summary())
+        >>> round(model.log_likelihood_, 1)
+        -9595.0
+        >>> model.params_.round(3).to_dict()
+        {'r': 0.553, 'alpha': 10.578, 's': 0.606, 'beta': 11.668}
+    """
+
+    _param_names = ("r", "alpha", "s", "beta")
+    _exact_gradient = False
+
+    def _starts(self, data: RFMData) -> list[list[float]]:
+        mean_t = float(np.average(data.t, weights=data.w)) or 1.0
+        mean_x = float(np.average(data.x, weights=data.w))
+        rate = max(mean_x, 0.1) / mean_t
+        return [
+            [1.0, 1.0 / rate, 1.0, mean_t],
+            [0.5, 0.5 / rate, 0.5, mean_t / 2],
+            [1.0, 1.0, 1.0, 1.0],
+        ]
+
+    def _objective(self, data: RFMData) -> Objective:
+        x, t_x, big_t, w, xu, xi = data.x, data.t_x, data.t, data.w, data.xu, data.xi
+        total = data.total
+
+        def mean_ll(log_params: np.ndarray) -> float:
+            r, alpha, s, beta = np.exp(log_params)
+            alive, dead = pareto_log_terms(r, alpha, s, beta, x, t_x, big_t)
+            const = special.gammaln(r + xu) - special.gammaln(r)
+            ll = w @ (const[xi] + np.logaddexp(alive, dead)) + total * (
+                r * np.log(alpha) + s * np.log(beta)
+            )
+            return float(ll) / total
+
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            value = mean_ll(log_params)
+            grad = np.empty(log_params.size)
+            for j in range(log_params.size):
+                step = np.zeros(log_params.size)
+                step[j] = _FD_STEP
+                grad[j] = (mean_ll(log_params + step) - mean_ll(log_params - step)) / (2 * _FD_STEP)
+            return -value, -grad
+
+        return objective
+
+    def _values(self) -> tuple[float, float, float, float]:
+        p = self._fitted()
+        return float(p["r"]), float(p["alpha"]), float(p["s"]), float(p["beta"])
+
+    def expected_purchases(self, t: object) -> np.ndarray:
+        """
+        Expected repeat purchases of a new customer in ``(0, t]`` (SMC eq. 17).
+
+        Examples:
+            >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> model.expected_purchases([0.0, 39.0]).round(2).tolist()
+            [0.0, 1.21]
+        """
+        r, alpha, s, beta = self._values()
+        times = as_float_array(t, "t")
+        return r / alpha * _lifetime_integral(s, beta, times)
+
+    def purchase_probability(self, n: object, t: object, *, nodes: int = 128) -> np.ndarray:
+        """
+        Probability that a new customer makes exactly ``n`` repeat purchases in ``(0, t]``.
+
+        Computed as the NBD probability over the time the customer is alive,
+        averaged over the Pareto lifetime: the survivors' term is closed form,
+        the lifetime density part by Gauss–Legendre quadrature with ``nodes``
+        points (the result matches SMC's closed form to about 1e-10).
+
+        Examples:
+            >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> bool(abs(model.purchase_probability(list(range(300)), 39.0).sum() - 1) < 1e-9)
+            True
+        """
+        r, alpha, s, beta = self._values()
+        count = as_float_array(n, "n")
+        times = as_float_array(t, "t")
+        count, times = np.broadcast_arrays(count, times)
+        nodes_x, nodes_w = np.polynomial.legendre.leggauss(nodes)
+        # substitute tau = t * v^2 to smooth the tau^n behaviour near 0
+        v = (nodes_x + 1) / 2
+        tau = times[..., None] * v**2
+        dtau = times[..., None] * 2 * v * nodes_w / 2
+        density = s / beta * (beta / (beta + tau)) ** (s + 1)
+        inner = stats.nbinom.pmf(count[..., None], r, alpha / (alpha + tau))
+        survivors = (beta / (beta + times)) ** s * stats.nbinom.pmf(
+            count, r, alpha / (alpha + times)
+        )
+        result: np.ndarray = survivors + np.sum(inner * density * dtau, axis=-1)
+        return result
+
+    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
+        """
+        Probability that a customer with history ``(x, t_x, T)`` is still alive at ``T``.
+
+        Examples:
+            >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> model.probability_alive([0, 2], [0.0, 30.43], 38.86).round(2).tolist()
+            [0.3, 0.87]
+        """
+        r, alpha, s, beta = self._values()
+        x, t_x, big_t = history(frequency, recency, T)
+        alive, dead = pareto_log_terms(r, alpha, s, beta, x, t_x, big_t)
+        result: np.ndarray = special.expit(alive - dead)
+        return result
+
+    def conditional_expected_purchases(
+        self,
+        t: object,
+        frequency: object,
+        recency: object,
+        T: object,  # noqa: N803
+    ) -> np.ndarray:
+        """
+        Expected purchases in ``(T, T + t]`` given history ``(x, t_x, T)``.
+
+        P(alive) times the mean purchases of a live customer with updated
+        parameters ``r + x``, ``alpha + T``, ``beta + T``.
+
+        Examples:
+            >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> round(float(model.conditional_expected_purchases(39, 2, 30.43, 38.86)), 2)
+            1.46
+        """
+        r, alpha, s, beta = self._values()
+        x, t_x, big_t = history(frequency, recency, T)
+        horizon = as_float_array(t, "t")
+        x, t_x, big_t, horizon = np.broadcast_arrays(x, t_x, big_t, horizon)
+        rate = (r + x) / (alpha + big_t)
+        result: np.ndarray = (
+            self.probability_alive(x, t_x, big_t)
+            * rate
+            * _lifetime_integral(s, beta + big_t, horizon)
+        )
+        return result
+
+    def discounted_expected_transactions(
+        self,
+        frequency: object,
+        recency: object,
+        T: object,  # noqa: N803
+        *,
+        discount_rate: float,
+    ) -> np.ndarray:
+        """
+        Discounted expected residual transactions (DERT) of customers with these histories.
+
+        ``discount_rate`` is the rate per time unit of the summary (e.g. weekly
+        for weekly summaries), compounded continuously as
+        ``delta = ln(1 + discount_rate)``; transactions are discounted from ``T``
+        to the time they happen, over the customer's whole remaining life
+        (Fader, Hardie & Lee 2005, JMR, eq. 2):
+        ``P(alive) * (r+x)/(alpha+T) * (beta+T)^s delta^(s-1) U(s, s; delta (beta+T))``
+        with ``U`` Tricomi's confluent hypergeometric function.
+
+        Examples:
+            >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+            >>> dert = model.discounted_expected_transactions(2, 30.43, 38.86, discount_rate=0.0025)
+            >>> bool(dert > model.conditional_expected_purchases(78, 2, 30.43, 38.86))
+            True
+        """
+        r, alpha, s, beta = self._values()
+        x, t_x, big_t = history(frequency, recency, T)
+        check_rate(discount_rate)
+        delta = float(np.log1p(discount_rate))
+        scale = beta + big_t
+        life = np.exp(s * np.log(scale) + (s - 1) * np.log(delta)) * special.hyperu(
+            s, s, delta * scale
+        )
+        result: np.ndarray = (
+            self.probability_alive(x, t_x, big_t) * (r + x) / (alpha + big_t) * life
+        )
+        return result
+
+
+def _lifetime_integral(s: float, beta: np.ndarray | float, t: np.ndarray) -> np.ndarray:
+    """Return ``integral_0^t (beta/(beta+u))^s du = beta/(s-1) [1 - (beta/(beta+t))^(s-1)]``."""
+    log_ratio = np.log(beta) - np.log(beta + t)
+    k = s - 1
+    if abs(k) < 1e-12:  # noqa: PLR2004
+        result: np.ndarray = -beta * log_ratio
+        return result
+    return np.asarray(beta * -np.expm1(k * log_ratio) / k + 0.0)  # + 0.0 turns -0.0 into 0.0

@@ -1,0 +1,377 @@
+"""
+RFM summaries (frequency, recency, T, monetary value) of an order log.
+
+The summary follows the "split by customer, then combine" shape of the
+design: :func:`rfm_partial` turns a frame holding *all* orders of *some*
+customers into their summary rows, :func:`rfm_combine` concatenates such
+partial results. :func:`rfm_summary` runs both on the whole frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_utc, check_numeric, period_alias, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError
+
+__all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
+
+_NS_PER_DAY: Final = 86_400_000_000_000
+_UNITS: Final = ("D", "W", "M", "Q", "Y")
+
+
+def _unit(value: str, name: str) -> str:
+    alias = period_alias(value)
+    if alias not in _UNITS:  # pragma: no cover - period_alias only returns these
+        raise DataError(f"{name}={value!r} is not supported. Hint: use one of {list(_UNITS)}.")
+    return alias
+
+
+def _days(utc: pd.Series) -> np.ndarray:
+    """UTC calendar day numbers (days since 1970-01-01) of a UTC datetime series."""
+    nanos = utc.to_numpy(dtype="datetime64[ns]").view("int64")
+    return np.asarray(np.floor_divide(nanos, _NS_PER_DAY))
+
+
+def _occasion_start(days: np.ndarray, occasion: str) -> np.ndarray:
+    """The first day of the calendar period (day, ISO week, month...) holding each day."""
+    if occasion == "D":
+        return days
+    if occasion == "W":  # 1970-01-01 was a Thursday; weeks start on Monday
+        return np.asarray(days - (days + 3) % 7)
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype("int64")
+    if occasion == "Q":
+        months = months - months % 3
+    elif occasion == "Y":
+        months = months - months % 12
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype("int64")
+
+
+def unit_positions(days: np.ndarray, time_unit: str) -> np.ndarray:
+    """
+    Return the position of UTC day numbers on the time axis of ``time_unit``.
+
+    ``"D"`` counts days, ``"W"`` days / 7. ``"M"`` counts calendar months: each
+    month is exactly one unit long and a day inside it is a fraction
+    ``1 / days_in_that_month`` of it, so 1 January to 1 February is 1.0 and
+    1 February to 1 March is 1.0 too. ``"Q"`` and ``"Y"`` are months / 3 and
+    months / 12. Differences of positions are durations, and they add up.
+
+    Examples:
+        >>> import numpy as np
+        >>> days = np.array([0, 31, 59, 45])  # 1970-01-01, 02-01, 03-01, 02-15
+        >>> unit_positions(days, "M").tolist()
+        [0.0, 1.0, 2.0, 1.5]
+        >>> unit_positions(np.array([0, 7]), "W").tolist()
+        [0.0, 1.0]
+    """
+    unit = _unit(time_unit, "time_unit")
+    values = np.asarray(days, dtype="int64")
+    if unit == "D":
+        return values.astype("float64")
+    if unit == "W":
+        return values / 7.0
+    month = values.astype("datetime64[D]").astype("datetime64[M]")
+    start = month.astype("datetime64[D]").astype("int64")
+    length = (month + 1).astype("datetime64[D]").astype("int64") - start
+    months = month.astype("int64") + (values - start) / length
+    if unit == "Q":
+        return np.asarray(months / 3.0)
+    if unit == "Y":
+        return np.asarray(months / 12.0)
+    return np.asarray(months)
+
+
+def _prepare(
+    orders: pd.DataFrame,
+    customer_col: str,
+    at_col: str,
+    amount_col: str | None,
+) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray | None]:
+    columns = [customer_col, at_col] + ([amount_col] if amount_col else [])
+    require_columns(orders, columns, frame_name="orders")
+    ids = orders[customer_col]
+    if bool(ids.isna().any()):
+        rows = list(orders.index[ids.isna().to_numpy()][:20])
+        raise DataError.malformed(
+            customer_col, "has missing customer ids", rows=rows, hint="drop those orders first."
+        )
+    codes, uniques = pd.factorize(ids, sort=True)
+    days = _days(as_utc(orders[at_col], at_col))
+    amounts = None
+    if amount_col:
+        amounts = check_numeric(orders[amount_col], amount_col, non_negative=True).to_numpy()
+    return codes.astype("int64"), pd.Index(uniques, name=customer_col), days, amounts
+
+
+def _occasions(
+    codes: np.ndarray, starts: np.ndarray, amounts: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Distinct (customer, occasion) pairs sorted by customer then time, with their totals."""
+    if codes.size == 0:
+        empty = np.empty(0, dtype="int64")
+        return empty, empty, (np.empty(0) if amounts is not None else None)
+    low = int(starts.min())
+    span = int(starts.max()) - low + 1
+    key = codes * span + (starts - low)
+    if amounts is None:
+        unique = np.unique(key)
+        totals = None
+    else:
+        unique, inverse = np.unique(key, return_inverse=True)
+        totals = np.bincount(inverse.ravel(), weights=amounts, minlength=unique.size)
+    return unique // span, unique % span + low, totals
+
+
+def rfm_partial(
+    orders: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    at_col: str = "at",
+    amount_col: str | None = None,
+    observation_end: object,
+    time_unit: str = "D",
+    occasion: str = "D",
+) -> pd.DataFrame:
+    """
+    Summarise the orders of some customers (the "split" step of :func:`rfm_summary`).
+
+    ``orders`` must hold *all* orders of the customers it contains; the result
+    holds one row per customer and depends on no other customer, so frames
+    split by customer can be summarised in parallel (Dask
+    ``map_partitions``, Spark ``applyInPandas``) and joined with
+    :func:`rfm_combine`. Arguments as in :func:`rfm_summary`.
+
+    Examples:
+        >>> import pandas as pd
+        >>> orders = pd.DataFrame({"customer_id": ["a", "a"], "at": ["2026-01-01", "2026-01-08"]})
+        >>> rfm_partial(orders, observation_end="2026-01-15", time_unit="W")
+                     frequency  recency    T
+        customer_id
+        a                    1      1.0  2.0
+    """
+    unit = _unit(time_unit, "time_unit")
+    occ = _unit(occasion, "occasion")
+    end_day = int(_days(pd.Series([utc_timestamp(observation_end, name="observation_end")]))[0])
+    codes, uniques, days, amounts = _prepare(orders, customer_col, at_col, amount_col)
+    keep = days <= end_day
+    codes, days = codes[keep], days[keep]
+    amounts = amounts[keep] if amounts is not None else None
+    starts = _occasion_start(days, occ)
+    customer, start, totals = _occasions(codes, starts, amounts)
+    first_rows = (
+        np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else customer
+    )
+    counts = np.diff(np.r_[first_rows, customer.size])
+    last_rows = first_rows + counts - 1
+    end_position = unit_positions(_occasion_start(np.array([end_day]), occ), unit)[0]
+    first_position = unit_positions(start[first_rows], unit)
+    result = pd.DataFrame(
+        {
+            "frequency": (counts - 1).astype("int64"),
+            "recency": unit_positions(start[last_rows], unit) - first_position,
+            "T": end_position - first_position,
+        },
+        index=uniques[customer[first_rows]],
+    )
+    if totals is not None:
+        repeat_total = (
+            np.add.reduceat(totals, first_rows) - totals[first_rows] if counts.size else totals
+        )
+        repeats = counts - 1
+        result["monetary_value"] = np.divide(
+            repeat_total, repeats, out=np.zeros(repeats.size), where=repeats > 0
+        )
+    result.attrs = {"time_unit": unit, "occasion": occ}
+    return result
+
+
+def rfm_combine(partials: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """
+    Join partial summaries from :func:`rfm_partial` into one, sorted by customer.
+
+    Raises:
+        DataError: when a customer appears in two partial results (its orders
+            were split across partitions).
+
+    Examples:
+        >>> import pandas as pd
+        >>> a = pd.DataFrame({"frequency": [0], "recency": [0.0], "T": [3.0]}, index=["b"])
+        >>> b = pd.DataFrame({"frequency": [1], "recency": [1.0], "T": [2.0]}, index=["a"])
+        >>> rfm_combine([a, b]).index.tolist()
+        ['a', 'b']
+    """
+    parts = list(partials)
+    if not parts:
+        raise DataError("no partial summaries to combine. Hint: pass at least one frame.")
+    combined = pd.concat(parts) if len(parts) > 1 else parts[0].copy()
+    duplicated = combined.index.duplicated()
+    if bool(duplicated.any()):
+        raise DataError(
+            f"customer {combined.index[duplicated][0]!r} appears in more than one partial summary. "
+            "Hint: partition the orders by customer so each customer's orders stay together.",
+            value=combined.index[duplicated][0],
+        )
+    combined = combined.sort_index()
+    combined.attrs = dict(parts[0].attrs)
+    return combined
+
+
+def rfm_summary(
+    orders: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    at_col: str = "at",
+    amount_col: str | None = None,
+    observation_end: object,
+    time_unit: str = "D",
+    occasion: str = "D",
+) -> pd.DataFrame:
+    """
+    Summarise an order log into the RFM statistics of the buy-till-you-die models.
+
+    Orders are first merged into purchase *occasions*: all orders of a customer
+    in the same UTC calendar ``occasion`` period (``"D"`` day by default;
+    ``"W"`` ISO week, ``"M"``, ``"Q"``, ``"Y"``) count as one purchase, with
+    their amounts added up. Orders after ``observation_end`` (read as a UTC day;
+    orders on that day count) are ignored. Per customer, with times measured in
+    ``time_unit`` from the start of the customer's first occasion
+    (see :func:`unit_positions` for how months are counted):
+
+    - ``frequency``: number of *repeat* occasions (occasions minus one);
+    - ``recency``: time of the last occasion (0 when ``frequency`` is 0);
+    - ``T``: time of the end of the observation period (the start of its
+      occasion period);
+    - ``monetary_value`` (only with ``amount_col``): mean total of the repeat
+      occasions, the first excluded; 0 when ``frequency`` is 0.
+
+    This is the customer-by-sufficient-statistic summary of Schmittlein,
+    Morrison & Colombo (1987) and Fader, Hardie & Lee (2005), the input of
+    :class:`BGNBDModel`, :class:`ParetoNBDModel`, :class:`GammaGammaModel` and
+    (with yearly occasions and units) :class:`BGBBModel`.
+
+    Args:
+        orders: one row per order; not modified.
+        customer_col: column with customer ids.
+        at_col: order timestamps (aware, or naive date-only, read as UTC days).
+        amount_col: optional column with order amounts (>= 0).
+        observation_end: end of the observation (calibration) period.
+        time_unit: unit of ``recency`` and ``T``: ``"D"``, ``"W"``, ``"M"``,
+            ``"Q"`` or ``"Y"``.
+        occasion: calendar period that merges orders into one purchase.
+
+    Returns:
+        One row per customer with a first order on or before ``observation_end``,
+        indexed by customer id (sorted); ``attrs`` records the time unit.
+
+    Raises:
+        DataError: missing columns, unreadable or naive timestamps with a time
+            of day, missing ids, negative or missing amounts, an unknown unit.
+
+    Examples:
+        >>> import pandas as pd
+        >>> orders = pd.DataFrame(
+        ...     {
+        ...         "customer_id": ["a", "a", "a", "b"],
+        ...         "at": ["2026-01-05", "2026-01-05", "2026-03-05", "2026-02-05"],
+        ...         "amount": [10.0, 5.0, 30.0, 20.0],
+        ...     }
+        ... )
+        >>> rfm_summary(orders, amount_col="amount", observation_end="2026-04-05", time_unit="M")
+                     frequency  recency    T  monetary_value
+        customer_id
+        a                    1      2.0  3.0            30.0
+        b                    0      0.0  2.0             0.0
+    """
+    partial = rfm_partial(
+        orders,
+        customer_col=customer_col,
+        at_col=at_col,
+        amount_col=amount_col,
+        observation_end=observation_end,
+        time_unit=time_unit,
+        occasion=occasion,
+    )
+    return rfm_combine([partial])
+
+
+def calibration_holdout(
+    orders: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    at_col: str = "at",
+    amount_col: str | None = None,
+    calibration_end: object,
+    observation_end: object,
+    time_unit: str = "D",
+    occasion: str = "D",
+) -> pd.DataFrame:
+    """
+    Split an order log into a calibration summary and the holdout outcome.
+
+    The calibration columns are :func:`rfm_summary` up to ``calibration_end``.
+    For the same customers, the holdout columns count what happened after it,
+    up to ``observation_end``, merged into occasions the same way:
+    ``frequency_holdout`` (occasions in the holdout), ``duration_holdout``
+    (its length in ``time_unit``) and, with ``amount_col``,
+    ``monetary_value_holdout`` (mean occasion total in the holdout, 0 if none).
+    Customers whose first order falls in the holdout are not included.
+
+    Raises:
+        DataError: as :func:`rfm_summary`, or when ``observation_end`` is not
+            after ``calibration_end``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> orders = pd.DataFrame(
+        ...     {"customer_id": ["a", "a", "a", "b"],
+        ...      "at": ["2026-01-01", "2026-01-02", "2026-01-09", "2026-01-10"]}
+        ... )
+        >>> calibration_holdout(orders, calibration_end="2026-01-05", observation_end="2026-01-12")
+                     frequency  recency    T  frequency_holdout  duration_holdout
+        customer_id
+        a                    1      1.0  4.0                  1               7.0
+    """
+    cal = utc_timestamp(calibration_end, name="calibration_end")
+    end = utc_timestamp(observation_end, name="observation_end")
+    if end.normalize() <= cal.normalize():
+        raise DataError(
+            f"observation_end ({end.date()}) must be after calibration_end ({cal.date()}). "
+            "Hint: the holdout period runs from calibration_end to observation_end."
+        )
+    calibration = rfm_summary(
+        orders,
+        customer_col=customer_col,
+        at_col=at_col,
+        amount_col=amount_col,
+        observation_end=cal,
+        time_unit=time_unit,
+        occasion=occasion,
+    )
+    unit = calibration.attrs["time_unit"]
+    occ = calibration.attrs["occasion"]
+    codes, uniques, days, amounts = _prepare(orders, customer_col, at_col, amount_col)
+    cal_day, end_day = (int(d) for d in _days(pd.Series([cal, end])))
+    starts = _occasion_start(days, occ)
+    cal_start = int(_occasion_start(np.array([cal_day]), occ)[0])
+    keep = (starts > cal_start) & (days <= end_day)
+    holdout_amounts = amounts[keep] if amounts is not None else None
+    customer, _, totals = _occasions(codes[keep], starts[keep], holdout_amounts)
+    count = np.bincount(customer, minlength=len(uniques))
+    counts = pd.Series(count, index=uniques).reindex(calibration.index)
+    result = calibration.copy()
+    result["frequency_holdout"] = counts.to_numpy().astype("int64")
+    bounds = _occasion_start(np.array([cal_day, end_day]), occ)
+    positions = unit_positions(bounds, unit)
+    result["duration_holdout"] = float(positions[1] - positions[0])
+    if totals is not None:
+        spent = np.bincount(customer, weights=totals, minlength=len(uniques))
+        spend = pd.Series(spent, index=uniques).reindex(calibration.index).to_numpy()
+        n = result["frequency_holdout"].to_numpy()
+        result["monetary_value_holdout"] = np.divide(spend, n, out=np.zeros(n.size), where=n > 0)
+    result.attrs = dict(calibration.attrs)
+    return result

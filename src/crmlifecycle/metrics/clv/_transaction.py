@@ -1,0 +1,163 @@
+"""Shared fitting and prediction front end of the continuous-time transaction models."""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics.clv._base import (
+    FittedModel,
+    Objective,
+    as_float_array,
+    collapse,
+    summary_columns,
+)
+
+__all__ = ["RFMData", "TransactionModel", "history"]
+
+
+class RFMData:
+    """Collapsed (frequency, recency, T) rows with weights, plus per-unique-x lookups."""
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, t: np.ndarray, weights: np.ndarray) -> None:
+        (self.x, self.t_x, self.t), self.w = collapse([x, t_x, t], weights)
+        self.total = float(self.w.sum())
+        self.xu, self.xi = np.unique(self.x, return_inverse=True)
+        self.repeat = self.x > 0
+
+
+def history(
+    frequency: object, recency: object, t: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check and broadcast one or many (frequency, recency, T) histories."""
+    x = as_float_array(frequency, "frequency")
+    t_x = as_float_array(recency, "recency")
+    big_t = as_float_array(t, "T")
+    x, t_x, big_t = np.broadcast_arrays(x, t_x, big_t)
+    _check_consistent(x, t_x, big_t)
+    return x, t_x, big_t
+
+
+def _check_consistent(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> None:
+    if bool(np.any(x != np.round(x))):
+        raise DataError("frequency must hold whole numbers. Hint: use rfm_summary()'s column.")
+    late = t_x > big_t * (1 + 1e-12) + 1e-12
+    if bool(np.any(late)):
+        raise DataError(
+            f"recency is larger than T for {int(late.sum())} customer(s) "
+            f"(e.g. recency={float(t_x[late].flat[0])}, T={float(big_t[late].flat[0])}). "
+            "Hint: recency is the time of the last repeat purchase, T the time of the end of "
+            "the observation period, both counted from the first purchase."
+        )
+    lone = (x == 0) & (t_x > 0)
+    if bool(np.any(lone)):
+        raise DataError(
+            f"{int(lone.sum())} customer(s) have frequency 0 but recency > 0. "
+            "Hint: recency is 0 for customers without a repeat purchase (see rfm_summary)."
+        )
+
+
+class TransactionModel(FittedModel):
+    """Front end shared by BG/NBD and Pareto/NBD: fit on an RFM summary, predict per customer."""
+
+    def _objective(self, data: RFMData) -> Objective:
+        raise NotImplementedError
+
+    def _starts(self, data: RFMData) -> list[list[float]]:
+        raise NotImplementedError
+
+    _exact_gradient: bool = True
+
+    def fit(
+        self,
+        summary: pd.DataFrame,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",  # noqa: N803 - the papers' name
+        weights_col: str | None = None,
+    ) -> Self:
+        """
+        Fit by maximum likelihood on an RFM summary (see :func:`rfm_summary`).
+
+        Identical (frequency, recency, T) rows are collapsed into one row with
+        a weight before fitting; ``weights_col`` adds explicit row weights
+        (numbers of customers, as in a published summary table).
+
+        Returns:
+            ``self``, with ``params_``, ``summary``, ``log_likelihood_``,
+            ``covariance_`` and ``diagnostics_`` set.
+
+        Raises:
+            DataError: missing or malformed columns, recency > T, a repeat-free
+                customer with recency > 0.
+            FitError: when the optimiser does not converge or a parameter runs
+                off to 0 or infinity; ``diagnostics`` lists the attempts.
+        """
+        values, weights = summary_columns(
+            summary,
+            {"x": frequency_col, "t_x": recency_col, "T": T_col},
+            weights_col=weights_col,
+        )
+        _check_consistent(values["x"], values["t_x"], values["T"])
+        data = RFMData(values["x"], values["t_x"], values["T"], weights)
+        if data.total <= 0:
+            raise DataError("the weights add up to 0. Hint: give at least one customer weight.")
+        self._maximise(
+            self._objective(data),
+            self._starts(data),
+            data.total,
+            gradient_is_exact=self._exact_gradient,
+        )
+        self.n_customers_ = data.total
+        self.n_rows_ = len(data.w)
+        self.time_unit_ = summary.attrs.get("time_unit")
+        return self
+
+    def conditional_expected_purchases(
+        self,
+        t: object,
+        frequency: object,
+        recency: object,
+        T: object,  # noqa: N803
+    ) -> np.ndarray:
+        """Expected purchases in the next ``t`` time units given a customer's history."""
+        raise NotImplementedError
+
+    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
+        """Probability that a customer with this history is still active at ``T``."""
+        raise NotImplementedError
+
+    def predict(
+        self,
+        summary: pd.DataFrame,
+        *,
+        horizon: float,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",  # noqa: N803 - the papers' name
+    ) -> pd.DataFrame:
+        """
+        Predict each customer of an RFM summary: P(alive) and purchases in ``horizon``.
+
+        Returns:
+            A frame with the summary's index and the columns
+            ``probability_alive`` and ``expected_purchases`` (in the next
+            ``horizon`` time units of the summary).
+        """
+        values, _ = summary_columns(
+            summary,
+            {"x": frequency_col, "t_x": recency_col, "T": T_col},
+            weights_col=None,
+        )
+        x, t_x, big_t = values["x"], values["t_x"], values["T"]
+        return pd.DataFrame(
+            {
+                "probability_alive": self.probability_alive(x, t_x, big_t),
+                "expected_purchases": self.conditional_expected_purchases(horizon, x, t_x, big_t),
+            },
+            index=summary.index,
+        )
