@@ -1,0 +1,223 @@
+"""
+Compiling a lifecycle definition: validation, one ``transitions.Machine``, a lookup table.
+
+Only objects (guards and hooks) are handed to ``transitions``, never a string it
+could resolve as a dotted import path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, cast, final
+
+import attrs
+import pandas as pd
+from transitions import Machine
+
+from crmlifecycle.errors import MissingColumnError, SpecError
+from crmlifecycle.stages._model import (
+    FORECAST_CATEGORIES,
+    NAME_PATTERN,
+    STATUS_TYPES,
+    Guard,
+    Hook,
+    Stage,
+    StepInfo,
+    TransitionDef,
+)
+
+_HUNDRED: Final = 100
+
+Table = dict[tuple[str, str], tuple["Compiled", ...]]
+
+
+@final
+class Compiled:
+    """One candidate transition on the hot path."""
+
+    __slots__ = ("after", "before", "dest", "guards", "internal")
+
+    def __init__(
+        self,
+        dest: str,
+        internal: bool,
+        guards: tuple[tuple[Guard, bool], ...],
+        before: tuple[Hook, ...],
+        after: tuple[Hook, ...],
+    ) -> None:
+        self.dest = dest
+        self.internal = internal
+        self.guards = guards
+        self.before = before
+        self.after = after
+
+
+def _last_open_guard(stage: str) -> Guard:
+    def check(entity: Any, _info: StepInfo) -> bool:  # noqa: ANN401 - any entity
+        return bool(getattr(entity, "last_open_stage", None) == stage)
+
+    def check_frame(frame: pd.DataFrame, _at: pd.Timestamp) -> Any:  # noqa: ANN401 - bool array
+        if "last_open_stage" not in frame.columns:
+            raise MissingColumnError(["last_open_stage"], frame.columns)
+        return (frame["last_open_stage"] == stage).fillna(value=False).to_numpy(dtype=bool)
+
+    return Guard.of(check, name=f"last_open_stage == {stage!r}", frame=check_frame)
+
+
+def check_name(value: object, path: str, what: str) -> str:
+    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+        raise SpecError(
+            f"{what} must be an identifier of letters, digits and '_' (got {value!r}). "
+            "Hint: use names such as 'in_progress' or 'closed_won'.",
+            path=path,
+        )
+    return value
+
+
+def _is_percent(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _HUNDRED
+
+
+def is_aware(value: object) -> bool:
+    return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+def _check_stage(stage: Stage, index: int) -> Stage:
+    path = f"states[{index}]"
+    check_name(stage.name, f"{path}.name", "a state name")
+    if stage.type not in STATUS_TYPES:
+        raise SpecError(
+            f"unknown status type {stage.type!r}. Hint: use one of {list(STATUS_TYPES)}.",
+            path=f"{path}.type",
+        )
+    prob: object = stage.probability
+    if prob is not None and not _is_percent(prob):
+        raise SpecError(
+            f"a probability must be an integer percent from 0 to 100 (got {prob!r}). "
+            "Hint: write 50 for 50%.",
+            path=f"{path}.probability",
+        )
+    if stage.forecast is not None and stage.forecast not in FORECAST_CATEGORIES:
+        raise SpecError(
+            f"unknown forecast category {stage.forecast!r}. "
+            f"Hint: use one of {list(FORECAST_CATEGORIES)}.",
+            path=f"{path}.forecast",
+        )
+    return attrs.evolve(stage, order=index) if stage.order != index else stage
+
+
+def check_stages(states: Sequence[Stage | str]) -> tuple[tuple[Stage, ...], dict[str, Stage]]:
+    """Validate the states; return them (orders set) and a name index."""
+    if not states:
+        raise SpecError("a lifecycle needs at least one state. Hint: list them.", path="states")
+    stages = tuple(
+        _check_stage(s if isinstance(s, Stage) else Stage(name=s, order=i), i)
+        for i, s in enumerate(states)
+    )
+    by_name: dict[str, Stage] = {}
+    for i, stage in enumerate(stages):
+        if stage.name in by_name:
+            raise SpecError(
+                f"duplicate state {stage.name!r}. Hint: state names must be unique.",
+                path=f"states[{i}].name",
+            )
+        by_name[stage.name] = stage
+    return stages, by_name
+
+
+def check_state(by_name: Mapping[str, Stage], name: object, path: str) -> str:
+    """Return ``name`` if it is a state, else raise :class:`SpecError` at ``path``."""
+    if not isinstance(name, str) or name not in by_name:
+        raise SpecError(
+            f"unknown state {name!r}. Hint: declare it under states; known states are "
+            f"{list(by_name)}.",
+            path=path,
+        )
+    return name
+
+
+def expand(by_name: Mapping[str, Stage], index: int, t: TransitionDef) -> list[TransitionDef]:
+    """Validate one declared transition; expand ``to_last_open`` into guarded transitions."""
+    path = f"transitions[{index}]"
+    if not isinstance(t, TransitionDef):
+        raise SpecError(
+            f"expected a TransitionDef (got {t!r}). Hint: see TransitionDef.", path=path
+        )
+    check_name(t.trigger, f"{path}.trigger", "a trigger name")
+    if not t.source:
+        raise SpecError(
+            "a transition needs a source state. Hint: add source.", path=f"{path}.source"
+        )
+    for j, src in enumerate(t.source):
+        check_state(by_name, src, f"{path}.source[{j}]")
+    if (t.dest is not None) + t.internal + t.to_last_open != 1:
+        raise SpecError(
+            "a transition needs exactly one of dest, internal or to_last_open. "
+            "Hint: internal transitions have no dest.",
+            path=f"{path}.dest",
+        )
+    if t.dest is not None:
+        check_state(by_name, t.dest, f"{path}.dest")
+        return [t]
+    if t.internal:
+        return [t]
+    return [
+        attrs.evolve(
+            t,
+            dest=s.name,
+            to_last_open=False,
+            conditions=(_last_open_guard(s.name), *t.conditions),
+        )
+        for s in by_name.values()
+        if not s.closed
+    ]
+
+
+def build_machine(
+    by_name: Mapping[str, Stage], declared: Sequence[TransitionDef], initial: str
+) -> Machine:
+    """Build the lifecycle's one private ``transitions.Machine`` (no models)."""
+    expanded = [t for i, d in enumerate(declared) for t in expand(by_name, i, d)]
+    specs: list[dict[str, Any]] = [
+        {
+            "trigger": t.trigger,
+            "source": list(t.source),
+            "dest": t.dest,
+            "conditions": list(t.conditions),
+            "unless": list(t.unless),
+            "before": list(t.before),
+            "after": list(t.after),
+        }
+        for t in expanded
+    ]
+    return Machine(
+        model=None,
+        states=list(by_name),
+        initial=initial,
+        transitions=specs,
+        auto_transitions=False,
+        send_event=True,
+        ignore_invalid_triggers=False,
+    )
+
+
+def compile_table(
+    machine: Machine, states: Sequence[str]
+) -> tuple[Table, dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Read the machine's events into the hot-path table, allowed triggers and trigger order."""
+    table: Table = {}
+    for trigger, event in machine.events.items():
+        for source, candidates in event.transitions.items():
+            table[(source, trigger)] = tuple(
+                Compiled(
+                    dest=t.dest if t.dest is not None else source,
+                    internal=t.dest is None,
+                    guards=tuple((cast("Guard", c.func), bool(c.target)) for c in t.conditions),
+                    before=tuple(cast("list[Hook]", t.before)),
+                    after=tuple(cast("list[Hook]", t.after)),
+                )
+                for t in candidates
+            )
+    allowed = {s: tuple(machine.get_triggers(s)) for s in states}
+    return table, allowed, tuple(machine.events)

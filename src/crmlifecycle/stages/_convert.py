@@ -1,0 +1,114 @@
+"""Lead conversion: a qualified lead becomes (or joins) an opportunity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import final
+
+import attrs
+
+from crmlifecycle.entities import Lead, Opportunity
+from crmlifecycle.errors import ValidationError
+from crmlifecycle.events import Created, Transitioned
+from crmlifecycle.stages._machine import Lifecycle
+from crmlifecycle.stages._standard import LEAD_STATUS, OPPORTUNITY_PIPELINE
+from crmlifecycle.values import Money
+
+__all__ = ["Conversion", "convert_lead"]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Conversion:
+    """
+    The result of :func:`convert_lead`.
+
+    Attributes:
+        lead: the converted lead (``state`` converted, ``opportunity_id`` set).
+        opportunity: the new opportunity, or ``None`` when the lead joined an existing one.
+        events: the events to store, in order: the lead's ``Transitioned`` and, for a
+            new opportunity, its ``Created``.
+
+    .. versionadded:: 0.1
+    """
+
+    lead: Lead
+    opportunity: Opportunity | None
+    events: tuple[Transitioned | Created, ...]
+
+
+def convert_lead(
+    lead: Lead,
+    *,
+    at: datetime,
+    new_opportunity_id: str | None = None,
+    existing_opportunity_id: str | None = None,
+    name: str | None = None,
+    amount: Money | None = None,
+    owner: str | None = None,
+    lead_status: Lifecycle = LEAD_STATUS,
+    pipeline: Lifecycle = OPPORTUNITY_PIPELINE,
+) -> Conversion:
+    """
+    Convert a qualified lead: create its opportunity, or attach it to an existing one.
+
+    Pass exactly one of ``new_opportunity_id`` (the host's id for the new deal) and
+    ``existing_opportunity_id``. A new opportunity starts in the pipeline's initial
+    stage with that stage's default probability, carries the lead's contact and
+    account, and is named ``name`` (default: the lead's company, else its name,
+    else its id) with ``amount`` (default: the lead's budget, else 0 EUR).
+
+    Raises:
+        ValidationError: both or neither opportunity id given.
+        InvalidTransition: the lead cannot be converted from its status.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead, Money
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> lead = Lead(id="L-1", created_at=t0, company="Acme", state="qualified",
+        ...             budget=Money(5000, "EUR"), contact_id="C-1")
+        >>> result = convert_lead(lead, at=t0, new_opportunity_id="O-1")
+        >>> result.lead.state, result.lead.opportunity_id
+        ('converted', 'O-1')
+        >>> deal = result.opportunity
+        >>> deal.name, deal.amount, deal.state, deal.probability, deal.lead_id, deal.contact_id
+        ('Acme', Money(amount=Decimal('5000'), currency='EUR'), 'prospecting', 10, 'L-1', 'C-1')
+        >>> [type(e).__name__ for e in result.events]
+        ['Transitioned', 'Created']
+    """
+    if (new_opportunity_id is None) == (existing_opportunity_id is None):
+        raise ValidationError.for_field(
+            "new_opportunity_id",
+            new_opportunity_id,
+            "given, or existing_opportunity_id given (exactly one)",
+            hint="pass new_opportunity_id='O-9' to create a deal, or "
+            "existing_opportunity_id='O-1' to attach the lead to one.",
+        )
+    opportunity_id = new_opportunity_id or existing_opportunity_id
+    assert opportunity_id is not None  # noqa: S101 - checked above
+    mode = "created" if new_opportunity_id is not None else "attached"
+    step = lead_status.fire(lead, "convert", at=at, opportunity_id=opportunity_id, mode=mode)
+    converted = attrs.evolve(step.entity, opportunity_id=opportunity_id)
+    if existing_opportunity_id is not None:
+        return Conversion(lead=converted, opportunity=None, events=(step.event,))
+    first = pipeline.stage(pipeline.initial)
+    deal = Opportunity(
+        id=opportunity_id,
+        name=name or lead.company or lead.name or lead.id,
+        amount=amount if amount is not None else (lead.budget or Money(0, "EUR")),
+        created_at=at,
+        state=first.name,
+        probability=first.probability if first.probability is not None else 0,
+        account_id=lead.account_id,
+        contact_id=lead.contact_id,
+        lead_id=lead.id,
+        owner=owner,
+    )
+    created = Created(
+        kind=pipeline.kind,
+        entity_id=deal.id,
+        at=at,
+        context={"from_lead": lead.id, "state": deal.state},
+    )
+    return Conversion(lead=converted, opportunity=deal, events=(step.event, created))

@@ -1,0 +1,387 @@
+"""
+The parts a lifecycle is made of: stages, guards, hooks and transition definitions.
+
+These are plain frozen ``attrs`` records. :class:`~crmlifecycle.stages.Lifecycle`
+compiles them into one private ``transitions.Machine`` and a lookup table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, final
+
+import attrs
+import numpy as np
+import pandas as pd
+
+from crmlifecycle.errors import SpecError
+from crmlifecycle.events import Transitioned
+
+__all__ = [
+    "FORECAST_CATEGORIES",
+    "STATUS_TYPES",
+    "Guard",
+    "Hook",
+    "Stage",
+    "Step",
+    "StepInfo",
+    "TransitionDef",
+]
+
+#: Status types that custom state names roll up to (Frappe CRM's lead status types).
+STATUS_TYPES: Final = ("open", "ongoing", "on_hold", "won", "lost")
+#: Forecast categories of pipeline stages (Salesforce's names).
+FORECAST_CATEGORIES: Final = ("pipeline", "best_case", "commit", "closed", "omitted")
+#: State and trigger names: identifiers (they become ``transitions`` attributes and diagram ids).
+NAME_PATTERN: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+FrameGuard = Callable[[pd.DataFrame, pd.Timestamp], "pd.Series[bool] | np.ndarray[Any, Any]"]
+FrameHook = Callable[[pd.DataFrame, pd.Timestamp], Mapping[str, Any]]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Stage:
+    """
+    One state of a lifecycle and the metadata analytics read instead of its name.
+
+    Attributes:
+        name: the state's name.
+        order: its position in the lifecycle's state list (0-based).
+        type: the status type it rolls up to: one of :data:`STATUS_TYPES`.
+        probability: the default win probability in percent (pipeline stages), or ``None``.
+        forecast: the forecast category (:data:`FORECAST_CATEGORIES`), or ``None``.
+        description: free text for people.
+
+    Examples:
+        >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE
+        >>> won = OPPORTUNITY_PIPELINE.stage("won")
+        >>> (won.order, won.type, won.probability, won.forecast, won.closed, won.won)
+        (4, 'won', 100, 'closed', True, True)
+
+    .. versionadded:: 0.1
+    """
+
+    name: str
+    order: int
+    type: str = "ongoing"
+    probability: int | None = None
+    forecast: str | None = None
+    description: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stage is closed (its type is ``won`` or ``lost``)."""
+        return self.type in {"won", "lost"}
+
+    @property
+    def won(self) -> bool:
+        """Whether the stage counts as won."""
+        return self.type == "won"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class StepInfo:
+    """
+    What guards and hooks are told about the step being taken.
+
+    Attributes:
+        trigger: the trigger being fired.
+        source: the entity's state before the step.
+        dest: the state after it (``source`` for an internal trigger).
+        at: when the step happens (timezone-aware).
+        context: the keyword arguments the caller passed to ``fire`` (read-only).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> info = StepInfo(trigger="lose", source="proposal", dest="lost",
+        ...                 at=datetime(2026, 3, 1, tzinfo=timezone.utc),
+        ...                 context={"lost_reason": "price"})
+        >>> info.context["lost_reason"]
+        'price'
+
+    .. versionadded:: 0.1
+    """
+
+    trigger: str
+    source: str
+    dest: str
+    at: datetime
+    context: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+def _step_info_from_event(event_data: Any) -> StepInfo:  # noqa: ANN401 - transitions.EventData
+    kwargs = dict(event_data.kwargs)
+    at = kwargs.pop("at", None)
+    transition = event_data.transition
+    dest = transition.dest if transition.dest is not None else transition.source
+    return StepInfo(
+        trigger=event_data.event.name, source=transition.source, dest=dest, at=at, context=kwargs
+    )
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Guard:
+    """
+    A condition on a transition: a Python callable, or a rule-language condition.
+
+    Build one with :meth:`Guard.when` (a condition string, safe for specs) or
+    :meth:`Guard.of` (a Python callable ``func(entity, info) -> bool``). A
+    callable guard can carry a vectorised form ``frame(frame, at) -> bool
+    array`` so that :meth:`~crmlifecycle.stages.Lifecycle.fire_frame` can use
+    it; without one, bulk steps through that transition are refused with a
+    :class:`~crmlifecycle.errors.DataError`.
+
+    A guard object is also a valid ``transitions`` condition (called with the
+    ``EventData`` when the machine uses ``send_event=True``).
+
+    Examples:
+        >>> big = Guard.of(lambda deal, info: deal.amount.amount >= 10_000, name="big_deal")
+        >>> big.name, big.vectorised
+        ('big_deal', False)
+
+    .. versionadded:: 0.1
+    """
+
+    name: str
+    func: Callable[[Any, StepInfo], bool] | None = None
+    frame: FrameGuard | None = None
+    condition: Any = None
+
+    @classmethod
+    def of(
+        cls,
+        func: Callable[[Any, StepInfo], bool],
+        *,
+        name: str | None = None,
+        frame: FrameGuard | None = None,
+    ) -> Guard:
+        """
+        Wrap a Python callable ``func(entity, info) -> bool`` (and its optional frame form).
+
+        Examples:
+            >>> Guard.of(lambda lead, info: lead.score is not None).name
+            '<lambda>'
+        """
+        label = name or getattr(func, "__qualname__", None) or repr(func)
+        return cls(name=label, func=func, frame=frame)
+
+    @classmethod
+    def when(cls, text: str, *, path: str = "") -> Guard:
+        """
+        Parse a rule-language condition (``"score >= 50"``) into a guard.
+
+        The condition reads the entity's fields; ``at`` is the step's time.
+
+        Raises:
+            RuleSyntaxError: the text is not a valid condition.
+            UnsafeRule: the text uses something the rule language forbids.
+            SpecError: the rule language is not available.
+
+        Examples:
+            >>> Guard.when("score >= 50").name  # doctest: +SKIP
+            'score >= 50'
+        """
+        try:
+            from crmlifecycle.rules import Condition  # type: ignore[attr-defined,unused-ignore]
+        except ImportError as err:  # pragma: no cover - the rules package ships with the library
+            raise SpecError(
+                "condition guards need crmlifecycle.rules.Condition, which is not available. "
+                "Hint: upgrade crmlifecycle, or use a Python guard built in code.",
+                path=path,
+            ) from err
+        raw: object = text
+        if not isinstance(raw, str) or not raw.strip():
+            raise SpecError(
+                f"a condition must be a non-empty string (got {text!r}). "
+                'Hint: write e.g. "score >= 50".',
+                path=path,
+            )
+        return cls(name=text, condition=Condition.parse(text))
+
+    @property
+    def vectorised(self) -> bool:
+        """Whether the guard can be evaluated on a whole frame."""
+        return self.condition is not None or self.frame is not None
+
+    def check(self, entity: Any, info: StepInfo) -> bool:  # noqa: ANN401 - any entity
+        """Evaluate the guard for one entity."""
+        if self.condition is not None:
+            return bool(self.condition.evaluate(entity, at=info.at))
+        assert self.func is not None  # noqa: S101 - construction guarantees one of the two
+        return bool(self.func(entity, info))
+
+    def check_frame(self, frame: pd.DataFrame, at: pd.Timestamp) -> np.ndarray[Any, Any]:
+        """Evaluate the guard on every row of ``frame``; a bool array."""
+        if self.condition is not None:
+            result = self.condition.evaluate_frame(frame, at=at.to_pydatetime())
+        elif self.frame is not None:
+            result = self.frame(frame, at)
+        else:
+            from crmlifecycle.errors import DataError
+
+            raise DataError(
+                f"guard {self.name!r} is a Python callable without a vectorised form. "
+                "Hint: build it with Guard.of(func, frame=vectorised_func), or use a "
+                "rule-language condition, or step the entities one by one with fire()."
+            )
+        return np.asarray(result, dtype=bool)
+
+    def __call__(self, event_data: Any) -> bool:  # noqa: ANN401 - transitions.EventData
+        """Evaluate as a ``transitions`` condition (``send_event=True``)."""
+        return self.check(event_data.model, _step_info_from_event(event_data))
+
+    def __repr__(self) -> str:
+        return f"Guard({self.name!r})"
+
+
+@final
+@attrs.frozen(kw_only=True, eq=False)
+class Hook:
+    """
+    A ``before`` or ``after`` callback on a transition.
+
+    ``func(entity, info)`` returns a mapping of field updates (or ``None``); the
+    lifecycle applies them with :func:`attrs.evolve`. ``before`` hooks see the
+    entity before the state change, ``after`` hooks see it after (the
+    ``transitions`` semantics). A hook may carry a vectorised form
+    ``frame(frame, at) -> {column: values}`` for bulk steps. In specs, hooks are
+    referred to by name only, from the built-in hooks and those the host passes
+    to :meth:`~crmlifecycle.stages.Lifecycle.from_spec`.
+
+    Examples:
+        >>> stamp = Hook.of(lambda case, info: {"resolved_at": info.at}, name="stamp_resolution")
+        >>> stamp.name
+        'stamp_resolution'
+
+    .. versionadded:: 0.1
+    """
+
+    name: str
+    func: Callable[[Any, StepInfo], Mapping[str, Any] | None]
+    frame: FrameHook | None = None
+
+    @classmethod
+    def of(
+        cls,
+        func: Callable[[Any, StepInfo], Mapping[str, Any] | None],
+        *,
+        name: str | None = None,
+        frame: FrameHook | None = None,
+    ) -> Hook:
+        """
+        Wrap a Python callable ``func(entity, info) -> updates | None``.
+
+        Examples:
+            >>> def note(entity, info):
+            ...     return None
+            >>> Hook.of(note).name
+            'note'
+        """
+        label = name or getattr(func, "__qualname__", None) or repr(func)
+        return cls(name=label, func=func, frame=frame)
+
+    def __call__(self, event_data: Any) -> None:  # noqa: ANN401 - transitions.EventData
+        """Run as a ``transitions`` callback on a mutable model (``send_event=True``)."""
+        updates = self.func(event_data.model, _step_info_from_event(event_data))
+        for key, value in (updates or {}).items():
+            setattr(event_data.model, key, value)
+
+    def __repr__(self) -> str:
+        return f"Hook({self.name!r})"
+
+
+GuardLike = Guard | str | Callable[[Any, StepInfo], bool]
+HookLike = Hook | Callable[[Any, StepInfo], Mapping[str, Any] | None]
+
+
+def as_guard(value: GuardLike, path: str) -> Guard:
+    """Turn a condition string or callable into a :class:`Guard`."""
+    if isinstance(value, Guard):
+        return value
+    if isinstance(value, str):
+        return Guard.when(value, path=path)
+    if callable(value):
+        return Guard.of(value)
+    raise SpecError(
+        f"a guard must be a condition string or a callable (got {value!r}). "
+        'Hint: write when="score >= 50".',
+        path=path,
+    )
+
+
+def as_hook(value: HookLike, path: str) -> Hook:
+    """Turn a callable into a :class:`Hook`."""
+    if isinstance(value, Hook):
+        return value
+    if callable(value):
+        return Hook.of(value)
+    raise SpecError(
+        f"a hook must be a Hook or a callable (got {value!r}). "
+        "Hint: in specs name a hook registered in code; in code pass the function itself.",
+        path=path,
+    )
+
+
+def _tuple_of_names(value: str | Sequence[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TransitionDef:
+    """
+    One transition of a lifecycle, as declared.
+
+    ``dest=None`` with ``internal=True`` is an internal transition (hooks run,
+    the state stays). ``to_last_open=True`` sends the entity back to the open
+    stage it was in when it was lost (its ``last_open_stage`` field): the
+    lifecycle expands it into one guarded transition per open stage.
+
+    Examples:
+        >>> t = TransitionDef(trigger="qualify", source="contacted", dest="qualified")
+        >>> t.source
+        ('contacted',)
+
+    .. versionadded:: 0.1
+    """
+
+    trigger: str
+    source: tuple[str, ...] = attrs.field(converter=_tuple_of_names)
+    dest: str | None = None
+    conditions: tuple[Guard, ...] = ()
+    unless: tuple[Guard, ...] = ()
+    before: tuple[Hook, ...] = ()
+    after: tuple[Hook, ...] = ()
+    internal: bool = False
+    to_last_open: bool = False
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Step:
+    """
+    The result of :meth:`~crmlifecycle.stages.Lifecycle.fire`: the new entity and its event.
+
+    Attributes:
+        entity: the new entity (the old one is unchanged).
+        event: the :class:`~crmlifecycle.events.Transitioned` event to store.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        >>> step = LEAD_STATUS.fire(lead, "contact", at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+        >>> step.entity.state, step.event.source, step.event.dest
+        ('contacted', 'open', 'contacted')
+
+    .. versionadded:: 0.1
+    """
+
+    entity: Any
+    event: Transitioned

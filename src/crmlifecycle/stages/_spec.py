@@ -1,0 +1,301 @@
+"""
+Lifecycle specs: load a lifecycle from a dict, JSON or YAML, and write one back.
+
+A spec is untrusted configuration. It is parsed into our own records; guards are
+rule-language conditions (parsed by :mod:`crmlifecycle.rules`, never evaluated as
+Python), hooks are names looked up in an allowlist registered in code, and no
+string from a spec ever reaches ``transitions`` (which would resolve an unknown
+callback name as a dotted import path).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from crmlifecycle.errors import RuleError, SpecError, did_you_mean
+from crmlifecycle.stages._hooks import BUILTIN_HOOKS
+from crmlifecycle.stages._model import Guard, Hook, Stage, TransitionDef
+
+if TYPE_CHECKING:
+    from crmlifecycle.stages._machine import Lifecycle
+
+__all__ = ["from_spec", "parse_spec_text", "to_spec"]
+
+_TOP_KEYS: Final = ("initial", "kind", "name", "states", "transitions", "version")
+_STATE_KEYS: Final = ("description", "forecast", "name", "probability", "type")
+_TRANSITION_KEYS: Final = (
+    "after",
+    "before",
+    "dest",
+    "internal",
+    "source",
+    "to_last_open",
+    "trigger",
+    "unless",
+    "when",
+)
+_TRANSITIONS_LIBRARY_KEYS: Final = ("conditions", "prepare")
+
+
+def parse_spec_text(text: str) -> Any:  # noqa: ANN401 - a parsed document
+    """Parse JSON (text starting with ``{``) or YAML (needs the ``yaml`` extra)."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError as err:
+            raise SpecError(
+                f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
+                "Hint: check quotes and commas.",
+            ) from err
+    try:
+        import yaml
+    except ImportError as err:  # pragma: no cover - pyyaml is in the test environment
+        raise SpecError(
+            "YAML specs need pyyaml. Hint: pip install 'crmlifecycle[yaml]', or pass JSON."
+        ) from err
+    try:
+        return yaml.safe_load(stripped)
+    except yaml.YAMLError as err:
+        raise SpecError(f"invalid YAML: {err}. Hint: check the indentation.") from err
+
+
+def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
+    for key in data:
+        if key in allowed:
+            continue
+        where = f"{path}.{key}" if path else str(key)
+        if key in _TRANSITIONS_LIBRARY_KEYS:
+            raise SpecError(
+                f"{key!r} is not supported in specs (it would name Python callables). "
+                "Hint: write guards as rule-language conditions under 'when'/'unless'.",
+                path=where,
+            )
+        raise SpecError(
+            f"unknown key {key!r}{did_you_mean(str(key), allowed)}. Hint: allowed keys are "
+            f"{list(allowed)}.",
+            path=where,
+        )
+
+
+def _names(value: object, path: str) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise SpecError(
+            f'expected a string or a list of strings (got {value!r}). Hint: write "a" or '
+            '["a", "b"].',
+            path=path,
+        )
+    return list(items)
+
+
+def _stage(raw: object, index: int) -> Stage:
+    path = f"states[{index}]"
+    if isinstance(raw, str):
+        return Stage(name=raw, order=index)
+    if not isinstance(raw, Mapping):
+        raise SpecError(
+            f"a state must be a name or a mapping (got {raw!r}). Hint: {{name: open}}.", path=path
+        )
+    _check_keys(raw, _STATE_KEYS, path)
+    if "name" not in raw:
+        raise SpecError("a state needs a name. Hint: add name:.", path=f"{path}.name")
+    for key in ("type", "forecast", "description"):
+        if key in raw and not isinstance(raw[key], str):
+            raise SpecError(f"expected a string (got {raw[key]!r}).", path=f"{path}.{key}")
+    return Stage(
+        name=raw["name"],
+        order=index,
+        type=raw.get("type", "ongoing"),
+        probability=raw.get("probability"),
+        forecast=raw.get("forecast"),
+        description=raw.get("description"),
+    )
+
+
+def _guards(raw: Mapping[str, Any], key: str, path: str) -> tuple[Guard, ...]:
+    if key not in raw:
+        return ()
+    out = []
+    for i, text in enumerate(_names(raw[key], f"{path}.{key}")):
+        where = f"{path}.{key}[{i}]"
+        try:
+            out.append(Guard.when(text, path=where))
+        except RuleError as err:
+            raise SpecError(f"invalid condition: {err}", path=where) from err
+    return tuple(out)
+
+
+def _hooks(
+    raw: Mapping[str, Any], key: str, path: str, registry: Mapping[str, Hook]
+) -> tuple[Hook, ...]:
+    if key not in raw:
+        return ()
+    out = []
+    for i, name in enumerate(_names(raw[key], f"{path}.{key}")):
+        hook = registry.get(name)
+        if hook is None:
+            raise SpecError(
+                f"unknown hook {name!r}{did_you_mean(name, registry)}. Hint: hooks are looked up "
+                f"by name among those registered in code ({sorted(registry)}); pass "
+                "hooks={'name': Hook.of(func)} to from_spec.",
+                path=f"{path}.{key}[{i}]",
+            )
+        out.append(hook)
+    return tuple(out)
+
+
+def _transition(
+    raw: object, index: int, states: Sequence[str], registry: Mapping[str, Hook]
+) -> TransitionDef:
+    path = f"transitions[{index}]"
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"a transition must be a mapping (got {raw!r}).", path=path)
+    _check_keys(raw, _TRANSITION_KEYS, path)
+    for key in ("trigger", "source"):
+        if key not in raw:
+            raise SpecError(f"a transition needs {key!r}. Hint: add {key}:.", path=f"{path}.{key}")
+    if not isinstance(raw["trigger"], str):
+        raise SpecError(f"expected a string (got {raw['trigger']!r}).", path=f"{path}.trigger")
+    source = raw["source"]
+    sources = list(states) if source == "*" else _names(source, f"{path}.source")
+    dest = raw.get("dest")
+    if dest is not None and not isinstance(dest, str):
+        raise SpecError(f"expected a state name (got {dest!r}).", path=f"{path}.dest")
+    flags = {}
+    for key in ("internal", "to_last_open"):
+        value = raw.get(key, False)
+        if not isinstance(value, bool):
+            raise SpecError(f"expected true or false (got {value!r}).", path=f"{path}.{key}")
+        flags[key] = value
+    return TransitionDef(
+        trigger=raw["trigger"],
+        source=tuple(sources),
+        dest=dest,
+        conditions=_guards(raw, "when", path),
+        unless=_guards(raw, "unless", path),
+        before=_hooks(raw, "before", path, registry),
+        after=_hooks(raw, "after", path, registry),
+        internal=flags["internal"],
+        to_last_open=flags["to_last_open"],
+    )
+
+
+def _registry(hooks: Mapping[str, Hook | Callable[..., Any]] | None) -> dict[str, Hook]:
+    registry: dict[str, Hook] = dict(BUILTIN_HOOKS)
+    for name, hook in (hooks or {}).items():
+        if isinstance(hook, Hook):
+            registry[name] = hook
+        elif callable(hook):
+            registry[name] = Hook.of(hook, name=name)
+        else:
+            raise SpecError(
+                f"hook {name!r} must be a Hook or a callable (got {hook!r}).", path="hooks"
+            )
+    return registry
+
+
+def from_spec(
+    spec: Mapping[str, Any] | str,
+    *,
+    hooks: Mapping[str, Hook | Callable[..., Any]] | None = None,
+) -> Lifecycle:
+    """
+    Build a :class:`~crmlifecycle.stages.Lifecycle` from a spec dict, JSON or YAML text.
+
+    Raises:
+        SpecError: the spec is malformed; ``path`` names the place (``transitions[2].dest``).
+
+    Examples:
+        >>> from crmlifecycle.stages import Lifecycle
+        >>> Lifecycle.from_spec('{"name": "t", "states": ["a"], "transitions": [], "colour": 1}')
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: colour: unknown key 'colour'...
+    """
+    from crmlifecycle.stages._machine import Lifecycle
+
+    data = parse_spec_text(spec) if isinstance(spec, str) else spec
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            f"a spec must be a mapping (got {type(data).__name__}). Hint: see the how-to."
+        )
+    _check_keys(data, _TOP_KEYS, "")
+    for key in ("name", "states"):
+        if key not in data:
+            raise SpecError(f"a spec needs {key!r}. Hint: add {key}:.", path=key)
+    raw_states = data["states"]
+    if not isinstance(raw_states, list):
+        raise SpecError("states must be a list. Hint: - name: open", path="states")
+    stages = [_stage(raw, i) for i, raw in enumerate(raw_states)]
+    raw_transitions = data.get("transitions", [])
+    if not isinstance(raw_transitions, list):
+        raise SpecError("transitions must be a list.", path="transitions")
+    registry = _registry(hooks)
+    names = [s.name for s in stages]
+    transitions = [_transition(raw, i, names, registry) for i, raw in enumerate(raw_transitions)]
+    return Lifecycle(
+        data["name"],
+        stages,
+        transitions,
+        initial=data.get("initial"),
+        kind=data.get("kind"),
+    )
+
+
+def _one_or_many(values: Sequence[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _guard_texts(guards: Sequence[Guard], path: str) -> list[str]:
+    texts = []
+    for guard in guards:
+        if guard.condition is None:
+            raise SpecError(
+                f"guard {guard.name!r} is a Python callable and cannot be written to a spec. "
+                "Hint: express it as a rule-language condition (Guard.when(...)).",
+                path=path,
+            )
+        texts.append(guard.name)
+    return texts
+
+
+def _state_entry(stage: Stage) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": stage.name, "type": stage.type}
+    for key in ("probability", "forecast", "description"):
+        value = getattr(stage, key)
+        if value is not None:
+            entry[key] = value
+    return entry
+
+
+def _transition_entry(t: TransitionDef, path: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"trigger": t.trigger, "source": _one_or_many(t.source)}
+    if t.dest is not None:
+        entry["dest"] = t.dest
+    if t.internal:
+        entry["internal"] = True
+    if t.to_last_open:
+        entry["to_last_open"] = True
+    for key, guards in (("when", t.conditions), ("unless", t.unless)):
+        if guards:
+            entry[key] = _one_or_many(_guard_texts(guards, f"{path}.{key}"))
+    for key, hooks in (("before", t.before), ("after", t.after)):
+        if hooks:
+            entry[key] = _one_or_many([h.name for h in hooks])
+    return entry
+
+
+def to_spec(lifecycle: Lifecycle) -> dict[str, Any]:
+    """Write a lifecycle as a spec dict (see :meth:`Lifecycle.to_spec`)."""
+    out: dict[str, Any] = {"name": lifecycle.name}
+    if lifecycle.kind != lifecycle.name:
+        out["kind"] = lifecycle.kind
+    out["initial"] = lifecycle.initial
+    out["states"] = [_state_entry(s) for s in lifecycle.stages]
+    out["transitions"] = [
+        _transition_entry(t, f"transitions[{i}]") for i, t in enumerate(lifecycle.transitions)
+    ]
+    return out
