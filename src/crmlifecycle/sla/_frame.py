@@ -118,7 +118,7 @@ def _events_points(
     require_columns(events, [entity_col, event_at_col, dest_col], frame_name="events")
     ids = pd.Index(cases[case_col])
     if ids.has_duplicates:
-        dup = ids.duplicated().to_numpy()
+        dup = np.asarray(ids.duplicated())
         raise DataError.malformed(
             case_col,
             "has duplicated case ids",
@@ -367,12 +367,12 @@ def sla_status(
     first = _clock(calendar, line, target=first_target, responded=responded, n=n, at_ns=at_ns)
     never = np.full(n, NAT, dtype=np.int64)
     resolution = _clock(calendar, line, target=resolution_target, responded=never, n=n, at_ns=at_ns)
-    data: dict[str, object] = {"state": state}
+    data: dict[str, object] = {"state": pd.Series(state, index=cases.index).astype(str)}
     for name, clock in (("first_response", first), ("resolution", resolution)):
         due = pd.Series(clock["due"].view("datetime64[ns]"), index=cases.index)
         data[f"{name}_due"] = due.dt.tz_localize("UTC")
         data[f"{name}_elapsed"] = clock["elapsed"].view("timedelta64[ns]")
         data[f"{name}_left"] = clock["left"].view("timedelta64[ns]")
         data[f"{name}_breached"] = clock["breached"].astype(bool)
-        data[f"{name}_status"] = clock["status"]
+        data[f"{name}_status"] = pd.Series(clock["status"], index=cases.index).astype(str)
     return pd.DataFrame(data, index=cases.index, columns=list(SLA_COLUMNS))

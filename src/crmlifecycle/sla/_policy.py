@@ -10,6 +10,7 @@ from typing import Any, Final, TypeVar, final
 import attrs
 import pandas as pd
 
+from crmlifecycle._validators import non_empty_str
 from crmlifecycle.errors import SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
 
@@ -134,12 +135,24 @@ def _targets(value: object) -> Mapping[str, SlaTarget]:
     return MappingProxyType(result)
 
 
-def _states(value: object) -> tuple[str, ...]:
+def _states(value: object, field: str) -> tuple[str, ...]:
+    expected = "a list of non-empty state names"
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValidationError.for_field("states", value, "a list of state names")
+        raise ValidationError.for_field(field, value, expected)
     states = tuple(value)
     if not all(isinstance(s, str) and s for s in states):
-        raise ValidationError.for_field("states", value, "a list of non-empty state names")
+        raise ValidationError.for_field(field, value, expected)
+    return states
+
+
+def _pause_states(value: object) -> tuple[str, ...]:
+    return _states(value, "pause_states")
+
+
+def _stop_states(value: object) -> tuple[str, ...]:
+    states = _states(value, "stop_states")
+    if not states:
+        raise ValidationError.for_field("stop_states", value, "at least one state name")
     return states
 
 
@@ -191,9 +204,11 @@ class SlaPolicy:
 
     targets: Mapping[str, SlaTarget] = attrs.field(converter=_targets)
     calendar: BusinessCalendar = attrs.field(factory=BusinessCalendar, converter=_calendar)
-    pause_states: tuple[str, ...] = attrs.field(default=DEFAULT_PAUSE_STATES, converter=_states)
-    stop_states: tuple[str, ...] = attrs.field(default=DEFAULT_STOP_STATES, converter=_states)
-    initial_state: str = attrs.field(default="new")
+    pause_states: tuple[str, ...] = attrs.field(
+        default=DEFAULT_PAUSE_STATES, converter=_pause_states
+    )
+    stop_states: tuple[str, ...] = attrs.field(default=DEFAULT_STOP_STATES, converter=_stop_states)
+    initial_state: str = attrs.field(default="new", validator=non_empty_str())
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> SlaPolicy:
