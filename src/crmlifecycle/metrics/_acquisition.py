@@ -1,0 +1,385 @@
+"""
+Acquisition KPIs: new customers, CAC (blended and paid), LTV:CAC and CAC payback.
+
+Definitions (REFERENCES.md, "KPI definitions"; David Skok, "SaaS Metrics 2.0"):
+CAC is the sales and marketing spend of a period divided by the new customers
+acquired in that period. *Blended* CAC uses all spend and all new customers
+(organic ones included); *paid* CAC uses only the spend of paid campaigns and
+only the customers attributed to a paid channel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._common import (
+    check_by,
+    check_fraction,
+    check_non_negative,
+    check_unique,
+    compare_periods,
+    is_nan,
+    ordinals_to_periods,
+    period_ordinals,
+    safe_divide,
+    utc_values,
+)
+
+__all__ = [
+    "cac",
+    "cac_payback_months",
+    "combine_new_customers",
+    "ltv_to_cac",
+    "new_customers",
+    "new_customers_partial",
+]
+
+_ORDINAL = "_ordinal"
+
+
+def _window(
+    times: pd.Series, start: object | None, end: object | None
+) -> pd.Series:  # boolean mask of start <= t < end
+    mask = pd.Series(data=True, index=times.index)
+    if start is not None:
+        mask &= times >= utc_timestamp(start, name="start")
+    if end is not None:
+        mask &= times < utc_timestamp(end, name="end")
+    return mask
+
+
+def new_customers_partial(
+    customers: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    acquired_col: str = "acquired_at",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+    start: object | None = None,
+    end: object | None = None,
+) -> pd.DataFrame:
+    """
+    Count new customers per period and segment for some customers (the split step).
+
+    Returns additive partial counts: a frame with the ``by`` columns, a
+    ``_ordinal`` column (the period ordinal, only with ``freq``) and
+    ``new_customers``. Feed the partials of any split of the customers into
+    :func:`combine_new_customers`.
+
+    Examples:
+        >>> import pandas as pd
+        >>> customers = pd.DataFrame({
+        ...     "customer_id": ["a", "b"],
+        ...     "acquired_at": pd.to_datetime(["2026-01-05", "2026-02-01"], utc=True),
+        ... })
+        >>> new_customers_partial(customers, freq="M")["new_customers"].tolist()
+        [1, 1]
+    """
+    keys = as_sequence(by)
+    require_columns(customers, [customer_col, acquired_col, *keys], frame_name="customers")
+    check_by(customers, keys, frame_name="customers")
+    check_unique(customers, [customer_col], frame_name="customers")
+    acquired = utc_values(customers, acquired_col)
+    frame = customers.loc[_window(acquired, start, end).to_numpy(), keys].copy()
+    group = list(keys)
+    if freq is not None:
+        frame[_ORDINAL] = period_ordinals(acquired[frame.index], freq)
+        group.append(_ORDINAL)
+    if not group:
+        return pd.DataFrame({"new_customers": [len(frame)]})
+    counts = frame.groupby(group, sort=True, observed=True).size()
+    return counts.rename("new_customers").reset_index()
+
+
+def combine_new_customers(
+    partials: Iterable[pd.DataFrame], *, freq: str | None = None
+) -> pd.DataFrame:
+    """
+    Add up the partial counts of :func:`new_customers_partial` (the combine step).
+
+    Returns a frame with the ``by`` columns, ``period`` (with ``freq``) and
+    ``new_customers``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> one = pd.DataFrame({"channel": ["web"], "new_customers": [2]})
+        >>> two = pd.DataFrame({"channel": ["web", "ads"], "new_customers": [1, 4]})
+        >>> combine_new_customers([one, two])
+          channel  new_customers
+        0     ads              4
+        1     web              3
+    """
+    frame = pd.concat(list(partials), ignore_index=True)
+    keys = [c for c in frame.columns if c != "new_customers"]
+    if keys:
+        frame = frame.groupby(keys, sort=True, observed=True, as_index=False)[
+            ["new_customers"]
+        ].sum()
+    else:
+        frame = pd.DataFrame({"new_customers": [int(frame["new_customers"].sum())]})
+    frame["new_customers"] = frame["new_customers"].astype("int64")
+    return _ordinal_to_period(frame, freq)
+
+
+def _ordinal_to_period(frame: pd.DataFrame, freq: str | None) -> pd.DataFrame:
+    if freq is None or _ORDINAL not in frame.columns:
+        return frame.reset_index(drop=True)
+    periods = ordinals_to_periods(frame[_ORDINAL].to_numpy(), freq)
+    frame = frame.drop(columns=[_ORDINAL])
+    frame.insert(0, "period", periods)
+    return frame.reset_index(drop=True)
+
+
+def new_customers(
+    customers: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    acquired_col: str = "acquired_at",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+    start: object | None = None,
+    end: object | None = None,
+) -> int | pd.DataFrame:
+    """
+    Count customers acquired, in total or per period and segment.
+
+    A customer is new in the period holding its ``acquired_at`` timestamp (UTC).
+    Customer ids must be unique. This is the split-then-combine pair
+    :func:`new_customers_partial` + :func:`combine_new_customers` run on the
+    whole frame.
+
+    Returns:
+        An ``int`` without ``freq``/``by``; otherwise a frame with ``period``
+        (a ``pandas.Period``), the ``by`` columns and ``new_customers``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> customers = pd.DataFrame({
+        ...     "customer_id": ["a", "b", "c"],
+        ...     "channel": ["ads", "web", "ads"],
+        ...     "acquired_at": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-04-01"], utc=True),
+        ... })
+        >>> new_customers(customers)
+        3
+        >>> new_customers(customers, freq="Q", by="channel")
+          period channel  new_customers
+        0 2026Q1     ads              1
+        1 2026Q1     web              1
+        2 2026Q2     ads              1
+    """
+    partial = new_customers_partial(
+        customers,
+        customer_col=customer_col,
+        acquired_col=acquired_col,
+        freq=freq,
+        by=by,
+        start=start,
+        end=end,
+    )
+    result = combine_new_customers([partial], freq=freq)
+    if freq is None and by is None:
+        return int(result["new_customers"].iloc[0])
+    if freq is not None:
+        keys = as_sequence(by)
+        result = result[["period", *keys, "new_customers"]]
+        result = result.sort_values(["period", *keys], ignore_index=True)
+    return result
+
+
+def _paid_channels(
+    spend: pd.DataFrame, channel_col: str, paid_col: str, paid_channels: Collection[str] | None
+) -> list[str]:
+    if paid_channels is not None:
+        return sorted(paid_channels)
+    require_columns(spend, [paid_col, channel_col], frame_name="spend")
+    paid = spend[paid_col]
+    if not pd.api.types.is_bool_dtype(paid.dtype):
+        raise DataError.malformed(
+            paid_col,
+            f"must be boolean (dtype is {paid.dtype})",
+            hint=f"convert it, e.g. df[{paid_col!r}] = df[{paid_col!r}] == 'yes'.",
+        )
+    return sorted(spend.loc[paid.to_numpy(dtype=bool), channel_col].unique().tolist())
+
+
+def cac(
+    spend: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    spend_col: str = "spend",
+    spend_period_col: str = "period",
+    spend_freq: str = "M",
+    paid_col: str = "paid",
+    channel_col: str = "channel",
+    customer_col: str = "customer_id",
+    acquired_col: str = "acquired_at",
+    paid_only: bool = False,
+    paid_channels: Collection[str] | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+    start: object | None = None,
+    end: object | None = None,
+) -> float | pd.DataFrame:
+    """
+    Customer acquisition cost: spend in a period ÷ customers acquired in it.
+
+    Definition (REFERENCES.md; Skok, "SaaS Metrics 2.0"): CAC = sales and
+    marketing spend of a period ÷ new customers acquired in the same period.
+
+    Attribution rule: a spend row belongs to the period holding its
+    ``spend_period_col`` timestamp (each row covers one ``spend_freq`` period,
+    monthly by default, so ``freq`` may be ``"M"``, ``"Q"`` or ``"Y"`` but not
+    finer); a customer belongs to the period holding its ``acquired_at`` and to
+    the channel recorded on the customer (the channel of the lead's campaign,
+    i.e. the first touch). No lag between spend and acquisition is modelled.
+
+    - Blended CAC (``paid_only=False``): all spend ÷ all new customers
+      (organic ones included).
+    - Paid CAC (``paid_only=True``): spend rows with ``paid`` true ÷ customers
+      whose channel is a paid channel. Paid channels are ``paid_channels`` if
+      given, otherwise every channel with a paid spend row.
+
+    With ``by`` (columns present in both frames, typically ``"channel"``) the
+    spend and the customers of each segment are matched.
+
+    Returns:
+        A ``float`` without ``freq``/``by``; otherwise a frame with ``period``,
+        the ``by`` columns, ``spend``, ``new_customers`` and ``cac``. CAC is
+        NaN (undefined) where no customer was acquired; it is 0.0 where
+        customers came at no spend (e.g. the organic channel).
+
+    Raises:
+        MissingColumnError: a column is missing.
+        DataError: negative or missing spend, duplicate customer ids, naive
+            timestamps with a time of day, or ``freq`` finer than ``spend_freq``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> spend = pd.DataFrame({
+        ...     "channel": ["ads", "ads", "social"],
+        ...     "paid": [True, True, True],
+        ...     "period": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-01"], utc=True),
+        ...     "spend": [1000.0, 500.0, 300.0],
+        ... })
+        >>> customers = pd.DataFrame({
+        ...     "customer_id": ["a", "b", "c", "d"],
+        ...     "channel": ["ads", "ads", "organic", "social"],
+        ...     "acquired_at": pd.to_datetime(
+        ...         ["2026-01-10", "2026-02-03", "2026-01-20", "2026-01-30"], utc=True),
+        ... })
+        >>> cac(spend, customers)  # (1000 + 500 + 300) / 4
+        450.0
+        >>> cac(spend, customers, paid_only=True)  # 1800 / 3 (organic excluded)
+        600.0
+        >>> cac(spend, customers, freq="M", by="channel")
+            period channel   spend  new_customers    cac
+        0  2026-01     ads  1000.0              1 1000.0
+        1  2026-01 organic     0.0              1    0.0
+        2  2026-01  social   300.0              1  300.0
+        3  2026-02     ads   500.0              1  500.0
+    """
+    keys = as_sequence(by)
+    require_columns(spend, [spend_col, spend_period_col, *keys], frame_name="spend")
+    check_by(spend, keys, frame_name="spend")
+    if freq is not None:
+        compare_periods(spend_freq, freq)
+    amounts = check_numeric(spend[spend_col], spend_col, non_negative=True)
+    spend_at = utc_values(spend, spend_period_col)
+    spend_mask = _window(spend_at, start, end).to_numpy()
+    customer_frame = customers
+    if paid_only:
+        channels = _paid_channels(spend, channel_col, paid_col, paid_channels)
+        if paid_channels is None:
+            spend_mask = spend_mask & spend[paid_col].to_numpy(dtype=bool)
+        else:
+            require_columns(spend, [channel_col], frame_name="spend")
+            spend_mask = spend_mask & spend[channel_col].isin(channels).to_numpy()
+        require_columns(customers, [channel_col], frame_name="customers")
+        customer_frame = customers.loc[customers[channel_col].isin(channels).to_numpy()]
+    counts = new_customers_partial(
+        customer_frame,
+        customer_col=customer_col,
+        acquired_col=acquired_col,
+        freq=freq,
+        by=keys,
+        start=start,
+        end=end,
+    )
+    spent = spend.loc[spend_mask, keys].copy()
+    spent["spend"] = amounts[spend_mask].to_numpy()
+    group = list(keys)
+    if freq is not None:
+        spent[_ORDINAL] = period_ordinals(spend_at[spend_mask], freq)
+        group.append(_ORDINAL)
+    if group:
+        totals = spent.groupby(group, sort=True, observed=True, as_index=False)["spend"].sum()
+        table = totals.merge(counts, on=group, how="outer")
+    else:
+        table = pd.DataFrame(
+            {"spend": [float(spent["spend"].sum())], "new_customers": counts["new_customers"]}
+        )
+    table["spend"] = table["spend"].fillna(0.0).astype("float64")
+    table["new_customers"] = table["new_customers"].fillna(0).astype("int64")
+    table["cac"] = safe_divide(table["spend"], table["new_customers"])
+    if not group:
+        return float(table["cac"].iloc[0])
+    table = table.sort_values(group[-1:] + group[:-1] if freq else group, ignore_index=True)
+    return _ordinal_to_period(table, freq)
+
+
+def ltv_to_cac(ltv: float, cac: float) -> float:
+    """
+    Return the LTV:CAC ratio (lifetime value ÷ acquisition cost).
+
+    A ratio of 3 or more is the common target (Skok, "SaaS Metrics 2.0",
+    cited in REFERENCES.md). NaN when ``cac`` is 0 (the ratio is undefined:
+    customers cost nothing to acquire) or when either input is NaN.
+
+    Raises:
+        ValidationError: a negative or infinite input.
+
+    Examples:
+        >>> ltv_to_cac(1800.0, 600.0)
+        3.0
+        >>> ltv_to_cac(1800.0, 0.0)
+        nan
+    """
+    if is_nan(ltv) or is_nan(cac):
+        return math.nan
+    value = check_non_negative(ltv, "ltv")
+    cost = check_non_negative(cac, "cac")
+    return math.nan if cost == 0 else value / cost
+
+
+def cac_payback_months(cac: float, *, arpu: float, gross_margin: float) -> float:
+    """
+    Return the months of gross profit needed to earn back the CAC.
+
+    Definition (REFERENCES.md; Skok): payback = CAC ÷ (monthly ARPU × gross
+    margin). ``arpu`` must be *monthly* revenue per customer (see
+    :func:`~crmlifecycle.metrics.arpu`) and ``gross_margin`` a fraction in
+    [0, 1]. NaN when ARPU × margin is 0 (never paid back: undefined) or when
+    ``cac`` is NaN.
+
+    Raises:
+        ValidationError: negative inputs or a margin outside [0, 1].
+
+    Examples:
+        >>> cac_payback_months(600.0, arpu=100.0, gross_margin=0.8)  # 600 / (100 * 0.8)
+        7.5
+    """
+    if is_nan(cac):
+        return math.nan
+    cost = check_non_negative(cac, "cac")
+    revenue = check_non_negative(arpu, "arpu")
+    margin = check_fraction(gross_margin, "gross_margin")
+    monthly_profit = revenue * margin
+    if monthly_profit == 0:
+        return math.nan
+    return float(np.float64(cost) / np.float64(monthly_profit))

@@ -1,0 +1,186 @@
+"""
+Helpers shared by the KPI calculators: column checks, period ordinals, result frames.
+
+Every calculator converts timestamps with the shared time rule
+(:func:`crmlifecycle._frames.as_utc`) and buckets them into calendar periods as
+integer *ordinals* (months since 1970-01 for ``"M"``, quarters since 1970Q1
+for ``"Q"``...), exactly the ordinals of :class:`pandas.Period`, so that
+arithmetic such as "the next period" is an integer ``+ 1`` and the result can
+be turned back into ``Period`` values at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmlifecycle._frames import as_utc, period_alias, require_columns, to_periods
+from crmlifecycle.errors import DataError, ValidationError
+
+__all__ = [
+    "FloatArray",
+    "IntArray",
+    "check_by",
+    "check_fraction",
+    "check_non_negative",
+    "check_unique",
+    "compare_periods",
+    "is_nan",
+    "ordinals_to_periods",
+    "period_ordinals",
+    "ratio",
+    "safe_divide",
+    "timestamp_ordinal",
+    "utc_values",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_NS_PER_DAY = 86_400 * 10**9
+_MAX_LOOKUP_DAYS = 400_000  # about 1,100 years of days
+_PERIOD_LENGTH_IN_MONTHS = {"M": 1, "Q": 3, "Y": 12}
+
+
+def utc_values(frame: pd.DataFrame, column: str, *, allow_missing: bool = False) -> pd.Series:
+    """Return ``frame[column]`` as UTC timestamps (the shared time rule)."""
+    return as_utc(frame[column], column, allow_missing=allow_missing)
+
+
+def _ns(utc: pd.Series) -> npt.NDArray[np.datetime64]:
+    values: npt.NDArray[np.datetime64] = utc.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    return values
+
+
+def period_ordinals(utc: pd.Series, freq: str) -> IntArray:
+    """
+    Return the ``pandas.Period`` ordinal of each UTC timestamp for ``freq``.
+
+    The timestamps are first cut to UTC days; the days are then mapped to
+    periods through a lookup table built for the (small) range of days
+    present, which is much faster than calendar arithmetic per row. Missing
+    timestamps must be masked by the caller first.
+    """
+    alias = period_alias(freq)
+    days = _ns(utc).astype(np.int64) // _NS_PER_DAY
+    if alias == "D" or len(days) == 0:
+        return days
+    low, high = int(days.min()), int(days.max())
+    if high - low > _MAX_LOOKUP_DAYS:
+        stamps = pd.Series(days.astype("datetime64[D]")).dt.tz_localize("UTC")
+        return np.asarray(pd.PeriodIndex(to_periods(stamps, alias)).asi8, dtype=np.int64)
+    span = pd.Series(np.arange(low, high + 1, dtype=np.int64).astype("datetime64[D]"))
+    lookup = np.asarray(pd.PeriodIndex(span.dt.to_period(alias)).asi8, dtype=np.int64)
+    result: IntArray = lookup[days - low]
+    return result
+
+
+def timestamp_ordinal(stamp: pd.Timestamp, freq: str) -> int:
+    """Return the period ordinal of one UTC timestamp."""
+    return int(period_ordinals(pd.Series([stamp], dtype="datetime64[ns, UTC]"), freq)[0])
+
+
+def ordinals_to_periods(ordinals: Sequence[int] | IntArray, freq: str) -> pd.PeriodIndex:
+    """Turn period ordinals back into a :class:`pandas.PeriodIndex`."""
+    alias = period_alias(freq)
+    values = np.asarray(ordinals, dtype=np.int64)
+    index: pd.PeriodIndex = pd.PeriodIndex.from_ordinals(  # type: ignore[attr-defined]
+        values, freq=alias
+    )
+    return index
+
+
+def compare_periods(fine: str, coarse: str) -> None:
+    """
+    Require that periods of ``coarse`` are unions of periods of ``fine``.
+
+    Raises:
+        DataError: when ``coarse`` is finer than ``fine`` (e.g. monthly data asked per week).
+    """
+    fine_alias, coarse_alias = period_alias(fine), period_alias(coarse)
+    if fine_alias == coarse_alias:
+        return
+    fine_len = _PERIOD_LENGTH_IN_MONTHS.get(fine_alias)
+    coarse_len = _PERIOD_LENGTH_IN_MONTHS.get(coarse_alias)
+    if fine_len is None or coarse_len is None or coarse_len < fine_len:
+        raise DataError(
+            f"cannot report data recorded per {fine!r} period by freq={coarse!r}: a {coarse!r} "
+            f"period does not contain whole {fine!r} periods. "
+            f"Hint: use a freq at least as coarse as the data, e.g. 'M', 'Q' or 'Y'."
+        )
+
+
+def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str) -> None:
+    """Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``."""
+    duplicated = frame.duplicated(subset=list(columns), keep=False)
+    if bool(duplicated.any()):
+        rows = list(frame.index[duplicated.to_numpy()][:20])
+        first = frame.loc[duplicated, list(columns)].iloc[0].tolist()
+        key = first[0] if len(first) == 1 else tuple(first)
+        raise DataError.malformed(
+            columns[0] if len(columns) == 1 else str(list(columns)),
+            f"must be unique in the {frame_name} frame but repeats",
+            rows=rows,
+            value=key,
+            hint="drop the duplicated rows or aggregate them before calling.",
+        )
+
+
+def check_by(frame: pd.DataFrame, by: Sequence[str], *, frame_name: str) -> None:
+    """Check that the segment columns exist and hold no missing values."""
+    require_columns(frame, by, frame_name=frame_name)
+    for column in by:
+        missing = frame[column].isna()
+        if bool(missing.any()):
+            raise DataError.malformed(
+                column,
+                "is a segment (by=) column with missing values",
+                rows=list(frame.index[missing.to_numpy()][:20]),
+                hint=f"fill them, e.g. df[{column!r}].fillna('unknown').",
+            )
+
+
+def safe_divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Divide element-wise; a zero denominator gives NaN (the KPI is undefined there)."""
+    num = numerator.astype("float64")
+    den = denominator.astype("float64")
+    result: pd.Series = num.where(den != 0).div(den.where(den != 0))
+    return result
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """Return ``numerator / denominator``, or NaN when the denominator is zero."""
+    if denominator == 0:
+        return math.nan
+    return float(numerator) / float(denominator)
+
+
+def is_nan(value: object) -> bool:
+    """Return whether ``value`` is a float NaN (an undefined KPI passed on)."""
+    return isinstance(value, float) and math.isnan(value)
+
+
+def check_fraction(value: object, name: str, *, allow_zero: bool = True) -> float:
+    """Validate a rate or margin in [0, 1] (or (0, 1] without ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValidationError.for_field(name, value, "a number between 0 and 1")
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value <= 1):
+        expected = "a number between 0 and 1" if allow_zero else "a number in (0, 1]"
+        raise ValidationError.for_field(
+            name, value, expected, hint=f"pass {name} as a fraction, e.g. 0.8 for 80%."
+        )
+    return float(value)
+
+
+def check_non_negative(value: object, name: str) -> float:
+    """Validate a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError.for_field(name, value, "a finite number >= 0")
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError.for_field(name, value, "a finite number >= 0")
+    return float(value)

@@ -1,0 +1,227 @@
+"""
+Reading lifecycle event logs: stage spells and the stage of each entity as of a date.
+
+An event log has one row per transition (columns ``kind``, ``entity_id``,
+``trigger``, ``source``, ``dest``, ``at``; see ``crmlifecycle.events``). From
+it we rebuild *spells*: each stage an entity entered, when, when it left and
+where it went. Every funnel and pipeline metric reads these spells, so all of
+them can be computed *as of* any date by ignoring the events after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError
+
+__all__ = [
+    "DEFAULT_FORECAST_CATEGORIES",
+    "DEFAULT_PROBABILITIES",
+    "OPPORTUNITY_STAGES",
+    "stage_spells",
+]
+
+#: The standard opportunity pipeline in funnel order (``lost`` is an exit, not a step).
+OPPORTUNITY_STAGES: Final[tuple[str, ...]] = (
+    "prospecting",
+    "qualification",
+    "proposal",
+    "negotiation",
+    "won",
+)
+#: Default win probability of each stage in percent (EspoCRM defaults, REFERENCES.md).
+DEFAULT_PROBABILITIES: Final[Mapping[str, float]] = {
+    "prospecting": 10.0,
+    "qualification": 20.0,
+    "proposal": 50.0,
+    "negotiation": 80.0,
+    "won": 100.0,
+    "lost": 0.0,
+}
+#: Default forecast category of each stage (Salesforce's categories, REFERENCES.md).
+DEFAULT_FORECAST_CATEGORIES: Final[Mapping[str, str]] = {
+    "prospecting": "pipeline",
+    "qualification": "pipeline",
+    "proposal": "best_case",
+    "negotiation": "commit",
+    "won": "closed",
+    "lost": "omitted",
+}
+
+SPELL_COLUMNS: Final = ["entity_id", "stage", "entered_at", "left_at", "next_stage", "days"]
+_NS_PER_DAY: Final = 86_400 * 10**9
+
+
+def read_events(
+    events: pd.DataFrame,
+    *,
+    entity_col: str,
+    source_col: str,
+    dest_col: str,
+    at_col: str,
+    kind: str | None,
+    kind_col: str,
+    as_of: object | None,
+) -> pd.DataFrame:
+    """Validate the log and return it sorted by (entity, at), cut at ``as_of``."""
+    columns = [entity_col, source_col, dest_col, at_col] + ([kind_col] if kind else [])
+    require_columns(events, columns, frame_name="events")
+    frame = events.loc[events[kind_col] == kind] if kind else events
+    for column in (entity_col, dest_col):
+        missing = frame[column].isna()
+        if bool(missing.any()):
+            raise DataError.malformed(
+                column,
+                "has missing values in the event log",
+                rows=list(frame.index[missing.to_numpy()][:20]),
+                hint="every event needs the entity id and the stage it moved to.",
+            )
+    at = as_utc(frame[at_col], at_col)
+    log = pd.DataFrame(
+        {
+            "entity_id": frame[entity_col].to_numpy(),
+            "source": frame[source_col].to_numpy(),
+            "dest": frame[dest_col].to_numpy(),
+            "at": at.array,
+        }
+    )
+    if as_of is not None:
+        log = log.loc[log["at"] <= utc_timestamp(as_of, name="as_of")]
+    codes = np.asarray(pd.factorize(log["entity_id"])[0], dtype=np.int64)
+    order = np.lexsort((log["at"].dt.tz_convert(None).to_numpy(), codes))
+    log = log.iloc[order].reset_index(drop=True)
+    same = log["entity_id"].to_numpy()[1:] == log["entity_id"].to_numpy()[:-1]
+    source = log["source"].to_numpy()[1:]
+    broken = same & pd.notna(source) & (source != log["dest"].to_numpy()[:-1])
+    if bool(broken.any()):
+        row = int(np.flatnonzero(broken)[0]) + 1
+        raise DataError.malformed(
+            source_col,
+            "does not match the previous event's dest for the same entity "
+            f"(entity {log['entity_id'].iloc[row]!r} at {log['at'].iloc[row]})",
+            value=log["source"].iloc[row],
+            hint="the log must hold every transition of an entity; events with equal "
+            "timestamps are kept in their input order.",
+        )
+    return log
+
+
+def stage_spells(
+    events: pd.DataFrame,
+    *,
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
+    kind: str | None = None,
+    kind_col: str = "kind",
+    created: pd.Series | None = None,
+    as_of: object | None = None,
+) -> pd.DataFrame:
+    """
+    Rebuild the stage spells of every entity from a lifecycle event log.
+
+    Each event starts a spell in its ``dest`` stage, ended by the entity's
+    next event (``left_at``, ``next_stage``) or still open (NaT) at
+    ``as_of``. The source stage of an entity's first event is a spell too;
+    it starts at the entity's creation time, taken from ``created`` (a
+    Series of timestamps indexed by entity id, e.g.
+    ``opportunities.set_index("opportunity_id")["created_at"]``) or unknown
+    (NaT) without it. A creation event with an empty ``source`` starts the
+    first spell itself. Only events at or before ``as_of`` count; ``kind``
+    keeps one lifecycle of a mixed log. ``days`` is the completed spell's
+    length in days (NaN while open or when its start is unknown).
+
+    Raises:
+        DataError: missing columns or ids, naive timestamps with a time of
+            day, or a log whose events do not chain (source ≠ previous dest).
+
+    Examples:
+        >>> import pandas as pd
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1", "o1"], "source": ["prospecting", "qualification"],
+        ...     "dest": ["qualification", "won"],
+        ...     "at": pd.to_datetime(["2026-01-03", "2026-01-10"], utc=True),
+        ... })
+        >>> created = pd.Series(pd.to_datetime(["2026-01-01"], utc=True), index=["o1"])
+        >>> stage_spells(events, created=created)[["stage", "next_stage", "days"]]
+                   stage     next_stage  days
+        0    prospecting  qualification   2.0
+        1  qualification            won   7.0
+        2            won            NaN   NaN
+    """
+    log = read_events(
+        events,
+        entity_col=entity_col,
+        source_col=source_col,
+        dest_col=dest_col,
+        at_col=at_col,
+        kind=kind,
+        kind_col=kind_col,
+        as_of=as_of,
+    )
+    ids = log["entity_id"].to_numpy()
+    n = len(log)
+    first = np.ones(n, dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = first[1:]
+    at = log["at"]
+    next_at = at.shift(-1).where(~pd.Series(last))
+    next_stage = log["dest"].shift(-1).where(~pd.Series(last))
+    dest_spells = pd.DataFrame(
+        {
+            "entity_id": ids,
+            "stage": log["dest"].to_numpy(),
+            "entered_at": at.array,
+            "left_at": next_at.array,
+            "next_stage": next_stage.to_numpy(),
+            "_rank": np.arange(n) * 2 + 1,
+        }
+    )
+    initial = first & pd.notna(log["source"].to_numpy())
+    heads = log.loc[initial]
+    entered = pd.Series(pd.NaT, index=heads.index, dtype="datetime64[ns, UTC]")
+    if created is not None and len(heads):
+        stamps = as_utc(pd.Series(created), "created", allow_missing=True)
+        entered = pd.Series(stamps.reindex(heads["entity_id"].to_numpy()).array, index=heads.index)
+    head_spells = pd.DataFrame(
+        {
+            "entity_id": heads["entity_id"].to_numpy(),
+            "stage": heads["source"].to_numpy(),
+            "entered_at": entered.array,
+            "left_at": heads["at"].array,
+            "next_stage": heads["dest"].to_numpy(),
+            "_rank": np.flatnonzero(initial) * 2,
+        }
+    )
+    spells = pd.concat([head_spells, dest_spells], ignore_index=True)
+    spells = spells.sort_values("_rank", ignore_index=True).drop(columns=["_rank"])
+    for column in ("entered_at", "left_at"):
+        spells[column] = spells[column].astype("datetime64[ns, UTC]")
+    spells["days"] = (spells["left_at"] - spells["entered_at"]).dt.total_seconds() / 86_400
+    return spells[SPELL_COLUMNS]
+
+
+def stage_order(stages: Sequence[str]) -> dict[str, int]:
+    """Map each funnel stage to its position, rejecting duplicates."""
+    order = {stage: i for i, stage in enumerate(stages)}
+    if len(order) != len(stages) or not stages:
+        raise DataError(
+            f"stages={list(stages)!r} must list each stage once, in funnel order. "
+            "Hint: e.g. stages=('prospecting', 'qualification', 'proposal', 'negotiation', 'won')."
+        )
+    return order
+
+
+def reached_order(spells: pd.DataFrame, order: Mapping[str, int]) -> pd.DataFrame:
+    """Return per entity the furthest funnel position reached and when each was first entered."""
+    position = spells["stage"].map(order)
+    known = spells.loc[position.notna()].assign(position=position.dropna().astype("int64"))
+    furthest = known.groupby("entity_id", sort=True)["position"].max()
+    return pd.DataFrame({"furthest": furthest})

@@ -1,0 +1,214 @@
+"""
+Historic customer lifetime value: the subscription formula and the order-based formula.
+
+Both are *historic* (averages of the past projected forward under a constant
+rate); the predictive models (BG/NBD, Gamma-Gamma, sBG) live in
+``crmlifecycle.metrics.clv``. Fader & Hardie (2007, "How to Project Customer
+Retention", REFERENCES.md) show why a constant churn rate understates the
+value of a cohort: aggregate retention rises over time as the loyal
+customers remain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._common import (
+    check_by,
+    check_fraction,
+    check_non_negative,
+    check_unique,
+    is_nan,
+    ordinals_to_periods,
+    period_ordinals,
+    safe_divide,
+    utc_values,
+)
+
+__all__ = ["average_order_value", "historic_clv", "order_based_clv"]
+
+_DAYS_PER_YEAR = 365.25
+
+
+def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> float:
+    """
+    Historic CLV of the subscription form: ARPU × gross margin ÷ churn rate.
+
+    Definition (REFERENCES.md, "Historic CLV"): the margin a customer brings per
+    period times the expected number of periods it stays (``1 / churn`` under a
+    constant churn rate, a geometric lifetime). ``arpu`` and ``churn_rate``
+    must use the *same* period (monthly ARPU with monthly churn). Assumptions:
+    constant churn and constant ARPU, no discounting; Fader & Hardie (2007)
+    warn that a constant rate understates long-run value. NaN when
+    ``churn_rate`` is 0 (the formula is undefined: no churn observed) or when
+    an input is NaN.
+
+    Raises:
+        ValidationError: negative ARPU, or a margin or rate outside [0, 1].
+
+    Examples:
+        >>> historic_clv(100.0, gross_margin=0.8, churn_rate=0.02)  # 100 * 0.8 / 0.02
+        4000.0
+    """
+    if is_nan(arpu) or is_nan(churn_rate):
+        return math.nan
+    revenue = check_non_negative(arpu, "arpu")
+    margin = check_fraction(gross_margin, "gross_margin")
+    churn = check_fraction(churn_rate, "churn_rate")
+    if churn == 0:
+        return math.nan
+    return revenue * margin / churn
+
+
+def _orders(
+    orders: pd.DataFrame,
+    *,
+    order_col: str,
+    customer_col: str,
+    at_col: str,
+    amount_col: str,
+    by: list[str],
+) -> tuple[pd.Series, pd.Series]:
+    require_columns(orders, [order_col, customer_col, at_col, amount_col, *by], frame_name="orders")
+    check_by(orders, by, frame_name="orders")
+    check_unique(orders, [order_col], frame_name="orders")
+    amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
+    return amounts, utc_values(orders, at_col)
+
+
+def average_order_value(
+    orders: pd.DataFrame,
+    *,
+    order_col: str = "order_id",
+    customer_col: str = "customer_id",
+    at_col: str = "at",
+    amount_col: str = "amount",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Average order value: Σ order amounts ÷ number of orders.
+
+    Order ids must be unique and amounts present and ≥ 0. With ``freq``/``by``
+    the columns are ``period``, ``by``, ``revenue``, ``orders`` and
+    ``average_order_value``. NaN when there is no order.
+
+    Examples:
+        >>> import pandas as pd
+        >>> orders = pd.DataFrame({
+        ...     "order_id": ["o1", "o2", "o3"], "customer_id": ["a", "a", "b"],
+        ...     "at": pd.to_datetime(["2026-01-03", "2026-02-09", "2026-02-10"], utc=True),
+        ...     "amount": [30.0, 50.0, 100.0],
+        ... })
+        >>> average_order_value(orders)  # 180 / 3
+        60.0
+        >>> average_order_value(orders, freq="M")
+            period  revenue  orders  average_order_value
+        0  2026-01     30.0       1                 30.0
+        1  2026-02    150.0       2                 75.0
+    """
+    keys = as_sequence(by)
+    amounts, at = _orders(
+        orders,
+        order_col=order_col,
+        customer_col=customer_col,
+        at_col=at_col,
+        amount_col=amount_col,
+        by=keys,
+    )
+    if freq is None and not keys:
+        return math.nan if len(amounts) == 0 else float(amounts.sum()) / len(amounts)
+    frame = orders[keys].copy()
+    frame["amount"] = amounts.to_numpy()
+    group = list(keys)
+    if freq is not None:
+        frame["_ordinal"] = period_ordinals(at, freq)
+        group = ["_ordinal", *keys]
+    table = frame.groupby(group, sort=True, as_index=False, observed=True).agg(
+        revenue=("amount", "sum"), orders=("amount", "size")
+    )
+    table["average_order_value"] = safe_divide(table["revenue"], table["orders"])
+    if freq is not None:
+        table.insert(0, "period", ordinals_to_periods(table["_ordinal"].to_numpy(), freq))
+        table = table.drop(columns=["_ordinal"])
+    return table
+
+
+def order_based_clv(
+    orders: pd.DataFrame,
+    *,
+    gross_margin: float,
+    lifespan_years: float,
+    order_col: str = "order_id",
+    customer_col: str = "customer_id",
+    at_col: str = "at",
+    amount_col: str = "amount",
+    start: object | None = None,
+    end: object | None = None,
+) -> float:
+    """
+    Order-based historic CLV: AOV × purchase frequency × margin × expected lifespan.
+
+    The classic retail formula (REFERENCES.md, "Historic CLV"): average order
+    value (Σ amount ÷ orders) × purchase frequency (orders per customer per
+    year of 365.25 days, over the window ``[start, end)``, by default from
+    the first to the last order) × gross margin × expected lifespan in years. Assumptions: every
+    customer who ordered in the window stays ``lifespan_years`` and keeps
+    buying at the window's average rate and order value; no discounting.
+    A window shorter than the typical gap between orders overstates the
+    frequency, so prefer a window of at least a year.
+
+    Raises:
+        DataError: duplicate order ids, missing or negative amounts, no order in
+            the window, or a window of zero length.
+        ValidationError: a margin outside [0, 1] or a negative lifespan.
+
+    Examples:
+        >>> import pandas as pd
+        >>> orders = pd.DataFrame({
+        ...     "order_id": ["o1", "o2", "o3", "o4"], "customer_id": ["a", "a", "a", "b"],
+        ...     "at": pd.to_datetime(["2025-01-10", "2025-05-01", "2025-09-01", "2025-10-01"],
+        ...                          utc=True),
+        ...     "amount": [50.0, 50.0, 50.0, 50.0],
+        ... })
+        >>> # AOV 50 x (4 orders / 2 customers / (365 / 365.25) years) x 0.5 x 3 years
+        >>> round(order_based_clv(orders, gross_margin=0.5, lifespan_years=3,
+        ...                       start="2025-01-01", end="2026-01-01"), 2)
+        150.1
+    """
+    margin = check_fraction(gross_margin, "gross_margin")
+    lifespan = check_non_negative(lifespan_years, "lifespan_years")
+    amounts, at = _orders(
+        orders,
+        order_col=order_col,
+        customer_col=customer_col,
+        at_col=at_col,
+        amount_col=amount_col,
+        by=[],
+    )
+    mask = pd.Series(data=True, index=at.index)
+    if start is not None:
+        mask &= at >= utc_timestamp(start, name="start")
+    if end is not None:
+        mask &= at < utc_timestamp(end, name="end")
+    if not bool(mask.any()):
+        raise DataError("order_based_clv: no order in the window. Hint: widen start=/end=.")
+    begin = utc_timestamp(start, name="start") if start is not None else at[mask].min()
+    finish = utc_timestamp(end, name="end") if end is not None else at[mask].max()
+    years = (finish - begin).total_seconds() / 86_400 / _DAYS_PER_YEAR
+    if years <= 0:
+        raise DataError(
+            "order_based_clv: the window has zero length (all orders at one instant). "
+            "Hint: pass start= and end= to say which period the orders cover."
+        )
+    window = amounts[mask]
+    n_orders = len(window)
+    customers = int(orders.loc[mask.to_numpy(), customer_col].nunique())
+    aov = float(window.sum()) / n_orders
+    frequency = n_orders / customers / years
+    return aov * frequency * margin * lifespan

@@ -1,0 +1,511 @@
+"""
+Pipeline KPIs from opportunities and their event log: win rate, deal size, cycle, forecast.
+
+Every function takes the ``opportunities`` frame (id, amount, created_at,
+current stage, segment columns such as ``owner``) and the opportunity event
+log, and computes the stage of every deal *as of* a date from the log, so
+"what did the pipeline look like on 1 March" has an answer. Stage metadata
+(win probability per stage, forecast category per stage) defaults to the
+standard pipeline: probabilities 10/20/50/80/100/0 (EspoCRM) and Salesforce's
+forecast categories (REFERENCES.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from crmlifecycle._frames import (
+    as_sequence,
+    as_utc,
+    check_numeric,
+    require_columns,
+    utc_timestamp,
+)
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._common import (
+    check_by,
+    check_unique,
+    ordinals_to_periods,
+    period_ordinals,
+    safe_divide,
+)
+from crmlifecycle.metrics._events import (
+    DEFAULT_FORECAST_CATEGORIES,
+    DEFAULT_PROBABILITIES,
+    read_events,
+    stage_spells,
+)
+
+__all__ = [
+    "average_deal_size",
+    "deal_stages",
+    "forecast",
+    "sales_cycle_length",
+    "weighted_pipeline",
+    "win_rate",
+]
+
+
+def deal_stages(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    id_col: str = "opportunity_id",
+    created_col: str = "created_at",
+    stage_col: str = "stage",
+    kind: str | None = None,
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
+) -> pd.DataFrame:
+    """
+    The stage of every deal created by ``as_of``, rebuilt from the event log.
+
+    A deal's stage as of the date is the ``dest`` of its last event at or
+    before it; a deal without such an event is in its first stage (the
+    ``source`` of its first later event, or its current ``stage`` when it has
+    no event at all) since its creation. Returns the ``opportunities`` rows
+    (index kept) of the deals created by ``as_of`` with two columns added:
+    ``stage_as_of`` and ``since_as_of`` (when it entered that stage).
+
+    Examples:
+        >>> import pandas as pd
+        >>> deals = pd.DataFrame({
+        ...     "opportunity_id": ["o1", "o2"], "stage": ["won", "prospecting"],
+        ...     "created_at": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
+        ... })
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1"], "source": ["prospecting"], "dest": ["won"],
+        ...     "at": pd.to_datetime(["2026-02-01"], utc=True),
+        ... })
+        >>> deal_stages(deals, events, as_of="2026-01-15")["stage_as_of"].tolist()
+        ['prospecting', 'prospecting']
+        >>> deal_stages(deals, events)["stage_as_of"].tolist()
+        ['won', 'prospecting']
+    """
+    require_columns(opportunities, [id_col, created_col, stage_col], frame_name="opportunities")
+    check_unique(opportunities, [id_col], frame_name="opportunities")
+    created = as_utc(opportunities[created_col], created_col)
+    full_log = read_events(
+        events,
+        entity_col=entity_col,
+        source_col=source_col,
+        dest_col=dest_col,
+        at_col=at_col,
+        kind=kind,
+        kind_col="kind",
+        as_of=None,
+    )
+    first_source = full_log.groupby("entity_id", sort=False)["source"].first()
+    by_id = pd.Series(created.to_numpy(), index=opportunities[id_col].to_numpy())
+    spells = stage_spells(
+        events,
+        entity_col=entity_col,
+        source_col=source_col,
+        dest_col=dest_col,
+        at_col=at_col,
+        kind=kind,
+        created=by_id,
+        as_of=as_of,
+    )
+    current = spells.loc[spells["left_at"].isna()].drop_duplicates("entity_id", keep="last")
+    current = current.set_index("entity_id")
+    ids = opportunities[id_col]
+    keep = pd.Series(data=True, index=opportunities.index)
+    if as_of is not None:
+        keep = created <= utc_timestamp(as_of, name="as_of")
+    result = opportunities.loc[keep.to_numpy()].copy()
+    ids = ids[keep.to_numpy()]
+    keys = ids.to_numpy()
+    stage = pd.Series(current["stage"].reindex(keys).to_numpy(), index=result.index)
+    initial = pd.Series(first_source.reindex(keys).to_numpy(), index=result.index)
+    initial = initial.where(initial.notna(), result[stage_col])
+    result["stage_as_of"] = stage.where(stage.notna(), initial)
+    since = pd.Series(current["entered_at"].reindex(keys).array, index=result.index)
+    result["since_as_of"] = since.where(stage.notna(), created[keep.to_numpy()])
+    return result
+
+
+def _closed(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    stages: Sequence[str],
+    as_of: object | None,
+    id_col: str,
+    created_col: str,
+    stage_col: str,
+    by: list[str],
+) -> pd.DataFrame:
+    require_columns(opportunities, by, frame_name="opportunities")
+    check_by(opportunities, by, frame_name="opportunities")
+    deals = deal_stages(
+        opportunities,
+        events,
+        as_of=as_of,
+        id_col=id_col,
+        created_col=created_col,
+        stage_col=stage_col,
+    )
+    return deals.loc[deals["stage_as_of"].isin(stages).to_numpy()]
+
+
+def _grouped(
+    frame: pd.DataFrame, keys: list[str], freq: str | None, time_col: str
+) -> tuple[pd.DataFrame, list[str]]:
+    group = list(keys)
+    if freq is not None:
+        frame = frame.assign(_ordinal=period_ordinals(frame[time_col], freq))
+        group = ["_ordinal", *keys]
+    return frame, group
+
+
+def _finish(table: pd.DataFrame, freq: str | None) -> pd.DataFrame:
+    if freq is not None:
+        table.insert(0, "period", ordinals_to_periods(table["_ordinal"].to_numpy(), freq))
+        table = table.drop(columns=["_ordinal"])
+    return table.reset_index(drop=True)
+
+
+def win_rate(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    won: str = "won",
+    lost: str = "lost",
+    id_col: str = "opportunity_id",
+    created_col: str = "created_at",
+    stage_col: str = "stage",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Win rate: deals won ÷ deals closed (won + lost), as of a date.
+
+    Counts the deals whose stage as of ``as_of`` (see :func:`deal_stages`)
+    is ``won`` or ``lost``; open deals are not in the denominator (counting
+    them would mix pipeline age into the rate), and a reopened deal counts by
+    its stage at the date. With ``freq`` deals are grouped by the period they
+    closed in; ``by`` names columns of ``opportunities`` (e.g. ``"owner"``).
+    Columns: ``period``, ``by``, ``won``, ``lost``, ``win_rate``. NaN when no
+    deal closed.
+
+    Examples:
+        >>> import pandas as pd
+        >>> deals = pd.DataFrame({
+        ...     "opportunity_id": ["o1", "o2", "o3"], "stage": ["won", "lost", "won"],
+        ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+        ... })
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1", "o2", "o3"], "source": ["prospecting"] * 3,
+        ...     "dest": ["won", "lost", "won"],
+        ...     "at": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-02-05"], utc=True),
+        ... })
+        >>> round(win_rate(deals, events), 4)  # 2 won of 3 closed
+        0.6667
+        >>> win_rate(deals, events, as_of="2026-01-31")  # o3 still open then
+        0.5
+    """
+    keys = as_sequence(by)
+    closed = _closed(
+        opportunities,
+        events,
+        stages=[won, lost],
+        as_of=as_of,
+        id_col=id_col,
+        created_col=created_col,
+        stage_col=stage_col,
+        by=keys,
+    )
+    is_won = (closed["stage_as_of"] == won).astype("int64")
+    frame = closed[keys].assign(won=is_won, lost=1 - is_won, since=closed["since_as_of"])
+    if freq is None and not keys:
+        total = len(frame)
+        return math.nan if total == 0 else float(is_won.sum()) / total
+    frame, group = _grouped(frame, keys, freq, "since")
+    table = frame.groupby(group, sort=True, as_index=False, observed=True)[["won", "lost"]].sum()
+    table["win_rate"] = safe_divide(table["won"], table["won"] + table["lost"])
+    return _finish(table, freq)
+
+
+def average_deal_size(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    won: str = "won",
+    amount_col: str = "amount",
+    id_col: str = "opportunity_id",
+    created_col: str = "created_at",
+    stage_col: str = "stage",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Average deal size: Σ amount of won deals ÷ number of won deals, as of a date.
+
+    Uses the deals won by ``as_of`` (grouped by the period they were won in
+    with ``freq``). Amounts are the current ``amount`` column (the event log
+    does not record amount changes); a won deal with a missing or negative
+    amount is an error. Columns: ``period``, ``by``, ``deals``, ``amount``,
+    ``average_deal_size``. NaN when no deal was won.
+
+    Examples:
+        >>> import pandas as pd
+        >>> deals = pd.DataFrame({
+        ...     "opportunity_id": ["o1", "o2", "o3"], "stage": ["won", "lost", "won"],
+        ...     "amount": [1000.0, 5000.0, 3000.0],
+        ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+        ... })
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1", "o2", "o3"], "source": ["prospecting"] * 3,
+        ...     "dest": ["won", "lost", "won"],
+        ...     "at": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-02-05"], utc=True),
+        ... })
+        >>> average_deal_size(deals, events)  # (1000 + 3000) / 2; the lost deal is ignored
+        2000.0
+    """
+    keys = as_sequence(by)
+    require_columns(opportunities, [amount_col], frame_name="opportunities")
+    deals = _closed(
+        opportunities,
+        events,
+        stages=[won],
+        as_of=as_of,
+        id_col=id_col,
+        created_col=created_col,
+        stage_col=stage_col,
+        by=keys,
+    )
+    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    frame = deals[keys].assign(amount=amount, deals=1, since=deals["since_as_of"])
+    if freq is None and not keys:
+        return math.nan if len(frame) == 0 else float(amount.sum()) / len(frame)
+    frame, group = _grouped(frame, keys, freq, "since")
+    table = frame.groupby(group, sort=True, as_index=False, observed=True)[
+        ["deals", "amount"]
+    ].sum()
+    table["average_deal_size"] = safe_divide(table["amount"], table["deals"])
+    return _finish(table, freq)
+
+
+def sales_cycle_length(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    won: str = "won",
+    statistic: str = "mean",
+    id_col: str = "opportunity_id",
+    created_col: str = "created_at",
+    stage_col: str = "stage",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Sales cycle length: days from a deal's creation to its win, as of a date.
+
+    Over the deals won by ``as_of``. Without ``freq``/``by`` returns the
+    ``statistic`` (``"mean"`` or ``"median"``; cycles are right-skewed, so the
+    median is often the better summary); otherwise a frame with ``period``
+    (of the win), ``by``, ``deals``, ``mean_days``, ``median_days`` and
+    ``p90_days``. Lost and open deals are excluded (their cycle is not a
+    sales cycle; open ones are censored). NaN when no deal was won.
+
+    Examples:
+        >>> import pandas as pd
+        >>> deals = pd.DataFrame({
+        ...     "opportunity_id": ["o1", "o2"], "stage": ["won", "won"],
+        ...     "created_at": pd.to_datetime(["2026-01-01", "2026-01-01"], utc=True),
+        ... })
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1", "o2"], "source": ["prospecting"] * 2, "dest": ["won"] * 2,
+        ...     "at": pd.to_datetime(["2026-01-11", "2026-01-31"], utc=True),
+        ... })
+        >>> sales_cycle_length(deals, events)  # (10 + 30) / 2 days
+        20.0
+    """
+    if statistic not in {"mean", "median"}:
+        raise DataError(f"statistic={statistic!r} is not supported. Hint: use 'mean' or 'median'.")
+    keys = as_sequence(by)
+    deals = _closed(
+        opportunities,
+        events,
+        stages=[won],
+        as_of=as_of,
+        id_col=id_col,
+        created_col=created_col,
+        stage_col=stage_col,
+        by=keys,
+    )
+    created = as_utc(deals[created_col], created_col)
+    days = (deals["since_as_of"] - created).dt.total_seconds() / 86_400
+    frame = deals[keys].assign(days=days, since=deals["since_as_of"])
+    if freq is None and not keys:
+        if frame.empty:
+            return math.nan
+        return float(days.mean() if statistic == "mean" else days.median())
+    frame, group = _grouped(frame, keys, freq, "since")
+    grouped = frame.groupby(group, sort=True, observed=True)["days"]
+    table = pd.DataFrame(
+        {
+            "deals": grouped.size(),
+            "mean_days": grouped.mean(),
+            "median_days": grouped.median(),
+            "p90_days": grouped.quantile(0.9),
+        }
+    ).reset_index()
+    return _finish(table, freq)
+
+
+def _probabilities(stages: pd.Series, probabilities: Mapping[str, float]) -> pd.Series:
+    unknown = sorted(set(stages.dropna().unique()) - set(probabilities))
+    if unknown:
+        raise DataError(
+            f"no win probability for stage(s) {unknown}. "
+            "Hint: pass probabilities={stage: percent, ...} for every stage of your pipeline."
+        )
+    return stages.map(probabilities).astype("float64")
+
+
+def weighted_pipeline(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    probabilities: Mapping[str, float] = DEFAULT_PROBABILITIES,
+    closed: Sequence[str] = ("won", "lost"),
+    amount_col: str = "amount",
+    id_col: str = "opportunity_id",
+    created_col: str = "created_at",
+    stage_col: str = "stage",
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Weighted pipeline: Σ amount × win probability of the open deals, as of a date.
+
+    Open deals are those not in a ``closed`` stage as of ``as_of``. The
+    probability is the default of the deal's stage at that date
+    (``probabilities``, in percent; EspoCRM's 10/20/50/80 by default), not a
+    probability set by hand later, which the log does not date. A snapshot,
+    so no ``freq``; with ``by`` the columns are ``by``, ``deals``, ``amount``
+    and ``weighted_amount``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> deals = pd.DataFrame({
+        ...     "opportunity_id": ["o1", "o2", "o3"],
+        ...     "stage": ["proposal", "negotiation", "won"],
+        ...     "amount": [1000.0, 2000.0, 5000.0],
+        ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+        ... })
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1", "o2", "o3"], "source": ["prospecting"] * 3,
+        ...     "dest": ["proposal", "negotiation", "won"],
+        ...     "at": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-01-25"], utc=True),
+        ... })
+        >>> weighted_pipeline(deals, events)  # 1000 * 50% + 2000 * 80%
+        2100.0
+    """
+    keys = as_sequence(by)
+    require_columns(opportunities, [amount_col], frame_name="opportunities")
+    check_by(opportunities, keys, frame_name="opportunities")
+    deals = deal_stages(
+        opportunities,
+        events,
+        as_of=as_of,
+        id_col=id_col,
+        created_col=created_col,
+        stage_col=stage_col,
+    )
+    deals = deals.loc[~deals["stage_as_of"].isin(list(closed)).to_numpy()]
+    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    weight = _probabilities(deals["stage_as_of"], probabilities) / 100.0
+    frame = deals[keys].assign(deals=1, amount=amount, weighted_amount=amount * weight)
+    if not keys:
+        return float(frame["weighted_amount"].sum())
+    return frame.groupby(keys, sort=True, as_index=False, observed=True)[
+        ["deals", "amount", "weighted_amount"]
+    ].sum()
+
+
+def forecast(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None = None,
+    closed_since: object | None = None,
+    categories: Mapping[str, str] = DEFAULT_FORECAST_CATEGORIES,
+    probabilities: Mapping[str, float] = DEFAULT_PROBABILITIES,
+    amount_col: str = "amount",
+    id_col: str = "opportunity_id",
+    created_col: str = "created_at",
+    stage_col: str = "stage",
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """
+    Forecast by category (pipeline, best case, commit, closed, omitted), as of a date.
+
+    Each deal's stage as of ``as_of`` maps to a forecast category
+    (``categories``; Salesforce's categories, REFERENCES.md, with the
+    standard stages mapped prospecting/qualification → pipeline, proposal →
+    best_case, negotiation → commit, won → closed, lost → omitted). Deals won
+    or lost count only if they closed at or after ``closed_since`` (e.g. the
+    start of the quarter being forecast). Columns: ``by``, ``category``,
+    ``deals``, ``amount``, ``weighted_amount`` (amount × stage probability).
+
+    Examples:
+        >>> import pandas as pd
+        >>> deals = pd.DataFrame({
+        ...     "opportunity_id": ["o1", "o2", "o3"],
+        ...     "stage": ["proposal", "negotiation", "won"],
+        ...     "amount": [1000.0, 2000.0, 5000.0],
+        ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+        ... })
+        >>> events = pd.DataFrame({
+        ...     "entity_id": ["o1", "o2", "o3"], "source": ["prospecting"] * 3,
+        ...     "dest": ["proposal", "negotiation", "won"],
+        ...     "at": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-01-25"], utc=True),
+        ... })
+        >>> forecast(deals, events)
+            category  deals  amount  weighted_amount
+        0  best_case      1  1000.0            500.0
+        1     closed      1  5000.0           5000.0
+        2     commit      1  2000.0           1600.0
+    """
+    keys = as_sequence(by)
+    require_columns(opportunities, [amount_col], frame_name="opportunities")
+    check_by(opportunities, keys, frame_name="opportunities")
+    deals = deal_stages(
+        opportunities,
+        events,
+        as_of=as_of,
+        id_col=id_col,
+        created_col=created_col,
+        stage_col=stage_col,
+    )
+    unknown = sorted(set(deals["stage_as_of"].dropna().unique()) - set(categories))
+    if unknown:
+        raise DataError(
+            f"no forecast category for stage(s) {unknown}. "
+            "Hint: pass categories={stage: category, ...} for every stage of your pipeline."
+        )
+    category = deals["stage_as_of"].map(categories)
+    if closed_since is not None:
+        since = utc_timestamp(closed_since, name="closed_since")
+        old = category.isin(["closed", "omitted"]) & (deals["since_as_of"] < since)
+        deals, category = deals.loc[~old.to_numpy()], category[~old]
+    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    weight = _probabilities(deals["stage_as_of"], probabilities) / 100.0
+    frame = deals[keys].assign(
+        category=category, deals=1, amount=amount, weighted_amount=amount * weight
+    )
+    return frame.groupby([*keys, "category"], sort=True, as_index=False, observed=True)[
+        ["deals", "amount", "weighted_amount"]
+    ].sum()

@@ -1,0 +1,547 @@
+"""
+Revenue KPIs: ARPU, MRR movements, gross and net revenue churn and retention.
+
+Definitions (REFERENCES.md, "KPI definitions"): gross revenue retention is
+Σ min(revenue now, revenue at start) ÷ Σ revenue at start over the customers
+present at the start (so GRR ≤ 100%); net revenue retention is Σ revenue now
+÷ Σ revenue at start over the same customers (new customers excluded; may
+exceed 100%). MRR movements follow the usual SaaS split (Skok, "SaaS Metrics
+2.0"): new, expansion, contraction, churned and reactivated MRR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._common import (
+    check_by,
+    check_unique,
+    compare_periods,
+    ordinals_to_periods,
+    period_ordinals,
+    ratio,
+    safe_divide,
+    timestamp_ordinal,
+    utc_values,
+)
+
+__all__ = [
+    "arpu",
+    "combine_mrr_movements",
+    "gross_revenue_retention",
+    "mrr_movements",
+    "mrr_movements_partial",
+    "net_revenue_retention",
+]
+
+_ORDINAL = "_ordinal"
+_FLOWS = ["starting_mrr", "new", "expansion", "contraction", "churned", "reactivated"]
+_SUMS = [*_FLOWS, "ending_mrr", "retained_mrr", "customers_start", "customers_end"]
+
+
+def _revenue_rows(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str,
+    period_col: str,
+    mrr_col: str,
+    data_freq: str,
+    freq: str,
+    how: str,
+    by: list[str],
+) -> pd.DataFrame:
+    """Return one row per (customer, period of ``freq``) with revenue > 0, columns _ordinal, v."""
+    require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
+    check_by(revenue, by, frame_name="revenue")
+    compare_periods(data_freq, freq)
+    if how not in {"last", "sum"}:
+        raise DataError(
+            f"how={how!r} is not supported. Hint: use how='last' for a stock such as MRR "
+            "(the value in the last data period of each period) or how='sum' for a flow."
+        )
+    values = check_numeric(revenue[mrr_col], mrr_col, non_negative=True)
+    stamps = utc_values(revenue, period_col)
+    data_ordinals = period_ordinals(stamps, data_freq)
+    frame = revenue[[customer_col, *by]].copy()
+    frame["_data"] = data_ordinals
+    check_unique(frame, [customer_col, "_data"], frame_name="revenue (customer, period)")
+    frame[_ORDINAL] = period_ordinals(stamps, freq) if freq != data_freq else data_ordinals
+    frame["v"] = values.to_numpy()
+    if by:
+        varying = frame.groupby(customer_col, observed=True)[by].nunique(dropna=False).gt(1)
+        if bool(varying.to_numpy().any()):
+            raise DataError.malformed(
+                by[0],
+                "changes within a customer; a segment (by=) must be constant per customer",
+                value=varying.index[varying.any(axis=1).to_numpy()][0],
+                hint="use the customer's segment at acquisition, e.g. merge it from customers.",
+            )
+    if freq != data_freq:
+        if how == "last":
+            ends = ordinals_to_periods(frame[_ORDINAL].to_numpy(), freq).asfreq(data_freq, "E")
+            frame = frame.loc[frame["_data"].to_numpy() == ends.asi8]
+        else:
+            frame = frame.groupby([customer_col, *by, _ORDINAL], as_index=False, observed=True)[
+                ["v"]
+            ].sum()
+    return frame.loc[frame["v"].to_numpy() > 0, [customer_col, *by, _ORDINAL, "v"]]
+
+
+def mrr_movements_partial(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    period_col: str = "period",
+    mrr_col: str = "mrr",
+    data_freq: str = "M",
+    freq: str = "M",
+    how: str = "last",
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """
+    Split each customer's revenue changes into MRR movements (the split step).
+
+    For some customers' rows (all rows of each), compares each customer's
+    revenue in every period with the previous period and returns additive
+    sums per ``by`` segment and period ordinal (``_ordinal``): the columns of
+    :func:`combine_mrr_movements` before the ratios. A churn is reported in
+    the period after a customer's last revenue.
+
+    Examples:
+        >>> import pandas as pd
+        >>> subs = pd.DataFrame({
+        ...     "customer_id": ["a", "a"],
+        ...     "period": pd.to_datetime(["2026-01-01", "2026-02-01"], utc=True),
+        ...     "mrr": [100.0, 120.0],
+        ... })
+        >>> mrr_movements_partial(subs)[["new", "expansion", "churned"]].to_numpy().tolist()
+        [[100.0, 0.0, 0.0], [0.0, 20.0, 0.0], [0.0, 0.0, 120.0]]
+    """
+    keys = as_sequence(by)
+    rows = _revenue_rows(
+        revenue,
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        freq=freq,
+        how=how,
+        by=keys,
+    )
+    codes = np.asarray(pd.factorize(rows[customer_col])[0], dtype=np.int64)
+    ordinal = rows[_ORDINAL].to_numpy(dtype=np.int64)
+    order = np.lexsort((ordinal, codes))
+    codes, ordinal = codes[order], ordinal[order]
+    value = rows["v"].to_numpy(dtype=np.float64)[order]
+    segments = rows[keys].iloc[order].reset_index(drop=True)
+    same_before = np.zeros(len(codes), dtype=bool)
+    same_before[1:] = codes[1:] == codes[:-1]
+    consecutive = np.zeros(len(codes), dtype=bool)
+    consecutive[1:] = same_before[1:] & (ordinal[1:] == ordinal[:-1] + 1)
+    previous = np.where(consecutive, np.roll(value, 1), 0.0)
+    continues = np.zeros(len(codes), dtype=bool)
+    continues[:-1] = consecutive[1:]
+    stays = previous > 0
+    current = segments.copy()
+    current[_ORDINAL] = ordinal
+    current["starting_mrr"] = previous
+    current["new"] = np.where(~stays & ~same_before, value, 0.0)
+    current["reactivated"] = np.where(~stays & same_before, value, 0.0)
+    current["expansion"] = np.where(stays, np.maximum(value - previous, 0.0), 0.0)
+    current["contraction"] = np.where(stays, np.maximum(previous - value, 0.0), 0.0)
+    current["churned"] = 0.0
+    current["ending_mrr"] = value
+    current["retained_mrr"] = np.minimum(value, previous)
+    current["customers_start"] = stays.astype(np.int64)
+    current["customers_end"] = 1
+    lost = segments.loc[~continues].copy()
+    lost[_ORDINAL] = ordinal[~continues] + 1
+    lost["starting_mrr"] = value[~continues]
+    lost["churned"] = value[~continues]
+    lost["customers_start"] = 1
+    events = pd.concat([current, lost], ignore_index=True)
+    events[_SUMS] = events[_SUMS].fillna(0)
+    events[["customers_start", "customers_end"]] = events[
+        ["customers_start", "customers_end"]
+    ].astype("int64")
+    return events.groupby([*keys, _ORDINAL], sort=True, as_index=False, observed=True)[_SUMS].sum()
+
+
+def combine_mrr_movements(
+    partials: Iterable[pd.DataFrame],
+    *,
+    freq: str = "M",
+    by: str | Sequence[str] | None = None,
+    end: object | None = None,
+) -> pd.DataFrame:
+    """
+    Add up :func:`mrr_movements_partial` sums and finish the ratios.
+
+    Periods run from the first period with revenue to the last one (churns
+    reported after the last observed period are not yet known and are
+    dropped), or up to the period before ``end``.
+
+    Returns:
+        A frame with ``period``, the ``by`` columns, ``starting_mrr``, ``new``,
+        ``expansion``, ``contraction`` (positive), ``churned`` (positive),
+        ``reactivated``, ``ending_mrr`` (= starting + new + reactivated +
+        expansion − contraction − churned), ``retained_mrr`` (Σ min(now,
+        start) over the customers present at the start), ``customers_start``,
+        ``customers_end``, ``gross_revenue_churn`` ((contraction + churned) ÷
+        starting), ``net_revenue_churn`` ((contraction + churned − expansion) ÷
+        starting, negative when expansion wins), ``grr`` (retained ÷
+        starting, ≤ 1) and ``nrr`` ((starting + expansion − contraction −
+        churned) ÷ starting). Ratios are NaN where ``starting_mrr`` is 0.
+
+    Examples:
+        >>> import pandas as pd
+        >>> part = pd.DataFrame({"_ordinal": [672, 673], "starting_mrr": [0.0, 100.0],
+        ...     "new": [100.0, 0.0], "expansion": [0.0, 20.0], "contraction": [0.0, 0.0],
+        ...     "churned": [0.0, 0.0], "reactivated": [0.0, 0.0], "ending_mrr": [100.0, 120.0],
+        ...     "retained_mrr": [0.0, 100.0], "customers_start": [0, 1], "customers_end": [1, 1]})
+        >>> combine_mrr_movements([part])[["period", "grr", "nrr", "net_revenue_churn"]]
+            period  grr  nrr  net_revenue_churn
+        0  2026-01  NaN  NaN                NaN
+        1  2026-02  1.0  1.2               -0.2
+    """
+    keys = as_sequence(by)
+    events = pd.concat(list(partials), ignore_index=True)
+    events = events.groupby([*keys, _ORDINAL], sort=True, as_index=False, observed=True)[
+        _SUMS
+    ].sum()
+    observed = events.loc[events["customers_end"] > 0, _ORDINAL]
+    if observed.empty:
+        table = events.iloc[:0]
+    else:
+        low, high = int(observed.min()), int(observed.max())
+        if end is not None:
+            high = timestamp_ordinal(utc_timestamp(end, name="end"), freq) - 1
+        ordinals = pd.DataFrame({_ORDINAL: np.arange(low, high + 1, dtype=np.int64)})
+        segments = events[keys].drop_duplicates() if keys else pd.DataFrame(index=[0])
+        table = segments.merge(ordinals, how="cross").merge(
+            events, on=[*keys, _ORDINAL], how="left"
+        )
+        table[_SUMS] = table[_SUMS].fillna(0)
+    table = table.astype({"customers_start": "int64", "customers_end": "int64"})
+    lost = table["contraction"] + table["churned"]
+    table["gross_revenue_churn"] = safe_divide(lost, table["starting_mrr"])
+    table["net_revenue_churn"] = safe_divide(lost - table["expansion"], table["starting_mrr"])
+    table["grr"] = safe_divide(table["retained_mrr"], table["starting_mrr"])
+    table["nrr"] = 1.0 - table["net_revenue_churn"]
+    table = table.sort_values([_ORDINAL, *keys], ignore_index=True)
+    table.insert(0, "period", ordinals_to_periods(table[_ORDINAL].to_numpy(), freq))
+    return table.drop(columns=[_ORDINAL])
+
+
+def mrr_movements(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    period_col: str = "period",
+    mrr_col: str = "mrr",
+    data_freq: str = "M",
+    freq: str = "M",
+    how: str = "last",
+    by: str | Sequence[str] | None = None,
+    end: object | None = None,
+) -> pd.DataFrame:
+    """
+    MRR movements per period: new, expansion, contraction, churned, reactivated.
+
+    ``revenue`` holds one row per customer and data period (``data_freq``,
+    monthly by default) with its recurring revenue (``mrr`` ≥ 0; a missing row
+    or 0 means no revenue). Each customer's revenue in a period is compared
+    with the previous period: from 0 to > 0 is *new* (first revenue ever) or
+    *reactivated* (had revenue before); up is *expansion*, down but > 0 is
+    *contraction*, down to 0 is *churned*. With a coarser ``freq``
+    (``"Q"``, ``"Y"``) MRR, a stock, is read at the last data period of each
+    period (``how="last"``); pass ``how="sum"`` for flows such as revenue.
+    GRR and NRR compare each period with the previous one over the
+    customers present at its start (REFERENCES.md); see
+    :func:`combine_mrr_movements` for the columns. The first period of the
+    data has no previous period, so all its revenue is reported as new.
+
+    Examples:
+        >>> import pandas as pd
+        >>> subs = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "b", "b", "c"],
+        ...     "period": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-01",
+        ...                               "2026-02-01", "2026-01-01"], utc=True),
+        ...     "mrr": [100.0, 150.0, 200.0, 50.0, 80.0],
+        ... })
+        >>> # February: start 380; a +50 expansion, b -150 contraction, c 80 churned
+        >>> feb = mrr_movements(subs, end="2026-03-01").iloc[1]
+        >>> cols = ["starting_mrr", "expansion", "contraction", "churned", "ending_mrr"]
+        >>> feb[cols].astype(float).tolist()
+        [380.0, 50.0, 150.0, 80.0, 200.0]
+        >>> round(float(feb["grr"]), 4), round(float(feb["nrr"]), 4)  # (100+50)/380, 200/380
+        (0.3947, 0.5263)
+    """
+    partial = mrr_movements_partial(
+        revenue,
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        freq=freq,
+        how=how,
+        by=by,
+    )
+    return combine_mrr_movements([partial], freq=freq, by=by, end=end)
+
+
+def _start_end_retention(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str,
+    period_col: str,
+    mrr_col: str,
+    data_freq: str,
+    start: object,
+    end: object,
+    by: list[str],
+) -> pd.DataFrame:
+    rows = _revenue_rows(
+        revenue,
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        freq=data_freq,
+        how="last",
+        by=by,
+    )
+    first = timestamp_ordinal(utc_timestamp(start, name="start"), data_freq)
+    last = timestamp_ordinal(utc_timestamp(end, name="end"), data_freq)
+    if last <= first:
+        raise DataError(f"end={end!r} must fall in a later period than start={start!r}.")
+    base = rows.loc[rows[_ORDINAL] == first, [customer_col, *by, "v"]]
+    now = rows.loc[rows[_ORDINAL] == last, [customer_col, "v"]]
+    table = base.merge(now, on=customer_col, how="left", suffixes=("_start", "_end"))
+    table["v_end"] = table["v_end"].fillna(0.0)
+    table["retained_mrr"] = np.minimum(table["v_start"], table["v_end"])
+    return table.rename(columns={"v_start": "starting_mrr", "v_end": "ending_mrr"})
+
+
+def _retention(
+    revenue: pd.DataFrame,
+    column: str,
+    numerator: str,
+    *,
+    customer_col: str,
+    period_col: str,
+    mrr_col: str,
+    data_freq: str,
+    start: object | None,
+    end: object | None,
+    freq: str | None,
+    by: str | Sequence[str] | None,
+) -> float | pd.DataFrame:
+    keys = as_sequence(by)
+    if freq is not None:
+        table = mrr_movements(
+            revenue,
+            customer_col=customer_col,
+            period_col=period_col,
+            mrr_col=mrr_col,
+            data_freq=data_freq,
+            freq=freq,
+            by=keys,
+            end=end,
+        )
+        if numerator == "ending_mrr":
+            table["ending_mrr"] = table["nrr"] * table["starting_mrr"]
+        table = table[["period", *keys, "starting_mrr", numerator, column]]
+        return table.rename(columns={"ending_mrr": "cohort_mrr"})
+    if start is None or end is None:
+        raise DataError(
+            f"{column} without freq compares two periods: pass start= and end=. "
+            "Hint: e.g. start='2025-01-01', end='2026-01-01' for a year, or freq='M'."
+        )
+    table = _start_end_retention(
+        revenue,
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        start=start,
+        end=end,
+        by=keys,
+    )
+    if not keys:
+        return ratio(float(table[numerator].sum()), float(table["starting_mrr"].sum()))
+    sums = table.groupby(keys, sort=True, as_index=False, observed=True)[
+        ["starting_mrr", numerator]
+    ].sum()
+    sums[column] = safe_divide(sums[numerator], sums["starting_mrr"])
+    return sums.rename(columns={"ending_mrr": "cohort_mrr"})
+
+
+def gross_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    period_col: str = "period",
+    mrr_col: str = "mrr",
+    data_freq: str = "M",
+    start: object | None = None,
+    end: object | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Gross revenue retention (GRR), always ≤ 100%.
+
+    Definition (REFERENCES.md): Σ min(revenue at end, revenue at start) ÷
+    Σ revenue at start over the customers with revenue in the start period;
+    each customer is capped at its starting revenue, so expansion never
+    offsets churn. Without ``freq`` it compares the data period holding
+    ``start`` with the one holding ``end`` (e.g. a year apart); with ``freq``
+    it compares every period with the previous one (columns ``period``,
+    ``by``, ``starting_mrr``, ``retained_mrr``, ``grr``). NaN when there was no
+    revenue at the start.
+
+    Examples:
+        >>> import pandas as pd
+        >>> subs = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "b", "c"],
+        ...     "period": pd.to_datetime(
+        ...         ["2025-01-01", "2026-01-01", "2025-01-01", "2026-01-01"], utc=True),
+        ...     "mrr": [100.0, 300.0, 100.0, 50.0],
+        ... })
+        >>> # start cohort {a, b}: min(300, 100) + min(0, 100) = 100 of 200 (c is new)
+        >>> gross_revenue_retention(subs, start="2025-01-01", end="2026-01-01")
+        0.5
+    """
+    return _retention(
+        revenue,
+        "grr",
+        "retained_mrr",
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        start=start,
+        end=end,
+        freq=freq,
+        by=by,
+    )
+
+
+def net_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    period_col: str = "period",
+    mrr_col: str = "mrr",
+    data_freq: str = "M",
+    start: object | None = None,
+    end: object | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Net revenue retention (NRR), may exceed 100%.
+
+    Definition (REFERENCES.md): Σ revenue at end ÷ Σ revenue at start over the
+    customers with revenue in the start period (new customers excluded, so
+    only expansion can lift it above 100%). Same periods, ``by`` and NaN rule
+    as :func:`gross_revenue_retention`; with ``freq`` the columns are
+    ``period``, ``by``, ``starting_mrr``, ``cohort_mrr`` and ``nrr``.
+
+    Examples:
+        >>> import pandas as pd
+        >>> subs = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "b", "c"],
+        ...     "period": pd.to_datetime(
+        ...         ["2025-01-01", "2026-01-01", "2025-01-01", "2026-01-01"], utc=True),
+        ...     "mrr": [100.0, 300.0, 100.0, 50.0],
+        ... })
+        >>> net_revenue_retention(subs, start="2025-01-01", end="2026-01-01")  # 300 / 200
+        1.5
+    """
+    return _retention(
+        revenue,
+        "nrr",
+        "ending_mrr",
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        start=start,
+        end=end,
+        freq=freq,
+        by=by,
+    )
+
+
+def arpu(
+    revenue: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    period_col: str = "period",
+    mrr_col: str = "mrr",
+    data_freq: str = "M",
+    freq: str | None = None,
+    by: str | Sequence[str] | None = None,
+) -> float | pd.DataFrame:
+    """
+    Average revenue per paying customer per data period (monthly ARPU by default).
+
+    ARPU = Σ revenue ÷ number of (customer, data period) pairs with revenue
+    > 0. It is always *per data period* (per month for monthly data): with
+    ``freq="Q"`` it is the average monthly ARPU within each quarter, which is
+    what :func:`~crmlifecycle.metrics.cac_payback_months` and
+    :func:`~crmlifecycle.metrics.historic_clv` expect. With ``freq``/``by``
+    the columns are ``period``, ``by``, ``revenue``, ``customer_periods`` and
+    ``arpu``. NaN when nobody paid.
+
+    Examples:
+        >>> import pandas as pd
+        >>> subs = pd.DataFrame({
+        ...     "customer_id": ["a", "a", "b"],
+        ...     "period": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-02-01"], utc=True),
+        ...     "mrr": [100.0, 100.0, 40.0],
+        ... })
+        >>> arpu(subs)  # 240 / 3 customer-months
+        80.0
+        >>> arpu(subs, freq="M")
+            period  revenue  customer_periods  arpu
+        0  2026-01    100.0                 1 100.0
+        1  2026-02    140.0                 2  70.0
+    """
+    keys = as_sequence(by)
+    rows = _revenue_rows(
+        revenue,
+        customer_col=customer_col,
+        period_col=period_col,
+        mrr_col=mrr_col,
+        data_freq=data_freq,
+        freq=data_freq,
+        how="last",
+        by=keys,
+    )
+    if freq is None and not keys:
+        return ratio(float(rows["v"].sum()), len(rows))
+    group = list(keys)
+    if freq is not None:
+        compare_periods(data_freq, freq)
+        stamps = ordinals_to_periods(rows[_ORDINAL].to_numpy(), data_freq).to_timestamp()
+        rows = rows.assign(
+            **{_ORDINAL: period_ordinals(pd.Series(stamps).dt.tz_localize("UTC"), freq)}
+        )
+        group.append(_ORDINAL)
+    table = rows.groupby(group, sort=True, as_index=False, observed=True).agg(
+        revenue=("v", "sum"), customer_periods=("v", "size")
+    )
+    table["arpu"] = safe_divide(table["revenue"], table["customer_periods"])
+    if freq is None:
+        return table
+    table = table.sort_values([_ORDINAL, *keys], ignore_index=True)
+    table.insert(0, "period", ordinals_to_periods(table[_ORDINAL].to_numpy(), freq))
+    return table.drop(columns=[_ORDINAL])
