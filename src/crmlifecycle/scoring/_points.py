@@ -1,0 +1,475 @@
+"""
+Points scoring: fit rules plus decaying, capped engagement, mapped to grades and labels.
+
+This is the lead scoring marketing teams do by hand (explicit *fit* points for
+who the lead is, implicit *engagement* points for what it did), made explicit:
+
+- a **fit rule** is a rule-language condition (``industry == 'software'``,
+  ``company_size >= 200``, ``budget >= 10000`` ...) worth positive or negative points;
+- an **engagement rule** gives points per interaction of one kind, decayed
+  exponentially by the interaction's age: ``points * 0.5 ** (age_days / half_life_days)``
+  (no half-life: no decay); interactions after ``at`` are not counted yet;
+- engagement rules belong to a **category** (default: the kind) and a category's
+  total is clipped to ``[-cap, cap]`` when it has a cap;
+- the **total** is the sum of all contributions; **grades** and **labels** map the
+  total through ``{name: minimum}`` thresholds (the highest minimum reached wins).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, Self, final
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError, RuleError, SpecError
+from crmlifecycle.scoring._config import (
+    as_list,
+    check_keys,
+    check_number,
+    check_text,
+    thresholds,
+)
+from crmlifecycle.scoring._grading import grade_one, grade_values
+from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
+from crmlifecycle.scoring._rfm import utc_nanoseconds
+
+__all__ = ["ENGAGEMENT_PREFIX", "PointsScorer"]
+
+#: Rule-name prefix of engagement categories in contributions (``engagement:email``).
+ENGAGEMENT_PREFIX: Final = "engagement:"
+_NS_PER_DAY: Final = 86_400 * 10**9
+_Floats = np.ndarray[Any, np.dtype[np.float64]]
+_Ints = np.ndarray[Any, np.dtype[np.int64]]
+_DEFAULT_GRADES: Final = {"A": 80.0, "B": 50.0, "C": 20.0}
+_DEFAULT_LABELS: Final = {"SQL": 80.0, "MQL": 50.0}
+_CONFIG_KEYS: Final = (
+    "scorer",
+    "fit",
+    "engagement",
+    "caps",
+    "grades",
+    "default_grade",
+    "labels",
+    "default_label",
+)
+
+
+def _parse_condition(text: object, *, path: str) -> Any:  # noqa: ANN401 - a rules.Condition
+    # imported when first needed: scoring sits beside the rule language, not on top of it
+    rules = importlib.import_module("crmlifecycle.rules")
+    source = check_text(text, path=path)
+    try:
+        return rules.Condition.parse(source)
+    except RuleError as err:
+        raise SpecError(f"invalid condition: {err}", path=path) from err
+
+
+@final
+class PointsScorer:
+    """
+    Score leads with fit rules and decaying engagement points; grade and label the total.
+
+    Args:
+        fit: fit rules, ``{name, when, points}`` (``name`` defaults to the condition text).
+        engagement: engagement rules, ``{kind, points, half_life_days, category}``
+            (``half_life_days`` omitted: no decay; ``category`` omitted: the kind).
+        caps: ``{category: cap}``, a category's total is clipped to ``[-cap, cap]``.
+        grades: ``{grade: minimum total}``, default ``{"A": 80, "B": 50, "C": 20}``;
+            below every minimum the grade is ``default_grade`` (``"D"``).
+        labels: ``{label: minimum total}``, default ``{"SQL": 80, "MQL": 50}``; below
+            every minimum the label is ``default_label`` (``"lead"``).
+
+    Examples:
+        >>> import pandas as pd
+        >>> scorer = PointsScorer(
+        ...     fit=[{"name": "software", "when": "industry == 'software'", "points": 30}],
+        ...     engagement=[{"kind": "demo_request", "points": 40, "half_life_days": 10}],
+        ... )
+        >>> at = pd.Timestamp("2026-03-11", tz="UTC")
+        >>> card = scorer.score(
+        ...     {"industry": "software"},
+        ...     at=at,
+        ...     interactions=[{"kind": "demo_request", "at": pd.Timestamp("2026-03-01", tz="UTC")}],
+        ... )
+        >>> print(card.explain())  # 30 + 40 * 0.5 ** (10 / 10) = 50
+        50 (grade B, MQL): +30 software ({'industry': 'software'}); +20 engagement:demo_request ...
+    """
+
+    name: str = "points"
+
+    def __init__(
+        self,
+        *,
+        fit: Sequence[Mapping[str, Any]] = (),
+        engagement: Sequence[Mapping[str, Any]] = (),
+        caps: Mapping[str, float] | None = None,
+        grades: Mapping[str, float] | None = None,
+        default_grade: str = "D",
+        labels: Mapping[str, float] | None = None,
+        default_label: str = "lead",
+    ) -> None:
+        self.fit: tuple[dict[str, Any], ...] = ()
+        self._conditions: list[Any] = []
+        names: list[str] = []
+        for i, rule in enumerate(as_list(fit, path="fit")):
+            path = f"fit[{i}]"
+            check_keys(
+                rule, path=path, allowed=("name", "when", "points"), required=("when", "points")
+            )
+            condition = _parse_condition(rule["when"], path=f"{path}.when")
+            name = check_text(rule.get("name", rule["when"]), path=f"{path}.name")
+            if name in names:
+                raise SpecError(
+                    f"duplicate rule name {name!r}. Hint: give each rule its own name.",
+                    path=f"{path}.name",
+                )
+            names.append(name)
+            points = check_number(rule["points"], path=f"{path}.points")
+            self._conditions.append(condition)
+            self.fit += ({"name": name, "when": condition.text, "points": points},)
+        self.engagement: tuple[dict[str, Any], ...] = ()
+        seen_kinds: set[str] = set()
+        for i, rule in enumerate(as_list(engagement, path="engagement")):
+            path = f"engagement[{i}]"
+            check_keys(
+                rule,
+                path=path,
+                allowed=("kind", "points", "half_life_days", "category"),
+                required=("kind", "points"),
+            )
+            kind = check_text(rule["kind"], path=f"{path}.kind")
+            if kind in seen_kinds:
+                raise SpecError(
+                    f"kind {kind!r} has two rules. Hint: keep one rule per kind.",
+                    path=f"{path}.kind",
+                )
+            seen_kinds.add(kind)
+            entry: dict[str, Any] = {
+                "kind": kind,
+                "points": check_number(rule["points"], path=f"{path}.points"),
+                "category": check_text(rule.get("category", kind), path=f"{path}.category"),
+            }
+            if rule.get("half_life_days") is not None:
+                entry["half_life_days"] = check_number(
+                    rule["half_life_days"], path=f"{path}.half_life_days", positive=True
+                )
+            self.engagement += (entry,)
+        self.categories = tuple(dict.fromkeys(r["category"] for r in self.engagement))
+        self.caps: dict[str, float] = {}
+        for category, cap in (caps or {}).items():
+            if category not in self.categories:
+                raise SpecError(
+                    f"no engagement rule has category {category!r}. Hint: categories are "
+                    f"{list(self.categories)}.",
+                    path=f"caps.{category}",
+                )
+            self.caps[category] = check_number(cap, path=f"caps.{category}", minimum=0)
+        self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
+        self.labels = thresholds(dict(_DEFAULT_LABELS if labels is None else labels), path="labels")
+        self.default_grade = check_text(default_grade, path="default_grade")
+        self.default_label = check_text(default_label, path="default_label")
+        self.rule_names = (*names, *(ENGAGEMENT_PREFIX + c for c in self.categories))
+
+    def __repr__(self) -> str:
+        return (
+            f"PointsScorer(fit={len(self.fit)} rules, engagement={len(self.engagement)} "
+            f"kinds in {len(self.categories)} categories)"
+        )
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """
+        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+
+        Examples:
+            >>> PointsScorer.from_config({"fit": [{"when": "budget > 0", "points": 5}]}).fit
+            ({'name': 'budget > 0', 'when': 'budget > 0', 'points': 5.0},)
+            >>> PointsScorer.from_config({"engagement": [{"kind": "x", "points": 1,
+            ...     "half_life_days": -3}]})
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.SpecError: engagement[0].half_life_days: must be a number > 0 ...
+        """
+        check_keys(config, path="points", allowed=_CONFIG_KEYS)
+        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+
+    def to_config(self) -> dict[str, Any]:
+        """
+        Return the configuration as a plain dict.
+
+        Examples:
+            >>> PointsScorer().to_config()["grades"]
+            {'A': 80.0, 'B': 50.0, 'C': 20.0}
+        """
+        return {
+            "scorer": self.name,
+            "fit": [dict(r) for r in self.fit],
+            "engagement": [dict(r) for r in self.engagement],
+            "caps": dict(self.caps),
+            "grades": dict(self.grades),
+            "default_grade": self.default_grade,
+            "labels": dict(self.labels),
+            "default_label": self.default_label,
+        }
+
+    @classmethod
+    def bant(
+        cls,
+        *,
+        budget_min: float = 10_000,
+        authority_titles: Sequence[str] = ("CEO", "CTO", "VP Sales", "Head of Marketing"),
+        timeline_days: int = 90,
+        points: float = 25,
+    ) -> Self:
+        """
+        The BANT preset: budget, authority, need and timeline, ``points`` each (max 100).
+
+        BANT (budget, authority, need, timeline) is IBM's classic sales qualification
+        checklist. Here: **budget** — a known budget of at least ``budget_min``;
+        **authority** — a job title in ``authority_titles``; **need** — a demo request
+        (full points) or a download (half), decaying with a 30-day half-life and
+        capped at ``points``; **timeline** — the lead was created within
+        ``timeline_days`` of ``at``. Grades: A >= 75, B >= 50, C >= 25, else D;
+        labels: SQL >= 75, MQL >= 50, else lead.
+
+        Examples:
+            >>> import pandas as pd
+            >>> bant = PointsScorer.bant()
+            >>> at = pd.Timestamp("2026-03-01", tz="UTC")
+            >>> lead = {"budget": 50_000.0, "job_title": "CTO",
+            ...         "created_at": pd.Timestamp("2026-02-01", tz="UTC")}
+            >>> card = bant.score(lead, at=at)
+            >>> card.total, card.grade, card.label  # budget + authority + timeline
+            (75.0, 'A', 'SQL')
+        """
+        titles = ", ".join(repr(t) for t in authority_titles)
+        return cls(
+            fit=[
+                {"name": "budget", "when": f"budget >= {budget_min:g}", "points": points},
+                {"name": "authority", "when": f"job_title in [{titles}]", "points": points},
+                {
+                    "name": "timeline",
+                    "when": f"days_since(created_at) <= {timeline_days}",
+                    "points": points,
+                },
+            ],
+            engagement=[
+                {
+                    "kind": "demo_request",
+                    "points": points,
+                    "half_life_days": 30,
+                    "category": "need",
+                },
+                {
+                    "kind": "download",
+                    "points": points / 2,
+                    "half_life_days": 30,
+                    "category": "need",
+                },
+            ],
+            caps={"need": points},
+            grades={"A": 3 * points, "B": 2 * points, "C": points},
+            labels={"SQL": 3 * points, "MQL": 2 * points},
+        )
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def _engagement_arrays(self) -> tuple[pd.Index, _Floats, _Floats, _Ints, _Floats]:
+        kinds = pd.Index([r["kind"] for r in self.engagement], dtype=object)
+        points = np.array([r["points"] for r in self.engagement], dtype="float64")
+        half = np.array([r.get("half_life_days", np.inf) for r in self.engagement], dtype="float64")
+        category = np.array(
+            [self.categories.index(r["category"]) for r in self.engagement], dtype=np.int64
+        )
+        caps = np.array([self.caps.get(c, np.inf) for c in self.categories], dtype="float64")
+        return kinds, points, half, category, caps
+
+    def score_frame(
+        self,
+        frame: pd.DataFrame,
+        *,
+        at: datetime,
+        interactions: pd.DataFrame | None = None,
+        id_col: str = "lead_id",
+        lead_col: str = "lead_id",
+        kind_col: str = "kind",
+        at_col: str = "at",
+    ) -> pd.DataFrame:
+        """
+        Score every lead (row of ``frame``) as of ``at``, vectorised.
+
+        Returns a frame on ``frame``'s index with ``score``, ``grade``, ``label`` and one
+        ``contrib:<rule>`` column per fit rule and per engagement category
+        (``contrib:engagement:<category>``). ``interactions`` (``lead_id``, ``kind``,
+        ``at``) feeds the engagement rules; interactions of unknown leads or kinds are
+        ignored.
+
+        Raises:
+            UnknownFieldError: a fit rule reads a column ``frame`` does not have.
+            MissingColumnError: ``interactions`` (or ``id_col``) lacks a column.
+            DataError: duplicate lead ids, or engagement rules but no interactions.
+
+        Examples:
+            >>> import pandas as pd
+            >>> leads = pd.DataFrame({"lead_id": ["a", "b"], "company_size": [500, 20]})
+            >>> clicks = pd.DataFrame({"lead_id": ["b", "b", "b"], "kind": ["email_click"] * 3,
+            ...     "at": pd.to_datetime(["2026-01-01", "2026-01-31", "2026-01-31"], utc=True)})
+            >>> scorer = PointsScorer(
+            ...     fit=[{"name": "big", "when": "company_size >= 200", "points": 20}],
+            ...     engagement=[{"kind": "email_click", "points": 5, "half_life_days": 30,
+            ...                  "category": "email"}],
+            ...     caps={"email": 12})
+            >>> scored = scorer.score_frame(leads, at=pd.Timestamp("2026-01-31", tz="UTC"),
+            ...                             interactions=clicks)
+            >>> scored[["score", "contrib:big", "contrib:engagement:email"]]
+               score  contrib:big  contrib:engagement:email
+            0   20.0         20.0                       0.0
+            1   12.0          0.0                      12.0
+        """
+        when = utc_timestamp(at, name="at")
+        n = len(frame)
+        contributions: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+        for rule, condition in zip(self.fit, self._conditions, strict=True):
+            condition.bind(frame)
+            mask = condition.evaluate_frame(frame, at=when.to_pydatetime()).to_numpy(dtype=bool)
+            contributions[rule["name"]] = np.where(mask, rule["points"], 0.0)
+        if self.engagement:
+            engaged = self._engagement_frame(
+                frame,
+                when,
+                interactions,
+                id_col=id_col,
+                lead_col=lead_col,
+                kind_col=kind_col,
+                at_col=at_col,
+            )
+            for j, category in enumerate(self.categories):
+                contributions[ENGAGEMENT_PREFIX + category] = engaged[:, j]
+        total = np.zeros(n)
+        for values in contributions.values():
+            total += values
+        result = pd.DataFrame({"score": total}, index=frame.index)
+        result["grade"] = grade_values(total, self.grades, self.default_grade)
+        result["label"] = grade_values(total, self.labels, self.default_label)
+        for name, values in contributions.items():
+            result[CONTRIB_PREFIX + name] = values
+        return result
+
+    def _engagement_frame(
+        self,
+        frame: pd.DataFrame,
+        when: pd.Timestamp,
+        interactions: pd.DataFrame | None,
+        *,
+        id_col: str,
+        lead_col: str,
+        kind_col: str,
+        at_col: str,
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        if interactions is None:
+            raise DataError(
+                "this scorer has engagement rules but no interactions were given. "
+                "Hint: pass interactions=<frame with lead_id, kind, at>.",
+            )
+        require_columns(frame, [id_col], frame_name="leads")
+        require_columns(interactions, [lead_col, kind_col, at_col], frame_name="interactions")
+        ids = pd.Index(frame[id_col].to_numpy())
+        if not ids.is_unique:
+            dup = ids[ids.duplicated()]
+            raise DataError.malformed(
+                id_col, "holds duplicate lead ids", value=dup[0], hint="score one row per lead."
+            )
+        kinds, points, half, category, caps = self._engagement_arrays()
+        pos = ids.get_indexer(pd.Index(interactions[lead_col].to_numpy()))
+        rule = kinds.get_indexer(pd.Index(interactions[kind_col].to_numpy()))
+        stamps = utc_nanoseconds(as_utc(interactions[at_col], at_col))
+        age_days = (when.as_unit("ns").value - stamps) / _NS_PER_DAY
+        keep = (pos >= 0) & (rule >= 0) & (age_days >= 0)
+        pos, rule, age_days = pos[keep], rule[keep], age_days[keep]
+        weights = points[rule] * np.exp2(-age_days / half[rule])
+        n_cat = len(self.categories)
+        sums = np.bincount(
+            pos * n_cat + category[rule], weights=weights, minlength=len(ids) * n_cat
+        ).reshape(len(ids), n_cat)
+        return np.clip(sums, -caps, caps)
+
+    def score(
+        self,
+        record: object,
+        *,
+        at: datetime,
+        interactions: Iterable[object] | pd.DataFrame = (),
+    ) -> ScoreCard:
+        """
+        Score one lead (an entity or a mapping) with its interactions, explained.
+
+        ``interactions`` are this lead's interactions: mappings or entities with
+        ``kind`` and ``at``, or a DataFrame with those columns.
+
+        Examples:
+            >>> import pandas as pd
+            >>> scorer = PointsScorer(fit=[{"name": "no budget", "when": "budget == 0",
+            ...                             "points": -10}])
+            >>> scorer.score({"budget": 0.0}, at=pd.Timestamp("2026-01-01", tz="UTC")).total
+            -10.0
+        """
+        when = utc_timestamp(at, name="at")
+        contributions: list[Contribution] = []
+        for rule, condition in zip(self.fit, self._conditions, strict=True):
+            hit = bool(condition.evaluate(record, at=when.to_pydatetime()))
+            value = {f: read_field(record, f) for f in sorted(condition.fields)}
+            contributions.append(
+                Contribution(rule=rule["name"], points=rule["points"] if hit else 0.0, value=value)
+            )
+        if self.engagement:
+            contributions.extend(self._engagement_one(when, interactions))
+        total = float(sum(c.points for c in contributions))
+        return ScoreCard(
+            total=total,
+            grade=grade_one(total, self.grades, self.default_grade),
+            label=grade_one(total, self.labels, self.default_label),
+            contributions=tuple(contributions),
+        )
+
+    def _engagement_one(
+        self, when: pd.Timestamp, interactions: Iterable[object] | pd.DataFrame
+    ) -> list[Contribution]:
+        rows: Iterable[object] = (
+            interactions.to_dict("records")
+            if isinstance(interactions, pd.DataFrame)
+            else interactions
+        )
+        by_kind = {r["kind"]: r for r in self.engagement}
+        sums = dict.fromkeys(self.categories, 0.0)
+        counts = dict.fromkeys(self.categories, 0)
+        for i, row in enumerate(rows):
+            rule = by_kind.get(str(read_field(row, "kind")))
+            if rule is None:
+                continue
+            stamp = utc_timestamp(read_field(row, "at"), name=f"interactions[{i}].at")
+            age = (when - stamp) / pd.Timedelta(days=1)
+            if age < 0:
+                continue
+            half = rule.get("half_life_days", np.inf)
+            sums[rule["category"]] += rule["points"] * float(np.exp2(-age / half))
+            counts[rule["category"]] += 1
+        result = []
+        for category in self.categories:
+            cap = self.caps.get(category, np.inf)
+            points = float(np.clip(sums[category], -cap, cap))
+            capped = f", capped at {cap:g}" if abs(sums[category]) > cap else ""
+            note = f"{counts[category]} interactions, {sums[category]:.3g} after decay{capped}"
+            result.append(
+                Contribution(
+                    rule=ENGAGEMENT_PREFIX + category,
+                    points=points,
+                    value=counts[category],
+                    note=note,
+                )
+            )
+        return result

@@ -1,0 +1,568 @@
+"""
+Predictive lead scoring: naive Bayes over won/lost frequencies (Odoo-style).
+
+The model follows Odoo's predictive lead scoring (``addons/crm``,
+``crm.lead.scoring.frequency``): for every (field, value) it counts how many
+closed records with that value were won and how many were lost, and combines
+the per-field frequencies with naive Bayes. A stage field, if given, is counted
+the Odoo way: a won record counts toward every stage, a lost one toward each
+stage it reached, so a later stage raises the probability.
+
+Definitions (``N_won``, ``N_lost``: closed records used for training; ``n(v, c)``:
+records of class ``c`` whose field has value ``v``; ``K``: distinct values of the
+field seen in training; ``alpha``: additive smoothing, Odoo adds 0.1)::
+
+    P(v | c)         = (n(v, c) + alpha) / (N_c + alpha * K)
+    P(s | won)       = 1,  P(s | lost) = (lost records that reached s + alpha) / (N_lost + alpha)
+    log-odds         = log(N_won / N_lost) + sum over fields of log(P(v | won) / P(v | lost))
+    probability      = 1 / (1 + exp(-log-odds))
+
+Each field's log ratio is its contribution (in natural-log odds), so the
+contributions add up to the log-odds. Missing values count as their own value
+``"<missing>"``. Numeric fields are binned before counting: an int ``k`` gives
+``k`` quantile bins of the training values (edges at the 1/k, 2/k, ... quantiles,
+duplicates dropped), a list gives explicit edges; bins are ``(-inf, e1]``,
+``(e1, e2]``, ..., ``(e_last, inf)``.
+
+Only records closed strictly before ``as_of`` are used for training (no
+leakage); :meth:`NaiveBayesScorer.evaluate` scores the records closed at or
+after ``as_of``, a time-based split.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, Literal, Self, final
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from crmlifecycle._frames import as_utc, check_numeric, require_columns, utc_timestamp
+from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
+from crmlifecycle.scoring._config import as_list, check_keys, check_number, check_text, thresholds
+from crmlifecycle.scoring._evaluation import (
+    Evaluation,
+    brier_score,
+    calibration_table,
+    roc_auc,
+)
+from crmlifecycle.scoring._grading import grade_one, grade_values
+from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
+
+__all__ = ["MISSING", "NaiveBayesScorer"]
+
+#: The value a missing (None/NaN) field is counted under.
+MISSING: Final = "<missing>"
+_DEFAULT_GRADES: Final = {"A": 75.0, "B": 50.0, "C": 25.0}
+_CONFIG_KEYS: Final = (
+    "scorer",
+    "features",
+    "numeric",
+    "stage",
+    "stages",
+    "alpha",
+    "unseen",
+    "grades",
+    "default_grade",
+    "model",
+)
+
+
+def _bin_labels(edges: Sequence[float]) -> list[str]:
+    if not edges:
+        return ["all"]
+    labels = [f"<= {edges[0]:g}"]
+    labels += [f"({lo:g}, {hi:g}]" for lo, hi in itertools.pairwise(edges)]
+    return [*labels, f"> {edges[-1]:g}"]
+
+
+def _record_key(value: object, edges: Sequence[float] | None) -> str:
+    """The training key of one value (same rule as the vectorised path)."""
+    if hasattr(value, "amount") and hasattr(value, "currency"):
+        value = float(value.amount)  # a Money value: its amount
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if edges is None:
+        return str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValidationError.for_field("value", value, "a number (the field is binned)")
+    return _bin_labels(edges)[int(np.searchsorted(np.asarray(edges), float(value), "left"))]
+
+
+@final
+class NaiveBayesScorer:
+    """
+    Learn the probability of winning from won/lost history; explain it per field.
+
+    See the module docstring for the model (Odoo's frequency-based naive Bayes).
+
+    Args:
+        features: the fields (columns) to learn from.
+        numeric: fields to bin, ``{field: k}`` (k quantile bins) or ``{field: [edges]}``.
+        stage: optional stage field counted the Odoo way; needs ``stages``.
+        stages: the stage names in pipeline order.
+        alpha: additive smoothing (> 0); Odoo uses 0.1.
+        unseen: a value never seen in training raises (``"error"``, the default) or
+            counts as neutral, a log ratio of 0 (``"ignore"``).
+        grades: ``{grade: minimum score}`` on the 0..100 score; ``default_grade`` below.
+        model: a fitted model, as :meth:`to_config` writes it.
+
+    Examples:
+        >>> import pandas as pd
+        >>> history = pd.DataFrame({
+        ...     "industry": ["software", "software", "software", "retail", "retail", "retail"],
+        ...     "outcome": ["won", "won", "lost", "won", "lost", "lost"],
+        ...     "closed_at": pd.to_datetime(["2026-01-05"] * 6, utc=True),
+        ... })
+        >>> nb = NaiveBayesScorer(features=["industry"], alpha=1.0)
+        >>> nb = nb.fit(history, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
+        >>> card = nb.score({"industry": "software"}, at=pd.Timestamp("2026-02-01", tz="UTC"))
+        >>> round(card.probability, 4)  # (3/5) / (3/5 + 2/5): P(software|won) = (2+1)/(3+2)
+        0.6
+        >>> [(c.rule, round(c.points, 4)) for c in card.contributions]
+        [('prior', 0.0), ('industry', 0.4055)]
+    """
+
+    name: str = "naive_bayes"
+
+    def __init__(
+        self,
+        *,
+        features: Sequence[str],
+        numeric: Mapping[str, int | Sequence[float]] | None = None,
+        stage: str | None = None,
+        stages: Sequence[str] = (),
+        alpha: float = 0.1,
+        unseen: Literal["error", "ignore"] = "error",
+        grades: Mapping[str, float] | None = None,
+        default_grade: str = "D",
+        model: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.features = tuple(
+            check_text(f, path=f"features[{i}]")
+            for i, f in enumerate(as_list(features, path="features"))
+        )
+        if not self.features and stage is None:
+            raise SpecError("needs at least one feature. Hint: e.g. ['industry'].", path="features")
+        self.numeric: dict[str, int | tuple[float, ...]] = {}
+        for field, bins in (numeric or {}).items():
+            path = f"numeric.{field}"
+            if field not in self.features:
+                raise SpecError(
+                    f"{field!r} is not in features. Hint: add it to features.", path=path
+                )
+            if isinstance(bins, int) and not isinstance(bins, bool):
+                self.numeric[field] = int(check_number(bins, path=path, minimum=1))
+            else:
+                edges = [check_number(e, path=path) for e in as_list(bins, path=path)]
+                self.numeric[field] = tuple(sorted(set(edges)))
+        self.stage = stage
+        self.stages = tuple(stages)
+        if stage is not None and not self.stages:
+            raise SpecError(
+                "a stage field needs the stage order. Hint: pass stages=[...].", path="stages"
+            )
+        self.alpha = check_number(alpha, path="alpha", positive=True)
+        if unseen not in {"error", "ignore"}:
+            raise SpecError(
+                f"must be 'error' or 'ignore' (got {unseen!r}). Hint: pick one.", path="unseen"
+            )
+        self.unseen = unseen
+        self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
+        self.default_grade = check_text(default_grade, path="default_grade")
+        self.model_: dict[str, Any] | None = None
+        self._tables: dict[str, tuple[pd.Index, np.ndarray[Any, np.dtype[np.float64]]]] = {}
+        self._prior = 0.0
+        if model is not None:
+            self._set_model(dict(model))
+
+    def __repr__(self) -> str:
+        fitted = f"fitted as of {self.model_['as_of']}" if self.model_ else "not fitted"
+        return f"NaiveBayesScorer(features={list(self.features)}, alpha={self.alpha:g}, {fitted})"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """
+        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+
+        Examples:
+            >>> NaiveBayesScorer.from_config({"features": ["country"], "alpha": 1}).alpha
+            1.0
+        """
+        check_keys(config, path="naive_bayes", allowed=_CONFIG_KEYS, required=("features",))
+        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+
+    def to_config(self) -> dict[str, Any]:
+        """
+        Return the configuration, and the fitted model if any, as a plain dict.
+
+        Examples:
+            >>> NaiveBayesScorer(features=["country"]).to_config()["features"]
+            ['country']
+        """
+        config: dict[str, Any] = {
+            "scorer": self.name,
+            "features": list(self.features),
+            "numeric": {f: b if isinstance(b, int) else list(b) for f, b in self.numeric.items()},
+            "alpha": self.alpha,
+            "unseen": self.unseen,
+            "grades": dict(self.grades),
+            "default_grade": self.default_grade,
+        }
+        if self.stage is not None:
+            config |= {"stage": self.stage, "stages": list(self.stages)}
+        if self.model_ is not None:
+            config["model"] = self.model_
+        return config
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        *,
+        as_of: datetime,
+        outcome_col: str = "outcome",
+        closed_at_col: str = "closed_at",
+        won: str = "won",
+        lost: str = "lost",
+    ) -> Self:
+        """
+        Count won/lost frequencies over the records closed strictly before ``as_of``.
+
+        Rows whose outcome is neither ``won`` nor ``lost`` (open records) are left out.
+
+        Raises:
+            MissingColumnError: a feature, the outcome or the close date is missing.
+            FitError: no closed record before ``as_of``, or one outcome never occurs.
+
+        Examples:
+            >>> import pandas as pd
+            >>> frame = pd.DataFrame({"country": ["DE", "FR"], "outcome": ["won", "lost"],
+            ...     "closed_at": pd.to_datetime(["2026-01-01", "2026-03-01"], utc=True)})
+            >>> NaiveBayesScorer(features=["country"]).fit(
+            ...     frame, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.FitError: no 'lost' record closed before 2026-02-01; the class...
+        """
+        stage_cols = [self.stage] if self.stage is not None else []
+        require_columns(
+            frame, [*self.features, *stage_cols, outcome_col, closed_at_col], frame_name="training"
+        )
+        cutoff = utc_timestamp(as_of, name="as_of")
+        closed = as_utc(frame[closed_at_col], closed_at_col, allow_missing=True)
+        outcome = frame[outcome_col]
+        is_closed = outcome.isin([won, lost])
+        undated = is_closed & closed.isna()
+        if bool(undated.any()):
+            raise DataError.malformed(
+                closed_at_col,
+                f"is missing for {int(undated.sum())} closed records",
+                rows=list(frame.index[undated.to_numpy()][:20]),
+                hint="every won or lost record needs its close date.",
+            )
+        train = (is_closed & (closed < cutoff)).to_numpy()
+        y = outcome.to_numpy()[train] == won
+        n_won, n_lost = int(y.sum()), int(len(y) - y.sum())
+        when = cutoff.date().isoformat()
+        if len(y) == 0:
+            raise FitError(
+                f"no record closed before {when} to learn from (empty training data). "
+                f"Hint: pass a later as_of, or check the {outcome_col!r} and "
+                f"{closed_at_col!r} columns.",
+                diagnostics={"as_of": when, "n": 0},
+            )
+        for count, label in ((n_won, won), (n_lost, lost)):
+            if count == 0:
+                raise FitError(
+                    f"no {label!r} record closed before {when}; the class was never seen in "
+                    f"training, so a probability cannot be learned. Hint: pass a later as_of "
+                    f"or more history (column {outcome_col!r}).",
+                    diagnostics={"as_of": when, "won": n_won, "lost": n_lost},
+                )
+        subset = frame.iloc[np.flatnonzero(train)]
+        features: dict[str, Any] = {}
+        for field in self.features:
+            edges = self._learn_edges(subset[field], field)
+            keys = self._keys(subset[field], field, edges)
+            codes, uniques = pd.factorize(keys)
+            won_n = np.bincount(codes, weights=y, minlength=len(uniques))
+            all_n = np.bincount(codes, minlength=len(uniques))
+            counts = {
+                str(k): [int(w), int(a - w)] for k, w, a in zip(uniques, won_n, all_n, strict=True)
+            }
+            features[field] = {"edges": edges, "counts": counts}
+        model: dict[str, Any] = {
+            "as_of": cutoff.isoformat(),
+            "won": n_won,
+            "lost": n_lost,
+            "features": features,
+        }
+        if self.stage is not None:
+            reached = self._stage_index(subset[self.stage])
+            lost_reached = np.bincount(reached[~y], minlength=len(self.stages))[::-1].cumsum()[::-1]
+            model["stage"] = {
+                s: [n_won, int(n)] for s, n in zip(self.stages, lost_reached, strict=True)
+            }
+        self._set_model(model)
+        return self
+
+    def _learn_edges(self, values: pd.Series, field: str) -> list[float] | None:
+        bins = self.numeric.get(field)
+        if bins is None:
+            return None
+        if isinstance(bins, tuple):
+            return list(bins)
+        numbers = check_numeric(values, field, allow_missing=True).dropna().to_numpy()
+        if len(numbers) == 0:
+            return []
+        quantiles = np.quantile(numbers, np.arange(1, bins) / bins)
+        return [float(q) for q in np.unique(quantiles)]
+
+    def _keys(self, values: pd.Series, field: str, edges: Sequence[float] | None) -> pd.Series:
+        """The training key of every value (vectorised; same rule as ``_record_key``)."""
+        missing = values.isna().to_numpy()
+        if edges is None:
+            text = values.astype(object).where(~missing, MISSING).astype(str)
+            return pd.Series(text.to_numpy(dtype=object), index=values.index)
+        numbers = check_numeric(values, field, allow_missing=True).to_numpy()
+        labels = np.array([*_bin_labels(edges), MISSING], dtype=object)
+        which = np.searchsorted(np.asarray(edges, dtype="float64"), numbers, side="left")
+        which[missing] = len(labels) - 1
+        return pd.Series(labels[which], index=values.index)
+
+    def _stage_index(self, values: pd.Series) -> np.ndarray[Any, np.dtype[np.intp]]:
+        assert self.stage is not None  # noqa: S101 - only called with a stage field
+        index = pd.Index(self.stages).get_indexer(pd.Index(values.astype(object)))
+        if (index < 0).any():
+            bad = values[index < 0]
+            raise DataError.malformed(
+                self.stage,
+                "holds stages not in the stage order",
+                rows=list(bad.index[:20]),
+                value=bad.iloc[0],
+                hint=f"use one of {list(self.stages)}.",
+            )
+        return index
+
+    def _set_model(self, model: dict[str, Any]) -> None:
+        check_keys(
+            model,
+            path="model",
+            allowed=("as_of", "won", "lost", "features", "stage"),
+            required=("as_of", "won", "lost", "features"),
+        )
+        n_won = check_number(model["won"], path="model.won", positive=True)
+        n_lost = check_number(model["lost"], path="model.lost", positive=True)
+        check_keys(
+            model["features"], path="model.features", allowed=self.features, required=self.features
+        )
+        tables: dict[str, tuple[pd.Index, np.ndarray[Any, np.dtype[np.float64]]]] = {}
+        for field in self.features:
+            entry = check_keys(
+                model["features"][field],
+                path=f"model.features.{field}",
+                allowed=("edges", "counts"),
+                required=("edges", "counts"),
+            )
+            counts = np.array(list(entry["counts"].values()), dtype="float64").reshape(-1, 2)
+            k = len(counts)
+            ratio = np.log((counts[:, 0] + self.alpha) / (n_won + self.alpha * k)) - np.log(
+                (counts[:, 1] + self.alpha) / (n_lost + self.alpha * k)
+            )
+            tables[field] = (pd.Index(list(entry["counts"]), dtype=object), ratio)
+        if self.stage is not None:
+            stage_counts = check_keys(
+                model.get("stage"), path="model.stage", allowed=self.stages, required=self.stages
+            )
+            lost_n = np.array([stage_counts[s][1] for s in self.stages], dtype="float64")
+            ratio = -np.log((lost_n + self.alpha) / (n_lost + self.alpha))
+            tables[self.stage] = (pd.Index(list(self.stages), dtype=object), ratio)
+        self._tables = tables
+        self._prior = math.log(n_won / n_lost)
+        self.model_ = model
+
+    def _require_model(self) -> dict[str, Any]:
+        if self.model_ is None:
+            raise FitError(
+                "NaiveBayesScorer is not fitted. Hint: call fit(history, as_of=...) first, or "
+                "pass model= from a saved config."
+            )
+        return self.model_
+
+    def _edges(self, field: str) -> list[float] | None:
+        if field == self.stage:
+            return None
+        edges: list[float] | None = self._require_model()["features"][field]["edges"]
+        return edges
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def score_frame(self, frame: pd.DataFrame, *, at: datetime | None = None) -> pd.DataFrame:
+        """
+        Score every row: ``probability``, ``score`` (100 x probability), ``grade``, ``label``.
+
+        ``contrib:prior`` and one ``contrib:<field>`` column per field hold the
+        log-odds contributions; they add up to ``logit(probability)``. ``at`` is
+        accepted for the :class:`Scorer` protocol; the model itself is timeless.
+
+        Raises:
+            DataError: a value never seen in training (with ``unseen="error"``).
+
+        Examples:
+            >>> import pandas as pd
+            >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
+            ...     "as_of": "2026-01-01T00:00:00+00:00", "won": 2, "lost": 2,
+            ...     "features": {"c": {"edges": None, "counts": {"x": [2, 0], "y": [0, 2]}}}})
+            >>> nb.score_frame(pd.DataFrame({"c": ["x", "y"]}))["probability"].round(4).tolist()
+            [0.75, 0.25]
+        """
+        del at
+        self._require_model()
+        fields = [*self.features, *([self.stage] if self.stage is not None else [])]
+        require_columns(frame, fields, frame_name="leads")
+        logit = np.full(len(frame), self._prior)
+        contributions = {f"{CONTRIB_PREFIX}prior": logit.copy()}
+        for field in fields:
+            index, ratio = self._tables[field]
+            keys = (
+                frame[field].astype(object)
+                if field == self.stage
+                else self._keys(frame[field], field, self._edges(field))
+            )
+            codes = index.get_indexer(pd.Index(keys))
+            unseen = codes < 0
+            if unseen.any() and self.unseen == "error":
+                bad = keys[unseen]
+                raise DataError.malformed(
+                    field,
+                    "holds values never seen in training",
+                    rows=list(bad.index[:20]),
+                    value=bad.iloc[0],
+                    hint="refit on more history, or pass unseen='ignore' to count them as neutral.",
+                )
+            points = np.where(unseen, 0.0, ratio[codes])
+            contributions[f"{CONTRIB_PREFIX}{field}"] = points
+            logit += points
+        probability = expit(logit)
+        score = 100.0 * probability
+        result = pd.DataFrame({"probability": probability, "score": score}, index=frame.index)
+        result["grade"] = grade_values(score, self.grades, self.default_grade)
+        result["label"] = result["grade"]
+        for column, values in contributions.items():
+            result[column] = values
+        return result
+
+    def score(self, record: object, *, at: datetime | None = None) -> ScoreCard:
+        """
+        Score one record (a mapping or an entity) with its per-field contributions.
+
+        Examples:
+            >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
+            ...     "as_of": "2026-01-01T00:00:00+00:00", "won": 2, "lost": 2,
+            ...     "features": {"c": {"edges": None, "counts": {"x": [2, 0], "y": [0, 2]}}}})
+            >>> nb.score({"c": "x"}).explain()
+            '75 (grade B): +1.09861 c (x)'
+        """
+        del at
+        model = self._require_model()
+        logit = self._prior
+        contributions = [
+            Contribution(
+                rule="prior",
+                points=self._prior,
+                value=(model["won"], model["lost"]),
+                note=f"{model['won']} won / {model['lost']} lost",
+            )
+        ]
+        fields = [*self.features, *([self.stage] if self.stage is not None else [])]
+        for field in fields:
+            value = read_field(record, field)
+            index, ratio = self._tables[field]
+            try:
+                key = str(value) if field == self.stage else _record_key(value, self._edges(field))
+            except ValidationError as err:
+                raise ValidationError.for_field(
+                    field, value, "a number (the field is binned)"
+                ) from err
+            code = index.get_indexer(pd.Index([key], dtype=object))[0]
+            if code < 0 and self.unseen == "error":
+                raise ValidationError.for_field(
+                    field,
+                    value,
+                    f"a value seen in training (one of {list(index)[:10]})",
+                    hint="refit on more history, or pass unseen='ignore'.",
+                )
+            points = 0.0 if code < 0 else float(ratio[code])
+            logit += points
+            contributions.append(Contribution(rule=field, points=points, value=value, note=key))
+        probability = float(expit(logit))
+        score = 100.0 * probability
+        grade = grade_one(score, self.grades, self.default_grade)
+        return ScoreCard(
+            total=score,
+            grade=grade,
+            label=grade,
+            contributions=tuple(contributions),
+            probability=probability,
+        )
+
+    def evaluate(
+        self,
+        frame: pd.DataFrame,
+        *,
+        outcome_col: str = "outcome",
+        closed_at_col: str = "closed_at",
+        won: str = "won",
+        lost: str = "lost",
+        bins: int = 10,
+    ) -> Evaluation:
+        """
+        Evaluate on the records closed at or after the training cut-off (a time split).
+
+        Raises:
+            FitError: not fitted.
+            DataError: the holdout is empty or holds only one outcome.
+
+        Examples:
+            >>> import pandas as pd
+            >>> history = pd.DataFrame({
+            ...     "c": ["x", "x", "y", "y", "x", "y", "y"],
+            ...     "outcome": ["won", "won", "lost", "lost", "won", "lost", "won"],
+            ...     "closed_at": pd.to_datetime(["2026-01-01"] * 4 + ["2026-03-01"] * 3, utc=True),
+            ... })
+            >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0)
+            >>> nb = nb.fit(history, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
+            >>> ev = nb.evaluate(history)
+            >>> ev.n, ev.n_won, ev.auc  # x=won scores 0.75, y: lost 0.25, won 0.25 -> 1 pair of 2
+            (3, 2, 0.75)
+        """
+        model = self._require_model()
+        require_columns(frame, [outcome_col, closed_at_col], frame_name="holdout")
+        cutoff = pd.Timestamp(model["as_of"])
+        closed = as_utc(frame[closed_at_col], closed_at_col, allow_missing=True)
+        mask = (frame[outcome_col].isin([won, lost]) & (closed >= cutoff)).to_numpy()
+        holdout = frame.iloc[np.flatnonzero(mask)]
+        y = (holdout[outcome_col] == won).to_numpy()
+        if len(y) == 0:
+            raise DataError(
+                f"no record closed at or after {cutoff.date()} to evaluate on. "
+                "Hint: fit with an earlier as_of so some closed history is held out.",
+                column=closed_at_col,
+            )
+        prob = self.score_frame(holdout)["probability"].to_numpy()
+        base = float(y.mean())
+        return Evaluation(
+            auc=roc_auc(y, prob),
+            brier=brier_score(y, prob),
+            base_brier=base * (1 - base),
+            n=len(y),
+            n_won=int(y.sum()),
+            as_of=cutoff,
+            calibration=calibration_table(y, prob, bins=bins),
+        )
