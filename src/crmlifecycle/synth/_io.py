@@ -14,7 +14,7 @@ from typing import Final, Literal
 import pandas as pd
 
 from crmlifecycle._frames import as_utc
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.errors import DataError, MissingDependencyError, ValidationError
 from crmlifecycle.synth._dataset import FRAME_NAMES, SCHEMA, Dataset
 
 __all__ = ["read_dataset", "write_dataset"]
@@ -30,11 +30,8 @@ def _check_format(file_format: str) -> None:
     if file_format not in _FORMATS:
         raise ValidationError.for_field("file_format", file_format, "'csv' or 'parquet'")
     if file_format == "parquet" and importlib.util.find_spec("pyarrow") is None:
-        raise ValidationError.for_field(
-            "file_format",
-            file_format,
-            "'csv' (parquet needs pyarrow, which is not installed)",
-            hint="pip install 'crmlifecycle[parquet]', or use file_format='csv'.",
+        raise MissingDependencyError(
+            package="pyarrow", extra="parquet", feature="reading and writing parquet files"
         )
 
 
@@ -56,7 +53,8 @@ def write_dataset(
         The folder's path.
 
     Raises:
-        ValidationError: for an unknown format, or parquet without pyarrow.
+        ValidationError: for an unknown format.
+        MissingDependencyError: for parquet without pyarrow installed.
 
     Examples:
         >>> import tempfile
