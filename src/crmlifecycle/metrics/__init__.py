@@ -1,5 +1,126 @@
-"""KPI calculators over pandas DataFrames."""
+"""
+KPI calculators over pandas DataFrames: acquisition, retention, revenue, funnel, pipeline.
+
+Every calculator takes DataFrames with keyword-only column names (sensible
+defaults), checks them up front, never mutates them, follows a cited
+definition (see ``docs/kpis.md``), and returns a float, or with ``freq=``
+and/or ``by=`` a frame with one row per period and segment holding the KPI
+and the counts that produced it. Per-customer KPIs also come as a split step
+(``*_partial``) and a combine step (``combine_*``) so the same pandas code can
+run partition-wise on Dask or Spark. :func:`compute_kpis` runs the built-in
+and plugged-in :class:`Metric` objects over a whole data set. Predictive CLV
+models live in :mod:`crmlifecycle.metrics.clv`.
+
+Examples:
+    >>> import pandas as pd
+    >>> from crmlifecycle.metrics import convert_churn_rate, cohort_retention
+    >>> round(convert_churn_rate(0.02, from_freq="M", to_freq="Y"), 3)
+    0.215
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "at": pd.to_datetime(["2026-01-05", "2026-02-01", "2026-01-09"], utc=True),
+    ... })
+    >>> cohort_retention(orders).loc["2026-01"].tolist()
+    [1.0, 0.5]
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from crmlifecycle.metrics._acquisition import (
+    cac,
+    cac_payback_months,
+    combine_new_customers,
+    ltv_to_cac,
+    new_customers,
+    new_customers_partial,
+)
+from crmlifecycle.metrics._events import (
+    DEFAULT_FORECAST_CATEGORIES,
+    DEFAULT_PROBABILITIES,
+    OPPORTUNITY_STAGES,
+    stage_spells,
+)
+from crmlifecycle.metrics._funnel import conversion_rate, funnel, stage_velocity, time_in_stage
+from crmlifecycle.metrics._lifetime import average_order_value, historic_clv, order_based_clv
+from crmlifecycle.metrics._pipeline import (
+    average_deal_size,
+    deal_stages,
+    forecast,
+    sales_cycle_length,
+    weighted_pipeline,
+    win_rate,
+)
+from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
+from crmlifecycle.metrics._registry import (
+    ENTRY_POINT_GROUP,
+    available_metrics,
+    compute_kpis,
+    get_metric,
+    register_metric,
+)
+from crmlifecycle.metrics._retention import (
+    churn_rate,
+    churn_rate_partial,
+    cohort_retention,
+    cohort_retention_partial,
+    combine_churn_rate,
+    combine_cohort_retention,
+    convert_churn_rate,
+    retention_rate,
+)
+from crmlifecycle.metrics._revenue import (
+    arpu,
+    combine_mrr_movements,
+    gross_revenue_retention,
+    mrr_movements,
+    mrr_movements_partial,
+    net_revenue_retention,
+)
+
+__all__ = [
+    "DEFAULT_FORECAST_CATEGORIES",
+    "DEFAULT_PROBABILITIES",
+    "ENTRY_POINT_GROUP",
+    "OPPORTUNITY_STAGES",
+    "FunctionMetric",
+    "KpiReport",
+    "Metric",
+    "arpu",
+    "available_metrics",
+    "average_deal_size",
+    "average_order_value",
+    "cac",
+    "cac_payback_months",
+    "churn_rate",
+    "churn_rate_partial",
+    "cohort_retention",
+    "cohort_retention_partial",
+    "combine_churn_rate",
+    "combine_cohort_retention",
+    "combine_mrr_movements",
+    "combine_new_customers",
+    "compute_kpis",
+    "conversion_rate",
+    "convert_churn_rate",
+    "deal_stages",
+    "forecast",
+    "funnel",
+    "get_metric",
+    "gross_revenue_retention",
+    "historic_clv",
+    "ltv_to_cac",
+    "mrr_movements",
+    "mrr_movements_partial",
+    "net_revenue_retention",
+    "new_customers",
+    "new_customers_partial",
+    "order_based_clv",
+    "register_metric",
+    "retention_rate",
+    "sales_cycle_length",
+    "stage_spells",
+    "stage_velocity",
+    "time_in_stage",
+    "weighted_pipeline",
+    "win_rate",
+]

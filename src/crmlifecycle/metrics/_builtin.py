@@ -1,0 +1,306 @@
+"""
+The built-in KPIs of :func:`~crmlifecycle.metrics.compute_kpis`, one line each.
+
+Each is a :class:`FunctionMetric` over the frames of a data set (the names of
+``crmlifecycle.synth.Dataset.frames()``), computing one headline number with
+the calculators of this package. Satisfaction and service KPIs import their
+modules lazily.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any, Final
+
+import pandas as pd
+
+from crmlifecycle.metrics._acquisition import cac, cac_payback_months, ltv_to_cac, new_customers
+from crmlifecycle.metrics._common import ratio
+from crmlifecycle.metrics._funnel import conversion_rate
+from crmlifecycle.metrics._lifetime import average_order_value, historic_clv
+from crmlifecycle.metrics._pipeline import (
+    average_deal_size,
+    sales_cycle_length,
+    weighted_pipeline,
+    win_rate,
+)
+from crmlifecycle.metrics._protocol import FunctionMetric
+from crmlifecycle.metrics._retention import churn_rate, convert_churn_rate
+from crmlifecycle.metrics._revenue import arpu, mrr_movements, net_revenue_retention
+
+__all__ = ["BUILTIN_METRICS", "MetricUnavailableError"]
+
+Frames = Mapping[str, pd.DataFrame]
+
+LEAD_STAGES: Final = ("open", "contacted", "qualified", "converted")
+
+
+class MetricUnavailableError(Exception):
+    """A built-in metric's implementation module is not installed in this version."""
+
+
+def _module(name: str) -> ModuleType:
+    import importlib
+
+    try:
+        return importlib.import_module(f"crmlifecycle.metrics.{name}")
+    except ImportError as err:
+        raise MetricUnavailableError(f"module {name} is not available ({err})") from err
+
+
+def _call(module: str, function: str, *args: Any, **kwargs: Any) -> object:  # noqa: ANN401 - pass-through
+    target = getattr(_module(module), function, None)
+    if target is None:
+        raise MetricUnavailableError(f"{module}.{function} is not available")
+    return target(*args, **kwargs)
+
+
+def _monthly_churn(frames: Frames) -> float:
+    """Pooled monthly churn: Σ lost ÷ Σ customers at month starts, complete months only."""
+    customers = frames["customers"]
+    table = churn_rate(customers, freq="M")
+    assert isinstance(table, pd.DataFrame)  # noqa: S101 - freq= always gives a frame
+    table = table.iloc[:-1]  # the latest month may be incomplete
+    return ratio(float(table["churned"].sum()), float(table["customers_start"].sum()))
+
+
+def _monthly_arpu(frames: Frames) -> float:
+    value = arpu(frames["subscriptions"])
+    assert isinstance(value, float)  # noqa: S101 - no freq/by gives a float
+    return value
+
+
+def _mrr(frames: Frames) -> float:
+    table = mrr_movements(frames["subscriptions"])
+    return math.nan if table.empty else float(table["ending_mrr"].iloc[-1])
+
+
+def _nrr_12m(frames: Frames) -> float:
+    subscriptions = frames["subscriptions"]
+    periods = pd.to_datetime(subscriptions["period"], utc=True)
+    if periods.empty:
+        return math.nan
+    last = periods.max()
+    start = last - pd.DateOffset(months=12)
+    if start < periods.min():
+        return math.nan  # less than 13 months of data: the 12-month NRR is undefined
+    value = net_revenue_retention(subscriptions, start=start, end=last)
+    assert isinstance(value, float)  # noqa: S101 - no freq/by gives a float
+    return value
+
+
+def _clv(frames: Frames, *, gross_margin: float) -> float:
+    return historic_clv(
+        _monthly_arpu(frames), gross_margin=gross_margin, churn_rate=_monthly_churn(frames)
+    )
+
+
+def _float(value: object) -> float:
+    assert isinstance(value, (int, float))  # noqa: S101 - single-number forms
+    return float(value)
+
+
+def _metric(
+    name: str,
+    description: str,
+    requires: Mapping[str, tuple[str, ...]],
+    function: Any,  # noqa: ANN401 - any (frames, **options) callable
+    needs_options: tuple[str, ...] = (),
+) -> FunctionMetric:
+    return FunctionMetric(
+        name=name,
+        description=description,
+        requires=requires,
+        function=function,
+        needs_options=needs_options,
+    )
+
+
+_CUSTOMERS = {"customers": ("customer_id", "acquired_at")}
+_CHURN = {"customers": ("customer_id", "acquired_at", "churned_at")}
+_SPEND = {"spend": ("channel", "paid", "period", "spend")}
+_SUBS = {"subscriptions": ("customer_id", "period", "mrr")}
+_DEALS = {
+    "opportunities": ("opportunity_id", "created_at", "stage", "amount"),
+    "opportunity_events": ("entity_id", "source", "dest", "at"),
+}
+_FEEDBACK = {"feedback": ("kind", "score", "at")}
+_CASES = {"cases": ("case_id", "opened_at")}
+
+BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
+    _metric(
+        "new_customers",
+        "Customers acquired (count).",
+        _CUSTOMERS,
+        lambda f, start=None, end=None: new_customers(f["customers"], start=start, end=end),
+    ),
+    _metric(
+        "cac_blended",
+        "Blended CAC: all spend ÷ all new customers (Skok).",
+        {**_SPEND, "customers": ("customer_id", "acquired_at", "channel")},
+        lambda f, start=None, end=None: cac(f["spend"], f["customers"], start=start, end=end),
+    ),
+    _metric(
+        "cac_paid",
+        "Paid CAC: paid spend ÷ customers from paid channels (Skok).",
+        {**_SPEND, "customers": ("customer_id", "acquired_at", "channel")},
+        lambda f, start=None, end=None: cac(
+            f["spend"], f["customers"], paid_only=True, start=start, end=end
+        ),
+    ),
+    _metric(
+        "monthly_churn_rate",
+        "Pooled monthly customer churn (lost ÷ at start; new customers excluded).",
+        _CHURN,
+        _monthly_churn,
+    ),
+    _metric(
+        "annual_churn_rate",
+        "Monthly churn compounded to a year: 1 − (1 − monthly)^12.",
+        _CHURN,
+        lambda f: (
+            math.nan
+            if math.isnan(m := _monthly_churn(f))
+            else convert_churn_rate(m, from_freq="M", to_freq="Y")
+        ),
+    ),
+    _metric("arpu_monthly", "Monthly revenue per paying customer.", _SUBS, _monthly_arpu),
+    _metric("mrr", "MRR of the latest month.", _SUBS, _mrr),
+    _metric(
+        "nrr_12m",
+        "Net revenue retention over the latest 12 months (new customers excluded).",
+        _SUBS,
+        _nrr_12m,
+    ),
+    _metric(
+        "historic_clv",
+        "Historic CLV: monthly ARPU × gross margin ÷ monthly churn.",
+        {**_SUBS, **_CHURN},
+        _clv,
+        needs_options=("gross_margin",),
+    ),
+    _metric(
+        "ltv_to_cac",
+        "Historic CLV ÷ blended CAC (target ≥ 3, Skok).",
+        {**_SUBS, **_CHURN, **_SPEND},
+        lambda f, gross_margin: ltv_to_cac(
+            _clv(f, gross_margin=gross_margin), _float(cac(f["spend"], f["customers"]))
+        ),
+        needs_options=("gross_margin",),
+    ),
+    _metric(
+        "cac_payback_months",
+        "Blended CAC ÷ (monthly ARPU × gross margin).",
+        {**_SUBS, **_SPEND, **_CUSTOMERS},
+        lambda f, gross_margin: cac_payback_months(
+            _float(cac(f["spend"], f["customers"])),
+            arpu=_monthly_arpu(f),
+            gross_margin=gross_margin,
+        ),
+        needs_options=("gross_margin",),
+    ),
+    _metric(
+        "average_order_value",
+        "Σ order amounts ÷ orders.",
+        {"orders": ("order_id", "customer_id", "at", "amount")},
+        lambda f: average_order_value(f["orders"]),
+    ),
+    _metric(
+        "lead_conversion_rate",
+        "Leads that reached converted ÷ leads that reached open.",
+        {"lead_events": ("entity_id", "source", "dest", "at")},
+        lambda f, as_of=None: conversion_rate(
+            f["lead_events"],
+            from_stage="open",
+            to_stage="converted",
+            stages=LEAD_STAGES,
+            as_of=as_of,
+        ),
+    ),
+    _metric(
+        "win_rate",
+        "Deals won ÷ deals closed.",
+        _DEALS,
+        lambda f, as_of=None: win_rate(f["opportunities"], f["opportunity_events"], as_of=as_of),
+    ),
+    _metric(
+        "average_deal_size",
+        "Σ amount of won deals ÷ won deals.",
+        _DEALS,
+        lambda f, as_of=None: average_deal_size(
+            f["opportunities"], f["opportunity_events"], as_of=as_of
+        ),
+    ),
+    _metric(
+        "sales_cycle_days",
+        "Median days from deal creation to win.",
+        _DEALS,
+        lambda f, as_of=None: sales_cycle_length(
+            f["opportunities"], f["opportunity_events"], as_of=as_of, statistic="median"
+        ),
+    ),
+    _metric(
+        "weighted_pipeline",
+        "Σ amount × stage probability of open deals.",
+        _DEALS,
+        lambda f, as_of=None: weighted_pipeline(
+            f["opportunities"], f["opportunity_events"], as_of=as_of
+        ),
+    ),
+    _metric(
+        "nps",
+        "Net Promoter Score: % promoters − % detractors (Reichheld 2003).",
+        _FEEDBACK,
+        lambda f: _call("_satisfaction", "nps", f["feedback"]),
+    ),
+    _metric(
+        "csat",
+        "Share of satisfied answers (4–5 of 5).",
+        _FEEDBACK,
+        lambda f: _call("_satisfaction", "csat", f["feedback"]),
+    ),
+    _metric(
+        "ces",
+        "Customer effort score (Dixon et al. 2010).",
+        _FEEDBACK,
+        lambda f: _call("_satisfaction", "ces", f["feedback"]),
+    ),
+    _metric(
+        "first_response_time",
+        "Time from case opening to first response.",
+        _CASES,
+        lambda f: _call("_service", "first_response_time", f["cases"]),
+    ),
+    _metric(
+        "resolution_time",
+        "Time from case opening to resolution.",
+        _CASES,
+        lambda f: _call("_service", "resolution_time", f["cases"]),
+    ),
+    _metric(
+        "backlog",
+        "Open cases as of a date (default: the latest case opening).",
+        _CASES,
+        lambda f, as_of=None: _call(
+            "_service",
+            "backlog",
+            f["cases"],
+            at=as_of if as_of is not None else pd.to_datetime(f["cases"]["opened_at"]).max(),
+        ),
+    ),
+    _metric(
+        "sla_breach_rate",
+        "Share of cases breaching their SLA (needs option sla_policy).",
+        _CASES,
+        lambda f, sla_policy, as_of=None: _call(
+            "_service",
+            "sla_breach_rate",
+            f["cases"],
+            sla_policy,
+            at=as_of if as_of is not None else pd.to_datetime(f["cases"]["opened_at"]).max(),
+        ),
+        needs_options=("sla_policy",),
+    ),
+)

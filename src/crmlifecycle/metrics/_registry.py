@@ -1,0 +1,286 @@
+"""
+The metric registry: built-in KPIs, KPIs registered in code, and KPIs from other packages.
+
+Other installed packages publish metrics in the ``crmlifecycle.metrics``
+entry-point group; the object an entry point names is a :class:`Metric`
+instance, or a class (or other callable) that builds one without arguments.
+Entry points are listed lazily, once per process (``functools.cache``), a
+plugin is imported when first needed, and a bad one raises
+:class:`~crmlifecycle.errors.PluginError` naming the plugin.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from typing import Any, Final
+
+import pandas as pd
+
+from crmlifecycle._frames import require_columns
+from crmlifecycle.errors import DataError, PluginError, ValidationError, did_you_mean
+from crmlifecycle.metrics._builtin import BUILTIN_METRICS, MetricUnavailableError
+from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "available_metrics",
+    "compute_kpis",
+    "get_metric",
+    "register_metric",
+]
+
+#: The entry-point group other packages register metrics in.
+ENTRY_POINT_GROUP: Final = "crmlifecycle.metrics"
+
+_BUILTINS: Final[dict[str, Metric]] = {m.name: m for m in BUILTIN_METRICS}
+_registered: dict[str, Metric] = {}
+
+
+def _validate(name: str, candidate: object) -> Metric:
+    """Check that ``candidate`` (a plugin's object) is a usable :class:`Metric`."""
+    obj: Any = candidate  # untrusted: whatever a plugin names
+    if not isinstance(obj, Metric) and callable(obj):
+        try:
+            obj = obj()
+        except Exception as err:
+            raise PluginError(
+                f"building the metric failed ({type(err).__name__}: {err}). "
+                "Hint: the entry point must name a Metric instance or a class whose "
+                "constructor takes no arguments.",
+                plugin=name,
+            ) from err
+    if not isinstance(obj, Metric):
+        missing = [a for a in ("name", "description", "requires", "compute") if not hasattr(obj, a)]
+        raise PluginError(
+            f"{type(obj).__name__} is not a Metric (missing {missing}). "
+            "Hint: see crmlifecycle.metrics.Metric: name, description, requires, "
+            "compute(frames, **options).",
+            plugin=name,
+        )
+    declared: object = obj.name
+    if declared != name:
+        raise PluginError(
+            f"its name is {declared!r} but it is registered as {name!r}. "
+            "Hint: make the entry-point name and Metric.name the same.",
+            plugin=name,
+        )
+    requires: Any = obj.requires  # untrusted
+    valid = isinstance(requires, Mapping) and all(
+        isinstance(frame, str)
+        and not isinstance(columns, str)
+        and isinstance(columns, Iterable)
+        and all(isinstance(c, str) for c in columns)
+        for frame, columns in requires.items()
+    )
+    if not valid:
+        raise PluginError(
+            f"requires={requires!r} must map frame names to sequences of column names. "
+            "Hint: e.g. requires={'orders': ('customer_id', 'amount')}.",
+            plugin=name,
+        )
+    compute: object = obj.compute
+    if not callable(compute):
+        raise PluginError("compute is not callable.", plugin=name)
+    metric: Metric = obj
+    return metric
+
+
+def register_metric(metric: Metric, *, replace: bool = False) -> None:
+    """
+    Register a metric in this process, under its ``name``.
+
+    Raises:
+        PluginError: the object is not a valid :class:`Metric`, or the name is taken.
+
+    Examples:
+        >>> import pandas as pd
+        >>> from crmlifecycle.metrics import FunctionMetric
+        >>> register_metric(FunctionMetric(
+        ...     name="orders_count", description="Number of orders.",
+        ...     requires={"orders": ("order_id",)},
+        ...     function=lambda frames: len(frames["orders"]),
+        ... ), replace=True)
+        >>> "orders_count" in available_metrics()
+        True
+    """
+    name = getattr(metric, "name", None)
+    if not isinstance(name, str) or not name:
+        raise PluginError("a metric needs a non-empty string name.", plugin=str(name))
+    if not replace and (name in _registered or name in _BUILTINS):
+        raise PluginError(
+            "this name is already registered. Hint: choose another name or pass replace=True.",
+            plugin=name,
+        )
+    _registered[name] = _validate(name, metric)
+
+
+@functools.cache
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    """List the group's entry points once per process (nothing imported yet)."""
+    found: dict[str, metadata.EntryPoint] = {}
+    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(point.name, point)
+    return found
+
+
+@functools.cache
+def _load_plugin(name: str) -> Metric:
+    point = _entry_points()[name]
+    package = point.dist.name if point.dist is not None else "an unknown package"
+    if name in _BUILTINS:
+        raise PluginError(
+            f"{package} registers a metric under the built-in name {name!r}. "
+            "Hint: rename the entry point.",
+            plugin=name,
+        )
+    try:
+        loaded = point.load()
+    except Exception as err:
+        raise PluginError(
+            f"importing {point.value!r} from {package} failed ({type(err).__name__}: {err}). "
+            f"Hint: reinstall or uninstall {package}.",
+            plugin=name,
+        ) from err
+    return _validate(name, loaded)
+
+
+def available_metrics() -> list[str]:
+    """
+    Return the names of the built-in, registered and installed metrics, built-ins first.
+
+    Examples:
+        >>> names = available_metrics()
+        >>> names[:3]
+        ['new_customers', 'cac_blended', 'cac_paid']
+    """
+    extra = sorted((set(_registered) | set(_entry_points())) - set(_BUILTINS))
+    return [*_BUILTINS, *extra]
+
+
+def get_metric(name: str) -> Metric:
+    """
+    Return the metric registered as ``name`` (built-in, registered, or plugin).
+
+    Raises:
+        ValidationError: no metric has that name (with a did-you-mean).
+        PluginError: the plugin cannot be imported or is not a Metric.
+
+    Examples:
+        >>> get_metric("win_rate").requires["opportunities"]
+        ('opportunity_id', 'created_at', 'stage', 'amount')
+        >>> get_metric("win_rat")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'name' must be a registered metric ...
+    """
+    if name in _BUILTINS:
+        return _BUILTINS[name]
+    if name in _registered:
+        return _registered[name]
+    if name in _entry_points():
+        return _load_plugin(name)
+    names = available_metrics()
+    raise ValidationError.for_field(
+        "name",
+        name,
+        f"a registered metric{did_you_mean(name, names)}",
+        hint=f"available metrics are {names}.",
+    )
+
+
+def _accepted(metric: Metric) -> tuple[set[str], bool]:
+    """Return the option names ``metric`` accepts and whether it takes any (``**options``)."""
+    target = metric.function if isinstance(metric, FunctionMetric) else metric.compute
+    try:
+        parameters = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return set(), True
+    names = {p.name for p in parameters[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return names, any(p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _frames_of(dataset: object) -> Mapping[str, pd.DataFrame]:
+    frames = getattr(dataset, "frames", None)
+    if callable(frames):
+        dataset = frames()
+    if not isinstance(dataset, Mapping):
+        raise DataError(
+            f"compute_kpis needs a Dataset or a mapping of frame name to DataFrame, "
+            f"got {type(dataset).__name__}. Hint: pass e.g. {{'orders': orders_df}}."
+        )
+    return {str(k): v for k, v in dataset.items() if v is not None}
+
+
+def compute_kpis(
+    dataset: object,
+    names: Sequence[str] | None = None,
+    **options: Any,  # noqa: ANN401 - options are passed on to the metrics
+) -> KpiReport:
+    """
+    Compute built-in and plugged-in KPIs over a data set, skipping those it cannot.
+
+    ``dataset`` is a ``crmlifecycle.synth.Dataset`` (its ``frames()`` are
+    used) or a mapping of frame name (``"customers"``, ``"orders"``,
+    ``"spend"``...) to DataFrame. ``names`` picks metrics (default: all
+    available, built-ins first). A metric whose frames are absent, or that
+    needs an option not given (``gross_margin``, ``sla_policy``), is skipped
+    with a note; a present frame lacking a required column raises
+    :class:`~crmlifecycle.errors.MissingColumnError`. Options
+    (``as_of``, ``gross_margin``, ``start``, ``end``, ``sla_policy``, or any a
+    plugin names) go to each metric whose signature accepts them.
+
+    Raises:
+        ValidationError: an unknown metric name, or an option no selected metric accepts.
+        PluginError: a plugin fails to load or is not a Metric.
+
+    Examples:
+        >>> import pandas as pd
+        >>> customers = pd.DataFrame({
+        ...     "customer_id": ["a", "b"], "channel": ["ads", "web"],
+        ...     "acquired_at": pd.to_datetime(["2026-01-05", "2026-02-01"], utc=True),
+        ... })
+        >>> report = compute_kpis({"customers": customers}, names=["new_customers", "cac_paid"])
+        >>> report["new_customers"]
+        2
+        >>> report.skipped["cac_paid"]
+        "needs frame 'spend'"
+    """
+    frames = _frames_of(dataset)
+    selected = [get_metric(n) for n in (available_metrics() if names is None else names)]
+    used: set[str] = set()
+    values: dict[str, object] = {}
+    skipped: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    for metric in selected:
+        accepted, takes_any = _accepted(metric)
+        used |= set(options) if takes_any else accepted & set(options)
+    unknown = sorted(set(options) - used)
+    if unknown:
+        raise ValidationError.for_field(
+            "options",
+            unknown,
+            "options that at least one selected metric accepts",
+            hint="common options are as_of, gross_margin, start, end and sla_policy.",
+        )
+    for metric in selected:
+        descriptions[metric.name] = metric.description
+        absent = [frame for frame in metric.requires if frame not in frames]
+        if absent:
+            skipped[metric.name] = f"needs frame {absent[0]!r}"
+            continue
+        lacking = [o for o in getattr(metric, "needs_options", ()) if o not in options]
+        if lacking:
+            skipped[metric.name] = f"needs option {lacking[0]}="
+            continue
+        for frame, columns in metric.requires.items():
+            require_columns(frames[frame], list(columns), frame_name=frame)
+        accepted, takes_any = _accepted(metric)
+        given = options if takes_any else {k: v for k, v in options.items() if k in accepted}
+        try:
+            values[metric.name] = metric.compute(frames, **given)
+        except MetricUnavailableError as err:
+            skipped[metric.name] = f"not available in this version: {err}"
+    return KpiReport(values=values, skipped=skipped, descriptions=descriptions)
