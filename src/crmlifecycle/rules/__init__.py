@@ -1,5 +1,39 @@
-"""The safe rule language and automation rules."""
+"""
+The safe rule language and automation rules.
+
+A :class:`Condition` is parsed once from text, checked against a schema, and
+evaluated either on one record (a mapping or an entity) or on a whole DataFrame,
+with the same answer. Nothing in a condition can run code. A :class:`RuleSet`
+of automation rules (``when`` an event, ``if`` a condition, ``then`` actions) is
+loaded from a dict, JSON or YAML and *returns* the actions for the host to perform.
+
+Examples:
+    >>> from crmlifecycle.rules import Condition
+    >>> Condition.parse("score >= 70 and status == 'contacted'").evaluate(
+    ...     {"score": 75, "status": "contacted"})
+    True
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from crmlifecycle.rules._actions import Action, CreateTask, FireTrigger, Notify, SetField
+from crmlifecycle.rules._condition import Condition
+from crmlifecycle.rules._nodes import LIMITS, Limits
+from crmlifecycle.rules._ruleset import EVENT_FIELDS, EventPattern, Rule, RuleSet
+from crmlifecycle.rules._ruleset_frame import ACTION_COLUMNS
+
+__all__ = [
+    "ACTION_COLUMNS",
+    "EVENT_FIELDS",
+    "LIMITS",
+    "Action",
+    "Condition",
+    "CreateTask",
+    "EventPattern",
+    "FireTrigger",
+    "Limits",
+    "Notify",
+    "Rule",
+    "RuleSet",
+    "SetField",
+]

@@ -1,0 +1,407 @@
+"""
+Engine 2: evaluate a condition over a whole DataFrame with vectorised operations.
+
+Columns are read once, typed from their dtypes (``object`` columns by inspecting
+their values) and normalised: numbers stay numpy ``int64``/``float64`` (other
+numeric dtypes become ``float64`` with NaN), text becomes pandas' ``str`` dtype,
+datetimes become ``datetime64[ns, UTC]`` by the library's time rule, durations
+``timedelta64[ns]``, booleans nullable ``boolean``. Conditions use the same two
+modes as the record engine (true-mask / false-mask) so that each node is
+computed once and missing values count as false; values of conditions used as
+values are pandas ``boolean`` arrays, whose ``&``, ``|`` and ``~`` are Kleene's.
+Whenever every operand is a scalar (literals, the evaluation time), the scalar
+rules of :mod:`crmlifecycle.rules._runtime` are applied, so both engines share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, final
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_utc
+from crmlifecycle.errors import DataError, RuleTypeError, UnknownFieldError
+from crmlifecycle.rules._check import arith_type, infer
+from crmlifecycle.rules._nodes import (
+    And,
+    Arith,
+    Compare,
+    Const,
+    Field,
+    InList,
+    Neg,
+    Node,
+    Not,
+    Or,
+    T,
+)
+from crmlifecycle.rules._record import NEGATED
+from crmlifecycle.rules._runtime import COMPARE, arith, compare
+
+__all__ = ["FrameEvaluator", "Vec", "column_type", "floats"]
+
+_OBJECT_KINDS: Final = {
+    "string": T.STRING,
+    "empty": T.NULL,
+    "boolean": T.BOOL,
+    "integer": T.NUMBER,
+    "floating": T.NUMBER,
+    "mixed-integer-float": T.NUMBER,
+    "mixed-integer": T.NUMBER,  # checked value by value when the column is read
+    "decimal": T.NUMBER,
+    "datetime": T.DATETIME,
+    "datetime64": T.DATETIME,
+    "date": T.DATETIME,
+    "timedelta": T.DURATION,
+    "timedelta64": T.DURATION,
+}
+
+
+def column_type(series: pd.Series, name: str) -> T:  # noqa: PLR0911 - one branch per dtype
+    """
+    The rule-language type of a column, from its dtype (or its values if ``object``).
+
+    Raises:
+        RuleTypeError: for a column whose values the language cannot read.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return column_type(pd.Series(dtype.categories), name) if len(dtype.categories) else T.NULL
+    if pd.api.types.is_bool_dtype(dtype):
+        return T.BOOL
+    if pd.api.types.is_numeric_dtype(dtype):
+        return T.NUMBER
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return T.DATETIME
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return T.DURATION
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return T.STRING
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    kind = _OBJECT_KINDS.get(inferred)
+    if kind is None:
+        raise RuleTypeError(
+            f"column {name!r} holds values the rule language cannot read "
+            f"(pandas infers {inferred!r}). Hint: give the column one type: numbers, "
+            "text, true/false, datetimes or durations."
+        )
+    return kind
+
+
+def _normalise(series: pd.Series, kind: T, name: str) -> pd.Series:  # noqa: PLR0911 - by type
+    dtype = series.dtype
+    if kind is T.NUMBER:
+        if isinstance(dtype, np.dtype) and dtype.kind in "if":
+            return series if dtype in (np.int64, np.float64) else series.astype("float64")
+        if pd.api.types.is_object_dtype(dtype):
+            numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+            bad = numbers.isna() & series.notna()
+            if bool(bad.any()):
+                raise RuleTypeError(
+                    f"column {name!r} mixes numbers with other values "
+                    f"(e.g. {series[bad].iloc[0]!r}). Hint: give the column one type."
+                )
+            return numbers
+        return pd.Series(
+            series.to_numpy(dtype="float64", na_value=np.nan), index=series.index, name=name
+        )
+    if kind is T.STRING:
+        return series if dtype == "str" else series.astype("str")
+    if kind is T.DATETIME:
+        return as_utc(series, name, allow_missing=True)
+    if kind is T.DURATION:
+        return pd.to_timedelta(series).astype("timedelta64[ns]")
+    if kind is T.BOOL:
+        if isinstance(dtype, np.dtype) and dtype == np.bool_:
+            return series
+        return series.astype("boolean")
+    return series
+
+
+@final
+class Vec:
+    """A typed value: a pandas Series aligned to the frame, or one canonical scalar."""
+
+    __slots__ = ("data", "type")
+
+    def __init__(self, values: object, kind: T) -> None:
+        self.data = values
+        self.type = kind
+
+    @property
+    def scalar(self) -> bool:
+        return not isinstance(self.data, pd.Series)
+
+
+def _array(values: object) -> object:
+    """The fastest comparable form of a value: numpy for numpy dtypes, else the array."""
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, np.dtype):
+            return values.to_numpy()
+        return values.array
+    return values
+
+
+def _bools(result: object, n: int) -> np.ndarray:
+    """A numpy bool array from a comparison result; missing (NA) becomes False."""
+    if isinstance(result, np.ndarray) and result.dtype == np.bool_:
+        return result
+    if isinstance(result, bool | np.bool_):
+        return np.full(n, bool(result))
+    array: Any = pd.array(result)  # type: ignore[call-overload]
+    mask: np.ndarray = array.to_numpy(dtype=bool, na_value=False)
+    return mask
+
+
+def floats(vec: Vec) -> Any:  # noqa: ANN401 - ndarray or float
+    if vec.scalar:
+        return np.nan if vec.data is None else float(vec.data)  # type: ignore[arg-type]
+    series = vec.data
+    assert isinstance(series, pd.Series)  # noqa: S101
+    return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
+@final
+class FrameEvaluator:
+    """Evaluate nodes over one frame (columns are read and normalised once, on demand)."""
+
+    def __init__(self, frame: pd.DataFrame, text: str, at: object) -> None:
+        self.frame = frame
+        self.text = text
+        self.n = len(frame)
+        self.index = frame.index
+        self.at = at  # an aware datetime, or a datetime64[ns, UTC] Series aligned to the frame
+        self._columns: dict[str, tuple[T, pd.Series | None]] = {}
+
+    # -- columns ----------------------------------------------------------------------
+    def column_of(self, node: Field) -> str:
+        """Resolve a field path to a column: ``a.b``, then ``a_b``, then Money-like ``a``."""
+        columns = self.frame.columns
+        dotted = node.name
+        for name in (dotted, "_".join(node.path)):
+            if name in columns:
+                return name
+        if len(node.path) == 2 and node.path[1] == "amount" and node.path[0] in columns:  # noqa: PLR2004
+            head = node.path[0]
+            if column_type(self.frame[head], head) is T.NUMBER:
+                return head  # a Money field stored as a numeric column of its amount
+        raise UnknownFieldError(
+            dotted, [str(c) for c in columns], text=self.text, position=node.pos
+        )
+
+    def column(self, node: Field) -> tuple[T, pd.Series | None]:
+        name = self.column_of(node)
+        found = self._columns.get(name)
+        if found is None:
+            if int((self.frame.columns == name).sum()) > 1:
+                raise DataError(f"the frame has several columns named {name!r}. Hint: rename them.")
+            series = self.frame[name]
+            kind = column_type(series, name)
+            found = (kind, None if kind is T.NULL else _normalise(series, kind, name))
+            self._columns[name] = found
+        return found
+
+    def field_type(self, node: Field) -> T:
+        return self.column(node)[0]
+
+    def check(self, node: Node) -> T:
+        """Type-check ``node`` against the frame's columns (no evaluation)."""
+        return infer(node, self.field_type, self.text)
+
+    # -- helpers ----------------------------------------------------------------------
+    def missing(self, vec: Vec) -> np.ndarray:
+        if vec.scalar:
+            return np.full(self.n, vec.data is None)
+        series = vec.data
+        assert isinstance(series, pd.Series)  # noqa: S101
+        return series.isna().to_numpy()
+
+    def series(self, values: object, kind: T) -> Vec:
+        return Vec(pd.Series(values, index=self.index), kind)
+
+    def kleene(self, true: np.ndarray, false: np.ndarray) -> Vec:
+        data = pd.array(true, dtype="boolean")
+        data[~true & ~false] = pd.NA
+        return Vec(pd.Series(data, index=self.index), T.BOOL)
+
+    def null(self, kind: T) -> Vec:
+        return Vec(None, kind)
+
+    # -- values -----------------------------------------------------------------------
+    def value(self, node: Node) -> Vec:
+        if isinstance(node, Const):
+            return Vec(node.value, node.type)
+        if isinstance(node, Field):
+            kind, series = self.column(node)
+            return Vec(series, kind) if series is not None else Vec(None, T.NULL)
+        if isinstance(node, Compare | InList | And | Or | Not):
+            return self.condition_value(node)
+        if isinstance(node, Arith):
+            return self.arith(node)
+        if isinstance(node, Neg):
+            return self.neg(node)
+        from crmlifecycle.rules._frame_functions import call
+
+        return call(self, node)
+
+    def condition_value(self, node: Compare | InList | And | Or | Not) -> Vec:  # noqa: PLR0911
+        if isinstance(node, Not):
+            inner = self.truth(node.child)
+            if inner.scalar:
+                return Vec(None if inner.data is None else not inner.data, T.BOOL)
+            return Vec(~inner.data, T.BOOL)  # type: ignore[operator]
+        if isinstance(node, And | Or):
+            values = [self.truth(c) for c in node.children]
+            if all(v.scalar for v in values):
+                return Vec(_kleene_scalar(node, [v.data for v in values]), T.BOOL)
+            result = self._as_boolean(values[0])
+            for v in values[1:]:
+                other = self._as_boolean(v)
+                result = result & other if isinstance(node, And) else result | other
+            return Vec(result, T.BOOL)
+        if isinstance(node, InList):
+            operand = self.value(node.operand)
+            if operand.scalar:
+                return Vec(
+                    None
+                    if operand.data is None
+                    else (operand.data in set(node.values)) != node.negate,
+                    T.BOOL,
+                )
+            return self.kleene(
+                self.in_list(node, want=True, operand=operand),
+                self.in_list(node, want=False, operand=operand),
+            )
+        left, right = self.value(node.left), self.value(node.right)
+        if left.scalar and right.scalar:
+            if left.data is None or right.data is None:
+                return Vec(None, T.BOOL)
+            return Vec(compare(node.op, left.data, right.data, self.text, node.pos), T.BOOL)
+        return self.kleene(
+            self.compare_vecs(node.op, left, right),
+            self.compare_vecs(NEGATED[node.op], left, right),
+        )
+
+    def _as_boolean(self, vec: Vec) -> pd.Series:
+        if vec.scalar:
+            value = pd.NA if vec.data is None else bool(vec.data)
+            return pd.Series(value, index=self.index, dtype="boolean")
+        series = vec.data
+        assert isinstance(series, pd.Series)  # noqa: S101
+        return series.astype("boolean")
+
+    def truth(self, node: Node) -> Vec:
+        """The value of ``node`` used as a condition: a BOOL vec (or NULL)."""
+        vec = self.value(node)
+        if vec.type not in {T.BOOL, T.NULL}:
+            raise RuleTypeError(
+                f"{vec.type} value used as a condition. Hint: compare it, e.g. x > 0.",
+                text=self.text,
+                position=node.pos,
+            )
+        if vec.type is T.NULL:
+            return Vec(None, T.BOOL)
+        return vec
+
+    def arith(self, node: Arith) -> Vec:
+        left, right = self.value(node.left), self.value(node.right)
+        kind = arith_type(node.op, left.type, right.type)
+        if kind is None or kind is T.ANY:
+            self.check(node)  # raises the static type error
+            kind = T.NULL
+        if T.NULL in {left.type, right.type} or kind is T.NULL:
+            return self.null(kind)
+        if left.scalar and right.scalar:
+            if left.data is None or right.data is None:
+                return self.null(kind)
+            return Vec(arith(node.op, left.data, right.data, self.text, node.pos), kind)
+        from crmlifecycle.rules._frame_functions import vector_arith
+
+        return vector_arith(self, node, left, right, kind)
+
+    def neg(self, node: Neg) -> Vec:
+        operand = self.value(node.operand)
+        if operand.type is T.NULL:
+            return operand
+        if operand.type not in {T.NUMBER, T.DURATION}:
+            self.check(node)
+        if operand.scalar:
+            if operand.data is None:
+                return operand
+            return Vec(-operand.data, operand.type)  # type: ignore[operator]
+        if operand.type is T.NUMBER:
+            return self.series(-floats(operand), T.NUMBER)
+        series = operand.data
+        assert isinstance(series, pd.Series)  # noqa: S101
+        return Vec(-series, T.DURATION)
+
+    # -- conditions -------------------------------------------------------------------
+    def boolean(self, node: Node, *, want: bool) -> np.ndarray:  # noqa: PLR0911 - per node type
+        """A numpy mask true exactly where the node's Kleene value is ``want``."""
+        if isinstance(node, And | Or):
+            all_of = isinstance(node, And) == want
+            masks = [self.boolean(c, want=want) for c in node.children]
+            result = masks[0].copy()
+            for mask in masks[1:]:
+                if all_of:
+                    result &= mask
+                else:
+                    result |= mask
+            return result
+        if isinstance(node, Not):
+            return self.boolean(node.child, want=not want)
+        if isinstance(node, Compare):
+            left, right = self.value(node.left), self.value(node.right)
+            if left.scalar and right.scalar:
+                return self._scalar_truth(self.condition_value(node), want)
+            return self.compare_vecs(node.op if want else NEGATED[node.op], left, right)
+        if isinstance(node, InList):
+            operand = self.value(node.operand)
+            if operand.scalar:
+                return self._scalar_truth(self.condition_value(node), want)
+            return self.in_list(node, want=want, operand=operand)
+        vec = self.truth(node)
+        if vec.scalar:
+            return self._scalar_truth(vec, want)
+        series = vec.data
+        assert isinstance(series, pd.Series)  # noqa: S101
+        target = series if want else ~series
+        return _bools(_array(target), self.n)
+
+    def _scalar_truth(self, vec: Vec, want: bool) -> np.ndarray:
+        return np.full(self.n, vec.data is want)
+
+    def compare_vecs(self, op: str, left: Vec, right: Vec) -> np.ndarray:
+        """Mask where ``left op right`` holds with both operands present."""
+        if T.NULL in {left.type, right.type} or left.data is None or right.data is None:
+            return np.zeros(self.n, dtype=bool)
+        kinds = {left.type, right.type}
+        if len(kinds) > 1 or (T.BOOL in kinds and op not in {"==", "!="}):
+            message = f"cannot compare {left.type} with {right.type} using {op}."
+            raise RuleTypeError(message + " Hint: compare values of the same type.")
+        result = _bools(COMPARE[op](_array(left.data), _array(right.data)), self.n)
+        if op == "!=":  # the only operator that is true for a missing operand
+            result = result & ~self.missing(left) & ~self.missing(right)
+        return result
+
+    def in_list(self, node: InList, *, want: bool, operand: Vec) -> np.ndarray:
+        if operand.type is T.NULL:
+            return np.zeros(self.n, dtype=bool)
+        series = operand.data
+        assert isinstance(series, pd.Series)  # noqa: S101
+        values = list(node.values)
+        if operand.type is T.DATETIME:
+            values = [pd.Timestamp(v) for v in values]  # type: ignore[arg-type]
+        member: np.ndarray = series.isin(values).to_numpy()
+        if want != node.negate:
+            return member
+        result: np.ndarray = ~member & ~self.missing(operand)
+        return result
+
+
+def _kleene_scalar(node: And | Or, values: list[object]) -> object:
+    decisive = not isinstance(node, And)
+    if any(v is decisive for v in values):
+        return decisive
+    return None if any(v is None for v in values) else not decisive

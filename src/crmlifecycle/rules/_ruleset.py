@@ -1,0 +1,361 @@
+"""
+Automation rules: ``when`` an event, ``if`` a condition, ``then`` actions.
+
+Ordering and conflicts (the documented rule):
+
+1. Rules are tried in order of descending ``priority``; ties keep document order.
+2. A rule *matches* an event when its ``when`` pattern matches the event's
+   lifecycle ``kind``, ``trigger``, ``source`` and ``dest`` (a missing key matches
+   anything) and its ``if`` condition is true on the entity's fields plus
+   ``event.*`` (a missing ``if`` is always true).
+3. A matching rule with ``stop: true`` ends the processing of that event.
+4. Conflicts: only the first ``fire`` action survives (an entity takes one step
+   per event) and only the first ``set`` of each field (the higher-priority rule
+   wins); every ``task`` and ``notify`` is kept. Actions come back in rule order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, final
+
+import attrs
+
+from crmlifecycle.errors import CrmError, SpecError
+from crmlifecycle.rules._actions import (
+    Action,
+    ActionSpec,
+    parse_action,
+    require_keys,
+    text_at,
+)
+from crmlifecycle.rules._check import schema_from
+from crmlifecycle.rules._condition import Condition, evaluation_time
+from crmlifecycle.rules._nodes import T
+from crmlifecycle.rules._record import entity_fields
+
+__all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
+
+#: The fields of an event, readable in conditions as ``event.<name>``.
+EVENT_FIELDS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at", "context")
+_PATTERN_KEYS: Final = ("kind", "trigger", "source", "dest")
+_EVENT_SCHEMA: Final = {
+    "kind": T.STRING,
+    "entity_id": T.STRING,
+    "trigger": T.STRING,
+    "source": T.STRING,
+    "dest": T.STRING,
+    "at": T.DATETIME,
+    "context": T.ANY,
+}
+
+
+def _names(value: object, path: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, Sequence)
+        or not items
+        or not all(isinstance(v, str) and v for v in items)
+    ):
+        raise SpecError(f"must be a name or a non-empty list of names (got {value!r}).", path=path)
+    return frozenset(items)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EventPattern:
+    """
+    Which events a rule reacts to; ``None`` matches anything.
+
+    Examples:
+        >>> pattern = EventPattern(kind=frozenset({"lead"}), dest=frozenset({"contacted"}))
+        >>> pattern.matches({"kind": "lead", "trigger": "contact", "dest": "contacted"})
+        True
+    """
+
+    kind: frozenset[str] | None = None
+    trigger: frozenset[str] | None = None
+    source: frozenset[str] | None = None
+    dest: frozenset[str] | None = None
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether the event (a mapping with the event fields) matches."""
+        for key in _PATTERN_KEYS:
+            wanted = getattr(self, key)
+            if wanted is not None and event.get(key) not in wanted:
+                return False
+        return True
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Rule:
+    """One automation rule (see the module documentation for ordering and conflicts)."""
+
+    name: str
+    when: EventPattern
+    condition: Condition | None
+    actions: tuple[ActionSpec, ...]
+    priority: int = 0
+    stop: bool = False
+
+
+def event_mapping(event: object) -> dict[str, Any]:
+    """
+    Read an event (``Transitioned`` or a mapping) into a plain dict of its fields.
+
+    Raises:
+        SpecError: when a required field (kind, entity_id, at) is absent.
+    """
+    if isinstance(event, Mapping):
+        data = {key: event.get(key) for key in EVENT_FIELDS}
+    else:
+        data = {key: getattr(event, key, None) for key in EVENT_FIELDS}
+    for key in ("kind", "entity_id", "at"):
+        if data[key] is None:
+            raise SpecError(
+                f"the event has no {key!r}. Hint: pass a Transitioned event or a mapping "
+                f"with {', '.join(EVENT_FIELDS)}.",
+                path=f"event.{key}",
+            )
+    return data
+
+
+def _entity_mapping(entity: object) -> dict[str, Any]:
+    if entity is None:
+        return {}
+    if isinstance(entity, Mapping):
+        return dict(entity)
+    if attrs.has(type(entity)):
+        return {name: getattr(entity, name) for name in entity_fields(type(entity))}
+    raise SpecError(
+        f"cannot read a {type(entity).__name__} as an entity. "
+        "Hint: pass an attrs entity or a mapping.",
+        path="entity",
+    )
+
+
+@final
+class RuleSet:
+    """
+    An ordered set of automation rules, loaded from a plain document.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> rules = RuleSet.from_dict({"rules": [{
+        ...     "name": "hot-lead",
+        ...     "when": {"kind": "lead", "dest": "contacted"},
+        ...     "if": "score >= 70",
+        ...     "then": [{"fire": "qualify"},
+        ...              {"task": {"title": "Call back", "due": "days(2)"}}],
+        ... }]})
+        >>> event = {"kind": "lead", "entity_id": "L-1", "trigger": "contact",
+        ...          "source": "open", "dest": "contacted",
+        ...          "at": datetime(2026, 3, 1, tzinfo=timezone.utc)}
+        >>> [a.action for a in rules.evaluate(event, {"score": 80})]
+        ['fire', 'task']
+        >>> RuleSet.from_dict({"rules": [{"name": "x", "if": "scroe > 1", "then": []}]},
+        ...                   schema={"score": float})
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: rules[0].if: unknown field 'scroe' (did you mean ...
+
+    .. versionadded:: 0.1
+    """
+
+    __slots__ = ("rules",)
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        order = sorted(range(len(rules)), key=lambda i: (-rules[i].priority, i))
+        self.rules: tuple[Rule, ...] = tuple(rules[i] for i in order)
+
+    # -- loading ----------------------------------------------------------------------
+    @classmethod
+    def from_dict(
+        cls,
+        document: Mapping[str, Any],
+        *,
+        schema: object = None,
+        schemas: Mapping[str, object] | None = None,
+    ) -> RuleSet:
+        """
+        Load rules from a plain mapping ``{"rules": [...]}``.
+
+        Args:
+            document: the rule document (see ``docs/rules.md`` for its format).
+            schema: a schema every ``if`` is bound to (entity class or field mapping);
+                ``event.*`` fields are added to it.
+            schemas: schemas by lifecycle kind, used for rules whose ``when.kind``
+                names one kind.
+
+        Raises:
+            SpecError: naming the path of the problem, e.g. ``rules[3].if``.
+        """
+        if not isinstance(document, Mapping):
+            raise SpecError(f"a rule document is a mapping (got {type(document).__name__}).")
+        require_keys(document, "", required=("rules",), optional=("version",))
+        entries = document["rules"]
+        if not isinstance(entries, Sequence) or isinstance(entries, str):
+            raise SpecError("must be a list of rules.", path="rules")
+        rules = [
+            _parse_rule(entry, f"rules[{i}]", schema, schemas) for i, entry in enumerate(entries)
+        ]
+        names = [r.name for r in rules]
+        for index, name in enumerate(names):
+            if names.index(name) != index:
+                raise SpecError(f"duplicate rule name {name!r}.", path=f"rules[{index}].name")
+        return cls(rules)
+
+    @classmethod
+    def from_json(cls, text: str, **kwargs: Any) -> RuleSet:  # noqa: ANN401
+        """
+        Load rules from JSON text (see :meth:`from_dict`).
+
+        Examples:
+            >>> RuleSet.from_json('{"rules": []}').rules
+            ()
+        """
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SpecError(f"invalid JSON: {err}. Hint: validate the file.") from None
+        return cls.from_dict(document, **kwargs)
+
+    @classmethod
+    def from_yaml(cls, text: str, **kwargs: Any) -> RuleSet:  # noqa: ANN401
+        """
+        Load rules from YAML text (needs the ``yaml`` extra: ``pip install crmlifecycle[yaml]``).
+
+        Examples:
+            >>> RuleSet.from_yaml("rules: []").rules
+            ()
+        """
+        try:
+            import yaml
+        except ImportError:  # pragma: no cover - the test environment has pyyaml
+            raise SpecError(
+                "reading YAML needs PyYAML. Hint: pip install 'crmlifecycle[yaml]'."
+            ) from None
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise SpecError(f"invalid YAML: {err}. Hint: validate the file.") from None
+        return cls.from_dict(document, **kwargs)
+
+    # -- evaluation -------------------------------------------------------------------
+    def evaluate(
+        self, event: object, entity: object = None, *, at: datetime | None = None
+    ) -> list[Action]:
+        """
+        Return the actions the rules produce for one event on one entity.
+
+        Args:
+            event: a ``Transitioned`` event or a mapping with its fields.
+            entity: the entity after the event (attrs entity or mapping), or ``None``.
+            at: the evaluation time for date helpers (default: the event's ``at``).
+
+        Raises:
+            SpecError: the event lacks kind, entity_id or at.
+            UnknownFieldError / RuleTypeError: a condition does not fit the entity.
+        """
+        data = event_mapping(event)
+        moment = evaluation_time(at if at is not None else data["at"])
+        record = _entity_mapping(entity)
+        record["event"] = data
+        fired = False
+        assigned: set[str] = set()
+        actions: list[Action] = []
+        for rule in self.rules:
+            if not rule.when.matches(data):
+                continue
+            if rule.condition is not None and not rule.condition.evaluate(record, at=moment):
+                continue
+            for spec in rule.actions:
+                if spec.kind == "fire":
+                    if fired:
+                        continue
+                    fired = True
+                elif spec.kind == "set":
+                    if spec.field in assigned:
+                        continue
+                    assigned.add(spec.field)
+                actions.append(spec.build(rule.name, str(data["entity_id"]), moment))
+            if rule.stop:
+                break
+        return actions
+
+    def evaluate_frame(self, events: Any, entities: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401
+        """
+        Evaluate over a frame of events (and entities); return the actions as a frame.
+
+        See :func:`crmlifecycle.rules._ruleset_frame.evaluate_frame` for the columns.
+
+        Examples:
+            >>> import pandas as pd
+            >>> from datetime import datetime, timezone
+            >>> rules = RuleSet.from_dict({"rules": [{"name": "hot", "when": {"kind": "lead"},
+            ...     "if": "score >= 70", "then": [{"fire": "qualify"}]}]})
+            >>> events = pd.DataFrame({"kind": ["lead", "lead"], "entity_id": ["L-1", "L-2"],
+            ...     "trigger": ["contact"] * 2, "source": ["open"] * 2, "dest": ["contacted"] * 2,
+            ...     "at": pd.to_datetime(["2026-03-01", "2026-03-02"], utc=True)})
+            >>> leads = pd.DataFrame({"id": ["L-1", "L-2"], "score": [90, 10]})
+            >>> rules.evaluate_frame(events, leads)[["entity_id", "action", "trigger"]]
+              entity_id action  trigger
+            0       L-1   fire  qualify
+        """
+        from crmlifecycle.rules._ruleset_frame import evaluate_frame
+
+        return evaluate_frame(self, events, entities, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"RuleSet({[r.name for r in self.rules]!r})"
+
+
+def _bind(
+    condition: Condition, rule_kinds: frozenset[str] | None, schema: object, schemas: object
+) -> Condition:
+    chosen = schema
+    if isinstance(schemas, Mapping) and rule_kinds is not None and len(rule_kinds) == 1:
+        chosen = schemas.get(next(iter(rule_kinds)), schema)
+    if chosen is None:
+        return condition
+    resolved = dict(schema_from(chosen))
+    resolved.setdefault("event", _EVENT_SCHEMA)
+    return condition.bind(resolved)
+
+
+def _parse_rule(entry: object, path: str, schema: object, schemas: object) -> Rule:
+    if not isinstance(entry, Mapping):
+        raise SpecError(f"a rule is a mapping (got {type(entry).__name__}).", path=path)
+    require_keys(
+        entry, path, required=("name", "then"), optional=("when", "if", "priority", "stop")
+    )
+    name = text_at(entry, "name", path)
+    when_doc = entry.get("when") or {}
+    if not isinstance(when_doc, Mapping):
+        raise SpecError("must be a mapping of kind/trigger/source/dest.", path=f"{path}.when")
+    require_keys(when_doc, f"{path}.when", required=(), optional=_PATTERN_KEYS)
+    when = EventPattern(**{k: _names(when_doc.get(k), f"{path}.when.{k}") for k in _PATTERN_KEYS})
+    condition = None
+    if entry.get("if") is not None:
+        try:
+            condition = _bind(Condition.parse(entry["if"]), when.kind, schema, schemas)
+        except CrmError as err:
+            raise SpecError(str(err), path=f"{path}.if") from None
+    then = entry["then"]
+    if not isinstance(then, Sequence) or isinstance(then, str):
+        raise SpecError("must be a list of actions.", path=f"{path}.then")
+    actions = tuple(parse_action(a, f"{path}.then[{i}]") for i, a in enumerate(then))
+    priority = entry.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise SpecError(f"must be a whole number (got {priority!r}).", path=f"{path}.priority")
+    stop = entry.get("stop", False)
+    if not isinstance(stop, bool):
+        raise SpecError(f"must be true or false (got {stop!r}).", path=f"{path}.stop")
+    return Rule(
+        name=name, when=when, condition=condition, actions=actions, priority=priority, stop=stop
+    )

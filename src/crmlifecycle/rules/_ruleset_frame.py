@@ -1,0 +1,186 @@
+"""
+The frame form of a rule set: events (and entities) in, actions out, vectorised.
+
+It follows exactly the ordering and conflict rule of
+:class:`~crmlifecycle.rules.RuleSet.evaluate`, with boolean masks per rule in
+place of a loop over events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle._frames import as_utc, require_columns
+from crmlifecycle.errors import DataError
+from crmlifecycle.rules._condition import evaluation_time
+
+if TYPE_CHECKING:
+    from crmlifecycle.rules._ruleset import RuleSet
+
+__all__ = ["ACTION_COLUMNS", "evaluate_frame"]
+
+#: The columns of the returned actions frame, in order.
+ACTION_COLUMNS: Final = (
+    "event",
+    "entity_id",
+    "rule",
+    "action",
+    "trigger",
+    "field",
+    "value",
+    "title",
+    "due_at",
+    "assignee",
+    "to",
+    "message",
+)
+
+
+def _merged(events: pd.DataFrame, entities: pd.DataFrame | None, entity_key: str) -> pd.DataFrame:
+    renamed = events.rename(columns={c: f"event.{c}" for c in events.columns})
+    renamed = renamed.reset_index(drop=True)
+    if entities is None:
+        return renamed
+    require_columns(entities, [entity_key], frame_name="entities")
+    keys = entities[entity_key]
+    if not keys.is_unique:
+        duplicated = keys[keys.duplicated()]
+        raise DataError.malformed(
+            entity_key,
+            "has duplicate entity ids",
+            rows=list(duplicated.index),
+            value=duplicated.iloc[0],
+            hint="pass one row per entity (its state after the event).",
+        )
+    clash = [c for c in entities.columns if str(c).startswith("event.")]
+    if clash:
+        raise DataError(f"entity columns {clash} clash with the event.* names. Hint: rename them.")
+    right = entities.reset_index(drop=True)
+    merged = renamed.merge(
+        right, how="left", left_on="event.entity_id", right_on=entity_key, sort=False
+    )
+    merged.index = renamed.index
+    return merged
+
+
+def evaluate_frame(  # noqa: C901, PLR0912 - one pass over the rules, mirroring evaluate()
+    rule_set: RuleSet,
+    events: pd.DataFrame,
+    entities: pd.DataFrame | None = None,
+    *,
+    entity_key: str = "id",
+    at: datetime | None = None,
+) -> pd.DataFrame:
+    """
+    Evaluate ``rule_set`` over a frame of events; return one row per action.
+
+    Args:
+        rule_set: the rules.
+        events: columns ``kind``, ``entity_id``, ``at`` and the pattern columns the
+            rules use (``trigger``, ``source``, ``dest``); conditions read them as
+            ``event.<column>``.
+        entities: optional entity rows, one per id in column ``entity_key``; an event
+            whose entity is absent sees missing entity fields.
+        entity_key: the id column of ``entities``.
+        at: one evaluation time for all events (default: each event's ``at``).
+
+    Returns:
+        A frame with the columns of :data:`ACTION_COLUMNS`; ``event`` is the label
+        of the event's row in ``events``. Rows come in event order, then rule order.
+    """
+    require_columns(events, ["kind", "entity_id", "at"], frame_name="events")
+    needed = {
+        key
+        for rule in rule_set.rules
+        for key in ("trigger", "source", "dest")
+        if getattr(rule.when, key) is not None
+    }
+    require_columns(events, sorted(needed), frame_name="events")
+    merged = _merged(events, entities, entity_key)
+    n = len(merged)
+    event_at = as_utc(merged["event.at"], "at")
+    when: object = event_at if at is None else evaluation_time(at)
+    base = event_at if at is None else pd.Series(pd.Timestamp(when), index=merged.index)  # type: ignore[arg-type]
+    stopped = np.zeros(n, dtype=bool)
+    fired = np.zeros(n, dtype=bool)
+    assigned: dict[str, np.ndarray] = {}
+    parts: list[pd.DataFrame] = []
+    for rank, rule in enumerate(rule_set.rules):
+        matched = ~stopped
+        for key in ("kind", "trigger", "source", "dest"):
+            wanted = getattr(rule.when, key)
+            if wanted is not None:
+                matched &= merged[f"event.{key}"].isin(sorted(wanted)).to_numpy()
+        if rule.condition is not None and matched.any():
+            matched &= rule.condition.evaluate_frame(merged, at=when).to_numpy()
+        if rule.stop:
+            stopped |= matched
+        for order, spec in enumerate(rule.actions):
+            rows = matched
+            if spec.kind == "fire":
+                rows = matched & ~fired
+                fired |= rows
+            elif spec.kind == "set":
+                done = assigned.setdefault(spec.field, np.zeros(n, dtype=bool))
+                rows = matched & ~done
+                done |= rows
+            if not rows.any():
+                continue
+            positions = np.flatnonzero(rows)
+            part = pd.DataFrame(
+                {
+                    "_position": positions,
+                    "_rank": rank,
+                    "_order": order,
+                    "entity_id": merged["event.entity_id"].to_numpy()[positions],
+                    "rule": rule.name,
+                    "action": spec.kind,
+                }
+            )
+            if spec.kind == "fire":
+                part["trigger"] = spec.trigger
+            elif spec.kind == "set":
+                part["field"] = spec.field
+                part["value"] = pd.Series([spec.value] * len(positions), dtype=object)
+            elif spec.kind == "task":
+                part["title"] = spec.title
+                part["due_at"] = (base.iloc[positions] + spec.due).reset_index(drop=True)
+                part["assignee"] = spec.assignee
+            else:
+                part["to"] = spec.to
+                part["message"] = spec.message
+            parts.append(part)
+    return _assemble(parts, events)
+
+
+def _assemble(parts: list[pd.DataFrame], events: pd.DataFrame) -> pd.DataFrame:
+    columns = {
+        "event": pd.Series([], dtype=object),
+        "entity_id": pd.Series([], dtype=object),
+        "rule": pd.Series([], dtype=object),
+        "action": pd.Series([], dtype=object),
+        "trigger": pd.Series([], dtype=object),
+        "field": pd.Series([], dtype=object),
+        "value": pd.Series([], dtype=object),
+        "title": pd.Series([], dtype=object),
+        "due_at": pd.Series([], dtype="datetime64[ns, UTC]"),
+        "assignee": pd.Series([], dtype=object),
+        "to": pd.Series([], dtype=object),
+        "message": pd.Series([], dtype=object),
+    }
+    if not parts:
+        return pd.DataFrame(columns)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.sort_values(["_position", "_rank", "_order"], kind="stable")
+    frame["event"] = events.index.to_numpy()[frame["_position"].to_numpy()]
+    result = pd.DataFrame(
+        {
+            name: frame[name].astype(empty.dtype) if name in frame else empty.reindex(frame.index)
+            for name, empty in columns.items()
+        }
+    )
+    return result.reset_index(drop=True)
