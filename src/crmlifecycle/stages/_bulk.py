@@ -85,7 +85,7 @@ def _codes(
     if isinstance(values.dtype, pd.CategoricalDtype) and list(values.cat.categories) == list(names):
         codes = values.cat.codes.to_numpy()
     else:
-        codes = pd.Categorical(values, categories=list(names)).codes
+        codes = pd.Index(list(names)).get_indexer(pd.Index(values))
     codes = codes.astype(np.int64)
     if loud and bool((codes < 0).any()):
         bad = np.flatnonzero(codes < 0)
@@ -222,9 +222,7 @@ def fire_frame(  # noqa: C901, PLR0912, PLR0915 - one pass, steps commented
     src = _codes(frame[state_col], names, state_col, loud=True)
     unknown_trigger = np.zeros(n, dtype=bool)
     if trigger_col is not None:
-        tcodes = pd.Categorical(frame[trigger_col], categories=list(triggers)).codes.astype(
-            np.int64
-        )
+        tcodes = pd.Index(list(triggers)).get_indexer(pd.Index(frame[trigger_col])).astype(np.int64)
         no_step = frame[trigger_col].isna().to_numpy()
         unknown_trigger = (tcodes < 0) & ~no_step
     elif trigger in triggers:
@@ -408,7 +406,7 @@ def replay_frame(
     stamps = naive[order]
     if check and len(order):
         triggers = lifecycle.trigger_names
-        tcodes = pd.Categorical(log["trigger"].to_numpy()[order], categories=list(triggers)).codes
+        tcodes = pd.Index(list(triggers)).get_indexer(pd.Index(log["trigger"].to_numpy()[order]))
         valid = {
             (names.index(state), triggers.index(trig), names.index(c.dest))
             for (state, trig), cands in lifecycle._table.items()  # noqa: SLF001

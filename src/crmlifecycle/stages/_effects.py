@@ -225,7 +225,7 @@ def frame_updates(
     out.update(_frame_lost(frame, (r, src, dst), a, at, lost_reason))
     if "highest_state" in frame.columns:
         col = frame["highest_state"].astype(object).to_numpy(copy=True)
-        codes = pd.Categorical(col[r], categories=list(a.names)).codes
+        codes = pd.Index(list(a.names)).get_indexer(col[r])
         current = np.where(codes >= 0, a.order[np.maximum(codes, 0)], -1)
         raise_mark = ~a.lost[dst] & (a.order[dst] > current)
         col[r[raise_mark]] = a.names[dst[raise_mark]]

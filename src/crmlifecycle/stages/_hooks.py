@@ -30,7 +30,7 @@ def _raise_priority_frame(frame: pd.DataFrame, _at: pd.Timestamp) -> Mapping[str
         from crmlifecycle.errors import MissingColumnError
 
         raise MissingColumnError(["priority"], frame.columns)
-    codes = pd.Categorical(frame["priority"], categories=list(CASE_PRIORITIES)).codes
+    codes = pd.Index(list(CASE_PRIORITIES)).get_indexer(pd.Index(frame["priority"]))
     if bool((codes < 0).any()):
         bad = frame.index[codes < 0]
         raise DataError.malformed(

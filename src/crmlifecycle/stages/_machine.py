@@ -479,7 +479,9 @@ class Lifecycle:
             context_cols=context_cols,
         )
 
-    def replay_frame(self, events: pd.DataFrame, *, as_of: object = None) -> pd.DataFrame:
+    def replay_frame(
+        self, events: pd.DataFrame, *, as_of: object = None, check: bool = True
+    ) -> pd.DataFrame:
         """
         Return each entity's state (as of a time) from an events frame.
 
@@ -497,7 +499,7 @@ class Lifecycle:
         """
         from crmlifecycle.stages._bulk import replay_frame
 
-        return replay_frame(self, events, as_of=as_of)
+        return replay_frame(self, events, as_of=as_of, check=check)
 
     @classmethod
     def from_spec(

@@ -183,7 +183,7 @@ class Guard:
             SpecError: the rule language is not available.
 
         Examples:
-            >>> Guard.when("score >= 50").name  # doctest: +SKIP
+            >>> Guard.when("score >= 50").name
             'score >= 50'
         """
         try:
