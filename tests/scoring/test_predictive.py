@@ -252,3 +252,36 @@ def test_evaluate_on_a_time_split_hand_computed() -> None:
     assert ev.calibration["n"].sum() == 3
     with pytest.raises(DataError, match="no record closed at or after"):
         nb.evaluate(history.iloc[:4])
+
+
+def _hanley_mcneil_se(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of the AUC (Hanley & McNeil 1982, eq. 2)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)
+    return math.sqrt(var / (n_pos * n_neg))
+
+
+def test_synthetic_world_auc_is_clearly_above_chance_on_a_time_split() -> None:
+    from crmlifecycle.synth import generate
+
+    world = generate(seed=3, n_leads=4000)
+    leads = world.leads.drop(columns=["status", "status_since", "created_at"])
+    deals = world.opportunities.merge(leads, on="lead_id", how="left", validate="many_to_one")
+    closed = deals["closed_at"].dropna().sort_values()
+    as_of = closed.iloc[int(len(closed) * 0.6)]  # train on the first 60% of closed deals
+    nb = NaiveBayesScorer(
+        features=["industry", "job_title", "channel", "company_size", "budget"],
+        numeric={"company_size": 4, "budget": 4},
+        alpha=1.0,
+        unseen="ignore",
+    ).fit(deals, as_of=as_of, outcome_col="stage")
+    is_closed = deals["stage"].isin(["won", "lost"])
+    assert nb.model_ is not None
+    assert nb.model_["won"] + nb.model_["lost"] == int(
+        (is_closed & (deals.closed_at < as_of)).sum()
+    )
+    ev = nb.evaluate(deals, outcome_col="stage")
+    assert ev.n == int((is_closed & (deals.closed_at >= as_of)).sum())
+    assert ev.auc > 0.6
+    assert ev.auc - 3 * _hanley_mcneil_se(ev.auc, ev.n_won, ev.n - ev.n_won) > 0.5
+    assert ev.brier < 0.25

@@ -230,7 +230,8 @@ class PointsScorer:
         The BANT preset: budget, authority, need and timeline, ``points`` each (max 100).
 
         BANT (budget, authority, need, timeline) is IBM's classic sales qualification
-        checklist. Here: **budget** — a known budget of at least ``budget_min``;
+        checklist. Here: **budget** — a known budget of at least ``budget_min``
+        (``budget.amount``: a ``Money`` on a record, the number in a frame's ``budget`` column);
         **authority** — a job title in ``authority_titles``; **need** — a demo request
         (full points) or a download (half), decaying with a 30-day half-life and
         capped at ``points``; **timeline** — the lead was created within
@@ -239,9 +240,10 @@ class PointsScorer:
 
         Examples:
             >>> import pandas as pd
+            >>> from crmlifecycle.values import Money
             >>> bant = PointsScorer.bant()
             >>> at = pd.Timestamp("2026-03-01", tz="UTC")
-            >>> lead = {"budget": 50_000.0, "job_title": "CTO",
+            >>> lead = {"budget": Money("50000", "EUR"), "job_title": "CTO",
             ...         "created_at": pd.Timestamp("2026-02-01", tz="UTC")}
             >>> card = bant.score(lead, at=at)
             >>> card.total, card.grade, card.label  # budget + authority + timeline
@@ -250,7 +252,7 @@ class PointsScorer:
         titles = ", ".join(repr(t) for t in authority_titles)
         return cls(
             fit=[
-                {"name": "budget", "when": f"budget >= {budget_min:g}", "points": points},
+                {"name": "budget", "when": f"budget.amount >= {budget_min:g}", "points": points},
                 {"name": "authority", "when": f"job_title in [{titles}]", "points": points},
                 {
                     "name": "timeline",
