@@ -205,12 +205,19 @@ class FittedModel:
         hessian = (hessian + hessian.T) / 2
         names = list(self._param_names)
         try:
+            np.linalg.cholesky(-hessian)
             covariance = np.linalg.inv(-hessian)
-        except np.linalg.LinAlgError:
-            covariance = np.full((k, k), np.nan)
-        if not np.all(np.diag(covariance) > 0):
-            covariance = np.full((k, k), np.nan)
-            self.diagnostics_["covariance"] = "observed information is not positive definite"
+        except np.linalg.LinAlgError as err:
+            raise FitError(
+                f"{type(self).__name__}: the maximum is not unique (the observed information "
+                "is not positive definite), so the data do not identify every parameter. "
+                "Hint: check that some customers buy again and some stop; try more data.",
+                diagnostics={
+                    **self.diagnostics_,
+                    "last_parameters": theta.tolist(),
+                    "hessian": hessian.tolist(),
+                },
+            ) from err
         return pd.DataFrame(covariance, index=names, columns=names)
 
     # -- results -------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel, his
 
 __all__ = ["BGNBDModel"]
 
+_NEAR_ONE = 1e-6
+
 
 def _bracket(  # noqa: PLR0917 - the paper\'s parameter list
     r: float, alpha: float, a: float, b: float, x: np.ndarray, u: np.ndarray, t: np.ndarray
@@ -27,6 +29,20 @@ def _bracket(  # noqa: PLR0917 - the paper\'s parameter list
     log_ratio = np.log(alpha + u) - np.log(alpha + u + t)
     hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
     result: np.ndarray = -np.expm1((a - 1) * log_ratio) - np.exp((a - 1) * log_ratio) * (hyp - 1)
+    return result
+
+
+def _live_mean(  # noqa: PLR0917 - the paper's parameter list
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, u: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """Numerator of eq. 10 (eq. 9 when x = u = 0); a = 1 is a removable singularity."""
+    if abs(a - 1) < _NEAR_ONE:
+        low, high = 1 - 2 * _NEAR_ONE, 1 + 2 * _NEAR_ONE
+        mean: np.ndarray = (
+            _live_mean(r, alpha, low, b, x, u, t) + _live_mean(r, alpha, high, b, x, u, t)
+        ) / 2
+        return mean
+    result: np.ndarray = (a + b + x - 1) / (a - 1) * _bracket(r, alpha, a, b, x, u, t)
     return result
 
 
@@ -124,8 +140,7 @@ class BGNBDModel(TransactionModel):
         r, alpha, a, b = self._values()
         times = as_float_array(t, "t")
         zero = np.zeros_like(times)
-        result: np.ndarray = (a + b - 1) / (a - 1) * _bracket(r, alpha, a, b, zero, zero, times)
-        return result
+        return _live_mean(r, alpha, a, b, zero, zero, times)
 
     def purchase_probability(self, n: object, t: object) -> np.ndarray:
         """
@@ -194,6 +209,6 @@ class BGNBDModel(TransactionModel):
         x, t_x, big_t = history(frequency, recency, T)
         horizon = as_float_array(t, "t")
         x, t_x, big_t, horizon = np.broadcast_arrays(x, t_x, big_t, horizon)
-        numerator = (a + b + x - 1) / (a - 1) * _bracket(r, alpha, a, b, x, big_t, horizon)
+        numerator = _live_mean(r, alpha, a, b, x, big_t, horizon)
         result: np.ndarray = numerator * self.probability_alive(x, t_x, big_t)
         return result
