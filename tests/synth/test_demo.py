@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pathlib
+
+from crmlifecycle.synth import Dataset, read_dataset
+from crmlifecycle.synth._demo import demo_section
+
+
+def test_demo_section_summarises_and_writes_the_world(
+    world: Dataset, tmp_path: pathlib.Path
+) -> None:
+    text = demo_section(world, out=tmp_path)
+    lines = text.splitlines()
+    assert lines[0] == "== Synthetic CRM world =="
+    assert 5 <= len(lines) <= 25
+    assert all(len(line) <= 110 for line in lines)
+    converted = int((world.leads["status"] == "converted").sum())
+    assert f"converted {converted:,}" in text
+    assert f"{len(world.orders):,} orders" in text
+    assert read_dataset(tmp_path / "data").leads.equals(world.leads)
