@@ -6,6 +6,7 @@ Each draws the frame the matching metrics or CLV function returns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -124,7 +125,7 @@ def plot_mrr_movements(
 
 
 def plot_clv_distribution(
-    clv: pd.Series | pd.DataFrame | np.ndarray[Any, Any],
+    clv: pd.Series | pd.DataFrame | np.ndarray[Any, Any] | Sequence[float],
     *,
     column: str = "clv",
     bins: int = 30,
@@ -142,7 +143,7 @@ def plot_clv_distribution(
     silently dropped or clipped into the last bin.
 
     Args:
-        clv: per-customer values: a Series or array (e.g. the result of
+        clv: per-customer values: a Series, array or list (e.g. the result of
             ``crmlifecycle.metrics.clv.customer_lifetime_value``), or a frame with ``column``.
         column: the value column of a frame.
         bins: the number of histogram bins.
