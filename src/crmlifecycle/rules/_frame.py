@@ -137,7 +137,7 @@ class Vec:
 def _array(values: object) -> object:
     """The fastest comparable form of a value: numpy for numpy dtypes, else the array."""
     if isinstance(values, pd.Series):
-        if isinstance(values.dtype, np.dtype):
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuf":
             return values.to_numpy()
         return values.array
     return values

@@ -57,9 +57,12 @@ def _duration(ev: FrameEvaluator, count: Any, pos: int) -> Vec:  # noqa: ANN401
 
 
 def _timestamps(vec: Vec) -> object:
-    if vec.scalar:
-        return pd.Timestamp(vec.data)  # type: ignore[arg-type]
-    return vec.data
+    """A datetime or duration operand as pandas understands it (scalars as pandas scalars)."""
+    if not vec.scalar:
+        return vec.data
+    if vec.type is T.DURATION:
+        return pd.Timedelta(vec.data)  # type: ignore[arg-type]
+    return pd.Timestamp(vec.data)  # type: ignore[arg-type]
 
 
 def _number_arith(ev: FrameEvaluator, op: str, left: Vec, right: Vec) -> Vec:

@@ -48,6 +48,8 @@ MAX_DURATION_US: Final = 100_000 * US_PER_DAY
 _ONE_US: Final = timedelta(microseconds=1)
 _NAT_TYPE: Final = type(pd.NaT)
 _NA_TYPE: Final = type(pd.NA)
+_MIN_TIME: Final = pd.Timestamp.min.tz_localize(UTC)
+_MAX_TIME: Final = pd.Timestamp.max.tz_localize(UTC)
 
 COMPARE: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "==": operator.eq,
@@ -216,7 +218,7 @@ def _power(a: float, b: float) -> float | None:
 
 def check_datetime(value: datetime, text: str, pos: int) -> datetime:
     """Keep datetimes inside pandas' nanosecond range so both engines agree."""
-    if not (pd.Timestamp.min <= value <= pd.Timestamp.max):
+    if not (_MIN_TIME <= value <= _MAX_TIME):
         raise DataError(
             f"a computed datetime {value!r} is outside the supported range "
             f"(1677-09-22 to 2262-04-11) in {text!r} at position {pos}. "
