@@ -85,8 +85,9 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     )
     lines = [
         "== Support: SLAs, service times and satisfaction ==",
-        f"policy (Mon-Fri 08:00-18:00 UTC), response/resolution: {targets}",
-        f"SLA status of {len(cases):,} cases at {at.date()} (paused while waiting on customer):",
+        f"SLA targets, response/resolution: {targets}",
+        "in business hours Mon-Fri 08:00-18:00 UTC; clocks pause while waiting on the customer",
+        f"SLA status of {len(cases):,} cases at {at.date()}:",
         "  priority  cases  response breached  resolution breached  resolution open",
     ]
     for priority in reversed(CASE_PRIORITIES):
