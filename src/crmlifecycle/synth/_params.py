@@ -32,10 +32,10 @@ class WorldParams:
     """
     Parameters of :func:`~crmlifecycle.synth.generate`: funnel rates, purchase process, service.
 
-    The defaults give a B2B SaaS-like world: about a quarter of leads become
-    opportunities, a quarter of those are won, customers place a repeat order
-    every five weeks or so until they drop out, and open a support case every
-    few months.
+    The defaults give a B2B SaaS-like world: about 30% of leads become
+    opportunities, about a third of the closed ones are won, customers place a
+    repeat order every five weeks or so until they drop out, and open a support
+    case every few months.
 
     Funnel (lead status and opportunity pipeline). Each lead has a latent *fit*
     (a sum of effects of industry, company size, job title, budget and channel,
