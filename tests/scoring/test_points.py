@@ -294,7 +294,7 @@ def test_bad_frames() -> None:
         scorer.score_frame(_leads(), at=AT)
     with pytest.raises(MissingColumnError, match="kind"):
         scorer.score_frame(_leads(), at=AT, interactions=_interactions().drop(columns="kind"))
-    with pytest.raises(DataError, match="duplicate lead ids"):
+    with pytest.raises(DataError, match="duplicate or missing lead ids"):
         scorer.score_frame(pd.concat([_leads(), _leads()]), at=AT, interactions=_interactions())
     naive = _interactions().assign(at=pd.Timestamp("2026-03-01 10:00"))
     with pytest.raises(DataError, match="naive"):
@@ -309,3 +309,20 @@ def test_no_rules_scores_zero_and_default_grades() -> None:
     assert scored["score"].tolist() == [0.0, 0.0, 0.0]
     assert scored["grade"].astype(str).tolist() == ["D"] * 3  # below C (20)
     assert PointsScorer().score({}, at=AT).explain() == "0 (grade D, lead): no contributions"
+
+
+def test_missing_ids_and_kinds() -> None:
+    scorer = _scorer()
+    leads = _leads().assign(lead_id=pd.Series(["L1", None, "L3"], dtype=object))
+    with pytest.raises(DataError, match="missing lead ids") as info:
+        scorer.score_frame(leads, at=AT, interactions=_interactions())
+    assert info.value.rows == (1,)
+    odd = _interactions().assign(kind=pd.Series([None] * 10, dtype=object))
+    scored = scorer.score_frame(_leads(), at=AT, interactions=odd)  # no kind: no points
+    assert scored["score"].tolist() == [35.0, -30.0, 20.0]  # fit points only
+    empty = _interactions().iloc[:0]
+    assert scorer.score_frame(_leads(), at=AT, interactions=empty)["score"].tolist() == [
+        35.0,
+        -30.0,
+        20.0,
+    ]

@@ -380,24 +380,36 @@ class PointsScorer:
             )
         require_columns(frame, [id_col], frame_name="leads")
         require_columns(interactions, [lead_col, kind_col, at_col], frame_name="interactions")
-        ids = pd.Index(frame[id_col].to_numpy())
-        if not ids.is_unique:
-            dup = ids[ids.duplicated()]
-            raise DataError.malformed(
-                id_col, "holds duplicate lead ids", value=dup[0], hint="score one row per lead."
-            )
+        n = len(frame)
         kinds, points, half, category, caps = self._engagement_arrays()
-        pos = ids.get_indexer(pd.Index(interactions[lead_col].to_numpy()))
-        rule = kinds.get_indexer(pd.Index(interactions[kind_col].to_numpy()))
+        # one factorize over lead ids then interaction ids: lead i gets code i when ids are unique
+        both = pd.concat([frame[id_col], interactions[lead_col]], ignore_index=True)
+        codes = pd.factorize(both)[0]
+        lead_codes = codes[:n]
+        if n and (lead_codes[-1] != n - 1 or (lead_codes < 0).any()):
+            ids = frame[id_col]
+            dup = ids[ids.duplicated() | ids.isna()]
+            raise DataError.malformed(
+                id_col,
+                "holds duplicate or missing lead ids",
+                rows=list(dup.index[:20]),
+                value=dup.iloc[0],
+                hint="score one row per lead, each with its id.",
+            )
+        pos = codes[n:]
+        kind_codes, kind_values = pd.factorize(interactions[kind_col])
+        # the extra -1 at the end is where a missing kind (code -1) lands
+        to_rule = np.append(kinds.get_indexer(pd.Index(kind_values, dtype=object)), -1)
+        rule = to_rule[kind_codes]
         stamps = utc_nanoseconds(as_utc(interactions[at_col], at_col))
         age_days = (when.as_unit("ns").value - stamps) / _NS_PER_DAY
-        keep = (pos >= 0) & (rule >= 0) & (age_days >= 0)
+        keep = (pos >= 0) & (pos < n) & (rule >= 0) & (age_days >= 0)
         pos, rule, age_days = pos[keep], rule[keep], age_days[keep]
         weights = points[rule] * np.exp2(-age_days / half[rule])
         n_cat = len(self.categories)
         sums = np.bincount(
-            pos * n_cat + category[rule], weights=weights, minlength=len(ids) * n_cat
-        ).reshape(len(ids), n_cat)
+            pos * n_cat + category[rule], weights=weights, minlength=n * n_cat
+        ).reshape(n, n_cat)
         return np.clip(sums, -caps, caps)
 
     def score(

@@ -260,20 +260,21 @@ class RfmScorer:
         amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
         when_ns = when.as_unit("ns").value
         keep = stamps <= when_ns
-        customers = orders[customer_col].to_numpy()[keep]
-        if len(customers) == 0:
+        frame = pd.DataFrame(
+            {"customer": orders[customer_col].array, "at": stamps, "amount": amounts.to_numpy()}
+        )
+        if not keep.all():
+            frame = frame[keep]
+        if frame.empty:
             raise DataError(
                 f"orders has no order at or before at={when.isoformat()}. "
                 "Hint: pass a later at, or check the order dates.",
                 column=at_col,
             )
-        if pd.isna(customers).any():
+        if frame["customer"].isna().any():
             raise DataError.malformed(
                 customer_col, "has missing customer ids", hint="drop or fill those rows."
             )
-        frame = pd.DataFrame(
-            {"customer": customers, "at": stamps[keep], "amount": amounts.to_numpy()[keep]}
-        )
         grouped = frame.groupby("customer", sort=True).agg(
             last=("at", "max"), frequency=("at", "size"), monetary=("amount", self.monetary)
         )
@@ -410,7 +411,7 @@ class RfmScorer:
 
 def utc_nanoseconds(utc: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Return a ``datetime64[ns, UTC]`` series as int64 nanoseconds since the epoch."""
-    naive = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    naive = utc.to_numpy(dtype="datetime64[ns]")  # UTC wall times, no copy of the zone
     nanoseconds: np.ndarray[Any, np.dtype[np.int64]] = naive.view("int64")
     return nanoseconds
 
