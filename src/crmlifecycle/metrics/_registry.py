@@ -42,7 +42,7 @@ _registered: dict[str, Metric] = {}
 def _validate(name: str, candidate: object) -> Metric:
     """Check that ``candidate`` (a plugin's object) is a usable :class:`Metric`."""
     obj: Any = candidate  # untrusted: whatever a plugin names
-    if not isinstance(obj, Metric) and callable(obj):
+    if inspect.isclass(obj) or (not isinstance(obj, Metric) and callable(obj)):
         try:
             obj = obj()
         except Exception as err:
