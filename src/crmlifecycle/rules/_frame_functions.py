@@ -210,7 +210,7 @@ def call(ev: FrameEvaluator, node: Call) -> Vec:  # noqa: C901, PLR0911, PLR0912
         return _days(ev, args[0], _at(ev), US_PER_DAY)
     if name in DURATION_UNITS:
         return _duration(ev, floats(args[0]) * DURATION_UNITS[name], node.pos)
-    return _part(ev, args[0], {"weekday": "weekday"}.get(name, name))
+    return _part(ev, args[0], {"weekday": "day_of_week"}.get(name, name))
 
 
 def _coalesce(ev: FrameEvaluator, args: list[Vec], kind: T) -> Vec:
