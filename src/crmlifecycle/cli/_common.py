@@ -1,0 +1,114 @@
+"""
+What the commands share: exit codes, frame names, output helpers, reading JSON/YAML documents.
+
+Nothing here is public: the command line's interface is its arguments and output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+from crmlifecycle.errors import MissingDependencyError, SpecError
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_USER_ERROR",
+    "FRAME_NAMES",
+    "SPEC_KINDS",
+    "jsonable",
+    "read_document",
+    "write_err",
+    "write_out",
+]
+
+EXIT_OK: Final = 0
+#: ``lint`` found errors in a spec (or warnings, with ``--strict``).
+EXIT_PROBLEMS: Final = 1
+#: Bad arguments, a missing file or column, a malformed value: any ``CrmError``.
+EXIT_USER_ERROR: Final = 2
+
+#: The frame names ``report`` reads (the names of ``crmlifecycle.synth.Dataset.frames()``).
+FRAME_NAMES: Final = (
+    "campaigns",
+    "spend",
+    "leads",
+    "interactions",
+    "lead_events",
+    "opportunities",
+    "opportunity_events",
+    "customers",
+    "customer_events",
+    "orders",
+    "subscriptions",
+    "cases",
+    "case_events",
+    "feedback",
+)
+#: The kinds of spec ``lint`` checks.
+SPEC_KINDS: Final = ("lifecycle", "rules", "scorer")
+
+
+def write_out(text: str) -> None:
+    """Write a line (or lines) to standard output."""
+    sys.stdout.write(text + "\n")
+
+
+def write_err(text: str) -> None:
+    """Write a line to standard error."""
+    sys.stderr.write(text + "\n")
+
+
+def jsonable(value: object) -> object:
+    """Turn a KPI value into JSON data (NaN -> null, tables -> records, times -> ISO text)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame | pd.Series):
+        text = value.to_json(orient="records" if isinstance(value, pd.DataFrame) else "index")
+        return json.loads(text, parse_constant=lambda _: None)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, pd.Timedelta):
+        return value.total_seconds()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def read_document(path: Path) -> Any:  # noqa: ANN401 - a parsed document
+    """Parse a JSON or YAML file (by suffix, else by content) into plain data."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json" or (
+        path.suffix.lower() not in {".yaml", ".yml"} and text.lstrip().startswith("{")
+    ):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SpecError(
+                f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
+                "Hint: check quotes, commas and brackets."
+            ) from err
+    try:
+        import yaml
+    except ImportError as err:
+        raise MissingDependencyError(
+            package="pyyaml", extra="yaml", feature=f"reading {path.name}"
+        ) from err
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        reason = " ".join(str(getattr(err, "problem", None) or err).split())
+        raise SpecError(
+            f"invalid YAML{where}: {reason}. Hint: check the indentation and brackets."
+        ) from err

@@ -1,0 +1,143 @@
+"""
+The argument parser and :func:`main`.
+
+``main`` dispatches to the commands and turns every user error into one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from crmlifecycle.cli._common import (
+    EXIT_USER_ERROR,
+    FRAME_NAMES,
+    SPEC_KINDS,
+    write_err,
+)
+from crmlifecycle.errors import CrmError
+
+__all__ = ["main"]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
+    parser = argparse.ArgumentParser(
+        prog="crmlifecycle",
+        description="Model the CRM lifecycle: lifecycles, rules, scoring and customer KPIs.",
+        epilog="Exit status: 0 ok, 1 lint found errors, 2 user error. "
+        "Run 'crmlifecycle COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=version("crmlifecycle"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo", help="generate a synthetic CRM world and run every capability on it"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--leads", type=int, default=5_000, help="number of leads (default 5000)")
+    demo.add_argument(
+        "--out", default="demo-output", help="folder for the data and plots (default demo-output)"
+    )
+    _add_report(commands)
+    _add_lint(commands)
+    return parser
+
+
+def _add_report(commands: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
+    report = commands.add_parser(
+        "report",
+        help="compute the KPI report on your own CSV/parquet files",
+        description="Compute the KPI report on CSV/parquet exports. Frames are found in FOLDER "
+        "as <frame>.csv, <frame>.csv.gz or <frame>.parquet, or given one by one; KPIs whose "
+        "frames are absent are skipped with a note. Timestamps need a zone (e.g. 2026-03-01T"
+        "09:30:00Z) or are dates; --tz reads zone-less timestamps in a time zone.",
+    )
+    report.add_argument("folder", nargs="?", help="a folder of <frame>.csv / .parquet files")
+    for name in FRAME_NAMES:
+        report.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=f"frame_{name}",
+            metavar="FILE",
+            help=f"the {name} frame (CSV or parquet)",
+        )
+    report.add_argument(
+        "--col",
+        action="append",
+        default=[],
+        metavar="[FRAME.]NAME=SOURCE",
+        help="read column NAME from your column SOURCE, in every frame or in FRAME only "
+        "(e.g. --col customer_id=cust --col orders.at=order_date); repeatable",
+    )
+    report.add_argument(
+        "--kpi", action="append", metavar="NAME", help="compute only these KPIs (repeatable)"
+    )
+    report.add_argument("--list-kpis", action="store_true", help="list the KPIs and exit")
+    report.add_argument("--as-of", metavar="DATE", help="compute pipeline and service KPIs as of")
+    report.add_argument("--start", metavar="DATE", help="first day counted by CAC/new customers")
+    report.add_argument("--end", metavar="DATE", help="day after the last counted by CAC")
+    report.add_argument(
+        "--gross-margin", type=float, metavar="FRACTION", help="gross margin for CLV, e.g. 0.7"
+    )
+    report.add_argument("--sla-policy", metavar="FILE", help="SLA policy (JSON/YAML) for breaches")
+    report.add_argument("--tz", metavar="ZONE", help="time zone of zone-less timestamps")
+    report.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _add_lint(commands: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
+    lint = commands.add_parser(
+        "lint",
+        help="check lifecycle specs, rule sets and scorer configs (JSON or YAML)",
+        description="Check specs and print each problem with its path in the document. "
+        "The kind is detected from the content (states: a lifecycle; rules: a rule set; "
+        "scorer: a scorer configuration) unless --kind is given. Exit status 1 on errors.",
+    )
+    lint.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.json, .yaml, .yml)")
+    lint.add_argument("--kind", choices=SPEC_KINDS, help="the kind of spec (default: detect)")
+    lint.add_argument("--mermaid", action="store_true", help="print a lifecycle's Mermaid diagram")
+    lint.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    lint.add_argument(
+        "--entities",
+        action="store_true",
+        help="check rule conditions against the fields of the standard entities (lead, ...)",
+    )
+    lint.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """
+    Run the command line; return the process exit status.
+
+    Examples:
+        >>> main(["lint", "--help"])  # doctest: +ELLIPSIS
+        usage: crmlifecycle lint ...
+        0
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version and usage errors
+        return stop.code if isinstance(stop.code, int) else EXIT_USER_ERROR
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USER_ERROR
+    try:
+        if args.command == "report":
+            from crmlifecycle.cli._report import run_report
+
+            return run_report(args)
+        if args.command == "lint":
+            from crmlifecycle.cli._lint import run_lint
+
+            return run_lint(args)
+        from crmlifecycle._demo import run_demo
+
+        return run_demo(seed=args.seed, n_leads=args.leads, out=args.out)
+    except CrmError as err:
+        write_err(f"crmlifecycle: error: {err}")
+    except OSError as err:
+        where = f" {err.filename}" if err.filename else ""
+        write_err(f"crmlifecycle: error: cannot read{where}: {err.strerror}")
+    return EXIT_USER_ERROR
