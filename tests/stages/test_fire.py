@@ -408,3 +408,31 @@ def test_hooks_before_and_after_see_old_and_new_entity() -> None:
     step = lc.fire(Lead(id="L-1", created_at=T0), "contact", at=day(1))
     assert seen == [("before", "open"), ("after", "contacted")]
     assert step.entity.score == 1.0
+
+
+def test_fast_built_entity_equals_evolve_and_stays_frozen() -> None:
+    import attrs
+
+    deal = Opportunity(
+        id="O-1", name="Acme", amount=Money(5, "EUR"), created_at=T0, owner="ada", lead_id="L-9"
+    )
+    new = OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=day(1)).entity
+    expected = attrs.evolve(deal, state="qualification", state_since=day(1), probability=20)
+    assert new == expected
+    assert hash(new) == hash(expected)
+    assert type(new) is Opportunity
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        new.state = "won"  # type: ignore[misc]
+    # the event is the same value the validating constructor builds, context included
+    step = OPPORTUNITY_PIPELINE.fire(new, "lose", at=day(2), lost_reason="price")
+    assert step.event == Transitioned(
+        kind="opportunity",
+        entity_id="O-1",
+        trigger="lose",
+        source="qualification",
+        dest="lost",
+        at=day(2),
+        context={"lost_reason": "price"},
+    )
+    with pytest.raises(ValidationError, match="context"):
+        LEAD_STATUS.fire(Lead(id="L-1", created_at=T0), "contact", at=day(1), bad=object())

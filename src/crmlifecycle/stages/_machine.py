@@ -30,6 +30,7 @@ from crmlifecycle.stages._compile import (
     is_aware,
 )
 from crmlifecycle.stages._effects import effect_fields, record_updates
+from crmlifecycle.stages._fast import new_entity, new_event
 from crmlifecycle.stages._model import Hook, Stage, Step, StepInfo, TransitionDef
 
 if TYPE_CHECKING:
@@ -259,8 +260,8 @@ class Lifecycle:
         if info is None and not chosen.internal and effect_fields(entity):
             info = StepInfo(trigger=trigger, source=state, dest=chosen.dest, at=at, context=context)
         new = self._apply(entity, chosen, info, at)
-        event = Transitioned(
-            kind=self._kind,
+        event = new_event(
+            self._kind,
             entity_id=entity.id,
             trigger=trigger,
             source=state,
@@ -297,7 +298,10 @@ class Lifecycle:
                         stages=by_name,
                     )
                 )
-        new = attrs.evolve(entity, **updates) if updates else entity
+        if chosen.before:
+            new = attrs.evolve(entity, **updates)  # hook values are validated
+        else:
+            new = new_entity(entity, updates) if updates else entity
         for hook in chosen.after:
             more = hook.func(new, cast("StepInfo", info))
             if more:
