@@ -55,8 +55,8 @@ def _bad_rows(index: pd.Index, mask: Bools) -> list[object]:
 
 
 def _targets(cases: pd.DataFrame, policy: SlaPolicy, priority_col: str) -> tuple[I64, I64]:
-    priorities = cases[priority_col]
-    missing = priorities.isna().to_numpy()
+    codes, uniques = pd.factorize(cases[priority_col])
+    missing = codes < 0
     if bool(missing.any()):
         raise DataError.malformed(
             priority_col,
@@ -64,10 +64,11 @@ def _targets(cases: pd.DataFrame, policy: SlaPolicy, priority_col: str) -> tuple
             rows=_bad_rows(cases.index, missing),
             hint="fill them, e.g. with 'normal', before asking for SLAs.",
         )
+    names = [str(u) for u in uniques]
     known = list(policy.targets)
-    unknown = sorted(set(priorities.astype(str)) - set(known))
+    unknown = sorted(set(names) - set(known))
     if unknown:
-        bad = (~priorities.astype(str).isin(known)).to_numpy()
+        bad = ~np.isin(np.asarray(names, dtype=object)[codes], known)
         raise DataError.malformed(
             priority_col,
             f"has priorities the SLA policy does not list ({unknown}; it lists {known})"
@@ -80,12 +81,9 @@ def _targets(cases: pd.DataFrame, policy: SlaPolicy, priority_col: str) -> tuple
     def ns(value: pd.Timedelta | None) -> int:
         return -1 if value is None else int(value.value)
 
-    text = priorities.astype(str)
-    first = text.map({p: ns(t.first_response) for p, t in policy.targets.items()})
-    resolution = text.map({p: ns(t.resolution) for p, t in policy.targets.items()})
-    first_ns: I64 = first.to_numpy(dtype=np.int64).astype(np.int64)
-    resolution_ns: I64 = resolution.to_numpy(dtype=np.int64).astype(np.int64)
-    return first_ns, resolution_ns
+    first = np.array([ns(policy.targets[p].first_response) for p in names], dtype=np.int64)
+    resolution = np.array([ns(policy.targets[p].resolution) for p in names], dtype=np.int64)
+    return first[codes], resolution[codes]
 
 
 @attrs.frozen
@@ -96,7 +94,8 @@ class _Timeline:
     start: I64
     end: I64
     category: I64  # _RUNNING, _PAUSED or _STOPPED
-    state: npt.NDArray[np.object_]
+    state: I64  # code into `names`
+    names: npt.NDArray[np.object_]
     group_starts: I64
     group_ends: I64
 
@@ -113,7 +112,7 @@ def _events_points(
     dest_col: str,
     kind_col: str,
     kind: str | None,
-) -> tuple[I64, I64, npt.NDArray[np.object_]]:
+) -> tuple[I64, I64, I64, list[str]]:
     require_columns(cases, [case_col], frame_name="cases")
     require_columns(events, [entity_col, event_at_col, dest_col], frame_name="events")
     ids = pd.Index(cases[case_col])
@@ -149,7 +148,8 @@ def _events_points(
             hint="check the cases' opened_at and the event log's timestamps.",
         )
     keep = times <= at_ns
-    return pos[keep], times[keep], dest.astype(str).to_numpy(dtype=object)[keep]
+    codes, uniques = pd.factorize(dest)
+    return pos[keep], times[keep], codes[keep].astype(np.int64), [str(u) for u in uniques]
 
 
 def _timeline(
@@ -159,23 +159,30 @@ def _timeline(
     *,
     pos: I64,
     times: I64,
-    states: npt.NDArray[np.object_],
+    codes: I64,
+    names: list[str],
 ) -> _Timeline:
     alive = np.flatnonzero(opened <= at_ns).astype(np.int64)
+    all_names = np.array([*names, policy.initial_state], dtype=object)
     all_pos = np.concatenate([alive, pos])
     all_t = np.concatenate([opened[alive], times])
-    initial = np.full(alive.size, policy.initial_state, dtype=object)
-    all_state = np.concatenate([initial, states])
+    all_state = np.concatenate([np.full(alive.size, len(names), dtype=np.int64), codes])
     order = np.lexsort((np.arange(all_pos.size), all_t, all_pos))
     all_pos, all_t, all_state = all_pos[order], all_t[order], all_state[order]
     same_next = np.append(all_pos[1:] == all_pos[:-1], False)
     end = np.where(same_next, np.append(all_t[1:], at_ns), at_ns)
-    state_series = pd.Series(all_state, dtype=object)
-    category = np.where(
-        state_series.isin(policy.pause_states).to_numpy(),
-        _PAUSED,
-        np.where(state_series.isin(policy.stop_states).to_numpy(), _STOPPED, _RUNNING),
-    ).astype(np.int64)
+    category_of = np.array(
+        [
+            _PAUSED
+            if name in policy.pause_states
+            else _STOPPED
+            if name in policy.stop_states
+            else _RUNNING
+            for name in all_names  # one entry per distinct state name
+        ],
+        dtype=np.int64,
+    )
+    category = category_of[all_state]
     first = (
         np.flatnonzero(np.insert(all_pos[1:] != all_pos[:-1], 0, True)) if all_pos.size else alive
     )
@@ -186,6 +193,7 @@ def _timeline(
         end=end,
         category=category,
         state=all_state,
+        names=all_names,
         group_starts=first.astype(np.int64),
         group_ends=last.astype(np.int64),
     )
@@ -332,7 +340,7 @@ def sla_status(
                 hint="check the two timestamps of those cases.",
             )
     if events is not None:
-        pos, times, states = _events_points(
+        pos, times, codes, names = _events_points(
             events,
             cases,
             opened,
@@ -356,13 +364,13 @@ def sla_status(
             )
         done = np.flatnonzero((resolved != NAT) & (resolved <= at_ns)).astype(np.int64)
         pos, times = done, resolved[done]
-        states = np.full(done.size, policy.stop_states[0], dtype=object)
+        codes, names = np.zeros(done.size, dtype=np.int64), [policy.stop_states[0]]
     else:
-        pos = times = np.array([], dtype=np.int64)
-        states = np.array([], dtype=object)
-    line = _timeline(policy, opened, at_ns, pos=pos, times=times, states=states)
+        pos = times = codes = np.array([], dtype=np.int64)
+        names = []
+    line = _timeline(policy, opened, at_ns, pos=pos, times=times, codes=codes, names=names)
     state = np.full(n, "", dtype=object)
-    state[line.pos[line.group_ends]] = line.state[line.group_ends]
+    state[line.pos[line.group_ends]] = line.names[line.state[line.group_ends]]
     calendar = policy.calendar
     first = _clock(calendar, line, target=first_target, responded=responded, n=n, at_ns=at_ns)
     never = np.full(n, NAT, dtype=np.int64)
