@@ -140,7 +140,8 @@ def conversion_rate(
     if freq is None:
         return ratio(int(converted.sum()), int(entered.sum()))
     reached = spells.loc[spells["position"] >= low]
-    first = reached.groupby("entity_id", sort=True)["entered_at"].min()
+    # spells are in time order per entity: the first one reaching the stage says when
+    first = reached.drop_duplicates("entity_id").set_index("entity_id")["entered_at"].sort_index()
     if bool(first.isna().any()):
         raise DataError(
             f"the time some entities reached {from_stage!r} is unknown (no creation event). "

@@ -35,8 +35,9 @@ class Metric(Protocol):
             absent is skipped with a note; a present frame lacking a column is
             an error.
 
-    ``compute(frames, **options)`` returns the value (usually a float). It
-    receives only the options of :func:`~crmlifecycle.metrics.compute_kpis`
+    ``compute(frames)`` returns the value (usually a float). It may declare
+    keyword options with defaults (``compute(frames, *, as_of=None)``): it
+    then receives the options of :func:`~crmlifecycle.metrics.compute_kpis`
     that its signature names (or all of them if it takes ``**options``).
 
     Examples:
@@ -57,8 +58,8 @@ class Metric(Protocol):
     def requires(self) -> Mapping[str, Sequence[str]]:
         """Frame name → the columns the metric reads."""
 
-    def compute(self, frames: Mapping[str, pd.DataFrame], **options: Any) -> object:  # noqa: ANN401 - options are the caller's
-        """Compute the KPI from the frames."""
+    def compute(self, frames: Mapping[str, pd.DataFrame], /) -> object:
+        """Compute the KPI from the frames (extra keyword options must have defaults)."""
 
 
 @final

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics import (
+    average_deal_size,
+    conversion_rate,
+    deal_stages,
+    forecast,
+    funnel,
+    sales_cycle_length,
+    stage_spells,
+    stage_velocity,
+    time_in_stage,
+    weighted_pipeline,
+    win_rate,
+)
+
+
+def utc(*stamps: str) -> pd.Series:
+    return pd.to_datetime(pd.Series(list(stamps), dtype=object), utc=True)
+
+
+@pytest.fixture
+def deals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": ["o1", "o2", "o3", "o4", "o5"],
+            "owner": ["ann", "ann", "bob", "bob", "ann"],
+            "amount": [1000.0, 2000.0, 4000.0, 500.0, 800.0],
+            "stage": ["won", "lost", "won", "negotiation", "prospecting"],
+            "created_at": utc("2026-01-01", "2026-01-02", "2026-01-05", "2026-02-01", "2026-03-01"),
+        }
+    )
+
+
+@pytest.fixture
+def events() -> pd.DataFrame:
+    rows = [
+        ("o1", "prospecting", "qualification", "2026-01-03"),
+        ("o1", "qualification", "proposal", "2026-01-10"),
+        ("o1", "proposal", "won", "2026-01-21"),
+        ("o2", "prospecting", "qualification", "2026-01-04"),
+        ("o2", "qualification", "lost", "2026-01-14"),
+        ("o3", "prospecting", "qualification", "2026-01-06"),
+        ("o3", "qualification", "proposal", "2026-01-16"),
+        ("o3", "proposal", "negotiation", "2026-02-01"),
+        ("o3", "negotiation", "won", "2026-02-15"),
+        ("o4", "prospecting", "proposal", "2026-02-05"),
+        ("o4", "proposal", "negotiation", "2026-02-20"),
+    ]
+    frame = pd.DataFrame(rows, columns=["entity_id", "source", "dest", "at"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame.insert(0, "kind", "opportunity")
+    return frame.iloc[::-1].reset_index(drop=True)  # row order must not matter
+
+
+def created(deals: pd.DataFrame) -> pd.Series:
+    return pd.Series(deals["created_at"].to_numpy(), index=deals["opportunity_id"])
+
+
+def test_stage_spells(events: pd.DataFrame, deals: pd.DataFrame) -> None:
+    spells = stage_spells(events, created=created(deals))
+    o1 = spells.loc[spells["entity_id"] == "o1"]
+    assert o1["stage"].tolist() == ["prospecting", "qualification", "proposal", "won"]
+    # o1: created 1 Jan, qualified 3 Jan (2 days), proposal 10 Jan (7), won 21 Jan (11)
+    assert o1["days"].tolist()[:3] == [2.0, 7.0, 11.0]
+    assert math.isnan(o1["days"].tolist()[3])
+
+
+def test_broken_log_is_an_error(events: pd.DataFrame) -> None:
+    broken = events.copy()
+    broken.loc[broken["dest"] == "won", "source"] = "prospecting"
+    with pytest.raises(DataError, match="does not match the previous event"):
+        stage_spells(broken)
+
+
+def test_funnel_and_conversion(events: pd.DataFrame) -> None:
+    table = funnel(events)
+    # reached (high-water mark): prospecting o1-o4 = 4; qualification o1, o2, o3, o4 (skipped
+    # to proposal) = 4; proposal o1, o3, o4 = 3; negotiation o1 (won), o3, o4 = 3; won o1, o3 = 2
+    assert table["reached"].tolist() == [4, 4, 3, 3, 2]
+    assert table["conversion_from_first"].tolist() == [1.0, 1.0, 0.75, 0.75, 0.5]
+    assert conversion_rate(events, from_stage="proposal", to_stage="won") == pytest.approx(2 / 3)
+    # as of 31 Jan: o1 won; o3 in proposal; o4 not started: won 1 of 3 in the log
+    assert conversion_rate(
+        events, from_stage="prospecting", to_stage="won", as_of="2026-01-31"
+    ) == pytest.approx(1 / 3)
+    with pytest.raises(DataError, match="comes before"):
+        conversion_rate(events, from_stage="won", to_stage="proposal")
+    with pytest.raises(DataError, match="not one of the funnel stages"):
+        conversion_rate(events, from_stage="lost", to_stage="won")
+
+
+def test_conversion_per_period_needs_entry_times(events: pd.DataFrame, deals: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match="created="):
+        conversion_rate(events, from_stage="prospecting", to_stage="won", freq="M")
+    table = conversion_rate(
+        events, from_stage="prospecting", to_stage="won", freq="M", created=created(deals)
+    )
+    assert isinstance(table, pd.DataFrame)
+    # January: o1, o2, o3 entered, o1 and o3 won; February: o4, not won
+    assert table["entered"].tolist() == [3, 1]
+    assert table["conversion_rate"].tolist() == pytest.approx([2 / 3, 0.0])
+
+
+def test_time_in_stage_distribution(events: pd.DataFrame, deals: pd.DataFrame) -> None:
+    table = time_in_stage(events, created=created(deals), stages=["prospecting", "qualification"])
+    row = table.set_index("stage")
+    # prospecting: o1 2, o2 2, o3 1, o4 4 days
+    assert row.loc["prospecting", "spells"] == 4
+    assert row.loc["prospecting", "mean_days"] == pytest.approx(9 / 4)
+    assert row.loc["prospecting", "median_days"] == pytest.approx(2.0)
+    assert row.loc["prospecting", "max_days"] == pytest.approx(4.0)
+    # qualification: o1 7, o2 10, o3 10
+    assert row.loc["qualification", "median_days"] == pytest.approx(10.0)
+    as_of = time_in_stage(events, stages=["negotiation"], as_of="2026-02-10").set_index("stage")
+    assert as_of.loc["negotiation", "open_spells"] == 1  # o3, still negotiating
+
+
+def test_stage_velocity(events: pd.DataFrame, deals: pd.DataFrame) -> None:
+    table = stage_velocity(events, created=created(deals)).set_index("stage")
+    # qualification exits: o1 -> proposal, o2 -> lost, o3 -> proposal
+    assert table.loc["qualification", "exits"] == 3
+    assert table.loc["qualification", "advanced"] == 2
+    assert table.loc["qualification", "median_days_to_advance"] == pytest.approx(8.5)  # 7, 10
+
+
+def test_deal_stages_as_of(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    table = deal_stages(deals, events, as_of="2026-02-10").set_index("opportunity_id")
+    assert table["stage_as_of"].to_dict() == {
+        "o1": "won",
+        "o2": "lost",
+        "o3": "negotiation",
+        "o4": "proposal",
+    }  # o5 was created later
+    # o4 has no event by 4 Feb: it is in its first stage since creation
+    early = deal_stages(deals, events, as_of="2026-02-04").set_index("opportunity_id")
+    assert early.loc["o4", "stage_as_of"] == "prospecting"
+    assert early.loc["o4", "since_as_of"] == pd.Timestamp("2026-02-01", tz="UTC")
+    # o5 has no event at all: its current stage is its first stage
+    assert deal_stages(deals, events).set_index("opportunity_id").loc["o5", "stage_as_of"] == (
+        "prospecting"
+    )
+
+
+def test_win_rate_deal_size_and_cycle(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    # won o1, o3; lost o2 -> 2 / 3
+    assert win_rate(deals, events) == pytest.approx(2 / 3)
+    assert win_rate(deals, events, as_of="2026-01-31") == 0.5  # o1 won, o2 lost
+    nothing_closed = win_rate(deals, events, as_of="2026-01-05")
+    assert isinstance(nothing_closed, float)
+    assert math.isnan(nothing_closed)
+    by_owner = win_rate(deals, events, by="owner")
+    assert isinstance(by_owner, pd.DataFrame)
+    assert by_owner.set_index("owner")["win_rate"].to_dict() == {"ann": 0.5, "bob": 1.0}
+    # two won deals, 1000 and 4000, average 2500
+    assert average_deal_size(deals, events) == 2500.0
+    # o1: 1 Jan -> 21 Jan = 20 days; o3: 5 Jan -> 15 Feb = 41 days
+    assert sales_cycle_length(deals, events) == pytest.approx(30.5)
+    monthly = sales_cycle_length(deals, events, freq="M")
+    assert isinstance(monthly, pd.DataFrame)
+    assert monthly["median_days"].tolist() == [20.0, 41.0]
+    with pytest.raises(DataError, match="statistic"):
+        sales_cycle_length(deals, events, statistic="mode")
+
+
+def test_weighted_pipeline_and_forecast(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    # now: o4 negotiation 500 * 80% + o5 prospecting 800 * 10% = 400 + 80
+    assert weighted_pipeline(deals, events) == pytest.approx(480.0)
+    # 20 Jan: o1 proposal 1000 * 50%, o3 proposal 4000 * 50%; o2 lost; o4/o5 not created
+    assert weighted_pipeline(deals, events, as_of="2026-01-20") == pytest.approx(2500.0)
+    table = forecast(deals, events, closed_since="2026-02-01").set_index("category")
+    assert table["deals"].to_dict() == {"closed": 1, "commit": 1, "pipeline": 1}
+    assert table.loc["closed", "amount"] == 4000.0  # o3; o1 closed in January
+    with pytest.raises(DataError, match="probability"):
+        weighted_pipeline(deals, events, probabilities={"won": 100.0})
+    with pytest.raises(DataError, match="forecast category"):
+        forecast(deals, events, categories={"won": "closed"})
+
+
+def test_pipeline_bad_amounts(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match="missing"):
+        average_deal_size(deals.assign(amount=[math.nan, 1.0, 2.0, 3.0, 4.0]), events)
+    with pytest.raises(DataError, match="unique"):
+        win_rate(pd.concat([deals, deals]), events)

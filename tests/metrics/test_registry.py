@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from crmlifecycle.errors import MissingColumnError, PluginError, ValidationError
+from crmlifecycle.metrics import (
+    ENTRY_POINT_GROUP,
+    FunctionMetric,
+    KpiReport,
+    Metric,
+    available_metrics,
+    compute_kpis,
+    get_metric,
+    register_metric,
+)
+
+
+def utc(*stamps: str | None) -> pd.Series:
+    return pd.to_datetime(pd.Series(list(stamps), dtype=object), utc=True)
+
+
+@pytest.fixture
+def frames() -> dict[str, pd.DataFrame]:
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "channel": ["ads", "ads", "organic"],
+            "acquired_at": utc("2026-01-05", "2026-01-20", "2026-02-03"),
+            "churned_at": utc(None, "2026-03-10", None),
+        }
+    )
+    spend = pd.DataFrame(
+        {
+            "channel": ["ads", "ads"],
+            "paid": [True, True],
+            "period": utc("2026-01-01", "2026-02-01"),
+            "spend": [600.0, 300.0],
+        }
+    )
+    return {"customers": customers, "spend": spend}
+
+
+def test_compute_kpis_runs_what_it_can_and_skips_the_rest(frames: dict[str, Any]) -> None:
+    report = compute_kpis(frames, names=["new_customers", "cac_blended", "cac_paid", "win_rate"])
+    assert report["new_customers"] == 3
+    assert report["cac_blended"] == pytest.approx(300.0)  # 900 / 3
+    assert report["cac_paid"] == pytest.approx(450.0)  # 900 / 2 ads customers
+    assert report.skipped == {"win_rate": "needs frame 'opportunities'"}
+    table = report.to_frame()
+    assert table["status"].tolist() == ["ok", "ok", "ok", "skipped"]
+    assert "skipped: needs frame 'opportunities'" in report.to_text()
+
+
+def test_compute_kpis_options(frames: dict[str, Any]) -> None:
+    report = compute_kpis(frames, names=["new_customers", "historic_clv"], end="2026-02-01")
+    assert report["new_customers"] == 2
+    assert report.skipped["historic_clv"] == "needs frame 'subscriptions'"
+    with pytest.raises(ValidationError, match="options"):
+        compute_kpis(frames, names=["new_customers"], gross_margn=0.8)
+    with pytest.raises(ValidationError, match="did you mean 'win_rate'"):
+        compute_kpis(frames, names=["win_rat"])
+
+
+def test_compute_kpis_needs_options_and_columns(frames: dict[str, Any]) -> None:
+    subs = pd.DataFrame({"customer_id": ["a"], "period": utc("2026-01-01"), "mrr": [100.0]})
+    report = compute_kpis({**frames, "subscriptions": subs}, names=["historic_clv"])
+    assert report.skipped == {"historic_clv": "needs option gross_margin="}
+    broken = {**frames, "customers": frames["customers"].drop(columns=["acquired_at"])}
+    with pytest.raises(MissingColumnError, match="acquired_at"):
+        compute_kpis(broken, names=["new_customers"])
+
+
+def test_compute_kpis_on_a_dataset_object(frames: dict[str, Any]) -> None:
+    class Dataset:
+        def frames(self) -> dict[str, pd.DataFrame]:
+            return frames
+
+    assert compute_kpis(Dataset(), names=["new_customers"])["new_customers"] == 3
+
+
+def test_every_builtin_is_a_metric() -> None:
+    for name in available_metrics():
+        metric = get_metric(name)
+        assert isinstance(metric, Metric)
+        assert metric.name == name
+        assert metric.description
+
+
+def test_the_example_plugin_is_discovered_through_entry_points() -> None:
+    from importlib import metadata
+
+    names = [p.name for p in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    assert "repeat_purchase_rate" in names  # installed by the project's check
+    assert "repeat_purchase_rate" in available_metrics()
+    orders = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "order_id": ["1", "2", "3", "4"]})
+    report = compute_kpis({"orders": orders}, names=["repeat_purchase_rate"])
+    assert report["repeat_purchase_rate"] == pytest.approx(1 / 3)  # a of a, b, c
+
+
+class _Orders:
+    name = "orders_total"
+    description = "Σ order amounts."
+    requires: Mapping[str, Sequence[str]] = {"orders": ("amount",)}
+
+    def compute(self, frames: Mapping[str, pd.DataFrame], *, scale: float = 1.0) -> float:
+        return float(frames["orders"]["amount"].sum()) * scale
+
+
+def test_register_metric_and_options_reach_only_who_accepts_them() -> None:
+    register_metric(_Orders(), replace=True)
+    orders = pd.DataFrame({"amount": [1.0, 2.5]})
+    report = compute_kpis({"orders": orders}, names=["orders_total", "new_customers"], scale=2)
+    assert report["orders_total"] == 7.0  # (1 + 2.5) * 2
+    assert report.skipped == {"new_customers": "needs frame 'customers'"}
+
+
+def test_register_metric_rejects_bad_metrics() -> None:
+    with pytest.raises(PluginError, match="already registered"):
+        register_metric(get_metric("cac_blended"))
+
+    class NoCompute:
+        name = "no_compute"
+        description = "x"
+        requires: Mapping[str, Sequence[str]] = {}
+
+    with pytest.raises(PluginError, match="not a Metric"):
+        register_metric(NoCompute())  # type: ignore[arg-type]
+
+    class BadRequires(_Orders):
+        name = "bad_requires"
+        requires: Mapping[str, Sequence[str]] = {"orders": "amount"}
+
+    with pytest.raises(PluginError, match="requires"):
+        register_metric(BadRequires())
+
+    class Misnamed(_Orders):
+        def __init__(self) -> None:
+            self.name = "other"
+
+    from crmlifecycle.metrics._registry import _validate
+
+    with pytest.raises(PluginError, match="registered as"):
+        _validate("misnamed", Misnamed())
+
+
+def test_function_metric_and_report() -> None:
+    metric = FunctionMetric(
+        name="n", description="rows", requires={"x": ()}, function=lambda f: len(f["x"])
+    )
+    assert metric.compute({"x": pd.DataFrame({"a": [1, 2]})}) == 2
+    report = KpiReport(values={"a": math.nan, "b": 12345.6, "c": 0.25, "d": 3})
+    text = report.to_text()
+    assert "n/a (undefined)" in text
+    assert "12,346" in text
+    assert "0.25" in text
