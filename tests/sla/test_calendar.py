@@ -86,6 +86,19 @@ class TestHandComputed:
             "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"
         ) == pd.Timedelta(hours=4)
 
+    def test_working_hours_on_ambiguous_and_skipped_wall_times(self) -> None:
+        # autumn 2026-10-25: 02:00-03:00 happens twice. An interval runs from the first time its
+        # start shows to the last time its end shows: 01:00 CEST (23:00Z) -> the second 02:30
+        # (CET, 01:30Z); 02:45 first shows at 00:45Z (CEST), so the second interval, up to
+        # 03:30 CET (02:30Z), overlaps the first: together 23:00Z -> 02:30Z = 3h30.
+        cal = BusinessCalendar(tz="Europe/Berlin", hours={"sun": ["01:00-02:30", "02:45-03:30"]})
+        autumn = cal.business_time_between("2026-10-24T22:00Z", "2026-10-25T12:00Z")
+        assert autumn == pd.Timedelta(hours=3, minutes=30)
+        # spring 2026-03-29: 02:00-03:00 does not exist. 01:00 CET (00:00Z) -> 02:30 shifted to
+        # 03:00 CEST (01:00Z) = 1h; 02:45 -> 03:00 CEST (01:00Z) to 03:30 CEST (01:30Z) = 30 min
+        spring = cal.business_time_between("2026-03-28T22:00Z", "2026-03-29T12:00Z")
+        assert spring == pd.Timedelta(hours=1, minutes=30)
+
     def test_split_day_and_signed_difference(self) -> None:
         cal = BusinessCalendar(hours={"mon-fri": ["08:00-12:00", "13:00-17:00"]})
         # Mon 2026-11-23 11:00 -> 14:00: 11-12 and 13-14 = 2h (the lunch hour does not count)
@@ -167,6 +180,10 @@ class TestValidation:
             {"mon": None},
             "09:00-17:00",
             {"mon": 5.5},
+            {"mon": [(time(9, tzinfo=UTC), time(17))]},
+            {"mon": [(0, 90_000)]},
+            {"mon": [("09:00", "12:00", "17:00")]},
+            {1.5: "09:00-17:00"},
         ],
     )
     def test_bad_hours(self, hours: object) -> None:
@@ -181,6 +198,10 @@ class TestValidation:
         by_list = BusinessCalendar(hours=[["09:00-17:00"], "09:00-17:00", "", "", None, (), []])
         assert by_name == by_pair == by_list
         assert by_name.to_dict()["hours"] == {"mon": "09:00-17:00", "tue": "09:00-17:00"}
+
+    def test_zoneinfo_objects_and_no_holidays(self) -> None:
+        cal = BusinessCalendar(tz=ZoneInfo("Europe/Paris"), holidays=None)
+        assert (cal.tz, cal.holidays) == ("Europe/Paris", frozenset())
 
     def test_holidays_must_be_dates(self) -> None:
         with pytest.raises(ValidationError, match="not datetimes"):

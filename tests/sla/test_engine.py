@@ -281,6 +281,14 @@ class TestPolicy:
             SlaPolicy.from_dict(spec)
         assert info.value.path == path
 
+    def test_bad_constructor_arguments(self) -> None:
+        with pytest.raises(ValidationError, match="calendar"):
+            SlaPolicy(targets={"high": {}}, calendar="office")
+        with pytest.raises(ValidationError, match="priority names"):
+            SlaPolicy(targets={1: {}})
+        with pytest.raises(ValidationError, match="stop_states"):
+            SlaPolicy(targets={"high": {}}, stop_states=[])
+
     def test_not_a_mapping(self) -> None:
         with pytest.raises(SpecError, match="expected a mapping"):
             SlaPolicy.from_dict(["targets"])  # type: ignore[arg-type]

@@ -306,10 +306,11 @@ class BusinessCalendar:
     Working hours are wall-clock intervals in ``tz`` (``"24:00"`` may end a
     day). A holiday removes a whole local day. Business time is real elapsed
     time inside working intervals, so it is exact across nights, weekends,
-    holidays and daylight-saving changes: an interval covers every instant
-    whose local wall-clock time lies in it; wall times skipped by a spring
-    change do not exist and are skipped, and a repeated autumn hour counts
-    both times it occurs. All results are in UTC.
+    holidays and daylight-saving changes. An interval runs from the first
+    time the clock shows its start to the last time it shows its end, so a
+    repeated autumn hour inside working hours counts twice; wall times
+    skipped in spring do not exist (an interval starting or ending in the gap
+    starts or ends when the gap ends). All results are in UTC.
 
     Args:
         tz: an IANA zone name (``zoneinfo``), default ``"UTC"``.
