@@ -78,7 +78,7 @@ def test_funnel_bars_are_the_counts_centred_in_stage_order(tmp_path: pathlib.Pat
 
 
 def test_funnel_from_a_frame_with_named_columns() -> None:
-    table = pd.DataFrame({"step": ["lead", "deal", "won"], "n": [10, 4, 1]})
+    table = pd.DataFrame({"step": ["lead", "deal", "won"], "n": [10, 4, 1]})  # own names
     ax = plot_funnel(table, stage_col="step", count_col="n", ax=_axes(), title="Deals")
     assert [float(p.get_width()) for p in _bars(ax)] == [10.0, 4.0, 1.0]
     assert ax.get_title() == "Deals"
@@ -99,7 +99,7 @@ def test_funnel_rate_after_an_empty_stage_is_undefined_not_zero() -> None:
         (pd.Series([], dtype="float64"), DataError),
         (pd.Series(["10", "5"], index=["a", "b"]), DataError),
         (pd.DataFrame({"stage": ["a"], "cnt": [1]}), MissingColumnError),
-        (pd.DataFrame({"stage": [], "count": []}), DataError),
+        (pd.DataFrame({"stage": [], "reached": []}), DataError),
     ],
 )
 def test_funnel_rejects_bad_input(funnel: pd.Series | pd.DataFrame, error: type[Exception]) -> None:
@@ -383,7 +383,7 @@ def test_predicted_vs_actual_groups_by_calibration_frequency(tmp_path: pathlib.P
 
 
 def test_predicted_vs_actual_from_a_holdout_evaluation() -> None:
-    from crmlifecycle.metrics.clv._value import evaluate_holdout
+    from crmlifecycle.metrics.clv import evaluate_holdout
 
     class Constant:
         """A stand-in model expecting 0.5 purchases per holdout unit for everyone."""

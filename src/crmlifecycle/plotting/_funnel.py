@@ -57,7 +57,7 @@ def plot_funnel(
     funnel: pd.DataFrame | pd.Series,
     *,
     stage_col: str = "stage",
-    count_col: str = "count",
+    count_col: str = "reached",
     ax: Axes | None = None,
     title: str = "Funnel",
 ) -> Axes:
@@ -73,7 +73,7 @@ def plot_funnel(
 
     Args:
         funnel: a Series of counts indexed by stage, or a frame with ``stage_col``
-            and ``count_col`` (e.g. the funnel table of the metrics package).
+            and ``count_col`` (e.g. :func:`crmlifecycle.metrics.funnel`'s table).
         stage_col: the stage name column of a frame.
         count_col: the count column of a frame.
         ax: the matplotlib Axes to draw on (a new figure when omitted).

@@ -18,7 +18,7 @@ from crmlifecycle.plotting._backend import PALETTE, check_frame, finite_values, 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from crmlifecycle.metrics.clv._value import HoldoutEvaluation
+    from crmlifecycle.metrics.clv import HoldoutEvaluation
 
 __all__ = ["plot_clv_distribution", "plot_mrr_movements", "plot_predicted_vs_actual"]
 
@@ -114,6 +114,9 @@ def plot_mrr_movements(
     ticks = x[::step]
     axes.set_xticks(ticks, labels=[str(p) for p in table.index[::step]], rotation=45, ha="right")
     axes.set_ylabel("MRR change per period")
+    from matplotlib.ticker import StrMethodFormatter
+
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     axes.set_title(title)
     axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     # stacked zero-height bars make their bottoms "sticky" for autoscaling: set the range
