@@ -96,17 +96,46 @@ def collapse(
     return [rows[keep, i] for i in range(rows.shape[1])], merged[keep]
 
 
+def _minimise(objective: Objective, x0: np.ndarray, scale: np.ndarray | None) -> Any:  # noqa: ANN401
+    """L-BFGS-B on the log-parameters, optionally in coordinates ``x = x0 + scale @ y``."""
+    if scale is None:
+        return optimize.minimize(
+            objective,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-23.0, 23.0)] * len(x0),
+            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+        )
+
+    def scaled(y: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = objective(x0 + scale @ y)
+        return value, scale.T @ grad
+
+    result = optimize.minimize(
+        scaled,
+        np.zeros(x0.size),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+    )
+    result.x = x0 + scale @ result.x
+    result.fun, result.jac = objective(result.x)
+    return result
+
+
 class FittedModel:
     """
     Base class of the CLV models: maximum likelihood on log-parameters.
 
     Subclasses set ``_param_names`` and implement ``_objective``. Fitting
     minimises the negative mean log-likelihood with L-BFGS-B on the logs of the
-    (positive) parameters, from a few starting points, keeping the best
-    converged result; standard errors come from the inverse of the observed
-    information (the negative Hessian of the total log-likelihood, by central
-    differences of the gradient), and the 95% intervals are Wald intervals on
-    the log scale, mapped back (so they stay positive).
+    (positive) parameters, from sensible starting values, falling back to other
+    starting points when an attempt does not converge; standard errors come
+    from the inverse of the observed information (the negative Hessian of the
+    total log-likelihood, by forward differences of the gradient), and the 95%
+    intervals are Wald intervals on the log scale, mapped back (so they stay
+    positive).
     """
 
     _param_names: tuple[str, ...] = ()
@@ -129,21 +158,16 @@ class FittedModel:
         total_weight: float,
         *,
         gradient_is_exact: bool = True,
+        precondition: np.ndarray | None = None,
     ) -> None:
         best: Any = None
         tried: list[dict[str, Any]] = []
-        for start in starts:
+        for number, start in enumerate(starts):
             x0 = np.log(np.asarray(start, dtype="float64"))
+            scale = precondition if number == 0 and precondition is not None else None
             try:
                 with np.errstate(all="ignore"):
-                    result = optimize.minimize(
-                        objective,
-                        x0,
-                        jac=True,
-                        method="L-BFGS-B",
-                        bounds=[(-23.0, 23.0)] * len(x0),
-                        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
-                    )
+                    result = _minimise(objective, x0, scale)
             except (FloatingPointError, ValueError, ZeroDivisionError) as err:
                 tried.append({"start": list(start), "message": str(err)})
                 continue
@@ -161,6 +185,7 @@ class FittedModel:
             )
             if ok and small and (best is None or result.fun < best.fun):
                 best = result
+                break  # the next starting points are fallbacks for a failed start
         if best is None:
             raise FitError(
                 f"{type(self).__name__} did not converge from any starting point. Hint: check "
@@ -196,12 +221,12 @@ class FittedModel:
             return np.asarray(-grad_log / values * total_weight)  # total log-likelihood's
 
         hessian = np.empty((k, k))
-        for j in range(k):
-            step = 1e-5 * theta[j]
-            up, down = theta.copy(), theta.copy()
+        at_estimate = natural_gradient(theta)
+        for j in range(k):  # forward differences of the gradient: k evaluations
+            step = 1e-6 * theta[j]
+            up = theta.copy()
             up[j] += step
-            down[j] -= step
-            hessian[:, j] = (natural_gradient(up) - natural_gradient(down)) / (2 * step)
+            hessian[:, j] = (natural_gradient(up) - at_estimate) / step
         hessian = (hessian + hessian.T) / 2
         names = list(self._param_names)
         try:

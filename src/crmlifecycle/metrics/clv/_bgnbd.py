@@ -86,40 +86,47 @@ class BGNBDModel(TransactionModel):
         return [[1.0, 1.0 / rate, 1.0, 3.0], [0.5, 0.5 / rate, 0.5, 1.0], [1.0, 1.0, 1.0, 1.0]]
 
     def _objective(self, data: RFMData) -> Objective:
-        x, t_x, big_t, w, xu, xi = data.x, data.t_x, data.t, data.w, data.xu, data.xi
+        # Terms that depend on x only are summed per distinct x (weights per x); the
+        # per-row work is a few logs on the repeat buyers and one log on the others.
+        xu, total = data.xu, data.total
+        w_x = np.bincount(data.xi, weights=data.w, minlength=xu.size)
+        zero = ~data.repeat
+        w0, t0 = data.w[zero], data.t[zero]
         rep = data.repeat
-        xr = x[rep]
-        total = data.total
+        wr, xr, txr, tr = data.w[rep], data.x[rep], data.t_x[rep], data.t[rep]
+        xr_u, xr_i = np.unique(xr, return_inverse=True)
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             r, alpha, a, b = np.exp(log_params)
-            # terms that depend on x only, evaluated once per distinct x
-            const = (
-                special.gammaln(r + xu)
-                - special.gammaln(r)
-                + r * np.log(alpha)
-                + special.betaln(a, b + xu)
-                - special.betaln(a, b)
-            )
-            log_t = np.log(alpha + big_t)
-            log_tx = np.log(alpha + t_x)
-            alive = -(r + x) * log_t
-            dead = np.full_like(alive, -np.inf)
-            dead[rep] = np.log(a) - np.log(b + xr - 1) - (r + xr) * log_tx[rep]
-            mix = np.logaddexp(alive, dead)
-            share = np.exp(dead - mix)  # weight of the "dropped out after t_x" term
-            ll = float(np.dot(w, const[xi] + mix))
-            psi_rx = special.digamma(r + xu)[xi]
-            psi_abx = special.digamma(a + b + xu)[xi]
-            psi_bx = special.digamma(b + xu)[xi]
-            inv_bx = np.zeros_like(x)
-            inv_bx[rep] = 1.0 / (b + xr - 1)
-            g_r = psi_rx - special.digamma(r) + np.log(alpha) - (1 - share) * log_t - share * log_tx
-            g_alpha = r / alpha - (r + x) * ((1 - share) / (alpha + big_t) + share / (alpha + t_x))
-            g_a = special.digamma(a + b) - psi_abx + share / a
-            g_b = psi_bx - psi_abx - special.digamma(b) + special.digamma(a + b) - share * inv_bx
-            grad = np.array([w @ g_r, w @ g_alpha, w @ g_a, w @ g_b]) * np.array([r, alpha, a, b])
-            return -ll / total, -grad / total
+            log_alpha = np.log(alpha)
+            # x-only parts: log Gamma(r+x)/Gamma(r) alpha^r + log B(a, b+x)/B(a, b)
+            ll = w_x @ (special.gammaln(r + xu) + special.betaln(a, b + xu))
+            ll += total * (r * log_alpha - special.gammaln(r) - special.betaln(a, b))
+            g_r = w_x @ special.digamma(r + xu) + total * (log_alpha - special.digamma(r))
+            g_alpha = total * r / alpha
+            psi_ab = special.digamma(a + b)
+            g_a = total * psi_ab - w_x @ special.digamma(a + b + xu)
+            g_b = w_x @ (special.digamma(b + xu) - special.digamma(a + b + xu))
+            g_b += total * (psi_ab - special.digamma(b))
+            # customers without repeat purchases: the alive term only, -r log(alpha + T)
+            log_t0 = np.log(alpha + t0)
+            ll -= r * (w0 @ log_t0)
+            g_r -= w0 @ log_t0
+            g_alpha -= r * (w0 @ (1 / (alpha + t0)))
+            # repeat buyers: log((alpha+T)^-(r+x) + a/(b+x-1) (alpha+t_x)^-(r+x))
+            log_t, log_tx = np.log(alpha + tr), np.log(alpha + txr)
+            inv_bx = (1 / (b + xr_u - 1))[xr_i]
+            odds = np.log(a) + np.log(inv_bx) + (r + xr) * (log_t - log_tx)  # dead vs alive
+            soft = np.maximum(odds, 0) + np.log1p(np.exp(-np.abs(odds)))
+            share = special.expit(odds)  # weight of "dropped out after t_x"
+            ll += wr @ (soft - (r + xr) * log_t)
+            ws = wr * share
+            g_r -= wr @ log_t - ws @ (log_t - log_tx)
+            g_alpha -= (wr * (r + xr)) @ ((1 - share) / (alpha + tr) + share / (alpha + txr))
+            g_a += ws.sum() / a
+            g_b -= ws @ inv_bx
+            grad = np.array([g_r, g_alpha, g_a, g_b]) * np.array([r, alpha, a, b])
+            return -float(ll) / total, -grad / total
 
         return objective
 
