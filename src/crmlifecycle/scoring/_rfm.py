@@ -432,9 +432,12 @@ def _number(value: object, field: str) -> float:
 
 
 def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
-    ok = isinstance(value, list | tuple) and len(value) == 4  # noqa: PLR2004
-    numbers = [float(v) for v in value] if isinstance(value, list | tuple) and ok else []
-    if not ok or numbers != sorted(numbers) or not all(np.isfinite(numbers)):
+    numbers: list[float] = []
+    if isinstance(value, list | tuple) and len(value) == 4:  # noqa: PLR2004 - four edges
+        numbers = [
+            float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+    if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
             f"must be four ascending finite numbers (got {value!r}). "
             "Hint: use the edges that fit() computed (to_config() writes them).",
