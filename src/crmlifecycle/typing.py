@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from crmlifecycle.events import Event
 from crmlifecycle.metrics._protocol import Metric
-from crmlifecycle.scoring._protocol import Scorer
+from crmlifecycle.scoring._protocol import Contribution, ScoreCard, Scorer
 
-__all__ = ["Event", "Metric", "Scorer"]
+#: The name the style guide uses for the scorer protocol; the same class.
+LeadScorer = Scorer
+
+__all__ = ["Contribution", "Event", "LeadScorer", "Metric", "ScoreCard", "Scorer"]
