@@ -34,6 +34,11 @@ from crmlifecycle.metrics._acquisition import (
     new_customers,
     new_customers_partial,
 )
+from crmlifecycle.metrics._cohort import (
+    cohort_retention,
+    cohort_retention_partial,
+    combine_cohort_retention,
+)
 from crmlifecycle.metrics._events import (
     DEFAULT_FORECAST_CATEGORIES,
     DEFAULT_PROBABILITIES,
@@ -61,10 +66,7 @@ from crmlifecycle.metrics._registry import (
 from crmlifecycle.metrics._retention import (
     churn_rate,
     churn_rate_partial,
-    cohort_retention,
-    cohort_retention_partial,
     combine_churn_rate,
-    combine_cohort_retention,
     convert_churn_rate,
     retention_rate,
 )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING
 
+from crmlifecycle.metrics._cohort import cohort_retention
 from crmlifecycle.metrics._funnel import funnel
 from crmlifecycle.metrics._registry import compute_kpis
-from crmlifecycle.metrics._retention import cohort_retention
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
