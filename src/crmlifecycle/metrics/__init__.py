@@ -78,6 +78,13 @@ from crmlifecycle.metrics._revenue import (
     mrr_movements_partial,
     net_revenue_retention,
 )
+from crmlifecycle.metrics._satisfaction import ces, csat, nps
+from crmlifecycle.metrics._service import (
+    backlog,
+    first_response_time,
+    resolution_time,
+    sla_breach_rate,
+)
 
 __all__ = [
     "DEFAULT_FORECAST_CATEGORIES",
@@ -91,8 +98,10 @@ __all__ = [
     "available_metrics",
     "average_deal_size",
     "average_order_value",
+    "backlog",
     "cac",
     "cac_payback_months",
+    "ces",
     "churn_rate",
     "churn_rate_partial",
     "cohort_retention",
@@ -104,7 +113,9 @@ __all__ = [
     "compute_kpis",
     "conversion_rate",
     "convert_churn_rate",
+    "csat",
     "deal_stages",
+    "first_response_time",
     "forecast",
     "funnel",
     "get_metric",
@@ -116,10 +127,13 @@ __all__ = [
     "net_revenue_retention",
     "new_customers",
     "new_customers_partial",
+    "nps",
     "order_based_clv",
     "register_metric",
+    "resolution_time",
     "retention_rate",
     "sales_cycle_length",
+    "sla_breach_rate",
     "stage_spells",
     "stage_velocity",
     "time_in_stage",
