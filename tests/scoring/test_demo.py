@@ -13,7 +13,7 @@ from crmlifecycle.synth import generate
 def test_demo_section(tmp_path: pathlib.Path) -> None:
     text = demo_section(generate(seed=5, n_leads=2000), out=tmp_path)
     lines = text.splitlines()
-    assert lines[0] == "Scoring"
+    assert lines[0].startswith("Top open leads")  # the demo runner prints the title
     assert 5 <= len(lines) <= 25
     assert all(len(line) <= 120 for line in lines)
     assert "Top open leads" in text

@@ -61,7 +61,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     from crmlifecycle.rules import Condition
 
     at = pd.Timestamp(data.leads["created_at"].max()).ceil("D")
-    lines = ["Scoring", "======="]
+    lines: list[str] = []
 
     points = PointsScorer.from_config(DEMO_POINTS)
     scored = points.score_frame(data.leads, at=at, interactions=data.interactions)

@@ -84,7 +84,6 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         for p, t in DEMO_POLICY.targets.items()
     )
     lines = [
-        "== Support: SLAs, service times and satisfaction ==",
         f"SLA targets, response/resolution: {targets}",
         "in business hours Mon-Fri 08:00-18:00 UTC; clocks pause while waiting on the customer",
         f"SLA status of {len(cases):,} cases at {at.date()}:",

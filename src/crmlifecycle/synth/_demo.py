@@ -55,7 +55,6 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     example = data.orders.head(3).copy()
     example["at"] = example["at"].dt.strftime("%Y-%m-%d %H:%M")
     lines = [
-        "== Synthetic CRM world ==",
         f"window {data.start.date()} .. {data.end.date()} (exclusive), written to {folder}",
         *(("rows: " if i == 0 else "      ") + line for i, line in enumerate(size_lines)),
         "leads by status: "
