@@ -31,12 +31,14 @@ from crmlifecycle.synth._columns import (
 )
 from crmlifecycle.synth._events import Walks, build_log, expand_templates, walk_times
 
-# channel: weight of leads, paid?, fit effect, cost per lead (EUR)
+# channel: weight of leads, paid?, fit effect, cost per lead (EUR). Costs per lead are B2B
+# levels, set so that the default world's blended CAC (~7k EUR) against its ARPU (~1.5k EUR a
+# month) gives an LTV:CAC near 4 and a payback of about half a year, not a free lunch.
 CHANNELS: Final = ("paid_search", "social", "display", "webinar", "referral", "organic", "events")
 _CHANNEL_WEIGHT: Final = (0.25, 0.20, 0.12, 0.10, 0.08, 0.15, 0.10)
 _CHANNEL_PAID: Final = np.array([True, True, True, True, False, False, True])
 _CHANNEL_FIT: Final = np.array([0.0, -0.3, -0.5, 0.3, 0.6, 0.1, 0.2])
-_COST_PER_LEAD: Final = np.array([60.0, 35.0, 25.0, 80.0, 0.0, 0.0, 150.0])
+_COST_PER_LEAD: Final = np.array([720.0, 420.0, 300.0, 960.0, 0.0, 0.0, 1800.0])
 
 INDUSTRIES: Final = (
     "software",
