@@ -46,6 +46,11 @@ def _live_mean(  # noqa: PLR0917 - the paper's parameter list
     return result
 
 
+def _dot(left: np.ndarray, right: np.ndarray) -> float:
+    """Inner product without BLAS threads (they oversubscribe busy machines for no gain here)."""
+    return float(np.einsum("i,i->", left, right))
+
+
 @final
 class BGNBDModel(TransactionModel):
     """
@@ -110,21 +115,21 @@ class BGNBDModel(TransactionModel):
             g_b += total * (psi_ab - special.digamma(b))
             # customers without repeat purchases: the alive term only, -r log(alpha + T)
             log_t0 = np.log(alpha + t0)
-            ll -= r * (w0 @ log_t0)
-            g_r -= w0 @ log_t0
-            g_alpha -= r * (w0 @ (1 / (alpha + t0)))
+            ll -= r * _dot(w0, log_t0)
+            g_r -= _dot(w0, log_t0)
+            g_alpha -= r * _dot(w0, 1 / (alpha + t0))
             # repeat buyers: log((alpha+T)^-(r+x) + a/(b+x-1) (alpha+t_x)^-(r+x))
             log_t, log_tx = np.log(alpha + tr), np.log(alpha + txr)
             inv_bx = (1 / (b + xr_u - 1))[xr_i]
             odds = np.log(a) + np.log(inv_bx) + (r + xr) * (log_t - log_tx)  # dead vs alive
             soft = np.maximum(odds, 0) + np.log1p(np.exp(-np.abs(odds)))
             share = special.expit(odds)  # weight of "dropped out after t_x"
-            ll += wr @ (soft - (r + xr) * log_t)
+            ll += _dot(wr, soft - (r + xr) * log_t)
             ws = wr * share
-            g_r -= wr @ log_t - ws @ (log_t - log_tx)
-            g_alpha -= (wr * (r + xr)) @ ((1 - share) / (alpha + tr) + share / (alpha + txr))
+            g_r -= _dot(wr, log_t) - _dot(ws, log_t - log_tx)
+            g_alpha -= _dot(wr * (r + xr), (1 - share) / (alpha + tr) + share / (alpha + txr))
             g_a += ws.sum() / a
-            g_b -= ws @ inv_bx
+            g_b -= _dot(ws, inv_bx)
             grad = np.array([g_r, g_alpha, g_a, g_b]) * np.array([r, alpha, a, b])
             return -float(ll) / total, -grad / total
 

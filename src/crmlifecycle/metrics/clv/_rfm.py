@@ -118,12 +118,17 @@ def _occasions(
     low = int(starts.min())
     span = int(starts.max()) - low + 1
     key = codes * span + (starts - low)
+    # sort-based grouping (numpy's hash-based unique is several times slower here)
     if amounts is None:
-        unique = np.unique(key)
+        ordered = np.sort(key)
         totals = None
     else:
-        unique, inverse = np.unique(key, return_inverse=True)
-        totals = np.bincount(inverse.ravel(), weights=amounts, minlength=unique.size)
+        order = np.argsort(key)
+        ordered = key[order]
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    unique = ordered[first]
+    if amounts is not None:
+        totals = np.add.reduceat(amounts[order], first)
     return unique // span, unique % span + low, totals
 
 
