@@ -164,9 +164,19 @@ def _decode(value: object, depth: int = 0) -> Any:  # noqa: ANN401, C901, PLR091
     return {k: _decode(v, depth + 1) for k, v in value.items()}
 
 
+_NO_CONTEXT: Final[Mapping[str, Any]] = MappingProxyType({})
+#: Values that encode as themselves at any depth (exact types: subclasses take the full check).
+_PLAIN: Final = frozenset({str, int, bool, type(None)})
+
+
 def _freeze_context(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    data = dict(value or {})
-    _encode(data, "context")  # validates: only data that round-trips is accepted
+    if not value:  # nothing to copy or check: one shared read-only empty mapping
+        return _NO_CONTEXT
+    data = dict(value)
+    for key, item in data.items():
+        if type(key) is not str or key.startswith("$") or type(item) not in _PLAIN:
+            _encode(data, "context")  # validates: only data that round-trips is accepted
+            break
     return MappingProxyType(data)
 
 

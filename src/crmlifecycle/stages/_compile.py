@@ -221,3 +221,20 @@ def compile_table(
             )
     allowed = {s: tuple(machine.get_triggers(s)) for s in states}
     return table, allowed, tuple(machine.events)
+
+
+def simple_steps(table: Table) -> dict[tuple[str, str], Compiled]:
+    """
+    Return the ``(state, trigger)`` pairs ``fire`` can take without the general path.
+
+    A pair is simple when it has one candidate transition that changes state and
+    has no guard and no hook: the step is then a lookup, the time checks, the
+    stage effects and the new entity and event.
+    """
+    return {
+        key: candidates[0]
+        for key, candidates in table.items()
+        if len(candidates) == 1
+        and not candidates[0].internal
+        and not (candidates[0].guards or candidates[0].before or candidates[0].after)
+    }

@@ -18,6 +18,7 @@ with other stage names gets them too:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Final
 
 import attrs
@@ -26,7 +27,7 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc
 from crmlifecycle.errors import ValidationError
-from crmlifecycle.stages._model import Stage, StepInfo
+from crmlifecycle.stages._model import Stage
 
 _WON: Final = 100
 EFFECT_FIELDS: Final = frozenset(
@@ -35,6 +36,7 @@ EFFECT_FIELDS: Final = frozenset(
 )
 
 
+_LOST_FIELDS: Final = frozenset({"lost_reason", "last_open_stage", "closed_at"})
 _FIELDS_BY_CLASS: dict[type, frozenset[str]] = {}
 
 
@@ -48,13 +50,13 @@ def effect_fields(entity: object) -> frozenset[str]:
     return fields
 
 
-def missing_lost_reason(info: StepInfo) -> ValidationError:
+def missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
     """Build the error for a lost step without a reason."""
     return ValidationError.for_field(
         "lost_reason",
-        info.context.get("lost_reason"),
-        f"a non-empty reason when entering lost stage {info.dest!r}",
-        hint=f"fire(entity, {info.trigger!r}, at=..., lost_reason='price').",
+        context.get("lost_reason"),
+        f"a non-empty reason when entering lost stage {dest!r}",
+        hint=f"fire(entity, {trigger!r}, at=..., lost_reason='price').",
     )
 
 
@@ -71,14 +73,20 @@ def _probability(entity: Any, fields: frozenset[str], dest: Stage) -> dict[str, 
     return out
 
 
-def _lost(fields: frozenset[str], source: Stage, dest: Stage, info: StepInfo) -> dict[str, Any]:
+def _lost(
+    fields: frozenset[str],
+    source: Stage,
+    dest: Stage,
+    step: tuple[str, datetime, Mapping[str, Any]],
+) -> dict[str, Any]:
+    trigger, at, context = step
     out: dict[str, Any] = {}
     entering_lost = dest.type == "lost" and source.type != "lost"
     if "lost_reason" in fields:
         if entering_lost:
-            reason = info.context.get("lost_reason")
+            reason = context.get("lost_reason")
             if not isinstance(reason, str) or not reason.strip():
-                raise missing_lost_reason(info)
+                raise missing_lost_reason(trigger, dest.name, context)
             out["lost_reason"] = reason
         elif dest.type != "lost":
             out["lost_reason"] = None
@@ -86,7 +94,7 @@ def _lost(fields: frozenset[str], source: Stage, dest: Stage, info: StepInfo) ->
         out["last_open_stage"] = source.name
     if "closed_at" in fields:
         if dest.closed and not source.closed:
-            out["closed_at"] = info.at
+            out["closed_at"] = at
         elif not dest.closed:
             out["closed_at"] = None
     return out
@@ -98,12 +106,17 @@ def record_updates(
     *,
     source: Stage,
     dest: Stage,
-    info: StepInfo,
+    step: tuple[str, datetime, Mapping[str, Any]],
     stages: Mapping[str, Stage],
 ) -> dict[str, Any]:
-    """Return the field updates the stage effects make for one step."""
+    """
+    Return the field updates the stage effects make for one step.
+
+    ``step`` is the step's ``(trigger, at, context)``.
+    """
     out = _probability(entity, fields, dest) if "probability" in fields else {}
-    out.update(_lost(fields, source, dest, info))
+    if fields & _LOST_FIELDS:
+        out.update(_lost(fields, source, dest, step))
     if "highest_state" in fields and dest.type != "lost":
         current = stages.get(entity.highest_state)
         if current is None or dest.order > current.order:

@@ -1,5 +1,5 @@
 """
-The hot path's constructors: a new entity and its event without re-running checks already made.
+The hot path's constructors: a new entity, its event and the step, without re-running checks.
 
 ``fire`` has already checked everything it changes: the destination is a state of
 the lifecycle, ``at`` is timezone-aware and not before ``state_since`` (so not
@@ -8,66 +8,132 @@ types (a probability from 0 to 100, a non-empty lost reason, a state name, an
 aware timestamp). Re-running every field's validator through :func:`attrs.evolve`
 would only re-check the unchanged fields, so the new frozen entity is built
 directly (as attrs' own ``__init__`` does, with ``object.__setattr__``) from the
-old one's fields plus the changes. Updates returned by hooks are user values and
-still go through :func:`attrs.evolve`. Entity classes this does not fit (not
-attrs, fields excluded from ``__init__``, no ``state``/``state_since``) fall back
-to :func:`attrs.evolve`.
+old one's fields plus the changes.
+
+Per entity class an :class:`EntityPlan` is computed once: the field names, one
+``operator.attrgetter`` reading them all in a single C call, the positions of
+``state`` and ``state_since``, and the stage-effect fields the class carries.
+Building the copy is then one ``attrgetter`` call, the changed positions, and
+one ``map`` of ``object.__setattr__`` drained in C. Updates returned by hooks are
+user values and still go through :func:`attrs.evolve`. Entity classes this does
+not fit (not attrs, not slotted, fields excluded from ``__init__``, a cached
+hash, no ``state``/``state_since``, or an ``__attrs_pre_init__`` /
+``__attrs_post_init__``) fall back to :func:`attrs.evolve`. The one exception
+to the last rule is the library's own stateful entities (``Lead``,
+``Opportunity``, ``Customer``, ``Case``): their post-init only checks that
+timestamps are not before ``created_at``, which the step guarantees
+(``state_since`` and ``closed_at`` become ``at``, which is not before the old
+``state_since``).
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Final, cast
+from typing import Any, Final, cast, final
 
 import attrs
 
+from crmlifecycle.entities import Case, Customer, Lead, Opportunity
 from crmlifecycle.events import Transitioned
+from crmlifecycle.stages._effects import EFFECT_FIELDS
+from crmlifecycle.stages._model import Step
 
-__all__ = ["new_entity", "new_event"]
+__all__ = ["EntityPlan", "make_event", "make_step", "plan_for", "replace"]
 
-_SET: Final = object.__setattr__
+_BIND: Final = object.__setattr__.__get__
 _NEW: Final = object.__new__
-_PLANS: dict[type, tuple[str, ...] | None] = {}
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 _FREEZE: Final = cast(
     "Callable[[Mapping[str, Any]], Mapping[str, Any]]",
     attrs.fields(Transitioned).context.converter,
 )
 _EVENT_FIELDS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at", "context")
+_HOOK_METHODS: Final = ("__attrs_pre_init__", "__attrs_post_init__")
+_CACHED_HASH: Final = "_attrs_cached_hash"  # attrs' slot for cache_hash=True
+#: Classes whose post-init only checks timestamps against ``created_at`` (see above).
+_TIME_CHECKED: Final[frozenset[type]] = frozenset({Case, Customer, Lead, Opportunity})
 
 
-def _plan(cls: type) -> tuple[str, ...] | None:
-    plan = _PLANS.get(cls, ())
-    if plan == ():
-        names: tuple[str, ...] | None = None
-        if attrs.has(cls):
-            fields = attrs.fields(cls)
-            ok = all(f.init for f in fields) and {"state", "state_since"} <= {
-                f.name for f in fields
-            }
-            names = tuple(f.name for f in fields) if ok else None
-        plan = _PLANS.setdefault(cls, names)
-    return plan
+@final
+class EntityPlan:
+    """How to copy one attrs entity class with some fields changed (computed once per class)."""
+
+    __slots__ = ("cls", "effects", "getter", "index", "names", "others", "others_getter")
+
+    def __init__(self, cls: type, names: tuple[str, ...]) -> None:
+        self.cls = cls
+        self.names = names
+        self.getter = operator.attrgetter(*names)
+        self.index = {name: i for i, name in enumerate(names)}
+        self.effects = frozenset(names) & EFFECT_FIELDS
+        self.others = tuple(n for n in names if n not in {"state", "state_since"})
+        self.others_getter = operator.attrgetter(*self.others) if len(self.others) > 1 else None
+
+    def moved(self, entity: Any, state: str, at: datetime) -> Any:  # noqa: ANN401 - any entity
+        """Return a copy of ``entity`` with only ``state`` and ``state_since`` changed."""
+        new: Any = _NEW(self.cls)
+        set_field = _BIND(new)
+        if self.others_getter is None:  # zero or one other field: attrgetter gives no tuple
+            any(map(set_field, self.others, [getattr(entity, n) for n in self.others]))
+        else:
+            any(map(set_field, self.others, self.others_getter(entity)))
+        set_field("state", state)
+        set_field("state_since", at)
+        return new
+
+    def values(self, entity: Any) -> list[Any]:  # noqa: ANN401 - any entity
+        """Return the entity's field values in field order (a fresh list to edit)."""
+        return list(self.getter(entity))
+
+    def build(self, values: list[Any]) -> Any:  # noqa: ANN401 - an instance of ``cls``
+        """Return a new instance holding ``values`` (no validators run)."""
+        new: Any = _NEW(self.cls)
+        any(map(_BIND(new), self.names, values))  # sets every field (setattr returns None)
+        return new
 
 
-def new_entity(entity: Any, updates: Mapping[str, Any]) -> Any:  # noqa: ANN401 - any entity
+_PLANS: dict[type, EntityPlan | None] = {}
+
+
+def _make_plan(cls: type) -> EntityPlan | None:
+    if not attrs.has(cls) or cls.__dictoffset__ != 0:
+        return None  # not attrs, or instances with a __dict__ (where a cached hash would hide)
+    if cls not in _TIME_CHECKED and any(hasattr(cls, name) for name in _HOOK_METHODS):
+        return None
+    fields = attrs.fields(cls)
+    names = tuple(f.name for f in fields)
+    if len(names) < 2 or not all(f.init for f in fields):  # noqa: PLR2004 - state + state_since
+        return None
+    if not {"state", "state_since"} <= set(names) or _CACHED_HASH in getattr(cls, "__slots__", ()):
+        return None
+    return EntityPlan(cls, names)
+
+
+def plan_for(cls: type) -> EntityPlan | None:
+    """Return the class's copy plan, or ``None`` when it must go through :func:`attrs.evolve`."""
+    try:
+        return _PLANS[cls]
+    except KeyError:
+        return _PLANS.setdefault(cls, _make_plan(cls))
+
+
+def replace(entity: Any, updates: Mapping[str, Any]) -> Any:  # noqa: ANN401 - any entity
     """Return ``entity`` with ``updates`` (already-checked lifecycle changes) applied."""
-    cls = type(entity)
-    names = _plan(cls)
-    if names is None or not updates.keys() <= set(names):
+    plan = plan_for(type(entity))
+    if plan is None or not updates.keys() <= plan.index.keys():
         return attrs.evolve(entity, **updates)
-    new = _NEW(cls)
-    get = entity.__getattribute__
-    for name in names:
-        _SET(new, name, updates[name] if name in updates else get(name))
-    return new
+    values = plan.values(entity)
+    index = plan.index
+    for name, value in updates.items():
+        values[index[name]] = value
+    return plan.build(values)
 
 
-def new_event(
+def make_event(  # noqa: PLR0917 - the hot path passes positions, not keywords
     kind: str,
-    *,
     entity_id: object,
     trigger: str,
     source: str,
@@ -75,21 +141,27 @@ def new_event(
     at: datetime,
     context: Mapping[str, Any],
 ) -> Transitioned:
-    """Build the step's event; the context is still validated as event-safe data."""
-    if not isinstance(entity_id, str) or not entity_id.strip():
+    """Build the step's event; the id and the context are still validated."""
+    if type(entity_id) is not str or not entity_id.strip():
         return Transitioned(
             kind=kind,
-            entity_id=entity_id,  # type: ignore[arg-type]  # raises the usual ValidationError
+            entity_id=entity_id,  # type: ignore[arg-type]  # the usual ValidationError, or a str subclass
             trigger=trigger,
             source=source,
             dest=dest,
             at=at,
             context=context,
         )
-    frozen = _FREEZE(context) if context else _EMPTY
     event: Transitioned = _NEW(Transitioned)
-    for name, value in zip(
-        _EVENT_FIELDS, (kind, entity_id, trigger, source, dest, at, frozen), strict=True
-    ):
-        _SET(event, name, value)
+    values = (kind, entity_id, trigger, source, dest, at, _FREEZE(context) if context else _EMPTY)
+    any(map(_BIND(event), _EVENT_FIELDS, values))  # sets every field (setattr returns None)
     return event
+
+
+def make_step(entity: Any, event: Transitioned) -> Step:  # noqa: ANN401 - any entity
+    """Build the :class:`Step` (it has no validators to run)."""
+    step: Step = _NEW(Step)
+    set_field = _BIND(step)
+    set_field("entity", entity)
+    set_field("event", event)
+    return step

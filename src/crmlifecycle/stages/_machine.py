@@ -12,7 +12,7 @@ wins, ``before`` hooks run before the state change and ``after`` hooks after it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast, final
 
 import attrs
@@ -28,9 +28,10 @@ from crmlifecycle.stages._compile import (
     check_state,
     compile_table,
     is_aware,
+    simple_steps,
 )
 from crmlifecycle.stages._effects import effect_fields, record_updates
-from crmlifecycle.stages._fast import new_entity, new_event
+from crmlifecycle.stages._fast import make_event, make_step, plan_for, replace
 from crmlifecycle.stages._model import Hook, Stage, Step, StepInfo, TransitionDef
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class Lifecycle:
         "_kind",
         "_machine",
         "_name",
+        "_simple",
         "_stages",
         "_table",
         "_triggers",
@@ -104,6 +106,7 @@ class Lifecycle:
         self._declared = tuple(transitions)
         self._machine = build_machine(self._by_name, self._declared, self._initial)
         self._table, self._allowed, self._triggers = compile_table(self._machine, self.states)
+        self._simple = simple_steps(self._table)
 
     # -- description ------------------------------------------------------------------------
 
@@ -240,68 +243,86 @@ class Lifecycle:
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
         state = entity.state
+        chosen = self._simple.get((state, trigger))
+        if chosen is None:  # unknown, not allowed, guarded, hooked or internal: the general path
+            return self._fire(entity, trigger, at, context)
+        aware = isinstance(at, datetime) and (  # type: ignore[redundant-expr]
+            at.tzinfo is UTC or at.utcoffset() is not None
+        )
+        if not aware or at < entity.state_since:
+            raise self._bad_time(entity, at)
+        plan = plan_for(type(entity))
+        if plan is None or plan.effects:
+            new = self._apply(entity, chosen, None, (trigger, at, context))
+        else:  # no stage effects: only state and state_since change
+            new = plan.moved(entity, chosen.dest, at)
+        event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
+        return make_step(new, event)
+
+    def _fire(
+        self,
+        entity: Any,  # noqa: ANN401 - any entity
+        trigger: str,
+        at: datetime,
+        context: dict[str, Any],
+    ) -> Step:
+        state = entity.state
         candidates = self._table.get((state, trigger))
         if candidates is None:
             raise self._invalid(entity, trigger)
-        if not is_aware(at):
-            raise ValidationError.for_field(
-                "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
-            )
-        if at < entity.state_since:
-            raise ValidationError.for_field(
-                "at",
-                at,
-                f"at or after the entity's state_since ({entity.state_since.isoformat()})",
-                hint="state_since never goes backwards; fire steps in time order.",
-            )
+        if not is_aware(at) or at < entity.state_since:
+            raise self._bad_time(entity, at)
         chosen, info = self._choose(
             entity, trigger, state=state, candidates=candidates, at=at, context=context
         )
-        if info is None and not chosen.internal and effect_fields(entity):
-            info = StepInfo(trigger=trigger, source=state, dest=chosen.dest, at=at, context=context)
-        new = self._apply(entity, chosen, info, at)
-        event = new_event(
-            self._kind,
-            entity_id=entity.id,
-            trigger=trigger,
-            source=state,
-            dest=chosen.dest,
-            at=at,
-            context=context,
+        new = self._apply(entity, chosen, info, (trigger, at, context))
+        event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
+        return make_step(new, event)
+
+    @staticmethod
+    def _bad_time(entity: Any, at: object) -> ValidationError:  # noqa: ANN401 - any entity
+        if not is_aware(at):
+            return ValidationError.for_field(
+                "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
+            )
+        return ValidationError.for_field(
+            "at",
+            at,
+            f"at or after the entity's state_since ({entity.state_since.isoformat()})",
+            hint="state_since never goes backwards; fire steps in time order.",
         )
-        return Step(entity=new, event=event)
 
     def _apply(
         self,
         entity: Any,  # noqa: ANN401 - any entity
         chosen: Compiled,
         info: StepInfo | None,
-        at: datetime,
+        step: tuple[str, datetime, Mapping[str, Any]],
     ) -> Any:  # noqa: ANN401 - the entity's type
         updates: dict[str, Any] = {}
         for hook in chosen.before:
             updates.update(hook.func(entity, cast("StepInfo", info)) or {})
         if not chosen.internal:
             updates["state"] = chosen.dest
-            updates["state_since"] = at
-            fields = effect_fields(entity)
+            updates["state_since"] = step[1]
+            plan = plan_for(type(entity))
+            fields = plan.effects if plan is not None else effect_fields(entity)
             if fields:
                 by_name = self._by_name
-                source, dest = by_name[entity.state], by_name[chosen.dest]
                 updates.update(
                     record_updates(
                         entity,
                         fields,
-                        source=source,
-                        dest=dest,
-                        info=cast("StepInfo", info),
+                        source=by_name[entity.state],
+                        dest=by_name[chosen.dest],
+                        step=step,
                         stages=by_name,
                     )
                 )
         if chosen.before:
             new = attrs.evolve(entity, **updates)  # hook values are validated
         else:
-            new = new_entity(entity, updates) if updates else entity
+            new = replace(entity, updates) if updates else entity
         for hook in chosen.after:
             more = hook.func(new, cast("StepInfo", info))
             if more:

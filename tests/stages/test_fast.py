@@ -1,0 +1,265 @@
+"""
+The single-record hot path: what ``fire`` builds without validators equals what they accept.
+
+``fire`` copies the entity field by field and builds the event directly. These
+tests hold that shortcut to the validating constructors (every built entity and
+event is one the class's own ``__init__`` accepts and equals), and check that
+entity classes the shortcut does not fit (post-init logic, a cached hash, a
+``__dict__``) still go through :func:`attrs.evolve`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmlifecycle import Case, Customer, Lead, Opportunity
+from crmlifecycle.errors import ValidationError
+from crmlifecycle.events import Created, FieldsChanged, Transitioned, _encode
+from crmlifecycle.stages import (
+    CASE_STATUS,
+    CUSTOMER_LIFECYCLE,
+    LEAD_STATUS,
+    OPPORTUNITY_PIPELINE,
+    Lifecycle,
+    TransitionDef,
+)
+from crmlifecycle.stages._fast import plan_for
+from crmlifecycle.testing import cases, customers, leads, opportunities
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _rebuilt(entity: Any) -> Any:
+    """The same entity through its class's validating constructor."""
+    return type(entity)(**attrs.asdict(entity, recurse=False))
+
+
+def _check_step(lifecycle: Lifecycle, entity: Any, trigger: str, hours: int) -> None:
+    at = entity.state_since + timedelta(hours=hours)
+    context = {"lost_reason": "price"}
+    step = lifecycle.fire(entity, trigger, at=at, **context)
+    new, event = step.entity, step.event
+    assert type(new) is type(entity)
+    assert _rebuilt(new) == new
+    assert hash(_rebuilt(new)) == hash(new)
+    # only the lifecycle's fields changed
+    changed = {
+        f.name
+        for f in attrs.fields(type(entity))
+        if getattr(entity, f.name) != getattr(new, f.name)
+    }
+    assert changed <= {"state", "state_since", *plan_for(type(entity)).effects}  # type: ignore[union-attr]
+    assert (new.state, new.state_since) == (event.dest, at)
+    expected = Transitioned(
+        kind=lifecycle.kind,
+        entity_id=entity.id,
+        trigger=trigger,
+        source=entity.state,
+        dest=event.dest,
+        at=at,
+        context=context,
+    )
+    assert event == expected
+    assert event.to_dict() == expected.to_dict()
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        new.state = "x"
+
+
+STANDARD: list[tuple[Lifecycle, st.SearchStrategy[Any]]] = [
+    (LEAD_STATUS, leads(states=st.sampled_from(LEAD_STATUS.states))),
+    (OPPORTUNITY_PIPELINE, opportunities(states=st.sampled_from(OPPORTUNITY_PIPELINE.states))),
+    (CUSTOMER_LIFECYCLE, customers(states=st.sampled_from(CUSTOMER_LIFECYCLE.states))),
+    (CASE_STATUS, cases()),
+]
+
+
+@given(st.data(), st.sampled_from(range(len(STANDARD))), st.integers(0, 10_000))
+def test_every_simple_step_builds_what_the_constructors_accept(
+    data: st.DataObject, index: int, hours: int
+) -> None:
+    lifecycle, strategy = STANDARD[index]
+    entity = data.draw(strategy)
+    simple = [t for t in lifecycle.triggers(entity) if (entity.state, t) in lifecycle._simple]
+    if not simple:
+        return
+    _check_step(lifecycle, entity, data.draw(st.sampled_from(simple)), hours)
+
+
+def test_the_standard_entities_take_the_fast_copy() -> None:
+    for cls in (Lead, Opportunity, Customer, Case):
+        plan = plan_for(cls)
+        assert plan is not None
+        assert plan.names == tuple(f.name for f in attrs.fields(cls))
+    assert plan_for(Lead).effects == frozenset()  # type: ignore[union-attr]
+    assert plan_for(Customer).effects == {"highest_state"}  # type: ignore[union-attr]
+    assert plan_for(Case).effects == frozenset()  # type: ignore[union-attr]
+    # the simple steps of the lead lifecycle: every pair but none (no guards, no hooks)
+    assert len(LEAD_STATUS._simple) == len(LEAD_STATUS._table)
+    # the opportunity pipeline's reopen is guarded (to the last open stage): not simple
+    assert ("lost", "reopen") not in OPPORTUNITY_PIPELINE._simple
+    # escalate is internal with a hook: not simple
+    assert ("new", "escalate") not in CASE_STATUS._simple
+
+
+DOORS = [
+    TransitionDef(trigger="open_it", source="closed", dest="open"),
+    TransitionDef(trigger="close_it", source="open", dest="closed"),
+]
+DOOR = Lifecycle("door", ["closed", "open"], DOORS)
+
+
+@attrs.frozen(kw_only=True)
+class CheckedDoor:
+    """A custom entity whose post-init has its own rule: the shortcut must not skip it."""
+
+    kind: ClassVar[str] = "door"
+    id: str
+    state: str = "closed"
+    state_since: datetime = T0
+    locked: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.locked and self.state == "open":
+            raise ValidationError.for_field("locked", self.locked, "False when the door is open")
+
+
+@attrs.frozen(kw_only=True, cache_hash=True)
+class HashedDoor:
+    id: str
+    state: str = "closed"
+    state_since: datetime = T0
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class DictDoor:
+    id: str
+    state: str = "closed"
+    state_since: datetime = T0
+
+
+@attrs.frozen(kw_only=True)
+class BareDoor:
+    state: str = "closed"
+    state_since: datetime = T0
+
+    @property
+    def id(self) -> str:
+        return "D-bare"
+
+
+@attrs.frozen(kw_only=True)
+class NoInitDoor:
+    id: str
+    state: str = "closed"
+    state_since: datetime = T0
+    opened: int = attrs.field(init=False, default=0)
+
+
+def test_custom_post_init_still_runs() -> None:
+    assert plan_for(CheckedDoor) is None
+    with pytest.raises(ValidationError, match="locked"):
+        DOOR.fire(CheckedDoor(id="D-1", locked=True), "open_it", at=T0)
+    assert DOOR.fire(CheckedDoor(id="D-1"), "open_it", at=T0).entity.state == "open"
+
+
+def test_cached_hash_classes_go_through_evolve() -> None:
+    assert plan_for(HashedDoor) is None
+    new = DOOR.fire(HashedDoor(id="D-1"), "open_it", at=T0).entity
+    assert hash(new) == hash(HashedDoor(id="D-1", state="open"))
+
+
+@pytest.mark.parametrize("cls", [DictDoor, BareDoor])
+def test_dict_classes_and_tiny_classes(cls: Any) -> None:
+    # a __dict__ class goes through evolve; a slotted one with no other field is copied
+    assert (plan_for(cls) is None) == (cls is DictDoor)
+    kwargs = {} if cls is BareDoor else {"id": "D-1"}
+    later = T0 + timedelta(hours=2)
+    step = DOOR.fire(cls(**kwargs), "open_it", at=later)
+    assert step.entity == cls(**kwargs, state="open", state_since=later)
+    assert step.event.entity_id == step.entity.id
+    back = DOOR.fire(step.entity, "close_it", at=later).entity
+    assert back == cls(**kwargs, state="closed", state_since=later)
+
+
+def test_fields_outside_init_go_through_evolve() -> None:
+    assert plan_for(NoInitDoor) is None
+    assert DOOR.fire(NoInitDoor(id="D-1"), "open_it", at=T0).entity.state == "open"
+
+
+def test_time_checks_on_the_fast_path() -> None:
+    # the same errors as the general path: naive, before state_since, a str, another zone
+    lead = Lead(id="L-1", created_at=T0, state_since=T0 + timedelta(days=2))
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        LEAD_STATUS.fire(lead, "contact", at=datetime(2026, 3, 1))  # noqa: DTZ001 - the point
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        LEAD_STATUS.fire(lead, "contact", at="2026-03-01")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="state_since"):
+        LEAD_STATUS.fire(lead, "contact", at=T0 + timedelta(days=1))
+    import zoneinfo
+
+    paris = datetime(2026, 1, 3, 1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))  # = 2026-01-03 00:00Z
+    assert LEAD_STATUS.fire(lead, "contact", at=paris).entity.state_since == paris
+
+
+def test_an_invalid_entity_id_is_still_refused_by_the_event() -> None:
+    # the entity classes refuse empty ids; a custom one that does not still gets the event's check
+    with pytest.raises(ValidationError, match="entity_id"):
+        DOOR.fire(DictDoor(id=" "), "open_it", at=T0)
+
+
+# -- the event context's fast path (events.py) ------------------------------------------------
+
+PLAIN = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
+ANY_VALUE = st.one_of(
+    PLAIN,
+    st.floats(),
+    st.lists(PLAIN, max_size=2),
+    st.builds(object),
+    st.builds(type("TextSubclass", (str,), {}), st.text(max_size=3)),
+)
+KEYS = st.one_of(st.text(max_size=4), st.sampled_from(["$x", "$decimal"]), st.integers())
+
+
+@given(st.dictionaries(KEYS, ANY_VALUE, max_size=4))
+def test_context_checks_agree_with_the_full_encoder(context: dict[Any, Any]) -> None:
+    try:
+        _encode(context, "context")
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    try:
+        event = Created(kind="lead", entity_id="L-1", at=T0, context=context)
+    except ValidationError:
+        assert not accepted
+    else:
+        assert accepted
+        assert event.context == context
+        assert event.context is not context
+
+
+def test_empty_contexts_share_one_read_only_mapping() -> None:
+    events = [
+        Transitioned(
+            kind="lead",
+            entity_id="L-1",
+            trigger="contact",
+            source="open",
+            dest="contacted",
+            at=T0,
+            **({} if context is None else {"context": context}),
+        )
+        for context in (None, {}, dict[str, Any]())
+    ]
+    assert all(e.context == {} for e in events)
+    with pytest.raises(TypeError):
+        events[0].context["x"] = 1  # type: ignore[index]
+    changes = FieldsChanged(kind="lead", entity_id="L-1", at=T0, changes={})
+    assert changes.changes == {}
+    assert changes == FieldsChanged(kind="lead", entity_id="L-1", at=T0)
