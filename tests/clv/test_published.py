@@ -142,10 +142,11 @@ def test_gamma_gamma_expected_spend_matches_hardies_spreadsheet(
 
 def test_bgbb_parameters_and_published_predictions(bgbb: BGBBModel) -> None:
     # Fader, Hardie & Shang (2010), Marketing Science 29(6): alpha = 1.204, beta = 0.750,
-    # gamma = 0.657, delta = 2.783; Table 6, P(alive in 2002): 0.11 for (x=0, t_x=0),
-    # 0.59 for (x=2, t_x=4) and 0.93 for (x=6, t_x=6), n = 6.
+    # gamma = 0.657, delta = 2.783, LL = -33,225.6; Table 6, P(alive in 2002): 0.11 for
+    # (x=0, t_x=0), 0.59 for (x=2, t_x=4) and 0.93 for (x=6, t_x=6), n = 6.
     assert bgbb.params_ is not None
     np.testing.assert_allclose(bgbb.params_.to_numpy(), [1.204, 0.750, 0.657, 2.783], atol=0.0005)
+    assert bgbb.log_likelihood_ == pytest.approx(-33225.6, abs=0.05)
     alive = bgbb.probability_alive([0, 2, 6], [0, 4, 6], 6)
     np.testing.assert_allclose(alive, [0.11, 0.59, 0.93], atol=0.005)
 
