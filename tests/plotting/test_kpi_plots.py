@@ -142,7 +142,7 @@ def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> 
 def test_cohort_heat_map_holds_the_matrix_and_leaves_unknown_cells_blank(
     tmp_path: pathlib.Path,
 ) -> None:
-    from crmlifecycle.metrics._retention import cohort_retention
+    from crmlifecycle.metrics import cohort_retention
 
     orders = pd.DataFrame(
         {
