@@ -21,8 +21,10 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError
 from crmlifecycle.stages._effects import frame_updates
 from crmlifecycle.stages._model import Hook
+from crmlifecycle.stages._tables import COMPLEX, REASONS, FrameTables, codes_of, frame_tables
 
 if TYPE_CHECKING:
+    from crmlifecycle.stages._compile import Compiled
     from crmlifecycle.stages._machine import Lifecycle
 
 __all__ = ["EVENT_COLUMNS", "FrameStep", "fire_frame", "replay_frame"]
@@ -30,11 +32,10 @@ __all__ = ["EVENT_COLUMNS", "FrameStep", "fire_frame", "replay_frame"]
 #: The columns of an events frame (``context`` is optional).
 EVENT_COLUMNS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at")
 
-_NOT_ALLOWED: Final = "not allowed from this state"
-_UNKNOWN_TRIGGER: Final = "unknown trigger"
-_TOO_EARLY: Final = "at is before state_since"
-_NO_REASON: Final = "missing lost_reason"
-_SIMPLE: Final = -2
+_UNKNOWN_TRIGGER: Final = REASONS[1]
+_TOO_EARLY: Final = REASONS[2]
+_NO_REASON: Final = REASONS[3]
+_INT8_MAX: Final = 127
 
 
 @final
@@ -79,53 +80,24 @@ class FrameStep:
         return self.source_frame.assign(**dict(self.changes))
 
 
-def _codes(
-    values: pd.Series, names: Sequence[str], column: str, *, loud: bool
-) -> np.ndarray[Any, Any]:
-    if isinstance(values.dtype, pd.CategoricalDtype) and list(values.cat.categories) == list(names):
-        codes = values.cat.codes.to_numpy()
-    else:
-        codes = pd.Index(list(names)).get_indexer(pd.Index(values))
-    codes = codes.astype(np.int64)
-    if loud and bool((codes < 0).any()):
-        bad = np.flatnonzero(codes < 0)
+def _state_codes(values: pd.Series, names: pd.Index, column: str) -> np.ndarray[Any, Any]:
+    codes = codes_of(values, names)
+    bad = codes < 0
+    if bool(bad.any()):
+        rows = np.flatnonzero(bad)
         raise DataError.malformed(
             column,
             "holds values that are not states of this lifecycle",
-            rows=list(values.index[bad[:20]]),
-            value=values.iloc[bad[0]],
+            rows=list(values.index[rows[:20]]),
+            value=values.iloc[rows[0]],
             hint=f"use one of {list(names)}, or the lifecycle that wrote them.",
         )
     return codes
 
 
-def _tables(
-    lifecycle: Lifecycle,
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], dict[tuple[int, int], Any]]:
-    states = {s: i for i, s in enumerate(lifecycle.states)}
-    triggers = lifecycle.trigger_names
-    dest = np.full((len(triggers), len(states)), -1, dtype=np.int64)
-    internal = np.zeros((len(triggers), len(states)), dtype=bool)
-    complex_pairs: dict[tuple[int, int], Any] = {}
-    table = lifecycle._table  # noqa: SLF001 - the compiled table is shared within the package
-    for t, trigger in enumerate(triggers):
-        for s, state in enumerate(lifecycle.states):
-            candidates = table.get((state, trigger))
-            if candidates is None:
-                continue
-            first = candidates[0]
-            if len(candidates) == 1 and not (first.guards or first.before or first.after):
-                dest[t, s] = states[first.dest]
-                internal[t, s] = first.internal
-            else:
-                dest[t, s] = _SIMPLE
-                complex_pairs[(t, s)] = candidates
-    return dest, internal, complex_pairs
-
-
-def _cat(codes: np.ndarray[Any, Any], names: Sequence[str]) -> pd.Categorical:
-    dtype: Any = pd.CategoricalDtype(list(names))
-    categorical: pd.Categorical = pd.Categorical.from_codes(codes.astype(np.int64), dtype=dtype)
+def _cat(codes: np.ndarray[Any, Any], dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """A categorical from codes already known to be in range (``-1`` = missing)."""
+    categorical: pd.Categorical = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return categorical
 
 
@@ -157,7 +129,7 @@ def _apply_hooks(
                 changes[column] = base
 
 
-def fire_frame(  # noqa: C901, PLR0912, PLR0915 - one pass, steps commented
+def fire_frame(
     lifecycle: Lifecycle,
     frame: pd.DataFrame,
     trigger: str | None = None,
@@ -215,74 +187,25 @@ def fire_frame(  # noqa: C901, PLR0912, PLR0915 - one pass, steps commented
     needed = [id_col, state_col, *context_cols] + ([trigger_col] if trigger_col else [])
     require_columns(frame, needed)
     when = utc_timestamp(at, name="at")
-    n = len(frame)
-    names = lifecycle.states
-    triggers = lifecycle.trigger_names
-    # 1. states and triggers as codes
-    src = _codes(frame[state_col], names, state_col, loud=True)
-    unknown_trigger = np.zeros(n, dtype=bool)
-    if trigger_col is not None:
-        tcodes = pd.Index(list(triggers)).get_indexer(pd.Index(frame[trigger_col])).astype(np.int64)
-        no_step = frame[trigger_col].isna().to_numpy()
-        unknown_trigger = (tcodes < 0) & ~no_step
-    elif trigger in triggers:
-        tcodes = np.full(n, triggers.index(trigger), dtype=np.int64)
-        no_step = np.zeros(n, dtype=bool)
-    else:
-        tcodes = np.full(n, -1, dtype=np.int64)
-        no_step = np.zeros(n, dtype=bool)
-        unknown_trigger = np.ones(n, dtype=bool)
-    # 2. one table lookup for the unguarded steps
-    dest_table, internal_table, complex_pairs = _tables(lifecycle)
-    has_trigger = tcodes >= 0
-    safe_t = np.where(has_trigger, tcodes, 0)
-    dest = np.where(has_trigger, dest_table[safe_t, src], -1)
-    internal = has_trigger & internal_table[safe_t, src]
-    reason = np.zeros(n, dtype=np.int64)  # 0 = accepted; codes index `reasons`
-    reasons: list[str] = [_NOT_ALLOWED, _UNKNOWN_TRIGGER, _TOO_EARLY, _NO_REASON]
-    hook_runs: list[tuple[np.ndarray[Any, Any], tuple[Hook, ...]]] = []
-    # 3. guarded / hooked pairs: candidates in order, first passing wins
-    for (t, s), candidates in complex_pairs.items():
-        rows = np.flatnonzero((tcodes == t) & (src == s))
-        if not len(rows):
-            continue
-        undecided = rows
-        failures: list[str] = []
-        for candidate in candidates:
-            if not len(undecided):
-                break
-            passing = np.ones(len(undecided), dtype=bool)
-            sub = frame.iloc[undecided]
-            for guard, target in candidate.guards:
-                check = guard.check_frame(sub, when)
-                passing &= check if target else ~check
-            failures.extend(g.name if tg else f"unless {g.name}" for g, tg in candidate.guards)
-            won = undecided[passing]
-            dest[won] = names.index(candidate.dest)
-            internal[won] = candidate.internal
-            if candidate.before or candidate.after:
-                hook_runs.append((won, candidate.before + candidate.after))
-            undecided = undecided[~passing]
-        if len(undecided):
-            reasons.append("guard rejected: " + "; ".join(dict.fromkeys(failures)))
-            reason[undecided] = len(reasons)
-    reason = np.where((dest < 0) & (reason == 0), 1, reason)
-    reason = np.where(unknown_trigger, 2, reason)
-    reason = np.where(no_step, 0, reason)
+    tables = frame_tables(lifecycle)
+    # 1. states as codes; one table lookup gives each row's dest code (or -1 / COMPLEX)
+    src = _state_codes(frame[state_col], tables.state_index, state_col)
+    lookup = _lookup(tables, frame, trigger, trigger_col, src)
+    dest, why = lookup.dest, lookup.why  # why: reason category code, -1 = none
+    # 2. guarded / hooked pairs: candidates in order, the first passing wins
+    reasons = list(REASONS)
+    hook_runs = _resolve(frame, tables, lookup, src=src, when=when, reasons=reasons)
     moved = dest >= 0
-    # 4. time order: state_since never goes backwards
-    changes: dict[str, pd.Series] = {}
+    internal = lookup.internal
+    # 3. time order: state_since never goes backwards
     since: pd.Series | None = None
     if since_col is not None and since_col in frame.columns:
         since = as_utc(frame[since_col], since_col)
-        too_early = moved & (
-            since.dt.tz_localize(None).to_numpy() > when.tz_localize(None).to_datetime64()
-        )
-        reason = np.where(too_early, 3, reason)
+        too_early = moved & (since > when).to_numpy(dtype=bool)
+        why[too_early] = REASONS.index(_TOO_EARLY)
         moved &= ~too_early
-    # 5. stage effects on the rows that change state
-    stepping = np.flatnonzero(moved & ~internal)
-    lost_reason = frame["lost_reason"] if "lost_reason" in context_cols else None
+    # 4. stage effects on the rows that change state
+    stepping = np.flatnonzero(moved & ~internal if internal is not None else moved)
     effects, refused = frame_updates(
         frame,
         stepping,
@@ -290,53 +213,206 @@ def fire_frame(  # noqa: C901, PLR0912, PLR0915 - one pass, steps commented
         dest=dest[stepping],
         stages=lifecycle.stages,
         at=when,
-        lost_reason=lost_reason,
+        lost_reason=frame["lost_reason"] if "lost_reason" in context_cols else None,
     )
     if bool(refused.any()):
-        reason[stepping[refused]] = 4
+        why[stepping[refused]] = REASONS.index(_NO_REASON)
         moved[stepping[refused]] = False
         stepping = stepping[~refused]
-    changes.update(effects)
-    # 6. hooks (vectorised forms) on accepted rows
+    changes: dict[str, pd.Series] = dict(effects)
+    # 5. hooks (vectorised forms) on accepted rows
     _apply_hooks(frame, changes, hook_runs, moved, when)
-    # 7. outputs
-    final = np.where(moved, dest, src)
+    # 6. outputs
     index = frame.index
-    state = pd.Series(_cat(final, names), index=index, name=state_col)
+    state = pd.Series(
+        _cat(np.where(moved, dest, src), tables.state_dtype), index=index, name=state_col
+    )
     changes[state_col] = state
     if since is not None and since_col is not None:
         new_since = since.copy()
         new_since.iloc[stepping] = when
         changes[since_col] = new_since
-    accepted = pd.Series(moved, index=index, name="accepted")
-    reason = np.where(moved | no_step, -1, reason - 1)
-    why = pd.Series(_cat(reason, reasons), index=index, name="reason")
-    moved_rows = np.flatnonzero(moved)
-    events = pd.DataFrame(
-        {
-            "kind": _cat(np.zeros(len(moved_rows), dtype=np.int64), [lifecycle.kind]),
-            "entity_id": frame[id_col].to_numpy()[moved_rows],
-            "trigger": _cat(tcodes[moved_rows], triggers),
-            "source": _cat(src[moved_rows], names),
-            "dest": _cat(dest[moved_rows], names),
-            "at": pd.DatetimeIndex(
-                np.full(len(moved_rows), when.tz_localize(None).to_datetime64())
-            ).tz_localize("UTC"),
-        }
+    reason_dtype = (
+        tables.reason_dtype if len(reasons) == len(REASONS) else pd.CategoricalDtype(reasons)
     )
-    if context_cols:
-        records: list[dict[Any, Any]] = frame.iloc[moved_rows][list(context_cols)].to_dict(
-            "records"
-        )
-        events["context"] = pd.Series(records, dtype=object)
     return FrameStep(
         state=state,
-        accepted=accepted,
-        reason=why,
-        events=events,
+        accepted=pd.Series(moved, index=index, name="accepted"),
+        reason=pd.Series(_cat(why, reason_dtype), index=index, name="reason"),
+        events=_events(
+            frame,
+            tables,
+            lookup,
+            src,
+            np.flatnonzero(moved),
+            when=when,
+            cols=(id_col, context_cols),
+        ),
         changes=changes,
         source_frame=frame,
     )
+
+
+@final
+class _Lookup:
+    """Each row's trigger code (or the one trigger's), dest code, reason code and flags."""
+
+    __slots__ = ("dest", "internal", "tcodes", "trigger", "why")
+
+    def __init__(
+        self,
+        trigger: int,
+        tcodes: np.ndarray[Any, Any] | None,
+        dest: np.ndarray[Any, Any],
+        why: np.ndarray[Any, Any],
+        internal: np.ndarray[Any, Any] | None,
+    ) -> None:
+        self.trigger = trigger  # the one trigger's code (-1: per row, in tcodes)
+        self.tcodes = tcodes
+        self.dest = dest
+        self.why = why
+        self.internal = internal
+
+
+def _lookup(
+    tables: FrameTables,
+    frame: pd.DataFrame,
+    trigger: str | None,
+    trigger_col: str | None,
+    src: np.ndarray[Any, Any],
+) -> _Lookup:
+    n = len(src)
+    small = np.int8 if len(tables.complex_pairs) + len(REASONS) < _INT8_MAX else np.int16
+    if trigger_col is None:
+        t = tables.trigger_of.get(str(trigger), -1)
+        if t < 0:
+            unknown = REASONS.index(_UNKNOWN_TRIGGER)
+            return _Lookup(t, None, np.full(n, -1, np.int8), np.full(n, unknown, small), None)
+        dest = tables.dest[t].take(src)
+        why = (dest == -1).astype(small) - 1  # 0 (not allowed) where -1, else -1 (none yet)
+        internal = tables.internal[t].take(src) if tables.has_internal else None
+        return _Lookup(t, None, dest, why, internal)
+    column = frame[trigger_col]
+    tcodes = codes_of(column, tables.trigger_index)
+    known = tcodes >= 0
+    safe = np.where(known, tcodes, 0)
+    dest = np.where(known, tables.dest[safe, src], -1)
+    why = (dest == -1).astype(small) - 1
+    why[~known] = REASONS.index(_UNKNOWN_TRIGGER)
+    why[column.isna().to_numpy(dtype=bool)] = -1  # no trigger: no step, no reason
+    internal = (tables.internal[safe, src] & known) if tables.has_internal else None
+    return _Lookup(-1, tcodes, dest, why, internal)
+
+
+def _resolve(
+    frame: pd.DataFrame,
+    tables: FrameTables,
+    lookup: _Lookup,
+    *,
+    src: np.ndarray[Any, Any],
+    when: pd.Timestamp,
+    reasons: list[str],
+) -> list[tuple[np.ndarray[Any, Any], tuple[Hook, ...]]]:
+    """Decide the guarded / hooked rows in place (dest, why, internal); return the hook runs."""
+    pending = np.flatnonzero(lookup.dest == COMPLEX)
+    hook_runs: list[tuple[np.ndarray[Any, Any], tuple[Hook, ...]]] = []
+    if not len(pending):
+        return hook_runs
+    pending_src = src[pending]
+    pending_t = lookup.tcodes[pending] if lookup.tcodes is not None else None
+    for (t, s), candidates in tables.complex_pairs.items():
+        if pending_t is None:
+            if t != lookup.trigger:
+                continue
+            rows = pending[pending_src == s]
+        else:
+            rows = pending[(pending_src == s) & (pending_t == t)]
+        if len(rows):
+            _decide(
+                frame,
+                tables,
+                lookup,
+                (rows, candidates),
+                when=when,
+                reasons=reasons,
+                hook_runs=hook_runs,
+            )
+    return hook_runs
+
+
+def _decide(
+    frame: pd.DataFrame,
+    tables: FrameTables,
+    lookup: _Lookup,
+    pair: tuple[np.ndarray[Any, Any], tuple[Compiled, ...]],
+    *,
+    when: pd.Timestamp,
+    reasons: list[str],
+    hook_runs: list[tuple[np.ndarray[Any, Any], tuple[Hook, ...]]],
+) -> None:
+    """One (trigger, state) pair's rows: the first candidate whose guards pass wins."""
+    undecided, candidates = pair
+    failures: list[str] = []
+    for candidate in candidates:
+        if not len(undecided):
+            break
+        passing = np.ones(len(undecided), dtype=bool)
+        sub = frame.iloc[undecided]
+        for guard, target in candidate.guards:
+            check = guard.check_frame(sub, when)
+            passing &= check if target else ~check
+        failures.extend(g.name if tg else f"unless {g.name}" for g, tg in candidate.guards)
+        won = undecided[passing]
+        lookup.dest[won] = tables.state_index.get_loc(candidate.dest)
+        if candidate.internal:
+            if lookup.internal is None:
+                lookup.internal = np.zeros(len(lookup.dest), dtype=bool)
+            lookup.internal[won] = True
+        if candidate.before or candidate.after:
+            hook_runs.append((won, candidate.before + candidate.after))
+        undecided = undecided[~passing]
+    if len(undecided):
+        reasons.append("guard rejected: " + "; ".join(dict.fromkeys(failures)))
+        lookup.why[undecided] = len(reasons) - 1
+
+
+def _events(
+    frame: pd.DataFrame,
+    tables: FrameTables,
+    lookup: _Lookup,
+    src: np.ndarray[Any, Any],
+    rows: np.ndarray[Any, Any],
+    *,
+    when: pd.Timestamp,
+    cols: tuple[str, Sequence[str]],
+) -> pd.DataFrame:
+    """The events frame of the accepted rows: categorical names, the ids as they came."""
+    id_col, context_cols = cols
+    ids = frame[id_col]
+    if ids.dtype == object:
+        entity_id: Any = ids.to_numpy()[rows]
+    else:  # keep the column's own storage (e.g. Arrow strings): no Python objects per row
+        entity_id = ids.array.take(rows)
+    k = len(rows)
+    tcodes = (
+        np.full(k, lookup.trigger, dtype=np.int8) if lookup.tcodes is None else lookup.tcodes[rows]
+    )
+    events = pd.DataFrame(
+        {
+            "kind": _cat(np.zeros(k, dtype=np.int8), tables.kind_dtype),
+            "entity_id": entity_id,
+            "trigger": _cat(tcodes, tables.trigger_dtype),
+            "source": _cat(src[rows], tables.state_dtype),
+            "dest": _cat(lookup.dest[rows], tables.state_dtype),
+            "at": pd.DatetimeIndex(np.full(k, when.tz_localize(None).to_datetime64())).tz_localize(
+                "UTC"
+            ),
+        }
+    )
+    if context_cols:
+        records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
+        events["context"] = pd.Series(records, dtype=object)
+    return events
 
 
 def replay_frame(
@@ -393,11 +469,12 @@ def replay_frame(
         keep = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
     log = events.loc[keep, ["entity_id", "trigger", "source", "dest"]]
     at = at[keep]
-    dest = _codes(log["dest"], names, "dest", loud=True)
+    tables = frame_tables(lifecycle)
+    dest = _state_codes(log["dest"], tables.state_index, "dest")
     creation = log["source"].isna().to_numpy()
-    src = _codes(log["source"], names, "source", loud=False)
+    src = codes_of(log["source"], tables.state_index)
     if bool((src[~creation] < 0).any()):
-        _codes(log["source"][~creation], names, "source", loud=True)
+        _state_codes(log["source"][~creation], tables.state_index, "source")
     naive = at.dt.tz_localize(None).to_numpy()
     entity_codes, _ = pd.factorize(log["entity_id"], sort=True)
     order = np.lexsort((np.arange(len(log)), naive, entity_codes))
@@ -436,7 +513,7 @@ def replay_frame(
     counts = np.diff(np.r_[-1, np.flatnonzero(last)])
     return pd.DataFrame(
         {
-            "state": _cat(dest[last], names),
+            "state": _cat(dest[last], tables.state_dtype),
             "state_since": pd.DatetimeIndex(stamps[last]).tz_localize("UTC"),
             "events": counts.astype(np.int64),
         },

@@ -37,6 +37,7 @@ from crmlifecycle.stages._model import Hook, Stage, Step, StepInfo, TransitionDe
 if TYPE_CHECKING:
     from crmlifecycle.stages._bulk import FrameStep
     from crmlifecycle.stages._lint import LintFinding
+    from crmlifecycle.stages._tables import FrameTables
 
 __all__ = ["Lifecycle"]
 
@@ -79,6 +80,7 @@ class Lifecycle:
         "_allowed",
         "_by_name",
         "_declared",
+        "_frame_tables",
         "_initial",
         "_kind",
         "_machine",
@@ -107,6 +109,7 @@ class Lifecycle:
         self._machine = build_machine(self._by_name, self._declared, self._initial)
         self._table, self._allowed, self._triggers = compile_table(self._machine, self.states)
         self._simple = simple_steps(self._table)
+        self._frame_tables: FrameTables | None = None  # built by the first bulk step
 
     # -- description ------------------------------------------------------------------------
 
