@@ -21,7 +21,7 @@ Examples:
 
 from __future__ import annotations
 
-from crmlifecycle.stages._bulk import EVENT_COLUMNS, FrameStep, fire_frame, replay_frame
+from crmlifecycle.stages._bulk import EVENT_COLUMNS, FrameStep, fire_frame
 from crmlifecycle.stages._convert import Conversion, convert_lead
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
 from crmlifecycle.stages._lint import LINT_CODES, LintFinding, lint_spec
@@ -36,6 +36,7 @@ from crmlifecycle.stages._model import (
     StepInfo,
     TransitionDef,
 )
+from crmlifecycle.stages._replay import replay_frame
 from crmlifecycle.stages._standard import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,

@@ -1,5 +1,5 @@
 """
-Bulk steps and replay over DataFrames, vectorised from the lifecycle's compiled table.
+Bulk steps over DataFrames, vectorised from the lifecycle's compiled table.
 
 States and triggers are turned into categorical codes once; a dense
 ``(trigger, state) -> dest`` table advances every row whose step has no guard or
@@ -21,13 +21,21 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError
 from crmlifecycle.stages._effects import frame_updates
 from crmlifecycle.stages._model import Hook
-from crmlifecycle.stages._tables import COMPLEX, REASONS, FrameTables, codes_of, frame_tables
+from crmlifecycle.stages._tables import (
+    COMPLEX,
+    REASONS,
+    FrameTables,
+    categorical,
+    codes_of,
+    frame_tables,
+    state_codes,
+)
 
 if TYPE_CHECKING:
     from crmlifecycle.stages._compile import Compiled
     from crmlifecycle.stages._machine import Lifecycle
 
-__all__ = ["EVENT_COLUMNS", "FrameStep", "fire_frame", "replay_frame"]
+__all__ = ["EVENT_COLUMNS", "FrameStep", "fire_frame"]
 
 #: The columns of an events frame (``context`` is optional).
 EVENT_COLUMNS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at")
@@ -78,27 +86,6 @@ class FrameStep:
     def frame(self) -> pd.DataFrame:
         """A copy of the input frame with the changes applied (the input is untouched)."""
         return self.source_frame.assign(**dict(self.changes))
-
-
-def _state_codes(values: pd.Series, names: pd.Index, column: str) -> np.ndarray[Any, Any]:
-    codes = codes_of(values, names)
-    bad = codes < 0
-    if bool(bad.any()):
-        rows = np.flatnonzero(bad)
-        raise DataError.malformed(
-            column,
-            "holds values that are not states of this lifecycle",
-            rows=list(values.index[rows[:20]]),
-            value=values.iloc[rows[0]],
-            hint=f"use one of {list(names)}, or the lifecycle that wrote them.",
-        )
-    return codes
-
-
-def _cat(codes: np.ndarray[Any, Any], dtype: pd.CategoricalDtype) -> pd.Categorical:
-    """A categorical from codes already known to be in range (``-1`` = missing)."""
-    categorical: pd.Categorical = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
-    return categorical
 
 
 def _apply_hooks(
@@ -189,7 +176,7 @@ def fire_frame(
     when = utc_timestamp(at, name="at")
     tables = frame_tables(lifecycle)
     # 1. states as codes; one table lookup gives each row's dest code (or -1 / COMPLEX)
-    src = _state_codes(frame[state_col], tables.state_index, state_col)
+    src = state_codes(frame[state_col], tables.state_index, state_col)
     lookup = _lookup(tables, frame, trigger, trigger_col, src)
     dest, why = lookup.dest, lookup.why  # why: reason category code, -1 = none
     # 2. guarded / hooked pairs: candidates in order, the first passing wins
@@ -225,7 +212,7 @@ def fire_frame(
     # 6. outputs
     index = frame.index
     state = pd.Series(
-        _cat(np.where(moved, dest, src), tables.state_dtype), index=index, name=state_col
+        categorical(np.where(moved, dest, src), tables.state_dtype), index=index, name=state_col
     )
     changes[state_col] = state
     if since is not None and since_col is not None:
@@ -238,7 +225,7 @@ def fire_frame(
     return FrameStep(
         state=state,
         accepted=pd.Series(moved, index=index, name="accepted"),
-        reason=pd.Series(_cat(why, reason_dtype), index=index, name="reason"),
+        reason=pd.Series(categorical(why, reason_dtype), index=index, name="reason"),
         events=_events(
             frame,
             tables,
@@ -399,11 +386,11 @@ def _events(
     )
     events = pd.DataFrame(
         {
-            "kind": _cat(np.zeros(k, dtype=np.int8), tables.kind_dtype),
+            "kind": categorical(np.zeros(k, dtype=np.int8), tables.kind_dtype),
             "entity_id": entity_id,
-            "trigger": _cat(tcodes, tables.trigger_dtype),
-            "source": _cat(src[rows], tables.state_dtype),
-            "dest": _cat(lookup.dest[rows], tables.state_dtype),
+            "trigger": categorical(tcodes, tables.trigger_dtype),
+            "source": categorical(src[rows], tables.state_dtype),
+            "dest": categorical(lookup.dest[rows], tables.state_dtype),
             "at": pd.DatetimeIndex(np.full(k, when.tz_localize(None).to_datetime64())).tz_localize(
                 "UTC"
             ),
@@ -413,109 +400,3 @@ def _events(
         records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
         events["context"] = pd.Series(records, dtype=object)
     return events
-
-
-def replay_frame(
-    lifecycle: Lifecycle,
-    events: pd.DataFrame,
-    *,
-    as_of: object = None,
-    check: bool = True,
-) -> pd.DataFrame:
-    """
-    Each entity's state from an events frame, optionally as of a time (pipeline snapshots).
-
-    ``events`` has the columns ``entity_id, trigger, source, dest, at`` (and
-    ``kind``, which must be the lifecycle's). Rows with a missing ``source`` are
-    creation rows (the entity enters ``dest``). With ``check`` (the default)
-    every logged step must be one the lifecycle defines and each entity's steps
-    must chain (a step's source is the previous step's dest), else a
-    :class:`~crmlifecycle.errors.DataError` names the rows. Entities without an
-    event at or before ``as_of`` are absent from the result.
-
-    Returns:
-        A DataFrame indexed by ``entity_id`` (sorted) with ``state`` (categorical),
-        ``state_since`` (the time of the last step) and ``events`` (how many steps).
-
-    Examples:
-        >>> import pandas as pd
-        >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE as PIPE
-        >>> log = pd.DataFrame({"kind": "opportunity", "entity_id": ["O-1", "O-2", "O-1"],
-        ...     "trigger": ["qualify", "lose", "propose"],
-        ...     "source": ["prospecting", "prospecting", "qualification"],
-        ...     "dest": ["qualification", "lost", "proposal"],
-        ...     "at": pd.to_datetime(["2026-01-02", "2026-01-03", "2026-02-01"], utc=True)})
-        >>> PIPE.replay_frame(log)["state"].to_dict()
-        {'O-1': 'proposal', 'O-2': 'lost'}
-        >>> PIPE.replay_frame(log, as_of="2026-01-31")["state"].to_dict()
-        {'O-1': 'qualification', 'O-2': 'lost'}
-    """
-    require_columns(events, ["entity_id", "trigger", "source", "dest", "at"], frame_name="events")
-    names = lifecycle.states
-    if "kind" in events.columns:
-        other = (events["kind"] != lifecycle.kind).to_numpy()
-        if bool(other.any()):
-            bad = np.flatnonzero(other)
-            raise DataError.malformed(
-                "kind",
-                f"holds events of other lifecycles than {lifecycle.kind!r}",
-                rows=list(events.index[bad[:20]]),
-                value=events["kind"].iloc[bad[0]],
-                hint=f"filter first: events[events['kind'] == {lifecycle.kind!r}].",
-            )
-    at = as_utc(events["at"], "at")
-    keep = np.ones(len(events), dtype=bool)
-    if as_of is not None:
-        keep = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
-    log = events.loc[keep, ["entity_id", "trigger", "source", "dest"]]
-    at = at[keep]
-    tables = frame_tables(lifecycle)
-    dest = _state_codes(log["dest"], tables.state_index, "dest")
-    creation = log["source"].isna().to_numpy()
-    src = codes_of(log["source"], tables.state_index)
-    if bool((src[~creation] < 0).any()):
-        _state_codes(log["source"][~creation], tables.state_index, "source")
-    naive = at.dt.tz_localize(None).to_numpy()
-    entity_codes, _ = pd.factorize(log["entity_id"], sort=True)
-    order = np.lexsort((np.arange(len(log)), naive, entity_codes))
-    ids = log["entity_id"].to_numpy()[order]
-    src, dest, creation = src[order], dest[order], creation[order]
-    stamps = naive[order]
-    if check and len(order):
-        triggers = lifecycle.trigger_names
-        tcodes = pd.Index(list(triggers)).get_indexer(pd.Index(log["trigger"].to_numpy()[order]))
-        valid = {
-            (names.index(state), triggers.index(trig), names.index(c.dest))
-            for (state, trig), cands in lifecycle._table.items()  # noqa: SLF001
-            for c in cands
-        }
-        size = max(len(names), len(triggers)) + 1
-        keys = (src * size + tcodes) * size + dest
-        valid_keys = np.array([(s * size + t) * size + d for s, t, d in valid], dtype=np.int64)
-        undefined = ~np.isin(keys, valid_keys) & ~creation
-        same = np.r_[False, ids[1:] == ids[:-1]]
-        broken = same & ~creation & np.r_[False, src[1:] != dest[:-1]]
-        for mask, problem in (
-            (undefined, "a step the lifecycle does not define"),
-            (broken, "a step whose source is not the previous step's dest"),
-        ):
-            if bool(mask.any()):
-                rows = list(log.index[order[np.flatnonzero(mask)][:20]])
-                raise DataError.malformed(
-                    "events",
-                    f"holds {problem}",
-                    rows=rows,
-                    value=tuple(events.loc[rows[0], ["entity_id", "trigger", "source", "dest"]]),
-                    hint="the log was written by another definition, or is missing rows; "
-                    "pass check=False to read it anyway.",
-                )
-    last = np.r_[ids[1:] != ids[:-1], True] if len(ids) else np.zeros(0, dtype=bool)
-    counts = np.diff(np.r_[-1, np.flatnonzero(last)])
-    return pd.DataFrame(
-        {
-            "state": _cat(dest[last], tables.state_dtype),
-            "state_since": pd.DatetimeIndex(stamps[last]).tz_localize("UTC"),
-            "events": counts.astype(np.int64),
-        },
-        index=pd.Index(ids[last], name="entity_id"),
-    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast, final
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
 import pandas as pd
@@ -21,7 +21,6 @@ import pandas as pd
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.stages._compile import (
-    Compiled,
     build_machine,
     check_name,
     check_stages,
@@ -30,9 +29,9 @@ from crmlifecycle.stages._compile import (
     is_aware,
     simple_steps,
 )
-from crmlifecycle.stages._effects import effect_fields, record_updates
-from crmlifecycle.stages._fast import make_event, make_step, plan_for, replace
-from crmlifecycle.stages._model import Hook, Stage, Step, StepInfo, TransitionDef
+from crmlifecycle.stages._fast import make_event, make_step, plan_for
+from crmlifecycle.stages._model import Hook, Stage, Step, TransitionDef
+from crmlifecycle.stages._step import apply_step, bad_time, choose
 
 if TYPE_CHECKING:
     from crmlifecycle.stages._bulk import FrameStep
@@ -253,10 +252,10 @@ class Lifecycle:
             at.tzinfo is UTC or at.utcoffset() is not None
         )
         if not aware or at < entity.state_since:
-            raise self._bad_time(entity, at)
+            raise bad_time(entity, at)
         plan = plan_for(type(entity))
         if plan is None or plan.effects:
-            new = self._apply(entity, chosen, None, (trigger, at, context))
+            new = apply_step(entity, chosen, None, (trigger, at, context), self._by_name)
         else:  # no stage effects: only state and state_since change
             new = plan.moved(entity, chosen.dest, at)
         event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
@@ -274,90 +273,11 @@ class Lifecycle:
         if candidates is None:
             raise self._invalid(entity, trigger)
         if not is_aware(at) or at < entity.state_since:
-            raise self._bad_time(entity, at)
-        chosen, info = self._choose(
-            entity, trigger, state=state, candidates=candidates, at=at, context=context
-        )
-        new = self._apply(entity, chosen, info, (trigger, at, context))
+            raise bad_time(entity, at)
+        chosen, info = choose(entity, candidates, (trigger, at, context), kind=self._name)
+        new = apply_step(entity, chosen, info, (trigger, at, context), self._by_name)
         event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
         return make_step(new, event)
-
-    @staticmethod
-    def _bad_time(entity: Any, at: object) -> ValidationError:  # noqa: ANN401 - any entity
-        if not is_aware(at):
-            return ValidationError.for_field(
-                "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
-            )
-        return ValidationError.for_field(
-            "at",
-            at,
-            f"at or after the entity's state_since ({entity.state_since.isoformat()})",
-            hint="state_since never goes backwards; fire steps in time order.",
-        )
-
-    def _apply(
-        self,
-        entity: Any,  # noqa: ANN401 - any entity
-        chosen: Compiled,
-        info: StepInfo | None,
-        step: tuple[str, datetime, Mapping[str, Any]],
-    ) -> Any:  # noqa: ANN401 - the entity's type
-        updates: dict[str, Any] = {}
-        for hook in chosen.before:
-            updates.update(hook.func(entity, cast("StepInfo", info)) or {})
-        if not chosen.internal:
-            updates["state"] = chosen.dest
-            updates["state_since"] = step[1]
-            plan = plan_for(type(entity))
-            fields = plan.effects if plan is not None else effect_fields(entity)
-            if fields:
-                by_name = self._by_name
-                updates.update(
-                    record_updates(
-                        entity,
-                        fields,
-                        source=by_name[entity.state],
-                        dest=by_name[chosen.dest],
-                        step=step,
-                        stages=by_name,
-                    )
-                )
-        if chosen.before:
-            new = attrs.evolve(entity, **updates)  # hook values are validated
-        else:
-            new = replace(entity, updates) if updates else entity
-        for hook in chosen.after:
-            more = hook.func(new, cast("StepInfo", info))
-            if more:
-                new = attrs.evolve(new, **more)
-        return new
-
-    def _choose(
-        self,
-        entity: Any,  # noqa: ANN401 - any entity
-        trigger: str,
-        *,
-        state: str,
-        candidates: tuple[Compiled, ...],
-        at: datetime,
-        context: Mapping[str, Any],
-    ) -> tuple[Compiled, StepInfo | None]:
-        failures: list[str] = []
-        for candidate in candidates:
-            needs_info = candidate.guards or candidate.before or candidate.after
-            info = (
-                StepInfo(trigger=trigger, source=state, dest=candidate.dest, at=at, context=context)
-                if needs_info
-                else None
-            )
-            for guard, target in candidate.guards:
-                if guard.check(entity, info) is not target:  # type: ignore[arg-type]
-                    failures.append(guard.name if target else f"unless {guard.name}")
-                    break
-            else:
-                return candidate, info
-        shown = "; ".join(dict.fromkeys(failures))
-        raise GuardRejected(trigger=trigger, state=state, guard=shown, kind=self._name)
 
     def _invalid(self, entity: Any, trigger: str) -> InvalidTransition:  # noqa: ANN401
         state = self._state_of(entity)
@@ -525,7 +445,7 @@ class Lifecycle:
             >>> LEAD_STATUS.replay_frame(log, as_of="2026-01-03")["state"].tolist()
             ['contacted']
         """
-        from crmlifecycle.stages._bulk import replay_frame
+        from crmlifecycle.stages._replay import replay_frame
 
         return replay_frame(self, events, as_of=as_of, check=check)
 

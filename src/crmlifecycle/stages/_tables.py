@@ -19,11 +19,21 @@ from typing import TYPE_CHECKING, Any, Final, final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.errors import DataError
+
 if TYPE_CHECKING:
     from crmlifecycle.stages._compile import Compiled
     from crmlifecycle.stages._machine import Lifecycle
 
-__all__ = ["COMPLEX", "REASONS", "FrameTables", "codes_of", "frame_tables"]
+__all__ = [
+    "COMPLEX",
+    "REASONS",
+    "FrameTables",
+    "categorical",
+    "codes_of",
+    "frame_tables",
+    "state_codes",
+]
 
 #: Table value of a (trigger, state) pair whose step depends on guards or hooks.
 COMPLEX: Final = -2
@@ -140,3 +150,25 @@ def codes_of(values: pd.Series, names: pd.Index) -> np.ndarray[Any, Any]:
     codes, uniques = pd.factorize(values)  # missing values get -1
     lookup = names.get_indexer(uniques)
     return np.concatenate([lookup, _MISSING_CODE])[codes]
+
+
+def state_codes(values: pd.Series, names: pd.Index, column: str) -> np.ndarray[Any, Any]:
+    """Like :func:`codes_of`, but a missing or unknown state raises :class:`DataError`."""
+    codes = codes_of(values, names)
+    bad = codes < 0
+    if bool(bad.any()):
+        rows = np.flatnonzero(bad)
+        raise DataError.malformed(
+            column,
+            "holds values that are not states of this lifecycle",
+            rows=list(values.index[rows[:20]]),
+            value=values.iloc[rows[0]],
+            hint=f"use one of {list(names)}, or the lifecycle that wrote them.",
+        )
+    return codes
+
+
+def categorical(codes: np.ndarray[Any, Any], dtype: pd.CategoricalDtype) -> pd.Categorical:
+    """A categorical from codes already known to be in range (``-1`` = missing)."""
+    categorical: pd.Categorical = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+    return categorical
