@@ -69,17 +69,17 @@ class EntityPlan:
         self.getter = operator.attrgetter(*names)
         self.index = {name: i for i, name in enumerate(names)}
         self.effects = frozenset(names) & EFFECT_FIELDS
-        self.others = tuple(n for n in names if n not in {"state", "state_since"})
-        self.others_getter = operator.attrgetter(*self.others) if len(self.others) > 1 else None
+        others = tuple(n for n in names if n not in {"state", "state_since"})
+        self.others = others
+        self.others_getter: Callable[[Any], tuple[Any, ...]] = (
+            operator.attrgetter(*others) if len(others) > 1 else _tuple_getter(others)
+        )
 
     def moved(self, entity: Any, state: str, at: datetime) -> Any:  # noqa: ANN401 - any entity
         """Return a copy of ``entity`` with only ``state`` and ``state_since`` changed."""
         new: Any = _NEW(self.cls)
         set_field = _BIND(new)
-        if self.others_getter is None:  # zero or one other field: attrgetter gives no tuple
-            any(map(set_field, self.others, [getattr(entity, n) for n in self.others]))
-        else:
-            any(map(set_field, self.others, self.others_getter(entity)))
+        any(map(set_field, self.others, self.others_getter(entity)))  # setattr returns None
         set_field("state", state)
         set_field("state_since", at)
         return new
@@ -93,6 +93,15 @@ class EntityPlan:
         new: Any = _NEW(self.cls)
         any(map(_BIND(new), self.names, values))  # sets every field (setattr returns None)
         return new
+
+
+def _tuple_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A getter of zero or one field that still returns a tuple (attrgetter would not)."""
+
+    def get(entity: Any) -> tuple[Any, ...]:  # noqa: ANN401 - any entity
+        return tuple(getattr(entity, name) for name in names)
+
+    return get
 
 
 _PLANS: dict[type, EntityPlan | None] = {}
