@@ -36,6 +36,39 @@ def _agreement(
     )
 
 
+def _reason(value: object) -> str:
+    """A lost reason from a frame cell: missing values (None, NaN, NA, blank) are not recorded."""
+    if isinstance(value, str) and value.strip():
+        return value
+    return "not recorded"
+
+
+def _escalation(data: Dataset, when: pd.Timestamp) -> list[str]:
+    """Bulk-escalate the cases as they stood at ``when`` (states replayed from the log)."""
+    cases = data.cases[data.cases["opened_at"] <= when]
+    snapshot = CASE_STATUS.replay_frame(data.case_events, as_of=when)["state"].astype(str)
+    states = snapshot.reindex(cases["case_id"]).fillna(CASE_STATUS.initial)
+    frame = pd.DataFrame(
+        {
+            "id": cases["case_id"].to_numpy(),
+            "state": states.to_numpy(),
+            "priority": cases["priority"].to_numpy(),
+        }
+    )
+    step = CASE_STATUS.fire_frame(frame, "escalate", at=when)
+    escalated = int(step.accepted.sum())
+    refused = ", ".join(f"{int(n)} {why}" for why, n in step.reason.value_counts().items() if n)
+    urgent = int((frame["priority"] == "urgent").sum())
+    return [
+        f"bulk step on {len(frame):,} cases as of {when:%Y-%m-%d}, fire_frame(cases, 'escalate'):",
+        (
+            f"  {escalated:,} escalated, {len(frame) - escalated:,} refused "
+            f"({refused or 'none'}); urgent {urgent:,} -> "
+            f"{int((step.frame['priority'] == 'urgent').sum()):,}"
+        ),
+    ]
+
+
 def _history(data: Dataset) -> list[str]:
     events = data.opportunity_events
     if not len(events):
@@ -55,8 +88,8 @@ def _history(data: Dataset) -> list[str]:
     log = events[events["entity_id"] == deal_id].sort_values("at", kind="stable")
     for trigger, at in zip(log["trigger"], log["at"], strict=True):
         context: dict[str, Any] = {}
-        if trigger == "lose":
-            context["lost_reason"] = str(row["lost_reason"])
+        if trigger == "lose":  # a lost step needs a reason; the export may not have kept one
+            context["lost_reason"] = _reason(row["lost_reason"])
         deal = OPPORTUNITY_PIPELINE.fire(
             deal, str(trigger), at=at.to_pydatetime(), **context
         ).entity
@@ -107,22 +140,15 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         ),
         _agreement(CASE_STATUS, data.case_events, data.cases, "case_id", "status"),
     ]
-    cases = data.cases.rename(columns={"case_id": "id", "status": "state"})
-    step = CASE_STATUS.fire_frame(cases, "escalate", at=data.end)
-    refused = step.reason.value_counts()
-    top = ", ".join(f"{int(n)} {why}" for why, n in refused.items() if n)
-    lines.append(
-        f"bulk step fire_frame(cases, 'escalate'): {int(step.accepted.sum())} escalated, "
-        f"{len(cases) - int(step.accepted.sum())} refused ({top or 'none'}); "
-        f"urgent now {int((step.frame['priority'] == 'urgent').sum())}"
-    )
     mid = data.start + (data.end - data.start) / 2
+    lines += _escalation(data, mid)
     snapshot = OPPORTUNITY_PIPELINE.replay_frame(data.opportunity_events, as_of=mid)
     created = data.opportunities[data.opportunities["created_at"] <= mid]["opportunity_id"]
     states = snapshot["state"].astype(str).reindex(created).fillna(OPPORTUNITY_PIPELINE.initial)
     counts = states.value_counts()
-    shown = ", ".join(f"{s} {int(counts.get(s, 0))}" for s in OPPORTUNITY_PIPELINE.states)
-    lines.append(f"pipeline as of {mid:%Y-%m-%d}: {shown}")
+    shown = ", ".join(f"{s} {int(counts.get(s, 0)):,}" for s in OPPORTUNITY_PIPELINE.states)
+    lines.append(f"pipeline as of {mid:%Y-%m-%d} (replay_frame):")
+    lines.append(f"  {shown}")
     lines.append(f"Mermaid diagrams written to {folder} (4 files)")
     lines += _history(data)
     return "\n".join(lines)
