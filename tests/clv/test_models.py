@@ -383,3 +383,54 @@ def test_bgnbd_predictions_are_continuous_through_a_equal_one() -> None:
     for t in (1.0, 10.0):
         middle = (below.expected_purchases(t) + above.expected_purchases(t)) / 2
         assert float(at_one.expected_purchases(t)) == pytest.approx(float(middle), rel=1e-6)
+
+
+def test_bgnbd_conditional_expectation_stays_finite_for_huge_a_and_b() -> None:
+    # A fit on a small world can end at a, b ~ 1e6 (dropout nearly the same for everyone).
+    # Euler's transformed 2F1 overflows there; the untransformed series must take over, and
+    # the answer must approach the limit smoothly as a and b grow with a/(a+b) fixed.
+    x, t_x, big_t = np.array([4.0, 0.0]), np.array([50.0, 0.0]), np.array([72.857, 40.0])
+    values = [
+        BGNBDModel.from_params(
+            r=1.18, alpha=6.08, a=8216.18 * scale, b=77314.7 * scale
+        ).conditional_expected_purchases(5, x, t_x, big_t)
+        for scale in (1, 10, 100, 1000)
+    ]
+    assert all(np.isfinite(v).all() for v in values)
+    np.testing.assert_allclose(values[-1], values[0], rtol=1e-4)
+
+
+def test_bgnbd_bracket_forms_agree_where_both_converge() -> None:
+    from crmlifecycle.metrics.clv._bgnbd import _bracket
+
+    r, alpha, a, b = 0.8, 4.0, 5.0, 40.0
+    x = np.array([0.0, 2.0, 4.0, 10.0])
+    u = np.array([30.0, 30.0, 35.0, 38.0])
+    t = np.array([10.0, 20.0, 39.0, 52.0])
+    z = t / (alpha + u + t)
+    ratio = (alpha + u) / (alpha + u + t)
+    direct = 1 - ratio ** (r + x) * special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+    np.testing.assert_allclose(_bracket(r, alpha, a, b, x, u, t), direct, rtol=1e-10)
+
+
+def test_clv_refuses_to_return_non_finite_values() -> None:
+    from crmlifecycle.errors import FitError as _FitError
+    from crmlifecycle.metrics.clv import GammaGammaModel, customer_lifetime_value
+
+    class Broken:
+        """A transaction model whose predictions overflow."""
+
+        def conditional_expected_purchases(self, t: object, *_: object) -> np.ndarray:
+            return np.full(np.broadcast(np.asarray(t), *map(np.asarray, _)).shape, np.inf)
+
+    summary = pd.DataFrame(
+        {
+            "frequency": [1.0, 2.0],
+            "recency": [5.0, 9.0],
+            "T": [10.0, 10.0],
+            "monetary_value": [20.0, 30.0],
+        }
+    )
+    spend = GammaGammaModel.from_params(p=6.25, q=3.74, gamma=15.44)
+    with pytest.raises(_FitError, match="not finite for 2 of 2"):
+        customer_lifetime_value(Broken(), spend, summary, horizon=4, discount_rate=0.0)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from crmlifecycle.errors import MissingDependencyError, SpecError
+from crmlifecycle.errors import SpecError
 
 __all__ = [
     "EXIT_OK",
@@ -97,18 +97,6 @@ def read_document(path: Path) -> Any:  # noqa: ANN401 - a parsed document
                 f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
                 "Hint: check quotes, commas and brackets."
             ) from err
-    try:
-        import yaml
-    except ImportError as err:
-        raise MissingDependencyError(
-            package="pyyaml", extra="yaml", feature=f"reading {path.name}"
-        ) from err
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        reason = " ".join(str(getattr(err, "problem", None) or err).split())
-        raise SpecError(
-            f"invalid YAML{where}: {reason}. Hint: check the indentation and brackets."
-        ) from err
+    from crmlifecycle._yaml import load_yaml
+
+    return load_yaml(text)

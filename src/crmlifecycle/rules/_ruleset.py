@@ -234,17 +234,9 @@ class RuleSet:
             >>> RuleSet.from_yaml("rules: []").rules
             ()
         """
-        try:
-            import yaml
-        except ImportError:  # pragma: no cover - the test environment has pyyaml
-            raise SpecError(
-                "reading YAML needs PyYAML. Hint: pip install 'crmlifecycle[yaml]'."
-            ) from None
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise SpecError(f"invalid YAML: {err}. Hint: validate the file.") from None
-        return cls.from_dict(document, **kwargs)
+        from crmlifecycle._yaml import load_yaml
+
+        return cls.from_dict(load_yaml(text), **kwargs)
 
     # -- evaluation -------------------------------------------------------------------
     def evaluate(

@@ -179,11 +179,9 @@ def loads(text: str, *, fmt: Format = "json") -> Any:  # noqa: ANN401 - parsed d
         except ValueError as err:
             raise SpecError(f"cannot parse the JSON text ({err}). Hint: check its syntax.") from err
     if fmt == "yaml":
-        yaml = _yaml()
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise SpecError(f"cannot parse the YAML text ({err}). Hint: check its syntax.") from err
+        from crmlifecycle._yaml import load_yaml
+
+        return load_yaml(text)
     raise SpecError(f"unknown format {fmt!r}. Hint: use 'json' or 'yaml'.", path="format")
 
 

@@ -68,7 +68,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     text = demo_section(generate(seed=7, n_leads=400), out=pathlib.Path(tmp))
         >>> print(text.splitlines()[0])
-        == Support: SLAs, service times and satisfaction ==
+        SLA targets, response/resolution: urgent 1h/8h, high 2h/16h, normal 4h/40h, low 8h/80h
     """
     from crmlifecycle.metrics._satisfaction import ces, csat, nps
     from crmlifecycle.metrics._service import backlog, first_response_time, resolution_time

@@ -50,16 +50,9 @@ def parse_spec_text(text: str) -> Any:  # noqa: ANN401 - a parsed document
                 f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
                 "Hint: check quotes and commas.",
             ) from err
-    try:
-        import yaml
-    except ImportError as err:  # pragma: no cover - pyyaml is in the test environment
-        raise SpecError(
-            "YAML specs need pyyaml. Hint: pip install 'crmlifecycle[yaml]', or pass JSON."
-        ) from err
-    try:
-        return yaml.safe_load(stripped)
-    except yaml.YAMLError as err:
-        raise SpecError(f"invalid YAML: {err}. Hint: check the indentation.") from err
+    from crmlifecycle._yaml import load_yaml
+
+    return load_yaml(stripped)
 
 
 def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:

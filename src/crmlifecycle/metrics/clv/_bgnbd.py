@@ -27,8 +27,20 @@ def _bracket(  # noqa: PLR0917 - the paper\'s parameter list
     """
     z = t / (alpha + u + t)
     log_ratio = np.log(alpha + u) - np.log(alpha + u + t)
-    hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    result: np.ndarray = -np.expm1((a - 1) * log_ratio) - np.exp((a - 1) * log_ratio) * (hyp - 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        hyp = special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        result: np.ndarray = -np.expm1((a - 1) * log_ratio) - np.exp((a - 1) * log_ratio) * (
+            hyp - 1
+        )
+    bad = ~np.isfinite(result)
+    if bad.any():
+        # With very large a and b (dropout nearly the same for everyone) the transformed
+        # series overflows; the untransformed one, 2F1(r+x, b+x; a+b+x-1; z), converges
+        # there because its terms shrink like b/(a+b) * z.
+        xb, zb, lb = x[bad], z[bad], log_ratio[bad]
+        direct = special.hyp2f1(r + xb, b + xb, a + b + xb - 1, zb)
+        result = result.copy()
+        result[bad] = 1 - np.exp((r + xb) * lb) * direct
     return result
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import check_numeric, require_columns
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, FitError
 from crmlifecycle.metrics.clv._base import check_rate
 from crmlifecycle.metrics.clv._gammagamma import GammaGammaModel
 
@@ -66,6 +66,7 @@ def customer_lifetime_value(
 
     Raises:
         DataError: missing columns, a negative rate, horizon or step <= 0.
+        FitError: the models give a non-finite value for some customer (never a silent NaN).
 
     Examples:
         >>> import pandas as pd
@@ -104,9 +105,19 @@ def customer_lifetime_value(
     cumulative = transactions.conditional_expected_purchases(
         ends[None, :], x[:, None], t_x[:, None], big_t[:, None]
     )
-    increments = np.diff(cumulative, axis=1, prepend=0.0)
-    discounted = increments @ (1 + rate) ** -ends
-    return pd.Series(margin * value * discounted, index=summary.index, name="clv")
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite values are caught below
+        increments = np.diff(cumulative, axis=1, prepend=0.0)
+        discounted = increments @ (1 + rate) ** -ends
+        result = margin * value * discounted
+    bad = ~np.isfinite(result)
+    if bad.any():
+        raise FitError(
+            f"CLV is not finite for {int(bad.sum())} of {len(result)} customers "
+            f"(e.g. row {summary.index[bad][0]!r}). Hint: the fitted parameters are at an "
+            "extreme; check the models' diagnostics_ and refit on more data.",
+            diagnostics={"rows": list(summary.index[bad][:20])},
+        )
+    return pd.Series(result, index=summary.index, name="clv")
 
 
 @final

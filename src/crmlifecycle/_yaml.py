@@ -1,0 +1,98 @@
+"""
+The one way crmlifecycle reads YAML configuration: plain data, bounded, no aliases.
+
+Configuration is untrusted text (DESIGN.md, security boundaries). ``yaml.safe_load``
+already refuses Python tags, but it keeps anchors and aliases, so a 500-byte
+document can describe a value whose ``repr`` (in an error message) or traversal
+is gigabytes long ("billion laughs"). Specs, rule sets and scorer configs never
+need aliases, so the loader refuses them, and documents are capped in size.
+"""
+
+from __future__ import annotations
+
+import functools
+import reprlib
+from typing import Any, Final
+
+from crmlifecycle.errors import MissingDependencyError, SpecError
+
+#: The largest YAML document we parse, in characters.
+MAX_YAML_CHARS: Final = 1_000_000
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 60
+_SHORT.maxother = 60
+_SHORT.maxlist = 6
+_SHORT.maxdict = 6
+_SHORT.maxlevel = 3
+
+
+def short_repr(value: object) -> str:
+    """
+    A bounded ``repr`` for error messages about configuration values.
+
+    Examples:
+        >>> short_repr(list(range(100)))
+        '[0, 1, 2, 3, 4, 5, ...]'
+    """
+    return _SHORT.repr(value)
+
+
+@functools.cache
+def _loader() -> Any:  # noqa: ANN401 - a yaml Loader class
+    try:
+        import yaml
+    except ImportError as err:
+        raise MissingDependencyError(
+            package="pyyaml", extra="yaml", feature="reading YAML configuration"
+        ) from err
+
+    class NoAliasSafeLoader(yaml.SafeLoader):
+        """``SafeLoader`` that refuses anchors and aliases."""
+
+        def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                mark = event.start_mark
+                raise SpecError(
+                    f"YAML anchors and aliases are not allowed (line {mark.line + 1}, "
+                    f"column {mark.column + 1}). Hint: write the value out in full."
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasSafeLoader
+
+
+def load_yaml(text: str) -> Any:  # noqa: ANN401 - a parsed document is any plain data
+    r"""
+    Parse YAML configuration text into plain data (safe tags only, no aliases, bounded size).
+
+    Raises:
+        SpecError: invalid YAML, anchors or aliases, or a document over ``MAX_YAML_CHARS``.
+        MissingDependencyError: pyyaml is not installed (the ``yaml`` extra).
+
+    Examples:
+        >>> load_yaml("states: [open, won]")
+        {'states': ['open', 'won']}
+        >>> load_yaml("a: &x [1]\nb: *x")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: YAML anchors and aliases are not allowed ...
+    """
+    if len(text) > MAX_YAML_CHARS:
+        raise SpecError(
+            f"the YAML document has {len(text):,} characters, more than {MAX_YAML_CHARS:,}. "
+            "Hint: configuration this large is a mistake or an attack; split it."
+        )
+    loader = _loader()
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        reason = " ".join(str(getattr(err, "problem", None) or err).split())
+        raise SpecError(
+            f"invalid YAML{where}: {reason}. Hint: check the indentation and quoting."
+        ) from err

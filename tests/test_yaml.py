@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from crmlifecycle._yaml import MAX_YAML_CHARS, load_yaml, short_repr
+from crmlifecycle.errors import SpecError
+from crmlifecycle.rules import RuleSet
+from crmlifecycle.scoring import load_scorer
+from crmlifecycle.stages import Lifecycle
+
+
+def alias_bomb(links: int) -> str:
+    """A 'billion laughs' document: each link doubles the expanded size."""
+    chain = ["&a0 [x, x]"] + [f"&a{i} [*a{i - 1}, *a{i - 1}]" for i in range(1, links)]
+    return "states:\n  - name: open\n    description: [" + ", ".join(chain) + "]\n"
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [
+        load_yaml,
+        Lifecycle.from_spec,
+        RuleSet.from_yaml,
+        lambda text: load_scorer(text, fmt="yaml"),
+    ],
+    ids=["load_yaml", "Lifecycle.from_spec", "RuleSet.from_yaml", "load_scorer"],
+)
+def test_alias_bombs_are_refused_quickly(loader: Any) -> None:
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="anchors and aliases are not allowed"):
+        loader(alias_bomb(40))  # 2**40 leaves if it were expanded
+    assert time.perf_counter() - started < 1.0
+
+
+def test_plain_yaml_still_loads() -> None:
+    assert load_yaml("a: [1, 2]\nb: {c: true}") == {"a": [1, 2], "b": {"c": True}}
+
+
+def test_python_tags_are_refused() -> None:
+    with pytest.raises(SpecError, match="invalid YAML"):
+        load_yaml("!!python/object/apply:os.system ['echo hi']")
+
+
+def test_oversized_documents_are_refused() -> None:
+    with pytest.raises(SpecError, match="more than"):
+        load_yaml("a: " + "x" * MAX_YAML_CHARS)
+
+
+def test_short_repr_is_bounded() -> None:
+    # 10,000 strings of 10,000 characters: the repr stays a few hundred characters
+    assert len(short_repr(["y" * 10_000] * 10_000)) < 500
