@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmlifecycle import Case, Customer, Lead, Opportunity
-from crmlifecycle.errors import ValidationError
+from crmlifecycle import Case, Customer, Lead, Money, Opportunity
+from crmlifecycle.errors import GuardRejected, ValidationError
 from crmlifecycle.events import Created, FieldsChanged, Transitioned, _encode
 from crmlifecycle.stages import (
     CASE_STATUS,
@@ -263,3 +263,57 @@ def test_empty_contexts_share_one_read_only_mapping() -> None:
     changes = FieldsChanged(kind="lead", entity_id="L-1", at=T0, changes={})
     assert changes.changes == {}
     assert changes == FieldsChanged(kind="lead", entity_id="L-1", at=T0)
+
+
+@attrs.frozen(kw_only=True)
+class MiniDeal:
+    """A host's deal with only some of the effect fields (no manual flag, no lost reason)."""
+
+    id: str
+    state: str = "proposal"
+    state_since: datetime = T0
+    probability: int = 50
+    closed_at: datetime | None = None
+
+
+def test_effects_are_resolved_per_entity_class() -> None:
+    pipe = OPPORTUNITY_PIPELINE
+    day = T0 + timedelta(days=1)
+    mini = MiniDeal(id="M-1")
+    deal = Opportunity(
+        id="O-1",
+        name="Acme",
+        amount=Money(1, "EUR"),
+        created_at=T0,
+        state="proposal",
+        probability=35,
+        probability_manual=True,
+    )
+    for _ in range(2):  # the second round reads the cached effects
+        # no manual flag on MiniDeal: the stage default 80 applies; the deal keeps its 35
+        assert pipe.fire(mini, "negotiate", at=day).entity.probability == 80
+        assert pipe.fire(deal, "negotiate", at=day).entity.probability == 35
+        # no lost_reason field on MiniDeal: losing needs no reason there; it still closes
+        lost = pipe.fire(mini, "lose", at=day).entity
+        assert (lost.state, lost.probability, lost.closed_at) == ("lost", 0, day)
+        with pytest.raises(ValidationError, match="lost_reason"):
+            pipe.fire(deal, "lose", at=day)
+        won = pipe.fire(deal, "win", at=day).entity
+        assert (won.probability, won.probability_manual, won.closed_at) == (100, False, day)
+    # reopening goes back to the last open stage, which MiniDeal does not remember
+    with pytest.raises(GuardRejected, match="last_open_stage"):
+        pipe.fire(lost, "reopen", at=day)
+
+
+def test_customers_keep_their_high_water_mark_through_the_cached_effects() -> None:
+    k = Customer(id="K-1", created_at=T0, state="loyalty", highest_state="loyalty")
+    for _ in range(2):
+        churned = CUSTOMER_LIFECYCLE.fire(k, "churn", at=T0).entity
+        back = CUSTOMER_LIFECYCLE.fire(churned, "win_back", at=T0).entity
+        assert (churned.highest_state, back.state, back.highest_state) == (
+            "loyalty",
+            "conversion",
+            "loyalty",
+        )
+        fresh = Customer(id="K-2", created_at=T0, state="acquisition", highest_state="acquisition")
+        assert CUSTOMER_LIFECYCLE.fire(fresh, "convert", at=T0).entity.highest_state == "conversion"

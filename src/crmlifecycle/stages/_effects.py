@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, final
 
 import attrs
 import numpy as np
@@ -36,7 +36,6 @@ EFFECT_FIELDS: Final = frozenset(
 )
 
 
-_LOST_FIELDS: Final = frozenset({"lost_reason", "last_open_stage", "closed_at"})
 _FIELDS_BY_CLASS: dict[type, frozenset[str]] = {}
 
 
@@ -60,44 +59,68 @@ def missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> 
     )
 
 
-def _probability(entity: Any, fields: frozenset[str], dest: Stage) -> dict[str, Any]:  # noqa: ANN401
-    out: dict[str, Any] = {}
-    if dest.type == "won":
-        out["probability"] = _WON
-    elif dest.type == "lost":
-        out["probability"] = 0
-    elif dest.probability is not None and not getattr(entity, "probability_manual", False):
-        out["probability"] = dest.probability
-    if dest.closed and "probability_manual" in fields:
-        out["probability_manual"] = False
-    return out
+@final
+class StepEffects:
+    """
+    The stage effects of a step from ``source`` to ``dest`` on a class carrying ``fields``.
 
+    What depends only on the two stages is decided once, when this is built;
+    :meth:`updates` adds what depends on the entity or the step: a stage's default
+    probability (unless set by hand), the lost reason from the context, the close
+    time, and the ``highest_state`` high-water mark. ``fire`` keeps one per entity
+    class and simple step, so a step costs a dict copy and a few tests.
+    """
 
-def _lost(
-    fields: frozenset[str],
-    source: Stage,
-    dest: Stage,
-    step: tuple[str, datetime, Mapping[str, Any]],
-) -> dict[str, Any]:
-    trigger, at, context = step
-    out: dict[str, Any] = {}
-    entering_lost = dest.type == "lost" and source.type != "lost"
-    if "lost_reason" in fields:
-        if entering_lost:
+    __slots__ = ("default", "dest", "fixed", "highest", "needs_reason", "stamp_closed")
+
+    def __init__(self, fields: frozenset[str], source: Stage, dest: Stage) -> None:
+        fixed: dict[str, Any] = {}
+        self.default: int | None = None
+        if "probability" in fields:
+            if dest.type == "won":
+                fixed["probability"] = _WON
+            elif dest.type == "lost":
+                fixed["probability"] = 0
+            else:
+                self.default = dest.probability
+        if dest.closed and "probability_manual" in fields:
+            fixed["probability_manual"] = False
+        entering_lost = dest.type == "lost" and source.type != "lost"
+        self.needs_reason = "lost_reason" in fields and entering_lost
+        if "lost_reason" in fields and dest.type != "lost":
+            fixed["lost_reason"] = None
+        if "last_open_stage" in fields and entering_lost and not source.closed:
+            fixed["last_open_stage"] = source.name
+        self.stamp_closed = "closed_at" in fields and dest.closed and not source.closed
+        if "closed_at" in fields and not dest.closed:
+            fixed["closed_at"] = None
+        self.highest = "highest_state" in fields and dest.type != "lost"
+        self.fixed = fixed
+        self.dest = dest
+
+    def updates(
+        self,
+        entity: Any,  # noqa: ANN401 - any entity
+        step: tuple[str, datetime, Mapping[str, Any]],
+        stages: Mapping[str, Stage],
+    ) -> dict[str, Any]:
+        """Return the field updates for one step (``step`` is ``(trigger, at, context)``)."""
+        out = dict(self.fixed)
+        if self.default is not None and not getattr(entity, "probability_manual", False):
+            out["probability"] = self.default
+        if self.needs_reason:
+            trigger, _, context = step
             reason = context.get("lost_reason")
             if not isinstance(reason, str) or not reason.strip():
-                raise missing_lost_reason(trigger, dest.name, context)
+                raise missing_lost_reason(trigger, self.dest.name, context)
             out["lost_reason"] = reason
-        elif dest.type != "lost":
-            out["lost_reason"] = None
-    if "last_open_stage" in fields and entering_lost and not source.closed:
-        out["last_open_stage"] = source.name
-    if "closed_at" in fields:
-        if dest.closed and not source.closed:
-            out["closed_at"] = at
-        elif not dest.closed:
-            out["closed_at"] = None
-    return out
+        if self.stamp_closed:
+            out["closed_at"] = step[1]
+        if self.highest:
+            current = stages.get(entity.highest_state)
+            if current is None or self.dest.order > current.order:
+                out["highest_state"] = self.dest.name
+        return out
 
 
 def record_updates(
@@ -114,14 +137,7 @@ def record_updates(
 
     ``step`` is the step's ``(trigger, at, context)``.
     """
-    out = _probability(entity, fields, dest) if "probability" in fields else {}
-    if fields & _LOST_FIELDS:
-        out.update(_lost(fields, source, dest, step))
-    if "highest_state" in fields and dest.type != "lost":
-        current = stages.get(entity.highest_state)
-        if current is None or dest.order > current.order:
-            out["highest_state"] = dest.name
-    return out
+    return StepEffects(fields, source, dest).updates(entity, step, stages)
 
 
 @attrs.frozen(kw_only=True)

@@ -84,12 +84,12 @@ class EntityPlan:
         set_field("state_since", at)
         return new
 
-    def values(self, entity: Any) -> list[Any]:  # noqa: ANN401 - any entity
-        """Return the entity's field values in field order (a fresh list to edit)."""
-        return list(self.getter(entity))
-
-    def build(self, values: list[Any]) -> Any:  # noqa: ANN401 - an instance of ``cls``
-        """Return a new instance holding ``values`` (no validators run)."""
+    def replaced(self, entity: Any, updates: Mapping[str, Any]) -> Any:  # noqa: ANN401
+        """Return a copy of ``entity`` with ``updates`` (names of its fields) applied."""
+        values = list(self.getter(entity))
+        index = self.index
+        for name, value in updates.items():
+            values[index[name]] = value
         new: Any = _NEW(self.cls)
         any(map(_BIND(new), self.names, values))  # sets every field (setattr returns None)
         return new
@@ -134,11 +134,7 @@ def replace(entity: Any, updates: Mapping[str, Any]) -> Any:  # noqa: ANN401 - a
     plan = plan_for(type(entity))
     if plan is None or not updates.keys() <= plan.index.keys():
         return attrs.evolve(entity, **updates)
-    values = plan.values(entity)
-    index = plan.index
-    for name, value in updates.items():
-        values[index[name]] = value
-    return plan.build(values)
+    return plan.replaced(entity, updates)
 
 
 def make_event(  # noqa: PLR0917 - the hot path passes positions, not keywords

@@ -21,6 +21,7 @@ import pandas as pd
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.stages._compile import (
+    Compiled,
     build_machine,
     check_name,
     check_stages,
@@ -29,7 +30,8 @@ from crmlifecycle.stages._compile import (
     is_aware,
     simple_steps,
 )
-from crmlifecycle.stages._fast import make_event, make_step, plan_for
+from crmlifecycle.stages._effects import StepEffects
+from crmlifecycle.stages._fast import EntityPlan, make_event, make_step, plan_for
 from crmlifecycle.stages._model import Hook, Stage, Step, TransitionDef
 from crmlifecycle.stages._step import apply_step, bad_time, choose
 
@@ -79,6 +81,7 @@ class Lifecycle:
         "_allowed",
         "_by_name",
         "_declared",
+        "_effects",
         "_frame_tables",
         "_initial",
         "_kind",
@@ -109,6 +112,7 @@ class Lifecycle:
         self._table, self._allowed, self._triggers = compile_table(self._machine, self.states)
         self._simple = simple_steps(self._table)
         self._frame_tables: FrameTables | None = None  # built by the first bulk step
+        self._effects: dict[tuple[EntityPlan, Compiled], StepEffects] = {}  # filled by fire
 
     # -- description ------------------------------------------------------------------------
 
@@ -254,12 +258,22 @@ class Lifecycle:
         if not aware or at < entity.state_since:
             raise bad_time(entity, at)
         plan = plan_for(type(entity))
-        if plan is None or plan.effects:
+        if plan is None:  # a class the fast copy does not fit: attrs.evolve
             new = apply_step(entity, chosen, None, (trigger, at, context), self._by_name)
+        elif plan.effects:  # stage effects resolved once per class and step
+            effects = self._effects.get((plan, chosen)) or self._step_effects(plan, chosen, state)
+            updates = effects.updates(entity, (trigger, at, context), self._by_name)
+            updates["state"] = chosen.dest
+            updates["state_since"] = at
+            new = plan.replaced(entity, updates)
         else:  # no stage effects: only state and state_since change
             new = plan.moved(entity, chosen.dest, at)
         event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
         return make_step(new, event)
+
+    def _step_effects(self, plan: EntityPlan, chosen: Compiled, state: str) -> StepEffects:
+        effects = StepEffects(plan.effects, self._by_name[state], self._by_name[chosen.dest])
+        return self._effects.setdefault((plan, chosen), effects)
 
     def _fire(
         self,
