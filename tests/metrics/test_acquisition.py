@@ -204,3 +204,44 @@ def test_ltv_to_cac_and_payback() -> None:
         cac_payback_months(600.0, arpu=100.0, gross_margin=80)
     with pytest.raises(ValidationError, match="ltv"):
         ltv_to_cac(-1.0, 5.0)
+
+
+def test_cac_window_must_not_cut_a_spend_period() -> None:
+    spend = pd.DataFrame(
+        {"period": utc("2026-01-01", "2026-02-01"), "spend": [1000.0, 1000.0]},
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "acquired_at": utc("2026-01-20", "2026-01-25", "2026-02-03", "2026-02-20"),
+        }
+    )
+    # A window from Jan 15 to Feb 15 would compare February's spend (1000) with
+    # customers from January 20, January 25 and February 3 (1000 / 3 = 333.33): wrong.
+    with pytest.raises(DataError, match=r"start='2026-01-15'.*'M' period") as info:
+        cac(spend, customers, start="2026-01-15", end="2026-02-15")
+    assert "Hint:" in str(info.value)
+    with pytest.raises(DataError, match=r"end='2026-02-15'"):
+        cac(spend, customers, start="2026-01-01", end="2026-02-15")
+    # whole months: January 1000 / 2 customers, both months 2000 / 4
+    assert cac(spend, customers, start="2026-01-01", end="2026-02-01") == 500.0
+    assert cac(spend, customers, start="2026-01-01", end="2026-03-01") == 500.0
+    # a quarterly spend frame accepts quarter boundaries only
+    with pytest.raises(DataError, match="'Q' period"):
+        cac(spend, customers, spend_freq="Q", start="2026-02-01")
+    assert cac(spend, customers, spend_freq="Q", start="2026-01-01") == 500.0  # 2000 / 4
+
+
+def test_cac_spend_rows_dated_inside_their_period() -> None:
+    # a spend row stamped mid-month still belongs to its month (by period, not by instant)
+    spend = pd.DataFrame({"period": utc("2026-01-31", "2026-02-15"), "spend": [900.0, 600.0]})
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "acquired_at": utc("2026-01-02", "2026-01-05", "2026-02-02"),
+        }
+    )
+    # February only: 600 / 1 customer
+    assert cac(spend, customers, start="2026-02-01", end="2026-03-01") == 600.0
+    # January only: 900 / 2
+    assert cac(spend, customers, start="2026-01-01", end="2026-02-01") == 450.0

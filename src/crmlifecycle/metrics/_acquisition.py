@@ -28,6 +28,7 @@ from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
+    timestamp_ordinal,
     utc_values,
 )
 
@@ -52,6 +53,30 @@ def _window(
     if end is not None:
         mask &= times < utc_timestamp(end, name="end")
     return mask
+
+
+def _period_bounds(
+    start: object | None, end: object | None, freq: str
+) -> tuple[int | None, int | None]:
+    """Return the period ordinals of ``start``/``end``, which must open a ``freq`` period."""
+    bounds: list[int | None] = []
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            bounds.append(None)
+            continue
+        stamp = utc_timestamp(value, name=name)
+        ordinal = timestamp_ordinal(stamp, freq)
+        opening = ordinals_to_periods([ordinal], freq).to_timestamp()[0].tz_localize("UTC")
+        if stamp != opening:
+            raise DataError(
+                f"{name}={value!r} falls inside a {freq!r} period of the spend data "
+                f"(which opens on {opening.date()}): spend cannot be split within a period, "
+                "so the customers acquired in part of it would be set against all of its "
+                f"spend. Hint: pass {name}='{opening.date()}' or the start of the next period "
+                "(the window is [start, end), both on spend period boundaries)."
+            )
+        bounds.append(ordinal)
+    return bounds[0], bounds[1]
 
 
 def new_customers_partial(
@@ -239,6 +264,14 @@ def cac(
     the channel recorded on the customer (the channel of the lead's campaign,
     i.e. the first touch). No lag between spend and acquisition is modelled.
 
+    Window rule: ``start`` and ``end`` (the window ``[start, end)``) must each
+    open a ``spend_freq`` period (e.g. the first of a month for monthly
+    spend). A month's spend cannot be split, so a window cutting through a
+    period would set part of its customers against all of its spend; such a
+    window raises :class:`~crmlifecycle.errors.DataError`. Spend rows are then
+    kept by their period, customers by ``acquired_at``, which select the same
+    periods.
+
     - Blended CAC (``paid_only=False``): all spend ÷ all new customers
       (organic ones included).
     - Paid CAC (``paid_only=True``): spend rows with ``paid`` true ÷ customers
@@ -257,7 +290,8 @@ def cac(
     Raises:
         MissingColumnError: a column is missing.
         DataError: negative or missing spend, duplicate customer ids, naive
-            timestamps with a time of day, or ``freq`` finer than ``spend_freq``.
+            timestamps with a time of day, ``freq`` finer than ``spend_freq``, or
+            ``start``/``end`` inside a ``spend_freq`` period.
 
     Examples:
         >>> import pandas as pd
@@ -290,8 +324,14 @@ def cac(
     if freq is not None:
         compare_periods(spend_freq, freq)
     amounts = check_numeric(spend[spend_col], spend_col, non_negative=True)
+    first, stop = _period_bounds(start, end, spend_freq)
     spend_at = utc_values(spend, spend_period_col)
-    spend_mask = _window(spend_at, start, end).to_numpy()
+    spend_ordinal = period_ordinals(spend_at, spend_freq)
+    spend_mask = np.ones(len(spend), dtype=bool)
+    if first is not None:
+        spend_mask &= spend_ordinal >= first
+    if stop is not None:
+        spend_mask &= spend_ordinal < stop
     customer_frame = customers
     if paid_only:
         channels = _paid_channels(spend, channel_col, paid_col, paid_channels)
