@@ -31,7 +31,6 @@ after ``as_of``, a time-based split.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -41,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from crmlifecycle._frames import as_utc, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
 from crmlifecycle.scoring._config import as_list, check_keys, check_number, check_text, thresholds
 from crmlifecycle.scoring._evaluation import (
@@ -50,13 +49,23 @@ from crmlifecycle.scoring._evaluation import (
     calibration_table,
     roc_auc,
 )
+from crmlifecycle.scoring._frequency import (
+    MISSING,
+    Floats,
+    learn_edges,
+    log_ratios,
+    outcome_counts,
+    record_key,
+    stage_counts,
+    stage_index,
+    training_rows,
+    value_keys,
+)
 from crmlifecycle.scoring._grading import grade_one, grade_values
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
 
 __all__ = ["MISSING", "NaiveBayesScorer"]
 
-#: The value a missing (None/NaN) field is counted under.
-MISSING: Final = "<missing>"
 _DEFAULT_GRADES: Final = {"A": 75.0, "B": 50.0, "C": 25.0}
 _CONFIG_KEYS: Final = (
     "scorer",
@@ -70,27 +79,6 @@ _CONFIG_KEYS: Final = (
     "default_grade",
     "model",
 )
-
-
-def _bin_labels(edges: Sequence[float]) -> list[str]:
-    if not edges:
-        return ["all"]
-    labels = [f"<= {edges[0]:g}"]
-    labels += [f"({lo:g}, {hi:g}]" for lo, hi in itertools.pairwise(edges)]
-    return [*labels, f"> {edges[-1]:g}"]
-
-
-def _record_key(value: object, edges: Sequence[float] | None) -> str:
-    """The training key of one value (same rule as the vectorised path)."""
-    if hasattr(value, "amount") and hasattr(value, "currency"):
-        value = float(value.amount)  # a Money value: its amount
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    if edges is None:
-        return str(value)
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValidationError.for_field("value", value, "a number (the field is binned)")
-    return _bin_labels(edges)[int(np.searchsorted(np.asarray(edges), float(value), "left"))]
 
 
 @final
@@ -175,7 +163,7 @@ class NaiveBayesScorer:
         self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
         self.default_grade = check_text(default_grade, path="default_grade")
         self.model_: dict[str, Any] | None = None
-        self._tables: dict[str, tuple[pd.Index, np.ndarray[Any, np.dtype[np.float64]]]] = {}
+        self._tables: dict[str, tuple[pd.Index, Floats]] = {}
         self._prior = 0.0
         if model is not None:
             self._set_model(dict(model))
@@ -255,47 +243,20 @@ class NaiveBayesScorer:
             frame, [*self.features, *stage_cols, outcome_col, closed_at_col], frame_name="training"
         )
         cutoff = utc_timestamp(as_of, name="as_of")
-        closed = as_utc(frame[closed_at_col], closed_at_col, allow_missing=True)
-        outcome = frame[outcome_col]
-        is_closed = outcome.isin([won, lost])
-        undated = is_closed & closed.isna()
-        if bool(undated.any()):
-            raise DataError.malformed(
-                closed_at_col,
-                f"is missing for {int(undated.sum())} closed records",
-                rows=list(frame.index[undated.to_numpy()][:20]),
-                hint="every won or lost record needs its close date.",
-            )
-        train = (is_closed & (closed < cutoff)).to_numpy()
-        y = outcome.to_numpy()[train] == won
+        train, y = training_rows(
+            frame,
+            cutoff=cutoff,
+            outcome_col=outcome_col,
+            closed_at_col=closed_at_col,
+            won=won,
+            lost=lost,
+        )
         n_won, n_lost = int(y.sum()), int(len(y) - y.sum())
-        when = cutoff.date().isoformat()
-        if len(y) == 0:
-            raise FitError(
-                f"no record closed before {when} to learn from (empty training data). "
-                f"Hint: pass a later as_of, or check the {outcome_col!r} and "
-                f"{closed_at_col!r} columns.",
-                diagnostics={"as_of": when, "n": 0},
-            )
-        for count, label in ((n_won, won), (n_lost, lost)):
-            if count == 0:
-                raise FitError(
-                    f"no {label!r} record closed before {when}; the class was never seen in "
-                    f"training, so a probability cannot be learned. Hint: pass a later as_of "
-                    f"or more history (column {outcome_col!r}).",
-                    diagnostics={"as_of": when, "won": n_won, "lost": n_lost},
-                )
         subset = frame.iloc[np.flatnonzero(train)]
         features: dict[str, Any] = {}
         for field in self.features:
-            edges = self._learn_edges(subset[field], field)
-            keys = self._keys(subset[field], field, edges)
-            codes, uniques = pd.factorize(keys)
-            won_n = np.bincount(codes, weights=y, minlength=len(uniques))
-            all_n = np.bincount(codes, minlength=len(uniques))
-            counts = {
-                str(k): [int(w), int(a - w)] for k, w, a in zip(uniques, won_n, all_n, strict=True)
-            }
+            edges = learn_edges(subset[field], field, self.numeric.get(field))
+            counts = outcome_counts(value_keys(subset[field], field, edges), y)
             features[field] = {"edges": edges, "counts": counts}
         model: dict[str, Any] = {
             "as_of": cutoff.isoformat(),
@@ -304,51 +265,10 @@ class NaiveBayesScorer:
             "features": features,
         }
         if self.stage is not None:
-            reached = self._stage_index(subset[self.stage])
-            lost_reached = np.bincount(reached[~y], minlength=len(self.stages))[::-1].cumsum()[::-1]
-            model["stage"] = {
-                s: [n_won, int(n)] for s, n in zip(self.stages, lost_reached, strict=True)
-            }
+            reached = stage_index(subset[self.stage], self.stage, self.stages)
+            model["stage"] = stage_counts(reached, y, self.stages)
         self._set_model(model)
         return self
-
-    def _learn_edges(self, values: pd.Series, field: str) -> list[float] | None:
-        bins = self.numeric.get(field)
-        if bins is None:
-            return None
-        if isinstance(bins, tuple):
-            return list(bins)
-        numbers = check_numeric(values, field, allow_missing=True).dropna().to_numpy()
-        if len(numbers) == 0:
-            return []
-        quantiles = np.quantile(numbers, np.arange(1, bins) / bins)
-        return [float(q) for q in np.unique(quantiles)]
-
-    def _keys(self, values: pd.Series, field: str, edges: Sequence[float] | None) -> pd.Series:
-        """The training key of every value (vectorised; same rule as ``_record_key``)."""
-        missing = values.isna().to_numpy()
-        if edges is None:
-            text = values.astype(object).where(~missing, MISSING).astype(str)
-            return pd.Series(text.to_numpy(dtype=object), index=values.index)
-        numbers = check_numeric(values, field, allow_missing=True).to_numpy()
-        labels = np.array([*_bin_labels(edges), MISSING], dtype=object)
-        which = np.searchsorted(np.asarray(edges, dtype="float64"), numbers, side="left")
-        which[missing] = len(labels) - 1
-        return pd.Series(labels[which], index=values.index)
-
-    def _stage_index(self, values: pd.Series) -> np.ndarray[Any, np.dtype[np.intp]]:
-        assert self.stage is not None  # noqa: S101 - only called with a stage field
-        index = pd.Index(self.stages).get_indexer(pd.Index(values.astype(object)))
-        if (index < 0).any():
-            bad = values[index < 0]
-            raise DataError.malformed(
-                self.stage,
-                "holds stages not in the stage order",
-                rows=list(bad.index[:20]),
-                value=bad.iloc[0],
-                hint=f"use one of {list(self.stages)}.",
-            )
-        return index
 
     def _set_model(self, model: dict[str, Any]) -> None:
         check_keys(
@@ -362,7 +282,7 @@ class NaiveBayesScorer:
         check_keys(
             model["features"], path="model.features", allowed=self.features, required=self.features
         )
-        tables: dict[str, tuple[pd.Index, np.ndarray[Any, np.dtype[np.float64]]]] = {}
+        tables: dict[str, tuple[pd.Index, Floats]] = {}
         for field in self.features:
             entry = check_keys(
                 model["features"][field],
@@ -370,12 +290,9 @@ class NaiveBayesScorer:
                 allowed=("edges", "counts"),
                 required=("edges", "counts"),
             )
-            counts = np.array(list(entry["counts"].values()), dtype="float64").reshape(-1, 2)
-            k = len(counts)
-            ratio = np.log((counts[:, 0] + self.alpha) / (n_won + self.alpha * k)) - np.log(
-                (counts[:, 1] + self.alpha) / (n_lost + self.alpha * k)
+            tables[field] = log_ratios(
+                entry["counts"], n_won=n_won, n_lost=n_lost, alpha=self.alpha
             )
-            tables[field] = (pd.Index(list(entry["counts"]), dtype=object), ratio)
         if self.stage is not None:
             stage_counts = check_keys(
                 model.get("stage"), path="model.stage", allowed=self.stages, required=self.stages
@@ -433,7 +350,7 @@ class NaiveBayesScorer:
             keys = (
                 frame[field].astype(object)
                 if field == self.stage
-                else self._keys(frame[field], field, self._edges(field))
+                else value_keys(frame[field], field, self._edges(field))
             )
             codes = index.get_indexer(pd.Index(keys))
             unseen = codes < 0
@@ -485,7 +402,7 @@ class NaiveBayesScorer:
             value = read_field(record, field)
             index, ratio = self._tables[field]
             try:
-                key = str(value) if field == self.stage else _record_key(value, self._edges(field))
+                key = str(value) if field == self.stage else record_key(value, self._edges(field))
             except ValidationError as err:
                 raise ValidationError.for_field(
                     field, value, "a number (the field is binned)"
