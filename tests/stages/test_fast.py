@@ -10,16 +10,20 @@ entity classes the shortcut does not fit (post-init logic, a cached hash, a
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import attrs
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
-from crmlifecycle.errors import GuardRejected, ValidationError
+from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import Created, FieldsChanged, Transitioned, _encode
 from crmlifecycle.stages import (
     CASE_STATUS,
@@ -317,3 +321,36 @@ def test_customers_keep_their_high_water_mark_through_the_cached_effects() -> No
         )
         fresh = Customer(id="K-2", created_at=T0, state="acquisition", highest_state="acquisition")
         assert CUSTOMER_LIFECYCLE.fire(fresh, "convert", at=T0).entity.highest_state == "conversion"
+
+
+def _walk(pipe: Lifecycle, seed: int) -> list[tuple[str, int]]:
+    deal = Opportunity(id=f"O-{seed}", name="Acme", amount=Money(1, "EUR"), created_at=T0)
+    out = []
+    triggers = pipe.trigger_names
+    for i in range(60):
+        trigger = triggers[(seed * 7 + i * 13) % len(triggers)]
+        with contextlib.suppress(InvalidTransition, GuardRejected):
+            at = T0 + timedelta(minutes=i)
+            deal = pipe.fire(deal, trigger, at=at, lost_reason="price").entity
+        out.append((deal.state, deal.probability))
+    return out
+
+
+def test_caches_filled_from_many_threads_at_once_give_serial_results() -> None:
+    # fresh lifecycles: their step, effect and frame caches are empty when the threads start
+    spec = OPPORTUNITY_PIPELINE.to_spec()
+    serial = [_walk(Lifecycle.from_spec(spec), s) for s in range(16)]
+    shared = Lifecycle.from_spec(spec)
+    barrier = threading.Barrier(8)
+    frame = pd.DataFrame({"id": ["O-1", "O-2"], "state": ["proposal", "won"]})
+
+    def run(seed: int) -> tuple[list[tuple[str, int]], list[str]]:
+        if seed < 8:
+            barrier.wait()
+        states = shared.fire_frame(frame, "negotiate", at=T0).state.tolist()
+        return _walk(shared, seed), states
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, range(16)))
+    assert [walk for walk, _ in results] == serial
+    assert all(states == ["negotiation", "won"] for _, states in results)

@@ -86,6 +86,8 @@ class FrameTables:
                 else:
                     dest[t, s] = COMPLEX
                     complex_pairs[(t, s)] = candidates
+        dest.flags.writeable = False  # shared by every bulk step (and thread): read-only
+        internal.flags.writeable = False
         self.dest = dest
         self.internal = internal
         self.has_internal = bool(internal.any())
