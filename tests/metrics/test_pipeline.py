@@ -188,3 +188,103 @@ def test_pipeline_bad_amounts(deals: pd.DataFrame, events: pd.DataFrame) -> None
         average_deal_size(deals.assign(amount=[math.nan, 1.0, 2.0, 3.0, 4.0]), events)
     with pytest.raises(DataError, match="unique"):
         win_rate(pd.concat([deals, deals]), events)
+
+
+def mixed_log(events: pd.DataFrame) -> pd.DataFrame:
+    """Add lead and case events whose ids collide with deal ids (DESIGN's mixed log)."""
+    others = pd.DataFrame(
+        {
+            "kind": ["lead", "lead", "case", "case"],
+            "entity_id": ["o5", "o5", "o4", "o4"],
+            "source": ["open", "contacted", "new", "in_progress"],
+            "dest": ["contacted", "qualified", "in_progress", "resolved"],
+            "at": utc("2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05"),
+        }
+    )
+    return pd.concat([events, others], ignore_index=True)
+
+
+def test_every_pipeline_kpi_keeps_only_deal_events_of_a_mixed_log(
+    deals: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    mixed = mixed_log(events)
+    # o4's case events and o5's lead events must not become deal stages: the answers equal
+    # those on the deal-only log (win rate: o1, o3 won of o1, o2, o3 closed = 2/3;
+    # weighted: o4 negotiation 500 x 80% + o5 prospecting 800 x 10% = 480)
+    assert win_rate(deals, mixed) == pytest.approx(2 / 3)
+    assert average_deal_size(deals, mixed) == 2500.0  # (1000 + 4000) / 2
+    assert sales_cycle_length(deals, mixed) == pytest.approx((20 + 41) / 2)  # Jan 1->21, 5->Feb 15
+    assert weighted_pipeline(deals, mixed) == pytest.approx(480.0)
+    table = forecast(deals, mixed)
+    assert table.set_index("category")["deals"].to_dict() == {
+        "closed": 2,
+        "commit": 1,
+        "omitted": 1,
+        "pipeline": 1,
+    }
+    stages = deal_stages(deals, mixed)
+    assert stages.set_index("opportunity_id")["stage_as_of"].to_dict()["o4"] == "negotiation"
+    for function in (funnel, time_in_stage, stage_velocity):
+        pd.testing.assert_frame_equal(function(mixed), function(events))
+    assert conversion_rate(mixed, from_stage="prospecting", to_stage="won") == conversion_rate(
+        events, from_stage="prospecting", to_stage="won"
+    )
+    pd.testing.assert_frame_equal(stage_spells(mixed), stage_spells(events))
+    # kind= picks another lifecycle of the same log
+    leads = funnel(mixed, kind="lead", stages=["open", "contacted", "qualified"])
+    assert leads["reached"].tolist() == [1, 1, 1]
+
+
+def test_pipeline_kpis_read_renamed_event_columns(
+    deals: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    renamed = mixed_log(events).rename(
+        columns={
+            "kind": "lifecycle",
+            "entity_id": "deal",
+            "source": "from",
+            "dest": "to",
+            "at": "when",
+        }
+    )
+    kw = {"kind_col": "lifecycle", "entity_col": "deal", "source_col": "from"}
+    kw |= {"dest_col": "to", "at_col": "when"}
+    assert win_rate(deals, renamed, **kw) == pytest.approx(2 / 3)
+    assert average_deal_size(deals, renamed, **kw) == 2500.0
+    assert sales_cycle_length(deals, renamed, **kw) == pytest.approx(30.5)
+    assert weighted_pipeline(
+        deals,
+        renamed,
+        kind_col="lifecycle",
+        entity_col="deal",
+        source_col="from",
+        dest_col="to",
+        at_col="when",
+    ) == pytest.approx(480.0)
+    total = forecast(
+        deals,
+        renamed,
+        kind_col="lifecycle",
+        entity_col="deal",
+        source_col="from",
+        dest_col="to",
+        at_col="when",
+    )["deals"].sum()
+    assert total == 5
+    pd.testing.assert_frame_equal(funnel(renamed, **kw), funnel(events))
+
+
+def test_a_log_without_a_kind_column_is_one_lifecycle(
+    deals: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    plain = events.drop(columns=["kind"])
+    assert win_rate(deals, plain) == pytest.approx(2 / 3)
+    pd.testing.assert_frame_equal(funnel(plain), funnel(events))
+
+
+def test_a_kind_absent_from_the_log_is_an_error(events: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match=r"no event of kind 'lead'.*\['opportunity'\]") as info:
+        funnel(events, kind="lead")
+    assert "Hint:" in str(info.value)
+    # kind=None reads every row
+    pd.testing.assert_frame_equal(funnel(events, kind=None), funnel(events))

@@ -216,6 +216,7 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
             from_stage="open",
             to_stage="converted",
             stages=LEAD_STAGES,
+            kind="lead",
             as_of=as_of,
         ),
     ),

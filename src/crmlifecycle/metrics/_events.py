@@ -11,8 +11,9 @@ them can be computed *as of* any date by ignoring the events after it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Final, final
 
+import attrs
 import numpy as np
 import pandas as pd
 
@@ -57,22 +58,40 @@ SPELL_COLUMNS: Final = ["entity_id", "stage", "entered_at", "left_at", "next_sta
 _NS_PER_DAY: Final = 86_400 * 10**9
 
 
-def read_events(
-    events: pd.DataFrame,
-    *,
-    entity_col: str,
-    source_col: str,
-    dest_col: str,
-    at_col: str,
-    kind: str | None,
-    kind_col: str,
-    as_of: object | None,
-) -> pd.DataFrame:
-    """Validate the log and return it sorted by (entity, at), cut at ``as_of``."""
-    columns = [entity_col, source_col, dest_col, at_col] + ([kind_col] if kind else [])
+@final
+@attrs.frozen
+class LogColumns:
+    """Which rows of an event log to read (``kind``) and the names of its columns."""
+
+    kind: str | None = "opportunity"
+    kind_col: str = "kind"
+    entity_col: str = "entity_id"
+    source_col: str = "source"
+    dest_col: str = "dest"
+    at_col: str = "at"
+
+
+def _of_kind(events: pd.DataFrame, log: LogColumns) -> pd.DataFrame:
+    """Keep the rows of ``log.kind`` when the log has a kind column (else it is one lifecycle)."""
+    if log.kind is None or log.kind_col not in events.columns:
+        return events
+    same = (events[log.kind_col] == log.kind).to_numpy()
+    if len(events) and not bool(same.any()):
+        kinds = sorted(str(k) for k in events[log.kind_col].dropna().unique())
+        raise DataError.malformed(
+            log.kind_col,
+            f"holds no event of kind {log.kind!r} (kinds present: {kinds})",
+            hint=f"pass kind= one of {kinds}, or kind=None to read every row as one lifecycle.",
+        )
+    return events.loc[same]
+
+
+def read_events(events: pd.DataFrame, log: LogColumns, *, as_of: object | None) -> pd.DataFrame:
+    """Validate the log; return the rows of ``log.kind`` by (entity, at), cut at ``as_of``."""
+    columns = [log.entity_col, log.source_col, log.dest_col, log.at_col]
     require_columns(events, columns, frame_name="events")
-    frame = events.loc[events[kind_col] == kind] if kind else events
-    for column in (entity_col, dest_col):
+    frame = _of_kind(events, log)
+    for column in (log.entity_col, log.dest_col):
         missing = frame[column].isna()
         if bool(missing.any()):
             raise DataError.malformed(
@@ -81,34 +100,34 @@ def read_events(
                 rows=list(frame.index[missing.to_numpy()][:20]),
                 hint="every event needs the entity id and the stage it moved to.",
             )
-    at = as_utc(frame[at_col], at_col)
-    log = pd.DataFrame(
+    at = as_utc(frame[log.at_col], log.at_col)
+    table = pd.DataFrame(
         {
-            "entity_id": frame[entity_col].to_numpy(),
-            "source": frame[source_col].to_numpy(),
-            "dest": frame[dest_col].to_numpy(),
+            "entity_id": frame[log.entity_col].to_numpy(),
+            "source": frame[log.source_col].to_numpy(),
+            "dest": frame[log.dest_col].to_numpy(),
             "at": at.array,
         }
     )
     if as_of is not None:
-        log = log.loc[log["at"] <= utc_timestamp(as_of, name="as_of")]
-    codes = np.asarray(pd.factorize(log["entity_id"])[0], dtype=np.int64)
-    order = np.lexsort((log["at"].dt.tz_convert(None).to_numpy(), codes))
-    log = log.iloc[order].reset_index(drop=True)
-    same = log["entity_id"].to_numpy()[1:] == log["entity_id"].to_numpy()[:-1]
-    source = log["source"].to_numpy()[1:]
-    broken = same & pd.notna(source) & (source != log["dest"].to_numpy()[:-1])
+        table = table.loc[table["at"] <= utc_timestamp(as_of, name="as_of")]
+    codes = np.asarray(pd.factorize(table["entity_id"])[0], dtype=np.int64)
+    order = np.lexsort((table["at"].dt.tz_convert(None).to_numpy(), codes))
+    table = table.iloc[order].reset_index(drop=True)
+    same = table["entity_id"].to_numpy()[1:] == table["entity_id"].to_numpy()[:-1]
+    source = table["source"].to_numpy()[1:]
+    broken = same & pd.notna(source) & (source != table["dest"].to_numpy()[:-1])
     if bool(broken.any()):
         row = int(np.flatnonzero(broken)[0]) + 1
         raise DataError.malformed(
-            source_col,
+            log.source_col,
             "does not match the previous event's dest for the same entity "
-            f"(entity {log['entity_id'].iloc[row]!r} at {log['at'].iloc[row]})",
-            value=log["source"].iloc[row],
+            f"(entity {table['entity_id'].iloc[row]!r} at {table['at'].iloc[row]})",
+            value=table["source"].iloc[row],
             hint="the log must hold every transition of an entity; events with equal "
             "timestamps are kept in their input order.",
         )
-    return log
+    return table
 
 
 def stage_spells(
@@ -118,7 +137,7 @@ def stage_spells(
     source_col: str = "source",
     dest_col: str = "dest",
     at_col: str = "at",
-    kind: str | None = None,
+    kind: str | None = "opportunity",
     kind_col: str = "kind",
     created: pd.Series | None = None,
     as_of: object | None = None,
@@ -133,13 +152,20 @@ def stage_spells(
     Series of timestamps indexed by entity id, e.g.
     ``opportunities.set_index("opportunity_id")["created_at"]``) or unknown
     (NaT) without it. A creation event with an empty ``source`` starts the
-    first spell itself. Only events at or before ``as_of`` count; ``kind``
-    keeps one lifecycle of a mixed log. ``days`` is the completed spell's
-    length in days (NaN while open or when its start is unknown).
+    first spell itself. Only events at or before ``as_of`` count.
+    ``days`` is the completed spell's length in days (NaN while open or when
+    its start is unknown).
+
+    A mixed log (several lifecycles in one frame, told apart by its
+    ``kind_col`` column) is read for one lifecycle: the rows whose kind is
+    ``kind`` (``"opportunity"`` by default; e.g. ``"lead"`` for the lead
+    status log). A log without a ``kind_col`` column is read whole, as is
+    any log with ``kind=None``.
 
     Raises:
         DataError: missing columns or ids, naive timestamps with a time of
-            day, or a log whose events do not chain (source ≠ previous dest).
+            day, a log whose events do not chain (source ≠ previous dest), or
+            a kind column without any event of ``kind``.
 
     Examples:
         >>> import pandas as pd
@@ -155,16 +181,26 @@ def stage_spells(
         1  qualification            won   7.0
         2            won            NaN   NaN
     """
-    log = read_events(
-        events,
+    columns = LogColumns(
+        kind=kind,
+        kind_col=kind_col,
         entity_col=entity_col,
         source_col=source_col,
         dest_col=dest_col,
         at_col=at_col,
-        kind=kind,
-        kind_col=kind_col,
-        as_of=as_of,
     )
+    return spells_of(events, columns, created=created, as_of=as_of)
+
+
+def spells_of(
+    events: pd.DataFrame,
+    columns: LogColumns,
+    *,
+    created: pd.Series | None,
+    as_of: object | None,
+) -> pd.DataFrame:
+    """Do the work of :func:`stage_spells` for a log read with ``columns``."""
+    log = read_events(events, columns, as_of=as_of)
     ids = log["entity_id"].to_numpy()
     n = len(log)
     first = np.ones(n, dtype=bool)

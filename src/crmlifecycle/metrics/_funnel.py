@@ -2,10 +2,13 @@
 Funnel KPIs from a lifecycle event log: conversion, funnel table, time in stage, velocity.
 
 A funnel is an ordered list of stages (``stages=``, by default the standard
-opportunity pipeline). An entity *reached* a stage when it was ever in that
-stage or a later one of the list (the high-water mark: a deal won straight
-from qualification counts as having passed proposal and negotiation, and a
-reopened or lost deal keeps the stages it reached). Conversion from stage A
+opportunity pipeline) over one lifecycle of the event log (``kind=``, by
+default ``"opportunity"``; pass ``kind="lead"`` and the lead stages for the
+lead funnel; see :func:`~crmlifecycle.metrics.stage_spells` for mixed logs).
+An entity *reached* a stage when it was ever in that stage or a later one
+of the list (the high-water mark: a deal won straight from qualification
+counts as having passed proposal and negotiation, and a reopened or lost
+deal keeps the stages it reached). Conversion from stage A
 to stage B is the share of entities that reached A which also reached B
 (the stage-to-stage conversion of funnel analysis; for leads see also
 Frappe CRM's status types in REFERENCES.md).
@@ -25,34 +28,11 @@ from crmlifecycle.metrics._common import (
     ratio,
     safe_divide,
 )
-from crmlifecycle.metrics._events import OPPORTUNITY_STAGES, stage_order, stage_spells
+from crmlifecycle.metrics._events import OPPORTUNITY_STAGES, LogColumns, spells_of, stage_order
 
 __all__ = ["conversion_rate", "funnel", "stage_velocity", "time_in_stage"]
 
 _QUANTILES = {"p25_days": 0.25, "median_days": 0.5, "p75_days": 0.75, "p90_days": 0.9}
-
-
-def _spells(
-    events: pd.DataFrame,
-    *,
-    entity_col: str,
-    source_col: str,
-    dest_col: str,
-    at_col: str,
-    kind: str | None,
-    created: pd.Series | None,
-    as_of: object | None,
-) -> pd.DataFrame:
-    return stage_spells(
-        events,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-        kind=kind,
-        created=created,
-        as_of=as_of,
-    )
 
 
 def _check_stage(stage: str, order: dict[str, int], name: str) -> int:
@@ -73,7 +53,8 @@ def conversion_rate(
     as_of: object | None = None,
     freq: str | None = None,
     created: pd.Series | None = None,
-    kind: str | None = None,
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
     entity_col: str = "entity_id",
     source_col: str = "source",
     dest_col: str = "dest",
@@ -122,16 +103,15 @@ def conversion_rate(
             f"to_stage={to_stage!r} comes before from_stage={from_stage!r} in the funnel. "
             "Hint: swap them."
         )
-    spells = _spells(
-        events,
+    columns = LogColumns(
+        kind=kind,
+        kind_col=kind_col,
         entity_col=entity_col,
         source_col=source_col,
         dest_col=dest_col,
         at_col=at_col,
-        kind=kind,
-        created=created,
-        as_of=as_of,
     )
+    spells = spells_of(events, columns, created=created, as_of=as_of)
     position = spells["stage"].map(order)
     spells = spells.assign(position=position)
     furthest = spells.groupby("entity_id", sort=True)["position"].max()
@@ -165,7 +145,8 @@ def funnel(
     *,
     stages: Sequence[str] = OPPORTUNITY_STAGES,
     as_of: object | None = None,
-    kind: str | None = None,
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
     entity_col: str = "entity_id",
     source_col: str = "source",
     dest_col: str = "dest",
@@ -199,16 +180,15 @@ def funnel(
         4            won        1                  1.000000
     """
     order = stage_order(stages)
-    spells = _spells(
-        events,
+    columns = LogColumns(
+        kind=kind,
+        kind_col=kind_col,
         entity_col=entity_col,
         source_col=source_col,
         dest_col=dest_col,
         at_col=at_col,
-        kind=kind,
-        created=None,
-        as_of=as_of,
     )
+    spells = spells_of(events, columns, created=None, as_of=as_of)
     furthest = spells["stage"].map(order).groupby(spells["entity_id"]).max().dropna()
     counts = np.bincount(furthest.astype("int64").to_numpy(), minlength=len(order))
     reached = counts[::-1].cumsum()[::-1]
@@ -226,7 +206,8 @@ def time_in_stage(
     stages: Sequence[str] | None = None,
     as_of: object | None = None,
     created: pd.Series | None = None,
-    kind: str | None = None,
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
     entity_col: str = "entity_id",
     source_col: str = "source",
     dest_col: str = "dest",
@@ -259,16 +240,15 @@ def time_in_stage(
         0    prospecting       2        5.0       8.0            0
         1  qualification       0        NaN       NaN            2
     """
-    spells = _spells(
-        events,
+    columns = LogColumns(
+        kind=kind,
+        kind_col=kind_col,
         entity_col=entity_col,
         source_col=source_col,
         dest_col=dest_col,
         at_col=at_col,
-        kind=kind,
-        created=created,
-        as_of=as_of,
     )
+    spells = spells_of(events, columns, created=created, as_of=as_of)
     names = list(stages) if stages is not None else sorted(spells["stage"].dropna().unique())
     done = spells.loc[spells["days"].notna()]
     grouped = done.groupby("stage", sort=True)["days"]
@@ -290,7 +270,8 @@ def stage_velocity(
     as_of: object | None = None,
     freq: str | None = None,
     created: pd.Series | None = None,
-    kind: str | None = None,
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
     entity_col: str = "entity_id",
     source_col: str = "source",
     dest_col: str = "dest",
@@ -322,16 +303,15 @@ def stage_velocity(
         0  prospecting      2         1           0.5                     4.0
     """
     order = stage_order(stages)
-    spells = _spells(
-        events,
+    columns = LogColumns(
+        kind=kind,
+        kind_col=kind_col,
         entity_col=entity_col,
         source_col=source_col,
         dest_col=dest_col,
         at_col=at_col,
-        kind=kind,
-        created=created,
-        as_of=as_of,
     )
+    spells = spells_of(events, columns, created=created, as_of=as_of)
     position = spells["stage"].map(order)
     onward = spells["next_stage"].map(order)
     ended = spells.loc[position.notna() & spells["left_at"].notna()].copy()

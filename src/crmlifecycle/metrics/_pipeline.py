@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import final
 
+import attrs
 import pandas as pd
 
 from crmlifecycle._frames import (
@@ -35,8 +37,9 @@ from crmlifecycle.metrics._common import (
 from crmlifecycle.metrics._events import (
     DEFAULT_FORECAST_CATEGORIES,
     DEFAULT_PROBABILITIES,
+    LogColumns,
     read_events,
-    stage_spells,
+    spells_of,
 )
 
 __all__ = [
@@ -57,7 +60,8 @@ def deal_stages(
     id_col: str = "opportunity_id",
     created_col: str = "created_at",
     stage_col: str = "stage",
-    kind: str | None = None,
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
     entity_col: str = "entity_id",
     source_col: str = "source",
     dest_col: str = "dest",
@@ -72,6 +76,12 @@ def deal_stages(
     no event at all) since its creation. Returns the ``opportunities`` rows
     (index kept) of the deals created by ``as_of`` with two columns added:
     ``stage_as_of`` and ``since_as_of`` (when it entered that stage).
+
+    The event log may be mixed: only rows whose ``kind_col`` is ``kind``
+    (``"opportunity"``) are read when it has that column, so lead or case
+    events with colliding ids are not taken for deal stages (see
+    :func:`~crmlifecycle.metrics.stage_spells`). The other pipeline KPIs
+    take the same event-log keywords.
 
     Examples:
         >>> import pandas as pd
@@ -88,31 +98,45 @@ def deal_stages(
         >>> deal_stages(deals, events)["stage_as_of"].tolist()
         ['won', 'prospecting']
     """
+    log = LogColumns(
+        kind=kind,
+        kind_col=kind_col,
+        entity_col=entity_col,
+        source_col=source_col,
+        dest_col=dest_col,
+        at_col=at_col,
+    )
+    deal = DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col)
+    return stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log)
+
+
+@final
+@attrs.frozen
+class DealColumns:
+    """The column names of the opportunities frame."""
+
+    id_col: str = "opportunity_id"
+    created_col: str = "created_at"
+    stage_col: str = "stage"
+
+
+def stages_as_of(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: object | None,
+    deal: DealColumns,
+    log: LogColumns,
+) -> pd.DataFrame:
+    """Do the work of :func:`deal_stages`."""
+    id_col, created_col, stage_col = deal.id_col, deal.created_col, deal.stage_col
     require_columns(opportunities, [id_col, created_col, stage_col], frame_name="opportunities")
     check_unique(opportunities, [id_col], frame_name="opportunities")
     created = as_utc(opportunities[created_col], created_col)
-    full_log = read_events(
-        events,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-        kind=kind,
-        kind_col="kind",
-        as_of=None,
-    )
+    full_log = read_events(events, log, as_of=None)
     first_source = full_log.groupby("entity_id", sort=False)["source"].first()
     by_id = pd.Series(created.to_numpy(), index=opportunities[id_col].to_numpy())
-    spells = stage_spells(
-        events,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-        kind=kind,
-        created=by_id,
-        as_of=as_of,
-    )
+    spells = spells_of(events, log, created=by_id, as_of=as_of)
     current = spells.loc[spells["left_at"].isna()].drop_duplicates("entity_id", keep="last")
     current = current.set_index("entity_id")
     ids = opportunities[id_col]
@@ -137,21 +161,13 @@ def _closed(
     *,
     stages: Sequence[str],
     as_of: object | None,
-    id_col: str,
-    created_col: str,
-    stage_col: str,
+    deal: DealColumns,
+    log: LogColumns,
     by: list[str],
 ) -> pd.DataFrame:
     require_columns(opportunities, by, frame_name="opportunities")
     check_by(opportunities, by, frame_name="opportunities")
-    deals = deal_stages(
-        opportunities,
-        events,
-        as_of=as_of,
-        id_col=id_col,
-        created_col=created_col,
-        stage_col=stage_col,
-    )
+    deals = stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log)
     return deals.loc[deals["stage_as_of"].isin(stages).to_numpy()]
 
 
@@ -182,6 +198,12 @@ def win_rate(
     id_col: str = "opportunity_id",
     created_col: str = "created_at",
     stage_col: str = "stage",
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
@@ -218,9 +240,15 @@ def win_rate(
         events,
         stages=[won, lost],
         as_of=as_of,
-        id_col=id_col,
-        created_col=created_col,
-        stage_col=stage_col,
+        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        log=LogColumns(
+            kind=kind,
+            kind_col=kind_col,
+            entity_col=entity_col,
+            source_col=source_col,
+            dest_col=dest_col,
+            at_col=at_col,
+        ),
         by=keys,
     )
     is_won = (closed["stage_as_of"] == won).astype("int64")
@@ -244,6 +272,12 @@ def average_deal_size(
     id_col: str = "opportunity_id",
     created_col: str = "created_at",
     stage_col: str = "stage",
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
@@ -278,9 +312,15 @@ def average_deal_size(
         events,
         stages=[won],
         as_of=as_of,
-        id_col=id_col,
-        created_col=created_col,
-        stage_col=stage_col,
+        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        log=LogColumns(
+            kind=kind,
+            kind_col=kind_col,
+            entity_col=entity_col,
+            source_col=source_col,
+            dest_col=dest_col,
+            at_col=at_col,
+        ),
         by=keys,
     )
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
@@ -305,6 +345,12 @@ def sales_cycle_length(
     id_col: str = "opportunity_id",
     created_col: str = "created_at",
     stage_col: str = "stage",
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
@@ -339,9 +385,15 @@ def sales_cycle_length(
         events,
         stages=[won],
         as_of=as_of,
-        id_col=id_col,
-        created_col=created_col,
-        stage_col=stage_col,
+        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        log=LogColumns(
+            kind=kind,
+            kind_col=kind_col,
+            entity_col=entity_col,
+            source_col=source_col,
+            dest_col=dest_col,
+            at_col=at_col,
+        ),
         by=keys,
     )
     created = as_utc(deals[created_col], created_col)
@@ -385,6 +437,12 @@ def weighted_pipeline(
     id_col: str = "opportunity_id",
     created_col: str = "created_at",
     stage_col: str = "stage",
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
     """
@@ -416,13 +474,19 @@ def weighted_pipeline(
     keys = as_sequence(by)
     require_columns(opportunities, [amount_col], frame_name="opportunities")
     check_by(opportunities, keys, frame_name="opportunities")
-    deals = deal_stages(
+    deals = stages_as_of(
         opportunities,
         events,
         as_of=as_of,
-        id_col=id_col,
-        created_col=created_col,
-        stage_col=stage_col,
+        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        log=LogColumns(
+            kind=kind,
+            kind_col=kind_col,
+            entity_col=entity_col,
+            source_col=source_col,
+            dest_col=dest_col,
+            at_col=at_col,
+        ),
     )
     deals = deals.loc[~deals["stage_as_of"].isin(list(closed)).to_numpy()]
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
@@ -447,6 +511,12 @@ def forecast(
     id_col: str = "opportunity_id",
     created_col: str = "created_at",
     stage_col: str = "stage",
+    kind: str | None = "opportunity",
+    kind_col: str = "kind",
+    entity_col: str = "entity_id",
+    source_col: str = "source",
+    dest_col: str = "dest",
+    at_col: str = "at",
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """
@@ -482,13 +552,19 @@ def forecast(
     keys = as_sequence(by)
     require_columns(opportunities, [amount_col], frame_name="opportunities")
     check_by(opportunities, keys, frame_name="opportunities")
-    deals = deal_stages(
+    deals = stages_as_of(
         opportunities,
         events,
         as_of=as_of,
-        id_col=id_col,
-        created_col=created_col,
-        stage_col=stage_col,
+        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        log=LogColumns(
+            kind=kind,
+            kind_col=kind_col,
+            entity_col=entity_col,
+            source_col=source_col,
+            dest_col=dest_col,
+            at_col=at_col,
+        ),
     )
     unknown = sorted(set(deals["stage_as_of"].dropna().unique()) - set(categories))
     if unknown:
