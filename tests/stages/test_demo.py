@@ -32,7 +32,7 @@ def test_demo_section_reads_well(tmp_path: pathlib.Path) -> None:
     data = synth.generate(seed=7, n_leads=300)
     text = demo_section(data, out=tmp_path)
     lines = text.splitlines()
-    assert lines[0] == "== Lifecycles =="
+    assert lines[0] == "event logs replayed and checked against current states:"
     assert 5 <= len(lines) <= 25
     # every line fits 100 columns, but the one naming the output folder (the caller's path)
     assert all(len(line) <= 100 for line in lines if str(tmp_path) not in line)

@@ -119,13 +119,13 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         >>> with tempfile.TemporaryDirectory() as tmp:
         ...     text = demo_section(generate(seed=7, n_leads=300), out=pathlib.Path(tmp))
         >>> print(text.splitlines()[0])
-        == Lifecycles ==
+        event logs replayed and checked against current states:
     """
     folder = pathlib.Path(out) / "lifecycles"
     folder.mkdir(parents=True, exist_ok=True)
     for lifecycle in (CUSTOMER_LIFECYCLE, LEAD_STATUS, OPPORTUNITY_PIPELINE, CASE_STATUS):
         (folder / f"{lifecycle.name}.mmd").write_text(lifecycle.to_mermaid(), encoding="utf-8")
-    lines = ["== Lifecycles ==", "event logs replayed and checked against current states:"]
+    lines = ["event logs replayed and checked against current states:"]
     lines += [
         _agreement(LEAD_STATUS, data.lead_events, data.leads, "lead_id", "status"),
         _agreement(
