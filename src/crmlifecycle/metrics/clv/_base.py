@@ -1,4 +1,11 @@
-"""Maximum-likelihood machinery and input checks shared by the CLV models."""
+"""
+Maximum-likelihood machinery, input checks and prediction plumbing shared by the CLV models.
+
+:class:`FittedModel` fits log-parameters by maximum likelihood;
+:class:`HistoryModel` adds the conversion and broadcasting of customer
+histories ``(frequency, recency, T)`` (and a horizon) that the BG/NBD,
+Pareto/NBD and BG/BB predictions share.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +20,22 @@ from crmlifecycle._frames import check_numeric, require_columns
 from crmlifecycle.errors import DataError, FitError
 
 __all__ = [
+    "Arrays3",
     "FittedModel",
+    "HistoryModel",
     "Objective",
     "as_float_array",
+    "as_float_arrays",
     "check_rate",
     "collapse",
+    "numeric_columns",
     "summary_columns",
 ]
 
 #: (log-parameters) -> (negative mean log-likelihood, its gradient w.r.t. the log-parameters)
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
+#: three arrays of the same shape, e.g. a history (frequency, recency, T)
+Arrays3 = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 _Z95: Final = float(stats.norm.ppf(0.975))
 #: largest |gradient| of the mean log-likelihood (per log-parameter) accepted as converged
@@ -47,6 +60,17 @@ def as_float_array(value: object, name: str, *, non_negative: bool = True) -> np
     return array
 
 
+def as_float_arrays(**values: object) -> tuple[np.ndarray, ...]:
+    """:func:`as_float_array` on each value (named by its keyword in errors), broadcast together."""
+    arrays = [as_float_array(value, name) for name, value in values.items()]
+    return tuple(np.broadcast_arrays(*arrays))
+
+
+def numeric_columns(frame: pd.DataFrame, *columns: str) -> list[np.ndarray]:
+    """Each column of ``frame`` as an array, checked to be numeric and non-negative."""
+    return [check_numeric(frame[col], col, non_negative=True).to_numpy() for col in columns]
+
+
 def summary_columns(
     frame: pd.DataFrame,
     columns: dict[str, str],
@@ -59,10 +83,7 @@ def summary_columns(
     require_columns(frame, names, frame_name="summary")
     if len(frame) == 0:
         raise DataError("the summary frame is empty. Hint: fit on at least a few customers.")
-    values = {
-        key: check_numeric(frame[col], col, non_negative=True).to_numpy()
-        for key, col in columns.items()
-    }
+    values = dict(zip(columns, numeric_columns(frame, *columns.values()), strict=True))
     for key in integer:
         array = values[key]
         fractional = array != np.round(array)
@@ -75,7 +96,7 @@ def summary_columns(
                 hint="use the frequency column of rfm_summary().",
             )
     if weights_col:
-        weights = check_numeric(frame[weights_col], weights_col, non_negative=True).to_numpy()
+        (weights,) = numeric_columns(frame, weights_col)
     else:
         weights = np.ones(len(frame))
     return values, weights
@@ -254,6 +275,11 @@ class FittedModel:
             )
         return self.params_
 
+    def _values(self) -> tuple[float, ...]:
+        """The fitted parameters as floats, in the order of ``_param_names``."""
+        params = self._fitted()
+        return tuple(float(params[name]) for name in self._param_names)
+
     @property
     def summary(self) -> pd.DataFrame:
         """
@@ -319,3 +345,37 @@ def check_rate(discount_rate: float, *, allow_zero: bool = False) -> float:
             "1.1 ** (1 / 52) - 1 per week."
         )
     return rate
+
+
+class HistoryModel(FittedModel):
+    """
+    Base of the models that predict from customer histories ``(frequency, recency, T)``.
+
+    Subclasses set ``_check_history``, the consistency rules of their kind of
+    history; :meth:`_history` and :meth:`_history_and` turn scalars, lists,
+    arrays or Series into checked float arrays broadcast together.
+    """
+
+    @staticmethod
+    def _check_history(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, /) -> None:
+        raise NotImplementedError
+
+    def _history(self, frequency: object, recency: object, T: object) -> Arrays3:  # noqa: N803
+        """Check and broadcast one or many (frequency, recency, T) histories."""
+        x, t_x, big_t = as_float_arrays(frequency=frequency, recency=recency, T=T)
+        self._check_history(x, t_x, big_t)
+        return x, t_x, big_t
+
+    def _history_and(
+        self,
+        value: object,
+        name: str,
+        frequency: object,
+        recency: object,
+        T: object,  # noqa: N803
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A history and one more argument (``name`` in errors, e.g. a horizon), broadcast."""
+        x, t_x, big_t = self._history(frequency, recency, T)
+        extra = as_float_array(value, name)
+        x, t_x, big_t, extra = np.broadcast_arrays(x, t_x, big_t, extra)
+        return x, t_x, big_t, extra

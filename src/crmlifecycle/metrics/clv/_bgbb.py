@@ -10,9 +10,10 @@ from scipy import special
 
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics.clv._base import (
-    FittedModel,
+    HistoryModel,
     Objective,
     as_float_array,
+    as_float_arrays,
     check_rate,
     collapse,
     summary_columns,
@@ -23,13 +24,7 @@ __all__ = ["BGBBModel"]
 _FD_STEP = 1e-6
 
 
-def _histories(
-    frequency: object, recency: object, periods: object
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = as_float_array(frequency, "frequency")
-    t_x = as_float_array(recency, "recency")
-    n = as_float_array(periods, "T")
-    x, t_x, n = np.broadcast_arrays(x, t_x, n)
+def _check_histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
     whole = (x == np.round(x)) & (t_x == np.round(t_x)) & (n == np.round(n))
     if not bool(np.all(whole)):
         raise DataError(
@@ -43,7 +38,6 @@ def _histories(
             "<= T, or frequency = recency = 0. Hint: recency is the opportunity (1..T) of "
             "the last transaction."
         )
-    return x, t_x, n
 
 
 def _log_likelihood(  # noqa: PLR0917 - the paper\'s parameter list
@@ -80,7 +74,7 @@ def _log_likelihood(  # noqa: PLR0917 - the paper\'s parameter list
 
 
 @final
-class BGBBModel(FittedModel):
+class BGBBModel(HistoryModel):
     """
     The beta-geometric/beta-Bernoulli model for discrete transaction opportunities.
 
@@ -109,6 +103,7 @@ class BGBBModel(FittedModel):
 
     _param_names = ("alpha", "beta", "gamma", "delta")
     _loglik_convention = "sum of log eq. 5 of Fader, Hardie & Shang (2010)"
+    _check_history = staticmethod(_check_histories)
 
     def fit(
         self,
@@ -132,7 +127,7 @@ class BGBBModel(FittedModel):
             weights_col=weights_col,
             integer=("x", "t_x", "n"),
         )
-        x, t_x, n = _histories(values["x"], values["t_x"], values["n"])
+        x, t_x, n = self._history(values["x"], values["t_x"], values["n"])
         (x, t_x, n), w = collapse([x, t_x, n], weights)
         total = float(w.sum())
         self._maximise(
@@ -163,10 +158,6 @@ class BGBBModel(FittedModel):
 
         return objective
 
-    def _values(self) -> tuple[float, float, float, float]:
-        p = self._fitted()
-        return float(p["alpha"]), float(p["beta"]), float(p["gamma"]), float(p["delta"])
-
     def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
         """
         Probability that a customer with this history is alive at opportunity ``T + 1`` (eq. 11).
@@ -177,7 +168,7 @@ class BGBBModel(FittedModel):
             [0.11, 0.59, 0.93]
         """
         a, b, g, d = self._values()
-        x, t_x, n = _histories(frequency, recency, T)
+        x, t_x, n = self._history(frequency, recency, T)
         log_alive = (
             special.betaln(a + x, b + n - x)
             - special.betaln(a, b)
@@ -219,9 +210,7 @@ class BGBBModel(FittedModel):
             1.0
         """
         a, b, g, d = self._values()
-        count = as_float_array(x, "x")
-        periods = as_float_array(n, "n")
-        count, periods = np.broadcast_arrays(count, periods)
+        count, periods = as_float_arrays(x=x, n=n)
         base = special.betaln(a, b) + special.betaln(g, d)
 
         def log_choose(top: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -266,9 +255,7 @@ class BGBBModel(FittedModel):
             True
         """
         a, b, g, d = self._values()
-        x, t_x, n = _histories(frequency, recency, T)
-        future = as_float_array(n_star, "n_star")
-        x, t_x, n, future = np.broadcast_arrays(x, t_x, n, future)
+        x, t_x, n, future = self._history_and(n_star, "n_star", frequency, recency, T)
         log_front = (
             special.betaln(a + x + 1, b + n - x)
             - special.betaln(a, b)
@@ -302,7 +289,7 @@ class BGBBModel(FittedModel):
             True
         """
         a, b, g, d = self._values()
-        x, t_x, n = _histories(frequency, recency, T)
+        x, t_x, n = self._history(frequency, recency, T)
         rate = check_rate(discount_rate)
         log_front = (
             special.betaln(a + x + 1, b + n - x)

@@ -7,8 +7,8 @@ from typing import final
 import numpy as np
 from scipy import special, stats
 
-from crmlifecycle.metrics.clv._base import Objective, as_float_array
-from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel, history
+from crmlifecycle.metrics.clv._base import Objective, as_float_array, as_float_arrays
+from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel
 
 __all__ = ["BGNBDModel"]
 
@@ -147,10 +147,6 @@ class BGNBDModel(TransactionModel):
 
         return objective
 
-    def _values(self) -> tuple[float, float, float, float]:
-        p = self._fitted()
-        return float(p["r"]), float(p["alpha"]), float(p["a"]), float(p["b"])
-
     def expected_purchases(self, t: object) -> np.ndarray:
         """
         Expected repeat purchases of a new customer in ``(0, t]`` (equation 9).
@@ -177,9 +173,7 @@ class BGNBDModel(TransactionModel):
             True
         """
         r, alpha, a, b = self._values()
-        count = as_float_array(n, "n")
-        times = as_float_array(t, "t")
-        count, times = np.broadcast_arrays(count, times)
+        count, times = as_float_arrays(n=n, t=t)
         p = alpha / (alpha + times)
         nbd = stats.nbinom.pmf(count, r, p)
         tail = stats.nbinom.sf(count - 1, r, p)
@@ -204,7 +198,7 @@ class BGNBDModel(TransactionModel):
             [1.0, 0.73]
         """
         r, alpha, a, b = self._values()
-        x, t_x, big_t = history(frequency, recency, T)
+        x, t_x, big_t = self._history(frequency, recency, T)
         safe = np.maximum(x, 1)
         log_odds = (
             np.log(a)
@@ -230,9 +224,7 @@ class BGNBDModel(TransactionModel):
             1.226
         """
         r, alpha, a, b = self._values()
-        x, t_x, big_t = history(frequency, recency, T)
-        horizon = as_float_array(t, "t")
-        x, t_x, big_t, horizon = np.broadcast_arrays(x, t_x, big_t, horizon)
+        x, t_x, big_t, horizon = self._history_and(t, "t", frequency, recency, T)
         numerator = _live_mean(r, alpha, a, b, x, big_t, horizon)
         result: np.ndarray = numerator * self.probability_alive(x, t_x, big_t)
         return result

@@ -12,7 +12,7 @@ from crmlifecycle.errors import DataError
 from crmlifecycle.metrics.clv._base import (
     FittedModel,
     Objective,
-    as_float_array,
+    as_float_arrays,
     collapse,
     summary_columns,
 )
@@ -167,8 +167,6 @@ class GammaGammaModel(FittedModel):
                 "Hint: the spend distribution is too heavy-tailed for this model; "
                 "remove outliers or model spend another way."
             )
-        x = as_float_array(frequency, "frequency")
-        m = as_float_array(monetary_value, "monetary_value")
-        x, m = np.broadcast_arrays(x, m)
+        x, m = as_float_arrays(frequency=frequency, monetary_value=monetary_value)
         result: np.ndarray = p * (g + x * m) / (p * x + q - 1)
         return result

@@ -7,8 +7,8 @@ from typing import final
 import numpy as np
 from scipy import special, stats
 
-from crmlifecycle.metrics.clv._base import Objective, as_float_array, check_rate
-from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel, history
+from crmlifecycle.metrics.clv._base import Objective, as_float_array, as_float_arrays, check_rate
+from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel
 
 __all__ = ["ParetoNBDModel", "pareto_log_terms"]
 
@@ -135,10 +135,6 @@ class ParetoNBDModel(TransactionModel):
 
         return objective
 
-    def _values(self) -> tuple[float, float, float, float]:
-        p = self._fitted()
-        return float(p["r"]), float(p["alpha"]), float(p["s"]), float(p["beta"])
-
     def expected_purchases(self, t: object) -> np.ndarray:
         """
         Expected repeat purchases of a new customer in ``(0, t]`` (SMC eq. 17).
@@ -167,9 +163,7 @@ class ParetoNBDModel(TransactionModel):
             True
         """
         r, alpha, s, beta = self._values()
-        count = as_float_array(n, "n")
-        times = as_float_array(t, "t")
-        count, times = np.broadcast_arrays(count, times)
+        count, times = as_float_arrays(n=n, t=t)
         nodes_x, nodes_w = np.polynomial.legendre.leggauss(nodes)
         # substitute tau = t * v^2 to smooth the tau^n behaviour near 0
         v = (nodes_x + 1) / 2
@@ -193,7 +187,7 @@ class ParetoNBDModel(TransactionModel):
             [0.3, 0.87]
         """
         r, alpha, s, beta = self._values()
-        x, t_x, big_t = history(frequency, recency, T)
+        x, t_x, big_t = self._history(frequency, recency, T)
         alive, dead = pareto_log_terms(r, alpha, s, beta, x, t_x, big_t)
         result: np.ndarray = special.expit(alive - dead)
         return result
@@ -217,9 +211,7 @@ class ParetoNBDModel(TransactionModel):
             1.46
         """
         r, alpha, s, beta = self._values()
-        x, t_x, big_t = history(frequency, recency, T)
-        horizon = as_float_array(t, "t")
-        x, t_x, big_t, horizon = np.broadcast_arrays(x, t_x, big_t, horizon)
+        x, t_x, big_t, horizon = self._history_and(t, "t", frequency, recency, T)
         rate = (r + x) / (alpha + big_t)
         result: np.ndarray = (
             self.probability_alive(x, t_x, big_t)
@@ -254,7 +246,7 @@ class ParetoNBDModel(TransactionModel):
             True
         """
         r, alpha, s, beta = self._values()
-        x, t_x, big_t = history(frequency, recency, T)
+        x, t_x, big_t = self._history(frequency, recency, T)
         check_rate(discount_rate)
         delta = float(np.log1p(discount_rate))
         scale = beta + big_t

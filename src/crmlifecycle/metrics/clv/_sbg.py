@@ -125,10 +125,6 @@ class ShiftedBetaGeometricModel(FittedModel):
 
         return objective
 
-    def _values(self) -> tuple[float, float]:
-        p = self._fitted()
-        return float(p["alpha"]), float(p["beta"])
-
     def survival(self, t: object) -> np.ndarray:
         """
         Share of a new cohort still active after ``t`` periods, ``B(alpha, beta+t)/B(alpha, beta)``.

@@ -9,15 +9,9 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle.errors import DataError, FitError
-from crmlifecycle.metrics.clv._base import (
-    FittedModel,
-    Objective,
-    as_float_array,
-    collapse,
-    summary_columns,
-)
+from crmlifecycle.metrics.clv._base import HistoryModel, Objective, collapse, summary_columns
 
-__all__ = ["RFMData", "TransactionModel", "history"]
+__all__ = ["RFMData", "TransactionModel"]
 
 #: above this many distinct rows, a fit on a subsample of this size gives the starting point
 _WARM_START_ROWS: Final = 20_000
@@ -33,38 +27,7 @@ class RFMData:
         self.repeat = self.x > 0
 
 
-def history(
-    frequency: object, recency: object, t: object
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check and broadcast one or many (frequency, recency, T) histories."""
-    x = as_float_array(frequency, "frequency")
-    t_x = as_float_array(recency, "recency")
-    big_t = as_float_array(t, "T")
-    x, t_x, big_t = np.broadcast_arrays(x, t_x, big_t)
-    _check_consistent(x, t_x, big_t)
-    return x, t_x, big_t
-
-
-def _check_consistent(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> None:
-    if bool(np.any(x != np.round(x))):
-        raise DataError("frequency must hold whole numbers. Hint: use rfm_summary()'s column.")
-    late = t_x > big_t * (1 + 1e-12) + 1e-12
-    if bool(np.any(late)):
-        raise DataError(
-            f"recency is larger than T for {int(late.sum())} customer(s) "
-            f"(e.g. recency={float(t_x[late].flat[0])}, T={float(big_t[late].flat[0])}). "
-            "Hint: recency is the time of the last repeat purchase, T the time of the end of "
-            "the observation period, both counted from the first purchase."
-        )
-    lone = (x == 0) & (t_x > 0)
-    if bool(np.any(lone)):
-        raise DataError(
-            f"{int(lone.sum())} customer(s) have frequency 0 but recency > 0. "
-            "Hint: recency is 0 for customers without a repeat purchase (see rfm_summary)."
-        )
-
-
-class TransactionModel(FittedModel):
+class TransactionModel(HistoryModel):
     """Front end shared by BG/NBD and Pareto/NBD: fit on an RFM summary, predict per customer."""
 
     def _objective(self, data: RFMData) -> Objective:
@@ -74,6 +37,25 @@ class TransactionModel(FittedModel):
         raise NotImplementedError
 
     _exact_gradient: bool = True
+
+    @staticmethod
+    def _check_history(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> None:
+        if bool(np.any(x != np.round(x))):
+            raise DataError("frequency must hold whole numbers. Hint: use rfm_summary()'s column.")
+        late = t_x > big_t * (1 + 1e-12) + 1e-12
+        if bool(np.any(late)):
+            raise DataError(
+                f"recency is larger than T for {int(late.sum())} customer(s) "
+                f"(e.g. recency={float(t_x[late].flat[0])}, T={float(big_t[late].flat[0])}). "
+                "Hint: recency is the time of the last repeat purchase, T the time of the end of "
+                "the observation period, both counted from the first purchase."
+            )
+        lone = (x == 0) & (t_x > 0)
+        if bool(np.any(lone)):
+            raise DataError(
+                f"{int(lone.sum())} customer(s) have frequency 0 but recency > 0. "
+                "Hint: recency is 0 for customers without a repeat purchase (see rfm_summary)."
+            )
 
     def fit(
         self,
@@ -106,7 +88,7 @@ class TransactionModel(FittedModel):
             {"x": frequency_col, "t_x": recency_col, "T": T_col},
             weights_col=weights_col,
         )
-        _check_consistent(values["x"], values["t_x"], values["T"])
+        self._check_history(values["x"], values["t_x"], values["T"])
         data = RFMData(values["x"], values["t_x"], values["T"], weights)
         if data.total <= 0:
             raise DataError("the weights add up to 0. Hint: give at least one customer weight.")

@@ -9,9 +9,9 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import check_numeric, require_columns
+from crmlifecycle._frames import require_columns
 from crmlifecycle.errors import DataError, FitError
-from crmlifecycle.metrics.clv._base import check_rate
+from crmlifecycle.metrics.clv._base import check_rate, numeric_columns
 from crmlifecycle.metrics.clv._gammagamma import GammaGammaModel
 
 __all__ = [
@@ -92,12 +92,10 @@ def customer_lifetime_value(
     if isinstance(spend, GammaGammaModel):
         columns.append(monetary_value_col)
     require_columns(summary, columns, frame_name="summary")
-    x = check_numeric(summary[frequency_col], frequency_col, non_negative=True).to_numpy()
-    t_x = check_numeric(summary[recency_col], recency_col, non_negative=True).to_numpy()
-    big_t = check_numeric(summary[T_col], T_col, non_negative=True).to_numpy()
+    x, t_x, big_t = numeric_columns(summary, frequency_col, recency_col, T_col)
     if isinstance(spend, GammaGammaModel):
-        m = check_numeric(summary[monetary_value_col], monetary_value_col, non_negative=True)
-        value = spend.conditional_expected_spend(x, m.to_numpy())
+        (m,) = numeric_columns(summary, monetary_value_col)
+        value = spend.conditional_expected_spend(x, m)
     else:
         value = np.full(len(summary), float(spend))
     steps = math.ceil(horizon / step - 1e-12)
@@ -171,11 +169,9 @@ def evaluate_holdout(
         1.0
     """
     require_columns(frame, [frequency_col, recency_col, T_col, actual_col, duration_col])
-    x = check_numeric(frame[frequency_col], frequency_col, non_negative=True).to_numpy()
-    t_x = check_numeric(frame[recency_col], recency_col, non_negative=True).to_numpy()
-    big_t = check_numeric(frame[T_col], T_col, non_negative=True).to_numpy()
-    actual = check_numeric(frame[actual_col], actual_col, non_negative=True).to_numpy()
-    duration = check_numeric(frame[duration_col], duration_col, non_negative=True).to_numpy()
+    x, t_x, big_t, actual, duration = numeric_columns(
+        frame, frequency_col, recency_col, T_col, actual_col, duration_col
+    )
     predicted = np.asarray(model.conditional_expected_purchases(duration, x, t_x, big_t))
     customers = pd.DataFrame(
         {"frequency": x.astype("int64"), "actual": actual, "predicted": predicted},
