@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import attrs
 import pytest
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
@@ -148,17 +149,11 @@ def test_opportunity_probability_follows_stages_and_manual_value_survives() -> N
     assert (d.state, d.probability, d.probability_manual) == ("proposal", 35, True)
     # cleared by the user: the next stage's default applies again
     d = OPPORTUNITY_PIPELINE.fire(
-        d.__class__(**{**_fields(d), "probability_manual": False}), "negotiate", at=day(3)
+        attrs.evolve(d, probability_manual=False), "negotiate", at=day(3)
     ).entity
     assert d.probability == 80
     won = OPPORTUNITY_PIPELINE.fire(d, "win", at=day(4)).entity
     assert (won.probability, won.closed_at, won.lost_reason) == (100, day(4), None)
-
-
-def _fields(entity: object) -> dict[str, object]:
-    import attrs
-
-    return attrs.asdict(entity, recurse=False)  # type: ignore[arg-type]
 
 
 def test_won_overrides_a_manual_probability() -> None:
@@ -298,9 +293,7 @@ def test_replay_with_fields_changed_and_created_events() -> None:
         changes={"probability": [20, 33], "probability_manual": [False, True]},
     )
     created = Created(kind="opportunity", entity_id="O-1", at=T0)
-    after_manual = one.entity.__class__(
-        **{**_fields(one.entity), "probability": 33, "probability_manual": True}
-    )
+    after_manual = attrs.evolve(one.entity, probability=33, probability_manual=True)
     two = OPPORTUNITY_PIPELINE.fire(after_manual, "propose", at=day(3))
     replayed = OPPORTUNITY_PIPELINE.replay(d, [created, one.event, manual, two.event])
     assert replayed == two.entity

@@ -19,7 +19,7 @@ from crmlifecycle.stages import LEAD_STATUS, OPPORTUNITY_PIPELINE, Step
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 lead = Lead(id="L-1", created_at=AT, budget=Money(20000, "EUR"), company_size=40)
-step: Step = LEAD_STATUS.fire(lead, "contact", at=AT)
+step: Step[Lead] = LEAD_STATUS.fire(lead, "contact", at=AT)
 contacted: Lead = step.entity
 event: Transitioned = step.event
 stored: str = event_to_json(event)

@@ -163,9 +163,9 @@ def make_event(  # noqa: PLR0917 - the hot path passes positions, not keywords
     return event
 
 
-def make_step(entity: Any, event: Transitioned) -> Step:  # noqa: ANN401 - any entity
+def make_step(entity: Any, event: Transitioned) -> Step[Any]:  # noqa: ANN401 - any entity
     """Build the :class:`Step` (it has no validators to run)."""
-    step: Step = _NEW(Step)
+    step: Step[Any] = _NEW(Step)
     set_field = _BIND(step)
     set_field("entity", entity)
     set_field("event", event)

@@ -32,7 +32,7 @@ from crmlifecycle.stages._compile import (
 )
 from crmlifecycle.stages._effects import StepEffects
 from crmlifecycle.stages._fast import EntityPlan, make_event, make_step, plan_for
-from crmlifecycle.stages._model import Hook, Stage, Step, TransitionDef
+from crmlifecycle.stages._model import EntityT, Hook, Stage, Step, TransitionDef
 from crmlifecycle.stages._step import apply_step, bad_time, choose
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ class Lifecycle:
 
     # -- stepping ---------------------------------------------------------------------------
 
-    def fire(self, entity: Any, trigger: str, *, at: datetime, **context: Any) -> Step:  # noqa: ANN401
+    def fire(self, entity: EntityT, trigger: str, *, at: datetime, **context: Any) -> Step[EntityT]:  # noqa: ANN401
         """
         Fire ``trigger`` on ``entity`` at time ``at``; return the new entity and its event.
 
@@ -281,7 +281,7 @@ class Lifecycle:
         trigger: str,
         at: datetime,
         context: dict[str, Any],
-    ) -> Step:
+    ) -> Step[Any]:
         state = entity.state
         candidates = self._table.get((state, trigger))
         if candidates is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, final
+from typing import Any, Final, Generic, Protocol, TypeVar, final
 
 import attrs
 import numpy as np
@@ -361,9 +361,29 @@ class TransitionDef:
     to_last_open: bool = False
 
 
+class Stateful(Protocol):
+    """What a lifecycle needs of an entity: an id, its state and since when (read-only)."""
+
+    @property
+    def id(self) -> str:  # noqa: D102
+        ...
+
+    @property
+    def state(self) -> str:  # noqa: D102
+        ...
+
+    @property
+    def state_since(self) -> datetime:  # noqa: D102
+        ...
+
+
+#: The entity type a step is fired on and returns (``fire(lead, ...).entity`` is a ``Lead``).
+EntityT = TypeVar("EntityT", bound=Stateful)
+
+
 @final
 @attrs.frozen(kw_only=True)
-class Step:
+class Step(Generic[EntityT]):
     """
     The result of :meth:`~crmlifecycle.stages.Lifecycle.fire`: the new entity and its event.
 
@@ -383,5 +403,5 @@ class Step:
     .. versionadded:: 0.1
     """
 
-    entity: Any
+    entity: EntityT
     event: Transitioned
