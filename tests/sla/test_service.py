@@ -247,3 +247,66 @@ def test_backlog_counts_cases_open_at_the_moment(
         1 for o, r in zip(opened, resolved, strict=True) if o <= at and (r is None or r > at)
     )
     assert backlog(cases, at=at, by=None) == expected
+
+
+def test_service_kpis_read_renamed_columns() -> None:
+    renamed = cases_table().rename(
+        columns={
+            "case_id": "ticket",
+            "opened_at": "opened",
+            "first_response_at": "answered",
+            "resolved_at": "solved",
+            "closed_at": "done",
+        }
+    )
+    pd.testing.assert_frame_equal(
+        resolution_time(renamed, opened_at_col="opened", resolved_at_col="solved"),
+        resolution_time(cases_table()),
+    )
+    pd.testing.assert_frame_equal(
+        first_response_time(renamed, opened_at_col="opened", first_response_at_col="answered"),
+        first_response_time(cases_table()),
+    )
+    assert sla_breach_rate(
+        renamed,
+        POLICY,
+        at="2026-12-02",
+        case_col="ticket",
+        opened_at_col="opened",
+        first_response_at_col="answered",
+        resolved_at_col="solved",
+    ) == sla_breach_rate(cases_table(), POLICY, at="2026-12-02")
+    # at Tue 12:00: A closed, B resolved, C open (as in test_count_and_resolution_removes_cases)
+    assert (
+        backlog(
+            renamed,
+            at="2026-11-24T12:00Z",
+            by=None,
+            opened_at_col="opened",
+            first_response_at_col="answered",
+            resolved_at_col="solved",
+            closed_at_col="done",
+        )
+        == 1
+    )
+    events = pd.DataFrame(
+        {
+            "kind": ["case"],
+            "entity_id": ["C"],
+            "dest": ["closed"],
+            "when": stamps("2026-11-23T11:00Z"),
+        }
+    )
+    # C closed by the log: A and B (no events) stay "new" and open
+    assert (
+        backlog(
+            renamed,
+            at="2026-11-23T12:00Z",
+            events=events,
+            by=None,
+            case_col="ticket",
+            opened_at_col="opened",
+            at_col="when",
+        )
+        == 2
+    )

@@ -83,7 +83,7 @@ def new_customers_partial(
     customers: pd.DataFrame,
     *,
     customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
+    acquired_at_col: str = "acquired_at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     start: object | None = None,
@@ -107,10 +107,10 @@ def new_customers_partial(
         [1, 1]
     """
     keys = as_sequence(by)
-    require_columns(customers, [customer_col, acquired_col, *keys], frame_name="customers")
+    require_columns(customers, [customer_col, acquired_at_col, *keys], frame_name="customers")
     check_by(customers, keys, frame_name="customers")
     check_unique(customers, [customer_col], frame_name="customers")
-    acquired = utc_values(customers, acquired_col)
+    acquired = utc_values(customers, acquired_at_col)
     frame = customers.loc[_window(acquired, start, end).to_numpy(), keys].copy()
     group = list(keys)
     if freq is not None:
@@ -165,7 +165,7 @@ def new_customers(
     customers: pd.DataFrame,
     *,
     customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
+    acquired_at_col: str = "acquired_at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     start: object | None = None,
@@ -201,7 +201,7 @@ def new_customers(
     partial = new_customers_partial(
         customers,
         customer_col=customer_col,
-        acquired_col=acquired_col,
+        acquired_at_col=acquired_at_col,
         freq=freq,
         by=by,
         start=start,
@@ -238,12 +238,12 @@ def cac(
     customers: pd.DataFrame,
     *,
     spend_col: str = "spend",
-    spend_period_col: str = "period",
+    period_col: str = "period",
     spend_freq: str = "M",
     paid_col: str = "paid",
     channel_col: str = "channel",
     customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
+    acquired_at_col: str = "acquired_at",
     paid_only: bool = False,
     paid_channels: Collection[str] | None = None,
     freq: str | None = None,
@@ -258,7 +258,7 @@ def cac(
     marketing spend of a period ÷ new customers acquired in the same period.
 
     Attribution rule: a spend row belongs to the period holding its
-    ``spend_period_col`` timestamp (each row covers one ``spend_freq`` period,
+    ``period_col`` timestamp (each row covers one ``spend_freq`` period,
     monthly by default, so ``freq`` may be ``"M"``, ``"Q"`` or ``"Y"`` but not
     finer); a customer belongs to the period holding its ``acquired_at`` and to
     the channel recorded on the customer (the channel of the lead's campaign,
@@ -319,13 +319,13 @@ def cac(
         3  2026-02     ads   500.0              1  500.0
     """
     keys = as_sequence(by)
-    require_columns(spend, [spend_col, spend_period_col, *keys], frame_name="spend")
+    require_columns(spend, [spend_col, period_col, *keys], frame_name="spend")
     check_by(spend, keys, frame_name="spend")
     if freq is not None:
         compare_periods(spend_freq, freq)
     amounts = check_numeric(spend[spend_col], spend_col, non_negative=True)
     first, stop = _period_bounds(start, end, spend_freq)
-    spend_at = utc_values(spend, spend_period_col)
+    spend_at = utc_values(spend, period_col)
     spend_ordinal = period_ordinals(spend_at, spend_freq)
     spend_mask = np.ones(len(spend), dtype=bool)
     if first is not None:
@@ -345,7 +345,7 @@ def cac(
     counts = new_customers_partial(
         customer_frame,
         customer_col=customer_col,
-        acquired_col=acquired_col,
+        acquired_at_col=acquired_at_col,
         freq=freq,
         by=keys,
         start=start,

@@ -57,8 +57,8 @@ def deal_stages(
     events: pd.DataFrame,
     *,
     as_of: object | None = None,
-    id_col: str = "opportunity_id",
-    created_col: str = "created_at",
+    opportunity_col: str = "opportunity_id",
+    created_at_col: str = "created_at",
     stage_col: str = "stage",
     kind: str | None = "opportunity",
     kind_col: str = "kind",
@@ -106,7 +106,9 @@ def deal_stages(
         dest_col=dest_col,
         at_col=at_col,
     )
-    deal = DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col)
+    deal = DealColumns(
+        opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
+    )
     return stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log)
 
 
@@ -115,8 +117,8 @@ def deal_stages(
 class DealColumns:
     """The column names of the opportunities frame."""
 
-    id_col: str = "opportunity_id"
-    created_col: str = "created_at"
+    opportunity_col: str = "opportunity_id"
+    created_at_col: str = "created_at"
     stage_col: str = "stage"
 
 
@@ -129,17 +131,23 @@ def stages_as_of(
     log: LogColumns,
 ) -> pd.DataFrame:
     """Do the work of :func:`deal_stages`."""
-    id_col, created_col, stage_col = deal.id_col, deal.created_col, deal.stage_col
-    require_columns(opportunities, [id_col, created_col, stage_col], frame_name="opportunities")
-    check_unique(opportunities, [id_col], frame_name="opportunities")
-    created = as_utc(opportunities[created_col], created_col)
+    opportunity_col, created_at_col, stage_col = (
+        deal.opportunity_col,
+        deal.created_at_col,
+        deal.stage_col,
+    )
+    require_columns(
+        opportunities, [opportunity_col, created_at_col, stage_col], frame_name="opportunities"
+    )
+    check_unique(opportunities, [opportunity_col], frame_name="opportunities")
+    created = as_utc(opportunities[created_at_col], created_at_col)
     full_log = read_events(events, log, as_of=None)
     first_source = full_log.groupby("entity_id", sort=False)["source"].first()
-    by_id = pd.Series(created.to_numpy(), index=opportunities[id_col].to_numpy())
+    by_id = pd.Series(created.to_numpy(), index=opportunities[opportunity_col].to_numpy())
     spells = spells_of(events, log, created=by_id, as_of=as_of)
     current = spells.loc[spells["left_at"].isna()].drop_duplicates("entity_id", keep="last")
     current = current.set_index("entity_id")
-    ids = opportunities[id_col]
+    ids = opportunities[opportunity_col]
     keep = pd.Series(data=True, index=opportunities.index)
     if as_of is not None:
         keep = created <= utc_timestamp(as_of, name="as_of")
@@ -195,8 +203,8 @@ def win_rate(
     as_of: object | None = None,
     won: str = "won",
     lost: str = "lost",
-    id_col: str = "opportunity_id",
-    created_col: str = "created_at",
+    opportunity_col: str = "opportunity_id",
+    created_at_col: str = "created_at",
     stage_col: str = "stage",
     kind: str | None = "opportunity",
     kind_col: str = "kind",
@@ -240,7 +248,9 @@ def win_rate(
         events,
         stages=[won, lost],
         as_of=as_of,
-        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        deal=DealColumns(
+            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
+        ),
         log=LogColumns(
             kind=kind,
             kind_col=kind_col,
@@ -269,8 +279,8 @@ def average_deal_size(
     as_of: object | None = None,
     won: str = "won",
     amount_col: str = "amount",
-    id_col: str = "opportunity_id",
-    created_col: str = "created_at",
+    opportunity_col: str = "opportunity_id",
+    created_at_col: str = "created_at",
     stage_col: str = "stage",
     kind: str | None = "opportunity",
     kind_col: str = "kind",
@@ -312,7 +322,9 @@ def average_deal_size(
         events,
         stages=[won],
         as_of=as_of,
-        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        deal=DealColumns(
+            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
+        ),
         log=LogColumns(
             kind=kind,
             kind_col=kind_col,
@@ -342,8 +354,8 @@ def sales_cycle_length(
     as_of: object | None = None,
     won: str = "won",
     statistic: str = "mean",
-    id_col: str = "opportunity_id",
-    created_col: str = "created_at",
+    opportunity_col: str = "opportunity_id",
+    created_at_col: str = "created_at",
     stage_col: str = "stage",
     kind: str | None = "opportunity",
     kind_col: str = "kind",
@@ -385,7 +397,9 @@ def sales_cycle_length(
         events,
         stages=[won],
         as_of=as_of,
-        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        deal=DealColumns(
+            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
+        ),
         log=LogColumns(
             kind=kind,
             kind_col=kind_col,
@@ -396,7 +410,7 @@ def sales_cycle_length(
         ),
         by=keys,
     )
-    created = as_utc(deals[created_col], created_col)
+    created = as_utc(deals[created_at_col], created_at_col)
     days = (deals["since_as_of"] - created).dt.total_seconds() / 86_400
     frame = deals[keys].assign(days=days, since=deals["since_as_of"])
     if freq is None and not keys:
@@ -434,8 +448,8 @@ def weighted_pipeline(
     probabilities: Mapping[str, float] = DEFAULT_PROBABILITIES,
     closed: Sequence[str] = ("won", "lost"),
     amount_col: str = "amount",
-    id_col: str = "opportunity_id",
-    created_col: str = "created_at",
+    opportunity_col: str = "opportunity_id",
+    created_at_col: str = "created_at",
     stage_col: str = "stage",
     kind: str | None = "opportunity",
     kind_col: str = "kind",
@@ -478,7 +492,9 @@ def weighted_pipeline(
         opportunities,
         events,
         as_of=as_of,
-        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        deal=DealColumns(
+            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
+        ),
         log=LogColumns(
             kind=kind,
             kind_col=kind_col,
@@ -508,8 +524,8 @@ def forecast(
     categories: Mapping[str, str] = DEFAULT_FORECAST_CATEGORIES,
     probabilities: Mapping[str, float] = DEFAULT_PROBABILITIES,
     amount_col: str = "amount",
-    id_col: str = "opportunity_id",
-    created_col: str = "created_at",
+    opportunity_col: str = "opportunity_id",
+    created_at_col: str = "created_at",
     stage_col: str = "stage",
     kind: str | None = "opportunity",
     kind_col: str = "kind",
@@ -556,7 +572,9 @@ def forecast(
         opportunities,
         events,
         as_of=as_of,
-        deal=DealColumns(id_col=id_col, created_col=created_col, stage_col=stage_col),
+        deal=DealColumns(
+            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
+        ),
         log=LogColumns(
             kind=kind,
             kind_col=kind_col,

@@ -47,20 +47,24 @@ _INT32_MAX = np.iinfo(np.int32).max
 
 
 def _spells(
-    customers: pd.DataFrame, customer_col: str, acquired_col: str, churned_col: str, by: list[str]
+    customers: pd.DataFrame,
+    customer_col: str,
+    acquired_at_col: str,
+    churned_at_col: str,
+    by: list[str],
 ) -> tuple[pd.Series, pd.Series]:
     require_columns(
-        customers, [customer_col, acquired_col, churned_col, *by], frame_name="customers"
+        customers, [customer_col, acquired_at_col, churned_at_col, *by], frame_name="customers"
     )
     check_by(customers, by, frame_name="customers")
     check_unique(customers, [customer_col], frame_name="customers")
-    acquired = utc_values(customers, acquired_col)
-    churned = utc_values(customers, churned_col, allow_missing=True)
+    acquired = utc_values(customers, acquired_at_col)
+    churned = utc_values(customers, churned_at_col, allow_missing=True)
     backwards = churned < acquired
     if bool(backwards.any()):
         raise DataError.malformed(
-            churned_col,
-            f"holds a churn before the customer's {acquired_col}",
+            churned_at_col,
+            f"holds a churn before the customer's {acquired_at_col}",
             rows=list(customers.index[backwards.to_numpy()][:20]),
             hint="fix the dates; a customer cannot churn before it was acquired.",
         )
@@ -71,8 +75,8 @@ def churn_rate_partial(
     customers: pd.DataFrame,
     *,
     customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
-    churned_col: str = "churned_at",
+    acquired_at_col: str = "acquired_at",
+    churned_at_col: str = "churned_at",
     freq: str = "M",
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -96,7 +100,7 @@ def churn_rate_partial(
         [[2, 0], [0, 1]]
     """
     keys = as_sequence(by)
-    acquired, churned = _spells(customers, customer_col, acquired_col, churned_col, keys)
+    acquired, churned = _spells(customers, customer_col, acquired_at_col, churned_at_col, keys)
     acquired_ord = period_ordinals(acquired, freq)
     has_churn = churned.notna().to_numpy()
     churned_ord = np.where(has_churn, period_ordinals(churned.fillna(acquired), freq), _NONE)
@@ -200,8 +204,8 @@ def churn_rate(
     customers: pd.DataFrame,
     *,
     customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
-    churned_col: str = "churned_at",
+    acquired_at_col: str = "acquired_at",
+    churned_at_col: str = "churned_at",
     start: object | None = None,
     end: object | None = None,
     freq: str | None = None,
@@ -253,8 +257,8 @@ def churn_rate(
         partial = churn_rate_partial(
             customers,
             customer_col=customer_col,
-            acquired_col=acquired_col,
-            churned_col=churned_col,
+            acquired_at_col=acquired_at_col,
+            churned_at_col=churned_at_col,
             freq=freq,
             by=keys,
         )
@@ -264,7 +268,7 @@ def churn_rate(
             "churn_rate without freq needs a window: start= and end=. "
             "Hint: pass e.g. start='2026-01-01', end='2026-02-01', or freq='M' for every month."
         )
-    acquired, churned = _spells(customers, customer_col, acquired_col, churned_col, keys)
+    acquired, churned = _spells(customers, customer_col, acquired_at_col, churned_at_col, keys)
     begin, finish = utc_timestamp(start, name="start"), utc_timestamp(end, name="end")
     if finish <= begin:
         raise DataError(f"end={end!r} must be after start={start!r}. Hint: swap them.")
@@ -287,8 +291,8 @@ def retention_rate(
     customers: pd.DataFrame,
     *,
     customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
-    churned_col: str = "churned_at",
+    acquired_at_col: str = "acquired_at",
+    churned_at_col: str = "churned_at",
     start: object | None = None,
     end: object | None = None,
     freq: str | None = None,
@@ -313,8 +317,8 @@ def retention_rate(
     result = churn_rate(
         customers,
         customer_col=customer_col,
-        acquired_col=acquired_col,
-        churned_col=churned_col,
+        acquired_at_col=acquired_at_col,
+        churned_at_col=churned_at_col,
         start=start,
         end=end,
         freq=freq,

@@ -79,8 +79,8 @@ def _duration_summary(
 def first_response_time(
     cases: pd.DataFrame,
     *,
-    opened_col: str = "opened_at",
-    first_response_col: str = "first_response_at",
+    opened_at_col: str = "opened_at",
+    first_response_at_col: str = "first_response_at",
     calendar: BusinessCalendar | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
@@ -125,8 +125,8 @@ def first_response_time(
     """
     return _duration_summary(
         cases,
-        start_col=opened_col,
-        end_col=first_response_col,
+        start_col=opened_at_col,
+        end_col=first_response_at_col,
         calendar=calendar,
         freq=freq,
         by=by,
@@ -136,8 +136,8 @@ def first_response_time(
 def resolution_time(
     cases: pd.DataFrame,
     *,
-    opened_col: str = "opened_at",
-    resolved_col: str = "resolved_at",
+    opened_at_col: str = "opened_at",
+    resolved_at_col: str = "resolved_at",
     calendar: BusinessCalendar | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
@@ -173,8 +173,8 @@ def resolution_time(
     """
     return _duration_summary(
         cases,
-        start_col=opened_col,
-        end_col=resolved_col,
+        start_col=opened_at_col,
+        end_col=resolved_at_col,
         calendar=calendar,
         freq=freq,
         by=by,
@@ -189,10 +189,10 @@ def sla_breach_rate(
     events: pd.DataFrame | None = None,
     target: Literal["first_response", "resolution", "any"] = "resolution",
     case_col: str = "case_id",
-    opened_col: str = "opened_at",
+    opened_at_col: str = "opened_at",
     priority_col: str = "priority",
-    first_response_col: str | None = "first_response_at",
-    resolved_col: str | None = "resolved_at",
+    first_response_at_col: str | None = "first_response_at",
+    resolved_at_col: str | None = "resolved_at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
@@ -229,7 +229,7 @@ def sla_breach_rate(
         ...                                          None], utc=True),
         ... })
         >>> sla_breach_rate(cases, policy, at="2026-11-23T16:00Z", target="first_response",
-        ...                 resolved_col=None)  # C1 met, C2 late (due 13:00), C3 late and open
+        ...                 resolved_at_col=None)  # C1 met, C2 late (due 13:00), C3 late and open
         0.666666...
     """
     clocks = {"first_response": ["first_response"], "resolution": ["resolution"]}
@@ -244,10 +244,10 @@ def sla_breach_rate(
         at=at,
         events=events,
         case_col=case_col,
-        opened_col=opened_col,
+        opened_col=opened_at_col,
         priority_col=priority_col,
-        first_response_col=first_response_col,
-        resolved_col=resolved_col,
+        first_response_col=first_response_at_col,
+        resolved_col=resolved_at_col,
     )
     parts = [status[f"{clock}_status"].to_numpy(dtype=object) for clock in clocks[target]]
     breached = np.any([p == "breached" for p in parts], axis=0)
@@ -265,8 +265,8 @@ def sla_breach_rate(
     if not segments and freq is None:
         decided = int(work["breached"].sum() + work["met"].sum())
         return math.nan if decided == 0 else float(work["breached"].sum()) / decided
-    rows = cases.loc[counted].assign(**{opened_col: as_utc(cases[opened_col], opened_col)})
-    keys = _keys_frame(rows, at_col=opened_col, freq=freq, by=segments)
+    rows = cases.loc[counted].assign(**{opened_at_col: as_utc(cases[opened_at_col], opened_at_col)})
+    keys = _keys_frame(rows, at_col=opened_at_col, freq=freq, by=segments)
     table = _sum_by(keys, work)
     decided_counts = (table["breached"] + table["met"]).astype("float64")
     rate = table["breached"].astype("float64").div(decided_counts.where(decided_counts > 0))
@@ -280,12 +280,12 @@ def backlog(
     at: object,
     events: pd.DataFrame | None = None,
     case_col: str = "case_id",
-    opened_col: str = "opened_at",
-    first_response_col: str = "first_response_at",
-    resolved_col: str = "resolved_at",
-    closed_col: str = "closed_at",
+    opened_at_col: str = "opened_at",
+    first_response_at_col: str = "first_response_at",
+    resolved_at_col: str = "resolved_at",
+    closed_at_col: str = "closed_at",
     entity_col: str = "entity_id",
-    event_at_col: str = "at",
+    at_col: str = "at",
     dest_col: str = "dest",
     kind_col: str = "kind",
     kind: str | None = "case",
@@ -332,15 +332,17 @@ def backlog(
     segments = as_sequence(by)
     moment = utc_timestamp(at, name="at")
     require_columns(
-        cases, [opened_col, *[s for s in segments if s != "status"]], frame_name="cases"
+        cases, [opened_at_col, *[s for s in segments if s != "status"]], frame_name="cases"
     )
-    opened = as_utc(cases[opened_col], opened_col)
+    opened = as_utc(cases[opened_at_col], opened_at_col)
     if events is None:
-        require_columns(cases, [first_response_col, resolved_col, closed_col], frame_name="cases")
+        require_columns(
+            cases, [first_response_at_col, resolved_at_col, closed_at_col], frame_name="cases"
+        )
         marks = [
-            (closed_col, "closed"),
-            (resolved_col, "resolved"),
-            (first_response_col, "in_progress"),
+            (closed_at_col, "closed"),
+            (resolved_at_col, "resolved"),
+            (first_response_at_col, "in_progress"),
         ]
         status = pd.Series("new", index=cases.index, dtype=object)
         for column, name in reversed(marks):  # later marks override earlier ones
@@ -348,9 +350,9 @@ def backlog(
             status[reached] = name
     else:
         require_columns(cases, [case_col], frame_name="cases")
-        require_columns(events, [entity_col, event_at_col, dest_col], frame_name="events")
+        require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
         log = events if kind is None or kind_col not in events else events[events[kind_col] == kind]
-        times = as_utc(log[event_at_col], event_at_col)
+        times = as_utc(log[at_col], at_col)
         log = pd.DataFrame({"id": log[entity_col].to_numpy(), "at": times, "dest": log[dest_col]})
         seen = log.loc[(times <= moment).to_numpy()].sort_values("at", kind="stable")
         last: pd.Series = seen.drop_duplicates("id", keep="last").set_index("id")["dest"]
@@ -360,7 +362,7 @@ def backlog(
     if not segments:
         return int(is_open.sum())
     rows = cases.loc[is_open].assign(status=status[is_open].astype(str))
-    keys = _keys_frame(rows, at_col=opened_col, freq=None, by=segments)
+    keys = _keys_frame(rows, at_col=opened_at_col, freq=None, by=segments)
     work = pd.DataFrame({"age": age[is_open]}, index=rows.index)
     grouped = pd.concat([keys, work], axis=1).groupby(list(keys.columns), sort=True, observed=True)
     return grouped.agg(
