@@ -196,7 +196,15 @@ def test_new_customers_split_then_combine_equals_whole(assignment: list[int]) ->
 def test_ltv_to_cac_and_payback() -> None:
     assert ltv_to_cac(1800.0, 600.0) == 3.0
     assert math.isnan(ltv_to_cac(1800.0, 0.0))
-    assert math.isnan(ltv_to_cac(math.nan, 10.0))
+    # a NaN input is an undefined KPI upstream, not a number: an error naming it, not a NaN
+    with pytest.raises(ValidationError, match=r"'ltv' must be a finite number.*Hint: .*NaN"):
+        ltv_to_cac(math.nan, 10.0)
+    with pytest.raises(ValidationError, match="'cac' must be"):
+        ltv_to_cac(1800.0, math.nan)
+    with pytest.raises(ValidationError, match="'cac' must be"):
+        cac_payback_months(math.nan, arpu=100.0, gross_margin=0.8)
+    with pytest.raises(ValidationError, match="'arpu' must be"):
+        cac_payback_months(600.0, arpu=math.nan, gross_margin=0.8)
     # 600 / (100 * 0.8) = 7.5 months
     assert cac_payback_months(600.0, arpu=100.0, gross_margin=0.8) == 7.5
     assert math.isnan(cac_payback_months(600.0, arpu=0.0, gross_margin=0.8))

@@ -28,7 +28,13 @@ def test_historic_clv() -> None:
     # monthly ARPU 50, margin 70%, monthly churn 2.5%: 50 * 0.7 / 0.025 = 1400
     assert historic_clv(50.0, gross_margin=0.7, churn_rate=0.025) == pytest.approx(1400.0)
     assert math.isnan(historic_clv(50.0, gross_margin=0.7, churn_rate=0.0))
-    assert math.isnan(historic_clv(math.nan, gross_margin=0.7, churn_rate=0.1))
+    # NaN inputs are undefined KPIs upstream: an error naming the argument, never a NaN
+    with pytest.raises(ValidationError, match=r"'arpu' must be a finite number.*Hint:"):
+        historic_clv(math.nan, gross_margin=0.7, churn_rate=0.1)
+    with pytest.raises(ValidationError, match="'churn_rate' must be"):
+        historic_clv(50.0, gross_margin=0.7, churn_rate=math.nan)
+    with pytest.raises(ValidationError, match="'gross_margin' must be"):
+        historic_clv(50.0, gross_margin=math.nan, churn_rate=0.1)
     with pytest.raises(ValidationError, match="churn_rate"):
         historic_clv(50.0, gross_margin=0.7, churn_rate=2.0)
 

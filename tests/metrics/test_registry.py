@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from crmlifecycle.errors import MissingColumnError, PluginError, ValidationError
+from crmlifecycle.errors import DataError, MissingColumnError, PluginError, ValidationError
 from crmlifecycle.metrics import (
     ENTRY_POINT_GROUP,
     FunctionMetric,
@@ -158,3 +158,53 @@ def test_function_metric_and_report() -> None:
     assert "n/a (undefined)" in text
     assert "12,346" in text
     assert "0.25" in text
+
+
+def test_builtin_metrics_apply_the_time_rule() -> None:
+    # naive timestamps with a time of day are ambiguous: an error naming the column, not a NaN
+    subs = pd.DataFrame(
+        {
+            "customer_id": ["a", "a"],
+            "period": pd.to_datetime(["2026-01-01 10:00", "2026-02-01 10:00"]),
+            "mrr": [100.0, 100.0],
+        }
+    )
+    with pytest.raises(DataError, match="'period' holds timezone-naive timestamps"):
+        compute_kpis({"subscriptions": subs}, names=["nrr_12m"])
+    cases = pd.DataFrame(
+        {
+            "case_id": ["c1"],
+            "opened_at": pd.to_datetime(["2026-01-01 10:00"]),
+            "first_response_at": pd.NaT,
+            "resolved_at": pd.NaT,
+            "closed_at": pd.NaT,
+            "priority": ["low"],
+            "status": ["new"],
+        }
+    )
+    with pytest.raises(DataError, match="'opened_at' holds timezone-naive timestamps"):
+        compute_kpis({"cases": cases}, names=["backlog"])
+
+
+def test_nrr_12m_needs_thirteen_months() -> None:
+    months = pd.date_range("2025-01-01", "2026-01-01", freq="MS", tz="UTC")  # 13 month starts
+    subs = pd.DataFrame({"customer_id": "a", "period": months, "mrr": 100.0})
+    subs.loc[subs.index[-1], "mrr"] = 150.0
+    # the cohort of January 2025 (a, 100) brings 150 in January 2026: NRR 150%
+    assert compute_kpis({"subscriptions": subs}, names=["nrr_12m"])["nrr_12m"] == 1.5
+    short = subs.iloc[1:]
+    undefined = compute_kpis({"subscriptions": short}, names=["nrr_12m"])["nrr_12m"]
+    assert isinstance(undefined, float)
+    assert math.isnan(undefined)
+
+
+def test_ltv_to_cac_is_undefined_when_clv_is(frames: dict[str, Any]) -> None:
+    # nobody churned: the historic CLV is undefined (NaN), so LTV:CAC is too, not an error
+    subs = pd.DataFrame({"customer_id": ["a"], "period": utc("2026-01-01"), "mrr": [100.0]})
+    customers = frames["customers"].assign(churned_at=utc(None, None, None))
+    data = {**frames, "customers": customers, "subscriptions": subs}
+    report = compute_kpis(data, names=["historic_clv", "ltv_to_cac"], gross_margin=0.8)
+    for name in ("historic_clv", "ltv_to_cac"):
+        value = report[name]
+        assert isinstance(value, float)
+        assert math.isnan(value)

@@ -24,7 +24,6 @@ from crmlifecycle.metrics._common import (
     check_non_negative,
     check_unique,
     compare_periods,
-    is_nan,
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
@@ -379,10 +378,12 @@ def ltv_to_cac(ltv: float, cac: float) -> float:
 
     A ratio of 3 or more is the common target (Skok, "SaaS Metrics 2.0",
     cited in REFERENCES.md). NaN when ``cac`` is 0 (the ratio is undefined:
-    customers cost nothing to acquire) or when either input is NaN.
+    customers cost nothing to acquire).
 
     Raises:
-        ValidationError: a negative or infinite input.
+        ValidationError: a negative, infinite or NaN input (a NaN CAC or LTV is
+            an undefined KPI upstream, e.g. no customer acquired: decide what
+            it should be before dividing).
 
     Examples:
         >>> ltv_to_cac(1800.0, 600.0)
@@ -390,8 +391,6 @@ def ltv_to_cac(ltv: float, cac: float) -> float:
         >>> ltv_to_cac(1800.0, 0.0)
         nan
     """
-    if is_nan(ltv) or is_nan(cac):
-        return math.nan
     value = check_non_negative(ltv, "ltv")
     cost = check_non_negative(cac, "cac")
     return math.nan if cost == 0 else value / cost
@@ -404,18 +403,15 @@ def cac_payback_months(cac: float, *, arpu: float, gross_margin: float) -> float
     Definition (REFERENCES.md; Skok): payback = CAC ÷ (monthly ARPU × gross
     margin). ``arpu`` must be *monthly* revenue per customer (see
     :func:`~crmlifecycle.metrics.arpu`) and ``gross_margin`` a fraction in
-    [0, 1]. NaN when ARPU × margin is 0 (never paid back: undefined) or when
-    ``cac`` is NaN.
+    [0, 1]. NaN when ARPU × margin is 0 (never paid back: undefined).
 
     Raises:
-        ValidationError: negative inputs or a margin outside [0, 1].
+        ValidationError: negative or NaN inputs, or a margin outside [0, 1].
 
     Examples:
         >>> cac_payback_months(600.0, arpu=100.0, gross_margin=0.8)  # 600 / (100 * 0.8)
         7.5
     """
-    if is_nan(cac):
-        return math.nan
     cost = check_non_negative(cac, "cac")
     revenue = check_non_negative(arpu, "arpu")
     margin = check_fraction(gross_margin, "gross_margin")

@@ -16,8 +16,9 @@ from typing import Any, Final
 
 import pandas as pd
 
+from crmlifecycle._frames import as_utc
 from crmlifecycle.metrics._acquisition import cac, cac_payback_months, ltv_to_cac, new_customers
-from crmlifecycle.metrics._common import ratio
+from crmlifecycle.metrics._common import is_nan, ratio
 from crmlifecycle.metrics._funnel import conversion_rate
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv
 from crmlifecycle.metrics._pipeline import (
@@ -79,7 +80,7 @@ def _mrr(frames: Frames) -> float:
 
 def _nrr_12m(frames: Frames) -> float:
     subscriptions = frames["subscriptions"]
-    periods = pd.to_datetime(subscriptions["period"], utc=True)
+    periods = as_utc(subscriptions["period"], "period")
     if periods.empty:
         return math.nan
     last = periods.max()
@@ -92,9 +93,29 @@ def _nrr_12m(frames: Frames) -> float:
 
 
 def _clv(frames: Frames, *, gross_margin: float) -> float:
-    return historic_clv(
-        _monthly_arpu(frames), gross_margin=gross_margin, churn_rate=_monthly_churn(frames)
-    )
+    monthly_arpu, churn = _monthly_arpu(frames), _monthly_churn(frames)
+    if is_nan(monthly_arpu) or is_nan(churn):
+        return math.nan  # nobody paid, or nobody was there to churn: CLV is undefined too
+    return historic_clv(monthly_arpu, gross_margin=gross_margin, churn_rate=churn)
+
+
+def _ltv_to_cac(frames: Frames, *, gross_margin: float) -> float:
+    clv = _clv(frames, gross_margin=gross_margin)
+    cost = _float(cac(frames["spend"], frames["customers"]))
+    return math.nan if is_nan(clv) or is_nan(cost) else ltv_to_cac(clv, cost)
+
+
+def _payback(frames: Frames, *, gross_margin: float) -> float:
+    cost, monthly_arpu = _float(cac(frames["spend"], frames["customers"])), _monthly_arpu(frames)
+    if is_nan(cost) or is_nan(monthly_arpu):
+        return math.nan  # nobody acquired, or nobody paid: payback is undefined
+    return cac_payback_months(cost, arpu=monthly_arpu, gross_margin=gross_margin)
+
+
+def _latest_opening(frames: Frames) -> pd.Timestamp:
+    """The default ``as_of`` of the case KPIs: the latest case opening (UTC)."""
+    opened: pd.Timestamp = as_utc(frames["cases"]["opened_at"], "opened_at").max()
+    return opened
 
 
 def _float(value: object) -> float:
@@ -185,20 +206,14 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
         "ltv_to_cac",
         "Historic CLV ÷ blended CAC (target ≥ 3, Skok).",
         {**_SUBS, **_CHURN, **_SPEND},
-        lambda f, gross_margin: ltv_to_cac(
-            _clv(f, gross_margin=gross_margin), _float(cac(f["spend"], f["customers"]))
-        ),
+        _ltv_to_cac,
         needs_options=("gross_margin",),
     ),
     _metric(
         "cac_payback_months",
         "Blended CAC ÷ (monthly ARPU × gross margin).",
         {**_SUBS, **_SPEND, **_CUSTOMERS},
-        lambda f, gross_margin: cac_payback_months(
-            _float(cac(f["spend"], f["customers"])),
-            arpu=_monthly_arpu(f),
-            gross_margin=gross_margin,
-        ),
+        _payback,
         needs_options=("gross_margin",),
     ),
     _metric(
@@ -288,7 +303,7 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
             "_service",
             "backlog",
             f["cases"],
-            at=as_of if as_of is not None else pd.to_datetime(f["cases"]["opened_at"]).max(),
+            at=as_of if as_of is not None else _latest_opening(f),
         ),
     ),
     _metric(
@@ -300,7 +315,7 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
             "sla_breach_rate",
             f["cases"],
             sla_policy,
-            at=as_of if as_of is not None else pd.to_datetime(f["cases"]["opened_at"]).max(),
+            at=as_of if as_of is not None else _latest_opening(f),
         ),
         needs_options=("sla_policy",),
     ),

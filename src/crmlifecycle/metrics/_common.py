@@ -164,10 +164,21 @@ def is_nan(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def _undefined_hint(name: str) -> str:
+    return (
+        f"{name} is NaN, an undefined KPI (e.g. a CAC with nobody acquired, a churn rate "
+        "with nobody at the start): decide what it should be before passing it on."
+    )
+
+
 def check_fraction(value: object, name: str, *, allow_zero: bool = True) -> float:
     """Validate a rate or margin in [0, 1] (or (0, 1] without ``allow_zero``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError.for_field(name, value, "a number between 0 and 1")
+    if math.isnan(value):
+        raise ValidationError.for_field(
+            name, value, "a number between 0 and 1", hint=_undefined_hint(name)
+        )
     low_ok = value >= 0 if allow_zero else value > 0
     if not (low_ok and value <= 1):
         expected = "a number between 0 and 1" if allow_zero else "a number in (0, 1]"
@@ -178,9 +189,13 @@ def check_fraction(value: object, name: str, *, allow_zero: bool = True) -> floa
 
 
 def check_non_negative(value: object, name: str) -> float:
-    """Validate a finite number >= 0."""
+    """Validate a finite number >= 0 (a NaN, an undefined KPI, is refused with its own hint)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError.for_field(name, value, "a finite number >= 0")
+    if math.isnan(value):
+        raise ValidationError.for_field(
+            name, value, "a finite number >= 0", hint=_undefined_hint(name)
+        )
     if not math.isfinite(value) or value < 0:
         raise ValidationError.for_field(name, value, "a finite number >= 0")
     return float(value)

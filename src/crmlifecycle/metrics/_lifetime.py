@@ -23,7 +23,6 @@ from crmlifecycle.metrics._common import (
     check_fraction,
     check_non_negative,
     check_unique,
-    is_nan,
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
@@ -45,18 +44,17 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
     must use the *same* period (monthly ARPU with monthly churn). Assumptions:
     constant churn and constant ARPU, no discounting; Fader & Hardie (2007)
     warn that a constant rate understates long-run value. NaN when
-    ``churn_rate`` is 0 (the formula is undefined: no churn observed) or when
-    an input is NaN.
+    ``churn_rate`` is 0 (the formula is undefined: no churn observed).
 
     Raises:
-        ValidationError: negative ARPU, or a margin or rate outside [0, 1].
+        ValidationError: negative ARPU, a margin or rate outside [0, 1], or a
+            NaN input (an undefined ARPU or churn rate upstream, e.g. nobody
+            paid or nobody was present at the start: decide what it should be).
 
     Examples:
         >>> historic_clv(100.0, gross_margin=0.8, churn_rate=0.02)  # 100 * 0.8 / 0.02
         4000.0
     """
-    if is_nan(arpu) or is_nan(churn_rate):
-        return math.nan
     revenue = check_non_negative(arpu, "arpu")
     margin = check_fraction(gross_margin, "gross_margin")
     churn = check_fraction(churn_rate, "churn_rate")
