@@ -208,3 +208,44 @@ def test_ltv_to_cac_is_undefined_when_clv_is(frames: dict[str, Any]) -> None:
         value = report[name]
         assert isinstance(value, float)
         assert math.isnan(value)
+
+
+def test_a_failing_builtin_is_an_error_not_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmlifecycle.metrics import _builtin
+
+    def broken(feedback: pd.DataFrame) -> float:
+        del feedback
+        raise ImportError("a dependency of the NPS calculator is missing")
+
+    monkeypatch.setattr(_builtin, "nps", broken)
+    feedback = pd.DataFrame({"kind": ["nps"], "score": [10], "at": utc("2026-01-01")})
+    with pytest.raises(ImportError, match="dependency of the NPS"):
+        compute_kpis({"feedback": feedback}, names=["nps"])
+
+
+def test_satisfaction_and_service_builtins_compute() -> None:
+    feedback = pd.DataFrame(
+        {
+            "kind": ["nps", "nps", "nps", "csat", "csat"],
+            "score": [10, 9, 3, 5, 2],
+            "at": utc(*["2026-01-01"] * 5),
+        }
+    )
+    cases = pd.DataFrame(
+        {
+            "case_id": ["c1", "c2"],
+            "opened_at": utc("2026-01-01T08:00Z", "2026-01-01T09:00Z"),
+            "first_response_at": utc("2026-01-01T10:00Z", None),
+            "resolved_at": utc(None, None),
+            "closed_at": utc(None, None),
+            "priority": ["low", "low"],
+        }
+    )
+    report = compute_kpis({"feedback": feedback, "cases": cases}, names=["nps", "csat", "backlog"])
+    assert report.skipped == {}
+    assert report["nps"] == pytest.approx(100 * (2 - 1) / 3)  # 2 promoters, 1 detractor of 3
+    assert report["csat"] == 50.0  # one of two answers is 4-5, in percent
+    # as of the latest opening (09:00): c1 answered (in_progress), c2 new
+    backlog_table = report["backlog"]
+    assert isinstance(backlog_table, pd.DataFrame)
+    assert backlog_table["open_cases"].sum() == 2

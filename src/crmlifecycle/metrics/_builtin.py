@@ -3,15 +3,13 @@ The built-in KPIs of :func:`~crmlifecycle.metrics.compute_kpis`, one line each.
 
 Each is a :class:`FunctionMetric` over the frames of a data set (the names of
 ``crmlifecycle.synth.Dataset.frames()``), computing one headline number with
-the calculators of this package. Satisfaction and service KPIs import their
-modules lazily.
+the calculators of this package.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from types import ModuleType
 from typing import Any, Final
 
 import pandas as pd
@@ -30,32 +28,19 @@ from crmlifecycle.metrics._pipeline import (
 from crmlifecycle.metrics._protocol import FunctionMetric
 from crmlifecycle.metrics._retention import churn_rate, convert_churn_rate
 from crmlifecycle.metrics._revenue import arpu, mrr_movements, net_revenue_retention
+from crmlifecycle.metrics._satisfaction import ces, csat, nps
+from crmlifecycle.metrics._service import (
+    backlog,
+    first_response_time,
+    resolution_time,
+    sla_breach_rate,
+)
 
-__all__ = ["BUILTIN_METRICS", "MetricUnavailableError"]
+__all__ = ["BUILTIN_METRICS"]
 
 Frames = Mapping[str, pd.DataFrame]
 
 LEAD_STAGES: Final = ("open", "contacted", "qualified", "converted")
-
-
-class MetricUnavailableError(Exception):
-    """A built-in metric's implementation module is not installed in this version."""
-
-
-def _module(name: str) -> ModuleType:
-    import importlib
-
-    try:
-        return importlib.import_module(f"crmlifecycle.metrics.{name}")
-    except ImportError as err:
-        raise MetricUnavailableError(f"module {name} is not available ({err})") from err
-
-
-def _call(module: str, function: str, *args: Any, **kwargs: Any) -> object:  # noqa: ANN401 - pass-through
-    target = getattr(_module(module), function, None)
-    if target is None:
-        raise MetricUnavailableError(f"{module}.{function} is not available")
-    return target(*args, **kwargs)
 
 
 def _monthly_churn(frames: Frames) -> float:
@@ -269,39 +254,37 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
         "nps",
         "Net Promoter Score: % promoters − % detractors (Reichheld 2003).",
         _FEEDBACK,
-        lambda f: _call("_satisfaction", "nps", f["feedback"]),
+        lambda f: nps(f["feedback"]),
     ),
     _metric(
         "csat",
         "Share of satisfied answers (4–5 of 5).",
         _FEEDBACK,
-        lambda f: _call("_satisfaction", "csat", f["feedback"]),
+        lambda f: csat(f["feedback"]),
     ),
     _metric(
         "ces",
         "Customer effort score (Dixon et al. 2010).",
         _FEEDBACK,
-        lambda f: _call("_satisfaction", "ces", f["feedback"]),
+        lambda f: ces(f["feedback"]),
     ),
     _metric(
         "first_response_time",
         "Time from case opening to first response.",
         _CASES,
-        lambda f: _call("_service", "first_response_time", f["cases"]),
+        lambda f: first_response_time(f["cases"]),
     ),
     _metric(
         "resolution_time",
         "Time from case opening to resolution.",
         _CASES,
-        lambda f: _call("_service", "resolution_time", f["cases"]),
+        lambda f: resolution_time(f["cases"]),
     ),
     _metric(
         "backlog",
         "Open cases as of a date (default: the latest case opening).",
         _CASES,
-        lambda f, as_of=None: _call(
-            "_service",
-            "backlog",
+        lambda f, as_of=None: backlog(
             f["cases"],
             at=as_of if as_of is not None else _latest_opening(f),
         ),
@@ -310,9 +293,7 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
         "sla_breach_rate",
         "Share of cases breaching their SLA (needs option sla_policy).",
         _CASES,
-        lambda f, sla_policy, as_of=None: _call(
-            "_service",
-            "sla_breach_rate",
+        lambda f, sla_policy, as_of=None: sla_breach_rate(
             f["cases"],
             sla_policy,
             at=as_of if as_of is not None else _latest_opening(f),

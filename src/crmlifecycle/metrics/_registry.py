@@ -21,7 +21,7 @@ import pandas as pd
 
 from crmlifecycle._frames import require_columns
 from crmlifecycle.errors import DataError, PluginError, ValidationError, did_you_mean
-from crmlifecycle.metrics._builtin import BUILTIN_METRICS, MetricUnavailableError
+from crmlifecycle.metrics._builtin import BUILTIN_METRICS
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
 
 __all__ = [
@@ -279,8 +279,5 @@ def compute_kpis(
             require_columns(frames[frame], list(columns), frame_name=frame)
         accepted, takes_any = _accepted(metric)
         given = options if takes_any else {k: v for k, v in options.items() if k in accepted}
-        try:
-            values[metric.name] = metric.compute(frames, **given)
-        except MetricUnavailableError as err:
-            skipped[metric.name] = f"not available in this version: {err}"
+        values[metric.name] = metric.compute(frames, **given)
     return KpiReport(values=values, skipped=skipped, descriptions=descriptions)
