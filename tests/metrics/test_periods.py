@@ -45,3 +45,24 @@ def test_compare_periods() -> None:
         compare_periods("M", "D")
     with pytest.raises(DataError, match="unsupported"):
         compare_periods("M", "H")
+
+
+def test_period_grid_fills_every_segment_and_period() -> None:
+    from crmlifecycle.metrics._common import period_grid
+
+    partial = pd.DataFrame(
+        {"channel": ["ads", "web"], "_ordinal": [672, 674], "n": [3, 5], "m": [1.5, 2.0]}
+    )
+    grid = period_grid(partial, ["channel"], 672, 674, values=["n", "m"])
+    # 2 segments x 3 periods (672..674); absent pairs hold 0
+    assert grid.sort_values(["channel", "_ordinal"]).to_numpy().tolist() == [
+        ["ads", 672, 3, 1.5],
+        ["ads", 673, 0, 0.0],
+        ["ads", 674, 0, 0.0],
+        ["web", 672, 0, 0.0],
+        ["web", 673, 0, 0.0],
+        ["web", 674, 5, 2.0],
+    ]
+    whole = period_grid(partial.drop(columns="channel"), [], 671, 672, values=["n", "m"])
+    assert whole["_ordinal"].tolist() == [671, 672]
+    assert whole["n"].tolist() == [0, 3]

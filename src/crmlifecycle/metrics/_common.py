@@ -31,6 +31,7 @@ __all__ = [
     "compare_periods",
     "is_nan",
     "ordinals_to_periods",
+    "period_grid",
     "period_ordinals",
     "ratio",
     "safe_divide",
@@ -92,6 +93,25 @@ def ordinals_to_periods(ordinals: Sequence[int] | IntArray, freq: str) -> pd.Per
         values, freq=alias
     )
     return index
+
+
+def period_grid(
+    partial: pd.DataFrame, keys: Sequence[str], low: int, high: int, *, values: Sequence[str]
+) -> pd.DataFrame:
+    """
+    Spread summed partials over every (segment, period) pair from ``low`` to ``high``.
+
+    The combine steps report every period of the range for every segment seen
+    in ``partial`` (a frame of the ``keys`` columns, ``_ordinal`` and the
+    additive ``values``), so a quiet period shows as zeros instead of a
+    missing row. Rows of ``partial`` outside the range are dropped.
+    """
+    ordinals = pd.DataFrame({"_ordinal": np.arange(low, high + 1, dtype=np.int64)})
+    segments = partial[list(keys)].drop_duplicates() if keys else pd.DataFrame(index=[0])
+    grid = segments.merge(ordinals, how="cross")
+    table = grid.merge(partial, on=[*keys, "_ordinal"], how="left")
+    table[list(values)] = table[list(values)].fillna(0)
+    return table
 
 
 def compare_periods(fine: str, coarse: str) -> None:

@@ -24,6 +24,7 @@ from crmlifecycle.metrics._common import (
     check_fraction,
     check_unique,
     ordinals_to_periods,
+    period_grid,
     period_ordinals,
     ratio,
     safe_divide,
@@ -158,16 +159,13 @@ def combine_churn_rate(
     ].sum()
     last_wanted = None if end is None else timestamp_ordinal(utc_timestamp(end, name="end"), freq)
     if events.empty:
-        grid = events.reindex(columns=[*keys, _ORDINAL])
+        table = events
     else:
         low, high = int(events[_ORDINAL].min()), int(events[_ORDINAL].max())
         if last_wanted is not None:
             high = max(high, last_wanted - 1)
-        ordinals = pd.DataFrame({_ORDINAL: np.arange(low, high + 1, dtype=np.int64)})
-        segments = events[keys].drop_duplicates() if keys else pd.DataFrame(index=[0])
-        grid = segments.merge(ordinals, how="cross")
-    table = grid.merge(events, on=[*keys, _ORDINAL], how="left")
-    table[columns] = table[columns].fillna(0).astype("int64")
+        table = period_grid(events, keys, low, high, values=columns)
+    table[columns] = table[columns].astype("int64")
     net = table["acquired"] - table["churned_all"]
     if keys:
         before = net.groupby([table[k] for k in keys], observed=True).cumsum() - net

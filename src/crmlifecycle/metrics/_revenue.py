@@ -23,6 +23,7 @@ from crmlifecycle.metrics._common import (
     check_unique,
     compare_periods,
     ordinals_to_periods,
+    period_grid,
     period_ordinals,
     ratio,
     safe_divide,
@@ -221,12 +222,7 @@ def combine_mrr_movements(
         low, high = int(observed.min()), int(observed.max())
         if end is not None:
             high = timestamp_ordinal(utc_timestamp(end, name="end"), freq) - 1
-        ordinals = pd.DataFrame({_ORDINAL: np.arange(low, high + 1, dtype=np.int64)})
-        segments = events[keys].drop_duplicates() if keys else pd.DataFrame(index=[0])
-        table = segments.merge(ordinals, how="cross").merge(
-            events, on=[*keys, _ORDINAL], how="left"
-        )
-        table[_SUMS] = table[_SUMS].fillna(0)
+        table = period_grid(events, keys, low, high, values=_SUMS)
     table = table.astype({"customers_start": "int64", "customers_end": "int64"})
     lost = table["contraction"] + table["churned"]
     table["gross_revenue_churn"] = safe_divide(lost, table["starting_mrr"])
