@@ -365,16 +365,13 @@ class Stateful(Protocol):
     """What a lifecycle needs of an entity: an id, its state and since when (read-only)."""
 
     @property
-    def id(self) -> str:  # noqa: D102
-        ...
+    def id(self) -> str: ...
 
     @property
-    def state(self) -> str:  # noqa: D102
-        ...
+    def state(self) -> str: ...
 
     @property
-    def state_since(self) -> datetime:  # noqa: D102
-        ...
+    def state_since(self) -> datetime: ...
 
 
 #: The entity type a step is fired on and returns (``fire(lead, ...).entity`` is a ``Lead``).
