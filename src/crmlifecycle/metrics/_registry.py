@@ -20,6 +20,7 @@ from typing import Any, Final
 import pandas as pd
 
 from crmlifecycle._frames import require_columns
+from crmlifecycle._plugins import discover, load, package_of
 from crmlifecycle.errors import DataError, PluginError, ValidationError, did_you_mean
 from crmlifecycle.metrics._builtin import BUILTIN_METRICS
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
@@ -117,34 +118,21 @@ def register_metric(metric: Metric, *, replace: bool = False) -> None:
     _registered[name] = _validate(name, metric)
 
 
-@functools.cache
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    """List the group's entry points once per process (nothing imported yet)."""
-    found: dict[str, metadata.EntryPoint] = {}
-    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(point.name, point)
-    return found
+def _entry_points() -> Mapping[str, metadata.EntryPoint]:
+    """List the group's entry points (once per process; nothing imported yet)."""
+    return discover(ENTRY_POINT_GROUP)
 
 
 @functools.cache
 def _load_plugin(name: str) -> Metric:
     point = _entry_points()[name]
-    package = point.dist.name if point.dist is not None else "an unknown package"
     if name in _BUILTINS:
         raise PluginError(
-            f"{package} registers a metric under the built-in name {name!r}. "
+            f"{package_of(point)} registers a metric under the built-in name {name!r}. "
             "Hint: rename the entry point.",
             plugin=name,
         )
-    try:
-        loaded = point.load()
-    except Exception as err:
-        raise PluginError(
-            f"importing {point.value!r} from {package} failed ({type(err).__name__}: {err}). "
-            f"Hint: reinstall or uninstall {package}.",
-            plugin=name,
-        ) from err
-    return _validate(name, loaded)
+    return _validate(name, load(point, plugin=name))
 
 
 def available_metrics() -> list[str]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from importlib import metadata
 from typing import Any, Final
 
+from crmlifecycle._plugins import discover, load
 from crmlifecycle.errors import PluginError, SpecError, did_you_mean
 from crmlifecycle.scoring._config import Format, dumps, loads
 from crmlifecycle.scoring._protocol import Scorer
@@ -151,28 +152,15 @@ def register_scorer(name: str, factory: ScorerFactory, *, replace: bool = False)
 @functools.cache
 def _entry_points() -> dict[str, metadata.EntryPoint]:
     """List the entry points of the group once per process (nothing is imported yet)."""
-    found: dict[str, metadata.EntryPoint] = {}
-    for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if point.name in _BUILTIN_NAMES:
-            continue  # a plugin cannot shadow a built-in scorer; it stays reachable by module
-        found.setdefault(point.name, point)
-    return found
+    # a plugin cannot shadow a built-in scorer; it stays reachable by module
+    points = discover(ENTRY_POINT_GROUP)
+    return {name: point for name, point in points.items() if name not in _BUILTIN_NAMES}
 
 
 @functools.cache
 def _load_plugin(name: str) -> ScorerFactory:
     """Import and validate one plugin (once); errors name the plugin and its package."""
-    point = _entry_points()[name]
-    package = point.dist.name if point.dist is not None else "an unknown package"
-    try:
-        factory = point.load()
-    except Exception as err:
-        raise PluginError(
-            f"importing {point.value!r} from {package} failed ({type(err).__name__}: {err}). "
-            f"Hint: reinstall or uninstall {package}.",
-            plugin=name,
-        ) from err
-    return _validate_factory(name, factory)
+    return _validate_factory(name, load(_entry_points()[name], plugin=name))
 
 
 def available_scorers() -> list[str]:
