@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pathlib
 
 import pandas as pd
 import pytest
@@ -82,3 +83,16 @@ def test_renamed_keywords_read_renamed_columns() -> None:
     assert win_rate(deals, events, opportunity_col="deal", created_at_col="opened") == 1.0
     with pytest.raises(TypeError, match="id_col"):
         deal_stages(deals, events, id_col="deal")  # type: ignore[call-arg]
+
+
+def test_modules_keep_to_the_size_guide() -> None:
+    # house style: modules under about 500 lines; split along a seam when one grows past it
+    folder = pathlib.Path(metrics.__file__).parent
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
+
+
+def test_split_modules_keep_the_public_names() -> None:
+    moved = {"forecast", "weighted_pipeline", "gross_revenue_retention", "net_revenue_retention"}
+    assert moved <= set(metrics.__all__)
+    assert metrics.__all__ == sorted(metrics.__all__, key=lambda n: (not n.isupper(), n))

@@ -45,14 +45,13 @@ from crmlifecycle.metrics._events import (
     OPPORTUNITY_STAGES,
     stage_spells,
 )
+from crmlifecycle.metrics._forecast import forecast, weighted_pipeline
 from crmlifecycle.metrics._funnel import conversion_rate, funnel, stage_velocity, time_in_stage
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv, order_based_clv
 from crmlifecycle.metrics._pipeline import (
     average_deal_size,
     deal_stages,
-    forecast,
     sales_cycle_length,
-    weighted_pipeline,
     win_rate,
 )
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
@@ -73,11 +72,10 @@ from crmlifecycle.metrics._retention import (
 from crmlifecycle.metrics._revenue import (
     arpu,
     combine_mrr_movements,
-    gross_revenue_retention,
     mrr_movements,
     mrr_movements_partial,
-    net_revenue_retention,
 )
+from crmlifecycle.metrics._revenue_retention import gross_revenue_retention, net_revenue_retention
 from crmlifecycle.metrics._satisfaction import ces, csat, nps
 from crmlifecycle.metrics._service import (
     backlog,

@@ -17,17 +17,14 @@ import pandas as pd
 from crmlifecycle._frames import as_utc
 from crmlifecycle.metrics._acquisition import cac, cac_payback_months, ltv_to_cac, new_customers
 from crmlifecycle.metrics._common import is_nan, ratio
+from crmlifecycle.metrics._forecast import weighted_pipeline
 from crmlifecycle.metrics._funnel import conversion_rate
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv
-from crmlifecycle.metrics._pipeline import (
-    average_deal_size,
-    sales_cycle_length,
-    weighted_pipeline,
-    win_rate,
-)
+from crmlifecycle.metrics._pipeline import average_deal_size, sales_cycle_length, win_rate
 from crmlifecycle.metrics._protocol import FunctionMetric
 from crmlifecycle.metrics._retention import churn_rate, convert_churn_rate
-from crmlifecycle.metrics._revenue import arpu, mrr_movements, net_revenue_retention
+from crmlifecycle.metrics._revenue import arpu, mrr_movements
+from crmlifecycle.metrics._revenue_retention import net_revenue_retention
 from crmlifecycle.metrics._satisfaction import ces, csat, nps
 from crmlifecycle.metrics._service import (
     backlog,

@@ -1,19 +1,18 @@
 """
-Pipeline KPIs from opportunities and their event log: win rate, deal size, cycle, forecast.
+Pipeline KPIs from opportunities and their event log: deal stages, win rate, deal size, cycle.
 
 Every function takes the ``opportunities`` frame (id, amount, created_at,
 current stage, segment columns such as ``owner``) and the opportunity event
 log, and computes the stage of every deal *as of* a date from the log, so
-"what did the pipeline look like on 1 March" has an answer. Stage metadata
-(win probability per stage, forecast category per stage) defaults to the
-standard pipeline: probabilities 10/20/50/80/100/0 (EspoCRM) and Salesforce's
-forecast categories (REFERENCES.md).
+"what did the pipeline look like on 1 March" has an answer. The weighted
+pipeline and the forecast by category, which also read stage metadata, are in
+``_forecast.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import final
 
 import attrs
@@ -34,20 +33,12 @@ from crmlifecycle.metrics._common import (
     period_ordinals,
     safe_divide,
 )
-from crmlifecycle.metrics._events import (
-    DEFAULT_FORECAST_CATEGORIES,
-    DEFAULT_PROBABILITIES,
-    LogColumns,
-    read_events,
-    spells_of,
-)
+from crmlifecycle.metrics._events import LogColumns, read_events, spells_of
 
 __all__ = [
     "average_deal_size",
     "deal_stages",
-    "forecast",
     "sales_cycle_length",
-    "weighted_pipeline",
     "win_rate",
 ]
 
@@ -428,178 +419,3 @@ def sales_cycle_length(
         }
     ).reset_index()
     return _finish(table, freq)
-
-
-def _probabilities(stages: pd.Series, probabilities: Mapping[str, float]) -> pd.Series:
-    unknown = sorted(set(stages.dropna().unique()) - set(probabilities))
-    if unknown:
-        raise DataError(
-            f"no win probability for stage(s) {unknown}. "
-            "Hint: pass probabilities={stage: percent, ...} for every stage of your pipeline."
-        )
-    return stages.map(probabilities).astype("float64")
-
-
-def weighted_pipeline(
-    opportunities: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    as_of: object | None = None,
-    probabilities: Mapping[str, float] = DEFAULT_PROBABILITIES,
-    closed: Sequence[str] = ("won", "lost"),
-    amount_col: str = "amount",
-    opportunity_col: str = "opportunity_id",
-    created_at_col: str = "created_at",
-    stage_col: str = "stage",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
-    by: str | Sequence[str] | None = None,
-) -> float | pd.DataFrame:
-    """
-    Weighted pipeline: Σ amount × win probability of the open deals, as of a date.
-
-    Open deals are those not in a ``closed`` stage as of ``as_of``. The
-    probability is the default of the deal's stage at that date
-    (``probabilities``, in percent; EspoCRM's 10/20/50/80 by default), not a
-    probability set by hand later, which the log does not date. A snapshot,
-    so no ``freq``; with ``by`` the columns are ``by``, ``deals``, ``amount``
-    and ``weighted_amount``.
-
-    Examples:
-        >>> import pandas as pd
-        >>> deals = pd.DataFrame({
-        ...     "opportunity_id": ["o1", "o2", "o3"],
-        ...     "stage": ["proposal", "negotiation", "won"],
-        ...     "amount": [1000.0, 2000.0, 5000.0],
-        ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
-        ... })
-        >>> events = pd.DataFrame({
-        ...     "entity_id": ["o1", "o2", "o3"], "source": ["prospecting"] * 3,
-        ...     "dest": ["proposal", "negotiation", "won"],
-        ...     "at": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-01-25"], utc=True),
-        ... })
-        >>> weighted_pipeline(deals, events)  # 1000 * 50% + 2000 * 80%
-        2100.0
-    """
-    keys = as_sequence(by)
-    require_columns(opportunities, [amount_col], frame_name="opportunities")
-    check_by(opportunities, keys, frame_name="opportunities")
-    deals = stages_as_of(
-        opportunities,
-        events,
-        as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
-    )
-    deals = deals.loc[~deals["stage_as_of"].isin(list(closed)).to_numpy()]
-    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
-    weight = _probabilities(deals["stage_as_of"], probabilities) / 100.0
-    frame = deals[keys].assign(deals=1, amount=amount, weighted_amount=amount * weight)
-    if not keys:
-        return float(frame["weighted_amount"].sum())
-    return frame.groupby(keys, sort=True, as_index=False, observed=True)[
-        ["deals", "amount", "weighted_amount"]
-    ].sum()
-
-
-def forecast(
-    opportunities: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    as_of: object | None = None,
-    closed_since: object | None = None,
-    categories: Mapping[str, str] = DEFAULT_FORECAST_CATEGORIES,
-    probabilities: Mapping[str, float] = DEFAULT_PROBABILITIES,
-    amount_col: str = "amount",
-    opportunity_col: str = "opportunity_id",
-    created_at_col: str = "created_at",
-    stage_col: str = "stage",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
-    by: str | Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """
-    Forecast by category (pipeline, best case, commit, closed, omitted), as of a date.
-
-    Each deal's stage as of ``as_of`` maps to a forecast category
-    (``categories``; Salesforce's categories, REFERENCES.md, with the
-    standard stages mapped prospecting/qualification → pipeline, proposal →
-    best_case, negotiation → commit, won → closed, lost → omitted). Deals won
-    or lost count only if they closed at or after ``closed_since`` (e.g. the
-    start of the quarter being forecast). Columns: ``by``, ``category``,
-    ``deals``, ``amount``, ``weighted_amount`` (amount × stage probability).
-
-    Examples:
-        >>> import pandas as pd
-        >>> deals = pd.DataFrame({
-        ...     "opportunity_id": ["o1", "o2", "o3"],
-        ...     "stage": ["proposal", "negotiation", "won"],
-        ...     "amount": [1000.0, 2000.0, 5000.0],
-        ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
-        ... })
-        >>> events = pd.DataFrame({
-        ...     "entity_id": ["o1", "o2", "o3"], "source": ["prospecting"] * 3,
-        ...     "dest": ["proposal", "negotiation", "won"],
-        ...     "at": pd.to_datetime(["2026-01-10", "2026-01-20", "2026-01-25"], utc=True),
-        ... })
-        >>> forecast(deals, events)
-            category  deals  amount  weighted_amount
-        0  best_case      1  1000.0            500.0
-        1     closed      1  5000.0           5000.0
-        2     commit      1  2000.0           1600.0
-    """
-    keys = as_sequence(by)
-    require_columns(opportunities, [amount_col], frame_name="opportunities")
-    check_by(opportunities, keys, frame_name="opportunities")
-    deals = stages_as_of(
-        opportunities,
-        events,
-        as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
-    )
-    unknown = sorted(set(deals["stage_as_of"].dropna().unique()) - set(categories))
-    if unknown:
-        raise DataError(
-            f"no forecast category for stage(s) {unknown}. "
-            "Hint: pass categories={stage: category, ...} for every stage of your pipeline."
-        )
-    category = deals["stage_as_of"].map(categories)
-    if closed_since is not None:
-        since = utc_timestamp(closed_since, name="closed_since")
-        old = category.isin(["closed", "omitted"]) & (deals["since_as_of"] < since)
-        deals, category = deals.loc[~old.to_numpy()], category[~old]
-    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
-    weight = _probabilities(deals["stage_as_of"], probabilities) / 100.0
-    frame = deals[keys].assign(
-        category=category, deals=1, amount=amount, weighted_amount=amount * weight
-    )
-    return frame.groupby([*keys, "category"], sort=True, as_index=False, observed=True)[
-        ["deals", "amount", "weighted_amount"]
-    ].sum()

@@ -1,12 +1,10 @@
 """
-Revenue KPIs: ARPU, MRR movements, gross and net revenue churn and retention.
+Revenue KPIs: ARPU, MRR movements, gross and net revenue churn per period.
 
-Definitions (REFERENCES.md, "KPI definitions"): gross revenue retention is
-Σ min(revenue now, revenue at start) ÷ Σ revenue at start over the customers
-present at the start (so GRR ≤ 100%); net revenue retention is Σ revenue now
-÷ Σ revenue at start over the same customers (new customers excluded; may
-exceed 100%). MRR movements follow the usual SaaS split (Skok, "SaaS Metrics
-2.0"): new, expansion, contraction, churned and reactivated MRR.
+MRR movements follow the usual SaaS split (Skok, "SaaS Metrics 2.0"): new,
+expansion, contraction, churned and reactivated MRR; each period's gross and
+net revenue churn and retention (REFERENCES.md, "KPI definitions") come with
+them. GRR and NRR between two chosen periods are in ``_revenue_retention.py``.
 """
 
 from __future__ import annotations
@@ -34,10 +32,8 @@ from crmlifecycle.metrics._common import (
 __all__ = [
     "arpu",
     "combine_mrr_movements",
-    "gross_revenue_retention",
     "mrr_movements",
     "mrr_movements_partial",
-    "net_revenue_retention",
 ]
 
 _ORDINAL = "_ordinal"
@@ -45,7 +41,7 @@ _FLOWS = ["starting_mrr", "new", "expansion", "contraction", "churned", "reactiv
 _SUMS = [*_FLOWS, "ending_mrr", "retained_mrr", "customers_start", "customers_end"]
 
 
-def _revenue_rows(
+def revenue_rows(
     revenue: pd.DataFrame,
     *,
     customer_col: str,
@@ -56,7 +52,7 @@ def _revenue_rows(
     how: str,
     by: list[str],
 ) -> pd.DataFrame:
-    """Return one row per (customer, period of ``freq``) with revenue > 0, columns _ordinal, v."""
+    """Check ``revenue``; return a row per (customer, ``freq`` period) with revenue > 0."""
     require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
     check_by(revenue, by, frame_name="revenue")
     compare_periods(data_freq, freq)
@@ -124,7 +120,7 @@ def mrr_movements_partial(
         [[100.0, 0.0, 0.0], [0.0, 20.0, 0.0], [0.0, 0.0, 120.0]]
     """
     keys = as_sequence(by)
-    rows = _revenue_rows(
+    rows = revenue_rows(
         revenue,
         customer_col=customer_col,
         period_col=period_col,
@@ -291,191 +287,6 @@ def mrr_movements(
     return combine_mrr_movements([partial], freq=freq, by=by, end=end)
 
 
-def _start_end_retention(
-    revenue: pd.DataFrame,
-    *,
-    customer_col: str,
-    period_col: str,
-    mrr_col: str,
-    data_freq: str,
-    start: object,
-    end: object,
-    by: list[str],
-) -> pd.DataFrame:
-    rows = _revenue_rows(
-        revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
-        data_freq=data_freq,
-        freq=data_freq,
-        how="last",
-        by=by,
-    )
-    first = timestamp_ordinal(utc_timestamp(start, name="start"), data_freq)
-    last = timestamp_ordinal(utc_timestamp(end, name="end"), data_freq)
-    if last <= first:
-        raise DataError(f"end={end!r} must fall in a later period than start={start!r}.")
-    base = rows.loc[rows[_ORDINAL] == first, [customer_col, *by, "v"]]
-    now = rows.loc[rows[_ORDINAL] == last, [customer_col, "v"]]
-    table = base.merge(now, on=customer_col, how="left", suffixes=("_start", "_end"))
-    table["v_end"] = table["v_end"].fillna(0.0)
-    table["retained_mrr"] = np.minimum(table["v_start"], table["v_end"])
-    return table.rename(columns={"v_start": "starting_mrr", "v_end": "ending_mrr"})
-
-
-def _retention(
-    revenue: pd.DataFrame,
-    column: str,
-    numerator: str,
-    *,
-    customer_col: str,
-    period_col: str,
-    mrr_col: str,
-    data_freq: str,
-    start: object | None,
-    end: object | None,
-    freq: str | None,
-    by: str | Sequence[str] | None,
-) -> float | pd.DataFrame:
-    keys = as_sequence(by)
-    if freq is not None:
-        table = mrr_movements(
-            revenue,
-            customer_col=customer_col,
-            period_col=period_col,
-            mrr_col=mrr_col,
-            data_freq=data_freq,
-            freq=freq,
-            by=keys,
-            end=end,
-        )
-        if numerator == "ending_mrr":
-            table["ending_mrr"] = table["nrr"] * table["starting_mrr"]
-        table = table[["period", *keys, "starting_mrr", numerator, column]]
-        return table.rename(columns={"ending_mrr": "cohort_mrr"})
-    if start is None or end is None:
-        raise DataError(
-            f"{column} without freq compares two periods: pass start= and end=. "
-            "Hint: e.g. start='2025-01-01', end='2026-01-01' for a year, or freq='M'."
-        )
-    table = _start_end_retention(
-        revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
-        data_freq=data_freq,
-        start=start,
-        end=end,
-        by=keys,
-    )
-    if not keys:
-        return ratio(float(table[numerator].sum()), float(table["starting_mrr"].sum()))
-    sums = table.groupby(keys, sort=True, as_index=False, observed=True)[
-        ["starting_mrr", numerator]
-    ].sum()
-    sums[column] = safe_divide(sums[numerator], sums["starting_mrr"])
-    return sums.rename(columns={"ending_mrr": "cohort_mrr"})
-
-
-def gross_revenue_retention(
-    revenue: pd.DataFrame,
-    *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
-    data_freq: str = "M",
-    start: object | None = None,
-    end: object | None = None,
-    freq: str | None = None,
-    by: str | Sequence[str] | None = None,
-) -> float | pd.DataFrame:
-    """
-    Gross revenue retention (GRR), always ≤ 100%.
-
-    Definition (REFERENCES.md): Σ min(revenue at end, revenue at start) ÷
-    Σ revenue at start over the customers with revenue in the start period;
-    each customer is capped at its starting revenue, so expansion never
-    offsets churn. Without ``freq`` it compares the data period holding
-    ``start`` with the one holding ``end`` (e.g. a year apart); with ``freq``
-    it compares every period with the previous one (columns ``period``,
-    ``by``, ``starting_mrr``, ``retained_mrr``, ``grr``). NaN when there was no
-    revenue at the start.
-
-    Examples:
-        >>> import pandas as pd
-        >>> subs = pd.DataFrame({
-        ...     "customer_id": ["a", "a", "b", "c"],
-        ...     "period": pd.to_datetime(
-        ...         ["2025-01-01", "2026-01-01", "2025-01-01", "2026-01-01"], utc=True),
-        ...     "mrr": [100.0, 300.0, 100.0, 50.0],
-        ... })
-        >>> # start cohort {a, b}: min(300, 100) + min(0, 100) = 100 of 200 (c is new)
-        >>> gross_revenue_retention(subs, start="2025-01-01", end="2026-01-01")
-        0.5
-    """
-    return _retention(
-        revenue,
-        "grr",
-        "retained_mrr",
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
-        data_freq=data_freq,
-        start=start,
-        end=end,
-        freq=freq,
-        by=by,
-    )
-
-
-def net_revenue_retention(
-    revenue: pd.DataFrame,
-    *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
-    data_freq: str = "M",
-    start: object | None = None,
-    end: object | None = None,
-    freq: str | None = None,
-    by: str | Sequence[str] | None = None,
-) -> float | pd.DataFrame:
-    """
-    Net revenue retention (NRR), may exceed 100%.
-
-    Definition (REFERENCES.md): Σ revenue at end ÷ Σ revenue at start over the
-    customers with revenue in the start period (new customers excluded, so
-    only expansion can lift it above 100%). Same periods, ``by`` and NaN rule
-    as :func:`gross_revenue_retention`; with ``freq`` the columns are
-    ``period``, ``by``, ``starting_mrr``, ``cohort_mrr`` and ``nrr``.
-
-    Examples:
-        >>> import pandas as pd
-        >>> subs = pd.DataFrame({
-        ...     "customer_id": ["a", "a", "b", "c"],
-        ...     "period": pd.to_datetime(
-        ...         ["2025-01-01", "2026-01-01", "2025-01-01", "2026-01-01"], utc=True),
-        ...     "mrr": [100.0, 300.0, 100.0, 50.0],
-        ... })
-        >>> net_revenue_retention(subs, start="2025-01-01", end="2026-01-01")  # 300 / 200
-        1.5
-    """
-    return _retention(
-        revenue,
-        "nrr",
-        "ending_mrr",
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
-        data_freq=data_freq,
-        start=start,
-        end=end,
-        freq=freq,
-        by=by,
-    )
-
-
 def arpu(
     revenue: pd.DataFrame,
     *,
@@ -512,7 +323,7 @@ def arpu(
         1  2026-02    140.0                 2  70.0
     """
     keys = as_sequence(by)
-    rows = _revenue_rows(
+    rows = revenue_rows(
         revenue,
         customer_col=customer_col,
         period_col=period_col,
