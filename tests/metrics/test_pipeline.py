@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import TypedDict
 
 import pandas as pd
 import pytest
@@ -235,6 +236,14 @@ def test_every_pipeline_kpi_keeps_only_deal_events_of_a_mixed_log(
     assert leads["reached"].tolist() == [1, 1, 1]
 
 
+class LogKeywords(TypedDict):
+    kind_col: str
+    entity_col: str
+    source_col: str
+    dest_col: str
+    at_col: str
+
+
 def test_pipeline_kpis_read_renamed_event_columns(
     deals: pd.DataFrame, events: pd.DataFrame
 ) -> None:
@@ -247,29 +256,14 @@ def test_pipeline_kpis_read_renamed_event_columns(
             "at": "when",
         }
     )
-    kw = {"kind_col": "lifecycle", "entity_col": "deal", "source_col": "from"}
-    kw |= {"dest_col": "to", "at_col": "when"}
+    kw = LogKeywords(
+        kind_col="lifecycle", entity_col="deal", source_col="from", dest_col="to", at_col="when"
+    )
     assert win_rate(deals, renamed, **kw) == pytest.approx(2 / 3)
     assert average_deal_size(deals, renamed, **kw) == 2500.0
     assert sales_cycle_length(deals, renamed, **kw) == pytest.approx(30.5)
-    assert weighted_pipeline(
-        deals,
-        renamed,
-        kind_col="lifecycle",
-        entity_col="deal",
-        source_col="from",
-        dest_col="to",
-        at_col="when",
-    ) == pytest.approx(480.0)
-    total = forecast(
-        deals,
-        renamed,
-        kind_col="lifecycle",
-        entity_col="deal",
-        source_col="from",
-        dest_col="to",
-        at_col="when",
-    )["deals"].sum()
+    assert weighted_pipeline(deals, renamed, **kw) == pytest.approx(480.0)
+    total = forecast(deals, renamed, **kw)["deals"].sum()
     assert total == 5
     pd.testing.assert_frame_equal(funnel(renamed, **kw), funnel(events))
 

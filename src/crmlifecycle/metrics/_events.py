@@ -181,14 +181,7 @@ def stage_spells(
         1  qualification            won   7.0
         2            won            NaN   NaN
     """
-    columns = LogColumns(
-        kind=kind,
-        kind_col=kind_col,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-    )
+    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
     return spells_of(events, columns, created=created, as_of=as_of)
 
 

@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import as_sequence, check_numeric, utc_timestamp
 from crmlifecycle.errors import DataError
-from crmlifecycle.metrics._common import check_by
 from crmlifecycle.metrics._events import (
     DEFAULT_FORECAST_CATEGORIES,
     DEFAULT_PROBABILITIES,
@@ -28,14 +27,20 @@ from crmlifecycle.metrics._pipeline import DealColumns, stages_as_of
 __all__ = ["forecast", "weighted_pipeline"]
 
 
-def _probabilities(stages: pd.Series, probabilities: Mapping[str, float]) -> pd.Series:
+def _weighted(
+    deals: pd.DataFrame, keys: list[str], amount_col: str, probabilities: Mapping[str, float]
+) -> pd.DataFrame:
+    """Return the segments of ``deals`` with ``deals`` (1), ``amount`` and ``weighted_amount``."""
+    stages = deals["stage_as_of"]
     unknown = sorted(set(stages.dropna().unique()) - set(probabilities))
     if unknown:
         raise DataError(
             f"no win probability for stage(s) {unknown}. "
             "Hint: pass probabilities={stage: percent, ...} for every stage of your pipeline."
         )
-    return stages.map(probabilities).astype("float64")
+    weight = stages.map(probabilities).astype("float64") / 100.0
+    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    return deals[keys].assign(deals=1, amount=amount, weighted_amount=amount * weight)
 
 
 def weighted_pipeline(
@@ -84,28 +89,17 @@ def weighted_pipeline(
         2100.0
     """
     keys = as_sequence(by)
-    require_columns(opportunities, [amount_col], frame_name="opportunities")
-    check_by(opportunities, keys, frame_name="opportunities")
     deals = stages_as_of(
         opportunities,
         events,
         as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
+        deal=DealColumns(opportunity_col, created_at_col, stage_col),
+        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
+        by=keys,
+        needs=[amount_col],
     )
     deals = deals.loc[~deals["stage_as_of"].isin(list(closed)).to_numpy()]
-    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
-    weight = _probabilities(deals["stage_as_of"], probabilities) / 100.0
-    frame = deals[keys].assign(deals=1, amount=amount, weighted_amount=amount * weight)
+    frame = _weighted(deals, keys, amount_col, probabilities)
     if not keys:
         return float(frame["weighted_amount"].sum())
     return frame.groupby(keys, sort=True, as_index=False, observed=True)[
@@ -164,23 +158,14 @@ def forecast(
         2     commit      1  2000.0           1600.0
     """
     keys = as_sequence(by)
-    require_columns(opportunities, [amount_col], frame_name="opportunities")
-    check_by(opportunities, keys, frame_name="opportunities")
     deals = stages_as_of(
         opportunities,
         events,
         as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
+        deal=DealColumns(opportunity_col, created_at_col, stage_col),
+        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
+        by=keys,
+        needs=[amount_col],
     )
     unknown = sorted(set(deals["stage_as_of"].dropna().unique()) - set(categories))
     if unknown:
@@ -193,11 +178,7 @@ def forecast(
         since = utc_timestamp(closed_since, name="closed_since")
         old = category.isin(["closed", "omitted"]) & (deals["since_as_of"] < since)
         deals, category = deals.loc[~old.to_numpy()], category[~old]
-    amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
-    weight = _probabilities(deals["stage_as_of"], probabilities) / 100.0
-    frame = deals[keys].assign(
-        category=category, deals=1, amount=amount, weighted_amount=amount * weight
-    )
+    frame = _weighted(deals, keys, amount_col, probabilities).assign(category=category)
     return frame.groupby([*keys, "category"], sort=True, as_index=False, observed=True)[
         ["deals", "amount", "weighted_amount"]
     ].sum()

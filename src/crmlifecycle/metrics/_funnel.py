@@ -103,14 +103,7 @@ def conversion_rate(
             f"to_stage={to_stage!r} comes before from_stage={from_stage!r} in the funnel. "
             "Hint: swap them."
         )
-    columns = LogColumns(
-        kind=kind,
-        kind_col=kind_col,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-    )
+    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
     spells = spells_of(events, columns, created=created, as_of=as_of)
     position = spells["stage"].map(order)
     spells = spells.assign(position=position)
@@ -180,14 +173,7 @@ def funnel(
         4            won        1                  1.000000
     """
     order = stage_order(stages)
-    columns = LogColumns(
-        kind=kind,
-        kind_col=kind_col,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-    )
+    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
     spells = spells_of(events, columns, created=None, as_of=as_of)
     furthest = spells["stage"].map(order).groupby(spells["entity_id"]).max().dropna()
     counts = np.bincount(furthest.astype("int64").to_numpy(), minlength=len(order))
@@ -240,14 +226,7 @@ def time_in_stage(
         0    prospecting       2        5.0       8.0            0
         1  qualification       0        NaN       NaN            2
     """
-    columns = LogColumns(
-        kind=kind,
-        kind_col=kind_col,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-    )
+    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
     spells = spells_of(events, columns, created=created, as_of=as_of)
     names = list(stages) if stages is not None else sorted(spells["stage"].dropna().unique())
     done = spells.loc[spells["days"].notna()]
@@ -303,14 +282,7 @@ def stage_velocity(
         0  prospecting      2         1           0.5                     4.0
     """
     order = stage_order(stages)
-    columns = LogColumns(
-        kind=kind,
-        kind_col=kind_col,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-    )
+    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
     spells = spells_of(events, columns, created=created, as_of=as_of)
     position = spells["stage"].map(order)
     onward = spells["next_stage"].map(order)

@@ -89,17 +89,8 @@ def deal_stages(
         >>> deal_stages(deals, events)["stage_as_of"].tolist()
         ['won', 'prospecting']
     """
-    log = LogColumns(
-        kind=kind,
-        kind_col=kind_col,
-        entity_col=entity_col,
-        source_col=source_col,
-        dest_col=dest_col,
-        at_col=at_col,
-    )
-    deal = DealColumns(
-        opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-    )
+    log = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
+    deal = DealColumns(opportunity_col, created_at_col, stage_col)
     return stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log)
 
 
@@ -120,8 +111,12 @@ def stages_as_of(
     as_of: object | None,
     deal: DealColumns,
     log: LogColumns,
+    by: Sequence[str] = (),
+    needs: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Do the work of :func:`deal_stages`."""
+    """Do the work of :func:`deal_stages`, checking segment columns ``by`` and columns ``needs``."""
+    require_columns(opportunities, [*needs, *by], frame_name="opportunities")
+    check_by(opportunities, by, frame_name="opportunities")
     opportunity_col, created_at_col, stage_col = (
         deal.opportunity_col,
         deal.created_at_col,
@@ -164,9 +159,7 @@ def _closed(
     log: LogColumns,
     by: list[str],
 ) -> pd.DataFrame:
-    require_columns(opportunities, by, frame_name="opportunities")
-    check_by(opportunities, by, frame_name="opportunities")
-    deals = stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log)
+    deals = stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log, by=by)
     return deals.loc[deals["stage_as_of"].isin(stages).to_numpy()]
 
 
@@ -239,17 +232,8 @@ def win_rate(
         events,
         stages=[won, lost],
         as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
+        deal=DealColumns(opportunity_col, created_at_col, stage_col),
+        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
         by=keys,
     )
     is_won = (closed["stage_as_of"] == won).astype("int64")
@@ -313,17 +297,8 @@ def average_deal_size(
         events,
         stages=[won],
         as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
+        deal=DealColumns(opportunity_col, created_at_col, stage_col),
+        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
         by=keys,
     )
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
@@ -388,17 +363,8 @@ def sales_cycle_length(
         events,
         stages=[won],
         as_of=as_of,
-        deal=DealColumns(
-            opportunity_col=opportunity_col, created_at_col=created_at_col, stage_col=stage_col
-        ),
-        log=LogColumns(
-            kind=kind,
-            kind_col=kind_col,
-            entity_col=entity_col,
-            source_col=source_col,
-            dest_col=dest_col,
-            at_col=at_col,
-        ),
+        deal=DealColumns(opportunity_col, created_at_col, stage_col),
+        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
         by=keys,
     )
     created = as_utc(deals[created_at_col], created_at_col)

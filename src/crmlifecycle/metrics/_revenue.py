@@ -48,11 +48,12 @@ def revenue_rows(
     period_col: str,
     mrr_col: str,
     data_freq: str,
-    freq: str,
-    how: str,
     by: list[str],
+    freq: str | None = None,
+    how: str = "last",
 ) -> pd.DataFrame:
     """Check ``revenue``; return a row per (customer, ``freq`` period) with revenue > 0."""
+    freq = data_freq if freq is None else freq
     require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
     check_by(revenue, by, frame_name="revenue")
     compare_periods(data_freq, freq)
@@ -329,8 +330,6 @@ def arpu(
         period_col=period_col,
         mrr_col=mrr_col,
         data_freq=data_freq,
-        freq=data_freq,
-        how="last",
         by=keys,
     )
     if freq is None and not keys:

@@ -43,8 +43,6 @@ def _start_end_retention(
         period_col=period_col,
         mrr_col=mrr_col,
         data_freq=data_freq,
-        freq=data_freq,
-        how="last",
         by=by,
     )
     first = timestamp_ordinal(utc_timestamp(start, name="start"), data_freq)
