@@ -244,10 +244,10 @@ def sla_breach_rate(
         at=at,
         events=events,
         case_col=case_col,
-        opened_col=opened_at_col,
+        opened_at_col=opened_at_col,
         priority_col=priority_col,
-        first_response_col=first_response_at_col,
-        resolved_col=resolved_at_col,
+        first_response_at_col=first_response_at_col,
+        resolved_at_col=resolved_at_col,
     )
     parts = [status[f"{clock}_status"].to_numpy(dtype=object) for clock in clocks[target]]
     breached = np.any([p == "breached" for p in parts], axis=0)

@@ -108,13 +108,13 @@ def _events_points(
     *,
     case_col: str,
     entity_col: str,
-    event_at_col: str,
+    at_col: str,
     dest_col: str,
     kind_col: str,
     kind: str | None,
 ) -> tuple[I64, I64, I64, list[str]]:
     require_columns(cases, [case_col], frame_name="cases")
-    require_columns(events, [entity_col, event_at_col, dest_col], frame_name="events")
+    require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
     ids = pd.Index(cases[case_col])
     if ids.has_duplicates:
         dup = np.asarray(ids.duplicated())
@@ -130,7 +130,7 @@ def _events_points(
     pos = ids.get_indexer(events[entity_col])
     mine = pos >= 0
     events, pos = events.loc[mine], pos[mine].astype(np.int64)
-    times = _ns(as_utc(events[event_at_col], event_at_col))
+    times = _ns(as_utc(events[at_col], at_col))
     dest = events[dest_col]
     if bool(dest.isna().any()):
         raise DataError.malformed(
@@ -142,7 +142,7 @@ def _events_points(
     early = times < opened[pos]
     if bool(early.any()):
         raise DataError.malformed(
-            event_at_col,
+            at_col,
             f"has status changes before their case's {case_col} was opened",
             rows=_bad_rows(events.index, early),
             hint="check the cases' opened_at and the event log's timestamps.",
@@ -270,12 +270,12 @@ def sla_status(
     at: object,
     events: pd.DataFrame | None = None,
     case_col: str = "case_id",
-    opened_col: str = "opened_at",
+    opened_at_col: str = "opened_at",
     priority_col: str = "priority",
-    first_response_col: str | None = "first_response_at",
-    resolved_col: str | None = "resolved_at",
+    first_response_at_col: str | None = "first_response_at",
+    resolved_at_col: str | None = "resolved_at",
     entity_col: str = "entity_id",
-    event_at_col: str = "at",
+    at_col: str = "at",
     dest_col: str = "dest",
     kind_col: str = "kind",
     kind: str | None = "case",
@@ -287,8 +287,8 @@ def sla_status(
     ``events`` is the case event log (``kind``, ``entity_id``, ``trigger``,
     ``source``, ``dest``, ``at``; rows of another ``kind`` are ignored, as are
     events of cases not in ``cases``). Without ``events`` the clocks never pause
-    and the resolution clock stops at ``resolved_col``. A missing
-    ``first_response_col`` value means no response yet.
+    and the resolution clock stops at ``resolved_at_col``. A missing
+    ``first_response_at_col`` value means no response yet.
 
     Returns:
         A DataFrame on the index of ``cases`` with the columns of
@@ -314,28 +314,30 @@ def sla_status(
         ...     "priority": ["normal", "normal"],
         ...     "first_response_at": pd.to_datetime([None, "2026-11-23T14:00Z"], utc=True),
         ... })
-        >>> out = sla_status(cases, policy, at="2026-11-23T15:00Z", resolved_col=None)
+        >>> out = sla_status(cases, policy, at="2026-11-23T15:00Z", resolved_at_col=None)
         >>> out[["first_response_due", "first_response_status"]]
                  first_response_due first_response_status
         0 2026-11-23 12:00:00+00:00              breached
         1 2026-11-23 13:00:00+00:00              breached
     """
-    columns = [opened_col, priority_col]
-    columns += [first_response_col] if first_response_col is not None else []
-    columns += [resolved_col] if events is None and resolved_col is not None else []
+    columns = [opened_at_col, priority_col]
+    columns += [first_response_at_col] if first_response_at_col is not None else []
+    columns += [resolved_at_col] if events is None and resolved_at_col is not None else []
     require_columns(cases, columns, frame_name="cases")
     n = len(cases)
     at_ns = int(utc_timestamp(at, name="at").as_unit("ns").value)
-    opened = _ns(as_utc(cases[opened_col], opened_col))
+    opened = _ns(as_utc(cases[opened_at_col], opened_at_col))
     first_target, resolution_target = _targets(cases, policy, priority_col)
     responded = np.full(n, NAT, dtype=np.int64)
-    if first_response_col is not None:
-        responded = _ns(as_utc(cases[first_response_col], first_response_col, allow_missing=True))
+    if first_response_at_col is not None:
+        responded = _ns(
+            as_utc(cases[first_response_at_col], first_response_at_col, allow_missing=True)
+        )
         early = (responded != NAT) & (responded < opened)
         if bool(early.any()):
             raise DataError.malformed(
-                first_response_col,
-                f"is before {opened_col}",
+                first_response_at_col,
+                f"is before {opened_at_col}",
                 rows=_bad_rows(cases.index, early),
                 hint="check the two timestamps of those cases.",
             )
@@ -347,18 +349,18 @@ def sla_status(
             at_ns,
             case_col=case_col,
             entity_col=entity_col,
-            event_at_col=event_at_col,
+            at_col=at_col,
             dest_col=dest_col,
             kind_col=kind_col,
             kind=kind,
         )
-    elif resolved_col is not None:
-        resolved = _ns(as_utc(cases[resolved_col], resolved_col, allow_missing=True))
+    elif resolved_at_col is not None:
+        resolved = _ns(as_utc(cases[resolved_at_col], resolved_at_col, allow_missing=True))
         early = (resolved != NAT) & (resolved < opened)
         if bool(early.any()):
             raise DataError.malformed(
-                resolved_col,
-                f"is before {opened_col}",
+                resolved_at_col,
+                f"is before {opened_at_col}",
                 rows=_bad_rows(cases.index, early),
                 hint="check the two timestamps of those cases.",
             )
