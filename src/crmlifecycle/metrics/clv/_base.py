@@ -152,7 +152,8 @@ class FittedModel:
     Subclasses set ``_param_names`` and implement ``_objective``. Fitting
     minimises the negative mean log-likelihood with L-BFGS-B on the logs of the
     (positive) parameters, from sensible starting values, falling back to other
-    starting points when an attempt does not converge; standard errors come
+    starting points when an attempt does not converge (every model supplies
+    the exact gradient of its log-likelihood); standard errors come
     from the inverse of the observed information (the negative Hessian of the
     total log-likelihood, by forward differences of the gradient), and the 95%
     intervals are Wald intervals on the log scale, mapped back (so they stay
@@ -178,7 +179,6 @@ class FittedModel:
         starts: Sequence[Sequence[float]],
         total_weight: float,
         *,
-        gradient_is_exact: bool = True,
         precondition: np.ndarray | None = None,
     ) -> None:
         best: Any = None
@@ -189,7 +189,8 @@ class FittedModel:
             try:
                 with np.errstate(all="ignore"):
                     result = _minimise(objective, x0, scale)
-            except (FloatingPointError, ValueError, ZeroDivisionError) as err:
+            except (FitError, FloatingPointError, ValueError, ZeroDivisionError) as err:
+                # FitError: a series of the likelihood did not converge at a trial point
                 tried.append({"start": list(start), "message": str(err)})
                 continue
             ok = bool(np.all(np.isfinite(result.x))) and bool(np.isfinite(result.fun))
@@ -229,7 +230,7 @@ class FittedModel:
             "attempts": tried,
             "iterations": int(best.nit),
             "message": str(best.message),
-            "gradient": "analytic" if gradient_is_exact else "central differences",
+            "gradient": "analytic",
         }
         self.covariance_ = self._covariance(objective, best.x, total_weight)
 

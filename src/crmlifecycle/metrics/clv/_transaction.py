@@ -36,8 +36,6 @@ class TransactionModel(HistoryModel):
     def _starts(self, data: RFMData) -> list[list[float]]:
         raise NotImplementedError
 
-    _exact_gradient: bool = True
-
     @staticmethod
     def _check_history(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> None:
         if bool(np.any(x != np.round(x))):
@@ -112,7 +110,6 @@ class TransactionModel(HistoryModel):
             self._objective(data),
             starts,
             data.total,
-            gradient_is_exact=self._exact_gradient,
             precondition=scale,
         )
         self.n_customers_ = data.total
