@@ -3,32 +3,37 @@ The cohort retention matrix, split by customer and combined.
 
 Definition (REFERENCES.md, "Cohort retention matrix"): cohort = the period of a
 customer's first activity; cell ``(c, k)`` = customers of cohort ``c`` active in
-period ``c + k`` ÷ cohort size.
+period ``c + k`` ÷ cohort size. With ``by=`` the customers are first split into
+segments (columns constant per customer, e.g. the acquisition channel) and each
+segment gets its own cohorts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import period_alias, require_columns, utc_timestamp
+from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     IntArray,
+    check_by,
     ordinals_to_periods,
     period_ordinals,
     timestamp_ordinal,
     utc_values,
 )
+from crmlifecycle.metrics._segments import check_constant, segment_codes
 
 __all__ = ["cohort_retention", "cohort_retention_partial", "combine_cohort_retention"]
 
 _COHORT = "_cohort"
 _INT32_MAX = np.iinfo(np.int32).max
+_MAX_DENSE_CELLS = 1 << 24
 
 
 def cohort_retention_partial(
@@ -37,25 +42,40 @@ def cohort_retention_partial(
     customer_col: str = "customer_id",
     at_col: str = "at",
     freq: str = "M",
+    by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """
     Count active customers per cohort and period number for some customers (split step).
 
     Every row of ``activity`` (an order, a login...) marks its customer active
     in the period holding ``at``. A customer's cohort is its first active
-    period. Returns additive counts: ``_cohort`` (period ordinal),
-    ``period_number`` (``k`` = periods since the cohort) and ``customers``.
+    period. Returns additive counts: the ``by`` columns (segments, which must
+    be constant per customer, e.g. the acquisition channel), ``_cohort``
+    (period ordinal), ``period_number`` (``k`` = periods since the cohort) and
+    ``customers``.
+
+    Raises:
+        DataError: missing columns, ids or segment values; a segment that
+            changes between the rows of one customer; timestamps breaking the
+            time rule.
 
     Examples:
         >>> import pandas as pd
         >>> orders = pd.DataFrame({
         ...     "customer_id": ["a", "a", "b"],
+        ...     "channel": ["ads", "ads", "social"],
         ...     "at": pd.to_datetime(["2026-01-05", "2026-03-01", "2026-01-09"], utc=True),
         ... })
         >>> cohort_retention_partial(orders)[["period_number", "customers"]].to_numpy().tolist()
         [[0, 2], [2, 1]]
+        >>> cohort_retention_partial(orders, by="channel")
+          channel  _cohort  period_number  customers
+        0     ads      672              0          1
+        1     ads      672              2          1
+        2  social      672              0          1
     """
-    require_columns(activity, [customer_col, at_col], frame_name="activity")
+    keys = as_sequence(by)
+    require_columns(activity, [customer_col, at_col, *keys], frame_name="activity")
     ids = activity[customer_col]
     missing = ids.isna()
     if bool(missing.any()):
@@ -65,21 +85,33 @@ def cohort_retention_partial(
             rows=list(activity.index[missing.to_numpy()][:20]),
             hint="drop the rows without a customer before calling.",
         )
+    check_by(activity, keys, frame_name="activity")
     ordinals = period_ordinals(utc_values(activity, at_col), freq)
-    codes, uniques = pd.factorize(ids, sort=False)
-    return _cohort_counts(np.asarray(codes, dtype=np.int64), len(uniques), ordinals)
+    raw_codes, uniques = pd.factorize(ids, sort=False)
+    codes = np.asarray(raw_codes, dtype=np.int64)
+    if not keys:
+        return _cohort_counts(codes, len(uniques), ordinals)
+    row_segments, segments = segment_codes(activity, keys)
+    segment_of = np.zeros(len(uniques), dtype=np.int64)
+    segment_of[codes] = row_segments
+    if bool((segment_of[codes] != row_segments).any()):
+        check_constant(activity, customer_col, keys, frame_name="activity", entity="customer")
+    counts = _cohort_counts(codes, len(uniques), ordinals, segment_of)
+    labels = segments.iloc[counts.pop("_segment").to_numpy()].reset_index(drop=True)
+    return pd.concat([labels, counts], axis=1)
 
 
-def _cohort_counts(codes: IntArray, n_customers: int, ordinals: IntArray) -> pd.DataFrame:
-    empty = pd.DataFrame(
-        {
-            _COHORT: np.array([], dtype=np.int64),
-            "period_number": np.array([], dtype=np.int64),
-            "customers": np.array([], dtype=np.int64),
-        }
-    )
+def _cohort_counts(
+    codes: IntArray,
+    n_customers: int,
+    ordinals: IntArray,
+    segment_of: IntArray | None = None,
+) -> pd.DataFrame:
+    columns = [_COHORT, "period_number", "customers"]
+    if segment_of is not None:
+        columns.insert(0, "_segment")
     if n_customers == 0:
-        return empty
+        return pd.DataFrame({c: np.array([], dtype=np.int64) for c in columns})
     low = int(ordinals.min())
     small: type[np.signedinteger[Any]] = (
         np.int32 if int(ordinals.max()) - low < _INT32_MAX else np.int64
@@ -94,7 +126,7 @@ def _cohort_counts(codes: IntArray, n_customers: int, ordinals: IntArray) -> pd.
         np.int32 if n_customers * width < _INT32_MAX else np.int64
     )
     keys: npt.NDArray[Any] = index.astype(key_type) * width + age.astype(key_type)
-    if n_customers * width <= max(8 * len(keys), 1 << 24):
+    if n_customers * width <= max(8 * len(keys), _MAX_DENSE_CELLS):
         seen = np.zeros(n_customers * width, dtype=bool)
         seen[keys] = True
         unique_keys = np.flatnonzero(seen)
@@ -103,16 +135,37 @@ def _cohort_counts(codes: IntArray, n_customers: int, ordinals: IntArray) -> pd.
     customer, period_number = np.divmod(unique_keys, width)
     cohort = first[customer].astype(np.int64)
     n_cohorts = int(cohort.max()) + 1
-    counts = np.bincount(cohort * width + period_number, minlength=n_cohorts * width)
-    cells = np.flatnonzero(counts)
-    cohort_idx, k = np.divmod(cells, width)
-    return pd.DataFrame(
-        {
-            _COHORT: cohort_idx.astype(np.int64) + low,
-            "period_number": k.astype(np.int64),
-            "customers": counts[cells].astype(np.int64),
-        }
+    segment = (
+        np.zeros(len(customer), dtype=np.int64) if segment_of is None else segment_of[customer]
     )
+    n_cells = (int(segment.max()) + 1) * n_cohorts * width
+    cell = (segment * n_cohorts + cohort) * width + period_number
+    if n_cells <= max(8 * len(cell), _MAX_DENSE_CELLS):
+        dense = np.bincount(cell, minlength=n_cells)
+        cells = np.flatnonzero(dense)
+        counts = dense[cells]
+    else:
+        cells, counts = np.unique(cell, return_counts=True)
+    rest, k = np.divmod(cells, width)
+    segment_idx, cohort_idx = np.divmod(rest, n_cohorts)
+    result = {
+        "_segment": segment_idx.astype(np.int64),
+        _COHORT: cohort_idx.astype(np.int64) + low,
+        "period_number": k.astype(np.int64),
+        "customers": counts.astype(np.int64),
+    }
+    return pd.DataFrame({c: result[c] for c in columns})
+
+
+def _empty_matrix(keys: list[str], frame: pd.DataFrame, freq: str, *, rates: bool) -> pd.DataFrame:
+    periods = pd.PeriodIndex([], freq=period_alias(freq), name="cohort")
+    index: pd.Index = periods
+    if keys:
+        index = pd.MultiIndex.from_arrays(
+            [*(frame[k].iloc[:0] for k in keys), periods], names=[*keys, "cohort"]
+        )
+    no_columns = pd.Index([], dtype="int64", name="period_number")
+    return pd.DataFrame(index=index, columns=no_columns, dtype="float64" if rates else "Int64")
 
 
 def combine_cohort_retention(
@@ -121,16 +174,20 @@ def combine_cohort_retention(
     freq: str = "M",
     rates: bool = True,
     end: object | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """
     Add up :func:`cohort_retention_partial` counts and lay them out as a matrix.
 
-    The matrix has one row per cohort (index ``cohort``, a ``pandas.Period``)
-    and one column per period number ``0, 1, ...``. Cells after the last
-    observed period (the latest active period in the data, or the period
-    before ``end``) cannot be known and are missing (``<NA>`` in counts, NaN in
-    rates); observed periods without activity are 0. With ``rates`` each row
-    is divided by its cohort size (column 0), so column 0 is 1.0.
+    The matrix has one row per cohort (index ``cohort``, a ``pandas.Period``;
+    with ``by``, a ``MultiIndex`` of the segment columns then ``cohort``) and
+    one column per period number ``0, 1, ...``. Cells after the last
+    observed period (the latest active period in the data, for every segment
+    alike, or the period before ``end``) cannot be known and are missing
+    (``<NA>`` in counts, NaN in rates); observed periods without activity are
+    0. With ``rates`` each row is divided by its cohort size (column 0), so
+    column 0 is 1.0. Partials computed with ``by`` may be combined without it:
+    the segments are then added up into the overall matrix.
 
     Examples:
         >>> import pandas as pd
@@ -141,28 +198,41 @@ def combine_cohort_retention(
         cohort
         2026-01        4     2
         2026-02        5  <NA>
+        >>> part.insert(0, "channel", ["ads", "ads", "social"])
+        >>> combine_cohort_retention([part], by="channel")
+        period_number      0    1
+        channel cohort
+        ads     2026-01  1.0  0.5
+        social  2026-02  1.0  NaN
     """
-    frame = pd.concat(list(partials), ignore_index=True)
-    frame = frame.groupby([_COHORT, "period_number"], sort=True, as_index=False)[
+    keys = as_sequence(by)
+    frames = list(partials)
+    for part in frames:
+        require_columns(part, [*keys, _COHORT, "period_number", "customers"], frame_name="partial")
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.groupby([*keys, _COHORT, "period_number"], sort=True, as_index=False)[
         ["customers"]
     ].sum()
     if frame.empty:
-        empty_index = pd.PeriodIndex([], freq=period_alias(freq), name="cohort")
-        no_columns = pd.Index([], dtype="int64", name="period_number")
-        return pd.DataFrame(
-            index=empty_index, columns=no_columns, dtype="float64" if rates else "Int64"
-        )
+        return _empty_matrix(keys, frame, freq, rates=rates)
     last = int((frame[_COHORT] + frame["period_number"]).max())
     if end is not None:
         last = timestamp_ordinal(utc_timestamp(end, name="end"), freq) - 1
         frame = frame.loc[frame[_COHORT] + frame["period_number"] <= last]
-    cohorts = np.sort(frame[_COHORT].unique())
+        if frame.empty:
+            return _empty_matrix(keys, frame, freq, rates=rates)
+    rows = frame.groupby([*keys, _COHORT], sort=True).ngroup().to_numpy()
+    row_table = frame.drop_duplicates([*keys, _COHORT])
+    cohorts = row_table[_COHORT].to_numpy()
     width = max(int(last - cohorts.min()) + 1, 1)
-    matrix = np.zeros((len(cohorts), width), dtype=np.int64)
-    rows = np.searchsorted(cohorts, frame[_COHORT].to_numpy())
+    matrix = np.zeros((len(row_table), width), dtype=np.int64)
     matrix[rows, frame["period_number"].to_numpy()] = frame["customers"].to_numpy()
     unobserved = (cohorts[:, None] + np.arange(width)[None, :]) > last
-    index = ordinals_to_periods(cohorts, freq).rename("cohort")
+    index: pd.Index = ordinals_to_periods(cohorts, freq).rename("cohort")
+    if keys:
+        index = pd.MultiIndex.from_arrays(
+            [*(row_table[k] for k in keys), index], names=[*keys, "cohort"]
+        )
     columns = pd.RangeIndex(width, name="period_number")
     if rates:
         sizes = matrix[:, :1].astype("float64")
@@ -180,9 +250,10 @@ def cohort_retention(
     freq: str = "M",
     rates: bool = True,
     end: object | None = None,
+    by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """
-    Cohort retention matrix, as rates (default) or counts.
+    Cohort retention matrix, as rates (default) or counts, overall or per segment.
 
     Definition (REFERENCES.md, "Cohort retention matrix"): cohort = the period
     of a customer's first activity (row of ``activity``, e.g. an order); cell
@@ -191,10 +262,21 @@ def cohort_retention(
     :func:`combine_cohort_retention` on the whole frame; see the latter for the
     layout and for why unobservable cells are missing rather than 0.
 
+    With ``by`` (columns of ``activity`` constant per customer, such as the
+    acquisition channel) every segment has its own cohorts: the matrix index
+    becomes the segment columns then ``cohort``, and the counts of a cohort
+    add up over the segments to the unsegmented counts.
+
+    Raises:
+        DataError: missing columns, ids or segment values, a segment that
+            changes between the rows of one customer, or timestamps breaking
+            the time rule.
+
     Examples:
         >>> import pandas as pd
         >>> orders = pd.DataFrame({
         ...     "customer_id": ["a", "a", "b", "b", "c", "d"],
+        ...     "channel": ["ads", "ads", "social", "social", "ads", "social"],
         ...     "at": pd.to_datetime(["2026-01-05", "2026-02-07", "2026-01-20",
         ...                           "2026-03-02", "2026-02-11", "2026-02-12"], utc=True),
         ... })
@@ -204,8 +286,16 @@ def cohort_retention(
         cohort
         2026-01        1.0  0.5  0.5
         2026-02        1.0  0.0  NaN
+        >>> # ads: January {a} back in Feb; social: January {b} back in Mar
+        >>> cohort_retention(orders, by="channel", rates=False)
+        period_number    0     1     2
+        channel cohort
+        ads     2026-01  1     1     0
+                2026-02  1     0  <NA>
+        social  2026-01  1     0     1
+                2026-02  1     0  <NA>
     """
     partial = cohort_retention_partial(
-        activity, customer_col=customer_col, at_col=at_col, freq=freq
+        activity, customer_col=customer_col, at_col=at_col, freq=freq, by=by
     )
-    return combine_cohort_retention([partial], freq=freq, rates=rates, end=end)
+    return combine_cohort_retention([partial], freq=freq, rates=rates, end=end, by=by)

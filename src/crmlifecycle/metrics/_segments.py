@@ -1,0 +1,106 @@
+"""
+Segments (``by=``) that belong to an entity: one value per customer or per deal.
+
+Cohort retention and the funnel KPIs count *entities* (customers, deals,
+leads), so a segment there is an attribute of the entity, such as its
+acquisition channel or its owner. These helpers check that a segment column is
+constant per entity and look the segment of each entity up, vectorised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._common import IntArray, check_by
+
+__all__ = ["check_constant", "segment_codes", "segment_lookup"]
+
+
+def check_constant(
+    frame: pd.DataFrame, id_col: str, by: Sequence[str], *, frame_name: str, entity: str
+) -> None:
+    """
+    Require each segment column of ``frame`` to hold one value per ``id_col`` value.
+
+    Raises:
+        DataError: naming the column, the first entity whose value changes and
+            the values seen for it.
+    """
+    for column in by:
+        pairs = frame[[id_col, column]].drop_duplicates()
+        repeated = pairs[id_col].duplicated(keep=False).to_numpy()
+        if not bool(repeated.any()):
+            continue
+        who = pairs[id_col].to_numpy()[repeated][0]
+        seen = pairs.loc[(pairs[id_col] == who).to_numpy(), column].tolist()[:5]
+        raise DataError.malformed(
+            column,
+            f"changes within {entity} {who!r} of the {frame_name} frame (values {seen})",
+            rows=list(frame.index[(frame[id_col] == who).to_numpy()][:20]),
+            value=who,
+            hint=f"a segment (by=) must be constant per {entity}: take one value per "
+            f"{entity} (e.g. the first) and map it onto every row before calling.",
+        )
+
+
+def segment_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[IntArray, pd.DataFrame]:
+    """
+    Number the segments of ``frame`` (sorted) and return each row's code and the segments.
+
+    The segments frame has the ``by`` columns, one row per code, in code order.
+    """
+    grouped = frame.groupby(list(by), sort=True, observed=True)
+    codes = np.asarray(grouped.ngroup().to_numpy(), dtype=np.int64)
+    first_rows = np.unique(codes, return_index=True)[1]
+    segments = frame[list(by)].iloc[first_rows].reset_index(drop=True)
+    return codes, segments
+
+
+def segment_lookup(
+    events_ids: pd.Series | np.ndarray,
+    source: pd.DataFrame,
+    id_col: str,
+    by: Sequence[str],
+    *,
+    frame_name: str,
+    entity: str,
+) -> pd.DataFrame:
+    """
+    Look up the segment of each id in ``events_ids`` from ``source`` (one row per entity).
+
+    ``source`` may repeat an id when its segment is the same on each row
+    (e.g. an event log carrying the channel). Returns a frame of the ``by``
+    columns aligned with ``events_ids`` (a default index).
+
+    Raises:
+        DataError: missing segment values, a segment changing within an
+            entity, or an id absent from ``source``.
+    """
+    check_by(source, by, frame_name=frame_name)
+    missing_ids = source[id_col].isna()
+    if bool(missing_ids.any()):
+        raise DataError.malformed(
+            id_col,
+            f"has missing ids in the {frame_name} frame",
+            rows=list(source.index[missing_ids.to_numpy()][:20]),
+            hint=f"every row of {frame_name} needs the id of its {entity}.",
+        )
+    check_constant(source, id_col, by, frame_name=frame_name, entity=entity)
+    table = source[[id_col, *by]].drop_duplicates(id_col).set_index(id_col)
+    ids = pd.Index(np.asarray(events_ids, dtype=object))
+    position = table.index.get_indexer(ids)
+    unknown = position < 0
+    if bool(unknown.any()):
+        absent = ids[unknown].unique().tolist()
+        raise DataError.malformed(
+            id_col,
+            f"lacks {len(absent)} {entity} id(s) found in the event log, so their "
+            f"segment is unknown (e.g. {absent[:5]})",
+            value=absent[0],
+            hint=f"give {frame_name} one row per {entity} of the log, or drop those events.",
+        )
+    return table.iloc[position].reset_index(drop=True)
