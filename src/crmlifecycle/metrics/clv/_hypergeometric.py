@@ -28,7 +28,7 @@ from crmlifecycle.errors import FitError
 __all__ = ["MAX_TERMS", "log_hyp2f1_unit"]
 
 #: relative accuracy at which the series stop (a rigorous bound on the remaining tail)
-_TOLERANCE: Final = 1e-16
+_TOLERANCE: Final = 1e-15
 #: hard cap on the number of terms (z within ~1e-5 of 1 would need more)
 MAX_TERMS: Final = 1 << 20
 #: terms summed one at a time (vectorised over rows) before switching to chunks of terms
@@ -48,7 +48,7 @@ def log_hyp2f1_unit(
 
     Needs ``0 < p < q`` and ``0 <= z < 1`` (``one_minus_z`` is ``1 - z``, computed
     without cancellation by the caller). Rows stop once a rigorous bound on the
-    remaining tail of each of the four sums is below ``1e-16`` of the sum; the
+    remaining tail of each of the four sums is below ``1e-15`` of the sum; the
     first terms are added one at a time over all rows, the rows that need more
     (``z`` near 1) continue in chunks of terms.
 
@@ -69,7 +69,7 @@ def log_hyp2f1_unit(
     series = _Series(*(a.ravel() for a in arrays))
     active = np.flatnonzero(series.z > 0)
     while active.size and series.start < _LOOP_TERMS:
-        active = series.loop(active, 8)
+        active = series.loop(active, 16 if series.start == 0 else 8)
     width = _FIRST_CHUNK
     while active.size:
         if series.start >= MAX_TERMS:
@@ -99,16 +99,22 @@ class _Series:
         term, psi_p, psi_q = self.term[active], self.psi_p[active], self.psi_q[active]
         total, sum_p = self.total[active], self.sum_p[active]
         sum_q, sum_k = self.sum_q[active], self.sum_k[active]
+        step, inv_p, inv_q = np.empty(p.size), np.empty(p.size), np.empty(p.size)
         for k in range(self.start, self.start + count):
-            inv_p, inv_q = 1 / (p + k), 1 / (q + k)
-            if k:
+            if k:  # add t_k (t_0 = 1 is in total already)
                 total += term
-                sum_p += term * psi_p
-                sum_q += term * psi_q
-                sum_k += k * term
-            term = term * (z * (p + k) * inv_q)
-            psi_p = psi_p + inv_p
-            psi_q = psi_q + inv_q
+                sum_p += np.multiply(term, psi_p, out=step)
+                sum_q += np.multiply(term, psi_q, out=step)
+                sum_k += np.multiply(term, k, out=step)
+            np.add(p, k, out=step)
+            np.reciprocal(step, out=inv_p)
+            term *= step  # t_{k+1} = t_k z (p+k)/(q+k)
+            np.add(q, k, out=step)
+            np.reciprocal(step, out=inv_q)
+            term *= inv_q
+            term *= z
+            psi_p += inv_p
+            psi_q += inv_q
         self.term[active], self.psi_p[active], self.psi_q[active] = term, psi_p, psi_q
         self.total[active], self.sum_p[active] = total, sum_p
         self.sum_q[active], self.sum_k[active] = sum_q, sum_k

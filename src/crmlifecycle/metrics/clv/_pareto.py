@@ -157,13 +157,19 @@ class ParetoNBDModel(TransactionModel):
         total = data.total
         w_x = np.bincount(xi, weights=w, minlength=xu.size)
         rows = x.size
+        # log f is needed at u = t_x and at u = T; (x, u) pairs repeat (every x = 0 row has
+        # t_x = 0), so each distinct pair is evaluated once
+        pairs, where = np.unique(
+            np.column_stack([np.concatenate([x, x]), np.concatenate([t_x, big_t])]),
+            axis=0,
+            return_inverse=True,
+        )
+        where = where.ravel()
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             r, alpha, s, beta = theta = np.exp(log_params)
-            # log f at u = t_x and u = T in one pass, with its gradient (4, 2n)
-            log_f, grad_f = _log_f_and_gradient(
-                r, alpha, s, beta, np.concatenate([x, x]), np.concatenate([t_x, big_t])
-            )
+            log_f, grad_f = _log_f_and_gradient(r, alpha, s, beta, pairs[:, 0], pairs[:, 1])
+            log_f, grad_f = log_f[where], grad_f[:, where]
             high, low = log_f[:rows], log_f[rows:]
             log_t_alpha, log_t_beta = np.log(alpha + big_t), np.log(beta + big_t)
             alive = -(r + x) * log_t_alpha - s * log_t_beta
