@@ -296,3 +296,32 @@ def test_bgbb_gradient_property(log_params: list[float], opportunities: int) -> 
 def test_bgbb_fit_reports_an_analytic_gradient() -> None:
     model = BGBBModel().fit(load_donations(), weights_col="weight")
     assert model.diagnostics_["gradient"] == "analytic"
+
+
+def test_a_series_that_does_not_converge_fails_only_that_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A FitError raised by the objective (a series past its cap at a trial point) ends that
+    # attempt; the next starting point is tried and the fit still reaches the optimum.
+    original = ParetoNBDModel._objective
+    calls = {"n": 0}
+
+    def failing_once(
+        self: ParetoNBDModel, data: RFMData
+    ) -> Callable[..., tuple[float, np.ndarray]]:
+        objective = original(self, data)
+
+        def wrapped(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise FitError("the hypergeometric series did not converge (test)")
+            return objective(log_params)
+
+        return wrapped
+
+    monkeypatch.setattr(ParetoNBDModel, "_objective", failing_once)
+    model = ParetoNBDModel().fit(load_cdnow_summary())
+    first = model.diagnostics_["attempts"][0]
+    assert "did not converge (test)" in first["message"]
+    assert len(model.diagnostics_["attempts"]) == 2
+    assert model.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)  # FHL (2005), Sec. 7
