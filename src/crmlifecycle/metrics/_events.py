@@ -19,6 +19,7 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._segments import segment_codes, segment_lookup
 
 __all__ = [
     "DEFAULT_FORECAST_CATEGORIES",
@@ -254,3 +255,76 @@ def reached_order(spells: pd.DataFrame, order: Mapping[str, int]) -> pd.DataFram
     known = spells.loc[position.notna()].assign(position=position.dropna().astype("int64"))
     furthest = known.groupby("entity_id", sort=True)["position"].max()
     return pd.DataFrame({"furthest": furthest})
+
+
+def entity_segments(
+    ids: pd.Series,
+    events: pd.DataFrame,
+    log: LogColumns,
+    *,
+    by: Sequence[str],
+    entities: pd.DataFrame | None,
+    entities_id_col: str | None,
+) -> pd.DataFrame:
+    """
+    Return the ``by`` segment of each entity id in ``ids`` (aligned, default index).
+
+    The segments come from ``entities`` (one row per entity, its id column
+    named by ``entities_id_col``, by default ``<kind>_id`` such as
+    ``opportunity_id``), or from the event log itself when it already holds
+    the ``by`` columns (then constant per entity).
+    """
+    entity = log.kind or "entity"
+    if entities is None:
+        absent = [column for column in by if column not in events.columns]
+        if absent:
+            raise DataError(
+                f"by={list(by)!r}: the event log has no column(s) {absent}; an event log "
+                "holds transitions, not the attributes of the entities. Hint: pass "
+                "entities= a frame with one row per entity, its id and the segment columns "
+                "(e.g. entities=opportunities, by='owner')."
+            )
+        return segment_lookup(
+            ids, _of_kind(events, log), log.entity_col, by, frame_name="events", entity=entity
+        )
+    id_col = entities_id_col
+    if id_col is None:
+        if log.kind is None:
+            raise DataError(
+                "entities= was given with kind=None, so its id column cannot be guessed "
+                "from the kind. Hint: pass entities_id_col= the name of the id column."
+            )
+        id_col = f"{log.kind}_id"
+    require_columns(entities, [id_col, *by], frame_name="entities")
+    return segment_lookup(ids, entities, id_col, by, frame_name="entities", entity=entity)
+
+
+def segmented_spells(
+    events: pd.DataFrame,
+    columns: LogColumns,
+    *,
+    created: pd.Series | None,
+    as_of: object | None,
+    keys: list[str],
+    entities: pd.DataFrame | None,
+    entities_id_col: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """
+    Return the spells with a ``_segment`` code and the segments (one row per code).
+
+    Without ``keys`` every spell is in segment 0 and the segments frame has one
+    row and no columns.
+    """
+    spells = spells_of(events, columns, created=created, as_of=as_of)
+    if not keys:
+        return spells.assign(_segment=0), pd.DataFrame(index=pd.RangeIndex(1))
+    looked_up = entity_segments(
+        spells["entity_id"],
+        events,
+        columns,
+        by=keys,
+        entities=entities,
+        entities_id_col=entities_id_col,
+    )
+    codes, segments = segment_codes(looked_up, keys)
+    return spells.assign(_segment=codes), segments

@@ -17,7 +17,7 @@ import pandas as pd
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray, check_by
 
-__all__ = ["check_constant", "segment_codes", "segment_lookup"]
+__all__ = ["check_constant", "labelled", "segment_codes", "segment_lookup"]
 
 
 def check_constant(
@@ -104,3 +104,12 @@ def segment_lookup(
             hint=f"give {frame_name} one row per {entity} of the log, or drop those events.",
         )
     return table.iloc[position].reset_index(drop=True)
+
+
+def labelled(table: pd.DataFrame, segments: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Replace the ``_segment`` codes of ``table`` by the segment columns, placed first."""
+    codes = table.pop("_segment").to_numpy()
+    if not keys:
+        return table.reset_index(drop=True)
+    labels = segments.iloc[codes].reset_index(drop=True)
+    return pd.concat([labels, table.reset_index(drop=True)], axis=1)
