@@ -273,7 +273,11 @@ def infer(node: Node, lookup_type: Lookup, text: str) -> T:  # noqa: C901, PLR09
                 text,
             )
         if _B in {left, right} and node.op not in {"==", "!="}:
-            raise _err(f"true/false values cannot be ordered with {node.op}.", node, text)
+            raise _err(
+                f"true/false values cannot be ordered with {node.op}. Hint: use == or !=.",
+                node,
+                text,
+            )
         return _B
     if isinstance(node, InList):
         operand = infer(node.operand, lookup_type, text)
@@ -301,7 +305,12 @@ def infer(node: Node, lookup_type: Lookup, text: str) -> T:  # noqa: C901, PLR09
     if isinstance(node, Neg):
         operand = infer(node.operand, lookup_type, text)
         if operand not in {_N, _U, *_UNKNOWN}:
-            raise _err(f"cannot negate a {operand} value.", node, text)
+            raise _err(
+                f"cannot negate a {operand} value. Hint: only numbers and durations can be "
+                "negated.",
+                node,
+                text,
+            )
         return operand
     return _infer_call(node, lookup_type, text)
 
@@ -311,15 +320,26 @@ def _infer_call(node: Call, lookup_type: Lookup, text: str) -> T:
     count = len(node.args)
     if func.variadic:
         if count < func.min_args:
-            raise _err(f"{func.name}() takes at least {func.min_args} arguments.", node, text)
+            raise _err(
+                f"{func.name}() takes at least {func.min_args} arguments, got {count}. "
+                "Hint: see the function table in docs/rules.md.",
+                node,
+                text,
+            )
     elif count != len(func.params):
-        raise _err(f"{func.name}() takes {len(func.params)} argument(s), got {count}.", node, text)
+        raise _err(
+            f"{func.name}() takes {len(func.params)} argument(s), got {count}. "
+            "Hint: see the function table in docs/rules.md.",
+            node,
+            text,
+        )
     kinds = [infer(arg, lookup_type, text) for arg in node.args]
     for index, (arg, kind) in enumerate(zip(node.args, kinds, strict=True)):
         expected = func.params[0] if func.variadic else func.params[index]
         if expected is not T.ANY and not _same(kind, expected):
             raise _err(
-                f"{func.name}() expects {expected} for argument {index + 1}, got {kind}.",
+                f"{func.name}() expects {expected} for argument {index + 1}, got {kind}. "
+                "Hint: see the function table in docs/rules.md.",
                 arg,
                 text,
             )
@@ -334,7 +354,8 @@ def _infer_call(node: Call, lookup_type: Lookup, text: str) -> T:
         known = {k for k in kinds if k not in _UNKNOWN}
         if len(known) > 1:
             raise _err(
-                f"{func.name}() arguments mix {', '.join(sorted(k.value for k in known))}.",
+                f"{func.name}() arguments mix {' and '.join(sorted(k.value for k in known))}. "
+                "Hint: give every argument one type.",
                 node,
                 text,
             )

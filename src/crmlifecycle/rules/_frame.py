@@ -112,11 +112,10 @@ def _normalise(series: pd.Series, kind: T, name: str) -> pd.Series:  # noqa: PLR
         return as_utc(series, name, allow_missing=True)
     if kind is T.DURATION:
         return pd.to_timedelta(series).astype("timedelta64[ns]")
-    if kind is T.BOOL:
-        if isinstance(dtype, np.dtype) and dtype == np.bool_:
-            return series
-        return series.astype("boolean")
-    return series
+    # T.BOOL: column_type gives no other kind, and T.NULL columns are never normalised
+    if isinstance(dtype, np.dtype) and dtype == np.bool_:
+        return series
+    return series.astype("boolean")
 
 
 @final
@@ -143,12 +142,10 @@ def _array(values: object) -> object:
     return values
 
 
-def _bools(result: object, n: int) -> np.ndarray:
+def _bools(result: object) -> np.ndarray:
     """A numpy bool array from a comparison result; missing (NA) becomes False."""
     if isinstance(result, np.ndarray) and result.dtype == np.bool_:
         return result
-    if isinstance(result, bool | np.bool_):
-        return np.full(n, bool(result))
     array: Any = pd.array(result)  # type: ignore[call-overload]
     mask: np.ndarray = array.to_numpy(dtype=bool, na_value=False)
     return mask
@@ -176,16 +173,33 @@ class FrameEvaluator:
 
     # -- columns ----------------------------------------------------------------------
     def column_of(self, node: Field) -> str:
-        """Resolve a field path to a column: ``a.b``, then ``a_b``, then Money-like ``a``."""
+        """
+        Resolve a field path to a column: ``a.b``, then ``a_b``, then Money-like ``a``.
+
+        Raises:
+            UnknownFieldError: no column fits the path.
+            RuleTypeError: the path reads a field of a column of plain values (as the
+                record engine does for a field of a plain value).
+        """
         columns = self.frame.columns
         dotted = node.name
         for name in (dotted, "_".join(node.path)):
             if name in columns:
                 return name
-        if len(node.path) == 2 and node.path[1] == "amount" and node.path[0] in columns:  # noqa: PLR2004
-            head = node.path[0]
-            if column_type(self.frame[head], head) is T.NUMBER:
-                return head  # a Money field stored as a numeric column of its amount
+        head = node.path[0]
+        if len(node.path) > 1 and head in columns:
+            kind = column_type(self.frame[head], head)
+            if kind is T.NULL or (kind is T.NUMBER and node.path[1:] == ("amount",)):
+                # all missing: every field of it is missing, as in the record engine;
+                # a number: a Money field stored as a numeric column of its amount
+                return head
+            raise RuleTypeError(
+                f"column {head!r} is {kind}, which has no field {node.path[1]!r} "
+                f"(in {dotted!r}). Hint: name a column {dotted!r} or "
+                f"{'_'.join(node.path)!r} for a nested field.",
+                text=self.text,
+                position=node.pos,
+            )
         raise UnknownFieldError(
             dotted, [str(c) for c in columns], text=self.text, position=node.pos
         )
@@ -294,21 +308,16 @@ class FrameEvaluator:
     def truth(self, node: Node) -> Vec:
         """The value of ``node`` used as a condition: a BOOL vec (or NULL)."""
         vec = self.value(node)
-        if vec.type not in {T.BOOL, T.NULL}:
-            raise RuleTypeError(
-                f"{vec.type} value used as a condition. Hint: compare it, e.g. x > 0.",
-                text=self.text,
-                position=node.pos,
-            )
-        if vec.type is T.NULL:
+        if vec.type in {T.NULL, T.ANY}:  # ANY: coalesce() of all-missing columns
             return Vec(None, T.BOOL)
+        assert vec.type is T.BOOL  # noqa: S101 - the tree was type-checked against the columns
         return vec
 
     def arith(self, node: Arith) -> Vec:
         left, right = self.value(node.left), self.value(node.right)
         kind = arith_type(node.op, left.type, right.type)
-        if kind is None or kind is T.ANY:
-            self.check(node)  # raises the static type error
+        assert kind is not None  # noqa: S101 - the tree was type-checked against the columns
+        if kind is T.ANY:  # both operands are all-missing columns
             kind = T.NULL
         if T.NULL in {left.type, right.type} or kind is T.NULL:
             return self.null(kind)
@@ -324,8 +333,6 @@ class FrameEvaluator:
         operand = self.value(node.operand)
         if operand.type is T.NULL:
             return operand
-        if operand.type not in {T.NUMBER, T.DURATION}:
-            self.check(node)
         if operand.scalar:
             if operand.data is None:
                 return operand
@@ -367,7 +374,7 @@ class FrameEvaluator:
         series = vec.data
         assert isinstance(series, pd.Series)  # noqa: S101
         target = series if want else ~series
-        return _bools(_array(target), self.n)
+        return _bools(_array(target))
 
     def _scalar_truth(self, vec: Vec, want: bool) -> np.ndarray:
         return np.full(self.n, vec.data is want)
@@ -376,11 +383,8 @@ class FrameEvaluator:
         """Mask where ``left op right`` holds with both operands present."""
         if T.NULL in {left.type, right.type} or left.data is None or right.data is None:
             return np.zeros(self.n, dtype=bool)
-        kinds = {left.type, right.type}
-        if len(kinds) > 1 or (T.BOOL in kinds and op not in {"==", "!="}):
-            message = f"cannot compare {left.type} with {right.type} using {op}."
-            raise RuleTypeError(message + " Hint: compare values of the same type.")
-        result = _bools(COMPARE[op](_array(left.data), _array(right.data)), self.n)
+        # the tree was type-checked against the columns: the types match here
+        result = _bools(COMPARE[op](_array(left.data), _array(right.data)))
         if op == "!=":  # the only operator that is true for a missing operand
             result = result & ~self.missing(left) & ~self.missing(right)
         return result

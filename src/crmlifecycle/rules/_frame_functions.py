@@ -220,9 +220,7 @@ def _coalesce(ev: FrameEvaluator, args: list[Vec], kind: T) -> Vec:
             continue
         if current is None:
             current = arg
-        elif current.scalar:
-            break
-        else:
+        else:  # current is a column (a scalar ends the loop below)
             series = current.data
             assert isinstance(series, pd.Series)  # noqa: S101
             other = arg.data

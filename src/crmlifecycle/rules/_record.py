@@ -201,7 +201,12 @@ class RecordCompiler:
                 return -float(a)  # type: ignore[arg-type]
             if kind is T.DURATION:
                 return duration_from_micros(-micros(a), text, pos)  # type: ignore[arg-type]
-            raise type_error(f"cannot negate a {describe(a)} value.", text, pos)
+            raise type_error(
+                f"cannot negate a {describe(a)} value. Hint: only numbers and durations "
+                "can be negated.",
+                text,
+                pos,
+            )
 
         return run
 
@@ -223,11 +228,19 @@ class RecordCompiler:
                 kind = kind_of(value)
                 if want is not T.ANY and kind is not want:
                     raise type_error(
-                        f"{func.name}() expects {want}, got {describe(value)}.", text, pos
+                        f"{func.name}() expects {want}, got {describe(value)}. "
+                        "Hint: see the function table in docs/rules.md.",
+                        text,
+                        pos,
                     )
                 kinds.add(kind)
             if func.returns is T.ANY and len(kinds) > 1:
-                raise type_error(f"{func.name}() arguments mix types.", text, pos)
+                mixed = " and ".join(sorted(str(k) for k in kinds))
+                raise type_error(
+                    f"{func.name}() arguments mix {mixed}. Hint: give every argument one type.",
+                    text,
+                    pos,
+                )
             return scalar(values, at, text, pos)
 
         return run
@@ -279,7 +292,11 @@ class RecordCompiler:
             v = inner(r, at)
             if v is None or v is True or v is False:
                 return v
-            raise type_error(f"{describe(v)} value used as a condition.", text, pos)
+            raise type_error(
+                f"{describe(v)} value used as a condition. Hint: compare it, e.g. x > 0.",
+                text,
+                pos,
+            )
 
         return run
 
@@ -438,7 +455,8 @@ class RecordCompiler:
                 return False
             if elem is not T.ANY and kind_of(v) is not elem:
                 raise type_error(
-                    f"cannot look for a {describe(v)} value in a list of {elem} values.",
+                    f"cannot look for a {describe(v)} value in a list of {elem} values. "
+                    "Hint: use a list of the field's type.",
                     text,
                     pos,
                 )

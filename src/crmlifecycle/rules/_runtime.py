@@ -115,8 +115,11 @@ def norm(value: object) -> object:  # noqa: C901, PLR0911 - one branch per value
     if isinstance(value, Decimal):
         return None if value.is_nan() else float(value)
     if isinstance(value, np.generic):
-        if isinstance(value, np.datetime64 | np.timedelta64):
-            return norm(pd.Timestamp(value) if isinstance(value, np.datetime64) else value.item())
+        # pandas scalars, not .item(): a nanosecond timedelta64's item() is a plain int
+        if isinstance(value, np.datetime64):
+            return norm(pd.Timestamp(value))
+        if isinstance(value, np.timedelta64):
+            return norm(pd.Timedelta(value))
         return norm(value.item())
     if isinstance(value, float):
         return norm(float(value))
@@ -165,12 +168,15 @@ def micros(value: timedelta) -> int:
     return value // _ONE_US
 
 
-def duration_from_micros(count: float, text: str, pos: int) -> timedelta:
-    """Build a duration of ``count`` microseconds, rounded half to even, range-checked."""
+def duration_from_micros(count: float, text: str, pos: int) -> timedelta | None:
+    """
+    Build a duration of ``count`` microseconds, rounded half to even, range-checked.
+
+    A count that is not a number (``days(0) * x`` with an infinite ``x``) is missing,
+    as in the frame engine.
+    """
     if count != count:  # noqa: PLR0124 - NaN test
-        raise DataError(
-            f"a duration was computed from a missing number. Hint: check near position {pos}."
-        )
+        return None
     if abs(count) > MAX_DURATION_US:
         raise DataError(
             f"a duration of {count / US_PER_DAY:.6g} days exceeds the limit of "
@@ -194,10 +200,7 @@ def _number_arith(op: str, a: float, b: float) -> float | None:
     elif op == "/":
         result = a / b
     elif op == "//":
-        try:
-            result = a // b
-        except OverflowError:
-            result = math.copysign(math.inf, a) * math.copysign(1.0, b)
+        result = a // b  # float floor division gives inf or NaN, it never raises
     else:
         result = a % b
     return None if result != result else result  # noqa: PLR0124 - NaN test
