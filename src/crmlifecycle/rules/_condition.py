@@ -295,12 +295,11 @@ class Condition:
 
     def _unknown(self, err: KeyError, record: object) -> UnknownFieldError:
         name = str(err.args[0]) if err.args else ""
+        # evaluate() refuses any other record before reading a field
         if isinstance(record, Mapping):
             available = [str(k) for k in record]
-        elif attrs.has(type(record)):
-            available = sorted(entity_fields(type(record)))
         else:
-            available = []
+            available = sorted(entity_fields(type(record)))
         return UnknownFieldError(
             name,
             available,
