@@ -103,6 +103,9 @@ def test_mixed_operands_are_type_errors() -> None:
     row = {"t": AT, "n": 1}
     both_raise("t - n > t", [row], RuleTypeError)
     both_raise("n - t > n", [row], RuleTypeError)
+    on_record, on_frame = both_raise("d * d > d", [{"d": timedelta(1)}], RuleTypeError)
+    assert "cannot apply * to duration and duration" in str(on_record)
+    assert "cannot apply * to duration and duration" in str(on_frame)
     on_record, _ = both_raise("n == t", [row], RuleTypeError)
     assert "cannot compare number with datetime using ==" in str(on_record)
     on_record, on_frame = both_raise("a < b", [{"a": True, "b": False}], RuleTypeError)

@@ -130,6 +130,10 @@ def test_conditions_used_as_values() -> None:
     assert on_frame("(x > 1 or n > 0) == true", frame) == [False, True, False]
     assert on_frame("(x > 1 and n > 0) != true", frame) == [True, False, False]
     assert on_frame("(1 in [1, 2]) == (x in [1])", frame) == [True, False, False]
+    assert on_frame("(not (x > 1)) == true", frame) == [True, False, False]
+    # a comparison with a missing operand is missing, as a value too
+    assert on_frame("is_missing(x > n) and is_missing(n < x)", frame) == [True] * 3
+    assert on_frame("is_missing(x > 1)", frame) == [False, False, True]
 
 
 def test_literal_only_conditions() -> None:

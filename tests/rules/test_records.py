@@ -64,6 +64,9 @@ def test_nested_paths_in_mappings() -> None:
     # a record may store the path flat, dotted or with underscores
     assert cond.evaluate({"account.industry": "saas"})
     assert cond.evaluate({"account_industry": "saas"})
+    with pytest.raises(UnknownFieldError) as info:
+        cond.evaluate({"industry": "saas"})
+    assert info.value.field == "account"
 
 
 def test_an_unknown_nested_key_names_the_full_path() -> None:

@@ -182,8 +182,10 @@ def _duration(text: object, path: str) -> timedelta:
 
     try:
         value = RecordCompiler(text).value(tree)({}, datetime(2000, 1, 1, tzinfo=UTC))
-    except (CrmError, KeyError):
+    except KeyError:  # it reads a field
         value = None
+    except CrmError as err:  # e.g. a duration past the limit
+        raise SpecError(str(err), path=path) from None
     if not isinstance(value, timedelta):
         raise SpecError(f"must be a constant duration such as 'days(2)' (got {text!r}).", path=path)
     return value

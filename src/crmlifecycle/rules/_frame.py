@@ -390,8 +390,7 @@ class FrameEvaluator:
         return result
 
     def in_list(self, node: InList, *, want: bool, operand: Vec) -> np.ndarray:
-        if operand.type is T.NULL:
-            return np.zeros(self.n, dtype=bool)
+        # a column operand: scalars (all-missing columns too) are decided by condition_value
         series = operand.data
         assert isinstance(series, pd.Series)  # noqa: S101
         values = list(node.values)

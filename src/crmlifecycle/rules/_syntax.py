@@ -13,6 +13,7 @@ and then translated node by node against an allowlist into the small tree of
 from __future__ import annotations
 
 import ast
+import io
 import warnings
 from datetime import UTC, datetime
 from typing import Final, final
@@ -125,7 +126,9 @@ class _Positions:
     """Translate ``ast`` (line, UTF-8 byte column) positions into character offsets."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines(keepends=True) or [""]
+        # lines as Python's tokenizer counts them (\n, \r\n, \r), not str.splitlines(),
+        # which also breaks at form feeds, U+2028 and others that Python keeps in a line
+        self.lines = io.StringIO(text, newline="").readlines() or [""]
         self.starts = [0]
         for line in self.lines:
             self.starts.append(self.starts[-1] + len(line))
@@ -136,11 +139,9 @@ class _Positions:
 
     def at(self, lineno: int, col: int) -> int:
         """Character offset of 1-based ``lineno`` and UTF-8 byte column ``col``, clamped."""
-        if lineno < 1:
+        if lineno < 1:  # the opening bracket wrapped around the text
             return 0
-        if lineno > len(self.lines):
-            return max(self.starts[-1] - 1, 0)
-        line = self.lines[lineno - 1]
+        line = self.lines[lineno - 1]  # no node of the text lies on the closing bracket's line
         prefix = line.encode("utf-8")[:col].decode("utf-8", errors="ignore")
         return min(self.starts[lineno - 1] + len(prefix), max(self.starts[-1] - 1, 0))
 
