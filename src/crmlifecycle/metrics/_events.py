@@ -19,7 +19,8 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError
-from crmlifecycle.metrics._segments import segment_codes, segment_lookup
+from crmlifecycle.metrics._common import IntArray
+from crmlifecycle.metrics._segments import segment_lookup
 
 __all__ = [
     "DEFAULT_FORECAST_CATEGORIES",
@@ -265,9 +266,9 @@ def entity_segments(
     by: Sequence[str],
     entities: pd.DataFrame | None,
     entities_id_col: str | None,
-) -> pd.DataFrame:
+) -> tuple[IntArray, pd.DataFrame]:
     """
-    Return the ``by`` segment of each entity id in ``ids`` (aligned, default index).
+    Return the ``by`` segment code of each entity id in ``ids`` and the segments.
 
     The segments come from ``entities`` (one row per entity, its id column
     named by ``entities_id_col``, by default ``<kind>_id`` such as
@@ -318,7 +319,7 @@ def segmented_spells(
     spells = spells_of(events, columns, created=created, as_of=as_of)
     if not keys:
         return spells.assign(_segment=0), pd.DataFrame(index=pd.RangeIndex(1))
-    looked_up = entity_segments(
+    codes, segments = entity_segments(
         spells["entity_id"],
         events,
         columns,
@@ -326,5 +327,4 @@ def segmented_spells(
         entities=entities,
         entities_id_col=entities_id_col,
     )
-    codes, segments = segment_codes(looked_up, keys)
     return spells.assign(_segment=codes), segments

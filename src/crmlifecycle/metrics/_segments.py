@@ -52,29 +52,40 @@ def segment_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[IntArray, pd.
     Number the segments of ``frame`` (sorted) and return each row's code and the segments.
 
     The segments frame has the ``by`` columns, one row per code, in code order.
+    The columns must hold no missing values (see ``check_by``).
     """
-    grouped = frame.groupby(list(by), sort=True, observed=True)
-    codes = np.asarray(grouped.ngroup().to_numpy(), dtype=np.int64)
-    first_rows = np.unique(codes, return_index=True)[1]
-    segments = frame[list(by)].iloc[first_rows].reset_index(drop=True)
-    return codes, segments
+    if len(frame) == 0:
+        return np.array([], dtype=np.int64), frame[list(by)].iloc[:0].reset_index(drop=True)
+    per_column = [pd.factorize(frame[column], sort=True) for column in by]
+    if len(per_column) == 1:
+        codes, uniques = per_column[0]
+        return np.asarray(codes, dtype=np.int64), pd.DataFrame({by[0]: uniques})
+    dims = tuple(len(uniques) for _, uniques in per_column)
+    flat = np.ravel_multi_index([np.asarray(c, dtype=np.int64) for c, _ in per_column], dims)
+    codes, keys = pd.factorize(flat, sort=True)
+    parts = np.unravel_index(np.asarray(keys, dtype=np.int64), dims)
+    segments = pd.DataFrame(
+        {column: per_column[i][1].take(parts[i]) for i, column in enumerate(by)}
+    )
+    return np.asarray(codes, dtype=np.int64), segments
 
 
 def segment_lookup(
-    events_ids: pd.Series | np.ndarray,
+    ids: pd.Series,
     source: pd.DataFrame,
     id_col: str,
     by: Sequence[str],
     *,
     frame_name: str,
     entity: str,
-) -> pd.DataFrame:
+) -> tuple[IntArray, pd.DataFrame]:
     """
-    Look up the segment of each id in ``events_ids`` from ``source`` (one row per entity).
+    Look up the segment of each id in ``ids`` from ``source`` (one row per entity).
 
     ``source`` may repeat an id when its segment is the same on each row
-    (e.g. an event log carrying the channel). Returns a frame of the ``by``
-    columns aligned with ``events_ids`` (a default index).
+    (e.g. an event log carrying the channel). Returns the segment code of each
+    id and the segments (sorted, only those of the ids), as
+    :func:`segment_codes` does.
 
     Raises:
         DataError: missing segment values, a segment changing within an
@@ -89,13 +100,15 @@ def segment_lookup(
             rows=list(source.index[missing_ids.to_numpy()][:20]),
             hint=f"every row of {frame_name} needs the id of its {entity}.",
         )
-    check_constant(source, id_col, by, frame_name=frame_name, entity=entity)
-    table = source[[id_col, *by]].drop_duplicates(id_col).set_index(id_col)
-    ids = pd.Index(np.asarray(events_ids, dtype=object))
-    position = table.index.get_indexer(ids)
+    table = source[[id_col, *by]]
+    if not table[id_col].is_unique:
+        check_constant(source, id_col, by, frame_name=frame_name, entity=entity)
+        table = table.drop_duplicates(id_col)
+    id_codes, unique_ids = pd.factorize(ids)
+    position = pd.Index(table[id_col]).get_indexer(unique_ids)
     unknown = position < 0
     if bool(unknown.any()):
-        absent = ids[unknown].unique().tolist()
+        absent = list(unique_ids[unknown])
         raise DataError.malformed(
             id_col,
             f"lacks {len(absent)} {entity} id(s) found in the event log, so their "
@@ -103,7 +116,13 @@ def segment_lookup(
             value=absent[0],
             hint=f"give {frame_name} one row per {entity} of the log, or drop those events.",
         )
-    return table.iloc[position].reset_index(drop=True)
+    table_codes, segments = segment_codes(table, by)
+    of_entity = table_codes[position]
+    present = np.zeros(len(segments), dtype=bool)
+    present[of_entity] = True
+    renumber = np.cumsum(present) - 1
+    codes: IntArray = renumber[of_entity][np.asarray(id_codes, dtype=np.int64)]
+    return codes, segments.loc[present].reset_index(drop=True)
 
 
 def labelled(table: pd.DataFrame, segments: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
