@@ -215,3 +215,12 @@ def test_each_segment_is_the_matrix_of_its_own_customers(frame: pd.DataFrame) ->
             shared.to_numpy(dtype="float64", na_value=np.nan)[known],
             alone.to_numpy(dtype="float64", na_value=np.nan)[known],
         )
+
+
+def test_categorical_segments_follow_the_category_order(orders: pd.DataFrame) -> None:
+    # like groupby(observed=True): categories in their declared order, unused ones left out
+    channel = pd.Categorical(orders["channel"], categories=["social", "referral", "ads"])
+    counts = cohort_retention(orders.assign(channel=channel), by="channel", rates=False)
+    assert [key[0] for key in counts.index] == ["social", "ads", "ads"]
+    # social Jan {b, e}: 2, 0, 1 (b in March)
+    np.testing.assert_array_equal(cells(counts)[0], [2, 0, 1])
