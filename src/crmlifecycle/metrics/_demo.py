@@ -68,5 +68,14 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             f"  cohorts: {len(matrix)} quarterly; customers ordering again the next quarter: "
             f"{second.mean():.0%} on average ({out / 'cohort_retention.csv'})"
         )
+    by_owner = funnel(frames["opportunity_events"], by="owner", entities=frames["opportunities"])
+    won = by_owner[by_owner["stage"] == "won"].set_index("owner")["reached"]
+    started = by_owner[by_owner["stage"] == by_owner["stage"].iloc[0]].set_index("owner")["reached"]
+    rates = (won / started).sort_values(ascending=False)
+    if len(rates):
+        lines.append(
+            "  share of deals won, best owners (funnel by=owner): "
+            + ", ".join(f"{owner} {rate:.0%}" for owner, rate in rates.head(4).items())
+        )
     lines.append(f"  all KPIs: {out / 'kpis.csv'}")
     return "\n".join(lines)
