@@ -52,3 +52,18 @@ def test_oversized_documents_are_refused() -> None:
 def test_short_repr_is_bounded() -> None:
     # 10,000 strings of 10,000 characters: the repr stays a few hundred characters
     assert len(short_repr(["y" * 10_000] * 10_000)) < 500
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [load_yaml, Lifecycle.from_spec, RuleSet.from_yaml],
+    ids=["load_yaml", "Lifecycle.from_spec", "RuleSet.from_yaml"],
+)
+def test_deep_nesting_is_a_spec_error_not_a_recursion_error(loader: Any) -> None:
+    # 5,000 nested lists are 10 KB of text; PyYAML's composer would recurse once per level
+    with pytest.raises(SpecError, match="nested deeper than"):
+        loader("a: " + "[" * 5000 + "]" * 5000)
+
+
+def test_nesting_up_to_the_limit_loads() -> None:
+    assert load_yaml("[" * 50 + "]" * 50) is not None

@@ -18,6 +18,8 @@ from crmlifecycle.errors import MissingDependencyError, SpecError
 
 #: The largest YAML document we parse, in characters.
 MAX_YAML_CHARS: Final = 1_000_000
+#: The deepest nesting of lists and mappings we parse (PyYAML's composer recurses per level).
+MAX_YAML_DEPTH: Final = 100
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = 60
@@ -48,17 +50,29 @@ def _loader() -> Any:  # noqa: ANN401 - a yaml Loader class
         ) from err
 
     class NoAliasSafeLoader(yaml.SafeLoader):
-        """``SafeLoader`` that refuses anchors and aliases."""
+        """``SafeLoader`` that refuses anchors and aliases, and nesting past ``MAX_YAML_DEPTH``."""
+
+        depth = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401
             event = self.peek_event()  # type: ignore[no-untyped-call]
+            mark = event.start_mark
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                mark = event.start_mark
                 raise SpecError(
                     f"YAML anchors and aliases are not allowed (line {mark.line + 1}, "
                     f"column {mark.column + 1}). Hint: write the value out in full."
                 )
-            return super().compose_node(parent, index)
+            if self.depth >= MAX_YAML_DEPTH:
+                raise SpecError(
+                    f"YAML nested deeper than {MAX_YAML_DEPTH} levels (line {mark.line + 1}, "
+                    f"column {mark.column + 1}). Hint: configuration is never this deep; "
+                    "flatten the document."
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
 
     return NoAliasSafeLoader
 

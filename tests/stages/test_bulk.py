@@ -370,3 +370,19 @@ def test_case_entity_matches_bulk_escalation() -> None:
         pd.DataFrame({"id": ["S-1"], "state": ["new"], "priority": ["high"]}), "escalate", at=AT
     ).frame
     assert single.priority == bulk["priority"].iloc[0] == "urgent"
+
+
+def test_fire_frame_with_a_trigger_numbered_past_127() -> None:
+    # trigger codes were stored as int8: the 151st trigger of a lifecycle overflowed
+    from crmlifecycle.stages import Lifecycle
+
+    spec = {
+        "name": "wide",
+        "states": ["a", "b"],
+        "transitions": [{"trigger": f"t{i}", "source": "a", "dest": "b"} for i in range(200)],
+    }
+    wide = Lifecycle.from_spec(spec)
+    frame = pd.DataFrame({"id": ["x", "y"], "state": ["a", "b"]})
+    step = wide.fire_frame(frame, "t150", at="2026-03-01", since_col=None)
+    assert step.accepted.tolist() == [True, False]
+    assert step.events["trigger"].tolist() == ["t150"]

@@ -77,7 +77,8 @@ def _of_kind(events: pd.DataFrame, log: LogColumns) -> pd.DataFrame:
     """Keep the rows of ``log.kind`` when the log has a kind column (else it is one lifecycle)."""
     if log.kind is None or log.kind_col not in events.columns:
         return events
-    same = (events[log.kind_col] == log.kind).to_numpy()
+    # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
+    same = events[log.kind_col].eq(log.kind).fillna(value=False).to_numpy(dtype=bool)
     if len(events) and not bool(same.any()):
         kinds = sorted(str(k) for k in events[log.kind_col].dropna().unique())
         raise DataError.malformed(

@@ -382,7 +382,7 @@ def _events(
         entity_id = ids.array.take(rows)
     k = len(rows)
     tcodes = (
-        np.full(k, lookup.trigger, dtype=np.int8) if lookup.tcodes is None else lookup.tcodes[rows]
+        np.full(k, lookup.trigger, dtype=np.int64) if lookup.tcodes is None else lookup.tcodes[rows]
     )
     events = pd.DataFrame(
         {
