@@ -434,3 +434,53 @@ def test_clv_refuses_to_return_non_finite_values() -> None:
     spend = GammaGammaModel.from_params(p=6.25, q=3.74, gamma=15.44)
     with pytest.raises(_FitError, match="not finite for 2 of 2"):
         customer_lifetime_value(Broken(), spend, summary, horizon=4, discount_rate=0.0)
+
+
+def _reference_live_mean(  # noqa: PLR0917 - the paper's parameter list
+    r: float, alpha: float, a: float, b: float, x: float, u: float, t: float
+) -> float:
+    # Independent of the library: eq. 10's numerator from the untransformed 2F1, each term
+    # from log-gamma functions and summed with log-sum-exp (400,000 terms are far past
+    # convergence for these arguments).
+    big_a, big_b, big_c = r + x, b + x, a + b + x - 1
+    z = t / (alpha + u + t)
+    k = np.arange(400_000, dtype="float64")
+    logs = (
+        special.gammaln(big_a + k)
+        - special.gammaln(big_a)
+        + special.gammaln(big_b + k)
+        - special.gammaln(big_b)
+        - special.gammaln(big_c + k)
+        + special.gammaln(big_c)
+        - special.gammaln(k + 1)
+        + k * math.log(z)
+    )
+    log_s = (r + x) * math.log((alpha + u) / (alpha + u + t)) + float(special.logsumexp(logs))
+    return (a + b + x - 1) / (a - 1) * -math.expm1(log_s)
+
+
+@pytest.mark.parametrize(
+    ("params", "x"),
+    [
+        # near-homogeneous dropout and a ten-year horizon: scipy's 2F1 gave NaN
+        ((1.0, 0.5, 3.0, 1000.0), 0.0),
+        ((1.0, 0.5, 3.0, 1000.0), 5.0),
+        # a heavy buyer over a long horizon: scipy's 2F1 gave -inf
+        ((1.0, 0.5, 3.0, 2.4), 100.0),
+        ((1.0, 0.5, 3.0, 2.4), 30.0),
+    ],
+)
+def test_bgnbd_live_mean_matches_an_independent_series_where_scipy_fails(
+    params: tuple[float, float, float, float], x: float
+) -> None:
+    from crmlifecycle.metrics.clv._bgnbd import _live_mean
+
+    r, alpha, a, b = params
+    ours = _live_mean(r, alpha, a, b, np.array([x]), np.array([10.0]), np.array([520.0]))
+    assert float(ours[0]) == pytest.approx(
+        _reference_live_mean(r, alpha, a, b, x, 10.0, 520.0), rel=1e-9
+    )
+    model = BGNBDModel.from_params(r=r, alpha=alpha, a=a, b=b)
+    expected = model.conditional_expected_purchases(520, [x], [9.0 if x else 0.0], [10.0])
+    assert np.isfinite(expected).all()
+    assert (expected >= 0).all()

@@ -7,7 +7,9 @@ from typing import final
 import numpy as np
 from scipy import special, stats
 
+from crmlifecycle.errors import FitError
 from crmlifecycle.metrics.clv._base import Objective, as_float_array, as_float_arrays
+from crmlifecycle.metrics.clv._positive_series import log_hyp2f1_positive
 from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel
 
 __all__ = ["BGNBDModel"]
@@ -32,15 +34,25 @@ def _bracket(  # noqa: PLR0917 - the paper\'s parameter list
         result: np.ndarray = -np.expm1((a - 1) * log_ratio) - np.exp((a - 1) * log_ratio) * (
             hyp - 1
         )
-    bad = ~np.isfinite(result)
-    if bad.any():
-        # With very large a and b (dropout nearly the same for everyone) the transformed
-        # series overflows; the untransformed one, 2F1(r+x, b+x; a+b+x-1; z), converges
-        # there because its terms shrink like b/(a+b) * z.
-        xb, zb, lb = x[bad], z[bad], log_ratio[bad]
-        direct = special.hyp2f1(r + xb, b + xb, a + b + xb - 1, zb)
-        result = result.copy()
-        result[bad] = 1 - np.exp((r + xb) * lb) * direct
+    return result
+
+
+def _bracket_by_series(  # noqa: PLR0917 - the paper's parameter list
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, u: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """
+    The same bracket from the untransformed form, summed in log space.
+
+    ``-expm1(L)`` with ``L = (r+x) log((alpha+u)/(alpha+u+t)) + log 2F1(r+x, b+x; a+b+x-1; z)``.
+
+    Slower than scipy but exact where scipy's ``hyp2f1`` overflows or cancels: very large
+    ``a`` and ``b`` (dropout nearly the same for everyone) or long horizons against a
+    small ``alpha + u`` with many purchases.
+    """
+    z = t / (alpha + u + t)
+    log_ratio = np.log(alpha + u) - np.log(alpha + u + t)
+    log_hyp = log_hyp2f1_positive(r + x, b + x, a + b + x - 1, z)
+    result: np.ndarray = -np.expm1((r + x) * log_ratio + log_hyp)
     return result
 
 
@@ -54,7 +66,24 @@ def _live_mean(  # noqa: PLR0917 - the paper's parameter list
             _live_mean(r, alpha, low, b, x, u, t) + _live_mean(r, alpha, high, b, x, u, t)
         ) / 2
         return mean
-    result: np.ndarray = (a + b + x - 1) / (a - 1) * _bracket(r, alpha, a, b, x, u, t)
+    factor = (a + b + x - 1) / (a - 1)
+    result: np.ndarray = factor * _bracket(r, alpha, a, b, x, u, t)
+    # An expected number of purchases is finite and >= 0; where scipy's 2F1 overflowed or
+    # cancelled, recompute those cells from the positive series.
+    bad = ~np.isfinite(result) | (result < 0)
+    if bad.any():
+        result = np.array(result, dtype="float64", copy=True)
+        factor = np.broadcast_to(factor, result.shape)
+        xb, ub, tb = (np.broadcast_to(v, result.shape)[bad] for v in (x, u, t))
+        result[bad] = factor[bad] * _bracket_by_series(r, alpha, a, b, xb, ub, tb)
+        still = ~np.isfinite(result) | (result < 0)
+        if still.any():
+            raise FitError(
+                f"BG/NBD expected purchases are not computable for {int(still.sum())} "
+                f"histories at r={r:.6g}, alpha={alpha:.6g}, a={a:.6g}, b={b:.6g}. Hint: the "
+                "parameters are at an extreme; check the fit's diagnostics_ and the time unit.",
+                diagnostics={"r": r, "alpha": alpha, "a": a, "b": b},
+            )
     return result
 
 
