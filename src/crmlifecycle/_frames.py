@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle.errors import DataError, MissingColumnError
@@ -26,6 +27,7 @@ __all__ = [
     "period_alias",
     "require_columns",
     "to_periods",
+    "utc_nanoseconds",
     "utc_timestamp",
 ]
 
@@ -110,6 +112,17 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
             )
     result: pd.Series = values
     return result
+
+
+def utc_nanoseconds(utc: pd.Series) -> npt.NDArray[np.int64]:
+    """
+    Return a ``datetime64[ns, UTC]`` series (from :func:`as_utc`) as int64 nanoseconds since 1970.
+
+    Missing values (``NaT``) become ``numpy.iinfo(numpy.int64).min``, as numpy stores them.
+    """
+    naive = utc.to_numpy(dtype="datetime64[ns]")  # UTC wall times, without copying the zone
+    nanoseconds: npt.NDArray[np.int64] = naive.view(np.int64)
+    return nanoseconds
 
 
 def utc_timestamp(value: object, *, name: str) -> pd.Timestamp:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, period_alias, require_columns, to_periods
+from crmlifecycle._frames import as_utc, period_alias, require_columns, to_periods, utc_nanoseconds
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
@@ -52,11 +52,6 @@ def utc_values(frame: pd.DataFrame, column: str, *, allow_missing: bool = False)
     return as_utc(frame[column], column, allow_missing=allow_missing)
 
 
-def _ns(utc: pd.Series) -> npt.NDArray[np.datetime64]:
-    values: npt.NDArray[np.datetime64] = utc.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
-    return values
-
-
 def period_ordinals(utc: pd.Series, freq: str) -> IntArray:
     """
     Return the ``pandas.Period`` ordinal of each UTC timestamp for ``freq``.
@@ -67,7 +62,7 @@ def period_ordinals(utc: pd.Series, freq: str) -> IntArray:
     timestamps must be masked by the caller first.
     """
     alias = period_alias(freq)
-    days = _ns(utc).astype(np.int64) // _NS_PER_DAY
+    days = utc_nanoseconds(utc) // _NS_PER_DAY
     if alias == "D" or len(days) == 0:
         return days
     low, high = int(days.min()), int(days.max())

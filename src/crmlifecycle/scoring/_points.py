@@ -25,7 +25,7 @@ from typing import Any, Final, Self, final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle.errors import DataError, RuleError, SpecError
 from crmlifecycle.scoring._config import (
     as_list,
@@ -36,7 +36,6 @@ from crmlifecycle.scoring._config import (
 )
 from crmlifecycle.scoring._grading import grade_one, grade_values
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
-from crmlifecycle.scoring._rfm import utc_nanoseconds
 
 __all__ = ["ENGAGEMENT_PREFIX", "PointsScorer"]
 

@@ -26,12 +26,18 @@ from typing import Any, Final, Literal, Self, final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_utc,
+    check_numeric,
+    require_columns,
+    utc_nanoseconds,
+    utc_timestamp,
+)
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
 from crmlifecycle.scoring._config import as_list, check_keys, check_text
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
 
-__all__ = ["DEFAULT_RFM_SEGMENTS", "RfmScorer", "rfm_edges", "rfm_scores", "utc_nanoseconds"]
+__all__ = ["DEFAULT_RFM_SEGMENTS", "RfmScorer", "rfm_edges", "rfm_scores"]
 
 _DIMS: Final = ("recency", "frequency", "monetary")
 _NS_PER_DAY: Final = 86_400 * 10**9
@@ -407,13 +413,6 @@ class RfmScorer:
         return ScoreCard(
             total=float(r + f + m), grade=f"{r}{f}{m}", label=segment, contributions=contributions
         )
-
-
-def utc_nanoseconds(utc: pd.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Return a ``datetime64[ns, UTC]`` series as int64 nanoseconds since the epoch."""
-    naive = utc.to_numpy(dtype="datetime64[ns]")  # UTC wall times, no copy of the zone
-    nanoseconds: np.ndarray[Any, np.dtype[np.int64]] = naive.view("int64")
-    return nanoseconds
 
 
 def _values(summary: pd.DataFrame) -> list[np.ndarray[Any, np.dtype[np.float64]]]:

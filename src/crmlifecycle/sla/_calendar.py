@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, utc_timestamp
+from crmlifecycle._frames import as_utc, utc_nanoseconds, utc_timestamp
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.sla._hours import (
     DAY_NAMES,
@@ -90,8 +90,7 @@ def _year_of(ns: int) -> int:
 def _coerce_instants(value: object, name: str) -> tuple[I64, pd.Index | None]:
     if isinstance(value, pd.Series):
         utc = as_utc(value, name, allow_missing=True)
-        array: I64 = utc.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
-        return array, utc.index
+        return utc_nanoseconds(utc), utc.index
     return np.array([utc_timestamp(value, name=name).as_unit("ns").value], dtype=np.int64), None
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle.errors import DataError, did_you_mean
 from crmlifecycle.sla._calendar import I64, NAT, BusinessCalendar
 from crmlifecycle.sla._policy import SlaPolicy
@@ -43,11 +43,6 @@ SLA_COLUMNS: Final = (
 
 _RUNNING, _PAUSED, _STOPPED = 0, 1, 2
 Bools = npt.NDArray[np.bool_]
-
-
-def _ns(series: pd.Series) -> I64:
-    array: I64 = series.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
-    return array
 
 
 def _bad_rows(index: pd.Index, mask: Bools) -> list[object]:
@@ -130,7 +125,7 @@ def _events_points(
     pos = ids.get_indexer(events[entity_col])
     mine = pos >= 0
     events, pos = events.loc[mine], pos[mine].astype(np.int64)
-    times = _ns(as_utc(events[at_col], at_col))
+    times = utc_nanoseconds(as_utc(events[at_col], at_col))
     dest = events[dest_col]
     if bool(dest.isna().any()):
         raise DataError.malformed(
@@ -326,11 +321,11 @@ def sla_status(
     require_columns(cases, columns, frame_name="cases")
     n = len(cases)
     at_ns = int(utc_timestamp(at, name="at").as_unit("ns").value)
-    opened = _ns(as_utc(cases[opened_at_col], opened_at_col))
+    opened = utc_nanoseconds(as_utc(cases[opened_at_col], opened_at_col))
     first_target, resolution_target = _targets(cases, policy, priority_col)
     responded = np.full(n, NAT, dtype=np.int64)
     if first_response_at_col is not None:
-        responded = _ns(
+        responded = utc_nanoseconds(
             as_utc(cases[first_response_at_col], first_response_at_col, allow_missing=True)
         )
         early = (responded != NAT) & (responded < opened)
@@ -355,7 +350,9 @@ def sla_status(
             kind=kind,
         )
     elif resolved_at_col is not None:
-        resolved = _ns(as_utc(cases[resolved_at_col], resolved_at_col, allow_missing=True))
+        resolved = utc_nanoseconds(
+            as_utc(cases[resolved_at_col], resolved_at_col, allow_missing=True)
+        )
         early = (resolved != NAT) & (resolved < opened)
         if bool(early.any()):
             raise DataError.malformed(

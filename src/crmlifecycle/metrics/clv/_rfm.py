@@ -15,7 +15,14 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, check_numeric, period_alias, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_utc,
+    check_numeric,
+    period_alias,
+    require_columns,
+    utc_nanoseconds,
+    utc_timestamp,
+)
 from crmlifecycle.errors import DataError
 
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
@@ -33,8 +40,7 @@ def _unit(value: str, name: str) -> str:
 
 def _days(utc: pd.Series) -> np.ndarray:
     """UTC calendar day numbers (days since 1970-01-01) of a UTC datetime series."""
-    nanos = utc.to_numpy(dtype="datetime64[ns]").view("int64")
-    return np.asarray(np.floor_divide(nanos, _NS_PER_DAY))
+    return np.asarray(np.floor_divide(utc_nanoseconds(utc), _NS_PER_DAY))
 
 
 def _occasion_start(days: np.ndarray, occasion: str) -> np.ndarray:
