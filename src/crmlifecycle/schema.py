@@ -1,0 +1,286 @@
+"""
+The data contract: every frame's columns and their kinds, and the column-spec records.
+
+This module is the one source of truth for the frames the library reads and writes
+(the synthetic world, the metrics, the bulk lifecycle steps, the command line). Each
+frame of the contract has a frozen *column-spec* record whose field names are the
+contract's column names and whose defaults are those same names. A function that
+reads a frame parameter ``X`` takes its columns as one keyword ``X_columns`` holding
+such a record; to read an export whose columns are named differently, rename only
+the columns that differ:
+
+Examples:
+    >>> from crmlifecycle.schema import EventLogColumns, SCHEMA
+    >>> EventLogColumns().entity_id
+    'entity_id'
+    >>> cols = EventLogColumns(entity_id="deal_id", at="changed_at")
+    >>> cols.entity_id, cols.dest
+    ('deal_id', 'dest')
+    >>> SCHEMA["orders"]
+    {'order_id': 'str', 'customer_id': 'str', 'at': 'time', 'amount': 'float'}
+    >>> EventLogColumns(at="")
+    Traceback (most recent call last):
+    ...
+    crmlifecycle.errors.ValidationError: 'at' must be a non-empty string (got '')....
+
+Column kinds are ``str``, ``bool``, ``int``, ``float`` and ``time``
+(``datetime64[ns, UTC]``). Missing values are NaN (``str``, ``float``) and NaT (``time``).
+The state of a record is always the column ``state`` (and ``state_since``), whatever
+the lifecycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, Literal, TypeAlias, final
+
+import attrs
+
+from crmlifecycle._validators import non_empty_str
+
+__all__ = [
+    "FRAME_COLUMNS",
+    "FRAME_NAMES",
+    "SCHEMA",
+    "STATE",
+    "STATE_SINCE",
+    "CampaignColumns",
+    "CaseColumns",
+    "ColumnKind",
+    "ColumnSpec",
+    "CustomerColumns",
+    "DealColumns",
+    "EventLogColumns",
+    "FeedbackColumns",
+    "InteractionColumns",
+    "LeadColumns",
+    "OrderColumns",
+    "RevenueColumns",
+    "SpendColumns",
+]
+
+#: The kind of a column of the contract.
+ColumnKind: TypeAlias = Literal["str", "bool", "int", "float", "time"]
+
+#: The column that holds a record's state, in every frame of a stateful entity.
+STATE: Final = "state"
+#: The column that holds when a record entered its state.
+STATE_SINCE: Final = "state_since"
+
+
+def _column(name: str, kind: ColumnKind) -> Any:  # noqa: ANN401 - an attrs field definition
+    """A column of the contract: its default name and its kind (kept in the field metadata)."""
+    return attrs.field(default=name, validator=non_empty_str(), metadata={"kind": kind})
+
+
+class ColumnSpec:
+    """
+    The base of every column-spec record: which column of a frame holds which field.
+
+    Subclasses are frozen attrs records; :meth:`kinds` and :meth:`names` describe them.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def kinds(cls) -> dict[str, ColumnKind]:
+        """
+        Return the contract's columns of this frame and their kinds, in order.
+
+        Examples:
+            >>> from crmlifecycle.schema import RevenueColumns
+            >>> RevenueColumns.kinds()
+            {'customer_id': 'str', 'period': 'time', 'mrr': 'float'}
+        """
+        return {f.name: f.metadata["kind"] for f in attrs.fields(cls)}  # type: ignore[arg-type]
+
+    def names(self) -> dict[str, str]:
+        """
+        Return ``{contract column: column name in the frame}``.
+
+        Examples:
+            >>> from crmlifecycle.schema import RevenueColumns
+            >>> RevenueColumns(mrr="monthly_revenue").names()["mrr"]
+            'monthly_revenue'
+        """
+        return attrs.asdict(self)  # type: ignore[arg-type]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EventLogColumns(ColumnSpec):
+    """The columns of a lifecycle event log: one row per transition."""
+
+    kind: str = _column("kind", "str")
+    entity_id: str = _column("entity_id", "str")
+    trigger: str = _column("trigger", "str")
+    source: str = _column("source", "str")
+    dest: str = _column("dest", "str")
+    at: str = _column("at", "time")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class OrderColumns(ColumnSpec):
+    """The columns of an orders frame: one row per purchase."""
+
+    order_id: str = _column("order_id", "str")
+    customer_id: str = _column("customer_id", "str")
+    at: str = _column("at", "time")
+    amount: str = _column("amount", "float")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class DealColumns(ColumnSpec):
+    """The columns of an opportunities (deals) frame: one row per deal."""
+
+    opportunity_id: str = _column("opportunity_id", "str")
+    lead_id: str = _column("lead_id", "str")
+    account_id: str = _column("account_id", "str")
+    created_at: str = _column("created_at", "time")
+    amount: str = _column("amount", "float")
+    state: str = _column(STATE, "str")
+    state_since: str = _column(STATE_SINCE, "time")
+    probability: str = _column("probability", "int")
+    closed_at: str = _column("closed_at", "time")
+    lost_reason: str = _column("lost_reason", "str")
+    owner: str = _column("owner", "str")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RevenueColumns(ColumnSpec):
+    """The columns of revenue rows: recurring revenue per customer per period."""
+
+    customer_id: str = _column("customer_id", "str")
+    period: str = _column("period", "time")
+    mrr: str = _column("mrr", "float")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class CustomerColumns(ColumnSpec):
+    """The columns of a customers frame: one row per customer."""
+
+    customer_id: str = _column("customer_id", "str")
+    lead_id: str = _column("lead_id", "str")
+    opportunity_id: str = _column("opportunity_id", "str")
+    account_id: str = _column("account_id", "str")
+    channel: str = _column("channel", "str")
+    acquired_at: str = _column("acquired_at", "time")
+    state: str = _column(STATE, "str")
+    state_since: str = _column(STATE_SINCE, "time")
+    churned_at: str = _column("churned_at", "time")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LeadColumns(ColumnSpec):
+    """The columns of a leads frame: one row per lead."""
+
+    lead_id: str = _column("lead_id", "str")
+    campaign_id: str = _column("campaign_id", "str")
+    channel: str = _column("channel", "str")
+    created_at: str = _column("created_at", "time")
+    email: str = _column("email", "str")
+    industry: str = _column("industry", "str")
+    company_size: str = _column("company_size", "int")
+    job_title: str = _column("job_title", "str")
+    budget: str = _column("budget", "float")
+    country: str = _column("country", "str")
+    state: str = _column(STATE, "str")
+    state_since: str = _column(STATE_SINCE, "time")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class CaseColumns(ColumnSpec):
+    """The columns of a support cases frame: one row per case."""
+
+    case_id: str = _column("case_id", "str")
+    customer_id: str = _column("customer_id", "str")
+    opened_at: str = _column("opened_at", "time")
+    priority: str = _column("priority", "str")
+    type: str = _column("type", "str")
+    state: str = _column(STATE, "str")
+    state_since: str = _column(STATE_SINCE, "time")
+    first_response_at: str = _column("first_response_at", "time")
+    resolved_at: str = _column("resolved_at", "time")
+    closed_at: str = _column("closed_at", "time")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FeedbackColumns(ColumnSpec):
+    """The columns of a feedback frame: one row per survey answer (NPS, CSAT, CES)."""
+
+    feedback_id: str = _column("feedback_id", "str")
+    customer_id: str = _column("customer_id", "str")
+    at: str = _column("at", "time")
+    kind: str = _column("kind", "str")
+    score: str = _column("score", "int")
+    comment: str = _column("comment", "str")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SpendColumns(ColumnSpec):
+    """The columns of a marketing spend frame: spend per campaign per period."""
+
+    campaign_id: str = _column("campaign_id", "str")
+    channel: str = _column("channel", "str")
+    paid: str = _column("paid", "bool")
+    period: str = _column("period", "time")
+    spend: str = _column("spend", "float")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class CampaignColumns(ColumnSpec):
+    """The columns of a campaigns frame: one row per campaign."""
+
+    campaign_id: str = _column("campaign_id", "str")
+    channel: str = _column("channel", "str")
+    paid: str = _column("paid", "bool")
+    start: str = _column("start", "time")
+    end: str = _column("end", "time")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class InteractionColumns(ColumnSpec):
+    """The columns of an interactions frame: one row per touch of a lead."""
+
+    interaction_id: str = _column("interaction_id", "str")
+    lead_id: str = _column("lead_id", "str")
+    kind: str = _column("kind", "str")
+    at: str = _column("at", "time")
+
+
+#: Every frame of the contract and the spec record of its columns, in the order the
+#: synthetic world stores them.
+FRAME_COLUMNS: Final[Mapping[str, type[ColumnSpec]]] = {
+    "campaigns": CampaignColumns,
+    "spend": SpendColumns,
+    "leads": LeadColumns,
+    "interactions": InteractionColumns,
+    "lead_events": EventLogColumns,
+    "opportunities": DealColumns,
+    "opportunity_events": EventLogColumns,
+    "customers": CustomerColumns,
+    "customer_events": EventLogColumns,
+    "orders": OrderColumns,
+    "subscriptions": RevenueColumns,
+    "cases": CaseColumns,
+    "case_events": EventLogColumns,
+    "feedback": FeedbackColumns,
+}
+
+#: The frame names of the contract, in order.
+FRAME_NAMES: Final[tuple[str, ...]] = tuple(FRAME_COLUMNS)
+
+#: Every frame's columns and their kinds (derived from the spec records).
+SCHEMA: Final[Mapping[str, Mapping[str, ColumnKind]]] = {
+    name: spec.kinds() for name, spec in FRAME_COLUMNS.items()
+}
