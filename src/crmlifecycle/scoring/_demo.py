@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
+from crmlifecycle.scoring._columns import OutcomeColumns
 from crmlifecycle.scoring._explain import explain_frame
 from crmlifecycle.scoring._points import PointsScorer
 from crmlifecycle.scoring._predictive import NaiveBayesScorer
@@ -64,7 +65,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     lines: list[str] = []
 
     points = PointsScorer.from_config(DEMO_POINTS)
-    scored = points.score_frame(data.leads, at=at, interactions=data.interactions)
+    scored = points.score_frame(data.leads, as_of=at, interactions=data.interactions)
     scored.insert(0, "lead_id", data.leads["lead_id"].to_numpy())
     open_leads = data.leads["status"].isin(["open", "contacted"]).to_numpy()
     top = scored[open_leads].nlargest(5, "score")
@@ -81,7 +82,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         + f"; rule \"grade == 'A'\" auto-qualifies {int(auto.sum())} open leads"
     )
 
-    rfm = RfmScorer().score_frame(data.orders, at=at)
+    rfm = RfmScorer().score_frame(data.orders, as_of=at)
     sizes = rfm["segment"].value_counts()
     lines.append(f"RFM segments of {len(rfm)} customers (quintiles as of {at.date()}):")
     named = [f"{s} {n}" for s, n in sizes.items() if n]
@@ -97,8 +98,8 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             numeric={"company_size": 4, "budget": 4},
             alpha=1.0,
             unseen="ignore",
-        ).fit(deals, as_of=as_of, outcome_col="stage")
-        ev = nb.evaluate(deals, outcome_col="stage")
+        ).fit(deals, as_of=as_of, history_columns=OutcomeColumns(state="stage"))
+        ev = nb.evaluate(deals, history_columns=OutcomeColumns(state="stage"))
         model = nb.model_ or {}
         lines.append("Predictive (naive Bayes on won/lost deals, time split):")
         lines.append(
