@@ -97,7 +97,18 @@ class EventPattern:
 @final
 @attrs.frozen(kw_only=True)
 class Rule:
-    """One automation rule (see the module documentation for ordering and conflicts)."""
+    """
+    One automation rule (see the module documentation for ordering and conflicts).
+
+    Attributes:
+        name: the rule's name, unique in its rule set (actions carry it).
+        when: the events it reacts to.
+        condition: the ``if`` condition on the entity and ``event.*`` fields
+            (``None``: always true).
+        actions: the ``then`` actions, in order.
+        priority: rules are tried in descending priority (ties in document order).
+        stop: whether a match ends the processing of the event.
+    """
 
     name: str
     when: EventPattern

@@ -79,10 +79,10 @@ class PointsScorer:
         engagement: engagement rules, ``{kind, points, half_life_days, category}``
             (``half_life_days`` omitted: no decay; ``category`` omitted: the kind).
         caps: ``{category: cap}``, a category's total is clipped to ``[-cap, cap]``.
-        grades: ``{grade: minimum total}``, default ``{"A": 80, "B": 50, "C": 20}``;
-            below every minimum the grade is ``default_grade`` (``"D"``).
-        labels: ``{label: minimum total}``, default ``{"SQL": 80, "MQL": 50}``; below
-            every minimum the label is ``default_label`` (``"lead"``).
+        grades: ``{grade: minimum total}``, default ``{"A": 80, "B": 50, "C": 20}``.
+        default_grade: the grade below every minimum of ``grades`` (``"D"``).
+        labels: ``{label: minimum total}``, default ``{"SQL": 80, "MQL": 50}``.
+        default_label: the label below every minimum of ``labels`` (``"lead"``).
 
     Examples:
         >>> import pandas as pd

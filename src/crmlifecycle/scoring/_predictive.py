@@ -99,7 +99,8 @@ class NaiveBayesScorer:
         alpha: additive smoothing (> 0); Odoo uses 0.1.
         unseen: a value never seen in training raises (``"error"``, the default) or
             counts as neutral, a log ratio of 0 (``"ignore"``).
-        grades: ``{grade: minimum score}`` on the 0..100 score; ``default_grade`` below.
+        grades: ``{grade: minimum score}`` on the 0..100 score.
+        default_grade: the grade below every minimum of ``grades``.
         model: a fitted model, as :meth:`to_config` writes it.
 
     Examples:
