@@ -56,7 +56,7 @@ def test_the_moment_looked_from_is_as_of_and_columns_come_in_one_record() -> Non
 
 
 def test_functions_with_six_or_more_parameters_document_every_one() -> None:
-    undocumented = []
+    undocumented: list[tuple[str, str]] = []
     for label, function, doc in _public_callables():
         parameters = _parameters(function)
         if len(parameters) < 6:
