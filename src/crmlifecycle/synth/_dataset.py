@@ -14,6 +14,7 @@ import attrs
 import pandas as pd
 
 from crmlifecycle._frames import require_columns
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.schema import FRAME_NAMES, SCHEMA
 
@@ -30,7 +31,7 @@ def _frame_validator(instance: object, attribute: attrs.Attribute[Any], value: o
     require_columns(value, SCHEMA[attribute.name], frame_name=attribute.name)
 
 
-def _stamp(value: object) -> pd.Timestamp:
+def _stamp(value: Instant) -> pd.Timestamp:
     stamp = pd.Timestamp(value)  # type: ignore[arg-type]
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
