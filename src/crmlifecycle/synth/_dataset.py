@@ -32,7 +32,7 @@ def _frame_validator(instance: object, attribute: attrs.Attribute[Any], value: o
 
 
 def _stamp(value: Instant) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
