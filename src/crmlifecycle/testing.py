@@ -44,6 +44,7 @@ from crmlifecycle.entities import (
 )
 from crmlifecycle.events import Created, FieldsChanged, Transitioned
 from crmlifecycle.schema import ColumnKind, ColumnSpec, EventLogColumns, OrderColumns
+from crmlifecycle.stages import CASE_STATUS
 from crmlifecycle.values import Money, Period
 
 if TYPE_CHECKING:
@@ -250,15 +251,21 @@ def campaigns() -> st.SearchStrategy[Campaign]:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> Case:
-    """Valid :class:`~crmlifecycle.entities.Case` entities."""
+def cases(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Case:
+    """
+    Valid :class:`~crmlifecycle.entities.Case` entities.
+
+    Args:
+        draw: supplied by Hypothesis.
+        states: the case states to draw from (default: the states of ``CASE_STATUS``).
+    """
     created, since = draw(_created_and_since())
     return Case(
         id=draw(ids()),
         customer_id=draw(ids()),
         subject=draw(_text()),
         created_at=created,
-        state=draw(st.sampled_from(["new", "in_progress", "waiting_on_customer", "resolved"])),
+        state=draw(states if states is not None else st.sampled_from(CASE_STATUS.states)),
         state_since=since,
         priority=draw(st.sampled_from(CASE_PRIORITIES)),
         type=draw(st.sampled_from(CASE_TYPES)),
@@ -433,6 +440,13 @@ def event_log_frames(
     grow along a walk. Rows are grouped by entity in walk order; the columns are
     named by ``columns`` (the contract's names by default).
 
+    Args:
+        draw: supplied by Hypothesis.
+        lifecycle: the lifecycle whose walks the log records (its ``kind`` goes in ``kind``).
+        max_entities: the most entities in one frame.
+        max_steps: the most steps of one entity's walk.
+        columns: the column names (:class:`~crmlifecycle.schema.EventLogColumns`).
+
     Examples:
         >>> from hypothesis import given
         >>> from crmlifecycle.stages import LEAD_STATUS
@@ -468,6 +482,12 @@ def order_frames(
     Orders frames: unique order ids, a few customers, UTC times, non-negative amounts.
 
     The columns are named by ``columns`` (the contract's names by default).
+
+    Args:
+        draw: supplied by Hypothesis.
+        max_orders: the most orders in one frame.
+        max_customers: the number of distinct customer ids drawn from.
+        columns: the column names (:class:`~crmlifecycle.schema.OrderColumns`).
 
     Examples:
         >>> from hypothesis import given

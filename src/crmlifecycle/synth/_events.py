@@ -209,6 +209,14 @@ def build_log(
     Every entity starts in the lifecycle's initial state; the log's ``kind`` is the
     lifecycle's kind.
 
+    Args:
+        walks: the transitions of every entity (codes of ``lifecycle``).
+        lifecycle: the lifecycle walked.
+        ids: the entity ids, by entity index.
+        created: each entity's creation time (days); its ``since`` when it has no event.
+        start: the world's start (UTC).
+        horizon: the window's length in days; later transitions are dropped.
+
     Examples:
         >>> from crmlifecycle.stages import LEAD_STATUS
         >>> walks = Walks(
