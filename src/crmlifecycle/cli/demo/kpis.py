@@ -1,13 +1,15 @@
-"""The KPI report section of ``crmlifecycle demo``."""
+"""
+The KPI report section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.metrics`).
+
+The KPI report, the deal funnel (overall and per owner) and quarterly order cohorts.
+"""
 
 from __future__ import annotations
 
 import pathlib
 from typing import TYPE_CHECKING
 
-from crmlifecycle.metrics._cohort import cohort_retention
-from crmlifecycle.metrics._funnel import funnel
-from crmlifecycle.metrics._registry import compute_kpis
+from crmlifecycle.metrics import cohort_retention, compute_kpis, funnel
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset

@@ -1,12 +1,16 @@
-"""The rules section of ``crmlifecycle demo``: conditions and automations on generated leads."""
+"""
+The rules section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.rules`).
+
+Lead segments written as conditions, checked on both engines, and an automation
+rule set run over the lead event log.
+"""
 
 from __future__ import annotations
 
 import pathlib
 from typing import TYPE_CHECKING, Final
 
-from crmlifecycle.rules._condition import Condition
-from crmlifecycle.rules._ruleset import RuleSet
+from crmlifecycle.rules import Condition, RuleSet
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset

@@ -4,7 +4,7 @@ import pathlib
 
 import pandas as pd
 
-from crmlifecycle.sla._demo import DEMO_POLICY, demo_section
+from crmlifecycle.cli.demo.support import DEMO_POLICY, demo_section
 from crmlifecycle.synth import generate
 
 
