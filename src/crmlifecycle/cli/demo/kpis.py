@@ -14,7 +14,7 @@ from crmlifecycle.metrics import cohort_retention, compute_kpis, funnel
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
 
-__all__ = ["demo_section"]
+__all__ = ["DEMO_GROSS_MARGIN", "demo_section"]
 
 #: The gross margin assumed by the demo for CLV, LTV:CAC and payback (stated in the output).
 DEMO_GROSS_MARGIN = 0.8

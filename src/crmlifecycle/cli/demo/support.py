@@ -1,9 +1,8 @@
 """
-The support section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.sla` and
-:mod:`crmlifecycle.metrics`).
+The support section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.sla`).
 
-SLA status of the cases at the end date, response and resolution times, the
-backlog, and NPS / CSAT / CES.
+SLA status of the cases at the end date, and, from :mod:`crmlifecycle.metrics`,
+response and resolution times, the backlog, and NPS / CSAT / CES.
 """
 
 from __future__ import annotations
