@@ -5,7 +5,7 @@ import pathlib
 import pandas as pd
 
 from crmlifecycle.cli.demo.support import DEMO_POLICY, demo_section
-from crmlifecycle.synth import generate
+from crmlifecycle.synth import Dataset, generate
 
 
 def test_demo_section_is_a_short_titled_block(tmp_path: pathlib.Path) -> None:
@@ -19,3 +19,19 @@ def test_demo_section_is_a_short_titled_block(tmp_path: pathlib.Path) -> None:
     assert len(written) == len(data.cases)
     assert set(written["resolution_status"]) <= {"met", "breached", "running", "paused"}
     assert set(DEMO_POLICY.targets) == {"low", "normal", "high", "urgent"}
+
+
+def test_the_table_counts_each_priority_and_the_answers(
+    world: Dataset, tmp_path: pathlib.Path
+) -> None:
+    lines = demo_section(world, out=tmp_path).splitlines()
+    header = "  priority  cases  response breached  resolution breached  resolution open"
+    table = lines[lines.index(header) + 1 :][:4]
+    counted = {row.split()[0]: int(row.split()[1]) for row in table}
+    assert list(counted) == ["urgent", "high", "normal", "low"]
+    assert counted == world.cases["priority"].value_counts().to_dict()
+    answers = world.feedback["kind"].value_counts()
+    satisfaction = next(line for line in lines if line.startswith("satisfaction: "))
+    assert f"({answers['nps']} answers)" in satisfaction
+    assert f"% ({answers['csat']})" in satisfaction
+    assert f"on 1-7 ({answers['ces']})" in satisfaction
