@@ -251,12 +251,11 @@ def campaigns() -> st.SearchStrategy[Campaign]:
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Case:
+def cases(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Case:  # noqa: D417 - Hypothesis passes draw
     """
     Valid :class:`~crmlifecycle.entities.Case` entities.
 
     Args:
-        draw: supplied by Hypothesis.
         states: the case states to draw from (default: the states of ``CASE_STATUS``).
     """
     created, since = draw(_created_and_since())
@@ -423,7 +422,7 @@ def _walk(draw: st.DrawFn, lifecycle: Lifecycle, max_steps: int) -> list[tuple[s
 
 
 @st.composite
-def event_log_frames(
+def event_log_frames(  # noqa: D417 - Hypothesis passes draw
     draw: st.DrawFn,
     lifecycle: Lifecycle,
     *,
@@ -441,7 +440,6 @@ def event_log_frames(
     named by ``columns`` (the contract's names by default).
 
     Args:
-        draw: supplied by Hypothesis.
         lifecycle: the lifecycle whose walks the log records (its ``kind`` goes in ``kind``).
         max_entities: the most entities in one frame.
         max_steps: the most steps of one entity's walk.
@@ -471,7 +469,7 @@ def event_log_frames(
 
 
 @st.composite
-def order_frames(
+def order_frames(  # noqa: D417 - Hypothesis passes draw
     draw: st.DrawFn,
     *,
     max_orders: int = 20,
@@ -484,7 +482,6 @@ def order_frames(
     The columns are named by ``columns`` (the contract's names by default).
 
     Args:
-        draw: supplied by Hypothesis.
         max_orders: the most orders in one frame.
         max_customers: the number of distinct customer ids drawn from.
         columns: the column names (:class:`~crmlifecycle.schema.OrderColumns`).
