@@ -266,10 +266,8 @@ def test_synthetic_world_auc_is_clearly_above_chance_on_a_time_split() -> None:
     from crmlifecycle.synth import generate
 
     world = generate(seed=3, n_leads=4000)
-    own = ["status", "status_since", "state", "state_since", "created_at"]
-    leads = world.leads.drop(columns=own, errors="ignore")
+    leads = world.leads.drop(columns=["state", "state_since", "created_at"])
     deals = world.opportunities.merge(leads, on="lead_id", how="left", validate="many_to_one")
-    deals = deals.rename(columns={"stage": "state"})  # the contract's name for the state column
     closed = deals["closed_at"].dropna().sort_values()
     as_of = closed.iloc[int(len(closed) * 0.6)]  # train on the first 60% of closed deals
     nb = NaiveBayesScorer(
