@@ -583,6 +583,29 @@ def test_frame_engine_equals_single_case_engine_row_by_row(
 # --------------------------------------------------------------------------- custom pipelines
 
 
+#: CASE_STATUS's states and the TICKETS states of the same stage type.
+AS_TICKETS = {
+    "new": "open",
+    "in_progress": "working",
+    "waiting_on_customer": "parked",
+    "resolved": "done",
+    "closed": "dropped",
+}
+
+
+@given(case_logs())
+def test_renaming_the_states_with_the_same_stage_types_changes_only_the_names(
+    data: tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp],
+) -> None:
+    cases, events, as_of = data
+    standard = sla_status(cases, POLICY, as_of=as_of, events=events)
+    tickets = SlaPolicy(targets=POLICY.to_dict()["targets"], calendar=OFFICE, lifecycle=TICKETS)
+    renamed = events.assign(dest=events["dest"].map(AS_TICKETS))
+    out = sla_status(cases, tickets, as_of=as_of, events=renamed)
+    expected = standard.assign(state=standard["state"].map({**AS_TICKETS, "": ""}))
+    pd.testing.assert_frame_equal(out, expected)
+
+
 def test_a_custom_case_pipeline_pauses_and_stops_by_its_stage_types() -> None:
     # Monday 09:00 open, 10:00 parked (on_hold), 13:00 working, 15:00 done (won).
     # Running time: 09-10 (1h) + 13-15 (2h) = 3h <= 4h target, stopped at 15:00: met.
