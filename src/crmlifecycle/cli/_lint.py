@@ -1,7 +1,8 @@
 """
 ``crmlifecycle lint``: check lifecycle specs, rule sets and scorer configurations.
 
-Each file is parsed as JSON or YAML (never executed) and checked by the loader of its kind.
+Each file is parsed as JSON or YAML by the library's bounded loader (never executed) and
+checked by the loader of its kind.
 """
 
 from __future__ import annotations
@@ -98,11 +99,11 @@ def check_spec(document: object, kind: str, *, entities: bool = False) -> list[P
                 return [Problem(severity="error", path="", message=_not_a_mapping(document))]
             RuleSet.from_dict(document, schemas=_entity_schemas() if entities else None)
         else:
-            from crmlifecycle.scoring import scorer_from_config
+            from crmlifecycle.scoring import build_scorer
 
             if not isinstance(document, Mapping):
                 return [Problem(severity="error", path="", message=_not_a_mapping(document))]
-            scorer_from_config(document)
+            build_scorer(document)
     except CrmError as err:
         return [_from_error(err)]
     return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import TYPE_CHECKING, Any, Final
 
@@ -10,7 +11,6 @@ import pandas as pd
 from crmlifecycle.scoring._explain import explain_frame
 from crmlifecycle.scoring._points import PointsScorer
 from crmlifecycle.scoring._predictive import NaiveBayesScorer
-from crmlifecycle.scoring._registry import dump_scorer
 from crmlifecycle.scoring._rfm import RfmScorer
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     at = pd.Timestamp(data.leads["created_at"].max()).ceil("D")
     lines: list[str] = []
 
-    points = PointsScorer.from_config(DEMO_POINTS)
+    points = PointsScorer.from_dict(DEMO_POINTS)
     scored = points.score_frame(data.leads, at=at, interactions=data.interactions)
     scored.insert(0, "lead_id", data.leads["lead_id"].to_numpy())
     open_leads = data.leads["status"].isin(["open", "contacted"]).to_numpy()
@@ -109,7 +109,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             f"  AUC {ev.auc:.3f}, Brier {ev.brier:.3f} (base rate alone {ev.base_brier:.3f})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scoring-points.json").write_text(dump_scorer(points), encoding="utf-8")
+    (out / "scoring-points.json").write_text(json.dumps(points.to_dict(), indent=2), encoding="utf-8")
     scored.to_csv(out / "lead-scores.csv", index=False)
     lines.append(f"  wrote {out / 'scoring-points.json'} and lead-scores.csv")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol, final, runtime_checkable
+from typing import Any, Protocol, Self, final, runtime_checkable
 
 import attrs
 import pandas as pd
@@ -122,14 +122,15 @@ class Scorer(Protocol):
     What every scorer provides (built-in or from a plugin).
 
     A scorer takes its configuration in its constructor and never changes it;
-    ``score`` and ``score_frame`` are pure. ``score_frame`` returns one row per
+    ``score`` and ``score_frame`` are pure. Its configuration is plain data:
+    ``from_dict``, ``from_text`` (JSON or YAML) and ``to_dict`` round-trip it. ``score_frame`` returns one row per
     scored entity with at least the columns ``score``, ``grade`` and ``label``,
     plus one ``contrib:<rule>`` column per rule so the explanation of every row
     is available without a per-row Python loop.
 
     Examples:
-        >>> from crmlifecycle.scoring import get_scorer
-        >>> isinstance(get_scorer("rfm"), Scorer)
+        >>> from crmlifecycle.scoring import RfmScorer
+        >>> isinstance(RfmScorer(), Scorer)
         True
     """
 
@@ -143,8 +144,18 @@ class Scorer(Protocol):
         """Score every row of ``frame`` as of ``at`` (vectorised)."""
         ...
 
-    def to_config(self) -> dict[str, Any]:
-        """Return the configuration as a plain dict (``scorer`` names the registered type)."""
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], /) -> Self:
+        """Build the scorer from plain data (what :meth:`to_dict` returns)."""
+        ...
+
+    @classmethod
+    def from_text(cls, text: str, /) -> Self:
+        """Build the scorer from JSON or YAML text."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data (``scorer`` names the registered type)."""
         ...
 
 
