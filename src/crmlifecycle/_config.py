@@ -155,9 +155,8 @@ def load_text(text: str, *, what: str = "the document") -> Any:  # noqa: ANN401 
     r"""
     Parse configuration text, JSON or YAML, into plain data.
 
-    Text that starts with ``{`` or ``[`` is read as JSON (YAML's flow style,
-    ``{a: 1}``, is accepted when it is not valid JSON); anything else is YAML,
-    read by the bounded loader (safe tags only, no anchors or aliases, at most
+    Text that starts with ``{`` or ``[`` (after blank space) is JSON; anything
+    else is YAML, read by the bounded loader (safe tags only, no anchors or aliases, at most
     :data:`MAX_TEXT_CHARS` characters and :data:`MAX_TEXT_DEPTH` levels).
 
     Args:
@@ -180,7 +179,7 @@ def load_text(text: str, *, what: str = "the document") -> Any:  # noqa: ANN401 
         >>> load_text('{"rules": [}', what="a rule set")
         Traceback (most recent call last):
         ...
-        crmlifecycle.errors.SpecError: invalid JSON in a rule set at line 1, column 12: ...
+        crmlifecycle.errors.SpecError: invalid JSON at line 1, column 12 of a rule set: ...
     """
     if not isinstance(text, str):
         raise SpecError(
@@ -196,17 +195,14 @@ def load_text(text: str, *, what: str = "the document") -> Any:  # noqa: ANN401 
     if not stripped:
         raise SpecError(f"{what} is empty. Hint: write the configuration as JSON or YAML.")
     if stripped[0] not in "{[":
-        return load_yaml(stripped)
+        return load_yaml(text)
     try:
-        document = json.loads(stripped)
+        document = json.loads(text)
     except json.JSONDecodeError as err:
-        try:  # YAML's flow style: {a: 1}
-            return load_yaml(stripped)
-        except SpecError:
-            raise SpecError(
-                f"invalid JSON in {what} at line {err.lineno}, column {err.colno}: {err.msg}. "
-                "Hint: check quotes, commas and brackets."
-            ) from err
+        raise SpecError(
+            f"invalid JSON at line {err.lineno}, column {err.colno} of {what}: {err.msg}. "
+            "Hint: check quotes, commas and brackets."
+        ) from err
     except RecursionError as err:
         raise _too_deep(what) from err
     if _depth_exceeds(document, MAX_TEXT_DEPTH):

@@ -24,14 +24,12 @@ from typing import Final, Generic, TypeVar, final
 from crmlifecycle._plugins import discover, load, package_of
 from crmlifecycle.errors import PluginError, ValidationError, did_you_mean
 
-__all__ = ["BUILTIN_OWNER", "CODE_OWNER", "Registry"]
+__all__ = ["CODE_OWNER", "Registry"]
 
 T = TypeVar("T")
 
-#: How messages name the owner of a built-in item.
-BUILTIN_OWNER: Final = "crmlifecycle (built-in)"
-#: How messages name the owner of an item registered in code.
-CODE_OWNER: Final = "a registration in code"
+#: How messages name an item registered in code (after "a" or "an earlier").
+CODE_OWNER: Final = "registration in code"
 
 Discover = Callable[[str], Mapping[str, Sequence[metadata.EntryPoint]]]
 Validate = Callable[[str, object], T]
@@ -123,25 +121,23 @@ class Registry(Generic[T]):
                 plugin=str(name),
             )
         validated = self._validate(name, item)
-        taken_by = None
+        points = self._points(name)
         if name in self.builtins:
-            taken_by = f"a built-in {self.kind} of {BUILTIN_OWNER}"
-        elif points := self._points(name):
-            taken_by = f"a {self.kind} of the installed package {_packages(points)[0]}"
+            clash, hint = f"the name of a built-in {self.kind} of crmlifecycle", "choose another name"
+        elif points:
+            package = _packages(points)[0]
+            clash = f"a name the installed package {package} publishes"
+            hint = f"choose another name, or uninstall {package}"
         elif name in self._registered and not replace:
-            taken_by = f"an earlier {CODE_OWNER}"
-        if taken_by is not None:
-            hint = "choose another name" + (
-                ", or pass replace=True to replace your own registration"
-                if name in self._registered
-                else ""
-            )
-            raise PluginError(
-                f"{CODE_OWNER} registers a {self.kind} under a name that belongs to {taken_by}. "
-                f"Hint: {hint}.",
-                plugin=name,
-            )
-        self._registered[name] = validated
+            clash = f"a name an earlier {CODE_OWNER} took"
+            hint = "choose another name, or pass replace=True to replace your registration"
+        else:
+            self._registered[name] = validated
+            return
+        raise PluginError(
+            f"a {CODE_OWNER} registers a {self.kind} under {name!r}, {clash}. Hint: {hint}.",
+            plugin=name,
+        )
 
     def names(self) -> list[str]:
         """Return the built-in names (in the library's order), then the others sorted."""
@@ -163,7 +159,7 @@ class Registry(Generic[T]):
             if points:
                 raise PluginError(
                     f"the installed package {packages[0]} publishes a {self.kind} under the "
-                    f"name of a built-in {self.kind} of {BUILTIN_OWNER}. Hint: uninstall "
+                    f"name of a built-in {self.kind} of crmlifecycle. Hint: uninstall "
                     f"{packages[0]} or rename its entry point in group {self.group!r}.",
                     plugin=name,
                 )

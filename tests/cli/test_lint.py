@@ -120,13 +120,13 @@ def test_scorer_configs(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[st
     )
     status, out, _ = _run(["lint", bad], capsys)
     assert status == EXIT_PROBLEMS
-    assert f"{bad}: error: fit[0].pionts: unknown field 'pionts' (did you mean 'points'?)" in out
+    assert f"{bad}: error: fit[0].pionts: unknown key 'pionts' (did you mean 'points'?)" in out
 
 
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("broken.json", '{"name": "x", "states": [', "invalid JSON at line 1, column 26"),
+        ("broken.json", '{"name": "x", "states": [', "invalid JSON at line 1, column 26 of the file"),
         ("broken.yaml", "states: [a, b\n", "invalid YAML at line 2, column 1"),
         ("other.yaml", "hello: 1\n", "cannot tell what kind of spec this is"),
         ("both.yaml", "states: []\nrules: []\n", "cannot tell what kind of spec this is"),

@@ -87,4 +87,4 @@ def read_document(path: Path) -> Any:  # noqa: ANN401 - a parsed document
     """Parse a JSON or YAML file into plain data with the library's bounded loader."""
     from crmlifecycle._config import load_text
 
-    return load_text(path.read_text(encoding="utf-8"), what=str(path))
+    return load_text(path.read_text(encoding="utf-8"), what="the file")

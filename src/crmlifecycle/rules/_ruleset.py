@@ -215,7 +215,7 @@ class RuleSet:
         schema: object = None,
         schemas: Mapping[str, object] | None = None,
     ) -> RuleSet:
-        """
+        r"""
         Load rules from JSON or YAML text (see :meth:`from_dict` for the options).
 
         YAML needs the ``yaml`` extra (``pip install crmlifecycle[yaml]``).

@@ -123,7 +123,9 @@ class Scorer(Protocol):
 
     A scorer takes its configuration in its constructor and never changes it;
     ``score`` and ``score_frame`` are pure. Its configuration is plain data:
-    ``from_dict``, ``from_text`` (JSON or YAML) and ``to_dict`` round-trip it. ``score_frame`` returns one row per
+    ``from_dict`` reads what ``to_dict`` writes (``scorer`` names the registered
+    type). The built-in scorers also read JSON or YAML text (``from_text``);
+    :func:`~crmlifecycle.scoring.build_scorer` reads text for any scorer. ``score_frame`` returns one row per
     scored entity with at least the columns ``score``, ``grade`` and ``label``,
     plus one ``contrib:<rule>`` column per rule so the explanation of every row
     is available without a per-row Python loop.
@@ -147,11 +149,6 @@ class Scorer(Protocol):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], /) -> Self:
         """Build the scorer from plain data (what :meth:`to_dict` returns)."""
-        ...
-
-    @classmethod
-    def from_text(cls, text: str, /) -> Self:
-        """Build the scorer from JSON or YAML text."""
         ...
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 The scorer registry: scorer classes by name (built-in, registered in code, from plugins).
 
 A registered scorer is a *class* that implements :class:`~crmlifecycle.scoring.Scorer`,
-including the configuration trio (``from_dict``, ``from_text``, ``to_dict``), and
+including its configuration as plain data (``from_dict`` reads what ``to_dict`` writes), and
 whose ``name`` is the name it is registered under, so ``to_dict()["scorer"]``
 always names a type :func:`build_scorer` can find again. Other installed packages
 publish scorer classes in the ``crmlifecycle.scorers`` entry-point group. The
@@ -38,7 +38,7 @@ ENTRY_POINT_GROUP: Final = "crmlifecycle.scorers"
 #: The keyword ``score`` and ``score_frame`` take the scoring time by.
 TIME_KEYWORD: Final = "at"
 
-_REQUIRED_METHODS: Final = ("from_dict", "from_text", "to_dict", "score", "score_frame")
+_REQUIRED_METHODS: Final = ("from_dict", "to_dict", "score", "score_frame")
 
 
 def _builtins() -> dict[str, type[Scorer]]:
@@ -78,7 +78,7 @@ def _validate_class(name: str, candidate: object) -> type[Scorer]:
         if not callable(getattr(candidate, method, None)):
             raise PluginError(
                 f"class {label} has no method {method}(). Hint: implement from_dict(data), "
-                f"from_text(text), to_dict(), score(record, *, {TIME_KEYWORD}) and "
+                f"to_dict(), score(record, *, {TIME_KEYWORD}) and "
                 f"score_frame(frame, *, {TIME_KEYWORD}) (see crmlifecycle.scoring.Scorer).",
                 plugin=name,
             )

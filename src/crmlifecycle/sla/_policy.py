@@ -230,7 +230,7 @@ class SlaPolicy:
 
     @classmethod
     def from_text(cls, text: str) -> SlaPolicy:
-        """
+        r"""
         Build a policy from JSON or YAML text (see :meth:`from_dict`).
 
         Raises:
