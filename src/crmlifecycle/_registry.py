@@ -114,7 +114,7 @@ class Registry(Generic[T]):
             PluginError: the item is invalid, or the name belongs to a built-in,
                 to an installed plugin, or (without ``replace``) to an earlier registration.
         """
-        if not isinstance(name, str) or not name:
+        if not name:
             raise PluginError(
                 f"a {self.kind} needs a non-empty string name (got {name!r}). "
                 "Hint: give it a name attribute.",
@@ -123,7 +123,10 @@ class Registry(Generic[T]):
         validated = self._validate(name, item)
         points = self._points(name)
         if name in self.builtins:
-            clash, hint = f"the name of a built-in {self.kind} of crmlifecycle", "choose another name"
+            clash, hint = (
+                f"the name of a built-in {self.kind} of crmlifecycle",
+                "choose another name",
+            )
         elif points:
             package = _packages(points)[0]
             clash = f"a name the installed package {package} publishes"

@@ -7,8 +7,8 @@ A scorer plugin implements :class:`Scorer`; a KPI plugin implements
 
 Examples:
     >>> from crmlifecycle.typing import Metric, Scorer
-    >>> from crmlifecycle.scoring import get_scorer
-    >>> isinstance(get_scorer("rfm"), Scorer)
+    >>> from crmlifecycle.scoring import RfmScorer
+    >>> isinstance(RfmScorer(), Scorer)
     True
 """
 

@@ -126,7 +126,11 @@ def test_scorer_configs(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("broken.json", '{"name": "x", "states": [', "invalid JSON at line 1, column 26 of the file"),
+        (
+            "broken.json",
+            '{"name": "x", "states": [',
+            "invalid JSON at line 1, column 26 of the file",
+        ),
         ("broken.yaml", "states: [a, b\n", "invalid YAML at line 2, column 1"),
         ("other.yaml", "hello: 1\n", "cannot tell what kind of spec this is"),
         ("both.yaml", "states: []\nrules: []\n", "cannot tell what kind of spec this is"),

@@ -241,7 +241,7 @@ def test_config_roundtrip() -> None:
         again = PointsScorer.from_text(text)
         assert again.to_dict() == config
         pd.testing.assert_frame_equal(
-            again.score_frame(_leads(), at=AT, interactions=_interactions()),  # type: ignore[call-arg]
+            again.score_frame(_leads(), at=AT, interactions=_interactions()),
             scorer.score_frame(_leads(), at=AT, interactions=_interactions()),
         )
     assert PointsScorer.from_dict(PointsScorer.bant().to_dict()).to_dict() == (

@@ -108,15 +108,15 @@ def test_builtins_are_registered_by_name_in_the_library_order() -> None:
 
 
 def test_register_and_get_a_scorer_class() -> None:
-    register_scorer(_Good)  # type: ignore[arg-type]
+    register_scorer(_Good)
     assert "good" in available_scorers()
     assert get_scorer("good") is _Good
     scorer = build_scorer({"scorer": "good", "bonus": 3.0})
     assert scorer.score({}, at=AT).total == 3.0
     with pytest.raises(PluginError, match="an earlier registration in code took") as info:
-        register_scorer(_Good)  # type: ignore[arg-type]
+        register_scorer(_Good)
     assert info.value.plugin == "good"
-    register_scorer(_Good, replace=True)  # type: ignore[arg-type]
+    register_scorer(_Good, replace=True)
 
 
 def test_a_registration_never_shadows_a_builtin() -> None:
@@ -125,7 +125,7 @@ def test_a_registration_never_shadows_a_builtin() -> None:
 
     for replace in (False, True):
         with pytest.raises(PluginError, match="built-in scorer of crmlifecycle") as info:
-            register_scorer(Shadow, replace=replace)  # type: ignore[arg-type]
+            register_scorer(Shadow, replace=replace)
         assert info.value.plugin == "rfm"
         assert "a registration in code" in str(info.value)
     assert get_scorer("rfm") is RfmScorer
@@ -157,7 +157,7 @@ def test_from_dict_results_are_checked() -> None:
             del data
             return object()  # type: ignore[return-value]
 
-    register_scorer(Liar)  # type: ignore[arg-type]
+    register_scorer(Liar)
     with pytest.raises(PluginError, match=r"plugin 'liar'.*not a Scorer"):
         build_scorer({"scorer": "liar"})
 
@@ -205,7 +205,7 @@ def test_a_registration_never_shadows_an_installed_plugin() -> None:
         name = "email_domain"
 
     with pytest.raises(PluginError, match=f"installed package {EXAMPLE_PLUGIN}"):
-        register_scorer(Shadow)  # type: ignore[arg-type]
+        register_scorer(Shadow)
 
 
 @needs_example_plugin
@@ -244,7 +244,7 @@ def test_a_broken_plugin_raises_an_error_naming_it(monkeypatch: pytest.MonkeyPat
         group=ENTRY_POINT_GROUP,
         builtins=_registry._builtins,
         validate=_registry._validate_class,
-        discover=lambda group: points,
+        discover=lambda _group: points,
     )
     monkeypatch.setattr(_registry, "_SCORERS", registry)
     assert {"broken_scorer", "not_a_scorer"} <= set(available_scorers())

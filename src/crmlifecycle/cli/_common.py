@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-
 __all__ = [
     "EXIT_OK",
     "EXIT_PROBLEMS",

@@ -37,7 +37,6 @@ __all__ = [
 ENTRY_POINT_GROUP: Final = "crmlifecycle.metrics"
 
 
-
 def _validate(name: str, candidate: object) -> Metric:
     """Check that ``candidate`` (a plugin's object) is a usable :class:`Metric`."""
     obj: Any = candidate  # untrusted: whatever a plugin names

@@ -158,8 +158,12 @@ class ActionSpec:
         return {"notify": {"to": self.to, "message": self.message}}
 
 
-_UNITS: Final = (("weeks", timedelta(weeks=1)), ("days", timedelta(days=1)),
-                 ("hours", timedelta(hours=1)), ("minutes", timedelta(minutes=1)))
+_UNITS: Final = (
+    ("weeks", timedelta(weeks=1)),
+    ("days", timedelta(days=1)),
+    ("hours", timedelta(hours=1)),
+    ("minutes", timedelta(minutes=1)),
+)
 
 
 def duration_text(delta: timedelta) -> str:

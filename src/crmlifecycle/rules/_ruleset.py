@@ -239,8 +239,8 @@ class RuleSet:
         Examples:
             >>> rules = RuleSet.from_dict({"rules": [{"name": "hot", "if": "score >= 70",
             ...     "when": {"kind": "lead"}, "then": [{"fire": "qualify"}]}]})
-            >>> rules.to_dict()
-            {'rules': [{'name': 'hot', 'when': {'kind': 'lead'}, 'if': 'score >= 70', 'then': [{'fire': 'qualify'}]}]}
+            >>> rules.to_dict()["rules"][0]["when"], rules.to_dict()["rules"][0]["then"]
+            ({'kind': 'lead'}, [{'fire': 'qualify'}])
             >>> RuleSet.from_dict(rules.to_dict()) == rules
             True
         """

@@ -109,7 +109,9 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             f"  AUC {ev.auc:.3f}, Brier {ev.brier:.3f} (base rate alone {ev.base_brier:.3f})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scoring-points.json").write_text(json.dumps(points.to_dict(), indent=2), encoding="utf-8")
+    (out / "scoring-points.json").write_text(
+        json.dumps(points.to_dict(), indent=2), encoding="utf-8"
+    )
     scored.to_csv(out / "lead-scores.csv", index=False)
     lines.append(f"  wrote {out / 'scoring-points.json'} and lead-scores.csv")
     return "\n".join(lines)

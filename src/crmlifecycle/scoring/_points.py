@@ -25,9 +25,9 @@ from typing import Any, Final, Self, final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle.errors import DataError, RuleError, SpecError
-from crmlifecycle._config import check_keys, load_text
 from crmlifecycle.scoring._config import (
     as_list,
     check_number,

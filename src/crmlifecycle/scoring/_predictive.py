@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
-from crmlifecycle._config import check_keys, load_text
 from crmlifecycle.scoring._config import (
     as_list,
     check_number,
@@ -191,7 +191,9 @@ class NaiveBayesScorer:
             >>> NaiveBayesScorer.from_dict({"features": ["country"], "alpha": 1}).alpha
             1.0
         """
-        settings = scorer_settings(data, scorer=cls.name, required=("features",), optional=_CONFIG_KEYS)
+        settings = scorer_settings(
+            data, scorer=cls.name, required=("features",), optional=_CONFIG_KEYS
+        )
         return cls(**settings)
 
     @classmethod
@@ -300,9 +302,7 @@ class NaiveBayesScorer:
         )
         n_won = check_number(model["won"], path="model.won", positive=True)
         n_lost = check_number(model["lost"], path="model.lost", positive=True)
-        check_keys(
-            model["features"], required=self.features, path="model.features"
-        )
+        check_keys(model["features"], required=self.features, path="model.features")
         tables: dict[str, tuple[pd.Index, Floats]] = {}
         for field in self.features:
             entry = check_keys(
@@ -314,9 +314,7 @@ class NaiveBayesScorer:
                 entry["counts"], n_won=n_won, n_lost=n_lost, alpha=self.alpha
             )
         if self.stage is not None:
-            stage_counts = check_keys(
-                model.get("stage"), required=self.stages, path="model.stage"
-            )
+            stage_counts = check_keys(model.get("stage"), required=self.stages, path="model.stage")
             lost_n = np.array([stage_counts[s][1] for s in self.stages], dtype="float64")
             ratio = -np.log((lost_n + self.alpha) / (n_lost + self.alpha))
             tables[self.stage] = (pd.Index(list(self.stages), dtype=object), ratio)

@@ -125,8 +125,9 @@ class Scorer(Protocol):
     ``score`` and ``score_frame`` are pure. Its configuration is plain data:
     ``from_dict`` reads what ``to_dict`` writes (``scorer`` names the registered
     type). The built-in scorers also read JSON or YAML text (``from_text``);
-    :func:`~crmlifecycle.scoring.build_scorer` reads text for any scorer. ``score_frame`` returns one row per
-    scored entity with at least the columns ``score``, ``grade`` and ``label``,
+    :func:`~crmlifecycle.scoring.build_scorer` reads text for any scorer.
+    ``score_frame`` returns one row per scored entity with at least the columns
+    ``score``, ``grade`` and ``label``,
     plus one ``contrib:<rule>`` column per rule so the explanation of every row
     is available without a per-row Python loop.
 

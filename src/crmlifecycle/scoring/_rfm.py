@@ -26,6 +26,7 @@ from typing import Any, Final, Literal, Self, final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
@@ -34,7 +35,6 @@ from crmlifecycle._frames import (
     utc_timestamp,
 )
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
-from crmlifecycle._config import check_keys, load_text
 from crmlifecycle.scoring._config import as_list, check_text, scorer_settings
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
 

@@ -59,7 +59,9 @@ class EmailDomainScorer:
         """Build the scorer from plain data (what :meth:`to_dict` returns)."""
         unknown = sorted(set(data) - set(_KEYS))
         if unknown:
-            raise SpecError(f"unknown key {unknown[0]!r}. Hint: use {list(_KEYS)}.", path=unknown[0])
+            raise SpecError(
+                f"unknown key {unknown[0]!r}. Hint: use {list(_KEYS)}.", path=unknown[0]
+            )
         return cls(**{k: v for k, v in data.items() if k != "scorer"})
 
     def to_dict(self) -> dict[str, Any]:
