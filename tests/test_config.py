@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crmlifecycle._config import MAX_TEXT_CHARS, MAX_TEXT_DEPTH, Configurable, check_keys, load_text
 from crmlifecycle.errors import SpecError
@@ -167,3 +169,142 @@ def test_rule_set_to_dict_writes_the_document_back() -> None:
     # weeks(1) + hours(2) = 170 hours, the largest unit that divides it
     assert hot["then"][3] == {"task": {"title": "Later", "due": "hours(170)"}}
     assert data["rules"][1] == {"name": "any", "then": [{"set": {"field": "seen", "value": True}}]}
+
+
+# -- round-trip properties ----------------------------------------------------------------------
+
+_names = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+_texts = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 .,:!?'-]{0,20}", fullmatch=True)
+_one_or_more = _names | st.lists(_names, min_size=1, max_size=3, unique=True)
+_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _texts
+_dues = st.builds(
+    "{}({})".format, st.sampled_from(["minutes", "hours", "days", "weeks"]), st.integers(0, 500)
+)
+_actions = st.one_of(
+    st.builds(lambda trigger: {"fire": trigger}, _names),
+    st.builds(lambda f, v: {"set": {"field": f, "value": v}}, _names, _scalars),
+    st.builds(
+        lambda title, due, who: {
+            "task": {"title": title, "due": due} | ({"assignee": who} if who else {})
+        },
+        _texts,
+        _dues,
+        st.none() | _names,
+    ),
+    st.builds(lambda to, msg: {"notify": {"to": to, "message": msg}}, _names, _texts),
+)
+_conditions = st.sampled_from(
+    ["score >= 70", "channel == 'webinar'", "score > 1 and channel != 'x'", "not flagged"]
+)
+
+
+@st.composite
+def rule_documents(draw: st.DrawFn) -> dict[str, Any]:
+    rules = []
+    for name in draw(st.lists(_names, max_size=4, unique=True)):
+        rule: dict[str, Any] = {"name": name}
+        when = draw(
+            st.dictionaries(st.sampled_from(["kind", "trigger", "source", "dest"]), _one_or_more)
+        )
+        if when:
+            rule["when"] = when
+        if draw(st.booleans()):
+            rule["if"] = draw(_conditions)
+        rule["then"] = draw(st.lists(_actions, max_size=4))
+        if priority := draw(st.integers(-5, 5)):
+            rule["priority"] = priority
+        if draw(st.booleans()):
+            rule["stop"] = True
+        rules.append(rule)
+    return {"rules": rules}
+
+
+@given(rule_documents())
+def test_rule_sets_round_trip(document: dict[str, Any]) -> None:
+    rules = RuleSet.from_dict(document)
+    data = rules.to_dict()
+    assert RuleSet.from_dict(data) == rules
+    assert RuleSet.from_text(json.dumps(data)) == rules
+    assert RuleSet.from_text(yaml.safe_dump(data)) == rules
+    assert RuleSet.from_dict(data).to_dict() == data
+
+
+_durations = st.none() | st.builds(
+    "{}{}".format, st.integers(1, 200), st.sampled_from(["min", "h"])
+)
+
+
+@st.composite
+def sla_documents(draw: st.DrawFn) -> dict[str, Any]:
+    targets = draw(
+        st.dictionaries(
+            _names,
+            st.fixed_dictionaries(
+                {}, optional={"first_response": _durations, "resolution": _durations}
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    document: dict[str, Any] = {"targets": targets}
+    if draw(st.booleans()):
+        document["calendar"] = {
+            "tz": draw(st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"])),
+            "hours": {"mon-fri": "09:00-17:00"},
+        }
+    if draw(st.booleans()):
+        document["pause_states"] = draw(st.lists(_names, max_size=3, unique=True))
+    if draw(st.booleans()):
+        document["stop_states"] = draw(st.lists(_names, min_size=1, max_size=3, unique=True))
+    if draw(st.booleans()):
+        document["initial_state"] = draw(_names)
+    return document
+
+
+@given(sla_documents())
+def test_sla_policies_round_trip(document: dict[str, Any]) -> None:
+    policy = SlaPolicy.from_dict(document)
+    data = policy.to_dict()
+    assert SlaPolicy.from_dict(data) == policy
+    assert SlaPolicy.from_text(json.dumps(data)) == policy
+    assert SlaPolicy.from_text(yaml.safe_dump(data)) == policy
+
+
+_points = st.integers(-100, 100).map(float)
+
+
+@st.composite
+def points_documents(draw: st.DrawFn) -> dict[str, Any]:
+    fit = [
+        {"name": name, "when": draw(_conditions), "points": draw(_points)}
+        for name in draw(st.lists(_names, max_size=3, unique=True))
+    ]
+    engagement = []
+    for kind in draw(st.lists(_names, max_size=3, unique=True)):
+        rule: dict[str, Any] = {"kind": kind, "points": draw(_points)}
+        if draw(st.booleans()):
+            rule["half_life_days"] = float(draw(st.integers(1, 60)))
+        if draw(st.booleans()):
+            rule["category"] = draw(st.sampled_from(["email", "web"]))
+        engagement.append(rule)
+    categories = sorted({r.get("category", r["kind"]) for r in engagement})
+    caps = (
+        draw(st.dictionaries(st.sampled_from(categories), _points.map(abs))) if categories else {}
+    )
+    lows = draw(st.lists(st.integers(0, 100), min_size=1, max_size=3, unique=True))
+    grades = dict(zip("ABC", map(float, lows), strict=False))
+    return {
+        "scorer": "points",
+        "fit": fit,
+        "engagement": engagement,
+        "caps": caps,
+        "grades": grades,
+    }
+
+
+@given(points_documents())
+def test_points_scorers_round_trip(document: dict[str, Any]) -> None:
+    data = PointsScorer.from_dict(document).to_dict()
+    assert PointsScorer.from_dict(data).to_dict() == data
+    assert PointsScorer.from_text(json.dumps(data)).to_dict() == data
+    assert PointsScorer.from_text(yaml.safe_dump(data)).to_dict() == data
