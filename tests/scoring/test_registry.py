@@ -173,6 +173,11 @@ def test_unknown_names_and_bad_configs() -> None:
     assert untyped.value.path == "scorer"
     with pytest.raises(SpecError, match="'scorer' key"):
         build_scorer(["rfm"])  # type: ignore[arg-type]
+    register_scorer(_Good)
+    with pytest.raises(SpecError, match="scorer 'good' rejected its configuration") as bad:
+        build_scorer({"scorer": "good", "malus": 1})
+    assert bad.value.path == "scorer"
+    assert isinstance(bad.value.__cause__, TypeError)
     with pytest.raises(SpecError, match="unknown key 'fitt'") as points:
         build_scorer({"scorer": "points", "fitt": []})
     assert points.value.path == "fitt"

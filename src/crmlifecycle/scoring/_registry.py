@@ -21,7 +21,7 @@ from typing import Any, Final, cast
 
 from crmlifecycle._config import load_text
 from crmlifecycle._registry import Registry
-from crmlifecycle.errors import PluginError, SpecError, ValidationError, did_you_mean
+from crmlifecycle.errors import CrmError, PluginError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.scoring._protocol import Scorer
 
 __all__ = [
@@ -207,7 +207,16 @@ def build_scorer(config: Mapping[str, Any] | str) -> Scorer:
             f"unknown scorer {name!r}{did_you_mean(name, names)}. Hint: available are {names}.",
             path="scorer",
         ) from None
-    scorer: object = scorer_class.from_dict(document)
+    try:
+        scorer: object = scorer_class.from_dict(document)
+    except TypeError as err:  # a plugin's from_dict passing unknown keys on to its __init__
+        if isinstance(err, CrmError):
+            raise
+        raise SpecError(
+            f"scorer {name!r} rejected its configuration ({err}). "
+            "Hint: check the keys against the scorer's documentation.",
+            path="scorer",
+        ) from err
     if not isinstance(scorer, Scorer):
         missing = [m for m in ("name", *_REQUIRED_METHODS) if not hasattr(scorer, m)]
         raise PluginError(
