@@ -3,7 +3,9 @@ The protocols extension authors implement, and type aliases for hosts' type hint
 
 A scorer plugin implements :class:`Scorer`; a KPI plugin implements
 :class:`Metric`. Both are ``@runtime_checkable`` protocols, so
-``isinstance(obj, Scorer)`` checks the shape of a candidate.
+``isinstance(obj, Scorer)`` checks the shape of a candidate. :data:`Instant` is
+the type of every argument that takes a moment in time (``as_of``, ``start``,
+``end``).
 
 Examples:
     >>> from crmlifecycle.typing import Metric, Scorer
@@ -14,11 +16,9 @@ Examples:
 
 from __future__ import annotations
 
+from crmlifecycle._types import Instant
 from crmlifecycle.events import Event
-from crmlifecycle.metrics._protocol import Metric
-from crmlifecycle.scoring._protocol import Contribution, ScoreCard, Scorer
+from crmlifecycle.metrics import Metric
+from crmlifecycle.scoring import Contribution, ScoreCard, Scorer
 
-#: The name the style guide uses for the scorer protocol; the same class.
-LeadScorer = Scorer
-
-__all__ = ["Contribution", "Event", "LeadScorer", "Metric", "ScoreCard", "Scorer"]
+__all__ = ["Contribution", "Event", "Instant", "Metric", "ScoreCard", "Scorer"]
