@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+import crmlifecycle
 from crmlifecycle._config import MAX_TEXT_CHARS, MAX_TEXT_DEPTH, Configurable, check_keys, load_text
 from crmlifecycle.errors import SpecError
 from crmlifecycle.rules import RuleSet
@@ -308,3 +311,33 @@ def test_points_scorers_round_trip(document: dict[str, Any]) -> None:
     assert PointsScorer.from_dict(data).to_dict() == data
     assert PointsScorer.from_text(json.dumps(data)).to_dict() == data
     assert PointsScorer.from_text(yaml.safe_dump(data)).to_dict() == data
+
+
+# -- one checker, one loader ----------------------------------------------------------------------
+
+SOURCE = pathlib.Path(crmlifecycle.__file__).parent
+
+
+def test_key_errors_are_worded_only_by_check_keys() -> None:
+    # the four loaders (specs, rule sets, scorers, SLA policies) once each had their own wording
+    worded = re.compile(r"""f?["'](unknown key|missing (required )?key|allowed keys)""")
+    offenders = [
+        str(path.relative_to(SOURCE))
+        for path in SOURCE.rglob("*.py")
+        if path.name != "_config.py" and worded.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_configuration_text_is_parsed_only_by_the_bounded_loader() -> None:
+    # YAML only through _yaml (behind load_text); JSON elsewhere only for events and manifests
+    allowed_json = {"_config.py", "events.py", "cli/_common.py", "synth/_io.py"}
+    yaml_readers, json_readers = [], []
+    for path in SOURCE.rglob("*.py"):
+        name = str(path.relative_to(SOURCE))
+        text = path.read_text(encoding="utf-8")
+        if name != "_yaml.py" and re.search(r"yaml\.(safe_)?load\b|yaml\.load\(", text):
+            yaml_readers.append(name)
+        if name not in allowed_json and "json.loads(" in text:
+            json_readers.append(name)
+    assert (yaml_readers, json_readers) == ([], [])
