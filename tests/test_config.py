@@ -320,7 +320,9 @@ SOURCE = pathlib.Path(crmlifecycle.__file__).parent
 
 def test_key_errors_are_worded_only_by_check_keys() -> None:
     # the four loaders (specs, rule sets, scorers, SLA policies) once each had their own wording
-    worded = re.compile(r"""f?["'](unknown key|missing (required )?key|allowed keys)""")
+    worded = re.compile(
+        r"""f?["'](unknown key|missing (required )?(key|field)|allowed (keys|fields))"""
+    )
     offenders = [
         str(path.relative_to(SOURCE))
         for path in SOURCE.rglob("*.py")
