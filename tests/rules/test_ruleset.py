@@ -114,7 +114,7 @@ def test_entities_and_mapping_events_are_accepted() -> None:
 
 
 def test_json_and_yaml_load_the_same_rules() -> None:
-    from_json = RuleSet.from_json(json.dumps(DOC))
+    from_json = RuleSet.from_text(json.dumps(DOC))
     yaml_text = """
 rules:
   - name: hot
@@ -125,7 +125,7 @@ rules:
     then:
       - fire: qualify
 """
-    from_yaml = RuleSet.from_yaml(yaml_text)
+    from_yaml = RuleSet.from_text(yaml_text)
     assert from_json.evaluate(event(), {"score": 80, "channel": "webinar"})[0].action == "fire"
     assert from_yaml.evaluate(event(), {"score": 80, "channel": "webinar"}) == [
         FireTrigger(rule="hot", entity_id="L-1", trigger="qualify")
@@ -136,7 +136,7 @@ rules:
     ("document", "message"),
     [
         ({"rules": [{"name": "a", "then": []}] * 2}, "rules[1].name: duplicate rule name"),
-        ({"rules": [{"name": "a", "then": [], "iff": "x"}]}, "rules[0]: unknown key 'iff'"),
+        ({"rules": [{"name": "a", "then": [], "iff": "x"}]}, "rules[0].iff: unknown key 'iff'"),
         ({"rules": [{"name": "a", "then": [{"fire": ""}]}]}, "rules[0].then[0].fire"),
         ({"rules": [{"name": "a", "then": [{"fir": "x"}]}]}, "did you mean 'fire'"),
         (

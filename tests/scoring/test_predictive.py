@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,9 +15,7 @@ from crmlifecycle.scoring import (
     MISSING,
     NaiveBayesScorer,
     OutcomeColumns,
-    dump_scorer,
-    load_scorer,
-    scorer_from_config,
+    build_scorer,
 )
 
 AS_OF = pd.Timestamp("2026-02-01", tz="UTC")
@@ -196,7 +196,7 @@ def test_fit_errors() -> None:
         NaiveBayesScorer(features=["x"], numeric={"y": 3})
     assert numeric.value.path == "numeric.y"
     with pytest.raises(SpecError, match="did you mean 'features'"):
-        scorer_from_config({"scorer": "naive_bayes", "features": ["x"], "featurs": []})
+        build_scorer({"scorer": "naive_bayes", "features": ["x"], "featurs": []})
 
 
 def test_config_roundtrip_with_model() -> None:
@@ -204,9 +204,10 @@ def test_config_roundtrip_with_model() -> None:
         features=["industry", "budget"], numeric={"budget": [1000.0]}, alpha=0.5
     ).fit(_history().assign(budget=[500.0, 2000, 3000, 10, 20, np.nan]), as_of=AS_OF)
     frame = pd.DataFrame({"industry": ["software", "retail"], "budget": [5000.0, np.nan]})
-    for fmt in ("json", "yaml"):
-        again = load_scorer(dump_scorer(nb, fmt=fmt), fmt=fmt)
-        assert again.to_config() == nb.to_config()
+    config = nb.to_dict()
+    for text in (json.dumps(config), yaml.safe_dump(config)):
+        again = NaiveBayesScorer.from_text(text)
+        assert again.to_dict() == config
         pd.testing.assert_frame_equal(again.score_frame(frame, as_of=AS_OF), nb.score_frame(frame))
 
 

@@ -307,11 +307,11 @@ class TestPolicy:
         [
             ({"targets": {"high": {"resolution": "0h"}}}, "targets.high.resolution"),
             ({"targets": {"high": {"resolution": 60}}}, "targets.high.resolution"),
-            ({"targets": {"high": {"resolutoin": "1h"}}}, "targets.high"),
+            ({"targets": {"high": {"resolutoin": "1h"}}}, "targets.high.resolutoin"),
             ({"targets": {}}, "targets"),
             ({"targets": {"high": {}}, "calendar": {"tz": "Mars/Base"}}, "calendar.tz"),
             ({"targets": {"high": {}}, "pause_states": "waiting"}, "pause_states"),
-            ({"target": {}}, ""),
+            ({"target": {}}, "target"),
         ],
     )
     def test_spec_errors_name_the_path(self, spec: dict[str, Any], path: str) -> None:

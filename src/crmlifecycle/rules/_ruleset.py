@@ -16,20 +16,19 @@ Ordering and conflicts (the documented rule):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, final
 
 import attrs
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import CrmError, SpecError
 from crmlifecycle.rules._actions import (
     Action,
     ActionSpec,
     parse_action,
-    require_keys,
     text_at,
 )
 from crmlifecycle.rules._check import schema_from
@@ -187,20 +186,20 @@ class RuleSet:
         order = sorted(range(len(rules)), key=lambda i: (-rules[i].priority, i))
         self.rules: tuple[Rule, ...] = tuple(rules[i] for i in order)
 
-    # -- loading ----------------------------------------------------------------------
+    # -- configuration ----------------------------------------------------------------
     @classmethod
     def from_dict(
         cls,
-        document: Mapping[str, Any],
+        data: Mapping[str, Any],
         *,
         schema: object = None,
         schemas: Mapping[str, object] | None = None,
     ) -> RuleSet:
         """
-        Load rules from a plain mapping ``{"rules": [...]}``.
+        Load rules from plain data ``{"rules": [...]}`` (a parsed document).
 
         Args:
-            document: the rule document (see ``docs/rules.md`` for its format).
+            data: the rule document (see ``docs/rules.md`` for its format).
             schema: a schema every ``if`` is bound to (entity class or field mapping);
                 ``event.*`` fields are added to it.
             schemas: schemas by lifecycle kind, used for rules whose ``when.kind``
@@ -209,9 +208,7 @@ class RuleSet:
         Raises:
             SpecError: naming the path of the problem, e.g. ``rules[3].if``.
         """
-        if not isinstance(document, Mapping):
-            raise SpecError(f"a rule document is a mapping (got {type(document).__name__}).")
-        require_keys(document, "", required=("rules",), optional=("version",))
+        document = check_keys(data, required=("rules",), optional=("version",))
         entries = document["rules"]
         if not isinstance(entries, Sequence) or isinstance(entries, str):
             raise SpecError("must be a list of rules.", path="rules")
@@ -225,32 +222,51 @@ class RuleSet:
         return cls(rules)
 
     @classmethod
-    def from_json(cls, text: str, **kwargs: Any) -> RuleSet:  # noqa: ANN401
-        """
-        Load rules from JSON text (see :meth:`from_dict`).
+    def from_text(
+        cls,
+        text: str,
+        *,
+        schema: object = None,
+        schemas: Mapping[str, object] | None = None,
+    ) -> RuleSet:
+        r"""
+        Load rules from JSON or YAML text (see :meth:`from_dict` for the options).
+
+        YAML needs the ``yaml`` extra (``pip install crmlifecycle[yaml]``).
 
         Examples:
-            >>> RuleSet.from_json('{"rules": []}').rules
+            >>> RuleSet.from_text('{"rules": []}').rules
             ()
+            >>> RuleSet.from_text("rules:\n  - name: hot\n    then: [{fire: qualify}]")
+            RuleSet(['hot'])
         """
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SpecError(f"invalid JSON: {err}. Hint: validate the file.") from None
-        return cls.from_dict(document, **kwargs)
+        document = load_text(text, what="a rule set")
+        return cls.from_dict(document, schema=schema, schemas=schemas)
 
-    @classmethod
-    def from_yaml(cls, text: str, **kwargs: Any) -> RuleSet:  # noqa: ANN401
+    def to_dict(self) -> dict[str, Any]:
         """
-        Load rules from YAML text (needs the ``yaml`` extra: ``pip install crmlifecycle[yaml]``).
+        Return the rules as plain data that :meth:`from_dict` reads back to an equal rule set.
+
+        Rules come in evaluation order (descending priority); a bound schema is
+        not part of the data (pass it again to :meth:`from_dict`).
 
         Examples:
-            >>> RuleSet.from_yaml("rules: []").rules
-            ()
+            >>> rules = RuleSet.from_dict({"rules": [{"name": "hot", "if": "score >= 70",
+            ...     "when": {"kind": "lead"}, "then": [{"fire": "qualify"}]}]})
+            >>> rules.to_dict()["rules"][0]["when"], rules.to_dict()["rules"][0]["then"]
+            ({'kind': 'lead'}, [{'fire': 'qualify'}])
+            >>> RuleSet.from_dict(rules.to_dict()) == rules
+            True
         """
-        from crmlifecycle._yaml import load_yaml
+        return {"rules": [_rule_entry(rule) for rule in self.rules]}
 
-        return cls.from_dict(load_yaml(text), **kwargs)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuleSet):
+            return NotImplemented
+        return self.rules == other.rules
+
+    def __hash__(self) -> int:
+        return hash(self.rules)
 
     # -- evaluation -------------------------------------------------------------------
     def evaluate(
@@ -367,17 +383,36 @@ def _bind(
     return condition.bind(resolved)
 
 
+def _names_entry(names: frozenset[str]) -> str | list[str]:
+    ordered = sorted(names)
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _rule_entry(rule: Rule) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": rule.name}
+    when = {
+        key: _names_entry(names)
+        for key in _PATTERN_KEYS
+        if (names := getattr(rule.when, key)) is not None
+    }
+    if when:
+        entry["when"] = when
+    if rule.condition is not None:
+        entry["if"] = rule.condition.text
+    entry["then"] = [spec.to_dict() for spec in rule.actions]
+    if rule.priority:
+        entry["priority"] = rule.priority
+    if rule.stop:
+        entry["stop"] = True
+    return entry
+
+
 def _parse_rule(entry: object, path: str, schema: object, schemas: object) -> Rule:
-    if not isinstance(entry, Mapping):
-        raise SpecError(f"a rule is a mapping (got {type(entry).__name__}).", path=path)
-    require_keys(
-        entry, path, required=("name", "then"), optional=("when", "if", "priority", "stop")
+    entry = check_keys(
+        entry, required=("name", "then"), optional=("when", "if", "priority", "stop"), path=path
     )
     name = text_at(entry, "name", path)
-    when_doc = entry.get("when") or {}
-    if not isinstance(when_doc, Mapping):
-        raise SpecError("must be a mapping of kind/trigger/source/dest.", path=f"{path}.when")
-    require_keys(when_doc, f"{path}.when", required=(), optional=_PATTERN_KEYS)
+    when_doc = check_keys(entry.get("when") or {}, optional=_PATTERN_KEYS, path=f"{path}.when")
     when = EventPattern(**{k: _names(when_doc.get(k), f"{path}.when.{k}") for k in _PATTERN_KEYS})
     condition = None
     if entry.get("if") is not None:

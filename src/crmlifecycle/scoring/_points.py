@@ -24,15 +24,16 @@ from typing import Any, Final, Self, final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, RuleError, SpecError
 from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring._config import (
     as_list,
-    check_keys,
     check_number,
     check_text,
+    scorer_settings,
     thresholds,
 )
 from crmlifecycle.scoring._grading import grade_one, grade_values
@@ -119,7 +120,7 @@ class PointsScorer:
         for i, rule in enumerate(as_list(fit, path="fit")):
             path = f"fit[{i}]"
             check_keys(
-                rule, path=path, allowed=("name", "when", "points"), required=("when", "points")
+                rule, path=path, optional=("name", "when", "points"), required=("when", "points")
             )
             condition = _parse_condition(rule["when"], path=f"{path}.when")
             name = check_text(rule.get("name", rule["when"]), path=f"{path}.name")
@@ -139,7 +140,7 @@ class PointsScorer:
             check_keys(
                 rule,
                 path=path,
-                allowed=("kind", "points", "half_life_days", "category"),
+                optional=("kind", "points", "half_life_days", "category"),
                 required=("kind", "points"),
             )
             kind = check_text(rule["kind"], path=f"{path}.kind")
@@ -182,28 +183,41 @@ class PointsScorer:
         )
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """
-        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+        Build a scorer from plain data (as :meth:`to_dict` writes it).
+
+        Raises:
+            SpecError: naming the path of the problem (``fit[0].when``).
 
         Examples:
-            >>> PointsScorer.from_config({"fit": [{"when": "budget > 0", "points": 5}]}).fit
+            >>> PointsScorer.from_dict({"fit": [{"when": "budget > 0", "points": 5}]}).fit
             ({'name': 'budget > 0', 'when': 'budget > 0', 'points': 5.0},)
-            >>> PointsScorer.from_config({"engagement": [{"kind": "x", "points": 1,
+            >>> PointsScorer.from_dict({"engagement": [{"kind": "x", "points": 1,
             ...     "half_life_days": -3}]})
             Traceback (most recent call last):
             ...
             crmlifecycle.errors.SpecError: engagement[0].half_life_days: must be a number > 0 ...
         """
-        check_keys(config, path="points", allowed=_CONFIG_KEYS)
-        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+        return cls(**scorer_settings(data, scorer=cls.name, optional=_CONFIG_KEYS))
 
-    def to_config(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str) -> Self:
         """
-        Return the configuration as a plain dict.
+        Build a scorer from JSON or YAML text (see :meth:`from_dict`).
 
         Examples:
-            >>> PointsScorer().to_config()["grades"]
+            >>> PointsScorer.from_text("fit: [{when: budget > 0, points: 5}]").rule_names
+            ('budget > 0',)
+        """
+        return cls.from_dict(load_text(text, what="a points scorer configuration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the configuration as plain data (the input of :meth:`from_dict`).
+
+        Examples:
+            >>> PointsScorer().to_dict()["grades"]
             {'A': 80.0, 'B': 50.0, 'C': 20.0}
         """
         return {

@@ -41,11 +41,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
 from crmlifecycle.scoring._columns import OutcomeColumns
-from crmlifecycle.scoring._config import as_list, check_keys, check_number, check_text, thresholds
+from crmlifecycle.scoring._config import (
+    as_list,
+    check_number,
+    check_text,
+    scorer_settings,
+    thresholds,
+)
 from crmlifecycle.scoring._evaluation import (
     Evaluation,
     brier_score,
@@ -101,7 +108,7 @@ class NaiveBayesScorer:
             counts as neutral, a log ratio of 0 (``"ignore"``).
         grades: ``{grade: minimum score}`` on the 0..100 score.
         default_grade: the grade below every minimum of ``grades``.
-        model: a fitted model, as :meth:`to_config` writes it.
+        model: a fitted model, as :meth:`to_dict` writes it.
 
     Examples:
         >>> import pandas as pd
@@ -177,23 +184,39 @@ class NaiveBayesScorer:
         return f"NaiveBayesScorer(features={list(self.features)}, alpha={self.alpha:g}, {fitted})"
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """
-        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+        Build a scorer from plain data (as :meth:`to_dict` writes it).
+
+        Raises:
+            SpecError: naming the path of the problem (``model.features``).
 
         Examples:
-            >>> NaiveBayesScorer.from_config({"features": ["country"], "alpha": 1}).alpha
+            >>> NaiveBayesScorer.from_dict({"features": ["country"], "alpha": 1}).alpha
             1.0
         """
-        check_keys(config, path="naive_bayes", allowed=_CONFIG_KEYS, required=("features",))
-        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+        settings = scorer_settings(
+            data, scorer=cls.name, required=("features",), optional=_CONFIG_KEYS
+        )
+        return cls(**settings)
 
-    def to_config(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str) -> Self:
         """
-        Return the configuration, and the fitted model if any, as a plain dict.
+        Build a scorer from JSON or YAML text (see :meth:`from_dict`).
 
         Examples:
-            >>> NaiveBayesScorer(features=["country"]).to_config()["features"]
+            >>> NaiveBayesScorer.from_text("features: [country]").features
+            ('country',)
+        """
+        return cls.from_dict(load_text(text, what="a naive Bayes scorer configuration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the configuration, and the fitted model if any, as plain data.
+
+        Examples:
+            >>> NaiveBayesScorer(features=["country"]).to_dict()["features"]
             ['country']
         """
         config: dict[str, Any] = {
@@ -284,30 +307,25 @@ class NaiveBayesScorer:
     def _set_model(self, model: dict[str, Any]) -> None:
         check_keys(
             model,
-            path="model",
-            allowed=("as_of", "won", "lost", "features", "stage"),
             required=("as_of", "won", "lost", "features"),
+            optional=("stage",),
+            path="model",
         )
         n_won = check_number(model["won"], path="model.won", positive=True)
         n_lost = check_number(model["lost"], path="model.lost", positive=True)
-        check_keys(
-            model["features"], path="model.features", allowed=self.features, required=self.features
-        )
+        check_keys(model["features"], required=self.features, path="model.features")
         tables: dict[str, tuple[pd.Index, Floats]] = {}
         for field in self.features:
             entry = check_keys(
                 model["features"][field],
-                path=f"model.features.{field}",
-                allowed=("edges", "counts"),
                 required=("edges", "counts"),
+                path=f"model.features.{field}",
             )
             tables[field] = log_ratios(
                 entry["counts"], n_won=n_won, n_lost=n_lost, alpha=self.alpha
             )
         if self.stage is not None:
-            stage_counts = check_keys(
-                model.get("stage"), path="model.stage", allowed=self.stages, required=self.stages
-            )
+            stage_counts = check_keys(model.get("stage"), required=self.stages, path="model.stage")
             lost_n = np.array([stage_counts[s][1] for s in self.stages], dtype="float64")
             ratio = -np.log((lost_n + self.alpha) / (n_lost + self.alpha))
             tables[self.stage] = (pd.Index(list(self.stages), dtype=object), ratio)

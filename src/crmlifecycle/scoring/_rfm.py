@@ -25,6 +25,7 @@ from typing import Any, Final, Literal, Self, final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
@@ -35,7 +36,7 @@ from crmlifecycle._frames import (
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
 from crmlifecycle.schema import OrderColumns
-from crmlifecycle.scoring._config import as_list, check_keys, check_text
+from crmlifecycle.scoring._config import as_list, check_text, scorer_settings
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
 
 __all__ = ["DEFAULT_RFM_SEGMENTS", "RfmScorer", "rfm_edges", "rfm_scores"]
@@ -105,7 +106,7 @@ def _segment_table(segments: Sequence[Mapping[str, Any]]) -> tuple[list[str], np
     r_of, f_of, m_of = grid // 25 + 1, grid // 5 % 5 + 1, grid % 5 + 1
     for i, entry in enumerate(as_list(segments, path="segments")):
         path = f"segments[{i}]"
-        check_keys(entry, path=path, allowed=("segment", "r", "f", "m"), required=("segment",))
+        check_keys(entry, required=("segment",), optional=("r", "f", "m"), path=path)
         name = check_text(entry["segment"], path=f"{path}.segment")
         hit = lookup == -1
         for dim, scores in (("r", r_of), ("f", f_of), ("m", m_of)):
@@ -162,7 +163,7 @@ class RfmScorer:
             ranges ``[low, high]`` (an omitted range means 1..5); the first match wins and
             every one of the 125 codes must be covered. Defaults to
             :data:`DEFAULT_RFM_SEGMENTS`.
-        edges: previously fitted quintile edges (as :meth:`to_config` writes them).
+        edges: previously fitted quintile edges (as :meth:`to_dict` writes them).
 
     Examples:
         >>> import pandas as pd
@@ -203,7 +204,7 @@ class RfmScorer:
         self._names, self._lookup = _segment_table(self.segments)
         self.edges_: dict[str, tuple[float, ...]] | None = None
         if edges is not None:
-            check_keys(edges, path="edges", allowed=_DIMS, required=_DIMS)
+            check_keys(edges, required=_DIMS, path="edges")
             self.edges_ = {d: _read_edges(edges[d], path=f"edges.{d}") for d in _DIMS}
 
     def __repr__(self) -> str:
@@ -211,24 +212,37 @@ class RfmScorer:
         return f"RfmScorer(monetary={self.monetary!r}, segments={len(self._names)}, {fitted})"
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """
-        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+        Build a scorer from plain data (as :meth:`to_dict` writes it).
+
+        Raises:
+            SpecError: naming the path of the problem (``segments[2].r``).
 
         Examples:
-            >>> RfmScorer.from_config({"monetary": "mean"}).monetary
+            >>> RfmScorer.from_dict({"monetary": "mean"}).monetary
             'mean'
         """
-        check_keys(config, path="rfm", allowed=("scorer", "monetary", "segments", "edges"))
-        settings = {k: v for k, v in config.items() if k != "scorer"}
-        return cls(**settings)
+        optional = ("monetary", "segments", "edges")
+        return cls(**scorer_settings(data, scorer=cls.name, optional=optional))
 
-    def to_config(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str) -> Self:
         """
-        Return the configuration (and fitted edges, if any) as a plain dict.
+        Build a scorer from JSON or YAML text (see :meth:`from_dict`).
 
         Examples:
-            >>> sorted(RfmScorer().to_config())
+            >>> RfmScorer.from_text('{"scorer": "rfm", "monetary": "mean"}').monetary
+            'mean'
+        """
+        return cls.from_dict(load_text(text, what="an RFM scorer configuration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the configuration (and fitted edges, if any) as plain data.
+
+        Examples:
+            >>> sorted(RfmScorer().to_dict())
             ['monetary', 'scorer', 'segments']
         """
         config: dict[str, Any] = {
@@ -440,7 +454,7 @@ def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
     if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
             f"must be four ascending finite numbers (got {value!r}). "
-            "Hint: use the edges that fit() computed (to_config() writes them).",
+            "Hint: use the edges that fit() computed (to_dict() writes them).",
             path=path,
         )
     return tuple(numbers)

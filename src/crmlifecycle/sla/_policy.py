@@ -6,6 +6,8 @@ the case lifecycle's stage metadata (:data:`crmlifecycle.stages.CASE_STATUS` by
 default, or the ``lifecycle`` a policy is given): a stage of type ``on_hold``
 pauses the clocks, a closed stage (type ``won`` or ``lost``) stops them, and the
 lifecycle's initial state is the state a case opens in.
+A policy is configuration: ``SlaPolicy.from_dict``, ``from_text`` (JSON or YAML)
+and ``to_dict`` round-trip it as plain data.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Final, TypeVar, final
 import attrs
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._validators import non_empty_str
 from crmlifecycle.errors import SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
@@ -68,22 +71,9 @@ T = TypeVar("T")
 
 def build_from_spec(cls: Callable[..., T], spec: object, *, keys: Iterable[str], path: str) -> T:
     """Call ``cls(**spec)`` for a mapping with known ``keys``, turning errors into SpecError."""
-    allowed = tuple(keys)
-    if not isinstance(spec, Mapping):
-        raise SpecError(
-            f"expected a mapping with keys {list(allowed)}, got {type(spec).__name__}. "
-            "Hint: load the document with json.load or yaml.safe_load first.",
-            path=path,
-        )
-    for key in spec:
-        if key not in allowed:
-            raise SpecError(
-                f"unknown key {key!r}{did_you_mean(str(key), allowed)}. "
-                f"Hint: allowed keys are {list(allowed)}.",
-                path=path,
-            )
+    settings = check_keys(spec, optional=tuple(keys), path=path)
     try:
-        return cls(**spec)
+        return cls(**settings)
     except ValidationError as err:
         raise SpecError(str(err), path=f"{path}.{err.field}" if path else err.field) from err
 
@@ -304,7 +294,7 @@ class SlaPolicy:
     )
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any]) -> SlaPolicy:
+    def from_dict(cls, data: Mapping[str, Any]) -> SlaPolicy:
         """
         Build a policy from plain data, e.g. a parsed JSON or YAML document.
 
@@ -321,16 +311,38 @@ class SlaPolicy:
             ...
             crmlifecycle.errors.SpecError: targets.high.resolution: 'resolution' must be ...
         """
-        keys = ("targets", "calendar", "pause_states", "stop_states", "initial_state")
-        return build_from_spec(cls, spec, keys=keys, path="")
+        document = check_keys(
+            data,
+            required=("targets",),
+            optional=("calendar", "pause_states", "stop_states", "initial_state"),
+        )
+        return build_from_spec(cls, document, keys=document, path="")
+
+    @classmethod
+    def from_text(cls, text: str) -> SlaPolicy:
+        r"""
+        Build a policy from JSON or YAML text (see :meth:`from_dict`).
+
+        Raises:
+            SpecError: invalid JSON/YAML (with line and column) or an invalid policy.
+
+        Examples:
+            >>> policy = SlaPolicy.from_text("targets:\n  urgent: {first_response: 1h}")
+            >>> policy.target("urgent").first_response
+            Timedelta('0 days 01:00:00')
+        """
+        return cls.from_dict(load_text(text, what="an SLA policy"))
 
     def to_dict(self) -> dict[str, Any]:
         """
-        Return the policy as plain data (the input of :meth:`from_dict`).
+        Return the policy as plain data that :meth:`from_dict` reads back to an equal policy.
 
         Examples:
-            >>> SlaPolicy(targets={"high": SlaTarget(resolution="8h")}).to_dict()["targets"]
+            >>> policy = SlaPolicy(targets={"high": SlaTarget(resolution="8h")})
+            >>> policy.to_dict()["targets"]
             {'high': {'first_response': None, 'resolution': '8h'}}
+            >>> SlaPolicy.from_dict(policy.to_dict()) == policy
+            True
         """
         return {
             "targets": {p: t.to_dict() for p, t in self.targets.items()},

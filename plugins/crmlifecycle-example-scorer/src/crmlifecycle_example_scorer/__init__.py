@@ -56,15 +56,17 @@ class EmailDomainScorer:
         self.free_points = float(free_points)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> EmailDomainScorer:
-        """Build the scorer from a plain dict."""
-        unknown = sorted(set(config) - set(_KEYS))
+    def from_dict(cls, data: Mapping[str, Any]) -> EmailDomainScorer:
+        """Build the scorer from plain data (what :meth:`to_dict` returns)."""
+        unknown = sorted(set(data) - set(_KEYS))
         if unknown:
-            raise SpecError(f"unknown field {unknown[0]!r}. Hint: use {list(_KEYS)}.")
-        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+            raise SpecError(
+                f"unknown key {unknown[0]!r}. Hint: use {list(_KEYS)}.", path=unknown[0]
+            )
+        return cls(**{k: v for k, v in data.items() if k != "scorer"})
 
-    def to_config(self) -> dict[str, Any]:
-        """Return the configuration as a plain dict."""
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data (the input of :meth:`from_dict`)."""
         return {
             "scorer": self.name,
             "free_domains": list(self.free_domains),
