@@ -63,7 +63,16 @@ def new_customers_partial(
     Returns additive partial counts: a frame with the ``by`` columns, a
     ``_ordinal`` column (the period ordinal, only with ``freq``) and
     ``new_customers``. Feed the partials of any split of the customers into
-    :func:`combine_new_customers`. Arguments as in :func:`new_customers`.
+    :func:`combine_new_customers`.
+
+    Args:
+        customers: all rows of some customers; not modified.
+        customers_columns: the columns of ``customers`` (``customer_id`` and
+            ``acquired_at`` are read).
+        freq: count per calendar period of acquisition.
+        by: count per segment (columns of ``customers``).
+        start: count only customers acquired at or after this instant.
+        end: count only customers acquired before this instant.
 
     Examples:
         >>> import pandas as pd

@@ -113,8 +113,16 @@ def mrr_movements_partial(
     revenue in every period with the previous period and returns additive
     sums per ``by`` segment and period ordinal (``_ordinal``): the columns of
     :func:`combine_mrr_movements` before the ratios. A churn is reported in
-    the period after a customer's last revenue. Arguments as in
-    :func:`mrr_movements`.
+    the period after a customer's last revenue.
+
+    Args:
+        revenue: all rows of some customers; not modified.
+        revenue_columns: the columns of ``revenue`` (``customer_id``,
+            ``period`` and ``mrr`` are read).
+        data_freq: the period each row of ``revenue`` covers.
+        freq: the reported period, at least as coarse as ``data_freq``.
+        how: ``"last"`` (a stock such as MRR) or ``"sum"`` (a flow).
+        by: sums per segment (columns constant per customer).
 
     Examples:
         >>> import pandas as pd
