@@ -109,9 +109,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         f"resolution:     {_hours(resolved)} elapsed; {_hours(resolved_business)} business",
     ]
     queue = backlog(cases, as_of=at, events=events, by="state")
-    queue_text = ", ".join(
-        f"{row.state} {row.open_cases}" for row in queue.itertuples(index=False)
-    )
+    queue_text = ", ".join(f"{row.state} {row.open_cases}" for row in queue.itertuples(index=False))
     lines.append(f"backlog at {at.date()}: {queue_text or 'none'}")
     feedback = data.feedback
     counts = feedback["kind"].value_counts()
