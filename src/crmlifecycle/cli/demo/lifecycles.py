@@ -1,4 +1,9 @@
-"""The lifecycles section of ``crmlifecycle demo``: the world run through its lifecycles."""
+"""
+The lifecycles section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.stages`).
+
+The world's event logs replayed through the standard lifecycles, a bulk step,
+an as-of pipeline snapshot and one deal's history step by step.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from crmlifecycle.entities import Opportunity
-from crmlifecycle.stages._machine import Lifecycle
-from crmlifecycle.stages._standard import (
+from crmlifecycle.stages import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
+    Lifecycle,
 )
 from crmlifecycle.values import Money
 
@@ -127,18 +132,18 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         (folder / f"{lifecycle.name}.mmd").write_text(lifecycle.to_mermaid(), encoding="utf-8")
     lines = ["event logs replayed and checked against current states:"]
     lines += [
-        _agreement(LEAD_STATUS, data.lead_events, data.leads, "lead_id", "status"),
+        _agreement(LEAD_STATUS, data.lead_events, data.leads, "lead_id", "state"),
         _agreement(
             OPPORTUNITY_PIPELINE,
             data.opportunity_events,
             data.opportunities,
             "opportunity_id",
-            "stage",
+            "state",
         ),
         _agreement(
-            CUSTOMER_LIFECYCLE, data.customer_events, data.customers, "customer_id", "stage"
+            CUSTOMER_LIFECYCLE, data.customer_events, data.customers, "customer_id", "state"
         ),
-        _agreement(CASE_STATUS, data.case_events, data.cases, "case_id", "status"),
+        _agreement(CASE_STATUS, data.case_events, data.cases, "case_id", "state"),
     ]
     mid = data.start + (data.end - data.start) / 2
     lines += _escalation(data, mid)

@@ -1,7 +1,8 @@
 """
-The synthetic-world section of ``crmlifecycle demo``.
+The synthetic-world section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.synth`).
 
-It summarises the generated world and stores it as CSV files for the other commands.
+It summarises the generated world and writes it as CSV files to ``out/data``,
+where ``crmlifecycle report`` can read it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import pathlib
 
 import pandas as pd
 
-from crmlifecycle.synth._dataset import Dataset
-from crmlifecycle.synth._io import write_dataset
+from crmlifecycle.synth import Dataset, write_dataset
 
 __all__ = ["demo_section"]
 
@@ -59,21 +59,21 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         *(("rows: " if i == 0 else "      ") + line for i, line in enumerate(size_lines)),
         "leads by status: "
         + _counts(
-            data.leads["status"], ("open", "contacted", "qualified", "unqualified", "converted")
+            data.leads["state"], ("open", "contacted", "qualified", "unqualified", "converted")
         ),
         "opportunities by stage: "
         + _counts(
-            data.opportunities["stage"],
+            data.opportunities["state"],
             ("prospecting", "qualification", "proposal", "negotiation", "won", "lost"),
         ),
         "customers by stage: "
         + _counts(
-            data.customers["stage"],
+            data.customers["state"],
             ("acquisition", "conversion", "retention", "loyalty", "churned"),
         ),
         "cases by status: "
         + _counts(
-            data.cases["status"],
+            data.cases["state"],
             ("new", "in_progress", "waiting_on_customer", "resolved", "closed"),
         ),
         f"order revenue EUR {revenue:,.2f} from {len(data.orders):,} orders",
