@@ -260,7 +260,7 @@ def sla_breach_rate(
         cases: one row per case; not modified.
         policy: the per-priority targets and their business calendar.
         as_of: the moment the SLA clocks are read at.
-        events: the case event log (status changes), to pause the clocks
+        events: the case event log (state changes), to pause the clocks
             while a case waits on the customer; without it the resolution
             clock stops at ``resolved_at``.
         cases_columns: the columns of ``cases`` (``case_id``, ``opened_at``,
