@@ -199,6 +199,9 @@ def new_customers(
         An ``int`` without ``freq`` and ``by``; otherwise a frame with ``period``
         (a ``pandas.Period``, with ``freq``), the ``by`` columns and ``new_customers``.
 
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+
     Examples:
         >>> import pandas as pd
         >>> customers = pd.DataFrame({
@@ -344,6 +347,7 @@ def cac(
         customers came at no spend (e.g. the organic channel).
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: a column is missing.
         DataError: negative or missing spend, duplicate customer ids, naive
             timestamps with a time of day, ``freq`` finer than ``spend_freq``, or

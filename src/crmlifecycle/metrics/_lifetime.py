@@ -123,6 +123,9 @@ def average_order_value(
     ``orders`` are read through ``orders_columns`` (``order_id``,
     ``customer_id``, ``at``, ``amount``).
 
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+
     Examples:
         >>> import pandas as pd
         >>> orders = pd.DataFrame({

@@ -277,6 +277,7 @@ def churn_rate(
         A ``float`` without ``freq`` and ``by``; otherwise a frame.
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         DataError: duplicate customer ids, a churn before acquisition, naive
             timestamps with a time of day, or a window without ``start``/``end``.
 
@@ -385,6 +386,9 @@ def retention_rate(
         end: the end of the window, excluded (or of the last reported period).
         freq: one row per calendar period (``"M"``, ``"Q"``, ...).
         by: one row per segment (columns of ``customers``).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd

@@ -355,6 +355,9 @@ def arpu(
     ``arpu``. NaN when nobody paid. The columns of ``revenue`` are read
     through ``revenue_columns`` (``customer_id``, ``period``, ``mrr``).
 
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+
     Examples:
         >>> import pandas as pd
         >>> subs = pd.DataFrame({

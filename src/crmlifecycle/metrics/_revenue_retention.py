@@ -169,6 +169,9 @@ def gross_revenue_retention(
         freq: compare every period of this length with the previous one.
         by: one result per segment (columns constant per customer).
 
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+
     Examples:
         >>> import pandas as pd
         >>> subs = pd.DataFrame({
@@ -256,6 +259,9 @@ def net_revenue_retention(
             report the periods before it.
         freq: compare every period of this length with the previous one.
         by: one result per segment (columns constant per customer).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd

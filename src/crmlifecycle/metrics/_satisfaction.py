@@ -160,6 +160,7 @@ def nps(
         undefined: NaN.
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for scores that are missing, not whole numbers or outside
             0-10, malformed timestamps (with ``freq``), or missing segments.
@@ -272,7 +273,8 @@ def csat(
         the score is undefined: NaN.
 
     Raises:
-        ValidationError: for a bad ``scale`` or a ``threshold`` outside it.
+        ValidationError: for a bad ``scale`` or a ``threshold`` outside it, or an
+            empty ``by`` list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for scores that are missing, not whole numbers or outside
             ``scale``, malformed timestamps (with ``freq``), or missing segments.
@@ -383,7 +385,8 @@ def ces(
         score is undefined: NaN.
 
     Raises:
-        ValidationError: for a bad ``scale``.
+        ValidationError: for a bad ``scale``, or an empty ``by`` list (name a
+            segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for scores that are missing, not whole numbers or outside
             ``scale``, malformed timestamps (with ``freq``), or missing segments.

@@ -280,7 +280,8 @@ def sla_breach_rate(
         ``met`` and ``pending``. NaN where no outcome is known yet (undefined).
 
     Raises:
-        ValidationError: for an unknown ``target``.
+        ValidationError: for an unknown ``target``, or an empty ``by`` list (name
+            a segment, or pass ``by=None``).
         MissingColumnError, DataError: as :func:`crmlifecycle.sla.sla_status`.
 
     Examples:
@@ -415,6 +416,7 @@ def backlog(
         time since opening, at ``as_of``), one row per key combination present.
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for malformed timestamps or missing segments.
 
