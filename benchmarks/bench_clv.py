@@ -130,9 +130,9 @@ def bench_rfm(python: str | None, folder: Path) -> None:
         }
     )
     end = pd.Timestamp("2026-06-30", tz="UTC")
-    ours = median_seconds(lambda: rfm_summary(orders, observation_end=end), repeat=5)
+    ours = median_seconds(lambda: rfm_summary(orders, as_of=end), repeat=5)
     plain = median_seconds(lambda: plain_pandas_summary(orders, end), repeat=5)
-    check = rfm_summary(orders, observation_end=end)
+    check = rfm_summary(orders, as_of=end)
     reference = plain_pandas_summary(orders, end)
     if not (check["frequency"].to_numpy() == reference["frequency"].to_numpy()).all():
         raise SystemExit("ours and the plain pandas summary differ")

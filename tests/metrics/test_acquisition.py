@@ -17,6 +17,7 @@ from crmlifecycle.metrics import (
     new_customers,
     new_customers_partial,
 )
+from crmlifecycle.schema import CustomerColumns, SpendColumns
 
 
 def utc(*stamps: str | None) -> pd.Series:
@@ -80,7 +81,6 @@ def test_cac_per_quarter_matches_spend_and_customers_of_the_quarter(
     spend: pd.DataFrame, customers: pd.DataFrame
 ) -> None:
     table = cac(spend, customers, freq="Q")
-    assert isinstance(table, pd.DataFrame)
     # Q1: 1000 + 500 + 300 + 200 = 2000 over a..e = 5 -> 400; Q2: 900 over f -> 900
     assert table["period"].astype(str).tolist() == ["2026Q1", "2026Q2"]
     assert table["spend"].tolist() == [2000.0, 900.0]
@@ -92,7 +92,6 @@ def test_cac_is_nan_where_nobody_was_acquired_and_zero_without_spend(
     spend: pd.DataFrame, customers: pd.DataFrame
 ) -> None:
     table = cac(spend, customers, freq="M", by="channel")
-    assert isinstance(table, pd.DataFrame)
     row = {
         (str(p), str(c)): float(v)
         for p, c, v in zip(table["period"], table["channel"], table["cac"], strict=True)
@@ -164,7 +163,6 @@ def test_cac_scales_with_spend(factor: float) -> None:
 def test_new_customers_per_period_and_segment(customers: pd.DataFrame) -> None:
     assert new_customers(customers) == 6
     table = new_customers(customers, freq="M", by="channel")
-    assert isinstance(table, pd.DataFrame)
     jan = table.loc[table["period"] == pd.Period("2026-01", "M")]
     assert dict(zip(jan["channel"], jan["new_customers"], strict=True)) == {
         "ads": 1,
@@ -188,7 +186,6 @@ def test_new_customers_split_then_combine_equals_whole(assignment: list[int]) ->
     partials = [new_customers_partial(p, freq="M", by="channel") for p in parts]
     combined = combine_new_customers(partials, freq="M")
     whole = new_customers(customers, freq="M", by="channel")
-    assert isinstance(whole, pd.DataFrame)
     combined = combined[whole.columns].sort_values(["period", "channel"], ignore_index=True)
     pd.testing.assert_frame_equal(combined, whole)
 
@@ -253,3 +250,39 @@ def test_cac_spend_rows_dated_inside_their_period() -> None:
     assert cac(spend, customers, start="2026-02-01", end="2026-03-01") == 600.0
     # January only: 900 / 2
     assert cac(spend, customers, start="2026-01-01", end="2026-02-01") == 450.0
+
+
+def test_renamed_columns_are_read_through_the_specs() -> None:
+    # an export with its own names: rename only the columns that differ
+    customers = pd.DataFrame(
+        {
+            "cid": ["a", "b", "c"],
+            "joined": utc("2025-12-01", "2025-12-05", "2026-01-10"),
+            "source": ["ads", "organic", "ads"],
+        }
+    )
+    people = CustomerColumns(customer_id="cid", acquired_at="joined", channel="source")
+    assert new_customers(customers, customers_columns=people) == 3
+    spend = pd.DataFrame(
+        {
+            "month": utc("2025-12-01", "2026-01-01"),
+            "cost": [300.0, 300.0],
+            "medium": ["ads", "ads"],
+            "is_paid": [True, True],
+        }
+    )
+    money = SpendColumns(period="month", spend="cost", channel="medium", paid="is_paid")
+    assert cac(spend, customers, spend_columns=money, customers_columns=people) == 200.0  # 600 / 3
+    # paid CAC: 600 of paid spend / the 2 customers from the paid channel "ads"
+    paid = cac(spend, customers, spend_columns=money, customers_columns=people, paid_only=True)
+    assert paid == 300.0
+    with pytest.raises(MissingColumnError, match="customer_id"):
+        new_customers(customers)
+
+
+def test_empty_by_is_refused(spend: pd.DataFrame) -> None:
+    customers = pd.DataFrame({"customer_id": ["a"], "acquired_at": utc("2026-01-05")})
+    with pytest.raises(ValidationError, match="by"):
+        new_customers(customers, by=[])
+    with pytest.raises(ValidationError, match="by"):
+        cac(spend, customers, by=[])

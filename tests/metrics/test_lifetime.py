@@ -7,6 +7,7 @@ import pytest
 
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics import average_order_value, historic_clv, order_based_clv
+from crmlifecycle.schema import OrderColumns
 
 
 @pytest.fixture
@@ -43,7 +44,6 @@ def test_average_order_value(orders: pd.DataFrame) -> None:
     # (40 + 60 + 100 + 20 + 30) / 5 = 50
     assert average_order_value(orders) == 50.0
     table = average_order_value(orders, freq="Y", by="channel")
-    assert isinstance(table, pd.DataFrame)
     values = {
         (str(p), c): v
         for p, c, v in zip(
@@ -57,7 +57,7 @@ def test_average_order_value(orders: pd.DataFrame) -> None:
         ("2025", "shop"): 20.0,
         ("2025", "web"): 30.0,
     }
-    assert math.isnan(average_order_value(orders.iloc[:0]))  # type: ignore[arg-type]
+    assert math.isnan(average_order_value(orders.iloc[:0]))
 
 
 def test_order_based_clv(orders: pd.DataFrame) -> None:
@@ -84,3 +84,19 @@ def test_order_based_clv_bad_input(orders: pd.DataFrame) -> None:
         order_based_clv(orders, gross_margin=0.5, lifespan_years=1, start="2030-01-01")
     with pytest.raises(ValidationError, match="lifespan_years"):
         order_based_clv(orders, gross_margin=0.5, lifespan_years=-1)
+
+
+def test_renamed_columns_are_read_through_the_spec(orders: pd.DataFrame) -> None:
+    renamed = orders.rename(
+        columns={"order_id": "number", "customer_id": "buyer", "at": "placed", "amount": "total"}
+    )
+    cols = OrderColumns(order_id="number", customer_id="buyer", at="placed", amount="total")
+    assert average_order_value(renamed, orders_columns=cols) == 50.0  # 250 / 5
+    start, end = "2024-01-01", "2026-01-01"
+    expected = order_based_clv(orders, gross_margin=0.5, lifespan_years=2, start=start, end=end)
+    ours = order_based_clv(
+        renamed, gross_margin=0.5, lifespan_years=2, orders_columns=cols, start=start, end=end
+    )
+    assert ours == expected
+    with pytest.raises(ValidationError, match="by"):
+        average_order_value(orders, by=[])

@@ -19,6 +19,7 @@ from crmlifecycle.metrics import (
     convert_churn_rate,
     retention_rate,
 )
+from crmlifecycle.schema import CustomerColumns, OrderColumns
 
 
 def utc(*stamps: str | None) -> pd.Series:
@@ -55,7 +56,6 @@ def test_churn_rate_excludes_customers_acquired_in_the_period(customers: pd.Data
 
 def test_monthly_churn_table(customers: pd.DataFrame) -> None:
     table = churn_rate(customers, freq="M")
-    assert isinstance(table, pd.DataFrame)
     assert table["period"].astype(str).tolist() == ["2025-11", "2025-12", "2026-01", "2026-02"]
     # Nov: nobody at start. Dec: a (1). Jan: a, b, c (3). Feb: a, c, e (3) -> c lost.
     assert table["customers_start"].tolist() == [0, 1, 3, 3]
@@ -70,20 +70,17 @@ def test_monthly_churn_table(customers: pd.DataFrame) -> None:
 
 def test_churn_rate_by_segment_and_quarter(customers: pd.DataFrame) -> None:
     table = churn_rate(customers, freq="Q", by="plan")
-    assert isinstance(table, pd.DataFrame)
     q1 = table.loc[table["period"] == pd.Period("2026Q1", "Q")].set_index("plan")
     # at 1 Jan: pro = a, b; basic = c. In Q1 pro loses b, basic loses c (d is new in Q1)
     assert q1.loc["pro", "customers_start"] == 2
     assert q1.loc["pro", "churn_rate"] == 0.5
     assert q1.loc["basic", "churn_rate"] == 1.0
     window = churn_rate(customers, start="2026-01-01", end="2026-04-01", by="plan")
-    assert isinstance(window, pd.DataFrame)
     assert window.set_index("plan")["churn_rate"].to_dict() == {"basic": 1.0, "pro": 0.5}
 
 
 def test_churn_rate_end_extends_the_grid(customers: pd.DataFrame) -> None:
     table = churn_rate(customers, freq="M", start="2026-02-01", end="2026-05-01")
-    assert isinstance(table, pd.DataFrame)
     assert table["period"].astype(str).tolist() == ["2026-02", "2026-03", "2026-04"]
     assert table["customers_start"].tolist() == [3, 3, 3]  # a, e, f from March on
 
@@ -158,7 +155,6 @@ def customer_frames(draw: st.DrawFn) -> pd.DataFrame:
 @given(customer_frames(), st.lists(st.integers(0, 3), min_size=12, max_size=12))
 def test_churn_split_then_combine_equals_whole(frame: pd.DataFrame, assignment: list[int]) -> None:
     whole = churn_rate(frame, freq="M", by="segment")
-    assert isinstance(whole, pd.DataFrame)
     parts = split_by(frame, "customer_id", assignment)
     partials = [churn_rate_partial(p, freq="M", by="segment") for p in parts]
     combined = combine_churn_rate(partials, freq="M", by="segment")
@@ -169,7 +165,6 @@ def test_churn_split_then_combine_equals_whole(frame: pd.DataFrame, assignment: 
 @given(customer_frames())
 def test_churn_rates_are_bounded_and_match_a_naive_count(frame: pd.DataFrame) -> None:
     table = churn_rate(frame, freq="Q")
-    assert isinstance(table, pd.DataFrame)
     rates = table["churn_rate"].dropna()
     assert ((rates >= 0) & (rates <= 1)).all()
     for _, row in table.iterrows():
@@ -310,3 +305,34 @@ def test_an_unrelated_customer_does_not_change_other_cohorts(frame: pd.DataFrame
     # the newcomer's cohort (2024-06) is earlier than all others: their rows are unchanged
     shared = after.loc[before.index, before.columns]
     pd.testing.assert_frame_equal(shared, before)
+
+
+def test_renamed_columns_are_read_through_the_spec() -> None:
+    customers = pd.DataFrame(
+        {
+            "cid": ["a", "b", "c"],
+            "joined": utc("2025-12-01", "2025-12-05", "2026-01-10"),
+            "left": utc(None, "2026-01-20", None),
+        }
+    )
+    cols = CustomerColumns(customer_id="cid", acquired_at="joined", churned_at="left")
+    # January: a and b present at the start, b lost (c is new in January): 1 / 2
+    rate = churn_rate(customers, customers_columns=cols, start="2026-01-01", end="2026-02-01")
+    assert rate == 0.5
+    kept = retention_rate(customers, customers_columns=cols, start="2026-01-01", end="2026-02-01")
+    assert kept == 0.5
+    monthly = churn_rate(customers, customers_columns=cols, freq="M")
+    assert monthly["churn_rate"].tolist()[-1] == 0.5
+    # cohorts from an activity frame with its own names
+    logins = pd.DataFrame(
+        {"user": ["a", "a", "b"], "seen": utc("2026-01-02", "2026-02-03", "2026-01-09")}
+    )
+    matrix = cohort_retention(logins, activity_columns=OrderColumns(customer_id="user", at="seen"))
+    assert matrix.to_numpy().tolist() == [[1.0, 0.5]]  # January cohort {a, b}: a back in February
+
+
+def test_empty_by_is_refused(customers: pd.DataFrame) -> None:
+    with pytest.raises(ValidationError, match="by"):
+        churn_rate(customers, start="2026-01-01", end="2026-02-01", by=[])
+    with pytest.raises(ValidationError, match="by"):
+        retention_rate(customers, freq="M", by=())

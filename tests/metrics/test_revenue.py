@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics import (
     arpu,
     combine_mrr_movements,
@@ -16,6 +16,7 @@ from crmlifecycle.metrics import (
     mrr_movements_partial,
     net_revenue_retention,
 )
+from crmlifecycle.schema import RevenueColumns
 
 
 def utc(*stamps: str) -> pd.Series:
@@ -116,12 +117,10 @@ def test_grr_and_nrr_between_two_dates(subs: pd.DataFrame) -> None:
         240 / 380
     )
     by_plan = net_revenue_retention(subs, start="2026-01-01", end="2026-03-01", by="plan")
-    assert isinstance(by_plan, pd.DataFrame)
     assert by_plan.set_index("plan")["nrr"].to_dict() == pytest.approx(
         {"basic": 90 / 80, "pro": 150 / 300}
     )
     monthly = gross_revenue_retention(subs, freq="M")
-    assert isinstance(monthly, pd.DataFrame)
     assert list(monthly.columns) == ["period", "starting_mrr", "retained_mrr", "grr"]
 
 
@@ -144,10 +143,9 @@ def test_arpu(subs: pd.DataFrame) -> None:
     # revenue 100+150+150+200+50+80+90+60 = 880 over 8 paying customer-months (d's 0 excluded)
     assert arpu(subs) == pytest.approx(110.0)
     quarterly = arpu(subs, freq="Q", by="plan")
-    assert isinstance(quarterly, pd.DataFrame)
     # basic: 80 + 90 + 60 = 230 over 3 customer-months
     assert quarterly.set_index("plan").loc["basic", "arpu"] == pytest.approx(230 / 3)
-    assert math.isnan(arpu(subs.iloc[:0]))  # type: ignore[arg-type]
+    assert math.isnan(arpu(subs.iloc[:0]))
 
 
 @st.composite
@@ -216,3 +214,28 @@ def test_revenue_ratios_are_scale_invariant(frame: pd.DataFrame, factor: float) 
     scaled = mrr_movements(frame.assign(mrr=frame["mrr"] * factor))
     for column in ("grr", "nrr", "gross_revenue_churn", "net_revenue_churn"):
         assert scaled[column].to_numpy() == pytest.approx(base[column].to_numpy(), nan_ok=True)
+
+
+def test_renamed_columns_are_read_through_the_spec() -> None:
+    revenue = pd.DataFrame(
+        {
+            "account": ["a", "a", "b", "c"],
+            "month": utc("2025-01-01", "2026-01-01", "2025-01-01", "2026-01-01"),
+            "monthly_revenue": [100.0, 300.0, 100.0, 50.0],
+        }
+    )
+    cols = RevenueColumns(customer_id="account", period="month", mrr="monthly_revenue")
+    window = {"start": "2025-01-01", "end": "2026-01-01"}
+    # start cohort {a, b}: GRR min(300, 100) + 0 = 100 of 200; NRR 300 of 200 (c is new)
+    assert gross_revenue_retention(revenue, revenue_columns=cols, **window) == 0.5
+    assert net_revenue_retention(revenue, revenue_columns=cols, **window) == 1.5
+    assert arpu(revenue, revenue_columns=cols) == 137.5  # 550 / 4 customer-months
+    moves = mrr_movements(revenue, revenue_columns=cols, end="2025-03-01")
+    assert moves["churned"].tolist() == [0.0, 200.0]  # a and b stop paying in February 2025
+
+
+def test_empty_by_is_refused(subs: pd.DataFrame) -> None:
+    with pytest.raises(ValidationError, match="by"):
+        arpu(subs, by=[])
+    with pytest.raises(ValidationError, match="by"):
+        gross_revenue_retention(subs, start="2026-01-01", end="2026-02-01", by=[])

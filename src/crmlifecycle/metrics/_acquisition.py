@@ -1,23 +1,26 @@
 """
 Acquisition KPIs: new customers, CAC (blended and paid), LTV:CAC and CAC payback.
 
-Definitions (REFERENCES.md, "KPI definitions"; David Skok, "SaaS Metrics 2.0"):
-CAC is the sales and marketing spend of a period divided by the new customers
-acquired in that period. *Blended* CAC uses all spend and all new customers
-(organic ones included); *paid* CAC uses only the spend of paid campaigns and
-only the customers attributed to a paid channel.
+Definitions (David Skok, "SaaS Metrics 2.0 - A Guide to Measuring and Improving
+What Matters"): CAC is the sales and marketing spend of a period divided by the
+new customers acquired in that period. *Blended* CAC uses all spend and all new
+customers (organic ones included); *paid* CAC uses only the spend of paid
+campaigns and only the customers attributed to a paid channel. The customers
+frame is read through a :class:`~crmlifecycle.schema.CustomerColumns` record, the
+spend frame through a :class:`~crmlifecycle.schema.SpendColumns` record.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
-from crmlifecycle.errors import DataError
+from crmlifecycle._frames import as_sequence, check_numeric, require_columns
+from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import (
     check_by,
     check_fraction,
@@ -27,9 +30,11 @@ from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
-    timestamp_ordinal,
     utc_values,
 )
+from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.metrics._spend import acquired_window, paid_channels_of, spend_period_bounds
+from crmlifecycle.schema import CustomerColumns, SpendColumns
 
 __all__ = [
     "cac",
@@ -43,50 +48,14 @@ __all__ = [
 _ORDINAL = "_ordinal"
 
 
-def _window(
-    times: pd.Series, start: object | None, end: object | None
-) -> pd.Series:  # boolean mask of start <= t < end
-    mask = pd.Series(data=True, index=times.index)
-    if start is not None:
-        mask &= times >= utc_timestamp(start, name="start")
-    if end is not None:
-        mask &= times < utc_timestamp(end, name="end")
-    return mask
-
-
-def _period_bounds(
-    start: object | None, end: object | None, freq: str
-) -> tuple[int | None, int | None]:
-    """Return the period ordinals of ``start``/``end``, which must open a ``freq`` period."""
-    bounds: list[int | None] = []
-    for name, value in (("start", start), ("end", end)):
-        if value is None:
-            bounds.append(None)
-            continue
-        stamp = utc_timestamp(value, name=name)
-        ordinal = timestamp_ordinal(stamp, freq)
-        opening = ordinals_to_periods([ordinal], freq).to_timestamp()[0].tz_localize("UTC")
-        if stamp != opening:
-            raise DataError(
-                f"{name}={value!r} falls inside a {freq!r} period of the spend data "
-                f"(which opens on {opening.date()}): spend cannot be split within a period, "
-                "so the customers acquired in part of it would be set against all of its "
-                f"spend. Hint: pass {name}='{opening.date()}' or the start of the next period "
-                "(the window is [start, end), both on spend period boundaries)."
-            )
-        bounds.append(ordinal)
-    return bounds[0], bounds[1]
-
-
 def new_customers_partial(
     customers: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    acquired_at_col: str = "acquired_at",
+    customers_columns: CustomerColumns = CustomerColumns(),
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
-    start: object | None = None,
-    end: object | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> pd.DataFrame:
     """
     Count new customers per period and segment for some customers (the split step).
@@ -95,6 +64,15 @@ def new_customers_partial(
     ``_ordinal`` column (the period ordinal, only with ``freq``) and
     ``new_customers``. Feed the partials of any split of the customers into
     :func:`combine_new_customers`.
+
+    Args:
+        customers: all rows of some customers; not modified.
+        customers_columns: the columns of ``customers`` (``customer_id`` and
+            ``acquired_at`` are read).
+        freq: count per calendar period of acquisition.
+        by: count per segment (columns of ``customers``).
+        start: count only customers acquired at or after this instant.
+        end: count only customers acquired before this instant.
 
     Examples:
         >>> import pandas as pd
@@ -106,11 +84,12 @@ def new_customers_partial(
         [1, 1]
     """
     keys = as_sequence(by)
-    require_columns(customers, [customer_col, acquired_at_col, *keys], frame_name="customers")
+    cols = customers_columns
+    require_columns(customers, [cols.customer_id, cols.acquired_at, *keys], frame_name="customers")
     check_by(customers, keys, frame_name="customers")
-    check_unique(customers, [customer_col], frame_name="customers")
-    acquired = utc_values(customers, acquired_at_col)
-    frame = customers.loc[_window(acquired, start, end).to_numpy(), keys].copy()
+    check_unique(customers, [cols.customer_id], frame_name="customers")
+    acquired = utc_values(customers, cols.acquired_at)
+    frame = customers.loc[acquired_window(acquired, start, end).to_numpy(), keys].copy()
     group = list(keys)
     if freq is not None:
         frame[_ORDINAL] = period_ordinals(acquired[frame.index], freq)
@@ -160,15 +139,44 @@ def _ordinal_to_period(frame: pd.DataFrame, freq: str | None) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+@overload
 def new_customers(
     customers: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    acquired_at_col: str = "acquired_at",
+    customers_columns: CustomerColumns = ...,
+    freq: None = None,
+    by: None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> int: ...
+@overload
+def new_customers(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = ...,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> pd.DataFrame: ...
+@overload
+def new_customers(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = ...,
+    freq: str | None = None,
+    by: str | Sequence[str],
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> pd.DataFrame: ...
+def new_customers(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = CustomerColumns(),
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
-    start: object | None = None,
-    end: object | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> int | pd.DataFrame:
     """
     Count customers acquired, in total or per period and segment.
@@ -178,9 +186,21 @@ def new_customers(
     :func:`new_customers_partial` + :func:`combine_new_customers` run on the
     whole frame.
 
+    Args:
+        customers: one row per customer; not modified.
+        customers_columns: the columns of ``customers`` (``customer_id`` and
+            ``acquired_at`` are read).
+        freq: count per calendar period (``"M"``, ``"Q"``, ...) of acquisition.
+        by: count per segment (columns of ``customers``, e.g. ``"channel"``).
+        start: count only customers acquired at or after this instant.
+        end: count only customers acquired before this instant.
+
     Returns:
-        An ``int`` without ``freq``/``by``; otherwise a frame with ``period``
-        (a ``pandas.Period``), the ``by`` columns and ``new_customers``.
+        An ``int`` without ``freq`` and ``by``; otherwise a frame with ``period``
+        (a ``pandas.Period``, with ``freq``), the ``by`` columns and ``new_customers``.
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd
@@ -197,10 +217,10 @@ def new_customers(
         1 2026Q1     web              1
         2 2026Q2     ads              1
     """
+    segment_keys(by)  # refuses by=[] (a table with no segment)
     partial = new_customers_partial(
         customers,
-        customer_col=customer_col,
-        acquired_at_col=acquired_at_col,
+        customers_columns=customers_columns,
         freq=freq,
         by=by,
         start=start,
@@ -216,48 +236,73 @@ def new_customers(
     return result
 
 
-def _paid_channels(
-    spend: pd.DataFrame, channel_col: str, paid_col: str, paid_channels: Collection[str] | None
-) -> list[str]:
-    if paid_channels is not None:
-        return sorted(paid_channels)
-    require_columns(spend, [paid_col, channel_col], frame_name="spend")
-    paid = spend[paid_col]
-    if not pd.api.types.is_bool_dtype(paid.dtype):
-        raise DataError.malformed(
-            paid_col,
-            f"must be boolean (dtype is {paid.dtype})",
-            hint=f"convert it, e.g. df[{paid_col!r}] = df[{paid_col!r}] == 'yes'.",
-        )
-    return sorted(spend.loc[paid.to_numpy(dtype=bool), channel_col].unique().tolist())
-
-
+@overload
 def cac(
     spend: pd.DataFrame,
     customers: pd.DataFrame,
     *,
-    spend_col: str = "spend",
-    period_col: str = "period",
+    spend_columns: SpendColumns = ...,
+    customers_columns: CustomerColumns = ...,
     spend_freq: str = "M",
-    paid_col: str = "paid",
-    channel_col: str = "channel",
-    customer_col: str = "customer_id",
-    acquired_at_col: str = "acquired_at",
+    paid_only: bool = False,
+    paid_channels: Collection[str] | None = None,
+    freq: None = None,
+    by: None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> float: ...
+@overload
+def cac(
+    spend: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    spend_columns: SpendColumns = ...,
+    customers_columns: CustomerColumns = ...,
+    spend_freq: str = "M",
+    paid_only: bool = False,
+    paid_channels: Collection[str] | None = None,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> pd.DataFrame: ...
+@overload
+def cac(
+    spend: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    spend_columns: SpendColumns = ...,
+    customers_columns: CustomerColumns = ...,
+    spend_freq: str = "M",
+    paid_only: bool = False,
+    paid_channels: Collection[str] | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str],
+    start: Instant | None = None,
+    end: Instant | None = None,
+) -> pd.DataFrame: ...
+def cac(
+    spend: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    spend_columns: SpendColumns = SpendColumns(),
+    customers_columns: CustomerColumns = CustomerColumns(),
+    spend_freq: str = "M",
     paid_only: bool = False,
     paid_channels: Collection[str] | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
-    start: object | None = None,
-    end: object | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> float | pd.DataFrame:
     """
     Customer acquisition cost: spend in a period ÷ customers acquired in it.
 
-    Definition (REFERENCES.md; Skok, "SaaS Metrics 2.0"): CAC = sales and
-    marketing spend of a period ÷ new customers acquired in the same period.
+    Definition (Skok, "SaaS Metrics 2.0"): CAC = sales and marketing spend
+    of a period ÷ new customers acquired in the same period.
 
     Attribution rule: a spend row belongs to the period holding its
-    ``period_col`` timestamp (each row covers one ``spend_freq`` period,
+    ``period`` timestamp (each row covers one ``spend_freq`` period,
     monthly by default, so ``freq`` may be ``"M"``, ``"Q"`` or ``"Y"`` but not
     finer); a customer belongs to the period holding its ``acquired_at`` and to
     the channel recorded on the customer (the channel of the lead's campaign,
@@ -280,13 +325,29 @@ def cac(
     With ``by`` (columns present in both frames, typically ``"channel"``) the
     spend and the customers of each segment are matched.
 
+    Args:
+        spend: one row per campaign (or channel) and ``spend_freq`` period; not modified.
+        customers: one row per customer; not modified.
+        spend_columns: the columns of ``spend`` (``period`` and ``spend``; with
+            ``paid_only`` also ``channel`` and ``paid``).
+        customers_columns: the columns of ``customers`` (``customer_id``,
+            ``acquired_at``; with ``paid_only`` also ``channel``).
+        spend_freq: the period each spend row covers (``"M"`` by default).
+        paid_only: paid CAC instead of blended CAC.
+        paid_channels: the paid channels (default: every channel with a paid spend row).
+        freq: one row per calendar period, at least as coarse as ``spend_freq``.
+        by: one row per segment (columns of both frames).
+        start: the first instant of the window, on a ``spend_freq`` boundary.
+        end: the end of the window (excluded), on a ``spend_freq`` boundary.
+
     Returns:
-        A ``float`` without ``freq``/``by``; otherwise a frame with ``period``,
+        A ``float`` without ``freq`` and ``by``; otherwise a frame with ``period``,
         the ``by`` columns, ``spend``, ``new_customers`` and ``cac``. CAC is
         NaN (undefined) where no customer was acquired; it is 0.0 where
         customers came at no spend (e.g. the organic channel).
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: a column is missing.
         DataError: negative or missing spend, duplicate customer ids, naive
             timestamps with a time of day, ``freq`` finer than ``spend_freq``, or
@@ -317,13 +378,14 @@ def cac(
         2  2026-01  social   300.0              1  300.0
         3  2026-02     ads   500.0              1  500.0
     """
-    keys = as_sequence(by)
+    keys = segment_keys(by)
+    spend_col, period_col = spend_columns.spend, spend_columns.period
     require_columns(spend, [spend_col, period_col, *keys], frame_name="spend")
     check_by(spend, keys, frame_name="spend")
     if freq is not None:
         compare_periods(spend_freq, freq)
     amounts = check_numeric(spend[spend_col], spend_col, non_negative=True)
-    first, stop = _period_bounds(start, end, spend_freq)
+    first, stop = spend_period_bounds(start, end, spend_freq)
     spend_at = utc_values(spend, period_col)
     spend_ordinal = period_ordinals(spend_at, spend_freq)
     spend_mask = np.ones(len(spend), dtype=bool)
@@ -333,18 +395,18 @@ def cac(
         spend_mask &= spend_ordinal < stop
     customer_frame = customers
     if paid_only:
-        channels = _paid_channels(spend, channel_col, paid_col, paid_channels)
+        channels = paid_channels_of(spend, spend_columns, paid_channels)
         if paid_channels is None:
-            spend_mask = spend_mask & spend[paid_col].to_numpy(dtype=bool)
+            spend_mask = spend_mask & spend[spend_columns.paid].to_numpy(dtype=bool)
         else:
-            require_columns(spend, [channel_col], frame_name="spend")
-            spend_mask = spend_mask & spend[channel_col].isin(channels).to_numpy()
-        require_columns(customers, [channel_col], frame_name="customers")
-        customer_frame = customers.loc[customers[channel_col].isin(channels).to_numpy()]
+            require_columns(spend, [spend_columns.channel], frame_name="spend")
+            spend_mask = spend_mask & spend[spend_columns.channel].isin(channels).to_numpy()
+        channel = customers_columns.channel
+        require_columns(customers, [channel], frame_name="customers")
+        customer_frame = customers.loc[customers[channel].isin(channels).to_numpy()]
     counts = new_customers_partial(
         customer_frame,
-        customer_col=customer_col,
-        acquired_at_col=acquired_at_col,
+        customers_columns=customers_columns,
         freq=freq,
         by=keys,
         start=start,
@@ -376,8 +438,8 @@ def ltv_to_cac(ltv: float, cac: float) -> float:
     """
     Return the LTV:CAC ratio (lifetime value ÷ acquisition cost).
 
-    A ratio of 3 or more is the common target (Skok, "SaaS Metrics 2.0",
-    cited in REFERENCES.md). NaN when ``cac`` is 0 (the ratio is undefined:
+    A ratio of 3 or more is the common target (Skok, "SaaS Metrics 2.0").
+    NaN when ``cac`` is 0 (the ratio is undefined:
     customers cost nothing to acquire).
 
     Raises:
@@ -400,7 +462,7 @@ def cac_payback_months(cac: float, *, arpu: float, gross_margin: float) -> float
     """
     Return the months of gross profit needed to earn back the CAC.
 
-    Definition (REFERENCES.md; Skok): payback = CAC ÷ (monthly ARPU × gross
+    Definition (Skok, "SaaS Metrics 2.0"): payback = CAC ÷ (monthly ARPU × gross
     margin). ``arpu`` must be *monthly* revenue per customer (see
     :func:`~crmlifecycle.metrics.arpu`) and ``gross_margin`` a fraction in
     [0, 1]. NaN when ARPU × margin is 0 (never paid back: undefined).

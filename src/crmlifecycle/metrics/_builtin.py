@@ -283,7 +283,8 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
         _CASES,
         lambda f, as_of=None: backlog(
             f["cases"],
-            at=as_of if as_of is not None else _latest_opening(f),
+            as_of=as_of if as_of is not None else _latest_opening(f),
+            by=("state", "priority"),
         ),
     ),
     _metric(
@@ -293,7 +294,7 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
         lambda f, sla_policy, as_of=None: sla_breach_rate(
             f["cases"],
             sla_policy,
-            at=as_of if as_of is not None else _latest_opening(f),
+            as_of=as_of if as_of is not None else _latest_opening(f),
         ),
         needs_options=("sla_policy",),
     ),

@@ -1,11 +1,13 @@
 """
 The cohort retention matrix, split by customer and combined.
 
-Definition (REFERENCES.md, "Cohort retention matrix"): cohort = the period of a
-customer's first activity; cell ``(c, k)`` = customers of cohort ``c`` active in
-period ``c + k`` ÷ cohort size. With ``by=`` the customers are first split into
-segments (columns constant per customer, e.g. the acquisition channel) and each
-segment gets its own cohorts.
+Definition (the classic cohort table of customer analytics): cohort = the
+period of a customer's first activity; cell ``(c, k)`` = customers of cohort
+``c`` active in period ``c + k`` ÷ cohort size. With ``by=`` the customers are
+first split into segments (columns constant per customer, e.g. the acquisition
+channel) and each segment gets its own cohorts. The activity frame (orders,
+logins...) is read through an :class:`~crmlifecycle.schema.OrderColumns` record:
+only its ``customer_id`` and ``at`` columns are used.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     IntArray,
@@ -28,6 +31,7 @@ from crmlifecycle.metrics._common import (
     utc_values,
 )
 from crmlifecycle.metrics._segments import check_constant, segment_codes
+from crmlifecycle.schema import OrderColumns
 
 __all__ = ["cohort_retention", "cohort_retention_partial", "combine_cohort_retention"]
 
@@ -39,8 +43,7 @@ _MAX_DENSE_CELLS = 1 << 24
 def cohort_retention_partial(
     activity: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    at_col: str = "at",
+    activity_columns: OrderColumns = OrderColumns(),
     freq: str = "M",
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -48,7 +51,8 @@ def cohort_retention_partial(
     Count active customers per cohort and period number for some customers (split step).
 
     Every row of ``activity`` (an order, a login...) marks its customer active
-    in the period holding ``at``. A customer's cohort is its first active
+    in the period holding ``at``. Arguments as in :func:`cohort_retention`.
+    A customer's cohort is its first active
     period. Returns additive counts: the ``by`` columns (segments, which must
     be constant per customer, e.g. the acquisition channel), ``_cohort``
     (period ordinal), ``period_number`` (``k`` = periods since the cohort) and
@@ -75,6 +79,7 @@ def cohort_retention_partial(
         2  social      672              0          1
     """
     keys = as_sequence(by)
+    customer_col, at_col = activity_columns.customer_id, activity_columns.at
     require_columns(activity, [customer_col, at_col, *keys], frame_name="activity")
     ids = activity[customer_col]
     missing = ids.isna()
@@ -173,7 +178,7 @@ def combine_cohort_retention(
     *,
     freq: str = "M",
     rates: bool = True,
-    end: object | None = None,
+    end: Instant | None = None,
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """
@@ -245,17 +250,16 @@ def combine_cohort_retention(
 def cohort_retention(
     activity: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    at_col: str = "at",
+    activity_columns: OrderColumns = OrderColumns(),
     freq: str = "M",
     rates: bool = True,
-    end: object | None = None,
+    end: Instant | None = None,
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """
     Cohort retention matrix, as rates (default) or counts, overall or per segment.
 
-    Definition (REFERENCES.md, "Cohort retention matrix"): cohort = the period
+    Definition (the classic cohort table): cohort = the period
     of a customer's first activity (row of ``activity``, e.g. an order); cell
     ``(c, k)`` = customers of cohort ``c`` active in period ``c + k`` ÷ cohort
     size. Runs :func:`cohort_retention_partial` and
@@ -266,6 +270,16 @@ def cohort_retention(
     acquisition channel) every segment has its own cohorts: the matrix index
     becomes the segment columns then ``cohort``, and the counts of a cohort
     add up over the segments to the unsegmented counts.
+
+    Args:
+        activity: one row per activity (an order, a login...); not modified.
+        activity_columns: the columns of ``activity``; only ``customer_id``
+            and ``at`` are read, so any frame with those two columns works
+            (rename them with e.g. ``OrderColumns(at="logged_in_at")``).
+        freq: the cohort and activity period (``"M"``, ``"Q"``, ...).
+        rates: divide each row by its cohort size (else counts).
+        end: the end of the observation (periods from it on are unknown).
+        by: one block of cohorts per segment (columns constant per customer).
 
     Raises:
         DataError: missing columns, ids or segment values, a segment that
@@ -296,6 +310,6 @@ def cohort_retention(
                 2026-02  1     0  <NA>
     """
     partial = cohort_retention_partial(
-        activity, customer_col=customer_col, at_col=at_col, freq=freq, by=by
+        activity, activity_columns=activity_columns, freq=freq, by=by
     )
     return combine_cohort_retention([partial], freq=freq, rates=rates, end=end, by=by)

@@ -3,20 +3,23 @@ Historic customer lifetime value: the subscription formula and the order-based f
 
 Both are *historic* (averages of the past projected forward under a constant
 rate); the predictive models (BG/NBD, Gamma-Gamma, sBG) live in
-``crmlifecycle.metrics.clv``. Fader & Hardie (2007, "How to Project Customer
-Retention", REFERENCES.md) show why a constant churn rate understates the
-value of a cohort: aggregate retention rises over time as the loyal
-customers remain.
+``crmlifecycle.metrics.clv``. Fader & Hardie (2007), "How to Project Customer
+Retention", *Journal of Interactive Marketing* 21(1), show why a constant churn
+rate understates the value of a cohort: aggregate retention rises over time as
+the loyal customers remain. The orders frame is read through an
+:class:`~crmlifecycle.schema.OrderColumns` record.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import overload
 
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     check_by,
@@ -28,6 +31,8 @@ from crmlifecycle.metrics._common import (
     safe_divide,
     utc_values,
 )
+from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.schema import OrderColumns
 
 __all__ = ["average_order_value", "historic_clv", "order_based_clv"]
 
@@ -38,7 +43,8 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
     """
     Historic CLV of the subscription form: ARPU × gross margin ÷ churn rate.
 
-    Definition (REFERENCES.md, "Historic CLV"): the margin a customer brings per
+    Definition (the subscription form of historic CLV, discussed by Fader &
+    Hardie 2007, "How to Project Customer Retention"): the margin a customer brings per
     period times the expected number of periods it stays (``1 / churn`` under a
     constant churn rate, a geometric lifetime). ``arpu`` and ``churn_rate``
     must use the *same* period (monthly ARPU with monthly churn). Assumptions:
@@ -63,15 +69,13 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
     return revenue * margin / churn
 
 
-def _orders(
-    orders: pd.DataFrame,
-    *,
-    order_col: str,
-    customer_col: str,
-    at_col: str,
-    amount_col: str,
-    by: list[str],
-) -> tuple[pd.Series, pd.Series]:
+def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd.Series, pd.Series]:
+    order_col, customer_col, at_col, amount_col = (
+        cols.order_id,
+        cols.customer_id,
+        cols.at,
+        cols.amount,
+    )
     require_columns(orders, [order_col, customer_col, at_col, amount_col, *by], frame_name="orders")
     check_by(orders, by, frame_name="orders")
     check_unique(orders, [order_col], frame_name="orders")
@@ -79,13 +83,34 @@ def _orders(
     return amounts, utc_values(orders, at_col)
 
 
+@overload
 def average_order_value(
     orders: pd.DataFrame,
     *,
-    order_col: str = "order_id",
-    customer_col: str = "customer_id",
-    at_col: str = "at",
-    amount_col: str = "amount",
+    orders_columns: OrderColumns = ...,
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def average_order_value(
+    orders: pd.DataFrame,
+    *,
+    orders_columns: OrderColumns = ...,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def average_order_value(
+    orders: pd.DataFrame,
+    *,
+    orders_columns: OrderColumns = ...,
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def average_order_value(
+    orders: pd.DataFrame,
+    *,
+    orders_columns: OrderColumns = OrderColumns(),
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
@@ -94,7 +119,12 @@ def average_order_value(
 
     Order ids must be unique and amounts present and ≥ 0. With ``freq``/``by``
     the columns are ``period``, ``by``, ``revenue``, ``orders`` and
-    ``average_order_value``. NaN when there is no order.
+    ``average_order_value``. NaN when there is no order. The columns of
+    ``orders`` are read through ``orders_columns`` (``order_id``,
+    ``customer_id``, ``at``, ``amount``).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd
@@ -110,16 +140,9 @@ def average_order_value(
         0  2026-01     30.0       1                 30.0
         1  2026-02    150.0       2                 75.0
     """
-    keys = as_sequence(by)
-    amounts, at = _orders(
-        orders,
-        order_col=order_col,
-        customer_col=customer_col,
-        at_col=at_col,
-        amount_col=amount_col,
-        by=keys,
-    )
-    if freq is None and not keys:
+    keys = segment_keys(by)
+    amounts, at = _orders(orders, orders_columns, keys)
+    if freq is None and by is None:
         return math.nan if len(amounts) == 0 else float(amounts.sum()) / len(amounts)
     frame = orders[keys].copy()
     frame["amount"] = amounts.to_numpy()
@@ -142,17 +165,14 @@ def order_based_clv(
     *,
     gross_margin: float,
     lifespan_years: float,
-    order_col: str = "order_id",
-    customer_col: str = "customer_id",
-    at_col: str = "at",
-    amount_col: str = "amount",
-    start: object | None = None,
-    end: object | None = None,
+    orders_columns: OrderColumns = OrderColumns(),
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> float:
     """
     Order-based historic CLV: AOV × purchase frequency × margin × expected lifespan.
 
-    The classic retail formula (REFERENCES.md, "Historic CLV"): average order
+    The classic retail formula of historic CLV: average order
     value (Σ amount ÷ orders) × purchase frequency (orders per customer per
     year of 365.25 days, over the window ``[start, end)``, by default from
     the first to the last order) × gross margin × expected lifespan in years. Assumptions: every
@@ -160,6 +180,15 @@ def order_based_clv(
     buying at the window's average rate and order value; no discounting.
     A window shorter than the typical gap between orders overstates the
     frequency, so prefer a window of at least a year.
+
+    Args:
+        orders: one row per order; not modified.
+        gross_margin: the margin on revenue, a fraction in [0, 1].
+        lifespan_years: the expected customer lifespan, in years.
+        orders_columns: the columns of ``orders`` (``order_id``,
+            ``customer_id``, ``at`` and ``amount`` are read).
+        start: the start of the window (default: the first order).
+        end: the end of the window, excluded (default: the last order).
 
     Raises:
         DataError: duplicate order ids, missing or negative amounts, no order in
@@ -181,14 +210,7 @@ def order_based_clv(
     """
     margin = check_fraction(gross_margin, "gross_margin")
     lifespan = check_non_negative(lifespan_years, "lifespan_years")
-    amounts, at = _orders(
-        orders,
-        order_col=order_col,
-        customer_col=customer_col,
-        at_col=at_col,
-        amount_col=amount_col,
-        by=[],
-    )
+    amounts, at = _orders(orders, orders_columns, [])
     mask = pd.Series(data=True, index=at.index)
     if start is not None:
         mask &= at >= utc_timestamp(start, name="start")
@@ -206,7 +228,7 @@ def order_based_clv(
         )
     window = amounts[mask]
     n_orders = len(window)
-    customers = int(orders.loc[mask.to_numpy(), customer_col].nunique())
+    customers = int(orders.loc[mask.to_numpy(), orders_columns.customer_id].nunique())
     aov = float(window.sum()) / n_orders
     frequency = n_orders / customers / years
     return aov * frequency * margin * lifespan

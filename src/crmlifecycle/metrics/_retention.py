@@ -1,11 +1,14 @@
 """
 Retention KPIs: customer churn and retention rates, rate conversion, cohort retention.
 
-Definitions (REFERENCES.md, "KPI definitions"): the churn rate of a period is
-the customers lost during the period ÷ the customers at its start; customers
+Definitions (the common SaaS convention, e.g. Skok, "SaaS Metrics 2.0 - A Guide
+to Measuring and Improving What Matters"): the churn rate of a period is the
+customers lost during the period ÷ the customers at its start; customers
 acquired during the period are excluded from numerator and denominator.
 Rates convert between period lengths by compounding,
-``annual = 1 - (1 - monthly) ** 12``. The cohort retention matrix is in
+``annual = 1 - (1 - monthly) ** 12``. The customers frame is read through a
+:class:`~crmlifecycle.schema.CustomerColumns` record (``customer_id``,
+``acquired_at``, ``churned_at``). The cohort retention matrix is in
 ``_cohort.py``.
 """
 
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._common import (
     check_by,
@@ -31,6 +36,8 @@ from crmlifecycle.metrics._common import (
     timestamp_ordinal,
     utc_values,
 )
+from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.schema import CustomerColumns
 
 __all__ = [
     "churn_rate",
@@ -48,12 +55,13 @@ _INT32_MAX = np.iinfo(np.int32).max
 
 
 def _spells(
-    customers: pd.DataFrame,
-    customer_col: str,
-    acquired_at_col: str,
-    churned_at_col: str,
-    by: list[str],
+    customers: pd.DataFrame, cols: CustomerColumns, by: list[str]
 ) -> tuple[pd.Series, pd.Series]:
+    customer_col, acquired_at_col, churned_at_col = (
+        cols.customer_id,
+        cols.acquired_at,
+        cols.churned_at,
+    )
     require_columns(
         customers, [customer_col, acquired_at_col, churned_at_col, *by], frame_name="customers"
     )
@@ -75,9 +83,7 @@ def _spells(
 def churn_rate_partial(
     customers: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    acquired_at_col: str = "acquired_at",
-    churned_at_col: str = "churned_at",
+    customers_columns: CustomerColumns = CustomerColumns(),
     freq: str = "M",
     by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -88,7 +94,7 @@ def churn_rate_partial(
     (``_ordinal``): ``acquired``, ``churned_all`` (every churn) and
     ``churned`` (churns of customers acquired in an earlier period, the
     numerator of the churn rate). :func:`combine_churn_rate` turns the sum of
-    any split's partials into rates.
+    any split's partials into rates. Arguments as in :func:`churn_rate`.
 
     Examples:
         >>> import pandas as pd
@@ -101,7 +107,7 @@ def churn_rate_partial(
         [[2, 0], [0, 1]]
     """
     keys = as_sequence(by)
-    acquired, churned = _spells(customers, customer_col, acquired_at_col, churned_at_col, keys)
+    acquired, churned = _spells(customers, customers_columns, keys)
     acquired_ord = period_ordinals(acquired, freq)
     has_churn = churned.notna().to_numpy()
     churned_ord = np.where(has_churn, period_ordinals(churned.fillna(acquired), freq), _NONE)
@@ -125,8 +131,8 @@ def combine_churn_rate(
     *,
     freq: str = "M",
     by: str | Sequence[str] | None = None,
-    start: object | None = None,
-    end: object | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
 ) -> pd.DataFrame:
     """
     Turn summed :func:`churn_rate_partial` counts into churn rates per period.
@@ -198,27 +204,58 @@ def combine_churn_rate(
     return table[out]
 
 
+@overload
 def churn_rate(
     customers: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    acquired_at_col: str = "acquired_at",
-    churned_at_col: str = "churned_at",
-    start: object | None = None,
-    end: object | None = None,
+    customers_columns: CustomerColumns = ...,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def churn_rate(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = ...,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def churn_rate(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = ...,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def churn_rate(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = CustomerColumns(),
+    start: Instant | None = None,
+    end: Instant | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
     """
     Customer churn rate: customers lost in a period ÷ customers at its start.
 
-    Definition (REFERENCES.md, "Customer churn rate"): customers acquired
-    during the period are excluded from numerator and denominator. The
+    Definition (the common SaaS convention, e.g. Skok, "SaaS Metrics 2.0"):
+    customers acquired during the period are excluded from numerator and
+    denominator. The
     ``customers`` frame holds one row per customer with ``acquired_at`` and
     ``churned_at`` (NaT while the customer is active); a customer is present
     at an instant ``t`` when ``acquired_at < t`` and it has not churned before ``t``.
 
-    - Without ``freq``: one rate for the window ``[start, end)`` (both required).
+    - Without ``freq``: one rate for the window ``[start, end)`` (both
+      required); with ``by`` one row per segment (``customers_start``,
+      ``churned``, ``churn_rate``, ``retention_rate``).
     - With ``freq``: one row per calendar period (and ``by`` segment), see
       :func:`combine_churn_rate` for the columns; ``start``/``end`` then cut
       the reported periods.
@@ -227,7 +264,20 @@ def churn_rate(
     To compare rates of different period lengths use
     :func:`convert_churn_rate` (compounding, not multiplication).
 
+    Args:
+        customers: one row per customer; not modified.
+        customers_columns: the columns of ``customers`` (``customer_id``,
+            ``acquired_at`` and ``churned_at`` are read).
+        start: the start of the window (or of the first reported period).
+        end: the end of the window, excluded (or of the last reported period).
+        freq: one row per calendar period (``"M"``, ``"Q"``, ...).
+        by: one row per segment (columns of ``customers``).
+
+    Returns:
+        A ``float`` without ``freq`` and ``by``; otherwise a frame.
+
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         DataError: duplicate customer ids, a churn before acquisition, naive
             timestamps with a time of day, or a window without ``start``/``end``.
 
@@ -250,13 +300,11 @@ def churn_rate(
         1  2025-12                1        0    0.000000
         2  2026-01                3        1    0.333333
     """
-    keys = as_sequence(by)
+    keys = segment_keys(by)
     if freq is not None:
         partial = churn_rate_partial(
             customers,
-            customer_col=customer_col,
-            acquired_at_col=acquired_at_col,
-            churned_at_col=churned_at_col,
+            customers_columns=customers_columns,
             freq=freq,
             by=keys,
         )
@@ -266,13 +314,13 @@ def churn_rate(
             "churn_rate without freq needs a window: start= and end=. "
             "Hint: pass e.g. start='2026-01-01', end='2026-02-01', or freq='M' for every month."
         )
-    acquired, churned = _spells(customers, customer_col, acquired_at_col, churned_at_col, keys)
+    acquired, churned = _spells(customers, customers_columns, keys)
     begin, finish = utc_timestamp(start, name="start"), utc_timestamp(end, name="end")
     if finish <= begin:
         raise DataError(f"end={end!r} must be after start={start!r}. Hint: swap them.")
     present = (acquired < begin) & (churned.isna() | (churned >= begin))
     lost = present & (churned < finish)
-    if not keys:
+    if by is None:
         return ratio(int(lost.sum()), int(present.sum()))
     table = customers[keys].copy()
     table["customers_start"] = present.astype("int64").to_numpy()
@@ -285,22 +333,62 @@ def churn_rate(
     return table
 
 
+@overload
 def retention_rate(
     customers: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    acquired_at_col: str = "acquired_at",
-    churned_at_col: str = "churned_at",
-    start: object | None = None,
-    end: object | None = None,
+    customers_columns: CustomerColumns = ...,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def retention_rate(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = ...,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def retention_rate(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = ...,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def retention_rate(
+    customers: pd.DataFrame,
+    *,
+    customers_columns: CustomerColumns = CustomerColumns(),
+    start: Instant | None = None,
+    end: Instant | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
     """
     Customer retention rate: 1 − churn rate (customers kept ÷ customers at the start).
 
-    Same definition, arguments and NaN rule as :func:`churn_rate`; customers
-    acquired during the period are excluded (REFERENCES.md).
+    Same definition, arguments, return shapes and NaN rule as
+    :func:`churn_rate`; customers acquired during the period are excluded.
+
+    Args:
+        customers: one row per customer; not modified.
+        customers_columns: the columns of ``customers`` (``customer_id``,
+            ``acquired_at`` and ``churned_at`` are read).
+        start: the start of the window (or of the first reported period).
+        end: the end of the window, excluded (or of the last reported period).
+        freq: one row per calendar period (``"M"``, ``"Q"``, ...).
+        by: one row per segment (columns of ``customers``).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd
@@ -312,19 +400,12 @@ def retention_rate(
         >>> retention_rate(customers, start="2026-01-01", end="2026-02-01")
         0.5
     """
-    result = churn_rate(
-        customers,
-        customer_col=customer_col,
-        acquired_at_col=acquired_at_col,
-        churned_at_col=churned_at_col,
-        start=start,
-        end=end,
-        freq=freq,
-        by=by,
-    )
-    if isinstance(result, pd.DataFrame):
-        return result
-    return 1.0 - result
+    cols = customers_columns
+    if by is not None:
+        return churn_rate(customers, customers_columns=cols, start=start, end=end, freq=freq, by=by)
+    if freq is not None:
+        return churn_rate(customers, customers_columns=cols, start=start, end=end, freq=freq)
+    return 1.0 - churn_rate(customers, customers_columns=cols, start=start, end=end)
 
 
 def convert_churn_rate(
@@ -337,7 +418,7 @@ def convert_churn_rate(
     """
     Convert a churn rate to another period length by compounding.
 
-    ``1 - (1 - rate) ** periods`` (REFERENCES.md): a 2% monthly churn is
+    ``1 - (1 - rate) ** periods``: a 2% monthly churn is
     ``1 - 0.98 ** 12 = 21.5%`` a year, not 24%. Give either ``periods`` (how
     many source periods make one target period; may be fractional, e.g.
     ``1/12`` from annual to monthly) or ``from_freq``/``to_freq`` among

@@ -1,20 +1,25 @@
 """
 Revenue KPIs: ARPU, MRR movements, gross and net revenue churn per period.
 
-MRR movements follow the usual SaaS split (Skok, "SaaS Metrics 2.0"): new,
-expansion, contraction, churned and reactivated MRR; each period's gross and
-net revenue churn and retention (REFERENCES.md, "KPI definitions") come with
-them. GRR and NRR between two chosen periods are in ``_revenue_retention.py``.
+MRR movements follow the usual SaaS split (Skok, "SaaS Metrics 2.0 - A Guide to
+Measuring and Improving What Matters"): new, expansion, contraction, churned and
+reactivated MRR; each period's gross and net revenue churn and retention come
+with them. The revenue frame is read through a
+:class:`~crmlifecycle.schema.RevenueColumns` record (``customer_id``,
+``period``, ``mrr``). GRR and NRR between two chosen periods are in
+``_revenue_retention.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     check_by,
@@ -28,6 +33,8 @@ from crmlifecycle.metrics._common import (
     timestamp_ordinal,
     utc_values,
 )
+from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.schema import RevenueColumns
 
 __all__ = [
     "arpu",
@@ -44,9 +51,7 @@ _SUMS = [*_FLOWS, "ending_mrr", "retained_mrr", "customers_start", "customers_en
 def revenue_rows(
     revenue: pd.DataFrame,
     *,
-    customer_col: str,
-    period_col: str,
-    mrr_col: str,
+    revenue_columns: RevenueColumns,
     data_freq: str,
     by: list[str],
     freq: str | None = None,
@@ -54,6 +59,8 @@ def revenue_rows(
 ) -> pd.DataFrame:
     """Check ``revenue``; return a row per (customer, ``freq`` period) with revenue > 0."""
     freq = data_freq if freq is None else freq
+    customer_col, period_col = revenue_columns.customer_id, revenue_columns.period
+    mrr_col = revenue_columns.mrr
     require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
     check_by(revenue, by, frame_name="revenue")
     compare_periods(data_freq, freq)
@@ -93,9 +100,7 @@ def revenue_rows(
 def mrr_movements_partial(
     revenue: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
+    revenue_columns: RevenueColumns = RevenueColumns(),
     data_freq: str = "M",
     freq: str = "M",
     how: str = "last",
@@ -110,6 +115,15 @@ def mrr_movements_partial(
     :func:`combine_mrr_movements` before the ratios. A churn is reported in
     the period after a customer's last revenue.
 
+    Args:
+        revenue: all rows of some customers; not modified.
+        revenue_columns: the columns of ``revenue`` (``customer_id``,
+            ``period`` and ``mrr`` are read).
+        data_freq: the period each row of ``revenue`` covers.
+        freq: the reported period, at least as coarse as ``data_freq``.
+        how: ``"last"`` (a stock such as MRR) or ``"sum"`` (a flow).
+        by: sums per segment (columns constant per customer).
+
     Examples:
         >>> import pandas as pd
         >>> subs = pd.DataFrame({
@@ -123,15 +137,13 @@ def mrr_movements_partial(
     keys = as_sequence(by)
     rows = revenue_rows(
         revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
+        revenue_columns=revenue_columns,
         data_freq=data_freq,
         freq=freq,
         how=how,
         by=keys,
     )
-    codes = np.asarray(pd.factorize(rows[customer_col])[0], dtype=np.int64)
+    codes = np.asarray(pd.factorize(rows[revenue_columns.customer_id])[0], dtype=np.int64)
     ordinal = rows[_ORDINAL].to_numpy(dtype=np.int64)
     order = np.lexsort((ordinal, codes))
     codes, ordinal = codes[order], ordinal[order]
@@ -175,7 +187,7 @@ def combine_mrr_movements(
     *,
     freq: str = "M",
     by: str | Sequence[str] | None = None,
-    end: object | None = None,
+    end: Instant | None = None,
 ) -> pd.DataFrame:
     """
     Add up :func:`mrr_movements_partial` sums and finish the ratios.
@@ -234,14 +246,12 @@ def combine_mrr_movements(
 def mrr_movements(
     revenue: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
+    revenue_columns: RevenueColumns = RevenueColumns(),
     data_freq: str = "M",
     freq: str = "M",
     how: str = "last",
     by: str | Sequence[str] | None = None,
-    end: object | None = None,
+    end: Instant | None = None,
 ) -> pd.DataFrame:
     """
     MRR movements per period: new, expansion, contraction, churned, reactivated.
@@ -255,9 +265,21 @@ def mrr_movements(
     (``"Q"``, ``"Y"``) MRR, a stock, is read at the last data period of each
     period (``how="last"``); pass ``how="sum"`` for flows such as revenue.
     GRR and NRR compare each period with the previous one over the
-    customers present at its start (REFERENCES.md); see
-    :func:`combine_mrr_movements` for the columns. The first period of the
-    data has no previous period, so all its revenue is reported as new.
+    customers present at its start; see :func:`combine_mrr_movements` for
+    the columns. The first period of the data has no previous period, so all
+    its revenue is reported as new.
+
+    Args:
+        revenue: one row per customer and data period; not modified.
+        revenue_columns: the columns of ``revenue`` (``customer_id``,
+            ``period`` and ``mrr`` are read).
+        data_freq: the period each row of ``revenue`` covers.
+        freq: the reported period, at least as coarse as ``data_freq``.
+        how: ``"last"`` (a stock such as MRR) or ``"sum"`` (a flow) to read
+            a coarser period.
+        by: one row per segment and period (columns constant per customer).
+        end: report the periods before this instant (default: up to the
+            last period with revenue).
 
     Examples:
         >>> import pandas as pd
@@ -277,9 +299,7 @@ def mrr_movements(
     """
     partial = mrr_movements_partial(
         revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
+        revenue_columns=revenue_columns,
         data_freq=data_freq,
         freq=freq,
         how=how,
@@ -288,12 +308,37 @@ def mrr_movements(
     return combine_mrr_movements([partial], freq=freq, by=by, end=end)
 
 
+@overload
 def arpu(
     revenue: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def arpu(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def arpu(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def arpu(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = RevenueColumns(),
     data_freq: str = "M",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
@@ -307,7 +352,11 @@ def arpu(
     what :func:`~crmlifecycle.metrics.cac_payback_months` and
     :func:`~crmlifecycle.metrics.historic_clv` expect. With ``freq``/``by``
     the columns are ``period``, ``by``, ``revenue``, ``customer_periods`` and
-    ``arpu``. NaN when nobody paid.
+    ``arpu``. NaN when nobody paid. The columns of ``revenue`` are read
+    through ``revenue_columns`` (``customer_id``, ``period``, ``mrr``).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd
@@ -323,16 +372,9 @@ def arpu(
         0  2026-01    100.0                 1 100.0
         1  2026-02    140.0                 2  70.0
     """
-    keys = as_sequence(by)
-    rows = revenue_rows(
-        revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
-        data_freq=data_freq,
-        by=keys,
-    )
-    if freq is None and not keys:
+    keys = segment_keys(by)
+    rows = revenue_rows(revenue, revenue_columns=revenue_columns, data_freq=data_freq, by=keys)
+    if freq is None and by is None:
         return ratio(float(rows["v"].sum()), len(rows))
     group = list(keys)
     if freq is not None:

@@ -1,25 +1,31 @@
 """
 Gross and net revenue retention (GRR, NRR) of the customers present at a start period.
 
-Definitions (REFERENCES.md, "KPI definitions"): gross revenue retention is
+Definitions (the common SaaS convention, as in Skok, "SaaS Metrics 2.0 - A Guide
+to Measuring and Improving What Matters"): gross revenue retention is
 Σ min(revenue now, revenue at start) ÷ Σ revenue at start over the customers
 present at the start (so GRR ≤ 100%); net revenue retention is Σ revenue now
 ÷ Σ revenue at start over the same customers (new customers excluded; may
 exceed 100%). Period by period (``freq=``) both are read from the MRR
-movements of ``_revenue.py``.
+movements of ``_revenue.py``. The revenue frame is read through a
+:class:`~crmlifecycle.schema.RevenueColumns` record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, utc_timestamp
+from crmlifecycle._frames import utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import ratio, safe_divide, timestamp_ordinal
+from crmlifecycle.metrics._kpi_shape import segment_keys
 from crmlifecycle.metrics._revenue import mrr_movements, revenue_rows
+from crmlifecycle.schema import RevenueColumns
 
 __all__ = ["gross_revenue_retention", "net_revenue_retention"]
 
@@ -29,22 +35,14 @@ _ORDINAL = "_ordinal"
 def _start_end_retention(
     revenue: pd.DataFrame,
     *,
-    customer_col: str,
-    period_col: str,
-    mrr_col: str,
+    revenue_columns: RevenueColumns,
     data_freq: str,
-    start: object,
-    end: object,
+    start: Instant,
+    end: Instant,
     by: list[str],
 ) -> pd.DataFrame:
-    rows = revenue_rows(
-        revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
-        data_freq=data_freq,
-        by=by,
-    )
+    customer_col = revenue_columns.customer_id
+    rows = revenue_rows(revenue, revenue_columns=revenue_columns, data_freq=data_freq, by=by)
     first = timestamp_ordinal(utc_timestamp(start, name="start"), data_freq)
     last = timestamp_ordinal(utc_timestamp(end, name="end"), data_freq)
     if last <= first:
@@ -62,22 +60,18 @@ def _retention(
     column: str,
     numerator: str,
     *,
-    customer_col: str,
-    period_col: str,
-    mrr_col: str,
+    revenue_columns: RevenueColumns,
     data_freq: str,
-    start: object | None,
-    end: object | None,
+    start: Instant | None,
+    end: Instant | None,
     freq: str | None,
     by: str | Sequence[str] | None,
 ) -> float | pd.DataFrame:
-    keys = as_sequence(by)
+    keys = segment_keys(by)
     if freq is not None:
         table = mrr_movements(
             revenue,
-            customer_col=customer_col,
-            period_col=period_col,
-            mrr_col=mrr_col,
+            revenue_columns=revenue_columns,
             data_freq=data_freq,
             freq=freq,
             by=keys,
@@ -94,15 +88,13 @@ def _retention(
         )
     table = _start_end_retention(
         revenue,
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
+        revenue_columns=revenue_columns,
         data_freq=data_freq,
         start=start,
         end=end,
         by=keys,
     )
-    if not keys:
+    if by is None:
         return ratio(float(table[numerator].sum()), float(table["starting_mrr"].sum()))
     sums = table.groupby(keys, sort=True, as_index=False, observed=True)[
         ["starting_mrr", numerator]
@@ -111,29 +103,74 @@ def _retention(
     return sums.rename(columns={"ending_mrr": "cohort_mrr"})
 
 
+@overload
 def gross_revenue_retention(
     revenue: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
+    revenue_columns: RevenueColumns = ...,
     data_freq: str = "M",
-    start: object | None = None,
-    end: object | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def gross_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def gross_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def gross_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = RevenueColumns(),
+    data_freq: str = "M",
+    start: Instant | None = None,
+    end: Instant | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
     """
     Gross revenue retention (GRR), always ≤ 100%.
 
-    Definition (REFERENCES.md): Σ min(revenue at end, revenue at start) ÷
+    Definition (the common SaaS convention): Σ min(revenue at end, revenue at start) ÷
     Σ revenue at start over the customers with revenue in the start period;
     each customer is capped at its starting revenue, so expansion never
     offsets churn. Without ``freq`` it compares the data period holding
     ``start`` with the one holding ``end`` (e.g. a year apart); with ``freq``
     it compares every period with the previous one (columns ``period``,
-    ``by``, ``starting_mrr``, ``retained_mrr``, ``grr``). NaN when there was no
-    revenue at the start.
+    ``by``, ``starting_mrr``, ``retained_mrr``, ``grr``); with only ``by``
+    one row per segment. NaN when there was no revenue at the start.
+
+    Args:
+        revenue: one row per customer and data period; not modified.
+        revenue_columns: the columns of ``revenue`` (``customer_id``,
+            ``period`` and ``mrr`` are read).
+        data_freq: the period each row of ``revenue`` covers.
+        start: an instant in the start period (without ``freq``).
+        end: an instant in the end period (without ``freq``); with ``freq``,
+            report the periods before it.
+        freq: compare every period of this length with the previous one.
+        by: one result per segment (columns constant per customer).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd
@@ -151,9 +188,7 @@ def gross_revenue_retention(
         revenue,
         "grr",
         "retained_mrr",
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
+        revenue_columns=revenue_columns,
         data_freq=data_freq,
         start=start,
         end=end,
@@ -162,26 +197,71 @@ def gross_revenue_retention(
     )
 
 
+@overload
 def net_revenue_retention(
     revenue: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    period_col: str = "period",
-    mrr_col: str = "mrr",
+    revenue_columns: RevenueColumns = ...,
     data_freq: str = "M",
-    start: object | None = None,
-    end: object | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def net_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def net_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = ...,
+    data_freq: str = "M",
+    start: Instant | None = None,
+    end: Instant | None = None,
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def net_revenue_retention(
+    revenue: pd.DataFrame,
+    *,
+    revenue_columns: RevenueColumns = RevenueColumns(),
+    data_freq: str = "M",
+    start: Instant | None = None,
+    end: Instant | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
     """
     Net revenue retention (NRR), may exceed 100%.
 
-    Definition (REFERENCES.md): Σ revenue at end ÷ Σ revenue at start over the
+    Definition (the common SaaS convention): Σ revenue at end ÷ Σ revenue at start over the
     customers with revenue in the start period (new customers excluded, so
     only expansion can lift it above 100%). Same periods, ``by`` and NaN rule
     as :func:`gross_revenue_retention`; with ``freq`` the columns are
     ``period``, ``by``, ``starting_mrr``, ``cohort_mrr`` and ``nrr``.
+
+    Args:
+        revenue: one row per customer and data period; not modified.
+        revenue_columns: the columns of ``revenue`` (``customer_id``,
+            ``period`` and ``mrr`` are read).
+        data_freq: the period each row of ``revenue`` covers.
+        start: an instant in the start period (without ``freq``).
+        end: an instant in the end period (without ``freq``); with ``freq``,
+            report the periods before it.
+        freq: compare every period of this length with the previous one.
+        by: one result per segment (columns constant per customer).
+
+    Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
 
     Examples:
         >>> import pandas as pd
@@ -198,9 +278,7 @@ def net_revenue_retention(
         revenue,
         "nrr",
         "ending_mrr",
-        customer_col=customer_col,
-        period_col=period_col,
-        mrr_col=mrr_col,
+        revenue_columns=revenue_columns,
         data_freq=data_freq,
         start=start,
         end=end,

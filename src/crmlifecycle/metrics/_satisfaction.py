@@ -1,22 +1,27 @@
 """
 Satisfaction KPIs over survey answers: NPS, CSAT and CES.
 
-Each takes the feedback frame (one row per answer: ``kind``, ``score``, ``at``)
-and follows the shared KPI shape: a ``float`` overall, or with ``freq`` and/or
-``by`` a DataFrame with one row per period (``period``, a UTC ``Period``) and
-segment, holding the KPI and the counts that produced it.
+Each takes the feedback frame (one row per answer: ``kind``, ``score``, ``at``),
+whose columns it reads through a :class:`~crmlifecycle.schema.FeedbackColumns`
+record, and follows the shared KPI shape: a ``float`` overall, or with ``freq``
+and/or ``by`` a DataFrame with one row per period (``period``, a UTC ``Period``)
+and segment, holding the KPI and the counts that produced it. The grouping
+helpers here are shared with the support KPIs of ``_service.py``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, as_utc, check_numeric, require_columns, to_periods
+from crmlifecycle._frames import as_utc, check_numeric, require_columns, to_periods
 from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.schema import FeedbackColumns
 
 __all__ = ["ces", "csat", "nps"]
 
@@ -66,17 +71,16 @@ def _check_scale(scale: object) -> tuple[int, int]:
 def _answers(
     feedback: pd.DataFrame,
     *,
-    score_col: str,
-    kind_col: str,
+    cols: FeedbackColumns,
     kind: str | None,
-    at_col: str,
     freq: str | None,
     by: str | Sequence[str] | None,
     scale: tuple[int, int],
     what: str,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Select the answers of ``kind``, check their scores, and return (keys, scores)."""
-    segments = as_sequence(by)
+    segments = segment_keys(by)
+    score_col, kind_col, at_col = cols.score, cols.kind, cols.at
     needed = [score_col, *([kind_col] if kind is not None else []), *segments]
     require_columns(
         feedback, [*needed, *([at_col] if freq is not None else [])], frame_name="feedback"
@@ -98,13 +102,38 @@ def _answers(
     return _keys_frame(rows, at_col=at_col, freq=freq, by=segments), scores
 
 
+@overload
 def nps(
     feedback: pd.DataFrame,
     *,
-    score_col: str = "score",
-    kind_col: str = "kind",
+    feedback_columns: FeedbackColumns = ...,
     kind: str | None = "nps",
-    at_col: str = "at",
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def nps(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = ...,
+    kind: str | None = "nps",
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def nps(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = ...,
+    kind: str | None = "nps",
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def nps(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = FeedbackColumns(),
+    kind: str | None = "nps",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
@@ -114,7 +143,15 @@ def nps(
     Definition: Reichheld (2003), "The One Number You Need to Grow", Harvard
     Business Review (Bain & Company), on the 0-10 "how likely are you to
     recommend us" question. Passives (7-8) count in the denominator only.
-    Only rows whose ``kind_col`` equals ``kind`` are used (``kind=None``: all).
+    Only rows whose ``kind`` column equals ``kind`` are used (``kind=None``: all).
+
+    Args:
+        feedback: one row per survey answer; not modified.
+        feedback_columns: the columns of ``feedback`` (``score``, ``kind``
+            unless ``kind=None``, and ``at`` with ``freq`` are read).
+        kind: the survey kind whose answers count (``None``: every row).
+        freq: one row per calendar period of the answers (``"M"``, ...).
+        by: one row per segment (columns of ``feedback``).
 
     Returns:
         A float, or with ``freq``/``by`` a DataFrame with the key columns
@@ -123,6 +160,7 @@ def nps(
         undefined: NaN.
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for scores that are missing, not whole numbers or outside
             0-10, malformed timestamps (with ``freq``), or missing segments.
@@ -139,10 +177,8 @@ def nps(
     """
     keys, scores = _answers(
         feedback,
-        score_col=score_col,
-        kind_col=kind_col,
+        cols=feedback_columns,
         kind=kind,
-        at_col=at_col,
         freq=freq,
         by=by,
         scale=(0, 10),
@@ -157,7 +193,7 @@ def nps(
         },
         index=scores.index,
     )
-    if keys.columns.empty:
+    if freq is None and by is None:
         total = int(counts["responses"].sum())
         if total == 0:
             return math.nan
@@ -168,13 +204,44 @@ def nps(
     return table
 
 
+@overload
 def csat(
     feedback: pd.DataFrame,
     *,
-    score_col: str = "score",
-    kind_col: str = "kind",
+    feedback_columns: FeedbackColumns = ...,
     kind: str | None = "csat",
-    at_col: str = "at",
+    freq: None = None,
+    by: None = None,
+    threshold: int = 4,
+    scale: tuple[int, int] = (1, 5),
+) -> float: ...
+@overload
+def csat(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = ...,
+    kind: str | None = "csat",
+    freq: str,
+    by: str | Sequence[str] | None = None,
+    threshold: int = 4,
+    scale: tuple[int, int] = (1, 5),
+) -> pd.DataFrame: ...
+@overload
+def csat(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = ...,
+    kind: str | None = "csat",
+    freq: str | None = None,
+    by: str | Sequence[str],
+    threshold: int = 4,
+    scale: tuple[int, int] = (1, 5),
+) -> pd.DataFrame: ...
+def csat(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = FeedbackColumns(),
+    kind: str | None = "csat",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     threshold: int = 4,
@@ -190,13 +257,24 @@ def csat(
     score instead; this function does not. ``scale`` and ``threshold`` make
     other conventions explicit (e.g. ``scale=(1, 7), threshold=6``).
 
+    Args:
+        feedback: one row per survey answer; not modified.
+        feedback_columns: the columns of ``feedback`` (``score``, ``kind``
+            unless ``kind=None``, and ``at`` with ``freq`` are read).
+        kind: the survey kind whose answers count (``None``: every row).
+        freq: one row per calendar period of the answers (``"M"``, ...).
+        by: one row per segment (columns of ``feedback``).
+        threshold: the lowest satisfied answer.
+        scale: the lowest and highest possible answers.
+
     Returns:
         A float (percent), or with ``freq``/``by`` a DataFrame with the key
         columns, ``csat``, ``satisfied`` and ``responses``. With no answers
         the score is undefined: NaN.
 
     Raises:
-        ValidationError: for a bad ``scale`` or a ``threshold`` outside it.
+        ValidationError: for a bad ``scale`` or a ``threshold`` outside it, or an
+            empty ``by`` list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for scores that are missing, not whole numbers or outside
             ``scale``, malformed timestamps (with ``freq``), or missing segments.
@@ -219,10 +297,8 @@ def csat(
         )
     keys, scores = _answers(
         feedback,
-        score_col=score_col,
-        kind_col=kind_col,
+        cols=feedback_columns,
         kind=kind,
-        at_col=at_col,
         freq=freq,
         by=by,
         scale=(low, high),
@@ -235,7 +311,7 @@ def csat(
         },
         index=scores.index,
     )
-    if keys.columns.empty:
+    if freq is None and by is None:
         total = int(counts["responses"].sum())
         return math.nan if total == 0 else 100.0 * float(counts["satisfied"].sum()) / total
     table = _sum_by(keys, counts)
@@ -244,13 +320,41 @@ def csat(
     return table
 
 
+@overload
 def ces(
     feedback: pd.DataFrame,
     *,
-    score_col: str = "score",
-    kind_col: str = "kind",
+    feedback_columns: FeedbackColumns = ...,
     kind: str | None = "ces",
-    at_col: str = "at",
+    freq: None = None,
+    by: None = None,
+    scale: tuple[int, int] = (1, 7),
+) -> float: ...
+@overload
+def ces(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = ...,
+    kind: str | None = "ces",
+    freq: str,
+    by: str | Sequence[str] | None = None,
+    scale: tuple[int, int] = (1, 7),
+) -> pd.DataFrame: ...
+@overload
+def ces(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = ...,
+    kind: str | None = "ces",
+    freq: str | None = None,
+    by: str | Sequence[str],
+    scale: tuple[int, int] = (1, 7),
+) -> pd.DataFrame: ...
+def ces(
+    feedback: pd.DataFrame,
+    *,
+    feedback_columns: FeedbackColumns = FeedbackColumns(),
+    kind: str | None = "ces",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     scale: tuple[int, int] = (1, 7),
@@ -266,13 +370,23 @@ def ces(
     better. The default is that 7-point agreement scale; pass
     ``scale=(1, 5)`` for the original one and read the direction accordingly.
 
+    Args:
+        feedback: one row per survey answer; not modified.
+        feedback_columns: the columns of ``feedback`` (``score``, ``kind``
+            unless ``kind=None``, and ``at`` with ``freq`` are read).
+        kind: the survey kind whose answers count (``None``: every row).
+        freq: one row per calendar period of the answers (``"M"``, ...).
+        by: one row per segment (columns of ``feedback``).
+        scale: the lowest and highest possible answers.
+
     Returns:
         A float (mean score), or with ``freq``/``by`` a DataFrame with the key
         columns, ``ces``, ``score_sum`` and ``responses``. With no answers the
         score is undefined: NaN.
 
     Raises:
-        ValidationError: for a bad ``scale``.
+        ValidationError: for a bad ``scale``, or an empty ``by`` list (name a
+            segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for scores that are missing, not whole numbers or outside
             ``scale``, malformed timestamps (with ``freq``), or missing segments.
@@ -285,10 +399,8 @@ def ces(
     low, high = _check_scale(scale)
     keys, scores = _answers(
         feedback,
-        score_col=score_col,
-        kind_col=kind_col,
+        cols=feedback_columns,
         kind=kind,
-        at_col=at_col,
         freq=freq,
         by=by,
         scale=(low, high),
@@ -298,7 +410,7 @@ def ces(
         {"score_sum": scores.astype("float64"), "responses": np.ones(len(scores), dtype="int64")},
         index=scores.index,
     )
-    if keys.columns.empty:
+    if freq is None and by is None:
         total = int(sums["responses"].sum())
         return math.nan if total == 0 else float(sums["score_sum"].sum()) / total
     table = _sum_by(keys, sums)

@@ -4,22 +4,27 @@ Support KPIs over the cases frame: response and resolution times, SLA breach rat
 Times are measured from ``opened_at``; periods (``freq``) bucket cases by the
 UTC period they were opened in. With a
 :class:`~crmlifecycle.sla.BusinessCalendar` durations are business hours,
-otherwise calendar (elapsed) hours.
+otherwise calendar (elapsed) hours. The cases frame is read through a
+:class:`~crmlifecycle.schema.CaseColumns` record and the case event log through
+an :class:`~crmlifecycle.schema.EventLogColumns` record. The SLA clocks come from
+the public API of :mod:`crmlifecycle.sla` (metrics sit above it).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final, Literal, overload
 
 import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_sequence, as_utc, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.metrics._kpi_shape import segment_keys
 from crmlifecycle.metrics._satisfaction import _keys_frame, _sum_by
-from crmlifecycle.schema import CaseColumns
+from crmlifecycle.schema import STATE, CaseColumns, EventLogColumns
 from crmlifecycle.sla import DEFAULT_STOP_STATES, BusinessCalendar, SlaPolicy, sla_status
 
 __all__ = ["backlog", "first_response_time", "resolution_time", "sla_breach_rate"]
@@ -80,8 +85,7 @@ def _duration_summary(
 def first_response_time(
     cases: pd.DataFrame,
     *,
-    opened_at_col: str = "opened_at",
-    first_response_at_col: str = "first_response_at",
+    cases_columns: CaseColumns = CaseColumns(),
     calendar: BusinessCalendar | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
@@ -97,6 +101,8 @@ def first_response_time(
     default). With ``calendar``, durations are business hours on it (e.g.
     a case opened on Friday at 16:00 and answered on Monday at 10:00 took 2
     business hours on a 09:00-17:00 calendar), otherwise elapsed hours.
+    The columns ``opened_at`` and ``first_response_at`` (and the ``by``
+    columns) are read through ``cases_columns``.
 
     Returns:
         A DataFrame: the key columns (``period`` of opening, then ``by``), if
@@ -126,8 +132,8 @@ def first_response_time(
     """
     return _duration_summary(
         cases,
-        start_col=opened_at_col,
-        end_col=first_response_at_col,
+        start_col=cases_columns.opened_at,
+        end_col=cases_columns.first_response_at,
         calendar=calendar,
         freq=freq,
         by=by,
@@ -137,8 +143,7 @@ def first_response_time(
 def resolution_time(
     cases: pd.DataFrame,
     *,
-    opened_at_col: str = "opened_at",
-    resolved_at_col: str = "resolved_at",
+    cases_columns: CaseColumns = CaseColumns(),
     calendar: BusinessCalendar | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
@@ -151,7 +156,8 @@ def resolution_time(
     ``calendar``, business hours. This is the *gross* time the customer
     waited: unlike the SLA resolution clock it does not leave out the time
     the case waited on the customer (use :func:`crmlifecycle.sla.sla_status`
-    and its ``resolution_elapsed`` for that).
+    and its ``resolution_elapsed`` for that). The columns ``opened_at`` and
+    ``resolved_at`` (and the ``by`` columns) are read through ``cases_columns``.
 
     Returns:
         The same summary frame as :func:`first_response_time`.
@@ -174,33 +180,73 @@ def resolution_time(
     """
     return _duration_summary(
         cases,
-        start_col=opened_at_col,
-        end_col=resolved_at_col,
+        start_col=cases_columns.opened_at,
+        end_col=cases_columns.resolved_at,
         calendar=calendar,
         freq=freq,
         by=by,
     )
 
 
+@overload
 def sla_breach_rate(
     cases: pd.DataFrame,
     policy: SlaPolicy,
     *,
-    at: object,
+    as_of: Instant,
     events: pd.DataFrame | None = None,
+    cases_columns: CaseColumns = ...,
+    events_columns: EventLogColumns = ...,
+    kind: str | None = "case",
     target: Literal["first_response", "resolution", "any"] = "resolution",
-    case_col: str = "case_id",
-    opened_at_col: str = "opened_at",
-    priority_col: str = "priority",
-    first_response_at_col: str | None = "first_response_at",
-    resolved_at_col: str | None = "resolved_at",
+    freq: None = None,
+    by: None = None,
+) -> float: ...
+@overload
+def sla_breach_rate(
+    cases: pd.DataFrame,
+    policy: SlaPolicy,
+    *,
+    as_of: Instant,
+    events: pd.DataFrame | None = None,
+    cases_columns: CaseColumns = ...,
+    events_columns: EventLogColumns = ...,
+    kind: str | None = "case",
+    target: Literal["first_response", "resolution", "any"] = "resolution",
+    freq: str,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame: ...
+@overload
+def sla_breach_rate(
+    cases: pd.DataFrame,
+    policy: SlaPolicy,
+    *,
+    as_of: Instant,
+    events: pd.DataFrame | None = None,
+    cases_columns: CaseColumns = ...,
+    events_columns: EventLogColumns = ...,
+    kind: str | None = "case",
+    target: Literal["first_response", "resolution", "any"] = "resolution",
+    freq: str | None = None,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def sla_breach_rate(
+    cases: pd.DataFrame,
+    policy: SlaPolicy,
+    *,
+    as_of: Instant,
+    events: pd.DataFrame | None = None,
+    cases_columns: CaseColumns = CaseColumns(),
+    events_columns: EventLogColumns = EventLogColumns(),
+    kind: str | None = "case",
+    target: Literal["first_response", "resolution", "any"] = "resolution",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
 ) -> float | pd.DataFrame:
     """
-    Share of cases whose SLA target was breached, among those whose outcome is known at ``at``.
+    Share of cases whose SLA target was breached, among those whose outcome is known at ``as_of``.
 
-    Each case opened by ``at`` is evaluated by the SLA engine
+    Each case opened by ``as_of`` is evaluated by the SLA engine
     (:func:`crmlifecycle.sla.sla_status`, with the clocks paused while waiting
     on the customer when ``events`` is given). A case counts as *breached*
     once its clock is breached (even if still open), as *met* once its clock
@@ -210,13 +256,32 @@ def sla_breach_rate(
     clock is, met when every clock with a target is met.
     Rate = breached / (breached + met), a fraction from 0 to 1.
 
+    Args:
+        cases: one row per case; not modified.
+        policy: the per-priority targets and their business calendar.
+        as_of: the moment the SLA clocks are read at.
+        events: the case event log (state changes), to pause the clocks
+            while a case waits on the customer; without it the resolution
+            clock stops at ``resolved_at``.
+        cases_columns: the columns of ``cases`` (``case_id``, ``opened_at``,
+            ``priority``, ``first_response_at``, and without ``events``
+            ``resolved_at``; a column you do not record may hold ``NaT``).
+        events_columns: the columns of ``events`` (``kind``, ``entity_id``,
+            ``dest``, ``at``).
+        kind: the ``kind`` of the case rows of ``events`` (``None``: every row).
+        target: the clock that counts: ``"first_response"``,
+            ``"resolution"`` or ``"any"``.
+        freq: one row per calendar period of opening.
+        by: one row per segment (columns of ``cases``).
+
     Returns:
         A float, or with ``freq`` (period of opening) and/or ``by`` (columns of
         ``cases``) a DataFrame with the keys, ``breach_rate``, ``breached``,
         ``met`` and ``pending``. NaN where no outcome is known yet (undefined).
 
     Raises:
-        ValidationError: for an unknown ``target``.
+        ValidationError: for an unknown ``target``, or an empty ``by`` list (name
+            a segment, or pass ``by=None``).
         MissingColumnError, DataError: as :func:`crmlifecycle.sla.sla_status`.
 
     Examples:
@@ -228,32 +293,26 @@ def sla_breach_rate(
         ...     "priority": "normal",
         ...     "first_response_at": pd.to_datetime(["2026-11-23T10:00Z", "2026-11-23T15:00Z",
         ...                                          None], utc=True),
+        ...     "resolved_at": pd.NaT,
         ... })
-        >>> sla_breach_rate(cases, policy, at="2026-11-23T16:00Z", target="first_response",
-        ...                 resolved_at_col=None)  # C1 met, C2 late (due 13:00), C3 late and open
+        >>> # C1 met, C2 late (due 13:00), C3 late and open
+        >>> sla_breach_rate(cases, policy, as_of="2026-11-23T16:00Z", target="first_response")
         0.666666...
     """
     clocks = {"first_response": ["first_response"], "resolution": ["resolution"]}
     clocks["any"] = clocks["first_response"] + clocks["resolution"]
     if target not in clocks:
         raise ValidationError.for_field("target", target, f"one of {sorted(clocks)}")
-    segments = as_sequence(by)
+    segments = segment_keys(by)
     require_columns(cases, segments, frame_name="cases")
-    unread = {"first_response_at": first_response_at_col, "resolved_at": resolved_at_col}
     status = sla_status(
-        cases.assign(
-            **{n: pd.Series(pd.NaT, index=cases.index) for n, c in unread.items() if c is None}
-        ),
+        cases,
         policy,
-        as_of=at,  # type: ignore[arg-type]
+        as_of=as_of,
         events=events,
-        cases_columns=CaseColumns(
-            case_id=case_col,
-            opened_at=opened_at_col,
-            priority=priority_col,
-            first_response_at=first_response_at_col or "first_response_at",
-            resolved_at=resolved_at_col or "resolved_at",
-        ),
+        cases_columns=cases_columns,
+        events_columns=events_columns,
+        kind=kind,
     )
     parts = [status[f"{clock}_status"].to_numpy(dtype=object) for clock in clocks[target]]
     breached = np.any([p == "breached" for p in parts], axis=0)
@@ -268,11 +327,12 @@ def sla_breach_rate(
         },
         index=cases.index,
     ).loc[counted]
-    if not segments and freq is None:
+    if by is None and freq is None:
         decided = int(work["breached"].sum() + work["met"].sum())
         return math.nan if decided == 0 else float(work["breached"].sum()) / decided
-    rows = cases.loc[counted].assign(**{opened_at_col: as_utc(cases[opened_at_col], opened_at_col)})
-    keys = _keys_frame(rows, at_col=opened_at_col, freq=freq, by=segments)
+    opened_at = cases_columns.opened_at
+    rows = cases.loc[counted].assign(**{opened_at: as_utc(cases[opened_at], opened_at)})
+    keys = _keys_frame(rows, at_col=opened_at, freq=freq, by=segments)
     table = _sum_by(keys, work)
     decided_counts = (table["breached"] + table["met"]).astype("float64")
     rate = table["breached"].astype("float64").div(decided_counts.where(decided_counts > 0))
@@ -280,41 +340,76 @@ def sla_breach_rate(
     return table
 
 
+@overload
 def backlog(
     cases: pd.DataFrame,
     *,
-    at: object,
+    as_of: Instant,
     events: pd.DataFrame | None = None,
-    case_col: str = "case_id",
-    opened_at_col: str = "opened_at",
-    first_response_at_col: str = "first_response_at",
-    resolved_at_col: str = "resolved_at",
-    closed_at_col: str = "closed_at",
-    entity_col: str = "entity_id",
-    at_col: str = "at",
-    dest_col: str = "dest",
-    kind_col: str = "kind",
+    cases_columns: CaseColumns = ...,
+    events_columns: EventLogColumns = ...,
     kind: str | None = "case",
     stop_states: Sequence[str] = DEFAULT_STOP_STATES,
-    by: str | Sequence[str] | None = ("status", "priority"),
+    by: None = None,
+) -> int: ...
+@overload
+def backlog(
+    cases: pd.DataFrame,
+    *,
+    as_of: Instant,
+    events: pd.DataFrame | None = None,
+    cases_columns: CaseColumns = ...,
+    events_columns: EventLogColumns = ...,
+    kind: str | None = "case",
+    stop_states: Sequence[str] = DEFAULT_STOP_STATES,
+    by: str | Sequence[str],
+) -> pd.DataFrame: ...
+def backlog(
+    cases: pd.DataFrame,
+    *,
+    as_of: Instant,
+    events: pd.DataFrame | None = None,
+    cases_columns: CaseColumns = CaseColumns(),
+    events_columns: EventLogColumns = EventLogColumns(),
+    kind: str | None = "case",
+    stop_states: Sequence[str] = DEFAULT_STOP_STATES,
+    by: str | Sequence[str] | None = None,
 ) -> int | pd.DataFrame:
     """
-    Open cases as of ``at`` (opened by then and not resolved or closed), by status and priority.
+    Open cases as of ``as_of`` (opened by then and not resolved or closed), in all or by segment.
 
-    The status as of ``at`` is the destination of the case's last status
-    change at or before ``at`` in ``events`` (``"new"`` if none). Without
+    The state as of ``as_of`` is the destination of the case's last state
+    change at or before ``as_of`` in ``events`` (``"new"`` if none). Without
     ``events`` it is derived from the timestamps: closed, else resolved, else
     ``in_progress`` once answered, else ``new`` (so ``waiting_on_customer``
     cannot be seen, and a case reopened after ``resolved_at`` counts as
-    resolved). ``by`` may name ``"status"`` (that status as of ``at``, not
-    the frame's current ``status`` column) and any column of ``cases``.
+    resolved). ``by`` may name ``"state"`` (that state as of ``as_of``, not
+    the frame's current ``state`` column) and any column of ``cases``; the
+    usual queue view is ``by=("state", "priority")``.
+
+    Like every KPI of the package it is one number without ``by`` (the count
+    of open cases) and a table with it.
+
+    Args:
+        cases: one row per case; not modified.
+        as_of: the moment the queue is looked at.
+        events: the case event log, to read each case's state as of ``as_of``.
+        cases_columns: the columns of ``cases`` (``opened_at``; with
+            ``events`` ``case_id``, without it ``first_response_at``,
+            ``resolved_at`` and ``closed_at``).
+        events_columns: the columns of ``events`` (``kind``, ``entity_id``,
+            ``dest``, ``at``).
+        kind: the ``kind`` of the case rows of ``events`` (``None``: every row).
+        stop_states: the states in which a case is no longer open.
+        by: one row per segment: ``"state"`` and columns of ``cases``.
 
     Returns:
         The number of open cases (``by=None``), or a DataFrame with the keys,
         ``open_cases``, ``median_age_hours`` and ``max_age_hours`` (elapsed
-        time since opening, at ``at``), one row per key combination present.
+        time since opening, at ``as_of``), one row per key combination present.
 
     Raises:
+        ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
         DataError: for malformed timestamps or missing segments.
 
@@ -328,33 +423,35 @@ def backlog(
         ...     "closed_at": pd.NaT,
         ...     "priority": ["high", "low", "low"],
         ... })
-        >>> backlog(cases, at="2026-11-23T11:00Z")
-                status priority  open_cases  median_age_hours  max_age_hours
+        >>> backlog(cases, as_of="2026-11-23T11:00Z", by=("state", "priority"))
+                 state priority  open_cases  median_age_hours  max_age_hours
         0  in_progress     high           1               2.0            2.0
         1          new      low           1               1.0            1.0
-        >>> backlog(cases, at="2026-11-24T12:00Z", by=None)
+        >>> backlog(cases, as_of="2026-11-24T12:00Z")
         2
     """
-    segments = as_sequence(by)
-    moment = utc_timestamp(at, name="at")
+    segments = segment_keys(by)
+    moment = utc_timestamp(as_of, name="as_of")
+    cols, log_cols = cases_columns, events_columns
+    opened_at_col = cols.opened_at
     require_columns(
-        cases, [opened_at_col, *[s for s in segments if s != "status"]], frame_name="cases"
+        cases, [opened_at_col, *[s for s in segments if s != STATE]], frame_name="cases"
     )
     opened = as_utc(cases[opened_at_col], opened_at_col)
     if events is None:
-        require_columns(
-            cases, [first_response_at_col, resolved_at_col, closed_at_col], frame_name="cases"
-        )
         marks = [
-            (closed_at_col, "closed"),
-            (resolved_at_col, "resolved"),
-            (first_response_at_col, "in_progress"),
+            (cols.closed_at, "closed"),
+            (cols.resolved_at, "resolved"),
+            (cols.first_response_at, "in_progress"),
         ]
+        require_columns(cases, [column for column, _ in marks], frame_name="cases")
         status = pd.Series("new", index=cases.index, dtype=object)
         for column, name in reversed(marks):  # later marks override earlier ones
             reached = (as_utc(cases[column], column, allow_missing=True) <= moment).to_numpy()
             status[reached] = name
     else:
+        case_col, entity_col, at_col = cols.case_id, log_cols.entity_id, log_cols.at
+        dest_col, kind_col = log_cols.dest, log_cols.kind
         require_columns(cases, [case_col], frame_name="cases")
         require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
         log = events if kind is None or kind_col not in events else events[events[kind_col] == kind]
@@ -365,9 +462,9 @@ def backlog(
         status = cases[case_col].map(last).fillna("new").astype(object)
     is_open = (opened <= moment).to_numpy() & ~status.isin(list(stop_states)).to_numpy()
     age = (moment - opened).to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS
-    if not segments:
+    if by is None:
         return int(is_open.sum())
-    rows = cases.loc[is_open].assign(status=status[is_open].astype(str))
+    rows = cases.loc[is_open].assign(**{STATE: status[is_open].astype(str)})
     keys = _keys_frame(rows, at_col=opened_at_col, freq=None, by=segments)
     work = pd.DataFrame({"age": age[is_open]}, index=rows.index)
     grouped = pd.concat([keys, work], axis=1).groupby(list(keys.columns), sort=True, observed=True)

@@ -49,9 +49,9 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     calibration_end = end - pd.Timedelta(weeks=_HOLDOUT_WEEKS)
     frame = calibration_holdout(
         orders,
-        amount_col="amount",
-        calibration_end=calibration_end,
-        observation_end=end,
+        monetary_value=True,
+        as_of=calibration_end,
+        end=end,
         time_unit="W",
     )
     lines = ["Predictive CLV (BG/NBD + Gamma-Gamma, weekly)"]

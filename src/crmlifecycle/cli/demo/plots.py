@@ -119,9 +119,9 @@ def _clv(data: Dataset) -> tuple[pd.Series | None, HoldoutEvaluation | None]:
     end = orders["at"].max().normalize()
     frame = calibration_holdout(
         orders,
-        amount_col="amount",
-        calibration_end=end - pd.Timedelta(weeks=_HOLDOUT_WEEKS),
-        observation_end=end,
+        monetary_value=True,
+        as_of=end - pd.Timedelta(weeks=_HOLDOUT_WEEKS),
+        end=end,
         time_unit="W",
     )
     try:

@@ -104,11 +104,8 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         f"first response: {_hours(response)} elapsed; {_hours(response_business)} business",
         f"resolution:     {_hours(resolved)} elapsed; {_hours(resolved_business)} business",
     ]
-    queue = backlog(cases, at=at, events=events, by="status")
-    assert isinstance(queue, pd.DataFrame)  # noqa: S101 - by= makes it a frame
-    queue_text = ", ".join(
-        f"{row.status} {row.open_cases}" for row in queue.itertuples(index=False)
-    )
+    queue = backlog(cases, as_of=at, events=events, by="state")
+    queue_text = ", ".join(f"{row.state} {row.open_cases}" for row in queue.itertuples(index=False))
     lines.append(f"backlog at {at.date()}: {queue_text or 'none'}")
     feedback = data.feedback
     counts = feedback["kind"].value_counts()
@@ -117,7 +114,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         "csat": csat(feedback),
         "ces": ces(feedback),
     }
-    values = {k: float(v) if isinstance(v, float) else math.nan for k, v in scores.items()}
+    values = {k: float(v) for k, v in scores.items()}
     lines.append(
         f"satisfaction: NPS {_num(values['nps'], '+.1f')} ({int(counts.get('nps', 0))} answers), "
         f"CSAT {_num(values['csat'], '.1f')}% ({int(counts.get('csat', 0))}), "

@@ -29,7 +29,7 @@ __all__ = [
     "check_rate",
     "collapse",
     "numeric_columns",
-    "summary_columns",
+    "read_summary",
 ]
 
 #: (log-parameters) -> (negative mean log-likelihood, its gradient w.r.t. the log-parameters)
@@ -71,14 +71,20 @@ def numeric_columns(frame: pd.DataFrame, *columns: str) -> list[np.ndarray]:
     return [check_numeric(frame[col], col, non_negative=True).to_numpy() for col in columns]
 
 
-def summary_columns(
+def read_summary(
     frame: pd.DataFrame,
     columns: dict[str, str],
     *,
     weights_col: str | None,
     integer: Sequence[str] = ("x",),
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Read and check the numeric columns a model fits on; return them and the weights."""
+    """
+    Read and check the numeric columns a model fits on; return them and the weights.
+
+    ``columns`` maps the model's names (``x``, ``t_x``...) to the frame's
+    columns; ``weights_col`` names the weight column, or ``None`` for one
+    customer per row.
+    """
     names = list(columns.values()) + ([weights_col] if weights_col else [])
     require_columns(frame, names, frame_name="summary")
     if len(frame) == 0:

@@ -16,8 +16,9 @@ from crmlifecycle.metrics.clv._base import (
     as_float_arrays,
     check_rate,
     collapse,
-    summary_columns,
+    read_summary,
 )
+from crmlifecycle.metrics.clv._columns import SummaryColumns
 
 __all__ = ["BGBBModel"]
 
@@ -145,7 +146,7 @@ class BGBBModel(HistoryModel):
 
     Examples:
         >>> from crmlifecycle.datasets import load_donations
-        >>> model = BGBBModel().fit(load_donations(), weights_col="weight")
+        >>> model = BGBBModel().fit(load_donations(), weighted=True)
         >>> model.params_.round(3).to_dict()
         {'alpha': 1.204, 'beta': 0.75, 'gamma': 0.657, 'delta': 2.783}
     """
@@ -158,22 +159,25 @@ class BGBBModel(HistoryModel):
         self,
         summary: pd.DataFrame,
         *,
-        frequency_col: str = "frequency",
-        recency_col: str = "recency",
-        T_col: str = "T",  # noqa: N803 - the papers' name
-        weights_col: str | None = None,
+        summary_columns: SummaryColumns = SummaryColumns(),
+        weighted: bool = False,
     ) -> Self:
         """
         Fit by maximum likelihood; identical histories are collapsed with weights.
+
+        The columns ``frequency``, ``recency`` and ``T`` are read through
+        ``summary_columns``; ``weighted=True`` also reads its ``weight``
+        column (how many customers each row stands for).
 
         Raises:
             DataError: missing, fractional or inconsistent histories.
             FitError: when the optimiser does not converge.
         """
-        values, weights = summary_columns(
+        cols = summary_columns
+        values, weights = read_summary(
             summary,
-            {"x": frequency_col, "t_x": recency_col, "n": T_col},
-            weights_col=weights_col,
+            {"x": cols.frequency, "t_x": cols.recency, "n": cols.T},
+            weights_col=cols.weight if weighted else None,
             integer=("x", "t_x", "n"),
         )
         x, t_x, n = self._history(values["x"], values["t_x"], values["n"])

@@ -14,8 +14,9 @@ from crmlifecycle.metrics.clv._base import (
     Objective,
     as_float_arrays,
     collapse,
-    summary_columns,
+    read_summary,
 )
+from crmlifecycle.metrics.clv._columns import SummaryColumns
 
 __all__ = ["GammaGammaModel"]
 
@@ -62,20 +63,25 @@ class GammaGammaModel(FittedModel):
         self,
         summary: pd.DataFrame,
         *,
-        frequency_col: str = "frequency",
-        monetary_value_col: str = "monetary_value",
-        weights_col: str | None = None,
+        summary_columns: SummaryColumns = SummaryColumns(),
+        weighted: bool = False,
     ) -> Self:
         """
         Fit by maximum likelihood on the customers with ``frequency > 0``.
+
+        The columns ``frequency`` and ``monetary_value`` are read through
+        ``summary_columns``; ``weighted=True`` also reads its ``weight`` column.
 
         Raises:
             DataError: missing or malformed columns; a repeat buyer whose
                 monetary value is not > 0; no repeat buyers at all.
             FitError: when the optimiser does not converge.
         """
-        values, weights = summary_columns(
-            summary, {"x": frequency_col, "m": monetary_value_col}, weights_col=weights_col
+        cols = summary_columns
+        values, weights = read_summary(
+            summary,
+            {"x": cols.frequency, "m": cols.monetary_value},
+            weights_col=cols.weight if weighted else None,
         )
         repeat = values["x"] > 0
         if not bool(repeat.any()):
@@ -86,7 +92,7 @@ class GammaGammaModel(FittedModel):
         bad = repeat & (values["m"] <= 0)
         if bool(bad.any()):
             raise DataError.malformed(
-                monetary_value_col,
+                cols.monetary_value,
                 "must be > 0 for customers with repeat purchases",
                 rows=list(summary.index[bad][:20]),
                 hint="drop zero-value repeat purchases or those customers first.",

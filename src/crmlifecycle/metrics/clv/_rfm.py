@@ -1,10 +1,13 @@
 """
 RFM summaries (frequency, recency, T, monetary value) of an order log.
 
-The summary follows the "split by customer, then combine" shape of the
-design: :func:`rfm_partial` turns a frame holding *all* orders of *some*
-customers into their summary rows, :func:`rfm_combine` concatenates such
-partial results. :func:`rfm_summary` runs both on the whole frame.
+The summary follows the "split by customer, then combine" shape of every
+per-customer KPI: :func:`rfm_partial` turns a frame holding *all* orders of
+*some* customers into their summary rows, :func:`rfm_combine` concatenates such
+partial results. :func:`rfm_summary` runs both on the whole frame, and
+:func:`calibration_holdout` adds what the same customers did after the cut-off.
+The order log is read through an :class:`~crmlifecycle.schema.OrderColumns`
+record; the cut-off is ``as_of``, the moment the summary looks from.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from crmlifecycle._frames import (
     utc_nanoseconds,
     utc_timestamp,
 )
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
+from crmlifecycle.schema import OrderColumns
 
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
 
@@ -93,11 +98,10 @@ def unit_positions(days: np.ndarray, time_unit: str) -> np.ndarray:
 
 
 def _prepare(
-    orders: pd.DataFrame,
-    customer_col: str,
-    at_col: str,
-    amount_col: str | None,
+    orders: pd.DataFrame, cols: OrderColumns, *, monetary_value: bool
 ) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray | None]:
+    customer_col, at_col = cols.customer_id, cols.at
+    amount_col = cols.amount if monetary_value else None
     columns = [customer_col, at_col] + ([amount_col] if amount_col else [])
     require_columns(orders, columns, frame_name="orders")
     ids = orders[customer_col]
@@ -141,10 +145,9 @@ def _occasions(
 def rfm_partial(
     orders: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    at_col: str = "at",
-    amount_col: str | None = None,
-    observation_end: object,
+    as_of: Instant,
+    orders_columns: OrderColumns = OrderColumns(),
+    monetary_value: bool = False,
     time_unit: str = "D",
     occasion: str = "D",
 ) -> pd.DataFrame:
@@ -155,20 +158,28 @@ def rfm_partial(
     holds one row per customer and depends on no other customer, so frames
     split by customer can be summarised in parallel (Dask
     ``map_partitions``, Spark ``applyInPandas``) and joined with
-    :func:`rfm_combine`. Arguments as in :func:`rfm_summary`.
+    :func:`rfm_combine`.
+
+    Args:
+        orders: all orders of some customers; not modified.
+        as_of: the moment the summary looks from (the end of the observation).
+        orders_columns: the columns of ``orders`` (as in :func:`rfm_summary`).
+        monetary_value: also summarise the order amounts.
+        time_unit: unit of ``recency`` and ``T``.
+        occasion: calendar period that merges orders into one purchase.
 
     Examples:
         >>> import pandas as pd
         >>> orders = pd.DataFrame({"customer_id": ["a", "a"], "at": ["2026-01-01", "2026-01-08"]})
-        >>> rfm_partial(orders, observation_end="2026-01-15", time_unit="W")
+        >>> rfm_partial(orders, as_of="2026-01-15", time_unit="W")
                      frequency  recency    T
         customer_id
         a                    1      1.0  2.0
     """
     unit = _unit(time_unit, "time_unit")
     occ = _unit(occasion, "occasion")
-    end_day = int(_days(pd.Series([utc_timestamp(observation_end, name="observation_end")]))[0])
-    codes, uniques, days, amounts = _prepare(orders, customer_col, at_col, amount_col)
+    end_day = int(_days(pd.Series([utc_timestamp(as_of, name="as_of")]))[0])
+    codes, uniques, days, amounts = _prepare(orders, orders_columns, monetary_value=monetary_value)
     keep = days <= end_day
     codes, days = codes[keep], days[keep]
     amounts = amounts[keep] if amounts is not None else None
@@ -235,10 +246,9 @@ def rfm_combine(partials: Iterable[pd.DataFrame]) -> pd.DataFrame:
 def rfm_summary(
     orders: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    at_col: str = "at",
-    amount_col: str | None = None,
-    observation_end: object,
+    as_of: Instant,
+    orders_columns: OrderColumns = OrderColumns(),
+    monetary_value: bool = False,
     time_unit: str = "D",
     occasion: str = "D",
 ) -> pd.DataFrame:
@@ -248,8 +258,8 @@ def rfm_summary(
     Orders are first merged into purchase *occasions*: all orders of a customer
     in the same UTC calendar ``occasion`` period (``"D"`` day by default;
     ``"W"`` ISO week, ``"M"``, ``"Q"``, ``"Y"``) count as one purchase, with
-    their amounts added up. Orders after ``observation_end`` (read as a UTC day;
-    orders on that day count) are ignored. Per customer, with times measured in
+    their amounts added up. Orders after ``as_of`` (the end of the observation,
+    read as a UTC day; orders on that day count) are ignored. Per customer, with times measured in
     ``time_unit`` from the start of the customer's first occasion
     (see :func:`unit_positions` for how months are counted):
 
@@ -257,7 +267,7 @@ def rfm_summary(
     - ``recency``: time of the last occasion (0 when ``frequency`` is 0);
     - ``T``: time of the end of the observation period (the start of its
       occasion period);
-    - ``monetary_value`` (only with ``amount_col``): mean total of the repeat
+    - ``monetary_value`` (only with ``monetary_value=True``): mean total of the repeat
       occasions, the first excluded; 0 when ``frequency`` is 0.
 
     This is the customer-by-sufficient-statistic summary of Schmittlein,
@@ -267,16 +277,18 @@ def rfm_summary(
 
     Args:
         orders: one row per order; not modified.
-        customer_col: column with customer ids.
-        at_col: order timestamps (aware, or naive date-only, read as UTC days).
-        amount_col: optional column with order amounts (>= 0).
-        observation_end: end of the observation (calibration) period.
+        as_of: the moment the summary looks from: the end of the observation
+            (calibration) period.
+        orders_columns: the columns of ``orders``: ``customer_id``, ``at``
+            (aware timestamps, or naive date-only ones read as UTC days) and,
+            with ``monetary_value``, ``amount`` (>= 0).
+        monetary_value: also summarise the order amounts (``monetary_value``).
         time_unit: unit of ``recency`` and ``T``: ``"D"``, ``"W"``, ``"M"``,
             ``"Q"`` or ``"Y"``.
         occasion: calendar period that merges orders into one purchase.
 
     Returns:
-        One row per customer with a first order on or before ``observation_end``,
+        One row per customer with a first order on or before ``as_of``,
         indexed by customer id (sorted); ``attrs`` records the time unit.
 
     Raises:
@@ -292,7 +304,7 @@ def rfm_summary(
         ...         "amount": [10.0, 5.0, 30.0, 20.0],
         ...     }
         ... )
-        >>> rfm_summary(orders, amount_col="amount", observation_end="2026-04-05", time_unit="M")
+        >>> rfm_summary(orders, as_of="2026-04-05", monetary_value=True, time_unit="M")
                      frequency  recency    T  monetary_value
         customer_id
         a                    1      2.0  3.0            30.0
@@ -300,10 +312,9 @@ def rfm_summary(
     """
     partial = rfm_partial(
         orders,
-        customer_col=customer_col,
-        at_col=at_col,
-        amount_col=amount_col,
-        observation_end=observation_end,
+        as_of=as_of,
+        orders_columns=orders_columns,
+        monetary_value=monetary_value,
         time_unit=time_unit,
         occasion=occasion,
     )
@@ -313,28 +324,36 @@ def rfm_summary(
 def calibration_holdout(
     orders: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    at_col: str = "at",
-    amount_col: str | None = None,
-    calibration_end: object,
-    observation_end: object,
+    as_of: Instant,
+    end: Instant,
+    orders_columns: OrderColumns = OrderColumns(),
+    monetary_value: bool = False,
     time_unit: str = "D",
     occasion: str = "D",
 ) -> pd.DataFrame:
     """
     Split an order log into a calibration summary and the holdout outcome.
 
-    The calibration columns are :func:`rfm_summary` up to ``calibration_end``.
-    For the same customers, the holdout columns count what happened after it,
-    up to ``observation_end``, merged into occasions the same way:
-    ``frequency_holdout`` (occasions in the holdout), ``duration_holdout``
-    (its length in ``time_unit``) and, with ``amount_col``,
-    ``monetary_value_holdout`` (mean occasion total in the holdout, 0 if none).
-    Customers whose first order falls in the holdout are not included.
+    The calibration columns are :func:`rfm_summary` as of ``as_of`` (the
+    cut-off a model is fitted at). For the same customers, the holdout columns
+    count what happened after it, up to ``end``, merged into occasions the
+    same way: ``frequency_holdout`` (occasions in the holdout),
+    ``duration_holdout`` (its length in ``time_unit``) and, with
+    ``monetary_value``, ``monetary_value_holdout`` (mean occasion total in the
+    holdout, 0 if none). Customers whose first order falls in the holdout are
+    not included.
+
+    Args:
+        orders: one row per order; not modified.
+        as_of: the calibration cut-off: the moment the calibration summary looks from.
+        end: the end of the holdout period (a UTC day; orders on that day count).
+        orders_columns: the columns of ``orders`` (as in :func:`rfm_summary`).
+        monetary_value: also summarise the order amounts.
+        time_unit: unit of ``recency``, ``T`` and ``duration_holdout``.
+        occasion: calendar period that merges orders into one purchase.
 
     Raises:
-        DataError: as :func:`rfm_summary`, or when ``observation_end`` is not
-            after ``calibration_end``.
+        DataError: as :func:`rfm_summary`, or when ``end`` is not after ``as_of``.
 
     Examples:
         >>> import pandas as pd
@@ -342,31 +361,30 @@ def calibration_holdout(
         ...     {"customer_id": ["a", "a", "a", "b"],
         ...      "at": ["2026-01-01", "2026-01-02", "2026-01-09", "2026-01-10"]}
         ... )
-        >>> calibration_holdout(orders, calibration_end="2026-01-05", observation_end="2026-01-12")
+        >>> calibration_holdout(orders, as_of="2026-01-05", end="2026-01-12")
                      frequency  recency    T  frequency_holdout  duration_holdout
         customer_id
         a                    1      1.0  4.0                  1               7.0
     """
-    cal = utc_timestamp(calibration_end, name="calibration_end")
-    end = utc_timestamp(observation_end, name="observation_end")
-    if end.normalize() <= cal.normalize():
+    cal = utc_timestamp(as_of, name="as_of")
+    stop = utc_timestamp(end, name="end")
+    if stop.normalize() <= cal.normalize():
         raise DataError(
-            f"observation_end ({end.date()}) must be after calibration_end ({cal.date()}). "
-            "Hint: the holdout period runs from calibration_end to observation_end."
+            f"end ({stop.date()}) must be after as_of ({cal.date()}). "
+            "Hint: the holdout period runs from as_of (the calibration cut-off) to end."
         )
     calibration = rfm_summary(
         orders,
-        customer_col=customer_col,
-        at_col=at_col,
-        amount_col=amount_col,
-        observation_end=cal,
+        as_of=cal,
+        orders_columns=orders_columns,
+        monetary_value=monetary_value,
         time_unit=time_unit,
         occasion=occasion,
     )
     unit = calibration.attrs["time_unit"]
     occ = calibration.attrs["occasion"]
-    codes, uniques, days, amounts = _prepare(orders, customer_col, at_col, amount_col)
-    cal_day, end_day = (int(d) for d in _days(pd.Series([cal, end])))
+    codes, uniques, days, amounts = _prepare(orders, orders_columns, monetary_value=monetary_value)
+    cal_day, end_day = (int(d) for d in _days(pd.Series([cal, stop])))
     starts = _occasion_start(days, occ)
     cal_start = int(_occasion_start(np.array([cal_day]), occ)[0])
     keep = (starts > cal_start) & (days <= end_day)

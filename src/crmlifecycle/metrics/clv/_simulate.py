@@ -42,6 +42,18 @@ def simulate_bgnbd(
     """
     Draw ``n`` RFM histories ``(frequency, recency, T)`` from the BG/NBD model.
 
+    The model of Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way",
+    *Marketing Science* 24(2).
+
+    Args:
+        n: how many customers to draw.
+        r: shape of the gamma distribution of purchase rates.
+        alpha: scale of the gamma distribution of purchase rates.
+        a: first shape of the beta distribution of drop-out probabilities.
+        b: second shape of the beta distribution of drop-out probabilities.
+        T: each customer's observation length (one number, or one per customer).
+        seed: the seed of the random generator (the draws are reproducible).
+
     Examples:
         >>> simulate_bgnbd(3, r=0.25, alpha=4.0, a=0.8, b=2.4, T=39.0, seed=1).columns.tolist()
         ['frequency', 'recency', 'T']
@@ -71,6 +83,18 @@ def simulate_pareto_nbd(
 ) -> pd.DataFrame:
     """
     Draw ``n`` RFM histories ``(frequency, recency, T)`` from the Pareto/NBD model.
+
+    The model of Schmittlein, Morrison & Colombo (1987), "Counting Your Customers:
+    Who Are They and What Will They Do Next?", *Management Science* 33(1).
+
+    Args:
+        n: how many customers to draw.
+        r: shape of the gamma distribution of purchase rates.
+        alpha: scale of the gamma distribution of purchase rates.
+        s: shape of the gamma distribution of drop-out rates.
+        beta: scale of the gamma distribution of drop-out rates.
+        T: each customer's observation length (one number, or one per customer).
+        seed: the seed of the random generator (the draws are reproducible).
 
     Examples:
         >>> len(simulate_pareto_nbd(5, r=0.5, alpha=10.0, s=0.6, beta=12.0, T=39.0, seed=1))
@@ -114,6 +138,18 @@ def simulate_bgbb(
 ) -> pd.DataFrame:
     """
     Draw ``n`` BG/BB histories ``(frequency, recency, T)`` over ``periods`` opportunities.
+
+    The model of Fader, Hardie & Shang (2010), "Customer-Base Analysis in a
+    Discrete-Time Noncontractual Setting", *Marketing Science* 29(6).
+
+    Args:
+        n: how many customers to draw.
+        alpha: first shape of the beta distribution of transaction probabilities.
+        beta: second shape of the beta distribution of transaction probabilities.
+        gamma: first shape of the beta distribution of drop-out probabilities.
+        delta: second shape of the beta distribution of drop-out probabilities.
+        periods: the number of transaction opportunities observed.
+        seed: the seed of the random generator (the draws are reproducible).
 
     Examples:
         >>> draws = simulate_bgbb(4, alpha=1.2, beta=0.75, gamma=0.66, delta=2.8, periods=6, seed=1)

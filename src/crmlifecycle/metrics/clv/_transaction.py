@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle.errors import DataError, FitError
-from crmlifecycle.metrics.clv._base import HistoryModel, Objective, collapse, summary_columns
+from crmlifecycle.metrics.clv._base import HistoryModel, Objective, collapse, read_summary
+from crmlifecycle.metrics.clv._columns import SummaryColumns
 
 __all__ = ["RFMData", "TransactionModel"]
 
@@ -59,17 +60,17 @@ class TransactionModel(HistoryModel):
         self,
         summary: pd.DataFrame,
         *,
-        frequency_col: str = "frequency",
-        recency_col: str = "recency",
-        T_col: str = "T",  # noqa: N803 - the papers' name
-        weights_col: str | None = None,
+        summary_columns: SummaryColumns = SummaryColumns(),
+        weighted: bool = False,
     ) -> Self:
         """
         Fit by maximum likelihood on an RFM summary (see :func:`rfm_summary`).
 
         Identical (frequency, recency, T) rows are collapsed into one row with
-        a weight before fitting; ``weights_col`` adds explicit row weights
-        (numbers of customers, as in a published summary table).
+        a weight before fitting; ``weighted=True`` reads explicit row weights
+        (numbers of customers, as in a published summary table) from the
+        ``weight`` column of ``summary_columns``. The columns ``frequency``,
+        ``recency`` and ``T`` are read through ``summary_columns``.
 
         Returns:
             ``self``, with ``params_``, ``summary``, ``log_likelihood_``,
@@ -81,10 +82,11 @@ class TransactionModel(HistoryModel):
             FitError: when the optimiser does not converge or a parameter runs
                 off to 0 or infinity; ``diagnostics`` lists the attempts.
         """
-        values, weights = summary_columns(
+        cols = summary_columns
+        values, weights = read_summary(
             summary,
-            {"x": frequency_col, "t_x": recency_col, "T": T_col},
-            weights_col=weights_col,
+            {"x": cols.frequency, "t_x": cols.recency, "T": cols.T},
+            weights_col=cols.weight if weighted else None,
         )
         self._check_history(values["x"], values["t_x"], values["T"])
         data = RFMData(values["x"], values["t_x"], values["T"], weights)
@@ -136,22 +138,22 @@ class TransactionModel(HistoryModel):
         summary: pd.DataFrame,
         *,
         horizon: float,
-        frequency_col: str = "frequency",
-        recency_col: str = "recency",
-        T_col: str = "T",  # noqa: N803 - the papers' name
+        summary_columns: SummaryColumns = SummaryColumns(),
     ) -> pd.DataFrame:
         """
         Predict each customer of an RFM summary: P(alive) and purchases in ``horizon``.
+
+        The columns ``frequency``, ``recency`` and ``T`` are read through
+        ``summary_columns``.
 
         Returns:
             A frame with the summary's index and the columns
             ``probability_alive`` and ``expected_purchases`` (in the next
             ``horizon`` time units of the summary).
         """
-        values, _ = summary_columns(
-            summary,
-            {"x": frequency_col, "t_x": recency_col, "T": T_col},
-            weights_col=None,
+        cols = summary_columns
+        values, _ = read_summary(
+            summary, {"x": cols.frequency, "t_x": cols.recency, "T": cols.T}, weights_col=None
         )
         x, t_x, big_t = values["x"], values["t_x"], values["T"]
         return pd.DataFrame(

@@ -1,4 +1,10 @@
-"""Customer lifetime value from fitted models, and holdout evaluation."""
+"""
+Customer lifetime value from fitted models, and holdout evaluation.
+
+Both read an RFM summary (or a calibration/holdout frame) through a column-spec
+record: :class:`~crmlifecycle.metrics.clv.SummaryColumns`,
+:class:`~crmlifecycle.metrics.clv.HoldoutColumns`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import pandas as pd
 from crmlifecycle._frames import require_columns
 from crmlifecycle.errors import DataError, FitError
 from crmlifecycle.metrics.clv._base import check_rate, numeric_columns
+from crmlifecycle.metrics.clv._columns import HoldoutColumns, SummaryColumns
 from crmlifecycle.metrics.clv._gammagamma import GammaGammaModel
 
 __all__ = [
@@ -44,10 +51,7 @@ def customer_lifetime_value(
     discount_rate: float,
     step: float = 1.0,
     margin: float = 1.0,
-    frequency_col: str = "frequency",
-    recency_col: str = "recency",
-    T_col: str = "T",  # noqa: N803 - the papers' name
-    monetary_value_col: str = "monetary_value",
+    summary_columns: SummaryColumns = SummaryColumns(),
 ) -> pd.Series:
     """
     Expected discounted value of each customer's purchases over an explicit horizon.
@@ -63,6 +67,17 @@ def customer_lifetime_value(
     This is the discounted-expected-transactions construction of Fader, Hardie
     & Lee (2005), "RFM and CLV", *Journal of Marketing Research* 42(4),
     truncated at ``horizon``.
+
+    Args:
+        transactions: a fitted transaction model (BG/NBD, Pareto/NBD, BG/BB).
+        spend: a fitted Gamma-Gamma model, or a constant value per purchase.
+        summary: one row per customer (see :func:`rfm_summary`); not modified.
+        horizon: how far ahead to value purchases, in the summary's time unit.
+        discount_rate: the discount rate per time unit (0 for none).
+        step: the length of the discounting steps, in the summary's time unit.
+        margin: the share of the spend that is value (e.g. a gross margin).
+        summary_columns: the columns of ``summary`` (``frequency``,
+            ``recency``, ``T``; ``monetary_value`` with a Gamma-Gamma ``spend``).
 
     Raises:
         DataError: missing columns, a negative rate, horizon or step <= 0.
@@ -88,13 +103,14 @@ def customer_lifetime_value(
             "Hint: both are in the summary's time unit, e.g. horizon=52 weeks."
         )
     rate = check_rate(discount_rate, allow_zero=True)
-    columns = [frequency_col, recency_col, T_col]
+    cols = summary_columns
+    columns = [cols.frequency, cols.recency, cols.T]
     if isinstance(spend, GammaGammaModel):
-        columns.append(monetary_value_col)
+        columns.append(cols.monetary_value)
     require_columns(summary, columns, frame_name="summary")
-    x, t_x, big_t = numeric_columns(summary, frequency_col, recency_col, T_col)
+    x, t_x, big_t = numeric_columns(summary, cols.frequency, cols.recency, cols.T)
     if isinstance(spend, GammaGammaModel):
-        (m,) = numeric_columns(summary, monetary_value_col)
+        (m,) = numeric_columns(summary, cols.monetary_value)
         value = spend.conditional_expected_spend(x, m)
     else:
         value = np.full(len(summary), float(spend))
@@ -141,22 +157,19 @@ class HoldoutEvaluation:
 
 def evaluate_holdout(
     model: TransactionForecaster,
-    frame: pd.DataFrame,
+    holdout: pd.DataFrame,
     *,
+    holdout_columns: HoldoutColumns = HoldoutColumns(),
     max_frequency: int = 7,
-    frequency_col: str = "frequency",
-    recency_col: str = "recency",
-    T_col: str = "T",  # noqa: N803 - the papers' name
-    actual_col: str = "frequency_holdout",
-    duration_col: str = "duration_holdout",
 ) -> HoldoutEvaluation:
     """
     Compare a model's conditional expectations with the purchases made in the holdout.
 
-    ``frame`` is the output of :func:`calibration_holdout` (or any frame with
-    the same columns). This is the validation of Fader, Hardie & Lee (2005),
-    *Marketing Science* 24(2), Figure 4: mean holdout purchases by calibration
-    frequency, predicted vs actual.
+    ``holdout`` is the output of :func:`calibration_holdout` (or any frame
+    with the same columns, named through ``holdout_columns``). This is the
+    validation of Fader, Hardie & Lee (2005), *Marketing Science* 24(2),
+    Figure 4: mean holdout purchases by calibration frequency, predicted vs
+    actual.
 
     Examples:
         >>> import pandas as pd
@@ -168,14 +181,14 @@ def evaluate_holdout(
         >>> evaluation.metrics["actual_total"]
         1.0
     """
-    require_columns(frame, [frequency_col, recency_col, T_col, actual_col, duration_col])
-    x, t_x, big_t, actual, duration = numeric_columns(
-        frame, frequency_col, recency_col, T_col, actual_col, duration_col
-    )
+    cols = holdout_columns
+    names = [cols.frequency, cols.recency, cols.T, cols.frequency_holdout, cols.duration_holdout]
+    require_columns(holdout, names, frame_name="holdout")
+    x, t_x, big_t, actual, duration = numeric_columns(holdout, *names)
     predicted = np.asarray(model.conditional_expected_purchases(duration, x, t_x, big_t))
     customers = pd.DataFrame(
         {"frequency": x.astype("int64"), "actual": actual, "predicted": predicted},
-        index=frame.index,
+        index=holdout.index,
     )
     bucket = customers["frequency"].clip(upper=max_frequency)
     by_frequency = customers.groupby(bucket).agg(

@@ -10,20 +10,11 @@ from hypothesis import strategies as st
 
 from crmlifecycle.errors import DataError, MissingColumnError, ValidationError
 from crmlifecycle.metrics._satisfaction import ces, csat, nps
+from crmlifecycle.schema import FeedbackColumns
 
 
 def answers(kind: str, scores: list[int], **extra: object) -> pd.DataFrame:
     return pd.DataFrame({"kind": kind, "score": scores, **extra})
-
-
-def as_float(value: float | pd.DataFrame) -> float:
-    assert isinstance(value, float)
-    return value
-
-
-def as_frame(value: float | pd.DataFrame) -> pd.DataFrame:
-    assert isinstance(value, pd.DataFrame)
-    return value
 
 
 class TestNps:
@@ -43,7 +34,7 @@ class TestNps:
     def test_other_kinds_are_ignored_and_no_answers_is_undefined(self) -> None:
         frame = pd.concat([answers("nps", [10, 0]), answers("csat", [5, 5, 5])])
         assert nps(frame) == 0.0  # 50% - 50%; the CSAT fives (out of NPS range) are not read
-        assert math.isnan(as_float(nps(answers("csat", [5]))))
+        assert math.isnan(nps(answers("csat", [5])))
 
     def test_by_segment_and_period(self) -> None:
         frame = answers(
@@ -62,12 +53,12 @@ class TestNps:
             ),
             segment=["a", "b", "a", "a", "b", "b"],
         )
-        by_month = as_frame(nps(frame, freq="M"))
+        by_month = nps(frame, freq="M")
         assert by_month["period"].astype(str).tolist() == ["2026-01", "2026-02", "2026-03"]
         # Jan: 1 promoter, 1 detractor -> 0; Feb: 1 promoter, 2 passives -> 33.3; Mar: 1 detractor
         assert by_month["nps"].tolist() == pytest.approx([0.0, 100 / 3, -100.0])
         assert by_month["responses"].tolist() == [2, 3, 1]
-        both = as_frame(nps(frame, freq="Q", by="segment"))
+        both = nps(frame, freq="Q", by="segment")
         assert list(both.columns) == [
             "period",
             "segment",
@@ -129,31 +120,28 @@ scores_nps = st.lists(st.integers(0, 10), min_size=1, max_size=60)
 
 @given(scores_nps)
 def test_nps_is_bounded(scores: list[int]) -> None:
-    assert -100.0 <= as_float(nps(answers("nps", scores))) <= 100.0
+    assert -100.0 <= nps(answers("nps", scores)) <= 100.0
 
 
 @given(scores_nps, st.integers(9, 10))
 def test_adding_a_promoter_never_lowers_nps(scores: list[int], promoter: int) -> None:
-    before = as_float(nps(answers("nps", scores)))
-    after = as_float(nps(answers("nps", [*scores, promoter])))
+    before = nps(answers("nps", scores))
+    after = nps(answers("nps", [*scores, promoter]))
     assert after >= before - 1e-9
 
 
 @given(scores_nps, st.integers(0, 6))
 def test_adding_a_detractor_never_raises_nps(scores: list[int], detractor: int) -> None:
-    assert (
-        as_float(nps(answers("nps", [*scores, detractor])))
-        <= as_float(nps(answers("nps", scores))) + 1e-9
-    )
+    assert nps(answers("nps", [*scores, detractor])) <= nps(answers("nps", scores)) + 1e-9
 
 
 @given(st.lists(st.tuples(st.integers(0, 10), st.sampled_from(["a", "b", "c"])), min_size=1))
 def test_segment_counts_add_up_to_the_overall_score(rows: list[tuple[int, str]]) -> None:
     frame = answers("nps", [r[0] for r in rows], team=[r[1] for r in rows])
-    table = as_frame(nps(frame, by="team"))
+    table = nps(frame, by="team")
     total = table[["promoters", "detractors", "responses"]].sum()
     overall = 100 * (total["promoters"] - total["detractors"]) / total["responses"]
-    assert as_float(nps(frame)) == pytest.approx(overall)
+    assert nps(frame) == pytest.approx(overall)
 
 
 class TestCsat:
@@ -173,7 +161,7 @@ class TestCsat:
             [5, 1, 4, 4],
             at=pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-08", "2026-01-09"]),
         )
-        weekly = as_frame(csat(frame, freq="W"))
+        weekly = csat(frame, freq="W")
         # week of 2025-12-29: 5, 1 -> 50%; week of 2026-01-05: 4, 4 -> 100%
         assert weekly["csat"].tolist() == [50.0, 100.0]
         assert weekly["satisfied"].tolist() == [1, 2]
@@ -187,7 +175,7 @@ class TestCsat:
     @pytest.mark.parametrize("scale", [(5, 1), (1,), (1.0, 5.0), "15"])
     def test_bad_scale(self, scale: object) -> None:
         with pytest.raises(ValidationError) as info:
-            csat(answers("csat", [5]), scale=scale)  # type: ignore[arg-type]
+            csat(answers("csat", [5]), scale=scale)  # type: ignore[call-overload]
         assert info.value.field == "scale"
 
     def test_zero_and_six_are_out_of_range(self) -> None:
@@ -199,7 +187,7 @@ class TestCsat:
     @given(st.lists(st.integers(1, 5), min_size=1, max_size=40))
     def test_bounded_and_monotone_in_threshold(self, scores: list[int]) -> None:
         frame = answers("csat", scores)
-        shares = [as_float(csat(frame, threshold=t)) for t in (2, 3, 4, 5)]
+        shares = [csat(frame, threshold=t) for t in (2, 3, 4, 5)]
         assert all(0.0 <= s <= 100.0 for s in shares)
         assert shares == sorted(shares, reverse=True)
 
@@ -216,7 +204,7 @@ class TestCes:
 
     def test_by_segment_keeps_sums(self) -> None:
         frame = answers("ces", [7, 5, 1], channel=["chat", "chat", "phone"])
-        table = as_frame(ces(frame, by=["channel"]))
+        table = ces(frame, by=["channel"])
         assert table.to_dict("list") == {
             "channel": ["chat", "phone"],
             "ces": [6.0, 1.0],
@@ -225,10 +213,35 @@ class TestCes:
         }
 
     def test_no_answers_is_undefined(self) -> None:
-        assert math.isnan(as_float(ces(answers("nps", [1]))))
-        table = as_frame(ces(answers("nps", [1], team=["a"]), by="team"))
+        assert math.isnan(ces(answers("nps", [1])))
+        table = ces(answers("nps", [1], team=["a"]), by="team")
         assert table.empty
 
     def test_kind_none_reads_every_row(self) -> None:
         frame = pd.DataFrame({"score": [1, 7]})
         assert ces(frame, kind=None) == 4.0
+
+
+def test_renamed_columns_are_read_through_the_spec() -> None:
+    # a survey export with its own column names: 2 promoters, 1 detractor of 4 -> 25
+    export = pd.DataFrame(
+        {
+            "survey": ["nps", "nps", "nps", "nps", "csat"],
+            "rating": [10, 9, 8, 2, 5],
+            "answered": pd.to_datetime(["2026-01-02"] * 4 + ["2026-02-02"], utc=True),
+        }
+    )
+    cols = FeedbackColumns(kind="survey", score="rating", at="answered")
+    assert nps(export, feedback_columns=cols) == 25.0
+    assert csat(export, feedback_columns=cols) == 100.0  # the one CSAT answer is a 5
+    monthly = nps(export, feedback_columns=cols, freq="M")
+    assert monthly["period"].astype(str).tolist() == ["2026-01"]
+    assert monthly["nps"].tolist() == [25.0]
+    with pytest.raises(MissingColumnError, match="score"):
+        nps(export)
+
+
+def test_empty_by_is_refused() -> None:
+    # a table was asked for but no segment named: an error, not a number the types deny
+    with pytest.raises(ValidationError, match="by"):
+        nps(answers("nps", [10]), by=[])

@@ -14,6 +14,7 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
+from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla import BusinessCalendar, SlaPolicy
 
 OFFICE = BusinessCalendar(tz="UTC", hours={"mon-fri": "09:00-17:00"})
@@ -49,16 +50,6 @@ def cases_table() -> pd.DataFrame:
             "priority": ["normal", "urgent", "normal", "low"],
         }
     )
-
-
-def as_float(value: float | pd.DataFrame) -> float:
-    assert isinstance(value, float)
-    return value
-
-
-def as_frame(value: float | pd.DataFrame) -> pd.DataFrame:
-    assert isinstance(value, pd.DataFrame)
-    return value
 
 
 class TestResponseAndResolutionTimes:
@@ -128,8 +119,8 @@ class TestBreachRate:
         # C normal, open: Mon 10-17 = 7h + Tue 09-12 = 3h = 10h < 16h -> pending.
         # D not opened yet; low has no target anyway. Rate = 1 / (1 + 1) = 0.5
         at = "2026-11-24T12:00Z"
-        assert sla_breach_rate(cases_table(), POLICY, at=at) == 0.5
-        table = as_frame(sla_breach_rate(cases_table(), POLICY, at=at, by="priority"))
+        assert sla_breach_rate(cases_table(), POLICY, as_of=at) == 0.5
+        table = sla_breach_rate(cases_table(), POLICY, as_of=at, by="priority")
         assert table.to_dict("list") == {
             "priority": ["normal", "urgent"],
             "breach_rate": [0.0, 1.0],
@@ -142,10 +133,12 @@ class TestBreachRate:
         # first response at Tue 12:00: A 2h <= 4h met; B 0.5h <= 1h met;
         # C no answer after 10h > 4h -> breached. 1 / 3
         at = "2026-11-24T12:00Z"
-        rate = sla_breach_rate(cases_table(), POLICY, at=at, target="first_response")
+        rate = sla_breach_rate(cases_table(), POLICY, as_of=at, target="first_response")
         assert rate == pytest.approx(1 / 3)
         # any: A met both; B breached resolution; C breached first response -> 2 / 3
-        assert sla_breach_rate(cases_table(), POLICY, at=at, target="any") == pytest.approx(2 / 3)
+        assert sla_breach_rate(cases_table(), POLICY, as_of=at, target="any") == pytest.approx(
+            2 / 3
+        )
 
     def test_events_pause_the_clock(self) -> None:
         # B waited on the customer from 10:00 to 15:00: 09-10 + 15-17 = 3h <= 4h -> met
@@ -163,31 +156,31 @@ class TestBreachRate:
             }
         )
         cases = cases_table().iloc[[1]]
-        assert sla_breach_rate(cases, POLICY, at="2026-11-24T12:00Z", events=events) == 0.0
-        assert sla_breach_rate(cases, POLICY, at="2026-11-24T12:00Z") == 1.0
+        assert sla_breach_rate(cases, POLICY, as_of="2026-11-24T12:00Z", events=events) == 0.0
+        assert sla_breach_rate(cases, POLICY, as_of="2026-11-24T12:00Z") == 1.0
 
     def test_undefined_when_nothing_is_decided(self) -> None:
         # at Mon 09:30 only B (urgent, opened 09:00) and A exist; both still within target
         at = "2026-11-23T09:30Z"
-        assert math.isnan(as_float(sla_breach_rate(cases_table(), POLICY, at=at)))
+        assert math.isnan(sla_breach_rate(cases_table(), POLICY, as_of=at))
 
     def test_periods(self) -> None:
-        table = as_frame(sla_breach_rate(cases_table(), POLICY, at="2026-12-31T00:00Z", freq="M"))
+        table = sla_breach_rate(cases_table(), POLICY, as_of="2026-12-31T00:00Z", freq="M")
         # November: A met, B breached, C breached (open since Nov 23 well past 16h) -> 2/3
         assert table["period"].astype(str).tolist() == ["2026-11"]
         assert table["breach_rate"].tolist() == pytest.approx([2 / 3])
 
     def test_bad_target(self) -> None:
         with pytest.raises(ValidationError, match="first_response"):
-            sla_breach_rate(cases_table(), POLICY, at="2026-12-01", target="both")  # type: ignore[arg-type]
+            sla_breach_rate(cases_table(), POLICY, as_of="2026-12-01", target="both")  # type: ignore[call-overload]
 
 
 class TestBacklog:
-    def test_by_status_and_priority_from_timestamps(self) -> None:
+    def test_by_state_and_priority_from_timestamps(self) -> None:
         # at Mon 2026-11-23 12:00: A answered (in_progress), B answered, C new; D not opened
-        table = as_frame(backlog(cases_table(), at="2026-11-23T12:00Z"))
+        table = backlog(cases_table(), as_of="2026-11-23T12:00Z", by=("state", "priority"))
         assert table.to_dict("list") == {
-            "status": ["in_progress", "in_progress", "new"],
+            "state": ["in_progress", "in_progress", "new"],
             "priority": ["normal", "urgent", "normal"],
             "open_cases": [1, 1, 1],
             "median_age_hours": [68.0, 3.0, 2.0],  # Fri 16:00 -> Mon 12:00 = 68h
@@ -196,11 +189,11 @@ class TestBacklog:
 
     def test_count_and_resolution_removes_cases(self) -> None:
         # at Tue 12:00: A closed, B resolved, C open; D not opened
-        assert backlog(cases_table(), at="2026-11-24T12:00Z", by=None) == 1
+        assert backlog(cases_table(), as_of="2026-11-24T12:00Z") == 1
         # on Dec 2nd C and D are open
-        assert backlog(cases_table(), at="2026-12-02", by=None) == 2
+        assert backlog(cases_table(), as_of="2026-12-02") == 2
 
-    def test_status_from_events(self) -> None:
+    def test_state_from_events(self) -> None:
         events = pd.DataFrame(
             {
                 "kind": ["case", "case", "lead"],
@@ -209,16 +202,30 @@ class TestBacklog:
                 "at": stamps("2026-11-23T11:00Z", "2026-11-23T11:30Z", "2026-11-23T11:40Z"),
             }
         )
-        table = as_frame(backlog(cases_table(), at="2026-11-23T12:00Z", events=events, by="status"))
+        table = backlog(cases_table(), as_of="2026-11-23T12:00Z", events=events, by="state")
         # A and B have no events: "new" by the log; C waits on the customer
-        assert table["status"].tolist() == ["new", "waiting_on_customer"]
+        assert table["state"].tolist() == ["new", "waiting_on_customer"]
         assert table["open_cases"].tolist() == [2, 1]
+
+    def test_state_by_overrides_the_frames_current_state_column(self) -> None:
+        # the frame's `state` is its state today; by="state" is the state as of the moment
+        cases = cases_table().assign(state="closed")
+        table = backlog(cases, as_of="2026-11-23T12:00Z", by="state")
+        assert table["state"].tolist() == ["in_progress", "new"]
+        assert table["open_cases"].tolist() == [2, 1]
+
+    def test_empty_by_is_refused(self) -> None:
+        # a table was asked for but no segment named: say so instead of returning a count
+        with pytest.raises(ValidationError, match="by"):
+            backlog(cases_table(), as_of="2026-12-01", by=[])
+        with pytest.raises(ValidationError, match="by"):
+            sla_breach_rate(cases_table(), POLICY, as_of="2026-12-01", by=())
 
     def test_bad_input(self) -> None:
         with pytest.raises(MissingColumnError, match="closed_at"):
-            backlog(cases_table().drop(columns="closed_at"), at="2026-12-01")
+            backlog(cases_table().drop(columns="closed_at"), as_of="2026-12-01")
         with pytest.raises(DataError, match="naive"):
-            backlog(cases_table(), at="2026-12-01T10:00")
+            backlog(cases_table(), as_of="2026-12-01T10:00")
 
 
 @given(
@@ -246,7 +253,7 @@ def test_backlog_counts_cases_open_at_the_moment(
     expected = sum(
         1 for o, r in zip(opened, resolved, strict=True) if o <= at and (r is None or r > at)
     )
-    assert backlog(cases, at=at, by=None) == expected
+    assert backlog(cases, as_of=at) == expected
 
 
 def test_service_kpis_read_renamed_columns() -> None:
@@ -259,36 +266,24 @@ def test_service_kpis_read_renamed_columns() -> None:
             "closed_at": "done",
         }
     )
-    pd.testing.assert_frame_equal(
-        resolution_time(renamed, opened_at_col="opened", resolved_at_col="solved"),
-        resolution_time(cases_table()),
+    cols = CaseColumns(
+        case_id="ticket",
+        opened_at="opened",
+        first_response_at="answered",
+        resolved_at="solved",
+        closed_at="done",
     )
     pd.testing.assert_frame_equal(
-        first_response_time(renamed, opened_at_col="opened", first_response_at_col="answered"),
-        first_response_time(cases_table()),
+        resolution_time(renamed, cases_columns=cols), resolution_time(cases_table())
+    )
+    pd.testing.assert_frame_equal(
+        first_response_time(renamed, cases_columns=cols), first_response_time(cases_table())
     )
     assert sla_breach_rate(
-        renamed,
-        POLICY,
-        at="2026-12-02",
-        case_col="ticket",
-        opened_at_col="opened",
-        first_response_at_col="answered",
-        resolved_at_col="solved",
-    ) == sla_breach_rate(cases_table(), POLICY, at="2026-12-02")
+        renamed, POLICY, as_of="2026-12-02", cases_columns=cols
+    ) == sla_breach_rate(cases_table(), POLICY, as_of="2026-12-02")
     # at Tue 12:00: A closed, B resolved, C open (as in test_count_and_resolution_removes_cases)
-    assert (
-        backlog(
-            renamed,
-            at="2026-11-24T12:00Z",
-            by=None,
-            opened_at_col="opened",
-            first_response_at_col="answered",
-            resolved_at_col="solved",
-            closed_at_col="done",
-        )
-        == 1
-    )
+    assert backlog(renamed, as_of="2026-11-24T12:00Z", cases_columns=cols) == 1
     events = pd.DataFrame(
         {
             "kind": ["case"],
@@ -298,15 +293,35 @@ def test_service_kpis_read_renamed_columns() -> None:
         }
     )
     # C closed by the log: A and B (no events) stay "new" and open
+    log_cols = EventLogColumns(at="when")
     assert (
         backlog(
             renamed,
-            at="2026-11-23T12:00Z",
+            as_of="2026-11-23T12:00Z",
             events=events,
-            by=None,
-            case_col="ticket",
-            opened_at_col="opened",
-            at_col="when",
+            cases_columns=cols,
+            events_columns=log_cols,
         )
         == 2
     )
+    # the SLA engine reads the renamed log too: B's pause from the log keeps it within target
+    pause = pd.DataFrame(
+        {
+            "kind": "case",
+            "entity_id": ["B", "B", "B", "B"],
+            "dest": ["in_progress", "waiting_on_customer", "in_progress", "resolved"],
+            "when": stamps(
+                "2026-11-23T09:30Z", "2026-11-23T10:00Z", "2026-11-23T15:00Z", "2026-11-23T17:00Z"
+            ),
+        }
+    )
+    one = renamed.iloc[[1]]
+    rate = sla_breach_rate(
+        one,
+        POLICY,
+        as_of="2026-11-24T12:00Z",
+        events=pause,
+        cases_columns=cols,
+        events_columns=log_cols,
+    )
+    assert rate == 0.0

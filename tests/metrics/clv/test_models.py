@@ -14,8 +14,10 @@ from crmlifecycle.metrics.clv import (
     BGBBModel,
     BGNBDModel,
     GammaGammaModel,
+    HoldoutColumns,
     ParetoNBDModel,
     ShiftedBetaGeometricModel,
+    SummaryColumns,
     customer_lifetime_value,
     evaluate_holdout,
     simulate_bgbb,
@@ -300,7 +302,7 @@ def test_weights_equal_repeated_rows() -> None:
     repeated = pd.concat([data, data.iloc[:50]], ignore_index=True)
     weighted = data.assign(weight=np.r_[np.full(50, 2.0), np.ones(250)])
     a = BGNBDModel().fit(repeated)
-    b = BGNBDModel().fit(weighted, weights_col="weight")
+    b = BGNBDModel().fit(weighted, weighted=True)
     assert a.params_ is not None
     assert b.params_ is not None
     np.testing.assert_allclose(a.params_, b.params_, rtol=1e-5)
@@ -484,3 +486,35 @@ def test_bgnbd_live_mean_matches_an_independent_series_where_scipy_fails(
     expected = model.conditional_expected_purchases(520, [x], [9.0 if x else 0.0], [10.0])
     assert np.isfinite(expected).all()
     assert (expected >= 0).all()
+
+
+def test_renamed_summary_columns_are_read_through_the_specs() -> None:
+    data = simulate_bgnbd(300, r=0.5, alpha=4.0, a=0.8, b=2.0, T=40.0, seed=5)
+    names = {"frequency": "x", "recency": "t_x", "T": "age", "monetary_value": "avg", "weight": "n"}
+    cols = SummaryColumns(**names)
+    data = data.assign(monetary_value=np.where(data["frequency"] > 0, 20.0, 0.0), weight=1.0)
+    renamed = data.rename(columns=names)
+    base, ours = BGNBDModel().fit(data), BGNBDModel().fit(renamed, summary_columns=cols)
+    np.testing.assert_allclose(ours.summary["estimate"], base.summary["estimate"], rtol=1e-9)
+    weighted = BGNBDModel().fit(renamed, summary_columns=cols, weighted=True)  # all weights 1
+    np.testing.assert_allclose(weighted.summary["estimate"], base.summary["estimate"], rtol=1e-9)
+    pd.testing.assert_frame_equal(
+        ours.predict(renamed, horizon=10, summary_columns=cols), base.predict(data, horizon=10)
+    )
+    spend = GammaGammaModel.from_params(p=6.25, q=3.74, gamma=15.44)
+    pd.testing.assert_series_equal(
+        customer_lifetime_value(
+            base, spend, renamed, horizon=10, discount_rate=0.01, summary_columns=cols
+        ),
+        customer_lifetime_value(base, spend, data, horizon=10, discount_rate=0.01),
+    )
+    with pytest.raises(DataError, match="frequency"):
+        BGNBDModel().fit(renamed)
+    holdout = data.assign(frequency_holdout=data["frequency"] % 3, duration_holdout=5.0)
+    moved = holdout.rename(columns={"frequency_holdout": "actual", "duration_holdout": "weeks"})
+    ours_eval = evaluate_holdout(
+        base,
+        moved,
+        holdout_columns=HoldoutColumns(frequency_holdout="actual", duration_holdout="weeks"),
+    )
+    assert ours_eval.metrics == evaluate_holdout(base, holdout).metrics

@@ -294,7 +294,7 @@ def test_bgbb_gradient_property(log_params: list[float], opportunities: int) -> 
 
 
 def test_bgbb_fit_reports_an_analytic_gradient() -> None:
-    model = BGBBModel().fit(load_donations(), weights_col="weight")
+    model = BGBBModel().fit(load_donations(), weighted=True)
     assert model.diagnostics_["gradient"] == "analytic"
 
 

@@ -50,7 +50,7 @@ def gamma_gamma(cdnow: pd.DataFrame) -> GammaGammaModel:
 
 @pytest.fixture(scope="module")
 def bgbb() -> BGBBModel:
-    return BGBBModel().fit(load_donations(), weights_col="weight")
+    return BGBBModel().fit(load_donations(), weighted=True)
 
 
 def test_rfm_summary_of_cdnow_log_matches_the_published_summary(cdnow: pd.DataFrame) -> None:
@@ -58,8 +58,8 @@ def test_rfm_summary_of_cdnow_log_matches_the_published_summary(cdnow: pd.DataFr
     # transaction log at 1997-09-30 (Fader, Hardie & Lee 2005, Marketing Science, Sec. 7).
     ours = rfm_summary(
         load_cdnow_transactions(),
-        amount_col="amount",
-        observation_end="1997-09-30",
+        monetary_value=True,
+        as_of="1997-09-30",
         time_unit="W",
     ).reindex(cdnow.index)
     assert (ours["frequency"] == cdnow["frequency"]).all()
@@ -196,8 +196,8 @@ def test_cdnow_holdout_zero_class(bgnbd: BGNBDModel) -> None:
     # BG/NBD predicts 0.23.
     frame = calibration_holdout(
         load_cdnow_transactions(),
-        calibration_end="1997-09-30",
-        observation_end="1998-06-30",
+        as_of="1997-09-30",
+        end="1998-06-30",
         time_unit="W",
     )
     zero = frame[frame["frequency"] == 0]
