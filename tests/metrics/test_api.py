@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import pathlib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -135,6 +136,27 @@ def test_a_number_or_a_table_is_told_by_overloads() -> None:
             unions.append(name)
             assert typing.get_overloads(function), f"{name} returns a union without overloads"
     assert {"conversion_rate", "win_rate", "weighted_pipeline"} <= set(unions)
+
+
+def _documented_arguments(function: Callable[..., object]) -> set[str]:
+    """The names an ``Args:`` section of the docstring documents (Google style)."""
+    doc = inspect.getdoc(function) or ""
+    section = re.search(r"^Args:\n((?:    .*\n|\n)+)", doc + "\n", flags=re.MULTILINE)
+    if section is None:
+        return set()
+    return set(re.findall(r"^    (\w+)(?: \(.*\))?:", section.group(1), flags=re.MULTILINE))
+
+
+def test_every_argument_of_a_long_signature_is_documented() -> None:
+    # six or more parameters: a reader needs an Args: section naming every one
+    long = 0
+    for name, function in _public_functions():
+        parameters = set(inspect.signature(function).parameters)
+        if len(parameters) < 6:
+            continue
+        long += 1
+        assert parameters - _documented_arguments(function) == set(), name
+    assert long >= 10
 
 
 def utc(*stamps: str | None) -> pd.Series:
