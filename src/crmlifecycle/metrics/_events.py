@@ -1,5 +1,5 @@
 """
-Reading lifecycle event logs: stage spells, the stage of each entity as of a date, stage facts.
+Reading lifecycle event logs: the rows of one kind, stage spells, segments, stage facts.
 
 An event log has one row per transition (the columns of
 :class:`~crmlifecycle.schema.EventLogColumns`: ``kind``, ``entity_id``,
