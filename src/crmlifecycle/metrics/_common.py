@@ -31,7 +31,6 @@ from crmlifecycle.errors import DataError, ValidationError
 __all__ = [
     "FloatArray",
     "IntArray",
-    "by_columns",
     "check_by",
     "check_fraction",
     "check_non_negative",
@@ -43,6 +42,7 @@ __all__ = [
     "period_ordinals",
     "ratio",
     "safe_divide",
+    "segment_keys",
     "timestamp_ordinal",
     "utc_values",
 ]
@@ -153,7 +153,7 @@ def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str
         )
 
 
-def by_columns(by: str | Sequence[str] | None) -> list[str]:
+def segment_keys(by: str | Sequence[str] | None) -> list[str]:
     """
     Return the segment columns of ``by=`` as a list (``None`` gives no segment).
 
@@ -165,7 +165,7 @@ def by_columns(by: str | Sequence[str] | None) -> list[str]:
         ValidationError: ``by`` is an empty sequence.
 
     Examples:
-        >>> by_columns("owner"), by_columns(["owner", "region"]), by_columns(None)
+        >>> segment_keys("owner"), segment_keys(["owner", "region"]), segment_keys(None)
         (['owner'], ['owner', 'region'], [])
     """
     keys = as_sequence(by)

@@ -20,7 +20,7 @@ import pandas as pd
 from crmlifecycle._frames import check_numeric, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
-from crmlifecycle.metrics._common import by_columns
+from crmlifecycle.metrics._common import segment_keys
 from crmlifecycle.metrics._deals import stages_as_of
 from crmlifecycle.metrics._events import (
     closed_stages,
@@ -134,7 +134,7 @@ def weighted_pipeline(
         >>> weighted_pipeline(deals, events)  # 1000 * 50% + 2000 * 80%
         2100.0
     """
-    keys = by_columns(by)
+    keys = segment_keys(by)
     deals = stages_as_of(
         opportunities,
         events,
@@ -212,7 +212,7 @@ def forecast(
         1     closed      1  5000.0           5000.0
         2     commit      1  2000.0           1600.0
     """
-    keys = by_columns(by)
+    keys = segment_keys(by)
     deals = stages_as_of(
         opportunities,
         events,

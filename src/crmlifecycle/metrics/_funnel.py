@@ -34,11 +34,11 @@ import pandas as pd
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
-    by_columns,
     ordinals_to_periods,
     period_ordinals,
     ratio,
     safe_divide,
+    segment_keys,
 )
 from crmlifecycle.metrics._events import funnel_stages, log_kind, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
@@ -193,7 +193,7 @@ def conversion_rate(
             f"to_stage={to_stage!r} comes before from_stage={from_stage!r} in the funnel. "
             "Hint: swap them."
         )
-    keys = by_columns(by)
+    keys = segment_keys(by)
     spells, segments = segmented_spells(
         events,
         events_columns,
@@ -319,7 +319,7 @@ def funnel(
         9   bob            won        0                    0.0
     """
     order = stage_order(funnel_stages(lifecycle))
-    keys = by_columns(by)
+    keys = segment_keys(by)
     spells, segments = segmented_spells(
         events,
         events_columns,

@@ -26,10 +26,10 @@ from crmlifecycle._frames import as_utc, check_numeric, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
-    by_columns,
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
+    segment_keys,
 )
 from crmlifecycle.metrics._deals import closed_deals
 from crmlifecycle.metrics._events import closed_stages, log_kind, won_stages
@@ -150,7 +150,7 @@ def win_rate(
         >>> win_rate(deals, events, as_of="2026-01-31")  # o3 still open then
         0.5
     """
-    keys = by_columns(by)
+    keys = segment_keys(by)
     won = won_stages(lifecycle)
     closed = closed_deals(
         opportunities,
@@ -260,7 +260,7 @@ def average_deal_size(
         >>> average_deal_size(deals, events)  # (1000 + 3000) / 2; the lost deal is ignored
         2000.0
     """
-    keys = by_columns(by)
+    keys = segment_keys(by)
     amount_col = opportunities_columns.amount
     require_columns(opportunities, [amount_col], frame_name="opportunities")
     deals = closed_deals(
@@ -378,7 +378,7 @@ def sales_cycle_length(
     """
     if statistic not in {"mean", "median"}:
         raise DataError(f"statistic={statistic!r} is not supported. Hint: use 'mean' or 'median'.")
-    keys = by_columns(by)
+    keys = segment_keys(by)
     deals = closed_deals(
         opportunities,
         events,

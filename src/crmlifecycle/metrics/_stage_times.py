@@ -18,10 +18,10 @@ import pandas as pd
 
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import (
-    by_columns,
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
+    segment_keys,
 )
 from crmlifecycle.metrics._events import funnel_stages, log_kind, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
@@ -94,7 +94,7 @@ def time_in_stage(
         0    prospecting       2        5.0       8.0            0
         1  qualification       0        NaN       NaN            2
     """
-    keys = by_columns(by)
+    keys = segment_keys(by)
     spells, segments = segmented_spells(
         events,
         events_columns,
@@ -175,7 +175,7 @@ def stage_velocity(
     """
     funnel = funnel_stages(lifecycle)
     order = stage_order(funnel)
-    keys = by_columns(by)
+    keys = segment_keys(by)
     spells, segments = segmented_spells(
         events,
         events_columns,
