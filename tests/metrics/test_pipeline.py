@@ -422,3 +422,27 @@ def test_a_table_without_segments_with_freq(deals: pd.DataFrame, events: pd.Data
     assert table["period"].astype(str).tolist() == ["2026-01", "2026-02"]
     # January: o1 won, o2 lost; February: o3 won
     assert table["win_rate"].tolist() == [0.5, 1.0]
+
+
+def test_stages_outside_the_lifecycle_are_an_error(
+    deals: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    # the lead rows read with the opportunity pipeline: no funnel of zeros, a clear error
+    mixed = mixed_log(events)
+    with pytest.raises(DataError, match=r"not states of the 'opportunity' lifecycle") as info:
+        funnel(mixed, kind="lead")
+    assert info.value.column == "dest"
+    assert "LEAD_STATUS" in str(info.value)
+    for call in (time_in_stage, stage_velocity):
+        with pytest.raises(DataError, match="not states of the 'opportunity' lifecycle"):
+            call(mixed, kind="lead")
+    # the deal rows read with the lead lifecycle
+    with pytest.raises(DataError, match="not states of the 'lead' lifecycle"):
+        win_rate(deals, mixed, lifecycle=LEAD_STATUS, kind="opportunity")
+    # a deal whose current state the pipeline does not know
+    odd = deals.assign(state=["won", "lost", "won", "negotiation", "on_ice"])
+    with pytest.raises(DataError, match=r"'state' holds stage\(s\) \['on_ice'\]") as info:
+        weighted_pipeline(odd, events)
+    assert info.value.column == "state"
+    # deal_stages reads no stage facts, so it reports what the data says
+    assert deal_stages(odd, events)["state_as_of"].tolist()[-1] == "on_ice"

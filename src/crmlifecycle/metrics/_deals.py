@@ -15,9 +15,9 @@ import pandas as pd
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import check_by, check_unique
-from crmlifecycle.metrics._events import read_events, spells_of
+from crmlifecycle.metrics._events import check_states, read_events, spells_of
 from crmlifecycle.schema import DealColumns, EventLogColumns
-from crmlifecycle.stages import OPPORTUNITY_PIPELINE
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["closed_deals", "deal_stages", "stages_as_of"]
 
@@ -91,10 +91,16 @@ def stages_as_of(
     deal: DealColumns,
     log: EventLogColumns,
     kind: str,
+    lifecycle: Lifecycle | None = None,
     by: Sequence[str] = (),
     needs: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Do the work of :func:`deal_stages`, checking segment columns ``by`` and columns ``needs``."""
+    """
+    Do the work of :func:`deal_stages`, checking segment columns ``by`` and columns ``needs``.
+
+    With ``lifecycle``, every stage of the log and every current state of the deals
+    must be one of its states.
+    """
     require_columns(opportunities, [*needs, *by], frame_name="opportunities")
     check_by(opportunities, by, frame_name="opportunities")
     require_columns(
@@ -105,6 +111,9 @@ def stages_as_of(
     check_unique(opportunities, [deal.opportunity_id], frame_name="opportunities")
     created = as_utc(opportunities[deal.created_at], deal.created_at)
     full_log = read_events(events, log, kind, as_of=None)
+    if lifecycle is not None:
+        check_states(pd.concat([full_log["source"], full_log["dest"]]), lifecycle, log.dest)
+        check_states(opportunities[deal.state], lifecycle, deal.state)
     first_source = full_log.groupby("entity_id", sort=False)["source"].first()
     by_id = pd.Series(created.to_numpy(), index=opportunities[deal.opportunity_id].to_numpy())
     spells = spells_of(events, log, kind, created=by_id, as_of=as_of)
@@ -135,8 +144,18 @@ def closed_deals(
     deal: DealColumns,
     log: EventLogColumns,
     kind: str,
+    lifecycle: Lifecycle,
     by: list[str],
 ) -> pd.DataFrame:
-    """Return the deals whose stage as of ``as_of`` is one of ``stages``."""
-    deals = stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log, kind=kind, by=by)
+    """Return the deals whose stage as of ``as_of`` is one of ``stages`` (of ``lifecycle``)."""
+    deals = stages_as_of(
+        opportunities,
+        events,
+        as_of=as_of,
+        deal=deal,
+        log=log,
+        kind=kind,
+        lifecycle=lifecycle,
+        by=by,
+    )
     return deals.loc[deals["state_as_of"].isin(stages).to_numpy()]

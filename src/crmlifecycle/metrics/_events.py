@@ -40,6 +40,28 @@ def log_kind(lifecycle: Lifecycle, kind: str | None) -> str:
     return lifecycle.kind if kind is None else kind
 
 
+def check_states(stages: pd.Series, lifecycle: Lifecycle, column: str) -> None:
+    """
+    Require every stage in ``stages`` to be a state of ``lifecycle``.
+
+    A stage the lifecycle does not know means the data belongs to another lifecycle
+    (or another kind of rows): its funnel, won and lost stages would silently not match.
+
+    Raises:
+        DataError: naming ``column``, the unknown stages and the lifecycle's states.
+    """
+    unknown = sorted(set(stages.dropna().unique()) - set(lifecycle.states), key=str)
+    if unknown:
+        raise DataError.malformed(
+            column,
+            f"holds stage(s) {unknown[:5]} that are not states of the {lifecycle.name!r} "
+            f"lifecycle (states: {list(lifecycle.states)})",
+            value=unknown[0],
+            hint="pass lifecycle= the lifecycle of these records (e.g. LEAD_STATUS for lead "
+            "events), or kind= the kind of its rows in a mixed log.",
+        )
+
+
 def funnel_stages(lifecycle: Lifecycle) -> tuple[str, ...]:
     """The funnel of a lifecycle: its states in order, without the lost ones (exits, not steps)."""
     return tuple(stage.name for stage in lifecycle.stages if stage.type != "lost")
@@ -297,7 +319,8 @@ def entity_segments(
 def segmented_spells(
     events: pd.DataFrame,
     columns: EventLogColumns,
-    kind: str,
+    lifecycle: Lifecycle,
+    kind: str | None,
     *,
     created: pd.Series | None,
     as_of: Instant | None,
@@ -306,19 +329,22 @@ def segmented_spells(
     entities_id: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
-    Return the spells with a ``_segment`` code and the segments (one row per code).
+    Return the spells of ``lifecycle`` with a ``_segment`` code and the segments (one per code).
 
-    Without ``keys`` every spell is in segment 0 and the segments frame has one
-    row and no columns.
+    The rows read are those of ``kind`` (default: the lifecycle's kind); every
+    stage they hold must be a state of the lifecycle. Without ``keys`` every
+    spell is in segment 0 and the segments frame has one row and no columns.
     """
-    spells = spells_of(events, columns, kind, created=created, as_of=as_of)
+    rows = log_kind(lifecycle, kind)
+    spells = spells_of(events, columns, rows, created=created, as_of=as_of)
+    check_states(spells["stage"], lifecycle, columns.dest)
     if not keys:
         return spells.assign(_segment=0), pd.DataFrame(index=pd.RangeIndex(1))
     codes, segments = entity_segments(
         spells["entity_id"],
         events,
         columns,
-        kind,
+        rows,
         by=keys,
         entities=entities,
         entities_id=entities_id,

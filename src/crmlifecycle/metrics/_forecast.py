@@ -142,6 +142,7 @@ def weighted_pipeline(
         deal=opportunities_columns,
         log=events_columns,
         kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
         needs=[opportunities_columns.amount],
     )
@@ -220,6 +221,7 @@ def forecast(
         deal=opportunities_columns,
         log=events_columns,
         kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
         needs=[opportunities_columns.amount],
     )

@@ -40,7 +40,7 @@ from crmlifecycle.metrics._common import (
     safe_divide,
     segment_keys,
 )
-from crmlifecycle.metrics._events import funnel_stages, log_kind, segmented_spells, stage_order
+from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
@@ -197,7 +197,8 @@ def conversion_rate(
     spells, segments = segmented_spells(
         events,
         events_columns,
-        log_kind(lifecycle, kind),
+        lifecycle,
+        kind,
         created=created,
         as_of=as_of,
         keys=keys,
@@ -323,7 +324,8 @@ def funnel(
     spells, segments = segmented_spells(
         events,
         events_columns,
-        log_kind(lifecycle, kind),
+        lifecycle,
+        kind,
         created=None,
         as_of=as_of,
         keys=keys,

@@ -160,6 +160,7 @@ def win_rate(
         deal=opportunities_columns,
         log=events_columns,
         kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
     )
     is_won = closed["state_as_of"].isin(won).astype("int64")
@@ -271,6 +272,7 @@ def average_deal_size(
         deal=opportunities_columns,
         log=events_columns,
         kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
     )
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
@@ -387,6 +389,7 @@ def sales_cycle_length(
         deal=opportunities_columns,
         log=events_columns,
         kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
     )
     created_at = opportunities_columns.created_at

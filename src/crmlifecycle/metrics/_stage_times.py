@@ -23,7 +23,7 @@ from crmlifecycle.metrics._common import (
     safe_divide,
     segment_keys,
 )
-from crmlifecycle.metrics._events import funnel_stages, log_kind, segmented_spells, stage_order
+from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
@@ -98,7 +98,8 @@ def time_in_stage(
     spells, segments = segmented_spells(
         events,
         events_columns,
-        log_kind(lifecycle, kind),
+        lifecycle,
+        kind,
         created=created,
         as_of=as_of,
         keys=keys,
@@ -179,7 +180,8 @@ def stage_velocity(
     spells, segments = segmented_spells(
         events,
         events_columns,
-        log_kind(lifecycle, kind),
+        lifecycle,
+        kind,
         created=created,
         as_of=as_of,
         keys=keys,
