@@ -137,10 +137,10 @@ def test_an_explicit_evaluation_time_moves_due_dates_on_both_forms() -> None:
     )
     at = datetime(2026, 4, 1, tzinfo=UTC)
     # 1 April + 2 days = 3 April, whatever the event's own time
-    assert rules.evaluate(EVENT, at=at)[0] == CreateTask(
+    assert rules.evaluate(EVENT, as_of=at)[0] == CreateTask(
         rule="t", entity_id="L-1", title="x", due_at=datetime(2026, 4, 3, tzinfo=UTC)
     )
-    frame = rules.evaluate_frame(pd.DataFrame([EVENT]), at=at)
+    frame = rules.evaluate_frame(pd.DataFrame([EVENT]), as_of=at)
     assert frame["due_at"].tolist() == [pd.Timestamp("2026-04-03", tz="UTC")]
 
 

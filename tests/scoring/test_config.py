@@ -71,7 +71,7 @@ def test_explain_frame() -> None:
             "amount": [5.0, 1.0],
         }
     )
-    scored = RfmScorer().score_frame(orders, at=pd.Timestamp("2026-03-01", tz="UTC"))
+    scored = RfmScorer().score_frame(orders, as_of=pd.Timestamp("2026-03-01", tz="UTC"))
     # two customers: the better one has 1 of 2 below -> 1 + floor(5 * 1 / 2) = 3, the other 1
     # a: r 1, f 1 (tie), m 3; b: r 3, f 1, m 1 -> the largest first, ties in column order
     assert explain_frame(scored, top=2).tolist() == [

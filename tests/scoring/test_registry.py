@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
 from importlib import metadata
 from typing import Any
 
@@ -22,6 +21,7 @@ from crmlifecycle.scoring import (
     get_scorer,
     register_scorer,
 )
+from crmlifecycle.typing import Instant
 
 AT = pd.Timestamp("2026-01-01", tz="UTC")
 
@@ -37,12 +37,12 @@ class _Good:
     def __init__(self, *, bonus: float = 1.0) -> None:
         self.bonus = bonus
 
-    def score(self, record: object, *, at: datetime) -> ScoreCard:
-        del record, at
+    def score(self, record: object, *, as_of: Instant) -> ScoreCard:
+        del record, as_of
         return ScoreCard(total=self.bonus)
 
-    def score_frame(self, frame: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
-        del at
+    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant) -> pd.DataFrame:
+        del as_of
         return pd.DataFrame({"score": self.bonus, "grade": None, "label": None}, index=frame.index)
 
     def to_config(self) -> dict[str, Any]:
@@ -56,8 +56,8 @@ class _NoAt:
         del record
         return ScoreCard(total=0.0)
 
-    def score_frame(self, frame: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
-        del at
+    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant) -> pd.DataFrame:
+        del as_of
         return frame
 
     def to_config(self) -> dict[str, Any]:
@@ -67,8 +67,8 @@ class _NoAt:
 class _NoFrame:
     name = "no_frame"
 
-    def score(self, record: object, *, at: datetime) -> ScoreCard:
-        del record, at
+    def score(self, record: object, *, as_of: Instant) -> ScoreCard:
+        del record, as_of
         return ScoreCard(total=0.0)
 
 
@@ -85,7 +85,7 @@ def test_register_and_get_a_scorer() -> None:
     register_scorer("good", _Good)
     assert "good" in available_scorers()
     scorer = get_scorer("good", bonus=3.0)
-    assert scorer.score({}, at=AT).total == 3.0
+    assert scorer.score({}, as_of=AT).total == 3.0
     with pytest.raises(PluginError, match="already registered") as info:
         register_scorer("good", _Good)
     assert info.value.plugin == "good"
@@ -100,7 +100,7 @@ def test_registration_validates_and_names_the_plugin() -> None:
     assert info.value.plugin == "x"
     with pytest.raises(PluginError, match=r"has no method score_frame\(\)"):
         register_scorer("no_frame", _NoFrame)  # type: ignore[arg-type]
-    with pytest.raises(PluginError, match=r"_NoAt.score\(self, record.*'at'"):
+    with pytest.raises(PluginError, match=r"_NoAt.score\(self, record.*'as_of'"):
         register_scorer("no_at", _NoAt)  # type: ignore[arg-type]
     with pytest.raises(PluginError, match="non-empty name"):
         register_scorer("", _Good)
@@ -137,8 +137,8 @@ def test_example_plugin_is_discovered_after_installation() -> None:
     assert type(scorer).__module__ == "crmlifecycle_example_scorer"
     leads = pd.DataFrame({"email": ["ada@acme.io", "bob@gmail.com", None]})
     # company domain 7, free-mail -5 (the plugin default), no address 0
-    assert scorer.score_frame(leads, at=AT)["score"].tolist() == [7.0, -5.0, 0.0]
-    assert scorer.score({"email": "eve@GMAIL.com"}, at=AT).total == -5.0
+    assert scorer.score_frame(leads, as_of=AT)["score"].tolist() == [7.0, -5.0, 0.0]
+    assert scorer.score({"email": "eve@GMAIL.com"}, as_of=AT).total == -5.0
     assert _registry._entry_points()["email_domain"].dist is not None
 
 

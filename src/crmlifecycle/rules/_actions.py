@@ -122,8 +122,8 @@ class ActionSpec:
     to: str = ""
     message: str = ""
 
-    def build(self, rule: str, entity_id: str, at: datetime) -> Action:
-        """Make the concrete action for one event."""
+    def build(self, rule: str, entity_id: str, as_of: datetime) -> Action:
+        """Make the concrete action for one event; a task is due ``due`` after ``as_of``."""
         if self.kind == "fire":
             return FireTrigger(rule=rule, entity_id=entity_id, trigger=self.trigger)
         if self.kind == "set":
@@ -133,7 +133,7 @@ class ActionSpec:
                 rule=rule,
                 entity_id=entity_id,
                 title=self.title,
-                due_at=at + self.due,
+                due_at=as_of + self.due,
                 assignee=self.assignee,
             )
         return Notify(rule=rule, entity_id=entity_id, to=self.to, message=self.message)

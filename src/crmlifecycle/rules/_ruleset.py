@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, final
 
 import attrs
+import pandas as pd
 
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import CrmError, SpecError
 from crmlifecycle.rules._actions import (
     Action,
@@ -32,9 +33,11 @@ from crmlifecycle.rules._actions import (
     text_at,
 )
 from crmlifecycle.rules._check import schema_from
+from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import Condition, evaluation_time
-from crmlifecycle.rules._nodes import T
+from crmlifecycle.rules._nodes import ValueType
 from crmlifecycle.rules._record import entity_fields
+from crmlifecycle.schema import EventLogColumns
 
 __all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
 
@@ -42,13 +45,13 @@ __all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
 EVENT_FIELDS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at", "context")
 _PATTERN_KEYS: Final = ("kind", "trigger", "source", "dest")
 _EVENT_SCHEMA: Final = {
-    "kind": T.STRING,
-    "entity_id": T.STRING,
-    "trigger": T.STRING,
-    "source": T.STRING,
-    "dest": T.STRING,
-    "at": T.DATETIME,
-    "context": T.ANY,
+    "kind": ValueType.STRING,
+    "entity_id": ValueType.STRING,
+    "trigger": ValueType.STRING,
+    "source": ValueType.STRING,
+    "dest": ValueType.STRING,
+    "at": ValueType.DATETIME,
+    "context": ValueType.ANY,
 }
 
 
@@ -94,7 +97,18 @@ class EventPattern:
 @final
 @attrs.frozen(kw_only=True)
 class Rule:
-    """One automation rule (see the module documentation for ordering and conflicts)."""
+    """
+    One automation rule (see the module documentation for ordering and conflicts).
+
+    Attributes:
+        name: the rule's name, unique in its rule set (actions carry it).
+        when: the events it reacts to.
+        condition: the ``if`` condition on the entity and ``event.*`` fields
+            (``None``: always true).
+        actions: the ``then`` actions, in order.
+        priority: rules are tried in descending priority (ties in document order).
+        stop: whether a match ends the processing of the event.
+    """
 
     name: str
     when: EventPattern
@@ -240,7 +254,7 @@ class RuleSet:
 
     # -- evaluation -------------------------------------------------------------------
     def evaluate(
-        self, event: object, entity: object = None, *, at: datetime | None = None
+        self, event: object, entity: object = None, *, as_of: Instant | None = None
     ) -> list[Action]:
         """
         Return the actions the rules produce for one event on one entity.
@@ -248,14 +262,16 @@ class RuleSet:
         Args:
             event: a ``Transitioned`` event or a mapping with its fields.
             entity: the entity after the event (attrs entity or mapping), or ``None``.
-            at: the evaluation time for date helpers (default: the event's ``at``).
+            as_of: the moment the conditions look from and task due dates count from
+                (default: the event's ``at``, the moment the step happened).
 
         Raises:
             SpecError: the event lacks kind, entity_id or at.
             UnknownFieldError / RuleTypeError: a condition does not fit the entity.
+            ValidationError: ``as_of`` is not a moment.
         """
         data = event_mapping(event)
-        moment = evaluation_time(at if at is not None else data["at"])
+        moment = evaluation_time(as_of if as_of is not None else data["at"])
         record = _entity_mapping(entity)
         record["event"] = data
         fired = False
@@ -264,7 +280,7 @@ class RuleSet:
         for rule in self.rules:
             if not rule.when.matches(data):
                 continue
-            if rule.condition is not None and not rule.condition.evaluate(record, at=moment):
+            if rule.condition is not None and not rule.condition.evaluate(record, as_of=moment):
                 continue
             for spec in rule.actions:
                 if spec.kind == "fire":
@@ -280,11 +296,35 @@ class RuleSet:
                 break
         return actions
 
-    def evaluate_frame(self, events: Any, entities: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401
+    def evaluate_frame(
+        self,
+        events: pd.DataFrame,
+        entities: pd.DataFrame | None = None,
+        *,
+        events_columns: EventLogColumns = EventLogColumns(),
+        entities_columns: EntityColumns = EntityColumns(),
+        as_of: Instant | None = None,
+    ) -> pd.DataFrame:
         """
         Evaluate over a frame of events (and entities); return the actions as a frame.
 
-        See :func:`crmlifecycle.rules._ruleset_frame.evaluate_frame` for the columns.
+        The frame form of :meth:`evaluate`, with the same ordering and conflict rule.
+
+        Args:
+            events: an event log (see :class:`~crmlifecycle.schema.EventLogColumns`):
+                ``kind``, ``entity_id`` and ``at``, plus the pattern columns the rules
+                use (``trigger``, ``source``, ``dest``); conditions read every column
+                as ``event.<contract name>``.
+            entities: optional entity rows, one per id; an event whose entity is
+                absent sees missing entity fields.
+            events_columns: which columns of ``events`` hold the event log's fields.
+            entities_columns: which column of ``entities`` holds the entity id.
+            as_of: one moment for every event, that conditions look from and task due
+                dates count from (default: each event's ``at``).
+
+        Returns:
+            A frame with the columns of :data:`ACTION_COLUMNS`; ``event`` is the label
+            of the event's row in ``events``. Rows come in event order, then rule order.
 
         Examples:
             >>> import pandas as pd
@@ -301,7 +341,14 @@ class RuleSet:
         """
         from crmlifecycle.rules._ruleset_frame import evaluate_frame
 
-        return evaluate_frame(self, events, entities, **kwargs)
+        return evaluate_frame(
+            self,
+            events,
+            entities,
+            events_columns=events_columns,
+            entities_columns=entities_columns,
+            as_of=as_of,
+        )
 
     def __repr__(self) -> str:
         return f"RuleSet({[r.name for r in self.rules]!r})"

@@ -6,6 +6,10 @@ frame at once; scorers are built by name (:func:`get_scorer`), from plain
 dict/JSON/YAML configurations (:func:`scorer_from_config`, :func:`load_scorer`),
 and other packages add their own through the ``crmlifecycle.scorers`` entry points.
 
+Scorers score *as of* a moment the caller gives (``as_of=``; no scorer reads a
+clock), every fit takes its cut-off as ``as_of`` too, and a frame's columns are
+named by one column-spec record (``orders_columns=OrderColumns()``, ...).
+
 Examples:
     >>> from crmlifecycle.scoring import available_scorers, get_scorer
     >>> {"naive_bayes", "points", "rfm"} <= set(available_scorers())
@@ -16,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+from crmlifecycle.scoring._columns import OutcomeColumns
 from crmlifecycle.scoring._evaluation import Evaluation, brier_score, calibration_table, roc_auc
 from crmlifecycle.scoring._explain import explain_frame
 from crmlifecycle.scoring._points import ENGAGEMENT_PREFIX, PointsScorer
@@ -41,6 +46,7 @@ __all__ = [
     "Contribution",
     "Evaluation",
     "NaiveBayesScorer",
+    "OutcomeColumns",
     "PointsScorer",
     "RfmScorer",
     "ScoreCard",

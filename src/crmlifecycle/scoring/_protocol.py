@@ -10,11 +10,12 @@ made it) and scores a whole frame at once into a DataFrame whose
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Protocol, final, runtime_checkable
 
 import attrs
 import pandas as pd
+
+from crmlifecycle._types import Instant
 
 __all__ = ["CONTRIB_PREFIX", "Contribution", "ScoreCard", "Scorer"]
 
@@ -122,10 +123,14 @@ class Scorer(Protocol):
     What every scorer provides (built-in or from a plugin).
 
     A scorer takes its configuration in its constructor and never changes it;
-    ``score`` and ``score_frame`` are pure. ``score_frame`` returns one row per
-    scored entity with at least the columns ``score``, ``grade`` and ``label``,
-    plus one ``contrib:<rule>`` column per rule so the explanation of every row
-    is available without a per-row Python loop.
+    ``score`` and ``score_frame`` are pure. Both score *as of* a moment the caller
+    gives (``as_of``, an :data:`~crmlifecycle.typing.Instant`): a scorer never
+    reads a clock. ``score_frame`` returns one row per scored entity with at
+    least the columns ``score``, ``grade`` and ``label``, plus one
+    ``contrib:<rule>`` column per rule so the explanation of every row is
+    available without a per-row Python loop. The record and the frame are
+    positional (a scorer may name them after what it reads, e.g. ``orders``);
+    a scorer may take more keywords, such as the frame's ``X_columns`` record.
 
     Examples:
         >>> from crmlifecycle.scoring import get_scorer
@@ -135,12 +140,12 @@ class Scorer(Protocol):
 
     name: str
 
-    def score(self, record: object, *, at: datetime) -> ScoreCard:
-        """Score one record (an attrs entity or a mapping) as of ``at``."""
+    def score(self, record: object, /, *, as_of: Instant) -> ScoreCard:
+        """Score one record (an attrs entity or a mapping) as of ``as_of``."""
         ...
 
-    def score_frame(self, frame: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
-        """Score every row of ``frame`` as of ``at`` (vectorised)."""
+    def score_frame(self, frame: pd.DataFrame, /, *, as_of: Instant) -> pd.DataFrame:
+        """Score every row of ``frame`` as of ``as_of`` (vectorised)."""
         ...
 
     def to_config(self) -> dict[str, Any]:

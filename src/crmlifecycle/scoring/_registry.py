@@ -77,7 +77,7 @@ def _validate_factory(name: str, factory: object) -> ScorerFactory:
             if not callable(getattr(candidate, method, None)):
                 raise PluginError(
                     f"class {candidate.__qualname__} has no method {method}(). "
-                    "Hint: implement score(record, *, at), score_frame(frame, *, at) and "
+                    "Hint: implement score(record, *, as_of), score_frame(frame, *, as_of) and "
                     "to_config() (see crmlifecycle.scoring.Scorer).",
                     plugin=name,
                 )
@@ -93,12 +93,12 @@ def _check_at_keyword(name: str, method: Callable[..., object], label: str) -> N
         signature = inspect.signature(method)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
         return
-    at = signature.parameters.get("at")
+    as_of = signature.parameters.get("as_of")
     has_kwargs = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    if at is None and not has_kwargs:
+    if as_of is None and not has_kwargs:
         raise PluginError(
-            f"{label}{signature} does not accept the keyword argument 'at'. "
-            "Hint: the protocol is score(record, *, at) and score_frame(frame, *, at).",
+            f"{label}{signature} does not accept the keyword argument 'as_of'. "
+            "Hint: the protocol is score(record, *, as_of) and score_frame(frame, *, as_of).",
             plugin=name,
         )
 

@@ -211,14 +211,14 @@ class Guard:
     def check(self, entity: Any, info: StepInfo) -> bool:  # noqa: ANN401 - any entity
         """Evaluate the guard for one entity."""
         if self.condition is not None:
-            return bool(self.condition.evaluate(entity, at=info.at))
+            return bool(self.condition.evaluate(entity, as_of=info.at))
         assert self.func is not None  # noqa: S101 - construction guarantees one of the two
         return bool(self.func(entity, info))
 
     def check_frame(self, frame: pd.DataFrame, at: pd.Timestamp) -> np.ndarray[Any, Any]:
         """Evaluate the guard on every row of ``frame``; a bool array."""
         if self.condition is not None:
-            result = self.condition.evaluate_frame(frame, at=at.to_pydatetime())
+            result = self.condition.evaluate_frame(frame, as_of=at.to_pydatetime())
         elif self.frame is not None:
             result = self.frame(frame, at)
         else:
