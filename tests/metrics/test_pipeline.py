@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import copy
 import math
-from typing import TypedDict
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics import (
     average_deal_size,
     conversion_rate,
@@ -20,6 +21,37 @@ from crmlifecycle.metrics import (
     weighted_pipeline,
     win_rate,
 )
+from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages import LEAD_STATUS, STANDARD_SPECS, Lifecycle
+
+OPPORTUNITY_SPEC = STANDARD_SPECS["opportunity"]
+
+
+def _lifecycle(spec: dict[str, Any]) -> Lifecycle:
+    return Lifecycle.from_spec(spec)
+
+
+def _without_metadata(spec: dict[str, Any], key: str) -> dict[str, Any]:
+    """The spec with ``key`` (e.g. every stage's probability) removed from its states."""
+    bare = copy.deepcopy(spec)
+    for state in bare["states"]:
+        state.pop(key, None)
+    return bare
+
+
+def _renamed(spec: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """The spec with the state ``old`` renamed ``new`` (its name and the transitions)."""
+    renamed = copy.deepcopy(spec)
+    for state in renamed["states"]:
+        state["name"] = new if state["name"] == old else state["name"]
+    for transition in renamed["transitions"]:
+        for end in ("source", "dest"):
+            value = transition.get(end)
+            if isinstance(value, list):
+                transition[end] = [new if v == old else v for v in value]
+            elif value == old:
+                transition[end] = new
+    return renamed
 
 
 def utc(*stamps: str) -> pd.Series:
@@ -33,7 +65,7 @@ def deals() -> pd.DataFrame:
             "opportunity_id": ["o1", "o2", "o3", "o4", "o5"],
             "owner": ["ann", "ann", "bob", "bob", "ann"],
             "amount": [1000.0, 2000.0, 4000.0, 500.0, 800.0],
-            "stage": ["won", "lost", "won", "negotiation", "prospecting"],
+            "state": ["won", "lost", "won", "negotiation", "prospecting"],
             "created_at": utc("2026-01-01", "2026-01-02", "2026-01-05", "2026-02-01", "2026-03-01"),
         }
     )
@@ -103,14 +135,22 @@ def test_conversion_per_period_needs_entry_times(events: pd.DataFrame, deals: pd
     table = conversion_rate(
         events, from_stage="prospecting", to_stage="won", freq="M", created=created(deals)
     )
-    assert isinstance(table, pd.DataFrame)
     # January: o1, o2, o3 entered, o1 and o3 won; February: o4, not won
     assert table["entered"].tolist() == [3, 1]
     assert table["conversion_rate"].tolist() == pytest.approx([2 / 3, 0.0])
 
 
 def test_time_in_stage_distribution(events: pd.DataFrame, deals: pd.DataFrame) -> None:
-    table = time_in_stage(events, created=created(deals), stages=["prospecting", "qualification"])
+    table = time_in_stage(events, created=created(deals))
+    # one row per state of the opportunity pipeline, in order, lost included
+    assert table["stage"].tolist() == [
+        "prospecting",
+        "qualification",
+        "proposal",
+        "negotiation",
+        "won",
+        "lost",
+    ]
     row = table.set_index("stage")
     # prospecting: o1 2, o2 2, o3 1, o4 4 days
     assert row.loc["prospecting", "spells"] == 4
@@ -119,7 +159,7 @@ def test_time_in_stage_distribution(events: pd.DataFrame, deals: pd.DataFrame) -
     assert row.loc["prospecting", "max_days"] == pytest.approx(4.0)
     # qualification: o1 7, o2 10, o3 10
     assert row.loc["qualification", "median_days"] == pytest.approx(10.0)
-    as_of = time_in_stage(events, stages=["negotiation"], as_of="2026-02-10").set_index("stage")
+    as_of = time_in_stage(events, as_of="2026-02-10").set_index("stage")
     assert as_of.loc["negotiation", "open_spells"] == 1  # o3, still negotiating
 
 
@@ -133,7 +173,7 @@ def test_stage_velocity(events: pd.DataFrame, deals: pd.DataFrame) -> None:
 
 def test_deal_stages_as_of(deals: pd.DataFrame, events: pd.DataFrame) -> None:
     table = deal_stages(deals, events, as_of="2026-02-10").set_index("opportunity_id")
-    assert table["stage_as_of"].to_dict() == {
+    assert table["state_as_of"].to_dict() == {
         "o1": "won",
         "o2": "lost",
         "o3": "negotiation",
@@ -141,10 +181,10 @@ def test_deal_stages_as_of(deals: pd.DataFrame, events: pd.DataFrame) -> None:
     }  # o5 was created later
     # o4 has no event by 4 Feb: it is in its first stage since creation
     early = deal_stages(deals, events, as_of="2026-02-04").set_index("opportunity_id")
-    assert early.loc["o4", "stage_as_of"] == "prospecting"
-    assert early.loc["o4", "since_as_of"] == pd.Timestamp("2026-02-01", tz="UTC")
+    assert early.loc["o4", "state_as_of"] == "prospecting"
+    assert early.loc["o4", "state_since_as_of"] == pd.Timestamp("2026-02-01", tz="UTC")
     # o5 has no event at all: its current stage is its first stage
-    assert deal_stages(deals, events).set_index("opportunity_id").loc["o5", "stage_as_of"] == (
+    assert deal_stages(deals, events).set_index("opportunity_id").loc["o5", "state_as_of"] == (
         "prospecting"
     )
 
@@ -154,17 +194,14 @@ def test_win_rate_deal_size_and_cycle(deals: pd.DataFrame, events: pd.DataFrame)
     assert win_rate(deals, events) == pytest.approx(2 / 3)
     assert win_rate(deals, events, as_of="2026-01-31") == 0.5  # o1 won, o2 lost
     nothing_closed = win_rate(deals, events, as_of="2026-01-05")
-    assert isinstance(nothing_closed, float)
     assert math.isnan(nothing_closed)
     by_owner = win_rate(deals, events, by="owner")
-    assert isinstance(by_owner, pd.DataFrame)
     assert by_owner.set_index("owner")["win_rate"].to_dict() == {"ann": 0.5, "bob": 1.0}
     # two won deals, 1000 and 4000, average 2500
     assert average_deal_size(deals, events) == 2500.0
     # o1: 1 Jan -> 21 Jan = 20 days; o3: 5 Jan -> 15 Feb = 41 days
     assert sales_cycle_length(deals, events) == pytest.approx(30.5)
     monthly = sales_cycle_length(deals, events, freq="M")
-    assert isinstance(monthly, pd.DataFrame)
     assert monthly["median_days"].tolist() == [20.0, 41.0]
     with pytest.raises(DataError, match="statistic"):
         sales_cycle_length(deals, events, statistic="mode")
@@ -175,13 +212,17 @@ def test_weighted_pipeline_and_forecast(deals: pd.DataFrame, events: pd.DataFram
     assert weighted_pipeline(deals, events) == pytest.approx(480.0)
     # 20 Jan: o1 proposal 1000 * 50%, o3 proposal 4000 * 50%; o2 lost; o4/o5 not created
     assert weighted_pipeline(deals, events, as_of="2026-01-20") == pytest.approx(2500.0)
-    table = forecast(deals, events, closed_since="2026-02-01").set_index("category")
+    table = forecast(deals, events, start="2026-02-01").set_index("category")
+    # o2 (lost 14 Jan) and o1 (won 21 Jan) closed before the window: only o3 is closed
     assert table["deals"].to_dict() == {"closed": 1, "commit": 1, "pipeline": 1}
     assert table.loc["closed", "amount"] == 4000.0  # o3; o1 closed in January
-    with pytest.raises(DataError, match="probability"):
-        weighted_pipeline(deals, events, probabilities={"won": 100.0})
-    with pytest.raises(DataError, match="forecast category"):
-        forecast(deals, events, categories={"won": "closed"})
+    bare = _lifecycle(_without_metadata(OPPORTUNITY_SPEC, "probability"))
+    with pytest.raises(DataError, match=r"no win probability for stage.*'negotiation'") as info:
+        weighted_pipeline(deals, events, lifecycle=bare)
+    assert "Hint:" in str(info.value)
+    uncategorised = _lifecycle(_without_metadata(OPPORTUNITY_SPEC, "forecast"))
+    with pytest.raises(DataError, match="no forecast category for stage"):
+        forecast(deals, events, lifecycle=uncategorised)
 
 
 def test_pipeline_bad_amounts(deals: pd.DataFrame, events: pd.DataFrame) -> None:
@@ -192,7 +233,7 @@ def test_pipeline_bad_amounts(deals: pd.DataFrame, events: pd.DataFrame) -> None
 
 
 def mixed_log(events: pd.DataFrame) -> pd.DataFrame:
-    """Add lead and case events whose ids collide with deal ids (DESIGN's mixed log)."""
+    """Add lead and case events whose ids collide with deal ids (one log of every lifecycle)."""
     others = pd.DataFrame(
         {
             "kind": ["lead", "lead", "case", "case"],
@@ -224,24 +265,18 @@ def test_every_pipeline_kpi_keeps_only_deal_events_of_a_mixed_log(
         "pipeline": 1,
     }
     stages = deal_stages(deals, mixed)
-    assert stages.set_index("opportunity_id")["stage_as_of"].to_dict()["o4"] == "negotiation"
+    assert stages.set_index("opportunity_id")["state_as_of"].to_dict()["o4"] == "negotiation"
     for function in (funnel, time_in_stage, stage_velocity):
         pd.testing.assert_frame_equal(function(mixed), function(events))
     assert conversion_rate(mixed, from_stage="prospecting", to_stage="won") == conversion_rate(
         events, from_stage="prospecting", to_stage="won"
     )
     pd.testing.assert_frame_equal(stage_spells(mixed), stage_spells(events))
-    # kind= picks another lifecycle of the same log
-    leads = funnel(mixed, kind="lead", stages=["open", "contacted", "qualified"])
-    assert leads["reached"].tolist() == [1, 1, 1]
-
-
-class LogKeywords(TypedDict):
-    kind_col: str
-    entity_col: str
-    source_col: str
-    dest_col: str
-    at_col: str
+    # lifecycle= picks another lifecycle of the same log, and its kind of rows: o5's lead
+    # events open -> contacted -> qualified reach the lead funnel's first three stages
+    leads = funnel(mixed, lifecycle=LEAD_STATUS)
+    assert leads["stage"].tolist() == ["open", "contacted", "qualified", "converted"]
+    assert leads["reached"].tolist() == [1, 1, 1, 0]
 
 
 def test_pipeline_kpis_read_renamed_event_columns(
@@ -256,16 +291,14 @@ def test_pipeline_kpis_read_renamed_event_columns(
             "at": "when",
         }
     )
-    kw = LogKeywords(
-        kind_col="lifecycle", entity_col="deal", source_col="from", dest_col="to", at_col="when"
-    )
-    assert win_rate(deals, renamed, **kw) == pytest.approx(2 / 3)
-    assert average_deal_size(deals, renamed, **kw) == 2500.0
-    assert sales_cycle_length(deals, renamed, **kw) == pytest.approx(30.5)
-    assert weighted_pipeline(deals, renamed, **kw) == pytest.approx(480.0)
-    total = forecast(deals, renamed, **kw)["deals"].sum()
+    cols = EventLogColumns(kind="lifecycle", entity_id="deal", source="from", dest="to", at="when")
+    assert win_rate(deals, renamed, events_columns=cols) == pytest.approx(2 / 3)
+    assert average_deal_size(deals, renamed, events_columns=cols) == 2500.0
+    assert sales_cycle_length(deals, renamed, events_columns=cols) == pytest.approx(30.5)
+    assert weighted_pipeline(deals, renamed, events_columns=cols) == pytest.approx(480.0)
+    total = forecast(deals, renamed, events_columns=cols)["deals"].sum()
     assert total == 5
-    pd.testing.assert_frame_equal(funnel(renamed, **kw), funnel(events))
+    pd.testing.assert_frame_equal(funnel(renamed, events_columns=cols), funnel(events))
 
 
 def test_a_log_without_a_kind_column_is_one_lifecycle(
@@ -276,12 +309,14 @@ def test_a_log_without_a_kind_column_is_one_lifecycle(
     pd.testing.assert_frame_equal(funnel(plain), funnel(events))
 
 
-def test_a_kind_absent_from_the_log_is_an_error(events: pd.DataFrame) -> None:
+def test_a_kind_absent_from_the_log_is_an_error(deals: pd.DataFrame, events: pd.DataFrame) -> None:
     with pytest.raises(DataError, match=r"no event of kind 'lead'.*\['opportunity'\]") as info:
         funnel(events, kind="lead")
     assert "Hint:" in str(info.value)
-    # kind=None reads every row
-    pd.testing.assert_frame_equal(funnel(events, kind=None), funnel(events))
+    # kind= names the lifecycle's rows when the log spells the kind differently
+    relabelled = events.assign(kind="deal")
+    pd.testing.assert_frame_equal(funnel(relabelled, kind="deal"), funnel(events))
+    assert win_rate(deals, relabelled, kind="deal") == pytest.approx(2 / 3)
 
 
 @pytest.mark.parametrize("dtype", ["object", "string", "category"])
@@ -302,3 +337,112 @@ def test_kind_filter_treats_a_missing_kind_as_another_kind(dtype: str) -> None:
     # the row without a kind is dropped (read as part of the log, its self-transition at
     # 01-03 would split qualification in two): prospecting, qualification 01-02..01-05, proposal
     assert spells["stage"].tolist() == ["prospecting", "qualification", "proposal"]
+
+
+def test_renaming_a_stage_is_a_change_to_the_lifecycle_only(
+    deals: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    # rename "won" to "closed_won" and "negotiation" to "negotiating" in the lifecycle and in
+    # the data: every KPI gives the numbers of the standard pipeline on the standard data
+    spec = _renamed(_renamed(OPPORTUNITY_SPEC, "won", "closed_won"), "negotiation", "negotiating")
+    pipeline = _lifecycle(spec)
+    names = {"won": "closed_won", "negotiation": "negotiating"}
+    log = events.replace({"source": names, "dest": names})
+    book = deals.replace({"state": names})
+    assert win_rate(book, log, lifecycle=pipeline) == pytest.approx(2 / 3)
+    assert average_deal_size(book, log, lifecycle=pipeline) == 2500.0
+    assert sales_cycle_length(book, log, lifecycle=pipeline) == pytest.approx(30.5)
+    assert weighted_pipeline(book, log, lifecycle=pipeline) == pytest.approx(480.0)
+    table = forecast(book, log, lifecycle=pipeline, start="2026-02-01")
+    assert table.set_index("category")["deals"].to_dict() == {
+        "closed": 1,
+        "commit": 1,
+        "pipeline": 1,
+    }
+    assert funnel(log, lifecycle=pipeline)["reached"].tolist() == [4, 4, 3, 3, 2]
+    assert conversion_rate(
+        log, from_stage="proposal", to_stage="closed_won", lifecycle=pipeline
+    ) == pytest.approx(2 / 3)
+    # the old names are no stages of the renamed pipeline
+    with pytest.raises(DataError, match="not one of the funnel stages"):
+        conversion_rate(log, from_stage="proposal", to_stage="won", lifecycle=pipeline)
+
+
+def test_won_and_lost_come_from_the_stage_types(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    # a pipeline with two won stages: "won" and "won_expanded"; o3's win counts either way
+    spec = copy.deepcopy(OPPORTUNITY_SPEC)
+    spec["states"].insert(
+        5, {"name": "won_expanded", "type": "won", "probability": 100, "forecast": "closed"}
+    )
+    spec["transitions"].append({"trigger": "expand", "source": "won", "dest": "won_expanded"})
+    pipeline = _lifecycle(spec)
+    expanded = pd.concat(
+        [
+            events,
+            pd.DataFrame(
+                {
+                    "kind": ["opportunity"],
+                    "entity_id": ["o3"],
+                    "source": ["won"],
+                    "dest": ["won_expanded"],
+                    "at": utc("2026-03-01"),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    # won o1, o3 (now won_expanded) of closed o1, o2, o3
+    assert win_rate(deals, expanded, lifecycle=pipeline) == pytest.approx(2 / 3)
+    assert average_deal_size(deals, expanded, lifecycle=pipeline) == 2500.0
+    # a lifecycle without a won state cannot give a win rate
+    nothing_won = _lifecycle(
+        {
+            "name": "opportunity",
+            "states": [{"name": "prospecting"}, {"name": "lost", "type": "lost"}],
+            "transitions": [{"trigger": "lose", "source": "prospecting", "dest": "lost"}],
+        }
+    )
+    with pytest.raises(DataError, match=r"no state of type 'won'.*Hint:"):
+        win_rate(deals, events, lifecycle=nothing_won)
+
+
+def test_an_empty_by_is_refused(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    # by=None is the whole data as a number; by=[] names no segment yet asks for a table
+    with pytest.raises(ValidationError, match="'by' must be a column name or a non-empty list"):
+        win_rate(deals, events, by=[])
+    with pytest.raises(ValidationError, match="by=None"):
+        conversion_rate(events, from_stage="prospecting", to_stage="won", by=[])
+    with pytest.raises(ValidationError):
+        weighted_pipeline(deals, events, by=())
+
+
+def test_a_table_without_segments_with_freq(deals: pd.DataFrame, events: pd.DataFrame) -> None:
+    # freq alone gives a table even when nothing is segmented: won o1 in January, o3 February
+    table = win_rate(deals, events, freq="M")
+    assert table["period"].astype(str).tolist() == ["2026-01", "2026-02"]
+    # January: o1 won, o2 lost; February: o3 won
+    assert table["win_rate"].tolist() == [0.5, 1.0]
+
+
+def test_stages_outside_the_lifecycle_are_an_error(
+    deals: pd.DataFrame, events: pd.DataFrame
+) -> None:
+    # the lead rows read with the opportunity pipeline: no funnel of zeros, a clear error
+    mixed = mixed_log(events)
+    with pytest.raises(DataError, match=r"not states of the 'opportunity' lifecycle") as info:
+        funnel(mixed, kind="lead")
+    assert info.value.column == "dest"
+    assert "LEAD_STATUS" in str(info.value)
+    for call in (time_in_stage, stage_velocity):
+        with pytest.raises(DataError, match="not states of the 'opportunity' lifecycle"):
+            call(mixed, kind="lead")
+    # the deal rows read with the lead lifecycle
+    with pytest.raises(DataError, match="not states of the 'lead' lifecycle"):
+        win_rate(deals, mixed, lifecycle=LEAD_STATUS, kind="opportunity")
+    # a deal whose current state the pipeline does not know
+    odd = deals.assign(state=["won", "lost", "won", "negotiation", "on_ice"])
+    with pytest.raises(DataError, match=r"'state' holds stage\(s\) \['on_ice'\]") as info:
+        weighted_pipeline(odd, events)
+    assert info.value.column == "state"
+    # deal_stages reads no stage facts, so it reports what the data says
+    assert deal_stages(odd, events)["state_as_of"].tolist()[-1] == "on_ice"

@@ -1,11 +1,16 @@
 """
 KPI calculators over pandas DataFrames: acquisition, retention, revenue, funnel, pipeline.
 
-Every calculator takes DataFrames with keyword-only column names (sensible
-defaults), checks them up front, never mutates them, follows a cited
+Every calculator takes DataFrames and, for each frame parameter ``X`` it
+reads, one keyword ``X_columns`` naming that frame's columns (a column-spec
+record of :mod:`crmlifecycle.schema` whose defaults are the library's data
+contract), checks them up front, never mutates them, follows a cited
 definition (see ``docs/kpis.md``), and returns a float, or with ``freq=``
 and/or ``by=`` a frame with one row per period and segment holding the KPI
-and the counts that produced it. Per-customer KPIs also come as a split step
+and the counts that produced it (overloads tell a type checker which).
+The funnel and pipeline KPIs read the facts about stages (order, won and
+lost, probabilities, forecast categories) from a lifecycle of
+:mod:`crmlifecycle.stages`. Per-customer KPIs also come as a split step
 (``*_partial``) and a combine step (``combine_*``) so the same pandas code can
 run partition-wise on Dask or Spark. :func:`compute_kpis` runs the built-in
 and plugged-in :class:`Metric` objects over a whole data set. Predictive CLV
@@ -39,21 +44,12 @@ from crmlifecycle.metrics._cohort import (
     cohort_retention_partial,
     combine_cohort_retention,
 )
-from crmlifecycle.metrics._events import (
-    DEFAULT_FORECAST_CATEGORIES,
-    DEFAULT_PROBABILITIES,
-    OPPORTUNITY_STAGES,
-    stage_spells,
-)
+from crmlifecycle.metrics._deals import deal_stages
+from crmlifecycle.metrics._events import stage_spells
 from crmlifecycle.metrics._forecast import forecast, weighted_pipeline
-from crmlifecycle.metrics._funnel import conversion_rate, funnel, stage_velocity, time_in_stage
+from crmlifecycle.metrics._funnel import conversion_rate, funnel
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv, order_based_clv
-from crmlifecycle.metrics._pipeline import (
-    average_deal_size,
-    deal_stages,
-    sales_cycle_length,
-    win_rate,
-)
+from crmlifecycle.metrics._pipeline import average_deal_size, sales_cycle_length, win_rate
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
 from crmlifecycle.metrics._registry import (
     ENTRY_POINT_GROUP,
@@ -83,12 +79,10 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
+from crmlifecycle.metrics._stage_times import stage_velocity, time_in_stage
 
 __all__ = [
-    "DEFAULT_FORECAST_CATEGORIES",
-    "DEFAULT_PROBABILITIES",
     "ENTRY_POINT_GROUP",
-    "OPPORTUNITY_STAGES",
     "FunctionMetric",
     "KpiReport",
     "Metric",

@@ -1,9 +1,11 @@
 """
 The built-in KPIs of :func:`~crmlifecycle.metrics.compute_kpis`, one line each.
 
-Each is a :class:`FunctionMetric` over the frames of a data set (the names of
-``crmlifecycle.synth.Dataset.frames()``), computing one headline number with
-the calculators of this package.
+Each is a :class:`FunctionMetric` over the frames of a data set (the frame
+names of :data:`crmlifecycle.schema.FRAME_NAMES`, as ``crmlifecycle.synth``
+produces them), computing one headline number with the calculators of this
+package. The lead and deal KPIs take their stages from the standard
+lifecycles of :mod:`crmlifecycle.stages`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Final
 import pandas as pd
 
 from crmlifecycle._frames import as_utc
+from crmlifecycle._types import Instant
 from crmlifecycle.metrics._acquisition import cac, cac_payback_months, ltv_to_cac, new_customers
 from crmlifecycle.metrics._common import is_nan, ratio
 from crmlifecycle.metrics._forecast import weighted_pipeline
@@ -32,12 +35,26 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
+from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.stages import LEAD_STATUS, Lifecycle
 
 __all__ = ["BUILTIN_METRICS"]
 
 Frames = Mapping[str, pd.DataFrame]
 
-LEAD_STAGES: Final = ("open", "contacted", "qualified", "converted")
+
+def _lead_conversion(frames: Frames, *, as_of: Instant | None = None) -> float:
+    """Leads that reached the won status ÷ leads that reached the initial one (the lead funnel)."""
+    first, won = _funnel_ends(LEAD_STATUS)
+    return conversion_rate(
+        frames["lead_events"], from_stage=first, to_stage=won, lifecycle=LEAD_STATUS, as_of=as_of
+    )
+
+
+def _funnel_ends(lifecycle: Lifecycle) -> tuple[str, str]:
+    """The first state of a lifecycle and its (first) won state."""
+    won = next(stage.name for stage in lifecycle.stages if stage.won)
+    return lifecycle.initial, won
 
 
 def _monthly_churn(frames: Frames) -> float:
@@ -125,9 +142,12 @@ _CUSTOMERS = {"customers": ("customer_id", "acquired_at")}
 _CHURN = {"customers": ("customer_id", "acquired_at", "churned_at")}
 _SPEND = {"spend": ("channel", "paid", "period", "spend")}
 _SUBS = {"subscriptions": ("customer_id", "period", "mrr")}
+_DEAL = DealColumns()
+_LOG = EventLogColumns()
+_EVENTS = (_LOG.entity_id, _LOG.source, _LOG.dest, _LOG.at)
 _DEALS = {
-    "opportunities": ("opportunity_id", "created_at", "stage", "amount"),
-    "opportunity_events": ("entity_id", "source", "dest", "at"),
+    "opportunities": (_DEAL.opportunity_id, _DEAL.created_at, _DEAL.state, _DEAL.amount),
+    "opportunity_events": _EVENTS,
 }
 _FEEDBACK = {"feedback": ("kind", "score", "at")}
 _CASES = {"cases": ("case_id", "opened_at")}
@@ -206,16 +226,9 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
     ),
     _metric(
         "lead_conversion_rate",
-        "Leads that reached converted ÷ leads that reached open.",
-        {"lead_events": ("entity_id", "source", "dest", "at")},
-        lambda f, as_of=None: conversion_rate(
-            f["lead_events"],
-            from_stage="open",
-            to_stage="converted",
-            stages=LEAD_STAGES,
-            kind="lead",
-            as_of=as_of,
-        ),
+        "Leads that reached the won status ÷ leads that entered the lead funnel.",
+        {"lead_events": _EVENTS},
+        _lead_conversion,
     ),
     _metric(
         "win_rate",

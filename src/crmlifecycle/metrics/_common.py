@@ -1,5 +1,5 @@
 """
-Helpers shared by the KPI calculators: column checks, period ordinals, result frames.
+Helpers shared by the KPI calculators: column checks, segments, period ordinals, result frames.
 
 Every calculator converts timestamps with the shared time rule
 (:func:`crmlifecycle._frames.as_utc`) and buckets them into calendar periods as
@@ -18,7 +18,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, period_alias, require_columns, to_periods, utc_nanoseconds
+from crmlifecycle._frames import (
+    as_sequence,
+    as_utc,
+    period_alias,
+    require_columns,
+    to_periods,
+    utc_nanoseconds,
+)
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "period_ordinals",
     "ratio",
     "safe_divide",
+    "segment_keys",
     "timestamp_ordinal",
     "utc_values",
 ]
@@ -143,6 +151,32 @@ def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str
             value=key,
             hint="drop the duplicated rows or aggregate them before calling.",
         )
+
+
+def segment_keys(by: str | Sequence[str] | None) -> list[str]:
+    """
+    Return the segment columns of ``by=`` as a list (``None`` gives no segment).
+
+    A KPI returns a number without ``by`` and a table with it, and its overloads tell a
+    type checker so; an empty list would name no segment yet ask for a table, so it is
+    refused rather than answered with a number the types do not announce.
+
+    Raises:
+        ValidationError: ``by`` is an empty sequence.
+
+    Examples:
+        >>> segment_keys("owner"), segment_keys(["owner", "region"]), segment_keys(None)
+        (['owner'], ['owner', 'region'], [])
+    """
+    keys = as_sequence(by)
+    if by is not None and not keys:
+        raise ValidationError.for_field(
+            "by",
+            by,
+            "a column name or a non-empty list of column names",
+            hint="pass by=None for the whole data as one number, or name at least one column.",
+        )
+    return keys
 
 
 def check_by(frame: pd.DataFrame, by: Sequence[str], *, frame_name: str) -> None:

@@ -1,100 +1,129 @@
 """
-Reading lifecycle event logs: stage spells and the stage of each entity as of a date.
+Reading lifecycle event logs: the rows of one kind, stage spells, segments, stage facts.
 
-An event log has one row per transition (columns ``kind``, ``entity_id``,
+An event log has one row per transition (the columns of
+:class:`~crmlifecycle.schema.EventLogColumns`: ``kind``, ``entity_id``,
 ``trigger``, ``source``, ``dest``, ``at``; see ``crmlifecycle.events``). From
 it we rebuild *spells*: each stage an entity entered, when, when it left and
 where it went. Every funnel and pipeline metric reads these spells, so all of
 them can be computed *as of* any date by ignoring the events after it.
+
+The facts about stages (funnel order, won and lost stages, win probabilities,
+forecast categories) are not declared here: they are read from a
+:class:`~crmlifecycle.stages.Lifecycle`'s stage metadata, so renaming a stage
+is a change to the lifecycle definition only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Final, final
+from collections.abc import Sequence
+from typing import Final
 
-import attrs
 import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray
 from crmlifecycle.metrics._segments import segment_lookup
+from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
-__all__ = [
-    "DEFAULT_FORECAST_CATEGORIES",
-    "DEFAULT_PROBABILITIES",
-    "OPPORTUNITY_STAGES",
-    "stage_spells",
-]
-
-#: The standard opportunity pipeline in funnel order (``lost`` is an exit, not a step).
-OPPORTUNITY_STAGES: Final[tuple[str, ...]] = (
-    "prospecting",
-    "qualification",
-    "proposal",
-    "negotiation",
-    "won",
-)
-#: Default win probability of each stage in percent (EspoCRM defaults, REFERENCES.md).
-DEFAULT_PROBABILITIES: Final[Mapping[str, float]] = {
-    "prospecting": 10.0,
-    "qualification": 20.0,
-    "proposal": 50.0,
-    "negotiation": 80.0,
-    "won": 100.0,
-    "lost": 0.0,
-}
-#: Default forecast category of each stage (Salesforce's categories, REFERENCES.md).
-DEFAULT_FORECAST_CATEGORIES: Final[Mapping[str, str]] = {
-    "prospecting": "pipeline",
-    "qualification": "pipeline",
-    "proposal": "best_case",
-    "negotiation": "commit",
-    "won": "closed",
-    "lost": "omitted",
-}
+__all__ = ["stage_spells"]
 
 SPELL_COLUMNS: Final = ["entity_id", "stage", "entered_at", "left_at", "next_stage", "days"]
-_NS_PER_DAY: Final = 86_400 * 10**9
 
 
-@final
-@attrs.frozen
-class LogColumns:
-    """Which rows of an event log to read (``kind``) and the names of its columns."""
-
-    kind: str | None = "opportunity"
-    kind_col: str = "kind"
-    entity_col: str = "entity_id"
-    source_col: str = "source"
-    dest_col: str = "dest"
-    at_col: str = "at"
+def log_kind(lifecycle: Lifecycle, kind: str | None) -> str:
+    """The kind of rows to read: ``kind`` when given, else the lifecycle's kind."""
+    return lifecycle.kind if kind is None else kind
 
 
-def _of_kind(events: pd.DataFrame, log: LogColumns) -> pd.DataFrame:
-    """Keep the rows of ``log.kind`` when the log has a kind column (else it is one lifecycle)."""
-    if log.kind is None or log.kind_col not in events.columns:
+def check_states(stages: pd.Series, lifecycle: Lifecycle, column: str) -> None:
+    """
+    Require every stage in ``stages`` to be a state of ``lifecycle``.
+
+    A stage the lifecycle does not know means the data belongs to another lifecycle
+    (or another kind of rows): its funnel, won and lost stages would silently not match.
+
+    Raises:
+        DataError: naming ``column``, the unknown stages and the lifecycle's states.
+    """
+    unknown = sorted(set(stages.dropna().unique()) - set(lifecycle.states), key=str)
+    if unknown:
+        raise DataError.malformed(
+            column,
+            f"holds stage(s) {unknown[:5]} that are not states of the {lifecycle.name!r} "
+            f"lifecycle (states: {list(lifecycle.states)})",
+            value=unknown[0],
+            hint="pass lifecycle= the lifecycle of these records (e.g. LEAD_STATUS for lead "
+            "events), or kind= the kind of its rows in a mixed log.",
+        )
+
+
+def funnel_stages(lifecycle: Lifecycle) -> tuple[str, ...]:
+    """The funnel of a lifecycle: its states in order, without the lost ones (exits, not steps)."""
+    return tuple(stage.name for stage in lifecycle.stages if stage.type != "lost")
+
+
+def won_stages(lifecycle: Lifecycle) -> list[str]:
+    """
+    The states of type ``won``.
+
+    Raises:
+        DataError: the lifecycle has no won state, so nothing can be won.
+    """
+    won = [stage.name for stage in lifecycle.stages if stage.won]
+    if not won:
+        raise DataError(
+            f"the {lifecycle.name!r} lifecycle has no state of type 'won' "
+            f"(states: {list(lifecycle.states)}). Hint: pass lifecycle= a pipeline that "
+            "marks its won stage with type 'won'."
+        )
+    return won
+
+
+def closed_stages(lifecycle: Lifecycle) -> list[str]:
+    """The states of type ``won`` or ``lost``."""
+    return [stage.name for stage in lifecycle.stages if stage.closed]
+
+
+def stage_probabilities(lifecycle: Lifecycle) -> dict[str, float]:
+    """The default win probability (percent) of every state that declares one."""
+    return {s.name: float(s.probability) for s in lifecycle.stages if s.probability is not None}
+
+
+def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
+    """The forecast category of every state that declares one."""
+    return {s.name: s.forecast for s in lifecycle.stages if s.forecast is not None}
+
+
+def _of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
+    """Keep the rows of ``kind`` when the log has a kind column (else it is one lifecycle)."""
+    if columns.kind not in events.columns:
         return events
     # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
-    same = events[log.kind_col].eq(log.kind).fillna(value=False).to_numpy(dtype=bool)
+    same = events[columns.kind].eq(kind).fillna(value=False).to_numpy(dtype=bool)
     if len(events) and not bool(same.any()):
-        kinds = sorted(str(k) for k in events[log.kind_col].dropna().unique())
+        kinds = sorted(str(k) for k in events[columns.kind].dropna().unique())
         raise DataError.malformed(
-            log.kind_col,
-            f"holds no event of kind {log.kind!r} (kinds present: {kinds})",
-            hint=f"pass kind= one of {kinds}, or kind=None to read every row as one lifecycle.",
+            columns.kind,
+            f"holds no event of kind {kind!r} (kinds present: {kinds})",
+            hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
+            "without a kind column is read whole, as one lifecycle.",
         )
     return events.loc[same]
 
 
-def read_events(events: pd.DataFrame, log: LogColumns, *, as_of: object | None) -> pd.DataFrame:
-    """Validate the log; return the rows of ``log.kind`` by (entity, at), cut at ``as_of``."""
-    columns = [log.entity_col, log.source_col, log.dest_col, log.at_col]
-    require_columns(events, columns, frame_name="events")
-    frame = _of_kind(events, log)
-    for column in (log.entity_col, log.dest_col):
+def read_events(
+    events: pd.DataFrame, columns: EventLogColumns, kind: str, *, as_of: Instant | None
+) -> pd.DataFrame:
+    """Validate the log; return the rows of ``kind`` by (entity, at), cut at ``as_of``."""
+    names = [columns.entity_id, columns.source, columns.dest, columns.at]
+    require_columns(events, names, frame_name="events")
+    frame = _of_kind(events, columns, kind)
+    for column in (columns.entity_id, columns.dest):
         missing = frame[column].isna()
         if bool(missing.any()):
             raise DataError.malformed(
@@ -103,12 +132,12 @@ def read_events(events: pd.DataFrame, log: LogColumns, *, as_of: object | None) 
                 rows=list(frame.index[missing.to_numpy()][:20]),
                 hint="every event needs the entity id and the stage it moved to.",
             )
-    at = as_utc(frame[log.at_col], log.at_col)
+    at = as_utc(frame[columns.at], columns.at)
     table = pd.DataFrame(
         {
-            "entity_id": frame[log.entity_col].to_numpy(),
-            "source": frame[log.source_col].to_numpy(),
-            "dest": frame[log.dest_col].to_numpy(),
+            "entity_id": frame[columns.entity_id].to_numpy(),
+            "source": frame[columns.source].to_numpy(),
+            "dest": frame[columns.dest].to_numpy(),
             "at": at.array,
         }
     )
@@ -123,7 +152,7 @@ def read_events(events: pd.DataFrame, log: LogColumns, *, as_of: object | None) 
     if bool(broken.any()):
         row = int(np.flatnonzero(broken)[0]) + 1
         raise DataError.malformed(
-            log.source_col,
+            columns.source,
             "does not match the previous event's dest for the same entity "
             f"(entity {table['entity_id'].iloc[row]!r} at {table['at'].iloc[row]})",
             value=table["source"].iloc[row],
@@ -136,14 +165,10 @@ def read_events(events: pd.DataFrame, log: LogColumns, *, as_of: object | None) 
 def stage_spells(
     events: pd.DataFrame,
     *,
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
+    kind: str = OPPORTUNITY_PIPELINE.kind,
     created: pd.Series | None = None,
-    as_of: object | None = None,
+    as_of: Instant | None = None,
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
     Rebuild the stage spells of every entity from a lifecycle event log.
@@ -155,15 +180,16 @@ def stage_spells(
     Series of timestamps indexed by entity id, e.g.
     ``opportunities.set_index("opportunity_id")["created_at"]``) or unknown
     (NaT) without it. A creation event with an empty ``source`` starts the
-    first spell itself. Only events at or before ``as_of`` count.
-    ``days`` is the completed spell's length in days (NaN while open or when
-    its start is unknown).
+    first spell itself. Only events at or before ``as_of`` count (every
+    event when it is ``None``). ``days`` is the completed spell's length in
+    days (NaN while open or when its start is unknown).
 
-    A mixed log (several lifecycles in one frame, told apart by its
-    ``kind_col`` column) is read for one lifecycle: the rows whose kind is
-    ``kind`` (``"opportunity"`` by default; e.g. ``"lead"`` for the lead
-    status log). A log without a ``kind_col`` column is read whole, as is
-    any log with ``kind=None``.
+    A mixed log (several lifecycles in one frame, told apart by its kind
+    column) is read for one lifecycle: the rows whose kind is ``kind``
+    (``"opportunity"`` by default; e.g. ``"lead"`` for the lead status log).
+    A log without a kind column is read whole. ``events_columns`` names the
+    log's columns (:class:`~crmlifecycle.schema.EventLogColumns`, e.g.
+    ``EventLogColumns(entity_id="deal_id")``).
 
     Raises:
         DataError: missing columns or ids, naive timestamps with a time of
@@ -184,19 +210,19 @@ def stage_spells(
         1  qualification            won   7.0
         2            won            NaN   NaN
     """
-    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
-    return spells_of(events, columns, created=created, as_of=as_of)
+    return spells_of(events, events_columns, kind, created=created, as_of=as_of)
 
 
 def spells_of(
     events: pd.DataFrame,
-    columns: LogColumns,
+    columns: EventLogColumns,
+    kind: str,
     *,
     created: pd.Series | None,
-    as_of: object | None,
+    as_of: Instant | None,
 ) -> pd.DataFrame:
     """Do the work of :func:`stage_spells` for a log read with ``columns``."""
-    log = read_events(events, columns, as_of=as_of)
+    log = read_events(events, columns, kind, as_of=as_of)
     ids = log["entity_id"].to_numpy()
     n = len(log)
     first = np.ones(n, dtype=bool)
@@ -241,42 +267,33 @@ def spells_of(
 
 
 def stage_order(stages: Sequence[str]) -> dict[str, int]:
-    """Map each funnel stage to its position, rejecting duplicates."""
-    order = {stage: i for i, stage in enumerate(stages)}
-    if len(order) != len(stages) or not stages:
+    """Map each funnel stage to its position, rejecting an empty funnel."""
+    if not stages:
         raise DataError(
-            f"stages={list(stages)!r} must list each stage once, in funnel order. "
-            "Hint: e.g. stages=('prospecting', 'qualification', 'proposal', 'negotiation', 'won')."
+            "the lifecycle has no stage other than lost ones, so it has no funnel. "
+            "Hint: pass lifecycle= a lifecycle whose open, ongoing and won states form the funnel."
         )
-    return order
-
-
-def reached_order(spells: pd.DataFrame, order: Mapping[str, int]) -> pd.DataFrame:
-    """Return per entity the furthest funnel position reached and when each was first entered."""
-    position = spells["stage"].map(order)
-    known = spells.loc[position.notna()].assign(position=position.dropna().astype("int64"))
-    furthest = known.groupby("entity_id", sort=True)["position"].max()
-    return pd.DataFrame({"furthest": furthest})
+    return {stage: i for i, stage in enumerate(stages)}
 
 
 def entity_segments(
     ids: pd.Series,
     events: pd.DataFrame,
-    log: LogColumns,
+    columns: EventLogColumns,
+    kind: str,
     *,
     by: Sequence[str],
     entities: pd.DataFrame | None,
-    entities_id_col: str | None,
+    entities_id: str | None,
 ) -> tuple[IntArray, pd.DataFrame]:
     """
     Return the ``by`` segment code of each entity id in ``ids`` and the segments.
 
     The segments come from ``entities`` (one row per entity, its id column
-    named by ``entities_id_col``, by default ``<kind>_id`` such as
+    named by ``entities_id``, by default ``<kind>_id`` such as
     ``opportunity_id``), or from the event log itself when it already holds
     the ``by`` columns (then constant per entity).
     """
-    entity = log.kind or "entity"
     if entities is None:
         absent = [column for column in by if column not in events.columns]
         if absent:
@@ -287,45 +304,49 @@ def entity_segments(
                 "(e.g. entities=opportunities, by='owner')."
             )
         return segment_lookup(
-            ids, _of_kind(events, log), log.entity_col, by, frame_name="events", entity=entity
+            ids,
+            _of_kind(events, columns, kind),
+            columns.entity_id,
+            by,
+            frame_name="events",
+            entity=kind,
         )
-    id_col = entities_id_col
-    if id_col is None:
-        if log.kind is None:
-            raise DataError(
-                "entities= was given with kind=None, so its id column cannot be guessed "
-                "from the kind. Hint: pass entities_id_col= the name of the id column."
-            )
-        id_col = f"{log.kind}_id"
+    id_col = f"{kind}_id" if entities_id is None else entities_id
     require_columns(entities, [id_col, *by], frame_name="entities")
-    return segment_lookup(ids, entities, id_col, by, frame_name="entities", entity=entity)
+    return segment_lookup(ids, entities, id_col, by, frame_name="entities", entity=kind)
 
 
 def segmented_spells(
     events: pd.DataFrame,
-    columns: LogColumns,
+    columns: EventLogColumns,
+    lifecycle: Lifecycle,
+    kind: str | None,
     *,
     created: pd.Series | None,
-    as_of: object | None,
+    as_of: Instant | None,
     keys: list[str],
     entities: pd.DataFrame | None,
-    entities_id_col: str | None,
+    entities_id: str | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
-    Return the spells with a ``_segment`` code and the segments (one row per code).
+    Return the spells of ``lifecycle`` with a ``_segment`` code and the segments (one per code).
 
-    Without ``keys`` every spell is in segment 0 and the segments frame has one
-    row and no columns.
+    The rows read are those of ``kind`` (default: the lifecycle's kind); every
+    stage they hold must be a state of the lifecycle. Without ``keys`` every
+    spell is in segment 0 and the segments frame has one row and no columns.
     """
-    spells = spells_of(events, columns, created=created, as_of=as_of)
+    rows = log_kind(lifecycle, kind)
+    spells = spells_of(events, columns, rows, created=created, as_of=as_of)
+    check_states(spells["stage"], lifecycle, columns.dest)
     if not keys:
         return spells.assign(_segment=0), pd.DataFrame(index=pd.RangeIndex(1))
     codes, segments = entity_segments(
         spells["entity_id"],
         events,
         columns,
+        rows,
         by=keys,
         entities=entities,
-        entities_id_col=entities_id_col,
+        entities_id=entities_id,
     )
     return spells.assign(_segment=codes), segments

@@ -1,102 +1,164 @@
 """
-Funnel KPIs from a lifecycle event log: conversion, funnel table, time in stage, velocity.
+Funnel KPIs from a lifecycle event log: the conversion rate between two stages, the funnel table.
 
-A funnel is an ordered list of stages (``stages=``, by default the standard
-opportunity pipeline) over one lifecycle of the event log (``kind=``, by
-default ``"opportunity"``; pass ``kind="lead"`` and the lead stages for the
-lead funnel; see :func:`~crmlifecycle.metrics.stage_spells` for mixed logs).
-An entity *reached* a stage when it was ever in that stage or a later one
-of the list (the high-water mark: a deal won straight from qualification
-counts as having passed proposal and negotiation, and a reopened or lost
-deal keeps the stages it reached). Conversion from stage A
-to stage B is the share of entities that reached A which also reached B
-(the stage-to-stage conversion of funnel analysis; for leads see also
-Frappe CRM's status types in REFERENCES.md).
+A funnel is the ordered list of a lifecycle's states without its lost ones
+(``lifecycle=``, by default :data:`~crmlifecycle.stages.OPPORTUNITY_PIPELINE`:
+prospecting, qualification, proposal, negotiation, won), read from the rows of
+the event log of that lifecycle's kind (``kind=`` overrides it; pass
+``lifecycle=LEAD_STATUS`` for the lead funnel; see
+:func:`~crmlifecycle.metrics.stage_spells` for mixed logs). An entity
+*reached* a stage when it was ever in that stage or a later one of the funnel
+(the high-water mark: a deal won straight from qualification counts as having
+passed proposal and negotiation, and a reopened or lost deal keeps the stages
+it reached). Conversion from stage A to stage B is the share of entities that
+reached A which also reached B (the stage-to-stage conversion of funnel
+analysis, as in Frappe CRM's lead status types). Time in stage and stage
+velocity are in ``_stage_times.py``.
 
 Segments (``by=``) are attributes of the entities (a deal's owner, a lead's
 channel), which an event log does not hold: pass ``entities=`` (one row per
-entity with its id and the segment columns) and they are joined onto the
-events by entity id. Every count is then per segment, and the segments of a
-stage add up to the unsegmented count.
+entity with its id, in the column ``entities_id`` or by default
+``<kind>_id``, and the segment columns) and they are joined onto the events by
+entity id. Every count is then per segment, and the segments of a stage add up
+to the unsegmented count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
     ratio,
     safe_divide,
+    segment_keys,
 )
-from crmlifecycle.metrics._events import (
-    OPPORTUNITY_STAGES,
-    LogColumns,
-    segmented_spells,
-    stage_order,
-)
+from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
+from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
-__all__ = ["conversion_rate", "funnel", "stage_velocity", "time_in_stage"]
-
-_QUANTILES = {"p25_days": 0.25, "median_days": 0.5, "p75_days": 0.75, "p90_days": 0.9}
+__all__ = ["conversion_rate", "funnel"]
 
 
 def _check_stage(stage: str, order: dict[str, int], name: str) -> int:
     if stage not in order:
         raise DataError(
             f"{name}={stage!r} is not one of the funnel stages {list(order)}. "
-            "Hint: pass stages= with your pipeline's stages in order."
+            "Hint: pass a state of lifecycle= that is not a lost state, or the lifecycle "
+            "whose funnel holds it."
         )
     return order[stage]
 
 
+@overload
 def conversion_rate(
     events: pd.DataFrame,
     *,
     from_stage: str,
     to_stage: str,
-    stages: Sequence[str] = OPPORTUNITY_STAGES,
-    as_of: object | None = None,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    as_of: Instant | None = ...,
+    freq: None = None,
+    by: None = None,
+    entities: pd.DataFrame | None = ...,
+    entities_id: str | None = ...,
+    created: pd.Series | None = ...,
+    events_columns: EventLogColumns = ...,
+) -> float: ...
+@overload
+def conversion_rate(
+    events: pd.DataFrame,
+    *,
+    from_stage: str,
+    to_stage: str,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    as_of: Instant | None = ...,
+    freq: str,
+    by: str | Sequence[str] | None = ...,
+    entities: pd.DataFrame | None = ...,
+    entities_id: str | None = ...,
+    created: pd.Series | None = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+@overload
+def conversion_rate(
+    events: pd.DataFrame,
+    *,
+    from_stage: str,
+    to_stage: str,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    as_of: Instant | None = ...,
+    freq: str | None = ...,
+    by: str | Sequence[str],
+    entities: pd.DataFrame | None = ...,
+    entities_id: str | None = ...,
+    created: pd.Series | None = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+def conversion_rate(
+    events: pd.DataFrame,
+    *,
+    from_stage: str,
+    to_stage: str,
+    lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
+    kind: str | None = None,
+    as_of: Instant | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id_col: str | None = None,
+    entities_id: str | None = None,
     created: pd.Series | None = None,
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
     Conversion rate between two funnel stages, as of a date.
 
     Entities that reached ``to_stage`` ÷ entities that reached ``from_stage``
-    (reached = the stage or a later one of ``stages``, see the module notes),
-    counting only events at or before ``as_of``. With ``freq`` the entities
-    are grouped by the period in which they first reached ``from_stage``
-    (columns ``period``, ``entered``, ``converted``, ``conversion_rate``);
-    recent periods look worse because their entities had less time to convert.
-    With ``by`` (segment columns of ``entities``, one row per entity whose id
-    column is ``entities_id_col``, by default ``<kind>_id``; or columns of the
-    log itself) there is one row per segment (after ``period``), every
-    segment of the log's entities included. When the first stage of an entity
-    has no creation event, pass ``created=`` so its entry time is known. NaN
-    when nobody reached ``from_stage``.
+    (reached = the stage or a later one of the lifecycle's funnel, see the
+    module notes), counting only events at or before ``as_of``. A number
+    without ``freq`` and ``by`` (NaN when nobody reached ``from_stage``);
+    otherwise a table. With ``freq`` the entities are grouped by the period in
+    which they first reached ``from_stage`` (columns ``period``, ``entered``,
+    ``converted``, ``conversion_rate``); recent periods look worse because
+    their entities had less time to convert. With ``by`` there is one row per
+    segment (after ``period``), every segment of the log's entities included.
+
+    Args:
+        events: the event log, one row per transition.
+        from_stage: the funnel stage the entities reached first.
+        to_stage: the funnel stage they converted to (not before ``from_stage``).
+        lifecycle: the lifecycle whose states, without the lost ones, are the funnel.
+        kind: the kind of rows to read from a mixed log (default: the lifecycle's kind).
+        as_of: only events at or before this moment count (default: every event).
+        freq: a period (``"M"``, ``"Q"``...) to group the entities by their entry time.
+        by: segment column(s), of ``entities`` or of the log itself.
+        entities: one row per entity: its id and the ``by`` columns.
+        entities_id: the id column of ``entities`` (default ``<kind>_id``, such as
+            ``opportunity_id``).
+        created: creation timestamps indexed by entity id, needed with ``freq`` when the
+            first stage of an entity has no creation event.
+        events_columns: the column names of ``events``.
+
+    Returns:
+        The conversion rate, or with ``freq``/``by`` a table per period and segment.
 
     Raises:
-        DataError: a stage outside ``stages``, ``to_stage`` before
+        DataError: a stage outside the funnel, ``to_stage`` before
             ``from_stage``, an unknown entry time with ``freq``, or ``by``
             columns that neither ``entities`` nor the log hold (or that are
             missing or change within an entity).
+        ValidationError: ``by`` is an empty list.
 
     Examples:
         >>> import pandas as pd
@@ -123,7 +185,7 @@ def conversion_rate(
         0   ann        2          1              0.5
         1   bob        1          0              0.0
     """
-    order = stage_order(stages)
+    order = stage_order(funnel_stages(lifecycle))
     low = _check_stage(from_stage, order, "from_stage")
     high = _check_stage(to_stage, order, "to_stage")
     if high < low:
@@ -131,16 +193,17 @@ def conversion_rate(
             f"to_stage={to_stage!r} comes before from_stage={from_stage!r} in the funnel. "
             "Hint: swap them."
         )
-    keys = as_sequence(by)
-    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
+    keys = segment_keys(by)
     spells, segments = segmented_spells(
         events,
-        columns,
+        events_columns,
+        lifecycle,
+        kind,
         created=created,
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id_col=entities_id_col,
+        entities_id=entities_id,
     )
     spells = spells.assign(position=spells["stage"].map(order))
     per_entity = spells.groupby("entity_id", sort=True).agg(
@@ -148,7 +211,7 @@ def conversion_rate(
     )
     entered = per_entity["position"] >= low
     converted = per_entity["position"] >= high
-    if freq is None and not keys:
+    if freq is None and by is None:
         return ratio(int(converted.sum()), int(entered.sum()))
     if freq is None:
         n_segments = len(segments)
@@ -191,29 +254,38 @@ def conversion_rate(
 def funnel(
     events: pd.DataFrame,
     *,
-    stages: Sequence[str] = OPPORTUNITY_STAGES,
-    as_of: object | None = None,
+    lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
+    kind: str | None = None,
+    as_of: Instant | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id_col: str | None = None,
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
+    entities_id: str | None = None,
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
     The stage-to-stage funnel table, as of a date.
 
-    One row per stage of ``stages``: ``reached`` (entities that reached the
-    stage or a later one), ``conversion_from_previous`` (÷ the previous
-    stage's ``reached``) and ``conversion_from_first`` (÷ the first stage's).
-    Entities whose log only holds stages outside ``stages`` (e.g. created and
-    lost at once) count as having reached nothing. Ratios are NaN where the
-    denominator is 0. With ``by`` (see :func:`conversion_rate` for
-    ``entities``) the table has one block of stages per segment, the segment
-    columns first; ``reached`` adds up over the segments.
+    One row per stage of the lifecycle's funnel (its states in order, without
+    the lost ones): ``reached`` (entities that reached the stage or a later
+    one), ``conversion_from_previous`` (÷ the previous stage's ``reached``) and
+    ``conversion_from_first`` (÷ the first stage's). Entities whose log only
+    holds stages outside the funnel (e.g. created and lost at once) count as
+    having reached nothing. Ratios are NaN where the denominator is 0. With
+    ``by`` the table has one block of stages per segment, the segment columns
+    first; ``reached`` adds up over the segments.
+
+    Args:
+        events: the event log, one row per transition.
+        lifecycle: the lifecycle whose states, without the lost ones, are the funnel.
+        kind: the kind of rows to read from a mixed log (default: the lifecycle's kind).
+        as_of: only events at or before this moment count (default: every event).
+        by: segment column(s), of ``entities`` or of the log itself.
+        entities: one row per entity: its id and the ``by`` columns.
+        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        events_columns: the column names of ``events``.
+
+    Raises:
+        DataError: see :func:`conversion_rate`.
 
     Examples:
         >>> import pandas as pd
@@ -233,28 +305,32 @@ def funnel(
         4            won        1                  1.000000
         >>> deals = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3"],
         ...                       "owner": ["ann", "bob", "ann"]})
-        >>> table = funnel(events, stages=["prospecting", "qualification", "won"],
-        ...                by="owner", entities=deals)
+        >>> table = funnel(events, by="owner", entities=deals)  # ann: o1 won, o3; bob: o2
         >>> table[["owner", "stage", "reached", "conversion_from_first"]]
           owner          stage  reached  conversion_from_first
         0   ann    prospecting        2                    1.0
         1   ann  qualification        2                    1.0
-        2   ann            won        1                    0.5
-        3   bob    prospecting        1                    1.0
-        4   bob  qualification        0                    0.0
-        5   bob            won        0                    0.0
+        2   ann       proposal        1                    0.5
+        3   ann    negotiation        1                    0.5
+        4   ann            won        1                    0.5
+        5   bob    prospecting        1                    1.0
+        6   bob  qualification        0                    0.0
+        7   bob       proposal        0                    0.0
+        8   bob    negotiation        0                    0.0
+        9   bob            won        0                    0.0
     """
-    order = stage_order(stages)
-    keys = as_sequence(by)
-    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
+    order = stage_order(funnel_stages(lifecycle))
+    keys = segment_keys(by)
     spells, segments = segmented_spells(
         events,
-        columns,
+        events_columns,
+        lifecycle,
+        kind,
         created=None,
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id_col=entities_id_col,
+        entities_id=entities_id,
     )
     per_entity = (
         spells.assign(position=spells["stage"].map(order))
@@ -278,175 +354,3 @@ def funnel(
     table["conversion_from_previous"] = safe_divide(table["reached"], pd.Series(previous.ravel()))
     table["conversion_from_first"] = safe_divide(table["reached"], pd.Series(first.ravel()))
     return labelled(table, segments, keys)
-
-
-def _grid(segments: pd.DataFrame, names: Sequence[str]) -> pd.MultiIndex:
-    """Every (segment code, stage) pair, segment-major."""
-    return pd.MultiIndex.from_product(
-        [pd.RangeIndex(len(segments)), pd.Index(list(names), dtype=object)],
-        names=["_segment", "stage"],
-    )
-
-
-def time_in_stage(
-    events: pd.DataFrame,
-    *,
-    stages: Sequence[str] | None = None,
-    as_of: object | None = None,
-    by: str | Sequence[str] | None = None,
-    entities: pd.DataFrame | None = None,
-    entities_id_col: str | None = None,
-    created: pd.Series | None = None,
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
-) -> pd.DataFrame:
-    """
-    The distribution of time spent in each stage (days), as of a date.
-
-    Over completed spells (the entity entered and left the stage by
-    ``as_of``; see :func:`~crmlifecycle.metrics.stage_spells`): ``spells``,
-    ``mean_days``, ``p25_days``, ``median_days``, ``p75_days``, ``p90_days``,
-    ``max_days``, and ``open_spells`` (entities still in the stage, whose
-    time is censored and therefore *not* in the statistics: durations of
-    long open spells make the mean look shorter than it will be). A stage
-    entered twice (e.g. after a reopen) contributes two spells. Rows follow
-    ``stages`` if given, else every stage seen, alphabetically; with ``by``
-    (see :func:`conversion_rate` for ``entities``) for every segment, the
-    segment columns first.
-
-    Examples:
-        >>> import pandas as pd
-        >>> events = pd.DataFrame({
-        ...     "entity_id": ["o1", "o1", "o2", "o2"],
-        ...     "source": [None, "prospecting", None, "prospecting"],
-        ...     "dest": ["prospecting", "qualification", "prospecting", "qualification"],
-        ...     "at": pd.to_datetime(["2026-01-01", "2026-01-03", "2026-01-01",
-        ...                           "2026-01-09"], utc=True),
-        ... })
-        >>> time_in_stage(events, stages=["prospecting", "qualification"])[
-        ...     ["stage", "spells", "mean_days", "max_days", "open_spells"]]
-                   stage  spells  mean_days  max_days  open_spells
-        0    prospecting       2        5.0       8.0            0
-        1  qualification       0        NaN       NaN            2
-    """
-    keys = as_sequence(by)
-    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
-    spells, segments = segmented_spells(
-        events,
-        columns,
-        created=created,
-        as_of=as_of,
-        keys=keys,
-        entities=entities,
-        entities_id_col=entities_id_col,
-    )
-    names = list(stages) if stages is not None else sorted(spells["stage"].dropna().unique())
-    done = spells.loc[spells["days"].notna()]
-    grouped = done.groupby(["_segment", "stage"], sort=True)["days"]
-    table = pd.DataFrame(index=_grid(segments, names))
-    table["spells"] = grouped.size().reindex(table.index).fillna(0).astype("int64")
-    table["mean_days"] = grouped.mean().reindex(table.index)
-    for column, q in _QUANTILES.items():
-        table[column] = grouped.quantile(q).reindex(table.index)
-    table["max_days"] = grouped.max().reindex(table.index)
-    open_spells = spells.loc[spells["left_at"].isna()].groupby(["_segment", "stage"]).size()
-    table["open_spells"] = open_spells.reindex(table.index).fillna(0).astype("int64")
-    return labelled(table.reset_index(), segments, keys)
-
-
-def stage_velocity(
-    events: pd.DataFrame,
-    *,
-    stages: Sequence[str] = OPPORTUNITY_STAGES,
-    as_of: object | None = None,
-    freq: str | None = None,
-    by: str | Sequence[str] | None = None,
-    entities: pd.DataFrame | None = None,
-    entities_id_col: str | None = None,
-    created: pd.Series | None = None,
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
-) -> pd.DataFrame:
-    """
-    Stage velocity: how many entities move forward out of each stage, and how fast.
-
-    For every spell that ended by ``as_of`` in a stage of ``stages``:
-    ``exits``, ``advanced`` (left to a later stage of the funnel),
-    ``advance_rate`` (advanced ÷ exits) and the ``mean_days_to_advance`` /
-    ``median_days_to_advance`` of the advancing spells whose start is known.
-    With ``freq`` rows are per period in which the spell ended (column
-    ``period``); with ``by`` (see :func:`conversion_rate` for ``entities``)
-    per segment too, the segment columns after ``period`` and before
-    ``stage``. A slower stage is where deals stall; compare with
-    :func:`time_in_stage`, which also counts exits to ``lost``.
-
-    Examples:
-        >>> import pandas as pd
-        >>> events = pd.DataFrame({
-        ...     "entity_id": ["o1", "o1", "o2", "o2"],
-        ...     "source": [None, "prospecting", None, "prospecting"],
-        ...     "dest": ["prospecting", "qualification", "prospecting", "lost"],
-        ...     "at": pd.to_datetime(["2026-01-01", "2026-01-05", "2026-01-01",
-        ...                           "2026-01-02"], utc=True),
-        ... })
-        >>> stage_velocity(events, stages=["prospecting", "qualification"])[
-        ...     ["stage", "exits", "advanced", "advance_rate", "median_days_to_advance"]]
-                 stage  exits  advanced  advance_rate  median_days_to_advance
-        0  prospecting      2         1           0.5                     4.0
-    """
-    order = stage_order(stages)
-    keys = as_sequence(by)
-    columns = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
-    spells, segments = segmented_spells(
-        events,
-        columns,
-        created=created,
-        as_of=as_of,
-        keys=keys,
-        entities=entities,
-        entities_id_col=entities_id_col,
-    )
-    position = spells["stage"].map(order)
-    onward = spells["next_stage"].map(order)
-    ended = spells.loc[position.notna() & spells["left_at"].notna()].copy()
-    ended["advanced"] = (onward[ended.index] > position[ended.index]).astype("int64")
-    ended["exits"] = 1
-    ended["advance_days"] = ended["days"].where(ended["advanced"] == 1)
-    group = ["_segment", "stage"]
-    if freq is not None:
-        ended["_ordinal"] = period_ordinals(ended["left_at"], freq)
-        group = ["_ordinal", *group]
-    table = ended.groupby(group, sort=False).agg(
-        exits=("exits", "sum"),
-        advanced=("advanced", "sum"),
-        mean_days_to_advance=("advance_days", "mean"),
-        median_days_to_advance=("advance_days", "median"),
-    )
-    periods = None
-    if freq is None:
-        table = table.reindex(_grid(segments, [s for s in order if s != stages[-1]]))
-        table[["exits", "advanced"]] = table[["exits", "advanced"]].fillna(0).astype("int64")
-        table = table.reset_index()
-    else:
-        table = table.reset_index()
-        table["_position"] = table["stage"].map(order)
-        table = table.sort_values(["_ordinal", "_segment", "_position"], ignore_index=True)
-        periods = ordinals_to_periods(table.pop("_ordinal").to_numpy(), freq)
-        table = table.drop(columns=["_position"])
-    table = labelled(table, segments, keys)
-    if periods is not None:
-        table.insert(0, "period", periods)
-    table.insert(
-        list(table.columns).index("advanced") + 1,
-        "advance_rate",
-        safe_divide(table["advanced"], table["exits"]),
-    )
-    return table

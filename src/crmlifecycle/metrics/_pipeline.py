@@ -1,166 +1,42 @@
 """
-Pipeline KPIs from opportunities and their event log: deal stages, win rate, deal size, cycle.
+Pipeline KPIs from opportunities and their event log: win rate, deal size, sales cycle.
 
 Every function takes the ``opportunities`` frame (id, amount, created_at,
-current stage, segment columns such as ``owner``) and the opportunity event
-log, and computes the stage of every deal *as of* a date from the log, so
-"what did the pipeline look like on 1 March" has an answer. The weighted
-pipeline and the forecast by category, which also read stage metadata, are in
-``_forecast.py``.
+current state, segment columns such as ``owner``; its columns named by
+``opportunities_columns``, a :class:`~crmlifecycle.schema.DealColumns`) and the
+opportunity event log (``events_columns``, an
+:class:`~crmlifecycle.schema.EventLogColumns`), and reads the stage of every
+deal *as of* a date from the log (:func:`~crmlifecycle.metrics.deal_stages`),
+so "what did the pipeline look like on 1 March" has an answer. Which stages
+are won and lost comes from the stage types of ``lifecycle=`` (by default
+:data:`~crmlifecycle.stages.OPPORTUNITY_PIPELINE`). The weighted pipeline and
+the forecast by category, which also read the stages' probabilities and
+forecast categories, are in ``_forecast.py``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import final
+from typing import overload
 
-import attrs
 import pandas as pd
 
-from crmlifecycle._frames import (
-    as_sequence,
-    as_utc,
-    check_numeric,
-    require_columns,
-    utc_timestamp,
-)
+from crmlifecycle._frames import as_utc, check_numeric, require_columns
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
-    check_by,
-    check_unique,
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
+    segment_keys,
 )
-from crmlifecycle.metrics._events import LogColumns, read_events, spells_of
+from crmlifecycle.metrics._deals import closed_deals
+from crmlifecycle.metrics._events import closed_stages, log_kind, won_stages
+from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
-__all__ = [
-    "average_deal_size",
-    "deal_stages",
-    "sales_cycle_length",
-    "win_rate",
-]
-
-
-def deal_stages(
-    opportunities: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    as_of: object | None = None,
-    opportunity_col: str = "opportunity_id",
-    created_at_col: str = "created_at",
-    stage_col: str = "stage",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
-) -> pd.DataFrame:
-    """
-    The stage of every deal created by ``as_of``, rebuilt from the event log.
-
-    A deal's stage as of the date is the ``dest`` of its last event at or
-    before it; a deal without such an event is in its first stage (the
-    ``source`` of its first later event, or its current ``stage`` when it has
-    no event at all) since its creation. Returns the ``opportunities`` rows
-    (index kept) of the deals created by ``as_of`` with two columns added:
-    ``stage_as_of`` and ``since_as_of`` (when it entered that stage).
-
-    The event log may be mixed: only rows whose ``kind_col`` is ``kind``
-    (``"opportunity"``) are read when it has that column, so lead or case
-    events with colliding ids are not taken for deal stages (see
-    :func:`~crmlifecycle.metrics.stage_spells`). The other pipeline KPIs
-    take the same event-log keywords.
-
-    Examples:
-        >>> import pandas as pd
-        >>> deals = pd.DataFrame({
-        ...     "opportunity_id": ["o1", "o2"], "stage": ["won", "prospecting"],
-        ...     "created_at": pd.to_datetime(["2026-01-01", "2026-01-02"], utc=True),
-        ... })
-        >>> events = pd.DataFrame({
-        ...     "entity_id": ["o1"], "source": ["prospecting"], "dest": ["won"],
-        ...     "at": pd.to_datetime(["2026-02-01"], utc=True),
-        ... })
-        >>> deal_stages(deals, events, as_of="2026-01-15")["stage_as_of"].tolist()
-        ['prospecting', 'prospecting']
-        >>> deal_stages(deals, events)["stage_as_of"].tolist()
-        ['won', 'prospecting']
-    """
-    log = LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col)
-    deal = DealColumns(opportunity_col, created_at_col, stage_col)
-    return stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log)
-
-
-@final
-@attrs.frozen
-class DealColumns:
-    """The column names of the opportunities frame."""
-
-    opportunity_col: str = "opportunity_id"
-    created_at_col: str = "created_at"
-    stage_col: str = "stage"
-
-
-def stages_as_of(
-    opportunities: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    as_of: object | None,
-    deal: DealColumns,
-    log: LogColumns,
-    by: Sequence[str] = (),
-    needs: Sequence[str] = (),
-) -> pd.DataFrame:
-    """Do the work of :func:`deal_stages`, checking segment columns ``by`` and columns ``needs``."""
-    require_columns(opportunities, [*needs, *by], frame_name="opportunities")
-    check_by(opportunities, by, frame_name="opportunities")
-    opportunity_col, created_at_col, stage_col = (
-        deal.opportunity_col,
-        deal.created_at_col,
-        deal.stage_col,
-    )
-    require_columns(
-        opportunities, [opportunity_col, created_at_col, stage_col], frame_name="opportunities"
-    )
-    check_unique(opportunities, [opportunity_col], frame_name="opportunities")
-    created = as_utc(opportunities[created_at_col], created_at_col)
-    full_log = read_events(events, log, as_of=None)
-    first_source = full_log.groupby("entity_id", sort=False)["source"].first()
-    by_id = pd.Series(created.to_numpy(), index=opportunities[opportunity_col].to_numpy())
-    spells = spells_of(events, log, created=by_id, as_of=as_of)
-    current = spells.loc[spells["left_at"].isna()].drop_duplicates("entity_id", keep="last")
-    current = current.set_index("entity_id")
-    ids = opportunities[opportunity_col]
-    keep = pd.Series(data=True, index=opportunities.index)
-    if as_of is not None:
-        keep = created <= utc_timestamp(as_of, name="as_of")
-    result = opportunities.loc[keep.to_numpy()].copy()
-    ids = ids[keep.to_numpy()]
-    keys = ids.to_numpy()
-    stage = pd.Series(current["stage"].reindex(keys).to_numpy(), index=result.index)
-    initial = pd.Series(first_source.reindex(keys).to_numpy(), index=result.index)
-    initial = initial.where(initial.notna(), result[stage_col])
-    result["stage_as_of"] = stage.where(stage.notna(), initial)
-    since = pd.Series(current["entered_at"].reindex(keys).array, index=result.index)
-    result["since_as_of"] = since.where(stage.notna(), created[keep.to_numpy()])
-    return result
-
-
-def _closed(
-    opportunities: pd.DataFrame,
-    events: pd.DataFrame,
-    *,
-    stages: Sequence[str],
-    as_of: object | None,
-    deal: DealColumns,
-    log: LogColumns,
-    by: list[str],
-) -> pd.DataFrame:
-    deals = stages_as_of(opportunities, events, as_of=as_of, deal=deal, log=log, by=by)
-    return deals.loc[deals["stage_as_of"].isin(stages).to_numpy()]
+__all__ = ["average_deal_size", "sales_cycle_length", "win_rate"]
 
 
 def _grouped(
@@ -180,40 +56,88 @@ def _finish(table: pd.DataFrame, freq: str | None) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+@overload
 def win_rate(
     opportunities: pd.DataFrame,
     events: pd.DataFrame,
     *,
-    as_of: object | None = None,
-    won: str = "won",
-    lost: str = "lost",
-    opportunity_col: str = "opportunity_id",
-    created_at_col: str = "created_at",
-    stage_col: str = "stage",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    freq: None = None,
+    by: None = None,
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> float: ...
+@overload
+def win_rate(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    freq: str,
+    by: str | Sequence[str] | None = ...,
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+@overload
+def win_rate(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    freq: str | None = ...,
+    by: str | Sequence[str],
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+def win_rate(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = None,
+    lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
+    kind: str | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
+    opportunities_columns: DealColumns = DealColumns(),
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
     Win rate: deals won ÷ deals closed (won + lost), as of a date.
 
     Counts the deals whose stage as of ``as_of`` (see :func:`deal_stages`)
-    is ``won`` or ``lost``; open deals are not in the denominator (counting
-    them would mix pipeline age into the rate), and a reopened deal counts by
-    its stage at the date. With ``freq`` deals are grouped by the period they
-    closed in; ``by`` names columns of ``opportunities`` (e.g. ``"owner"``).
-    Columns: ``period``, ``by``, ``won``, ``lost``, ``win_rate``. NaN when no
-    deal closed.
+    is a won or a lost state of ``lifecycle`` (by stage type); open deals are
+    not in the denominator (counting them would mix pipeline age into the
+    rate), and a reopened deal counts by its stage at the date. A number
+    without ``freq`` and ``by`` (NaN when no deal closed); otherwise a table
+    with the columns ``period`` (the period the deals closed in), the ``by``
+    columns of ``opportunities`` (e.g. ``"owner"``), ``won``, ``lost`` and
+    ``win_rate``.
+
+    Args:
+        opportunities: the deals, one row per deal.
+        events: the event log, one row per transition.
+        as_of: the moment to look from (default: after every event).
+        lifecycle: the pipeline whose stage types say which stages are won and lost.
+        kind: the kind of the deals' rows in a mixed log (default: the lifecycle's kind).
+        freq: a period (``"M"``, ``"Q"``...) to group the deals by when they closed.
+        by: segment column(s) of ``opportunities``.
+        opportunities_columns: the column names of ``opportunities``.
+        events_columns: the column names of ``events``.
+
+    Raises:
+        DataError: see :func:`deal_stages`; a lifecycle without a won state.
+        ValidationError: ``by`` is an empty list.
 
     Examples:
         >>> import pandas as pd
         >>> deals = pd.DataFrame({
-        ...     "opportunity_id": ["o1", "o2", "o3"], "stage": ["won", "lost", "won"],
+        ...     "opportunity_id": ["o1", "o2", "o3"], "state": ["won", "lost", "won"],
         ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
         ... })
         >>> events = pd.DataFrame({
@@ -226,19 +150,22 @@ def win_rate(
         >>> win_rate(deals, events, as_of="2026-01-31")  # o3 still open then
         0.5
     """
-    keys = as_sequence(by)
-    closed = _closed(
+    keys = segment_keys(by)
+    won = won_stages(lifecycle)
+    closed = closed_deals(
         opportunities,
         events,
-        stages=[won, lost],
+        stages=closed_stages(lifecycle),
         as_of=as_of,
-        deal=DealColumns(opportunity_col, created_at_col, stage_col),
-        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
+        deal=opportunities_columns,
+        log=events_columns,
+        kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
     )
-    is_won = (closed["stage_as_of"] == won).astype("int64")
-    frame = closed[keys].assign(won=is_won, lost=1 - is_won, since=closed["since_as_of"])
-    if freq is None and not keys:
+    is_won = closed["state_as_of"].isin(won).astype("int64")
+    frame = closed[keys].assign(won=is_won, lost=1 - is_won, since=closed["state_since_as_of"])
+    if freq is None and by is None:
         total = len(frame)
         return math.nan if total == 0 else float(is_won.sum()) / total
     frame, group = _grouped(frame, keys, freq, "since")
@@ -247,38 +174,82 @@ def win_rate(
     return _finish(table, freq)
 
 
+@overload
 def average_deal_size(
     opportunities: pd.DataFrame,
     events: pd.DataFrame,
     *,
-    as_of: object | None = None,
-    won: str = "won",
-    amount_col: str = "amount",
-    opportunity_col: str = "opportunity_id",
-    created_at_col: str = "created_at",
-    stage_col: str = "stage",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    freq: None = None,
+    by: None = None,
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> float: ...
+@overload
+def average_deal_size(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    freq: str,
+    by: str | Sequence[str] | None = ...,
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+@overload
+def average_deal_size(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    freq: str | None = ...,
+    by: str | Sequence[str],
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+def average_deal_size(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = None,
+    lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
+    kind: str | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
+    opportunities_columns: DealColumns = DealColumns(),
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
     Average deal size: Σ amount of won deals ÷ number of won deals, as of a date.
 
-    Uses the deals won by ``as_of`` (grouped by the period they were won in
-    with ``freq``). Amounts are the current ``amount`` column (the event log
-    does not record amount changes); a won deal with a missing or negative
-    amount is an error. Columns: ``period``, ``by``, ``deals``, ``amount``,
-    ``average_deal_size``. NaN when no deal was won.
+    Uses the deals in a won state of ``lifecycle`` as of ``as_of`` (grouped by
+    the period they were won in with ``freq``). Amounts are the current
+    ``amount`` column (the event log does not record amount changes); a won
+    deal with a missing or negative amount is an error. A number without
+    ``freq`` and ``by`` (NaN when no deal was won); otherwise a table with the
+    columns ``period``, ``by``, ``deals``, ``amount``, ``average_deal_size``.
+
+    Args:
+        opportunities: the deals, one row per deal.
+        events: the event log, one row per transition.
+        as_of: the moment to look from (default: after every event).
+        lifecycle: the pipeline whose stage types say which stages are won.
+        kind: the kind of the deals' rows in a mixed log (default: the lifecycle's kind).
+        freq: a period (``"M"``, ``"Q"``...) to group the deals by when they were won.
+        by: segment column(s) of ``opportunities``.
+        opportunities_columns: the column names of ``opportunities``.
+        events_columns: the column names of ``events``.
 
     Examples:
         >>> import pandas as pd
         >>> deals = pd.DataFrame({
-        ...     "opportunity_id": ["o1", "o2", "o3"], "stage": ["won", "lost", "won"],
+        ...     "opportunity_id": ["o1", "o2", "o3"], "state": ["won", "lost", "won"],
         ...     "amount": [1000.0, 5000.0, 3000.0],
         ...     "created_at": pd.to_datetime(["2026-01-01"] * 3, utc=True),
         ... })
@@ -290,20 +261,23 @@ def average_deal_size(
         >>> average_deal_size(deals, events)  # (1000 + 3000) / 2; the lost deal is ignored
         2000.0
     """
-    keys = as_sequence(by)
+    keys = segment_keys(by)
+    amount_col = opportunities_columns.amount
     require_columns(opportunities, [amount_col], frame_name="opportunities")
-    deals = _closed(
+    deals = closed_deals(
         opportunities,
         events,
-        stages=[won],
+        stages=won_stages(lifecycle),
         as_of=as_of,
-        deal=DealColumns(opportunity_col, created_at_col, stage_col),
-        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
+        deal=opportunities_columns,
+        log=events_columns,
+        kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
     )
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
-    frame = deals[keys].assign(amount=amount, deals=1, since=deals["since_as_of"])
-    if freq is None and not keys:
+    frame = deals[keys].assign(amount=amount, deals=1, since=deals["state_since_as_of"])
+    if freq is None and by is None:
         return math.nan if len(frame) == 0 else float(amount.sum()) / len(frame)
     frame, group = _grouped(frame, keys, freq, "since")
     table = frame.groupby(group, sort=True, as_index=False, observed=True)[
@@ -313,39 +287,88 @@ def average_deal_size(
     return _finish(table, freq)
 
 
+@overload
 def sales_cycle_length(
     opportunities: pd.DataFrame,
     events: pd.DataFrame,
     *,
-    as_of: object | None = None,
-    won: str = "won",
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    statistic: str = ...,
+    freq: None = None,
+    by: None = None,
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> float: ...
+@overload
+def sales_cycle_length(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    statistic: str = ...,
+    freq: str,
+    by: str | Sequence[str] | None = ...,
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+@overload
+def sales_cycle_length(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = ...,
+    lifecycle: Lifecycle = ...,
+    kind: str | None = ...,
+    statistic: str = ...,
+    freq: str | None = ...,
+    by: str | Sequence[str],
+    opportunities_columns: DealColumns = ...,
+    events_columns: EventLogColumns = ...,
+) -> pd.DataFrame: ...
+def sales_cycle_length(
+    opportunities: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None = None,
+    lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
+    kind: str | None = None,
     statistic: str = "mean",
-    opportunity_col: str = "opportunity_id",
-    created_at_col: str = "created_at",
-    stage_col: str = "stage",
-    kind: str | None = "opportunity",
-    kind_col: str = "kind",
-    entity_col: str = "entity_id",
-    source_col: str = "source",
-    dest_col: str = "dest",
-    at_col: str = "at",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
+    opportunities_columns: DealColumns = DealColumns(),
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
     Sales cycle length: days from a deal's creation to its win, as of a date.
 
-    Over the deals won by ``as_of``. Without ``freq``/``by`` returns the
-    ``statistic`` (``"mean"`` or ``"median"``; cycles are right-skewed, so the
-    median is often the better summary); otherwise a frame with ``period``
-    (of the win), ``by``, ``deals``, ``mean_days``, ``median_days`` and
-    ``p90_days``. Lost and open deals are excluded (their cycle is not a
-    sales cycle; open ones are censored). NaN when no deal was won.
+    Over the deals in a won state of ``lifecycle`` as of ``as_of``. Without
+    ``freq``/``by`` returns the ``statistic`` (``"mean"`` or ``"median"``;
+    cycles are right-skewed, so the median is often the better summary; NaN
+    when no deal was won); otherwise a table with ``period`` (of the win),
+    ``by``, ``deals``, ``mean_days``, ``median_days`` and ``p90_days``. Lost
+    and open deals are excluded (their cycle is not a sales cycle; open ones
+    are censored).
+
+    Args:
+        opportunities: the deals, one row per deal.
+        events: the event log, one row per transition.
+        as_of: the moment to look from (default: after every event).
+        lifecycle: the pipeline whose stage types say which stages are won.
+        kind: the kind of the deals' rows in a mixed log (default: the lifecycle's kind).
+        statistic: ``"mean"`` or ``"median"``, for the single number.
+        freq: a period (``"M"``, ``"Q"``...) to group the deals by when they were won.
+        by: segment column(s) of ``opportunities``.
+        opportunities_columns: the column names of ``opportunities``.
+        events_columns: the column names of ``events``.
 
     Examples:
         >>> import pandas as pd
         >>> deals = pd.DataFrame({
-        ...     "opportunity_id": ["o1", "o2"], "stage": ["won", "won"],
+        ...     "opportunity_id": ["o1", "o2"], "state": ["won", "won"],
         ...     "created_at": pd.to_datetime(["2026-01-01", "2026-01-01"], utc=True),
         ... })
         >>> events = pd.DataFrame({
@@ -357,20 +380,23 @@ def sales_cycle_length(
     """
     if statistic not in {"mean", "median"}:
         raise DataError(f"statistic={statistic!r} is not supported. Hint: use 'mean' or 'median'.")
-    keys = as_sequence(by)
-    deals = _closed(
+    keys = segment_keys(by)
+    deals = closed_deals(
         opportunities,
         events,
-        stages=[won],
+        stages=won_stages(lifecycle),
         as_of=as_of,
-        deal=DealColumns(opportunity_col, created_at_col, stage_col),
-        log=LogColumns(kind, kind_col, entity_col, source_col, dest_col, at_col),
+        deal=opportunities_columns,
+        log=events_columns,
+        kind=log_kind(lifecycle, kind),
+        lifecycle=lifecycle,
         by=keys,
     )
-    created = as_utc(deals[created_at_col], created_at_col)
-    days = (deals["since_as_of"] - created).dt.total_seconds() / 86_400
-    frame = deals[keys].assign(days=days, since=deals["since_as_of"])
-    if freq is None and not keys:
+    created_at = opportunities_columns.created_at
+    created = as_utc(deals[created_at], created_at)
+    days = (deals["state_since_as_of"] - created).dt.total_seconds() / 86_400
+    frame = deals[keys].assign(days=days, since=deals["state_since_as_of"])
+    if freq is None and by is None:
         if frame.empty:
             return math.nan
         return float(days.mean() if statistic == "mean" else days.median())

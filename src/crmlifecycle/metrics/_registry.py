@@ -149,7 +149,7 @@ def get_metric(name: str) -> Metric:
 
     Examples:
         >>> get_metric("win_rate").requires["opportunities"]
-        ('opportunity_id', 'created_at', 'stage', 'amount')
+        ('opportunity_id', 'created_at', 'state', 'amount')
         >>> get_metric("win_rat")
         Traceback (most recent call last):
         ...
