@@ -30,36 +30,6 @@ from crmlifecycle.schema import ColumnSpec, DealColumns
 #: Public metrics not yet converted to the rules above: the acquisition, retention, revenue,
 #: cohort, lifetime, satisfaction and service KPIs are converted on their own branch. Empty
 #: this set when that branch is merged; the rules then hold for every public metric.
-PENDING_MERGE: frozenset[str] = frozenset(
-    {
-        "arpu",
-        "average_order_value",
-        "backlog",
-        "cac",
-        "ces",
-        "churn_rate",
-        "churn_rate_partial",
-        "cohort_retention",
-        "cohort_retention_partial",
-        "combine_churn_rate",
-        "combine_cohort_retention",
-        "combine_mrr_movements",
-        "combine_new_customers",
-        "csat",
-        "first_response_time",
-        "gross_revenue_retention",
-        "mrr_movements",
-        "mrr_movements_partial",
-        "net_revenue_retention",
-        "new_customers",
-        "new_customers_partial",
-        "nps",
-        "order_based_clv",
-        "resolution_time",
-        "retention_rate",
-        "sla_breach_rate",
-    }
-)
 
 #: Frame parameters that are not frames of the data contract: ``entities`` holds one row per
 #: entity with its id (named by ``entities_id``) and the segment columns named by ``by=``.
@@ -71,7 +41,7 @@ TIME_PARAMETERS = ("as_of", "start", "end")
 def _public_functions() -> Iterator[tuple[str, Callable[..., object]]]:
     for name in metrics.__all__:
         target = getattr(metrics, name)
-        if callable(target) and not inspect.isclass(target) and name not in PENDING_MERGE:
+        if callable(target) and not inspect.isclass(target):
             yield name, target
 
 
@@ -81,11 +51,6 @@ def _is_frame(hint: object) -> bool:
         return True
     is_union = typing.get_origin(hint) in (types.UnionType, typing.Union)
     return is_union and pd.DataFrame in typing.get_args(hint)
-
-
-def test_the_pending_list_names_public_metrics() -> None:
-    # the list shrinks to nothing at the merge; a stale name would hide a metric from the rules
-    assert set(metrics.__all__) >= PENDING_MERGE
 
 
 def test_every_frame_parameter_takes_one_columns_record() -> None:

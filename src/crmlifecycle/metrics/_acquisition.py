@@ -30,9 +30,9 @@ from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
+    segment_keys,
     utc_values,
 )
-from crmlifecycle.metrics._kpi_shape import segment_keys
 from crmlifecycle.metrics._spend import acquired_window, paid_channels_of, spend_period_bounds
 from crmlifecycle.schema import CustomerColumns, SpendColumns
 

@@ -60,16 +60,12 @@ def _funnel_ends(lifecycle: Lifecycle) -> tuple[str, str]:
 def _monthly_churn(frames: Frames) -> float:
     """Pooled monthly churn: Σ lost ÷ Σ customers at month starts, complete months only."""
     customers = frames["customers"]
-    table = churn_rate(customers, freq="M")
-    assert isinstance(table, pd.DataFrame)  # noqa: S101 - freq= always gives a frame
-    table = table.iloc[:-1]  # the latest month may be incomplete
+    table = churn_rate(customers, freq="M").iloc[:-1]  # the latest month may be incomplete
     return ratio(float(table["churned"].sum()), float(table["customers_start"].sum()))
 
 
 def _monthly_arpu(frames: Frames) -> float:
-    value = arpu(frames["subscriptions"])
-    assert isinstance(value, float)  # noqa: S101 - no freq/by gives a float
-    return value
+    return arpu(frames["subscriptions"])
 
 
 def _mrr(frames: Frames) -> float:
@@ -86,9 +82,7 @@ def _nrr_12m(frames: Frames) -> float:
     start = last - pd.DateOffset(months=12)
     if start < periods.min():
         return math.nan  # less than 13 months of data: the 12-month NRR is undefined
-    value = net_revenue_retention(subscriptions, start=start, end=last)
-    assert isinstance(value, float)  # noqa: S101 - no freq/by gives a float
-    return value
+    return net_revenue_retention(subscriptions, start=start, end=last)
 
 
 def _clv(frames: Frames, *, gross_margin: float) -> float:
@@ -100,12 +94,12 @@ def _clv(frames: Frames, *, gross_margin: float) -> float:
 
 def _ltv_to_cac(frames: Frames, *, gross_margin: float) -> float:
     clv = _clv(frames, gross_margin=gross_margin)
-    cost = _float(cac(frames["spend"], frames["customers"]))
+    cost = cac(frames["spend"], frames["customers"])
     return math.nan if is_nan(clv) or is_nan(cost) else ltv_to_cac(clv, cost)
 
 
 def _payback(frames: Frames, *, gross_margin: float) -> float:
-    cost, monthly_arpu = _float(cac(frames["spend"], frames["customers"])), _monthly_arpu(frames)
+    cost, monthly_arpu = cac(frames["spend"], frames["customers"]), _monthly_arpu(frames)
     if is_nan(cost) or is_nan(monthly_arpu):
         return math.nan  # nobody acquired, or nobody paid: payback is undefined
     return cac_payback_months(cost, arpu=monthly_arpu, gross_margin=gross_margin)
@@ -115,11 +109,6 @@ def _latest_opening(frames: Frames) -> pd.Timestamp:
     """The default ``as_of`` of the case KPIs: the latest case opening (UTC)."""
     opened: pd.Timestamp = as_utc(frames["cases"]["opened_at"], "opened_at").max()
     return opened
-
-
-def _float(value: object) -> float:
-    assert isinstance(value, (int, float))  # noqa: S101 - single-number forms
-    return float(value)
 
 
 def _metric(

@@ -29,9 +29,9 @@ from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
     safe_divide,
+    segment_keys,
     utc_values,
 )
-from crmlifecycle.metrics._kpi_shape import segment_keys
 from crmlifecycle.schema import OrderColumns
 
 __all__ = ["average_order_value", "historic_clv", "order_based_clv"]

@@ -30,10 +30,10 @@ from crmlifecycle.metrics._common import (
     period_ordinals,
     ratio,
     safe_divide,
+    segment_keys,
     timestamp_ordinal,
     utc_values,
 )
-from crmlifecycle.metrics._kpi_shape import segment_keys
 from crmlifecycle.schema import RevenueColumns
 
 __all__ = [

@@ -22,8 +22,7 @@ import pandas as pd
 from crmlifecycle._frames import utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
-from crmlifecycle.metrics._common import ratio, safe_divide, timestamp_ordinal
-from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.metrics._common import ratio, safe_divide, segment_keys, timestamp_ordinal
 from crmlifecycle.metrics._revenue import mrr_movements, revenue_rows
 from crmlifecycle.schema import RevenueColumns
 

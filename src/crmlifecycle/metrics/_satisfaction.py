@@ -20,7 +20,7 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc, check_numeric, require_columns, to_periods
 from crmlifecycle.errors import DataError, ValidationError
-from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.metrics._common import segment_keys
 from crmlifecycle.schema import FeedbackColumns
 
 __all__ = ["ces", "csat", "nps"]

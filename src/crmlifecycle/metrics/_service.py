@@ -22,7 +22,7 @@ import pandas as pd
 from crmlifecycle._frames import as_sequence, as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
-from crmlifecycle.metrics._kpi_shape import segment_keys
+from crmlifecycle.metrics._common import segment_keys
 from crmlifecycle.metrics._satisfaction import _keys_frame, _sum_by
 from crmlifecycle.schema import STATE, CaseColumns, EventLogColumns
 from crmlifecycle.sla import DEFAULT_STOP_STATES, BusinessCalendar, SlaPolicy, sla_status
