@@ -68,13 +68,13 @@ def test_funnel_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFrame) -> N
     table = funnel(events, by="owner", entities=deals)
     assert list(table.columns) == [
         "owner",
-        "stage",
+        "state",
         "reached",
         "conversion_from_previous",
         "conversion_from_first",
     ]
     assert table["owner"].tolist() == ["ann"] * 5 + ["bob"] * 5
-    assert table["stage"].tolist() == list(STAGES) * 2
+    assert table["state"].tolist() == list(STAGES) * 2
     assert table["reached"].tolist() == [2, 2, 1, 1, 1, 2, 2, 2, 2, 1]
     # ann: proposal 1/2 of qualification, then 1/1; bob: won 1/2 of negotiation
     assert table["conversion_from_previous"].tolist() == [1, 1, 0.5, 1, 1, 1, 1, 1, 1, 0.5]
@@ -82,7 +82,7 @@ def test_funnel_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFrame) -> N
     # the segments add up to the whole funnel: 4, 4, 3, 3, 2
     whole = funnel(events)
     assert whole["reached"].tolist() == [4, 4, 3, 3, 2]
-    assert table.groupby("stage", sort=False)["reached"].sum().tolist() == [4, 4, 3, 3, 2]
+    assert table.groupby("state", sort=False)["reached"].sum().tolist() == [4, 4, 3, 3, 2]
 
 
 def test_conversion_rate_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFrame) -> None:
@@ -137,11 +137,11 @@ def test_time_in_stage_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFram
         by="owner",
         entities=deals,
         created=created(deals),
-    ).set_index(["owner", "stage"])
+    ).set_index(["owner", "state"])
 
     def cells(owner: str, stage: str, *columns: str) -> list[float]:
         row = (table.index.get_level_values("owner") == owner) & (
-            table.index.get_level_values("stage") == stage
+            table.index.get_level_values("state") == stage
         )
         return [float(v) for v in table.loc[row, list(columns)].to_numpy(dtype="float64")[0]]
 
@@ -157,15 +157,15 @@ def test_time_in_stage_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFram
     assert cells("bob", "proposal", "spells", "mean_days", "median_days") == [2, 15.5, 15.5]
     # bob negotiation: o3 1 -> 15 Feb (14) done, o4 still there since 20 Feb
     assert cells("bob", "negotiation", "spells", "max_days", "open_spells") == [1, 14.0, 1]
-    whole = time_in_stage(events, created=created(deals)).set_index("stage")
-    summed = table.groupby(level="stage", sort=False)[["spells", "open_spells"]].sum()
+    whole = time_in_stage(events, created=created(deals)).set_index("state")
+    summed = table.groupby(level="state", sort=False)[["spells", "open_spells"]].sum()
     pd.testing.assert_frame_equal(summed, whole[["spells", "open_spells"]])
 
 
 def test_stage_velocity_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFrame) -> None:
     table = stage_velocity(events, by="owner", entities=deals, created=created(deals))
-    assert list(table.columns[:3]) == ["owner", "stage", "exits"]
-    assert table["stage"].tolist() == list(STAGES[:-1]) * 2
+    assert list(table.columns[:3]) == ["owner", "state", "exits"]
+    assert table["state"].tolist() == list(STAGES[:-1]) * 2
     # ann: prospecting 2 exits both advancing (2 days each); qualification o1 -> proposal,
     # o2 -> lost: 1 of 2 (7 days); proposal o1 -> won (11 days); negotiation never left
     # bob: prospecting o3 (1 day), o4 (4 days) advance; qualification o3 (10 days);
@@ -183,11 +183,11 @@ def test_stage_velocity_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFra
 
 def test_stage_velocity_by_period_and_owner(events: pd.DataFrame, deals: pd.DataFrame) -> None:
     table = stage_velocity(events, freq="M", by="owner", entities=deals)
-    assert list(table.columns[:3]) == ["period", "owner", "stage"]
+    assert list(table.columns[:3]) == ["period", "owner", "state"]
     # spells by the month they ended: January ann prospecting (o1, o2), qualification (o1 on,
     # o2 lost), proposal (o1); bob prospecting (o3), qualification (o3).
     # February bob prospecting (o4), proposal (o3, o4), negotiation (o3)
-    rows = table[["owner", "stage", "exits", "advanced"]].to_numpy().tolist()
+    rows = table[["owner", "state", "exits", "advanced"]].to_numpy().tolist()
     assert table["period"].astype(str).tolist() == ["2026-01"] * 5 + ["2026-02"] * 3
     assert rows == [
         ["ann", "prospecting", 2, 2],
@@ -204,7 +204,7 @@ def test_stage_velocity_by_period_and_owner(events: pd.DataFrame, deals: pd.Data
 def test_two_segment_columns(events: pd.DataFrame, deals: pd.DataFrame) -> None:
     # (ann, north) o1 won; (ann, south) o2 to qualification; (bob, north) o3 won, o4 negotiation
     table = funnel(events, by=["owner", "region"], entities=deals)
-    assert list(table.columns[:3]) == ["owner", "region", "stage"]
+    assert list(table.columns[:3]) == ["owner", "region", "state"]
     assert table["reached"].tolist() == [1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 2, 2, 2, 2, 1]
 
 
@@ -302,7 +302,7 @@ def test_an_empty_window_gives_empty_segmented_tables(
 ) -> None:
     early = funnel(events, by="owner", entities=deals, as_of="2025-12-31")
     assert early.empty
-    assert list(early.columns[:2]) == ["owner", "stage"]
+    assert list(early.columns[:2]) == ["owner", "state"]
 
 
 @st.composite
@@ -338,7 +338,7 @@ def test_segment_counts_add_up_to_the_unsegmented_counts(
         return
     whole = funnel(events, as_of=as_of)
     parts = funnel(events, by="owner", entities=entities, as_of=as_of)
-    summed = parts.groupby("stage", sort=False)["reached"].sum()
+    summed = parts.groupby("state", sort=False)["reached"].sum()
     if parts.empty:
         assert (whole["reached"] == 0).all()
     else:
@@ -349,7 +349,7 @@ def test_segment_counts_add_up_to_the_unsegmented_counts(
         if split.empty:
             assert (spells[column] == 0).all()
         else:
-            total = split.groupby("stage", sort=False)[column].sum().tolist()
+            total = split.groupby("state", sort=False)[column].sum().tolist()
             assert total == spells[column].tolist()
     velocity = stage_velocity(events, as_of=as_of)
     split_velocity = stage_velocity(events, by="owner", entities=entities, as_of=as_of)
@@ -357,7 +357,7 @@ def test_segment_counts_add_up_to_the_unsegmented_counts(
         if split_velocity.empty:
             assert (velocity[column] == 0).all()
         else:
-            total = split_velocity.groupby("stage", sort=False)[column].sum().tolist()
+            total = split_velocity.groupby("state", sort=False)[column].sum().tolist()
             assert total == velocity[column].tolist()
     for low, high in (("prospecting", "won"), ("qualification", "negotiation")):
         rate = conversion_rate(events, from_stage=low, to_stage=high, as_of=as_of)

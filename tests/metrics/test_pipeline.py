@@ -99,7 +99,7 @@ def created(deals: pd.DataFrame) -> pd.Series:
 def test_stage_spells(events: pd.DataFrame, deals: pd.DataFrame) -> None:
     spells = stage_spells(events, created=created(deals))
     o1 = spells.loc[spells["entity_id"] == "o1"]
-    assert o1["stage"].tolist() == ["prospecting", "qualification", "proposal", "won"]
+    assert o1["state"].tolist() == ["prospecting", "qualification", "proposal", "won"]
     # o1: created 1 Jan, qualified 3 Jan (2 days), proposal 10 Jan (7), won 21 Jan (11)
     assert o1["days"].tolist()[:3] == [2.0, 7.0, 11.0]
     assert math.isnan(o1["days"].tolist()[3])
@@ -143,7 +143,7 @@ def test_conversion_per_period_needs_entry_times(events: pd.DataFrame, deals: pd
 def test_time_in_stage_distribution(events: pd.DataFrame, deals: pd.DataFrame) -> None:
     table = time_in_stage(events, created=created(deals))
     # one row per state of the opportunity pipeline, in order, lost included
-    assert table["stage"].tolist() == [
+    assert table["state"].tolist() == [
         "prospecting",
         "qualification",
         "proposal",
@@ -151,7 +151,7 @@ def test_time_in_stage_distribution(events: pd.DataFrame, deals: pd.DataFrame) -
         "won",
         "lost",
     ]
-    row = table.set_index("stage")
+    row = table.set_index("state")
     # prospecting: o1 2, o2 2, o3 1, o4 4 days
     assert row.loc["prospecting", "spells"] == 4
     assert row.loc["prospecting", "mean_days"] == pytest.approx(9 / 4)
@@ -159,12 +159,12 @@ def test_time_in_stage_distribution(events: pd.DataFrame, deals: pd.DataFrame) -
     assert row.loc["prospecting", "max_days"] == pytest.approx(4.0)
     # qualification: o1 7, o2 10, o3 10
     assert row.loc["qualification", "median_days"] == pytest.approx(10.0)
-    as_of = time_in_stage(events, as_of="2026-02-10").set_index("stage")
+    as_of = time_in_stage(events, as_of="2026-02-10").set_index("state")
     assert as_of.loc["negotiation", "open_spells"] == 1  # o3, still negotiating
 
 
 def test_stage_velocity(events: pd.DataFrame, deals: pd.DataFrame) -> None:
-    table = stage_velocity(events, created=created(deals)).set_index("stage")
+    table = stage_velocity(events, created=created(deals)).set_index("state")
     # qualification exits: o1 -> proposal, o2 -> lost, o3 -> proposal
     assert table.loc["qualification", "exits"] == 3
     assert table.loc["qualification", "advanced"] == 2
@@ -275,7 +275,7 @@ def test_every_pipeline_kpi_keeps_only_deal_events_of_a_mixed_log(
     # lifecycle= picks another lifecycle of the same log, and its kind of rows: o5's lead
     # events open -> contacted -> qualified reach the lead funnel's first three stages
     leads = funnel(mixed, lifecycle=LEAD_STATUS)
-    assert leads["stage"].tolist() == ["open", "contacted", "qualified", "converted"]
+    assert leads["state"].tolist() == ["open", "contacted", "qualified", "converted"]
     assert leads["reached"].tolist() == [1, 1, 1, 0]
 
 
@@ -336,7 +336,7 @@ def test_kind_filter_treats_a_missing_kind_as_another_kind(dtype: str) -> None:
     spells = stage_spells(log)
     # the row without a kind is dropped (read as part of the log, its self-transition at
     # 01-03 would split qualification in two): prospecting, qualification 01-02..01-05, proposal
-    assert spells["stage"].tolist() == ["prospecting", "qualification", "proposal"]
+    assert spells["state"].tolist() == ["prospecting", "qualification", "proposal"]
 
 
 def test_renaming_a_stage_is_a_change_to_the_lifecycle_only(

@@ -77,9 +77,9 @@ def test_funnel_bars_are_the_counts_centred_in_stage_order(tmp_path: pathlib.Pat
     assert png.stat().st_size > 5_000
 
 
-def test_funnel_from_a_frame_with_named_columns() -> None:
-    table = pd.DataFrame({"step": ["lead", "deal", "won"], "n": [10, 4, 1]})  # own names
-    ax = plot_funnel(table, stage_col="step", count_col="n", ax=_axes(), title="Deals")
+def test_funnel_from_the_funnel_table() -> None:
+    table = pd.DataFrame({"state": ["lead", "deal", "won"], "reached": [10, 4, 1], "other": 0})
+    ax = plot_funnel(table, ax=_axes(), title="Deals")
     assert [float(p.get_width()) for p in _bars(ax)] == [10.0, 4.0, 1.0]
     assert ax.get_title() == "Deals"
     assert "40.0% of previous · 40.0% of top" in _texts(ax)  # 4/10

@@ -126,7 +126,7 @@ def stages_as_of(
     result = opportunities.loc[keep.to_numpy()].copy()
     ids = ids[keep.to_numpy()]
     keys = ids.to_numpy()
-    stage = pd.Series(current["stage"].reindex(keys).to_numpy(), index=result.index)
+    stage = pd.Series(current["state"].reindex(keys).to_numpy(), index=result.index)
     initial = pd.Series(first_source.reindex(keys).to_numpy(), index=result.index)
     initial = initial.where(initial.notna(), result[deal.state])
     result["state_as_of"] = stage.where(stage.notna(), initial)

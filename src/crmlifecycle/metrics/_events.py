@@ -32,7 +32,7 @@ from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["stage_spells"]
 
-SPELL_COLUMNS: Final = ["entity_id", "stage", "entered_at", "left_at", "next_stage", "days"]
+SPELL_COLUMNS: Final = ["entity_id", "state", "entered_at", "left_at", "next_state", "days"]
 
 
 def log_kind(lifecycle: Lifecycle, kind: str | None) -> str:
@@ -174,7 +174,7 @@ def stage_spells(
     Rebuild the stage spells of every entity from a lifecycle event log.
 
     Each event starts a spell in its ``dest`` stage, ended by the entity's
-    next event (``left_at``, ``next_stage``) or still open (NaT) at
+    next event (``left_at``, ``next_state``) or still open (NaT) at
     ``as_of``. The source stage of an entity's first event is a spell too;
     it starts at the entity's creation time, taken from ``created`` (a
     Series of timestamps indexed by entity id, e.g.
@@ -204,8 +204,8 @@ def stage_spells(
         ...     "at": pd.to_datetime(["2026-01-03", "2026-01-10"], utc=True),
         ... })
         >>> created = pd.Series(pd.to_datetime(["2026-01-01"], utc=True), index=["o1"])
-        >>> stage_spells(events, created=created)[["stage", "next_stage", "days"]]
-                   stage     next_stage  days
+        >>> stage_spells(events, created=created)[["state", "next_state", "days"]]
+                   state     next_state  days
         0    prospecting  qualification   2.0
         1  qualification            won   7.0
         2            won            NaN   NaN
@@ -231,14 +231,14 @@ def spells_of(
     last[:-1] = first[1:]
     at = log["at"]
     next_at = at.shift(-1).where(~pd.Series(last))
-    next_stage = log["dest"].shift(-1).where(~pd.Series(last))
+    next_state = log["dest"].shift(-1).where(~pd.Series(last))
     dest_spells = pd.DataFrame(
         {
             "entity_id": ids,
-            "stage": log["dest"].to_numpy(),
+            "state": log["dest"].to_numpy(),
             "entered_at": at.array,
             "left_at": next_at.array,
-            "next_stage": next_stage.to_numpy(),
+            "next_state": next_state.to_numpy(),
             "_rank": np.arange(n) * 2 + 1,
         }
     )
@@ -251,10 +251,10 @@ def spells_of(
     head_spells = pd.DataFrame(
         {
             "entity_id": heads["entity_id"].to_numpy(),
-            "stage": heads["source"].to_numpy(),
+            "state": heads["source"].to_numpy(),
             "entered_at": entered.array,
             "left_at": heads["at"].array,
-            "next_stage": heads["dest"].to_numpy(),
+            "next_state": heads["dest"].to_numpy(),
             "_rank": np.flatnonzero(initial) * 2,
         }
     )
@@ -337,7 +337,7 @@ def segmented_spells(
     """
     rows = log_kind(lifecycle, kind)
     spells = spells_of(events, columns, rows, created=created, as_of=as_of)
-    check_states(spells["stage"], lifecycle, columns.dest)
+    check_states(spells["state"], lifecycle, columns.dest)
     if not keys:
         return spells.assign(_segment=0), pd.DataFrame(index=pd.RangeIndex(1))
     codes, segments = entity_segments(

@@ -205,7 +205,7 @@ def conversion_rate(
         entities=entities,
         entities_id=entities_id,
     )
-    spells = spells.assign(position=spells["stage"].map(order))
+    spells = spells.assign(position=spells["state"].map(order))
     per_entity = spells.groupby("entity_id", sort=True).agg(
         position=("position", "max"), _segment=("_segment", "first")
     )
@@ -296,7 +296,7 @@ def funnel(
         ...     "at": pd.to_datetime(["2026-01-03", "2026-01-10", "2026-01-04",
         ...                           "2026-01-05"], utc=True),
         ... })
-        >>> funnel(events)[["stage", "reached", "conversion_from_previous"]]
+        >>> funnel(events)[["state", "reached", "conversion_from_previous"]]
                    stage  reached  conversion_from_previous
         0    prospecting        3                  1.000000
         1  qualification        2                  0.666667
@@ -306,7 +306,7 @@ def funnel(
         >>> deals = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3"],
         ...                       "owner": ["ann", "bob", "ann"]})
         >>> table = funnel(events, by="owner", entities=deals)  # ann: o1 won, o3; bob: o2
-        >>> table[["owner", "stage", "reached", "conversion_from_first"]]
+        >>> table[["owner", "state", "reached", "conversion_from_first"]]
           owner          stage  reached  conversion_from_first
         0   ann    prospecting        2                    1.0
         1   ann  qualification        2                    1.0
@@ -333,7 +333,7 @@ def funnel(
         entities_id=entities_id,
     )
     per_entity = (
-        spells.assign(position=spells["stage"].map(order))
+        spells.assign(position=spells["state"].map(order))
         .groupby("entity_id", sort=True)
         .agg(position=("position", "max"), _segment=("_segment", "first"))
         .dropna()
@@ -347,7 +347,7 @@ def funnel(
     table = pd.DataFrame(
         {
             "_segment": np.repeat(np.arange(n_segments), n_stages),
-            "stage": np.tile(np.array(list(order), dtype=object), n_segments),
+            "state": np.tile(np.array(list(order), dtype=object), n_segments),
             "reached": reached.ravel().astype("int64"),
         }
     )

@@ -37,7 +37,7 @@ def _grid(segments: pd.DataFrame, names: Sequence[str]) -> pd.MultiIndex:
     """Every (segment code, stage) pair, segment-major."""
     return pd.MultiIndex.from_product(
         [pd.RangeIndex(len(segments)), pd.Index(list(names), dtype=object)],
-        names=["_segment", "stage"],
+        names=["_segment", "state"],
     )
 
 
@@ -89,7 +89,7 @@ def time_in_stage(
         ...                           "2026-01-09"], utc=True),
         ... })
         >>> time_in_stage(events)[
-        ...     ["stage", "spells", "mean_days", "max_days", "open_spells"]].head(2)
+        ...     ["state", "spells", "mean_days", "max_days", "open_spells"]].head(2)
                    stage  spells  mean_days  max_days  open_spells
         0    prospecting       2        5.0       8.0            0
         1  qualification       0        NaN       NaN            2
@@ -108,14 +108,14 @@ def time_in_stage(
     )
     names = lifecycle.states
     done = spells.loc[spells["days"].notna()]
-    grouped = done.groupby(["_segment", "stage"], sort=True)["days"]
+    grouped = done.groupby(["_segment", "state"], sort=True)["days"]
     table = pd.DataFrame(index=_grid(segments, names))
     table["spells"] = grouped.size().reindex(table.index).fillna(0).astype("int64")
     table["mean_days"] = grouped.mean().reindex(table.index)
     for column, q in _QUANTILES.items():
         table[column] = grouped.quantile(q).reindex(table.index)
     table["max_days"] = grouped.max().reindex(table.index)
-    open_spells = spells.loc[spells["left_at"].isna()].groupby(["_segment", "stage"]).size()
+    open_spells = spells.loc[spells["left_at"].isna()].groupby(["_segment", "state"]).size()
     table["open_spells"] = open_spells.reindex(table.index).fillna(0).astype("int64")
     return labelled(table.reset_index(), segments, keys)
 
@@ -169,7 +169,7 @@ def stage_velocity(
         ...                           "2026-01-02"], utc=True),
         ... })
         >>> stage_velocity(events)[  # o1 advanced after 4 days, o2 was lost; o1 still qualifies
-        ...     ["stage", "exits", "advanced", "advance_rate", "median_days_to_advance"]].head(2)
+        ...     ["state", "exits", "advanced", "advance_rate", "median_days_to_advance"]].head(2)
                    stage  exits  advanced  advance_rate  median_days_to_advance
         0    prospecting      2         1           0.5                     4.0
         1  qualification      0         0           NaN                     NaN
@@ -188,13 +188,13 @@ def stage_velocity(
         entities=entities,
         entities_id=entities_id,
     )
-    position = spells["stage"].map(order)
-    onward = spells["next_stage"].map(order)
+    position = spells["state"].map(order)
+    onward = spells["next_state"].map(order)
     ended = spells.loc[position.notna() & spells["left_at"].notna()].copy()
     ended["advanced"] = (onward[ended.index] > position[ended.index]).astype("int64")
     ended["exits"] = 1
     ended["advance_days"] = ended["days"].where(ended["advanced"] == 1)
-    group = ["_segment", "stage"]
+    group = ["_segment", "state"]
     if freq is not None:
         ended["_ordinal"] = period_ordinals(ended["left_at"], freq)
         group = ["_ordinal", *group]
@@ -211,7 +211,7 @@ def stage_velocity(
         table = table.reset_index()
     else:
         table = table.reset_index()
-        table["_position"] = table["stage"].map(order)
+        table["_position"] = table["state"].map(order)
         table = table.sort_values(["_ordinal", "_segment", "_position"], ignore_index=True)
         periods = ordinals_to_periods(table.pop("_ordinal").to_numpy(), freq)
         table = table.drop(columns=["_position"])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.schema import STATE
 from crmlifecycle.errors import DataError
 from crmlifecycle.plotting._backend import (
     PALETTE,
@@ -32,8 +33,9 @@ _LABEL_INSIDE: Final = 0.15
 
 
 def _funnel_counts(
-    funnel: pd.DataFrame | pd.Series, stage_col: str, count_col: str
+    funnel: pd.DataFrame | pd.Series,
 ) -> tuple[list[str], np.ndarray[Any, np.dtype[np.float64]]]:
+    count_col = "reached"
     if isinstance(funnel, pd.Series):
         if funnel.empty:
             raise DataError(
@@ -43,8 +45,8 @@ def _funnel_counts(
         stages = [str(s) for s in funnel.index]
         counts = finite_values(funnel, count_col if funnel.name is None else str(funnel.name))
     else:
-        frame = check_frame(funnel, [stage_col, count_col], name="funnel")
-        stages = [str(s) for s in frame[stage_col]]
+        frame = check_frame(funnel, [STATE, count_col], name="funnel")
+        stages = [str(s) for s in frame[STATE]]
         counts = finite_values(frame[count_col], count_col)
     if bool((counts < 0).any()):
         raise DataError.malformed(
@@ -56,8 +58,6 @@ def _funnel_counts(
 def plot_funnel(
     funnel: pd.DataFrame | pd.Series,
     *,
-    stage_col: str = "stage",
-    count_col: str = "reached",
     ax: Axes | None = None,
     title: str = "Funnel",
 ) -> Axes:
@@ -72,10 +72,8 @@ def plot_funnel(
     ``–`` (undefined), never as 0.
 
     Args:
-        funnel: a Series of counts indexed by stage, or a frame with ``stage_col``
-            and ``count_col`` (e.g. :func:`crmlifecycle.metrics.funnel`'s table).
-        stage_col: the stage name column of a frame.
-        count_col: the count column of a frame.
+        funnel: :func:`crmlifecycle.metrics.funnel`'s table (its ``state`` and
+            ``reached`` columns), or a Series of counts indexed by state.
         ax: the matplotlib Axes to draw on (a new figure when omitted).
         title: the plot title.
 
@@ -95,7 +93,7 @@ def plot_funnel(
         >>> [label.get_text() for label in ax.get_yticklabels()]
         ['lead', 'qualified', 'won']
     """
-    stages, counts = _funnel_counts(funnel, stage_col, count_col)
+    stages, counts = _funnel_counts(funnel)
     axes = new_axes(ax, figsize=(8.0, 1.0 + 0.6 * len(stages)))
     positions = np.arange(len(stages), dtype="float64")
     widest = float(counts.max()) or 1.0

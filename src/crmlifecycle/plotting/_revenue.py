@@ -36,7 +36,6 @@ def _is_count(value: object) -> bool:
 def plot_mrr_movements(
     movements: pd.DataFrame,
     *,
-    period_col: str = "period",
     ax: Axes | None = None,
     title: str = "MRR movements",
 ) -> Axes:
@@ -44,15 +43,14 @@ def plot_mrr_movements(
     Draw MRR movements per period: gains stacked up, losses stacked down, net change as a line.
 
     ``movements`` is the frame of :func:`crmlifecycle.metrics.mrr_movements`
-    (columns ``new``, ``reactivated``, ``expansion``, ``contraction`` and
-    ``churned``, the last two as positive amounts). New, reactivated and
+    (columns ``period``, ``new``, ``reactivated``, ``expansion``, ``contraction``
+    and ``churned``, the last two as positive amounts). New, reactivated and
     expansion MRR are stacked above zero; contraction and churned MRR below
     it; the line is the net change (gains − losses), which equals ending −
     starting MRR. A frame split by segment (``by=``) is summed per period first.
 
     Args:
         movements: one row per period (or per period and segment).
-        period_col: the period column.
         ax: the matplotlib Axes to draw on (a new figure when omitted).
         title: the plot title.
 
@@ -77,6 +75,7 @@ def plot_mrr_movements(
         [100.0, 30.0]
     """
     columns = [name for name, _ in (*_GAINS, *_LOSSES)]
+    period_col = "period"
     frame = check_frame(movements, [period_col, *columns], name="MRR movements")
     amounts = {name: finite_values(frame[name], name) for name in columns}
     for name, values in amounts.items():
@@ -202,13 +201,8 @@ def plot_clv_distribution(
     return axes
 
 
-def _holdout_groups(
-    evaluation: pd.DataFrame | HoldoutEvaluation,
-    frequency_col: str,
-    actual_col: str,
-    predicted_col: str,
-    max_frequency: int,
-) -> pd.DataFrame:
+def _holdout_groups(evaluation: pd.DataFrame | HoldoutEvaluation, max_frequency: int) -> pd.DataFrame:
+    frequency_col, actual_col, predicted_col = "frequency", "actual", "predicted"
     frame = evaluation if isinstance(evaluation, pd.DataFrame) else evaluation.customers
     check_frame(frame, [actual_col, predicted_col], name="holdout")
     actual = finite_values(frame[actual_col], actual_col)
@@ -236,9 +230,6 @@ def _holdout_groups(
 def plot_predicted_vs_actual(
     evaluation: pd.DataFrame | HoldoutEvaluation,
     *,
-    frequency_col: str = "frequency",
-    actual_col: str = "actual",
-    predicted_col: str = "predicted",
     max_frequency: int = 7,
     ax: Axes | None = None,
     title: str = "Holdout purchases: predicted vs actual",
@@ -254,12 +245,11 @@ def plot_predicted_vs_actual(
     the model's conditional expectation.
 
     Args:
-        evaluation: the result of ``crmlifecycle.metrics.clv.evaluate_holdout`` or a
-            per-customer frame with ``frequency_col``, ``actual_col`` and
-            ``predicted_col`` (or a frame already grouped, indexed by ``frequency_col``).
-        frequency_col: calibration repeat purchases per customer.
-        actual_col: purchases made in the holdout.
-        predicted_col: purchases the model expected in the holdout.
+        evaluation: the result of ``crmlifecycle.metrics.clv.evaluate_holdout``, or a
+            frame like its ``customers`` table: one row per customer with ``frequency``
+            (calibration repeat purchases), ``actual`` (purchases in the holdout) and
+            ``predicted`` (purchases the model expected there); or a frame already
+            grouped, indexed by ``frequency``, like its ``by_frequency`` table.
         max_frequency: the frequency from which customers share one group.
         ax: the matplotlib Axes to draw on (a new figure when omitted).
         title: the plot title.
@@ -284,7 +274,7 @@ def plot_predicted_vs_actual(
     """
     if not _is_count(max_frequency):
         raise ValidationError.for_field("max_frequency", max_frequency, "an integer >= 1")
-    grouped = _holdout_groups(evaluation, frequency_col, actual_col, predicted_col, max_frequency)
+    grouped = _holdout_groups(evaluation, max_frequency)
     axes = new_axes(ax, figsize=(7.0, 4.5))
     x = grouped.index.to_numpy(dtype="float64")
     axes.plot(x, grouped["actual"].to_numpy(), color=PALETTE["blue"], marker="o", label="actual")

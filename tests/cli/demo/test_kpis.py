@@ -44,7 +44,7 @@ def test_the_counts_come_from_the_world(world: Dataset, tmp_path: pathlib.Path) 
     # every customer of the synthetic world is acquired inside its window
     assert f"  new_customers         {len(world.customers):,}\n" in text
     # the funnel ends with the deals in the terminal 'won' stage
-    won = int((world.opportunities["stage"] == "won").sum())
+    won = int((world.opportunities["state"] == "won").sum())
     assert f" -> won {won}\n" in text
     matrix = pd.read_csv(tmp_path / "cohort_retention.csv", index_col=0)
     first_orders = pd.to_datetime(world.orders.groupby("customer_id")["at"].min(), utc=True)

@@ -62,7 +62,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     stages = funnel(frames["opportunity_events"])
     lines = [f"KPI report (gross margin assumed {DEMO_GROSS_MARGIN:.0%})"]
     lines += ["  " + line for line in report.to_text().splitlines()]
-    steps = " -> ".join(f"{s} {n}" for s, n in zip(stages["stage"], stages["reached"], strict=True))
+    steps = " -> ".join(f"{s} {n}" for s, n in zip(stages["state"], stages["reached"], strict=True))
     lines.append(f"  deal funnel: {steps}")
     if not matrix.empty and matrix.shape[1] > 1:
         second = matrix[1].dropna()
@@ -71,8 +71,8 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             f"{second.mean():.0%} on average ({out / 'cohort_retention.csv'})"
         )
     by_owner = funnel(frames["opportunity_events"], by="owner", entities=frames["opportunities"])
-    won = by_owner[by_owner["stage"] == "won"].set_index("owner")["reached"]
-    started = by_owner[by_owner["stage"] == by_owner["stage"].iloc[0]].set_index("owner")["reached"]
+    won = by_owner[by_owner["state"] == "won"].set_index("owner")["reached"]
+    started = by_owner[by_owner["state"] == by_owner["state"].iloc[0]].set_index("owner")["reached"]
     rates = (won / started).sort_values(ascending=False)
     if len(rates):
         lines.append(
