@@ -10,7 +10,7 @@ import attrs
 from crmlifecycle.entities import Lead, Opportunity
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import Created, Transitioned
-from crmlifecycle.stages._machine import Lifecycle
+from crmlifecycle.stages._lifecycle import Lifecycle
 from crmlifecycle.stages._standard import LEAD_STATUS, OPPORTUNITY_PIPELINE
 from crmlifecycle.values import Money
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from crmlifecycle.entities import Opportunity
-from crmlifecycle.stages._machine import Lifecycle
+from crmlifecycle.stages._lifecycle import Lifecycle
 from crmlifecycle.stages._standard import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
@@ -50,7 +50,7 @@ def _escalation(data: Dataset, when: pd.Timestamp) -> list[str]:
     states = snapshot.reindex(cases["case_id"]).fillna(CASE_STATUS.initial)
     frame = pd.DataFrame(
         {
-            "id": cases["case_id"].to_numpy(),
+            "case_id": cases["case_id"].to_numpy(),
             "state": states.to_numpy(),
             "priority": cases["priority"].to_numpy(),
         }
