@@ -22,11 +22,11 @@ def alias_bomb(links: int) -> str:
     "loader",
     [
         load_yaml,
-        Lifecycle.from_spec,
+        Lifecycle.from_text,
         RuleSet.from_yaml,
         lambda text: load_scorer(text, fmt="yaml"),
     ],
-    ids=["load_yaml", "Lifecycle.from_spec", "RuleSet.from_yaml", "load_scorer"],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_yaml", "load_scorer"],
 )
 def test_alias_bombs_are_refused_quickly(loader: Any) -> None:
     started = time.perf_counter()
@@ -56,8 +56,8 @@ def test_short_repr_is_bounded() -> None:
 
 @pytest.mark.parametrize(
     "loader",
-    [load_yaml, Lifecycle.from_spec, RuleSet.from_yaml],
-    ids=["load_yaml", "Lifecycle.from_spec", "RuleSet.from_yaml"],
+    [load_yaml, Lifecycle.from_text, RuleSet.from_yaml],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_yaml"],
 )
 def test_deep_nesting_is_a_spec_error_not_a_recursion_error(loader: Any) -> None:
     # 5,000 nested lists are 10 KB of text; PyYAML's composer would recurse once per level
