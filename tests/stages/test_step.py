@@ -131,11 +131,11 @@ def test_the_step_request_is_a_frozen_record() -> None:
 _CALLS: list[str] = []
 
 
-def _counted(inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+def _counted(_inst: object, attr: attrs.Attribute[Any], _value: object) -> None:
     _CALLS.append(attr.name)
 
 
-def _at_most_60(inst: object, attr: attrs.Attribute[Any], value: int) -> None:
+def _at_most_60(_inst: object, attr: attrs.Attribute[Any], value: int) -> None:
     if value > 60:
         raise ValidationError.for_field(attr.name, value, "at most 60")
 

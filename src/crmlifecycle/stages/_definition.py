@@ -210,6 +210,7 @@ class Guard:
 
     def check_frame(self, frame: pd.DataFrame, at: pd.Timestamp) -> np.ndarray[Any, Any]:
         """Evaluate the guard on every row of ``frame``; a bool array."""
+        result: pd.Series | np.ndarray[Any, Any]
         if self.condition is not None:
             result = self.condition.evaluate_frame(frame, at=at.to_pydatetime())
         elif self.frame is not None:

@@ -272,9 +272,7 @@ class Evolve:
         return new
 
 
-def _stage_effects(
-    evolve: Evolve, chosen: Candidate, stages: Mapping[str, Stage]
-) -> StageEffects:
+def _stage_effects(evolve: Evolve, chosen: Candidate, stages: Mapping[str, Stage]) -> StageEffects:
     """The stage effects of ``chosen`` on entities of ``evolve``'s class (worked out once)."""
     effects = chosen.effects.get(evolve.cls)
     if effects is None:
