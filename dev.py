@@ -3,7 +3,8 @@
 Usage (from a fresh clone, with only Python 3.11+ installed)::
 
     python3 dev.py demo     # set up, then run `crmlifecycle demo` on generated data
-    python3 dev.py check    # set up, then run ruff, mypy, the docs build and the whole test suite
+    python3 dev.py check    # set up, then run ruff, mypy, the architecture contract,
+                            # the docs build and the whole test suite
 
 Extra arguments after the job name are passed on (to `crmlifecycle demo` or to pytest).
 The environment lives in `.venv/` and is reinstalled when `pyproject.toml` changes.
@@ -75,6 +76,7 @@ def _check(extra: list[str]) -> int:
         (PYTHON, "-m", "ruff", "check", "."),
         (PYTHON, "-m", "ruff", "format", "--check", "."),
         (PYTHON, "-m", "mypy"),
+        (BIN / "lint-imports", "--no-cache"),  # the architecture contract (pyproject.toml)
     ]
     for step in steps:
         if code := _run(*step):

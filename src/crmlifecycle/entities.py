@@ -104,6 +104,15 @@ class Contact:
     """
     A person the business talks to.
 
+    Attributes:
+        id: the host's id.
+        name: the person's name.
+        created_at: when the record was created (timezone-aware).
+        email: e-mail address, checked for shape.
+        phone: phone number as text.
+        job_title: job title.
+        account_id: the account the person belongs to.
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> Contact(id="C-1", name="Ada Lovelace", email="ada@example.com",
@@ -127,6 +136,14 @@ class Contact:
 class Account:
     """
     A company (or household) the business sells to.
+
+    Attributes:
+        id: the host's id.
+        name: the company's name.
+        created_at: when the record was created (timezone-aware).
+        industry: industry, free text.
+        employees: number of employees (a whole number from 0).
+        country: country, free text.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -155,6 +172,26 @@ class Lead:
 
     Fit attributes (industry, company size, job title, budget, source) feed the
     scorers; ``score`` holds the last score a host stored.
+
+    Attributes:
+        id: the host's id.
+        created_at: when the lead was created (timezone-aware).
+        state: the lead's state in its lifecycle (``open`` for a new lead).
+        state_since: when it entered ``state`` (default: ``created_at``; never before it).
+        email: e-mail address, checked for shape.
+        name: the person's name.
+        company: the company's name.
+        campaign_id: the campaign that brought the lead.
+        channel: the acquisition channel (e.g. ``webinar``).
+        industry: industry, free text.
+        company_size: employees of the lead's company.
+        job_title: job title.
+        budget: the budget the lead stated (non-negative ``Money``).
+        country: country, free text.
+        score: the last score a host stored.
+        contact_id: the contact the lead became or belongs to.
+        account_id: the account the lead belongs to.
+        opportunity_id: the opportunity a converted lead became.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -205,6 +242,24 @@ class Opportunity:
     ``probability_manual`` is true the user set it by hand and stage changes keep
     it; otherwise each stage change sets the stage's default. A lost deal carries
     ``lost_reason`` and ``last_open_stage``.
+
+    Attributes:
+        id: the host's id.
+        name: the deal's name.
+        amount: the deal's value (non-negative ``Money``).
+        created_at: when the deal was created (timezone-aware).
+        state: the deal's stage (``prospecting`` for a new deal).
+        state_since: when it entered ``state`` (default: ``created_at``; never before it).
+        probability: win probability in percent, 0 to 100.
+        probability_manual: whether ``probability`` was set by hand (stage changes keep it).
+        lost_reason: why a lost deal was lost.
+        last_open_stage: the stage a lost deal left.
+        expected_close: when the deal is expected to close.
+        closed_at: when the deal was won or lost.
+        account_id: the account the deal is with.
+        contact_id: the main contact.
+        lead_id: the lead the deal came from.
+        owner: the salesperson who owns the deal.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -261,6 +316,19 @@ class Customer:
     ``highest_state`` is the furthest stage ever reached (a high-water mark that
     survives churn), kept beside the current ``state``.
 
+    Attributes:
+        id: the host's id.
+        created_at: when the record was created (timezone-aware).
+        state: the stage in the customer life cycle (``reach`` for a new record).
+        state_since: when it entered ``state`` (default: ``created_at``; never before it).
+        highest_state: the furthest stage ever reached (default: ``state``).
+        name: the customer's name.
+        email: e-mail address, checked for shape.
+        channel: the acquisition channel.
+        account_id: the customer's account.
+        contact_id: the customer's contact.
+        lead_id: the lead the customer came from.
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> Customer(id="K-1", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)).highest_state
@@ -297,6 +365,14 @@ class Product:
     """
     Something the business sells.
 
+    Attributes:
+        id: the host's id.
+        name: the product's name.
+        price: list price (non-negative ``Money``).
+        vendor: who makes it.
+        description: free text.
+        active: whether it is on sale.
+
     Examples:
         >>> from crmlifecycle import Money
         >>> Product(id="P-1", name="Pro plan", price=Money("49.00", "EUR"), vendor="Acme").price
@@ -320,6 +396,14 @@ class Campaign:
     A marketing campaign: a channel, what it cost and when it ran.
 
     ``paid`` says whether its spend counts as paid acquisition (for paid CAC).
+
+    Attributes:
+        id: the host's id.
+        name: the campaign's name.
+        channel: the acquisition channel it runs on.
+        spend: what it cost (non-negative ``Money``).
+        period: when it ran.
+        paid: whether its spend counts as paid acquisition.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -346,6 +430,18 @@ class Campaign:
 class Case:
     """
     A support case; moves through ``CASE_STATUS``.
+
+    Attributes:
+        id: the host's id.
+        customer_id: the customer who opened it.
+        subject: what it is about.
+        created_at: when it was opened (timezone-aware).
+        state: the case's state (``new`` for a new case).
+        state_since: when it entered ``state`` (default: ``created_at``; never before it).
+        priority: one of :data:`CASE_PRIORITIES`.
+        type: one of :data:`CASE_TYPES`.
+        first_response_at: when the first agent response was sent.
+        resolved_at: when it was resolved.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -392,6 +488,15 @@ class Interaction:
 
     It belongs to a lead, a contact or a customer (at least one of the ids).
 
+    Attributes:
+        id: the host's id.
+        kind: what happened (``email_open``, ``visit``, ``webinar``, ``call`` ...).
+        at: when it happened (timezone-aware).
+        outcome: free-text outcome.
+        lead_id: the lead it belongs to.
+        contact_id: the contact it belongs to.
+        customer_id: the customer it belongs to.
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> Interaction(id="I-1", kind="webinar", lead_id="L-1",
@@ -424,6 +529,14 @@ class Order:
     """
     A purchase by a customer.
 
+    Attributes:
+        id: the host's id.
+        customer_id: the customer who bought.
+        at: when the order was placed (timezone-aware).
+        amount: the order's value (non-negative ``Money``).
+        product_id: the product bought.
+        quantity: how many (a whole number from 1).
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> from crmlifecycle import Money
@@ -449,6 +562,14 @@ class Feedback:
     A customer's answer to an NPS, CSAT or CES survey question.
 
     The score must lie on the kind's scale (:data:`FEEDBACK_SCALES`).
+
+    Attributes:
+        id: the host's id.
+        customer_id: the customer who answered.
+        at: when they answered (timezone-aware).
+        kind: ``nps``, ``csat`` or ``ces``.
+        score: the answer on the kind's scale.
+        comment: free text.
 
     Examples:
         >>> from datetime import datetime, timezone

@@ -109,7 +109,17 @@ class ColumnSpec:
 @final
 @attrs.frozen(kw_only=True)
 class EventLogColumns(ColumnSpec):
-    """The columns of a lifecycle event log: one row per transition."""
+    """
+    The columns of a lifecycle event log: one row per transition.
+
+    Attributes:
+        kind: the entity kind of the row's lifecycle (``lead``, ``opportunity`` ...).
+        entity_id: the id of the record that moved.
+        trigger: the trigger that was fired.
+        source: the state the record left.
+        dest: the state the record entered.
+        at: when the step happened.
+    """
 
     kind: str = _column("kind", "str")
     entity_id: str = _column("entity_id", "str")
@@ -122,7 +132,15 @@ class EventLogColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class OrderColumns(ColumnSpec):
-    """The columns of an orders frame: one row per purchase."""
+    """
+    The columns of an orders frame: one row per purchase.
+
+    Attributes:
+        order_id: the order's id.
+        customer_id: the customer who bought.
+        at: when the order was placed.
+        amount: the order's value.
+    """
 
     order_id: str = _column("order_id", "str")
     customer_id: str = _column("customer_id", "str")
@@ -133,7 +151,22 @@ class OrderColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class DealColumns(ColumnSpec):
-    """The columns of an opportunities (deals) frame: one row per deal."""
+    """
+    The columns of an opportunities (deals) frame: one row per deal.
+
+    Attributes:
+        opportunity_id: the deal's id.
+        lead_id: the lead it came from.
+        account_id: the account it is with.
+        created_at: when it was created.
+        amount: its value.
+        state: its current stage.
+        state_since: when it entered that stage.
+        probability: its win probability in percent.
+        closed_at: when it was won or lost (missing while open).
+        lost_reason: why it was lost.
+        owner: the salesperson who owns it.
+    """
 
     opportunity_id: str = _column("opportunity_id", "str")
     lead_id: str = _column("lead_id", "str")
@@ -151,7 +184,14 @@ class DealColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class RevenueColumns(ColumnSpec):
-    """The columns of revenue rows: recurring revenue per customer per period."""
+    """
+    The columns of revenue rows: recurring revenue per customer per period.
+
+    Attributes:
+        customer_id: the paying customer.
+        period: the start of the period the revenue is for.
+        mrr: the recurring revenue of that period.
+    """
 
     customer_id: str = _column("customer_id", "str")
     period: str = _column("period", "time")
@@ -161,7 +201,20 @@ class RevenueColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class CustomerColumns(ColumnSpec):
-    """The columns of a customers frame: one row per customer."""
+    """
+    The columns of a customers frame: one row per customer.
+
+    Attributes:
+        customer_id: the customer's id.
+        lead_id: the lead the customer came from.
+        opportunity_id: the won deal that made the customer.
+        account_id: the customer's account.
+        channel: the acquisition channel.
+        acquired_at: when the customer was acquired.
+        state: the current stage in the customer life cycle.
+        state_since: when it entered that stage.
+        churned_at: when the customer churned (missing while active).
+    """
 
     customer_id: str = _column("customer_id", "str")
     lead_id: str = _column("lead_id", "str")
@@ -177,7 +230,23 @@ class CustomerColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class LeadColumns(ColumnSpec):
-    """The columns of a leads frame: one row per lead."""
+    """
+    The columns of a leads frame: one row per lead.
+
+    Attributes:
+        lead_id: the lead's id.
+        campaign_id: the campaign that brought it.
+        channel: the acquisition channel.
+        created_at: when it was created.
+        email: e-mail address.
+        industry: industry.
+        company_size: employees of the lead's company.
+        job_title: job title.
+        budget: the stated budget.
+        country: country.
+        state: the lead's current state.
+        state_since: when it entered that state.
+    """
 
     lead_id: str = _column("lead_id", "str")
     campaign_id: str = _column("campaign_id", "str")
@@ -196,7 +265,21 @@ class LeadColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class CaseColumns(ColumnSpec):
-    """The columns of a support cases frame: one row per case."""
+    """
+    The columns of a support cases frame: one row per case.
+
+    Attributes:
+        case_id: the case's id.
+        customer_id: the customer who opened it.
+        opened_at: when it was opened.
+        priority: its priority.
+        type: its type.
+        state: its current state.
+        state_since: when it entered that state.
+        first_response_at: when the first response was sent.
+        resolved_at: when it was resolved.
+        closed_at: when it was closed.
+    """
 
     case_id: str = _column("case_id", "str")
     customer_id: str = _column("customer_id", "str")
@@ -213,7 +296,17 @@ class CaseColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class FeedbackColumns(ColumnSpec):
-    """The columns of a feedback frame: one row per survey answer (NPS, CSAT, CES)."""
+    """
+    The columns of a feedback frame: one row per survey answer (NPS, CSAT, CES).
+
+    Attributes:
+        feedback_id: the answer's id.
+        customer_id: the customer who answered.
+        at: when they answered.
+        kind: the survey (``nps``, ``csat``, ``ces``).
+        score: the answer.
+        comment: free text.
+    """
 
     feedback_id: str = _column("feedback_id", "str")
     customer_id: str = _column("customer_id", "str")
@@ -226,7 +319,16 @@ class FeedbackColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class SpendColumns(ColumnSpec):
-    """The columns of a marketing spend frame: spend per campaign per period."""
+    """
+    The columns of a marketing spend frame: spend per campaign per period.
+
+    Attributes:
+        campaign_id: the campaign.
+        channel: its channel.
+        paid: whether the spend is paid acquisition.
+        period: the start of the period spent in.
+        spend: the amount spent.
+    """
 
     campaign_id: str = _column("campaign_id", "str")
     channel: str = _column("channel", "str")
@@ -238,7 +340,16 @@ class SpendColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class CampaignColumns(ColumnSpec):
-    """The columns of a campaigns frame: one row per campaign."""
+    """
+    The columns of a campaigns frame: one row per campaign.
+
+    Attributes:
+        campaign_id: the campaign's id.
+        channel: its channel.
+        paid: whether its spend is paid acquisition.
+        start: when it started.
+        end: when it ended.
+    """
 
     campaign_id: str = _column("campaign_id", "str")
     channel: str = _column("channel", "str")
@@ -250,7 +361,15 @@ class CampaignColumns(ColumnSpec):
 @final
 @attrs.frozen(kw_only=True)
 class InteractionColumns(ColumnSpec):
-    """The columns of an interactions frame: one row per touch of a lead."""
+    """
+    The columns of an interactions frame: one row per touch of a lead.
+
+    Attributes:
+        interaction_id: the touch's id.
+        lead_id: the lead touched.
+        kind: what happened.
+        at: when it happened.
+    """
 
     interaction_id: str = _column("interaction_id", "str")
     lead_id: str = _column("lead_id", "str")

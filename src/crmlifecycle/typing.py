@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from crmlifecycle._types import Instant
 from crmlifecycle.events import Event
-from crmlifecycle.metrics._protocol import Metric
-from crmlifecycle.scoring._protocol import Contribution, ScoreCard, Scorer
+from crmlifecycle.metrics import Metric
+from crmlifecycle.scoring import Contribution, ScoreCard, Scorer
 
 __all__ = ["Contribution", "Event", "Instant", "Metric", "ScoreCard", "Scorer"]

@@ -47,7 +47,7 @@ def test_demo_is_dispatched_to_the_demo_runner(
         calls.append({"seed": seed, "n_leads": n_leads, "out": out})
         return 0
 
-    monkeypatch.setattr("crmlifecycle._demo.run_demo", fake_run_demo)
+    monkeypatch.setattr("crmlifecycle.cli.demo.run_demo", fake_run_demo)
     assert main(["demo", "--seed", "3", "--leads", "100", "--out", "here"]) == EXIT_OK
     assert main(["demo"]) == EXIT_OK
     assert calls == [

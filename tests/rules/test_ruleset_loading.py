@@ -11,7 +11,6 @@ import pytest
 from crmlifecycle.entities import Lead
 from crmlifecycle.errors import DataError, SpecError
 from crmlifecycle.rules import CreateTask, FireTrigger, Notify, RuleSet, SetField
-from crmlifecycle.rules._demo import _describe
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 EVENT: dict[str, Any] = {
@@ -192,13 +191,3 @@ def test_frame_form_refuses_duplicate_entities_and_clashing_columns() -> None:
         rules.evaluate_frame(events, pd.DataFrame({"id": ["L-1", "L-1"]}))
     with pytest.raises(DataError, match=r"clash with the event\.\* names"):
         rules.evaluate_frame(events, pd.DataFrame({"id": ["L-1"], "event.kind": ["x"]}))
-
-
-def test_the_demo_describes_each_kind_of_action() -> None:
-    due = pd.Timestamp("2026-03-03 09:30", tz="UTC")
-    assert _describe({"action": "fire", "trigger": "convert"}) == "fire convert"
-    assert _describe({"action": "set", "field": "track", "value": "b"}) == "set track = 'b'"
-    assert _describe({"action": "task", "title": "Call", "due_at": due}) == (
-        "task 'Call' due 2026-03-03 09:30"
-    )
-    assert _describe({"action": "notify", "to": "ops", "message": "hi"}) == "notify ops: hi"

@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from crmlifecycle.cli._lint import run_lint
 
             return run_lint(args)
-        from crmlifecycle._demo import run_demo
+        from crmlifecycle.cli.demo import run_demo
 
         return run_demo(seed=args.seed, n_leads=args.leads, out=args.out)
     except CrmError as err:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pathlib
 
+from crmlifecycle.cli.demo.world import demo_section
 from crmlifecycle.synth import Dataset, read_dataset
-from crmlifecycle.synth._demo import demo_section
 
 
 def test_demo_section_summarises_and_writes_the_world(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlifecycle.stages._demo import _reason, demo_section
+from crmlifecycle.cli.demo.lifecycles import _reason, demo_section
 
 synth = pytest.importorskip("crmlifecycle.synth")
 

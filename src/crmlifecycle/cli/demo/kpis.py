@@ -1,18 +1,20 @@
-"""The KPI report section of ``crmlifecycle demo``."""
+"""
+The KPI report section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.metrics`).
+
+The KPI report, the deal funnel (overall and per owner) and quarterly order cohorts.
+"""
 
 from __future__ import annotations
 
 import pathlib
 from typing import TYPE_CHECKING
 
-from crmlifecycle.metrics._cohort import cohort_retention
-from crmlifecycle.metrics._funnel import funnel
-from crmlifecycle.metrics._registry import compute_kpis
+from crmlifecycle.metrics import cohort_retention, compute_kpis, funnel
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
 
-__all__ = ["demo_section"]
+__all__ = ["DEMO_GROSS_MARGIN", "demo_section"]
 
 #: The gross margin assumed by the demo for CLV, LTV:CAC and payback (stated in the output).
 DEMO_GROSS_MARGIN = 0.8

@@ -1,8 +1,8 @@
 """
-The support section of ``crmlifecycle demo``.
+The support section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.sla`).
 
-SLA status of the cases at the end date, response and resolution times, the
-backlog, and NPS / CSAT / CES.
+SLA status of the cases at the end date, and, from :mod:`crmlifecycle.metrics`,
+response and resolution times, the backlog, and NPS / CSAT / CES.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Final
 import pandas as pd
 
 from crmlifecycle.entities import CASE_PRIORITIES
-from crmlifecycle.sla._calendar import BusinessCalendar
-from crmlifecycle.sla._frame import sla_status
-from crmlifecycle.sla._policy import SlaPolicy
+from crmlifecycle.metrics import backlog, ces, csat, first_response_time, nps, resolution_time
+from crmlifecycle.sla import BusinessCalendar, SlaPolicy, sla_status
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
@@ -70,9 +69,6 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         >>> print(text.splitlines()[0])
         SLA targets, response/resolution: urgent 1h/8h, high 2h/16h, normal 4h/40h, low 8h/80h
     """
-    from crmlifecycle.metrics._satisfaction import ces, csat, nps
-    from crmlifecycle.metrics._service import backlog, first_response_time, resolution_time
-
     cases, events, at = data.cases, data.case_events, data.end
     status = sla_status(cases, DEMO_POLICY, at=at, events=events)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """
-The plots section of the ``crmlifecycle demo`` report.
+The plots section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.plotting`).
 
-Every plot of the generated world is written as a PNG file and listed.
+Every plot of the generated world is written as a PNG file and listed; without
+matplotlib (the ``plot`` extra) the section says how to install it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
-from crmlifecycle.errors import CrmError
-from crmlifecycle.plotting._backend import require_matplotlib
+from crmlifecycle.errors import CrmError, MissingDependencyError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -151,9 +151,12 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         Plots written to .../plots:
     """
     try:
-        require_matplotlib()
-    except CrmError as err:
-        return f"Plots skipped: {err}"
+        import matplotlib as mpl  # noqa: F401 - is the plot extra installed?
+    except ImportError:
+        missing = MissingDependencyError(
+            package="matplotlib", extra="plot", feature="crmlifecycle.plotting"
+        )
+        return f"Plots skipped: {missing}"
     from matplotlib.figure import Figure
 
     folder = out / "plots"

@@ -1,4 +1,9 @@
-"""The lifecycles section of ``crmlifecycle demo``: the world run through its lifecycles."""
+"""
+The lifecycles section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.stages`).
+
+The world's event logs replayed through the standard lifecycles, a bulk step,
+an as-of pipeline snapshot and one deal's history step by step.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from crmlifecycle.entities import Opportunity
-from crmlifecycle.stages._lifecycle import Lifecycle
-from crmlifecycle.stages._standard import (
+from crmlifecycle.stages import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
+    Lifecycle,
 )
 from crmlifecycle.values import Money
 

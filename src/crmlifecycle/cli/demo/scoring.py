@@ -1,4 +1,9 @@
-"""The scoring section of ``crmlifecycle demo``: top leads, RFM segments, predictive AUC."""
+"""
+The scoring section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.scoring`).
+
+Top open leads by a points scorer, RFM segments of the customers, and the AUC
+of a naive-Bayes scorer on a time split of the closed deals.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
-from crmlifecycle.scoring._explain import explain_frame
-from crmlifecycle.scoring._points import PointsScorer
-from crmlifecycle.scoring._predictive import NaiveBayesScorer
-from crmlifecycle.scoring._registry import dump_scorer
-from crmlifecycle.scoring._rfm import RfmScorer
+from crmlifecycle.rules import Condition
+from crmlifecycle.scoring import (
+    NaiveBayesScorer,
+    PointsScorer,
+    RfmScorer,
+    dump_scorer,
+    explain_frame,
+)
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
@@ -58,8 +66,6 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         >>> text.splitlines()[0][:15]
         'Top open leads '
     """
-    from crmlifecycle.rules import Condition
-
     at = pd.Timestamp(data.leads["created_at"].max()).ceil("D")
     lines: list[str] = []
 

@@ -5,8 +5,8 @@ import pathlib
 
 import pandas as pd
 
+from crmlifecycle.cli.demo.scoring import demo_section
 from crmlifecycle.scoring import load_scorer
-from crmlifecycle.scoring._demo import demo_section
 from crmlifecycle.synth import generate
 
 

@@ -1,7 +1,8 @@
 """
-The synthetic-world section of ``crmlifecycle demo``.
+The synthetic-world section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.synth`).
 
-It summarises the generated world and stores it as CSV files for the other commands.
+It summarises the generated world and writes it as CSV files to ``out/data``,
+where ``crmlifecycle report`` can read it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import pathlib
 
 import pandas as pd
 
-from crmlifecycle.synth._dataset import Dataset
-from crmlifecycle.synth._io import write_dataset
+from crmlifecycle.synth import Dataset, write_dataset
 
 __all__ = ["demo_section"]
 

@@ -1,18 +1,23 @@
-"""The rules section of ``crmlifecycle demo``: conditions and automations on generated leads."""
+"""
+The rules section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.rules`).
+
+Lead segments written as conditions, checked on both engines, and an automation
+rule set run over the lead event log.
+"""
 
 from __future__ import annotations
 
 import pathlib
 from typing import TYPE_CHECKING, Final
 
-from crmlifecycle.rules._condition import Condition
-from crmlifecycle.rules._ruleset import RuleSet
+from crmlifecycle.rules import Condition, RuleSet
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
 
-__all__ = ["demo_section"]
+__all__ = ["AUTOMATIONS", "SEGMENTS", "demo_section"]
 
+#: The lead segments the demo counts: name -> condition.
 SEGMENTS: Final = {
     "hot": "budget >= 20000 and company_size >= 200 and channel in ['webinar', 'referral']",
     "senior title": "startswith(job_title, 'Head') or contains(lower(job_title), 'director')",
@@ -20,6 +25,7 @@ SEGMENTS: Final = {
     "new this month": "days_since(created_at) <= 30",
 }
 
+#: The automation rule set the demo runs over the lead event log (a rule-set document).
 AUTOMATIONS: Final = {
     "rules": [
         {
