@@ -4,9 +4,9 @@ Compiling a lifecycle definition: checks, one ``transitions.Machine``, a lookup 
 :class:`Compiled` checks the names, states and transitions, expands
 ``to_last_open``, hands the result to one ``transitions.Machine`` (built once per
 definition, used only to compile and then dropped, never bound to an entity) and
-reads its events back into a :class:`Compiled` definition: for every
-``(state, trigger)`` pair, the candidate transitions in the order ``transitions``
-tries them. The single step and the frame paths both walk that table.
+reads its events back into a table: for every ``(state, trigger)`` pair, the
+:class:`Candidate` transitions in the order ``transitions`` tries them. The single
+step and the frame paths both walk that table.
 
 Only objects (guards and hooks) are handed to ``transitions``, never a string it
 could resolve as a dotted import path.
@@ -54,7 +54,7 @@ class Candidate:
     :class:`~crmlifecycle.stages._step.StageEffects`).
     """
 
-    __slots__ = ("after", "before", "dest", "effects", "guards", "internal", "source")
+    __slots__ = ("after", "before", "dest", "effects", "guards", "internal", "plain", "source")
 
     def __init__(
         self,
@@ -72,12 +72,9 @@ class Candidate:
         self.guards = guards
         self.before = before
         self.after = after
+        #: Whether the transition has no guard and no hook (a lookup decides it).
+        self.plain = not (guards or before or after)
         self.effects: dict[type, StageEffects] = {}
-
-    @property
-    def plain(self) -> bool:
-        """Whether the transition has no guard and no hook (a lookup decides it)."""
-        return not (self.guards or self.before or self.after)
 
 
 @final

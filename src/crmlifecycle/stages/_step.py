@@ -49,7 +49,7 @@ import attrs
 
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import Transitioned
-from crmlifecycle.stages._compile import Candidate, is_aware
+from crmlifecycle.stages._compile import Candidate
 from crmlifecycle.stages._definition import Stage, StepInfo
 
 if TYPE_CHECKING:
@@ -140,14 +140,15 @@ def fire_step(compiled: Compiled, entity: EntityT, request: StepRequest) -> Step
         raise _invalid(compiled, entity, request.trigger)
     _check_time(entity, request.at)
     chosen, info = _choose(entity, candidates, request, lifecycle=compiled.name)
-    evolve = Evolve.of(type(entity))
+    cls = type(entity)
+    effects = chosen.effects.get(cls) or _stage_effects(cls, chosen, compiled.by_name)
+    evolve = effects.evolve
     updates: dict[str, Any] = {}
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
     if not chosen.internal:
         updates["state"] = chosen.dest
         updates["state_since"] = request.at
-        effects = _stage_effects(evolve, chosen, compiled.by_name)
         if effects.any:
             updates.update(effects.updates(entity, request, compiled.by_name))
     new = evolve(entity, updates) if updates else entity
@@ -188,11 +189,11 @@ def _invalid(compiled: Compiled, entity: Stateful, trigger: str) -> InvalidTrans
 
 def _check_time(entity: Stateful, at: object) -> None:
     """Refuse an ``at`` that is naive (or not a datetime) or before ``state_since``."""
-    if not is_aware(at):
+    if not (isinstance(at, datetime) and at.utcoffset() is not None):
         raise ValidationError.for_field(
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
         )
-    if at < entity.state_since:  # type: ignore[operator]  # an aware datetime, checked above
+    if at < entity.state_since:
         raise ValidationError.for_field(
             "at",
             at,
@@ -210,7 +211,7 @@ def _choose(
 ) -> tuple[Candidate, StepInfo | None]:
     """Return the first candidate whose guards pass, and what its guards and hooks see."""
     first = candidates[0]
-    if len(candidates) == 1 and first.plain:  # most steps: nothing to evaluate
+    if first.plain and len(candidates) == 1:  # most steps: nothing to evaluate
         return first, None
     failures: list[str] = []
     for candidate in candidates:
@@ -266,19 +267,16 @@ class Evolve:
 
     def __call__(self, entity: EntityT, updates: Mapping[str, Any]) -> EntityT:
         """Return a new entity: ``entity``'s fields with ``updates`` applied, fully validated."""
-        values = dict(zip(self.names, self.read(entity), strict=True))
+        values = dict(zip(self.names, self.read(entity)))  # noqa: B905 - equal by construction
         values.update(updates)
         new: EntityT = self.cls(**values)
         return new
 
 
-def _stage_effects(evolve: Evolve, chosen: Candidate, stages: Mapping[str, Stage]) -> StageEffects:
-    """The stage effects of ``chosen`` on entities of ``evolve``'s class (worked out once)."""
-    effects = chosen.effects.get(evolve.cls)
-    if effects is None:
-        effects = StageEffects(evolve.effect_fields, stages[chosen.source], stages[chosen.dest])
-        effects = chosen.effects.setdefault(evolve.cls, effects)
-    return effects
+def _stage_effects(cls: type, chosen: Candidate, stages: Mapping[str, Stage]) -> StageEffects:
+    """Work out the stage effects of ``chosen`` on entities of class ``cls``, and cache them."""
+    effects = StageEffects(Evolve.of(cls), stages[chosen.source], stages[chosen.dest])
+    return chosen.effects.setdefault(cls, effects)
 
 
 def missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
@@ -294,17 +292,29 @@ def missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> 
 @final
 class StageEffects:
     """
-    The stage effects of a move from ``source`` to ``dest`` on a class carrying ``fields``.
+    The stage effects of a move from ``source`` to ``dest`` on one entity class.
 
-    What depends only on the two stages is decided when this is built;
+    ``evolve`` is the class's :class:`Evolve` (which also knows the effect fields
+    the class carries). What depends only on the two stages is decided when this
+    is built;
     :meth:`updates` adds what depends on the entity or the request: a stage's
     default probability (unless set by hand), the lost reason from the context,
     the close time, and the ``highest_state`` high-water mark.
     """
 
-    __slots__ = ("any", "default", "dest", "fixed", "highest", "needs_reason", "stamp_closed")
+    __slots__ = (
+        "any",
+        "default",
+        "dest",
+        "evolve",
+        "fixed",
+        "highest",
+        "needs_reason",
+        "stamp_closed",
+    )
 
-    def __init__(self, fields: frozenset[str], source: Stage, dest: Stage) -> None:
+    def __init__(self, evolve: Evolve, source: Stage, dest: Stage) -> None:
+        fields = evolve.effect_fields
         fixed: dict[str, Any] = {}
         self.default: int | None = None
         if "probability" in fields:
@@ -329,6 +339,7 @@ class StageEffects:
         self.fixed = fixed
         self.dest = dest
         self.any = bool(fields)  # whether the class carries any field the effects write
+        self.evolve = evolve
 
     def updates(
         self, entity: object, request: StepRequest, stages: Mapping[str, Stage]
