@@ -62,7 +62,6 @@ __all__ = [
     "Step",
     "StepRequest",
     "fire_step",
-    "missing_lost_reason",
     "state_of",
 ]
 
@@ -279,7 +278,7 @@ def _stage_effects(cls: type, chosen: Candidate, stages: Mapping[str, Stage]) ->
     return chosen.effects.setdefault(cls, effects)
 
 
-def missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
+def _missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
     """Build the error for a lost step without a reason."""
     return ValidationError.for_field(
         "lost_reason",
@@ -294,12 +293,11 @@ class StageEffects:
     """
     The stage effects of a move from ``source`` to ``dest`` on one entity class.
 
-    ``evolve`` is the class's :class:`Evolve` (which also knows the effect fields
-    the class carries). What depends only on the two stages is decided when this
-    is built;
-    :meth:`updates` adds what depends on the entity or the request: a stage's
-    default probability (unless set by hand), the lost reason from the context,
-    the close time, and the ``highest_state`` high-water mark.
+    ``evolve`` is the class's :class:`Evolve`, which also knows the effect fields
+    the class carries. What depends only on the two stages is decided when this is
+    built; :meth:`updates` adds what depends on the entity or the request: a
+    stage's default probability (unless set by hand), the lost reason from the
+    context, the close time, and the ``highest_state`` high-water mark.
     """
 
     __slots__ = (
@@ -351,7 +349,7 @@ class StageEffects:
         if self.needs_reason:
             reason = request.context.get("lost_reason")
             if not isinstance(reason, str) or not reason.strip():
-                raise missing_lost_reason(request.trigger, self.dest.name, request.context)
+                raise _missing_lost_reason(request.trigger, self.dest.name, request.context)
             out["lost_reason"] = reason
         if self.stamp_closed:
             out["closed_at"] = request.at
