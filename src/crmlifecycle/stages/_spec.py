@@ -39,7 +39,7 @@ _TRANSITION_KEYS: Final = (
 _TRANSITIONS_LIBRARY_KEYS: Final = ("conditions", "prepare")
 
 
-def parse_spec_text(text: str) -> Any:
+def parse_spec_text(text: str) -> Any:  # noqa: ANN401 - a parsed document
     """Parse JSON (text starting with ``{``) or YAML (needs the ``yaml`` extra)."""
     stripped = text.strip()
     if stripped.startswith("{"):
