@@ -1,7 +1,7 @@
 """
 Compiling a lifecycle definition: checks, one ``transitions.Machine``, a lookup table.
 
-:class:`Compiled` checks the names, states and transitions, expands
+:class:`CompiledLifecycle` checks the names, states and transitions, expands
 ``to_last_open``, hands the result to one ``transitions.Machine`` (built once per
 definition, used only to compile and then dropped, never bound to an entity) and
 reads its events back into a table: for every ``(state, trigger)`` pair, the
@@ -78,7 +78,7 @@ class Candidate:
 
 
 @final
-class Compiled:
+class CompiledLifecycle:
     """
     A checked, compiled lifecycle definition (what :class:`Lifecycle` holds).
 

@@ -21,7 +21,7 @@ from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._frame_tables import categorical, codes_of, frame_tables, state_codes
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._compile import Compiled
+    from crmlifecycle.stages._compile import CompiledLifecycle
     from crmlifecycle.stages._lifecycle import Lifecycle
 
 __all__ = ["replay_frame", "replay_log"]
@@ -70,7 +70,7 @@ def replay_frame(
 
 
 def replay_log(
-    compiled: Compiled,
+    compiled: CompiledLifecycle,
     events: pd.DataFrame,
     *,
     as_of: Instant | None,

@@ -39,7 +39,7 @@ from crmlifecycle.stages._frame_tables import (
 )
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._compile import Candidate, Compiled
+    from crmlifecycle.stages._compile import Candidate, CompiledLifecycle
     from crmlifecycle.stages._lifecycle import Lifecycle
 
 __all__ = ["FrameStep", "StepFrameColumns", "fire_frame", "step_frame"]
@@ -223,7 +223,7 @@ def fire_frame(
 
 
 def step_frame(
-    compiled: Compiled,
+    compiled: CompiledLifecycle,
     frame: pd.DataFrame,
     trigger: str | None,
     *,

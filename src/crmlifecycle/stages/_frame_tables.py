@@ -25,7 +25,7 @@ import pandas as pd
 from crmlifecycle.errors import DataError
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._compile import Candidate, Compiled
+    from crmlifecycle.stages._compile import Candidate, CompiledLifecycle
 
 __all__ = [
     "BY_GUARDS",
@@ -96,7 +96,7 @@ class FrameTables:
         "trigger_of",
     )
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: CompiledLifecycle) -> None:
         states = tuple(compiled.by_name)
         triggers = compiled.triggers
         code = {s: i for i, s in enumerate(states)}
@@ -131,7 +131,7 @@ class FrameTables:
         self.reason_dtype = pd.CategoricalDtype([r.message for r in Refusal])
 
 
-def frame_tables(compiled: Compiled) -> FrameTables:
+def frame_tables(compiled: CompiledLifecycle) -> FrameTables:
     """Return the lifecycle's frame tables (built on first use, then cached and shared)."""
     tables = compiled.frame_tables
     if tables is None:

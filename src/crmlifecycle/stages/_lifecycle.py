@@ -29,7 +29,7 @@ from crmlifecycle.errors import (
 )
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.schema import EventLogColumns
-from crmlifecycle.stages._compile import Compiled, check_state
+from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
 from crmlifecycle.stages._frame_step import StepFrameColumns
 from crmlifecycle.stages._step import EntityT, Step, StepRequest, fire_step, state_of
@@ -89,7 +89,7 @@ class Lifecycle:
         initial: str | None = None,
         kind: str | None = None,
     ) -> None:
-        self._compiled = Compiled(name, states, transitions, initial=initial, kind=kind)
+        self._compiled = CompiledLifecycle(name, states, transitions, initial=initial, kind=kind)
 
     # -- description ------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ from crmlifecycle.stages._compile import Candidate
 from crmlifecycle.stages._definition import Stage, StepInfo
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._compile import Compiled
+    from crmlifecycle.stages._compile import CompiledLifecycle
 
 __all__ = [
     "EFFECT_FIELDS",
@@ -131,7 +131,7 @@ class StepRequest:
     context: Mapping[str, Any]
 
 
-def fire_step(compiled: Compiled, entity: EntityT, request: StepRequest) -> Step[EntityT]:
+def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest) -> Step[EntityT]:
     """Take one step (see the module docstring for the path); return the entity and event."""
     source: str = entity.state
     candidates = compiled.table.get((source, request.trigger))
@@ -167,7 +167,7 @@ def fire_step(compiled: Compiled, entity: EntityT, request: StepRequest) -> Step
     return Step(entity=new, event=event)
 
 
-def state_of(compiled: Compiled, entity: Stateful) -> str:
+def state_of(compiled: CompiledLifecycle, entity: Stateful) -> str:
     """Return the entity's state, or raise :class:`ValidationError` if the lifecycle lacks it."""
     state = entity.state
     if state not in compiled.by_name:
@@ -179,7 +179,7 @@ def state_of(compiled: Compiled, entity: Stateful) -> str:
     return str(state)
 
 
-def _invalid(compiled: Compiled, entity: Stateful, trigger: str) -> InvalidTransition:
+def _invalid(compiled: CompiledLifecycle, entity: Stateful, trigger: str) -> InvalidTransition:
     state = state_of(compiled, entity)
     return InvalidTransition(
         trigger=trigger, state=state, allowed=compiled.allowed[state], kind=compiled.name
