@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmlifecycle._frames import (
     as_utc,
@@ -15,6 +17,15 @@ from crmlifecycle._frames import (
     utc_timestamp,
 )
 from crmlifecycle.errors import DataError, MissingColumnError
+from crmlifecycle.schema import ColumnSpec, EventLogColumns, OrderColumns
+from crmlifecycle.stages import (
+    CASE_STATUS,
+    CUSTOMER_LIFECYCLE,
+    LEAD_STATUS,
+    OPPORTUNITY_PIPELINE,
+    Lifecycle,
+)
+from crmlifecycle.testing import event_log_frames, order_frames
 
 
 def test_require_columns_names_missing_and_hints() -> None:
@@ -116,3 +127,61 @@ def test_check_numeric() -> None:
         check_numeric(pd.Series([1.0, -2.0]), "spend", non_negative=True)
     assert info.value.value == -2.0
     assert info.value.rows == (1,)
+
+
+# -- the public frame strategies of crmlifecycle.testing -------------------------------------
+
+LIFECYCLES = [CASE_STATUS, CUSTOMER_LIFECYCLE, LEAD_STATUS, OPPORTUNITY_PIPELINE]
+DTYPE_OF_KIND = {
+    "str": "str",
+    "bool": "bool",
+    "int": "int64",
+    "float": "float64",
+    "time": "datetime64[ns, UTC]",
+}
+
+
+def _contract_dtypes(frame: pd.DataFrame, spec: ColumnSpec) -> None:
+    names = spec.names()
+    assert list(frame.columns) == [names[column] for column in type(spec).kinds()]
+    for column, kind in type(spec).kinds().items():
+        assert frame[names[column]].dtype == DTYPE_OF_KIND[kind], column
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES, ids=lambda lc: lc.name)
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_event_log_frames_are_valid_walks(lifecycle: Lifecycle, data: st.DataObject) -> None:
+    log = data.draw(event_log_frames(lifecycle))
+    _contract_dtypes(log, EventLogColumns())
+    assert (log["kind"] == lifecycle.kind).all()
+    same = log["entity_id"].eq(log["entity_id"].shift())
+    assert log["entity_id"][~same].is_unique  # rows of an entity are contiguous
+    assert (log["source"][~same] == lifecycle.initial).all()
+    assert (log["source"][same] == log["dest"].shift()[same]).all()
+    assert (log["at"][same] >= log["at"].shift()[same]).all()
+    for trigger, source, dest in log[["trigger", "source", "dest"]].itertuples(index=False):
+        allowed = [t for t in lifecycle.transitions if t.trigger == trigger and source in t.source]
+        assert allowed, (trigger, source)
+        assert any(t.to_last_open or (t.dest or source) == dest for t in allowed)
+    if len(log):
+        # the library's own replay ends each entity in the walk's last state
+        replayed = lifecycle.replay_frame(log)["state"].astype(str)
+        last = log.groupby("entity_id")["dest"].last()
+        assert replayed.reindex(last.index).tolist() == last.tolist()
+
+
+@settings(max_examples=10, deadline=None)
+@given(log=event_log_frames(LEAD_STATUS, columns=EventLogColumns(entity_id="lead_id")))
+def test_event_log_frames_take_renamed_columns(log: pd.DataFrame) -> None:
+    _contract_dtypes(log, EventLogColumns(entity_id="lead_id"))
+    assert "entity_id" not in log.columns
+
+
+@settings(max_examples=25, deadline=None)
+@given(orders=order_frames(columns=OrderColumns(at="ordered_at")))
+def test_order_frames_follow_the_contract(orders: pd.DataFrame) -> None:
+    _contract_dtypes(orders, OrderColumns(at="ordered_at"))
+    assert orders["order_id"].is_unique
+    assert (orders["amount"] >= 0).all()
+    assert (orders["ordered_at"] >= pd.Timestamp("2020-01-01", tz="UTC")).all()

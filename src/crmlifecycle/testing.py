@@ -1,9 +1,11 @@
 """
-Hypothesis strategies for every entity, value object and event.
+Hypothesis strategies for every entity, value object and event, and for frames of the data contract.
 
 For crmlifecycle's own tests and for host applications' tests. Importing this
 module needs the ``test`` extra (it imports ``hypothesis``); nothing else in the
-package does.
+package does. The frame strategies (:func:`event_log_frames`, :func:`order_frames`)
+name their columns by a column-spec record of :mod:`crmlifecycle.schema` (the
+contract's names by default) and give each column the dtype of its kind.
 
 Examples:
     >>> from hypothesis import given
@@ -16,9 +18,11 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
+import pandas as pd
 from hypothesis import strategies as st
 
 from crmlifecycle._currencies import MINOR_UNITS
@@ -39,7 +43,12 @@ from crmlifecycle.entities import (
     Product,
 )
 from crmlifecycle.events import Created, FieldsChanged, Transitioned
+from crmlifecycle.schema import ColumnKind, ColumnSpec, EventLogColumns, OrderColumns
+from crmlifecycle.stages import CASE_STATUS
 from crmlifecycle.values import Money, Period
+
+if TYPE_CHECKING:
+    from crmlifecycle.stages import Lifecycle
 
 __all__ = [
     "accounts",
@@ -52,6 +61,7 @@ __all__ = [
     "currencies",
     "customers",
     "emails",
+    "event_log_frames",
     "feedback",
     "fields_changed_events",
     "ids",
@@ -59,6 +69,7 @@ __all__ = [
     "leads",
     "money",
     "opportunities",
+    "order_frames",
     "orders",
     "periods",
     "products",
@@ -240,15 +251,20 @@ def campaigns() -> st.SearchStrategy[Campaign]:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> Case:
-    """Valid :class:`~crmlifecycle.entities.Case` entities."""
+def cases(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Case:  # noqa: D417 - Hypothesis passes draw
+    """
+    Valid :class:`~crmlifecycle.entities.Case` entities.
+
+    Args:
+        states: the case states to draw from (default: the states of ``CASE_STATUS``).
+    """
     created, since = draw(_created_and_since())
     return Case(
         id=draw(ids()),
         customer_id=draw(ids()),
         subject=draw(_text()),
         created_at=created,
-        state=draw(st.sampled_from(["new", "in_progress", "waiting_on_customer", "resolved"])),
+        state=draw(states if states is not None else st.sampled_from(CASE_STATUS.states)),
         state_since=since,
         priority=draw(st.sampled_from(CASE_PRIORITIES)),
         type=draw(st.sampled_from(CASE_TYPES)),
@@ -365,3 +381,131 @@ def fields_changed_events() -> st.SearchStrategy[FieldsChanged]:
         at=aware_datetimes(),
         changes=changes,
     )
+
+
+#: the pandas dtype of each kind of column of the data contract
+_DTYPES: Final[dict[ColumnKind, str]] = {
+    "str": "str",
+    "bool": "bool",
+    "int": "int64",
+    "float": "float64",
+    "time": "datetime64[ns, UTC]",
+}
+_FRAME_START: Final = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def _contract_frame(columns: ColumnSpec, data: Mapping[str, list[Any]]) -> pd.DataFrame:
+    """A frame with the record's column names, in the contract's order and dtypes."""
+    kinds = type(columns).kinds()
+    names = columns.names()
+    return pd.DataFrame(
+        {names[c]: pd.Series(data[c], dtype=_DTYPES[kind]) for c, kind in kinds.items()}
+    )
+
+
+def _walk(draw: st.DrawFn, lifecycle: Lifecycle, max_steps: int) -> list[tuple[str, str, str]]:
+    """Draw (trigger, source, dest) steps of a valid walk from the initial state."""
+    state = last_open = lifecycle.initial
+    steps: list[tuple[str, str, str]] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=max_steps))):
+        if not lifecycle.stage(state).closed:
+            last_open = state
+        options = [t for t in lifecycle.transitions if state in t.source]
+        if not options:
+            break
+        chosen = draw(st.sampled_from(options))
+        dest = state if chosen.dest is None else chosen.dest  # internal: the state stays
+        dest = last_open if chosen.to_last_open else dest
+        steps.append((chosen.trigger, state, dest))
+        state = dest
+    return steps
+
+
+@st.composite
+def event_log_frames(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    lifecycle: Lifecycle,
+    *,
+    max_entities: int = 6,
+    max_steps: int = 6,
+    columns: EventLogColumns = EventLogColumns(),  # noqa: B008 - a frozen record
+) -> pd.DataFrame:
+    """
+    Event-log frames of valid walks of ``lifecycle``, one walk per entity.
+
+    Each entity starts in the lifecycle's initial state and takes up to
+    ``max_steps`` steps its declared transitions allow (an internal transition
+    keeps the state; ``to_last_open`` returns to the last open state); times only
+    grow along a walk. Rows are grouped by entity in walk order; the columns are
+    named by ``columns`` (the contract's names by default).
+
+    Args:
+        lifecycle: the lifecycle whose walks the log records (its ``kind`` goes in ``kind``).
+        max_entities: the most entities in one frame.
+        max_steps: the most steps of one entity's walk.
+        columns: the column names (:class:`~crmlifecycle.schema.EventLogColumns`).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> @given(event_log_frames(LEAD_STATUS))
+        ... def test_replay(log):
+        ...     assert set(LEAD_STATUS.replay_frame(log)["state"]) <= set(LEAD_STATUS.states)
+        >>> test_replay()
+    """
+    n_entities = draw(st.integers(min_value=0, max_value=max_entities))
+    data: dict[str, list[Any]] = {name: [] for name in EventLogColumns.kinds()}
+    for number in range(n_entities):
+        at = _FRAME_START + timedelta(seconds=draw(st.integers(0, 10**8)))
+        for trigger, source, dest in _walk(draw, lifecycle, max_steps):
+            at += timedelta(seconds=draw(st.integers(0, 10**6)))
+            data["kind"].append(lifecycle.kind)
+            data["entity_id"].append(f"E{number}")
+            data["trigger"].append(trigger)
+            data["source"].append(source)
+            data["dest"].append(dest)
+            data["at"].append(pd.Timestamp(at))
+    return _contract_frame(columns, data)
+
+
+@st.composite
+def order_frames(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    *,
+    max_orders: int = 20,
+    max_customers: int = 5,
+    columns: OrderColumns = OrderColumns(),  # noqa: B008 - a frozen record
+) -> pd.DataFrame:
+    """
+    Orders frames: unique order ids, a few customers, UTC times, non-negative amounts.
+
+    The columns are named by ``columns`` (the contract's names by default).
+
+    Args:
+        max_orders: the most orders in one frame.
+        max_customers: the number of distinct customer ids drawn from.
+        columns: the column names (:class:`~crmlifecycle.schema.OrderColumns`).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> from crmlifecycle.schema import OrderColumns
+        >>> @given(order_frames(columns=OrderColumns(customer_id="cust")))
+        ... def test_columns(orders):
+        ...     assert list(orders.columns) == ["order_id", "cust", "at", "amount"]
+        >>> test_columns()
+    """
+    n_orders = draw(st.integers(min_value=0, max_value=max_orders))
+    customers = st.integers(min_value=1, max_value=max_customers).map(lambda n: f"C{n}")
+    amounts = st.decimals(min_value=0, max_value=10**6, places=2).map(float)
+    data: dict[str, list[Any]] = {
+        "order_id": [f"O{number}" for number in range(1, n_orders + 1)],
+        "customer_id": draw(st.lists(customers, min_size=n_orders, max_size=n_orders)),
+        "at": [
+            pd.Timestamp(_FRAME_START + timedelta(seconds=seconds))
+            for seconds in draw(
+                st.lists(st.integers(0, 10**8), min_size=n_orders, max_size=n_orders)
+            )
+        ],
+        "amount": draw(st.lists(amounts, min_size=n_orders, max_size=n_orders)),
+    }
+    return _contract_frame(columns, data)

@@ -181,6 +181,21 @@ def test_report_reads_booleans_and_numbers_by_the_schema(
         ({"orders": ORDERS}, ["--col", "customers.customer_id=cust"], "no customers frame"),
         ({"orders": ORDERS}, ["--col", "ordres.at=x"], "(did you mean 'orders'?)"),
         ({"orders": ORDERS}, ["--col", "customer_id"], "'--col' must be NAME=SOURCE"),
+        (
+            {"orders": ORDERS},
+            ["--col", "orders.amout=total"],
+            "a mapping of a column of the orders frame (did you mean 'amount'?)",
+        ),
+        (
+            {"orders": ORDERS},
+            ["--col", "custmer_id=cust"],
+            "a mapping of a column of any frame (did you mean 'customer_id'?)",
+        ),
+        (
+            {"orders": ORDERS},
+            ["--col", "orders.state=cust"],
+            "a mapping of a column of the orders frame",
+        ),
         ({"orders": ORDERS}, ["--kpi", "win_rat"], "(did you mean 'win_rate'?)"),
         (
             {"spend": "campaign_id,channel,paid,period,spend\nk,ads,maybe,2026-01-01,1\n"},
@@ -207,6 +222,58 @@ def test_report_user_errors_are_one_line_and_exit_2(
     assert "Hint:" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_col_mappings_become_one_column_spec_record_per_frame() -> None:
+    from crmlifecycle.cli._report import _column_spec, _parse_mappings
+    from crmlifecycle.schema import CustomerColumns, FeedbackColumns, OrderColumns
+
+    mappings = _parse_mappings(
+        ["customer_id=cust", "orders.at=order_date", "customers.acquired_at=since"]
+    )
+    used: set[str] = set()
+    path = pathlib.Path("x.csv")
+    orders = pd.DataFrame(columns=["order_id", "cust", "order_date", "amount"])
+    spec = _column_spec("orders", orders, path, mappings, used)
+    assert spec == OrderColumns(customer_id="cust", at="order_date")
+    customers = pd.DataFrame(columns=["cust", "since", "channel"])
+    spec = _column_spec("customers", customers, path, mappings, used)
+    assert spec == CustomerColumns(customer_id="cust", acquired_at="since")
+    # a NAME=SOURCE mapping applies only where the file has SOURCE
+    feedback = pd.DataFrame(columns=["customer_id", "at", "kind", "score"])
+    assert _column_spec("feedback", feedback, path, mappings, used) == FeedbackColumns()
+    assert used == {"cust", "order_date", "since"}
+
+
+def test_mapped_frames_get_the_contract_names_and_kinds(tmp_path: pathlib.Path) -> None:
+    # an export calling the state 'Stage' maps it with --col opportunities.state=Stage
+    from crmlifecycle.cli._report import _column_spec, _parse_mappings, _read_frame, _to_contract
+    from crmlifecycle.schema import DealColumns
+
+    folder = _folder(
+        tmp_path,
+        opportunities="Deal,Created,Stage,Value,probability\no1,2026-01-05,won,100,100\n",
+    )
+    path = folder / "opportunities.csv"
+    mappings = _parse_mappings(
+        ["opportunities.opportunity_id=Deal", "created_at=Created", "state=Stage", "amount=Value"]
+    )
+    raw = _read_frame("opportunities", path, mappings)
+    spec = _column_spec("opportunities", raw, path, mappings, set())
+    assert spec == DealColumns(
+        opportunity_id="Deal", created_at="Created", state="Stage", amount="Value"
+    )
+    frame = _to_contract(raw, spec, path, None)
+    assert frame.columns.tolist() == [
+        "opportunity_id",
+        "created_at",
+        "state",
+        "amount",
+        "probability",
+    ]
+    assert frame["state"].tolist() == ["won"]
+    assert str(frame["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert frame["amount"].tolist() == [100.0]
 
 
 @pytest.mark.parametrize(

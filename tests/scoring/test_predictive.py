@@ -265,7 +265,7 @@ def test_synthetic_world_auc_is_clearly_above_chance_on_a_time_split() -> None:
     from crmlifecycle.synth import generate
 
     world = generate(seed=3, n_leads=4000)
-    leads = world.leads.drop(columns=["status", "status_since", "created_at"])
+    leads = world.leads.drop(columns=["state", "state_since", "created_at"])
     deals = world.opportunities.merge(leads, on="lead_id", how="left", validate="many_to_one")
     closed = deals["closed_at"].dropna().sort_values()
     as_of = closed.iloc[int(len(closed) * 0.6)]  # train on the first 60% of closed deals
@@ -274,13 +274,13 @@ def test_synthetic_world_auc_is_clearly_above_chance_on_a_time_split() -> None:
         numeric={"company_size": 4, "budget": 4},
         alpha=1.0,
         unseen="ignore",
-    ).fit(deals, as_of=as_of, outcome_col="stage")
-    is_closed = deals["stage"].isin(["won", "lost"])
+    ).fit(deals, as_of=as_of, outcome_col="state")
+    is_closed = deals["state"].isin(["won", "lost"])
     assert nb.model_ is not None
     assert nb.model_["won"] + nb.model_["lost"] == int(
         (is_closed & (deals.closed_at < as_of)).sum()
     )
-    ev = nb.evaluate(deals, outcome_col="stage")
+    ev = nb.evaluate(deals, outcome_col="state")
     assert ev.n == int((is_closed & (deals.closed_at >= as_of)).sum())
     assert ev.auc > 0.6
     assert ev.auc - 3 * _hanley_mcneil_se(ev.auc, ev.n_won, ev.n - ev.n_won) > 0.5

@@ -362,10 +362,10 @@ def test_synthetic_world_logs_agree_with_its_frames() -> None:
             data.opportunity_events,
             data.opportunities,
             "opportunity_id",
-            "stage",
+            "state",
         ),
-        (CASE_STATUS, data.case_events, data.cases, "case_id", "status"),
-        (LEAD_STATUS, data.lead_events, data.leads, "lead_id", "status"),
+        (CASE_STATUS, data.case_events, data.cases, "case_id", "state"),
+        (LEAD_STATUS, data.lead_events, data.leads, "lead_id", "state"),
     ]:
         replayed = lc.replay_frame(events)["state"].astype(str)
         current = frame.set_index(id_col)[state_col].astype(str)

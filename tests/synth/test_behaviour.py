@@ -29,9 +29,9 @@ def test_auc_helper_by_hand() -> None:
 
 def naive_bayes_auc(data: Dataset) -> float:
     """Odoo-style scorer: smoothed log-odds of won vs lost per attribute value, summed."""
-    deals = data.opportunities[data.opportunities["stage"].isin(["won", "lost"])]
+    deals = data.opportunities[data.opportunities["state"].isin(["won", "lost"])]
     leads = data.leads.set_index("lead_id").loc[deals["lead_id"]].reset_index()
-    leads["won"] = (deals["stage"] == "won").to_numpy()
+    leads["won"] = (deals["state"] == "won").to_numpy()
     leads["size_band"] = np.floor(np.log10(leads["company_size"])).astype(int)
     leads["budget_band"] = np.floor(np.log10(leads["budget"])).fillna(-1).astype(int)
     train = leads.index % 2 == 0
@@ -59,10 +59,10 @@ def test_without_fit_weight_attributes_predict_nothing() -> None:
 def test_converting_leads_engage_more(big_world: Dataset) -> None:
     per_lead = big_world.interactions.groupby("lead_id").size()
     counts = big_world.leads.set_index("lead_id").assign(n=per_lead).fillna({"n": 0})
-    converted = counts.loc[counts["status"] == "converted", "n"].mean()
-    unqualified = counts.loc[counts["status"] == "unqualified", "n"].mean()
+    converted = counts.loc[counts["state"] == "converted", "n"].mean()
+    unqualified = counts.loc[counts["state"] == "unqualified", "n"].mean()
     assert converted > 1.8 * unqualified
-    demo_share = big_world.interactions.merge(big_world.leads, on="lead_id").groupby("status")[
+    demo_share = big_world.interactions.merge(big_world.leads, on="lead_id").groupby("state")[
         "kind"
     ]
     shares = demo_share.apply(lambda kinds: (kinds == "demo_request").mean())
@@ -151,7 +151,7 @@ def test_priority_speeds_up_first_response(big_world: Dataset) -> None:
 
 def test_feedback_is_worse_for_customers_who_churn(big_world: Dataset) -> None:
     nps = big_world.feedback[big_world.feedback["kind"] == "nps"]
-    churned = set(big_world.customers.loc[big_world.customers["stage"] == "churned", "customer_id"])
+    churned = set(big_world.customers.loc[big_world.customers["state"] == "churned", "customer_id"])
     is_churned = nps["customer_id"].isin(churned)
     assert nps.loc[~is_churned, "score"].mean() - nps.loc[is_churned, "score"].mean() > 0.8
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crmlifecycle.stages import LEAD_STATUS
 from crmlifecycle.synth import _columns
 from crmlifecycle.synth._columns import (
     id_column,
@@ -90,33 +91,31 @@ def test_pick_rows_frequencies() -> None:
     st.floats(0, 40),
 )
 def test_build_log_censors_to_prefixes(gaps: list[list[float]], horizon: float) -> None:
-    # each entity walks a -> b -> a -> b ... ; times are running sums of its gaps
+    # each entity walks open -> contacted -> unqualified -> open ... (contact, disqualify,
+    # recycle); times are running sums of its gaps
     entity = np.array([i for i, g in enumerate(gaps) for _ in g], dtype=np.int64)
     step = np.array([k for g in gaps for k in range(len(g))], dtype=np.int64)
     at = np.array([t for g in gaps for t in np.cumsum(g)], dtype=np.float64)
-    walks = Walks(
-        entity=entity[::-1],
-        step=step[::-1],
-        trigger=step[::-1] % 2,
-        dest=1 - step[::-1] % 2,
-        when=at[::-1],
-    )
+    # LEAD_STATUS codes: states open 0, contacted 1, unqualified 3; triggers contact 0,
+    # disqualify 2, recycle 3
+    triggers = np.array([0, 2, 3])[step[::-1] % 3]
+    dests = np.array([1, 3, 0])[step[::-1] % 3]
+    walks = Walks(entity=entity[::-1], step=step[::-1], trigger=triggers, dest=dests, when=at[::-1])
     log = build_log(
         walks,
-        kind="toy",
+        lifecycle=LEAD_STATUS,
         ids=pd.Series([f"E{i}" for i in range(len(gaps))], dtype="str"),
         created=np.zeros(len(gaps)),
-        initial=0,
-        states=["a", "b"],
-        triggers=["go", "back"],
         start=pd.Timestamp("2024-01-01", tz="UTC"),
         horizon=horizon,
     )
+    cycle = ["open", "contacted", "unqualified"]
     for i, g in enumerate(gaps):
         kept = int((np.cumsum(g) < horizon).sum()) if g else 0
         rows = log.frame[log.frame["entity_id"] == f"E{i}"]
         assert len(rows) == kept
-        assert rows["dest"].tolist() == ["b", "a"] * (kept // 2) + ["b"] * (kept % 2)
-        assert rows["source"].tolist() == ["a", "b"] * (kept // 2) + ["a"] * (kept % 2)
-        assert log.state[i] == kept % 2
+        assert (rows["kind"] == "lead").all()
+        assert rows["source"].tolist() == [cycle[k % 3] for k in range(kept)]
+        assert rows["dest"].tolist() == [cycle[(k + 1) % 3] for k in range(kept)]
+        assert log.state[i] == [0, 1, 3][kept % 3]
         assert log.since[i] == (np.cumsum(g)[kept - 1] if kept else 0.0)

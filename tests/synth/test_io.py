@@ -15,7 +15,8 @@ from crmlifecycle.errors import (
     MissingDependencyError,
     ValidationError,
 )
-from crmlifecycle.synth import FRAME_NAMES, Dataset, generate, read_dataset, write_dataset
+from crmlifecycle.schema import FRAME_NAMES
+from crmlifecycle.synth import Dataset, generate, read_dataset, write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmlifecycle.synth import FRAME_NAMES, SCHEMA, Dataset, WorldParams, generate
+from crmlifecycle.schema import FRAME_NAMES, SCHEMA
+from crmlifecycle.synth import Dataset, WorldParams, generate
 
 OPEN_STAGES: Final = ("prospecting", "qualification", "proposal", "negotiation")
 # the standard lifecycles' transitions (the contract shared by the whole library)
@@ -51,12 +52,12 @@ ALLOWED: Final[dict[str, set[tuple[str, str, str]]]] = {
     },
 }
 INITIAL: Final = {"lead": "open", "opportunity": "prospecting", "customer": "reach", "case": "new"}
-# (event frame, entity frame, id column, state column, since column, created column)
+# (event frame, entity frame, id column, created column); the state is in state/state_since
 LOGS: Final = (
-    ("lead_events", "leads", "lead_id", "status", "status_since", "created_at"),
-    ("opportunity_events", "opportunities", "opportunity_id", "stage", "stage_since", "created_at"),
-    ("customer_events", "customers", "customer_id", "stage", "stage_since", None),
-    ("case_events", "cases", "case_id", "status", "status_since", "opened_at"),
+    ("lead_events", "leads", "lead_id", "created_at"),
+    ("opportunity_events", "opportunities", "opportunity_id", "created_at"),
+    ("customer_events", "customers", "customer_id", None),
+    ("case_events", "cases", "case_id", "opened_at"),
 )
 DTYPES: Final = {
     "str": "str",
@@ -115,13 +116,13 @@ def check_references(data: Dataset) -> None:
     customers = data.customers
     assert customers["lead_id"].map(leads["channel"]).equals(customers["channel"])
     # every opportunity comes from a converted lead, every customer from a won opportunity
-    assert set(data.opportunities["lead_id"]) == set(leads.index[leads["status"] == "converted"])
+    assert set(data.opportunities["lead_id"]) == set(leads.index[leads["state"] == "converted"])
     opportunities = data.opportunities.set_index("opportunity_id")
     won = customers["opportunity_id"]
-    assert (won.map(opportunities["stage"]) == "won").all()
+    assert (won.map(opportunities["state"]) == "won").all()
     assert won.map(opportunities["lead_id"]).equals(customers["lead_id"])
     assert won.map(opportunities["account_id"]).equals(customers["account_id"])
-    assert len(customers) == int((opportunities["stage"] == "won").sum())
+    assert len(customers) == int((opportunities["state"] == "won").sum())
     for log, entities, id_column, *_ in LOGS:
         assert is_subset(data.frames()[log]["entity_id"], data.frames()[entities][id_column])
 
@@ -145,7 +146,7 @@ def check_times(data: Dataset) -> None:
     opportunities = data.opportunities.set_index("opportunity_id")
     opened = data.opportunities["created_at"].to_numpy()
     assert (leads.loc[data.opportunities["lead_id"], "created_at"].to_numpy() <= opened).all()
-    assert (leads.loc[data.opportunities["lead_id"], "status_since"].to_numpy() == opened).all()
+    assert (leads.loc[data.opportunities["lead_id"], "state_since"].to_numpy() == opened).all()
     won = opportunities.loc[data.customers["opportunity_id"]]
     assert (won["closed_at"].to_numpy() == data.customers["acquired_at"].to_numpy()).all()
     # orders between acquisition and churn; the first one at acquisition
@@ -175,7 +176,8 @@ def check_times(data: Dataset) -> None:
 
 
 def check_logs(data: Dataset) -> None:
-    for log_name, entity_name, id_column, state, since, created in LOGS:
+    state, since = "state", "state_since"
+    for log_name, entity_name, id_column, created in LOGS:
         log = data.frames()[log_name]
         entities = data.frames()[entity_name]
         kind = log_name.removesuffix("_events")
@@ -208,17 +210,17 @@ def check_logs(data: Dataset) -> None:
 
 def check_entities(data: Dataset) -> None:
     opp = data.opportunities
-    expected = opp["stage"].map(
+    expected = opp["state"].map(
         dict(zip((*OPEN_STAGES, "won", "lost"), (10, 20, 50, 80, 100, 0), strict=True))
     )
     assert (opp["probability"] == expected).all()
-    closed = opp["stage"].isin(["won", "lost"])
+    closed = opp["state"].isin(["won", "lost"])
     assert (opp["closed_at"].notna() == closed).all()
-    assert (opp.loc[closed, "closed_at"] == opp.loc[closed, "stage_since"]).all()
-    assert (opp["lost_reason"].notna() == (opp["stage"] == "lost")).all()
+    assert (opp.loc[closed, "closed_at"] == opp.loc[closed, "state_since"]).all()
+    assert (opp["lost_reason"].notna() == (opp["state"] == "lost")).all()
     assert (opp["amount"] > 0).all()
     customers = data.customers
-    assert (customers["churned_at"].notna() == (customers["stage"] == "churned")).all()
+    assert (customers["churned_at"].notna() == (customers["state"] == "churned")).all()
     assert (data.orders["amount"] > 0).all()
     assert (data.subscriptions["mrr"] > 0).all()
     assert (data.spend["spend"] >= 0).all()
@@ -325,7 +327,7 @@ def test_window_is_respected() -> None:
 def test_no_contact_means_no_contact_events() -> None:
     data = generate(seed=3, n_leads=300, params=WorldParams(contact_rate=0.0))
     assert set(data.lead_events["trigger"]) <= {"disqualify"}
-    assert set(data.leads["status"]) <= {"open", "unqualified"}
+    assert set(data.leads["state"]) <= {"open", "unqualified"}
     assert data.opportunities.empty
     assert data.customers.empty
     assert data.orders.empty
@@ -365,7 +367,7 @@ def test_numbers_sanity(world: Dataset) -> None:
     n_opportunities = len(world.opportunities)
     n_customers = len(world.customers)
     assert 0.15 * n_leads < n_opportunities < 0.45 * n_leads
-    closed = world.opportunities["stage"].isin(["won", "lost"]).sum()
+    closed = world.opportunities["state"].isin(["won", "lost"]).sum()
     assert 0.15 * closed < n_customers < 0.5 * closed
     # every customer has at least its first order
     assert world.orders["customer_id"].nunique() == n_customers

@@ -1,5 +1,5 @@
 """
-What the commands share: exit codes, frame names, output helpers, reading JSON/YAML documents.
+What the commands share: exit codes, spec kinds, output helpers, reading JSON/YAML documents.
 
 Nothing here is public: the command line's interface is its arguments and output.
 """
@@ -18,7 +18,6 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PROBLEMS",
     "EXIT_USER_ERROR",
-    "FRAME_NAMES",
     "SPEC_KINDS",
     "jsonable",
     "read_document",
@@ -32,23 +31,6 @@ EXIT_PROBLEMS: Final = 1
 #: Bad arguments, a missing file or column, a malformed value: any ``CrmError``.
 EXIT_USER_ERROR: Final = 2
 
-#: The frame names ``report`` reads (the names of ``crmlifecycle.synth.Dataset.frames()``).
-FRAME_NAMES: Final = (
-    "campaigns",
-    "spend",
-    "leads",
-    "interactions",
-    "lead_events",
-    "opportunities",
-    "opportunity_events",
-    "customers",
-    "customer_events",
-    "orders",
-    "subscriptions",
-    "cases",
-    "case_events",
-    "feedback",
-)
 #: The kinds of spec ``lint`` checks.
 SPEC_KINDS: Final = ("lifecycle", "rules", "scorer")
 

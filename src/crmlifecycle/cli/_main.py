@@ -13,11 +13,11 @@ from typing import Any
 
 from crmlifecycle.cli._common import (
     EXIT_USER_ERROR,
-    FRAME_NAMES,
     SPEC_KINDS,
     write_err,
 )
 from crmlifecycle.errors import CrmError
+from crmlifecycle.schema import FRAME_NAMES
 
 __all__ = ["main"]
 

@@ -1,8 +1,12 @@
 """
 ``crmlifecycle report``: the KPI report on a folder (or list) of CSV/parquet files.
 
-Columns are renamed by ``--col`` mappings and typed by the data set's schema before
-the KPIs run; a bad value is reported with its file, column and rows.
+The frames read are those of the data contract (:mod:`crmlifecycle.schema`), found
+by their names. ``--col`` mappings become one column-spec record per frame
+(``OrderColumns(customer_id="cust")``): the record says which of the file's columns
+holds each column of the contract. Each frame's columns are then typed by their kind
+in the contract and given the contract's names before the KPIs run; a bad value is
+reported with its file, column and rows.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from crmlifecycle.cli._common import (
-    EXIT_OK,
-    FRAME_NAMES,
-    jsonable,
-    read_document,
-    write_out,
+from crmlifecycle.cli._common import EXIT_OK, jsonable, read_document, write_out
+from crmlifecycle.errors import (
+    DataError,
+    MissingColumnError,
+    MissingDependencyError,
+    ValidationError,
+    did_you_mean,
 )
-from crmlifecycle.errors import DataError, MissingColumnError, MissingDependencyError
+from crmlifecycle.schema import FRAME_COLUMNS, FRAME_NAMES, SCHEMA, ColumnKind, ColumnSpec
 
 __all__ = ["run_report"]
 
@@ -42,9 +47,11 @@ def run_report(args: argparse.Namespace) -> int:
     files = _frame_files(args.folder, given)
     mappings = _parse_mappings(args.col)
     used: set[str] = set()
-    frames = {
-        name: _load_frame(name, path, mappings, args.tz, used) for name, path in files.items()
-    }
+    frames = {}
+    for name, path in files.items():
+        raw = _read_frame(name, path, mappings)
+        columns = _column_spec(name, raw, path, mappings, used)
+        frames[name] = _to_contract(raw, columns, path, args.tz)
     _check_mappings_used(mappings, files, used)
     options = _kpi_options(args)
     try:
@@ -120,17 +127,23 @@ def _frame_files(folder: str | None, given: Mapping[str, str | None]) -> dict[st
     return files
 
 
-def _parse_mappings(items: Sequence[str]) -> dict[str | None, dict[str, str]]:
-    """Parse ``[FRAME.]NAME=SOURCE`` items into frame (``None``: every frame) -> NAME -> SOURCE."""
-    from crmlifecycle.errors import ValidationError, did_you_mean
+#: every column of the contract, in any frame
+_CONTRACT_COLUMNS: Final = tuple(dict.fromkeys(c for kinds in SCHEMA.values() for c in kinds))
 
+
+def _parse_mappings(items: Sequence[str]) -> dict[str | None, dict[str, str]]:
+    """
+    Parse ``[FRAME.]NAME=SOURCE`` items into frame (``None``: every frame) -> NAME -> SOURCE.
+
+    NAME must be a column of the frame's column-spec record (of any frame's, without FRAME).
+    """
     mappings: dict[str | None, dict[str, str]] = {}
     for item in items:
         target, equals, source = item.partition("=")
         frame, dot, column = target.partition(".")
         scope: str | None = frame if dot else None
-        column = column if dot else target
-        if not equals or not column.strip() or not source.strip():
+        column = (column if dot else target).strip()
+        if not equals or not column or not source.strip():
             raise ValidationError.for_field(
                 "--col",
                 item,
@@ -144,7 +157,16 @@ def _parse_mappings(items: Sequence[str]) -> dict[str | None, dict[str, str]]:
                 f"a mapping for a known frame{did_you_mean(scope, FRAME_NAMES)}",
                 hint=f"frames are {', '.join(FRAME_NAMES)}.",
             )
-        mappings.setdefault(scope, {})[column.strip()] = source.strip()
+        known = _CONTRACT_COLUMNS if scope is None else tuple(SCHEMA[scope])
+        if column not in known:
+            where = "any frame" if scope is None else f"the {scope} frame"
+            raise ValidationError.for_field(
+                "--col",
+                item,
+                f"a mapping of a column of {where}{did_you_mean(column, known)}",
+                hint=f"NAME is the data contract's column, one of {', '.join(known)}.",
+            )
+        mappings.setdefault(scope, {})[column] = source.strip()
     return mappings
 
 
@@ -168,50 +190,80 @@ def _check_mappings_used(
             )
 
 
-def _load_frame(
+def _read_frame(
     name: str,
     path: Path,
     mappings: Mapping[str | None, Mapping[str, str]],
-    tz: str | None,
-    used: set[str],
 ) -> Any:  # noqa: ANN401 - a pandas DataFrame (pandas is imported lazily)
-    """Read one frame, rename its columns by the mappings, give known columns their types."""
+    """Read one file as it is; the columns that may hold text of the contract are read as text."""
     import pandas as pd
 
-    from crmlifecycle.synth import SCHEMA
-
-    schema = SCHEMA[name]
-    renames = {**mappings.get(None, {}), **mappings.get(name, {})}
-    source_of = {column: renames.get(column, column) for column in schema}
+    kinds = SCHEMA[name]
+    scoped, everywhere = mappings.get(name, {}), mappings.get(None, {})
+    text_columns = {
+        source: "str"
+        for column, kind in kinds.items()
+        if kind == "str"
+        for source in {scoped.get(column, everywhere.get(column, column)), column}
+    }
     try:
         if path.name.lower().endswith(".parquet"):
-            frame = _read_parquet(path)
-        else:
-            text_columns = {source_of[c]: "str" for c, kind in schema.items() if kind == "str"}
-            frame = pd.read_csv(path, dtype=text_columns)
+            return _read_parquet(path)
+        return pd.read_csv(path, dtype=text_columns)
     except (ValueError, UnicodeDecodeError) as err:
         reason = " ".join(str(err).split())
         raise DataError(
             f"{path}: cannot be read as the {name} frame ({reason}). "
             "Hint: export it as UTF-8 CSV with a header row, or as parquet."
         ) from err
-    present = {source: column for column, source in renames.items() if source in frame.columns}
-    used.update(present)
+
+
+def _column_spec(
+    name: str,
+    frame: Any,  # noqa: ANN401 - a pandas DataFrame
+    path: Path,
+    mappings: Mapping[str | None, Mapping[str, str]],
+    used: set[str],
+) -> ColumnSpec:
+    """
+    Build the frame's column-spec record from the mappings.
+
+    A ``FRAME.NAME=SOURCE`` mapping must name a column of the file; a ``NAME=SOURCE``
+    mapping applies to each frame whose contract has NAME and whose file has SOURCE.
+    """
+    header = [str(c) for c in frame.columns]
+    renames = {
+        column: source
+        for column, source in mappings.get(None, {}).items()
+        if column in SCHEMA[name] and source in header
+    }
     for column, source in mappings.get(name, {}).items():
-        if source not in frame.columns:
+        if source not in header:
             raise DataError(
                 f"--col {name}.{column}={source}: {path.name} has no column {source!r}. "
-                f"Hint: its columns are {[str(c) for c in frame.columns]}."
+                f"Hint: its columns are {header}."
             )
-    for source, column in present.items():
-        if column in frame.columns and column != source:
+        renames[column] = source
+    for column, source in renames.items():
+        used.add(source)
+        if column != source and column in header:
             raise DataError(
                 f"--col {column}={source}: {path.name} has both {source!r} and {column!r}. "
                 f"Hint: map only one of them, e.g. --col {name}.{column}={source}."
             )
-    frame = frame.rename(columns=present)
+    return FRAME_COLUMNS[name](**renames)
+
+
+def _to_contract(
+    frame: Any,  # noqa: ANN401 - a pandas DataFrame
+    columns: ColumnSpec,
+    path: Path,
+    tz: str | None,
+) -> Any:  # noqa: ANN401 - a pandas DataFrame
+    """Give the contract's names to the columns the spec record points at, then their types."""
+    names = {source: column for column, source in columns.names().items() if source != column}
     try:
-        return _coerce(frame, schema, tz)
+        return _coerce(frame.rename(columns=names), type(columns).kinds(), tz)
     except DataError as err:
         raise DataError(
             f"{path.name}: {err}", column=err.column, rows=err.rows, value=err.value
@@ -230,14 +282,18 @@ def _read_parquet(path: Path) -> Any:  # noqa: ANN401 - a pandas DataFrame
     return pd.read_parquet(path)
 
 
-def _coerce(frame: Any, schema: Mapping[str, str], tz: str | None) -> Any:  # noqa: ANN401
-    """Give the schema's columns their types: UTC times, numbers, booleans (never guessing)."""
+def _coerce(
+    frame: Any,  # noqa: ANN401 - a pandas DataFrame
+    kinds: Mapping[str, ColumnKind],
+    tz: str | None,
+) -> Any:  # noqa: ANN401 - a pandas DataFrame
+    """Give the contract's columns the types of their kinds: UTC times, numbers, booleans."""
     import pandas as pd
 
     from crmlifecycle._frames import as_utc
 
     result = frame.copy()
-    for column, kind in schema.items():
+    for column, kind in kinds.items():
         if column not in result.columns:
             continue
         values = result[column]

@@ -1,15 +1,17 @@
 """
-Column builders shared by the generator: string ids and labels, times, segments.
+Column builders shared by the generator: string ids and labels, times, segments, frames.
 
 Times inside the generator are float days since the world's start; they become
 ``datetime64[ns, UTC]`` columns only when a frame is assembled, floored to the
 second (flooring keeps every ``a <= b`` relation between two times).
+:func:`assemble` puts a frame's columns in the order of its column-spec record
+(:mod:`crmlifecycle.schema`) and refuses a frame that lacks or adds a column.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -17,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle.errors import DataError
+from crmlifecycle.schema import ColumnSpec
 from crmlifecycle.synth._params import WorldParams
 
 IntArray = npt.NDArray[np.int64]
@@ -81,6 +85,34 @@ def label_column(codes: npt.ArrayLike, labels: Sequence[str] | pd.Series) -> pd.
     picked = values[safe] if index.size else np.array([], dtype=object)
     picked[missing] = None
     return pd.Series(picked, dtype="str")
+
+
+def assemble(spec: type[ColumnSpec], columns: Mapping[str, npt.ArrayLike]) -> pd.DataFrame:
+    """
+    Build a frame of the data contract: exactly ``spec``'s columns, in the contract's order.
+
+    Raises:
+        DataError: ``columns`` lacks a column of the contract or holds one it does not know.
+
+    Examples:
+        >>> from crmlifecycle.schema import RevenueColumns
+        >>> frame = assemble(RevenueColumns, {"mrr": [9.5], "customer_id": ["C1"], "period": [0]})
+        >>> frame.columns.tolist()
+        ['customer_id', 'period', 'mrr']
+        >>> assemble(RevenueColumns, {"mrr": [9.5]})
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: a RevenueColumns frame needs columns ['customer_id', ...
+    """
+    order = list(spec.kinds())
+    missing = [name for name in order if name not in columns]
+    extra = [name for name in columns if name not in order]
+    if missing or extra:
+        raise DataError(
+            f"a {spec.__name__} frame needs columns {order}; missing {missing}, unknown {extra}. "
+            "Hint: the generator's frames follow crmlifecycle.schema."
+        )
+    return pd.DataFrame({name: columns[name] for name in order})
 
 
 def to_time(start: pd.Timestamp, days: npt.ArrayLike) -> pd.Series:

@@ -2,7 +2,8 @@
 Customers (one per won deal), their orders (BG/NBD), subscriptions (MRR) and lifecycle walks.
 
 Everything after a deal is won: when customers buy, what they pay each month, whether
-they stay, and their walk through the customer lifecycle.
+they stay, and their walk through :data:`~crmlifecycle.stages.CUSTOMER_LIFECYCLE`
+(written as trigger names; the churned state is its ``lost`` state).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.schema import CustomerColumns, OrderColumns, RevenueColumns
+from crmlifecycle.stages import CUSTOMER_LIFECYCLE
 from crmlifecycle.synth._columns import (
     BoolArray,
     Context,
     FloatArray,
     IntArray,
+    assemble,
     id_column,
     label_column,
     month_index,
@@ -28,12 +32,14 @@ from crmlifecycle.synth._columns import (
     to_time,
 )
 from crmlifecycle.synth._deals import Deals
-from crmlifecycle.synth._events import Walks, build_log, concat_walks
+from crmlifecycle.synth._events import Walks, build_log, concat_walks, follow, stage_of_type
 from crmlifecycle.synth._leads import CHANNELS, Leads
 
-CUSTOMER_STATES: Final = ("reach", "acquisition", "conversion", "retention", "loyalty", "churned")
-CUSTOMER_TRIGGERS: Final = ("acquire", "convert", "retain", "promote", "churn", "win_back")
-_CHURNED: Final = 5
+# the customer's steps in walk order: (trigger, dest) codes; churn and win-back are optional
+_STEPS: Final = follow(
+    CUSTOMER_LIFECYCLE, ("acquire", "convert", "retain", "promote", "churn", "win_back")
+)
+_CHURNED: Final = stage_of_type(CUSTOMER_LIFECYCLE, "lost")
 _WIN_BACK_DAYS: Final = 120.0
 _DAYS_PER_WEEK: Final = 7.0
 
@@ -123,23 +129,24 @@ def _walks(
     win_back_of = np.full(n, np.nan)
     win_back_of[back] = back_at
 
-    def part(who: IntArray, step: int, dest: int, at: FloatArray) -> Walks:
+    def part(who: IntArray, step: int, at: FloatArray) -> Walks:
+        trigger, dest = _STEPS[step]
         return Walks(
             entity=who,
             step=np.full(who.size, step, dtype=np.int64),
-            trigger=np.full(who.size, step, dtype=np.int64),
+            trigger=np.full(who.size, trigger, dtype=np.int64),
             dest=np.full(who.size, dest, dtype=np.int64),
             when=at,
         )
 
     walks = concat_walks(
         [
-            part(everyone, 0, 1, created),
-            part(everyone, 1, 2, acquired),
-            part(retained, 2, 3, buys.when[first[retained] + 1]),
-            part(loyal, 3, 4, buys.when[first[loyal] + params.loyalty_orders]),
-            part(churned, 4, _CHURNED, churn_at),
-            part(back, 5, 2, back_at),
+            part(everyone, 0, created),
+            part(everyone, 1, acquired),
+            part(retained, 2, buys.when[first[retained] + 1]),
+            part(loyal, 3, buys.when[first[loyal] + params.loyalty_orders]),
+            part(churned, 4, churn_at),
+            part(back, 5, back_at),
         ]
     )
     return walks, np.stack([churn_of, win_back_of])
@@ -185,12 +192,13 @@ def _subscriptions(
     )
     change[step == 0] = 0.0
     level = mrr[owner] * np.exp(segment_cumsum(change, lengths))
-    return pd.DataFrame(
+    return assemble(
+        RevenueColumns,
         {
             "customer_id": label_column(owner, ids),
             "period": month_start(month),
             "mrr": np.maximum(np.round(level, 2), 0.01),
-        }
+        },
     )
 
 
@@ -223,17 +231,15 @@ def make_customers(ctx: Context, leads: Leads, deals: Deals) -> Customers:
     walks, churn_and_back = _walks(ctx, leads.created[lead], acquired, buys)
     log = build_log(
         walks,
-        kind="customer",
+        lifecycle=CUSTOMER_LIFECYCLE,
         ids=ids,
         created=leads.created[lead],
-        initial=0,
-        states=CUSTOMER_STATES,
-        triggers=CUSTOMER_TRIGGERS,
         start=ctx.start,
         horizon=ctx.horizon,
     )
     is_churned = log.state == _CHURNED
-    customers = pd.DataFrame(
+    customers = assemble(
+        CustomerColumns,
         {
             "customer_id": ids,
             "lead_id": label_column(lead, leads.ids),
@@ -241,20 +247,21 @@ def make_customers(ctx: Context, leads: Leads, deals: Deals) -> Customers:
             "account_id": label_column(opportunity, deals.account_ids),
             "channel": label_column(leads.channel[lead], CHANNELS),
             "acquired_at": to_time(ctx.start, acquired),
-            "stage": label_column(log.state, CUSTOMER_STATES),
-            "stage_since": to_time(ctx.start, log.since),
+            "state": label_column(log.state, CUSTOMER_LIFECYCLE.states),
+            "state_since": to_time(ctx.start, log.since),
             "churned_at": to_time(ctx.start, np.where(is_churned, log.since, np.nan)),
-        }
+        },
     )
     spend_rate = rng.gamma(params.spend_q, 1.0 / params.spend_gamma, n)
     amounts = rng.gamma(params.spend_p, 1.0 / spend_rate[buys.owner])
-    orders = pd.DataFrame(
+    orders = assemble(
+        OrderColumns,
         {
             "order_id": id_column("O", buys.owner.size),
             "customer_id": label_column(buys.owner, ids),
             "at": to_time(ctx.start, buys.when),
             "amount": np.maximum(np.round(amounts, 2), 0.01),
-        }
+        },
     )
     subscriptions = _subscriptions(
         ctx, ids, acquired, deals.amount[opportunity] / 12.0, churn_and_back

@@ -1,130 +1,24 @@
 """
-The :class:`Dataset` holding the frames of a synthetic CRM world, and their schema.
+The :class:`Dataset` holding the frames of a synthetic CRM world.
 
-The schema is the contract other parts of the library and the docs rely on.
+Its frames and their columns are those of the data contract,
+:mod:`crmlifecycle.schema` (``FRAME_NAMES``, ``SCHEMA``); building a dataset checks
+that every frame has the contract's columns.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, final
+from typing import Any, final
 
 import attrs
 import pandas as pd
 
 from crmlifecycle._frames import require_columns
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
+from crmlifecycle.schema import FRAME_NAMES, SCHEMA
 
-__all__ = ["FRAME_NAMES", "SCHEMA", "Dataset"]
-
-_EVENTS: Final = {
-    "kind": "str",
-    "entity_id": "str",
-    "trigger": "str",
-    "source": "str",
-    "dest": "str",
-    "at": "time",
-}
-
-#: Every frame's columns and their kind: ``str``, ``bool``, ``int``, ``float`` or ``time``
-#: (``datetime64[ns, UTC]``). Missing values: NaN (str, float) and NaT (time).
-SCHEMA: Final[dict[str, dict[str, str]]] = {
-    "campaigns": {
-        "campaign_id": "str",
-        "channel": "str",
-        "paid": "bool",
-        "start": "time",
-        "end": "time",
-    },
-    "spend": {
-        "campaign_id": "str",
-        "channel": "str",
-        "paid": "bool",
-        "period": "time",
-        "spend": "float",
-    },
-    "leads": {
-        "lead_id": "str",
-        "campaign_id": "str",
-        "channel": "str",
-        "created_at": "time",
-        "email": "str",
-        "industry": "str",
-        "company_size": "int",
-        "job_title": "str",
-        "budget": "float",
-        "country": "str",
-        "status": "str",
-        "status_since": "time",
-    },
-    "interactions": {
-        "interaction_id": "str",
-        "lead_id": "str",
-        "kind": "str",
-        "at": "time",
-    },
-    "lead_events": _EVENTS,
-    "opportunities": {
-        "opportunity_id": "str",
-        "lead_id": "str",
-        "account_id": "str",
-        "created_at": "time",
-        "amount": "float",
-        "stage": "str",
-        "stage_since": "time",
-        "probability": "int",
-        "closed_at": "time",
-        "lost_reason": "str",
-        "owner": "str",
-    },
-    "opportunity_events": _EVENTS,
-    "customers": {
-        "customer_id": "str",
-        "lead_id": "str",
-        "opportunity_id": "str",
-        "account_id": "str",
-        "channel": "str",
-        "acquired_at": "time",
-        "stage": "str",
-        "stage_since": "time",
-        "churned_at": "time",
-    },
-    "customer_events": _EVENTS,
-    "orders": {
-        "order_id": "str",
-        "customer_id": "str",
-        "at": "time",
-        "amount": "float",
-    },
-    "subscriptions": {
-        "customer_id": "str",
-        "period": "time",
-        "mrr": "float",
-    },
-    "cases": {
-        "case_id": "str",
-        "customer_id": "str",
-        "opened_at": "time",
-        "priority": "str",
-        "type": "str",
-        "status": "str",
-        "status_since": "time",
-        "first_response_at": "time",
-        "resolved_at": "time",
-        "closed_at": "time",
-    },
-    "case_events": _EVENTS,
-    "feedback": {
-        "feedback_id": "str",
-        "customer_id": "str",
-        "at": "time",
-        "kind": "str",
-        "score": "int",
-        "comment": "str",
-    },
-}
-
-#: The frames of a dataset, in the order :meth:`Dataset.frames` returns them.
-FRAME_NAMES: Final[tuple[str, ...]] = tuple(SCHEMA)
+__all__ = ["Dataset"]
 
 
 def _frame_validator(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -137,8 +31,8 @@ def _frame_validator(instance: object, attribute: attrs.Attribute[Any], value: o
     require_columns(value, SCHEMA[attribute.name], frame_name=attribute.name)
 
 
-def _stamp(value: object) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+def _stamp(value: Instant) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
@@ -151,12 +45,12 @@ class Dataset:
     Build one with :func:`~crmlifecycle.synth.generate` or
     :func:`~crmlifecycle.synth.read_dataset`. All timestamps are
     ``datetime64[ns, UTC]`` and lie in ``[start, end)``; ids are strings; money is
-    float64 in EUR. :data:`~crmlifecycle.synth.SCHEMA` lists every column.
+    float64 in EUR. :data:`crmlifecycle.schema.SCHEMA` lists every column.
 
     Attributes:
         campaigns: one row per campaign (channel, paid, start, end).
         spend: spend per campaign per calendar month.
-        leads: one row per lead, with its fit attributes and current status.
+        leads: one row per lead, with its fit attributes and current state.
         interactions: engagement of leads (e-mail opens, visits, demo requests...).
         lead_events: transitions of the ``lead`` lifecycle.
         opportunities: one row per opportunity (one per converted lead).
@@ -199,7 +93,7 @@ class Dataset:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """
-        Return the frames by name, in the order of :data:`~crmlifecycle.synth.FRAME_NAMES`.
+        Return the frames by name, in the order of :data:`crmlifecycle.schema.FRAME_NAMES`.
 
         Examples:
             >>> from crmlifecycle.synth import generate

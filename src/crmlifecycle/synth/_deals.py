@@ -2,6 +2,9 @@
 Opportunities (one per converted lead) and their walks through the sales pipeline.
 
 Better-fitting leads win more often; lost deals carry a reason and may be reopened.
+Walks are written as trigger names and follow the transitions of
+:data:`~crmlifecycle.stages.OPPORTUNITY_PIPELINE`; the won and lost states, the
+closed ones and each state's default probability come from its stage metadata.
 """
 
 from __future__ import annotations
@@ -12,42 +15,49 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.schema import DealColumns
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE
 from crmlifecycle.synth._columns import (
     Context,
     FloatArray,
     IntArray,
+    assemble,
     id_column,
     label_column,
     pick,
     sigmoid,
     to_time,
 )
-from crmlifecycle.synth._events import Walks, build_log, expand_templates, walk_times
+from crmlifecycle.synth._events import (
+    Walks,
+    build_log,
+    expand_templates,
+    follow,
+    stage_mask,
+    stage_of_type,
+    trigger_code,
+    walk_times,
+)
 from crmlifecycle.synth._leads import Leads
 
-OPPORTUNITY_STATES: Final = (
-    "prospecting",
-    "qualification",
-    "proposal",
-    "negotiation",
-    "won",
-    "lost",
+#: each state's default win probability in percent (EspoCRM's 10/20/50/80/100/0)
+PROBABILITY: Final = np.array(
+    [stage.probability or 0 for stage in OPPORTUNITY_PIPELINE.stages], dtype=np.int64
 )
-OPPORTUNITY_TRIGGERS: Final = ("qualify", "propose", "negotiate", "win", "lose", "reopen")
-#: default win probability per stage (EspoCRM): 10/20/50/80/100/0
-PROBABILITY: Final = np.array([10, 20, 50, 80, 100, 0], dtype=np.int64)
-_WON, _LOST = 4, 5
-_WIN, _LOSE, _REOPEN = 3, 4, 5
-_ADVANCE: Final = [(0, 1), (1, 2), (2, 3)]
+_CLOSED: Final = stage_mask(OPPORTUNITY_PIPELINE, lambda stage: stage.closed)
+_WON: Final = stage_of_type(OPPORTUNITY_PIPELINE, "won")
+_LOST: Final = stage_of_type(OPPORTUNITY_PIPELINE, "lost")
+_REOPEN: Final = trigger_code(OPPORTUNITY_PIPELINE, "reopen")
+_ADVANCE: Final = ("qualify", "propose", "negotiate")
 # template 4 * depth + shape, shape: 0 won, 1 lost, 2 lost-reopened-won, 3 lost-reopened-lost
 _OPPORTUNITY_TEMPLATES: Final = tuple(
-    _ADVANCE[:depth] + tail
+    follow(OPPORTUNITY_PIPELINE, _ADVANCE[:depth] + tail)
     for depth in range(4)
     for tail in (
-        [(_WIN, _WON)],
-        [(_LOSE, _LOST)],
-        [(_LOSE, _LOST), (_REOPEN, depth), (_WIN, _WON)],
-        [(_LOSE, _LOST), (_REOPEN, depth), (_LOSE, _LOST)],
+        ("win",),
+        ("lose",),
+        ("lose", "reopen", "win"),
+        ("lose", "reopen", "lose"),
     )
 )
 _WON_DEPTH: Final = (0.05, 0.10, 0.25, 0.60)
@@ -125,34 +135,32 @@ def make_deals(ctx: Context, leads: Leads) -> Deals:
     ids = id_column("OPP", n)
     log = build_log(
         Walks(entity=entity, step=step, trigger=trigger, dest=dest, when=at),
-        kind="opportunity",
+        lifecycle=OPPORTUNITY_PIPELINE,
         ids=ids,
         created=created,
-        initial=0,
-        states=OPPORTUNITY_STATES,
-        triggers=OPPORTUNITY_TRIGGERS,
         start=ctx.start,
         horizon=ctx.horizon,
     )
-    closed = (log.state == _WON) | (log.state == _LOST)
+    closed = _CLOSED[log.state]
     reason = np.where(log.state == _LOST, pick(rng, _LOST_REASON_WEIGHT, n), -1)
     log_size = np.log10(leads.size[lead])
     amount = np.maximum(np.round(10.0 ** (3.3 + 0.35 * log_size + rng.normal(0, 0.3, n)), -1), 100)
     account_ids = id_column("ACC", n)
-    opportunities = pd.DataFrame(
+    opportunities = assemble(
+        DealColumns,
         {
             "opportunity_id": ids,
             "lead_id": label_column(lead, leads.ids),
             "account_id": account_ids,
             "created_at": to_time(ctx.start, created),
             "amount": amount,
-            "stage": label_column(log.state, OPPORTUNITY_STATES),
-            "stage_since": to_time(ctx.start, log.since),
+            "state": label_column(log.state, OPPORTUNITY_PIPELINE.states),
+            "state_since": to_time(ctx.start, log.since),
             "probability": PROBABILITY[log.state],
             "closed_at": to_time(ctx.start, np.where(closed, log.since, np.nan)),
             "lost_reason": label_column(reason, LOST_REASONS),
             "owner": label_column(rng.integers(0, len(OWNERS), n), OWNERS),
-        }
+        },
     )
     won = np.flatnonzero(log.state == _WON)
     won_at = log.since[won]

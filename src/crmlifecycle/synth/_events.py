@@ -1,33 +1,137 @@
 """
 Event logs as valid walks of a lifecycle, built without per-entity loops.
 
+States and triggers are codes: positions in the lifecycle's ``states`` and
+``trigger_names``. :func:`follow` turns a sequence of trigger names into the
+(trigger, destination) codes of a walk by reading the lifecycle's declared
+transitions, so the generator never names a state; :func:`stage_mask` and
+:func:`stage_of_type` find states by their metadata (type, closed, won).
+
 Each generator describes the transitions of all entities of one kind as flat
 arrays (entity, step number, trigger, destination state, time). :func:`build_log`
 orders them by entity and step, drops what happens at or after the world's end
 (times only grow along a walk, so what is left is a prefix of each walk), derives
 each source state from the previous destination, and reports each entity's
-current state and when it entered it.
+current state and when it entered it. The log's columns are those of
+:class:`~crmlifecycle.schema.EventLogColumns`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.errors import SpecError
+from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages import Lifecycle, Stage
 from crmlifecycle.synth._columns import (
+    BoolArray,
     FloatArray,
     IntArray,
+    assemble,
     label_column,
     positions,
     segment_cumsum,
     to_time,
 )
 
-#: The columns of every event log, in order.
-EVENT_COLUMNS = ("kind", "entity_id", "trigger", "source", "dest", "at")
+
+def _dest(lifecycle: Lifecycle, state: str, trigger: str, last_open: str) -> str:
+    for transition in lifecycle.transitions:
+        if transition.trigger == trigger and state in transition.source:
+            if transition.to_last_open:
+                return last_open
+            return state if transition.dest is None else transition.dest
+    raise SpecError(
+        f"trigger {trigger!r} is not allowed from state {state!r} in the "
+        f"{lifecycle.name!r} lifecycle. Hint: the synthetic world walks the standard "
+        "lifecycles; a walk's triggers must follow their transitions."
+    )
+
+
+def follow(
+    lifecycle: Lifecycle, triggers: Sequence[str], *, start: str | None = None
+) -> list[tuple[int, int]]:
+    """
+    Follow trigger names through ``lifecycle``; return each step's (trigger, dest) codes.
+
+    The walk starts in ``start`` (default: the initial state). Each destination
+    comes from the lifecycle's declared transitions: an internal transition stays
+    in its state, a ``to_last_open`` one returns to the last state that was not
+    closed.
+
+    Raises:
+        SpecError: a trigger is not allowed from the state the walk is in.
+
+    Examples:
+        >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE as PIPE
+        >>> steps = follow(PIPE, ["qualify", "lose", "reopen"])
+        >>> [(PIPE.trigger_names[t], PIPE.states[d]) for t, d in steps]
+        [('qualify', 'qualification'), ('lose', 'lost'), ('reopen', 'qualification')]
+        >>> follow(PIPE, ["win", "win"])
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: trigger 'win' is not allowed from state 'won' ...
+    """
+    state = lifecycle.initial if start is None else start
+    last_open = state
+    steps = []
+    for trigger in triggers:
+        if not lifecycle.stage(state).closed:
+            last_open = state
+        dest = _dest(lifecycle, state, trigger, last_open)
+        steps.append((lifecycle.trigger_names.index(trigger), lifecycle.states.index(dest)))
+        state = dest
+    return steps
+
+
+def trigger_code(lifecycle: Lifecycle, trigger: str) -> int:
+    """
+    Return a trigger's code: its position in ``lifecycle.trigger_names``.
+
+    Examples:
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> trigger_code(LEAD_STATUS, "convert")
+        4
+    """
+    return lifecycle.trigger_names.index(trigger)
+
+
+def stage_mask(lifecycle: Lifecycle, test: Callable[[Stage], bool]) -> BoolArray:
+    """
+    Return, per state code, whether the state's metadata passes ``test``.
+
+    Examples:
+        >>> from crmlifecycle.stages import CASE_STATUS
+        >>> stage_mask(CASE_STATUS, lambda stage: stage.won).tolist()
+        [False, False, False, True, True]
+    """
+    return np.array([test(stage) for stage in lifecycle.stages], dtype=bool)
+
+
+def stage_of_type(lifecycle: Lifecycle, status_type: str) -> int:
+    """
+    Return the code of the one state of a status type (``"won"``, ``"lost"``...).
+
+    Raises:
+        SpecError: the lifecycle has no state, or several states, of that type.
+
+    Examples:
+        >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE
+        >>> stage_of_type(OPPORTUNITY_PIPELINE, "lost")
+        5
+    """
+    found = np.flatnonzero(stage_mask(lifecycle, lambda stage: stage.type == status_type))
+    if found.size != 1:
+        raise SpecError(
+            f"the {lifecycle.name!r} lifecycle has {found.size} states of type "
+            f"{status_type!r}, the synthetic world needs exactly one. "
+            "Hint: keep one such state in the standard lifecycle."
+        )
+    return int(found[0])
 
 
 @attrs.frozen
@@ -56,7 +160,7 @@ class Log:
     A finished event log and each entity's resulting state.
 
     Attributes:
-        frame: the event log (columns :data:`EVENT_COLUMNS`).
+        frame: the event log (columns of :class:`~crmlifecycle.schema.EventLogColumns`).
         state: current state index per entity.
         since: time (days) the entity entered its current state (its creation if no events).
         last_at: time (days) of each entity's last event of each trigger, NaN if none;
@@ -93,33 +197,43 @@ def concat_walks(parts: Sequence[Walks]) -> Walks:
 def build_log(
     walks: Walks,
     *,
-    kind: str,
+    lifecycle: Lifecycle,
     ids: pd.Series,
     created: FloatArray,
-    initial: int,
-    states: Sequence[str],
-    triggers: Sequence[str],
     start: pd.Timestamp,
     horizon: float,
 ) -> Log:
     """
-    Censor the walks at ``horizon`` and assemble the event log of lifecycle ``kind``.
+    Censor the walks at ``horizon`` and assemble the event log of ``lifecycle``.
+
+    Every entity starts in the lifecycle's initial state; the log's ``kind`` is the
+    lifecycle's kind.
+
+    Args:
+        walks: the transitions of every entity (codes of ``lifecycle``).
+        lifecycle: the lifecycle walked.
+        ids: the entity ids, by entity index.
+        created: each entity's creation time (days); its ``since`` when it has no event.
+        start: the world's start (UTC).
+        horizon: the window's length in days; later transitions are dropped.
 
     Examples:
+        >>> from crmlifecycle.stages import LEAD_STATUS
         >>> walks = Walks(
         ...     entity=np.array([0, 0]), step=np.array([1, 0]), trigger=np.array([1, 0]),
         ...     dest=np.array([2, 1]), when=np.array([2.0, 1.0]),
         ... )
         >>> log = build_log(
-        ...     walks, kind="demo", ids=pd.Series(["E1"]), created=np.array([0.0]), initial=0,
-        ...     states=["a", "b", "c"], triggers=["go", "stop"],
+        ...     walks, lifecycle=LEAD_STATUS, ids=pd.Series(["E1"]), created=np.array([0.0]),
         ...     start=pd.Timestamp("2024-01-01", tz="UTC"), horizon=1.5,
         ... )
-        >>> log.frame[["trigger", "source", "dest"]].to_numpy().tolist()
-        [['go', 'a', 'b']]
+        >>> log.frame[["kind", "trigger", "source", "dest"]].to_numpy().tolist()
+        [['lead', 'contact', 'open', 'contacted']]
         >>> log.state.tolist(), log.since.tolist()
         ([1], [1.0])
     """
+    states, triggers = lifecycle.states, lifecycle.trigger_names
+    initial = states.index(lifecycle.initial)
     keep = walks.when < horizon
     entity = walks.entity[keep]
     order = np.lexsort((walks.step[keep], entity))
@@ -145,15 +259,16 @@ def build_log(
     # rows are in step order, so later assignments win: the last event per trigger
     last_at[entity, trigger] = at
 
-    frame = pd.DataFrame(
+    frame = assemble(
+        EventLogColumns,
         {
-            "kind": label_column(np.zeros(entity.size, dtype=np.int64), [kind]),
+            "kind": label_column(np.zeros(entity.size, dtype=np.int64), [lifecycle.kind]),
             "entity_id": label_column(entity, ids),
             "trigger": label_column(trigger, triggers),
             "source": label_column(source, states),
             "dest": label_column(dest, states),
             "at": to_time(start, at),
-        }
+        },
     )
     return Log(frame=frame, state=state, since=since, last_at=last_at)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.synth._columns import NS_PER_SECOND, SECONDS_PER_DAY, Context
 from crmlifecycle.synth._customers import make_customers
@@ -64,8 +65,8 @@ def generate(
     *,
     seed: int = 0,
     n_leads: int = 5_000,
-    start: object = "2024-01-01",
-    end: object = "2026-01-01",
+    start: Instant = "2024-01-01",
+    end: Instant = "2026-01-01",
     params: WorldParams | None = None,
     progress: bool | None = None,
 ) -> Dataset:

@@ -2,6 +2,8 @@
 Store a :class:`Dataset` as a folder of CSV or parquet files, and read it back losslessly.
 
 A ``dataset.json`` manifest records the file format and the observation window.
+Reading gives every column the dtype of its kind in the data contract
+(:data:`crmlifecycle.schema.SCHEMA`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,20 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc
 from crmlifecycle.errors import DataError, MissingDependencyError, ValidationError
-from crmlifecycle.synth._dataset import FRAME_NAMES, SCHEMA, Dataset
+from crmlifecycle.schema import FRAME_NAMES, SCHEMA, ColumnKind
+from crmlifecycle.synth._dataset import Dataset
 
 __all__ = ["read_dataset", "write_dataset"]
 
 MANIFEST: Final = "dataset.json"
 _FORMATS: Final = ("csv", "parquet")
-_CSV_DTYPES: Final = {"str": "str", "bool": "bool", "int": "int64", "float": "float64"}
+#: the dtype a CSV column of each kind is read as (times are parsed after reading)
+_CSV_DTYPES: Final[dict[ColumnKind, str]] = {
+    "str": "str",
+    "bool": "bool",
+    "int": "int64",
+    "float": "float64",
+}
 
 FileFormat = Literal["csv", "parquet"]
 
@@ -92,7 +101,7 @@ def write_dataset(
 
 
 def _coerce(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Give every known column its schema dtype (times by the library's UTC rule)."""
+    """Give every column of the contract its kind's dtype (times by the library's UTC rule)."""
     result = frame.copy()
     for column, kind in SCHEMA[name].items():
         if column not in result.columns:
@@ -114,7 +123,7 @@ def _coerce(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return result
 
 
-def _as_kind(values: pd.Series, kind: str) -> pd.Series:
+def _as_kind(values: pd.Series, kind: ColumnKind) -> pd.Series:
     if kind == "bool":
         return values.astype("bool")
     if kind == "int":
@@ -151,7 +160,7 @@ def read_dataset(folder: str | pathlib.Path) -> Dataset:
 
     Raises:
         DataError: if the manifest or a frame file is missing or malformed.
-        MissingColumnError: if a frame lacks columns of the schema.
+        MissingColumnError: if a frame lacks columns of the data contract.
 
     Examples:
         >>> read_dataset("no/such/folder")

@@ -1,7 +1,9 @@
 """
 Campaigns, their monthly spend, leads with fit attributes, interactions and lead status walks.
 
-The top of the funnel: how leads arrive, how well they fit, how they engage.
+The top of the funnel: how leads arrive, how well they fit, how they engage. Lead
+walks are written as trigger names and follow the transitions of
+:data:`~crmlifecycle.stages.LEAD_STATUS`; the converted state is its ``won`` state.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.schema import CampaignColumns, InteractionColumns, LeadColumns, SpendColumns
+from crmlifecycle.stages import LEAD_STATUS
 from crmlifecycle.synth._columns import (
     BoolArray,
     Context,
     FloatArray,
     IntArray,
+    assemble,
     id_column,
     label_column,
     month_index,
@@ -29,7 +34,15 @@ from crmlifecycle.synth._columns import (
     sigmoid,
     to_time,
 )
-from crmlifecycle.synth._events import Walks, build_log, expand_templates, walk_times
+from crmlifecycle.synth._events import (
+    Walks,
+    build_log,
+    expand_templates,
+    follow,
+    stage_of_type,
+    trigger_code,
+    walk_times,
+)
 
 # channel: weight of leads, paid?, fit effect, cost per lead (EUR). Costs per lead are B2B
 # levels, set so that the default world's blended CAC (~7k EUR) against its ARPU (~1.5k EUR a
@@ -71,22 +84,30 @@ _JOB_FIT: Final = np.array([0.6, 0.7, 0.5, 0.5, 0.4, 0.2, -0.1, 0.0, -0.2, -1.5]
 COUNTRIES: Final = ("DE", "FR", "GB", "NL", "ES", "IT", "SE", "PL", "US", "AT")
 _COUNTRY_WEIGHT: Final = (0.25, 0.12, 0.14, 0.08, 0.07, 0.07, 0.05, 0.05, 0.12, 0.05)
 
-LEAD_STATES: Final = ("open", "contacted", "qualified", "unqualified", "converted")
-LEAD_TRIGGERS: Final = ("contact", "qualify", "disqualify", "recycle", "convert")
-_OPEN, _CONTACTED, _QUALIFIED, _UNQUALIFIED, _CONVERTED = range(5)
-_CONTACT, _QUALIFY, _DISQUALIFY, _RECYCLE, _CONVERT = range(5)
-#: mean days before each trigger fires
-_LEAD_GAP: Final = np.array([3.0, 10.0, 7.0, 45.0, 5.0])
-_FIRST_PASS = [(_CONTACT, _CONTACTED), (_DISQUALIFY, _UNQUALIFIED), (_RECYCLE, _OPEN)]
-_WINNING = [(_CONTACT, _CONTACTED), (_QUALIFY, _QUALIFIED), (_CONVERT, _CONVERTED)]
-_LEAD_TEMPLATES: Final[tuple[list[tuple[int, int]], ...]] = (
-    [],  # never worked: stays open
-    [(_DISQUALIFY, _UNQUALIFIED)],  # disqualified at a glance
-    _FIRST_PASS[:2],  # contacted, then disqualified
-    _WINNING[:2],  # qualified, not (yet) converted
-    _WINNING,  # converted to an opportunity
-    _FIRST_PASS,  # disqualified and recycled for nurturing
-    _FIRST_PASS + _WINNING,  # recycled, then qualified and converted
+#: mean days before each trigger of the lead status fires
+_LEAD_GAP_DAYS: Final = {
+    "contact": 3.0,
+    "qualify": 10.0,
+    "disqualify": 7.0,
+    "recycle": 45.0,
+    "convert": 5.0,
+}
+_LEAD_GAP: Final = np.array([_LEAD_GAP_DAYS[t] for t in LEAD_STATUS.trigger_names])
+_CONVERTED: Final = stage_of_type(LEAD_STATUS, "won")
+_CONVERT: Final = trigger_code(LEAD_STATUS, "convert")
+_FIRST_PASS: Final = ("contact", "disqualify", "recycle")
+_WINNING: Final = ("contact", "qualify", "convert")
+_LEAD_TEMPLATES: Final = tuple(
+    follow(LEAD_STATUS, walk)
+    for walk in (
+        (),  # never worked: stays open
+        ("disqualify",),  # disqualified at a glance
+        _FIRST_PASS[:2],  # contacted, then disqualified
+        _WINNING[:2],  # qualified, not (yet) converted
+        _WINNING,  # converted to an opportunity
+        _FIRST_PASS,  # disqualified and recycled for nurturing
+        _FIRST_PASS + _WINNING,  # recycled, then qualified and converted
+    )
 )
 
 INTERACTION_KINDS: Final = (
@@ -167,14 +188,15 @@ def _spend(
     cost = _COST_PER_LEAD[channel[owner]]
     noise = ctx.rng.lognormal(0.0, 0.25, owner.size)
     spend = np.round(cost * (leads_per_row + 2.0) * noise, 2)
-    return pd.DataFrame(
+    return assemble(
+        SpendColumns,
         {
             "campaign_id": label_column(owner, ids),
             "channel": label_column(channel[owner], CHANNELS),
             "paid": _CHANNEL_PAID[channel[owner]],
             "period": month_start(first[owner] + step),
             "spend": spend,
-        }
+        },
     )
 
 
@@ -237,13 +259,14 @@ def _interactions(
     kind = pick_rows(rng, _INTERACTION_MIX, qualified[owner].astype(np.int64))
     seen = at < ctx.horizon
     owner, at, kind = owner[seen], at[seen], kind[seen]
-    return pd.DataFrame(
+    return assemble(
+        InteractionColumns,
         {
             "interaction_id": id_column("I", owner.size),
             "lead_id": label_column(owner, ids),
             "kind": label_column(kind, INTERACTION_KINDS),
             "at": to_time(ctx.start, at),
-        }
+        },
     )
 
 
@@ -282,12 +305,9 @@ def make_leads(ctx: Context, n_leads: int) -> Leads:
     ids = id_column("L", n_leads)
     log = build_log(
         Walks(entity=entity, step=step, trigger=trigger, dest=dest, when=at),
-        kind="lead",
+        lifecycle=LEAD_STATUS,
         ids=ids,
         created=created,
-        initial=_OPEN,
-        states=LEAD_STATES,
-        triggers=LEAD_TRIGGERS,
         start=ctx.start,
         horizon=ctx.horizon,
     )
@@ -297,7 +317,8 @@ def make_leads(ctx: Context, n_leads: int) -> Leads:
     converted, converted_at = converted[by_time], converted_at[by_time]
     qualified = np.isin(template, (3, 4, 6))
 
-    leads = pd.DataFrame(
+    leads = assemble(
+        LeadColumns,
         {
             "lead_id": ids,
             "campaign_id": label_column(lead_campaign, campaign_ids),
@@ -309,18 +330,19 @@ def make_leads(ctx: Context, n_leads: int) -> Leads:
             "job_title": label_column(job, JOB_TITLES),
             "budget": budget,
             "country": label_column(country, COUNTRIES),
-            "status": label_column(log.state, LEAD_STATES),
-            "status_since": to_time(ctx.start, log.since),
-        }
+            "state": label_column(log.state, LEAD_STATUS.states),
+            "state_since": to_time(ctx.start, log.since),
+        },
     )
-    campaigns = pd.DataFrame(
+    campaigns = assemble(
+        CampaignColumns,
         {
             "campaign_id": campaign_ids,
             "channel": label_column(channel_of, CHANNELS),
             "paid": _CHANNEL_PAID[channel_of],
             "start": to_time(ctx.start, start_of),
             "end": to_time(ctx.start, end_of),
-        }
+        },
     )
     frames = {
         "campaigns": campaigns,

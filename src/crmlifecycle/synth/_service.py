@@ -1,7 +1,10 @@
 """
 Support cases with their status walks, and feedback (NPS, CSAT, CES) correlated with churn.
 
-Response and resolution times depend on priority and case type.
+Response and resolution times depend on priority and case type. Case walks are
+written as trigger names and follow the transitions of
+:data:`~crmlifecycle.stages.CASE_STATUS`; a case counts as resolved in the states
+of type ``won``.
 """
 
 from __future__ import annotations
@@ -11,22 +14,34 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle.schema import CaseColumns, FeedbackColumns
+from crmlifecycle.stages import CASE_STATUS
 from crmlifecycle.synth._columns import (
     Context,
     FloatArray,
     IntArray,
+    assemble,
     id_column,
     label_column,
     pick,
     to_time,
 )
 from crmlifecycle.synth._customers import Customers
-from crmlifecycle.synth._events import Log, Walks, build_log, expand_templates, walk_times
+from crmlifecycle.synth._events import (
+    Log,
+    Walks,
+    build_log,
+    expand_templates,
+    follow,
+    stage_mask,
+    trigger_code,
+    walk_times,
+)
 
-CASE_STATES: Final = ("new", "in_progress", "waiting_on_customer", "resolved", "closed")
-CASE_TRIGGERS: Final = ("start", "wait", "resume", "resolve", "reopen", "close", "escalate")
-_IN_PROGRESS, _WAITING, _RESOLVED, _CLOSED = 1, 2, 3, 4
-_START, _WAIT, _RESUME, _RESOLVE, _REOPEN, _CLOSE, _ESCALATE = range(7)
+_RESOLVED_STATES: Final = stage_mask(CASE_STATUS, lambda stage: stage.won)
+_START, _RESOLVE, _CLOSE, _ESCALATE = (
+    trigger_code(CASE_STATUS, name) for name in ("start", "resolve", "close", "escalate")
+)
 PRIORITIES: Final = ("low", "normal", "high", "urgent")
 _PRIORITY_WEIGHT: Final = (0.30, 0.45, 0.18, 0.07)
 CASE_TYPES: Final = ("question", "problem", "incident", "feature_request")
@@ -36,17 +51,23 @@ _RESPONSE_HOURS: Final = np.array([24.0, 8.0, 2.0, 0.5])
 _RESOLVE_HOURS: Final = np.array([72.0, 36.0, 12.0, 4.0])
 _TYPE_FACTOR: Final = np.array([0.5, 1.0, 0.8, 3.0])
 # mean hours of the other steps (exponential); closing waits three days first
-_MEAN_HOURS: Final = np.array([0.0, 6.0, 48.0, 0.0, 48.0, 48.0, 4.0])
+_MEAN_HOURS_OF: Final = {
+    "start": 0.0,
+    "wait": 6.0,
+    "resume": 48.0,
+    "resolve": 0.0,
+    "reopen": 48.0,
+    "close": 48.0,
+    "escalate": 4.0,
+}
+_MEAN_HOURS: Final = np.array([_MEAN_HOURS_OF[t] for t in CASE_STATUS.trigger_names])
 _CLOSE_AFTER_HOURS: Final = 72.0
 
 
 def _case_template(escalated: int, waits: int, reopened: int) -> list[tuple[int, int]]:
-    steps = [(_START, _IN_PROGRESS)]
-    steps += [(_ESCALATE, _IN_PROGRESS)] * escalated
-    steps += [(_WAIT, _WAITING), (_RESUME, _IN_PROGRESS)] * waits
-    steps += [(_RESOLVE, _RESOLVED)]
-    steps += [(_REOPEN, _IN_PROGRESS), (_RESOLVE, _RESOLVED)] * reopened
-    return [*steps, (_CLOSE, _CLOSED)]
+    triggers = ["start", *["escalate"] * escalated, *["wait", "resume"] * waits, "resolve"]
+    triggers += ["reopen", "resolve"] * reopened
+    return follow(CASE_STATUS, [*triggers, "close"])
 
 
 # template index: 4 * escalated + 2 * waits + reopened
@@ -99,30 +120,28 @@ def _cases(ctx: Context, customers: Customers) -> tuple[pd.DataFrame, Log, IntAr
     ids = id_column("CS", n)
     log = build_log(
         Walks(entity=entity, step=step, trigger=trigger, dest=dest, when=at),
-        kind="case",
+        lifecycle=CASE_STATUS,
         ids=ids,
         created=opened,
-        initial=0,
-        states=CASE_STATES,
-        triggers=CASE_TRIGGERS,
         start=ctx.start,
         horizon=ctx.horizon,
     )
-    resolved = (log.state == _RESOLVED) | (log.state == _CLOSED)
+    resolved = _RESOLVED_STATES[log.state]
     current_priority = priority + ~np.isnan(log.last_at[:, _ESCALATE])
-    cases = pd.DataFrame(
+    cases = assemble(
+        CaseColumns,
         {
             "case_id": ids,
             "customer_id": label_column(owner, customers.ids),
             "opened_at": to_time(ctx.start, opened),
             "priority": label_column(current_priority, PRIORITIES),
             "type": label_column(kind, CASE_TYPES),
-            "status": label_column(log.state, CASE_STATES),
-            "status_since": to_time(ctx.start, log.since),
+            "state": label_column(log.state, CASE_STATUS.states),
+            "state_since": to_time(ctx.start, log.since),
             "first_response_at": to_time(ctx.start, log.last_at[:, _START]),
             "resolved_at": to_time(ctx.start, np.where(resolved, log.last_at[:, _RESOLVE], np.nan)),
             "closed_at": to_time(ctx.start, log.last_at[:, _CLOSE]),
-        }
+        },
     )
     return cases, log, owner, reopened.astype(np.int64)
 
@@ -169,7 +188,8 @@ def _feedback(
     seen = at < ctx.horizon
     order = np.argsort(at[seen], kind="stable")
     pick_rows = np.flatnonzero(seen)[order]
-    return pd.DataFrame(
+    return assemble(
+        FeedbackColumns,
         {
             "feedback_id": id_column("F", pick_rows.size),
             "customer_id": label_column(owner[pick_rows], customers.ids),
@@ -177,7 +197,7 @@ def _feedback(
             "kind": label_column(kind[pick_rows], FEEDBACK_KINDS),
             "score": score[pick_rows],
             "comment": label_column(comment[pick_rows], _COMMENTS),
-        }
+        },
     )
 
 

@@ -14,7 +14,7 @@ def test_demo_section_summarises_and_writes_the_world(
     assert lines[0].startswith("window ")  # the demo runner prints the title
     assert 5 <= len(lines) <= 25
     assert all(len(line) <= 110 for line in lines[1:])  # line 1 names the output folder
-    converted = int((world.leads["status"] == "converted").sum())
+    converted = int((world.leads["state"] == "converted").sum())
     assert f"converted {converted:,}" in text
     assert f"{len(world.orders):,} orders" in text
     assert read_dataset(tmp_path / "data").leads.equals(world.leads)

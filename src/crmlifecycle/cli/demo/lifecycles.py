@@ -132,18 +132,18 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         (folder / f"{lifecycle.name}.mmd").write_text(lifecycle.to_mermaid(), encoding="utf-8")
     lines = ["event logs replayed and checked against current states:"]
     lines += [
-        _agreement(LEAD_STATUS, data.lead_events, data.leads, "lead_id", "status"),
+        _agreement(LEAD_STATUS, data.lead_events, data.leads, "lead_id", "state"),
         _agreement(
             OPPORTUNITY_PIPELINE,
             data.opportunity_events,
             data.opportunities,
             "opportunity_id",
-            "stage",
+            "state",
         ),
         _agreement(
-            CUSTOMER_LIFECYCLE, data.customer_events, data.customers, "customer_id", "stage"
+            CUSTOMER_LIFECYCLE, data.customer_events, data.customers, "customer_id", "state"
         ),
-        _agreement(CASE_STATUS, data.case_events, data.cases, "case_id", "status"),
+        _agreement(CASE_STATUS, data.case_events, data.cases, "case_id", "state"),
     ]
     mid = data.start + (data.end - data.start) / 2
     lines += _escalation(data, mid)

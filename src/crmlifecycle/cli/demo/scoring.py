@@ -72,7 +72,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     points = PointsScorer.from_config(DEMO_POINTS)
     scored = points.score_frame(data.leads, at=at, interactions=data.interactions)
     scored.insert(0, "lead_id", data.leads["lead_id"].to_numpy())
-    open_leads = data.leads["status"].isin(["open", "contacted"]).to_numpy()
+    open_leads = data.leads["state"].isin(["open", "contacted"]).to_numpy()
     top = scored[open_leads].nlargest(5, "score")
     lines.append(f"Top open leads on {at.date()} (points: fit + decaying engagement):")
     for (_, row), why in zip(top.iterrows(), explain_frame(top, top=3), strict=True):
@@ -93,7 +93,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     named = [f"{s} {n}" for s, n in sizes.items() if n]
     lines.extend("  " + ", ".join(named[i : i + 6]) for i in range(0, len(named), 6))
 
-    leads = data.leads.drop(columns=["status", "status_since", "created_at"])
+    leads = data.leads.drop(columns=["state", "state_since", "created_at"])
     deals = data.opportunities.merge(leads, on="lead_id", how="left")
     closed = deals["closed_at"].dropna().sort_values()
     if len(closed) >= 20:  # noqa: PLR2004 - too few closed deals make no split
@@ -103,8 +103,8 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             numeric={"company_size": 4, "budget": 4},
             alpha=1.0,
             unseen="ignore",
-        ).fit(deals, as_of=as_of, outcome_col="stage")
-        ev = nb.evaluate(deals, outcome_col="stage")
+        ).fit(deals, as_of=as_of, outcome_col="state")
+        ev = nb.evaluate(deals, outcome_col="state")
         model = nb.model_ or {}
         lines.append("Predictive (naive Bayes on won/lost deals, time split):")
         lines.append(

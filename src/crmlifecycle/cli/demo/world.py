@@ -59,21 +59,21 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         *(("rows: " if i == 0 else "      ") + line for i, line in enumerate(size_lines)),
         "leads by status: "
         + _counts(
-            data.leads["status"], ("open", "contacted", "qualified", "unqualified", "converted")
+            data.leads["state"], ("open", "contacted", "qualified", "unqualified", "converted")
         ),
         "opportunities by stage: "
         + _counts(
-            data.opportunities["stage"],
+            data.opportunities["state"],
             ("prospecting", "qualification", "proposal", "negotiation", "won", "lost"),
         ),
         "customers by stage: "
         + _counts(
-            data.customers["stage"],
+            data.customers["state"],
             ("acquisition", "conversion", "retention", "loyalty", "churned"),
         ),
         "cases by status: "
         + _counts(
-            data.cases["status"],
+            data.cases["state"],
             ("new", "in_progress", "waiting_on_customer", "resolved", "closed"),
         ),
         f"order revenue EUR {revenue:,.2f} from {len(data.orders):,} orders",
