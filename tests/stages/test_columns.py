@@ -12,6 +12,7 @@ from crmlifecycle.stages import (
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
+    Lifecycle,
     StepFrameColumns,
     fire_frame,
     replay_frame,
@@ -48,6 +49,48 @@ def test_synth_event_logs_replay_with_the_default_columns() -> None:
         assert states["state"].astype(str).to_dict() == last.astype(str).to_dict()
         # and the public function is the method
         pd.testing.assert_frame_equal(replay_frame(lifecycle, events), states)
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "frame_name", "id_column", "trigger", "sources"),
+    [
+        (LEAD_STATUS, "leads", "lead_id", "contact", {"open"}),
+        (
+            OPPORTUNITY_PIPELINE,
+            "opportunities",
+            "opportunity_id",
+            "win",
+            {"prospecting", "qualification", "proposal", "negotiation"},
+        ),
+        (
+            CUSTOMER_LIFECYCLE,
+            "customers",
+            "customer_id",
+            "churn",
+            {"acquisition", "conversion", "retention", "loyalty"},
+        ),
+        (
+            CASE_STATUS,
+            "cases",
+            "case_id",
+            "escalate",
+            {"new", "in_progress", "waiting_on_customer"},
+        ),
+    ],
+)
+def test_fire_frame_runs_on_synth_entity_frames_with_the_default_columns(
+    lifecycle: Lifecycle, frame_name: str, id_column: str, trigger: str, sources: set[str]
+) -> None:
+    synth = pytest.importorskip("crmlifecycle.synth")
+    frame = getattr(synth.generate(seed=1, n_leads=200), frame_name)
+    # `sources` are the states the standard definition fires `trigger` from
+    step = lifecycle.fire_frame(frame, trigger, at="2030-01-01")
+    expected = frame["state"].astype(str).isin(sources)
+    # at the end of this small world every case is closed: all of them are refused
+    assert 0 < int(expected.sum()) < len(frame) or (frame_name == "cases" and not expected.any())
+    assert step.accepted.tolist() == expected.tolist()
+    assert (step.reason[~expected] == "not allowed from this state").all()
+    assert step.events["entity_id"].tolist() == frame[id_column][expected].tolist()
 
 
 def test_fire_frame_runs_on_a_replayed_snapshot_with_the_default_columns() -> None:
