@@ -2,7 +2,7 @@
 The rule language's two engines against hand-written baselines, side by side.
 
 1. Record engine: ``Condition.evaluate`` on 100k dicts vs a hand-written lambda
-   for ``score >= 70 and status == 'contacted'`` (target: within 3x). The
+   for ``score >= 70 and state == 'contacted'`` (target: within 3x). The
    ``predicate()`` hot-loop form is timed too.
 2. Frame engine: ``Condition.evaluate_frame`` on 1M rows vs the same 3-clause
    condition hand-written in pandas (target: within 1.5x).
@@ -23,14 +23,14 @@ N_ROWS = 1_000_000
 def bench_records() -> None:
     rng = np.random.default_rng(0)
     scores = rng.integers(0, 100, N_RECORDS).tolist()
-    statuses = rng.choice(["open", "contacted", "qualified"], N_RECORDS).tolist()
-    rows = [{"score": s, "status": t} for s, t in zip(scores, statuses, strict=True)]
-    cond = Condition.parse("score >= 70 and status == 'contacted'")
+    states = rng.choice(["open", "contacted", "qualified"], N_RECORDS).tolist()
+    rows = [{"score": s, "state": t} for s, t in zip(scores, states, strict=True)]
+    cond = Condition.parse("score >= 70 and state == 'contacted'")
     evaluate = cond.evaluate
     predicate = cond.predicate()
 
     def hand(r: dict[str, object]) -> bool:
-        return r["score"] >= 70 and r["status"] == "contacted"  # type: ignore[operator]
+        return r["score"] >= 70 and r["state"] == "contacted"  # type: ignore[operator]
 
     if [evaluate(r) for r in rows] != [hand(r) for r in rows]:
         raise SystemExit("the record engine disagrees with the lambda")
@@ -59,16 +59,14 @@ def bench_frame() -> None:
     frame = pd.DataFrame(
         {
             "score": rng.integers(0, 100, N_ROWS),
-            "status": pd.Series(
-                rng.choice(["open", "contacted", "qualified"], N_ROWS), dtype="str"
-            ),
+            "state": pd.Series(rng.choice(["open", "contacted", "qualified"], N_ROWS), dtype="str"),
             "budget": np.where(rng.random(N_ROWS) < 0.1, np.nan, rng.uniform(0, 50_000, N_ROWS)),
         }
     )
-    cond = Condition.parse("score >= 70 and status == 'contacted' and budget > 10000")
+    cond = Condition.parse("score >= 70 and state == 'contacted' and budget > 10000")
 
     def hand() -> pd.Series:
-        return (frame["score"] >= 70) & (frame["status"] == "contacted") & (frame["budget"] > 10000)
+        return (frame["score"] >= 70) & (frame["state"] == "contacted") & (frame["budget"] > 10000)
 
     pd.testing.assert_series_equal(cond.evaluate_frame(frame), hand())
     baseline = median_seconds(hand, repeat=9)

@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
 
     leads, interactions = make_leads(args.leads, rng)
     scorer = points_scorer()
-    ours = scorer.score_frame(leads, at=AT, interactions=interactions)
+    ours = scorer.score_frame(leads, as_of=AT, interactions=interactions)
     hand = points_by_hand(leads, interactions)
     if not np.allclose(ours["score"].to_numpy(), hand["score"].to_numpy()):
         raise SystemExit("the hand-written points scoring disagrees with ours")
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("the hand-written grades disagree with ours")
 
     def run_ours() -> Any:  # noqa: ANN401 - a frame
-        return scorer.score_frame(leads, at=AT, interactions=interactions)
+        return scorer.score_frame(leads, as_of=AT, interactions=interactions)
 
     def run_hand() -> Any:  # noqa: ANN401 - a frame
         return points_by_hand(leads, interactions)
@@ -195,12 +195,12 @@ def main(argv: list[str] | None = None) -> None:
 
     orders = make_orders(args.customers, rng)
     rfm = RfmScorer()
-    ours_rfm = rfm.score_frame(orders, at=AT)
+    ours_rfm = rfm.score_frame(orders, as_of=AT)
     hand_rfm = rfm_by_hand(orders)
     same = (ours_rfm["segment"].astype(str).to_numpy() == hand_rfm["segment"].to_numpy()).mean()
 
     def run_rfm() -> Any:  # noqa: ANN401 - a frame
-        return rfm.score_frame(orders, at=AT)
+        return rfm.score_frame(orders, as_of=AT)
 
     def run_qcut() -> Any:  # noqa: ANN401 - a frame
         return rfm_by_hand(orders)

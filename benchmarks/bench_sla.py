@@ -96,7 +96,7 @@ def loop_single(cases: pd.DataFrame, events: pd.DataFrame) -> list[CaseSla]:
             POLICY,
             opened_at=opened,
             priority=str(priority),
-            at=AT,
+            as_of=AT,
             history=by_case.get(str(case_id), empty),
             first_response_at=responded,
         )
@@ -106,7 +106,7 @@ def loop_single(cases: pd.DataFrame, events: pd.DataFrame) -> list[CaseSla]:
 
 def main() -> None:
     cases, events = make_cases(2_000)
-    frame = sla_status(cases, POLICY, at=AT, events=events)
+    frame = sla_status(cases, POLICY, as_of=AT, events=events)
     single = loop_single(cases, events)
     same = [
         (status, elapsed) == (answer.resolution.status, answer.resolution.elapsed)
@@ -117,7 +117,7 @@ def main() -> None:
     if not all(same):
         msg = f"the two engines disagree on {same.count(False)} cases"
         raise RuntimeError(msg)
-    ours = median_seconds(lambda: sla_status(cases, POLICY, at=AT, events=events), repeat=5)
+    ours = median_seconds(lambda: sla_status(cases, POLICY, as_of=AT, events=events), repeat=5)
     baseline = median_seconds(lambda: loop_single(cases, events), repeat=3, warmup=0)
     report(
         "sla_status, 2,000 cases (~5,700 events)",
@@ -127,8 +127,10 @@ def main() -> None:
         target="< 0.05x",
     )
     big_cases, big_events = make_cases(200_000, seed=2)
-    big = median_seconds(lambda: sla_status(big_cases, POLICY, at=AT, events=big_events), repeat=3)
-    memory = peak_memory_mb(lambda: sla_status(big_cases, POLICY, at=AT, events=big_events))
+    big = median_seconds(
+        lambda: sla_status(big_cases, POLICY, as_of=AT, events=big_events), repeat=3
+    )
+    memory = peak_memory_mb(lambda: sla_status(big_cases, POLICY, as_of=AT, events=big_events))
     print(
         f"sla_status, 200,000 cases ({len(big_events):,} events): {big:.2f} s, "
         f"peak {memory:.0f} MiB, {big / len(big_cases) * 1e6:.1f} us per case"

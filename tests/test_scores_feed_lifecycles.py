@@ -44,7 +44,7 @@ def test_a_guard_reads_the_stored_score() -> None:
     strong = contacted("L-1", industry="saas", company_size=500)
     # saas only: 40 < 60: rejected
     weak = contacted("L-2", industry="saas", company_size=10)
-    cards = {lead.id: SCORER.score(lead, at=AT) for lead in (strong, weak)}
+    cards = {lead.id: SCORER.score(lead, as_of=AT) for lead in (strong, weak)}
     assert (cards["L-1"].total, cards["L-2"].total) == (70, 40)
     strong = attrs.evolve(strong, score=cards["L-1"].total)
     weak = attrs.evolve(weak, score=cards["L-2"].total)
@@ -65,7 +65,7 @@ def test_bulk_step_with_scores_equals_single_steps() -> None:
             "company_size": [500, 10, 900],
         }
     )
-    scored = SCORER.score_frame(leads, at=AT)
+    scored = SCORER.score_frame(leads, as_of=AT)
     # L-1: 40 + 30 = 70 (A); L-2: 40 (B); L-3: 30 (B)
     assert scored["score"].tolist() == [70, 40, 30]
     assert scored["grade"].tolist() == ["A", "B", "B"]
@@ -90,13 +90,13 @@ def test_an_automation_rule_auto_qualifies_grade_a_leads() -> None:
     )
     lead = Lead(id="L-1", created_at=AT, industry="saas", company_size=500)
     step = LEAD_STATUS.fire(lead, "contact", at=AT)
-    card = SCORER.score(step.entity, at=AT)
+    card = SCORER.score(step.entity, as_of=AT)
     record = {**attrs.asdict(step.entity, recurse=False), "grade": card.grade}
-    actions = rules.evaluate(step.event, record, at=AT)
+    actions = rules.evaluate(step.event, record, as_of=AT)
     assert len(actions) == 1
     # the host performs the action: fire the trigger the rule returned
     action = actions[0]
     qualified = LEAD_STATUS.fire(step.entity, action.trigger, at=AT).entity  # type: ignore[union-attr]
     assert qualified.state == "qualified"
     low = {**record, "grade": "B"}
-    assert rules.evaluate(step.event, low, at=AT) == []
+    assert rules.evaluate(step.event, low, as_of=AT) == []

@@ -8,7 +8,8 @@ import pytest
 from crmlifecycle._yaml import MAX_YAML_CHARS, load_yaml, short_repr
 from crmlifecycle.errors import SpecError
 from crmlifecycle.rules import RuleSet
-from crmlifecycle.scoring import load_scorer
+from crmlifecycle.scoring import build_scorer
+from crmlifecycle.sla import SlaPolicy
 from crmlifecycle.stages import Lifecycle
 
 
@@ -23,10 +24,11 @@ def alias_bomb(links: int) -> str:
     [
         load_yaml,
         Lifecycle.from_text,
-        RuleSet.from_yaml,
-        lambda text: load_scorer(text, fmt="yaml"),
+        RuleSet.from_text,
+        build_scorer,
+        SlaPolicy.from_text,
     ],
-    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_yaml", "load_scorer"],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
 )
 def test_alias_bombs_are_refused_quickly(loader: Any) -> None:
     started = time.perf_counter()
@@ -56,8 +58,8 @@ def test_short_repr_is_bounded() -> None:
 
 @pytest.mark.parametrize(
     "loader",
-    [load_yaml, Lifecycle.from_text, RuleSet.from_yaml],
-    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_yaml"],
+    [load_yaml, Lifecycle.from_text, RuleSet.from_text, build_scorer, SlaPolicy.from_text],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
 )
 def test_deep_nesting_is_a_spec_error_not_a_recursion_error(loader: Any) -> None:
     # 5,000 nested lists are 10 KB of text; PyYAML's composer would recurse once per level

@@ -1,13 +1,14 @@
 """
-Entry-point discovery and loading shared by the plugin registries (scorers, metrics).
+Entry-point discovery and loading behind :class:`crmlifecycle._registry.Registry`.
 
 Installed packages publish plugins in an entry-point group
 (``crmlifecycle.scorers``, ``crmlifecycle.metrics``). A group is listed lazily,
-once per process (``functools.cache``, as ``narwhals.plugins`` does), without
-importing anything; a plugin is imported only when it is first asked for, and a
-failing import is a :class:`~crmlifecycle.errors.PluginError` naming the plugin
-and the package that installed it. What a loaded object must be (a scorer
-factory, a metric) is checked by each registry.
+once per process (``functools.cache``), without importing anything; every entry
+point of a name is kept, so the registry can refuse a name two packages claim.
+A plugin is imported only when it is first asked for, and a failing import is a
+:class:`~crmlifecycle.errors.PluginError` naming the plugin and the package that
+installed it. What a loaded object must be (a scorer class, a metric) is checked
+by the registry that asked for it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ __all__ = ["discover", "load", "package_of"]
 
 
 @functools.cache
-def discover(group: str) -> Mapping[str, metadata.EntryPoint]:
+def discover(group: str) -> Mapping[str, tuple[metadata.EntryPoint, ...]]:
     """
     Return the entry points of ``group`` by name, listed once per process; nothing is imported.
 
-    When two installed packages use the same name, the first one listed wins.
+    A name two installed packages use maps to both entry points (in listing order).
 
     Examples:
         >>> points = discover("crmlifecycle.no_such_group")
@@ -36,9 +37,9 @@ def discover(group: str) -> Mapping[str, metadata.EntryPoint]:
         >>> discover("crmlifecycle.no_such_group") is points
         True
     """
-    found: dict[str, metadata.EntryPoint] = {}
+    found: dict[str, tuple[metadata.EntryPoint, ...]] = {}
     for point in metadata.entry_points(group=group):
-        found.setdefault(point.name, point)
+        found[point.name] = (*found.get(point.name, ()), point)
     return types.MappingProxyType(found)
 
 

@@ -1,8 +1,9 @@
 """
-The one way crmlifecycle reads YAML configuration: plain data, bounded, no aliases.
+The YAML half of the configuration loader: plain data, bounded, no aliases.
 
-Configuration is untrusted text (DESIGN.md, security boundaries). ``yaml.safe_load``
-already refuses Python tags, but it keeps anchors and aliases, so a 500-byte
+Loaders do not call this module directly: :func:`crmlifecycle._config.load_text`
+reads JSON or YAML and sends YAML here. Configuration is untrusted text.
+``yaml.safe_load`` already refuses Python tags, but it keeps anchors and aliases, so a 500-byte
 document can describe a value whose ``repr`` (in an error message) or traversal
 is gigabytes long ("billion laughs"). Specs, rule sets and scorer configs never
 need aliases, so the loader refuses them, and documents are capped in size.

@@ -284,8 +284,8 @@ class MissingColumnError(DataError, _FormattedKeyError):
         which = f"{frame} " if frame else ""
         message = (
             f"{which}frame is missing column(s) {list(missing)}{hints}; it has {available}. "
-            "Hint: rename the columns, or pass the column names as keyword arguments "
-            "(e.g. customer_col='cust')."
+            "Hint: rename the columns, or name the frame's columns with its column record "
+            "from crmlifecycle.schema (e.g. orders_columns=OrderColumns(customer_id='cust'))."
         )
         DataError.__init__(self, message, column=missing[0] if missing else None)
         self.missing = tuple(missing)

@@ -428,7 +428,7 @@ def event_log_frames(  # noqa: D417 - Hypothesis passes draw
     *,
     max_entities: int = 6,
     max_steps: int = 6,
-    columns: EventLogColumns = EventLogColumns(),  # noqa: B008 - a frozen record
+    columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
     Event-log frames of valid walks of ``lifecycle``, one walk per entity.
@@ -474,7 +474,7 @@ def order_frames(  # noqa: D417 - Hypothesis passes draw
     *,
     max_orders: int = 20,
     max_customers: int = 5,
-    columns: OrderColumns = OrderColumns(),  # noqa: B008 - a frozen record
+    columns: OrderColumns = OrderColumns(),
 ) -> pd.DataFrame:
     """
     Orders frames: unique order ids, a few customers, UTC times, non-negative amounts.

@@ -9,8 +9,8 @@ the type of every argument that takes a moment in time (``as_of``, ``start``,
 
 Examples:
     >>> from crmlifecycle.typing import Metric, Scorer
-    >>> from crmlifecycle.scoring import get_scorer
-    >>> isinstance(get_scorer("rfm"), Scorer)
+    >>> from crmlifecycle.scoring import RfmScorer
+    >>> isinstance(RfmScorer(), Scorer)
     True
 """
 

@@ -112,6 +112,30 @@ def test_rule_sets(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -
     assert f"{broken}: error: rules[0].if: " in out
 
 
+def test_every_broken_rule_is_reported(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "rules:\n"
+        "  - {name: a, then: [{fir: qualify}]}\n"
+        "  - {name: b, then: []}\n"
+        "  - {name: c, iff: 'x > 1', then: []}\n"
+        "  - {name: a, then: []}\n"
+    )
+    spec = _spec(tmp_path, "rules.yaml", text)
+    status, out, _ = _run(["lint", spec], capsys)
+    assert status == EXIT_PROBLEMS
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{spec}: error: rules[0].then[0]: unknown action 'fir'")
+    assert lines[1].startswith(f"{spec}: error: rules[2].iff: unknown key 'iff'")
+    assert lines[2].startswith(f"{spec}: error: rules[3].name: duplicate rule name 'a'")
+    assert lines[3] == f"{spec}: rules: 3 error(s), 0 warning(s)"
+    missing = _spec(tmp_path, "empty.yaml", "version: 1\n")
+    status, out, _ = _run(["lint", "--kind", "rules", missing], capsys)
+    assert status == EXIT_PROBLEMS
+    assert f"{missing}: error: rules: missing required key 'rules'" in out
+
+
 def test_scorer_configs(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = _spec(tmp_path, "rfm.json", '{"scorer": "rfm"}')
     assert _run(["lint", good], capsys)[:2] == (EXIT_OK, f"{good}: scorer: ok\n")
@@ -120,13 +144,17 @@ def test_scorer_configs(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[st
     )
     status, out, _ = _run(["lint", bad], capsys)
     assert status == EXIT_PROBLEMS
-    assert f"{bad}: error: fit[0].pionts: unknown field 'pionts' (did you mean 'points'?)" in out
+    assert f"{bad}: error: fit[0].pionts: unknown key 'pionts' (did you mean 'points'?)" in out
 
 
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("broken.json", '{"name": "x", "states": [', "invalid JSON at line 1, column 26"),
+        (
+            "broken.json",
+            '{"name": "x", "states": [',
+            "invalid JSON at line 1, column 26 of the file",
+        ),
         ("broken.yaml", "states: [a, b\n", "invalid YAML at line 2, column 1"),
         ("other.yaml", "hello: 1\n", "cannot tell what kind of spec this is"),
         ("both.yaml", "states: []\nrules: []\n", "cannot tell what kind of spec this is"),

@@ -5,6 +5,7 @@ import math
 import pathlib
 import subprocess
 import sys
+from importlib import metadata
 
 import pandas as pd
 import pytest
@@ -55,13 +56,40 @@ def test_report_on_mapped_columns_as_text(
     assert lines[1] == "rows: orders 3"
     aov = next(line for line in lines if line.startswith("average_order_value"))
     assert aov.split()[1] == "75.17"  # (100.5 + 50 + 75) / 3, 4 significant digits
-    repeat = next(line for line in lines if line.startswith("repeat_purchase_rate"))
-    assert repeat.split()[1] == "0.5"
     assert "Skipped:" in lines
     assert any(
         "needs frame 'customers' (add customers.csv to the folder or pass --customers FILE)" in line
         for line in lines
     )
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+EXAMPLE_METRIC = "crmlifecycle-example-metric"
+
+
+@pytest.mark.skipif(
+    not _installed(EXAMPLE_METRIC),
+    reason=f"the example plugin is not installed (pip install plugins/{EXAMPLE_METRIC})",
+)
+def test_report_includes_kpis_of_installed_plugins(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, orders=ORDERS)
+    status, out, _ = _run(["report", str(folder), *MAPPING], capsys)
+    assert status == EXIT_OK
+    repeat = [line for line in out.splitlines() if line.startswith("repeat_purchase_rate")]
+    assert len(repeat) == 1
+    assert repeat[0].split()[1] == "0.5"
+    kpis = _json(["report", str(folder), *MAPPING], capsys)["kpis"]
+    assert isinstance(kpis, dict)
+    assert kpis["repeat_purchase_rate"] == 0.5
 
 
 def test_report_json_values(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +98,6 @@ def test_report_json_values(tmp_path: pathlib.Path, capsys: pytest.CaptureFixtur
     kpis = document["kpis"]
     assert isinstance(kpis, dict)
     assert kpis["average_order_value"] == pytest.approx(225.5 / 3)
-    assert kpis["repeat_purchase_rate"] == 0.5
     assert document["frames"] == {"orders": {"file": str(folder / "orders.csv"), "rows": 3}}
     skipped = document["skipped"]
     assert isinstance(skipped, dict)
@@ -362,7 +389,7 @@ def test_report_as_a_subprocess(tmp_path: pathlib.Path) -> None:
         timeout=120,
     )
     assert done.returncode == EXIT_OK, done.stderr
-    assert json.loads(done.stdout)["kpis"]["repeat_purchase_rate"] == 0.5
+    assert json.loads(done.stdout)["kpis"]["average_order_value"] == pytest.approx(225.5 / 3)
     broken = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "crmlifecycle.cli", "report", str(folder)],
         capture_output=True,

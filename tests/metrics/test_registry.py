@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from crmlifecycle._registry import Registry
 from crmlifecycle.errors import DataError, MissingColumnError, PluginError, ValidationError
 from crmlifecycle.metrics import (
     ENTRY_POINT_GROUP,
@@ -18,6 +20,36 @@ from crmlifecycle.metrics import (
     get_metric,
     register_metric,
 )
+from crmlifecycle.metrics import _registry as metric_registry
+from crmlifecycle.metrics._builtin import BUILTIN_METRICS
+from crmlifecycle.metrics._registry import _validate
+
+EXAMPLE_PLUGIN = "crmlifecycle-example-metric"
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+needs_example_plugin = pytest.mark.skipif(
+    not _installed(EXAMPLE_PLUGIN),
+    reason=f"the example plugin is not installed (pip install plugins/{EXAMPLE_PLUGIN})",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = Registry[Metric](
+        kind="metric",
+        group=ENTRY_POINT_GROUP,
+        builtins=lambda: {m.name: m for m in BUILTIN_METRICS},
+        validate=_validate,
+    )
+    monkeypatch.setattr(metric_registry, "_METRICS", fresh)
 
 
 def utc(*stamps: str | None) -> pd.Series:
@@ -91,9 +123,8 @@ def test_every_builtin_is_a_metric() -> None:
         assert metric.description
 
 
+@needs_example_plugin
 def test_the_example_plugin_is_discovered_through_entry_points() -> None:
-    from importlib import metadata
-
     names = [p.name for p in metadata.entry_points(group=ENTRY_POINT_GROUP)]
     assert "repeat_purchase_rate" in names  # installed by the project's check
     assert "repeat_purchase_rate" in available_metrics()
@@ -112,7 +143,7 @@ class _Orders:
 
 
 def test_register_metric_and_options_reach_only_who_accepts_them() -> None:
-    register_metric(_Orders(), replace=True)
+    register_metric(_Orders())
     orders = pd.DataFrame({"amount": [1.0, 2.5]})
     report = compute_kpis({"orders": orders}, names=["orders_total", "new_customers"], scale=2)
     assert report["orders_total"] == 7.0  # (1 + 2.5) * 2
@@ -120,8 +151,13 @@ def test_register_metric_and_options_reach_only_who_accepts_them() -> None:
 
 
 def test_register_metric_rejects_bad_metrics() -> None:
-    with pytest.raises(PluginError, match="already registered"):
-        register_metric(get_metric("cac_blended"))
+    with pytest.raises(PluginError, match="the name of a built-in metric") as builtin:
+        register_metric(get_metric("cac_blended"), replace=True)
+    assert builtin.value.plugin == "cac_blended"
+    register_metric(_Orders())
+    with pytest.raises(PluginError, match="an earlier registration in code took"):
+        register_metric(_Orders())
+    register_metric(_Orders(), replace=True)
 
     class NoCompute:
         name = "no_compute"
@@ -141,8 +177,6 @@ def test_register_metric_rejects_bad_metrics() -> None:
     class Misnamed(_Orders):
         def __init__(self) -> None:
             self.name = "other"
-
-    from crmlifecycle.metrics._registry import _validate
 
     with pytest.raises(PluginError, match="registered as"):
         _validate("misnamed", Misnamed())

@@ -20,8 +20,8 @@ E = TypeVar("E", bound=CrmError)
 def both(text: str, rows: Sequence[object]) -> list[bool]:
     """Evaluate on each row and on the frame of the rows; the engines must agree."""
     cond = Condition.parse(text)
-    one_by_one = [cond.evaluate(r, at=AT) for r in rows]
-    frame = cond.evaluate_frame(pd.DataFrame(rows), at=AT).tolist()
+    one_by_one = [cond.evaluate(r, as_of=AT) for r in rows]
+    frame = cond.evaluate_frame(pd.DataFrame(rows), as_of=AT).tolist()
     assert one_by_one == frame, text
     return one_by_one
 
@@ -30,9 +30,9 @@ def both_raise(text: str, rows: Sequence[object], error: type[E]) -> tuple[E, E]
     """Both engines raise ``error``; return the two errors."""
     cond = Condition.parse(text)
     with pytest.raises(error) as on_record:
-        [cond.evaluate(row, at=AT) for row in rows]
+        [cond.evaluate(row, as_of=AT) for row in rows]
     with pytest.raises(error) as on_frame:
-        cond.evaluate_frame(pd.DataFrame(rows), at=AT)
+        cond.evaluate_frame(pd.DataFrame(rows), as_of=AT)
     return on_record.value, on_frame.value
 
 

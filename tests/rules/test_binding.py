@@ -13,7 +13,7 @@ from crmlifecycle import Money
 from crmlifecycle.errors import RuleTypeError, SpecError, UnknownFieldError
 from crmlifecycle.rules import Condition
 from crmlifecycle.rules._check import schema_from
-from crmlifecycle.rules._nodes import T
+from crmlifecycle.rules._nodes import ValueType
 
 
 @attrs.frozen
@@ -39,15 +39,18 @@ class Unresolved:
 
 def test_entity_classes_map_annotations_to_language_types() -> None:
     schema = schema_from(Account)
-    assert schema["industry"] is T.STRING
-    assert schema["founded"] is T.DATETIME
-    assert schema["cycle"] is T.DURATION
-    assert schema["tier"] is T.STRING  # a Literal of one type
-    assert schema["mixed"] is T.ANY  # a Literal of two types
-    assert schema["tags"] is T.ANY  # containers are not readable values
-    assert schema["size"] is T.ANY  # a union of two types
-    assert schema["anything"] is T.ANY
-    assert schema["revenue"] == {"amount": T.NUMBER, "currency": T.STRING}  # Optional[Money]
+    assert schema["industry"] is ValueType.STRING
+    assert schema["founded"] is ValueType.DATETIME
+    assert schema["cycle"] is ValueType.DURATION
+    assert schema["tier"] is ValueType.STRING  # a Literal of one type
+    assert schema["mixed"] is ValueType.ANY  # a Literal of two types
+    assert schema["tags"] is ValueType.ANY  # containers are not readable values
+    assert schema["size"] is ValueType.ANY  # a union of two types
+    assert schema["anything"] is ValueType.ANY
+    assert schema["revenue"] == {
+        "amount": ValueType.NUMBER,
+        "currency": ValueType.STRING,
+    }  # Optional[Money]
     assert "_secret" not in schema
 
 
@@ -56,15 +59,15 @@ def test_recursive_entity_types_stop_after_four_levels() -> None:
     parent = schema["parent"]
     for _ in range(3):
         assert isinstance(parent, dict)
-        assert parent["industry"] is T.STRING
+        assert parent["industry"] is ValueType.STRING
         parent = parent["parent"]
     assert isinstance(parent, dict)
-    assert parent["parent"] is T.ANY
+    assert parent["parent"] is ValueType.ANY
 
 
 def test_unresolvable_annotations_fall_back_to_their_text() -> None:
     # get_type_hints fails on the undefined name: each field's annotation text is read instead
-    assert schema_from(Unresolved) == {"known": T.NUMBER, "unknown": T.ANY}
+    assert schema_from(Unresolved) == {"known": ValueType.NUMBER, "unknown": ValueType.ANY}
 
 
 def test_binding_to_an_entity_class() -> None:
@@ -82,7 +85,7 @@ def test_mapping_schemas() -> None:
     schema = {
         "score": "number",
         "account": {"industry": str, "size": "int"},
-        "flag": T.BOOL,
+        "flag": ValueType.BOOL,
         "account_region": "text",
     }
     Condition.parse("score > 1 and account.industry == 'saas' and flag").bind(schema)
@@ -156,10 +159,10 @@ def test_binding_to_a_frame_records_the_column_types() -> None:
     bound = Condition.parse("score > 1 and name == 'a' and at < now() and budget.amount > 1")
     schema = bound.bind(frame).schema
     assert schema == {
-        "score": T.NUMBER,
-        "name": T.STRING,
-        "at": T.DATETIME,
-        "budget.amount": T.NUMBER,
+        "score": ValueType.NUMBER,
+        "name": ValueType.STRING,
+        "at": ValueType.DATETIME,
+        "budget.amount": ValueType.NUMBER,
     }
     with pytest.raises(RuleTypeError, match="cannot compare string with number"):
         Condition.parse("name > 1").bind(frame)

@@ -18,8 +18,8 @@ AT = datetime(2026, 3, 31, tzinfo=UTC)
 def on_frame(text: str, frame: pd.DataFrame) -> list[bool]:
     """Evaluate on the frame and on each of its rows; the engines must agree."""
     cond = Condition.parse(text)
-    vector = cond.evaluate_frame(frame, at=AT).tolist()
-    assert [cond.evaluate(r, at=AT) for r in frame.to_dict("records")] == vector, text
+    vector = cond.evaluate_frame(frame, as_of=AT).tolist()
+    assert [cond.evaluate(r, as_of=AT) for r in frame.to_dict("records")] == vector, text
     return vector
 
 

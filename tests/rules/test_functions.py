@@ -19,8 +19,8 @@ INF = float("inf")
 def both(text: str, rows: Sequence[object], frame: pd.DataFrame | None = None) -> list[bool]:
     """Evaluate on each row and on the frame of the rows; the engines must agree."""
     cond = Condition.parse(text)
-    one_by_one = [cond.evaluate(r, at=AT) for r in rows]
-    vector = cond.evaluate_frame(pd.DataFrame(rows) if frame is None else frame, at=AT)
+    one_by_one = [cond.evaluate(r, as_of=AT) for r in rows]
+    vector = cond.evaluate_frame(pd.DataFrame(rows) if frame is None else frame, as_of=AT)
     assert one_by_one == vector.tolist(), text
     return one_by_one
 
@@ -160,8 +160,8 @@ def test_now_and_today() -> None:
     at = datetime(2026, 3, 31, 18, 45, tzinfo=UTC)
     cond = Condition.parse("now() - t == hours(18) + minutes(45) and today() == t")
     row = {"t": datetime(2026, 3, 31, tzinfo=UTC)}
-    assert cond.evaluate(row, at=at)
-    assert cond.evaluate_frame(pd.DataFrame([row]), at=at).tolist() == [True]
+    assert cond.evaluate(row, as_of=at)
+    assert cond.evaluate_frame(pd.DataFrame([row]), as_of=at).tolist() == [True]
 
 
 def test_a_series_of_evaluation_times_gives_each_row_its_own_at() -> None:
@@ -182,8 +182,8 @@ def test_a_series_of_evaluation_times_gives_each_row_its_own_at() -> None:
     }
     for text, expected in checks.items():
         cond = Condition.parse(text)
-        assert cond.evaluate_frame(frame, at=at_series).tolist() == expected, text
-        assert [cond.evaluate({"t": t}, at=a) for a in ats] == expected, text
+        assert cond.evaluate_frame(frame, as_of=at_series).tolist() == expected, text
+        assert [cond.evaluate({"t": t}, as_of=a) for a in ats] == expected, text
 
 
 def test_durations_from_numbers() -> None:

@@ -27,8 +27,8 @@ AT = datetime(2026, 3, 31, tzinfo=UTC)
 def both(text: str, rows: Sequence[Mapping[str, object]], at: datetime = AT) -> list[bool]:
     """Evaluate on each row and on the frame of the rows; they must agree."""
     cond = Condition.parse(text)
-    one_by_one = [cond.evaluate(r, at=at) for r in rows]
-    frame = cond.evaluate_frame(pd.DataFrame(rows), at=at).tolist()
+    one_by_one = [cond.evaluate(r, as_of=at) for r in rows]
+    frame = cond.evaluate_frame(pd.DataFrame(rows), as_of=at).tolist()
     assert one_by_one == frame
     return one_by_one
 
@@ -141,9 +141,17 @@ def test_naive_datetime_with_time_is_an_error_in_both_engines() -> None:
         cond.evaluate_frame(pd.DataFrame({"t": [naive]}))
 
 
-def test_at_must_be_aware() -> None:
-    with pytest.raises(ValidationError, match="at"):
-        Condition.parse("now() > date('2026-01-01')").evaluate({}, at=datetime(2026, 1, 2))  # noqa: DTZ001
+def test_as_of_must_be_aware_unless_it_is_a_day() -> None:
+    cond = Condition.parse("now() > date('2026-01-01')")
+    with pytest.raises(ValidationError, match="'as_of' must be") as info:
+        cond.evaluate({}, as_of=datetime(2026, 1, 2, 9))  # noqa: DTZ001
+    assert info.value.field == "as_of"
+    with pytest.raises(ValidationError, match="'as_of' must be"):
+        cond.evaluate_frame(pd.DataFrame(index=[0]), as_of=datetime(2026, 1, 2, 9))  # noqa: DTZ001
+    # a naive midnight, a date and date-only text are that UTC day (the Instant rule)
+    for day in (datetime(2026, 1, 2), date(2026, 1, 2), "2026-01-02"):  # noqa: DTZ001
+        assert cond.evaluate({}, as_of=day)
+        assert cond.evaluate_frame(pd.DataFrame(index=[0]), as_of=day).tolist() == [True]
 
 
 def test_unknown_fields_are_reported_with_a_hint_and_position() -> None:
@@ -192,7 +200,7 @@ def test_the_frame_is_not_modified() -> None:
         {"s": ["A", None], "t": [datetime(2026, 3, 1), None], "n": [1, None]}  # noqa: DTZ001
     )
     before = frame.copy()
-    Condition.parse("lower(s) == 'a' and t < now() and n > 0").evaluate_frame(frame, at=AT)
+    Condition.parse("lower(s) == 'a' and t < now() and n > 0").evaluate_frame(frame, as_of=AT)
     pd.testing.assert_frame_equal(frame, before)
 
 

@@ -164,14 +164,22 @@ def test_a_value_used_as_a_condition_is_a_type_error() -> None:
         Condition.parse("a").evaluate({"a": "yes"})
 
 
-def test_evaluation_time_defaults_to_now_and_must_be_aware() -> None:
+def test_a_condition_that_reads_the_time_needs_as_of() -> None:
     cond = Condition.parse("now() > date('2026-01-01')")
     assert cond.uses_time
-    assert cond.evaluate({})  # now is after 1 January 2026
-    assert cond.predicate()({})
-    assert not Condition.parse("x > 1").uses_time
-    with pytest.raises(ValidationError, match="at"):
-        cond.predicate(at="2026-03-01")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"'as_of' must be .*Hint: .*needs as_of=") as info:
+        cond.evaluate({})
+    assert info.value.field == "as_of"
+    with pytest.raises(ValidationError, match="'as_of' must be"):
+        cond.predicate()
+    with pytest.raises(ValidationError, match="'as_of' must be"):
+        cond.predicate(as_of="not a date")
+    assert cond.evaluate({}, as_of=AT)
+    assert cond.predicate(as_of="2026-03-01")({})
+    plain = Condition.parse("x > 1")
+    assert not plain.uses_time
+    assert plain.evaluate({"x": 2})  # no time read, no as_of needed
+    assert plain.predicate()({"x": 2})
 
 
 def test_conditions_compare_and_hash_by_text() -> None:

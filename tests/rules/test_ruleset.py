@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmlifecycle.entities import Lead
-from crmlifecycle.errors import SpecError, UnknownFieldError
+from crmlifecycle.errors import DataError, MissingColumnError, SpecError, UnknownFieldError
 from crmlifecycle.events import Transitioned
-from crmlifecycle.rules import CreateTask, FireTrigger, Notify, RuleSet, SetField
+from crmlifecycle.rules import CreateTask, EntityColumns, FireTrigger, Notify, RuleSet, SetField
+from crmlifecycle.schema import EventLogColumns
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -113,7 +114,7 @@ def test_entities_and_mapping_events_are_accepted() -> None:
 
 
 def test_json_and_yaml_load_the_same_rules() -> None:
-    from_json = RuleSet.from_json(json.dumps(DOC))
+    from_json = RuleSet.from_text(json.dumps(DOC))
     yaml_text = """
 rules:
   - name: hot
@@ -124,7 +125,7 @@ rules:
     then:
       - fire: qualify
 """
-    from_yaml = RuleSet.from_yaml(yaml_text)
+    from_yaml = RuleSet.from_text(yaml_text)
     assert from_json.evaluate(event(), {"score": 80, "channel": "webinar"})[0].action == "fire"
     assert from_yaml.evaluate(event(), {"score": 80, "channel": "webinar"}) == [
         FireTrigger(rule="hot", entity_id="L-1", trigger="qualify")
@@ -135,7 +136,7 @@ rules:
     ("document", "message"),
     [
         ({"rules": [{"name": "a", "then": []}] * 2}, "rules[1].name: duplicate rule name"),
-        ({"rules": [{"name": "a", "then": [], "iff": "x"}]}, "rules[0]: unknown key 'iff'"),
+        ({"rules": [{"name": "a", "then": [], "iff": "x"}]}, "rules[0].iff: unknown key 'iff'"),
         ({"rules": [{"name": "a", "then": [{"fire": ""}]}]}, "rules[0].then[0].fire"),
         ({"rules": [{"name": "a", "then": [{"fir": "x"}]}]}, "did you mean 'fire'"),
         (
@@ -232,15 +233,15 @@ def test_frame_form_matches_record_form(rows: list[tuple[int | None, str, str, s
             )
     got = [
         (
-            r.event,
-            r.entity_id,
-            r.rule,
-            r.action,
-            None if pd.isna(r.trigger) else r.trigger,
-            None if pd.isna(r.field) else r.field,
-            None if pd.isna(r.due_at) else r.due_at.to_pydatetime(),
+            r["event"],
+            r["entity_id"],
+            r["rule"],
+            r["action"],
+            None if pd.isna(r["trigger"]) else r["trigger"],
+            None if pd.isna(r["field"]) else r["field"],
+            None if pd.isna(r["due_at"]) else r["due_at"].to_pydatetime(),
         )
-        for r in frame.itertuples()
+        for r in frame.to_dict("records")
     ]
     assert got == expected
 
@@ -264,3 +265,50 @@ def test_frame_form_columns_and_empty_result() -> None:
         "message",
     ]
     assert result.empty
+
+
+def test_frame_form_reads_renamed_columns_through_the_spec_records() -> None:
+    rules = RuleSet.from_dict(
+        {
+            "rules": [
+                {
+                    "name": "hot",
+                    "when": {"kind": "deal", "dest": "proposal"},
+                    "if": "amount > 100 and event.dest == 'proposal'",
+                    "then": [{"fire": "review"}, {"task": {"title": "call", "due": "days(1)"}}],
+                }
+            ]
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "kind": ["deal", "deal"],
+            "deal_id": ["D-1", "D-2"],
+            "to_stage": ["proposal", "proposal"],
+            "changed_at": [T0, T0 + timedelta(hours=1)],
+        }
+    )
+    deals = pd.DataFrame({"opportunity_id": ["D-1", "D-2"], "amount": [500.0, 50.0]})
+    result = rules.evaluate_frame(
+        events,
+        deals,
+        events_columns=EventLogColumns(entity_id="deal_id", dest="to_stage", at="changed_at"),
+        entities_columns=EntityColumns(id="opportunity_id"),
+    )
+    # only D-1 (amount 500 > 100) matches: one fire, one task due a day after its event
+    assert result[["event", "entity_id", "action"]].to_numpy().tolist() == [
+        [0, "D-1", "fire"],
+        [0, "D-1", "task"],
+    ]
+    assert result["due_at"].iloc[1] == pd.Timestamp(T0 + timedelta(days=1))
+    with pytest.raises(MissingColumnError, match="deal_id"):
+        rules.evaluate_frame(
+            events.drop(columns="deal_id"),
+            events_columns=EventLogColumns(entity_id="deal_id", dest="to_stage", at="changed_at"),
+        )
+    clash = events.assign(dest="won")
+    with pytest.raises(DataError, match="dest"):
+        rules.evaluate_frame(
+            clash,
+            events_columns=EventLogColumns(entity_id="deal_id", dest="to_stage", at="changed_at"),
+        )

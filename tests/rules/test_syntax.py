@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 from crmlifecycle.errors import RuleError, RuleSyntaxError, UnknownFieldError, UnsafeRule
 from crmlifecycle.rules import Condition, Limits
 from crmlifecycle.rules._functions import FUNCTION_NAMES
-from crmlifecycle.rules._nodes import Const, InList, T
+from crmlifecycle.rules._nodes import Const, InList, ValueType
 from crmlifecycle.rules._syntax import parse
 
 
 def test_python_and_lowercase_boolean_literals() -> None:
     assert Condition.parse("b == True and c == false").evaluate({"b": True, "c": False})
-    assert parse("True", set(FUNCTION_NAMES)) == Const(value=True, type=T.BOOL, pos=0)
-    assert parse("false", set(FUNCTION_NAMES)) == Const(value=False, type=T.BOOL, pos=0)
+    assert parse("True", set(FUNCTION_NAMES)) == Const(value=True, type=ValueType.BOOL, pos=0)
+    assert parse("false", set(FUNCTION_NAMES)) == Const(value=False, type=ValueType.BOOL, pos=0)
 
 
 def test_unary_plus_is_the_operand_itself() -> None:

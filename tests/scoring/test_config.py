@@ -1,51 +1,87 @@
 from __future__ import annotations
 
-import pathlib
+import json
+from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from crmlifecycle.errors import DataError, SpecError
 from crmlifecycle.scoring import (
+    NaiveBayesScorer,
+    PointsScorer,
     RfmScorer,
-    dump_scorer,
+    Scorer,
+    build_scorer,
     explain_frame,
-    load_scorer,
-    scorer_from_config,
 )
-from crmlifecycle.scoring._config import check_number, dumps, loads, thresholds
+from crmlifecycle.scoring._config import check_number, scorer_settings, thresholds
+
+CONFIGURABLE = [PointsScorer, RfmScorer, NaiveBayesScorer]
 
 
-def test_scorer_from_config_needs_a_type() -> None:
-    with pytest.raises(SpecError, match="'scorer' key") as info:
-        scorer_from_config({"monetary": "sum"})
+@pytest.mark.parametrize("scorer_class", CONFIGURABLE, ids=lambda c: c.name)
+def test_every_builtin_scorer_has_the_configuration_trio(scorer_class: type[Scorer]) -> None:
+    for method in ("from_dict", "from_text", "to_dict"):
+        assert callable(getattr(scorer_class, method))
+
+
+@pytest.mark.parametrize(
+    "scorer",
+    [
+        PointsScorer.bant(),
+        PointsScorer(
+            fit=[{"name": "big", "when": "employees >= 200", "points": 20}],
+            engagement=[{"kind": "demo", "points": 40, "half_life_days": 10, "category": "web"}],
+            caps={"web": 50},
+            grades={"A": 70, "B": 30},
+            default_grade="C",
+        ),
+        RfmScorer(monetary="mean"),
+        NaiveBayesScorer(features=["country", "budget"], numeric={"budget": [1000.0]}, alpha=0.5),
+    ],
+    ids=["bant", "points", "rfm", "naive_bayes"],
+)
+def test_to_dict_round_trips_through_dict_json_and_yaml(scorer: Any) -> None:
+    config = scorer.to_dict()
+    assert config["scorer"] == scorer.name
+    for again in (
+        type(scorer).from_dict(config),
+        type(scorer).from_text(json.dumps(config)),
+        type(scorer).from_text(yaml.safe_dump(config)),
+        build_scorer(config),
+        build_scorer(yaml.safe_dump(config)),
+    ):
+        assert type(again) is type(scorer)
+        assert again.to_dict() == config
+
+
+def test_a_config_of_another_type_is_refused() -> None:
+    with pytest.raises(SpecError, match="for scorer 'points', not 'rfm'") as info:
+        RfmScorer.from_dict({"scorer": "points"})
     assert info.value.path == "scorer"
-    with pytest.raises(SpecError, match="'scorer' key"):
-        scorer_from_config(["rfm"])  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="for scorer 'rfm', not 'points'"):
+        PointsScorer.from_text("scorer: rfm")
 
 
-def test_load_from_files(tmp_path: pathlib.Path) -> None:
-    as_json = tmp_path / "rfm.json"
-    as_json.write_text(dump_scorer(RfmScorer(monetary="mean")), encoding="utf-8")
-    as_yaml = tmp_path / "rfm.yml"
-    as_yaml.write_text("scorer: rfm\nmonetary: mean\n", encoding="utf-8")
-    assert load_scorer(as_json).to_config() == load_scorer(as_yaml).to_config()
+def test_scorer_settings_drop_the_type_and_check_keys() -> None:
+    assert scorer_settings({"scorer": "x", "a": 1}, scorer="x", optional=["a"]) == {"a": 1}
+    assert scorer_settings({"a": 1}, scorer="x", required=["a"]) == {"a": 1}
+    with pytest.raises(SpecError, match="missing required key 'a'") as info:
+        scorer_settings({}, scorer="x", required=["a"])
+    assert info.value.path == "a"
+    with pytest.raises(SpecError, match=r"expected a mapping \(got list\)"):
+        scorer_settings([], scorer="x")
 
 
-def test_parse_errors_are_spec_errors() -> None:
-    with pytest.raises(SpecError, match="JSON"):
-        loads("{scorer: rfm")
-    with pytest.raises(SpecError, match="YAML"):
-        loads("scorer: [rfm", fmt="yaml")
-    with pytest.raises(SpecError, match="format"):
-        loads("{}", fmt="toml")  # type: ignore[arg-type]
-    with pytest.raises(SpecError, match="format"):
-        dumps({}, fmt="toml")  # type: ignore[arg-type]
-
-
-def test_yaml_is_loaded_safely() -> None:
-    with pytest.raises(SpecError, match="YAML"):
-        loads("!!python/object/apply:os.system ['true']", fmt="yaml")
+def test_text_errors_are_spec_errors_with_a_position() -> None:
+    with pytest.raises(SpecError, match="invalid JSON at line 1, column 2"):
+        RfmScorer.from_text("{monetary: mean")
+    with pytest.raises(SpecError, match="invalid YAML at line 1"):
+        RfmScorer.from_text("monetary: [mean")
+    with pytest.raises(SpecError, match="invalid YAML"):
+        RfmScorer.from_text("!!python/object/apply:os.system ['true']")
 
 
 def test_numbers_and_thresholds() -> None:
@@ -71,7 +107,7 @@ def test_explain_frame() -> None:
             "amount": [5.0, 1.0],
         }
     )
-    scored = RfmScorer().score_frame(orders, at=pd.Timestamp("2026-03-01", tz="UTC"))
+    scored = RfmScorer().score_frame(orders, as_of=pd.Timestamp("2026-03-01", tz="UTC"))
     # two customers: the better one has 1 of 2 below -> 1 + floor(5 * 1 / 2) = 3, the other 1
     # a: r 1, f 1 (tie), m 3; b: r 3, f 1, m 1 -> the largest first, ties in column order
     assert explain_frame(scored, top=2).tolist() == [

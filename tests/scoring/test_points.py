@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,12 +18,10 @@ from crmlifecycle.errors import (
     UnknownFieldError,
 )
 from crmlifecycle.rules import Condition
+from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring import (
     PointsScorer,
-    dump_scorer,
     explain_frame,
-    get_scorer,
-    load_scorer,
 )
 from crmlifecycle.values import Money
 
@@ -86,7 +86,7 @@ def _interactions() -> pd.DataFrame:
 
 
 def test_hand_computed_frame() -> None:
-    scored = _scorer().score_frame(_leads(), at=AT, interactions=_interactions())
+    scored = _scorer().score_frame(_leads(), as_of=AT, interactions=_interactions())
     # L1: software 20 + big 15 + email (1 + 4 = 5, cap 5) + demo 20 = 60 -> A, SQL
     # L2: student -30 + email min(12, 5) = 5 + web visit 1 = -24 -> C, lead
     # L3: software 20, nothing else counted -> 20 -> C, lead
@@ -108,7 +108,9 @@ def test_single_record_matches_and_explains() -> None:
     scorer = _scorer()
     interactions = _interactions()
     card = scorer.score(
-        _leads().iloc[1].to_dict(), at=AT, interactions=interactions[interactions.lead_id == "L2"]
+        _leads().iloc[1].to_dict(),
+        as_of=AT,
+        interactions=interactions[interactions.lead_id == "L2"],
     )
     assert card.total == pytest.approx(-24.0)
     assert (card.grade, card.label) == ("C", "lead")
@@ -131,7 +133,7 @@ def test_half_life_halves_the_points() -> None:
         }
     )
     leads = pd.DataFrame({"lead_id": [f"L{a}" for a in ages]})
-    scored = scorer.score_frame(leads, at=AT, interactions=interactions)
+    scored = scorer.score_frame(leads, as_of=AT, interactions=interactions)
     assert scored["score"].tolist() == pytest.approx([8.0, 4.0, 2.0, 1.0])
 
 
@@ -145,7 +147,7 @@ def test_decay_is_monotone_in_age(ages: list[float], half_life: float) -> None:
     interactions = pd.DataFrame(
         {"lead_id": ids, "kind": "k", "at": [AT - pd.Timedelta(days=a) for a in ages]}
     )
-    scored = scorer.score_frame(pd.DataFrame({"lead_id": ids}), at=AT, interactions=interactions)
+    scored = scorer.score_frame(pd.DataFrame({"lead_id": ids}), as_of=AT, interactions=interactions)
     points = scored["score"].to_numpy()
     order = np.argsort(ages, kind="stable")
     assert (np.diff(points[order]) <= 1e-12).all()  # older never scores more
@@ -175,10 +177,10 @@ def test_single_and_frame_agree(rows: list[tuple[str, str, int]]) -> None:
         }
     )
     leads = _leads()
-    scored = scorer.score_frame(leads, at=AT, interactions=interactions)
+    scored = scorer.score_frame(leads, as_of=AT, interactions=interactions)
     for i, (_, lead) in enumerate(leads.iterrows()):
         mine = interactions[interactions["lead_id"] == lead["lead_id"]]
-        card = scorer.score(lead.to_dict(), at=AT, interactions=mine.to_dict("records"))
+        card = scorer.score(lead.to_dict(), as_of=AT, interactions=mine.to_dict("records"))
         assert card.total == pytest.approx(scored["score"].iloc[i])
         assert card.total == pytest.approx(sum(c.points for c in card.contributions))
         assert card.grade == scored["grade"].iloc[i]
@@ -196,7 +198,7 @@ def test_bant_preset_on_an_entity_and_a_frame() -> None:
         job_title="VP Sales",
     )
     demo = [{"kind": "demo_request", "at": datetime(2026, 2, 1, tzinfo=UTC)}]
-    card = PointsScorer.bant().score(lead, at=at, interactions=demo)
+    card = PointsScorer.bant().score(lead, as_of=at, interactions=demo)
     # budget 25 + authority 25 + need 25 * 0.5 ** (28 / 30) + timeline 0 (273 days old)
     need = 25 * 0.5 ** (28 / 30)
     assert card.total == pytest.approx(50 + need)
@@ -212,18 +214,18 @@ def test_bant_preset_on_an_entity_and_a_frame() -> None:
     interactions = pd.DataFrame(
         {"lead_id": ["L1"], "kind": ["demo_request"], "at": [_day("2026-02-01")]}
     )
-    scored = PointsScorer.bant().score_frame(leads, at=at, interactions=interactions)
+    scored = PointsScorer.bant().score_frame(leads, as_of=at, interactions=interactions)
     # L2: unknown budget (NaN counts as False), a student, created 9 days ago: timeline 25
     assert scored["score"].tolist() == pytest.approx([50 + need, 25.0])
 
 
 def test_scores_feed_a_rule_condition() -> None:
-    scored = _scorer().score_frame(_leads(), at=AT, interactions=_interactions())
+    scored = _scorer().score_frame(_leads(), as_of=AT, interactions=_interactions())
     auto_qualify = Condition.parse("grade == 'A' and score >= 60")
     assert auto_qualify.evaluate_frame(scored).tolist() == [True, False, False]
     card = _scorer().score(
         _leads().iloc[0].to_dict(),
-        at=AT,
+        as_of=AT,
         interactions=_interactions().iloc[:3].to_dict("records"),
     )
     assert auto_qualify.evaluate({"grade": card.grade, "score": card.total})
@@ -231,22 +233,22 @@ def test_scores_feed_a_rule_condition() -> None:
 
 def test_config_roundtrip() -> None:
     scorer = _scorer()
-    config = scorer.to_config()
+    config = scorer.to_dict()
     assert config["engagement"][0] == {
         "kind": "email_open",
         "points": 2.0,
         "category": "email",
         "half_life_days": 10.0,
     }
-    for fmt in ("json", "yaml"):
-        again = load_scorer(dump_scorer(scorer, fmt=fmt), fmt=fmt)
-        assert again.to_config() == config
+    for text in (json.dumps(config), yaml.safe_dump(config)):
+        again = PointsScorer.from_text(text)
+        assert again.to_dict() == config
         pd.testing.assert_frame_equal(
-            again.score_frame(_leads(), at=AT, interactions=_interactions()),  # type: ignore[call-arg]
-            scorer.score_frame(_leads(), at=AT, interactions=_interactions()),
+            again.score_frame(_leads(), as_of=AT, interactions=_interactions()),
+            scorer.score_frame(_leads(), as_of=AT, interactions=_interactions()),
         )
-    assert PointsScorer.from_config(PointsScorer.bant().to_config()).to_config() == (
-        PointsScorer.bant().to_config()
+    assert PointsScorer.from_dict(PointsScorer.bant().to_dict()).to_dict() == (
+        PointsScorer.bant().to_dict()
     )
 
 
@@ -274,12 +276,13 @@ def test_config_roundtrip() -> None:
         ({"fit": [{"when": "a > 1", "points": 1}, {"when": "a > 1", "points": 2}]}, "fit[1].name"),
         ({"grades": {"A": 10, "B": 10}}, "grades"),
         ({"fit": {"when": "a > 1", "points": 1}}, "fit"),
-        ({"labels": {"SQL": 80}, "lables": {}}, "points.lables"),
+        ({"labels": {"SQL": 80}, "lables": {}}, "lables"),
+        ({"scorer": "rfm"}, "scorer"),
     ],
 )
 def test_bad_configs_name_the_field(config: dict[str, object], path: str) -> None:
     with pytest.raises(SpecError) as info:
-        get_scorer("points", **config)
+        PointsScorer.from_dict(config)
     assert info.value.path == path
     assert "Hint:" in str(info.value)
 
@@ -288,41 +291,76 @@ def test_bad_frames() -> None:
     scorer = _scorer()
     with pytest.raises(UnknownFieldError, match="unknown field 'industry'"):
         scorer.score_frame(
-            _leads().rename(columns={"industry": "industri"}), at=AT, interactions=_interactions()
+            _leads().rename(columns={"industry": "industri"}),
+            as_of=AT,
+            interactions=_interactions(),
         )
     with pytest.raises(DataError, match="no interactions"):
-        scorer.score_frame(_leads(), at=AT)
+        scorer.score_frame(_leads(), as_of=AT)
     with pytest.raises(MissingColumnError, match="kind"):
-        scorer.score_frame(_leads(), at=AT, interactions=_interactions().drop(columns="kind"))
+        scorer.score_frame(_leads(), as_of=AT, interactions=_interactions().drop(columns="kind"))
     with pytest.raises(DataError, match="duplicate or missing lead ids"):
-        scorer.score_frame(pd.concat([_leads(), _leads()]), at=AT, interactions=_interactions())
+        scorer.score_frame(pd.concat([_leads(), _leads()]), as_of=AT, interactions=_interactions())
     naive = _interactions().assign(at=pd.Timestamp("2026-03-01 10:00"))
     with pytest.raises(DataError, match="naive"):
-        scorer.score_frame(_leads(), at=AT, interactions=naive)
+        scorer.score_frame(_leads(), as_of=AT, interactions=naive)
     before = _leads()
-    scorer.score_frame(before, at=AT, interactions=_interactions())
+    scorer.score_frame(before, as_of=AT, interactions=_interactions())
     pd.testing.assert_frame_equal(before, _leads())
 
 
 def test_no_rules_scores_zero_and_default_grades() -> None:
-    scored = PointsScorer().score_frame(_leads(), at=AT)
+    scored = PointsScorer().score_frame(_leads(), as_of=AT)
     assert scored["score"].tolist() == [0.0, 0.0, 0.0]
     assert scored["grade"].astype(str).tolist() == ["D"] * 3  # below C (20)
-    assert PointsScorer().score({}, at=AT).explain() == "0 (grade D, lead): no contributions"
+    assert PointsScorer().score({}, as_of=AT).explain() == "0 (grade D, lead): no contributions"
 
 
 def test_missing_ids_and_kinds() -> None:
     scorer = _scorer()
     leads = _leads().assign(lead_id=pd.Series(["L1", None, "L3"], dtype=object))
     with pytest.raises(DataError, match="missing lead ids") as info:
-        scorer.score_frame(leads, at=AT, interactions=_interactions())
+        scorer.score_frame(leads, as_of=AT, interactions=_interactions())
     assert info.value.rows == (1,)
     odd = _interactions().assign(kind=pd.Series([None] * 10, dtype=object))
-    scored = scorer.score_frame(_leads(), at=AT, interactions=odd)  # no kind: no points
+    scored = scorer.score_frame(_leads(), as_of=AT, interactions=odd)  # no kind: no points
     assert scored["score"].tolist() == [35.0, -30.0, 20.0]  # fit points only
     empty = _interactions().iloc[:0]
-    assert scorer.score_frame(_leads(), at=AT, interactions=empty)["score"].tolist() == [
+    assert scorer.score_frame(_leads(), as_of=AT, interactions=empty)["score"].tolist() == [
         35.0,
         -30.0,
         20.0,
     ]
+
+
+def test_renamed_lead_and_interaction_columns_give_the_same_scores() -> None:
+    scorer = _scorer()
+    expected = scorer.score_frame(_leads(), as_of=AT, interactions=_interactions())
+    leads = _leads().rename(columns={"lead_id": "id"})
+    touches = _interactions().rename(columns={"lead_id": "lead", "kind": "type", "at": "when"})
+    columns = InteractionColumns(lead_id="lead", kind="type", at="when")
+    scored = scorer.score_frame(
+        leads,
+        as_of=AT,
+        interactions=touches,
+        leads_columns=LeadColumns(lead_id="id"),
+        interactions_columns=columns,
+    )
+    pd.testing.assert_frame_equal(scored, expected)
+    # one lead: the mappings' keys are the renamed columns too
+    mine = touches[touches["lead"] == "L2"].to_dict("records")
+    card = scorer.score(
+        _leads().iloc[1].to_dict(), as_of=AT, interactions=mine, interactions_columns=columns
+    )
+    assert card.total == expected["score"].iloc[1]
+    with pytest.raises(MissingColumnError, match="lead_id"):
+        scorer.score_frame(leads, as_of=AT, interactions=touches, interactions_columns=columns)
+
+
+def test_a_time_rule_needs_as_of() -> None:
+    scorer = PointsScorer.bant()
+    lead = {"created_at": AT, "job_title": "CTO"}
+    with pytest.raises(DataError, match="as_of must not be missing"):
+        scorer.score(lead, as_of=None)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="as_of must not be missing"):
+        scorer.score_frame(pd.DataFrame([lead]), as_of=None)  # type: ignore[arg-type]

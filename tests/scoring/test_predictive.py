@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,9 +14,8 @@ from crmlifecycle.errors import DataError, FitError, MissingColumnError, SpecErr
 from crmlifecycle.scoring import (
     MISSING,
     NaiveBayesScorer,
-    dump_scorer,
-    load_scorer,
-    scorer_from_config,
+    OutcomeColumns,
+    build_scorer,
 )
 
 AS_OF = pd.Timestamp("2026-02-01", tz="UTC")
@@ -27,7 +28,7 @@ def _history() -> pd.DataFrame:
         {
             "industry": ["software", "software", "software", "retail", "retail", "retail"],
             "country": ["DE", "FR", "DE", "DE", "FR", "FR"],
-            "outcome": ["won", "won", "lost", "won", "lost", "lost"],
+            "state": ["won", "won", "lost", "won", "lost", "lost"],
             "closed_at": [BEFORE] * 6,
         }
     )
@@ -79,7 +80,7 @@ def test_only_records_closed_before_as_of_are_learned() -> None:
         {
             "industry": ["retail"] * 5 + ["software"],
             "country": ["DE"] * 6,
-            "outcome": ["won"] * 5 + ["open"],
+            "state": ["won"] * 5 + ["open"],
             "closed_at": [AFTER] * 5 + [pd.NaT],
         }
     )
@@ -93,7 +94,7 @@ def test_odoo_stage_counting() -> None:
     frame = pd.DataFrame(
         {
             "reached": ["proposal", "prospecting", "prospecting", "proposal"],
-            "outcome": ["won", "won", "lost", "lost"],
+            "state": ["won", "won", "lost", "lost"],
             "closed_at": [BEFORE] * 4,
         }
     )
@@ -123,7 +124,7 @@ def test_numeric_binning_quantiles_and_explicit_edges() -> None:
     frame = pd.DataFrame(
         {
             "budget": [1.0, 2.0, 3.0, 4.0, np.nan],
-            "outcome": ["lost", "lost", "won", "won", "lost"],
+            "state": ["lost", "lost", "won", "won", "lost"],
             "closed_at": [BEFORE] * 5,
         }
     )
@@ -180,7 +181,7 @@ def test_fit_errors() -> None:
     with pytest.raises(FitError, match="empty training data"):
         nb.fit(_history(), as_of=pd.Timestamp("2026-01-01", tz="UTC"))
     with pytest.raises(FitError, match="'lost'") as info:
-        nb.fit(_history().assign(outcome="won"), as_of=AS_OF)
+        nb.fit(_history().assign(state="won"), as_of=AS_OF)
     assert info.value.diagnostics == {"as_of": "2026-02-01", "won": 6, "lost": 0}
     with pytest.raises(MissingColumnError, match="industry"):
         nb.fit(_history().drop(columns="industry"), as_of=AS_OF)
@@ -195,7 +196,7 @@ def test_fit_errors() -> None:
         NaiveBayesScorer(features=["x"], numeric={"y": 3})
     assert numeric.value.path == "numeric.y"
     with pytest.raises(SpecError, match="did you mean 'features'"):
-        scorer_from_config({"scorer": "naive_bayes", "features": ["x"], "featurs": []})
+        build_scorer({"scorer": "naive_bayes", "features": ["x"], "featurs": []})
 
 
 def test_config_roundtrip_with_model() -> None:
@@ -203,10 +204,11 @@ def test_config_roundtrip_with_model() -> None:
         features=["industry", "budget"], numeric={"budget": [1000.0]}, alpha=0.5
     ).fit(_history().assign(budget=[500.0, 2000, 3000, 10, 20, np.nan]), as_of=AS_OF)
     frame = pd.DataFrame({"industry": ["software", "retail"], "budget": [5000.0, np.nan]})
-    for fmt in ("json", "yaml"):
-        again = load_scorer(dump_scorer(nb, fmt=fmt), fmt=fmt)
-        assert again.to_config() == nb.to_config()
-        pd.testing.assert_frame_equal(again.score_frame(frame, at=AS_OF), nb.score_frame(frame))
+    config = nb.to_dict()
+    for text in (json.dumps(config), yaml.safe_dump(config)):
+        again = NaiveBayesScorer.from_text(text)
+        assert again.to_dict() == config
+        pd.testing.assert_frame_equal(again.score_frame(frame, as_of=AS_OF), nb.score_frame(frame))
 
 
 records = st.fixed_dictionaries(
@@ -235,7 +237,7 @@ def test_evaluate_on_a_time_split_hand_computed() -> None:
     history = pd.DataFrame(
         {
             "c": ["x", "x", "y", "y", "x", "y", "y", "x"],
-            "outcome": ["won", "won", "lost", "lost", "won", "lost", "won", "open"],
+            "state": ["won", "won", "lost", "lost", "won", "lost", "won", "open"],
             "closed_at": [BEFORE] * 4 + [AFTER] * 3 + [pd.NaT],
         }
     )
@@ -274,14 +276,23 @@ def test_synthetic_world_auc_is_clearly_above_chance_on_a_time_split() -> None:
         numeric={"company_size": 4, "budget": 4},
         alpha=1.0,
         unseen="ignore",
-    ).fit(deals, as_of=as_of, outcome_col="state")
+    ).fit(deals, as_of=as_of)  # the default OutcomeColumns: the opportunities' own columns
     is_closed = deals["state"].isin(["won", "lost"])
     assert nb.model_ is not None
     assert nb.model_["won"] + nb.model_["lost"] == int(
         (is_closed & (deals.closed_at < as_of)).sum()
     )
-    ev = nb.evaluate(deals, outcome_col="state")
+    ev = nb.evaluate(deals)
     assert ev.n == int((is_closed & (deals.closed_at >= as_of)).sum())
     assert ev.auc > 0.6
     assert ev.auc - 3 * _hanley_mcneil_se(ev.auc, ev.n_won, ev.n - ev.n_won) > 0.5
     assert ev.brier < 0.25
+
+
+def test_renamed_history_columns_give_the_same_model() -> None:
+    history = _history().rename(columns={"state": "outcome", "closed_at": "ended"})
+    columns = OutcomeColumns(state="outcome", closed_at="ended")
+    nb = NaiveBayesScorer(features=["industry", "country"], alpha=1.0)
+    assert nb.fit(history, as_of=AS_OF, history_columns=columns).model_ == _fitted().model_
+    with pytest.raises(MissingColumnError, match="state"):
+        NaiveBayesScorer(features=["industry"]).fit(history, as_of=AS_OF)

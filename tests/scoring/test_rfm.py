@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,13 +16,11 @@ from crmlifecycle.errors import (
     SpecError,
     ValidationError,
 )
+from crmlifecycle.schema import OrderColumns
 from crmlifecycle.scoring import (
     DEFAULT_RFM_SEGMENTS,
     RfmScorer,
-    dump_scorer,
-    get_scorer,
-    load_scorer,
-    scorer_from_config,
+    build_scorer,
 )
 from crmlifecycle.scoring._rfm import rfm_edges, rfm_scores
 
@@ -51,7 +50,7 @@ def _orders() -> pd.DataFrame:
 
 
 def test_hand_computed_scores_codes_and_segments() -> None:
-    scored = RfmScorer().score_frame(_orders(), at=AT)
+    scored = RfmScorer().score_frame(_orders(), as_of=AT)
     # recency days to 2026-04-01: a 31 (Mar 1), b 59 (Feb 1), c 22 (Mar 10),
     # d 304 (2025-06-01), e 121 (2025-12-01); frequency a2 b1 c3 d1 e1;
     # monetary a30 b100 c15 d50 e40.
@@ -97,28 +96,27 @@ def test_orders_after_at_are_left_out() -> None:
     later = pd.DataFrame(
         {"customer_id": ["d"], "at": pd.to_datetime(["2026-05-01"], utc=True), "amount": [9.0]}
     )
-    scored = RfmScorer().score_frame(pd.concat([orders, later], ignore_index=True), at=AT)
-    pd.testing.assert_frame_equal(scored, RfmScorer().score_frame(orders, at=AT))
+    scored = RfmScorer().score_frame(pd.concat([orders, later], ignore_index=True), as_of=AT)
+    pd.testing.assert_frame_equal(scored, RfmScorer().score_frame(orders, as_of=AT))
 
 
 def test_monetary_mean() -> None:
-    summary = RfmScorer(monetary="mean").summarize(_orders(), at=AT)
+    summary = RfmScorer(monetary="mean").summarize(_orders(), as_of=AT)
     assert summary["monetary"].tolist() == [15.0, 100.0, 5.0, 50.0, 40.0]  # a: (10 + 20) / 2
 
 
 def test_input_is_not_mutated() -> None:
     orders = _orders()
     before = orders.copy()
-    RfmScorer().score_frame(orders, at=AT)
+    RfmScorer().score_frame(orders, as_of=AT)
     pd.testing.assert_frame_equal(orders, before)
 
 
 def test_custom_columns_and_date_only_input() -> None:
     orders = _orders().rename(columns={"customer_id": "cust", "at": "day", "amount": "eur"})
     orders["day"] = orders["day"].dt.tz_localize(None)  # naive date-only is read as UTC days
-    scored = RfmScorer().score_frame(
-        orders, at=AT, customer_col="cust", at_col="day", amount_col="eur"
-    )
+    columns = OrderColumns(customer_id="cust", at="day", amount="eur")
+    scored = RfmScorer().score_frame(orders, as_of=AT, orders_columns=columns)
     assert scored.index.name == "cust"
     assert scored["r"].tolist() == [4, 3, 5, 1, 2]
 
@@ -165,7 +163,8 @@ def test_permutation_invariance(rows: list[tuple[str, int, int]], rnd: object) -
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     at = pd.Timestamp("2026-03-01", tz="UTC")
     pd.testing.assert_frame_equal(
-        RfmScorer().score_frame(frame, at=at), RfmScorer().score_frame(_frame(shuffled), at=at)
+        RfmScorer().score_frame(frame, as_of=at),
+        RfmScorer().score_frame(_frame(shuffled), as_of=at),
     )
 
 
@@ -176,7 +175,7 @@ def test_scores_in_range_monotone_and_single_records_agree(
     frame = _frame(rows)
     at = pd.Timestamp("2026-03-01", tz="UTC")
     scorer = RfmScorer()
-    scored = scorer.score_frame(frame, at=at)
+    scored = scorer.score_frame(frame, as_of=at)
     for dim in ("r", "f", "m"):
         assert scored[dim].between(1, 5).all()
     # a customer with more money never gets a lower M score
@@ -185,9 +184,9 @@ def test_scores_in_range_monotone_and_single_records_agree(
     by_recent = scored.sort_values("recency_days", ascending=False)
     assert by_recent["r"].is_monotonic_increasing
     # single-record scoring with edges fitted on the same population agrees with the frame
-    scorer.fit(frame, at=at)
+    scorer.fit(frame, as_of=at)
     for customer, row in scored.iterrows():
-        card = scorer.score(row.to_dict(), at=at)
+        card = scorer.score(row.to_dict(), as_of=at)
         assert card.grade == row["code"], customer
         assert card.label == row["segment"]
         assert card.total == row["score"]
@@ -195,9 +194,9 @@ def test_scores_in_range_monotone_and_single_records_agree(
 
 
 def test_single_record_from_last_order_date() -> None:
-    scorer = RfmScorer().fit(_orders(), at=AT)
+    scorer = RfmScorer().fit(_orders(), as_of=AT)
     card = scorer.score(
-        {"last_order_at": "2026-03-10", "frequency": 3, "monetary": 15.0}, at=AT
+        {"last_order_at": "2026-03-10", "frequency": 3, "monetary": 15.0}, as_of=AT
     )  # the same numbers as customer c
     assert card.grade == "551"
     assert card.label == "champions"
@@ -209,7 +208,7 @@ def test_custom_segment_grid() -> None:
         {"segment": "best", "r": [5, 5], "f": [5, 5], "m": [5, 5]},
         {"segment": "rest"},
     ]
-    scored = RfmScorer(segments=grid).score_frame(_orders(), at=AT)
+    scored = RfmScorer(segments=grid).score_frame(_orders(), as_of=AT)
     assert scored["segment"].astype(str).tolist() == ["rest"] * 5  # nobody is 555
 
 
@@ -237,47 +236,46 @@ def test_bad_grids_name_the_path(segments: list[dict[str, object]], path: str) -
 
 def test_bad_input_errors() -> None:
     with pytest.raises(MissingColumnError, match="amount"):
-        RfmScorer().score_frame(_orders().drop(columns="amount"), at=AT)
+        RfmScorer().score_frame(_orders().drop(columns="amount"), as_of=AT)
     negative = _orders().assign(amount=[-1.0, 20, 100, 5, 5, 5, 50, 40])
     with pytest.raises(DataError, match="negative"):
-        RfmScorer().score_frame(negative, at=AT)
+        RfmScorer().score_frame(negative, as_of=AT)
     missing = _orders().assign(amount=[np.nan, 20, 100, 5, 5, 5, 50, 40])
     with pytest.raises(DataError, match="NaN"):
-        RfmScorer().score_frame(missing, at=AT)
+        RfmScorer().score_frame(missing, as_of=AT)
     naive = _orders().assign(at=pd.to_datetime(["2026-01-01 10:00"] * 8))
     with pytest.raises(DataError, match="naive"):
-        RfmScorer().score_frame(naive, at=AT)
+        RfmScorer().score_frame(naive, as_of=AT)
     with pytest.raises(DataError, match="no order at or before"):
-        RfmScorer().score_frame(_orders(), at=pd.Timestamp("2020-01-01", tz="UTC"))
+        RfmScorer().score_frame(_orders(), as_of=pd.Timestamp("2020-01-01", tz="UTC"))
     with pytest.raises(FitError, match="fit"):
-        RfmScorer().score({"recency_days": 1, "frequency": 1, "monetary": 1}, at=AT)
+        RfmScorer().score({"recency_days": 1, "frequency": 1, "monetary": 1}, as_of=AT)
     with pytest.raises(SpecError, match="monetary"):
         RfmScorer(monetary="median")  # type: ignore[arg-type]
-    fitted = RfmScorer().fit(_orders(), at=AT)
+    fitted = RfmScorer().fit(_orders(), as_of=AT)
     with pytest.raises(ValidationError, match="frequency"):
-        fitted.score({"recency_days": 1, "frequency": "many", "monetary": 1}, at=AT)
+        fitted.score({"recency_days": 1, "frequency": "many", "monetary": 1}, as_of=AT)
 
 
 def test_config_roundtrip_json_and_yaml_keeps_edges() -> None:
-    scorer = RfmScorer(monetary="mean").fit(_orders(), at=AT)
-    config = scorer.to_config()
+    scorer = RfmScorer(monetary="mean").fit(_orders(), as_of=AT)
+    config = scorer.to_dict()
     assert config["scorer"] == "rfm"
     assert json.loads(json.dumps(config)) == config
-    for fmt in ("json", "yaml"):
-        again = load_scorer(dump_scorer(scorer, fmt=fmt), fmt=fmt)
-        assert again.to_config() == config
-    rebuilt = scorer_from_config(config)
+    for text in (json.dumps(config), yaml.safe_dump(config)):
+        again = RfmScorer.from_text(text)
+        assert again.to_dict() == config
+    rebuilt = build_scorer(config)
     record = {"recency_days": 22.0, "frequency": 3, "monetary": 5.0}
-    assert rebuilt.score(record, at=AT) == scorer.score(record, at=AT)
-    assert get_scorer("rfm", **{k: v for k, v in config.items() if k != "scorer"}).to_config() == (
-        config
-    )
+    assert rebuilt.score(record, as_of=AT) == scorer.score(record, as_of=AT)
+    without_type = {k: v for k, v in config.items() if k != "scorer"}
+    assert RfmScorer.from_dict(without_type).to_dict() == config
 
 
 def test_unknown_config_field_is_named() -> None:
     with pytest.raises(SpecError, match="did you mean 'monetary'") as info:
-        scorer_from_config({"scorer": "rfm", "monetray": "sum"})
-    assert info.value.path == "rfm.monetray"
+        build_scorer({"scorer": "rfm", "monetray": "sum"})
+    assert info.value.path == "monetray"
     with pytest.raises(SpecError) as edges:
         RfmScorer(edges={"recency": [1, 2, 3], "frequency": [1, 2, 3, 4], "monetary": [1, 2, 3, 4]})
     assert edges.value.path == "edges.recency"

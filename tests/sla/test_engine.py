@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -8,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crmlifecycle import sla as package
 from crmlifecycle.errors import DataError, MissingColumnError, SpecError, ValidationError
 from crmlifecycle.events import Transitioned
+from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla import (
     SLA_COLUMNS,
     BusinessCalendar,
@@ -18,8 +23,11 @@ from crmlifecycle.sla import (
     SlaPolicy,
     SlaTarget,
     case_sla,
+    pause_states_of,
     sla_status,
+    stop_states_of,
 )
+from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
 OFFICE = BusinessCalendar(tz="UTC", hours={"mon-fri": "09:00-17:00"})
 POLICY = SlaPolicy(
@@ -32,6 +40,34 @@ POLICY = SlaPolicy(
     calendar=OFFICE,
 )
 H = pd.Timedelta(hours=1)
+
+#: A custom case pipeline with its own state names (and the standard stage types).
+TICKETS = Lifecycle.from_spec(
+    {
+        "name": "ticket",
+        "initial": "open",
+        "states": [
+            {"name": "open", "type": "open"},
+            {"name": "working", "type": "ongoing"},
+            {"name": "parked", "type": "on_hold"},
+            {"name": "done", "type": "won"},
+            {"name": "dropped", "type": "lost"},
+        ],
+        "transitions": [
+            {"trigger": "work", "source": ["open", "parked"], "dest": "working"},
+            {"trigger": "park", "source": "working", "dest": "parked"},
+            {"trigger": "finish", "source": "working", "dest": "done"},
+            {"trigger": "drop", "source": ["open", "working"], "dest": "dropped"},
+        ],
+    }
+)
+NO_END = Lifecycle.from_spec(
+    {
+        "name": "endless",
+        "states": [{"name": "a", "type": "open"}, {"name": "b", "type": "ongoing"}],
+        "transitions": [{"trigger": "go", "source": "a", "dest": "b"}],
+    }
+)
 
 
 def ts(text: str) -> pd.Timestamp:
@@ -62,7 +98,7 @@ class TestSingleCase:
         # normal: 4 business hours to respond. Fri 16-17 = 1h, Mon 09-10 = 1h -> 2h elapsed,
         # 2h left, due Mon 12:00.
         result = case_sla(
-            POLICY, opened_at="2026-11-20T16:00Z", priority="normal", at="2026-11-23T10:00Z"
+            POLICY, opened_at="2026-11-20T16:00Z", priority="normal", as_of="2026-11-23T10:00Z"
         )
         clock = result.first_response
         assert (clock.elapsed, clock.left, clock.due) == (2 * H, 2 * H, ts("2026-11-23T12:00Z"))
@@ -71,12 +107,12 @@ class TestSingleCase:
 
     def test_breach_starts_after_the_due_instant(self) -> None:
         on_time = case_sla(
-            POLICY, opened_at="2026-11-20T16:00Z", priority="normal", at="2026-11-23T12:00Z"
+            POLICY, opened_at="2026-11-20T16:00Z", priority="normal", as_of="2026-11-23T12:00Z"
         )
         assert on_time.first_response.status == "running"
         assert on_time.first_response.left == pd.Timedelta(0)
         late = case_sla(
-            POLICY, opened_at="2026-11-20T16:00Z", priority="normal", at="2026-11-23T12:01Z"
+            POLICY, opened_at="2026-11-20T16:00Z", priority="normal", as_of="2026-11-23T12:01Z"
         )
         assert late.first_response.breached
         assert late.first_response.left == -pd.Timedelta(minutes=1)
@@ -86,7 +122,7 @@ class TestSingleCase:
         # opened Fri 13:00, 4h -> due Fri 17:00; on Saturday no business time has passed since,
         # so elapsed equals the target, but the due instant is behind us: breached.
         result = case_sla(
-            POLICY, opened_at="2026-11-20T13:00Z", priority="normal", at="2026-11-21T10:00Z"
+            POLICY, opened_at="2026-11-20T13:00Z", priority="normal", as_of="2026-11-21T10:00Z"
         )
         clock = result.first_response
         assert (clock.elapsed, clock.due, clock.breached) == (4 * H, ts("2026-11-20T17:00Z"), True)
@@ -99,7 +135,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="urgent",
-            at="2026-11-24T12:00Z",
+            as_of="2026-11-24T12:00Z",
             history=PAUSED,
         )
         assert done.state == "resolved"
@@ -109,7 +145,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="urgent",
-            at="2026-11-23T12:00Z",
+            as_of="2026-11-23T12:00Z",
             history=PAUSED,
         )
         assert (waiting.state, waiting.resolution.status) == ("waiting_on_customer", "paused")
@@ -119,13 +155,13 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="urgent",
-            at="2026-11-23T15:00Z",
+            as_of="2026-11-23T15:00Z",
             history=PAUSED,
         )
         # 1h + 14:00-15:00 = 2h elapsed, 2h left from 15:00 -> due 17:00
         assert resumed.resolution.due == ts("2026-11-23T17:00Z")
         no_log = case_sla(
-            POLICY, opened_at="2026-11-23T09:00Z", priority="urgent", at="2026-11-23T16:00Z"
+            POLICY, opened_at="2026-11-23T09:00Z", priority="urgent", as_of="2026-11-23T16:00Z"
         )
         assert no_log.resolution.breached  # 7h without the log's pause
 
@@ -136,7 +172,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="high",
-            at="2026-11-25T09:00Z",
+            as_of="2026-11-25T09:00Z",
             history=REOPENED,
         )
         clock = result.resolution
@@ -149,7 +185,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="high",
-            at="2026-11-23T15:00Z",
+            as_of="2026-11-23T15:00Z",
             history=REOPENED,
         )
         assert (between.resolution.elapsed, between.resolution.status) == (3 * H, "met")
@@ -160,7 +196,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="urgent",
-            at="2026-11-23T16:00Z",
+            as_of="2026-11-23T16:00Z",
             first_response_at="2026-11-23T09:45Z",
         )
         assert result.first_response.status == "met"
@@ -170,7 +206,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-23T09:00Z",
             priority="urgent",
-            at="2026-11-23T09:30Z",
+            as_of="2026-11-23T09:30Z",
             first_response_at="2026-11-23T09:45Z",
         )
         assert early.first_response.status == "running"
@@ -182,7 +218,7 @@ class TestSingleCase:
             POLICY,
             opened_at="2026-11-20T16:00Z",
             priority="normal",
-            at="2026-11-30T00:00Z",
+            as_of="2026-11-30T00:00Z",
             resolved_at="2026-11-23T15:00Z",
         )
         assert (result.resolution.elapsed, result.resolution.status) == (7 * H, "met")
@@ -190,13 +226,13 @@ class TestSingleCase:
 
     def test_no_target_and_not_yet_opened(self) -> None:
         low = case_sla(
-            POLICY, opened_at="2026-11-23T09:00Z", priority="low", at="2026-12-23T09:00Z"
+            POLICY, opened_at="2026-11-23T09:00Z", priority="low", as_of="2026-12-23T09:00Z"
         )
         assert low.first_response == SlaClock(
             target=None, elapsed=pd.Timedelta(0), left=None, due=None, breached=False, status="none"
         )
         future = case_sla(
-            POLICY, opened_at="2026-11-23T09:00Z", priority="urgent", at="2026-11-22T09:00Z"
+            POLICY, opened_at="2026-11-23T09:00Z", priority="urgent", as_of="2026-11-22T09:00Z"
         )
         assert (future.state, future.resolution.status, future.resolution.left) == (
             "",
@@ -223,7 +259,7 @@ class TestSingleCase:
                     POLICY,
                     opened_at="2026-11-23T09:00Z",
                     priority="urgent",
-                    at="2026-11-23T15:00Z",
+                    as_of="2026-11-23T15:00Z",
                     history=h,
                 )
             )
@@ -233,13 +269,13 @@ class TestSingleCase:
 
     def test_errors(self) -> None:
         with pytest.raises(ValidationError, match="did you mean 'urgent'"):
-            case_sla(POLICY, opened_at="2026-11-23T09:00Z", priority="urgnt", at="2026-11-23")
+            case_sla(POLICY, opened_at="2026-11-23T09:00Z", priority="urgnt", as_of="2026-11-23")
         with pytest.raises(DataError, match="precedes the case's opening"):
             case_sla(
                 POLICY,
                 opened_at="2026-11-23T09:00Z",
                 priority="urgent",
-                at="2026-11-24",
+                as_of="2026-11-24",
                 history=history(("2026-11-23T08:00Z", "in_progress")),
             )
         with pytest.raises(DataError, match="before opened_at"):
@@ -247,15 +283,17 @@ class TestSingleCase:
                 POLICY,
                 opened_at="2026-11-23T09:00Z",
                 priority="urgent",
-                at="2026-11-24",
+                as_of="2026-11-24",
                 first_response_at="2026-11-23T08:00Z",
             )
         with pytest.raises(DataError, match="'at' and 'dest'"):
             case_sla(
-                POLICY, opened_at="2026-11-23", priority="urgent", at="2026-11-24", history=[{}]
+                POLICY, opened_at="2026-11-23", priority="urgent", as_of="2026-11-24", history=[{}]
             )
         with pytest.raises(DataError, match="iterable"):
-            case_sla(POLICY, opened_at="2026-11-23", priority="urgent", at="2026-11-24", history=3)
+            case_sla(
+                POLICY, opened_at="2026-11-23", priority="urgent", as_of="2026-11-24", history=3
+            )
 
 
 class TestPolicy:
@@ -269,11 +307,11 @@ class TestPolicy:
         [
             ({"targets": {"high": {"resolution": "0h"}}}, "targets.high.resolution"),
             ({"targets": {"high": {"resolution": 60}}}, "targets.high.resolution"),
-            ({"targets": {"high": {"resolutoin": "1h"}}}, "targets.high"),
+            ({"targets": {"high": {"resolutoin": "1h"}}}, "targets.high.resolutoin"),
             ({"targets": {}}, "targets"),
             ({"targets": {"high": {}}, "calendar": {"tz": "Mars/Base"}}, "calendar.tz"),
             ({"targets": {"high": {}}, "pause_states": "waiting"}, "pause_states"),
-            ({"target": {}}, ""),
+            ({"target": {}}, "target"),
         ],
     )
     def test_spec_errors_name_the_path(self, spec: dict[str, Any], path: str) -> None:
@@ -288,6 +326,31 @@ class TestPolicy:
             SlaPolicy(targets={1: {}})
         with pytest.raises(ValidationError, match="stop_states"):
             SlaPolicy(targets={"high": {}}, stop_states=[])
+
+    def test_states_come_from_the_case_lifecycle(self) -> None:
+        # CASE_STATUS: waiting_on_customer is on_hold; resolved and closed are won (closed)
+        assert (POLICY.pause_states, POLICY.stop_states) == (
+            ("waiting_on_customer",),
+            ("resolved", "closed"),
+        )
+        assert POLICY.initial_state == "new"
+        assert POLICY.lifecycle is CASE_STATUS
+        assert (pause_states_of(TICKETS), stop_states_of(TICKETS)) == (
+            ("parked",),
+            ("done", "dropped"),
+        )
+        custom = SlaPolicy(targets={"high": {}}, lifecycle=TICKETS)
+        assert (custom.pause_states, custom.stop_states, custom.initial_state) == (
+            ("parked",),
+            ("done", "dropped"),
+            "open",
+        )
+        # an explicit list still wins over the lifecycle's
+        assert SlaPolicy(targets={"high": {}}, pause_states=["x"]).pause_states == ("x",)
+        with pytest.raises(ValidationError, match="lifecycle"):
+            SlaPolicy(targets={"high": {}}, lifecycle="tickets")
+        with pytest.raises(ValidationError, match="stop_states"):
+            SlaPolicy(targets={"high": {}}, lifecycle=NO_END)  # nothing would stop the clock
 
     def test_not_a_mapping(self) -> None:
         with pytest.raises(SpecError, match="expected a mapping"):
@@ -357,7 +420,7 @@ def single_answers(
             POLICY,
             opened_at=case["opened_at"],
             priority=case["priority"],
-            at=at,
+            as_of=at,
             history=mine,
             first_response_at=case["first_response_at"],
             resolved_at=case.get("resolved_at"),
@@ -387,7 +450,7 @@ class TestFrame:
     def test_hand_computed_rows(self) -> None:
         cases, events = cases_frame()
         at = ts("2026-11-25T09:00Z")
-        out = sla_status(cases, POLICY, at=at, events=events)
+        out = sla_status(cases, POLICY, as_of=at, events=events)
         assert list(out.columns) == list(SLA_COLUMNS)
         assert out.loc[10, "resolution_status"] == "met"  # 3h of 4h, see the pause test
         assert out.loc[10, "resolution_elapsed"] == 3 * H
@@ -412,7 +475,7 @@ class TestFrame:
             index=cases.index,
         )
         at = ts("2026-11-25T09:00Z")
-        out = sla_status(cases, POLICY, at=at)
+        out = sla_status(cases, POLICY, as_of=at)
         # P: no pause known without the log: 09:00-16:00 = 7h > 4h
         assert out.loc[10, "resolution_status"] == "breached"
         assert out.loc[12, "resolution_elapsed"] == 7 * H
@@ -421,40 +484,40 @@ class TestFrame:
     def test_does_not_mutate_inputs(self) -> None:
         cases, events = cases_frame()
         before_cases, before_events = cases.copy(), events.copy()
-        sla_status(cases, POLICY, at="2026-11-25", events=events)
+        sla_status(cases, POLICY, as_of="2026-11-25", events=events)
         pd.testing.assert_frame_equal(cases, before_cases)
         pd.testing.assert_frame_equal(events, before_events)
 
     def test_bad_input(self) -> None:
         cases, events = cases_frame()
         with pytest.raises(MissingColumnError, match="priority"):
-            sla_status(cases.drop(columns="priority"), POLICY, at="2026-11-25", events=events)
+            sla_status(cases.drop(columns="priority"), POLICY, as_of="2026-11-25", events=events)
         with pytest.raises(MissingColumnError, match="resolved_at"):
-            sla_status(cases, POLICY, at="2026-11-25")
+            sla_status(cases, POLICY, as_of="2026-11-25")
         bad = cases.assign(priority=["urgent", "hihg", "normal", "low", "urgent"])
         with pytest.raises(DataError, match="did you mean 'high'") as info:
-            sla_status(bad, POLICY, at="2026-11-25", events=events)
+            sla_status(bad, POLICY, as_of="2026-11-25", events=events)
         assert info.value.rows == (11,)
         with pytest.raises(DataError, match="missing priorities"):
-            sla_status(cases.assign(priority=None), POLICY, at="2026-11-25", events=events)
+            sla_status(cases.assign(priority=None), POLICY, as_of="2026-11-25", events=events)
         dup = cases.assign(case_id=["P", "P", "F", "L", "Z"])
         with pytest.raises(DataError, match="duplicated case ids"):
-            sla_status(dup, POLICY, at="2026-11-25", events=events)
+            sla_status(dup, POLICY, as_of="2026-11-25", events=events)
         early = events.assign(at=events["at"] - pd.Timedelta(days=30))
         with pytest.raises(DataError, match="before their case"):
-            sla_status(cases, POLICY, at="2026-11-25", events=early)
+            sla_status(cases, POLICY, as_of="2026-11-25", events=early)
         naive = cases.assign(opened_at=cases["opened_at"].dt.tz_localize(None))
         with pytest.raises(DataError, match="naive"):
-            sla_status(naive, POLICY, at="2026-11-25", events=events)
+            sla_status(naive, POLICY, as_of="2026-11-25", events=events)
         response = cases.assign(first_response_at=cases["opened_at"] - H)
         with pytest.raises(DataError, match="before opened_at"):
-            sla_status(response, POLICY, at="2026-11-25", events=events)
+            sla_status(response, POLICY, as_of="2026-11-25", events=events)
         with pytest.raises(DataError, match="missing states"):
-            sla_status(cases, POLICY, at="2026-11-25", events=events.assign(dest=None))
+            sla_status(cases, POLICY, as_of="2026-11-25", events=events.assign(dest=None))
 
     def test_empty_frame(self) -> None:
         cases, events = cases_frame()
-        out = sla_status(cases.iloc[:0], POLICY, at="2026-11-25", events=events)
+        out = sla_status(cases.iloc[:0], POLICY, as_of="2026-11-25", events=events)
         assert out.empty
         assert list(out.columns) == list(SLA_COLUMNS)
 
@@ -510,8 +573,183 @@ def test_frame_engine_equals_single_case_engine_row_by_row(
     data: tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp],
 ) -> None:
     cases, events, at = data
-    out = sla_status(cases, POLICY, at=at, events=events)
+    out = sla_status(cases, POLICY, as_of=at, events=events)
     pd.testing.assert_frame_equal(out, single_answers(cases, events, at))
     # invariants: breached <=> status breached; left = target - elapsed
     for name in ("first_response", "resolution"):
         assert np.array_equal(out[f"{name}_breached"], out[f"{name}_status"] == "breached")
+
+
+# --------------------------------------------------------------------------- custom pipelines
+
+
+#: CASE_STATUS's states and the TICKETS states of the same stage type.
+AS_TICKETS = {
+    "new": "open",
+    "in_progress": "working",
+    "waiting_on_customer": "parked",
+    "resolved": "done",
+    "closed": "dropped",
+}
+
+
+@given(case_logs())
+def test_renaming_the_states_with_the_same_stage_types_changes_only_the_names(
+    data: tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp],
+) -> None:
+    cases, events, as_of = data
+    standard = sla_status(cases, POLICY, as_of=as_of, events=events)
+    tickets = SlaPolicy(targets=POLICY.to_dict()["targets"], calendar=OFFICE, lifecycle=TICKETS)
+    renamed = events.assign(dest=events["dest"].map(AS_TICKETS))
+    out = sla_status(cases, tickets, as_of=as_of, events=renamed)
+    expected = standard.assign(state=standard["state"].map({**AS_TICKETS, "": ""}))
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_a_custom_case_pipeline_pauses_and_stops_by_its_stage_types() -> None:
+    # Monday 09:00 open, 10:00 parked (on_hold), 13:00 working, 15:00 done (won).
+    # Running time: 09-10 (1h) + 13-15 (2h) = 3h <= 4h target, stopped at 15:00: met.
+    changes = history(
+        ("2026-11-23T10:00Z", "parked"),
+        ("2026-11-23T13:00Z", "working"),
+        ("2026-11-23T15:00Z", "done"),
+    )
+    targets = {"high": {"resolution": "4h"}}
+    policy = SlaPolicy(targets=targets, calendar=OFFICE, lifecycle=TICKETS)
+    opened, as_of = "2026-11-23T09:00Z", "2026-11-23T17:00Z"
+    result = case_sla(policy, opened_at=opened, priority="high", as_of=as_of, history=changes)
+    assert result.state == "done"
+    assert (result.resolution.elapsed, result.resolution.status) == (3 * H, "met")
+    # the standard case policy knows none of these names: the clock runs 09-17 = 8h,
+    # crossing 4h at 13:00
+    office = SlaPolicy(targets=targets, calendar=OFFICE)
+    standard = case_sla(office, opened_at=opened, priority="high", as_of=as_of, history=changes)
+    assert (standard.resolution.elapsed, standard.resolution.status) == (8 * H, "breached")
+    assert standard.resolution.due == ts("2026-11-23T13:00Z")
+    # the frame engine reads the same lifecycle
+    cases = pd.DataFrame(
+        {
+            "case_id": ["T1"],
+            "opened_at": [ts("2026-11-23T09:00Z")],
+            "priority": ["high"],
+            "first_response_at": [pd.NaT],
+        }
+    )
+    log = pd.DataFrame(changes).assign(kind="case", entity_id="T1")
+    log["at"] = pd.to_datetime(log["at"], utc=True)
+    out = sla_status(cases, policy, as_of="2026-11-23T17:00Z", events=log)
+    assert out.loc[0, "state"] == "done"
+    assert (out.loc[0, "resolution_elapsed"], out.loc[0, "resolution_status"]) == (3 * H, "met")
+
+
+def test_renamed_columns_give_the_same_answers() -> None:
+    cases, events = cases_frame()
+    as_of = ts("2026-11-25T09:00Z")
+    expected = sla_status(cases, POLICY, as_of=as_of, events=events)
+    renamed_cases = cases.rename(
+        columns={"case_id": "ticket", "opened_at": "created", "first_response_at": "answered"}
+    )
+    renamed_events = events.rename(
+        columns={"entity_id": "ticket", "dest": "to_state", "at": "when", "kind": "type"}
+    )
+    out = sla_status(
+        renamed_cases,
+        POLICY,
+        as_of=as_of,
+        events=renamed_events,
+        cases_columns=CaseColumns(
+            case_id="ticket", opened_at="created", first_response_at="answered"
+        ),
+        events_columns=EventLogColumns(entity_id="ticket", dest="to_state", at="when", kind="type"),
+    )
+    pd.testing.assert_frame_equal(out, expected)
+    with pytest.raises(MissingColumnError, match="opened_at"):
+        sla_status(renamed_cases, POLICY, as_of=as_of, events=renamed_events)
+    # one case: history_columns names the frame's columns and the mappings' keys
+    columns = EventLogColumns(dest="to_state", at="when")
+    moved = [{"when": row["at"], "to_state": row["dest"]} for row in PAUSED]
+
+    def answer(history: object, history_columns: EventLogColumns) -> str:
+        return repr(
+            case_sla(
+                POLICY,
+                opened_at="2026-11-23T09:00Z",
+                priority="urgent",
+                as_of="2026-11-23T15:00Z",
+                history=history,
+                history_columns=history_columns,
+            )
+        )
+
+    answers = {answer(h, columns) for h in (moved, pd.DataFrame(moved))}
+    assert answers == {answer(PAUSED, EventLogColumns())}
+
+
+def test_as_of_is_required() -> None:
+    cases, events = cases_frame()
+    with pytest.raises(DataError, match="as_of must not be missing"):
+        sla_status(cases, POLICY, as_of=None, events=events)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="as_of must not be missing"):
+        case_sla(POLICY, opened_at="2026-11-23", priority="urgent", as_of=None)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- the public API's shape
+
+
+def _sla_callables() -> Iterator[tuple[str, Callable[..., Any], str]]:
+    for name in package.__all__:
+        obj = getattr(package, name)
+        if inspect.isclass(obj):
+            yield name, obj.__init__, obj.__doc__ or ""
+            for attr, value in vars(obj).items():
+                function = (
+                    value.__func__ if isinstance(value, classmethod | staticmethod) else value
+                )
+                if not attr.startswith("_") and inspect.isfunction(function):
+                    yield f"{name}.{attr}", function, function.__doc__ or ""
+        elif inspect.isfunction(obj):
+            yield name, obj, obj.__doc__ or ""
+
+
+def _sla_parameters(function: Callable[..., Any]) -> list[inspect.Parameter]:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # pragma: no cover - C slots without a signature
+        return []
+    return [
+        p
+        for p in signature.parameters.values()
+        if p.name not in {"self", "cls"} and p.kind not in {p.VAR_POSITIONAL, p.VAR_KEYWORD}
+    ]
+
+
+#: Result records that store the moment they were computed as of (not an input).
+SLA_RECORDS = {"CaseSla", "Evaluation"}
+
+
+def test_the_moment_looked_from_is_as_of_and_columns_come_in_one_record() -> None:
+    found = []
+    for label, function, _ in _sla_callables():
+        for parameter in _sla_parameters(function):
+            if parameter.name == "at" or parameter.name.endswith("_col"):
+                found.append((label, parameter.name))
+            if parameter.name == "as_of" and label not in SLA_RECORDS:
+                assert "Instant" in str(parameter.annotation), label
+                assert parameter.kind is parameter.KEYWORD_ONLY, label
+            if parameter.name.endswith("_columns"):
+                assert parameter.kind is parameter.KEYWORD_ONLY, label
+    assert found == []
+
+
+def test_functions_with_six_or_more_parameters_document_every_one() -> None:
+    undocumented: list[tuple[str, str]] = []
+    for label, function, doc in _sla_callables():
+        parameters = _sla_parameters(function)
+        if len(parameters) < 6:
+            continue
+        undocumented.extend(
+            (label, parameter.name)
+            for parameter in parameters
+            if not re.search(rf"^\s+{parameter.name}:", doc, re.MULTILINE)
+        )
+    assert undocumented == []

@@ -117,7 +117,7 @@ def _base(**transition: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("spec", "path", "message"),
     [
-        ({"states": ["a"]}, "name", "needs 'name'"),
+        ({"states": ["a"]}, "name", "missing required key 'name'"),
         ({"name": "t", "states": "a"}, "states", "must be a list"),
         ({"name": "t", "states": []}, "states", "at least one state"),
         ({"name": "t", "states": ["a", "a"]}, "states[1].name", "duplicate state"),

@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from crmlifecycle.errors import SpecError
-
 __all__ = [
     "EXIT_OK",
     "EXIT_PROBLEMS",
@@ -67,18 +65,7 @@ def jsonable(value: object) -> object:
 
 
 def read_document(path: Path) -> Any:  # noqa: ANN401 - a parsed document
-    """Parse a JSON or YAML file (by suffix, else by content) into plain data."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json" or (
-        path.suffix.lower() not in {".yaml", ".yml"} and text.lstrip().startswith("{")
-    ):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SpecError(
-                f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
-                "Hint: check quotes, commas and brackets."
-            ) from err
-    from crmlifecycle._yaml import load_yaml
+    """Parse a JSON or YAML file into plain data with the library's bounded loader."""
+    from crmlifecycle._config import load_text
 
-    return load_yaml(text)
+    return load_text(path.read_text(encoding="utf-8"), what="the file")

@@ -1,7 +1,8 @@
 """
 ``crmlifecycle lint``: check lifecycle specs, rule sets and scorer configurations.
 
-Each file is parsed as JSON or YAML (never executed) and checked by the loader of its kind.
+Each file is parsed as JSON or YAML by the library's bounded loader (never executed) and
+checked by the loader of its kind.
 """
 
 from __future__ import annotations
@@ -69,40 +70,67 @@ def _entity_schemas() -> dict[str, object]:
     return {"lead": Lead, "opportunity": Opportunity, "customer": Customer, "case": Case}
 
 
+def _rule_problems(document: Mapping[str, Any], schemas: object) -> list[Problem]:
+    """Load each rule on its own, so one broken rule does not hide the problems of the others."""
+    from crmlifecycle.rules import RuleSet
+
+    top = {key: [] if key == "rules" else value for key, value in document.items()}
+    try:  # the top level first: its keys, without the rules
+        RuleSet.from_dict(top)
+    except CrmError as err:
+        return [_from_error(err)]
+    entries = document["rules"]
+    if not isinstance(entries, list):
+        return [_from_error(SpecError("must be a list of rules.", path="rules"))]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        try:
+            RuleSet.from_dict({"rules": [entry]}, schemas=schemas)  # type: ignore[arg-type]
+        except SpecError as err:
+            path = f"rules[{index}]" + err.path.removeprefix("rules[0]")
+            problems.append(_from_error(SpecError(err.reason, path=path)))
+        except CrmError as err:
+            problems.append(_from_error(err))
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        if isinstance(name, str) and name in seen:
+            message = f"duplicate rule name {name!r}."
+            problems.append(_from_error(SpecError(message, path=f"rules[{index}].name")))
+        elif isinstance(name, str):
+            seen.add(name)
+    return problems
+
+
 def check_spec(document: object, kind: str, *, entities: bool = False) -> list[Problem]:
     """
     Check one parsed spec of ``kind``; return its problems (empty when it is fine).
 
     Lifecycle specs go through the lifecycle linter (every finding, errors and
-    warnings); rule sets and scorer configurations are loaded, which stops at
-    their first problem.
+    warnings); a rule set is loaded rule by rule (the first problem of every
+    rule); a scorer configuration is loaded, which stops at its first problem.
 
     Examples:
         >>> check_spec({"scorer": "rmf"}, "scorer")[0].message  # doctest: +ELLIPSIS
         "unknown scorer 'rmf' (did you mean 'rfm'?)..."
+        >>> rules = {"rules": [{"name": "a", "then": "x"}, {"name": "b", "iff": "x > 1"}]}
+        >>> [p.path for p in check_spec(rules, "rules")]
+        ['rules[0].then', 'rules[1].iff']
     """
+    if not isinstance(document, Mapping):
+        return [Problem(severity="error", path="", message=_not_a_mapping(document))]
     if kind == "lifecycle":
         from crmlifecycle.stages import lint_spec
 
-        if not isinstance(document, Mapping):
-            return [Problem(severity="error", path="", message=_not_a_mapping(document))]
         return [
             Problem(severity=f.severity, path=f.path, message=f.message, code=f.code)
             for f in lint_spec(document)
         ]
+    if kind == "rules":
+        return _rule_problems(document, _entity_schemas() if entities else None)
+    from crmlifecycle.scoring import build_scorer
+
     try:
-        if kind == "rules":
-            from crmlifecycle.rules import RuleSet
-
-            if not isinstance(document, Mapping):
-                return [Problem(severity="error", path="", message=_not_a_mapping(document))]
-            RuleSet.from_dict(document, schemas=_entity_schemas() if entities else None)
-        else:
-            from crmlifecycle.scoring import scorer_from_config
-
-            if not isinstance(document, Mapping):
-                return [Problem(severity="error", path="", message=_not_a_mapping(document))]
-            scorer_from_config(document)
+        build_scorer(document)
     except CrmError as err:
         return [_from_error(err)]
     return []

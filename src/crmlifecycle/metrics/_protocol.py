@@ -28,7 +28,8 @@ class Metric(Protocol):
     A KPI calculator that :func:`~crmlifecycle.metrics.compute_kpis` can run.
 
     Attributes:
-        name: the KPI's name (the entry-point name for plugins), e.g. ``"cac_blended"``.
+        name: the KPI's name, e.g. ``"cac_blended"``; a metric is registered under
+            its own name (a plugin's entry-point name must be the same).
         description: one line saying what it measures and by which definition.
         requires: frame name → the columns the metric reads from it, e.g.
             ``{"orders": ("customer_id", "amount")}``. A metric whose frames are

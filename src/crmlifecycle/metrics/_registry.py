@@ -4,24 +4,24 @@ The metric registry: built-in KPIs, KPIs registered in code, and KPIs from other
 Other installed packages publish metrics in the ``crmlifecycle.metrics``
 entry-point group; the object an entry point names is a :class:`Metric`
 instance, or a class (or other callable) that builds one without arguments.
-Entry points are listed lazily, once per process (``functools.cache``), a
-plugin is imported when first needed, and a bad one raises
-:class:`~crmlifecycle.errors.PluginError` naming the plugin.
+The registry is the library's one registry class (shared with the scorers):
+entry points are listed once per process, a plugin is imported when first
+needed, a bad one raises :class:`~crmlifecycle.errors.PluginError` naming the
+plugin, and a name belongs to one owner (a plugin or a registration that reuses
+a built-in's name is an error naming both).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import metadata
 from typing import Any, Final
 
 import pandas as pd
 
 from crmlifecycle._frames import require_columns
-from crmlifecycle._plugins import discover, load, package_of
-from crmlifecycle.errors import DataError, PluginError, ValidationError, did_you_mean
+from crmlifecycle._registry import Registry
+from crmlifecycle.errors import DataError, PluginError, ValidationError
 from crmlifecycle.metrics._builtin import BUILTIN_METRICS
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
 
@@ -35,9 +35,6 @@ __all__ = [
 
 #: The entry-point group other packages register metrics in.
 ENTRY_POINT_GROUP: Final = "crmlifecycle.metrics"
-
-_BUILTINS: Final[dict[str, Metric]] = {m.name: m for m in BUILTIN_METRICS}
-_registered: dict[str, Metric] = {}
 
 
 def _validate(name: str, candidate: object) -> Metric:
@@ -89,15 +86,29 @@ def _validate(name: str, candidate: object) -> Metric:
     return metric
 
 
+#: The metrics by name: built-ins, registrations in code, ``crmlifecycle.metrics`` plugins.
+_METRICS: Final = Registry[Metric](
+    kind="metric",
+    group=ENTRY_POINT_GROUP,
+    builtins=lambda: {m.name: m for m in BUILTIN_METRICS},
+    validate=_validate,
+)
+
+
 def register_metric(metric: Metric, *, replace: bool = False) -> None:
     """
-    Register a metric in this process, under its ``name``.
+    Register a metric in this process, under its own ``name``.
+
+    Args:
+        metric: a :class:`Metric` (validated first).
+        replace: replace an earlier registration of the same name made in code.
 
     Raises:
-        PluginError: the object is not a valid :class:`Metric`, or the name is taken.
+        PluginError: the object is not a valid :class:`Metric`, or its name belongs to
+            a built-in metric, an installed plugin or (without ``replace``) an earlier
+            registration.
 
     Examples:
-        >>> import pandas as pd
         >>> from crmlifecycle.metrics import FunctionMetric
         >>> register_metric(FunctionMetric(
         ...     name="orders_count", description="Number of orders.",
@@ -106,55 +117,35 @@ def register_metric(metric: Metric, *, replace: bool = False) -> None:
         ... ), replace=True)
         >>> "orders_count" in available_metrics()
         True
+        >>> register_metric(get_metric("win_rate"))
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.PluginError: plugin 'win_rate': a registration in code registers ...
     """
-    name = getattr(metric, "name", None)
-    if not isinstance(name, str) or not name:
-        raise PluginError("a metric needs a non-empty string name.", plugin=str(name))
-    if not replace and (name in _registered or name in _BUILTINS):
-        raise PluginError(
-            "this name is already registered. Hint: choose another name or pass replace=True.",
-            plugin=name,
-        )
-    _registered[name] = _validate(name, metric)
-
-
-def _entry_points() -> Mapping[str, metadata.EntryPoint]:
-    """List the group's entry points (once per process; nothing imported yet)."""
-    return discover(ENTRY_POINT_GROUP)
-
-
-@functools.cache
-def _load_plugin(name: str) -> Metric:
-    point = _entry_points()[name]
-    if name in _BUILTINS:
-        raise PluginError(
-            f"{package_of(point)} registers a metric under the built-in name {name!r}. "
-            "Hint: rename the entry point.",
-            plugin=name,
-        )
-    return _validate(name, load(point, plugin=name))
+    name: object = getattr(metric, "name", None)
+    _METRICS.register(metric, name=name if isinstance(name, str) else "", replace=replace)
 
 
 def available_metrics() -> list[str]:
     """
-    Return the names of the built-in, registered and installed metrics, built-ins first.
+    Return the names of the built-in metrics (in the library's order), then the others sorted.
 
     Examples:
         >>> names = available_metrics()
         >>> names[:3]
         ['new_customers', 'cac_blended', 'cac_paid']
     """
-    extra = sorted((set(_registered) | set(_entry_points())) - set(_BUILTINS))
-    return [*_BUILTINS, *extra]
+    return _METRICS.names()
 
 
 def get_metric(name: str) -> Metric:
     """
-    Return the metric registered as ``name`` (built-in, registered, or plugin).
+    Return the metric registered as ``name`` (built-in, registered in code, or plugin).
 
     Raises:
         ValidationError: no metric has that name (with a did-you-mean).
-        PluginError: the plugin cannot be imported or is not a Metric.
+        PluginError: the plugin cannot be imported or is not a Metric, or its
+            name is claimed twice (by a built-in and a plugin, or by two plugins).
 
     Examples:
         >>> get_metric("win_rate").requires["opportunities"]
@@ -164,19 +155,7 @@ def get_metric(name: str) -> Metric:
         ...
         crmlifecycle.errors.ValidationError: 'name' must be a registered metric ...
     """
-    if name in _BUILTINS:
-        return _BUILTINS[name]
-    if name in _registered:
-        return _registered[name]
-    if name in _entry_points():
-        return _load_plugin(name)
-    names = available_metrics()
-    raise ValidationError.for_field(
-        "name",
-        name,
-        f"a registered metric{did_you_mean(name, names)}",
-        hint=f"available metrics are {names}.",
-    )
+    return _METRICS.get(name)
 
 
 def _accepted(metric: Metric) -> tuple[set[str], bool]:

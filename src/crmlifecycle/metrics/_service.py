@@ -19,6 +19,7 @@ import pandas as pd
 from crmlifecycle._frames import as_sequence, as_utc, require_columns, utc_timestamp
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._satisfaction import _keys_frame, _sum_by
+from crmlifecycle.schema import CaseColumns
 from crmlifecycle.sla import DEFAULT_STOP_STATES, BusinessCalendar, SlaPolicy, sla_status
 
 __all__ = ["backlog", "first_response_time", "resolution_time", "sla_breach_rate"]
@@ -238,16 +239,21 @@ def sla_breach_rate(
         raise ValidationError.for_field("target", target, f"one of {sorted(clocks)}")
     segments = as_sequence(by)
     require_columns(cases, segments, frame_name="cases")
+    unread = {"first_response_at": first_response_at_col, "resolved_at": resolved_at_col}
     status = sla_status(
-        cases,
+        cases.assign(
+            **{n: pd.Series(pd.NaT, index=cases.index) for n, c in unread.items() if c is None}
+        ),
         policy,
-        at=at,
+        as_of=at,  # type: ignore[arg-type]
         events=events,
-        case_col=case_col,
-        opened_at_col=opened_at_col,
-        priority_col=priority_col,
-        first_response_at_col=first_response_at_col,
-        resolved_at_col=resolved_at_col,
+        cases_columns=CaseColumns(
+            case_id=case_col,
+            opened_at=opened_at_col,
+            priority=priority_col,
+            first_response_at=first_response_at_col or "first_response_at",
+            resolved_at=resolved_at_col or "resolved_at",
+        ),
     )
     parts = [status[f"{clock}_status"].to_numpy(dtype=object) for clock in clocks[target]]
     breached = np.any([p == "breached" for p in parts], axis=0)

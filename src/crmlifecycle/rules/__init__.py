@@ -3,20 +3,23 @@ The safe rule language and automation rules.
 
 A :class:`Condition` is parsed once from text, checked against a schema, and
 evaluated either on one record (a mapping or an entity) or on a whole DataFrame,
-with the same answer. Nothing in a condition can run code. A :class:`RuleSet`
+with the same answer. Nothing in a condition can run code, and nothing in it
+reads a clock: a condition that uses the time (``now()``, ``days_since(...)``)
+is evaluated ``as_of`` a moment the caller gives. A :class:`RuleSet`
 of automation rules (``when`` an event, ``if`` a condition, ``then`` actions) is
 loaded from a dict, JSON or YAML and *returns* the actions for the host to perform.
 
 Examples:
     >>> from crmlifecycle.rules import Condition
-    >>> Condition.parse("score >= 70 and status == 'contacted'").evaluate(
-    ...     {"score": 75, "status": "contacted"})
+    >>> Condition.parse("score >= 70 and state == 'contacted'").evaluate(
+    ...     {"score": 75, "state": "contacted"})
     True
 """
 
 from __future__ import annotations
 
 from crmlifecycle.rules._actions import Action, CreateTask, FireTrigger, Notify, SetField
+from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import Condition
 from crmlifecycle.rules._nodes import LIMITS, Limits
 from crmlifecycle.rules._ruleset import EVENT_FIELDS, EventPattern, Rule, RuleSet
@@ -29,6 +32,7 @@ __all__ = [
     "Action",
     "Condition",
     "CreateTask",
+    "EntityColumns",
     "EventPattern",
     "FireTrigger",
     "Limits",

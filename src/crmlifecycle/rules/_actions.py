@@ -13,6 +13,7 @@ from typing import Any, Final, TypeAlias, final
 
 import attrs
 
+from crmlifecycle._config import check_keys
 from crmlifecycle.errors import CrmError, SpecError, did_you_mean
 from crmlifecycle.rules._syntax import parse
 
@@ -24,7 +25,6 @@ __all__ = [
     "Notify",
     "SetField",
     "parse_action",
-    "require_keys",
     "text_at",
 ]
 
@@ -122,8 +122,8 @@ class ActionSpec:
     to: str = ""
     message: str = ""
 
-    def build(self, rule: str, entity_id: str, at: datetime) -> Action:
-        """Make the concrete action for one event."""
+    def build(self, rule: str, entity_id: str, as_of: datetime) -> Action:
+        """Make the concrete action for one event; a task is due ``due`` after ``as_of``."""
         if self.kind == "fire":
             return FireTrigger(rule=rule, entity_id=entity_id, trigger=self.trigger)
         if self.kind == "set":
@@ -133,31 +133,59 @@ class ActionSpec:
                 rule=rule,
                 entity_id=entity_id,
                 title=self.title,
-                due_at=at + self.due,
+                due_at=as_of + self.due,
                 assignee=self.assignee,
             )
         return Notify(rule=rule, entity_id=entity_id, to=self.to, message=self.message)
 
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Write the action as a rule document writes it (the input of :func:`parse_action`).
+
+        Examples:
+            >>> ActionSpec("task", title="Call", due=timedelta(days=2)).to_dict()
+            {'task': {'title': 'Call', 'due': 'days(2)'}}
+        """
+        if self.kind == "fire":
+            return {"fire": self.trigger}
+        if self.kind == "set":
+            return {"set": {"field": self.field, "value": self.value}}
+        if self.kind == "task":
+            task: dict[str, Any] = {"title": self.title, "due": duration_text(self.due)}
+            if self.assignee is not None:
+                task["assignee"] = self.assignee
+            return {"task": task}
+        return {"notify": {"to": self.to, "message": self.message}}
+
+
+_UNITS: Final = (
+    ("weeks", timedelta(weeks=1)),
+    ("days", timedelta(days=1)),
+    ("hours", timedelta(hours=1)),
+    ("minutes", timedelta(minutes=1)),
+)
+
+
+def duration_text(delta: timedelta) -> str:
+    """
+    Write a duration in the rule language, in the largest unit that divides it.
+
+    Examples:
+        >>> duration_text(timedelta(hours=36)), duration_text(timedelta(0))
+        ('hours(36)', 'days(0)')
+        >>> duration_text(timedelta(seconds=90))
+        'minutes(1.5)'
+    """
+    if not delta:
+        return "days(0)"
+    for unit, size in _UNITS:
+        if not delta % size:
+            return f"{unit}({delta // size})"
+    return f"minutes({delta / timedelta(minutes=1)!r})"
+
 
 _KINDS: Final = ("fire", "set", "task", "notify")
 _SCALARS: Final = (str, int, float, bool, type(None))
-
-
-def require_keys(
-    doc: Mapping[str, Any], path: str, *, required: tuple[str, ...], optional: tuple[str, ...]
-) -> None:
-    """Raise :class:`SpecError` for missing or unknown keys of a document mapping."""
-    allowed = (*required, *optional)
-    for key in doc:
-        if key not in allowed:
-            raise SpecError(
-                f"unknown key {key!r}{did_you_mean(str(key), allowed)}. "
-                f"Hint: the keys here are {', '.join(allowed)}.",
-                path=path,
-            )
-    for key in required:
-        if key not in doc:
-            raise SpecError(f"missing key {key!r}. Hint: add it.", path=path)
 
 
 def text_at(doc: Mapping[str, Any], key: str, path: str, *, default: str | None = None) -> str:
@@ -214,7 +242,7 @@ def parse_action(doc: object, path: str) -> ActionSpec:
     if not isinstance(body, Mapping):
         raise SpecError(f"must be a mapping (got {type(body).__name__}).", path=where)
     if kind == "set":
-        require_keys(body, where, required=("field", "value"), optional=())
+        check_keys(body, required=("field", "value"), path=where)
         value = body["value"]
         if not isinstance(value, _SCALARS):
             raise SpecError(
@@ -223,7 +251,7 @@ def parse_action(doc: object, path: str) -> ActionSpec:
             )
         return ActionSpec("set", field=text_at(body, "field", where), value=value)
     if kind == "task":
-        require_keys(body, where, required=("title",), optional=("due", "assignee"))
+        check_keys(body, required=("title",), optional=("due", "assignee"), path=where)
         assignee = body.get("assignee")
         if assignee is not None:
             assignee = text_at(body, "assignee", where)
@@ -233,7 +261,7 @@ def parse_action(doc: object, path: str) -> ActionSpec:
             due=_duration(body.get("due", "days(0)"), f"{where}.due"),
             assignee=assignee,
         )
-    require_keys(body, where, required=("to", "message"), optional=())
+    check_keys(body, required=("to", "message"), path=where)
     return ActionSpec(
         "notify", to=text_at(body, "to", where), message=text_at(body, "message", where)
     )

@@ -32,7 +32,7 @@ from crmlifecycle.rules._nodes import (
     Node,
     Not,
     Or,
-    T,
+    ValueType,
 )
 
 __all__ = [
@@ -45,12 +45,18 @@ __all__ = [
     "schema_from",
 ]
 
-FieldType: TypeAlias = "T | Mapping[str, FieldType]"
+FieldType: TypeAlias = "ValueType | Mapping[str, FieldType]"
 Schema: TypeAlias = Mapping[str, FieldType]
-Lookup = Callable[[Field], T]
+Lookup = Callable[[Field], ValueType]
 
-_N, _S, _D, _U, _B = T.NUMBER, T.STRING, T.DATETIME, T.DURATION, T.BOOL
-_ARITH: Final[dict[tuple[str, T, T], T]] = {
+_N, _S, _D, _U, _B = (
+    ValueType.NUMBER,
+    ValueType.STRING,
+    ValueType.DATETIME,
+    ValueType.DURATION,
+    ValueType.BOOL,
+)
+_ARITH: Final[dict[tuple[str, ValueType, ValueType], ValueType]] = {
     **{(op, _N, _N): _N for op in ("+", "-", "*", "/", "//", "%", "**")},
     ("+", _D, _U): _D,
     ("+", _U, _D): _D,
@@ -63,8 +69,8 @@ _ARITH: Final[dict[tuple[str, T, T], T]] = {
     ("*", _N, _U): _U,
     ("/", _U, _N): _U,
 }
-_UNKNOWN: Final = frozenset({T.ANY, T.NULL})
-_NAMES: Final[dict[str, T]] = {
+_UNKNOWN: Final = frozenset({ValueType.ANY, ValueType.NULL})
+_NAMES: Final[dict[str, ValueType]] = {
     "number": _N,
     "int": _N,
     "integer": _N,
@@ -80,7 +86,7 @@ _NAMES: Final[dict[str, T]] = {
     "timestamp": _D,
     "duration": _U,
     "timedelta": _U,
-    "any": T.ANY,
+    "any": ValueType.ANY,
 }
 
 
@@ -88,16 +94,18 @@ def _from_type(tp: object, depth: int) -> FieldType:  # noqa: C901, PLR0911 - on
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
         found = [_from_type(a, depth) for a in typing.get_args(tp) if a is not type(None)]
-        if len(found) == 1 or (found and all(isinstance(f, T) and f is found[0] for f in found)):
+        if len(found) == 1 or (
+            found and all(isinstance(f, ValueType) and f is found[0] for f in found)
+        ):
             return found[0]
-        return T.ANY
+        return ValueType.ANY
     if origin is typing.Literal:
         kinds = {_from_type(type(a), depth) for a in typing.get_args(tp)}
-        return kinds.pop() if len(kinds) == 1 else T.ANY
+        return kinds.pop() if len(kinds) == 1 else ValueType.ANY
     if isinstance(tp, str):
-        return _NAMES.get(tp.lower(), T.ANY)
+        return _NAMES.get(tp.lower(), ValueType.ANY)
     if not isinstance(tp, type):
-        return T.ANY
+        return ValueType.ANY
     for cls, kind in ((bool, _B), (int, _N), (float, _N), (Decimal, _N), (str, _S)):
         if issubclass(tp, cls):
             return kind
@@ -107,7 +115,7 @@ def _from_type(tp: object, depth: int) -> FieldType:  # noqa: C901, PLR0911 - on
         return _U
     if attrs.has(tp) and depth < 4:  # noqa: PLR2004 - nesting bound for recursive entity types
         return _attrs_schema(tp, depth + 1)
-    return T.ANY
+    return ValueType.ANY
 
 
 def _attrs_schema(cls: type, depth: int) -> dict[str, FieldType]:
@@ -132,7 +140,7 @@ def _mapping_schema(schema: Mapping[object, object], path: str, depth: int) -> d
                 "Hint: rename the field.",
                 path=where,
             )
-        if isinstance(value, T):
+        if isinstance(value, ValueType):
             result[key] = value
         elif isinstance(value, Mapping) and depth < 8:  # noqa: PLR2004 - nesting bound
             result[key] = _mapping_schema(value, where, depth + 1)
@@ -153,7 +161,7 @@ def schema_from(schema: object) -> dict[str, FieldType]:
 
     Examples:
         >>> schema_from({"score": int, "source": "string"})
-        {'score': <T.NUMBER: 'number'>, 'source': <T.STRING: 'string'>}
+        {'score': <ValueType.NUMBER: 'number'>, 'source': <ValueType.STRING: 'string'>}
 
     Raises:
         SpecError: for a schema that is neither, or holds unknown type names.
@@ -168,14 +176,14 @@ def schema_from(schema: object) -> dict[str, FieldType]:
     )
 
 
-def lookup(schema: Schema, field: Field, text: str) -> T:
+def lookup(schema: Schema, field: Field, text: str) -> ValueType:
     """Return the type of a field path in ``schema``, or raise with a did-you-mean hint."""
     current: FieldType = schema
     path = field.path
     for index, part in enumerate(path):
-        if isinstance(current, T):
+        if isinstance(current, ValueType):
             if current in _UNKNOWN:
-                return T.ANY
+                return ValueType.ANY
             raise RuleTypeError(
                 f"field {'.'.join(path[:index])!r} is {current}, which has no field {part!r}",
                 text=text,
@@ -199,7 +207,7 @@ def lookup(schema: Schema, field: Field, text: str) -> T:
             text=text,
             position=field.pos,
         )
-    if not isinstance(current, T):
+    if not isinstance(current, ValueType):
         example = next(iter(current), "field")
         raise RuleTypeError(
             f"field {field.name!r} is a record, not a value. "
@@ -210,14 +218,14 @@ def lookup(schema: Schema, field: Field, text: str) -> T:
     return current
 
 
-def arith_type(op: str, left: T, right: T) -> T | None:
+def arith_type(op: str, left: ValueType, right: ValueType) -> ValueType | None:
     """The result type of ``left op right``; ``None`` when no combination is valid."""
     lefts = (_N, _S, _D, _U, _B) if left in _UNKNOWN else (left,)
     rights = (_N, _S, _D, _U, _B) if right in _UNKNOWN else (right,)
     found = {_ARITH[(op, a, b)] for a in lefts for b in rights if (op, a, b) in _ARITH}
     if not found:
         return None
-    return found.pop() if len(found) == 1 else T.ANY
+    return found.pop() if len(found) == 1 else ValueType.ANY
 
 
 def _err(message: str, node: Node, text: str) -> RuleTypeError:
@@ -227,7 +235,7 @@ def _err(message: str, node: Node, text: str) -> RuleTypeError:
 def check_condition(node: Node, lookup_type: Lookup, text: str) -> None:
     """Check that ``node`` is a condition (true/false), raising :class:`RuleTypeError`."""
     kind = infer(node, lookup_type, text)
-    if kind not in {_B, T.ANY, T.NULL}:
+    if kind not in {_B, ValueType.ANY, ValueType.NULL}:
         what = f"{node.name!r} is" if isinstance(node, Field) else "this is"
         raise _err(
             f"{what} {kind}, not a condition. Hint: compare it, e.g. x > 0 or x == 'a'.",
@@ -236,19 +244,19 @@ def check_condition(node: Node, lookup_type: Lookup, text: str) -> None:
         )
 
 
-def _same(left: T, right: T) -> bool:
+def _same(left: ValueType, right: ValueType) -> bool:
     return left in _UNKNOWN or right in _UNKNOWN or left is right
 
 
-def infer(node: Node, lookup_type: Lookup, text: str) -> T:  # noqa: C901, PLR0911, PLR0912
+def infer(node: Node, lookup_type: Lookup, text: str) -> ValueType:  # noqa: C901, PLR0911, PLR0912
     """
     Infer the type of ``node``, raising :class:`RuleTypeError` on a mismatch.
 
     Examples:
         >>> from crmlifecycle.rules._syntax import parse
         >>> from crmlifecycle.rules._functions import FUNCTION_NAMES
-        >>> infer(parse("1 + 2 > 2", set(FUNCTION_NAMES)), lambda f: T.ANY, "")
-        <T.BOOL: 'bool'>
+        >>> infer(parse("1 + 2 > 2", set(FUNCTION_NAMES)), lambda f: ValueType.ANY, "")
+        <ValueType.BOOL: 'bool'>
     """
     if isinstance(node, Const):
         return node.type
@@ -281,7 +289,7 @@ def infer(node: Node, lookup_type: Lookup, text: str) -> T:  # noqa: C901, PLR09
         return _B
     if isinstance(node, InList):
         operand = infer(node.operand, lookup_type, text)
-        if node.elem_type is not T.ANY and not _same(operand, node.elem_type):
+        if node.elem_type is not ValueType.ANY and not _same(operand, node.elem_type):
             raise _err(
                 f"cannot look for a {operand} value in a list of {node.elem_type} values. "
                 "Hint: use a list of the field's type.",
@@ -315,7 +323,7 @@ def infer(node: Node, lookup_type: Lookup, text: str) -> T:  # noqa: C901, PLR09
     return _infer_call(node, lookup_type, text)
 
 
-def _infer_call(node: Call, lookup_type: Lookup, text: str) -> T:
+def _infer_call(node: Call, lookup_type: Lookup, text: str) -> ValueType:
     func = FUNCTIONS[node.name]
     count = len(node.args)
     if func.variadic:
@@ -336,7 +344,7 @@ def _infer_call(node: Call, lookup_type: Lookup, text: str) -> T:
     kinds = [infer(arg, lookup_type, text) for arg in node.args]
     for index, (arg, kind) in enumerate(zip(node.args, kinds, strict=True)):
         expected = func.params[0] if func.variadic else func.params[index]
-        if expected is not T.ANY and not _same(kind, expected):
+        if expected is not ValueType.ANY and not _same(kind, expected):
             raise _err(
                 f"{func.name}() expects {expected} for argument {index + 1}, got {kind}. "
                 "Hint: see the function table in docs/rules.md.",
@@ -350,7 +358,7 @@ def _infer_call(node: Call, lookup_type: Lookup, text: str) -> T:
                 arg,
                 text,
             )
-    if func.returns is T.ANY:  # coalesce: all arguments share one type
+    if func.returns is ValueType.ANY:  # coalesce: all arguments share one type
         known = {k for k in kinds if k not in _UNKNOWN}
         if len(known) > 1:
             raise _err(
@@ -359,5 +367,5 @@ def _infer_call(node: Call, lookup_type: Lookup, text: str) -> T:
                 node,
                 text,
             )
-        return known.pop() if known else T.ANY
+        return known.pop() if known else ValueType.ANY
     return func.returns

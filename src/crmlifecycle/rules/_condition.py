@@ -10,8 +10,9 @@ from typing import Any, final
 import attrs
 import pandas as pd
 
-from crmlifecycle._frames import require_columns
-from crmlifecycle.errors import RuleTypeError, UnknownFieldError, ValidationError
+from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
+from crmlifecycle.errors import DataError, RuleTypeError, UnknownFieldError, ValidationError
 from crmlifecycle.rules._check import check_condition, lookup, schema_from
 from crmlifecycle.rules._frame import FrameEvaluator, column_type
 from crmlifecycle.rules._functions import FUNCTION_NAMES, FUNCTIONS
@@ -26,7 +27,7 @@ from crmlifecycle.rules._nodes import (
     Node,
     Not,
     Or,
-    T,
+    ValueType,
 )
 from crmlifecycle.rules._record import BoolFn, EntityView, RecordCompiler, entity_fields
 from crmlifecycle.rules._syntax import parse
@@ -51,29 +52,58 @@ def _walk(node: Node) -> Iterator[Node]:
             stack.extend(current.args)
 
 
-def evaluation_time(at: object) -> datetime:
+def evaluation_time(as_of: Instant | None, *, text: str = "") -> datetime:
     """
-    Return ``at`` as an aware UTC datetime; ``None`` means now.
+    Return ``as_of`` as an aware UTC datetime: the moment a condition looks from.
+
+    A condition that reads the time (``now()``, ``today()``, ``days_since(...)``...)
+    has no default moment: the library keeps no clock of its own.
+
+    Args:
+        as_of: an :data:`~crmlifecycle.typing.Instant` (a naive value is read as UTC
+            only when it is a date or midnight).
+        text: the condition's text, named in the error.
 
     Raises:
-        ValidationError: for a naive datetime or a value that is not a datetime.
+        ValidationError: ``as_of`` is missing, naive with a time of day, or not a time.
+
+    Examples:
+        >>> evaluation_time("2026-03-01")
+        datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+        >>> evaluation_time(None, text="days_since(created_at) < 7")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'as_of' must be the moment to evaluate from, ...
     """
-    if at is None:
-        return datetime.now(UTC)
-    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+    if isinstance(as_of, datetime) and as_of.tzinfo is not None and as_of.utcoffset() is not None:
+        return as_of.astimezone(UTC)
+    expected = "the moment to evaluate from, a timezone-aware datetime or a date"
+    if as_of is None:
+        used = f" {text!r} reads the time, so it" if text else " a condition that reads the time"
         raise ValidationError.for_field(
-            "at",
-            at,
-            "a timezone-aware datetime",
-            hint="pass e.g. at=datetime(2026, 3, 1, tzinfo=timezone.utc).",
+            "as_of",
+            None,
+            expected,
+            hint=f"{used.strip()} needs as_of=, e.g. "
+            "as_of=datetime(2026, 3, 1, tzinfo=timezone.utc); the library never assumes now.",
         )
-    return at.astimezone(UTC)
+    try:
+        stamp = utc_timestamp(as_of, name="as_of")
+    except DataError:
+        raise ValidationError.for_field(
+            "as_of",
+            as_of,
+            expected,
+            hint="pass e.g. as_of=datetime(2026, 3, 1, tzinfo=timezone.utc) or a date; naive "
+            "values with a time of day are refused.",
+        ) from None
+    return stamp.to_pydatetime()
 
 
 @functools.lru_cache(maxsize=1024)
 def _compiled(text: str) -> tuple[Node, BoolFn, frozenset[str], dict[str, int], bool]:
     tree = parse(text, set(FUNCTION_NAMES))
-    check_condition(tree, lambda _field: T.ANY, text)
+    check_condition(tree, lambda _field: ValueType.ANY, text)
     predicate = RecordCompiler(text).boolean(tree, want=True)
     fields = [n for n in _walk(tree) if isinstance(n, Field)]
     positions: dict[str, int] = {}
@@ -151,7 +181,7 @@ class Condition:
 
     @property
     def uses_time(self) -> bool:
-        """Whether the condition reads the evaluation time (``now()``, ``days_since``...)."""
+        """Whether the condition reads the time (``now()``, ``days_since``...): needs ``as_of``."""
         return self._uses_time
 
     @property
@@ -186,7 +216,7 @@ class Condition:
         if isinstance(schema, pd.DataFrame):
             evaluator = FrameEvaluator(schema, self.text, None)
 
-            def frame_type(field: Field) -> T:
+            def frame_type(field: Field) -> ValueType:
                 name = evaluator.column_of(field)
                 return column_type(schema[name], name)
 
@@ -197,36 +227,49 @@ class Condition:
         check_condition(self._tree, lambda field: lookup(resolved, field, self.text), self.text)
         return Condition(self.text, _schema=resolved)
 
-    def evaluate(self, record: object, *, at: datetime | None = None) -> bool:
+    def evaluate(self, record: object, *, as_of: Instant | None = None) -> bool:
         """
         Evaluate on one record: a mapping, or an attrs entity (its fields only).
 
         Args:
             record: the record.
-            at: the evaluation time for date helpers (timezone-aware; default: now).
+            as_of: the moment the condition looks from (``now()``, ``days_since`` ...).
+                Required when the condition reads the time (:attr:`uses_time`);
+                there is no default moment.
 
         Examples:
             >>> from datetime import datetime, timezone
-            >>> at = datetime(2026, 3, 31, tzinfo=timezone.utc)
+            >>> as_of = datetime(2026, 3, 31, tzinfo=timezone.utc)
             >>> cond = Condition.parse("days_since(created_at) <= 30")
-            >>> cond.evaluate({"created_at": datetime(2026, 3, 10, tzinfo=timezone.utc)}, at=at)
+            >>> cond.evaluate({"created_at": datetime(2026, 3, 10, tzinfo=timezone.utc)},
+            ...               as_of=as_of)
             True
+            >>> cond.evaluate({"created_at": datetime(2026, 3, 10, tzinfo=timezone.utc)})
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'as_of' must be the moment to evaluate from, ...
 
         Raises:
             UnknownFieldError: the record lacks a field the condition reads.
             RuleTypeError: a value has the wrong type for its operation.
+            ValidationError: the condition reads the time and ``as_of`` is missing or
+                not a moment.
         """
         try:
             if record.__class__ is dict and not self._uses_time:
-                return self._predicate(record, at)  # type: ignore[arg-type]
-            return self._evaluate(record, at)
+                return self._predicate(record, None)  # type: ignore[arg-type]
+            return self._evaluate(record, as_of)
         except UnknownFieldError:
             raise
         except KeyError as err:
             raise self._unknown(err, record) from None
 
-    def _evaluate(self, record: object, at: datetime | None) -> bool:
-        when = evaluation_time(at) if self._uses_time else at
+    def _moment(self, as_of: Instant | None) -> datetime | None:
+        """The evaluation time: checked when the condition reads it, else unused."""
+        return evaluation_time(as_of, text=self.text) if self._uses_time else None
+
+    def _evaluate(self, record: object, as_of: Instant | None) -> bool:
+        when = self._moment(as_of)
         if not isinstance(record, Mapping):
             if not attrs.has(type(record)):
                 raise RuleTypeError(
@@ -237,23 +280,29 @@ class Condition:
             record = EntityView(record)
         return self._predicate(record, when)  # type: ignore[arg-type]
 
-    def predicate(self, *, at: datetime | None = None) -> Callable[[Mapping[str, Any]], bool]:
+    def predicate(self, *, as_of: Instant | None = None) -> Callable[[Mapping[str, Any]], bool]:
         """
         Return a plain function ``record -> bool`` for hot loops over mappings.
 
-        It skips the per-call checks of :meth:`evaluate` (record type, evaluation
-        time, error translation); a missing key raises ``KeyError``.
+        It skips the per-call checks of :meth:`evaluate` (record type, error
+        translation); a missing key raises ``KeyError``. ``as_of`` is checked once,
+        here (required when the condition reads the time).
 
         Examples:
             >>> is_hot = Condition.parse("score >= 70").predicate()
             >>> [is_hot(r) for r in ({"score": 90}, {"score": 10})]
             [True, False]
+
+        Raises:
+            ValidationError: the condition reads the time and ``as_of`` is missing.
         """
-        when = evaluation_time(at) if self._uses_time else at
+        when = self._moment(as_of)
         predicate = self._predicate
         return lambda record: predicate(record, when)  # type: ignore[arg-type]
 
-    def evaluate_frame(self, frame: pd.DataFrame, *, at: object = None) -> pd.Series:
+    def evaluate_frame(
+        self, frame: pd.DataFrame, *, as_of: Instant | pd.Series | None = None
+    ) -> pd.Series:
         """
         Evaluate on every row of a DataFrame, vectorised.
 
@@ -263,8 +312,9 @@ class Condition:
 
         Args:
             frame: the rows; it is never modified.
-            at: the evaluation time (timezone-aware; default: now), or a Series of
-                aware timestamps aligned to the frame (one evaluation time per row).
+            as_of: the moment the condition looks from, or a Series of aware
+                timestamps aligned to the frame (one moment per row). Required when
+                the condition reads the time, exactly as in :meth:`evaluate`.
 
         Returns:
             A ``bool`` Series aligned to ``frame.index``.
@@ -279,15 +329,16 @@ class Condition:
             UnknownFieldError: a field has no column.
             RuleTypeError: a column's type does not fit its operation.
             DataError: a column holds malformed values (e.g. naive datetimes with a time).
+            ValidationError: the condition reads the time and ``as_of`` is missing or
+                not a moment.
         """
         require_columns(frame, [], frame_name="condition")
-        when: object = at
+        when: object = None
         if self._uses_time:
-            when = at if isinstance(at, pd.Series) else evaluation_time(at)
-            if isinstance(when, pd.Series):
-                from crmlifecycle._frames import as_utc
-
-                when = as_utc(when, "at").set_axis(frame.index)
+            if isinstance(as_of, pd.Series):
+                when = as_utc(as_of, "as_of").set_axis(frame.index)
+            else:
+                when = evaluation_time(as_of, text=self.text)
         evaluator = FrameEvaluator(frame, self.text, when)
         check_condition(self._tree, evaluator.field_type, self.text)
         mask = evaluator.boolean(self._tree, want=True)

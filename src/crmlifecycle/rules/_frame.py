@@ -34,7 +34,7 @@ from crmlifecycle.rules._nodes import (
     Node,
     Not,
     Or,
-    T,
+    ValueType,
 )
 from crmlifecycle.rules._record import NEGATED
 from crmlifecycle.rules._runtime import COMPARE, arith, compare
@@ -42,23 +42,23 @@ from crmlifecycle.rules._runtime import COMPARE, arith, compare
 __all__ = ["FrameEvaluator", "Vec", "column_type", "floats"]
 
 _OBJECT_KINDS: Final = {
-    "string": T.STRING,
-    "empty": T.NULL,
-    "boolean": T.BOOL,
-    "integer": T.NUMBER,
-    "floating": T.NUMBER,
-    "mixed-integer-float": T.NUMBER,
-    "mixed-integer": T.NUMBER,  # checked value by value when the column is read
-    "decimal": T.NUMBER,
-    "datetime": T.DATETIME,
-    "datetime64": T.DATETIME,
-    "date": T.DATETIME,
-    "timedelta": T.DURATION,
-    "timedelta64": T.DURATION,
+    "string": ValueType.STRING,
+    "empty": ValueType.NULL,
+    "boolean": ValueType.BOOL,
+    "integer": ValueType.NUMBER,
+    "floating": ValueType.NUMBER,
+    "mixed-integer-float": ValueType.NUMBER,
+    "mixed-integer": ValueType.NUMBER,  # checked value by value when the column is read
+    "decimal": ValueType.NUMBER,
+    "datetime": ValueType.DATETIME,
+    "datetime64": ValueType.DATETIME,
+    "date": ValueType.DATETIME,
+    "timedelta": ValueType.DURATION,
+    "timedelta64": ValueType.DURATION,
 }
 
 
-def column_type(series: pd.Series, name: str) -> T:  # noqa: PLR0911 - one branch per dtype
+def column_type(series: pd.Series, name: str) -> ValueType:  # noqa: PLR0911 - one branch per dtype
     """
     The rule-language type of a column, from its dtype (or its values if ``object``).
 
@@ -67,17 +67,21 @@ def column_type(series: pd.Series, name: str) -> T:  # noqa: PLR0911 - one branc
     """
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        return column_type(pd.Series(dtype.categories), name) if len(dtype.categories) else T.NULL
+        return (
+            column_type(pd.Series(dtype.categories), name)
+            if len(dtype.categories)
+            else ValueType.NULL
+        )
     if pd.api.types.is_bool_dtype(dtype):
-        return T.BOOL
+        return ValueType.BOOL
     if pd.api.types.is_numeric_dtype(dtype):
-        return T.NUMBER
+        return ValueType.NUMBER
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        return T.DATETIME
+        return ValueType.DATETIME
     if pd.api.types.is_timedelta64_dtype(dtype):
-        return T.DURATION
+        return ValueType.DURATION
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return T.STRING
+        return ValueType.STRING
     inferred = pd.api.types.infer_dtype(series, skipna=True)
     kind = _OBJECT_KINDS.get(inferred)
     if kind is None:
@@ -89,9 +93,9 @@ def column_type(series: pd.Series, name: str) -> T:  # noqa: PLR0911 - one branc
     return kind
 
 
-def _normalise(series: pd.Series, kind: T, name: str) -> pd.Series:  # noqa: PLR0911 - by type
+def _normalise(series: pd.Series, kind: ValueType, name: str) -> pd.Series:  # noqa: PLR0911 - by type
     dtype = series.dtype
-    if kind is T.NUMBER:
+    if kind is ValueType.NUMBER:
         if isinstance(dtype, np.dtype) and dtype.kind in "if":
             return series if dtype in (np.int64, np.float64) else series.astype("float64")
         if pd.api.types.is_object_dtype(dtype):
@@ -106,13 +110,13 @@ def _normalise(series: pd.Series, kind: T, name: str) -> pd.Series:  # noqa: PLR
         return pd.Series(
             series.to_numpy(dtype="float64", na_value=np.nan), index=series.index, name=name
         )
-    if kind is T.STRING:
+    if kind is ValueType.STRING:
         return series if dtype == "str" else series.astype("str")
-    if kind is T.DATETIME:
+    if kind is ValueType.DATETIME:
         return as_utc(series, name, allow_missing=True)
-    if kind is T.DURATION:
+    if kind is ValueType.DURATION:
         return pd.to_timedelta(series).astype("timedelta64[ns]")
-    # T.BOOL: column_type gives no other kind, and T.NULL columns are never normalised
+    # ValueType.BOOL: column_type gives no other kind; ValueType.NULL columns are never normalised
     if isinstance(dtype, np.dtype) and dtype == np.bool_:
         return series
     return series.astype("boolean")
@@ -124,7 +128,7 @@ class Vec:
 
     __slots__ = ("data", "type")
 
-    def __init__(self, values: object, kind: T) -> None:
+    def __init__(self, values: object, kind: ValueType) -> None:
         self.data = values
         self.type = kind
 
@@ -163,13 +167,15 @@ def floats(vec: Vec) -> Any:  # noqa: ANN401 - ndarray or float
 class FrameEvaluator:
     """Evaluate nodes over one frame (columns are read and normalised once, on demand)."""
 
-    def __init__(self, frame: pd.DataFrame, text: str, at: object) -> None:
+    def __init__(self, frame: pd.DataFrame, text: str, as_of: object) -> None:
         self.frame = frame
         self.text = text
         self.n = len(frame)
         self.index = frame.index
-        self.at = at  # an aware datetime, or a datetime64[ns, UTC] Series aligned to the frame
-        self._columns: dict[str, tuple[T, pd.Series | None]] = {}
+        # the moment looked from: an aware datetime, a datetime64[ns, UTC] Series aligned
+        # to the frame, or None when the condition does not read the time
+        self.as_of = as_of
+        self._columns: dict[str, tuple[ValueType, pd.Series | None]] = {}
 
     # -- columns ----------------------------------------------------------------------
     def column_of(self, node: Field) -> str:
@@ -189,7 +195,9 @@ class FrameEvaluator:
         head = node.path[0]
         if len(node.path) > 1 and head in columns:
             kind = column_type(self.frame[head], head)
-            if kind is T.NULL or (kind is T.NUMBER and node.path[1:] == ("amount",)):
+            if kind is ValueType.NULL or (
+                kind is ValueType.NUMBER and node.path[1:] == ("amount",)
+            ):
                 # all missing: every field of it is missing, as in the record engine;
                 # a number: a Money field stored as a numeric column of its amount
                 return head
@@ -204,7 +212,7 @@ class FrameEvaluator:
             dotted, [str(c) for c in columns], text=self.text, position=node.pos
         )
 
-    def column(self, node: Field) -> tuple[T, pd.Series | None]:
+    def column(self, node: Field) -> tuple[ValueType, pd.Series | None]:
         name = self.column_of(node)
         found = self._columns.get(name)
         if found is None:
@@ -212,14 +220,14 @@ class FrameEvaluator:
                 raise DataError(f"the frame has several columns named {name!r}. Hint: rename them.")
             series = self.frame[name]
             kind = column_type(series, name)
-            found = (kind, None if kind is T.NULL else _normalise(series, kind, name))
+            found = (kind, None if kind is ValueType.NULL else _normalise(series, kind, name))
             self._columns[name] = found
         return found
 
-    def field_type(self, node: Field) -> T:
+    def field_type(self, node: Field) -> ValueType:
         return self.column(node)[0]
 
-    def check(self, node: Node) -> T:
+    def check(self, node: Node) -> ValueType:
         """Type-check ``node`` against the frame's columns (no evaluation)."""
         return infer(node, self.field_type, self.text)
 
@@ -231,15 +239,15 @@ class FrameEvaluator:
         assert isinstance(series, pd.Series)  # noqa: S101
         return series.isna().to_numpy()
 
-    def series(self, values: object, kind: T) -> Vec:
+    def series(self, values: object, kind: ValueType) -> Vec:
         return Vec(pd.Series(values, index=self.index), kind)
 
     def kleene(self, true: np.ndarray, false: np.ndarray) -> Vec:
         data = pd.array(true, dtype="boolean")
         data[~true & ~false] = pd.NA
-        return Vec(pd.Series(data, index=self.index), T.BOOL)
+        return Vec(pd.Series(data, index=self.index), ValueType.BOOL)
 
-    def null(self, kind: T) -> Vec:
+    def null(self, kind: ValueType) -> Vec:
         return Vec(None, kind)
 
     # -- values -----------------------------------------------------------------------
@@ -248,7 +256,7 @@ class FrameEvaluator:
             return Vec(node.value, node.type)
         if isinstance(node, Field):
             kind, series = self.column(node)
-            return Vec(series, kind) if series is not None else Vec(None, T.NULL)
+            return Vec(series, kind) if series is not None else Vec(None, ValueType.NULL)
         if isinstance(node, Compare | InList | And | Or | Not):
             return self.condition_value(node)
         if isinstance(node, Arith):
@@ -263,17 +271,17 @@ class FrameEvaluator:
         if isinstance(node, Not):
             inner = self.truth(node.child)
             if inner.scalar:
-                return Vec(None if inner.data is None else not inner.data, T.BOOL)
-            return Vec(~inner.data, T.BOOL)  # type: ignore[operator]
+                return Vec(None if inner.data is None else not inner.data, ValueType.BOOL)
+            return Vec(~inner.data, ValueType.BOOL)  # type: ignore[operator]
         if isinstance(node, And | Or):
             values = [self.truth(c) for c in node.children]
             if all(v.scalar for v in values):
-                return Vec(_kleene_scalar(node, [v.data for v in values]), T.BOOL)
+                return Vec(_kleene_scalar(node, [v.data for v in values]), ValueType.BOOL)
             result = self._as_boolean(values[0])
             for v in values[1:]:
                 other = self._as_boolean(v)
                 result = result & other if isinstance(node, And) else result | other
-            return Vec(result, T.BOOL)
+            return Vec(result, ValueType.BOOL)
         if isinstance(node, InList):
             operand = self.value(node.operand)
             if operand.scalar:
@@ -281,7 +289,7 @@ class FrameEvaluator:
                     None
                     if operand.data is None
                     else (operand.data in set(node.values)) != node.negate,
-                    T.BOOL,
+                    ValueType.BOOL,
                 )
             return self.kleene(
                 self.in_list(node, want=True, operand=operand),
@@ -290,8 +298,8 @@ class FrameEvaluator:
         left, right = self.value(node.left), self.value(node.right)
         if left.scalar and right.scalar:
             if left.data is None or right.data is None:
-                return Vec(None, T.BOOL)
-            return Vec(compare(node.op, left.data, right.data, self.text, node.pos), T.BOOL)
+                return Vec(None, ValueType.BOOL)
+            return Vec(compare(node.op, left.data, right.data, self.text, node.pos), ValueType.BOOL)
         return self.kleene(
             self.compare_vecs(node.op, left, right),
             self.compare_vecs(NEGATED[node.op], left, right),
@@ -308,18 +316,18 @@ class FrameEvaluator:
     def truth(self, node: Node) -> Vec:
         """The value of ``node`` used as a condition: a BOOL vec (or NULL)."""
         vec = self.value(node)
-        if vec.type in {T.NULL, T.ANY}:  # ANY: coalesce() of all-missing columns
-            return Vec(None, T.BOOL)
-        assert vec.type is T.BOOL  # noqa: S101 - the tree was type-checked against the columns
+        if vec.type in {ValueType.NULL, ValueType.ANY}:  # ANY: coalesce() of all-missing columns
+            return Vec(None, ValueType.BOOL)
+        assert vec.type is ValueType.BOOL  # noqa: S101 - the tree was type-checked against the columns
         return vec
 
     def arith(self, node: Arith) -> Vec:
         left, right = self.value(node.left), self.value(node.right)
         kind = arith_type(node.op, left.type, right.type)
         assert kind is not None  # noqa: S101 - the tree was type-checked against the columns
-        if kind is T.ANY:  # both operands are all-missing columns
-            kind = T.NULL
-        if T.NULL in {left.type, right.type} or kind is T.NULL:
+        if kind is ValueType.ANY:  # both operands are all-missing columns
+            kind = ValueType.NULL
+        if ValueType.NULL in {left.type, right.type} or kind is ValueType.NULL:
             return self.null(kind)
         if left.scalar and right.scalar:
             if left.data is None or right.data is None:
@@ -331,17 +339,17 @@ class FrameEvaluator:
 
     def neg(self, node: Neg) -> Vec:
         operand = self.value(node.operand)
-        if operand.type is T.NULL:
+        if operand.type is ValueType.NULL:
             return operand
         if operand.scalar:
             if operand.data is None:
                 return operand
             return Vec(-operand.data, operand.type)  # type: ignore[operator]
-        if operand.type is T.NUMBER:
-            return self.series(-floats(operand), T.NUMBER)
+        if operand.type is ValueType.NUMBER:
+            return self.series(-floats(operand), ValueType.NUMBER)
         series = operand.data
         assert isinstance(series, pd.Series)  # noqa: S101
-        return Vec(-series, T.DURATION)
+        return Vec(-series, ValueType.DURATION)
 
     # -- conditions -------------------------------------------------------------------
     def boolean(self, node: Node, *, want: bool) -> np.ndarray:  # noqa: PLR0911 - per node type
@@ -381,7 +389,7 @@ class FrameEvaluator:
 
     def compare_vecs(self, op: str, left: Vec, right: Vec) -> np.ndarray:
         """Mask where ``left op right`` holds with both operands present."""
-        if T.NULL in {left.type, right.type} or left.data is None or right.data is None:
+        if ValueType.NULL in {left.type, right.type} or left.data is None or right.data is None:
             return np.zeros(self.n, dtype=bool)
         # the tree was type-checked against the columns: the types match here
         result = _bools(COMPARE[op](_array(left.data), _array(right.data)))
@@ -394,7 +402,7 @@ class FrameEvaluator:
         series = operand.data
         assert isinstance(series, pd.Series)  # noqa: S101
         values = list(node.values)
-        if operand.type is T.DATETIME:
+        if operand.type is ValueType.DATETIME:
             values = [pd.Timestamp(v) for v in values]  # type: ignore[arg-type]
         member: np.ndarray = series.isin(values).to_numpy()
         if want != node.negate:

@@ -2,7 +2,7 @@
 The whitelist of functions the rule language can call: signatures and scalar meaning.
 
 Each function declares the types it takes and returns, whether it reads the
-evaluation time ``at``, and whether it accepts missing arguments (only
+evaluation time ``as_of``, and whether it accepts missing arguments (only
 ``is_missing`` and ``coalesce`` do; every other function returns *missing* when
 an argument is missing). The frame engine implements the same functions over
 columns in :mod:`crmlifecycle.rules._frame`.
@@ -17,7 +17,7 @@ from typing import Final, final
 
 import attrs
 
-from crmlifecycle.rules._nodes import T
+from crmlifecycle.rules._nodes import ValueType
 from crmlifecycle.rules._runtime import US_PER_DAY, US_PER_HOUR, duration_from_micros, micros
 
 __all__ = ["DURATION_UNITS", "FUNCTIONS", "FUNCTION_NAMES", "Function"]
@@ -42,19 +42,19 @@ class Function:
     Attributes:
         name: its name in the language.
         params: the parameter types (for variadic functions: the type of every argument).
-        returns: the result type (``T.ANY``: the type of the arguments, for ``coalesce``).
+        returns: the result type (``ValueType.ANY``: the type of the arguments, for ``coalesce``).
         scalar: the implementation on canonical values.
         doc: one line for the language reference.
         min_args: the fewest arguments (variadic functions only).
         variadic: whether it takes any number (>= ``min_args``) of arguments.
-        uses_time: whether it reads the evaluation time ``at``.
+        uses_time: whether it reads the evaluation time ``as_of``.
         null_ok: whether it receives missing arguments itself.
         literal: indices of arguments that must be text literals.
     """
 
     name: str
-    params: tuple[T, ...]
-    returns: T
+    params: tuple[ValueType, ...]
+    returns: ValueType
     scalar: Scalar
     doc: str
     min_args: int = 0
@@ -88,14 +88,14 @@ def _days_between(later: datetime, earlier: datetime) -> float:
 
 
 def _duration(unit: int) -> Scalar:
-    def build(args: Sequence[object], _at: datetime, text: str, pos: int) -> object:
+    def build(args: Sequence[object], _as_of: datetime, text: str, pos: int) -> object:
         return duration_from_micros(_number(args[0]) * unit, text, pos)
 
     return build
 
 
-def _today(at: datetime) -> datetime:
-    return datetime(at.year, at.month, at.day, tzinfo=UTC)
+def _today(as_of: datetime) -> datetime:
+    return datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
 
 
 def _coalesce(args: Sequence[object], *_: object) -> object:
@@ -106,7 +106,13 @@ def _round(x: float) -> float:
     return float(round(x))
 
 
-_N, _S, _D, _B, _A = T.NUMBER, T.STRING, T.DATETIME, T.BOOL, T.ANY
+_N, _S, _D, _B, _A = (
+    ValueType.NUMBER,
+    ValueType.STRING,
+    ValueType.DATETIME,
+    ValueType.BOOL,
+    ValueType.ANY,
+)
 
 _TABLE: Final[tuple[Function, ...]] = (
     Function(
@@ -196,12 +202,14 @@ _TABLE: Final[tuple[Function, ...]] = (
         "text contains a literal part",
         literal=(1,),
     ),
-    Function("now", (), _D, lambda _a, at, *_: at, "the evaluation time at", uses_time=True),
+    Function(
+        "now", (), _D, lambda _a, as_of, *_: as_of, "the evaluation time as_of", uses_time=True
+    ),
     Function(
         "today",
         (),
         _D,
-        lambda _a, at, *_: _today(at),
+        lambda _a, as_of, *_: _today(as_of),
         "midnight (UTC) of the evaluation day",
         uses_time=True,
     ),
@@ -209,30 +217,30 @@ _TABLE: Final[tuple[Function, ...]] = (
         "days_since",
         (_D,),
         _N,
-        lambda a, at, *_: _days_between(at, _moment(a[0])),
-        "days from t to at (fractional)",
+        lambda a, as_of, *_: _days_between(as_of, _moment(a[0])),
+        "days from t to as_of (fractional)",
         uses_time=True,
     ),
     Function(
         "days_until",
         (_D,),
         _N,
-        lambda a, at, *_: _days_between(_moment(a[0]), at),
-        "days from at to t (fractional)",
+        lambda a, as_of, *_: _days_between(_moment(a[0]), as_of),
+        "days from as_of to t (fractional)",
         uses_time=True,
     ),
     Function(
         "hours_since",
         (_D,),
         _N,
-        lambda a, at, *_: micros(at - _moment(a[0])) / US_PER_HOUR,
-        "hours from t to at (fractional)",
+        lambda a, as_of, *_: micros(as_of - _moment(a[0])) / US_PER_HOUR,
+        "hours from t to as_of (fractional)",
         uses_time=True,
     ),
-    Function("days", (_N,), T.DURATION, _duration(US_PER_DAY), "a duration of n days"),
-    Function("weeks", (_N,), T.DURATION, _duration(7 * US_PER_DAY), "n weeks"),
-    Function("hours", (_N,), T.DURATION, _duration(US_PER_HOUR), "n hours"),
-    Function("minutes", (_N,), T.DURATION, _duration(US_PER_HOUR // 60), "n minutes"),
+    Function("days", (_N,), ValueType.DURATION, _duration(US_PER_DAY), "a duration of n days"),
+    Function("weeks", (_N,), ValueType.DURATION, _duration(7 * US_PER_DAY), "n weeks"),
+    Function("hours", (_N,), ValueType.DURATION, _duration(US_PER_HOUR), "n hours"),
+    Function("minutes", (_N,), ValueType.DURATION, _duration(US_PER_HOUR // 60), "n minutes"),
     Function("year", (_D,), _N, lambda a, *_: _moment(a[0]).year, "calendar year (UTC)"),
     Function("month", (_D,), _N, lambda a, *_: _moment(a[0]).month, "month 1-12 (UTC)"),
     Function("day", (_D,), _N, lambda a, *_: _moment(a[0]).day, "day of the month (UTC)"),

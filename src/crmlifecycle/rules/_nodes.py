@@ -21,7 +21,7 @@ __all__ = [
     "Node",
     "Not",
     "Or",
-    "T",
+    "ValueType",
 ]
 
 
@@ -56,7 +56,7 @@ class Limits:
 LIMITS: Final = Limits()
 
 
-class T(enum.Enum):
+class ValueType(enum.Enum):
     """The value types of the rule language."""
 
     NUMBER = "number"
@@ -76,7 +76,7 @@ class Const:
     """A literal value (already in its canonical Python form)."""
 
     value: object
-    type: T
+    type: ValueType
     pos: int
 
 
@@ -109,7 +109,7 @@ class InList:
 
     operand: Node
     values: tuple[object, ...]
-    elem_type: T
+    elem_type: ValueType
     negate: bool
     pos: int
 

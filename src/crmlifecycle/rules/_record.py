@@ -36,7 +36,7 @@ from crmlifecycle.rules._nodes import (
     Node,
     Not,
     Or,
-    T,
+    ValueType,
 )
 from crmlifecycle.rules._runtime import (
     COMPARE,
@@ -133,7 +133,7 @@ class RecordCompiler:
         key = path[0]
         if len(path) == 1:
 
-            def read_one(r: Any, _at: datetime) -> object:  # noqa: ANN401
+            def read_one(r: Any, _as_of: datetime) -> object:  # noqa: ANN401
                 v = r[key]
                 cls = v.__class__
                 if cls is str or cls is int:
@@ -145,7 +145,7 @@ class RecordCompiler:
         text, pos = self.text, node.pos
         names = [(name, ".".join(path[: i + 2])) for i, name in enumerate(path[1:])]
 
-        def read_path(r: Any, _at: datetime) -> object:  # noqa: ANN401
+        def read_path(r: Any, _as_of: datetime) -> object:  # noqa: ANN401
             if key not in r:
                 for flat in flats:
                     if flat in r:
@@ -162,7 +162,7 @@ class RecordCompiler:
         """Compile ``node`` to a closure returning its canonical value or ``None``."""
         if isinstance(node, Const):
             constant = node.value
-            return lambda _r, _at: constant
+            return lambda _r, _as_of: constant
         if isinstance(node, Field):
             return self.read(node)
         if isinstance(node, Compare | InList | And | Or | Not):
@@ -177,11 +177,11 @@ class RecordCompiler:
         left, right = self.value(node.left), self.value(node.right)
         op, text, pos = node.op, self.text, node.pos
 
-        def run(r: Any, at: datetime) -> object:  # noqa: ANN401
-            a = left(r, at)
+        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+            a = left(r, as_of)
             if a is None:
                 return None
-            b = right(r, at)
+            b = right(r, as_of)
             if b is None:
                 return None
             return arith(op, a, b, text, pos)
@@ -192,14 +192,14 @@ class RecordCompiler:
         operand = self.value(node.operand)
         text, pos = self.text, node.pos
 
-        def run(r: Any, at: datetime) -> object:  # noqa: ANN401
-            a = operand(r, at)
+        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+            a = operand(r, as_of)
             kind = None if a is None else kind_of(a)
             if a is None:
                 return None
-            if kind is T.NUMBER:
+            if kind is ValueType.NUMBER:
                 return -float(a)  # type: ignore[arg-type]
-            if kind is T.DURATION:
+            if kind is ValueType.DURATION:
                 return duration_from_micros(-micros(a), text, pos)  # type: ignore[arg-type]
             raise type_error(
                 f"cannot negate a {describe(a)} value. Hint: only numbers and durations "
@@ -217,8 +217,8 @@ class RecordCompiler:
         expected = [func.params[0] if func.variadic else p for p in func.params]
         expected = expected * len(args) if func.variadic else expected
 
-        def run(r: Any, at: datetime) -> object:  # noqa: ANN401
-            values = [f(r, at) for f in args]
+        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+            values = [f(r, as_of) for f in args]
             kinds = set()
             for value, want in zip(values, expected, strict=True):
                 if value is None:
@@ -226,7 +226,7 @@ class RecordCompiler:
                         return None
                     continue
                 kind = kind_of(value)
-                if want is not T.ANY and kind is not want:
+                if want is not ValueType.ANY and kind is not want:
                     raise type_error(
                         f"{func.name}() expects {want}, got {describe(value)}. "
                         "Hint: see the function table in docs/rules.md.",
@@ -234,14 +234,14 @@ class RecordCompiler:
                         pos,
                     )
                 kinds.add(kind)
-            if func.returns is T.ANY and len(kinds) > 1:
+            if func.returns is ValueType.ANY and len(kinds) > 1:
                 mixed = " and ".join(sorted(str(k) for k in kinds))
                 raise type_error(
                     f"{func.name}() arguments mix {mixed}. Hint: give every argument one type.",
                     text,
                     pos,
                 )
-            return scalar(values, at, text, pos)
+            return scalar(values, as_of, text, pos)
 
         return run
 
@@ -249,15 +249,15 @@ class RecordCompiler:
         """Three-valued value of a condition node: ``True``, ``False`` or ``None``."""
         if isinstance(node, Not):
             inner = self.truth_value(node.child)
-            return lambda r, at: None if (v := inner(r, at)) is None else not v
+            return lambda r, as_of: None if (v := inner(r, as_of)) is None else not v
         if isinstance(node, And | Or):
             children = tuple(self.truth_value(c) for c in node.children)
             stop = not isinstance(node, And)  # the value that decides: False for and, True for or
 
-            def combine(r: Any, at: datetime) -> object:  # noqa: ANN401
+            def combine(r: Any, as_of: datetime) -> object:  # noqa: ANN401
                 result: bool | None = not stop
                 for c in children:
-                    v = c(r, at)
+                    v = c(r, as_of)
                     if v is stop:
                         return stop
                     if v is None:
@@ -269,14 +269,14 @@ class RecordCompiler:
         if isinstance(node, InList):
             check = self.membership(node, member=not node.negate)
             operand = self.value(node.operand)
-            return lambda r, at: None if (v := operand(r, at)) is None else check(v)
+            return lambda r, as_of: None if (v := operand(r, as_of)) is None else check(v)
         lf, rf, op = self.value(node.left), self.value(node.right), node.op
 
-        def run(r: Any, at: datetime) -> object:  # noqa: ANN401
-            a = lf(r, at)
+        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+            a = lf(r, as_of)
             if a is None:
                 return None
-            b = rf(r, at)
+            b = rf(r, as_of)
             if b is None:
                 return None
             return compare(op, a, b, text, pos)
@@ -288,8 +288,8 @@ class RecordCompiler:
         inner = self.value(node)
         text, pos = self.text, node.pos
 
-        def run(r: Any, at: datetime) -> object:  # noqa: ANN401
-            v = inner(r, at)
+        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+            v = inner(r, as_of)
             if v is None or v is True or v is False:
                 return v
             raise type_error(
@@ -317,14 +317,14 @@ class RecordCompiler:
             return self.compare(node.op if want else NEGATED[node.op], node)
         if isinstance(node, InList):
             return self.in_list(node, member=want != node.negate)
-        if isinstance(node, Const) and node.type is T.BOOL:
+        if isinstance(node, Const) and node.type is ValueType.BOOL:
             constant = node.value is want
-            return lambda _r, _at: constant
+            return lambda _r, _as_of: constant
         inner = self.value(node)
         text, pos = self.text, node.pos
 
-        def truth(r: Any, at: datetime) -> bool:  # noqa: ANN401
-            v = inner(r, at)
+        def truth(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
+            v = inner(r, as_of)
             if v is None:
                 return False
             if v.__class__ is bool:
@@ -342,11 +342,11 @@ class RecordCompiler:
         lf, rf = self.value(left), self.value(right)
         text, pos = self.text, node.pos
 
-        def run(r: Any, at: datetime) -> bool:  # noqa: ANN401
-            a = lf(r, at)
+        def run(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
+            a = lf(r, as_of)
             if a is None:
                 return False
-            b = rf(r, at)
+            b = rf(r, as_of)
             if b is None:
                 return False
             return compare(op, a, b, text, pos)
@@ -360,21 +360,21 @@ class RecordCompiler:
         ``field <op> literal`` with a fast path for plain numbers and text.
 
         With ``then``, the leaf is fused with the rest of a conjunction: it returns
-        ``then(r, at)`` when it holds (one call frame fewer per clause).
+        ``then(r, as_of)`` when it holds (one call frame fewer per clause).
         """
         c = const.value
         py = COMPARE[op]
         text = self.text
-        rest: BoolFn = then if then is not None else (lambda _r, _at: True)
+        rest: BoolFn = then if then is not None else (lambda _r, _as_of: True)
 
         def slow(v: object) -> bool:
             v = norm(v)
             return False if v is None else compare(op, v, c, text, pos)
 
-        if const.type is T.STRING:
+        if const.type is ValueType.STRING:
             if then is None:
 
-                def text_leaf(r: Any, _at: datetime) -> bool:  # noqa: ANN401
+                def text_leaf(r: Any, _as_of: datetime) -> bool:  # noqa: ANN401
                     v = r[key]
                     if v.__class__ is str:
                         return py(v, c)
@@ -382,11 +382,11 @@ class RecordCompiler:
 
                 return text_leaf
 
-            def text_chain(r: Any, at: datetime) -> bool:  # noqa: ANN401
+            def text_chain(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
                 v = r[key]
                 if v.__class__ is str:
-                    return py(v, c) and rest(r, at)
-                return slow(v) and rest(r, at)
+                    return py(v, c) and rest(r, as_of)
+                return slow(v) and rest(r, as_of)
 
             return text_chain
 
@@ -397,7 +397,7 @@ class RecordCompiler:
 
         if then is None:
 
-            def number_leaf(r: Any, _at: datetime) -> bool:  # noqa: ANN401
+            def number_leaf(r: Any, _as_of: datetime) -> bool:  # noqa: ANN401
                 v = r[key]
                 cls = v.__class__
                 if cls is int or (cls is float and op != "!="):
@@ -406,12 +406,12 @@ class RecordCompiler:
 
             return number_leaf
 
-        def number_chain(r: Any, at: datetime) -> bool:  # noqa: ANN401
+        def number_chain(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
             v = r[key]
             cls = v.__class__
             if cls is int or (cls is float and op != "!="):
-                return py(v, c) and rest(r, at)
-            return number_slow(v) and rest(r, at)
+                return py(v, c) and rest(r, as_of)
+            return number_slow(v) and rest(r, as_of)
 
         return number_chain
 
@@ -439,7 +439,7 @@ class RecordCompiler:
             isinstance(left, Field)
             and len(left.path) == 1
             and isinstance(right, Const)
-            and right.type in {T.NUMBER, T.STRING}
+            and right.type in {ValueType.NUMBER, ValueType.STRING}
         ):
             return op, left.path[0], right, node.pos
         return None
@@ -453,7 +453,7 @@ class RecordCompiler:
         def check(v: object) -> bool:
             if v is None:
                 return False
-            if elem is not T.ANY and kind_of(v) is not elem:
+            if elem is not ValueType.ANY and kind_of(v) is not elem:
                 raise type_error(
                     f"cannot look for a {describe(v)} value in a list of {elem} values. "
                     "Hint: use a list of the field's type.",
@@ -469,37 +469,37 @@ class RecordCompiler:
         slow = self.membership(node, member=member)
         operand = self.value(node.operand)
         if (
-            node.elem_type is T.STRING
+            node.elem_type is ValueType.STRING
             and isinstance(node.operand, Field)
             and len(node.operand.path) == 1
         ):
             key = node.operand.path[0]
 
-            def text_in(r: Any, _at: datetime) -> bool:  # noqa: ANN401
+            def text_in(r: Any, _as_of: datetime) -> bool:  # noqa: ANN401
                 v = r[key]
                 if v.__class__ is str:
                     return (v in values) is member
                 return slow(norm(v))
 
             return text_in
-        return lambda r, at: slow(operand(r, at))
+        return lambda r, as_of: slow(operand(r, as_of))
 
 
 def _all(children: tuple[BoolFn, ...]) -> BoolFn:
     if len(children) == 2:  # noqa: PLR2004 - the common case, unrolled
         a, b = children
-        return lambda r, at: a(r, at) and b(r, at)
+        return lambda r, as_of: a(r, as_of) and b(r, as_of)
     if len(children) == 3:  # noqa: PLR2004
         a, b, c = children
-        return lambda r, at: a(r, at) and b(r, at) and c(r, at)
-    return lambda r, at: all(f(r, at) for f in children)
+        return lambda r, as_of: a(r, as_of) and b(r, as_of) and c(r, as_of)
+    return lambda r, as_of: all(f(r, as_of) for f in children)
 
 
 def _any(children: tuple[BoolFn, ...]) -> BoolFn:
     if len(children) == 2:  # noqa: PLR2004 - the common case, unrolled
         a, b = children
-        return lambda r, at: a(r, at) or b(r, at)
+        return lambda r, as_of: a(r, as_of) or b(r, as_of)
     if len(children) == 3:  # noqa: PLR2004
         a, b, c = children
-        return lambda r, at: a(r, at) or b(r, at) or c(r, at)
-    return lambda r, at: any(f(r, at) for f in children)
+        return lambda r, as_of: a(r, as_of) or b(r, as_of) or c(r, as_of)
+    return lambda r, as_of: any(f(r, as_of) for f in children)

@@ -16,25 +16,27 @@ Ordering and conflicts (the documented rule):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, final
 
 import attrs
+import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import CrmError, SpecError
 from crmlifecycle.rules._actions import (
     Action,
     ActionSpec,
     parse_action,
-    require_keys,
     text_at,
 )
 from crmlifecycle.rules._check import schema_from
+from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import Condition, evaluation_time
-from crmlifecycle.rules._nodes import T
+from crmlifecycle.rules._nodes import ValueType
 from crmlifecycle.rules._record import entity_fields
+from crmlifecycle.schema import EventLogColumns
 
 __all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
 
@@ -42,13 +44,13 @@ __all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
 EVENT_FIELDS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at", "context")
 _PATTERN_KEYS: Final = ("kind", "trigger", "source", "dest")
 _EVENT_SCHEMA: Final = {
-    "kind": T.STRING,
-    "entity_id": T.STRING,
-    "trigger": T.STRING,
-    "source": T.STRING,
-    "dest": T.STRING,
-    "at": T.DATETIME,
-    "context": T.ANY,
+    "kind": ValueType.STRING,
+    "entity_id": ValueType.STRING,
+    "trigger": ValueType.STRING,
+    "source": ValueType.STRING,
+    "dest": ValueType.STRING,
+    "at": ValueType.DATETIME,
+    "context": ValueType.ANY,
 }
 
 
@@ -94,7 +96,18 @@ class EventPattern:
 @final
 @attrs.frozen(kw_only=True)
 class Rule:
-    """One automation rule (see the module documentation for ordering and conflicts)."""
+    """
+    One automation rule (see the module documentation for ordering and conflicts).
+
+    Attributes:
+        name: the rule's name, unique in its rule set (actions carry it).
+        when: the events it reacts to.
+        condition: the ``if`` condition on the entity and ``event.*`` fields
+            (``None``: always true).
+        actions: the ``then`` actions, in order.
+        priority: rules are tried in descending priority (ties in document order).
+        stop: whether a match ends the processing of the event.
+    """
 
     name: str
     when: EventPattern
@@ -173,20 +186,20 @@ class RuleSet:
         order = sorted(range(len(rules)), key=lambda i: (-rules[i].priority, i))
         self.rules: tuple[Rule, ...] = tuple(rules[i] for i in order)
 
-    # -- loading ----------------------------------------------------------------------
+    # -- configuration ----------------------------------------------------------------
     @classmethod
     def from_dict(
         cls,
-        document: Mapping[str, Any],
+        data: Mapping[str, Any],
         *,
         schema: object = None,
         schemas: Mapping[str, object] | None = None,
     ) -> RuleSet:
         """
-        Load rules from a plain mapping ``{"rules": [...]}``.
+        Load rules from plain data ``{"rules": [...]}`` (a parsed document).
 
         Args:
-            document: the rule document (see ``docs/rules.md`` for its format).
+            data: the rule document (see ``docs/rules.md`` for its format).
             schema: a schema every ``if`` is bound to (entity class or field mapping);
                 ``event.*`` fields are added to it.
             schemas: schemas by lifecycle kind, used for rules whose ``when.kind``
@@ -195,9 +208,7 @@ class RuleSet:
         Raises:
             SpecError: naming the path of the problem, e.g. ``rules[3].if``.
         """
-        if not isinstance(document, Mapping):
-            raise SpecError(f"a rule document is a mapping (got {type(document).__name__}).")
-        require_keys(document, "", required=("rules",), optional=("version",))
+        document = check_keys(data, required=("rules",), optional=("version",))
         entries = document["rules"]
         if not isinstance(entries, Sequence) or isinstance(entries, str):
             raise SpecError("must be a list of rules.", path="rules")
@@ -211,36 +222,55 @@ class RuleSet:
         return cls(rules)
 
     @classmethod
-    def from_json(cls, text: str, **kwargs: Any) -> RuleSet:  # noqa: ANN401
-        """
-        Load rules from JSON text (see :meth:`from_dict`).
+    def from_text(
+        cls,
+        text: str,
+        *,
+        schema: object = None,
+        schemas: Mapping[str, object] | None = None,
+    ) -> RuleSet:
+        r"""
+        Load rules from JSON or YAML text (see :meth:`from_dict` for the options).
+
+        YAML needs the ``yaml`` extra (``pip install crmlifecycle[yaml]``).
 
         Examples:
-            >>> RuleSet.from_json('{"rules": []}').rules
+            >>> RuleSet.from_text('{"rules": []}').rules
             ()
+            >>> RuleSet.from_text("rules:\n  - name: hot\n    then: [{fire: qualify}]")
+            RuleSet(['hot'])
         """
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SpecError(f"invalid JSON: {err}. Hint: validate the file.") from None
-        return cls.from_dict(document, **kwargs)
+        document = load_text(text, what="a rule set")
+        return cls.from_dict(document, schema=schema, schemas=schemas)
 
-    @classmethod
-    def from_yaml(cls, text: str, **kwargs: Any) -> RuleSet:  # noqa: ANN401
+    def to_dict(self) -> dict[str, Any]:
         """
-        Load rules from YAML text (needs the ``yaml`` extra: ``pip install crmlifecycle[yaml]``).
+        Return the rules as plain data that :meth:`from_dict` reads back to an equal rule set.
+
+        Rules come in evaluation order (descending priority); a bound schema is
+        not part of the data (pass it again to :meth:`from_dict`).
 
         Examples:
-            >>> RuleSet.from_yaml("rules: []").rules
-            ()
+            >>> rules = RuleSet.from_dict({"rules": [{"name": "hot", "if": "score >= 70",
+            ...     "when": {"kind": "lead"}, "then": [{"fire": "qualify"}]}]})
+            >>> rules.to_dict()["rules"][0]["when"], rules.to_dict()["rules"][0]["then"]
+            ({'kind': 'lead'}, [{'fire': 'qualify'}])
+            >>> RuleSet.from_dict(rules.to_dict()) == rules
+            True
         """
-        from crmlifecycle._yaml import load_yaml
+        return {"rules": [_rule_entry(rule) for rule in self.rules]}
 
-        return cls.from_dict(load_yaml(text), **kwargs)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RuleSet):
+            return NotImplemented
+        return self.rules == other.rules
+
+    def __hash__(self) -> int:
+        return hash(self.rules)
 
     # -- evaluation -------------------------------------------------------------------
     def evaluate(
-        self, event: object, entity: object = None, *, at: datetime | None = None
+        self, event: object, entity: object = None, *, as_of: Instant | None = None
     ) -> list[Action]:
         """
         Return the actions the rules produce for one event on one entity.
@@ -248,14 +278,16 @@ class RuleSet:
         Args:
             event: a ``Transitioned`` event or a mapping with its fields.
             entity: the entity after the event (attrs entity or mapping), or ``None``.
-            at: the evaluation time for date helpers (default: the event's ``at``).
+            as_of: the moment the conditions look from and task due dates count from
+                (default: the event's ``at``, the moment the step happened).
 
         Raises:
             SpecError: the event lacks kind, entity_id or at.
             UnknownFieldError / RuleTypeError: a condition does not fit the entity.
+            ValidationError: ``as_of`` is not a moment.
         """
         data = event_mapping(event)
-        moment = evaluation_time(at if at is not None else data["at"])
+        moment = evaluation_time(as_of if as_of is not None else data["at"])
         record = _entity_mapping(entity)
         record["event"] = data
         fired = False
@@ -264,7 +296,7 @@ class RuleSet:
         for rule in self.rules:
             if not rule.when.matches(data):
                 continue
-            if rule.condition is not None and not rule.condition.evaluate(record, at=moment):
+            if rule.condition is not None and not rule.condition.evaluate(record, as_of=moment):
                 continue
             for spec in rule.actions:
                 if spec.kind == "fire":
@@ -280,11 +312,35 @@ class RuleSet:
                 break
         return actions
 
-    def evaluate_frame(self, events: Any, entities: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401
+    def evaluate_frame(
+        self,
+        events: pd.DataFrame,
+        entities: pd.DataFrame | None = None,
+        *,
+        events_columns: EventLogColumns = EventLogColumns(),
+        entities_columns: EntityColumns = EntityColumns(),
+        as_of: Instant | None = None,
+    ) -> pd.DataFrame:
         """
         Evaluate over a frame of events (and entities); return the actions as a frame.
 
-        See :func:`crmlifecycle.rules._ruleset_frame.evaluate_frame` for the columns.
+        The frame form of :meth:`evaluate`, with the same ordering and conflict rule.
+
+        Args:
+            events: an event log (see :class:`~crmlifecycle.schema.EventLogColumns`):
+                ``kind``, ``entity_id`` and ``at``, plus the pattern columns the rules
+                use (``trigger``, ``source``, ``dest``); conditions read every column
+                as ``event.<contract name>``.
+            entities: optional entity rows, one per id; an event whose entity is
+                absent sees missing entity fields.
+            events_columns: which columns of ``events`` hold the event log's fields.
+            entities_columns: which column of ``entities`` holds the entity id.
+            as_of: one moment for every event, that conditions look from and task due
+                dates count from (default: each event's ``at``).
+
+        Returns:
+            A frame with the columns of :data:`ACTION_COLUMNS`; ``event`` is the label
+            of the event's row in ``events``. Rows come in event order, then rule order.
 
         Examples:
             >>> import pandas as pd
@@ -301,7 +357,14 @@ class RuleSet:
         """
         from crmlifecycle.rules._ruleset_frame import evaluate_frame
 
-        return evaluate_frame(self, events, entities, **kwargs)
+        return evaluate_frame(
+            self,
+            events,
+            entities,
+            events_columns=events_columns,
+            entities_columns=entities_columns,
+            as_of=as_of,
+        )
 
     def __repr__(self) -> str:
         return f"RuleSet({[r.name for r in self.rules]!r})"
@@ -320,17 +383,36 @@ def _bind(
     return condition.bind(resolved)
 
 
+def _names_entry(names: frozenset[str]) -> str | list[str]:
+    ordered = sorted(names)
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def _rule_entry(rule: Rule) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": rule.name}
+    when = {
+        key: _names_entry(names)
+        for key in _PATTERN_KEYS
+        if (names := getattr(rule.when, key)) is not None
+    }
+    if when:
+        entry["when"] = when
+    if rule.condition is not None:
+        entry["if"] = rule.condition.text
+    entry["then"] = [spec.to_dict() for spec in rule.actions]
+    if rule.priority:
+        entry["priority"] = rule.priority
+    if rule.stop:
+        entry["stop"] = True
+    return entry
+
+
 def _parse_rule(entry: object, path: str, schema: object, schemas: object) -> Rule:
-    if not isinstance(entry, Mapping):
-        raise SpecError(f"a rule is a mapping (got {type(entry).__name__}).", path=path)
-    require_keys(
-        entry, path, required=("name", "then"), optional=("when", "if", "priority", "stop")
+    entry = check_keys(
+        entry, required=("name", "then"), optional=("when", "if", "priority", "stop"), path=path
     )
     name = text_at(entry, "name", path)
-    when_doc = entry.get("when") or {}
-    if not isinstance(when_doc, Mapping):
-        raise SpecError("must be a mapping of kind/trigger/source/dest.", path=f"{path}.when")
-    require_keys(when_doc, f"{path}.when", required=(), optional=_PATTERN_KEYS)
+    when_doc = check_keys(entry.get("when") or {}, optional=_PATTERN_KEYS, path=f"{path}.when")
     when = EventPattern(**{k: _names(when_doc.get(k), f"{path}.when.{k}") for k in _PATTERN_KEYS})
     condition = None
     if entry.get("if") is not None:

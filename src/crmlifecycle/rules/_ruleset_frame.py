@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
+from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import evaluation_time
+from crmlifecycle.schema import EventLogColumns
 
 if TYPE_CHECKING:
     from crmlifecycle.rules._ruleset import RuleSet
@@ -40,9 +43,28 @@ ACTION_COLUMNS: Final = (
 )
 
 
-def _merged(events: pd.DataFrame, entities: pd.DataFrame | None, entity_key: str) -> pd.DataFrame:
-    renamed = events.rename(columns={c: f"event.{c}" for c in events.columns})
-    renamed = renamed.reset_index(drop=True)
+def _events(events: pd.DataFrame, columns: EventLogColumns) -> pd.DataFrame:
+    """The events with the contract's column names, each prefixed ``event.``."""
+    names = {given: field for field, given in columns.names().items() if given != field}
+    clash = sorted(set(names.values()) & (set(events.columns) - set(names)))
+    if clash:
+        raise DataError(
+            f"events has both the columns {clash} and columns renamed to them by "
+            "events_columns. Hint: drop or rename one of each pair."
+        )
+    renamed = events.rename(columns=names)
+    renamed = renamed.rename(columns={c: f"event.{c}" for c in renamed.columns})
+    return renamed.reset_index(drop=True)
+
+
+def _merged(
+    events: pd.DataFrame,
+    entities: pd.DataFrame | None,
+    *,
+    events_columns: EventLogColumns,
+    entity_key: str,
+) -> pd.DataFrame:
+    renamed = _events(events, events_columns)
     if entities is None:
         return renamed
     require_columns(entities, [entity_key], frame_name="entities")
@@ -72,39 +94,45 @@ def evaluate_frame(  # noqa: C901, PLR0912 - one pass over the rules, mirroring 
     events: pd.DataFrame,
     entities: pd.DataFrame | None = None,
     *,
-    entity_key: str = "id",
-    at: datetime | None = None,
+    events_columns: EventLogColumns = EventLogColumns(),
+    entities_columns: EntityColumns = EntityColumns(),
+    as_of: Instant | None = None,
 ) -> pd.DataFrame:
     """
     Evaluate ``rule_set`` over a frame of events; return one row per action.
 
     Args:
         rule_set: the rules.
-        events: columns ``kind``, ``entity_id``, ``at`` and the pattern columns the
-            rules use (``trigger``, ``source``, ``dest``); conditions read them as
-            ``event.<column>``.
-        entities: optional entity rows, one per id in column ``entity_key``; an event
-            whose entity is absent sees missing entity fields.
-        entity_key: the id column of ``entities``.
-        at: one evaluation time for all events (default: each event's ``at``).
+        events: the event log: ``kind``, ``entity_id``, ``at`` and the pattern
+            columns the rules use (``trigger``, ``source``, ``dest``); conditions
+            read every column as ``event.<contract name>``.
+        entities: optional entity rows, one per id; an event whose entity is absent
+            sees missing entity fields.
+        events_columns: which columns of ``events`` hold the event log's fields.
+        entities_columns: which column of ``entities`` holds the entity id.
+        as_of: one moment for all events (default: each event's ``at``).
 
     Returns:
         A frame with the columns of :data:`ACTION_COLUMNS`; ``event`` is the label
         of the event's row in ``events``. Rows come in event order, then rule order.
     """
-    require_columns(events, ["kind", "entity_id", "at"], frame_name="events")
+    cols = events_columns
+    require_columns(events, [cols.kind, cols.entity_id, cols.at], frame_name="events")
     needed = {
-        key
+        getattr(cols, key)
         for rule in rule_set.rules
         for key in ("trigger", "source", "dest")
         if getattr(rule.when, key) is not None
     }
     require_columns(events, sorted(needed), frame_name="events")
-    merged = _merged(events, entities, entity_key)
+    merged = _merged(events, entities, events_columns=cols, entity_key=entities_columns.id)
     n = len(merged)
-    event_at = as_utc(merged["event.at"], "at")
-    when: object = event_at if at is None else evaluation_time(at)
-    base = event_at if at is None else pd.Series(pd.Timestamp(when), index=merged.index)  # type: ignore[arg-type]
+    event_at = as_utc(merged["event.at"], cols.at)
+    when: pd.Series | datetime = event_at
+    base = event_at
+    if as_of is not None:
+        when = evaluation_time(as_of)
+        base = pd.Series(pd.Timestamp(when), index=merged.index)
     stopped = np.zeros(n, dtype=bool)
     fired = np.zeros(n, dtype=bool)
     assigned: dict[str, np.ndarray] = {}
@@ -116,7 +144,7 @@ def evaluate_frame(  # noqa: C901, PLR0912 - one pass over the rules, mirroring 
             if wanted is not None:
                 matched &= merged[f"event.{key}"].isin(sorted(wanted)).to_numpy()
         if rule.condition is not None and matched.any():
-            matched &= rule.condition.evaluate_frame(merged, at=when).to_numpy()
+            matched &= rule.condition.evaluate_frame(merged, as_of=when).to_numpy()
         if rule.stop:
             stopped |= matched
         for order, spec in enumerate(rule.actions):

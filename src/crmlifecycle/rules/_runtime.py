@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle.errors import DataError, RuleTypeError
-from crmlifecycle.rules._nodes import T
+from crmlifecycle.rules._nodes import ValueType
 
 __all__ = [
     "COMPARE",
@@ -60,15 +60,15 @@ COMPARE: Final[dict[str, Callable[[Any, Any], bool]]] = {
     ">=": operator.ge,
 }
 
-_KINDS: Final[dict[type, T]] = {
-    str: T.STRING,
-    int: T.NUMBER,
-    float: T.NUMBER,
-    bool: T.BOOL,
-    datetime: T.DATETIME,
-    pd.Timestamp: T.DATETIME,
-    timedelta: T.DURATION,
-    pd.Timedelta: T.DURATION,
+_KINDS: Final[dict[type, ValueType]] = {
+    str: ValueType.STRING,
+    int: ValueType.NUMBER,
+    float: ValueType.NUMBER,
+    bool: ValueType.BOOL,
+    datetime: ValueType.DATETIME,
+    pd.Timestamp: ValueType.DATETIME,
+    timedelta: ValueType.DURATION,
+    pd.Timedelta: ValueType.DURATION,
 }
 
 
@@ -128,7 +128,7 @@ def norm(value: object) -> object:  # noqa: C901, PLR0911 - one branch per value
     return value
 
 
-def kind_of(value: object) -> T | None:
+def kind_of(value: object) -> ValueType | None:
     """Return the language type of a canonical, non-missing value (``None`` if foreign)."""
     kind = _KINDS.get(value.__class__)
     if kind is not None:
@@ -156,7 +156,7 @@ def compare(op: str, a: object, b: object, text: str, pos: int) -> bool:
             text,
             pos,
         )
-    if ka is T.BOOL and op not in {"==", "!="}:
+    if ka is ValueType.BOOL and op not in {"==", "!="}:
         raise type_error(
             f"true/false values cannot be ordered with {op}. Hint: use == or !=.", text, pos
         )
@@ -234,35 +234,35 @@ def arith(op: str, a: object, b: object, text: str, pos: int) -> object:  # noqa
     """Apply an arithmetic operator to two canonical, non-missing values."""
     ka = kind_of(a)
     kb = kind_of(b)
-    if ka is T.NUMBER and kb is T.NUMBER:
+    if ka is ValueType.NUMBER and kb is ValueType.NUMBER:
         return _number_arith(op, float(a), float(b))  # type: ignore[arg-type]
     try:
-        if ka is T.DATETIME and kb is T.DURATION and op in {"+", "-"}:
+        if ka is ValueType.DATETIME and kb is ValueType.DURATION and op in {"+", "-"}:
             result = a + b if op == "+" else a - b  # type: ignore[operator]
             return check_datetime(result, text, pos)
-        if ka is T.DURATION and kb is T.DATETIME and op == "+":
+        if ka is ValueType.DURATION and kb is ValueType.DATETIME and op == "+":
             return check_datetime(b + a, text, pos)  # type: ignore[operator]
     except OverflowError:
         raise DataError(
             f"a computed datetime is outside the supported range in {text!r} at position "
             f"{pos}. Hint: check the durations added to dates."
         ) from None
-    if ka is T.DATETIME and kb is T.DATETIME and op == "-":
+    if ka is ValueType.DATETIME and kb is ValueType.DATETIME and op == "-":
         return timedelta(microseconds=micros(a - b))  # type: ignore[operator]
-    if ka is T.DURATION and kb is T.DURATION:
+    if ka is ValueType.DURATION and kb is ValueType.DURATION:
         ma, mb = micros(a), micros(b)  # type: ignore[arg-type]
         if op in {"+", "-"}:
             return duration_from_micros(ma + mb if op == "+" else ma - mb, text, pos)
         if op == "/":
             return None if mb == 0 else ma / mb
-    if ka is T.DURATION and kb is T.NUMBER and op in {"*", "/"}:
+    if ka is ValueType.DURATION and kb is ValueType.NUMBER and op in {"*", "/"}:
         factor = float(b)  # type: ignore[arg-type]
         if op == "/":
             if factor == 0:
                 return None
             return duration_from_micros(micros(a) / factor, text, pos)  # type: ignore[arg-type]
         return duration_from_micros(micros(a) * factor, text, pos)  # type: ignore[arg-type]
-    if ka is T.NUMBER and kb is T.DURATION and op == "*":
+    if ka is ValueType.NUMBER and kb is ValueType.DURATION and op == "*":
         return duration_from_micros(micros(b) * float(a), text, pos)  # type: ignore[arg-type]
     raise type_error(
         f"cannot apply {op} to {describe(a)} and {describe(b)}. "

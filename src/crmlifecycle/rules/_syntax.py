@@ -33,7 +33,7 @@ from crmlifecycle.rules._nodes import (
     Node,
     Not,
     Or,
-    T,
+    ValueType,
 )
 
 __all__ = ["DATE_CONSTRUCTORS", "parse"]
@@ -251,10 +251,10 @@ class _Translator:
         if isinstance(node.op, ast.UAdd):
             return operand
         if isinstance(node.op, ast.USub):
-            if isinstance(operand, Const) and operand.type is T.NUMBER:
+            if isinstance(operand, Const) and operand.type is ValueType.NUMBER:
                 number = operand.value
                 assert isinstance(number, int | float)  # noqa: S101 - NUMBER constants are numbers
-                return Const(-number, T.NUMBER, self.pos(node))
+                return Const(-number, ValueType.NUMBER, self.pos(node))
             return Neg(operand, self.pos(node))
         raise self.unsafe("bitwise operators are not allowed. Hint: use and / or / not.", node)
 
@@ -319,7 +319,7 @@ class _Translator:
                 node,
             )
         values: list[object] = []
-        types: set[T] = set()
+        types: set[ValueType] = set()
         for element in node.elts:
             item = self.expr(element)
             if not isinstance(item, Const):
@@ -336,7 +336,7 @@ class _Translator:
                 "Hint: use one type per list.",
                 node,
             )
-        elem_type = types.pop() if types else T.ANY
+        elem_type = types.pop() if types else ValueType.ANY
         return InList(operand, tuple(values), elem_type, negate, pos)
 
     def call(self, node: ast.Call) -> Node:
@@ -370,7 +370,7 @@ class _Translator:
         return Call(name, args, self.pos(node))
 
     def date_literal(self, name: str, args: tuple[Node, ...], node: ast.Call) -> Const:
-        if len(args) != 1 or not isinstance(args[0], Const) or args[0].type is not T.STRING:
+        if len(args) != 1 or not isinstance(args[0], Const) or args[0].type is not ValueType.STRING:
             raise self.syntax(
                 f"{name}() takes one text literal. Hint: write {name}('2026-03-01').", node
             )
@@ -394,30 +394,30 @@ class _Translator:
             raise self.syntax(
                 f"date() takes a calendar date only (got {raw!r}). Hint: use datetime().", node
             )
-        return Const(parsed.astimezone(UTC), T.DATETIME, self.pos(node))
+        return Const(parsed.astimezone(UTC), ValueType.DATETIME, self.pos(node))
 
     def constant(self, node: ast.Constant) -> Const:
         value = node.value
         pos = self.pos(node)
         if isinstance(value, bool):
-            return Const(value, T.BOOL, pos)
+            return Const(value, ValueType.BOOL, pos)
         if isinstance(value, int):
             if abs(value) > self.limits.max_number:
                 raise self.unsafe(
                     f"number literal exceeds the limit of {self.limits.max_number}.", node
                 )
-            return Const(value, T.NUMBER, pos)
+            return Const(value, ValueType.NUMBER, pos)
         if isinstance(value, float):
             if value != value or abs(value) == float("inf"):  # noqa: PLR0124 - NaN test
                 raise self.unsafe("number literal is not finite.", node)
-            return Const(value, T.NUMBER, pos)
+            return Const(value, ValueType.NUMBER, pos)
         if isinstance(value, str):
             if len(value) > self.limits.max_string:
                 raise self.unsafe(
                     f"text literal exceeds the limit of {self.limits.max_string} characters.",
                     node,
                 )
-            return Const(value, T.STRING, pos)
+            return Const(value, ValueType.STRING, pos)
         if value is None:
             raise self.syntax(_NO_NULL, node)
         raise self.unsafe(f"{type(value).__name__} literals are not allowed.", node)
@@ -445,9 +445,9 @@ class _Translator:
                 )
         if len(parts) == 1:
             if parts[0] in _TRUE:
-                return Const(value=True, type=T.BOOL, pos=self.pos(node))
+                return Const(value=True, type=ValueType.BOOL, pos=self.pos(node))
             if parts[0] in _FALSE:
-                return Const(value=False, type=T.BOOL, pos=self.pos(node))
+                return Const(value=False, type=ValueType.BOOL, pos=self.pos(node))
             if parts[0] in _NULL:
                 raise self.syntax(_NO_NULL, node)
             if parts[0] in self.functions:

@@ -1,75 +1,64 @@
 """
-Reading and writing scorer configurations (plain dicts, JSON, YAML).
+Reading scorer configurations: the checks every scorer's ``from_dict`` shares.
 
-Configurations are untrusted text: they are parsed with ``json.loads`` or
-``yaml.safe_load`` into plain data and checked key by key; nothing in them is
-imported, evaluated or looked up by name outside the scorer registry.
+Configurations are untrusted plain data (parsed by
+:func:`crmlifecycle._config.load_text`); their keys are checked with the
+library's one key checker (:func:`crmlifecycle._config.check_keys`) and their
+values here; nothing in them is imported, evaluated or looked up by name
+outside the scorer registry.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from crmlifecycle.errors import MissingDependencyError, SpecError, did_you_mean
+from crmlifecycle._config import check_keys
+from crmlifecycle.errors import SpecError
 
 __all__ = [
-    "Format",
     "as_list",
-    "check_keys",
     "check_number",
     "check_text",
-    "dumps",
-    "loads",
+    "scorer_settings",
     "thresholds",
 ]
 
-Format = Literal["json", "yaml"]
 
-
-def check_keys(
-    config: object,
+def scorer_settings(
+    data: object,
     *,
-    path: str,
-    allowed: Collection[str],
+    scorer: str,
     required: Collection[str] = (),
-) -> Mapping[str, Any]:
+    optional: Collection[str] = (),
+) -> dict[str, Any]:
     """
-    Check that ``config`` is a mapping with only ``allowed`` keys and all ``required`` ones.
+    Check a scorer's configuration and return its settings (without the ``scorer`` key).
 
-    Examples:
-        >>> check_keys({"points": 3}, path="fit[0]", allowed=["points", "when"])
-        {'points': 3}
-        >>> check_keys({"pionts": 3}, path="fit[0]", allowed=["points", "when"])
-        Traceback (most recent call last):
-        ...
-        crmlifecycle.errors.SpecError: fit[0].pionts: unknown field 'pionts' (did you mean ...
+    The ``scorer`` key is optional; when present it must name ``scorer``.
 
     Raises:
-        SpecError: naming the path of the unknown or missing field.
+        SpecError: an unknown or missing key, or a configuration of another scorer type.
+
+    Examples:
+        >>> scorer_settings({"scorer": "rfm", "monetary": "sum"}, scorer="rfm",
+        ...                 optional=["monetary"])
+        {'monetary': 'sum'}
+        >>> scorer_settings({"scorer": "points"}, scorer="rfm")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: scorer: this configuration is for scorer 'points', not ...
     """
-    if not isinstance(config, Mapping):
+    config = check_keys(data, required=required, optional=["scorer", *optional])
+    named = config.get("scorer", scorer)
+    if named != scorer:
         raise SpecError(
-            f"expected a mapping of settings, got {type(config).__name__}. "
-            f"Hint: write it as {{key: value}} with keys from {sorted(allowed)}.",
-            path=path,
+            f"this configuration is for scorer {named!r}, not {scorer!r}. Hint: build it "
+            "with build_scorer(...), which picks the scorer its 'scorer' key names.",
+            path="scorer",
         )
-    for key in config:
-        if key not in allowed:
-            raise SpecError(
-                f"unknown field {key!r}{did_you_mean(str(key), allowed)}. "
-                f"Hint: allowed fields are {sorted(allowed)}.",
-                path=f"{path}.{key}" if path else str(key),
-            )
-    for key in required:
-        if key not in config:
-            raise SpecError(
-                f"missing required field {key!r}. Hint: add {key}: ... to the configuration.",
-                path=f"{path}.{key}" if path else key,
-            )
-    return config
+    return {key: value for key, value in config.items() if key != "scorer"}
 
 
 def check_number(
@@ -129,7 +118,7 @@ def thresholds(value: object, *, path: str) -> tuple[tuple[str, float], ...]:
         >>> thresholds({"B": 50, "A": 80}, path="grades")
         (('A', 80.0), ('B', 50.0))
     """
-    mapping = check_keys(value, path=path, allowed=value if isinstance(value, Mapping) else ())
+    mapping = check_keys(value, optional=value if isinstance(value, Mapping) else (), path=path)
     pairs = [
         (check_text(name, path=path), check_number(low, path=f"{path}.{name}"))
         for name, low in mapping.items()
@@ -141,58 +130,6 @@ def thresholds(value: object, *, path: str) -> tuple[tuple[str, float], ...]:
             path=path,
         )
     return tuple(sorted(pairs, key=lambda p: -p[1]))
-
-
-def dumps(config: Mapping[str, Any], *, fmt: Format = "json") -> str:
-    """
-    Serialise a configuration dict as JSON (default) or YAML.
-
-    Examples:
-        >>> print(dumps({"scorer": "rfm", "monetary": "sum"}))
-        {
-          "scorer": "rfm",
-          "monetary": "sum"
-        }
-    """
-    if fmt == "json":
-        return json.dumps(config, indent=2, allow_nan=False)
-    if fmt == "yaml":
-        yaml = _yaml()
-        text: str = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
-        return text
-    raise SpecError(f"unknown format {fmt!r}. Hint: use 'json' or 'yaml'.", path="format")
-
-
-def loads(text: str, *, fmt: Format = "json") -> Any:  # noqa: ANN401 - parsed documents are any
-    """
-    Parse JSON or YAML text into plain data (YAML with ``safe_load`` only).
-
-    Examples:
-        >>> loads('{"scorer": "rfm"}')
-        {'scorer': 'rfm'}
-        >>> loads("scorer: rfm", fmt="yaml")
-        {'scorer': 'rfm'}
-    """
-    if fmt == "json":
-        try:
-            return json.loads(text)
-        except ValueError as err:
-            raise SpecError(f"cannot parse the JSON text ({err}). Hint: check its syntax.") from err
-    if fmt == "yaml":
-        from crmlifecycle._yaml import load_yaml
-
-        return load_yaml(text)
-    raise SpecError(f"unknown format {fmt!r}. Hint: use 'json' or 'yaml'.", path="format")
-
-
-def _yaml() -> Any:  # noqa: ANN401 - the yaml module
-    try:
-        import yaml
-    except ImportError as err:  # pragma: no cover - pyyaml is installed in the test environment
-        raise MissingDependencyError(
-            package="yaml", extra="yaml", feature="reading and writing YAML scorer configs"
-        ) from err
-    return yaml
 
 
 def as_list(value: object, *, path: str) -> Sequence[Any]:

@@ -144,7 +144,8 @@ class Evaluation:
         auc: ROC AUC (0.5 is chance, 1 is perfect ranking).
         brier: Brier score (lower is better).
         base_brier: the Brier score of always forecasting the holdout's base rate.
-        n: number of holdout records; n_won: how many were won.
+        n: number of holdout records.
+        n_won: how many of them were won.
         as_of: the training cut-off; the holdout is every record closed at or after it.
         calibration: the calibration table (see :func:`calibration_table`).
 

@@ -8,7 +8,7 @@ who the lead is, implicit *engagement* points for what it did), made explicit:
   ``company_size >= 200``, ``budget >= 10000`` ...) worth positive or negative points;
 - an **engagement rule** gives points per interaction of one kind, decayed
   exponentially by the interaction's age: ``points * 0.5 ** (age_days / half_life_days)``
-  (no half-life: no decay); interactions after ``at`` are not counted yet;
+  (no half-life: no decay); interactions after ``as_of`` are not counted yet;
 - engagement rules belong to a **category** (default: the kind) and a category's
   total is clipped to ``[-cap, cap]`` when it has a cap;
 - the **total** is the sum of all contributions; **grades** and **labels** map the
@@ -19,19 +19,21 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, Self, final
 
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, RuleError, SpecError
+from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring._config import (
     as_list,
-    check_keys,
     check_number,
     check_text,
+    scorer_settings,
     thresholds,
 )
 from crmlifecycle.scoring._grading import grade_one, grade_values
@@ -78,10 +80,10 @@ class PointsScorer:
         engagement: engagement rules, ``{kind, points, half_life_days, category}``
             (``half_life_days`` omitted: no decay; ``category`` omitted: the kind).
         caps: ``{category: cap}``, a category's total is clipped to ``[-cap, cap]``.
-        grades: ``{grade: minimum total}``, default ``{"A": 80, "B": 50, "C": 20}``;
-            below every minimum the grade is ``default_grade`` (``"D"``).
-        labels: ``{label: minimum total}``, default ``{"SQL": 80, "MQL": 50}``; below
-            every minimum the label is ``default_label`` (``"lead"``).
+        grades: ``{grade: minimum total}``, default ``{"A": 80, "B": 50, "C": 20}``.
+        default_grade: the grade below every minimum of ``grades`` (``"D"``).
+        labels: ``{label: minimum total}``, default ``{"SQL": 80, "MQL": 50}``.
+        default_label: the label below every minimum of ``labels`` (``"lead"``).
 
     Examples:
         >>> import pandas as pd
@@ -89,10 +91,10 @@ class PointsScorer:
         ...     fit=[{"name": "software", "when": "industry == 'software'", "points": 30}],
         ...     engagement=[{"kind": "demo_request", "points": 40, "half_life_days": 10}],
         ... )
-        >>> at = pd.Timestamp("2026-03-11", tz="UTC")
+        >>> as_of = pd.Timestamp("2026-03-11", tz="UTC")
         >>> card = scorer.score(
         ...     {"industry": "software"},
-        ...     at=at,
+        ...     as_of=as_of,
         ...     interactions=[{"kind": "demo_request", "at": pd.Timestamp("2026-03-01", tz="UTC")}],
         ... )
         >>> print(card.explain())  # 30 + 40 * 0.5 ** (10 / 10) = 50
@@ -118,7 +120,7 @@ class PointsScorer:
         for i, rule in enumerate(as_list(fit, path="fit")):
             path = f"fit[{i}]"
             check_keys(
-                rule, path=path, allowed=("name", "when", "points"), required=("when", "points")
+                rule, path=path, optional=("name", "when", "points"), required=("when", "points")
             )
             condition = _parse_condition(rule["when"], path=f"{path}.when")
             name = check_text(rule.get("name", rule["when"]), path=f"{path}.name")
@@ -138,7 +140,7 @@ class PointsScorer:
             check_keys(
                 rule,
                 path=path,
-                allowed=("kind", "points", "half_life_days", "category"),
+                optional=("kind", "points", "half_life_days", "category"),
                 required=("kind", "points"),
             )
             kind = check_text(rule["kind"], path=f"{path}.kind")
@@ -181,28 +183,41 @@ class PointsScorer:
         )
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """
-        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+        Build a scorer from plain data (as :meth:`to_dict` writes it).
+
+        Raises:
+            SpecError: naming the path of the problem (``fit[0].when``).
 
         Examples:
-            >>> PointsScorer.from_config({"fit": [{"when": "budget > 0", "points": 5}]}).fit
+            >>> PointsScorer.from_dict({"fit": [{"when": "budget > 0", "points": 5}]}).fit
             ({'name': 'budget > 0', 'when': 'budget > 0', 'points': 5.0},)
-            >>> PointsScorer.from_config({"engagement": [{"kind": "x", "points": 1,
+            >>> PointsScorer.from_dict({"engagement": [{"kind": "x", "points": 1,
             ...     "half_life_days": -3}]})
             Traceback (most recent call last):
             ...
             crmlifecycle.errors.SpecError: engagement[0].half_life_days: must be a number > 0 ...
         """
-        check_keys(config, path="points", allowed=_CONFIG_KEYS)
-        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+        return cls(**scorer_settings(data, scorer=cls.name, optional=_CONFIG_KEYS))
 
-    def to_config(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str) -> Self:
         """
-        Return the configuration as a plain dict.
+        Build a scorer from JSON or YAML text (see :meth:`from_dict`).
 
         Examples:
-            >>> PointsScorer().to_config()["grades"]
+            >>> PointsScorer.from_text("fit: [{when: budget > 0, points: 5}]").rule_names
+            ('budget > 0',)
+        """
+        return cls.from_dict(load_text(text, what="a points scorer configuration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the configuration as plain data (the input of :meth:`from_dict`).
+
+        Examples:
+            >>> PointsScorer().to_dict()["grades"]
             {'A': 80.0, 'B': 50.0, 'C': 20.0}
         """
         return {
@@ -234,17 +249,17 @@ class PointsScorer:
         **authority** — a job title in ``authority_titles``; **need** — a demo request
         (full points) or a download (half), decaying with a 30-day half-life and
         capped at ``points``; **timeline** — the lead was created within
-        ``timeline_days`` of ``at``. Grades: A >= 75, B >= 50, C >= 25, else D;
+        ``timeline_days`` of ``as_of``. Grades: A >= 75, B >= 50, C >= 25, else D;
         labels: SQL >= 75, MQL >= 50, else lead.
 
         Examples:
             >>> import pandas as pd
             >>> from crmlifecycle.values import Money
             >>> bant = PointsScorer.bant()
-            >>> at = pd.Timestamp("2026-03-01", tz="UTC")
+            >>> as_of = pd.Timestamp("2026-03-01", tz="UTC")
             >>> lead = {"budget": Money("50000", "EUR"), "job_title": "CTO",
             ...         "created_at": pd.Timestamp("2026-02-01", tz="UTC")}
-            >>> card = bant.score(lead, at=at)
+            >>> card = bant.score(lead, as_of=as_of)
             >>> card.total, card.grade, card.label  # budget + authority + timeline
             (75.0, 'A', 'SQL')
         """
@@ -292,27 +307,35 @@ class PointsScorer:
 
     def score_frame(
         self,
-        frame: pd.DataFrame,
+        leads: pd.DataFrame,
         *,
-        at: datetime,
+        as_of: Instant,
         interactions: pd.DataFrame | None = None,
-        id_col: str = "lead_id",
-        lead_col: str = "lead_id",
-        kind_col: str = "kind",
-        at_col: str = "at",
+        leads_columns: LeadColumns = LeadColumns(),
+        interactions_columns: InteractionColumns = InteractionColumns(),
     ) -> pd.DataFrame:
         """
-        Score every lead (row of ``frame``) as of ``at``, vectorised.
+        Score every lead (row of ``leads``) as of ``as_of``, vectorised.
 
-        Returns a frame on ``frame``'s index with ``score``, ``grade``, ``label`` and one
+        Returns a frame on ``leads``' index with ``score``, ``grade``, ``label`` and one
         ``contrib:<rule>`` column per fit rule and per engagement category
-        (``contrib:engagement:<category>``). ``interactions`` (``lead_id``, ``kind``,
-        ``at``) feeds the engagement rules; interactions of unknown leads or kinds are
-        ignored.
+        (``contrib:engagement:<category>``). Fit rules read the columns they name;
+        ``interactions`` (``lead_id``, ``kind``, ``at``) feeds the engagement rules;
+        interactions of unknown leads or kinds, or after ``as_of``, are ignored.
+
+        Args:
+            leads: one row per lead.
+            as_of: the moment the scores look from (fit rules that read the time,
+                engagement decay).
+            interactions: the leads' interactions (needed when there are engagement rules).
+            leads_columns: which column of ``leads`` holds the lead id (read only for
+                engagement rules).
+            interactions_columns: which columns of ``interactions`` hold the lead id,
+                the kind and the time.
 
         Raises:
-            UnknownFieldError: a fit rule reads a column ``frame`` does not have.
-            MissingColumnError: ``interactions`` (or ``id_col``) lacks a column.
+            UnknownFieldError: a fit rule reads a column ``leads`` does not have.
+            MissingColumnError: ``interactions`` (or the leads' id column) lacks a column.
             DataError: duplicate lead ids, or engagement rules but no interactions.
 
         Examples:
@@ -325,36 +348,36 @@ class PointsScorer:
             ...     engagement=[{"kind": "email_click", "points": 5, "half_life_days": 30,
             ...                  "category": "email"}],
             ...     caps={"email": 12})
-            >>> scored = scorer.score_frame(leads, at=pd.Timestamp("2026-01-31", tz="UTC"),
+            >>> scored = scorer.score_frame(leads, as_of=pd.Timestamp("2026-01-31", tz="UTC"),
             ...                             interactions=clicks)
             >>> scored[["score", "contrib:big", "contrib:engagement:email"]]
                score  contrib:big  contrib:engagement:email
             0   20.0         20.0                       0.0
             1   12.0          0.0                      12.0
         """
-        when = utc_timestamp(at, name="at")
-        n = len(frame)
+        when = utc_timestamp(as_of, name="as_of")
+        n = len(leads)
         contributions: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
         for rule, condition in zip(self.fit, self._conditions, strict=True):
-            condition.bind(frame)
-            mask = condition.evaluate_frame(frame, at=when.to_pydatetime()).to_numpy(dtype=bool)
-            contributions[rule["name"]] = np.where(mask, rule["points"], 0.0)
+            condition.bind(leads)
+            hits = condition.evaluate_frame(leads, as_of=when.to_pydatetime())
+            contributions[rule["name"]] = np.where(hits.to_numpy(dtype=bool), rule["points"], 0.0)
         if self.engagement:
             engaged = self._engagement_frame(
-                frame,
+                leads,
                 when,
                 interactions,
-                id_col=id_col,
-                lead_col=lead_col,
-                kind_col=kind_col,
-                at_col=at_col,
+                id_col=leads_columns.lead_id,
+                lead_col=interactions_columns.lead_id,
+                kind_col=interactions_columns.kind,
+                at_col=interactions_columns.at,
             )
             for j, category in enumerate(self.categories):
                 contributions[ENGAGEMENT_PREFIX + category] = engaged[:, j]
         total = np.zeros(n)
         for values in contributions.values():
             total += values
-        result = pd.DataFrame({"score": total}, index=frame.index)
+        result = pd.DataFrame({"score": total}, index=leads.index)
         result["grade"] = grade_values(total, self.grades, self.default_grade)
         result["label"] = grade_values(total, self.labels, self.default_label)
         for name, values in contributions.items():
@@ -415,32 +438,34 @@ class PointsScorer:
         self,
         record: object,
         *,
-        at: datetime,
+        as_of: Instant,
         interactions: Iterable[object] | pd.DataFrame = (),
+        interactions_columns: InteractionColumns = InteractionColumns(),
     ) -> ScoreCard:
         """
         Score one lead (an entity or a mapping) with its interactions, explained.
 
         ``interactions`` are this lead's interactions: mappings or entities with
-        ``kind`` and ``at``, or a DataFrame with those columns.
+        ``kind`` and ``at``, or a DataFrame with those columns (named by
+        ``interactions_columns``, which also names the mappings' keys).
 
         Examples:
             >>> import pandas as pd
             >>> scorer = PointsScorer(fit=[{"name": "no budget", "when": "budget == 0",
             ...                             "points": -10}])
-            >>> scorer.score({"budget": 0.0}, at=pd.Timestamp("2026-01-01", tz="UTC")).total
+            >>> scorer.score({"budget": 0.0}, as_of=pd.Timestamp("2026-01-01", tz="UTC")).total
             -10.0
         """
-        when = utc_timestamp(at, name="at")
+        when = utc_timestamp(as_of, name="as_of")
         contributions: list[Contribution] = []
         for rule, condition in zip(self.fit, self._conditions, strict=True):
-            hit = bool(condition.evaluate(record, at=when.to_pydatetime()))
+            hit = bool(condition.evaluate(record, as_of=when.to_pydatetime()))
             value = {f: read_field(record, f) for f in sorted(condition.fields)}
             contributions.append(
                 Contribution(rule=rule["name"], points=rule["points"] if hit else 0.0, value=value)
             )
         if self.engagement:
-            contributions.extend(self._engagement_one(when, interactions))
+            contributions.extend(self._engagement_one(when, interactions, interactions_columns))
         total = float(sum(c.points for c in contributions))
         return ScoreCard(
             total=total,
@@ -450,7 +475,10 @@ class PointsScorer:
         )
 
     def _engagement_one(
-        self, when: pd.Timestamp, interactions: Iterable[object] | pd.DataFrame
+        self,
+        when: pd.Timestamp,
+        interactions: Iterable[object] | pd.DataFrame,
+        columns: InteractionColumns,
     ) -> list[Contribution]:
         rows: Iterable[object] = (
             interactions.to_dict("records")
@@ -461,10 +489,10 @@ class PointsScorer:
         sums = dict.fromkeys(self.categories, 0.0)
         counts = dict.fromkeys(self.categories, 0)
         for i, row in enumerate(rows):
-            rule = by_kind.get(str(read_field(row, "kind")))
+            rule = by_kind.get(str(read_field(row, columns.kind)))
             if rule is None:
                 continue
-            stamp = utc_timestamp(read_field(row, "at"), name=f"interactions[{i}].at")
+            stamp = utc_timestamp(read_field(row, columns.at), name=f"interactions[{i}].at")
             age = (when - stamp) / pd.Timedelta(days=1)
             if age < 0:
                 continue

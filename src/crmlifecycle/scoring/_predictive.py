@@ -26,23 +26,33 @@ duplicates dropped), a list gives explicit edges; bins are ``(-inf, e1]``,
 
 Only records closed strictly before ``as_of`` are used for training (no
 leakage); :meth:`NaiveBayesScorer.evaluate` scores the records closed at or
-after ``as_of``, a time-based split.
+after ``as_of``, a time-based split. The history's state and close-date columns
+are named by an :class:`~crmlifecycle.scoring.OutcomeColumns` record (default:
+the opportunities' ``state`` and ``closed_at``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, Literal, Self, final
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
-from crmlifecycle.scoring._config import as_list, check_keys, check_number, check_text, thresholds
+from crmlifecycle.scoring._columns import OutcomeColumns
+from crmlifecycle.scoring._config import (
+    as_list,
+    check_number,
+    check_text,
+    scorer_settings,
+    thresholds,
+)
 from crmlifecycle.scoring._evaluation import (
     Evaluation,
     brier_score,
@@ -96,19 +106,20 @@ class NaiveBayesScorer:
         alpha: additive smoothing (> 0); Odoo uses 0.1.
         unseen: a value never seen in training raises (``"error"``, the default) or
             counts as neutral, a log ratio of 0 (``"ignore"``).
-        grades: ``{grade: minimum score}`` on the 0..100 score; ``default_grade`` below.
-        model: a fitted model, as :meth:`to_config` writes it.
+        grades: ``{grade: minimum score}`` on the 0..100 score.
+        default_grade: the grade below every minimum of ``grades``.
+        model: a fitted model, as :meth:`to_dict` writes it.
 
     Examples:
         >>> import pandas as pd
         >>> history = pd.DataFrame({
         ...     "industry": ["software", "software", "software", "retail", "retail", "retail"],
-        ...     "outcome": ["won", "won", "lost", "won", "lost", "lost"],
+        ...     "state": ["won", "won", "lost", "won", "lost", "lost"],
         ...     "closed_at": pd.to_datetime(["2026-01-05"] * 6, utc=True),
         ... })
         >>> nb = NaiveBayesScorer(features=["industry"], alpha=1.0)
         >>> nb = nb.fit(history, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
-        >>> card = nb.score({"industry": "software"}, at=pd.Timestamp("2026-02-01", tz="UTC"))
+        >>> card = nb.score({"industry": "software"})
         >>> round(card.probability, 4)  # (3/5) / (3/5 + 2/5): P(software|won) = (2+1)/(3+2)
         0.6
         >>> [(c.rule, round(c.points, 4)) for c in card.contributions]
@@ -173,23 +184,39 @@ class NaiveBayesScorer:
         return f"NaiveBayesScorer(features={list(self.features)}, alpha={self.alpha:g}, {fitted})"
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """
-        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+        Build a scorer from plain data (as :meth:`to_dict` writes it).
+
+        Raises:
+            SpecError: naming the path of the problem (``model.features``).
 
         Examples:
-            >>> NaiveBayesScorer.from_config({"features": ["country"], "alpha": 1}).alpha
+            >>> NaiveBayesScorer.from_dict({"features": ["country"], "alpha": 1}).alpha
             1.0
         """
-        check_keys(config, path="naive_bayes", allowed=_CONFIG_KEYS, required=("features",))
-        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+        settings = scorer_settings(
+            data, scorer=cls.name, required=("features",), optional=_CONFIG_KEYS
+        )
+        return cls(**settings)
 
-    def to_config(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str) -> Self:
         """
-        Return the configuration, and the fitted model if any, as a plain dict.
+        Build a scorer from JSON or YAML text (see :meth:`from_dict`).
 
         Examples:
-            >>> NaiveBayesScorer(features=["country"]).to_config()["features"]
+            >>> NaiveBayesScorer.from_text("features: [country]").features
+            ('country',)
+        """
+        return cls.from_dict(load_text(text, what="a naive Bayes scorer configuration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the configuration, and the fitted model if any, as plain data.
+
+        Examples:
+            >>> NaiveBayesScorer(features=["country"]).to_dict()["features"]
             ['country']
         """
         config: dict[str, Any] = {
@@ -211,18 +238,24 @@ class NaiveBayesScorer:
 
     def fit(
         self,
-        frame: pd.DataFrame,
+        history: pd.DataFrame,
         *,
-        as_of: datetime,
-        outcome_col: str = "outcome",
-        closed_at_col: str = "closed_at",
+        as_of: Instant,
+        history_columns: OutcomeColumns = OutcomeColumns(),
         won: str = "won",
         lost: str = "lost",
     ) -> Self:
         """
         Count won/lost frequencies over the records closed strictly before ``as_of``.
 
-        Rows whose outcome is neither ``won`` nor ``lost`` (open records) are left out.
+        Rows whose state is neither ``won`` nor ``lost`` (open records) are left out.
+
+        Args:
+            history: one row per record: the features, the state and the close date.
+            as_of: the training cut-off; only records closed strictly before it count.
+            history_columns: which columns hold the state and the close date.
+            won: the state of a won record.
+            lost: the state of a lost record.
 
         Raises:
             MissingColumnError: a feature, the outcome or the close date is missing.
@@ -230,7 +263,7 @@ class NaiveBayesScorer:
 
         Examples:
             >>> import pandas as pd
-            >>> frame = pd.DataFrame({"country": ["DE", "FR"], "outcome": ["won", "lost"],
+            >>> frame = pd.DataFrame({"country": ["DE", "FR"], "state": ["won", "lost"],
             ...     "closed_at": pd.to_datetime(["2026-01-01", "2026-03-01"], utc=True)})
             >>> NaiveBayesScorer(features=["country"]).fit(
             ...     frame, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
@@ -238,21 +271,22 @@ class NaiveBayesScorer:
             ...
             crmlifecycle.errors.FitError: no 'lost' record closed before 2026-02-01; the class...
         """
+        cols = history_columns
         stage_cols = [self.stage] if self.stage is not None else []
         require_columns(
-            frame, [*self.features, *stage_cols, outcome_col, closed_at_col], frame_name="training"
+            history, [*self.features, *stage_cols, cols.state, cols.closed_at], frame_name="history"
         )
         cutoff = utc_timestamp(as_of, name="as_of")
         train, y = training_rows(
-            frame,
+            history,
             cutoff=cutoff,
-            outcome_col=outcome_col,
-            closed_at_col=closed_at_col,
+            outcome_col=cols.state,
+            closed_at_col=cols.closed_at,
             won=won,
             lost=lost,
         )
         n_won, n_lost = int(y.sum()), int(len(y) - y.sum())
-        subset = frame.iloc[np.flatnonzero(train)]
+        subset = history.iloc[np.flatnonzero(train)]
         features: dict[str, Any] = {}
         for field in self.features:
             edges = learn_edges(subset[field], field, self.numeric.get(field))
@@ -273,30 +307,25 @@ class NaiveBayesScorer:
     def _set_model(self, model: dict[str, Any]) -> None:
         check_keys(
             model,
-            path="model",
-            allowed=("as_of", "won", "lost", "features", "stage"),
             required=("as_of", "won", "lost", "features"),
+            optional=("stage",),
+            path="model",
         )
         n_won = check_number(model["won"], path="model.won", positive=True)
         n_lost = check_number(model["lost"], path="model.lost", positive=True)
-        check_keys(
-            model["features"], path="model.features", allowed=self.features, required=self.features
-        )
+        check_keys(model["features"], required=self.features, path="model.features")
         tables: dict[str, tuple[pd.Index, Floats]] = {}
         for field in self.features:
             entry = check_keys(
                 model["features"][field],
-                path=f"model.features.{field}",
-                allowed=("edges", "counts"),
                 required=("edges", "counts"),
+                path=f"model.features.{field}",
             )
             tables[field] = log_ratios(
                 entry["counts"], n_won=n_won, n_lost=n_lost, alpha=self.alpha
             )
         if self.stage is not None:
-            stage_counts = check_keys(
-                model.get("stage"), path="model.stage", allowed=self.stages, required=self.stages
-            )
+            stage_counts = check_keys(model.get("stage"), required=self.stages, path="model.stage")
             lost_n = np.array([stage_counts[s][1] for s in self.stages], dtype="float64")
             ratio = -np.log((lost_n + self.alpha) / (n_lost + self.alpha))
             tables[self.stage] = (pd.Index(list(self.stages), dtype=object), ratio)
@@ -320,13 +349,13 @@ class NaiveBayesScorer:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def score_frame(self, frame: pd.DataFrame, *, at: datetime | None = None) -> pd.DataFrame:
+    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant | None = None) -> pd.DataFrame:
         """
         Score every row: ``probability``, ``score`` (100 x probability), ``grade``, ``label``.
 
         ``contrib:prior`` and one ``contrib:<field>`` column per field hold the
-        log-odds contributions; they add up to ``logit(probability)``. ``at`` is
-        accepted for the :class:`Scorer` protocol; the model itself is timeless.
+        log-odds contributions; they add up to ``logit(probability)``. ``as_of`` is
+        accepted for the :class:`Scorer` protocol; the fitted model itself is timeless.
 
         Raises:
             DataError: a value never seen in training (with ``unseen="error"``).
@@ -339,7 +368,7 @@ class NaiveBayesScorer:
             >>> nb.score_frame(pd.DataFrame({"c": ["x", "y"]}))["probability"].round(4).tolist()
             [0.75, 0.25]
         """
-        del at
+        del as_of
         self._require_model()
         fields = [*self.features, *([self.stage] if self.stage is not None else [])]
         require_columns(frame, fields, frame_name="leads")
@@ -375,7 +404,7 @@ class NaiveBayesScorer:
             result[column] = values
         return result
 
-    def score(self, record: object, *, at: datetime | None = None) -> ScoreCard:
+    def score(self, record: object, *, as_of: Instant | None = None) -> ScoreCard:
         """
         Score one record (a mapping or an entity) with its per-field contributions.
 
@@ -386,7 +415,7 @@ class NaiveBayesScorer:
             >>> nb.score({"c": "x"}).explain()
             '75 (grade B): +1.09861 c (x)'
         """
-        del at
+        del as_of
         model = self._require_model()
         logit = self._prior
         contributions = [
@@ -431,16 +460,22 @@ class NaiveBayesScorer:
 
     def evaluate(
         self,
-        frame: pd.DataFrame,
+        history: pd.DataFrame,
         *,
-        outcome_col: str = "outcome",
-        closed_at_col: str = "closed_at",
+        history_columns: OutcomeColumns = OutcomeColumns(),
         won: str = "won",
         lost: str = "lost",
         bins: int = 10,
     ) -> Evaluation:
         """
         Evaluate on the records closed at or after the training cut-off (a time split).
+
+        Args:
+            history: one row per record, as :meth:`fit` reads it.
+            history_columns: which columns hold the state and the close date.
+            won: the state of a won record.
+            lost: the state of a lost record.
+            bins: the number of probability bins of the calibration table.
 
         Raises:
             FitError: not fitted.
@@ -450,7 +485,7 @@ class NaiveBayesScorer:
             >>> import pandas as pd
             >>> history = pd.DataFrame({
             ...     "c": ["x", "x", "y", "y", "x", "y", "y"],
-            ...     "outcome": ["won", "won", "lost", "lost", "won", "lost", "won"],
+            ...     "state": ["won", "won", "lost", "lost", "won", "lost", "won"],
             ...     "closed_at": pd.to_datetime(["2026-01-01"] * 4 + ["2026-03-01"] * 3, utc=True),
             ... })
             >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0)
@@ -460,11 +495,12 @@ class NaiveBayesScorer:
             (3, 2, 0.75)
         """
         model = self._require_model()
-        require_columns(frame, [outcome_col, closed_at_col], frame_name="holdout")
+        outcome_col, closed_at_col = history_columns.state, history_columns.closed_at
+        require_columns(history, [outcome_col, closed_at_col], frame_name="history")
         cutoff = pd.Timestamp(model["as_of"])
-        closed = as_utc(frame[closed_at_col], closed_at_col, allow_missing=True)
-        mask = (frame[outcome_col].isin([won, lost]) & (closed >= cutoff)).to_numpy()
-        holdout = frame.iloc[np.flatnonzero(mask)]
+        closed = as_utc(history[closed_at_col], closed_at_col, allow_missing=True)
+        mask = (history[outcome_col].isin([won, lost]) & (closed >= cutoff)).to_numpy()
+        holdout = history.iloc[np.flatnonzero(mask)]
         y = (holdout[outcome_col] == won).to_numpy()
         if len(y) == 0:
             raise DataError(

@@ -10,11 +10,12 @@ made it) and scores a whole frame at once into a DataFrame whose
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, Protocol, final, runtime_checkable
+from typing import Any, Protocol, Self, final, runtime_checkable
 
 import attrs
 import pandas as pd
+
+from crmlifecycle._types import Instant
 
 __all__ = ["CONTRIB_PREFIX", "Contribution", "ScoreCard", "Scorer"]
 
@@ -122,29 +123,42 @@ class Scorer(Protocol):
     What every scorer provides (built-in or from a plugin).
 
     A scorer takes its configuration in its constructor and never changes it;
-    ``score`` and ``score_frame`` are pure. ``score_frame`` returns one row per
-    scored entity with at least the columns ``score``, ``grade`` and ``label``,
-    plus one ``contrib:<rule>`` column per rule so the explanation of every row
-    is available without a per-row Python loop.
+    ``score`` and ``score_frame`` are pure. Both score *as of* a moment the caller
+    gives (``as_of``, an :data:`~crmlifecycle.typing.Instant`): a scorer never
+    reads a clock. Its configuration is plain data: ``from_dict`` reads what
+    ``to_dict`` writes (``scorer`` names the registered type). The built-in
+    scorers also read JSON or YAML text (``from_text``);
+    :func:`~crmlifecycle.scoring.build_scorer` reads text for any scorer.
+    ``score_frame`` returns one row per scored entity with at least the columns
+    ``score``, ``grade`` and ``label``, plus one ``contrib:<rule>`` column per
+    rule so the explanation of every row is available without a per-row Python
+    loop. The record and the frame are positional (a scorer may name them after
+    what it reads, e.g. ``orders``); a scorer may take more keywords, such as
+    the frame's ``X_columns`` record.
 
     Examples:
-        >>> from crmlifecycle.scoring import get_scorer
-        >>> isinstance(get_scorer("rfm"), Scorer)
+        >>> from crmlifecycle.scoring import RfmScorer
+        >>> isinstance(RfmScorer(), Scorer)
         True
     """
 
     name: str
 
-    def score(self, record: object, *, at: datetime) -> ScoreCard:
-        """Score one record (an attrs entity or a mapping) as of ``at``."""
+    def score(self, record: object, /, *, as_of: Instant) -> ScoreCard:
+        """Score one record (an attrs entity or a mapping) as of ``as_of``."""
         ...
 
-    def score_frame(self, frame: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
-        """Score every row of ``frame`` as of ``at`` (vectorised)."""
+    def score_frame(self, frame: pd.DataFrame, /, *, as_of: Instant) -> pd.DataFrame:
+        """Score every row of ``frame`` as of ``as_of`` (vectorised)."""
         ...
 
-    def to_config(self) -> dict[str, Any]:
-        """Return the configuration as a plain dict (``scorer`` names the registered type)."""
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], /) -> Self:
+        """Build the scorer from plain data (what :meth:`to_dict` returns)."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data (``scorer`` names the registered type)."""
         ...
 
 

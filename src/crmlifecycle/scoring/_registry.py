@@ -1,268 +1,227 @@
 """
-The scorer registry: built-in scorers by name, and scorers from other packages.
+The scorer registry: scorer classes by name (built-in, registered in code, from plugins).
 
-Other installed packages publish scorers in the ``crmlifecycle.scorers``
-entry-point group; the object an entry point names is a *factory* (usually the
-scorer class) called with the configuration as keyword arguments. Entry points
-are listed lazily, once per process (``functools.cache``), and a plugin is
-imported only when its name is first asked for. Each factory is validated when
-it is registered or loaded, and a bad one raises :class:`PluginError` naming the
-plugin.
+A registered scorer is a *class* that implements :class:`~crmlifecycle.scoring.Scorer`,
+including its configuration as plain data (``from_dict`` reads what ``to_dict`` writes), and
+whose ``name`` is the name it is registered under, so ``to_dict()["scorer"]``
+always names a type :func:`build_scorer` can find again. Other installed packages
+publish scorer classes in the ``crmlifecycle.scorers`` entry-point group. The
+registry is the library's one registry class (shared with the metrics): entry
+points are listed once per process, a plugin is imported when its name is first
+asked for, every class is validated when registered or loaded, and a name belongs
+to one owner (a plugin or a registration that reuses a built-in's name is an
+error naming both).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
-import pathlib
 from collections.abc import Callable, Mapping
-from importlib import metadata
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from crmlifecycle._plugins import discover, load
-from crmlifecycle.errors import PluginError, SpecError, did_you_mean
-from crmlifecycle.scoring._config import Format, dumps, loads
+from crmlifecycle._config import load_text
+from crmlifecycle._registry import Registry
+from crmlifecycle.errors import CrmError, PluginError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.scoring._protocol import Scorer
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "available_scorers",
-    "dump_scorer",
+    "build_scorer",
     "get_scorer",
-    "load_scorer",
     "register_scorer",
-    "scorer_from_config",
 ]
 
-#: The entry-point group other packages register scorers in.
+#: The entry-point group other packages register scorer classes in.
 ENTRY_POINT_GROUP: Final = "crmlifecycle.scorers"
 
-ScorerFactory = Callable[..., Scorer]
+#: The keyword ``score`` and ``score_frame`` take the scoring time by.
+TIME_KEYWORD: Final = "as_of"
 
-_REQUIRED_METHODS: Final = ("score", "score_frame", "to_config")
-_registered: dict[str, ScorerFactory] = {}
+_REQUIRED_METHODS: Final = ("from_dict", "to_dict", "score", "score_frame")
 
 
-def _builtins() -> dict[str, ScorerFactory]:
+def _builtins() -> dict[str, type[Scorer]]:
     from crmlifecycle.scoring._points import PointsScorer
     from crmlifecycle.scoring._predictive import NaiveBayesScorer
     from crmlifecycle.scoring._rfm import RfmScorer
 
-    def points(**config: Any) -> Scorer:  # noqa: ANN401 - configs are plain data
-        return PointsScorer.from_config(config)
-
-    def rfm(**config: Any) -> Scorer:  # noqa: ANN401 - configs are plain data
-        return RfmScorer.from_config(config)
-
-    def naive_bayes(**config: Any) -> Scorer:  # noqa: ANN401 - configs are plain data
-        return NaiveBayesScorer.from_config(config)
-
-    return {"naive_bayes": naive_bayes, "points": points, "rfm": rfm}
+    return {"points": PointsScorer, "rfm": RfmScorer, "naive_bayes": NaiveBayesScorer}
 
 
-_BUILTIN_NAMES: Final = frozenset({"naive_bayes", "points", "rfm"})
-
-
-def _validate_factory(name: str, factory: object) -> ScorerFactory:
-    """Check a factory (a class or a callable) before it is registered."""
-    candidate: Any = factory  # untrusted: whatever a plugin's entry point names
-    if not callable(candidate):
-        raise PluginError(
-            f"expected a scorer class or factory callable, got {type(factory).__name__}. "
-            "Hint: point the entry point at the scorer class.",
-            plugin=name,
-        )
-    if inspect.isclass(candidate):
-        for method in _REQUIRED_METHODS:
-            if not callable(getattr(candidate, method, None)):
-                raise PluginError(
-                    f"class {candidate.__qualname__} has no method {method}(). "
-                    "Hint: implement score(record, *, at), score_frame(frame, *, at) and "
-                    "to_config() (see crmlifecycle.scoring.Scorer).",
-                    plugin=name,
-                )
-        for method in ("score", "score_frame"):
-            label = f"{candidate.__qualname__}.{method}"
-            _check_at_keyword(name, getattr(candidate, method), label)
-    validated: ScorerFactory = candidate
-    return validated
-
-
-def _check_at_keyword(name: str, method: Callable[..., object], label: str) -> None:
+def _check_time_keyword(name: str, method: Callable[..., object], label: str) -> None:
     try:
         signature = inspect.signature(method)
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
         return
-    at = signature.parameters.get("at")
     has_kwargs = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    if at is None and not has_kwargs:
+    if TIME_KEYWORD not in signature.parameters and not has_kwargs:
         raise PluginError(
-            f"{label}{signature} does not accept the keyword argument 'at'. "
-            "Hint: the protocol is score(record, *, at) and score_frame(frame, *, at).",
+            f"{label}{signature} does not accept the keyword argument {TIME_KEYWORD!r}. "
+            f"Hint: the protocol is score(record, *, {TIME_KEYWORD}) and "
+            f"score_frame(frame, *, {TIME_KEYWORD}).",
             plugin=name,
         )
 
 
-def _check_instance(name: str, scorer: object) -> Scorer:
-    if not isinstance(scorer, Scorer):
-        missing = [m for m in ("name", *_REQUIRED_METHODS) if not hasattr(scorer, m)]
+def _validate_class(name: str, candidate: object) -> type[Scorer]:
+    """Check a scorer class (a plugin's or a registration's) before it is used."""
+    if not inspect.isclass(candidate):
         raise PluginError(
-            f"its factory returned {type(scorer).__name__}, which is not a Scorer "
-            f"(missing {missing}). Hint: see crmlifecycle.scoring.Scorer.",
+            f"expected a scorer class, got {type(candidate).__name__}. "
+            "Hint: register (or point the entry point at) the class that implements "
+            "crmlifecycle.scoring.Scorer.",
             plugin=name,
         )
+    label = candidate.__qualname__
+    for method in _REQUIRED_METHODS:
+        if not callable(getattr(candidate, method, None)):
+            raise PluginError(
+                f"class {label} has no method {method}(). Hint: implement from_dict(data), "
+                f"to_dict(), score(record, *, {TIME_KEYWORD}) and "
+                f"score_frame(frame, *, {TIME_KEYWORD}) (see crmlifecycle.scoring.Scorer).",
+                plugin=name,
+            )
     for method in ("score", "score_frame"):
-        _check_at_keyword(name, getattr(scorer, method), f"{type(scorer).__qualname__}.{method}")
-    return scorer
+        _check_time_keyword(name, getattr(candidate, method), f"{label}.{method}")
+    declared: object = getattr(candidate, "name", None)
+    if declared != name:
+        raise PluginError(
+            f"class {label} is named {declared!r} but registered as {name!r}. "
+            "Hint: make the class attribute name and the registered (entry-point) name the same.",
+            plugin=name,
+        )
+    scorer_class: Any = candidate  # checked member by member above
+    return cast("type[Scorer]", scorer_class)
 
 
-def register_scorer(name: str, factory: ScorerFactory, *, replace: bool = False) -> None:
+#: The scorer classes by name: built-ins, registrations in code, ``crmlifecycle.scorers`` plugins.
+_SCORERS: Final = Registry[type[Scorer]](
+    kind="scorer", group=ENTRY_POINT_GROUP, builtins=_builtins, validate=_validate_class
+)
+
+
+def register_scorer(scorer: type[Scorer], *, replace: bool = False) -> None:
     """
-    Register a scorer factory (usually the class) under ``name``, in this process.
+    Register a scorer class in this process, under its own ``name``.
 
     Args:
-        name: the name :func:`get_scorer` will know it by.
-        factory: called with the configuration as keyword arguments; must return a
-            :class:`~crmlifecycle.scoring.Scorer`.
-        replace: allow replacing an earlier registration of the same name.
+        scorer: a class implementing :class:`~crmlifecycle.scoring.Scorer` (validated first).
+        replace: replace an earlier registration of the same name made in code.
 
     Raises:
-        PluginError: the factory is not a valid scorer, or the name is taken.
+        PluginError: the class is not a valid scorer, or its name belongs to a built-in
+            scorer, an installed plugin or (without ``replace``) an earlier registration.
 
     Examples:
         >>> from crmlifecycle.scoring import RfmScorer
-        >>> register_scorer("my_rfm", RfmScorer, replace=True)
-        >>> "my_rfm" in available_scorers()
+        >>> class MonthlyRfm(RfmScorer):
+        ...     name = "monthly_rfm"
+        >>> register_scorer(MonthlyRfm, replace=True)
+        >>> "monthly_rfm" in available_scorers()
         True
-        >>> register_scorer("bad", object())
+        >>> register_scorer(RfmScorer)
         Traceback (most recent call last):
         ...
-        crmlifecycle.errors.PluginError: plugin 'bad': expected a scorer class or factory ...
+        crmlifecycle.errors.PluginError: plugin 'rfm': a registration in code registers ...
+        >>> register_scorer(object())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.PluginError: plugin '': a scorer needs a non-empty string name ...
     """
-    if not name:
-        raise PluginError("a scorer needs a non-empty name. Hint: pass a string.", plugin=str(name))
-    if not replace and (name in _registered or name in _BUILTIN_NAMES):
-        raise PluginError(
-            "this name is already registered. Hint: choose another name or pass replace=True.",
-            plugin=name,
-        )
-    _registered[name] = _validate_factory(name, factory)
-
-
-@functools.cache
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    """List the entry points of the group once per process (nothing is imported yet)."""
-    # a plugin cannot shadow a built-in scorer; it stays reachable by module
-    points = discover(ENTRY_POINT_GROUP)
-    return {name: point for name, point in points.items() if name not in _BUILTIN_NAMES}
-
-
-@functools.cache
-def _load_plugin(name: str) -> ScorerFactory:
-    """Import and validate one plugin (once); errors name the plugin and its package."""
-    return _validate_factory(name, load(_entry_points()[name], plugin=name))
+    name: object = getattr(scorer, "name", None)
+    _SCORERS.register(scorer, name=name if isinstance(name, str) else "", replace=replace)
 
 
 def available_scorers() -> list[str]:
     """
-    Return the sorted names of the built-in, registered and installed scorers.
+    Return the names of the built-in scorers (in the library's order), then the others sorted.
 
     Examples:
-        >>> {"naive_bayes", "points", "rfm"} <= set(available_scorers())
-        True
+        >>> available_scorers()[:3]
+        ['points', 'rfm', 'naive_bayes']
     """
-    return sorted(_BUILTIN_NAMES | set(_registered) | set(_entry_points()))
+    return _SCORERS.names()
 
 
-def get_scorer(name: str, **config: Any) -> Scorer:  # noqa: ANN401 - configs are plain data
+def get_scorer(name: str) -> type[Scorer]:
     """
-    Build the scorer registered as ``name`` with its configuration.
-
-    Built-ins come first, then scorers registered with :func:`register_scorer`, then
-    scorers installed by other packages (``crmlifecycle.scorers`` entry points).
+    Return the scorer class registered as ``name`` (built-in, registered in code, or plugin).
 
     Raises:
-        SpecError: no scorer has that name (with a did-you-mean).
-        PluginError: the plugin cannot be imported or does not give a Scorer.
+        ValidationError: no scorer has that name (with a did-you-mean).
+        PluginError: the plugin cannot be imported or is not a valid scorer class,
+            or its name is claimed twice (by a built-in and a plugin, or by two plugins).
 
     Examples:
-        >>> get_scorer("rfm", monetary="mean").to_config()["monetary"]
+        >>> get_scorer("rfm").from_dict({"monetary": "mean"}).monetary
         'mean'
         >>> get_scorer("rmf")
         Traceback (most recent call last):
         ...
-        crmlifecycle.errors.SpecError: scorer: unknown scorer 'rmf' (did you mean 'rfm'?). ...
+        crmlifecycle.errors.ValidationError: 'name' must be a registered scorer (did you mean ...
     """
-    if name in _BUILTIN_NAMES:
-        return _builtins()[name](**config)
-    if name in _registered:
-        factory = _registered[name]
-    elif name in _entry_points():
-        factory = _load_plugin(name)
-    else:
-        names = available_scorers()
-        raise SpecError(
-            f"unknown scorer {name!r}{did_you_mean(name, names)}. Hint: available are {names}.",
-            path="scorer",
-        )
-    try:
-        scorer = factory(**config)
-    except TypeError as err:
-        if isinstance(err, PluginError):
-            raise
-        raise SpecError(
-            f"scorer {name!r} rejected its configuration ({err}). "
-            "Hint: check the keys against the scorer's documentation.",
-            path=name,
-        ) from err
-    return _check_instance(name, scorer)
+    return _SCORERS.get(name)
 
 
-def scorer_from_config(config: Mapping[str, Any]) -> Scorer:
-    """
-    Build a scorer from a plain dict whose ``scorer`` key names the type.
+def build_scorer(config: Mapping[str, Any] | str) -> Scorer:
+    r"""
+    Build whichever scorer a configuration names in its ``scorer`` key.
+
+    ``config`` is plain data (a parsed document, or what a scorer's ``to_dict``
+    returns) or its JSON or YAML text. The ``scorer`` key picks the class from
+    the registry (:func:`get_scorer`), whose ``from_dict`` reads the rest. When
+    the type is known in advance, call that class's ``from_dict``/``from_text``
+    directly.
+
+    Raises:
+        SpecError: the configuration has no ``scorer`` key, names an unknown
+            scorer (with a did-you-mean) or is invalid for that scorer.
+        PluginError: the named plugin cannot be loaded or does not build a Scorer.
 
     Examples:
-        >>> scorer_from_config({"scorer": "rfm", "monetary": "sum"}).name
+        >>> build_scorer({"scorer": "rfm", "monetary": "sum"}).name
         'rfm'
+        >>> build_scorer("scorer: rfm\nmonetary: mean").to_dict()["monetary"]
+        'mean'
+        >>> build_scorer({"scorer": "rmf"})
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: scorer: unknown scorer 'rmf' (did you mean 'rfm'?). ...
     """
-    document: Any = config  # parsed from untrusted text: may be anything
+    document: Any = (
+        load_text(config, what="a scorer configuration") if isinstance(config, str) else config
+    )
     if not isinstance(document, Mapping) or not isinstance(document.get("scorer"), str):
         raise SpecError(
             "a scorer configuration needs a 'scorer' key naming the scorer type. "
             f"Hint: e.g. {{scorer: points, ...}}; available are {available_scorers()}.",
             path="scorer",
         )
-    settings = {k: v for k, v in config.items() if k != "scorer"}
-    return get_scorer(config["scorer"], **settings)
-
-
-def load_scorer(source: str | pathlib.Path, *, fmt: Format | None = None) -> Scorer:
-    r"""
-    Build a scorer from JSON or YAML text, or from a ``.json``/``.yaml``/``.yml`` file.
-
-    Examples:
-        >>> load_scorer('{"scorer": "rfm"}').name
-        'rfm'
-        >>> load_scorer("scorer: rfm\nmonetary: mean", fmt="yaml").to_config()["monetary"]
-        'mean'
-    """
-    if isinstance(source, pathlib.Path):
-        text = source.read_text(encoding="utf-8")
-        fmt = fmt or ("yaml" if source.suffix.lower() in {".yaml", ".yml"} else "json")
-    else:
-        text = source
-    return scorer_from_config(loads(text, fmt=fmt or "json"))
-
-
-def dump_scorer(scorer: Scorer, *, fmt: Format = "json") -> str:
-    """
-    Write a scorer's configuration as JSON (default) or YAML text.
-
-    Examples:
-        >>> from crmlifecycle.scoring import RfmScorer
-        >>> text = dump_scorer(RfmScorer(), fmt="yaml")
-        >>> load_scorer(text, fmt="yaml").to_config() == RfmScorer().to_config()
-        True
-    """
-    return dumps(scorer.to_config(), fmt=fmt)
+    name: str = document["scorer"]
+    try:
+        scorer_class = get_scorer(name)
+    except ValidationError:
+        names = available_scorers()
+        raise SpecError(
+            f"unknown scorer {name!r}{did_you_mean(name, names)}. Hint: available are {names}.",
+            path="scorer",
+        ) from None
+    try:
+        scorer: object = scorer_class.from_dict(document)
+    except TypeError as err:  # a plugin's from_dict passing unknown keys on to its __init__
+        if isinstance(err, CrmError):
+            raise
+        raise SpecError(
+            f"scorer {name!r} rejected its configuration ({err}). "
+            "Hint: check the keys against the scorer's documentation.",
+            path="scorer",
+        ) from err
+    if not isinstance(scorer, Scorer):
+        missing = [m for m in ("name", *_REQUIRED_METHODS) if not hasattr(scorer, m)]
+        raise PluginError(
+            f"its from_dict returned {type(scorer).__name__}, which is not a Scorer "
+            f"(missing {missing}). Hint: see crmlifecycle.scoring.Scorer.",
+            plugin=name,
+        )
+    return scorer

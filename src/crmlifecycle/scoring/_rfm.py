@@ -20,12 +20,12 @@ on ``-days since the last order`` so that recent buyers score 5.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, Literal, Self, final
 
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
@@ -33,8 +33,10 @@ from crmlifecycle._frames import (
     utc_nanoseconds,
     utc_timestamp,
 )
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
-from crmlifecycle.scoring._config import as_list, check_keys, check_text
+from crmlifecycle.schema import OrderColumns
+from crmlifecycle.scoring._config import as_list, check_text, scorer_settings
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
 
 __all__ = ["DEFAULT_RFM_SEGMENTS", "RfmScorer", "rfm_edges", "rfm_scores"]
@@ -104,7 +106,7 @@ def _segment_table(segments: Sequence[Mapping[str, Any]]) -> tuple[list[str], np
     r_of, f_of, m_of = grid // 25 + 1, grid // 5 % 5 + 1, grid % 5 + 1
     for i, entry in enumerate(as_list(segments, path="segments")):
         path = f"segments[{i}]"
-        check_keys(entry, path=path, allowed=("segment", "r", "f", "m"), required=("segment",))
+        check_keys(entry, required=("segment",), optional=("r", "f", "m"), path=path)
         name = check_text(entry["segment"], path=f"{path}.segment")
         hit = lookup == -1
         for dim, scores in (("r", r_of), ("f", f_of), ("m", m_of)):
@@ -148,10 +150,12 @@ class RfmScorer:
     Score customers by recency, frequency and monetary value (quintiles 1..5) into segments.
 
     The definitions (Hughes 1994; quintile rule in the module docstring): recency is
-    the days from the last order to ``at``, frequency the number of orders, monetary
+    the days from the last order to ``as_of``, frequency the number of orders, monetary
     the total (or, with ``monetary="mean"``, the average) order amount, all over the
-    orders placed at or before ``at``. The RFM code concatenates the three scores
+    orders placed at or before ``as_of``. The RFM code concatenates the three scores
     (``"545"``), the score is their sum (3..15) and the segment comes from the grid.
+    The orders' columns are named by an :class:`~crmlifecycle.schema.OrderColumns`
+    record (``orders_columns=``).
 
     Args:
         monetary: ``"sum"`` (default) or ``"mean"`` of the order amounts.
@@ -159,7 +163,7 @@ class RfmScorer:
             ranges ``[low, high]`` (an omitted range means 1..5); the first match wins and
             every one of the 125 codes must be covered. Defaults to
             :data:`DEFAULT_RFM_SEGMENTS`.
-        edges: previously fitted quintile edges (as :meth:`to_config` writes them).
+        edges: previously fitted quintile edges (as :meth:`to_dict` writes them).
 
     Examples:
         >>> import pandas as pd
@@ -170,7 +174,7 @@ class RfmScorer:
         ...                          utc=True),
         ...     "amount": [10.0, 20.0, 100.0, 5.0, 5.0, 5.0, 50.0, 40.0],
         ... })
-        >>> scored = RfmScorer().score_frame(orders, at=pd.Timestamp("2026-04-01", tz="UTC"))
+        >>> scored = RfmScorer().score_frame(orders, as_of=pd.Timestamp("2026-04-01", tz="UTC"))
         >>> scored[["r", "f", "m", "code", "segment"]]
                      r  f  m code              segment
         customer_id
@@ -200,7 +204,7 @@ class RfmScorer:
         self._names, self._lookup = _segment_table(self.segments)
         self.edges_: dict[str, tuple[float, ...]] | None = None
         if edges is not None:
-            check_keys(edges, path="edges", allowed=_DIMS, required=_DIMS)
+            check_keys(edges, required=_DIMS, path="edges")
             self.edges_ = {d: _read_edges(edges[d], path=f"edges.{d}") for d in _DIMS}
 
     def __repr__(self) -> str:
@@ -208,24 +212,37 @@ class RfmScorer:
         return f"RfmScorer(monetary={self.monetary!r}, segments={len(self._names)}, {fitted})"
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """
-        Build a scorer from a plain dict (as :meth:`to_config` writes it).
+        Build a scorer from plain data (as :meth:`to_dict` writes it).
+
+        Raises:
+            SpecError: naming the path of the problem (``segments[2].r``).
 
         Examples:
-            >>> RfmScorer.from_config({"monetary": "mean"}).monetary
+            >>> RfmScorer.from_dict({"monetary": "mean"}).monetary
             'mean'
         """
-        check_keys(config, path="rfm", allowed=("scorer", "monetary", "segments", "edges"))
-        settings = {k: v for k, v in config.items() if k != "scorer"}
-        return cls(**settings)
+        optional = ("monetary", "segments", "edges")
+        return cls(**scorer_settings(data, scorer=cls.name, optional=optional))
 
-    def to_config(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str) -> Self:
         """
-        Return the configuration (and fitted edges, if any) as a plain dict.
+        Build a scorer from JSON or YAML text (see :meth:`from_dict`).
 
         Examples:
-            >>> sorted(RfmScorer().to_config())
+            >>> RfmScorer.from_text('{"scorer": "rfm", "monetary": "mean"}').monetary
+            'mean'
+        """
+        return cls.from_dict(load_text(text, what="an RFM scorer configuration"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the configuration (and fitted edges, if any) as plain data.
+
+        Examples:
+            >>> sorted(RfmScorer().to_dict())
             ['monetary', 'scorer', 'segments']
         """
         config: dict[str, Any] = {
@@ -241,27 +258,31 @@ class RfmScorer:
         self,
         orders: pd.DataFrame,
         *,
-        at: datetime,
-        customer_col: str = "customer_id",
-        at_col: str = "at",
-        amount_col: str = "amount",
+        as_of: Instant,
+        orders_columns: OrderColumns = OrderColumns(),
     ) -> pd.DataFrame:
         """
-        Return recency (days), frequency and monetary value per customer, as of ``at``.
+        Return recency (days), frequency and monetary value per customer, as of ``as_of``.
 
-        Orders after ``at`` are left out (scoring as of a past date is allowed).
+        Orders after ``as_of`` are left out (scoring as of a past date is allowed).
+        The result's index is named after the orders' customer column.
 
         Examples:
             >>> import pandas as pd
             >>> orders = pd.DataFrame({"customer_id": ["a", "a"], "amount": [5.0, 7.0],
             ...     "at": pd.to_datetime(["2026-01-01", "2026-01-11"], utc=True)})
-            >>> RfmScorer().summarize(orders, at=pd.Timestamp("2026-01-21", tz="UTC"))
+            >>> RfmScorer().summarize(orders, as_of=pd.Timestamp("2026-01-21", tz="UTC"))
                          recency_days  frequency  monetary
             customer_id
             a                    10.0          2      12.0
         """
+        customer_col, at_col, amount_col = (
+            orders_columns.customer_id,
+            orders_columns.at,
+            orders_columns.amount,
+        )
         require_columns(orders, [customer_col, at_col, amount_col], frame_name="orders")
-        when = utc_timestamp(at, name="at")
+        when = utc_timestamp(as_of, name="as_of")
         stamps = utc_nanoseconds(as_utc(orders[at_col], at_col))
         amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
         when_ns = when.as_unit("ns").value
@@ -273,8 +294,8 @@ class RfmScorer:
             frame = frame[keep]
         if frame.empty:
             raise DataError(
-                f"orders has no order at or before at={when.isoformat()}. "
-                "Hint: pass a later at, or check the order dates.",
+                f"orders has no order at or before as_of={when.isoformat()}. "
+                "Hint: pass a later as_of, or check the order dates.",
                 column=at_col,
             )
         if frame["customer"].isna().any():
@@ -298,10 +319,8 @@ class RfmScorer:
         self,
         orders: pd.DataFrame,
         *,
-        at: datetime,
-        customer_col: str = "customer_id",
-        at_col: str = "at",
-        amount_col: str = "amount",
+        as_of: Instant,
+        orders_columns: OrderColumns = OrderColumns(),
     ) -> Self:
         """
         Learn the quintile edges of a reference population so single records can be scored.
@@ -310,28 +329,25 @@ class RfmScorer:
             >>> import pandas as pd
             >>> orders = pd.DataFrame({"customer_id": list("abcde"), "amount": [1.0, 2, 3, 4, 5],
             ...     "at": pd.to_datetime(["2026-01-01"] * 5, utc=True)})
-            >>> RfmScorer().fit(orders, at=pd.Timestamp("2026-02-01", tz="UTC")).edges_["monetary"]
+            >>> fitted = RfmScorer().fit(orders, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
+            >>> fitted.edges_["monetary"]
             (1.0, 2.0, 3.0, 4.0)
         """
-        summary = self.summarize(
-            orders, at=at, customer_col=customer_col, at_col=at_col, amount_col=amount_col
-        )
+        summary = self.summarize(orders, as_of=as_of, orders_columns=orders_columns)
         self.edges_ = {d: rfm_edges(v) for d, v in zip(_DIMS, _values(summary), strict=True)}
         return self
 
     def score_frame(
         self,
-        frame: pd.DataFrame,
+        orders: pd.DataFrame,
         *,
-        at: datetime,
-        customer_col: str = "customer_id",
-        at_col: str = "at",
-        amount_col: str = "amount",
+        as_of: Instant,
+        orders_columns: OrderColumns = OrderColumns(),
     ) -> pd.DataFrame:
         """
         Score every customer of an orders frame, quintiles taken over those customers.
 
-        Returns one row per customer (index ``customer_col``, sorted) with the columns
+        Returns one row per customer (index: the customer column, sorted) with the columns
         ``recency_days``, ``frequency``, ``monetary``, ``r``, ``f``, ``m``, ``code``,
         ``segment``, ``score`` (r + f + m), ``grade`` (the code), ``label`` (the
         segment) and ``contrib:recency``, ``contrib:frequency``, ``contrib:monetary``.
@@ -340,13 +356,11 @@ class RfmScorer:
             >>> import pandas as pd
             >>> orders = pd.DataFrame({"customer_id": ["x"], "amount": [9.0],
             ...     "at": pd.to_datetime(["2026-01-01"], utc=True)})
-            >>> scored = RfmScorer().score_frame(orders, at=pd.Timestamp("2026-01-02", tz="UTC"))
+            >>> scored = RfmScorer().score_frame(orders, as_of=pd.Timestamp("2026-01-02", tz="UTC"))
             >>> scored["code"].tolist(), scored["segment"].tolist()
             (['111'], ['lost'])
         """
-        summary = self.summarize(
-            frame, at=at, customer_col=customer_col, at_col=at_col, amount_col=amount_col
-        )
+        summary = self.summarize(orders, as_of=as_of, orders_columns=orders_columns)
         values = _values(summary)
         r, f, m = (rfm_scores(v, rfm_edges(v)) for v in values)
         cell = (r.astype(np.int16) - 1) * 25 + (f - 1) * 5 + (m - 1)
@@ -360,12 +374,13 @@ class RfmScorer:
             result[f"{CONTRIB_PREFIX}{dim}"] = scores.astype("float64")
         return result
 
-    def score(self, record: object, *, at: datetime) -> ScoreCard:
+    def score(self, record: object, *, as_of: Instant) -> ScoreCard:
         """
         Score one customer summary with the fitted edges.
 
         ``record`` gives ``recency_days`` (or ``last_order_at``), ``frequency`` and
-        ``monetary``, as a mapping or attributes.
+        ``monetary``, as a mapping or attributes; ``as_of`` turns a ``last_order_at``
+        into days.
 
         Raises:
             FitError: the scorer has no edges (call :meth:`fit` first).
@@ -375,19 +390,19 @@ class RfmScorer:
             >>> scorer = RfmScorer(edges={"recency": [-40, -30, -20, -10],
             ...     "frequency": [1, 2, 3, 4], "monetary": [10, 20, 30, 40]})
             >>> card = scorer.score({"recency_days": 5, "frequency": 5, "monetary": 35},
-            ...     at=pd.Timestamp("2026-01-01", tz="UTC"))
+            ...     as_of=pd.Timestamp("2026-01-01", tz="UTC"))
             >>> card.grade, card.label, card.total
             ('554', 'champions', 14.0)
         """
         if self.edges_ is None:
             raise FitError(
                 "RfmScorer.score needs quintile edges of a reference population. "
-                "Hint: call fit(orders, at=...) first, or pass edges= from a saved config."
+                "Hint: call fit(orders, as_of=...) first, or pass edges= from a saved config."
             )
         days = read_field(record, "recency_days")
         if days is None and (last := read_field(record, "last_order_at")) is not None:
             last_utc = utc_timestamp(last, name="last_order_at")
-            days = (utc_timestamp(at, name="at") - last_utc) / pd.Timedelta(days=1)
+            days = (utc_timestamp(as_of, name="as_of") - last_utc) / pd.Timedelta(days=1)
         inputs = {
             "recency": -_number(days, "recency_days"),
             "frequency": _number(read_field(record, "frequency"), "frequency"),
@@ -439,7 +454,7 @@ def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
     if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
             f"must be four ascending finite numbers (got {value!r}). "
-            "Hint: use the edges that fit() computed (to_config() writes them).",
+            "Hint: use the edges that fit() computed (to_dict() writes them).",
             path=path,
         )
     return tuple(numbers)

@@ -4,9 +4,13 @@ Service-level agreements for support cases.
 A :class:`BusinessCalendar` (working hours per weekday, holidays, a time zone)
 does exact business-time arithmetic; an :class:`SlaPolicy` holds per-priority
 first-response and resolution targets on such a calendar; :func:`case_sla`
-answers one case's due times, time left and breach at any moment from its
-status history (the clocks pause while the case waits on the customer), and
-:func:`sla_status` gives the same answers for a whole frame of cases.
+answers one case's due times, time left and breach as of any moment
+(``as_of=``) from its status history (the clocks pause while the case waits on
+the customer), and :func:`sla_status` gives the same answers for a whole frame
+of cases (its columns named by ``cases_columns=CaseColumns()`` and
+``events_columns=EventLogColumns()``). Which states pause and stop the clocks
+comes from the case lifecycle's stage types (``on_hold``; ``won``/``lost``),
+so a policy for a custom case pipeline just takes ``lifecycle=``.
 
 Examples:
     >>> from crmlifecycle.sla import BusinessCalendar
@@ -20,7 +24,14 @@ from __future__ import annotations
 from crmlifecycle.sla._calendar import BusinessCalendar
 from crmlifecycle.sla._case import CLOCK_STATUSES, CaseSla, SlaClock, case_sla
 from crmlifecycle.sla._frame import SLA_COLUMNS, sla_status
-from crmlifecycle.sla._policy import DEFAULT_PAUSE_STATES, DEFAULT_STOP_STATES, SlaPolicy, SlaTarget
+from crmlifecycle.sla._policy import (
+    DEFAULT_PAUSE_STATES,
+    DEFAULT_STOP_STATES,
+    SlaPolicy,
+    SlaTarget,
+    pause_states_of,
+    stop_states_of,
+)
 
 __all__ = [
     "CLOCK_STATUSES",
@@ -33,5 +44,7 @@ __all__ = [
     "SlaPolicy",
     "SlaTarget",
     "case_sla",
+    "pause_states_of",
     "sla_status",
+    "stop_states_of",
 ]

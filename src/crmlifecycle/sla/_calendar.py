@@ -215,6 +215,19 @@ class BusinessCalendar:
 
         return build_from_spec(cls, spec, keys=("tz", "hours", "holidays"), path="calendar")
 
+    @classmethod
+    def from_text(cls, text: str) -> BusinessCalendar:
+        """
+        Build a calendar from JSON or YAML text (see :meth:`from_dict`).
+
+        Examples:
+            >>> BusinessCalendar.from_text('{"tz": "Europe/Paris"}').tz
+            'Europe/Paris'
+        """
+        from crmlifecycle._config import load_text
+
+        return cls.from_dict(load_text(text, what="a business calendar"))
+
     def __repr__(self) -> str:
         data = self.to_dict()
         return (

@@ -1,5 +1,5 @@
 """
-The SLA of one support case at a given moment, from its status history.
+The SLA of one support case as of a given moment, from its status history.
 
 This is the readable reference form of the engine (a walk over the case's
 status segments); :func:`crmlifecycle.sla.sla_status` computes the same
@@ -15,13 +15,15 @@ import attrs
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
+from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.sla._policy import SlaPolicy
 
 __all__ = ["CLOCK_STATUSES", "CaseSla", "SlaClock", "case_sla"]
 
 #: What an SLA clock can report: no target for the priority, the case not yet
-#: opened at the moment asked, the clock running or paused within target, the
+#: opened at the moment looked from, the clock running or paused within target, the
 #: target met (clock stopped in time) or breached.
 CLOCK_STATUSES: Final = ("none", "not_opened", "running", "paused", "met", "breached")
 
@@ -37,10 +39,10 @@ class SlaClock:
         elapsed: business time counted so far (paused and stopped time excluded).
         left: ``target - elapsed`` (negative once over; ``None`` without a target).
         due: when the target is or was reached: the crossing instant if it
-            lies in the past, else the projection from the moment asked if the
-            clock is running; ``None`` when paused or stopped short of it.
+            lies in the past, else the projection from ``as_of`` if the clock is
+            running; ``None`` when paused or stopped short of it.
         breached: the due instant passed before the clock stopped (or before
-            the moment asked, if still open).
+            ``as_of``, if still open).
         status: one of :data:`CLOCK_STATUSES`.
 
     Examples:
@@ -63,12 +65,12 @@ class SlaClock:
 @attrs.frozen(kw_only=True)
 class CaseSla:
     """
-    The SLA answer for one case: its state and both clocks at the moment ``at``.
+    The SLA answer for one case: its state and both clocks as of the moment ``as_of``.
 
     Attributes:
-        at: the moment asked (UTC).
+        as_of: the moment looked from (UTC).
         priority: the priority whose targets applied.
-        state: the case's state at ``at`` (``""`` if it was not yet opened).
+        state: the case's state at ``as_of`` (``""`` if it was not yet opened).
         first_response: the first-response :class:`SlaClock`.
         resolution: the resolution :class:`SlaClock`.
 
@@ -76,13 +78,13 @@ class CaseSla:
         >>> from crmlifecycle.sla import SlaPolicy
         >>> policy = SlaPolicy(targets={"high": {"resolution": "8h"}})
         >>> case_sla(policy, opened_at="2026-11-23T09:00Z", priority="high",
-        ...          at="2026-11-23T10:00Z").state
+        ...          as_of="2026-11-23T10:00Z").state
         'new'
 
     .. versionadded:: 0.1
     """
 
-    at: pd.Timestamp
+    as_of: pd.Timestamp
     priority: str
     state: str
     first_response: SlaClock
@@ -98,11 +100,12 @@ def _optional_time(value: object, name: str) -> pd.Timestamp | None:
     return utc_timestamp(value, name=name)
 
 
-def _history_points(history: object) -> list[tuple[pd.Timestamp, str]]:
+def _history_points(history: object, columns: EventLogColumns) -> list[tuple[pd.Timestamp, str]]:
+    at_key, dest_key = columns.at, columns.dest
     if isinstance(history, pd.DataFrame):
-        require_columns(history, ["at", "dest"], frame_name="history")
-        times = as_utc(history["at"], "at")
-        return list(zip(times, history["dest"].astype(str), strict=True))
+        require_columns(history, [at_key, dest_key], frame_name="history")
+        times = as_utc(history[at_key], at_key)
+        return list(zip(times, history[dest_key].astype(str), strict=True))
     if not isinstance(history, Iterable):
         raise DataError(
             f"history must be a DataFrame or an iterable of events, got {type(history).__name__}. "
@@ -110,12 +113,15 @@ def _history_points(history: object) -> list[tuple[pd.Timestamp, str]]:
         )
     points = []
     for item in history:
-        at = item.get("at") if isinstance(item, Mapping) else getattr(item, "at", None)
-        dest = item.get("dest") if isinstance(item, Mapping) else getattr(item, "dest", None)
+        if isinstance(item, Mapping):
+            at, dest = item.get(at_key), item.get(dest_key)
+        else:
+            at, dest = getattr(item, at_key, None), getattr(item, dest_key, None)
         if at is None or not isinstance(dest, str):
             raise DataError(
-                f"history event {item!r} has no 'at' and 'dest'. "
-                "Hint: pass Transitioned events or mappings with 'at' and 'dest' keys."
+                f"history event {item!r} has no {at_key!r} and {dest_key!r}. "
+                f"Hint: pass Transitioned events or mappings with {at_key!r} and {dest_key!r} "
+                "keys (named by history_columns)."
             )
         points.append((utc_timestamp(at, name="history at"), dest))
     return points
@@ -123,24 +129,26 @@ def _history_points(history: object) -> list[tuple[pd.Timestamp, str]]:
 
 def _segments(
     policy: SlaPolicy,
+    *,
     opened: pd.Timestamp,
-    at: pd.Timestamp,
+    as_of: pd.Timestamp,
     history: object,
+    history_columns: EventLogColumns,
     resolved: pd.Timestamp | None,
 ) -> list[_Segment]:
     if history is None:
         points = [(resolved, policy.stop_states[0])] if resolved is not None else []
     else:
-        points = _history_points(history)
+        points = _history_points(history, history_columns)
     early = [t for t, _ in points if t < opened]
     if early:
         raise DataError(
             f"a status change at {early[0].isoformat()} precedes the case's opening "
             f"({opened.isoformat()}). Hint: check opened_at and the event log's timestamps."
         )
-    ordered = sorted(((t, d) for t, d in points if t <= at), key=lambda p: p[0])
+    ordered = sorted(((t, d) for t, d in points if t <= as_of), key=lambda p: p[0])
     timeline = [(opened, policy.initial_state), *ordered]
-    ends = [t for t, _ in timeline[1:]] + [at]
+    ends = [t for t, _ in timeline[1:]] + [as_of]
     return [(start, end, state) for (start, state), end in zip(timeline, ends, strict=True)]
 
 
@@ -148,7 +156,7 @@ def _clock(
     policy: SlaPolicy,
     target: pd.Timedelta | None,
     segments: list[_Segment],
-    at: pd.Timestamp,
+    as_of: pd.Timestamp,
     responded: pd.Timestamp | None,
 ) -> SlaClock:
     if target is None:
@@ -169,13 +177,13 @@ def _clock(
             due = calendar.add_business_time(start, target - elapsed)
         elapsed += length
     last_start, _, state = segments[-1]
-    stops = [t for t in (responded,) if t is not None and t <= at]
+    stops = [t for t in (responded,) if t is not None and t <= as_of]
     if state in policy.stop_states:
         stops.append(last_start)
     paused = state in policy.pause_states
     if not stops and not paused and due is None:
-        due = calendar.add_business_time(at, target - elapsed)
-    end_of_clock = min(stops) if stops else at
+        due = calendar.add_business_time(as_of, target - elapsed)
+    end_of_clock = min(stops) if stops else as_of
     breached = due is not None and due < end_of_clock
     if breached:
         status = "breached"
@@ -207,30 +215,42 @@ def _not_opened(target: pd.Timedelta | None) -> SlaClock:
 def case_sla(
     policy: SlaPolicy,
     *,
-    opened_at: object,
+    opened_at: Instant,
     priority: str,
-    at: object,
+    as_of: Instant,
     history: object = None,
-    first_response_at: object = None,
-    resolved_at: object = None,
+    history_columns: EventLogColumns = EventLogColumns(),
+    first_response_at: Instant | None = None,
+    resolved_at: Instant | None = None,
 ) -> CaseSla:
     """
-    Answer the SLA of one case at the moment ``at``: due times, time left, breach.
+    Answer the SLA of one case as of the moment ``as_of``: due times, time left, breach.
 
     The case is in ``policy.initial_state`` from ``opened_at`` until its first
     status change; ``history`` lists the changes (the case's rows of the case
-    event log as a DataFrame with ``at`` and ``dest``, ``Transitioned`` events,
-    or mappings with ``at`` and ``dest``); changes after ``at`` are ignored.
+    event log as a DataFrame, ``Transitioned`` events, or mappings, each with
+    the event's ``at`` and ``dest``); changes after ``as_of`` are ignored.
     Both clocks count business time only while the case is in neither a pause
     nor a stop state; the first-response clock also stops at
     ``first_response_at``. Without a ``history`` the clock never pauses and
     the resolution clock stops at ``resolved_at``.
 
     A clock is *breached* when its due instant is earlier than the moment it
-    stopped (or than ``at`` while it still runs or is paused): a case due on
+    stopped (or than ``as_of`` while it still runs or is paused): a case due on
     Friday at 17:00 that is still open on Saturday is breached. Targets follow
     the priority given; a case escalated to a higher priority is measured
     against the new priority's target from its opening (as Zendesk does).
+
+    Args:
+        policy: the targets, calendar and pause/stop states.
+        opened_at: when the case was opened.
+        priority: the case's priority (a key of ``policy.targets``).
+        as_of: the moment the clocks are read from.
+        history: the case's status changes, or ``None``.
+        history_columns: which columns (or mapping keys, or attributes) of
+            ``history`` hold the event's time (``at``) and new state (``dest``).
+        first_response_at: when the case was first answered (``None``: not yet).
+        resolved_at: when the case was resolved, read only without ``history``.
 
     Raises:
         ValidationError: if the policy has no entry for ``priority``.
@@ -243,18 +263,18 @@ def case_sla(
         >>> policy = SlaPolicy(targets={"normal": {"first_response": "4h", "resolution": "16h"}},
         ...                    calendar=office)
         >>> result = case_sla(policy, opened_at="2026-11-20T16:00Z", priority="normal",
-        ...                   at="2026-11-23T10:00Z")  # Friday 16:00 -> Monday 10:00
+        ...                   as_of="2026-11-23T10:00Z")  # Friday 16:00 -> Monday 10:00
         >>> result.first_response.due, result.first_response.left
         (Timestamp('2026-11-23 12:00:00+0000', tz='UTC'), Timedelta('0 days 02:00:00'))
         >>> history = [{"at": "2026-11-23T09:30Z", "dest": "in_progress"},
         ...            {"at": "2026-11-23T09:45Z", "dest": "waiting_on_customer"}]
         >>> paused = case_sla(policy, opened_at="2026-11-20T16:00Z", priority="normal",
-        ...                   at="2026-11-24T10:00Z", history=history)
+        ...                   as_of="2026-11-24T10:00Z", history=history)
         >>> paused.state, paused.resolution.status, paused.resolution.elapsed
         ('waiting_on_customer', 'paused', Timedelta('0 days 01:45:00'))
     """
     opened = utc_timestamp(opened_at, name="opened_at")
-    moment = utc_timestamp(at, name="at")
+    moment = utc_timestamp(as_of, name="as_of")
     target = policy.target(priority)
     responded = _optional_time(first_response_at, "first_response_at")
     resolved = _optional_time(resolved_at, "resolved_at")
@@ -265,15 +285,22 @@ def case_sla(
         )
     if opened > moment:
         return CaseSla(
-            at=moment,
+            as_of=moment,
             priority=priority,
             state="",
             first_response=_not_opened(target.first_response),
             resolution=_not_opened(target.resolution),
         )
-    segments = _segments(policy, opened, moment, history, resolved)
+    segments = _segments(
+        policy,
+        opened=opened,
+        as_of=moment,
+        history=history,
+        history_columns=history_columns,
+        resolved=resolved,
+    )
     return CaseSla(
-        at=moment,
+        as_of=moment,
         priority=priority,
         state=segments[-1][2],
         first_response=_clock(policy, target.first_response, segments, moment, responded),

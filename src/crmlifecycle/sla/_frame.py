@@ -2,8 +2,8 @@
 The SLA engine over a frame of cases: the same answers as :func:`case_sla`, vectorised.
 
 Each case's status history becomes a run of segments (opening, then one per
-status change, the last one ending at the moment asked). The business time of
-every segment is a difference of two ``searchsorted`` lookups in the calendar's
+status change, the last one ending at ``as_of``, the moment looked from). The
+business time of every segment is a difference of two ``searchsorted`` lookups in the calendar's
 interval table; per-case totals and running totals come from
 ``numpy.add.reduceat`` and ``cumsum`` over the sorted segments; the crossing of a
 target is found by comparing those running totals with the target. No Python
@@ -20,7 +20,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, did_you_mean
+from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla._calendar import I64, NAT, BusinessCalendar
 from crmlifecycle.sla._policy import SlaPolicy
 
@@ -99,7 +101,7 @@ def _events_points(
     events: pd.DataFrame,
     cases: pd.DataFrame,
     opened: I64,
-    at_ns: int,
+    as_of_ns: int,
     *,
     case_col: str,
     entity_col: str,
@@ -142,7 +144,7 @@ def _events_points(
             rows=_bad_rows(events.index, early),
             hint="check the cases' opened_at and the event log's timestamps.",
         )
-    keep = times <= at_ns
+    keep = times <= as_of_ns
     codes, uniques = pd.factorize(dest)
     return pos[keep], times[keep], codes[keep].astype(np.int64), [str(u) for u in uniques]
 
@@ -150,14 +152,14 @@ def _events_points(
 def _timeline(
     policy: SlaPolicy,
     opened: I64,
-    at_ns: int,
+    as_of_ns: int,
     *,
     pos: I64,
     times: I64,
     codes: I64,
     names: list[str],
 ) -> _Timeline:
-    alive = np.flatnonzero(opened <= at_ns).astype(np.int64)
+    alive = np.flatnonzero(opened <= as_of_ns).astype(np.int64)
     all_names = np.array([*names, policy.initial_state], dtype=object)
     all_pos = np.concatenate([alive, pos])
     all_t = np.concatenate([opened[alive], times])
@@ -165,7 +167,7 @@ def _timeline(
     order = np.lexsort((np.arange(all_pos.size), all_t, all_pos))
     all_pos, all_t, all_state = all_pos[order], all_t[order], all_state[order]
     same_next = np.append(all_pos[1:] == all_pos[:-1], False)
-    end = np.where(same_next, np.append(all_t[1:], at_ns), at_ns)
+    end = np.where(same_next, np.append(all_t[1:], as_of_ns), as_of_ns)
     category_of = np.array(
         [
             _PAUSED
@@ -201,7 +203,7 @@ def _clock(
     target: I64,
     responded: I64,
     n: int,
-    at_ns: int,
+    as_of_ns: int,
 ) -> dict[str, npt.NDArray[np.generic]]:
     """Elapsed, left, due, breached and status of one clock, per case (length ``n``)."""
     cut = responded[line.pos]
@@ -232,7 +234,7 @@ def _clock(
     last_start[opened] = line.start[line.group_ends]
 
     has_target = target > 0
-    responded_now = (responded != NAT) & (responded <= at_ns)
+    responded_now = (responded != NAT) & (responded <= as_of_ns)
     by_state = alive & (last_category == _STOPPED)
     stopped = responded_now | by_state
     stop_at = np.where(
@@ -244,11 +246,12 @@ def _clock(
     project = alive & has_target & ~stopped & ~paused & (due == NAT)
     if bool(project.any()):
         due[project] = calendar.add_business_ns(
-            np.full(int(project.sum()), at_ns, dtype=np.int64), target[project] - elapsed[project]
+            np.full(int(project.sum()), as_of_ns, dtype=np.int64),
+            target[project] - elapsed[project],
         )
     due[~(alive & has_target)] = NAT
     elapsed[~has_target] = 0
-    breached = (due != NAT) & (due < np.where(stopped, stop_at, at_ns))
+    breached = (due != NAT) & (due < np.where(stopped, stop_at, as_of_ns))
     status = np.select(
         [~has_target, ~alive, breached, stopped, paused],
         ["none", "not_opened", "breached", "met", "paused"],
@@ -262,32 +265,35 @@ def sla_status(
     cases: pd.DataFrame,
     policy: SlaPolicy,
     *,
-    at: object,
+    as_of: Instant,
     events: pd.DataFrame | None = None,
-    case_col: str = "case_id",
-    opened_at_col: str = "opened_at",
-    priority_col: str = "priority",
-    first_response_at_col: str | None = "first_response_at",
-    resolved_at_col: str | None = "resolved_at",
-    entity_col: str = "entity_id",
-    at_col: str = "at",
-    dest_col: str = "dest",
-    kind_col: str = "kind",
+    cases_columns: CaseColumns = CaseColumns(),
+    events_columns: EventLogColumns = EventLogColumns(),
     kind: str | None = "case",
 ) -> pd.DataFrame:
     """
-    SLA state of every case at the moment ``at``: due times, time left, breach.
+    SLA state of every case as of the moment ``as_of``: due times, time left, breach.
 
     The vectorised form of :func:`case_sla`, row for row the same answers.
-    ``events`` is the case event log (``kind``, ``entity_id``, ``trigger``,
-    ``source``, ``dest``, ``at``; rows of another ``kind`` are ignored, as are
-    events of cases not in ``cases``). Without ``events`` the clocks never pause
-    and the resolution clock stops at ``resolved_at_col``. A missing
-    ``first_response_at_col`` value means no response yet.
+    ``events`` is the case event log (rows of another ``kind`` are ignored, as
+    are events of cases not in ``cases``). Without ``events`` the clocks never
+    pause and the resolution clock stops at the cases' ``resolved_at``. A
+    missing ``first_response_at`` value means no response yet (a frame without
+    response times holds a column of ``NaT``).
+
+    Args:
+        cases: one row per case: ``case_id``, ``opened_at``, ``priority``,
+            ``first_response_at`` and, without ``events``, ``resolved_at``.
+        policy: the targets, calendar and pause/stop states.
+        as_of: the moment the clocks are read from.
+        events: the case event log (``kind``, ``entity_id``, ``dest``, ``at``), or ``None``.
+        cases_columns: which columns of ``cases`` hold the case fields.
+        events_columns: which columns of ``events`` hold the event-log fields.
+        kind: the ``kind`` of the case rows of ``events`` (``None``: every row).
 
     Returns:
         A DataFrame on the index of ``cases`` with the columns of
-        :data:`SLA_COLUMNS`: ``state`` (at ``at``; ``""`` if not yet opened),
+        :data:`SLA_COLUMNS`: ``state`` (at ``as_of``; ``""`` if not yet opened),
         and per clock (``first_response_*``, ``resolution_*``) ``due`` (UTC,
         ``NaT`` when paused, stopped short of the target, or no target),
         ``elapsed`` and ``left`` (business time; ``left`` is negative once
@@ -308,48 +314,49 @@ def sla_status(
         ...     "opened_at": pd.to_datetime(["2026-11-20T16:00Z", "2026-11-23T09:00Z"]),
         ...     "priority": ["normal", "normal"],
         ...     "first_response_at": pd.to_datetime([None, "2026-11-23T14:00Z"], utc=True),
+        ...     "resolved_at": pd.NaT,
         ... })
-        >>> out = sla_status(cases, policy, at="2026-11-23T15:00Z", resolved_at_col=None)
+        >>> out = sla_status(cases, policy, as_of="2026-11-23T15:00Z")
         >>> out[["first_response_due", "first_response_status"]]
                  first_response_due first_response_status
         0 2026-11-23 12:00:00+00:00              breached
         1 2026-11-23 13:00:00+00:00              breached
     """
-    columns = [opened_at_col, priority_col]
-    columns += [first_response_at_col] if first_response_at_col is not None else []
-    columns += [resolved_at_col] if events is None and resolved_at_col is not None else []
+    cols = cases_columns
+    opened_at_col, priority_col = cols.opened_at, cols.priority
+    first_response_at_col, resolved_at_col = cols.first_response_at, cols.resolved_at
+    columns = [opened_at_col, priority_col, first_response_at_col]
+    columns += [resolved_at_col] if events is None else []
     require_columns(cases, columns, frame_name="cases")
     n = len(cases)
-    at_ns = int(utc_timestamp(at, name="at").as_unit("ns").value)
+    as_of_ns = int(utc_timestamp(as_of, name="as_of").as_unit("ns").value)
     opened = utc_nanoseconds(as_utc(cases[opened_at_col], opened_at_col))
     first_target, resolution_target = _targets(cases, policy, priority_col)
-    responded = np.full(n, NAT, dtype=np.int64)
-    if first_response_at_col is not None:
-        responded = utc_nanoseconds(
-            as_utc(cases[first_response_at_col], first_response_at_col, allow_missing=True)
+    responded = utc_nanoseconds(
+        as_utc(cases[first_response_at_col], first_response_at_col, allow_missing=True)
+    )
+    early = (responded != NAT) & (responded < opened)
+    if bool(early.any()):
+        raise DataError.malformed(
+            first_response_at_col,
+            f"is before {opened_at_col}",
+            rows=_bad_rows(cases.index, early),
+            hint="check the two timestamps of those cases.",
         )
-        early = (responded != NAT) & (responded < opened)
-        if bool(early.any()):
-            raise DataError.malformed(
-                first_response_at_col,
-                f"is before {opened_at_col}",
-                rows=_bad_rows(cases.index, early),
-                hint="check the two timestamps of those cases.",
-            )
     if events is not None:
         pos, times, codes, names = _events_points(
             events,
             cases,
             opened,
-            at_ns,
-            case_col=case_col,
-            entity_col=entity_col,
-            at_col=at_col,
-            dest_col=dest_col,
-            kind_col=kind_col,
+            as_of_ns,
+            case_col=cols.case_id,
+            entity_col=events_columns.entity_id,
+            at_col=events_columns.at,
+            dest_col=events_columns.dest,
+            kind_col=events_columns.kind,
             kind=kind,
         )
-    elif resolved_at_col is not None:
+    else:
         resolved = utc_nanoseconds(
             as_utc(cases[resolved_at_col], resolved_at_col, allow_missing=True)
         )
@@ -361,19 +368,18 @@ def sla_status(
                 rows=_bad_rows(cases.index, early),
                 hint="check the two timestamps of those cases.",
             )
-        done = np.flatnonzero((resolved != NAT) & (resolved <= at_ns)).astype(np.int64)
+        done = np.flatnonzero((resolved != NAT) & (resolved <= as_of_ns)).astype(np.int64)
         pos, times = done, resolved[done]
         codes, names = np.zeros(done.size, dtype=np.int64), [policy.stop_states[0]]
-    else:
-        pos = times = codes = np.array([], dtype=np.int64)
-        names = []
-    line = _timeline(policy, opened, at_ns, pos=pos, times=times, codes=codes, names=names)
+    line = _timeline(policy, opened, as_of_ns, pos=pos, times=times, codes=codes, names=names)
     state = np.full(n, "", dtype=object)
     state[line.pos[line.group_ends]] = line.names[line.state[line.group_ends]]
     calendar = policy.calendar
-    first = _clock(calendar, line, target=first_target, responded=responded, n=n, at_ns=at_ns)
+    first = _clock(calendar, line, target=first_target, responded=responded, n=n, as_of_ns=as_of_ns)
     never = np.full(n, NAT, dtype=np.int64)
-    resolution = _clock(calendar, line, target=resolution_target, responded=never, n=n, at_ns=at_ns)
+    resolution = _clock(
+        calendar, line, target=resolution_target, responded=never, n=n, as_of_ns=as_of_ns
+    )
     data: dict[str, object] = {"state": pd.Series(state, index=cases.index).astype(str)}
     for name, clock in (("first_response", first), ("resolution", resolution)):
         due = pd.Series(clock["due"].view("datetime64[ns]"), index=cases.index)

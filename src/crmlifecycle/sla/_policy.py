@@ -1,4 +1,14 @@
-"""SLA policies: per-priority first-response and resolution targets on a business calendar."""
+"""
+SLA policies: per-priority first-response and resolution targets on a business calendar.
+
+Which case states pause or stop the clocks is not restated here: it is read from
+the case lifecycle's stage metadata (:data:`crmlifecycle.stages.CASE_STATUS` by
+default, or the ``lifecycle`` a policy is given): a stage of type ``on_hold``
+pauses the clocks, a closed stage (type ``won`` or ``lost``) stops them, and the
+lifecycle's initial state is the state a case opens in.
+A policy is configuration: ``SlaPolicy.from_dict``, ``from_text`` (JSON or YAML)
+and ``to_dict`` round-trip it as plain data.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +20,60 @@ from typing import Any, Final, TypeVar, final
 import attrs
 import pandas as pd
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._validators import non_empty_str
 from crmlifecycle.errors import SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
+from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
-__all__ = ["DEFAULT_PAUSE_STATES", "DEFAULT_STOP_STATES", "SlaPolicy", "SlaTarget"]
+__all__ = [
+    "DEFAULT_PAUSE_STATES",
+    "DEFAULT_STOP_STATES",
+    "SlaPolicy",
+    "SlaTarget",
+    "pause_states_of",
+    "stop_states_of",
+]
 
-#: Case states in which the SLA clocks are paused (``CASE_STATUS``).
-DEFAULT_PAUSE_STATES: Final = ("waiting_on_customer",)
-#: Case states in which the SLA clocks are stopped (the case is done, until reopened).
-DEFAULT_STOP_STATES: Final = ("resolved", "closed")
+
+def pause_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
+    """
+    Return the states of ``lifecycle`` that pause SLA clocks: its stages of type ``on_hold``.
+
+    Examples:
+        >>> from crmlifecycle.stages import CASE_STATUS
+        >>> pause_states_of(CASE_STATUS)
+        ('waiting_on_customer',)
+    """
+    return tuple(stage.name for stage in lifecycle.stages if stage.type == "on_hold")
+
+
+def stop_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
+    """
+    Return the states of ``lifecycle`` that stop SLA clocks: its closed (won or lost) stages.
+
+    Examples:
+        >>> from crmlifecycle.stages import CASE_STATUS
+        >>> stop_states_of(CASE_STATUS)
+        ('resolved', 'closed')
+    """
+    return tuple(stage.name for stage in lifecycle.stages if stage.closed)
+
+
+#: Case states in which the SLA clocks are paused: the ``on_hold`` stages of ``CASE_STATUS``.
+DEFAULT_PAUSE_STATES: Final = pause_states_of(CASE_STATUS)
+#: Case states in which the SLA clocks are stopped (the case is done, until reopened):
+#: the closed stages of ``CASE_STATUS``.
+DEFAULT_STOP_STATES: Final = stop_states_of(CASE_STATUS)
 
 T = TypeVar("T")
 
 
 def build_from_spec(cls: Callable[..., T], spec: object, *, keys: Iterable[str], path: str) -> T:
     """Call ``cls(**spec)`` for a mapping with known ``keys``, turning errors into SpecError."""
-    allowed = tuple(keys)
-    if not isinstance(spec, Mapping):
-        raise SpecError(
-            f"expected a mapping with keys {list(allowed)}, got {type(spec).__name__}. "
-            "Hint: load the document with json.load or yaml.safe_load first.",
-            path=path,
-        )
-    for key in spec:
-        if key not in allowed:
-            raise SpecError(
-                f"unknown key {key!r}{did_you_mean(str(key), allowed)}. "
-                f"Hint: allowed keys are {list(allowed)}.",
-                path=path,
-            )
+    settings = check_keys(spec, optional=tuple(keys), path=path)
     try:
-        return cls(**spec)
+        return cls(**settings)
     except ValidationError as err:
         raise SpecError(str(err), path=f"{path}.{err.field}" if path else err.field) from err
 
@@ -156,6 +188,30 @@ def _stop_states(value: object) -> tuple[str, ...]:
     return states
 
 
+def _lifecycle(value: object) -> Lifecycle:
+    # a converter, not a validator: the state defaults below read it during __init__
+    if not isinstance(value, Lifecycle):
+        raise ValidationError.for_field(
+            "lifecycle",
+            value,
+            "a Lifecycle (the case pipeline whose stages pause and stop the clocks)",
+            hint="pass e.g. lifecycle=Lifecycle.from_spec({...}) or leave the default CASE_STATUS.",
+        )
+    return value
+
+
+def _default_pause_states(policy: SlaPolicy) -> tuple[str, ...]:
+    return pause_states_of(policy.lifecycle)
+
+
+def _default_stop_states(policy: SlaPolicy) -> tuple[str, ...]:
+    return stop_states_of(policy.lifecycle)
+
+
+def _default_initial_state(policy: SlaPolicy) -> str:
+    return policy.lifecycle.initial
+
+
 def _calendar(value: object) -> BusinessCalendar:
     if isinstance(value, BusinessCalendar):
         return value
@@ -176,7 +232,9 @@ class SlaPolicy:
     response; the resolution clock runs from opening until the case enters a
     stop state (resolved, closed), resumes if it is reopened, and both clocks
     pause while the case is in a pause state (waiting on the customer). Time
-    counts only inside the calendar's working hours. A priority that must have
+    counts only inside the calendar's working hours. The pause and stop states
+    and the opening state come from the case ``lifecycle``'s stages (see the
+    module documentation), so a custom case pipeline needs no restating. A priority that must have
     no SLA is listed with empty targets; a priority not listed at all is an
     error when a case has it (a typo should not silently switch the SLA off).
 
@@ -184,9 +242,14 @@ class SlaPolicy:
         targets: priority name -> :class:`SlaTarget` (or a mapping of its fields).
         calendar: the :class:`BusinessCalendar` (or its ``to_dict`` form);
             default Monday–Friday 09:00–17:00 UTC.
-        pause_states: case states that pause the clocks.
-        stop_states: case states that stop the clocks.
-        initial_state: the state a case is in when opened (before any event).
+        lifecycle: the case lifecycle whose stage metadata names the pause, stop
+            and initial states; default :data:`crmlifecycle.stages.CASE_STATUS`.
+        pause_states: case states that pause the clocks; default the lifecycle's
+            ``on_hold`` stages.
+        stop_states: case states that stop the clocks; default the lifecycle's
+            closed (``won``/``lost``) stages.
+        initial_state: the state a case is in when opened (before any event);
+            default the lifecycle's initial state.
 
     Examples:
         >>> policy = SlaPolicy.from_dict({
@@ -198,20 +261,40 @@ class SlaPolicy:
         Timedelta('0 days 04:00:00')
         >>> policy.to_dict()["targets"]["low"]
         {'first_response': '8h', 'resolution': None}
+        >>> policy.pause_states, policy.stop_states, policy.initial_state
+        (('waiting_on_customer',), ('resolved', 'closed'), 'new')
+
+        A custom case pipeline brings its own state names:
+
+        >>> from crmlifecycle.stages import Lifecycle
+        >>> tickets = Lifecycle.from_spec({"name": "ticket", "initial": "open", "states": [
+        ...     {"name": "open", "type": "open"}, {"name": "parked", "type": "on_hold"},
+        ...     {"name": "done", "type": "won"}, {"name": "dropped", "type": "lost"}],
+        ...     "transitions": [{"trigger": "park", "source": "open", "dest": "parked"},
+        ...                     {"trigger": "finish", "source": "open", "dest": "done"},
+        ...                     {"trigger": "drop", "source": "open", "dest": "dropped"}]})
+        >>> custom = SlaPolicy(targets={"high": {"resolution": "8h"}}, lifecycle=tickets)
+        >>> custom.pause_states, custom.stop_states, custom.initial_state
+        (('parked',), ('done', 'dropped'), 'open')
 
     .. versionadded:: 0.1
     """
 
     targets: Mapping[str, SlaTarget] = attrs.field(converter=_targets)
     calendar: BusinessCalendar = attrs.field(factory=BusinessCalendar, converter=_calendar)
+    lifecycle: Lifecycle = attrs.field(default=CASE_STATUS, converter=_lifecycle)
     pause_states: tuple[str, ...] = attrs.field(
-        default=DEFAULT_PAUSE_STATES, converter=_pause_states
+        default=attrs.Factory(_default_pause_states, takes_self=True), converter=_pause_states
     )
-    stop_states: tuple[str, ...] = attrs.field(default=DEFAULT_STOP_STATES, converter=_stop_states)
-    initial_state: str = attrs.field(default="new", validator=non_empty_str())
+    stop_states: tuple[str, ...] = attrs.field(
+        default=attrs.Factory(_default_stop_states, takes_self=True), converter=_stop_states
+    )
+    initial_state: str = attrs.field(
+        default=attrs.Factory(_default_initial_state, takes_self=True), validator=non_empty_str()
+    )
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any]) -> SlaPolicy:
+    def from_dict(cls, data: Mapping[str, Any]) -> SlaPolicy:
         """
         Build a policy from plain data, e.g. a parsed JSON or YAML document.
 
@@ -228,16 +311,38 @@ class SlaPolicy:
             ...
             crmlifecycle.errors.SpecError: targets.high.resolution: 'resolution' must be ...
         """
-        keys = ("targets", "calendar", "pause_states", "stop_states", "initial_state")
-        return build_from_spec(cls, spec, keys=keys, path="")
+        document = check_keys(
+            data,
+            required=("targets",),
+            optional=("calendar", "pause_states", "stop_states", "initial_state"),
+        )
+        return build_from_spec(cls, document, keys=document, path="")
+
+    @classmethod
+    def from_text(cls, text: str) -> SlaPolicy:
+        r"""
+        Build a policy from JSON or YAML text (see :meth:`from_dict`).
+
+        Raises:
+            SpecError: invalid JSON/YAML (with line and column) or an invalid policy.
+
+        Examples:
+            >>> policy = SlaPolicy.from_text("targets:\n  urgent: {first_response: 1h}")
+            >>> policy.target("urgent").first_response
+            Timedelta('0 days 01:00:00')
+        """
+        return cls.from_dict(load_text(text, what="an SLA policy"))
 
     def to_dict(self) -> dict[str, Any]:
         """
-        Return the policy as plain data (the input of :meth:`from_dict`).
+        Return the policy as plain data that :meth:`from_dict` reads back to an equal policy.
 
         Examples:
-            >>> SlaPolicy(targets={"high": SlaTarget(resolution="8h")}).to_dict()["targets"]
+            >>> policy = SlaPolicy(targets={"high": SlaTarget(resolution="8h")})
+            >>> policy.to_dict()["targets"]
             {'high': {'first_response': None, 'resolution': '8h'}}
+            >>> SlaPolicy.from_dict(policy.to_dict()) == policy
+            True
         """
         return {
             "targets": {p: t.to_dict() for p, t in self.targets.items()},

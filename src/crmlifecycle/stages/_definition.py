@@ -204,7 +204,7 @@ class Guard:
     def check(self, entity: Any, info: StepInfo) -> bool:
         """Evaluate the guard for one entity."""
         if self.condition is not None:
-            return bool(self.condition.evaluate(entity, at=info.at))
+            return bool(self.condition.evaluate(entity, as_of=info.at))
         assert self.func is not None  # noqa: S101 - construction guarantees one of the two
         return bool(self.func(entity, info))
 
@@ -212,7 +212,7 @@ class Guard:
         """Evaluate the guard on every row of ``frame``; a bool array."""
         result: pd.Series | np.ndarray[Any, Any]
         if self.condition is not None:
-            result = self.condition.evaluate_frame(frame, at=at.to_pydatetime())
+            result = self.condition.evaluate_frame(frame, as_of=at.to_pydatetime())
         elif self.frame is not None:
             result = self.frame(frame, at)
         else:

@@ -10,10 +10,10 @@ callback name as a dotted import path).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from crmlifecycle._config import check_keys, load_text
 from crmlifecycle.errors import RuleError, SpecError, did_you_mean
 from crmlifecycle.stages._definition import Guard, Hook, Stage, TransitionDef
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
@@ -40,37 +40,23 @@ _TRANSITIONS_LIBRARY_KEYS: Final = ("conditions", "prepare")
 
 
 def parse_spec_text(text: str) -> Any:  # noqa: ANN401 - a parsed document
-    """Parse JSON (text starting with ``{``) or YAML (needs the ``yaml`` extra)."""
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            return json.loads(stripped)
-        except json.JSONDecodeError as err:
-            raise SpecError(
-                f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}. "
-                "Hint: check quotes and commas.",
-            ) from err
-    from crmlifecycle._yaml import load_yaml
-
-    return load_yaml(stripped)
+    """Parse JSON or YAML spec text (YAML needs the ``yaml`` extra) with the library's loader."""
+    return load_text(text, what="a lifecycle spec")
 
 
-def _check_keys(data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
-    for key in data:
-        if key in allowed:
-            continue
-        where = f"{path}.{key}" if path else str(key)
-        if key in _TRANSITIONS_LIBRARY_KEYS:
-            raise SpecError(
-                f"{key!r} is not supported in specs (it would name Python callables). "
-                "Hint: write guards as rule-language conditions under 'when'/'unless'.",
-                path=where,
-            )
-        raise SpecError(
-            f"unknown key {key!r}{did_you_mean(str(key), allowed)}. Hint: allowed keys are "
-            f"{list(allowed)}.",
-            path=where,
-        )
+def _check_keys(
+    data: object, path: str, *, required: Sequence[str] = (), optional: Sequence[str] = ()
+) -> Mapping[str, Any]:
+    """The library's key check, plus a clear refusal of keys that would name Python callables."""
+    if isinstance(data, Mapping):
+        for key in data:
+            if key in _TRANSITIONS_LIBRARY_KEYS:
+                raise SpecError(
+                    f"{key!r} is not supported in specs (it would name Python callables). "
+                    "Hint: write guards as rule-language conditions under 'when'/'unless'.",
+                    path=f"{path}.{key}" if path else str(key),
+                )
+    return check_keys(data, required=required, optional=optional, path=path)
 
 
 def _names(value: object, path: str) -> list[str]:
@@ -92,9 +78,7 @@ def _stage(raw: object, index: int) -> Stage:
         raise SpecError(
             f"a state must be a name or a mapping (got {raw!r}). Hint: {{name: open}}.", path=path
         )
-    _check_keys(raw, _STATE_KEYS, path)
-    if "name" not in raw:
-        raise SpecError("a state needs a name. Hint: add name:.", path=f"{path}.name")
+    _check_keys(raw, path, required=("name",), optional=_STATE_KEYS)
     for key in ("type", "forecast", "description"):
         if key in raw and not isinstance(raw[key], str):
             raise SpecError(f"expected a string (got {raw[key]!r}).", path=f"{path}.{key}")
@@ -144,12 +128,7 @@ def _transition(
     raw: object, index: int, states: Sequence[str], registry: Mapping[str, Hook]
 ) -> TransitionDef:
     path = f"transitions[{index}]"
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"a transition must be a mapping (got {raw!r}).", path=path)
-    _check_keys(raw, _TRANSITION_KEYS, path)
-    for key in ("trigger", "source"):
-        if key not in raw:
-            raise SpecError(f"a transition needs {key!r}. Hint: add {key}:.", path=f"{path}.{key}")
+    raw = _check_keys(raw, path, required=("trigger", "source"), optional=_TRANSITION_KEYS)
     if not isinstance(raw["trigger"], str):
         raise SpecError(f"expected a string (got {raw['trigger']!r}).", path=f"{path}.trigger")
     source = raw["source"]
@@ -210,15 +189,8 @@ def from_spec(
     """
     from crmlifecycle.stages._lifecycle import Lifecycle
 
-    data = parse_spec_text(spec) if isinstance(spec, str) else spec
-    if not isinstance(data, Mapping):
-        raise SpecError(
-            f"a spec must be a mapping (got {type(data).__name__}). Hint: see the how-to."
-        )
-    _check_keys(data, _TOP_KEYS, "")
-    for key in ("name", "states"):
-        if key not in data:
-            raise SpecError(f"a spec needs {key!r}. Hint: add {key}:.", path=key)
+    parsed = parse_spec_text(spec) if isinstance(spec, str) else spec
+    data = _check_keys(parsed, "", required=("name", "states"), optional=_TOP_KEYS)
     raw_states = data["states"]
     if not isinstance(raw_states, list):
         raise SpecError("states must be a list. Hint: - name: open", path="states")

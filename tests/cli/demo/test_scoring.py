@@ -6,7 +6,7 @@ import pathlib
 import pandas as pd
 
 from crmlifecycle.cli.demo.scoring import demo_section
-from crmlifecycle.scoring import load_scorer
+from crmlifecycle.scoring import build_scorer
 from crmlifecycle.synth import generate
 
 
@@ -21,7 +21,7 @@ def test_demo_section(tmp_path: pathlib.Path) -> None:
     assert "AUC" in text
     assert "grade == 'A'" in text
     config = json.loads((tmp_path / "scoring-points.json").read_text(encoding="utf-8"))
-    assert load_scorer(json.dumps(config)).name == "points"
+    assert build_scorer(json.dumps(config)).name == "points"
     scores = pd.read_csv(tmp_path / "lead-scores.csv")
     assert len(scores) == 2000
     assert {"lead_id", "score", "grade", "label"} <= set(scores.columns)

@@ -10,7 +10,6 @@ free-mail domain and nothing to a missing address.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final, final
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 
 from crmlifecycle.errors import MissingColumnError, SpecError
 from crmlifecycle.scoring import Contribution, ScoreCard
+from crmlifecycle.typing import Instant
 
 __all__ = ["FREE_MAIL_DOMAINS", "EmailDomainScorer"]
 
@@ -33,7 +33,8 @@ class EmailDomainScorer:
     Examples:
         >>> import pandas as pd
         >>> scorer = EmailDomainScorer()
-        >>> scorer.score({"email": "ada@example.org"}, at=pd.Timestamp.now("UTC")).total
+        >>> as_of = pd.Timestamp("2026-03-01", tz="UTC")
+        >>> scorer.score({"email": "ada@example.org"}, as_of=as_of).total
         10.0
     """
 
@@ -55,15 +56,17 @@ class EmailDomainScorer:
         self.free_points = float(free_points)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> EmailDomainScorer:
-        """Build the scorer from a plain dict."""
-        unknown = sorted(set(config) - set(_KEYS))
+    def from_dict(cls, data: Mapping[str, Any]) -> EmailDomainScorer:
+        """Build the scorer from plain data (what :meth:`to_dict` returns)."""
+        unknown = sorted(set(data) - set(_KEYS))
         if unknown:
-            raise SpecError(f"unknown field {unknown[0]!r}. Hint: use {list(_KEYS)}.")
-        return cls(**{k: v for k, v in config.items() if k != "scorer"})
+            raise SpecError(
+                f"unknown key {unknown[0]!r}. Hint: use {list(_KEYS)}.", path=unknown[0]
+            )
+        return cls(**{k: v for k, v in data.items() if k != "scorer"})
 
-    def to_config(self) -> dict[str, Any]:
-        """Return the configuration as a plain dict."""
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data (the input of :meth:`from_dict`)."""
         return {
             "scorer": self.name,
             "free_domains": list(self.free_domains),
@@ -76,9 +79,9 @@ class EmailDomainScorer:
         known = domains.notna().to_numpy(dtype=bool)
         return np.where(free, self.free_points, np.where(known, self.company_points, 0.0))
 
-    def score(self, record: object, *, at: datetime) -> ScoreCard:
+    def score(self, record: object, *, as_of: Instant) -> ScoreCard:
         """Score one lead (a mapping or an entity with an ``email`` field)."""
-        del at  # the e-mail domain does not age
+        del as_of  # the e-mail domain does not age
         if isinstance(record, Mapping):
             email = record.get("email")
         else:
@@ -90,9 +93,9 @@ class EmailDomainScorer:
             contributions=(Contribution(rule="email domain", points=points, value=domain),),
         )
 
-    def score_frame(self, frame: pd.DataFrame, *, at: datetime) -> pd.DataFrame:
+    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant) -> pd.DataFrame:
         """Score every lead of a frame with an ``email`` column (vectorised)."""
-        del at
+        del as_of
         if "email" not in frame.columns:
             raise MissingColumnError(["email"], frame.columns, frame="leads")
         domains = frame["email"].str.rsplit("@", n=1).str[-1].str.lower()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING, Final
 
-from crmlifecycle.rules import Condition, RuleSet
+from crmlifecycle.rules import Condition, EntityColumns, RuleSet
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset
@@ -81,26 +81,29 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     agree = True
     for name, text in SEGMENTS.items():
         cond = Condition.parse(text)
-        hits = cond.evaluate_frame(leads, at=at)
+        hits = cond.evaluate_frame(leads, as_of=at)
         lines.append(f"  {name:<15} {int(hits.sum()):>6,}  {text}")
-        one_by_one = [cond.evaluate(r, at=at) for r in records]
-        agree = agree and one_by_one == cond.evaluate_frame(sample, at=at).tolist()
+        one_by_one = [cond.evaluate(r, as_of=at) for r in records]
+        agree = agree and one_by_one == cond.evaluate_frame(sample, as_of=at).tolist()
     lines.append(f"  record engine on the first {len(sample)} leads agrees: {agree}")
     rules = RuleSet.from_dict(AUTOMATIONS)
-    actions = rules.evaluate_frame(data.lead_events, leads, entity_key="lead_id")
+    actions = rules.evaluate_frame(
+        data.lead_events, leads, entities_columns=EntityColumns(id="lead_id")
+    )
     out.mkdir(parents=True, exist_ok=True)
     actions.to_csv(out / "rule_actions.csv", index=False)
     lines.append("")
     lines.append(
         f"automations over {len(data.lead_events):,} lead events -> {len(actions):,} actions:"
     )
-    counts = actions.groupby(["rule", "action"], sort=True).size()
+    counts = actions.groupby(["rule", "action"], sort=True).size().reset_index(name="count")
     lines.extend(
-        f"  {rule:<26} {action:<7} {count:>6,}" for (rule, action), count in counts.items()
+        f"  {row['rule']:<26} {row['action']:<7} {row['count']:>6,}"
+        for row in counts.to_dict("records")
     )
     first = actions.head(3)
     lines.extend(
-        f"  e.g. {row['entity_id']} <- {row['rule']}: {_describe(row)}"
+        f"  e.g. {row['entity_id']} <- {row['rule']}: {_describe(row)}"  # type: ignore[arg-type]
         for row in first.to_dict("records")
     )
     lines.append(f"  written to {out / 'rule_actions.csv'}")

@@ -7,6 +7,7 @@ of a naive-Bayes scorer on a time split of the closed deals.
 
 from __future__ import annotations
 
+import json
 import pathlib
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,7 +18,6 @@ from crmlifecycle.scoring import (
     NaiveBayesScorer,
     PointsScorer,
     RfmScorer,
-    dump_scorer,
     explain_frame,
 )
 
@@ -69,8 +69,8 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     at = pd.Timestamp(data.leads["created_at"].max()).ceil("D")
     lines: list[str] = []
 
-    points = PointsScorer.from_config(DEMO_POINTS)
-    scored = points.score_frame(data.leads, at=at, interactions=data.interactions)
+    points = PointsScorer.from_dict(DEMO_POINTS)
+    scored = points.score_frame(data.leads, as_of=at, interactions=data.interactions)
     scored.insert(0, "lead_id", data.leads["lead_id"].to_numpy())
     open_leads = data.leads["state"].isin(["open", "contacted"]).to_numpy()
     top = scored[open_leads].nlargest(5, "score")
@@ -87,7 +87,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         + f"; rule \"grade == 'A'\" auto-qualifies {int(auto.sum())} open leads"
     )
 
-    rfm = RfmScorer().score_frame(data.orders, at=at)
+    rfm = RfmScorer().score_frame(data.orders, as_of=at)
     sizes = rfm["segment"].value_counts()
     lines.append(f"RFM segments of {len(rfm)} customers (quintiles as of {at.date()}):")
     named = [f"{s} {n}" for s, n in sizes.items() if n]
@@ -103,8 +103,8 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             numeric={"company_size": 4, "budget": 4},
             alpha=1.0,
             unseen="ignore",
-        ).fit(deals, as_of=as_of, outcome_col="state")
-        ev = nb.evaluate(deals, outcome_col="state")
+        ).fit(deals, as_of=as_of)  # OutcomeColumns(): the deals' state and closed_at
+        ev = nb.evaluate(deals)
         model = nb.model_ or {}
         lines.append("Predictive (naive Bayes on won/lost deals, time split):")
         lines.append(
@@ -115,7 +115,9 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             f"  AUC {ev.auc:.3f}, Brier {ev.brier:.3f} (base rate alone {ev.base_brier:.3f})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scoring-points.json").write_text(dump_scorer(points), encoding="utf-8")
+    (out / "scoring-points.json").write_text(
+        json.dumps(points.to_dict(), indent=2), encoding="utf-8"
+    )
     scored.to_csv(out / "lead-scores.csv", index=False)
     lines.append(f"  wrote {out / 'scoring-points.json'} and lead-scores.csv")
     return "\n".join(lines)

@@ -70,7 +70,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
         SLA targets, response/resolution: urgent 1h/8h, high 2h/16h, normal 4h/40h, low 8h/80h
     """
     cases, events, at = data.cases, data.case_events, data.end
-    status = sla_status(cases, DEMO_POLICY, at=at, events=events)
+    status = sla_status(cases, DEMO_POLICY, as_of=at, events=events)
     out.mkdir(parents=True, exist_ok=True)
     status.assign(case_id=cases["case_id"], priority=cases["priority"]).to_csv(
         out / "sla_status.csv", index=False
