@@ -33,7 +33,7 @@ def replay_frame(
     *,
     as_of: Instant | None = None,
     check: bool = True,
-    events_columns: EventLogColumns = EventLogColumns(),  # noqa: B008 - a frozen record
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
     Each entity's state from an event log, optionally as of a moment (pipeline snapshots).

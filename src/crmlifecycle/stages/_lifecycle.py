@@ -374,7 +374,7 @@ class Lifecycle:
         *,
         as_of: Instant | None = None,
         check: bool = True,
-        events_columns: EventLogColumns = EventLogColumns(),  # noqa: B008 - a frozen record
+        events_columns: EventLogColumns = EventLogColumns(),
     ) -> pd.DataFrame:
         """
         Return each entity's state (as of a moment) from an event-log frame.

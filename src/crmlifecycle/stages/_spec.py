@@ -39,7 +39,7 @@ _TRANSITION_KEYS: Final = (
 _TRANSITIONS_LIBRARY_KEYS: Final = ("conditions", "prepare")
 
 
-def parse_spec_text(text: str) -> Any:  # noqa: ANN401 - a parsed document
+def parse_spec_text(text: str) -> Any:
     """Parse JSON or YAML spec text (YAML needs the ``yaml`` extra) with the library's loader."""
     return load_text(text, what="a lifecycle spec")
 
