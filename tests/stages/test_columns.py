@@ -142,3 +142,5 @@ def test_the_step_frame_record_checks_its_names() -> None:
         StepFrameColumns(id=" ")
     with pytest.raises(ValidationError, match="context"):
         StepFrameColumns(context=("lost_reason", ""))
+    with pytest.raises(ValidationError, match="context"):
+        StepFrameColumns(context=5)

@@ -13,7 +13,7 @@ state, ``state_since``, per-row trigger and step context is one
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
@@ -23,7 +23,7 @@ import pandas as pd
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import non_empty_str, optional
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.schema import STATE, STATE_SINCE, EventLogColumns
 from crmlifecycle.stages._definition import Hook
 from crmlifecycle.stages._frame_effects import frame_updates
@@ -49,7 +49,17 @@ _INT8_MAX: Final = 127
 
 
 def _names(value: object) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]
+    """One column name or a sequence of them, as a tuple (checked by the validator)."""
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Sequence):
+        raise ValidationError.for_field(
+            "context",
+            value,
+            "a column name or a list of column names",
+            hint='context=["lost_reason"]',
+        )
+    return tuple(value)
 
 
 def _each_non_empty(inst: object, attr: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
