@@ -25,11 +25,11 @@ SCORER = PointsScorer(
 )
 
 # LEAD_STATUS with one change: qualifying needs a score of at least 60.
-GUARDED = LEAD_STATUS.to_spec()
+GUARDED = LEAD_STATUS.to_dict()
 for transition in GUARDED["transitions"]:
     if transition["trigger"] == "qualify":
         transition["when"] = "score >= 60"
-GUARDED_LEADS = Lifecycle.from_spec(GUARDED)
+GUARDED_LEADS = Lifecycle.from_dict(GUARDED)
 
 
 def contacted(lead_id: str, **fields: object) -> Lead:
@@ -69,8 +69,8 @@ def test_bulk_step_with_scores_equals_single_steps() -> None:
     # L-1: 40 + 30 = 70 (A); L-2: 40 (B); L-3: 30 (B)
     assert scored["score"].tolist() == [70, 40, 30]
     assert scored["grade"].tolist() == ["A", "B", "B"]
-    frame = leads.assign(id=leads["lead_id"], state="contacted", score=scored["score"])
-    step = GUARDED_LEADS.fire_frame(frame, "qualify", at=AT, since_col=None)
+    frame = leads.assign(state="contacted", score=scored["score"])
+    step = GUARDED_LEADS.fire_frame(frame, "qualify", at=AT)
     assert step.accepted.tolist() == [True, False, False]
     assert step.state.tolist() == ["qualified", "contacted", "contacted"]
 

@@ -23,12 +23,12 @@ def alias_bomb(links: int) -> str:
     "loader",
     [
         load_yaml,
-        Lifecycle.from_spec,
+        Lifecycle.from_text,
         RuleSet.from_text,
         build_scorer,
         SlaPolicy.from_text,
     ],
-    ids=["load_yaml", "Lifecycle.from_spec", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
 )
 def test_alias_bombs_are_refused_quickly(loader: Any) -> None:
     started = time.perf_counter()
@@ -58,8 +58,8 @@ def test_short_repr_is_bounded() -> None:
 
 @pytest.mark.parametrize(
     "loader",
-    [load_yaml, Lifecycle.from_spec, RuleSet.from_text, build_scorer, SlaPolicy.from_text],
-    ids=["load_yaml", "Lifecycle.from_spec", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
+    [load_yaml, Lifecycle.from_text, RuleSet.from_text, build_scorer, SlaPolicy.from_text],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
 )
 def test_deep_nesting_is_a_spec_error_not_a_recursion_error(loader: Any) -> None:
     # 5,000 nested lists are 10 KB of text; PyYAML's composer would recurse once per level

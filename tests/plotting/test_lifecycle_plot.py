@@ -120,7 +120,7 @@ def test_a_custom_lifecycle_with_an_unreachable_state() -> None:
             {"trigger": "finish", "source": "doing", "dest": "done"},
         ],
     }
-    lifecycle = Lifecycle.from_spec(spec)
+    lifecycle = Lifecycle.from_dict(spec)
     layers = _layers(lifecycle, _edges(lifecycle))
     assert layers == {"todo": 0, "doing": 1, "done": 2, "archived": 3}  # unreachable: last column
     ax = plot_lifecycle(lifecycle, ax=_axes(), title="Tickets")

@@ -19,6 +19,7 @@ from crmlifecycle.stages import (
     OPPORTUNITY_PIPELINE,
     Guard,
     Lifecycle,
+    StepFrameColumns,
     TransitionDef,
 )
 
@@ -30,7 +31,7 @@ PIPE = OPPORTUNITY_PIPELINE
 def test_single_trigger_step_hand_example() -> None:
     frame = pd.DataFrame(
         {
-            "id": ["L-1", "L-2", "L-3"],
+            "lead_id": ["L-1", "L-2", "L-3"],
             "state": ["open", "contacted", "open"],
             "state_since": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-04-01"], utc=True),
         },
@@ -63,24 +64,29 @@ def test_single_trigger_step_hand_example() -> None:
 def test_trigger_column_with_missing_and_unknown_triggers() -> None:
     frame = pd.DataFrame(
         {
-            "id": ["O-1", "O-2", "O-3", "O-4"],
+            "opportunity_id": ["O-1", "O-2", "O-3", "O-4"],
             "state": ["proposal", "proposal", "won", "negotiation"],
-            "next": pd.Series(["negotiate", None, "reopen", "sing"], dtype=object),
+            "trigger": pd.Series(["negotiate", None, "reopen", "sing"], dtype=object),
         }
     )
-    step = PIPE.fire_frame(frame, trigger_col="next", at=AT)
+    step = PIPE.fire_frame(frame, at=AT)  # no trigger given: each row's, from `trigger`
     assert step.state.tolist() == ["negotiation", "proposal", "won", "negotiation"]
     assert step.accepted.tolist() == [True, False, False, False]
     reasons = step.reason.astype(object).where(step.reason.notna(), None).tolist()
     assert reasons == [None, None, "not allowed from this state", "unknown trigger"]
-    with pytest.raises(DataError, match="exactly one of trigger"):
-        PIPE.fire_frame(frame, "win", trigger_col="next", at=AT)
+    # a renamed trigger column gives the same step; a given trigger ignores the column
+    renamed = frame.rename(columns={"trigger": "next"})
+    again = PIPE.fire_frame(renamed, at=AT, entities_columns=StepFrameColumns(trigger="next"))
+    pd.testing.assert_series_equal(again.state, step.state)
+    assert PIPE.fire_frame(frame, "win", at=AT).accepted.tolist() == [True, True, False, True]
+    with pytest.raises(MissingColumnError, match="trigger"):
+        PIPE.fire_frame(renamed, at=AT)
 
 
 def test_probability_effects_in_bulk_match_the_invariants() -> None:
     frame = pd.DataFrame(
         {
-            "id": ["O-1", "O-2", "O-3"],
+            "opportunity_id": ["O-1", "O-2", "O-3"],
             "state": ["proposal", "proposal", "negotiation"],
             "probability": [50, 35, 80],
             "probability_manual": [False, True, True],
@@ -97,7 +103,9 @@ def test_probability_effects_in_bulk_match_the_invariants() -> None:
     assert win["probability_manual"].tolist() == [False, False, False]
     assert win["closed_at"].tolist() == [AT, AT, AT]
     given = frame.assign(lost_reason=pd.Series(["price", "", None], dtype=object))
-    lose = PIPE.fire_frame(given, "lose", at=AT, context_cols=["lost_reason"])
+    lose = PIPE.fire_frame(
+        given, "lose", at=AT, entities_columns=StepFrameColumns(context="lost_reason")
+    )
     # only O-1 has a reason: O-2 ("") and O-3 (None) are refused
     assert lose.accepted.tolist() == [True, False, False]
     assert lose.reason.tolist()[1:] == ["missing lost_reason", "missing lost_reason"]
@@ -121,7 +129,7 @@ def test_probability_effects_in_bulk_match_the_invariants() -> None:
 def test_vectorised_hooks_escalate_and_resolve() -> None:
     cases = pd.DataFrame(
         {
-            "id": ["S-1", "S-2", "S-3"],
+            "case_id": ["S-1", "S-2", "S-3"],
             "state": ["new", "in_progress", "closed"],
             "priority": ["low", "urgent", "high"],
         }
@@ -147,7 +155,9 @@ def test_condition_guards_run_on_the_frame_engine_and_python_guards_need_a_frame
             TransitionDef(trigger="route", source="open", dest="cold"),
         ],
     )
-    frame = pd.DataFrame({"id": ["a", "b", "c"], "state": "open", "score": [70.0, 10.0, np.nan]})
+    frame = pd.DataFrame(
+        {"lead_id": ["a", "b", "c"], "state": "open", "score": [70.0, 10.0, np.nan]}
+    )
     step = gate.fire_frame(frame, "route", at=AT)
     assert step.state.tolist() == ["hot", "cold", "cold"]
     only = Lifecycle(
@@ -194,11 +204,13 @@ def test_condition_guards_run_on_the_frame_engine_and_python_guards_need_a_frame
 
 def test_frame_errors_are_loud() -> None:
     with pytest.raises(MissingColumnError, match="state"):
-        LEAD_STATUS.fire_frame(pd.DataFrame({"id": ["x"]}), "contact", at=AT)
-    bad = pd.DataFrame({"id": ["x", "y"], "state": ["open", "nurture"]})
+        LEAD_STATUS.fire_frame(pd.DataFrame({"lead_id": ["x"]}), "contact", at=AT)
+    with pytest.raises(MissingColumnError, match="lead_id"):
+        LEAD_STATUS.fire_frame(pd.DataFrame({"id": ["x"], "state": ["open"]}), "contact", at=AT)
+    bad = pd.DataFrame({"lead_id": ["x", "y"], "state": ["open", "nurture"]})
     with pytest.raises(DataError, match="nurture"):
         LEAD_STATUS.fire_frame(bad, "contact", at=AT)
-    good = pd.DataFrame({"id": ["x"], "state": ["open"]})
+    good = pd.DataFrame({"lead_id": ["x"], "state": ["open"]})
     with pytest.raises(DataError, match="time of day"):
         LEAD_STATUS.fire_frame(good, "contact", at="2026-03-01 10:00")
 
@@ -235,15 +247,13 @@ def test_fire_frame_agrees_with_fire_row_by_row(
     frame["closed_at"] = pd.Series([pd.NaT] * len(deals), dtype="datetime64[ns, UTC]")
     frame["why"] = [r[3] for r in rows]
     step = (
-        PIPE.fire_frame(
-            frame.assign(lost_reason=frame["lost_reason"]), trigger, at=AT, context_cols=[]
-        )
+        PIPE.fire_frame(frame, trigger, at=AT, entities_columns=StepFrameColumns(id="id"))
         if trigger != "lose"
         else PIPE.fire_frame(
             frame.drop(columns=["lost_reason"]).assign(lost_reason=frame["why"]),
             trigger,
             at=AT,
-            context_cols=["lost_reason"],
+            entities_columns=StepFrameColumns(id="id", context=["lost_reason"]),
         )
     )
     out = step.frame
@@ -328,16 +338,18 @@ def test_replay_frame_checks_the_log() -> None:
 
 
 def test_events_from_fire_frame_replay_to_the_same_states() -> None:
-    cases = pd.DataFrame({"id": [f"S-{i}" for i in range(6)], "state": "new", "priority": "low"})
+    cases = pd.DataFrame(
+        {"case_id": [f"S-{i}" for i in range(6)], "state": "new", "priority": "low"}
+    )
     first = CASE_STATUS.fire_frame(cases, "start", at=AT)
     nxt = first.frame.assign(
-        next=pd.Series(["wait", "resolve", None, "escalate", "wait", "resolve"], dtype=object)
+        trigger=pd.Series(["wait", "resolve", None, "escalate", "wait", "resolve"], dtype=object)
     )
-    second = CASE_STATUS.fire_frame(nxt, trigger_col="next", at=AT + pd.Timedelta(days=1))
+    second = CASE_STATUS.fire_frame(nxt, at=AT + pd.Timedelta(days=1))
     log = pd.concat([first.events, second.events], ignore_index=True)
     replayed = CASE_STATUS.replay_frame(log)
     assert replayed["state"].astype(str).to_dict() == dict(
-        zip(second.frame["id"], second.frame["state"].astype(str), strict=True)
+        zip(second.frame["case_id"], second.frame["state"].astype(str), strict=True)
     )
 
 
@@ -367,7 +379,9 @@ def test_case_entity_matches_bulk_escalation() -> None:
     case = Case(id="S-1", customer_id="K", subject="x", created_at=T0, priority="high")
     single = CASE_STATUS.fire(case, "escalate", at=T0 + timedelta(days=1)).entity
     bulk = CASE_STATUS.fire_frame(
-        pd.DataFrame({"id": ["S-1"], "state": ["new"], "priority": ["high"]}), "escalate", at=AT
+        pd.DataFrame({"case_id": ["S-1"], "state": ["new"], "priority": ["high"]}),
+        "escalate",
+        at=AT,
     ).frame
     assert single.priority == bulk["priority"].iloc[0] == "urgent"
 
@@ -381,8 +395,8 @@ def test_fire_frame_with_a_trigger_numbered_past_127() -> None:
         "states": ["a", "b"],
         "transitions": [{"trigger": f"t{i}", "source": "a", "dest": "b"} for i in range(200)],
     }
-    wide = Lifecycle.from_spec(spec)
-    frame = pd.DataFrame({"id": ["x", "y"], "state": ["a", "b"]})
-    step = wide.fire_frame(frame, "t150", at="2026-03-01", since_col=None)
+    wide = Lifecycle.from_dict(spec)
+    frame = pd.DataFrame({"wide_id": ["x", "y"], "state": ["a", "b"]})
+    step = wide.fire_frame(frame, "t150", at="2026-03-01")
     assert step.accepted.tolist() == [True, False]
     assert step.events["trigger"].tolist() == ["t150"]

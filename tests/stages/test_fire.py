@@ -338,8 +338,16 @@ def test_state_at() -> None:
     assert LEAD_STATUS.state_at(log, day(1)) == "contacted"  # at the instant: already moved
     assert LEAD_STATUS.state_at(log, day(4)) == "contacted"
     assert LEAD_STATUS.state_at(log, day(9)) == "qualified"
-    with pytest.raises(ValidationError, match="timezone-aware"):
-        LEAD_STATUS.state_at(log, datetime(2026, 3, 5))  # noqa: DTZ001 - the point
+    # as_of is an instant: a date or date-only text is that UTC day's midnight
+    # (the steps are at 2026-03-02 09:00 and 2026-03-06 09:00)
+    assert LEAD_STATUS.state_at(log, as_of="2026-03-06") == "contacted"
+    assert LEAD_STATUS.state_at(log, as_of="2026-03-07") == "qualified"
+    assert LEAD_STATUS.state_at(log, as_of=day(1).date(), initial="open") == "open"
+    # nothing defaults to now; a naive time of day is ambiguous
+    with pytest.raises(ValidationError, match="as_of"):
+        LEAD_STATUS.state_at(log, None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="as_of"):
+        LEAD_STATUS.state_at(log, datetime(2026, 3, 5, 10))  # noqa: DTZ001 - the point
 
 
 def _scored_lifecycle() -> Lifecycle:
@@ -403,7 +411,7 @@ def test_hooks_before_and_after_see_old_and_new_entity() -> None:
     assert step.entity.score == 1.0
 
 
-def test_fast_built_entity_equals_evolve_and_stays_frozen() -> None:
+def test_the_new_entity_equals_evolve_and_stays_frozen() -> None:
     import attrs
 
     deal = Opportunity(

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from crmlifecycle import Case, Lead
 from crmlifecycle.errors import DataError, InvalidTransition, ValidationError
 from crmlifecycle.stages import CASE_STATUS, LEAD_STATUS, Lifecycle, TransitionDef
-from crmlifecycle.stages._tables import codes_of, frame_tables
+from crmlifecycle.stages._frame_tables import BY_GUARDS, Refusal, codes_of, frame_tables
 
 pa = pytest.importorskip("pyarrow")
 
@@ -75,9 +75,9 @@ def test_non_string_values_are_not_states() -> None:
 def test_fire_frame_gives_the_same_result_for_every_storage(storage: str) -> None:
     states = ["open", "contacted", "open", "qualified", "unqualified"]
     ids = [f"L-{i}" for i in range(len(states))]
-    reference = pd.DataFrame({"id": pd.Series(ids, dtype=object), "state": states})
+    reference = pd.DataFrame({"lead_id": pd.Series(ids, dtype=object), "state": states})
     frame = pd.DataFrame(
-        {"id": _storages(ids)[storage], "state": _storages(states)[storage]}  # type: ignore[arg-type]
+        {"lead_id": _storages(ids)[storage], "state": _storages(states)[storage]}  # type: ignore[arg-type]
     )
     ours = LEAD_STATUS.fire_frame(frame, "contact", at=AT)
     expected = LEAD_STATUS.fire_frame(reference, "contact", at=AT)
@@ -99,7 +99,7 @@ def test_fire_frame_gives_the_same_result_for_every_storage(storage: str) -> Non
 
 def test_missing_states_are_loud_in_every_storage() -> None:
     for storage, column in _storages(["open", None]).items():
-        frame = pd.DataFrame({"id": ["a", "b"], "state": column})
+        frame = pd.DataFrame({"lead_id": ["a", "b"], "state": column})
         with pytest.raises(DataError, match="not states of this lifecycle") as info:
             LEAD_STATUS.fire_frame(frame, "contact", at=AT)
         assert info.value.rows == (1,), storage
@@ -107,14 +107,14 @@ def test_missing_states_are_loud_in_every_storage() -> None:
 
 def test_events_frame_dtypes() -> None:
     frame = pd.DataFrame(
-        {"id": pd.Series(["L-1", "L-2"], dtype="string[pyarrow]"), "state": ["open", "open"]}
+        {"lead_id": pd.Series(["L-1", "L-2"], dtype="string[pyarrow]"), "state": ["open", "open"]}
     )
     events = LEAD_STATUS.fire_frame(frame, "contact", at="2026-03-01").events
     assert list(events.columns) == ["kind", "entity_id", "trigger", "source", "dest", "at"]
     for column in ("kind", "trigger", "source", "dest"):
         assert isinstance(events[column].dtype, pd.CategoricalDtype)
     assert list(events["source"].cat.categories) == list(LEAD_STATUS.states)
-    assert events["entity_id"].dtype == frame["id"].dtype  # the ids keep their storage
+    assert events["entity_id"].dtype == frame["lead_id"].dtype  # the ids keep their storage
     assert str(events["at"].dt.tz) == "UTC"
     assert events["at"].tolist() == [AT, AT]
     empty = LEAD_STATUS.fire_frame(frame.iloc[:0], "contact", at=AT)
@@ -123,12 +123,42 @@ def test_events_frame_dtypes() -> None:
 
 
 def test_the_tables_are_built_once_per_lifecycle() -> None:
-    assert frame_tables(LEAD_STATUS) is frame_tables(LEAD_STATUS)
-    tables = frame_tables(CASE_STATUS)
+    lead_status = LEAD_STATUS._compiled
+    assert frame_tables(lead_status) is frame_tables(lead_status)
+    tables = frame_tables(CASE_STATUS._compiled)
     # escalate is internal with a hook: decided per pair, not in the dense table
     t, s = CASE_STATUS.trigger_names.index("escalate"), CASE_STATUS.states.index("new")
-    assert tables.dest[t, s] == -2
-    assert (t, s) in tables.complex_pairs
+    assert tables.dest[t, s] == BY_GUARDS
+    assert (t, s) in tables.guarded
+
+
+def test_the_refusal_reasons_are_numbered_in_the_order_the_reason_column_lists_them() -> None:
+    assert [int(r) for r in Refusal] == [0, 1, 2, 3]
+    assert [r.message for r in Refusal] == [
+        "not allowed from this state",
+        "unknown trigger",
+        "at is before state_since",
+        "missing lost_reason",
+    ]
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d"],
+            "state": ["open", "qualified", "open", "open"],
+            "state_since": pd.to_datetime(
+                ["2026-01-01", "2026-01-01", "2026-04-01", "2026-01-01"], utc=True
+            ),
+            "trigger": pd.Series(["contact", "contact", "contact", "sing"], dtype=object),
+        }
+    )
+    step = LEAD_STATUS.fire_frame(frame, at=AT)
+    # the reason column's categories are the messages, in code order
+    assert list(step.reason.cat.categories) == [r.message for r in Refusal]
+    assert step.reason.cat.codes.tolist() == [
+        -1,
+        Refusal.NOT_ALLOWED,
+        Refusal.TOO_EARLY,
+        Refusal.UNKNOWN_TRIGGER,
+    ]
 
 
 PING = Lifecycle(
@@ -144,7 +174,7 @@ PING = Lifecycle(
 def test_internal_steps_without_hooks_keep_state_and_state_since() -> None:
     frame = pd.DataFrame(
         {
-            "id": ["x", "y"],
+            "thing_id": ["x", "y"],
             "state": ["a", "b"],
             "state_since": pd.to_datetime(["2026-01-01", "2026-02-01"], utc=True),
         }
@@ -208,15 +238,15 @@ def test_per_row_triggers_agree_with_fire_row_by_row(
     triggers = [r[2] for r in rows]
     frame = pd.DataFrame(
         {
-            "id": [c.id for c in cases],
+            "case_id": [c.id for c in cases],
             "state": _storages([c.state for c in cases])[storage],
             "state_since": [c.state_since for c in cases],
             "priority": [c.priority for c in cases],
             "resolved_at": pd.Series([pd.NaT] * len(cases), dtype="datetime64[ns, UTC]"),
-            "next": _storages(triggers)[storage],
+            "trigger": _storages(triggers)[storage],
         }
     )
-    step = CASE_STATUS.fire_frame(frame, trigger_col="next", at=AT)
+    step = CASE_STATUS.fire_frame(frame, at=AT)
     out = step.frame
     expected_events = []
     for i, (case, trigger) in enumerate(zip(cases, triggers, strict=True)):

@@ -1,4 +1,4 @@
-"""Invariants that hold for every sequence of steps (DESIGN.md), property-tested."""
+"""Invariants that hold for every sequence of steps (see the lifecycles guide), property-tested."""
 
 from __future__ import annotations
 

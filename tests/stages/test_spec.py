@@ -33,15 +33,15 @@ STANDARD = [CUSTOMER_LIFECYCLE, LEAD_STATUS, OPPORTUNITY_PIPELINE, CASE_STATUS]
 
 @pytest.mark.parametrize("lifecycle", STANDARD, ids=lambda lc: lc.name)
 def test_standard_specs_round_trip_through_dict_json_and_yaml(lifecycle: Lifecycle) -> None:
-    spec = lifecycle.to_spec()
-    assert Lifecycle.from_spec(spec).to_spec() == spec
-    assert Lifecycle.from_spec(json.dumps(spec)).to_spec() == spec
-    assert Lifecycle.from_spec(yaml.safe_dump(spec)).to_spec() == spec
+    spec = lifecycle.to_dict()
+    assert Lifecycle.from_dict(spec).to_dict() == spec
+    assert Lifecycle.from_text(json.dumps(spec)).to_dict() == spec
+    assert Lifecycle.from_text(yaml.safe_dump(spec)).to_dict() == spec
     assert lifecycle.lint() == ()
 
 
-def test_to_spec_is_the_shipped_spec_normalised() -> None:
-    spec = OPPORTUNITY_PIPELINE.to_spec()
+def test_to_dict_is_the_shipped_spec_normalised() -> None:
+    spec = OPPORTUNITY_PIPELINE.to_dict()
     assert spec["states"][2] == {
         "name": "proposal",
         "type": "ongoing",
@@ -77,15 +77,15 @@ def test_custom_yaml_spec_with_condition_guard_and_registered_hook() -> None:
     def notify(entity: Any, info: Any) -> None:
         calls.append(f"{entity.id}:{info.trigger}")
 
-    lc = Lifecycle.from_spec(YAML_SPEC, hooks={"notify": notify})
+    lc = Lifecycle.from_text(YAML_SPEC, hooks={"notify": notify})
     assert lc.kind == "opportunity"
     assert lc.lint() == ()
-    spec = lc.to_spec()
+    spec = lc.to_dict()
     assert spec["transitions"][0]["when"] == "amount >= 50000 or owner == 'vip'"
     assert spec["transitions"][1]["after"] == "notify"
-    assert Lifecycle.from_spec(spec, hooks={"notify": notify}).to_spec() == spec
+    assert Lifecycle.from_dict(spec, hooks={"notify": notify}).to_dict() == spec
     with pytest.raises(SpecError, match="unknown hook 'notify'"):
-        Lifecycle.from_spec(spec)
+        Lifecycle.from_dict(spec)
 
 
 def test_a_python_guard_cannot_be_written_to_a_spec() -> None:
@@ -102,7 +102,7 @@ def test_a_python_guard_cannot_be_written_to_a_spec() -> None:
         ],
     )
     with pytest.raises(SpecError, match="Python callable") as info:
-        lc.to_spec()
+        lc.to_dict()
     assert info.value.path == "transitions[0].when"
 
 
@@ -146,17 +146,26 @@ def _base(**transition: Any) -> dict[str, Any]:
 )
 def test_spec_errors_name_the_path(spec: dict[str, Any], path: str, message: str) -> None:
     with pytest.raises(SpecError, match=message) as info:
-        Lifecycle.from_spec(spec)
+        Lifecycle.from_dict(spec)
     assert info.value.path == path
 
 
 def test_bad_text_is_a_spec_error() -> None:
     with pytest.raises(SpecError, match="invalid JSON at line 1"):
-        Lifecycle.from_spec('{"name": }')
+        Lifecycle.from_text('{"name": }')
     with pytest.raises(SpecError, match="invalid YAML"):
-        Lifecycle.from_spec("name: [unclosed")
+        Lifecycle.from_text("name: [unclosed")
     with pytest.raises(SpecError, match="a mapping"):
-        Lifecycle.from_spec("- just\n- a list\n")
+        Lifecycle.from_text("- just\n- a list\n")
+
+
+def test_from_dict_takes_a_mapping_and_from_text_takes_text() -> None:
+    text = '{"name": "t", "states": ["a"], "transitions": []}'
+    with pytest.raises(SpecError, match=r"Lifecycle\.from_text"):
+        Lifecycle.from_dict(text)  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match=r"Lifecycle\.from_dict"):
+        Lifecycle.from_text({"name": "t", "states": ["a"]})  # type: ignore[arg-type]
+    assert Lifecycle.from_text(text).to_dict() == Lifecycle.from_dict(json.loads(text)).to_dict()
 
 
 HOSTILE_NAMES = ["os.system", "builtins.print", "os.path.isdir", "subprocess.call", "__import__"]
@@ -181,7 +190,7 @@ def test_hostile_hook_names_are_refused_and_never_imported(
     modules_before = set(sys.modules)
     for key in ("before", "after"):
         with pytest.raises(SpecError, match="unknown hook") as info:
-            Lifecycle.from_spec(_base(**{key: name}))
+            Lifecycle.from_dict(_base(**{key: name}))
         assert info.value.path == f"transitions[0].{key}[0]"
     assert calls == []
     assert set(sys.modules) - modules_before == set()
@@ -194,7 +203,7 @@ def test_hostile_conditions_are_refused(name: str, monkeypatch: pytest.MonkeyPat
     for text in (name, f"{name}('.')", f"{name}()"):
         refused: SpecError | None = None
         try:
-            lc = Lifecycle.from_spec(_base(when=text))
+            lc = Lifecycle.from_dict(_base(when=text))
         except SpecError as err:
             refused = err
         if refused is not None:
@@ -209,17 +218,17 @@ def test_hostile_conditions_are_refused(name: str, monkeypatch: pytest.MonkeyPat
         spec = _base()
         spec["transitions"][0][key] = [name]
         with pytest.raises(SpecError, match="not supported in specs"):
-            Lifecycle.from_spec(spec)
+            Lifecycle.from_dict(spec)
     assert calls == []
 
 
 def test_hooks_registered_in_code_may_be_hook_objects_or_callables() -> None:
     hook = Hook.of(lambda _e, _i: {"score": 5.0}, name="five")
-    lc = Lifecycle.from_spec(_base(after="five"), hooks={"five": hook})
+    lc = Lifecycle.from_dict(_base(after="five"), hooks={"five": hook})
     lead = Lead(id="L-1", created_at=T0, state="a")
     assert lc.fire(lead, "go", at=T0).entity.score == 5.0
     with pytest.raises(SpecError, match="must be a Hook or a callable"):
-        Lifecycle.from_spec(_base(), hooks={"x": 3})
+        Lifecycle.from_dict(_base(), hooks={"x": 3})  # type: ignore[dict-item]
 
 
 def _codes(spec: dict[str, Any]) -> list[tuple[str, str]]:
@@ -271,7 +280,7 @@ def test_lint_reports_load_errors_as_findings() -> None:
 
 
 def test_mermaid_output_is_exact() -> None:
-    lc = Lifecycle.from_spec(
+    lc = Lifecycle.from_dict(
         {
             "name": "t",
             "states": ["a", {"name": "b", "type": "won"}, {"name": "c", "type": "lost"}],

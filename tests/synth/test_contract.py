@@ -101,7 +101,7 @@ def _renamed(kind: str, old: str, new: str) -> Lifecycle:
         for key in ("source", "dest"):
             if key in transition:
                 transition[key] = swap(transition[key])
-    return Lifecycle.from_spec(spec)
+    return Lifecycle.from_dict(spec)
 
 
 def test_walks_follow_a_renamed_stage() -> None:

@@ -17,7 +17,15 @@ from crmlifecycle.rules import Condition
 from crmlifecycle.schema import CaseColumns, OrderColumns
 from crmlifecycle.scoring import PointsScorer, RfmScorer
 from crmlifecycle.sla import CaseSla, SlaPolicy, SlaTarget, case_sla, sla_status
-from crmlifecycle.stages import CASE_STATUS, LEAD_STATUS, OPPORTUNITY_PIPELINE, Step
+from crmlifecycle.stages import (
+    CASE_STATUS,
+    LEAD_STATUS,
+    OPPORTUNITY_PIPELINE,
+    FrameStep,
+    Lifecycle,
+    Step,
+    StepFrameColumns,
+)
 from crmlifecycle.typing import ScoreCard, Scorer
 
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -29,6 +37,14 @@ event: Transitioned = step.event
 stored: str = event_to_json(event)
 restored = event_from_json(stored)
 allowed: tuple[str, ...] = LEAD_STATUS.triggers(contacted)
+where: str | None = LEAD_STATUS.state_at([event], as_of="2026-03-03")
+custom: Lifecycle = Lifecycle.from_text('{"name": "t", "states": ["a"], "transitions": []}')
+spec: dict[str, object] = Lifecycle.from_dict(LEAD_STATUS.to_dict()).to_dict()
+leads = pd.DataFrame({"lead": ["L-1"], "state": ["open"]})
+bulk: FrameStep = LEAD_STATUS.fire_frame(
+    leads, "contact", at="2026-03-02", entities_columns=StepFrameColumns(id="lead")
+)
+snapshot: pd.DataFrame = LEAD_STATUS.replay_frame(bulk.events, as_of=AT)
 
 deal = Opportunity(id="O-1", name="Acme", amount=Money(5000, "EUR"), created_at=AT)
 try:

@@ -166,7 +166,7 @@ def _mermaid(path: Path) -> str:
     from crmlifecycle.stages import Lifecycle
 
     document: Any = read_document(path)
-    return Lifecycle.from_spec(document).to_mermaid().rstrip()
+    return Lifecycle.from_dict(document).to_mermaid().rstrip()
 
 
 def run_lint(args: argparse.Namespace) -> int:

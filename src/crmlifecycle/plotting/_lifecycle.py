@@ -142,7 +142,7 @@ def plot_lifecycle(
     :meth:`Lifecycle.to_mermaid <crmlifecycle.stages.Lifecycle.to_mermaid>`.
 
     Args:
-        lifecycle: the lifecycle to draw (a standard one or one built with ``from_spec``).
+        lifecycle: the lifecycle to draw (a standard one or one built with ``from_dict``).
         ax: the matplotlib Axes to draw on (a new figure when omitted).
         title: the plot title (default: the lifecycle's name).
 
@@ -168,7 +168,7 @@ def plot_lifecycle(
             "lifecycle",
             lifecycle,
             "a crmlifecycle.stages.Lifecycle",
-            hint="build one with Lifecycle.from_spec(...) or use a standard lifecycle.",
+            hint="build one with Lifecycle.from_dict(...) or use a standard lifecycle.",
         )
     edges = _edges(lifecycle)
     positions = _positions(lifecycle, _layers(lifecycle, edges))

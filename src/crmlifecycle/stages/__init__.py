@@ -3,9 +3,16 @@ Lifecycles: stage machines for customers, leads, opportunities and cases.
 
 One :class:`Lifecycle` definition drives single-record steps (:meth:`Lifecycle.fire`),
 bulk steps over DataFrames (:meth:`Lifecycle.fire_frame`), replay of event logs
-(:meth:`Lifecycle.replay`, :meth:`Lifecycle.replay_frame`), specs
-(:meth:`Lifecycle.from_spec`, :meth:`Lifecycle.to_spec`), linting and Mermaid
-diagrams. Four standard lifecycles ship ready to use.
+(:meth:`Lifecycle.replay`, :meth:`Lifecycle.replay_frame`), configuration
+(:meth:`Lifecycle.from_dict`, :meth:`Lifecycle.from_text`, :meth:`Lifecycle.to_dict`),
+linting and Mermaid diagrams. Four standard lifecycles ship ready to use.
+
+The modules are grouped by concept: the definition (``_definition``: stages,
+guards, hooks, transitions; ``_compile``: checks and the step table), the
+lifecycle and its single step (``_lifecycle``, ``_step``), the frame paths
+(``_frame_step``, ``_frame_replay``, ``_frame_tables``, ``_frame_effects``), and
+configuration, linting and the standard lifecycles (``_spec``, ``_hooks``,
+``_lint``, ``_standard``), plus lead conversion (``_convert``).
 
 Examples:
     >>> from datetime import datetime, timezone
@@ -21,22 +28,21 @@ Examples:
 
 from __future__ import annotations
 
-from crmlifecycle.stages._bulk import EVENT_COLUMNS, FrameStep, fire_frame
 from crmlifecycle.stages._convert import Conversion, convert_lead
-from crmlifecycle.stages._hooks import BUILTIN_HOOKS
-from crmlifecycle.stages._lint import LINT_CODES, LintFinding, lint_spec
-from crmlifecycle.stages._machine import Lifecycle
-from crmlifecycle.stages._model import (
+from crmlifecycle.stages._definition import (
     FORECAST_CATEGORIES,
     STATUS_TYPES,
     Guard,
     Hook,
     Stage,
-    Step,
     StepInfo,
     TransitionDef,
 )
-from crmlifecycle.stages._replay import replay_frame
+from crmlifecycle.stages._frame_replay import replay_frame
+from crmlifecycle.stages._frame_step import FrameStep, StepFrameColumns, fire_frame
+from crmlifecycle.stages._hooks import BUILTIN_HOOKS
+from crmlifecycle.stages._lifecycle import Lifecycle
+from crmlifecycle.stages._lint import LINT_CODES, LintFinding, lint_spec
 from crmlifecycle.stages._standard import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
@@ -44,12 +50,12 @@ from crmlifecycle.stages._standard import (
     OPPORTUNITY_PIPELINE,
     STANDARD_SPECS,
 )
+from crmlifecycle.stages._step import Step
 
 __all__ = [
     "BUILTIN_HOOKS",
     "CASE_STATUS",
     "CUSTOMER_LIFECYCLE",
-    "EVENT_COLUMNS",
     "FORECAST_CATEGORIES",
     "LEAD_STATUS",
     "LINT_CODES",
@@ -64,6 +70,7 @@ __all__ = [
     "LintFinding",
     "Stage",
     "Step",
+    "StepFrameColumns",
     "StepInfo",
     "TransitionDef",
     "convert_lead",

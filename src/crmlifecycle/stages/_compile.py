@@ -1,5 +1,12 @@
 """
-Compiling a lifecycle definition: validation, one ``transitions.Machine``, a lookup table.
+Compiling a lifecycle definition: checks, one ``transitions.Machine``, a lookup table.
+
+:class:`CompiledLifecycle` checks the names, states and transitions, expands
+``to_last_open``, hands the result to one ``transitions.Machine`` (built once per
+definition, used only to compile and then dropped, never bound to an entity) and
+reads its events back into a table: for every ``(state, trigger)`` pair, the
+:class:`Candidate` transitions in the order ``transitions`` tries them. The single
+step and the frame paths both walk that table.
 
 Only objects (guards and hooks) are handed to ``transitions``, never a string it
 could resolve as a dotted import path.
@@ -9,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, cast, final
+from typing import TYPE_CHECKING, Any, Final, cast, final
 
 import attrs
 import pandas as pd
 from transitions import Machine
 
 from crmlifecycle.errors import MissingColumnError, SpecError
-from crmlifecycle.stages._model import (
+from crmlifecycle.stages._definition import (
     FORECAST_CATEGORIES,
     NAME_PATTERN,
     STATUS_TYPES,
@@ -27,37 +34,105 @@ from crmlifecycle.stages._model import (
     TransitionDef,
 )
 
+if TYPE_CHECKING:
+    from crmlifecycle.stages._frame_tables import FrameTables
+    from crmlifecycle.stages._step import StageEffects
+
 _HUNDRED: Final = 100
 
-Table = dict[tuple[str, str], tuple["Compiled", ...]]
+Table = dict[tuple[str, str], tuple["Candidate", ...]]
 
 
 @final
-class Compiled:
-    """One candidate transition on the hot path."""
+class Candidate:
+    """
+    One transition a ``(state, trigger)`` pair may take: where it goes, its guards and hooks.
 
-    __slots__ = ("after", "before", "dest", "guards", "internal")
+    ``guards`` pairs each guard with the answer it must give (``True`` for a
+    ``conditions`` guard, ``False`` for an ``unless`` guard). ``effects`` caches,
+    per entity class, the stage effects of this move (see
+    :class:`~crmlifecycle.stages._step.StageEffects`).
+    """
+
+    __slots__ = ("after", "before", "dest", "effects", "guards", "internal", "plain", "source")
 
     def __init__(
         self,
+        *,
+        source: str,
         dest: str,
         internal: bool,
         guards: tuple[tuple[Guard, bool], ...],
         before: tuple[Hook, ...],
         after: tuple[Hook, ...],
     ) -> None:
+        self.source = source
         self.dest = dest
         self.internal = internal
         self.guards = guards
         self.before = before
         self.after = after
+        #: Whether the transition has no guard and no hook (a lookup decides it).
+        self.plain = not (guards or before or after)
+        self.effects: dict[type, StageEffects] = {}
+
+
+@final
+class CompiledLifecycle:
+    """
+    A checked, compiled lifecycle definition (what :class:`Lifecycle` holds).
+
+    Attributes:
+        name: the lifecycle's name.
+        kind: the entity kind written into events.
+        initial: the initial state.
+        stages: the states with their metadata, in order.
+        by_name: the same, by state name.
+        declared: the transitions as declared.
+        table: ``(state, trigger) -> candidates`` in the order they are tried.
+        allowed: the triggers defined from each state.
+        triggers: every trigger, in declaration order.
+        frame_tables: the bulk-step tables, built by the first frame step.
+    """
+
+    __slots__ = (
+        "allowed",
+        "by_name",
+        "declared",
+        "frame_tables",
+        "initial",
+        "kind",
+        "name",
+        "stages",
+        "table",
+        "triggers",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        states: Sequence[Stage | str],
+        transitions: Sequence[TransitionDef],
+        *,
+        initial: str | None,
+        kind: str | None,
+    ) -> None:
+        self.name = check_name(name, "name", "a lifecycle name")
+        self.kind = check_name(kind or name, "kind", "a kind")
+        self.stages, self.by_name = check_stages(states)
+        self.initial = initial if initial is not None else self.stages[0].name
+        check_state(self.by_name, self.initial, "initial")
+        self.declared = tuple(transitions)
+        machine = build_machine(self.by_name, self.declared, self.initial)
+        self.table, self.allowed, self.triggers = compile_table(machine, list(self.by_name))
+        self.frame_tables: FrameTables | None = None  # built by the first frame step
 
 
 def _last_open_guard(stage: str) -> Guard:
-    def check(entity: Any, _info: StepInfo) -> bool:  # noqa: ANN401 - any entity
+    def check(entity: Any, _info: StepInfo) -> bool:
         return bool(getattr(entity, "last_open_stage", None) == stage)
 
-    def check_frame(frame: pd.DataFrame, _at: pd.Timestamp) -> Any:  # noqa: ANN401 - bool array
+    def check_frame(frame: pd.DataFrame, _at: pd.Timestamp) -> Any:
         if "last_open_stage" not in frame.columns:
             raise MissingColumnError(["last_open_stage"], frame.columns)
         return (frame["last_open_stage"] == stage).fillna(value=False).to_numpy(dtype=bool)
@@ -177,7 +252,7 @@ def expand(by_name: Mapping[str, Stage], index: int, t: TransitionDef) -> list[T
 def build_machine(
     by_name: Mapping[str, Stage], declared: Sequence[TransitionDef], initial: str
 ) -> Machine:
-    """Build the lifecycle's one private ``transitions.Machine`` (no models)."""
+    """Build a ``transitions.Machine`` of the definition (no models): it checks and compiles it."""
     expanded = [t for i, d in enumerate(declared) for t in expand(by_name, i, d)]
     specs: list[dict[str, Any]] = [
         {
@@ -205,12 +280,13 @@ def build_machine(
 def compile_table(
     machine: Machine, states: Sequence[str]
 ) -> tuple[Table, dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """Read the machine's events into the hot-path table, allowed triggers and trigger order."""
+    """Read the machine's events into the step table, allowed triggers and trigger order."""
     table: Table = {}
     for trigger, event in machine.events.items():
         for source, candidates in event.transitions.items():
             table[(source, trigger)] = tuple(
-                Compiled(
+                Candidate(
+                    source=source,
                     dest=t.dest if t.dest is not None else source,
                     internal=t.dest is None,
                     guards=tuple((cast("Guard", c.func), bool(c.target)) for c in t.conditions),
@@ -221,20 +297,3 @@ def compile_table(
             )
     allowed = {s: tuple(machine.get_triggers(s)) for s in states}
     return table, allowed, tuple(machine.events)
-
-
-def simple_steps(table: Table) -> dict[tuple[str, str], Compiled]:
-    """
-    Return the ``(state, trigger)`` pairs ``fire`` can take without the general path.
-
-    A pair is simple when it has one candidate transition that changes state and
-    has no guard and no hook: the step is then a lookup, the time checks, the
-    stage effects and the new entity and event.
-    """
-    return {
-        key: candidates[0]
-        for key, candidates in table.items()
-        if len(candidates) == 1
-        and not candidates[0].internal
-        and not (candidates[0].guards or candidates[0].before or candidates[0].after)
-    }

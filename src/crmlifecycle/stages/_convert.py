@@ -10,7 +10,7 @@ import attrs
 from crmlifecycle.entities import Lead, Opportunity
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import Created, Transitioned
-from crmlifecycle.stages._machine import Lifecycle
+from crmlifecycle.stages._lifecycle import Lifecycle
 from crmlifecycle.stages._standard import LEAD_STATUS, OPPORTUNITY_PIPELINE
 from crmlifecycle.values import Money
 
@@ -57,6 +57,17 @@ def convert_lead(
     stage with that stage's default probability, carries the lead's contact and
     account, and is named ``name`` (default: the lead's company, else its name,
     else its id) with ``amount`` (default: the lead's budget, else 0 EUR).
+
+    Args:
+        lead: the lead to convert (it must be able to fire ``convert``).
+        at: when the conversion happens (timezone-aware).
+        new_opportunity_id: the host's id for a new opportunity.
+        existing_opportunity_id: the id of an opportunity the lead joins instead.
+        name: the new opportunity's name (default: company, name, else the lead's id).
+        amount: the new opportunity's amount (default: the lead's budget, else 0 EUR).
+        owner: the new opportunity's owner.
+        lead_status: the lead lifecycle that fires ``convert``.
+        pipeline: the opportunity pipeline whose initial stage the new deal enters.
 
     Raises:
         ValidationError: both or neither opportunity id given.

@@ -2,7 +2,8 @@
 Built-in hooks that specs may name (the allowlist every lifecycle spec can use).
 
 Hosts add their own by passing ``hooks={"name": Hook.of(func)}`` to
-:meth:`~crmlifecycle.stages.Lifecycle.from_spec`; a spec can never name anything else.
+:meth:`~crmlifecycle.stages.Lifecycle.from_dict` (or ``from_text``); a spec can never
+name anything else.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import pandas as pd
 
 from crmlifecycle.entities import CASE_PRIORITIES
 from crmlifecycle.errors import DataError
-from crmlifecycle.stages._model import Hook, StepInfo
+from crmlifecycle.stages._definition import Hook, StepInfo
 
 __all__ = ["BUILTIN_HOOKS"]
 
 
-def _raise_priority(case: Any, _info: StepInfo) -> Mapping[str, Any]:  # noqa: ANN401
+def _raise_priority(case: Any, _info: StepInfo) -> Mapping[str, Any]:
     index = CASE_PRIORITIES.index(case.priority)
     return {"priority": CASE_PRIORITIES[min(index + 1, len(CASE_PRIORITIES) - 1)]}
 
@@ -45,7 +46,7 @@ def _raise_priority_frame(frame: pd.DataFrame, _at: pd.Timestamp) -> Mapping[str
     return {"priority": names[np.minimum(codes.astype(np.int64) + 1, top)]}
 
 
-def _stamp_resolution(_case: Any, info: StepInfo) -> Mapping[str, Any]:  # noqa: ANN401
+def _stamp_resolution(_case: Any, info: StepInfo) -> Mapping[str, Any]:
     return {"resolved_at": info.at}
 
 
@@ -53,7 +54,7 @@ def _stamp_resolution_frame(frame: pd.DataFrame, at: pd.Timestamp) -> Mapping[st
     return {"resolved_at": pd.Series(at, index=frame.index, dtype="datetime64[ns, UTC]")}
 
 
-def _clear_resolution(_case: Any, _info: StepInfo) -> Mapping[str, Any]:  # noqa: ANN401
+def _clear_resolution(_case: Any, _info: StepInfo) -> Mapping[str, Any]:
     return {"resolved_at": None}
 
 

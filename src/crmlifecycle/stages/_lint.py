@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Final, final
 import attrs
 
 from crmlifecycle.errors import SpecError
-from crmlifecycle.stages._model import TransitionDef
+from crmlifecycle.stages._definition import TransitionDef
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._machine import Lifecycle
+    from crmlifecycle.stages._lifecycle import Lifecycle
 
 __all__ = ["LintFinding", "lint_lifecycle", "lint_spec", "to_mermaid"]
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle.errors import RuleError, SpecError, did_you_mean
+from crmlifecycle.stages._definition import Guard, Hook, Stage, TransitionDef
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
-from crmlifecycle.stages._model import Guard, Hook, Stage, TransitionDef
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._machine import Lifecycle
+    from crmlifecycle.stages._lifecycle import Lifecycle
 
 __all__ = ["from_spec", "parse_spec_text", "to_spec"]
 
@@ -39,7 +39,7 @@ _TRANSITION_KEYS: Final = (
 _TRANSITIONS_LIBRARY_KEYS: Final = ("conditions", "prepare")
 
 
-def parse_spec_text(text: str) -> Any:  # noqa: ANN401 - a parsed document
+def parse_spec_text(text: str) -> Any:
     """Parse JSON or YAML spec text (YAML needs the ``yaml`` extra) with the library's loader."""
     return load_text(text, what="a lifecycle spec")
 
@@ -117,7 +117,7 @@ def _hooks(
             raise SpecError(
                 f"unknown hook {name!r}{did_you_mean(name, registry)}. Hint: hooks are looked up "
                 f"by name among those registered in code ({sorted(registry)}); pass "
-                "hooks={'name': Hook.of(func)} to from_spec.",
+                "hooks={'name': Hook.of(func)} to Lifecycle.from_dict.",
                 path=f"{path}.{key}[{i}]",
             )
         out.append(hook)
@@ -182,12 +182,12 @@ def from_spec(
 
     Examples:
         >>> from crmlifecycle.stages import Lifecycle
-        >>> Lifecycle.from_spec('{"name": "t", "states": ["a"], "transitions": [], "colour": 1}')
+        >>> Lifecycle.from_text('{"name": "t", "states": ["a"], "transitions": [], "colour": 1}')
         Traceback (most recent call last):
         ...
         crmlifecycle.errors.SpecError: colour: unknown key 'colour'...
     """
-    from crmlifecycle.stages._machine import Lifecycle
+    from crmlifecycle.stages._lifecycle import Lifecycle
 
     parsed = parse_spec_text(spec) if isinstance(spec, str) else spec
     data = _check_keys(parsed, "", required=("name", "states"), optional=_TOP_KEYS)
@@ -254,7 +254,7 @@ def _transition_entry(t: TransitionDef, path: str) -> dict[str, Any]:
 
 
 def to_spec(lifecycle: Lifecycle) -> dict[str, Any]:
-    """Write a lifecycle as a spec dict (see :meth:`Lifecycle.to_spec`)."""
+    """Write a lifecycle as a spec dict (see :meth:`Lifecycle.to_dict`)."""
     out: dict[str, Any] = {"name": lifecycle.name}
     if lifecycle.kind != lifecycle.name:
         out["kind"] = lifecycle.kind

@@ -3,7 +3,7 @@ The four standard lifecycles, written as specs (so they double as examples).
 
 Sources: the five stages of the customer life cycle (reach, acquisition,
 conversion, retention, loyalty) with churn recorded rather than hidden (HubSpot's
-forward-only stages never record it, see REFERENCES); lead status types after
+forward-only stages never record it); lead status types after
 Frappe CRM (open, ongoing, on hold, won, lost); opportunity stages and default
 probabilities after EspoCRM (10/20/50/80/100/0) with Salesforce's forecast
 categories; the case statuses of common help desks.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from crmlifecycle.stages._machine import Lifecycle
+from crmlifecycle.stages._lifecycle import Lifecycle
 
 __all__ = [
     "CASE_STATUS",
@@ -128,16 +128,16 @@ CASE_SPEC: Final[dict[str, Any]] = {
 
 #: The customer life cycle: reach → acquisition → conversion → retention → loyalty,
 #: churn from any stage after reach, win-back from churned to conversion.
-CUSTOMER_LIFECYCLE: Final = Lifecycle.from_spec(CUSTOMER_SPEC)
+CUSTOMER_LIFECYCLE: Final = Lifecycle.from_dict(CUSTOMER_SPEC)
 #: Lead statuses: open → contacted → qualified / unqualified; qualified → converted;
 #: unqualified → open (recycle).
-LEAD_STATUS: Final = Lifecycle.from_spec(LEAD_SPEC)
+LEAD_STATUS: Final = Lifecycle.from_dict(LEAD_SPEC)
 #: The sales pipeline: prospecting → qualification → proposal → negotiation → won / lost;
 #: reopen from lost to the last open stage. Default probabilities 10/20/50/80/100/0.
-OPPORTUNITY_PIPELINE: Final = Lifecycle.from_spec(OPPORTUNITY_SPEC)
+OPPORTUNITY_PIPELINE: Final = Lifecycle.from_dict(OPPORTUNITY_SPEC)
 #: Support cases: new → in_progress ⇄ waiting_on_customer → resolved → closed; reopen
 #: from resolved; escalate raises the priority.
-CASE_STATUS: Final = Lifecycle.from_spec(CASE_SPEC)
+CASE_STATUS: Final = Lifecycle.from_dict(CASE_SPEC)
 #: The standard specs by lifecycle name.
 STANDARD_SPECS: Final[dict[str, dict[str, Any]]] = {
     "case": CASE_SPEC,

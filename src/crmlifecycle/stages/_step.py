@@ -1,108 +1,360 @@
 """
-The general path of a single-record step: guards, hooks and stage effects.
+One step of one record: :meth:`Lifecycle.fire <crmlifecycle.stages.Lifecycle.fire>`.
 
-:meth:`Lifecycle.fire <crmlifecycle.stages.Lifecycle.fire>` takes the simple
-steps (one unguarded, unhooked candidate) itself; everything else comes here,
-with the ``transitions`` semantics: candidates in declaration order, the first
-whose conditions pass (and ``unless`` guards fail) wins, ``before`` hooks run
-before the state change and ``after`` hooks after it.
+:func:`fire_step` is the whole path, in the order it runs:
+
+1. look up the candidate transitions of ``(entity.state, trigger)`` in the
+   compiled table (none: :class:`~crmlifecycle.errors.InvalidTransition`);
+2. check ``at``: timezone-aware and not before ``entity.state_since``;
+3. choose the first candidate whose guards pass (``transitions`` semantics:
+   declaration order, ``conditions`` must pass and ``unless`` guards must fail);
+4. collect the field updates: ``before`` hooks, the new ``state`` and
+   ``state_since``, and the stage effects below;
+5. build the new entity with one ``evolve`` holding every update: what
+   :func:`attrs.evolve` does (every ``__init__`` field passed to the class again,
+   so every validator and post-init check runs), with the class's field list read
+   once per class instead of once per call (:class:`Evolve`);
+6. run the ``after`` hooks on the new entity (their updates: another ``evolve``);
+7. build the :class:`~crmlifecycle.events.Transitioned` event with its constructor.
+
+The stage effects keep the invariants every lifecycle keeps, driven by stage
+metadata, on whatever entity carries the matching fields (so a custom pipeline
+with other stage names gets them too):
+
+- ``probability`` (with ``probability_manual``): entering a stage sets its default
+  probability unless the probability was set by hand; entering a won stage sets
+  100 and a lost stage 0 (and clears the manual flag, since a closed deal's
+  probability is not an opinion).
+- ``lost_reason``: entering a lost stage needs ``lost_reason=`` in the step's
+  context; leaving it clears the reason.
+- ``last_open_stage``: entering a lost stage remembers the stage it left.
+- ``closed_at``: entering a won or lost stage stamps it; reopening clears it.
+- ``highest_state``: the furthest non-lost stage ever reached (a high-water mark).
+
+What depends only on the two stages and the entity's class is worked out once
+(:class:`StageEffects`, cached on the candidate per class); a step then only adds
+what depends on the entity or the request. With these per-class caches a
+validated step costs about what ``attrs.evolve`` plus the event's constructor
+cost (see the performance page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 
 import attrs
 
-from crmlifecycle.errors import GuardRejected, ValidationError
-from crmlifecycle.stages._compile import Compiled, is_aware
-from crmlifecycle.stages._effects import effect_fields, record_updates
-from crmlifecycle.stages._fast import plan_for, replace
-from crmlifecycle.stages._model import Stage, StepInfo
+from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
+from crmlifecycle.events import Transitioned
+from crmlifecycle.stages._compile import Candidate
+from crmlifecycle.stages._definition import Stage, StepInfo
 
-__all__ = ["apply_step", "bad_time", "choose"]
+if TYPE_CHECKING:
+    from crmlifecycle.stages._compile import CompiledLifecycle
 
-#: A step's ``(trigger, at, context)``.
-StepArgs = tuple[str, datetime, Mapping[str, Any]]
+__all__ = [
+    "EFFECT_FIELDS",
+    "Evolve",
+    "StageEffects",
+    "Step",
+    "StepRequest",
+    "fire_step",
+    "state_of",
+]
+
+_WON: Final = 100
+#: The entity fields the stage effects write.
+EFFECT_FIELDS: Final = frozenset(
+    {"probability", "probability_manual", "lost_reason", "last_open_stage", "closed_at"}
+    | {"highest_state"}
+)
 
 
-def bad_time(entity: Any, at: object) -> ValidationError:  # noqa: ANN401 - any entity
-    """The error for an ``at`` that is naive (or not a datetime) or before ``state_since``."""
-    if not is_aware(at):
-        return ValidationError.for_field(
-            "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
+class Stateful(Protocol):
+    """What a lifecycle needs of an entity: an id, its state and since when (read-only)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def state_since(self) -> datetime: ...
+
+
+#: The entity type a step is fired on and returns (``fire(lead, ...).entity`` is a ``Lead``).
+EntityT = TypeVar("EntityT", bound=Stateful)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Step(Generic[EntityT]):
+    """
+    The result of :meth:`~crmlifecycle.stages.Lifecycle.fire`: the new entity and its event.
+
+    Attributes:
+        entity: the new entity (the old one is unchanged).
+        event: the :class:`~crmlifecycle.events.Transitioned` event to store.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        >>> step = LEAD_STATUS.fire(lead, "contact", at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+        >>> step.entity.state, step.event.source, step.event.dest
+        ('contacted', 'open', 'contacted')
+
+    .. versionadded:: 0.1
+    """
+
+    entity: EntityT
+    event: Transitioned
+
+
+@final
+@attrs.frozen
+class StepRequest:
+    """
+    What a caller asks of one step: fire ``trigger`` at ``at`` with ``context``.
+
+    ``context`` is what the caller passed as keyword arguments to ``fire``; guards
+    and hooks read it, and the event stores it.
+    """
+
+    trigger: str
+    at: datetime
+    context: Mapping[str, Any]
+
+
+def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest) -> Step[EntityT]:
+    """Take one step (see the module docstring for the path); return the entity and event."""
+    source: str = entity.state
+    candidates = compiled.table.get((source, request.trigger))
+    if candidates is None:
+        raise _invalid(compiled, entity, request.trigger)
+    _check_time(entity, request.at)
+    chosen, info = _choose(entity, candidates, request, lifecycle=compiled.name)
+    cls = type(entity)
+    effects = chosen.effects.get(cls) or _stage_effects(cls, chosen, compiled.by_name)
+    evolve = effects.evolve
+    updates: dict[str, Any] = {}
+    for hook in chosen.before:
+        updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
+    if not chosen.internal:
+        updates["state"] = chosen.dest
+        updates["state_since"] = request.at
+        if effects.any:
+            updates.update(effects.updates(entity, request, compiled.by_name))
+    new = evolve(entity, updates) if updates else entity
+    for hook in chosen.after:
+        more = hook.func(new, info)  # type: ignore[arg-type]  # info is built for hooked steps
+        if more:
+            new = evolve(new, more)
+    event = Transitioned(
+        kind=compiled.kind,
+        entity_id=entity.id,
+        trigger=request.trigger,
+        source=source,
+        dest=chosen.dest,
+        at=request.at,
+        context=request.context,
+    )
+    return Step(entity=new, event=event)
+
+
+def state_of(compiled: CompiledLifecycle, entity: Stateful) -> str:
+    """Return the entity's state, or raise :class:`ValidationError` if the lifecycle lacks it."""
+    state = entity.state
+    if state not in compiled.by_name:
+        raise ValidationError.for_field(
+            "state",
+            state,
+            f"a state of the {compiled.name!r} lifecycle ({', '.join(compiled.by_name)})",
         )
-    return ValidationError.for_field(
-        "at",
-        at,
-        f"at or after the entity's state_since ({entity.state_since.isoformat()})",
-        hint="state_since never goes backwards; fire steps in time order.",
+    return str(state)
+
+
+def _invalid(compiled: CompiledLifecycle, entity: Stateful, trigger: str) -> InvalidTransition:
+    state = state_of(compiled, entity)
+    return InvalidTransition(
+        trigger=trigger, state=state, allowed=compiled.allowed[state], kind=compiled.name
     )
 
 
-def choose(
-    entity: Any,  # noqa: ANN401 - any entity
-    candidates: tuple[Compiled, ...],
-    step: StepArgs,
+def _check_time(entity: Stateful, at: object) -> None:
+    """Refuse an ``at`` that is naive (or not a datetime) or before ``state_since``."""
+    if not (isinstance(at, datetime) and at.utcoffset() is not None):
+        raise ValidationError.for_field(
+            "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
+        )
+    if at < entity.state_since:
+        raise ValidationError.for_field(
+            "at",
+            at,
+            f"at or after the entity's state_since ({entity.state_since.isoformat()})",
+            hint="state_since never goes backwards; fire steps in time order.",
+        )
+
+
+def _choose(
+    entity: Stateful,
+    candidates: tuple[Candidate, ...],
+    request: StepRequest,
     *,
-    kind: str,
-) -> tuple[Compiled, StepInfo | None]:
-    """Return the first candidate whose guards pass (and its StepInfo, if it needs one)."""
-    trigger, at, context = step
-    state = entity.state
+    lifecycle: str,
+) -> tuple[Candidate, StepInfo | None]:
+    """Return the first candidate whose guards pass, and what its guards and hooks see."""
+    first = candidates[0]
+    if first.plain and len(candidates) == 1:  # most steps: nothing to evaluate
+        return first, None
     failures: list[str] = []
     for candidate in candidates:
-        needs_info = candidate.guards or candidate.before or candidate.after
-        info = (
-            StepInfo(trigger=trigger, source=state, dest=candidate.dest, at=at, context=context)
-            if needs_info
-            else None
+        info = StepInfo(
+            trigger=request.trigger,
+            source=entity.state,
+            dest=candidate.dest,
+            at=request.at,
+            context=request.context,
         )
         for guard, target in candidate.guards:
-            if guard.check(entity, info) is not target:  # type: ignore[arg-type]
+            if guard.check(entity, info) is not target:
                 failures.append(guard.name if target else f"unless {guard.name}")
                 break
         else:
             return candidate, info
     shown = "; ".join(dict.fromkeys(failures))
-    raise GuardRejected(trigger=trigger, state=state, guard=shown, kind=kind)
+    raise GuardRejected(trigger=request.trigger, state=entity.state, guard=shown, kind=lifecycle)
 
 
-def apply_step(
-    entity: Any,  # noqa: ANN401 - any entity
-    chosen: Compiled,
-    info: StepInfo | None,
-    step: StepArgs,
-    stages: Mapping[str, Stage],
-) -> Any:  # noqa: ANN401 - the entity's type
-    """Return the new entity: before hooks, the state change and stage effects, after hooks."""
-    updates: dict[str, Any] = {}
-    for hook in chosen.before:
-        updates.update(hook.func(entity, cast("StepInfo", info)) or {})
-    if not chosen.internal:
-        updates["state"] = chosen.dest
-        updates["state_since"] = step[1]
-        plan = plan_for(type(entity))
-        fields = plan.effects if plan is not None else effect_fields(entity)
-        if fields:
-            updates.update(
-                record_updates(
-                    entity,
-                    fields,
-                    source=stages[entity.state],
-                    dest=stages[chosen.dest],
-                    step=step,
-                    stages=stages,
-                )
-            )
-    if chosen.before:
-        new = attrs.evolve(entity, **updates)  # hook values are validated
-    else:
-        new = replace(entity, updates) if updates else entity
-    for hook in chosen.after:
-        more = hook.func(new, cast("StepInfo", info))
-        if more:
-            new = attrs.evolve(new, **more)
-    return new
+@final
+class Evolve:
+    """
+    :func:`attrs.evolve` for one entity class, with the class's fields read once.
+
+    Calling it does what ``attrs.evolve(entity, **updates)`` does: read every
+    field that ``__init__`` takes, apply the updates, and call the class, so every
+    validator and the post-init checks run on the new entity. Only the field
+    list (and one ``operator.attrgetter`` over it) is computed once per class.
+    """
+
+    __slots__ = ("cls", "effect_fields", "names", "read")
+
+    _by_class: dict[type, Evolve] = {}  # noqa: RUF012 - one cache for the process, per class
+
+    def __init__(self, cls: type) -> None:
+        fields = [f for f in attrs.fields(cls) if f.init]
+        self.cls = cls
+        self.names = tuple(f.alias for f in fields)
+        getter = operator.attrgetter(*(f.name for f in fields))
+        self.read: Callable[[object], tuple[Any, ...]] = (
+            getter if len(fields) > 1 else lambda entity: (getter(entity),)
+        )
+        self.effect_fields = frozenset(f.name for f in fields) & EFFECT_FIELDS
+
+    @classmethod
+    def of(cls, entity_class: type) -> Evolve:
+        """Return the evolver of ``entity_class`` (built on first use)."""
+        evolve = cls._by_class.get(entity_class)
+        if evolve is None:
+            evolve = cls._by_class.setdefault(entity_class, cls(entity_class))
+        return evolve
+
+    def __call__(self, entity: EntityT, updates: Mapping[str, Any]) -> EntityT:
+        """Return a new entity: ``entity``'s fields with ``updates`` applied, fully validated."""
+        values = dict(zip(self.names, self.read(entity)))  # noqa: B905 - equal by construction
+        values.update(updates)
+        new: EntityT = self.cls(**values)
+        return new
+
+
+def _stage_effects(cls: type, chosen: Candidate, stages: Mapping[str, Stage]) -> StageEffects:
+    """Work out the stage effects of ``chosen`` on entities of class ``cls``, and cache them."""
+    effects = StageEffects(Evolve.of(cls), stages[chosen.source], stages[chosen.dest])
+    return chosen.effects.setdefault(cls, effects)
+
+
+def _missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
+    """Build the error for a lost step without a reason."""
+    return ValidationError.for_field(
+        "lost_reason",
+        context.get("lost_reason"),
+        f"a non-empty reason when entering lost stage {dest!r}",
+        hint=f"fire(entity, {trigger!r}, at=..., lost_reason='price').",
+    )
+
+
+@final
+class StageEffects:
+    """
+    The stage effects of a move from ``source`` to ``dest`` on one entity class.
+
+    ``evolve`` is the class's :class:`Evolve`, which also knows the effect fields
+    the class carries. What depends only on the two stages is decided when this is
+    built; :meth:`updates` adds what depends on the entity or the request: a
+    stage's default probability (unless set by hand), the lost reason from the
+    context, the close time, and the ``highest_state`` high-water mark.
+    """
+
+    __slots__ = (
+        "any",
+        "default",
+        "dest",
+        "evolve",
+        "fixed",
+        "highest",
+        "needs_reason",
+        "stamp_closed",
+    )
+
+    def __init__(self, evolve: Evolve, source: Stage, dest: Stage) -> None:
+        fields = evolve.effect_fields
+        fixed: dict[str, Any] = {}
+        self.default: int | None = None
+        if "probability" in fields:
+            if dest.type == "won":
+                fixed["probability"] = _WON
+            elif dest.type == "lost":
+                fixed["probability"] = 0
+            else:
+                self.default = dest.probability
+        if dest.closed and "probability_manual" in fields:
+            fixed["probability_manual"] = False
+        entering_lost = dest.type == "lost" and source.type != "lost"
+        self.needs_reason = "lost_reason" in fields and entering_lost
+        if "lost_reason" in fields and dest.type != "lost":
+            fixed["lost_reason"] = None
+        if "last_open_stage" in fields and entering_lost and not source.closed:
+            fixed["last_open_stage"] = source.name
+        self.stamp_closed = "closed_at" in fields and dest.closed and not source.closed
+        if "closed_at" in fields and not dest.closed:
+            fixed["closed_at"] = None
+        self.highest = "highest_state" in fields and dest.type != "lost"
+        self.fixed = fixed
+        self.dest = dest
+        self.any = bool(fields)  # whether the class carries any field the effects write
+        self.evolve = evolve
+
+    def updates(
+        self, entity: object, request: StepRequest, stages: Mapping[str, Stage]
+    ) -> dict[str, Any]:
+        """Return the field updates of one step."""
+        out = dict(self.fixed)
+        if self.default is not None and not getattr(entity, "probability_manual", False):
+            out["probability"] = self.default
+        if self.needs_reason:
+            reason = request.context.get("lost_reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise _missing_lost_reason(request.trigger, self.dest.name, request.context)
+            out["lost_reason"] = reason
+        if self.stamp_closed:
+            out["closed_at"] = request.at
+        if self.highest:
+            current = stages.get(getattr(entity, "highest_state", None))  # type: ignore[arg-type]
+            if current is None or self.dest.order > current.order:
+                out["highest_state"] = self.dest.name
+        return out

@@ -55,7 +55,7 @@ def _escalation(data: Dataset, when: pd.Timestamp) -> list[str]:
     states = snapshot.reindex(cases["case_id"]).fillna(CASE_STATUS.initial)
     frame = pd.DataFrame(
         {
-            "id": cases["case_id"].to_numpy(),
+            "case_id": cases["case_id"].to_numpy(),
             "state": states.to_numpy(),
             "priority": cases["priority"].to_numpy(),
         }

@@ -1,11 +1,14 @@
 """
-Bulk steps over DataFrames, vectorised from the lifecycle's compiled table.
+Bulk steps over a frame of entities (:func:`fire_frame`), vectorised from the compiled table.
 
-States and triggers are turned into categorical codes once; a dense
-``(trigger, state) -> dest`` table advances every row whose step has no guard or
-hook with one numpy lookup. Guarded or hooked ``(trigger, state)`` pairs (a
-handful per lifecycle) are evaluated per pair on the rows concerned, through
-each guard's frame form (rule-language conditions use ``evaluate_frame``).
+States and triggers are turned into integer codes once; the dense
+``(trigger, state) -> dest`` table of :mod:`crmlifecycle.stages._frame_tables`
+advances every row whose step has no guard or hook with one numpy lookup.
+Guarded or hooked ``(trigger, state)`` pairs (a handful per lifecycle) are
+evaluated per pair on the rows concerned, through each guard's frame form
+(rule-language conditions use ``evaluate_frame``). Which columns hold the id,
+state, ``state_since``, per-row trigger and step context is one
+:class:`StepFrameColumns` record.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
-from crmlifecycle.errors import DataError
-from crmlifecycle.stages._effects import frame_updates
-from crmlifecycle.stages._model import Hook
-from crmlifecycle.stages._tables import (
-    COMPLEX,
-    REASONS,
+from crmlifecycle._types import Instant
+from crmlifecycle._validators import non_empty_str, optional
+from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.schema import STATE, STATE_SINCE, EventLogColumns
+from crmlifecycle.stages._definition import Hook
+from crmlifecycle.stages._frame_effects import frame_updates
+from crmlifecycle.stages._frame_tables import (
+    BY_GUARDS,
+    NO_STEP,
     FrameTables,
+    Refusal,
     categorical,
     codes_of,
     frame_tables,
@@ -32,18 +39,80 @@ from crmlifecycle.stages._tables import (
 )
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._compile import Compiled
-    from crmlifecycle.stages._machine import Lifecycle
+    from crmlifecycle.stages._compile import Candidate, CompiledLifecycle
+    from crmlifecycle.stages._lifecycle import Lifecycle
 
-__all__ = ["EVENT_COLUMNS", "FrameStep", "fire_frame"]
+__all__ = ["FrameStep", "StepFrameColumns", "fire_frame", "step_frame"]
 
-#: The columns of an events frame (``context`` is optional).
-EVENT_COLUMNS: Final = ("kind", "entity_id", "trigger", "source", "dest", "at")
-
-_UNKNOWN_TRIGGER: Final = REASONS[1]
-_TOO_EARLY: Final = REASONS[2]
-_NO_REASON: Final = REASONS[3]
+_EVENTS: Final = EventLogColumns()
 _INT8_MAX: Final = 127
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """One column name or a sequence of them, as a tuple (checked by the validator)."""
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Sequence):
+        raise ValidationError.for_field(
+            "context",
+            value,
+            "a column name or a list of column names",
+            hint='context=["lost_reason"]',
+        )
+    return tuple(value)
+
+
+def _each_non_empty(inst: object, attr: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for name in value:
+        non_empty_str()(inst, attr, name)
+
+
+@final
+@attrs.frozen(kw_only=True)
+class StepFrameColumns:
+    """
+    The columns :func:`fire_frame` reads from a frame of entities.
+
+    The defaults are the library's own entity frames (what ``crmlifecycle.synth``
+    writes and :mod:`crmlifecycle.schema` declares): the id column is
+    ``<kind>_id`` of the lifecycle (``lead_id``, ``opportunity_id``,
+    ``customer_id``, ``case_id``), the state columns are ``state`` and
+    ``state_since``. Rename only what differs.
+
+    Attributes:
+        id: the entity id column (copied into the events); ``None``: ``<kind>_id``.
+        state: the current state column.
+        state_since: when each row entered its state; checked and updated when
+            the frame has it, ignored when it does not.
+        trigger: the column holding each row's trigger (read when no single
+            trigger is given; a missing value means no step).
+        context: columns passed as step context (``lost_reason`` feeds the
+            lost-stage effect) and stored in the events' ``context`` column.
+
+    Examples:
+        >>> StepFrameColumns().state, StepFrameColumns().id
+        ('state', None)
+        >>> StepFrameColumns(id="id", context="lost_reason").context
+        ('lost_reason',)
+
+    .. versionadded:: 0.1
+    """
+
+    id: str | None = attrs.field(default=None, validator=optional(non_empty_str()))
+    state: str = attrs.field(default=STATE, validator=non_empty_str())
+    state_since: str = attrs.field(default=STATE_SINCE, validator=non_empty_str())
+    trigger: str = attrs.field(default="trigger", validator=non_empty_str())
+    context: tuple[str, ...] = attrs.field(default=(), converter=_names, validator=_each_non_empty)
+
+    def id_for(self, kind: str) -> str:
+        """
+        Return the id column for entities of ``kind``.
+
+        Examples:
+            >>> StepFrameColumns().id_for("lead"), StepFrameColumns(id="id").id_for("lead")
+            ('lead_id', 'id')
+        """
+        return self.id if self.id is not None else f"{kind}_id"
 
 
 @final
@@ -58,14 +127,14 @@ class FrameStep:
         accepted: whether the row's step happened.
         reason: why a row was refused (categorical; missing where accepted).
         events: one row per accepted step, columns ``kind, entity_id, trigger,
-            source, dest, at`` (plus ``context`` when ``context_cols`` were given).
+            source, dest, at`` (plus ``context`` when context columns were given).
         changes: every column the step changes (``state``, ``state_since``, and the
             stage-effect and hook columns), full length, aligned to the input.
 
     Examples:
         >>> import pandas as pd
         >>> from crmlifecycle.stages import LEAD_STATUS
-        >>> leads = pd.DataFrame({"id": ["L-1", "L-2"], "state": ["open", "qualified"]})
+        >>> leads = pd.DataFrame({"lead_id": ["L-1", "L-2"], "state": ["open", "qualified"]})
         >>> step = LEAD_STATUS.fire_frame(leads, "contact", at="2026-03-01")
         >>> step.state.tolist(), step.accepted.tolist(), step.reason.tolist()
         (['contacted', 'qualified'], [True, False], [nan, 'not allowed from this state'])
@@ -118,15 +187,11 @@ def _apply_hooks(
 
 def fire_frame(
     lifecycle: Lifecycle,
-    frame: pd.DataFrame,
+    entities: pd.DataFrame,
     trigger: str | None = None,
     *,
-    at: object,
-    trigger_col: str | None = None,
-    id_col: str = "id",
-    state_col: str = "state",
-    since_col: str | None = "state_since",
-    context_cols: Sequence[str] = (),
+    at: Instant,
+    entities_columns: StepFrameColumns = StepFrameColumns(),
 ) -> FrameStep:
     """
     Fire one trigger (or each row's trigger) on a frame of entities, vectorised.
@@ -141,15 +206,12 @@ def fire_frame(
 
     Args:
         lifecycle: the lifecycle.
-        frame: one row per entity.
-        trigger: the trigger to fire on every row, or ``None`` with ``trigger_col``.
+        entities: one row per entity.
+        trigger: the trigger to fire on every row; ``None``: each row's trigger,
+            from the ``entities_columns.trigger`` column.
         at: when the step happens (datetime, date or ISO text; read as UTC).
-        trigger_col: a column holding each row's trigger (missing = no step).
-        id_col: the entity id column (copied into the events).
-        state_col: the current state column.
-        since_col: the ``state_since`` column, if the frame has it (checked and updated).
-        context_cols: columns passed as step context (``lost_reason`` feeds the
-            lost-stage effect) and stored in the events' ``context`` column.
+        entities_columns: which columns hold the id, state, ``state_since``,
+            per-row trigger and step context (defaults: the library's frames).
 
     Raises:
         MissingColumnError: a named column is absent.
@@ -158,7 +220,8 @@ def fire_frame(
     Examples:
         >>> import pandas as pd
         >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE as PIPE
-        >>> deals = pd.DataFrame({"id": ["O-1", "O-2"], "state": ["proposal", "won"],
+        >>> deals = pd.DataFrame({"opportunity_id": ["O-1", "O-2"],
+        ...                       "state": ["proposal", "won"],
         ...                       "probability": [50, 100], "probability_manual": [False, False]})
         >>> step = PIPE.fire_frame(deals, "negotiate", at="2026-03-01")
         >>> step.frame[["state", "probability"]].to_dict("list")
@@ -166,30 +229,39 @@ def fire_frame(
         >>> step.events[["entity_id", "source", "dest"]].to_dict("records")
         [{'entity_id': 'O-1', 'source': 'proposal', 'dest': 'negotiation'}]
     """
-    if (trigger is None) == (trigger_col is None):
-        raise DataError(
-            "pass exactly one of trigger= and trigger_col=. "
-            "Hint: fire_frame(df, 'qualify', at=...) or fire_frame(df, trigger_col='next', at=...)."
-        )
-    needed = [id_col, state_col, *context_cols] + ([trigger_col] if trigger_col else [])
-    require_columns(frame, needed)
+    return lifecycle.fire_frame(entities, trigger, at=at, entities_columns=entities_columns)
+
+
+def step_frame(
+    compiled: CompiledLifecycle,
+    frame: pd.DataFrame,
+    trigger: str | None,
+    *,
+    at: Instant,
+    cols: StepFrameColumns,
+) -> FrameStep:
+    """The bulk step of :func:`fire_frame`, on a compiled lifecycle."""
+    id_col = cols.id_for(compiled.kind)
+    trigger_col = cols.trigger if trigger is None else None
+    needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
+    require_columns(frame, needed, frame_name="entities")
     when = utc_timestamp(at, name="at")
-    tables = frame_tables(lifecycle)
-    # 1. states as codes; one table lookup gives each row's dest code (or -1 / COMPLEX)
-    src = state_codes(frame[state_col], tables.state_index, state_col)
+    tables = frame_tables(compiled)
+    # 1. states as codes; one table lookup gives each row's dest code (or NO_STEP / BY_GUARDS)
+    src = state_codes(frame[cols.state], tables.state_index, cols.state)
     lookup = _lookup(tables, frame, trigger, trigger_col, src)
-    dest, why = lookup.dest, lookup.why  # why: reason category code, -1 = none
+    dest, why = lookup.dest, lookup.why  # why: a Refusal (or guard reason) code, -1 = none
     # 2. guarded / hooked pairs: candidates in order, the first passing wins
-    reasons = list(REASONS)
+    reasons = [r.message for r in Refusal]
     hook_runs = _resolve(frame, tables, lookup, src=src, when=when, reasons=reasons)
     moved = dest >= 0
     internal = lookup.internal
     # 3. time order: state_since never goes backwards
     since: pd.Series | None = None
-    if since_col is not None and since_col in frame.columns:
-        since = as_utc(frame[since_col], since_col)
+    if cols.state_since in frame.columns:
+        since = as_utc(frame[cols.state_since], cols.state_since)
         too_early = moved & (since > when).to_numpy(dtype=bool)
-        why[too_early] = REASONS.index(_TOO_EARLY)
+        why[too_early] = Refusal.TOO_EARLY
         moved &= ~too_early
     # 4. stage effects on the rows that change state
     stepping = np.flatnonzero(moved & ~internal if internal is not None else moved)
@@ -198,12 +270,12 @@ def fire_frame(
         stepping,
         source=src[stepping],
         dest=dest[stepping],
-        stages=lifecycle.stages,
+        stages=compiled.stages,
         at=when,
-        lost_reason=frame["lost_reason"] if "lost_reason" in context_cols else None,
+        lost_reason=frame["lost_reason"] if "lost_reason" in cols.context else None,
     )
     if bool(refused.any()):
-        why[stepping[refused]] = REASONS.index(_NO_REASON)
+        why[stepping[refused]] = Refusal.NO_LOST_REASON
         moved[stepping[refused]] = False
         stepping = stepping[~refused]
     changes: dict[str, pd.Series] = dict(effects)
@@ -212,15 +284,15 @@ def fire_frame(
     # 6. outputs
     index = frame.index
     state = pd.Series(
-        categorical(np.where(moved, dest, src), tables.state_dtype), index=index, name=state_col
+        categorical(np.where(moved, dest, src), tables.state_dtype), index=index, name=cols.state
     )
-    changes[state_col] = state
-    if since is not None and since_col is not None:
+    changes[cols.state] = state
+    if since is not None:
         new_since = since.copy()
         new_since.iloc[stepping] = when
-        changes[since_col] = new_since
+        changes[cols.state_since] = new_since
     reason_dtype = (
-        tables.reason_dtype if len(reasons) == len(REASONS) else pd.CategoricalDtype(reasons)
+        tables.reason_dtype if len(reasons) == len(Refusal) else pd.CategoricalDtype(reasons)
     )
     return FrameStep(
         state=state,
@@ -230,10 +302,9 @@ def fire_frame(
             frame,
             tables,
             lookup,
-            src,
-            np.flatnonzero(moved),
+            (src, np.flatnonzero(moved)),
             when=when,
-            cols=(id_col, context_cols),
+            cols=(id_col, cols.context),
         ),
         changes=changes,
         source_frame=frame,
@@ -269,26 +340,31 @@ def _lookup(
     src: np.ndarray[Any, Any],
 ) -> _Lookup:
     n = len(src)
-    small = np.int8 if len(tables.complex_pairs) + len(REASONS) < _INT8_MAX else np.int16
+    small = np.int8 if len(tables.guarded) + len(Refusal) < _INT8_MAX else np.int16
     if trigger_col is None:
         t = tables.trigger_of.get(str(trigger), -1)
         if t < 0:
-            unknown = REASONS.index(_UNKNOWN_TRIGGER)
-            return _Lookup(t, None, np.full(n, -1, np.int8), np.full(n, unknown, small), None)
+            unknown = Refusal.UNKNOWN_TRIGGER
+            return _Lookup(t, None, np.full(n, NO_STEP, np.int8), np.full(n, unknown, small), None)
         dest = tables.dest[t].take(src)
-        why = (dest == -1).astype(small) - 1  # 0 (not allowed) where -1, else -1 (none yet)
+        why = _not_allowed(dest, small)
         internal = tables.internal[t].take(src) if tables.has_internal else None
         return _Lookup(t, None, dest, why, internal)
     column = frame[trigger_col]
     tcodes = codes_of(column, tables.trigger_index)
     known = tcodes >= 0
     safe = np.where(known, tcodes, 0)
-    dest = np.where(known, tables.dest[safe, src], -1)
-    why = (dest == -1).astype(small) - 1
-    why[~known] = REASONS.index(_UNKNOWN_TRIGGER)
+    dest = np.where(known, tables.dest[safe, src], NO_STEP)
+    why = _not_allowed(dest, small)
+    why[~known] = Refusal.UNKNOWN_TRIGGER
     why[column.isna().to_numpy(dtype=bool)] = -1  # no trigger: no step, no reason
     internal = (tables.internal[safe, src] & known) if tables.has_internal else None
     return _Lookup(-1, tcodes, dest, why, internal)
+
+
+def _not_allowed(dest: np.ndarray[Any, Any], dtype: type[np.integer[Any]]) -> np.ndarray[Any, Any]:
+    """Reason codes: ``Refusal.NOT_ALLOWED`` where the table has no step, else -1 (none yet)."""
+    return np.where(dest == NO_STEP, Refusal.NOT_ALLOWED, -1).astype(dtype)
 
 
 def _resolve(
@@ -301,13 +377,13 @@ def _resolve(
     reasons: list[str],
 ) -> list[tuple[np.ndarray[Any, Any], tuple[Hook, ...]]]:
     """Decide the guarded / hooked rows in place (dest, why, internal); return the hook runs."""
-    pending = np.flatnonzero(lookup.dest == COMPLEX)
+    pending = np.flatnonzero(lookup.dest == BY_GUARDS)
     hook_runs: list[tuple[np.ndarray[Any, Any], tuple[Hook, ...]]] = []
     if not len(pending):
         return hook_runs
     pending_src = src[pending]
     pending_t = lookup.tcodes[pending] if lookup.tcodes is not None else None
-    for (t, s), candidates in tables.complex_pairs.items():
+    for (t, s), candidates in tables.guarded.items():
         if pending_t is None:
             if t != lookup.trigger:
                 continue
@@ -331,7 +407,7 @@ def _decide(
     frame: pd.DataFrame,
     tables: FrameTables,
     lookup: _Lookup,
-    pair: tuple[np.ndarray[Any, Any], tuple[Compiled, ...]],
+    pair: tuple[np.ndarray[Any, Any], tuple[Candidate, ...]],
     *,
     when: pd.Timestamp,
     reasons: list[str],
@@ -367,13 +443,13 @@ def _events(
     frame: pd.DataFrame,
     tables: FrameTables,
     lookup: _Lookup,
-    src: np.ndarray[Any, Any],
-    rows: np.ndarray[Any, Any],
+    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
     *,
     when: pd.Timestamp,
-    cols: tuple[str, Sequence[str]],
+    cols: tuple[str, tuple[str, ...]],
 ) -> pd.DataFrame:
     """The events frame of the accepted rows: categorical names, the ids as they came."""
+    src, rows = moves
     id_col, context_cols = cols
     ids = frame[id_col]
     if ids.dtype == object:
@@ -386,14 +462,14 @@ def _events(
     )
     events = pd.DataFrame(
         {
-            "kind": categorical(np.zeros(k, dtype=np.int8), tables.kind_dtype),
-            "entity_id": entity_id,
-            "trigger": categorical(tcodes, tables.trigger_dtype),
-            "source": categorical(src[rows], tables.state_dtype),
-            "dest": categorical(lookup.dest[rows], tables.state_dtype),
-            "at": pd.DatetimeIndex(np.full(k, when.tz_localize(None).to_datetime64())).tz_localize(
-                "UTC"
-            ),
+            _EVENTS.kind: categorical(np.zeros(k, dtype=np.int8), tables.kind_dtype),
+            _EVENTS.entity_id: entity_id,
+            _EVENTS.trigger: categorical(tcodes, tables.trigger_dtype),
+            _EVENTS.source: categorical(src[rows], tables.state_dtype),
+            _EVENTS.dest: categorical(lookup.dest[rows], tables.state_dtype),
+            _EVENTS.at: pd.DatetimeIndex(
+                np.full(k, when.tz_localize(None).to_datetime64())
+            ).tz_localize("UTC"),
         }
     )
     if context_cols:

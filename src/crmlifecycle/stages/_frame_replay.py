@@ -1,5 +1,5 @@
 """
-Replay over DataFrames: each entity's state (as of a time) from an events frame.
+Replay over an event-log frame (:func:`replay_frame`): each entity's state as of a moment.
 
 The log is coded once (entities factorized, states coded by the lifecycle's
 bulk-step tables), sorted by entity and time, and each entity's last step read
@@ -15,36 +15,43 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
-from crmlifecycle.stages._tables import categorical, codes_of, frame_tables, state_codes
+from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages._frame_tables import categorical, codes_of, frame_tables, state_codes
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._machine import Lifecycle
+    from crmlifecycle.stages._compile import CompiledLifecycle
+    from crmlifecycle.stages._lifecycle import Lifecycle
 
-__all__ = ["replay_frame"]
+__all__ = ["replay_frame", "replay_log"]
 
 
 def replay_frame(
     lifecycle: Lifecycle,
     events: pd.DataFrame,
     *,
-    as_of: object = None,
+    as_of: Instant | None = None,
     check: bool = True,
+    events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
-    Each entity's state from an events frame, optionally as of a time (pipeline snapshots).
+    Each entity's state from an event log, optionally as of a moment (pipeline snapshots).
 
-    ``events`` has the columns ``entity_id, trigger, source, dest, at`` (and
-    ``kind``, which must be the lifecycle's). Rows with a missing ``source`` are
+    ``events`` is an event-log frame of the data contract (columns ``entity_id,
+    trigger, source, dest, at``, and ``kind``, which must be the lifecycle's, if
+    present); ``events_columns`` renames them. Rows with a missing ``source`` are
     creation rows (the entity enters ``dest``). With ``check`` (the default)
     every logged step must be one the lifecycle defines and each entity's steps
     must chain (a step's source is the previous step's dest), else a
     :class:`~crmlifecycle.errors.DataError` names the rows. Entities without an
-    event at or before ``as_of`` are absent from the result.
+    event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
+    the whole log.
 
     Returns:
-        A DataFrame indexed by ``entity_id`` (sorted) with ``state`` (categorical),
-        ``state_since`` (the time of the last step) and ``events`` (how many steps).
+        A DataFrame indexed by the entity id (sorted; the index is named like the
+        id column) with ``state`` (categorical), ``state_since`` (the time of the
+        last step) and ``events`` (how many steps).
 
     Examples:
         >>> import pandas as pd
@@ -59,44 +66,57 @@ def replay_frame(
         >>> PIPE.replay_frame(log, as_of="2026-01-31")["state"].to_dict()
         {'O-1': 'qualification', 'O-2': 'lost'}
     """
-    require_columns(events, ["entity_id", "trigger", "source", "dest", "at"], frame_name="events")
-    names = lifecycle.states
-    if "kind" in events.columns:
-        other = (events["kind"] != lifecycle.kind).to_numpy()
+    return lifecycle.replay_frame(events, as_of=as_of, check=check, events_columns=events_columns)
+
+
+def replay_log(
+    compiled: CompiledLifecycle,
+    events: pd.DataFrame,
+    *,
+    as_of: Instant | None,
+    check: bool,
+    cols: EventLogColumns,
+) -> pd.DataFrame:
+    """The replay of :func:`replay_frame`, on a compiled lifecycle."""
+    columns = [cols.entity_id, cols.trigger, cols.source, cols.dest, cols.at]
+    require_columns(events, columns, frame_name="events")
+    names = tuple(compiled.by_name)
+    if cols.kind in events.columns:
+        other = (events[cols.kind] != compiled.kind).to_numpy()
         if bool(other.any()):
             bad = np.flatnonzero(other)
             raise DataError.malformed(
-                "kind",
-                f"holds events of other lifecycles than {lifecycle.kind!r}",
+                cols.kind,
+                f"holds events of other lifecycles than {compiled.kind!r}",
                 rows=list(events.index[bad[:20]]),
-                value=events["kind"].iloc[bad[0]],
-                hint=f"filter first: events[events['kind'] == {lifecycle.kind!r}].",
+                value=events[cols.kind].iloc[bad[0]],
+                hint=f"filter first: events[events[{cols.kind!r}] == {compiled.kind!r}].",
             )
-    at = as_utc(events["at"], "at")
+    at = as_utc(events[cols.at], cols.at)
     keep = np.ones(len(events), dtype=bool)
     if as_of is not None:
         keep = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
-    log = events.loc[keep, ["entity_id", "trigger", "source", "dest"]]
+    log = events.loc[keep, columns[:4]]
     at = at[keep]
-    tables = frame_tables(lifecycle)
-    dest = state_codes(log["dest"], tables.state_index, "dest")
-    creation = log["source"].isna().to_numpy()
-    src = codes_of(log["source"], tables.state_index)
+    tables = frame_tables(compiled)
+    dest = state_codes(log[cols.dest], tables.state_index, cols.dest)
+    creation = log[cols.source].isna().to_numpy()
+    src = codes_of(log[cols.source], tables.state_index)
     if bool((src[~creation] < 0).any()):
-        state_codes(log["source"][~creation], tables.state_index, "source")
+        state_codes(log[cols.source][~creation], tables.state_index, cols.source)
     naive = at.dt.tz_localize(None).to_numpy()
-    entity_codes, _ = pd.factorize(log["entity_id"], sort=True)
+    entity_codes, _ = pd.factorize(log[cols.entity_id], sort=True)
     order = np.lexsort((np.arange(len(log)), naive, entity_codes))
-    ids = log["entity_id"].to_numpy()[order]
+    ids = log[cols.entity_id].to_numpy()[order]
     src, dest, creation = src[order], dest[order], creation[order]
     stamps = naive[order]
     if check and len(order):
-        triggers = lifecycle.trigger_names
-        tcodes = pd.Index(list(triggers)).get_indexer(pd.Index(log["trigger"].to_numpy()[order]))
+        triggers = compiled.triggers
+        tcodes = pd.Index(list(triggers)).get_indexer(pd.Index(log[cols.trigger].to_numpy()[order]))
         valid = {
             (names.index(state), triggers.index(trig), names.index(c.dest))
-            for (state, trig), cands in lifecycle._table.items()  # noqa: SLF001
-            for c in cands
+            for (state, trig), candidates in compiled.table.items()
+            for c in candidates
         }
         size = max(len(names), len(triggers)) + 1
         keys = (src * size + tcodes) * size + dest
@@ -114,7 +134,7 @@ def replay_frame(
                     "events",
                     f"holds {problem}",
                     rows=rows,
-                    value=tuple(events.loc[rows[0], ["entity_id", "trigger", "source", "dest"]]),
+                    value=tuple(events.loc[rows[0], columns[:4]]),
                     hint="the log was written by another definition, or is missing rows; "
                     "pass check=False to read it anyway.",
                 )
@@ -126,5 +146,5 @@ def replay_frame(
             "state_since": pd.DatetimeIndex(stamps[last]).tz_localize("UTC"),
             "events": counts.astype(np.int64),
         },
-        index=pd.Index(ids[last], name="entity_id"),
+        index=pd.Index(ids[last], name=cols.entity_id),
     )

@@ -1,46 +1,47 @@
 """
-:class:`Lifecycle`: one state machine definition, compiled once, used everywhere.
+:class:`Lifecycle`: one lifecycle definition, compiled once, used everywhere.
 
-The definition is handed to one private ``transitions.Machine`` (built once per
-lifecycle, never bound to an entity); its events and transitions are compiled
-into a ``(state, trigger) -> candidate transitions`` table that the hot path
-(:meth:`Lifecycle.fire`) walks with the ``transitions`` semantics: candidates in
-declaration order, the first whose conditions pass (and ``unless`` guards fail)
-wins, ``before`` hooks run before the state change and ``after`` hooks after it.
+The class is the face users hold. It describes the definition (states, stages,
+transitions), takes single-record steps (:meth:`Lifecycle.fire`, walked through
+in :mod:`crmlifecycle.stages._step`), replays event lists, and hands the frame
+paths (:meth:`Lifecycle.fire_frame`, :meth:`Lifecycle.replay_frame`), the
+configuration trio (:meth:`Lifecycle.from_dict`, :meth:`Lifecycle.from_text`,
+:meth:`Lifecycle.to_dict`), linting and diagrams to their own modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
 import pandas as pd
 
-from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
-from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
-from crmlifecycle.stages._compile import (
-    Compiled,
-    build_machine,
-    check_name,
-    check_stages,
-    check_state,
-    compile_table,
-    is_aware,
-    simple_steps,
+from crmlifecycle._frames import utc_timestamp
+from crmlifecycle._types import Instant
+from crmlifecycle.errors import (
+    DataError,
+    GuardRejected,
+    InvalidTransition,
+    SpecError,
+    ValidationError,
 )
-from crmlifecycle.stages._effects import StepEffects
-from crmlifecycle.stages._fast import EntityPlan, make_event, make_step, plan_for
-from crmlifecycle.stages._model import EntityT, Hook, Stage, Step, TransitionDef
-from crmlifecycle.stages._step import apply_step, bad_time, choose
+from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
+from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages._compile import CompiledLifecycle, check_state
+from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
+from crmlifecycle.stages._frame_step import StepFrameColumns
+from crmlifecycle.stages._step import EntityT, Step, StepRequest, fire_step, state_of
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._bulk import FrameStep
+    from crmlifecycle.stages._frame_step import FrameStep
     from crmlifecycle.stages._lint import LintFinding
-    from crmlifecycle.stages._tables import FrameTables
 
 __all__ = ["Lifecycle"]
+
+#: Hooks a spec may name, beyond the built-in ones: a :class:`Hook` or a plain callable.
+HookRegistry = Mapping[str, Hook | Callable[..., Any]]
 
 
 @final
@@ -50,9 +51,9 @@ class Lifecycle:
 
     One lifecycle object is immutable and shared: it steps frozen entities
     (:meth:`fire`), bulk-steps frames (:meth:`fire_frame`), replays event logs
-    (:meth:`replay`, :meth:`replay_frame`), and describes itself (:meth:`to_spec`,
+    (:meth:`replay`, :meth:`replay_frame`), and describes itself (:meth:`to_dict`,
     :meth:`lint`, :meth:`to_mermaid`). Build one in code, or from a spec with
-    :meth:`from_spec`.
+    :meth:`from_dict` or :meth:`from_text`.
 
     Args:
         name: the lifecycle's name (an identifier).
@@ -77,21 +78,7 @@ class Lifecycle:
     .. versionadded:: 0.1
     """
 
-    __slots__ = (
-        "_allowed",
-        "_by_name",
-        "_declared",
-        "_effects",
-        "_frame_tables",
-        "_initial",
-        "_kind",
-        "_machine",
-        "_name",
-        "_simple",
-        "_stages",
-        "_table",
-        "_triggers",
-    )
+    __slots__ = ("_compiled",)
 
     def __init__(
         self,
@@ -102,54 +89,44 @@ class Lifecycle:
         initial: str | None = None,
         kind: str | None = None,
     ) -> None:
-        self._name = check_name(name, "name", "a lifecycle name")
-        self._kind = check_name(kind or name, "kind", "a kind")
-        self._stages, self._by_name = check_stages(states)
-        self._initial = initial if initial is not None else self._stages[0].name
-        check_state(self._by_name, self._initial, "initial")
-        self._declared = tuple(transitions)
-        self._machine = build_machine(self._by_name, self._declared, self._initial)
-        self._table, self._allowed, self._triggers = compile_table(self._machine, self.states)
-        self._simple = simple_steps(self._table)
-        self._frame_tables: FrameTables | None = None  # built by the first bulk step
-        self._effects: dict[tuple[EntityPlan, Compiled], StepEffects] = {}  # filled by fire
+        self._compiled = CompiledLifecycle(name, states, transitions, initial=initial, kind=kind)
 
     # -- description ------------------------------------------------------------------------
 
     @property
     def name(self) -> str:
         """The lifecycle's name."""
-        return self._name
+        return self._compiled.name
 
     @property
     def kind(self) -> str:
         """The entity kind written into events."""
-        return self._kind
+        return self._compiled.kind
 
     @property
     def initial(self) -> str:
         """The initial state."""
-        return self._initial
+        return self._compiled.initial
 
     @property
     def states(self) -> tuple[str, ...]:
         """The state names, in order."""
-        return tuple(self._by_name)
+        return tuple(self._compiled.by_name)
 
     @property
     def stages(self) -> tuple[Stage, ...]:
         """The states with their metadata, in order."""
-        return self._stages
+        return self._compiled.stages
 
     @property
     def transitions(self) -> tuple[TransitionDef, ...]:
         """The transitions as declared (before ``to_last_open`` expansion)."""
-        return self._declared
+        return self._compiled.declared
 
     @property
     def trigger_names(self) -> tuple[str, ...]:
         """Every trigger, in declaration order."""
-        return self._triggers
+        return self._compiled.triggers
 
     def stage(self, name: str) -> Stage:
         """
@@ -163,9 +140,10 @@ class Lifecycle:
             >>> OPPORTUNITY_PIPELINE.stage("proposal").probability
             50
         """
-        stage = self._by_name.get(name)
+        by_name = self._compiled.by_name
+        stage = by_name.get(name)
         if stage is None:
-            raise ValidationError.for_field("state", name, f"one of {list(self._by_name)}")
+            raise ValidationError.for_field("state", name, f"one of {list(by_name)}")
         return stage
 
     def stages_frame(self) -> pd.DataFrame:
@@ -177,13 +155,13 @@ class Lifecycle:
             >>> OPPORTUNITY_PIPELINE.stages_frame().loc["negotiation", "forecast"]
             'commit'
         """
-        rows = [attrs.asdict(s) for s in self._stages]
+        rows = [attrs.asdict(s) for s in self._compiled.stages]
         frame = pd.DataFrame(rows).set_index("name")
         frame["closed"] = frame["type"].isin(["won", "lost"])
         frame["won"] = frame["type"] == "won"
         return frame
 
-    def triggers(self, entity: Any) -> tuple[str, ...]:  # noqa: ANN401 - any stateful entity
+    def triggers(self, entity: Any) -> tuple[str, ...]:
         """
         Return the triggers defined from the entity's state (guards not evaluated).
 
@@ -195,27 +173,17 @@ class Lifecycle:
             >>> LEAD_STATUS.triggers(lead)
             ('contact', 'disqualify')
         """
-        return self._allowed.get(self._state_of(entity), ())
-
-    def _state_of(self, entity: Any) -> str:  # noqa: ANN401 - any stateful entity
-        state = entity.state
-        if state not in self._by_name:
-            raise ValidationError.for_field(
-                "state",
-                state,
-                f"a state of the {self._name!r} lifecycle ({', '.join(self._by_name)})",
-            )
-        return str(state)
+        return self._compiled.allowed[state_of(self._compiled, entity)]
 
     def __repr__(self) -> str:
         return (
-            f"Lifecycle({self._name!r}, states={list(self._by_name)}, "
-            f"triggers={list(self._triggers)})"
+            f"Lifecycle({self.name!r}, states={list(self.states)}, "
+            f"triggers={list(self.trigger_names)})"
         )
 
     # -- stepping ---------------------------------------------------------------------------
 
-    def fire(self, entity: EntityT, trigger: str, *, at: datetime, **context: Any) -> Step[EntityT]:  # noqa: ANN401
+    def fire(self, entity: EntityT, trigger: str, *, at: datetime, **context: Any) -> Step[EntityT]:
         """
         Fire ``trigger`` on ``entity`` at time ``at``; return the new entity and its event.
 
@@ -248,64 +216,10 @@ class Lifecycle:
             ...
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
-        state = entity.state
-        chosen = self._simple.get((state, trigger))
-        if chosen is None:  # unknown, not allowed, guarded, hooked or internal: the general path
-            return self._fire(entity, trigger, at, context)
-        aware = isinstance(at, datetime) and (  # type: ignore[redundant-expr]
-            at.tzinfo is UTC or at.utcoffset() is not None
-        )
-        if not aware or at < entity.state_since:
-            raise bad_time(entity, at)
-        plan = plan_for(type(entity))
-        if plan is None:  # a class the fast copy does not fit: attrs.evolve
-            new = apply_step(entity, chosen, None, (trigger, at, context), self._by_name)
-        elif plan.effects:  # stage effects resolved once per class and step
-            effects = self._effects.get((plan, chosen)) or self._step_effects(plan, chosen, state)
-            updates = effects.updates(entity, (trigger, at, context), self._by_name)
-            updates["state"] = chosen.dest
-            updates["state_since"] = at
-            new = plan.replaced(entity, updates)
-        else:  # no stage effects: only state and state_since change
-            new = plan.moved(entity, chosen.dest, at)
-        event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
-        return make_step(new, event)
-
-    def _step_effects(self, plan: EntityPlan, chosen: Compiled, state: str) -> StepEffects:
-        effects = StepEffects(plan.effects, self._by_name[state], self._by_name[chosen.dest])
-        return self._effects.setdefault((plan, chosen), effects)
-
-    def _fire(
-        self,
-        entity: Any,  # noqa: ANN401 - any entity
-        trigger: str,
-        at: datetime,
-        context: dict[str, Any],
-    ) -> Step[Any]:
-        state = entity.state
-        candidates = self._table.get((state, trigger))
-        if candidates is None:
-            raise self._invalid(entity, trigger)
-        if not is_aware(at) or at < entity.state_since:
-            raise bad_time(entity, at)
-        chosen, info = choose(entity, candidates, (trigger, at, context), kind=self._name)
-        new = apply_step(entity, chosen, info, (trigger, at, context), self._by_name)
-        event = make_event(self._kind, entity.id, trigger, state, chosen.dest, at, context)
-        return make_step(new, event)
-
-    def _invalid(self, entity: Any, trigger: str) -> InvalidTransition:  # noqa: ANN401
-        state = self._state_of(entity)
-        return InvalidTransition(
-            trigger=trigger, state=state, allowed=self._allowed[state], kind=self._name
-        )
+        return fire_step(self._compiled, entity, StepRequest(trigger, at, context))
 
     def can_fire(
-        self,
-        entity: Any,  # noqa: ANN401 - any stateful entity
-        trigger: str,
-        *,
-        at: datetime | None = None,
-        **context: Any,  # noqa: ANN401 - event-safe data
+        self, entity: Any, trigger: str, *, at: datetime | None = None, **context: Any
     ) -> bool:
         """
         Whether :meth:`fire` would succeed (trigger allowed, guards pass, effects satisfied).
@@ -329,7 +243,7 @@ class Lifecycle:
 
     # -- replay -----------------------------------------------------------------------------
 
-    def replay(self, initial: Any, events: Iterable[Event]) -> Any:  # noqa: ANN401 - any entity
+    def replay(self, initial: Any, events: Iterable[Event]) -> Any:
         """
         Rebuild an entity by replaying its event log on top of its initial record.
 
@@ -379,13 +293,23 @@ class Lifecycle:
         return entity
 
     def state_at(
-        self, events: Iterable[Transitioned], at: datetime, *, initial: str | None = None
+        self,
+        events: Iterable[Transitioned],
+        as_of: Instant,
+        *,
+        initial: str | None = None,
     ) -> str | None:
         """
-        Return the state an entity was in at time ``at``, from its event log.
+        Return the state an entity was in as of a moment, from its event log.
 
-        The log is one entity's ``Transitioned`` events in time order; before the
-        first event the answer is ``initial`` (``None``: not known yet).
+        The log is one entity's ``Transitioned`` events in time order; a step at
+        ``as_of`` itself counts. Before the first event the answer is ``initial``
+        (``None``: not known yet).
+
+        Raises:
+            ValidationError: ``as_of`` is not an instant (a naive datetime with a
+                time of day, unreadable text, ``None``), or the log names a state
+                this lifecycle does not have.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -396,56 +320,64 @@ class Lifecycle:
             ...                     source="open", dest="contacted", at=day(3))]
             >>> LEAD_STATUS.state_at(log, day(2), initial="open"), LEAD_STATUS.state_at(log, day(5))
             ('open', 'contacted')
+            >>> LEAD_STATUS.state_at(log, "2026-01-03")
+            'contacted'
         """
-        if not is_aware(at):
-            raise ValidationError.for_field("at", at, "a timezone-aware datetime")
+        try:
+            moment = utc_timestamp(as_of, name="as_of")
+        except DataError as err:
+            raise ValidationError.for_field(
+                "as_of",
+                as_of,
+                "an instant (a timezone-aware datetime, a date or ISO text)",
+                hint="pass as_of=datetime(..., tzinfo=UTC).",
+            ) from err
         state = initial
         for event in events:
-            if event.at > at:
+            if event.at > moment:
                 break
             state = event.dest
         if state is not None:
-            check_state(self._by_name, state, "state")
+            check_state(self._compiled.by_name, state, "state")
         return state
 
-    # -- frames, specs, lint, diagrams (implemented in sibling modules) -----------------------
+    # -- the frame paths --------------------------------------------------------------------
 
     def fire_frame(
         self,
-        frame: pd.DataFrame,
+        entities: pd.DataFrame,
         trigger: str | None = None,
         *,
-        at: object,
-        trigger_col: str | None = None,
-        id_col: str = "id",
-        state_col: str = "state",
-        since_col: str | None = "state_since",
-        context_cols: Sequence[str] = (),
+        at: Instant,
+        entities_columns: StepFrameColumns = StepFrameColumns(),  # noqa: B008 - a frozen record
     ) -> FrameStep:
         """
-        Bulk step: fire one trigger (or a trigger per row) on a DataFrame of entities.
+        Bulk step: fire one trigger (or each row's trigger) on a frame of entities.
 
-        See :func:`crmlifecycle.stages.fire_frame` for the details and an example.
+        See :func:`crmlifecycle.stages.fire_frame` for the details.
+
+        Examples:
+            >>> import pandas as pd
+            >>> from crmlifecycle.stages import LEAD_STATUS
+            >>> leads = pd.DataFrame({"lead_id": ["L-1", "L-2"], "state": ["open", "qualified"],
+            ...                       "trigger": ["contact", "convert"]})
+            >>> LEAD_STATUS.fire_frame(leads, at="2026-03-01").state.tolist()
+            ['contacted', 'converted']
         """
-        from crmlifecycle.stages._bulk import fire_frame
+        from crmlifecycle.stages._frame_step import step_frame
 
-        return fire_frame(
-            self,
-            frame,
-            trigger,
-            at=at,
-            trigger_col=trigger_col,
-            id_col=id_col,
-            state_col=state_col,
-            since_col=since_col,
-            context_cols=context_cols,
-        )
+        return step_frame(self._compiled, entities, trigger, at=at, cols=entities_columns)
 
     def replay_frame(
-        self, events: pd.DataFrame, *, as_of: object = None, check: bool = True
+        self,
+        events: pd.DataFrame,
+        *,
+        as_of: Instant | None = None,
+        check: bool = True,
+        events_columns: EventLogColumns = EventLogColumns(),
     ) -> pd.DataFrame:
         """
-        Return each entity's state (as of a time) from an events frame.
+        Return each entity's state (as of a moment) from an event-log frame.
 
         See :func:`~crmlifecycle.stages.replay_frame` for the columns and checks.
 
@@ -459,37 +391,81 @@ class Lifecycle:
             >>> LEAD_STATUS.replay_frame(log, as_of="2026-01-03")["state"].tolist()
             ['contacted']
         """
-        from crmlifecycle.stages._replay import replay_frame
+        from crmlifecycle.stages._frame_replay import replay_log
 
-        return replay_frame(self, events, as_of=as_of, check=check)
+        return replay_log(self._compiled, events, as_of=as_of, check=check, cols=events_columns)
+
+    # -- configuration, lint, diagrams ------------------------------------------------------
 
     @classmethod
-    def from_spec(
-        cls, spec: Mapping[str, Any] | str, *, hooks: Mapping[str, Hook | Any] | None = None
-    ) -> Lifecycle:
+    def from_dict(cls, data: Mapping[str, Any], *, hooks: HookRegistry | None = None) -> Lifecycle:
         """
-        Build a lifecycle from a spec (a dict, JSON text or YAML text); see the how-to.
+        Build a lifecycle from its configuration dict (see the custom pipeline how-to).
+
+        A spec is untrusted configuration: guards are rule-language conditions and
+        hooks are names looked up among the built-in hooks and ``hooks``.
+
+        Args:
+            data: the spec: ``name``, ``states``, ``transitions`` and optionally
+                ``initial``, ``kind``, ``version``.
+            hooks: the hooks (by name) the spec may use besides the built-in ones.
+
+        Raises:
+            SpecError: the spec is malformed; ``path`` names the place
+                (``transitions[2].dest``).
 
         Examples:
             >>> spec = {"name": "ticket", "states": ["todo", "done"],
             ...         "transitions": [{"trigger": "finish", "source": "todo", "dest": "done"}]}
-            >>> Lifecycle.from_spec(spec).states
+            >>> Lifecycle.from_dict(spec).states
             ('todo', 'done')
         """
         from crmlifecycle.stages._spec import from_spec
 
-        return from_spec(spec, hooks=hooks)
+        raw: object = data
+        if not isinstance(raw, Mapping):
+            raise SpecError(
+                f"a spec must be a mapping (got {type(raw).__name__}). "
+                "Hint: pass JSON or YAML text to Lifecycle.from_text."
+            )
+        return from_spec(raw, hooks=hooks)
 
-    def to_spec(self) -> dict[str, Any]:
+    @classmethod
+    def from_text(cls, text: str, *, hooks: HookRegistry | None = None) -> Lifecycle:
+        r"""
+        Build a lifecycle from a spec written as JSON or YAML text.
+
+        Raises:
+            SpecError: the text cannot be parsed, or the spec is malformed.
+
+        Examples:
+            >>> Lifecycle.from_text('{"name": "t", "states": ["a"], "transitions": []}').states
+            ('a',)
+            >>> Lifecycle.from_text("name: t\nstates: [a, b]\ncolour: red")
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.SpecError: colour: unknown key 'colour'...
         """
-        Return the lifecycle as a spec dict (JSON- and YAML-ready); ``from_spec`` round-trips it.
+        from crmlifecycle.stages._spec import parse_spec_text
+
+        raw: object = text
+        if not isinstance(raw, str):
+            raise SpecError(
+                f"spec text must be a string (got {type(raw).__name__}). "
+                "Hint: pass a dict to Lifecycle.from_dict."
+            )
+        return cls.from_dict(parse_spec_text(text), hooks=hooks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """
+        Return the lifecycle as a spec dict (JSON- and YAML-ready); ``from_dict`` round-trips it.
 
         Raises:
             SpecError: a guard is a Python callable (it cannot be written as text).
 
         Examples:
             >>> from crmlifecycle.stages import LEAD_STATUS
-            >>> Lifecycle.from_spec(LEAD_STATUS.to_spec()).to_spec() == LEAD_STATUS.to_spec()
+            >>> Lifecycle.from_dict(LEAD_STATUS.to_dict()).to_dict() == LEAD_STATUS.to_dict()
             True
         """
         from crmlifecycle.stages._spec import to_spec

@@ -1,8 +1,10 @@
 """
-The parts a lifecycle is made of: stages, guards, hooks and transition definitions.
+The definition of a lifecycle: its stages, guards, hooks and transitions.
 
-These are plain frozen ``attrs`` records. :class:`~crmlifecycle.stages.Lifecycle`
-compiles them into one private ``transitions.Machine`` and a lookup table.
+These are plain frozen ``attrs`` records, plus the vocabularies their metadata
+draws from (:data:`STATUS_TYPES`, :data:`FORECAST_CATEGORIES`) and the rule for
+state and trigger names. :mod:`crmlifecycle.stages._compile` checks and compiles
+them; :class:`~crmlifecycle.stages.Lifecycle` is what users hold.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, Generic, Protocol, TypeVar, final
+from typing import Any, Final, final
 
 import attrs
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.errors import SpecError
-from crmlifecycle.events import Transitioned
+from crmlifecycle.errors import DataError, SpecError
+from crmlifecycle.rules import Condition
 
 __all__ = [
     "FORECAST_CATEGORIES",
@@ -25,7 +27,6 @@ __all__ = [
     "Guard",
     "Hook",
     "Stage",
-    "Step",
     "StepInfo",
     "TransitionDef",
 ]
@@ -113,7 +114,7 @@ class StepInfo:
     context: Mapping[str, Any] = attrs.field(factory=dict)
 
 
-def _step_info_from_event(event_data: Any) -> StepInfo:  # noqa: ANN401 - transitions.EventData
+def _step_info_from_event(event_data: Any) -> StepInfo:
     kwargs = dict(event_data.kwargs)
     at = kwargs.pop("at", None)
     transition = event_data.transition
@@ -150,7 +151,7 @@ class Guard:
     name: str
     func: Callable[[Any, StepInfo], bool] | None = None
     frame: FrameGuard | None = None
-    condition: Any = None
+    condition: Condition | None = None
 
     @classmethod
     def of(
@@ -180,20 +181,12 @@ class Guard:
         Raises:
             RuleSyntaxError: the text is not a valid condition.
             UnsafeRule: the text uses something the rule language forbids.
-            SpecError: the rule language is not available.
+            SpecError: the text is not a string, or is blank.
 
         Examples:
             >>> Guard.when("score >= 50").name
             'score >= 50'
         """
-        try:
-            from crmlifecycle.rules import Condition  # type: ignore[attr-defined,unused-ignore]
-        except ImportError as err:  # pragma: no cover - the rules package ships with the library
-            raise SpecError(
-                "condition guards need crmlifecycle.rules.Condition, which is not available. "
-                "Hint: upgrade crmlifecycle, or use a Python guard built in code.",
-                path=path,
-            ) from err
         raw: object = text
         if not isinstance(raw, str) or not raw.strip():
             raise SpecError(
@@ -208,7 +201,7 @@ class Guard:
         """Whether the guard can be evaluated on a whole frame."""
         return self.condition is not None or self.frame is not None
 
-    def check(self, entity: Any, info: StepInfo) -> bool:  # noqa: ANN401 - any entity
+    def check(self, entity: Any, info: StepInfo) -> bool:
         """Evaluate the guard for one entity."""
         if self.condition is not None:
             return bool(self.condition.evaluate(entity, as_of=info.at))
@@ -217,13 +210,12 @@ class Guard:
 
     def check_frame(self, frame: pd.DataFrame, at: pd.Timestamp) -> np.ndarray[Any, Any]:
         """Evaluate the guard on every row of ``frame``; a bool array."""
+        result: pd.Series | np.ndarray[Any, Any]
         if self.condition is not None:
             result = self.condition.evaluate_frame(frame, as_of=at.to_pydatetime())
         elif self.frame is not None:
             result = self.frame(frame, at)
         else:
-            from crmlifecycle.errors import DataError
-
             raise DataError(
                 f"guard {self.name!r} is a Python callable without a vectorised form. "
                 "Hint: build it with Guard.of(func, frame=vectorised_func), or use a "
@@ -231,7 +223,7 @@ class Guard:
             )
         return np.asarray(result, dtype=bool)
 
-    def __call__(self, event_data: Any) -> bool:  # noqa: ANN401 - transitions.EventData
+    def __call__(self, event_data: Any) -> bool:
         """Evaluate as a ``transitions`` condition (``send_event=True``)."""
         return self.check(event_data.model, _step_info_from_event(event_data))
 
@@ -251,7 +243,7 @@ class Hook:
     ``transitions`` semantics). A hook may carry a vectorised form
     ``frame(frame, at) -> {column: values}`` for bulk steps. In specs, hooks are
     referred to by name only, from the built-in hooks and those the host passes
-    to :meth:`~crmlifecycle.stages.Lifecycle.from_spec`.
+    to :meth:`~crmlifecycle.stages.Lifecycle.from_dict`.
 
     Examples:
         >>> stamp = Hook.of(lambda case, info: {"resolved_at": info.at}, name="stamp_resolution")
@@ -285,7 +277,7 @@ class Hook:
         label = name or getattr(func, "__qualname__", None) or repr(func)
         return cls(name=label, func=func, frame=frame)
 
-    def __call__(self, event_data: Any) -> None:  # noqa: ANN401 - transitions.EventData
+    def __call__(self, event_data: Any) -> None:
         """Run as a ``transitions`` callback on a mutable model (``send_event=True``)."""
         updates = self.func(event_data.model, _step_info_from_event(event_data))
         for key, value in (updates or {}).items():
@@ -293,38 +285,6 @@ class Hook:
 
     def __repr__(self) -> str:
         return f"Hook({self.name!r})"
-
-
-GuardLike = Guard | str | Callable[[Any, StepInfo], bool]
-HookLike = Hook | Callable[[Any, StepInfo], Mapping[str, Any] | None]
-
-
-def as_guard(value: GuardLike, path: str) -> Guard:
-    """Turn a condition string or callable into a :class:`Guard`."""
-    if isinstance(value, Guard):
-        return value
-    if isinstance(value, str):
-        return Guard.when(value, path=path)
-    if callable(value):
-        return Guard.of(value)
-    raise SpecError(
-        f"a guard must be a condition string or a callable (got {value!r}). "
-        'Hint: write when="score >= 50".',
-        path=path,
-    )
-
-
-def as_hook(value: HookLike, path: str) -> Hook:
-    """Turn a callable into a :class:`Hook`."""
-    if isinstance(value, Hook):
-        return value
-    if callable(value):
-        return Hook.of(value)
-    raise SpecError(
-        f"a hook must be a Hook or a callable (got {value!r}). "
-        "Hint: in specs name a hook registered in code; in code pass the function itself.",
-        path=path,
-    )
 
 
 def _tuple_of_names(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -359,46 +319,3 @@ class TransitionDef:
     after: tuple[Hook, ...] = ()
     internal: bool = False
     to_last_open: bool = False
-
-
-class Stateful(Protocol):
-    """What a lifecycle needs of an entity: an id, its state and since when (read-only)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def state(self) -> str: ...
-
-    @property
-    def state_since(self) -> datetime: ...
-
-
-#: The entity type a step is fired on and returns (``fire(lead, ...).entity`` is a ``Lead``).
-EntityT = TypeVar("EntityT", bound=Stateful)
-
-
-@final
-@attrs.frozen(kw_only=True)
-class Step(Generic[EntityT]):
-    """
-    The result of :meth:`~crmlifecycle.stages.Lifecycle.fire`: the new entity and its event.
-
-    Attributes:
-        entity: the new entity (the old one is unchanged).
-        event: the :class:`~crmlifecycle.events.Transitioned` event to store.
-
-    Examples:
-        >>> from datetime import datetime, timezone
-        >>> from crmlifecycle import Lead
-        >>> from crmlifecycle.stages import LEAD_STATUS
-        >>> lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
-        >>> step = LEAD_STATUS.fire(lead, "contact", at=datetime(2026, 1, 2, tzinfo=timezone.utc))
-        >>> step.entity.state, step.event.source, step.event.dest
-        ('contacted', 'open', 'contacted')
-
-    .. versionadded:: 0.1
-    """
-
-    entity: EntityT
-    event: Transitioned

@@ -1,9 +1,11 @@
 """
-Bulk steps' lookup tables and the coding of state and trigger columns.
+The frame paths' lookup tables, refusal reasons, and the coding of name columns.
 
 A lifecycle's table is compiled once into a dense ``(trigger, state) -> dest``
-array of small integers (``-1``: not allowed, ``-2``: guarded or hooked, decided
-per pair) and cached on the lifecycle with the categorical dtypes of its outputs.
+array of small integers (:data:`NO_STEP`: not allowed, :data:`BY_GUARDS`: guarded
+or hooked, decided per pair) and cached on the compiled lifecycle with the
+categorical dtypes of the outputs. :class:`Refusal` numbers the fixed reasons a
+bulk step gives for refusing a row.
 
 Coding a column of names into those integer codes is the costliest part of a
 bulk step, so it picks the cheapest exact route for the column's storage:
@@ -14,6 +16,7 @@ strings; anything else is factorized and its few distinct values looked up.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final, final
 
 import numpy as np
@@ -22,28 +25,56 @@ import pandas as pd
 from crmlifecycle.errors import DataError
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages._compile import Compiled
-    from crmlifecycle.stages._machine import Lifecycle
+    from crmlifecycle.stages._compile import Candidate, CompiledLifecycle
 
 __all__ = [
-    "COMPLEX",
-    "REASONS",
+    "BY_GUARDS",
+    "NO_STEP",
     "FrameTables",
+    "Refusal",
     "categorical",
     "codes_of",
     "frame_tables",
     "state_codes",
 ]
 
+#: Table value of a (trigger, state) pair the lifecycle does not define.
+NO_STEP: Final = -1
 #: Table value of a (trigger, state) pair whose step depends on guards or hooks.
-COMPLEX: Final = -2
-#: The fixed refusal reasons of a bulk step, in category-code order (guard reasons follow).
-REASONS: Final = (
-    "not allowed from this state",
-    "unknown trigger",
-    "at is before state_since",
-    "missing lost_reason",
-)
+BY_GUARDS: Final = -2
+
+
+class Refusal(IntEnum):
+    """
+    Why a bulk step refused a row: the fixed codes of ``FrameStep.reason``.
+
+    Guard refusals ("guard rejected: ...") take the codes after these, one per
+    distinct message of the step.
+
+    Examples:
+        >>> Refusal.UNKNOWN_TRIGGER.message
+        'unknown trigger'
+        >>> [r.message for r in Refusal][0]
+        'not allowed from this state'
+    """
+
+    NOT_ALLOWED = 0
+    UNKNOWN_TRIGGER = 1
+    TOO_EARLY = 2
+    NO_LOST_REASON = 3
+
+    @property
+    def message(self) -> str:
+        """The reason as the step reports it."""
+        return _MESSAGES[self]
+
+
+_MESSAGES: Final[dict[Refusal, str]] = {
+    Refusal.NOT_ALLOWED: "not allowed from this state",
+    Refusal.UNKNOWN_TRIGGER: "unknown trigger",
+    Refusal.TOO_EARLY: "at is before state_since",
+    Refusal.NO_LOST_REASON: "missing lost_reason",
+}
 _MISSING_CODE: Final = np.array([-1], dtype=np.int64)
 
 
@@ -52,8 +83,8 @@ class FrameTables:
     """One lifecycle's bulk-step tables and output dtypes (built once, then shared)."""
 
     __slots__ = (
-        "complex_pairs",
         "dest",
+        "guarded",
         "has_internal",
         "internal",
         "kind_dtype",
@@ -65,52 +96,51 @@ class FrameTables:
         "trigger_of",
     )
 
-    def __init__(self, lifecycle: Lifecycle) -> None:
-        states = lifecycle.states
-        triggers = lifecycle.trigger_names
+    def __init__(self, compiled: CompiledLifecycle) -> None:
+        states = tuple(compiled.by_name)
+        triggers = compiled.triggers
         code = {s: i for i, s in enumerate(states)}
         small = np.min_scalar_type(-(len(states) + 2))
-        dest = np.full((len(triggers), len(states)), -1, dtype=small)
+        dest = np.full((len(triggers), len(states)), NO_STEP, dtype=small)
         internal = np.zeros((len(triggers), len(states)), dtype=bool)
-        complex_pairs: dict[tuple[int, int], tuple[Compiled, ...]] = {}
-        table = lifecycle._table  # noqa: SLF001 - the compiled table is shared within the package
+        guarded: dict[tuple[int, int], tuple[Candidate, ...]] = {}
         for t, trigger in enumerate(triggers):
             for s, state in enumerate(states):
-                candidates = table.get((state, trigger))
+                candidates = compiled.table.get((state, trigger))
                 if candidates is None:
                     continue
                 first = candidates[0]
-                if len(candidates) == 1 and not (first.guards or first.before or first.after):
+                if len(candidates) == 1 and first.plain:
                     dest[t, s] = code[first.dest]
                     internal[t, s] = first.internal
                 else:
-                    dest[t, s] = COMPLEX
-                    complex_pairs[(t, s)] = candidates
+                    dest[t, s] = BY_GUARDS
+                    guarded[(t, s)] = candidates
         dest.flags.writeable = False  # shared by every bulk step (and thread): read-only
         internal.flags.writeable = False
         self.dest = dest
         self.internal = internal
         self.has_internal = bool(internal.any())
-        self.complex_pairs = complex_pairs
+        self.guarded = guarded
         self.state_index = pd.Index(list(states), dtype=object)
         self.trigger_index = pd.Index(list(triggers), dtype=object)
         self.trigger_of = {t: i for i, t in enumerate(triggers)}
         self.state_dtype = pd.CategoricalDtype(list(states))
         self.trigger_dtype = pd.CategoricalDtype(list(triggers))
-        self.kind_dtype = pd.CategoricalDtype([lifecycle.kind])
-        self.reason_dtype = pd.CategoricalDtype(list(REASONS))
+        self.kind_dtype = pd.CategoricalDtype([compiled.kind])
+        self.reason_dtype = pd.CategoricalDtype([r.message for r in Refusal])
 
 
-def frame_tables(lifecycle: Lifecycle) -> FrameTables:
-    """Return the lifecycle's bulk-step tables (built on first use, cached on the lifecycle)."""
-    tables: FrameTables | None = lifecycle._frame_tables  # noqa: SLF001 - package-private cache
+def frame_tables(compiled: CompiledLifecycle) -> FrameTables:
+    """Return the lifecycle's frame tables (built on first use, then cached and shared)."""
+    tables = compiled.frame_tables
     if tables is None:
-        tables = FrameTables(lifecycle)
-        lifecycle._frame_tables = tables  # noqa: SLF001 - immutable once built; races are harmless
+        tables = FrameTables(compiled)
+        compiled.frame_tables = tables  # immutable once built: a race builds two equal ones
     return tables
 
 
-def _arrow_strings(values: pd.Series) -> Any:  # noqa: ANN401 - a pyarrow array, or None
+def _arrow_strings(values: pd.Series) -> Any:
     dtype = values.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         import pyarrow as pa  # present whenever such a column exists (an optional dependency)
