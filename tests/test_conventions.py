@@ -110,17 +110,18 @@ def _parameters(target: Callable[..., object]) -> list[str]:
 
 
 def _documented(doc: str) -> set[str]:
-    """Names listed in the docstring's ``Args:`` section (Google style)."""
-    match = re.search(
+    """Names listed in the docstring's ``Args:`` and ``Attributes:`` sections (Google style)."""
+    names: set[str] = set()
+    sections = re.finditer(
         r"^(\s*)(?:Args|Attributes):\n(.*?)(?=^\1\S|\Z)", doc, flags=re.MULTILINE | re.DOTALL
     )
-    if match is None:
-        return set()
-    indent = len(match.group(1))
-    entry = re.compile(
-        rf"^\s{{{indent + 2},{indent + 8}}}\*{{0,2}}(\w+)(?: \(.*?\))?:", re.MULTILINE
-    )
-    return set(entry.findall(match.group(2)))
+    for section in sections:
+        indent = len(section.group(1))
+        entry = re.compile(
+            rf"^\s{{{indent + 2},{indent + 8}}}\*{{0,2}}(\w+)(?: \(.*?\))?:", re.MULTILINE
+        )
+        names.update(entry.findall(section.group(2)))
+    return names
 
 
 def test_every_parameter_of_a_public_callable_with_many_parameters_is_documented() -> None:

@@ -151,7 +151,7 @@ def _too_deep(what: str) -> SpecError:
     )
 
 
-def load_text(text: str, *, what: str = "the document") -> Any:  # noqa: ANN401 - plain data
+def load_text(text: str, *, what: str = "the document") -> Any:
     r"""
     Parse configuration text, JSON or YAML, into plain data.
 

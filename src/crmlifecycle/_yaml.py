@@ -42,7 +42,7 @@ def short_repr(value: object) -> str:
 
 
 @functools.cache
-def _loader() -> Any:  # noqa: ANN401 - a yaml Loader class
+def _loader() -> Any:
     try:
         import yaml
     except ImportError as err:
@@ -55,7 +55,7 @@ def _loader() -> Any:  # noqa: ANN401 - a yaml Loader class
 
         depth = 0
 
-        def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401
+        def compose_node(self, parent: Any, index: Any) -> Any:
             event = self.peek_event()  # type: ignore[no-untyped-call]
             mark = event.start_mark
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -78,7 +78,7 @@ def _loader() -> Any:  # noqa: ANN401 - a yaml Loader class
     return NoAliasSafeLoader
 
 
-def load_yaml(text: str) -> Any:  # noqa: ANN401 - a parsed document is any plain data
+def load_yaml(text: str) -> Any:
     r"""
     Parse YAML configuration text into plain data (safe tags only, no aliases, bounded size).
 

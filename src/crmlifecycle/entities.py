@@ -76,7 +76,7 @@ def _non_negative_money(_inst: object, attr: attrs.Attribute[Any], value: object
         raise ValidationError.for_field(attr.name, value, "a non-negative amount")
 
 
-def _since_not_before_created(inst: Any) -> None:  # noqa: ANN401 - any stateful entity
+def _since_not_before_created(inst: Any) -> None:
     if inst.state_since < inst.created_at:
         raise ValidationError.for_field(
             "state_since",
@@ -85,16 +85,16 @@ def _since_not_before_created(inst: Any) -> None:  # noqa: ANN401 - any stateful
         )
 
 
-def _state_since_default(inst: Any) -> datetime:  # noqa: ANN401 - any stateful entity
+def _state_since_default(inst: Any) -> datetime:
     created: datetime = inst.created_at
     return created
 
 
-def _id() -> Any:  # noqa: ANN401 - attrs.field() is typed Any
+def _id() -> Any:
     return attrs.field(validator=non_empty_str())
 
 
-def _optional_text() -> Any:  # noqa: ANN401 - attrs.field() is typed Any
+def _optional_text() -> Any:
     return attrs.field(default=None, validator=optional(non_empty_str()))
 
 

@@ -80,7 +80,7 @@ def register_enum(cls: type[Enum]) -> type[Enum]:
     return cls
 
 
-def _encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: ANN401, C901, PLR0911, PLR0912
+def _encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
     if depth > _MAX_DEPTH:
         raise ValidationError.for_field(path, "...", f"nested at most {_MAX_DEPTH} levels deep")
     if value is None or isinstance(value, bool | int | str):
@@ -129,7 +129,7 @@ def _encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: ANN401, C
     )
 
 
-def _decode(value: object, depth: int = 0) -> Any:  # noqa: ANN401, C901, PLR0911
+def _decode(value: object, depth: int = 0) -> Any:  # noqa: C901, PLR0911
     if depth > _MAX_DEPTH:
         raise ValidationError.for_field(
             "context", "...", f"nested at most {_MAX_DEPTH} levels deep"
@@ -200,7 +200,7 @@ class _EventBase:
         return out
 
 
-def _context_field() -> Any:  # noqa: ANN401 - attrs.field() is typed Any
+def _context_field() -> Any:
     return attrs.field(factory=dict, converter=_freeze_context, eq=True, hash=False)
 
 

@@ -68,7 +68,7 @@ STATE: Final = "state"
 STATE_SINCE: Final = "state_since"
 
 
-def _column(name: str, kind: ColumnKind) -> Any:  # noqa: ANN401 - an attrs field definition
+def _column(name: str, kind: ColumnKind) -> Any:
     """A column of the contract: its default name and its kind (kept in the field metadata)."""
     return attrs.field(default=name, validator=non_empty_str(), metadata={"kind": kind})
 

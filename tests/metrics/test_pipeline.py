@@ -28,7 +28,7 @@ OPPORTUNITY_SPEC = STANDARD_SPECS["opportunity"]
 
 
 def _lifecycle(spec: dict[str, Any]) -> Lifecycle:
-    return Lifecycle.from_spec(spec)
+    return Lifecycle.from_dict(spec)
 
 
 def _without_metadata(spec: dict[str, Any], key: str) -> dict[str, Any]:

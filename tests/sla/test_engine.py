@@ -42,7 +42,7 @@ POLICY = SlaPolicy(
 H = pd.Timedelta(hours=1)
 
 #: A custom case pipeline with its own state names (and the standard stage types).
-TICKETS = Lifecycle.from_spec(
+TICKETS = Lifecycle.from_dict(
     {
         "name": "ticket",
         "initial": "open",
@@ -61,7 +61,7 @@ TICKETS = Lifecycle.from_spec(
         ],
     }
 )
-NO_END = Lifecycle.from_spec(
+NO_END = Lifecycle.from_dict(
     {
         "name": "endless",
         "states": [{"name": "a", "type": "open"}, {"name": "b", "type": "ongoing"}],

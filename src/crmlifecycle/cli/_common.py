@@ -64,7 +64,7 @@ def jsonable(value: object) -> object:
     return str(value)
 
 
-def read_document(path: Path) -> Any:  # noqa: ANN401 - a parsed document
+def read_document(path: Path) -> Any:
     """Parse a JSON or YAML file into plain data with the library's bounded loader."""
     from crmlifecycle._config import load_text
 

@@ -46,7 +46,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_report(commands: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
+def _add_report(commands: Any) -> None:
     report = commands.add_parser(
         "report",
         help="compute the KPI report on your own CSV/parquet files",
@@ -86,7 +86,7 @@ def _add_report(commands: Any) -> None:  # noqa: ANN401 - argparse's private sub
     report.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def _add_lint(commands: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
+def _add_lint(commands: Any) -> None:
     lint = commands.add_parser(
         "lint",
         help="check lifecycle specs, rule sets and scorer configs (JSON or YAML)",

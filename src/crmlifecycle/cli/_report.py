@@ -194,7 +194,7 @@ def _read_frame(
     name: str,
     path: Path,
     mappings: Mapping[str | None, Mapping[str, str]],
-) -> Any:  # noqa: ANN401 - a pandas DataFrame (pandas is imported lazily)
+) -> Any:
     """Read one file as it is; the columns that may hold text of the contract are read as text."""
     import pandas as pd
 
@@ -220,7 +220,7 @@ def _read_frame(
 
 def _column_spec(
     name: str,
-    frame: Any,  # noqa: ANN401 - a pandas DataFrame
+    frame: Any,
     path: Path,
     mappings: Mapping[str | None, Mapping[str, str]],
     used: set[str],
@@ -255,11 +255,11 @@ def _column_spec(
 
 
 def _to_contract(
-    frame: Any,  # noqa: ANN401 - a pandas DataFrame
+    frame: Any,
     columns: ColumnSpec,
     path: Path,
     tz: str | None,
-) -> Any:  # noqa: ANN401 - a pandas DataFrame
+) -> Any:
     """Give the contract's names to the columns the spec record points at, then their types."""
     names = {source: column for column, source in columns.names().items() if source != column}
     try:
@@ -270,7 +270,7 @@ def _to_contract(
         ) from err
 
 
-def _read_parquet(path: Path) -> Any:  # noqa: ANN401 - a pandas DataFrame
+def _read_parquet(path: Path) -> Any:
     import importlib.util
 
     import pandas as pd
@@ -283,10 +283,10 @@ def _read_parquet(path: Path) -> Any:  # noqa: ANN401 - a pandas DataFrame
 
 
 def _coerce(
-    frame: Any,  # noqa: ANN401 - a pandas DataFrame
+    frame: Any,
     kinds: Mapping[str, ColumnKind],
     tz: str | None,
-) -> Any:  # noqa: ANN401 - a pandas DataFrame
+) -> Any:
     """Give the contract's columns the types of their kinds: UTC times, numbers, booleans."""
     import pandas as pd
 
@@ -326,7 +326,7 @@ def _coerce(
     return result
 
 
-def _localize(values: Any, column: str, tz: str | None) -> Any:  # noqa: ANN401 - a Series
+def _localize(values: Any, column: str, tz: str | None) -> Any:
     """With ``--tz``, read zone-less timestamps in that zone; otherwise leave the time rule."""
     import pandas as pd
 
@@ -368,7 +368,7 @@ def _skip_note(note: str) -> str:
     return note
 
 
-def _report_text(report: Any, frames: Mapping[str, Any], folder: str | None) -> str:  # noqa: ANN401
+def _report_text(report: Any, frames: Mapping[str, Any], folder: str | None) -> str:
     import pandas as pd
 
     source = f" from {folder}" if folder else ""

@@ -115,7 +115,7 @@ def _metric(
     name: str,
     description: str,
     requires: Mapping[str, tuple[str, ...]],
-    function: Any,  # noqa: ANN401 - any (frames, **options) callable
+    function: Any,
     needs_options: tuple[str, ...] = (),
 ) -> FunctionMetric:
     return FunctionMetric(

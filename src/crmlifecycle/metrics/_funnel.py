@@ -297,7 +297,7 @@ def funnel(
         ...                           "2026-01-05"], utc=True),
         ... })
         >>> funnel(events)[["state", "reached", "conversion_from_previous"]]
-                   stage  reached  conversion_from_previous
+                   state  reached  conversion_from_previous
         0    prospecting        3                  1.000000
         1  qualification        2                  0.666667
         2       proposal        1                  0.500000
@@ -307,7 +307,7 @@ def funnel(
         ...                       "owner": ["ann", "bob", "ann"]})
         >>> table = funnel(events, by="owner", entities=deals)  # ann: o1 won, o3; bob: o2
         >>> table[["owner", "state", "reached", "conversion_from_first"]]
-          owner          stage  reached  conversion_from_first
+          owner          state  reached  conversion_from_first
         0   ann    prospecting        2                    1.0
         1   ann  qualification        2                    1.0
         2   ann       proposal        1                    0.5

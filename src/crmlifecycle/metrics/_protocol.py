@@ -94,7 +94,7 @@ class FunctionMetric:
     function: Callable[..., object]
     needs_options: tuple[str, ...] = ()
 
-    def compute(self, frames: Mapping[str, pd.DataFrame], **options: Any) -> object:  # noqa: ANN401 - options are the caller's
+    def compute(self, frames: Mapping[str, pd.DataFrame], **options: Any) -> object:
         """Run the function on the frames with the options."""
         return self.function(frames, **options)
 

@@ -184,7 +184,7 @@ def _frames_of(dataset: object) -> Mapping[str, pd.DataFrame]:
 def compute_kpis(
     dataset: object,
     names: Sequence[str] | None = None,
-    **options: Any,  # noqa: ANN401 - options are passed on to the metrics
+    **options: Any,
 ) -> KpiReport:
     """
     Compute built-in and plugged-in KPIs over a data set, skipping those it cannot.

@@ -90,7 +90,7 @@ def time_in_stage(
         ... })
         >>> time_in_stage(events)[
         ...     ["state", "spells", "mean_days", "max_days", "open_spells"]].head(2)
-                   stage  spells  mean_days  max_days  open_spells
+                   state  spells  mean_days  max_days  open_spells
         0    prospecting       2        5.0       8.0            0
         1  qualification       0        NaN       NaN            2
     """
@@ -170,7 +170,7 @@ def stage_velocity(
         ... })
         >>> stage_velocity(events)[  # o1 advanced after 4 days, o2 was lost; o1 still qualifies
         ...     ["state", "exits", "advanced", "advance_rate", "median_days_to_advance"]].head(2)
-                   stage  exits  advanced  advance_rate  median_days_to_advance
+                   state  exits  advanced  advance_rate  median_days_to_advance
         0    prospecting      2         1           0.5                     4.0
         1  qualification      0         0           NaN                     NaN
     """

@@ -110,7 +110,7 @@ def check_frame(frame: object, columns: Sequence[str], *, name: str) -> pd.DataF
     return frame
 
 
-def finite_values(values: Any, column: str) -> np.ndarray[Any, np.dtype[np.float64]]:  # noqa: ANN401
+def finite_values(values: Any, column: str) -> np.ndarray[Any, np.dtype[np.float64]]:
     """
     Return ``values`` as a float array, raising :class:`DataError` on text, NaN or infinity.
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.schema import STATE
 from crmlifecycle.errors import DataError
 from crmlifecycle.plotting._backend import (
     PALETTE,
@@ -20,6 +19,7 @@ from crmlifecycle.plotting._backend import (
     new_axes,
     percent,
 )
+from crmlifecycle.schema import STATE
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

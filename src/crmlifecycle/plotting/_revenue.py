@@ -201,7 +201,9 @@ def plot_clv_distribution(
     return axes
 
 
-def _holdout_groups(evaluation: pd.DataFrame | HoldoutEvaluation, max_frequency: int) -> pd.DataFrame:
+def _holdout_groups(
+    evaluation: pd.DataFrame | HoldoutEvaluation, max_frequency: int
+) -> pd.DataFrame:
     frequency_col, actual_col, predicted_col = "frequency", "actual", "predicted"
     frame = evaluation if isinstance(evaluation, pd.DataFrame) else evaluation.customers
     check_frame(frame, [actual_col, predicted_col], name="holdout")

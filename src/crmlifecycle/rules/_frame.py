@@ -155,7 +155,7 @@ def _bools(result: object) -> np.ndarray:
     return mask
 
 
-def floats(vec: Vec) -> Any:  # noqa: ANN401 - ndarray or float
+def floats(vec: Vec) -> Any:
     if vec.scalar:
         return np.nan if vec.data is None else float(vec.data)  # type: ignore[arg-type]
     series = vec.data

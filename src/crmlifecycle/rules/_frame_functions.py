@@ -29,7 +29,7 @@ __all__ = ["call", "vector_arith"]
 _NAT: Final = np.iinfo(np.int64).min
 
 
-def _micros(vec: Vec) -> Any:  # noqa: ANN401 - float ndarray or float
+def _micros(vec: Vec) -> Any:
     """Whole microseconds (floored) of a duration, as float64 with NaN for missing."""
     if vec.scalar:
         return np.nan if vec.data is None else float(micros(vec.data))  # type: ignore[arg-type]
@@ -42,7 +42,7 @@ def _micros(vec: Vec) -> Any:  # noqa: ANN401 - float ndarray or float
     return result
 
 
-def _duration(ev: FrameEvaluator, count: Any, pos: int) -> Vec:  # noqa: ANN401
+def _duration(ev: FrameEvaluator, count: Any, pos: int) -> Vec:
     """A duration Series from microsecond counts (rounded half to even), range-checked."""
     count = np.round(np.asarray(count, dtype="float64"))
     present = ~np.isnan(count)

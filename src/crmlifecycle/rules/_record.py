@@ -90,7 +90,7 @@ class EntityView(Mapping[str, object]):
             return getattr(self._obj, name)
         raise KeyError(name)
 
-    def __iter__(self) -> Any:  # noqa: ANN401 - Iterator[str]
+    def __iter__(self) -> Any:
         return iter(sorted(self._names))
 
     def __len__(self) -> int:
@@ -133,7 +133,7 @@ class RecordCompiler:
         key = path[0]
         if len(path) == 1:
 
-            def read_one(r: Any, _as_of: datetime) -> object:  # noqa: ANN401
+            def read_one(r: Any, _as_of: datetime) -> object:
                 v = r[key]
                 cls = v.__class__
                 if cls is str or cls is int:
@@ -145,7 +145,7 @@ class RecordCompiler:
         text, pos = self.text, node.pos
         names = [(name, ".".join(path[: i + 2])) for i, name in enumerate(path[1:])]
 
-        def read_path(r: Any, _as_of: datetime) -> object:  # noqa: ANN401
+        def read_path(r: Any, _as_of: datetime) -> object:
             if key not in r:
                 for flat in flats:
                     if flat in r:
@@ -177,7 +177,7 @@ class RecordCompiler:
         left, right = self.value(node.left), self.value(node.right)
         op, text, pos = node.op, self.text, node.pos
 
-        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+        def run(r: Any, as_of: datetime) -> object:
             a = left(r, as_of)
             if a is None:
                 return None
@@ -192,7 +192,7 @@ class RecordCompiler:
         operand = self.value(node.operand)
         text, pos = self.text, node.pos
 
-        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+        def run(r: Any, as_of: datetime) -> object:
             a = operand(r, as_of)
             kind = None if a is None else kind_of(a)
             if a is None:
@@ -217,7 +217,7 @@ class RecordCompiler:
         expected = [func.params[0] if func.variadic else p for p in func.params]
         expected = expected * len(args) if func.variadic else expected
 
-        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+        def run(r: Any, as_of: datetime) -> object:
             values = [f(r, as_of) for f in args]
             kinds = set()
             for value, want in zip(values, expected, strict=True):
@@ -254,7 +254,7 @@ class RecordCompiler:
             children = tuple(self.truth_value(c) for c in node.children)
             stop = not isinstance(node, And)  # the value that decides: False for and, True for or
 
-            def combine(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+            def combine(r: Any, as_of: datetime) -> object:
                 result: bool | None = not stop
                 for c in children:
                     v = c(r, as_of)
@@ -272,7 +272,7 @@ class RecordCompiler:
             return lambda r, as_of: None if (v := operand(r, as_of)) is None else check(v)
         lf, rf, op = self.value(node.left), self.value(node.right), node.op
 
-        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+        def run(r: Any, as_of: datetime) -> object:
             a = lf(r, as_of)
             if a is None:
                 return None
@@ -288,7 +288,7 @@ class RecordCompiler:
         inner = self.value(node)
         text, pos = self.text, node.pos
 
-        def run(r: Any, as_of: datetime) -> object:  # noqa: ANN401
+        def run(r: Any, as_of: datetime) -> object:
             v = inner(r, as_of)
             if v is None or v is True or v is False:
                 return v
@@ -323,7 +323,7 @@ class RecordCompiler:
         inner = self.value(node)
         text, pos = self.text, node.pos
 
-        def truth(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
+        def truth(r: Any, as_of: datetime) -> bool:
             v = inner(r, as_of)
             if v is None:
                 return False
@@ -342,7 +342,7 @@ class RecordCompiler:
         lf, rf = self.value(left), self.value(right)
         text, pos = self.text, node.pos
 
-        def run(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
+        def run(r: Any, as_of: datetime) -> bool:
             a = lf(r, as_of)
             if a is None:
                 return False
@@ -374,7 +374,7 @@ class RecordCompiler:
         if const.type is ValueType.STRING:
             if then is None:
 
-                def text_leaf(r: Any, _as_of: datetime) -> bool:  # noqa: ANN401
+                def text_leaf(r: Any, _as_of: datetime) -> bool:
                     v = r[key]
                     if v.__class__ is str:
                         return py(v, c)
@@ -382,7 +382,7 @@ class RecordCompiler:
 
                 return text_leaf
 
-            def text_chain(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
+            def text_chain(r: Any, as_of: datetime) -> bool:
                 v = r[key]
                 if v.__class__ is str:
                     return py(v, c) and rest(r, as_of)
@@ -397,7 +397,7 @@ class RecordCompiler:
 
         if then is None:
 
-            def number_leaf(r: Any, _as_of: datetime) -> bool:  # noqa: ANN401
+            def number_leaf(r: Any, _as_of: datetime) -> bool:
                 v = r[key]
                 cls = v.__class__
                 if cls is int or (cls is float and op != "!="):
@@ -406,7 +406,7 @@ class RecordCompiler:
 
             return number_leaf
 
-        def number_chain(r: Any, as_of: datetime) -> bool:  # noqa: ANN401
+        def number_chain(r: Any, as_of: datetime) -> bool:
             v = r[key]
             cls = v.__class__
             if cls is int or (cls is float and op != "!="):
@@ -475,7 +475,7 @@ class RecordCompiler:
         ):
             key = node.operand.path[0]
 
-            def text_in(r: Any, _as_of: datetime) -> bool:  # noqa: ANN401
+            def text_in(r: Any, _as_of: datetime) -> bool:
                 v = r[key]
                 if v.__class__ is str:
                     return (v in values) is member

@@ -60,7 +60,7 @@ _CONFIG_KEYS: Final = (
 )
 
 
-def _parse_condition(text: object, *, path: str) -> Any:  # noqa: ANN401 - a rules.Condition
+def _parse_condition(text: object, *, path: str) -> Any:
     # imported when first needed: scoring sits beside the rule language, not on top of it
     rules = importlib.import_module("crmlifecycle.rules")
     source = check_text(text, path=path)

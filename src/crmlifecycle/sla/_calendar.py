@@ -320,9 +320,9 @@ class BusinessCalendar:
 
     # ------------------------------------------------------------------ vectorised core
 
-    def business_ns_between(self, start: I64, end: I64) -> I64:
+    def business_ns_between(self, start_ns: I64, end_ns: I64) -> I64:
         """
-        Business nanoseconds from ``start`` to ``end`` (int64 UTC ns arrays; NaT propagates).
+        Business nanoseconds from ``start_ns`` to ``end_ns`` (int64 UTC ns arrays; NaT propagates).
 
         This is the array core used by the frame functions; most callers want
         :meth:`business_time_between`.
@@ -335,15 +335,15 @@ class BusinessCalendar:
             >>> int(cal.business_ns_between(start, end)[0]) // 3_600_000_000_000
             2
         """
-        missing = (start == NAT) | (end == NAT)
-        table = self._table_for(start, end)
-        s, e = np.where(missing, 0, start), np.where(missing, 0, end)
+        missing = (start_ns == NAT) | (end_ns == NAT)
+        table = self._table_for(start_ns, end_ns)
+        s, e = np.where(missing, 0, start_ns), np.where(missing, 0, end_ns)
         result: I64 = np.where(missing, NAT, table.position(e) - table.position(s))
         return result
 
-    def add_business_ns(self, start: I64, duration: I64) -> I64:
+    def add_business_ns(self, start_ns: I64, duration: I64) -> I64:
         """
-        The earliest instant at or after ``start`` with ``duration`` business ns since it.
+        The earliest instant at or after ``start_ns`` with ``duration`` business ns since it.
 
         Array core of :meth:`add_business_time` (int64 UTC ns; NaT propagates).
 
@@ -355,11 +355,11 @@ class BusinessCalendar:
             >>> pd.Timestamp(int(due[0]), tz="UTC")
             Timestamp('2026-11-23 12:00:00+0000', tz='UTC')
         """
-        missing = (start == NAT) | (duration == NAT)
-        s = np.where(missing, 0, start)
+        missing = (start_ns == NAT) | (duration == NAT)
+        s = np.where(missing, 0, start_ns)
         d = np.where(missing, 0, duration)
         extra = int(d.max()) if d.size else 0
-        table = self._table_for(start, extra=extra)
+        table = self._table_for(start_ns, extra=extra)
         result: I64 = np.where(missing, NAT, np.maximum(s, table.instant(table.position(s) + d)))
         return result
 

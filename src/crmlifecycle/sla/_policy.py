@@ -195,7 +195,7 @@ def _lifecycle(value: object) -> Lifecycle:
             "lifecycle",
             value,
             "a Lifecycle (the case pipeline whose stages pause and stop the clocks)",
-            hint="pass e.g. lifecycle=Lifecycle.from_spec({...}) or leave the default CASE_STATUS.",
+            hint="pass e.g. lifecycle=Lifecycle.from_dict({...}) or leave the default CASE_STATUS.",
         )
     return value
 
@@ -267,7 +267,7 @@ class SlaPolicy:
         A custom case pipeline brings its own state names:
 
         >>> from crmlifecycle.stages import Lifecycle
-        >>> tickets = Lifecycle.from_spec({"name": "ticket", "initial": "open", "states": [
+        >>> tickets = Lifecycle.from_dict({"name": "ticket", "initial": "open", "states": [
         ...     {"name": "open", "type": "open"}, {"name": "parked", "type": "on_hold"},
         ...     {"name": "done", "type": "won"}, {"name": "dropped", "type": "lost"}],
         ...     "transitions": [{"trigger": "park", "source": "open", "dest": "parked"},

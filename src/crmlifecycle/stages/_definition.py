@@ -302,6 +302,17 @@ class TransitionDef:
     stage it was in when it was lost (its ``last_open_stage`` field): the
     lifecycle expands it into one guarded transition per open stage.
 
+    Attributes:
+        trigger: the name of the trigger that fires it.
+        source: the states it leaves from (a name or several; ``"*"`` for every state).
+        dest: the state it enters (``None`` for an internal transition).
+        conditions: guards that must all pass.
+        unless: guards that must all fail.
+        before: hooks run before the state changes; they may return field updates.
+        after: hooks run after the state changed; they may return field updates.
+        internal: whether the state stays (only the hooks run).
+        to_last_open: whether it returns a lost entity to the open stage it left.
+
     Examples:
         >>> t = TransitionDef(trigger="qualify", source="contacted", dest="qualified")
         >>> t.source

@@ -130,6 +130,8 @@ class FrameStep:
             source, dest, at`` (plus ``context`` when context columns were given).
         changes: every column the step changes (``state``, ``state_since``, and the
             stage-effect and hook columns), full length, aligned to the input.
+        source_frame: the entities frame the step read (:attr:`frame` applies
+            ``changes`` to it).
 
     Examples:
         >>> import pandas as pd

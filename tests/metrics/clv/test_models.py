@@ -438,7 +438,7 @@ def test_clv_refuses_to_return_non_finite_values() -> None:
         customer_lifetime_value(Broken(), spend, summary, horizon=4, discount_rate=0.0)
 
 
-def _reference_live_mean(  # noqa: PLR0917 - the paper's parameter list
+def _reference_live_mean(
     r: float, alpha: float, a: float, b: float, x: float, u: float, t: float
 ) -> float:
     # Independent of the library: eq. 10's numerator from the untransformed 2F1, each term

@@ -123,7 +123,7 @@ def collapse(
     return [rows[keep, i] for i in range(rows.shape[1])], merged[keep]
 
 
-def _minimise(objective: Objective, x0: np.ndarray, scale: np.ndarray | None) -> Any:  # noqa: ANN401
+def _minimise(objective: Objective, x0: np.ndarray, scale: np.ndarray | None) -> Any:
     """L-BFGS-B on the log-parameters, optionally in coordinates ``x = x0 + scale @ y``."""
     if scale is None:
         return optimize.minimize(

@@ -39,7 +39,7 @@ def _check_histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
         )
 
 
-def _log_likelihood(  # noqa: PLR0917 - the paper\'s parameter list
+def _log_likelihood(
     alpha: float,
     beta: float,
     gamma: float,
@@ -72,7 +72,7 @@ def _log_likelihood(  # noqa: PLR0917 - the paper\'s parameter list
     return result
 
 
-def _log_likelihood_and_gradient(  # noqa: PLR0917 - the paper\'s parameter list
+def _log_likelihood_and_gradient(
     alpha: float,
     beta: float,
     gamma: float,

@@ -17,7 +17,7 @@ __all__ = ["BGNBDModel"]
 _NEAR_ONE = 1e-6
 
 
-def _bracket(  # noqa: PLR0917 - the paper\'s parameter list
+def _bracket(
     r: float, alpha: float, a: float, b: float, x: np.ndarray, u: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
     """
@@ -37,7 +37,7 @@ def _bracket(  # noqa: PLR0917 - the paper\'s parameter list
     return result
 
 
-def _bracket_by_series(  # noqa: PLR0917 - the paper's parameter list
+def _bracket_by_series(
     r: float, alpha: float, a: float, b: float, x: np.ndarray, u: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
     """
@@ -56,7 +56,7 @@ def _bracket_by_series(  # noqa: PLR0917 - the paper's parameter list
     return result
 
 
-def _live_mean(  # noqa: PLR0917 - the paper's parameter list
+def _live_mean(
     r: float, alpha: float, a: float, b: float, x: np.ndarray, u: np.ndarray, t: np.ndarray
 ) -> np.ndarray:
     """Numerator of eq. 10 (eq. 9 when x = u = 0); a = 1 is a removable singularity."""

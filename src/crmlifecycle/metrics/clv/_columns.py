@@ -20,7 +20,7 @@ from crmlifecycle.schema import ColumnKind, ColumnSpec
 __all__ = ["HoldoutColumns", "SummaryColumns"]
 
 
-def _column(name: str, kind: ColumnKind) -> Any:  # noqa: ANN401 - an attrs field definition
+def _column(name: str, kind: ColumnKind) -> Any:
     return attrs.field(default=name, validator=non_empty_str(), metadata={"kind": kind})
 
 

@@ -14,7 +14,7 @@ from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel
 __all__ = ["ParetoNBDModel", "pareto_log_terms"]
 
 
-def _log_f(  # noqa: PLR0917 - the paper\'s parameter list
+def _log_f(
     r: float, alpha: float, s: float, beta: float, x: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
     """
@@ -37,7 +37,7 @@ def _log_f(  # noqa: PLR0917 - the paper\'s parameter list
     return _branch_low(hyp, r, alpha, s, beta, x, u)
 
 
-def _branch_low(  # noqa: PLR0917 - the paper\'s parameter list
+def _branch_low(
     hyp: np.ndarray, r: float, alpha: float, s: float, beta: float, x: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
     # (1 - z)^(1 - (r + x)) with 1 - z = (alpha + u) / (beta + u), divided by (beta + u)^(r+s+x)
@@ -49,7 +49,7 @@ def _branch_low(  # noqa: PLR0917 - the paper\'s parameter list
     return result
 
 
-def _log_f_and_gradient(  # noqa: PLR0917 - the paper\'s parameter list
+def _log_f_and_gradient(
     r: float, alpha: float, s: float, beta: float, x: np.ndarray, u: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """
@@ -86,7 +86,7 @@ def _log_f_and_gradient(  # noqa: PLR0917 - the paper\'s parameter list
     return value, np.array(gradient)
 
 
-def pareto_log_terms(  # noqa: PLR0917 - the paper\'s parameter list
+def pareto_log_terms(
     r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """

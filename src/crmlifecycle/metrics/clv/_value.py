@@ -34,10 +34,10 @@ class TransactionForecaster(Protocol):
 
     def conditional_expected_purchases(
         self,
-        t: Any,  # noqa: ANN401 - scalars or arrays
-        frequency: Any,  # noqa: ANN401
-        recency: Any,  # noqa: ANN401
-        T: Any,  # noqa: N803, ANN401 - the papers' name
+        t: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,  # noqa: N803 - the papers' name
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` time units given a history."""
 
