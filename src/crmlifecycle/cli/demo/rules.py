@@ -73,18 +73,18 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     Writes ``rule_actions.csv`` (the actions the automations return) into ``out``.
     """
     leads = data.leads
-    at = leads["created_at"].max()
+    as_of = leads["created_at"].max()
     lines = ["Rules: one condition, two engines; automations return actions", ""]
-    lines.append(f"lead segments over {len(leads):,} leads (frame engine, at={at:%Y-%m-%d}):")
+    lines.append(f"lead segments over {len(leads):,} leads (frame engine, as_of={as_of:%Y-%m-%d}):")
     sample = leads.head(300)
     records = sample.to_dict("records")
     agree = True
     for name, text in SEGMENTS.items():
         cond = Condition.parse(text)
-        hits = cond.evaluate_frame(leads, as_of=at)
+        hits = cond.evaluate_frame(leads, as_of=as_of)
         lines.append(f"  {name:<15} {int(hits.sum()):>6,}  {text}")
-        one_by_one = [cond.evaluate(r, as_of=at) for r in records]
-        agree = agree and one_by_one == cond.evaluate_frame(sample, as_of=at).tolist()
+        one_by_one = [cond.evaluate(r, as_of=as_of) for r in records]
+        agree = agree and one_by_one == cond.evaluate_frame(sample, as_of=as_of).tolist()
     lines.append(f"  record engine on the first {len(sample)} leads agrees: {agree}")
     rules = RuleSet.from_dict(AUTOMATIONS)
     actions = rules.evaluate_frame(
