@@ -28,7 +28,7 @@ from crmlifecycle import testing as strategies
 from crmlifecycle.errors import ValidationError
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-NAIVE = datetime(2026, 3, 1, 9, 30)  # noqa: DTZ001 - the invalid input under test
+NAIVE = datetime(2026, 3, 1, 9, 30)
 EUR = Money(100, "EUR")
 
 ALL_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {

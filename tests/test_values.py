@@ -109,5 +109,5 @@ class TestPeriod:
 
     def test_naive_datetimes_rejected(self) -> None:
         with pytest.raises(ValidationError) as info:
-            Period(datetime(2026, 1, 1), self.start)  # noqa: DTZ001 - the point of the test
+            Period(datetime(2026, 1, 1), self.start)
         assert info.value.field == "start"

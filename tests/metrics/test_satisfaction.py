@@ -97,7 +97,7 @@ class TestNps:
         frame = answers(
             "nps",
             [10, 9],
-            at=[datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 2, 10)],  # noqa: DTZ001
+            at=[datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 2, 10)],
         )
         with pytest.raises(DataError) as info:
             nps(frame, freq="M")

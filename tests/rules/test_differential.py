@@ -136,8 +136,8 @@ BOOLS = st.one_of(st.none(), st.booleans())
 TIMES = st.one_of(
     st.none(),
     st.datetimes(
-        min_value=datetime(2025, 1, 1),  # noqa: DTZ001 - made aware below
-        max_value=datetime(2027, 1, 1),  # noqa: DTZ001
+        min_value=datetime(2025, 1, 1),
+        max_value=datetime(2027, 1, 1),
     ).map(lambda d: d.replace(tzinfo=UTC)),
 )
 

@@ -133,7 +133,7 @@ def test_decimal_and_date_values_are_read_as_numbers_and_utc_days() -> None:
 
 
 def test_naive_datetime_with_time_is_an_error_in_both_engines() -> None:
-    naive = datetime(2026, 3, 1, 10, 30)  # noqa: DTZ001 - the point of the test
+    naive = datetime(2026, 3, 1, 10, 30)
     cond = Condition.parse("t > date('2026-01-01')")
     with pytest.raises(DataError):
         cond.evaluate({"t": naive})
@@ -144,12 +144,12 @@ def test_naive_datetime_with_time_is_an_error_in_both_engines() -> None:
 def test_as_of_must_be_aware_unless_it_is_a_day() -> None:
     cond = Condition.parse("now() > date('2026-01-01')")
     with pytest.raises(ValidationError, match="'as_of' must be") as info:
-        cond.evaluate({}, as_of=datetime(2026, 1, 2, 9))  # noqa: DTZ001
+        cond.evaluate({}, as_of=datetime(2026, 1, 2, 9))
     assert info.value.field == "as_of"
     with pytest.raises(ValidationError, match="'as_of' must be"):
-        cond.evaluate_frame(pd.DataFrame(index=[0]), as_of=datetime(2026, 1, 2, 9))  # noqa: DTZ001
+        cond.evaluate_frame(pd.DataFrame(index=[0]), as_of=datetime(2026, 1, 2, 9))
     # a naive midnight, a date and date-only text are that UTC day (the Instant rule)
-    for day in (datetime(2026, 1, 2), date(2026, 1, 2), "2026-01-02"):  # noqa: DTZ001
+    for day in (datetime(2026, 1, 2), date(2026, 1, 2), "2026-01-02"):
         assert cond.evaluate({}, as_of=day)
         assert cond.evaluate_frame(pd.DataFrame(index=[0]), as_of=day).tolist() == [True]
 
@@ -196,9 +196,7 @@ def test_bad_schemas_are_spec_errors() -> None:
 
 
 def test_the_frame_is_not_modified() -> None:
-    frame = pd.DataFrame(
-        {"s": ["A", None], "t": [datetime(2026, 3, 1), None], "n": [1, None]}  # noqa: DTZ001
-    )
+    frame = pd.DataFrame({"s": ["A", None], "t": [datetime(2026, 3, 1), None], "n": [1, None]})
     before = frame.copy()
     Condition.parse("lower(s) == 'a' and t < now() and n > 0").evaluate_frame(frame, as_of=AT)
     pd.testing.assert_frame_equal(frame, before)

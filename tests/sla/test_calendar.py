@@ -219,7 +219,7 @@ class TestValidation:
 
     def test_naive_time_of_day_is_refused(self) -> None:
         with pytest.raises(DataError, match="naive"):
-            UTC_OFFICE.add_business_time(datetime(2026, 11, 20, 16), "1h")  # noqa: DTZ001
+            UTC_OFFICE.add_business_time(datetime(2026, 11, 20, 16), "1h")
 
     def test_far_future_is_refused(self) -> None:
         with pytest.raises(DataError, match="runs past the year"):
@@ -269,7 +269,7 @@ def reference_between(cal: BusinessCalendar, a: pd.Timestamp, b: pd.Timestamp) -
     while day <= last:
         if day not in cal.holidays:
             for low, high in cal.hours[day.weekday()]:
-                midnight = datetime(day.year, day.month, day.day)  # noqa: DTZ001
+                midnight = datetime(day.year, day.month, day.day)
                 start = (midnight + timedelta(seconds=low)).replace(tzinfo=zone)
                 end = (midnight + timedelta(seconds=high)).replace(tzinfo=zone, fold=1)
                 lo = max(pd.Timestamp(start), a)

@@ -367,7 +367,7 @@ class HistoryModel(FittedModel):
     def _check_history(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, /) -> None:
         raise NotImplementedError
 
-    def _history(self, frequency: object, recency: object, T: object) -> Arrays3:  # noqa: N803
+    def _history(self, frequency: object, recency: object, T: object) -> Arrays3:
         """Check and broadcast one or many (frequency, recency, T) histories."""
         x, t_x, big_t = as_float_arrays(frequency=frequency, recency=recency, T=T)
         self._check_history(x, t_x, big_t)
@@ -379,7 +379,7 @@ class HistoryModel(FittedModel):
         name: str,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A history and one more argument (``name`` in errors, e.g. a horizon), broadcast."""
         x, t_x, big_t = self._history(frequency, recency, T)

@@ -205,7 +205,7 @@ class BGBBModel(HistoryModel):
 
         return objective
 
-    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
+    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:
         """
         Probability that a customer with this history is alive at opportunity ``T + 1`` (eq. 11).
 
@@ -291,7 +291,7 @@ class BGBBModel(HistoryModel):
         n_star: object,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
     ) -> np.ndarray:
         """
         Expected transactions in the next ``n_star`` opportunities given a history (eq. 13).
@@ -319,7 +319,7 @@ class BGBBModel(HistoryModel):
         self,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
         *,
         discount_rate: float,
     ) -> np.ndarray:

@@ -215,7 +215,7 @@ class BGNBDModel(TransactionModel):
         result: np.ndarray = stay * nbd + drop * tail
         return result
 
-    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
+    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:
         """
         Probability that a customer with history ``(x, t_x, T)`` is still active at ``T``.
 
@@ -242,7 +242,7 @@ class BGNBDModel(TransactionModel):
         t: object,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
     ) -> np.ndarray:
         """
         Expected purchases in ``(T, T + t]`` of a customer with history ``(x, t_x, T)`` (eq. 10).

@@ -248,7 +248,7 @@ class ParetoNBDModel(TransactionModel):
         result: np.ndarray = survivors + np.sum(inner * density * dtau, axis=-1)
         return result
 
-    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
+    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:
         """
         Probability that a customer with history ``(x, t_x, T)`` is still alive at ``T``.
 
@@ -268,7 +268,7 @@ class ParetoNBDModel(TransactionModel):
         t: object,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
     ) -> np.ndarray:
         """
         Expected purchases in ``(T, T + t]`` given history ``(x, t_x, T)``.
@@ -295,7 +295,7 @@ class ParetoNBDModel(TransactionModel):
         self,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
         *,
         discount_rate: float,
     ) -> np.ndarray:

@@ -36,7 +36,7 @@ def simulate_bgnbd(
     alpha: float,
     a: float,
     b: float,
-    T: float | np.ndarray,  # noqa: N803 - the papers' name
+    T: float | np.ndarray,
     seed: int,
 ) -> pd.DataFrame:
     """
@@ -78,7 +78,7 @@ def simulate_pareto_nbd(
     alpha: float,
     s: float,
     beta: float,
-    T: float | np.ndarray,  # noqa: N803 - the papers' name
+    T: float | np.ndarray,
     seed: int,
 ) -> pd.DataFrame:
     """

@@ -124,12 +124,12 @@ class TransactionModel(HistoryModel):
         t: object,
         frequency: object,
         recency: object,
-        T: object,  # noqa: N803
+        T: object,
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` time units given a customer's history."""
         raise NotImplementedError
 
-    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:  # noqa: N803
+    def probability_alive(self, frequency: object, recency: object, T: object) -> np.ndarray:
         """Probability that a customer with this history is still active at ``T``."""
         raise NotImplementedError
 

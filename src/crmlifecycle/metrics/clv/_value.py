@@ -37,7 +37,7 @@ class TransactionForecaster(Protocol):
         t: Any,
         frequency: Any,
         recency: Any,
-        T: Any,  # noqa: N803 - the papers' name
+        T: Any,
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` time units given a history."""
 
