@@ -282,10 +282,12 @@ class MissingColumnError(DataError, _FormattedKeyError):
         available = [str(c) for c in available]
         hints = "".join(did_you_mean(m, available) for m in missing)
         which = f"{frame} " if frame else ""
+        keyword = f"{frame}_columns=" if frame.isidentifier() else "the frame's X_columns="
         message = (
             f"{which}frame is missing column(s) {list(missing)}{hints}; it has {available}. "
-            "Hint: rename the columns, or name the frame's columns with its column record "
-            "from crmlifecycle.schema (e.g. orders_columns=OrderColumns(customer_id='cust'))."
+            f"Hint: rename the columns, or say which columns hold them with {keyword} "
+            "and the frame's column record (e.g. OrderColumns(customer_id='cust'), "
+            "see crmlifecycle.schema)."
         )
         DataError.__init__(self, message, column=missing[0] if missing else None)
         self.missing = tuple(missing)
