@@ -277,17 +277,26 @@ class MissingColumnError(DataError, _FormattedKeyError):
     """A DataFrame lacks columns the computation needs."""
 
     def __init__(
-        self, missing: Sequence[str], available: Iterable[str], *, frame: str = ""
+        self,
+        missing: Sequence[str],
+        available: Iterable[str],
+        *,
+        frame: str = "",
+        hint: str | None = None,
     ) -> None:
         available = [str(c) for c in available]
         hints = "".join(did_you_mean(m, available) for m in missing)
         which = f"{frame} " if frame else ""
-        keyword = f"{frame}_columns=" if frame.isidentifier() else "the frame's X_columns="
+        if hint is None:
+            keyword = f"{frame}_columns=" if frame.isidentifier() else "the frame's X_columns="
+            hint = (
+                f"rename the columns, or say which columns hold them with {keyword} "
+                "and the frame's column record (e.g. OrderColumns(customer_id='cust'), "
+                "see crmlifecycle.schema)."
+            )
         message = (
             f"{which}frame is missing column(s) {list(missing)}{hints}; it has {available}. "
-            f"Hint: rename the columns, or say which columns hold them with {keyword} "
-            "and the frame's column record (e.g. OrderColumns(customer_id='cust'), "
-            "see crmlifecycle.schema)."
+            f"Hint: {hint}"
         )
         DataError.__init__(self, message, column=missing[0] if missing else None)
         self.missing = tuple(missing)

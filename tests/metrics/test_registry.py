@@ -20,9 +20,9 @@ from crmlifecycle.metrics import (
     get_metric,
     register_metric,
 )
-from crmlifecycle.metrics import _registry as metric_registry
 from crmlifecycle.metrics._builtin import BUILTIN_METRICS
 from crmlifecycle.metrics._registry import _validate
+from crmlifecycle.schema import CustomerColumns, OrderColumns
 
 EXAMPLE_PLUGIN = "crmlifecycle-example-metric"
 
@@ -49,7 +49,8 @@ def _fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
         builtins=lambda: {m.name: m for m in BUILTIN_METRICS},
         validate=_validate,
     )
-    monkeypatch.setattr(metric_registry, "_METRICS", fresh)
+    # patch the namespace the public functions read (the doctest run may import the module again)
+    monkeypatch.setitem(register_metric.__globals__, "_METRICS", fresh)
 
 
 def utc(*stamps: str | None) -> pd.Series:
@@ -283,3 +284,35 @@ def test_satisfaction_and_service_builtins_compute() -> None:
     backlog_table = report["backlog"]
     assert isinstance(backlog_table, pd.DataFrame)
     assert backlog_table["open_cases"].sum() == 2
+
+
+def test_compute_kpis_reads_an_export_through_column_records(frames: dict[str, Any]) -> None:
+    export = frames["customers"].rename(columns={"customer_id": "cid", "acquired_at": "joined"})
+    columns = {"customers": CustomerColumns(customer_id="cid", acquired_at="joined")}
+    report = compute_kpis({"customers": export}, names=["new_customers"], columns=columns)
+    assert report["new_customers"] == compute_kpis(frames, names=["new_customers"])["new_customers"]
+    assert list(export.columns[:2]) == ["cid", "channel"]  # the caller's frame is not renamed
+
+
+def test_compute_kpis_column_records_are_checked(frames: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="the name of a frame of the data set"):
+        compute_kpis(frames, names=["new_customers"], columns={"order": OrderColumns()})
+    with pytest.raises(ValidationError, match="a CustomerColumns record"):
+        compute_kpis(frames, names=["new_customers"], columns={"customers": OrderColumns()})
+    both = frames["customers"].assign(joined=frames["customers"]["acquired_at"])
+    with pytest.raises(DataError, match="'acquired_at' is in the customers frame"):
+        compute_kpis(
+            {"customers": both},
+            names=["new_customers"],
+            columns={"customers": CustomerColumns(acquired_at="joined")},
+        )
+
+
+def test_a_missing_column_in_compute_kpis_points_at_the_columns_argument(
+    frames: dict[str, Any],
+) -> None:
+    export = frames["customers"].rename(columns={"acquired_at": "joined"})
+    with pytest.raises(MissingColumnError) as info:
+        compute_kpis({"customers": export}, names=["new_customers"])
+    assert "columns={'customers': CustomerColumns(acquired_at=...)}" in str(info.value)
+    assert info.value.missing == ("acquired_at",)

@@ -52,7 +52,8 @@ def _fresh_registry(monkeypatch: pytest.MonkeyPatch) -> None:
         builtins=_registry._builtins,
         validate=_registry._validate_class,
     )
-    monkeypatch.setattr(_registry, "_SCORERS", fresh)
+    # patch the namespace the public functions read (the doctest run may import the module again)
+    monkeypatch.setitem(register_scorer.__globals__, "_SCORERS", fresh)
 
 
 class _Good:
@@ -251,7 +252,7 @@ def test_a_broken_plugin_raises_an_error_naming_it(monkeypatch: pytest.MonkeyPat
         validate=_registry._validate_class,
         discover=lambda _group: points,
     )
-    monkeypatch.setattr(_registry, "_SCORERS", registry)
+    monkeypatch.setitem(register_scorer.__globals__, "_SCORERS", registry)
     assert {"broken_scorer", "not_a_scorer"} <= set(available_scorers())
     with pytest.raises(PluginError, match="plugin 'broken_scorer': importing") as info:
         get_scorer("broken_scorer")

@@ -21,9 +21,10 @@ import pandas as pd
 
 from crmlifecycle._frames import require_columns
 from crmlifecycle._registry import Registry
-from crmlifecycle.errors import DataError, PluginError, ValidationError
+from crmlifecycle.errors import DataError, MissingColumnError, PluginError, ValidationError
 from crmlifecycle.metrics._builtin import BUILTIN_METRICS
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
+from crmlifecycle.schema import FRAME_COLUMNS, ColumnSpec
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -181,9 +182,58 @@ def _frames_of(dataset: object) -> Mapping[str, pd.DataFrame]:
     return {str(k): v for k, v in dataset.items() if v is not None}
 
 
+def _with_contract_names(
+    frames: Mapping[str, pd.DataFrame], columns: Mapping[str, ColumnSpec]
+) -> dict[str, pd.DataFrame]:
+    """Give each frame's columns the contract's names, as its column record says (copies)."""
+    renamed = dict(frames)
+    for name, spec in columns.items():
+        if name not in frames:
+            raise ValidationError.for_field(
+                "columns",
+                name,
+                f"the name of a frame of the data set ({sorted(frames)})",
+                hint="key the records by frame name, e.g. columns={'orders': OrderColumns(...)}.",
+            )
+        expected = FRAME_COLUMNS.get(name, ColumnSpec)
+        if not isinstance(spec, expected):
+            raise ValidationError.for_field(
+                f"columns[{name!r}]",
+                spec,
+                f"a {expected.__name__} record",
+                hint=f"e.g. columns={{{name!r}: {expected.__name__}(...)}}.",
+            )
+        names = {source: column for column, source in spec.names().items() if source != column}
+        clash = [c for s, c in names.items() if c in frames[name].columns and s in frames[name]]
+        if clash:
+            raise DataError.malformed(
+                clash[0],
+                f"is in the {name} frame while columns[{name!r}] names another column for it",
+                hint="drop one of the two columns, or leave it out of the record.",
+            )
+        renamed[name] = frames[name].rename(columns=names)
+    return renamed
+
+
+def _require(frame: pd.DataFrame, needed: Iterable[str], name: str) -> None:
+    try:
+        require_columns(frame, list(needed), frame_name=name)
+    except MissingColumnError as err:
+        record = FRAME_COLUMNS.get(name, ColumnSpec).__name__
+        raise MissingColumnError(
+            err.missing,
+            err.available,
+            frame=name,
+            hint=f"rename the columns, or say which columns hold them with "
+            f"columns={{{name!r}: {record}({err.missing[0]}=...)}}.",
+        ) from err
+
+
 def compute_kpis(
     dataset: object,
     names: Sequence[str] | None = None,
+    *,
+    columns: Mapping[str, ColumnSpec] | None = None,
     **options: Any,
 ) -> KpiReport:
     """
@@ -191,7 +241,10 @@ def compute_kpis(
 
     ``dataset`` is a ``crmlifecycle.synth.Dataset`` (its ``frames()`` are
     used) or a mapping of frame name (``"customers"``, ``"orders"``,
-    ``"spend"``...) to DataFrame. ``names`` picks metrics (default: all
+    ``"spend"``...) to DataFrame. ``columns`` names, per frame, the columns of a
+    frame whose names are not the contract's, with the frame's column record from
+    :mod:`crmlifecycle.schema` (``{"orders": OrderColumns(at="date")}``); the frames
+    are read through copies with the contract's names. ``names`` picks metrics (default: all
     available, built-ins first). A metric whose frames are absent, or that
     needs an option not given (``gross_margin``, ``sla_policy``), is skipped
     with a note; a present frame lacking a required column raises
@@ -200,7 +253,9 @@ def compute_kpis(
     plugin names) go to each metric whose signature accepts them.
 
     Raises:
-        ValidationError: an unknown metric name, or an option no selected metric accepts.
+        ValidationError: an unknown metric name, an option no selected metric accepts,
+            or a ``columns`` entry that names no frame or holds another frame's record.
+        MissingColumnError: a frame lacks a column a selected metric reads.
         PluginError: a plugin fails to load or is not a Metric.
 
     Examples:
@@ -214,8 +269,16 @@ def compute_kpis(
         2
         >>> report.skipped["cac_paid"]
         "needs frame 'spend'"
+        >>> from crmlifecycle.schema import CustomerColumns
+        >>> export = customers.rename(columns={"acquired_at": "signed_up"})
+        >>> columns = {"customers": CustomerColumns(acquired_at="signed_up")}
+        >>> report = compute_kpis({"customers": export}, names=["new_customers"], columns=columns)
+        >>> report["new_customers"]
+        2
     """
     frames = _frames_of(dataset)
+    if columns:
+        frames = _with_contract_names(frames, columns)
     selected = [get_metric(n) for n in (available_metrics() if names is None else names)]
     used: set[str] = set()
     values: dict[str, object] = {}
@@ -242,8 +305,8 @@ def compute_kpis(
         if lacking:
             skipped[metric.name] = f"needs option {lacking[0]}="
             continue
-        for frame, columns in metric.requires.items():
-            require_columns(frames[frame], list(columns), frame_name=frame)
+        for frame, needed in metric.requires.items():
+            _require(frames[frame], needed, frame)
         accepted, takes_any = _accepted(metric)
         given = options if takes_any else {k: v for k, v in options.items() if k in accepted}
         values[metric.name] = metric.compute(frames, **given)
