@@ -198,7 +198,7 @@ def test_frame_form_matches_record_form(rows: list[tuple[int | None, str, str, s
     ids = [f"L-{i}" for i in range(len(rows))]
     entities = pd.DataFrame(
         {
-            "id": ids,
+            "lead_id": ids,
             "score": pd.Series([s for s, *_ in rows], dtype="float64"),
             "channel": [c for _, c, *_ in rows],
         }

@@ -10,7 +10,7 @@ import pytest
 
 from crmlifecycle.entities import Lead
 from crmlifecycle.errors import DataError, SpecError
-from crmlifecycle.rules import CreateTask, FireTrigger, Notify, RuleSet, SetField
+from crmlifecycle.rules import CreateTask, EntityColumns, FireTrigger, Notify, RuleSet, SetField
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 EVENT: dict[str, Any] = {
@@ -192,6 +192,21 @@ def test_frame_form_refuses_duplicate_entities_and_clashing_columns() -> None:
     rules = RuleSet.from_dict({"rules": [{"name": "r", "then": [{"fire": "go"}]}]})
     events = pd.DataFrame([EVENT])
     with pytest.raises(DataError, match="duplicate entity ids"):
-        rules.evaluate_frame(events, pd.DataFrame({"id": ["L-1", "L-1"]}))
+        rules.evaluate_frame(events, pd.DataFrame({"lead_id": ["L-1", "L-1"]}))
     with pytest.raises(DataError, match=r"clash with the event\.\* names"):
-        rules.evaluate_frame(events, pd.DataFrame({"id": ["L-1"], "event.kind": ["x"]}))
+        rules.evaluate_frame(events, pd.DataFrame({"lead_id": ["L-1"], "event.kind": ["x"]}))
+
+
+def test_frame_form_finds_the_entity_id_column_by_the_events_kind() -> None:
+    rules = RuleSet.from_dict(
+        {"rules": [{"name": "r", "if": "score >= 50", "then": [{"fire": "go"}]}]}
+    )
+    events = pd.DataFrame([EVENT])
+    leads = pd.DataFrame({"lead_id": ["L-1"], "score": [80]})
+    assert rules.evaluate_frame(events, leads)["action"].tolist() == ["fire"]
+    renamed = leads.rename(columns={"lead_id": "key"})
+    chosen = rules.evaluate_frame(events, renamed, entities_columns=EntityColumns(id="key"))
+    assert chosen["action"].tolist() == ["fire"]
+    mixed = pd.DataFrame([EVENT, {**EVENT, "kind": "opportunity", "entity_id": "O-1"}])
+    with pytest.raises(DataError, match=r"2 kinds \(\['lead', 'opportunity'\]\)"):
+        rules.evaluate_frame(mixed, leads)

@@ -13,7 +13,7 @@ from typing import final
 
 import attrs
 
-from crmlifecycle._validators import non_empty_str
+from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.schema import ColumnSpec
 
 __all__ = ["EntityColumns"]
@@ -26,13 +26,21 @@ class EntityColumns(ColumnSpec):
     The columns of an entities frame: one row per entity, its state after the event.
 
     Attributes:
-        id: the column holding the entity id (matched to the event log's ``entity_id``).
+        id: the column holding the entity id (matched to the event log's ``entity_id``);
+            ``None``: ``<kind>_id`` of the events' kind (``lead_id``, ``opportunity_id``
+            ...), as in the library's own frames.
 
     Examples:
-        >>> EntityColumns().id, EntityColumns(id="lead_id").id
-        ('id', 'lead_id')
+        >>> EntityColumns().id_for("lead"), EntityColumns(id="id").id_for("lead")
+        ('lead_id', 'id')
         >>> EntityColumns.kinds()
         {'id': 'str'}
     """
 
-    id: str = attrs.field(default="id", validator=non_empty_str(), metadata={"kind": "str"})
+    id: str | None = attrs.field(
+        default=None, validator=optional(non_empty_str()), metadata={"kind": "str"}
+    )
+
+    def id_for(self, kind: str) -> str:
+        """Return the id column for entities of ``kind``."""
+        return self.id if self.id is not None else f"{kind}_id"

@@ -350,7 +350,7 @@ class RuleSet:
             >>> events = pd.DataFrame({"kind": ["lead", "lead"], "entity_id": ["L-1", "L-2"],
             ...     "trigger": ["contact"] * 2, "source": ["open"] * 2, "dest": ["contacted"] * 2,
             ...     "at": pd.to_datetime(["2026-03-01", "2026-03-02"], utc=True)})
-            >>> leads = pd.DataFrame({"id": ["L-1", "L-2"], "score": [90, 10]})
+            >>> leads = pd.DataFrame({"lead_id": ["L-1", "L-2"], "score": [90, 10]})
             >>> rules.evaluate_frame(events, leads)[["entity_id", "action", "trigger"]]
               entity_id action  trigger
             0       L-1   fire  qualify

@@ -89,6 +89,45 @@ def _merged(
     return merged
 
 
+def _entity_key(
+    events: pd.DataFrame,
+    entities: pd.DataFrame | None,
+    cols: EventLogColumns,
+    entities_columns: EntityColumns,
+) -> str:
+    """The id column of ``entities``: the record's, else ``<kind>_id`` of the events' one kind."""
+    if entities_columns.id is not None or entities is None:
+        return entities_columns.id or ""
+    kinds = sorted(str(k) for k in events[cols.kind].dropna().unique())
+    if len(kinds) != 1:
+        raise DataError(
+            f"the events hold {len(kinds)} kinds ({kinds}), so the entities' id column "
+            "cannot follow from the kind. Hint: pass "
+            "entities_columns=EntityColumns(id='<the id column>')."
+        )
+    return entities_columns.id_for(kinds[0])
+
+
+def _checked_and_merged(
+    rule_set: RuleSet,
+    events: pd.DataFrame,
+    entities: pd.DataFrame | None,
+    cols: EventLogColumns,
+    entities_columns: EntityColumns,
+) -> pd.DataFrame:
+    """Check the columns the rules read; return the events joined with their entities."""
+    require_columns(events, [cols.kind, cols.entity_id, cols.at], frame_name="events")
+    needed = {
+        getattr(cols, key)
+        for rule in rule_set.rules
+        for key in ("trigger", "source", "dest")
+        if getattr(rule.when, key) is not None
+    }
+    require_columns(events, sorted(needed), frame_name="events")
+    key = _entity_key(events, entities, cols, entities_columns)
+    return _merged(events, entities, events_columns=cols, entity_key=key)
+
+
 def evaluate_frame(  # noqa: C901, PLR0912 - one pass over the rules, mirroring evaluate()
     rule_set: RuleSet,
     events: pd.DataFrame,
@@ -109,7 +148,8 @@ def evaluate_frame(  # noqa: C901, PLR0912 - one pass over the rules, mirroring 
         entities: optional entity rows, one per id; an event whose entity is absent
             sees missing entity fields.
         events_columns: which columns of ``events`` hold the event log's fields.
-        entities_columns: which column of ``entities`` holds the entity id.
+        entities_columns: which column of ``entities`` holds the entity id (by
+            default ``<kind>_id`` of the events' kind, e.g. ``lead_id``).
         as_of: one moment for all events (default: each event's ``at``).
 
     Returns:
@@ -117,15 +157,7 @@ def evaluate_frame(  # noqa: C901, PLR0912 - one pass over the rules, mirroring 
         of the event's row in ``events``. Rows come in event order, then rule order.
     """
     cols = events_columns
-    require_columns(events, [cols.kind, cols.entity_id, cols.at], frame_name="events")
-    needed = {
-        getattr(cols, key)
-        for rule in rule_set.rules
-        for key in ("trigger", "source", "dest")
-        if getattr(rule.when, key) is not None
-    }
-    require_columns(events, sorted(needed), frame_name="events")
-    merged = _merged(events, entities, events_columns=cols, entity_key=entities_columns.id)
+    merged = _checked_and_merged(rule_set, events, entities, cols, entities_columns)
     n = len(merged)
     event_at = as_utc(merged["event.at"], cols.at)
     when: pd.Series | datetime = event_at
