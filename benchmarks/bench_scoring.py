@@ -174,10 +174,10 @@ def main(argv: list[str] | None = None) -> None:
     if not (ours["grade"].astype(str).to_numpy() == hand["grade"]).all():
         raise SystemExit("the hand-written grades disagree with ours")
 
-    def run_ours() -> Any:  # noqa: ANN401 - a frame
+    def run_ours() -> Any:
         return scorer.score_frame(leads, as_of=AT, interactions=interactions)
 
-    def run_hand() -> Any:  # noqa: ANN401 - a frame
+    def run_hand() -> Any:
         return points_by_hand(leads, interactions)
 
     print(f"points: {len(leads):,} leads, {len(FIT)} fit rules, {len(interactions):,} interactions")
@@ -199,10 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     hand_rfm = rfm_by_hand(orders)
     same = (ours_rfm["segment"].astype(str).to_numpy() == hand_rfm["segment"].to_numpy()).mean()
 
-    def run_rfm() -> Any:  # noqa: ANN401 - a frame
+    def run_rfm() -> Any:
         return rfm.score_frame(orders, as_of=AT)
 
-    def run_qcut() -> Any:  # noqa: ANN401 - a frame
+    def run_qcut() -> Any:
         return rfm_by_hand(orders)
 
     print(f"rfm: {args.customers:,} customers, {len(orders):,} orders")
