@@ -345,8 +345,15 @@ class TestPolicy:
             ("done", "dropped"),
             "open",
         )
-        # an explicit list still wins over the lifecycle's
-        assert SlaPolicy(targets={"high": {}}, pause_states=["x"]).pause_states == ("x",)
+        # an explicit list of the lifecycle's states still wins over its stage types
+        explicit = SlaPolicy(targets={"high": {}}, pause_states=["new", "waiting_on_customer"])
+        assert explicit.pause_states == ("new", "waiting_on_customer")
+        with pytest.raises(ValidationError, match="'pause_states' must be a state of the 'case'"):
+            SlaPolicy(targets={"high": {}}, pause_states=["wating_on_customer"])
+        with pytest.raises(
+            ValidationError, match="'initial_state' must be a state of the 'ticket'"
+        ):
+            SlaPolicy(targets={"high": {}}, lifecycle=TICKETS, initial_state="new")
         with pytest.raises(ValidationError, match="lifecycle"):
             SlaPolicy(targets={"high": {}}, lifecycle="tickets")
         with pytest.raises(ValidationError, match="stop_states"):
