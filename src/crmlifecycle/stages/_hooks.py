@@ -14,6 +14,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._frames import as_utc
 from crmlifecycle.entities import CASE_PRIORITIES
 from crmlifecycle.errors import DataError
 from crmlifecycle.stages._definition import Hook, StepInfo
@@ -54,6 +55,20 @@ def _stamp_resolution_frame(frame: pd.DataFrame, at: pd.Timestamp) -> Mapping[st
     return {"resolved_at": pd.Series(at, index=frame.index, dtype="datetime64[ns, UTC]")}
 
 
+def _stamp_first_response(case: Any, info: StepInfo) -> Mapping[str, Any] | None:
+    if getattr(case, "first_response_at", None) is not None:
+        return None  # stamped once, by the first response; never moved later
+    return {"first_response_at": info.at}
+
+
+def _stamp_first_response_frame(frame: pd.DataFrame, at: pd.Timestamp) -> Mapping[str, Any]:
+    stamp = pd.Series(at, index=frame.index, dtype="datetime64[ns, UTC]")
+    if "first_response_at" not in frame.columns:
+        return {"first_response_at": stamp}
+    before = as_utc(frame["first_response_at"], "first_response_at", allow_missing=True)
+    return {"first_response_at": before.where(before.notna(), stamp)}
+
+
 def _clear_resolution(_case: Any, _info: StepInfo) -> Mapping[str, Any]:
     return {"resolved_at": None}
 
@@ -63,13 +78,18 @@ def _clear_resolution_frame(frame: pd.DataFrame, _at: pd.Timestamp) -> Mapping[s
 
 
 #: Hooks every spec may name: ``raise_priority`` (a case's priority one step up,
-#: staying at ``urgent``), ``stamp_resolution`` (``resolved_at = at``) and
-#: ``clear_resolution`` (``resolved_at = None``).
+#: staying at ``urgent``), ``stamp_resolution`` (``resolved_at = at``),
+#: ``clear_resolution`` (``resolved_at = None``) and ``stamp_first_response``
+#: (``first_response_at = at`` the first time only: a response already recorded
+#: is never moved).
 BUILTIN_HOOKS: Final[Mapping[str, Hook]] = {
     "clear_resolution": Hook.of(
         _clear_resolution, name="clear_resolution", frame=_clear_resolution_frame
     ),
     "raise_priority": Hook.of(_raise_priority, name="raise_priority", frame=_raise_priority_frame),
+    "stamp_first_response": Hook.of(
+        _stamp_first_response, name="stamp_first_response", frame=_stamp_first_response_frame
+    ),
     "stamp_resolution": Hook.of(
         _stamp_resolution, name="stamp_resolution", frame=_stamp_resolution_frame
     ),

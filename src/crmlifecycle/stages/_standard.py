@@ -6,7 +6,8 @@ conversion, retention, loyalty) with churn recorded rather than hidden (HubSpot'
 forward-only stages never record it); lead status types after
 Frappe CRM (open, ongoing, on hold, won, lost); opportunity stages and default
 probabilities after EspoCRM (10/20/50/80/100/0) with Salesforce's forecast
-categories; the case statuses of common help desks.
+categories; the case statuses of common help desks, where an agent taking up a
+new case is its first response (the moment the first-response SLA clock stops).
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ CASE_SPEC: Final[dict[str, Any]] = {
         {"name": "closed", "type": "won"},
     ],
     "transitions": [
-        {"trigger": "start", "source": "new", "dest": "in_progress"},
+        {
+            "trigger": "start",
+            "source": "new",
+            "dest": "in_progress",
+            "after": "stamp_first_response",
+        },
         {"trigger": "wait", "source": "in_progress", "dest": "waiting_on_customer"},
         {"trigger": "resume", "source": "waiting_on_customer", "dest": "in_progress"},
         {
@@ -136,7 +142,9 @@ LEAD_STATUS: Final = Lifecycle.from_dict(LEAD_SPEC)
 #: reopen from lost to the last open stage. Default probabilities 10/20/50/80/100/0.
 OPPORTUNITY_PIPELINE: Final = Lifecycle.from_dict(OPPORTUNITY_SPEC)
 #: Support cases: new → in_progress ⇄ waiting_on_customer → resolved → closed; reopen
-#: from resolved; escalate raises the priority.
+#: from resolved; escalate raises the priority. Starting work is the first response
+#: (``start`` stamps ``first_response_at``, once); resolving stamps ``resolved_at``
+#: and reopening clears it.
 CASE_STATUS: Final = Lifecycle.from_dict(CASE_SPEC)
 #: The standard specs by lifecycle name.
 STANDARD_SPECS: Final[dict[str, dict[str, Any]]] = {

@@ -4,7 +4,9 @@ Support cases with their status walks, and feedback (NPS, CSAT, CES) correlated 
 Response and resolution times depend on priority and case type. Case walks are
 written as trigger names and follow the transitions of
 :data:`~crmlifecycle.stages.CASE_STATUS`; a case counts as resolved in the states
-of type ``won``.
+of type ``won``. The cases' ``first_response_at`` is the time of the walk's
+first-response step (the transition whose hooks include ``stamp_first_response``:
+``start``), so replaying a case's events through the lifecycle gives the same stamp.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ from crmlifecycle.synth._events import (
 _RESOLVED_STATES: Final = stage_mask(CASE_STATUS, lambda stage: stage.won)
 _START, _RESOLVE, _CLOSE, _ESCALATE = (
     trigger_code(CASE_STATUS, name) for name in ("start", "resolve", "close", "escalate")
+)
+#: the triggers whose step stamps first_response_at (read from the lifecycle's hooks)
+_FIRST_RESPONSE: Final = sorted(
+    {
+        trigger_code(CASE_STATUS, t.trigger)
+        for t in CASE_STATUS.transitions
+        if any(hook.name == "stamp_first_response" for hook in (*t.before, *t.after))
+    }
 )
 PRIORITIES: Final = ("low", "normal", "high", "urgent")
 _PRIORITY_WEIGHT: Final = (0.30, 0.45, 0.18, 0.07)
@@ -127,6 +137,7 @@ def _cases(ctx: Context, customers: Customers) -> tuple[pd.DataFrame, Log, IntAr
         horizon=ctx.horizon,
     )
     resolved = _RESOLVED_STATES[log.state]
+    first_response = log.last_at[:, _FIRST_RESPONSE]
     current_priority = priority + ~np.isnan(log.last_at[:, _ESCALATE])
     cases = assemble(
         CaseColumns,
@@ -138,7 +149,8 @@ def _cases(ctx: Context, customers: Customers) -> tuple[pd.DataFrame, Log, IntAr
             "type": label_column(kind, CASE_TYPES),
             "state": label_column(log.state, CASE_STATUS.states),
             "state_since": to_time(ctx.start, log.since),
-            "first_response_at": to_time(ctx.start, log.last_at[:, _START]),
+            # each walk takes its first-response step at most once, so its last time is its first
+            "first_response_at": to_time(ctx.start, np.fmin.reduce(first_response, axis=1)),
             "resolved_at": to_time(ctx.start, np.where(resolved, log.last_at[:, _RESOLVE], np.nan)),
             "closed_at": to_time(ctx.start, log.last_at[:, _CLOSE]),
         },
