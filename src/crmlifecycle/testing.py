@@ -3,9 +3,15 @@ Hypothesis strategies for every entity, value object and event, and for frames o
 
 For crmlifecycle's own tests and for host applications' tests. Importing this
 module needs the ``test`` extra (it imports ``hypothesis``); nothing else in the
-package does. The frame strategies (:func:`event_log_frames`, :func:`order_frames`)
-name their columns by a column-spec record of :mod:`crmlifecycle.schema` (the
-contract's names by default) and give each column the dtype of its kind.
+package does. The entity strategies (:func:`leads`, :func:`opportunities`,
+:func:`customers`, :func:`cases`) draw valid records of a lifecycle (the standard
+one of the kind by default, any other with ``lifecycle=``): a state of that
+lifecycle, with the fields its stage effects keep in step with the state.
+:func:`event_sequences` draws an initial record and the events of a walk of a
+lifecycle, which :meth:`~crmlifecycle.stages.Lifecycle.replay` rebuilds. The
+frame strategies (:func:`event_log_frames`, :func:`order_frames`) name their
+columns by a column-spec record of :mod:`crmlifecycle.schema` (the contract's
+names by default) and give each column the dtype of its kind.
 
 Examples:
     >>> from hypothesis import given
@@ -42,13 +48,21 @@ from crmlifecycle.entities import (
     Order,
     Product,
 )
+from crmlifecycle.errors import CrmError, ValidationError
 from crmlifecycle.events import Created, FieldsChanged, Transitioned
 from crmlifecycle.schema import ColumnKind, ColumnSpec, EventLogColumns, OrderColumns
-from crmlifecycle.stages import CASE_STATUS
+from crmlifecycle.stages import (
+    CASE_STATUS,
+    CUSTOMER_LIFECYCLE,
+    LEAD_STATUS,
+    OPPORTUNITY_PIPELINE,
+    Lifecycle,
+    Stage,
+)
 from crmlifecycle.values import Money, Period
 
 if TYPE_CHECKING:
-    from crmlifecycle.stages import Lifecycle
+    from crmlifecycle.stages import Step
 
 __all__ = [
     "accounts",
@@ -62,6 +76,7 @@ __all__ = [
     "customers",
     "emails",
     "event_log_frames",
+    "event_sequences",
     "feedback",
     "fields_changed_events",
     "ids",
@@ -79,6 +94,7 @@ __all__ = [
 _START = datetime(2000, 1, 1)  # noqa: DTZ001 - hypothesis wants naive bounds, zones are added
 _END = datetime(2100, 1, 1)  # noqa: DTZ001
 _NAMES = st.sampled_from(["reach", "open", "contacted", "qualified", "won", "lost", "new"])
+_LOST_REASONS: Final = ("price", "timing", "competitor", "no_budget", "no_decision")
 
 
 def ids() -> st.SearchStrategy[str]:
@@ -171,14 +187,51 @@ def accounts() -> st.SearchStrategy[Account]:
     )
 
 
+def _state(draw: st.DrawFn, lifecycle: Lifecycle, states: st.SearchStrategy[str] | None) -> Stage:
+    """Draw a state of ``lifecycle`` (from ``states`` if given) and return its stage."""
+    name = draw(states if states is not None else st.sampled_from(lifecycle.states))
+    return lifecycle.stage(name)  # a name the lifecycle lacks: ValidationError naming it
+
+
+def _open_states(lifecycle: Lifecycle) -> list[str]:
+    return [stage.name for stage in lifecycle.stages if not stage.closed]
+
+
+def _between(draw: st.DrawFn, low: datetime, high: datetime) -> datetime:
+    """A moment from ``low`` to ``high`` (whole seconds after ``low``, never past ``high``)."""
+    span = int((high - low).total_seconds())
+    return min(high, low + timedelta(seconds=draw(st.integers(min_value=0, max_value=span))))
+
+
 @st.composite
-def leads(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Lead:
-    """Valid :class:`~crmlifecycle.entities.Lead` entities (any ``state`` name by default)."""
+def leads(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    *,
+    lifecycle: Lifecycle = LEAD_STATUS,
+    states: st.SearchStrategy[str] | None = None,
+) -> Lead:
+    """
+    Valid :class:`~crmlifecycle.entities.Lead` entities in a state of ``lifecycle``.
+
+    A lead in a won stage (``converted``) is linked to the opportunity it became.
+
+    Args:
+        lifecycle: the lead lifecycle whose states are drawn (default ``LEAD_STATUS``).
+        states: draw only these states (each a state of ``lifecycle``).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(leads())
+        ... def test_state(lead):
+        ...     assert lead.state in LEAD_STATUS.states
+        >>> test_state()
+    """
     created, since = draw(_created_and_since())
+    stage = _state(draw, lifecycle, states)
     return Lead(
         id=draw(ids()),
         created_at=created,
-        state=draw(states if states is not None else _NAMES),
+        state=stage.name,
         state_since=since,
         email=draw(_optional(emails())),
         channel=draw(_optional(st.sampled_from(["webinar", "referral", "paid_search", "social"]))),
@@ -187,38 +240,108 @@ def leads(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> L
         job_title=draw(_optional(_text())),
         budget=draw(_optional(money(currency="EUR"))),
         score=draw(_optional(st.floats(min_value=-1000, max_value=1000))),
+        opportunity_id=draw(ids()) if stage.won else None,
     )
 
 
 @st.composite
-def opportunities(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Opportunity:
-    """Valid :class:`~crmlifecycle.entities.Opportunity` entities."""
+def opportunities(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    *,
+    lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
+    states: st.SearchStrategy[str] | None = None,
+) -> Opportunity:
+    """
+    Valid :class:`~crmlifecycle.entities.Opportunity` entities in a stage of ``lifecycle``.
+
+    The fields follow the stage effects: a won deal has probability 100 and a
+    lost one 0 (neither set by hand), both closed when they entered their stage;
+    a lost deal has a lost reason and the open stage it left; an open deal is not
+    closed, has no lost reason, and has its stage's default probability unless
+    the probability was set by hand.
+
+    Args:
+        lifecycle: the pipeline whose stages are drawn (default ``OPPORTUNITY_PIPELINE``).
+        states: draw only these stages (each a state of ``lifecycle``).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(opportunities(states=st.just("lost")))
+        ... def test_lost(deal):
+        ...     assert deal.probability == 0 and deal.lost_reason
+        >>> test_lost()
+    """
     created, since = draw(_created_and_since())
+    stage = _state(draw, lifecycle, states)
+    open_states = _open_states(lifecycle)
+    if stage.closed:
+        manual = False
+        probability = 100 if stage.won else 0
+        lost_reason = draw(st.sampled_from(_LOST_REASONS)) if stage.type == "lost" else None
+        left = draw(st.sampled_from(open_states)) if stage.type == "lost" and open_states else None
+        closed_at: datetime | None = since
+    else:
+        manual = stage.probability is None or draw(st.booleans())
+        probability = (
+            draw(st.integers(min_value=0, max_value=100)) if manual else stage.probability or 0
+        )
+        lost_reason = None
+        left = draw(_optional(st.sampled_from(open_states))) if open_states else None
+        closed_at = None
     return Opportunity(
         id=draw(ids()),
         name=draw(_text()),
         amount=draw(money(currency="EUR")),
         created_at=created,
-        state=draw(states if states is not None else _NAMES),
+        state=stage.name,
         state_since=since,
-        probability=draw(st.integers(min_value=0, max_value=100)),
-        probability_manual=draw(st.booleans()),
+        probability=probability,
+        probability_manual=manual,
+        lost_reason=lost_reason,
+        last_open_stage=left,
+        closed_at=closed_at,
         account_id=draw(_optional(ids())),
         owner=draw(_optional(_text())),
     )
 
 
 @st.composite
-def customers(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Customer:
-    """Valid :class:`~crmlifecycle.entities.Customer` entities."""
+def customers(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    *,
+    lifecycle: Lifecycle = CUSTOMER_LIFECYCLE,
+    states: st.SearchStrategy[str] | None = None,
+) -> Customer:
+    """
+    Valid :class:`~crmlifecycle.entities.Customer` entities in a stage of ``lifecycle``.
+
+    ``highest_state`` is the high-water mark the stage effects keep: a stage
+    that is not lost, not below the current one (for a lost customer, any
+    stage that is not lost).
+
+    Args:
+        lifecycle: the customer lifecycle whose stages are drawn (default
+            ``CUSTOMER_LIFECYCLE``).
+        states: draw only these stages (each a state of ``lifecycle``).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> order = {s.name: s.order for s in CUSTOMER_LIFECYCLE.stages}
+        >>> @given(customers(states=st.just("retention")))
+        ... def test_mark(customer):
+        ...     assert order[customer.highest_state] >= order["retention"]
+        >>> test_mark()
+    """
     created, since = draw(_created_and_since())
-    state = draw(states if states is not None else _NAMES)
+    stage = _state(draw, lifecycle, states)
+    floor = -1 if stage.type == "lost" else stage.order
+    marks = [s.name for s in lifecycle.stages if s.type != "lost" and s.order >= floor]
     return Customer(
         id=draw(ids()),
         created_at=created,
-        state=state,
+        state=stage.name,
         state_since=since,
-        highest_state=state,
+        highest_state=draw(st.sampled_from(marks)) if marks else stage.name,
         email=draw(_optional(emails())),
         channel=draw(_optional(_text())),
     )
@@ -251,24 +374,46 @@ def campaigns() -> st.SearchStrategy[Campaign]:
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, states: st.SearchStrategy[str] | None = None) -> Case:  # noqa: D417 - Hypothesis passes draw
+def cases(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    *,
+    lifecycle: Lifecycle = CASE_STATUS,
+    states: st.SearchStrategy[str] | None = None,
+) -> Case:
     """
-    Valid :class:`~crmlifecycle.entities.Case` entities.
+    Valid :class:`~crmlifecycle.entities.Case` entities in a state of ``lifecycle``.
+
+    A case still in the initial state has no first response; a case past it
+    was first answered between its opening and its ``state_since``; a case in a
+    closed stage (``resolved``, ``closed``) was resolved after that, by its
+    ``state_since``, and other cases have no ``resolved_at``.
 
     Args:
-        states: the case states to draw from (default: the states of ``CASE_STATUS``).
+        lifecycle: the case lifecycle whose states are drawn (default ``CASE_STATUS``).
+        states: draw only these states (each a state of ``lifecycle``).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(cases(states=st.just("new")))
+        ... def test_unanswered(case):
+        ...     assert case.first_response_at is None and case.resolved_at is None
+        >>> test_unanswered()
     """
     created, since = draw(_created_and_since())
+    stage = _state(draw, lifecycle, states)
+    responded = None if stage.name == lifecycle.initial else _between(draw, created, since)
+    resolved = _between(draw, responded or created, since) if stage.closed else None
     return Case(
         id=draw(ids()),
         customer_id=draw(ids()),
         subject=draw(_text()),
         created_at=created,
-        state=draw(states if states is not None else st.sampled_from(CASE_STATUS.states)),
+        state=stage.name,
         state_since=since,
         priority=draw(st.sampled_from(CASE_PRIORITIES)),
         type=draw(st.sampled_from(CASE_TYPES)),
-        first_response_at=draw(st.none() | st.just(since)),
+        first_response_at=responded,
+        resolved_at=resolved,
     )
 
 
@@ -466,6 +611,109 @@ def event_log_frames(  # noqa: D417 - Hypothesis passes draw
             data["dest"].append(dest)
             data["at"].append(pd.Timestamp(at))
     return _contract_frame(columns, data)
+
+
+_ENTITY_STRATEGIES: Final = {
+    "case": cases,
+    "customer": customers,
+    "lead": leads,
+    "opportunity": opportunities,
+}
+
+
+def _initial_records(lifecycle: Lifecycle) -> st.SearchStrategy[Any]:
+    """Records of ``lifecycle``'s kind in its initial state."""
+    strategy = _ENTITY_STRATEGIES.get(lifecycle.kind)
+    if strategy is None:
+        raise ValidationError.for_field(
+            "lifecycle.kind",
+            lifecycle.kind,
+            f"one of {sorted(_ENTITY_STRATEGIES)} (the kinds with a record strategy)",
+            hint="pass initial=<a strategy of records in the lifecycle's initial state>.",
+        )
+    records: st.SearchStrategy[Any] = strategy(
+        lifecycle=lifecycle, states=st.just(lifecycle.initial)
+    )
+    return records
+
+
+def _step_context(
+    draw: st.DrawFn, lifecycle: Lifecycle, state: str, trigger: str
+) -> dict[str, Any]:
+    """The context a step needs: a lost reason when the trigger can enter a lost stage."""
+    dests = [
+        t.dest
+        for t in lifecycle.transitions
+        if t.trigger == trigger and (state in t.source or "*" in t.source) and t.dest is not None
+    ]
+    if any(lifecycle.stage(dest).type == "lost" for dest in dests):
+        return {"lost_reason": draw(st.sampled_from(_LOST_REASONS))}
+    return {}
+
+
+@st.composite
+def event_sequences(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    lifecycle: Lifecycle,
+    *,
+    initial: st.SearchStrategy[Any] | None = None,
+    max_steps: int = 8,
+) -> tuple[Any, list[Transitioned]]:
+    """
+    An initial record and the events of a valid walk of ``lifecycle`` from it.
+
+    The walk is taken with :meth:`~crmlifecycle.stages.Lifecycle.fire`: up to
+    ``max_steps`` steps, each a trigger allowed from the current state, at
+    times that never go back; a step that can enter a lost stage gets a
+    ``lost_reason``, and a trigger the lifecycle refuses (a guard, a missing
+    requirement) is left out in favour of another. So
+    ``lifecycle.replay(initial, events)`` rebuilds the walk's last record
+    without error.
+
+    Args:
+        lifecycle: the lifecycle to walk (its ``kind`` picks the record class).
+        initial: the initial records (default: records of the lifecycle's kind,
+            ``lead``, ``opportunity``, ``customer`` or ``case``, in its initial
+            state); needed for a lifecycle of another kind.
+        max_steps: the most steps of one walk.
+
+    Returns:
+        ``(initial record, events)``: the record the walk starts from and its
+        :class:`~crmlifecycle.events.Transitioned` events in order.
+
+    Raises:
+        ValidationError: the lifecycle's kind has no record strategy and no
+            ``initial`` is given.
+
+    Examples:
+        >>> from hypothesis import given
+        >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE
+        >>> @given(event_sequences(OPPORTUNITY_PIPELINE))
+        ... def test_replay(walk):
+        ...     deal, events = walk
+        ...     OPPORTUNITY_PIPELINE.replay(deal, events)
+        >>> test_replay()
+    """
+    entity = draw(initial if initial is not None else _initial_records(lifecycle))
+    first, events = entity, []
+    at: datetime = entity.state_since
+    for _ in range(draw(st.integers(min_value=0, max_value=max_steps))):
+        at += timedelta(seconds=draw(st.integers(min_value=0, max_value=10**6)))
+        options = list(lifecycle.triggers(entity))
+        step: Step[Any] | None = None
+        while options and step is None:
+            trigger = draw(st.sampled_from(options))
+            options.remove(trigger)
+            context = _step_context(draw, lifecycle, entity.state, trigger)
+            try:
+                step = lifecycle.fire(entity, trigger, at=at, **context)
+            except CrmError:
+                step = None
+        if step is None:
+            break
+        entity = step.entity
+        events.append(step.event)
+    return first, events
 
 
 @st.composite
