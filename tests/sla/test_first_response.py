@@ -294,3 +294,27 @@ def test_both_engines_agree_on_a_started_case(response_minutes: int, look_minute
     assert (clock.status == "met") == (
         OFFICE.business_time_between(opened, start) <= pd.Timedelta(hours=4)
     )
+
+
+def test_the_bulk_step_feeds_the_frame_engine() -> None:
+    # two cases opened Monday 09:00; one batch of starts at 10:00 (met), one at 14:00 (breached)
+    cases = pd.DataFrame(
+        {
+            "case_id": ["S-1", "S-2"],
+            "state": ["new", "new"],
+            "opened_at": pd.Series([pd.Timestamp("2026-11-23T09:00Z")] * 2),
+            "priority": ["normal", "normal"],
+            "first_response_at": pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns, UTC]"),
+        }
+    )
+    early = CASE_STATUS.fire_frame(cases.iloc[:1], "start", at="2026-11-23T10:00Z")
+    late = CASE_STATUS.fire_frame(cases.iloc[1:], "start", at="2026-11-23T14:00Z")
+    after = pd.concat([early.frame, late.frame])
+    events = pd.concat([early.events, late.events], ignore_index=True)
+    assert after["first_response_at"].tolist() == [
+        pd.Timestamp("2026-11-23T10:00Z"),
+        pd.Timestamp("2026-11-23T14:00Z"),
+    ]
+    out = sla_status(after, POLICY, as_of="2026-11-24T12:00Z", events=events)
+    assert out["first_response_status"].tolist() == ["met", "breached"]
+    assert out["first_response_elapsed"].tolist() == [1 * H, 5 * H]
