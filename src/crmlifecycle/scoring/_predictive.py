@@ -119,7 +119,7 @@ class NaiveBayesScorer:
         ... })
         >>> nb = NaiveBayesScorer(features=["industry"], alpha=1.0)
         >>> nb = nb.fit(history, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
-        >>> card = nb.score({"industry": "software"})
+        >>> card = nb.score({"industry": "software"}, as_of="2026-01-01")
         >>> round(card.probability, 4)  # (3/5) / (3/5 + 2/5): P(software|won) = (2+1)/(3+2)
         0.6
         >>> [(c.rule, round(c.points, 4)) for c in card.contributions]
@@ -349,13 +349,14 @@ class NaiveBayesScorer:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant | None = None) -> pd.DataFrame:
+    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant) -> pd.DataFrame:
         """
         Score every row: ``probability``, ``score`` (100 x probability), ``grade``, ``label``.
 
         ``contrib:prior`` and one ``contrib:<field>`` column per field hold the
         log-odds contributions; they add up to ``logit(probability)``. ``as_of`` is
-        accepted for the :class:`Scorer` protocol; the fitted model itself is timeless.
+        required by the :class:`Scorer` protocol, like every scorer's; the fitted model
+        itself is timeless.
 
         Raises:
             DataError: a value never seen in training (with ``unseen="error"``).
@@ -365,7 +366,8 @@ class NaiveBayesScorer:
             >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
             ...     "as_of": "2026-01-01T00:00:00+00:00", "won": 2, "lost": 2,
             ...     "features": {"c": {"edges": None, "counts": {"x": [2, 0], "y": [0, 2]}}}})
-            >>> nb.score_frame(pd.DataFrame({"c": ["x", "y"]}))["probability"].round(4).tolist()
+            >>> scored = nb.score_frame(pd.DataFrame({"c": ["x", "y"]}), as_of="2026-01-01")
+            >>> scored["probability"].round(4).tolist()
             [0.75, 0.25]
         """
         del as_of
@@ -404,7 +406,7 @@ class NaiveBayesScorer:
             result[column] = values
         return result
 
-    def score(self, record: object, *, as_of: Instant | None = None) -> ScoreCard:
+    def score(self, record: object, *, as_of: Instant) -> ScoreCard:
         """
         Score one record (a mapping or an entity) with its per-field contributions.
 
@@ -412,7 +414,7 @@ class NaiveBayesScorer:
             >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
             ...     "as_of": "2026-01-01T00:00:00+00:00", "won": 2, "lost": 2,
             ...     "features": {"c": {"edges": None, "counts": {"x": [2, 0], "y": [0, 2]}}}})
-            >>> nb.score({"c": "x"}).explain()
+            >>> nb.score({"c": "x"}, as_of="2026-01-01").explain()
             '75 (grade B): +1.09861 c (x)'
         """
         del as_of
@@ -508,7 +510,7 @@ class NaiveBayesScorer:
                 "Hint: fit with an earlier as_of so some closed history is held out.",
                 column=closed_at_col,
             )
-        prob = self.score_frame(holdout)["probability"].to_numpy()
+        prob = self.score_frame(holdout, as_of=cutoff)["probability"].to_numpy()
         base = float(y.mean())
         return Evaluation(
             auc=roc_auc(y, prob),
