@@ -226,9 +226,7 @@ def test_evolve_revalidates(lead: Lead, bad: str) -> None:
         (Case, CASE_STATUS),
     ],
 )
-def test_a_new_record_starts_in_its_lifecycles_initial_state(
-    cls: type, lifecycle: Lifecycle
-) -> None:
+def test_a_new_record_starts_in_its_lifecycle_initial_state(cls: Any, lifecycle: Lifecycle) -> None:
     # the entity's default state restates the standard lifecycle's initial state: keep them equal
     default = attrs.fields_dict(cls)["state"].default
     assert default == lifecycle.initial
