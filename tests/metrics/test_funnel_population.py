@@ -125,6 +125,9 @@ def test_without_creation_times_as_of_cannot_tell_who_existed(
     partial = created(deals).drop(["o6"])
     with pytest.raises(DataError, match=r"created=.*'o6'"):
         funnel(events, entities=deals, created=partial, as_of="2026-03-05")
+    twice = pd.concat([created(deals), created(deals).iloc[[4]]])
+    with pytest.raises(DataError, match=r"created=.*twice.*'o5'"):
+        funnel(events, entities=deals, created=twice)
 
 
 def test_an_event_of_an_unknown_entity_is_an_error(

@@ -213,6 +213,24 @@ def stage_spells(
     return spells_of(events, events_columns, kind, created=created, as_of=as_of)
 
 
+def creation_times(created: pd.Series) -> pd.Series:
+    """
+    Read ``created=``: UTC creation timestamps indexed by entity id, one per entity.
+
+    Raises:
+        DataError: naive timestamps with a time of day, or an id given twice.
+    """
+    stamps = as_utc(pd.Series(created), "created", allow_missing=True)
+    if not stamps.index.is_unique:
+        twice = list(stamps.index[stamps.index.duplicated()][:5])
+        raise DataError(
+            f"created=: the creation times name some entities twice (e.g. {twice}). "
+            "Hint: pass one timestamp per entity id, e.g. "
+            "deals.drop_duplicates('opportunity_id').set_index('opportunity_id')['created_at']."
+        )
+    return stamps
+
+
 def spells_of(
     events: pd.DataFrame,
     columns: EventLogColumns,
@@ -246,7 +264,7 @@ def spells_of(
     heads = log.loc[initial]
     entered = pd.Series(pd.NaT, index=heads.index, dtype="datetime64[ns, UTC]")
     if created is not None and len(heads):
-        stamps = as_utc(pd.Series(created), "created", allow_missing=True)
+        stamps = creation_times(created)
         entered = pd.Series(stamps.reindex(heads["entity_id"].to_numpy()).array, index=heads.index)
     head_spells = pd.DataFrame(
         {
@@ -341,9 +359,9 @@ def population_spells(
 
     Raises:
         DataError: missing ids in ``entities``; an event of an entity absent
-            from ``entities`` (the population must be complete); with
-            ``as_of``, an entity without an event by then whose creation time
-            is unknown.
+            from ``entities`` (the population must be complete); an id twice
+            in ``created``; with ``as_of``, an entity without an event by then
+            whose creation time is unknown.
     """
     require_columns(entities, [id_col], frame_name="entities")
     missing = entities[id_col].isna()
@@ -378,7 +396,7 @@ def population_spells(
     )
     born = pd.Series(pd.NaT, index=silent, dtype="datetime64[ns, UTC]")
     if created is not None:
-        stamps = as_utc(pd.Series(created), "created", allow_missing=True)
+        stamps = creation_times(created)
         born = pd.Series(stamps.reindex(silent).array, index=silent, dtype="datetime64[ns, UTC]")
     event_at = pd.Series(head["at"].array, index=silent).where(creation_event)
     born = born.fillna(event_at.astype("datetime64[ns, UTC]"))
