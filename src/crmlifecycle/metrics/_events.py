@@ -184,6 +184,11 @@ def stage_spells(
     event when it is ``None``). ``days`` is the completed spell's length in
     days (NaN while open or when its start is unknown).
 
+    The spells are those of the entities in the log: an entity without an
+    event (still in its first stage) has none here. The funnel KPIs add it
+    when given the population (``entities=``, see
+    :func:`~crmlifecycle.metrics.funnel`).
+
     A mixed log (several lifecycles in one frame, told apart by its kind
     column) is read for one lifecycle: the rows whose kind is ``kind``
     (``"opportunity"`` by default; e.g. ``"lead"`` for the lead status log).
