@@ -1,10 +1,10 @@
 """
 The API conventions (docs/api-conventions.md) held by tests over the whole public surface.
 
-Every public package's ``__all__`` is exactly its public names; every public callable with
-six or more parameters documents each of them; columns are passed as spec records, never as
-flat ``*_col`` keywords; a time argument is called ``at``, ``as_of``, ``start`` or ``end``
-and typed ``Instant`` when it is a moment one looks from.
+Every public package's ``__all__`` is exactly its public names; every parameter of a public
+callable is documented in its ``Args:`` (a record's in its ``Attributes:``); columns are
+passed as spec records, never as flat ``*_col`` keywords; a time argument is called ``at``,
+``as_of``, ``start`` or ``end`` and typed ``Instant`` when it is a moment one looks from.
 """
 
 from __future__ import annotations
@@ -132,6 +132,46 @@ def test_every_parameter_of_a_public_callable_with_many_parameters_is_documented
             continue
         doc = inspect.getdoc(target) or ""
         missing = [p for p in params if p not in _documented(doc)]
+        if missing:
+            undocumented[qualname] = missing
+    assert undocumented == {}
+
+
+# Modules whose parameters other engineers are documenting while they change them; the lead
+# empties this set after merging their branches, so that the rule below then holds everywhere.
+_PENDING = {
+    "crmlifecycle.events",
+    "crmlifecycle.metrics._builtin",
+    "crmlifecycle.metrics._events",
+    "crmlifecycle.metrics._funnel",
+    "crmlifecycle.metrics._stage_times",
+    "crmlifecycle.rules._actions",
+    "crmlifecycle.sla",
+    "crmlifecycle.sla._calendar",
+    "crmlifecycle.sla._case",
+    "crmlifecycle.sla._frame",
+    "crmlifecycle.sla._hours",
+    "crmlifecycle.sla._policy",
+    "crmlifecycle.stages._convert",
+    "crmlifecycle.stages._definition",
+    "crmlifecycle.stages._frame_replay",
+    "crmlifecycle.stages._frame_step",
+    "crmlifecycle.stages._hooks",
+    "crmlifecycle.stages._lifecycle",
+    "crmlifecycle.stages._standard",
+    "crmlifecycle.stages._step",
+    "crmlifecycle.synth._service",
+    "crmlifecycle.testing",
+}
+
+
+def test_every_parameter_of_a_public_callable_is_documented() -> None:
+    undocumented = {}
+    for qualname, target in _public_callables():
+        if target.__module__ in _PENDING:
+            continue
+        doc = inspect.getdoc(target) or ""
+        missing = [p for p in _parameters(target) if p not in _documented(doc)]
         if missing:
             undocumented[qualname] = missing
     assert undocumented == {}

@@ -114,6 +114,10 @@ class ColumnSpec:
         Columns the record leaves at their default, and columns it does not know,
         keep their names; the caller's frame is not changed.
 
+        Args:
+            frame: the frame in the caller's column names.
+            frame_name: the frame's name (``"orders"``) for the error message; ``""`` leaves it out.
+
         Raises:
             DataError: the frame holds both a column the record renames and a column
                 already named like its contract name.
