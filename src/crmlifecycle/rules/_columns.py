@@ -42,5 +42,11 @@ class EntityColumns(ColumnSpec):
     )
 
     def id_for(self, kind: str) -> str:
-        """Return the id column for entities of ``kind``."""
+        """
+        Return the id column for entities of ``kind``.
+
+        Args:
+            kind: the entities' kind as the event log names it (``"lead"``), used when ``id``
+                is ``None``.
+        """
         return self.id if self.id is not None else f"{kind}_id"
