@@ -188,6 +188,12 @@ class NaiveBayesScorer:
         """
         Build a scorer from plain data (as :meth:`to_dict` writes it).
 
+        Args:
+            data: the configuration: ``features`` (required); ``numeric``, ``stage``,
+                ``stages``, ``alpha``, ``unseen``, ``grades``, ``default_grade`` (optional, as
+                the constructor takes them); ``scorer`` (``"naive_bayes"`` if present); and,
+                for a fitted scorer, ``model``.
+
         Raises:
             SpecError: naming the path of the problem (``model.features``).
 
@@ -204,6 +210,9 @@ class NaiveBayesScorer:
     def from_text(cls, text: str) -> Self:
         """
         Build a scorer from JSON or YAML text (see :meth:`from_dict`).
+
+        Args:
+            text: the configuration as JSON or YAML text.
 
         Examples:
             >>> NaiveBayesScorer.from_text("features: [country]").features
@@ -358,6 +367,11 @@ class NaiveBayesScorer:
         required by the :class:`Scorer` protocol, like every scorer's; the fitted model
         itself is timeless.
 
+        Args:
+            frame: one row per lead, with a column per feature (and the stage column, if
+                the scorer has one); not modified.
+            as_of: the moment the scores are for (unused by this scorer).
+
         Raises:
             DataError: a value never seen in training (with ``unseen="error"``).
 
@@ -409,6 +423,11 @@ class NaiveBayesScorer:
     def score(self, record: object, *, as_of: Instant) -> ScoreCard:
         """
         Score one record (a mapping or an entity) with its per-field contributions.
+
+        Args:
+            record: the lead: an attrs entity or a mapping with the feature fields.
+            as_of: the moment the score is for (unused by this scorer, required by the
+                :class:`Scorer` protocol).
 
         Examples:
             >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
