@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from crmlifecycle.errors import DataError, MissingColumnError
 from crmlifecycle.metrics import conversion_rate, funnel, stage_velocity, time_in_stage
+from crmlifecycle.schema import EntityColumns
 
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "won")
 
@@ -242,7 +243,7 @@ def test_other_kinds_and_renamed_ids(events: pd.DataFrame, deals: pd.DataFrame) 
     )
     renamed = deals.rename(columns={"opportunity_id": "deal"})
     pd.testing.assert_frame_equal(
-        funnel(events, by="owner", entities=renamed, entities_id="deal"),
+        funnel(events, by="owner", entities=renamed, entities_columns=EntityColumns(id="deal")),
         funnel(events, by="owner", entities=deals),
     )
     with pytest.raises(MissingColumnError, match="opportunity_id"):

@@ -17,6 +17,7 @@ from crmlifecycle.scoring import (
     OutcomeColumns,
     build_scorer,
 )
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 AS_OF = pd.Timestamp("2026-02-01", tz="UTC")
 BEFORE = pd.Timestamp("2026-01-15", tz="UTC")
@@ -302,3 +303,25 @@ def test_renamed_history_columns_give_the_same_model() -> None:
     assert nb.fit(history, as_of=AS_OF, history_columns=columns).model_ == _fitted().model_
     with pytest.raises(MissingColumnError, match="state"):
         NaiveBayesScorer(features=["industry"]).fit(history, as_of=AS_OF)
+
+
+def test_won_and_lost_come_from_the_lifecycle_stage_types() -> None:
+    spec = OPPORTUNITY_PIPELINE.to_dict()
+    names = {"won": "signed", "lost": "churned"}
+    for state in spec["states"]:
+        state["name"] = names.get(state["name"], state["name"])
+    for transition in spec["transitions"]:
+        if "dest" in transition:
+            transition["dest"] = names.get(transition["dest"], transition["dest"])
+        source = transition["source"]
+        if isinstance(source, list):
+            transition["source"] = [names.get(s, s) for s in source]
+        else:
+            transition["source"] = names.get(source, source)
+    renamed = Lifecycle.from_dict(spec)
+    history = _history().assign(state=_history()["state"].replace(names))
+    scorer = NaiveBayesScorer(features=["industry", "country"])
+    custom = scorer.fit(history, as_of=AS_OF, lifecycle=renamed)
+    assert custom.to_dict()["model"] == _fitted().to_dict()["model"]
+    with pytest.raises(FitError, match="no record closed before 2026-02-01"):
+        scorer.fit(history, as_of=AS_OF)  # the standard lifecycle sees no won or lost state

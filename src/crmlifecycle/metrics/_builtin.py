@@ -35,7 +35,7 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
-from crmlifecycle.schema import DealColumns, EventLogColumns, LeadColumns
+from crmlifecycle.schema import DealColumns, EntityColumns, EventLogColumns, LeadColumns
 from crmlifecycle.stages import LEAD_STATUS, Lifecycle
 
 __all__ = ["BUILTIN_METRICS"]
@@ -59,7 +59,7 @@ def _lead_conversion(frames: Frames, *, as_of: Instant | None = None) -> float:
         lifecycle=LEAD_STATUS,
         as_of=as_of,
         entities=leads,
-        entities_id=_LEAD.lead_id,
+        entities_columns=EntityColumns(id=_LEAD.lead_id),
         created=_created(leads, _LEAD.lead_id, _LEAD.created_at),
     )
 

@@ -27,7 +27,7 @@ from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray
 from crmlifecycle.metrics._segments import segment_lookup
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["stage_spells"]
@@ -307,13 +307,13 @@ def entity_segments(
     *,
     by: Sequence[str],
     entities: pd.DataFrame | None,
-    entities_id: str | None,
+    entities_columns: EntityColumns,
 ) -> tuple[IntArray, pd.DataFrame]:
     """
     Return the ``by`` segment code of each entity id in ``ids`` and the segments.
 
     The segments come from ``entities`` (one row per entity, its id column
-    named by ``entities_id``, by default ``<kind>_id`` such as
+    named by ``entities_columns``, by default ``<kind>_id`` such as
     ``opportunity_id``), or from the event log itself when it already holds
     the ``by`` columns (then constant per entity).
     """
@@ -334,7 +334,7 @@ def entity_segments(
             frame_name="events",
             entity=kind,
         )
-    id_col = f"{kind}_id" if entities_id is None else entities_id
+    id_col = entities_columns.id_for(kind)
     require_columns(entities, [id_col, *by], frame_name="entities")
     return segment_lookup(ids, entities, id_col, by, frame_name="entities", entity=kind)
 
@@ -442,7 +442,7 @@ def segmented_spells(
     as_of: Instant | None,
     keys: list[str],
     entities: pd.DataFrame | None,
-    entities_id: str | None,
+    entities_columns: EntityColumns,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     Return the spells of ``lifecycle`` with a ``_segment`` code and the segments (one per code).
@@ -454,7 +454,7 @@ def segmented_spells(
     rows = log_kind(lifecycle, kind)
     spells = spells_of(events, columns, rows, created=created, as_of=as_of)
     if entities is not None:
-        id_col = f"{rows}_id" if entities_id is None else entities_id
+        id_col = entities_columns.id_for(rows)
         silent = population_spells(
             spells,
             events,
@@ -478,6 +478,6 @@ def segmented_spells(
         rows,
         by=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     return spells.assign(_segment=codes), segments

@@ -18,7 +18,7 @@ velocity are in ``_stage_times.py``.
 Who is counted: an event log only holds entities that moved. A deal still in
 its first stage has no event, so from the log alone it is invisible: without
 ``entities=``, only entities with an event (by ``as_of``) are counted. Pass
-``entities=`` (one row per entity, its id in the column ``entities_id``, by
+``entities=`` (one row per entity, its id in the column ``entities_columns`` names, by
 default ``<kind>_id`` such as ``opportunity_id``) and it is the population:
 every entity in it counts, and one without an event by ``as_of`` is in the
 stage it was created in (the lifecycle's initial state, or the ``source`` of
@@ -54,7 +54,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["conversion_rate", "funnel"]
@@ -82,7 +82,7 @@ def conversion_rate(
     freq: None = None,
     by: None = None,
     entities: pd.DataFrame | None = ...,
-    entities_id: str | None = ...,
+    entities_columns: EntityColumns = ...,
     created: pd.Series | None = ...,
     events_columns: EventLogColumns = ...,
 ) -> float: ...
@@ -98,7 +98,7 @@ def conversion_rate(
     freq: str,
     by: str | Sequence[str] | None = ...,
     entities: pd.DataFrame | None = ...,
-    entities_id: str | None = ...,
+    entities_columns: EntityColumns = ...,
     created: pd.Series | None = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
@@ -114,7 +114,7 @@ def conversion_rate(
     freq: str | None = ...,
     by: str | Sequence[str],
     entities: pd.DataFrame | None = ...,
-    entities_id: str | None = ...,
+    entities_columns: EntityColumns = ...,
     created: pd.Series | None = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
@@ -129,7 +129,7 @@ def conversion_rate(
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
@@ -158,7 +158,7 @@ def conversion_rate(
         entities: the population, one row per entity: its id and the ``by`` columns;
             every entity in it counts, with events or not (see the module notes).
             Without it only entities with an event are counted.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``, such as
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``, such as
             ``opportunity_id``).
         created: creation timestamps indexed by entity id: when each entity entered its
             first stage (needed with ``freq`` when that stage has no creation event, and
@@ -220,7 +220,7 @@ def conversion_rate(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     spells = spells.assign(position=spells["state"].map(order))
     per_entity = spells.groupby("entity_id", sort=True).agg(
@@ -276,7 +276,7 @@ def funnel(
     as_of: Instant | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
@@ -301,7 +301,7 @@ def funnel(
         entities: the population, one row per entity: its id and the ``by`` columns;
             every entity in it counts, with events or not (see the module notes).
             Without it only entities with an event are counted.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id; with ``entities`` and
             ``as_of`` they tell which entities without an event existed by then.
         events_columns: the column names of ``events``.
@@ -361,7 +361,7 @@ def funnel(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     per_entity = (
         spells.assign(position=spells["state"].map(order))

@@ -27,7 +27,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["stage_velocity", "time_in_stage"]
@@ -51,7 +51,7 @@ def time_in_stage(
     as_of: Instant | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
@@ -78,7 +78,7 @@ def time_in_stage(
         entities: the population, one row per entity: its id and the ``by`` columns;
             an entity in it without an event has an open spell in the stage it was
             created in. Without it only entities with an event are counted.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id (the start of each entity's
             first spell when the log has no creation event; with ``entities`` and
             ``as_of``, they tell which entities without an event existed by then).
@@ -109,7 +109,7 @@ def time_in_stage(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     names = lifecycle.states
     done = spells.loc[spells["days"].notna()]
@@ -134,7 +134,7 @@ def stage_velocity(
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def stage_velocity(
         entities: the population, one row per entity: its id and the ``by`` columns;
             an entity in it without an event has an open spell in the stage it was
             created in. Without it only entities with an event are counted.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id (the start of each entity's
             first spell when the log has no creation event; with ``entities`` and
             ``as_of``, they tell which entities without an event existed by then).
@@ -194,7 +194,7 @@ def stage_velocity(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     position = spells["state"].map(order)
     onward = spells["next_state"].map(order)

@@ -32,11 +32,10 @@ from crmlifecycle.rules._actions import (
     text_at,
 )
 from crmlifecycle.rules._check import schema_from
-from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import Condition, evaluation_time
 from crmlifecycle.rules._nodes import ValueType
 from crmlifecycle.rules._record import entity_fields
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 
 __all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
 

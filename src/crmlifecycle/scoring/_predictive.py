@@ -73,6 +73,7 @@ from crmlifecycle.scoring._frequency import (
 )
 from crmlifecycle.scoring._grading import grade_one, grade_values
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["MISSING", "NaiveBayesScorer"]
 
@@ -89,6 +90,19 @@ _CONFIG_KEYS: Final = (
     "default_grade",
     "model",
 )
+
+
+def _states_of_type(lifecycle: Lifecycle, kind: str) -> tuple[str, ...]:
+    """The states of ``lifecycle`` whose stage type is ``kind`` (``won`` or ``lost``)."""
+    states = tuple(stage.name for stage in lifecycle.stages if stage.type == kind)
+    if not states:
+        raise ValidationError.for_field(
+            "lifecycle",
+            lifecycle.name,
+            f"a lifecycle with a stage of type {kind!r}",
+            hint="predictive scoring learns from won and lost records.",
+        )
+    return states
 
 
 @final
@@ -251,20 +265,20 @@ class NaiveBayesScorer:
         *,
         as_of: Instant,
         history_columns: OutcomeColumns = OutcomeColumns(),
-        won: str = "won",
-        lost: str = "lost",
+        lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
     ) -> Self:
         """
         Count won/lost frequencies over the records closed strictly before ``as_of``.
 
-        Rows whose state is neither ``won`` nor ``lost`` (open records) are left out.
+        A record is won or lost by the type of its state in ``lifecycle``; rows in an
+        open state are left out.
 
         Args:
             history: one row per record: the features, the state and the close date.
             as_of: the training cut-off; only records closed strictly before it count.
             history_columns: which columns hold the state and the close date.
-            won: the state of a won record.
-            lost: the state of a lost record.
+            lifecycle: the lifecycle of the records: its won and lost stages (by
+                their type) are the outcomes.
 
         Raises:
             MissingColumnError: a feature, the outcome or the close date is missing.
@@ -291,8 +305,8 @@ class NaiveBayesScorer:
             cutoff=cutoff,
             outcome_col=cols.state,
             closed_at_col=cols.closed_at,
-            won=won,
-            lost=lost,
+            won=_states_of_type(lifecycle, "won"),
+            lost=_states_of_type(lifecycle, "lost"),
         )
         n_won, n_lost = int(y.sum()), int(len(y) - y.sum())
         subset = history.iloc[np.flatnonzero(train)]
@@ -484,8 +498,7 @@ class NaiveBayesScorer:
         history: pd.DataFrame,
         *,
         history_columns: OutcomeColumns = OutcomeColumns(),
-        won: str = "won",
-        lost: str = "lost",
+        lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
         bins: int = 10,
     ) -> Evaluation:
         """
@@ -494,8 +507,8 @@ class NaiveBayesScorer:
         Args:
             history: one row per record, as :meth:`fit` reads it.
             history_columns: which columns hold the state and the close date.
-            won: the state of a won record.
-            lost: the state of a lost record.
+            lifecycle: the lifecycle of the records: its won and lost stages (by
+                their type) are the outcomes.
             bins: the number of probability bins of the calibration table.
 
         Raises:
@@ -520,9 +533,10 @@ class NaiveBayesScorer:
         require_columns(history, [outcome_col, closed_at_col], frame_name="history")
         cutoff = pd.Timestamp(model["as_of"])
         closed = as_utc(history[closed_at_col], closed_at_col, allow_missing=True)
-        mask = (history[outcome_col].isin([won, lost]) & (closed >= cutoff)).to_numpy()
+        won, lost = _states_of_type(lifecycle, "won"), _states_of_type(lifecycle, "lost")
+        mask = (history[outcome_col].isin([*won, *lost]) & (closed >= cutoff)).to_numpy()
         holdout = history.iloc[np.flatnonzero(mask)]
-        y = (holdout[outcome_col] == won).to_numpy()
+        y = holdout[outcome_col].isin(won).to_numpy()
         if len(y) == 0:
             raise DataError(
                 f"no record closed at or after {cutoff.date()} to evaluate on. "
