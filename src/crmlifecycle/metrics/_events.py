@@ -196,6 +196,19 @@ def stage_spells(
     log's columns (:class:`~crmlifecycle.schema.EventLogColumns`, e.g.
     ``EventLogColumns(entity_id="deal_id")``).
 
+    Args:
+        events: the event log, one row per transition.
+        kind: the kind of the rows to read (one lifecycle of a mixed log).
+        created: each entity's creation time, indexed by entity id; it starts the
+            spell of the first stage.
+        as_of: the moment looked from: later events are ignored and spells still
+            running then are open (``None``: every event).
+        events_columns: which columns of ``events`` hold the event-log fields.
+
+    Returns:
+        One row per spell: ``entity_id``, ``state``, ``entered_at``, ``left_at``,
+        ``next_state`` and ``days``.
+
     Raises:
         DataError: missing columns or ids, naive timestamps with a time of
             day, a log whose events do not chain (source ≠ previous dest), or
