@@ -281,6 +281,15 @@ def step_frame(
         moved[stepping[refused]] = False
         stepping = stepping[~refused]
     changes: dict[str, pd.Series] = dict(effects)
+    link = _link_opportunity(frame, (stepping, src, dest), compiled, id_col, cols)
+    if link is not None:
+        missing, column = link
+        if bool(missing.any()):
+            reasons.append(_NO_LINK)
+            why[stepping[missing]] = len(reasons) - 1
+            moved[stepping[missing]] = False
+            stepping = stepping[~missing]
+        changes[_LINK] = column
     # 5. hooks (vectorised forms) on accepted rows
     _apply_hooks(frame, changes, hook_runs, moved, when)
     # 6. outputs
@@ -311,6 +320,39 @@ def step_frame(
         changes=changes,
         source_frame=frame,
     )
+
+
+_LINK: Final = "opportunity_id"
+_NO_LINK: Final = "entering a won stage needs an opportunity_id"
+
+
+def _link_opportunity(
+    frame: pd.DataFrame,
+    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]],
+    compiled: CompiledLifecycle,
+    id_col: str,
+    cols: StepFrameColumns,
+) -> tuple[np.ndarray[Any, Any], pd.Series] | None:
+    """
+    The conversion effect of a bulk step, as :meth:`Lifecycle.fire` applies it.
+
+    When the frame carries an ``opportunity_id`` column (that is not its id), rows
+    entering a won stage store the ``opportunity_id`` context column; rows without
+    one are refused. Returns the refused mask over the stepping rows and the new
+    column, or ``None`` when the frame has no such column.
+    """
+    if _LINK not in frame.columns or id_col == _LINK:
+        return None
+    stepping, src, dest = moves
+    won = np.array([s.won for s in compiled.stages], dtype=bool)
+    entering = won[dest[stepping]] & ~won[src[stepping]]
+    column = frame[_LINK].astype(object).to_numpy(copy=True)
+    given = np.full(len(stepping), None, dtype=object)
+    if _LINK in cols.context:  # the context column is the link column itself
+        given = column[stepping]
+    text = pd.Series(given, dtype=object).astype("string").str.strip()
+    missing = entering & (text.isna() | (text == "")).to_numpy(dtype=bool)
+    return missing, pd.Series(column, index=frame.index, dtype=object)
 
 
 @final

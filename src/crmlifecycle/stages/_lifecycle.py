@@ -40,6 +40,19 @@ if TYPE_CHECKING:
 
 __all__ = ["Lifecycle"]
 
+
+def _created_record(cls: type, events: Sequence[Event]) -> Any:
+    """Build the record of the ``Created`` event that starts ``events``, as ``cls``."""
+    first = events[0] if events else None
+    if not isinstance(first, Created) or not first.data:
+        raise ValidationError.for_field(
+            "events[0]",
+            type(first).__name__ if first is not None else None,
+            f"a Created event holding the {cls.__name__} record (its data)",
+            hint="store Created.of(entity) first, or pass the initial record instead of its class.",
+        )
+    return cls(**first.data)
+
 #: Hooks a spec may name, beyond the built-in ones: a :class:`Hook` or a plain callable.
 HookRegistry = Mapping[str, Hook | Callable[..., Any]]
 
@@ -247,18 +260,25 @@ class Lifecycle:
         """
         Rebuild an entity by replaying its event log on top of its initial record.
 
-        ``Transitioned`` events are fired again (with their context) and must land in
-        the recorded ``dest``; ``FieldsChanged`` events set their new values;
-        ``Created`` events are skipped.
+        ``initial`` is the record the log starts from, or the entity class when the
+        log starts with the record's own :class:`~crmlifecycle.events.Created` event
+        (its ``data`` is the initial record). ``Transitioned`` events are fired
+        again (with their context, so stage effects such as a conversion's
+        ``opportunity_id`` apply again) and must land in the recorded ``dest``;
+        ``FieldsChanged`` events set their new values; a ``Created`` event after the
+        start is skipped.
 
         Raises:
-            ValidationError: an event belongs to another entity, or the lifecycle
-                disagrees with the log (the step lands elsewhere).
+            ValidationError: an event belongs to another entity, the log does not
+                start with a ``Created`` event holding the record when ``initial``
+                is a class, or the lifecycle disagrees with the log (the step lands
+                elsewhere).
             InvalidTransition, GuardRejected: a logged step is not possible here.
 
         Examples:
             >>> from datetime import datetime, timezone
             >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.events import Created
             >>> from crmlifecycle.stages import LEAD_STATUS
             >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
             >>> lead = Lead(id="L-1", created_at=t0)
@@ -266,9 +286,16 @@ class Lifecycle:
             >>> two = LEAD_STATUS.fire(one.entity, "qualify", at=t0)
             >>> LEAD_STATUS.replay(lead, [one.event, two.event]) == two.entity
             True
+            >>> log = [Created.of(lead), one.event, two.event]
+            >>> LEAD_STATUS.replay(Lead, log) == two.entity
+            True
         """
+        items = list(events)
         entity = initial
-        for i, event in enumerate(events):
+        if isinstance(initial, type):
+            entity = _created_record(initial, items)
+            items = items[1:]
+        for i, event in enumerate(items):
             if event.entity_id != entity.id:
                 raise ValidationError.for_field(
                     f"events[{i}].entity_id",
@@ -294,7 +321,7 @@ class Lifecycle:
 
     def state_at(
         self,
-        events: Iterable[Transitioned],
+        events: Iterable[Event],
         as_of: Instant,
         *,
         initial: str | None = None,
@@ -302,9 +329,11 @@ class Lifecycle:
         """
         Return the state an entity was in as of a moment, from its event log.
 
-        The log is one entity's ``Transitioned`` events in time order; a step at
-        ``as_of`` itself counts. Before the first event the answer is ``initial``
-        (``None``: not known yet).
+        The log is one entity's events in time order; a step at ``as_of`` itself
+        counts. A ``Created`` event holding the record (``data``) sets its initial
+        state; other ``Created`` and ``FieldsChanged`` events do not move the
+        state. Before the first event the answer is ``initial`` (``None``: not
+        known yet).
 
         Raises:
             ValidationError: ``as_of`` is not an instant (a naive datetime with a
@@ -322,6 +351,11 @@ class Lifecycle:
             ('open', 'contacted')
             >>> LEAD_STATUS.state_at(log, "2026-01-03")
             'contacted'
+            >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.events import Created
+            >>> born = Created.of(Lead(id="L-1", created_at=day(1)))
+            >>> LEAD_STATUS.state_at([born, *log], day(2)), LEAD_STATUS.state_at([born, *log], day(4))
+            ('open', 'contacted')
         """
         try:
             moment = utc_timestamp(as_of, name="as_of")
@@ -336,7 +370,10 @@ class Lifecycle:
         for event in events:
             if event.at > moment:
                 break
-            state = event.dest
+            if isinstance(event, Transitioned):
+                state = event.dest
+            elif isinstance(event, Created) and "state" in event.data:
+                state = event.data["state"]
         if state is not None:
             check_state(self._compiled.by_name, state, "state")
         return state

@@ -30,6 +30,10 @@ with other stage names gets them too):
 - ``last_open_stage``: entering a lost stage remembers the stage it left.
 - ``closed_at``: entering a won or lost stage stamps it; reopening clears it.
 - ``highest_state``: the furthest non-lost stage ever reached (a high-water mark).
+- ``opportunity_id``: entering a won stage needs ``opportunity_id=`` in the step's
+  context (the opportunity a converted lead became or joined) and stores it, so
+  a converted lead is never linked to nothing and replaying its events links it
+  again; :func:`~crmlifecycle.stages.convert_lead` passes it.
 
 What depends only on the two stages and the entity's class is worked out once
 (:class:`StageEffects`, cached on the candidate per class); a step then only adds
@@ -69,7 +73,7 @@ _WON: Final = 100
 #: The entity fields the stage effects write.
 EFFECT_FIELDS: Final = frozenset(
     {"probability", "probability_manual", "lost_reason", "last_open_stage", "closed_at"}
-    | {"highest_state"}
+    | {"highest_state", "opportunity_id"}
 )
 
 
@@ -278,6 +282,17 @@ def _stage_effects(cls: type, chosen: Candidate, stages: Mapping[str, Stage]) ->
     return chosen.effects.setdefault(cls, effects)
 
 
+def _missing_link(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
+    """Build the error for a conversion step without the opportunity it becomes."""
+    return ValidationError.for_field(
+        "opportunity_id",
+        context.get("opportunity_id"),
+        f"the id of the opportunity the record becomes when entering won stage {dest!r}",
+        hint=f"convert with convert_lead(lead, at=..., new_opportunity_id='O-9'), or "
+        f"fire(entity, {trigger!r}, at=..., opportunity_id='O-9').",
+    )
+
+
 def _missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
     """Build the error for a lost step without a reason."""
     return ValidationError.for_field(
@@ -296,8 +311,9 @@ class StageEffects:
     ``evolve`` is the class's :class:`Evolve`, which also knows the effect fields
     the class carries. What depends only on the two stages is decided when this is
     built; :meth:`updates` adds what depends on the entity or the request: a
-    stage's default probability (unless set by hand), the lost reason from the
-    context, the close time, and the ``highest_state`` high-water mark.
+    stage's default probability (unless set by hand), the lost reason and the
+    converted record's ``opportunity_id`` from the context, the close time, and
+    the ``highest_state`` high-water mark.
     """
 
     __slots__ = (
@@ -307,6 +323,7 @@ class StageEffects:
         "evolve",
         "fixed",
         "highest",
+        "needs_link",
         "needs_reason",
         "stamp_closed",
     )
@@ -334,6 +351,7 @@ class StageEffects:
         if "closed_at" in fields and not dest.closed:
             fixed["closed_at"] = None
         self.highest = "highest_state" in fields and dest.type != "lost"
+        self.needs_link = "opportunity_id" in fields and dest.won and not source.won
         self.fixed = fixed
         self.dest = dest
         self.any = bool(fields)  # whether the class carries any field the effects write
@@ -351,6 +369,11 @@ class StageEffects:
             if not isinstance(reason, str) or not reason.strip():
                 raise _missing_lost_reason(request.trigger, self.dest.name, request.context)
             out["lost_reason"] = reason
+        if self.needs_link:
+            link = request.context.get("opportunity_id")
+            if not isinstance(link, str) or not link.strip():
+                raise _missing_link(request.trigger, self.dest.name, request.context)
+            out["opportunity_id"] = link
         if self.stamp_closed:
             out["closed_at"] = request.at
         if self.highest:
