@@ -309,10 +309,8 @@ class Created(_EventBase):
             Money(amount=Decimal('10'), currency='EUR')
         """
         data = {f.alias: getattr(entity, f.name) for f in attrs.fields(type(entity)) if f.init}
-        when = at if at is not None else getattr(entity, "created_at", None)
-        return cls(
-            kind=entity.kind, entity_id=entity.id, at=when, context=context, data=data
-        )
+        when: Any = at if at is not None else getattr(entity, "created_at", None)
+        return cls(kind=entity.kind, entity_id=entity.id, at=when, context=context, data=data)
 
 
 @final

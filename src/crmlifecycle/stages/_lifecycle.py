@@ -53,6 +53,7 @@ def _created_record(cls: type, events: Sequence[Event]) -> Any:
         )
     return cls(**first.data)
 
+
 #: Hooks a spec may name, beyond the built-in ones: a :class:`Hook` or a plain callable.
 HookRegistry = Mapping[str, Hook | Callable[..., Any]]
 
@@ -330,9 +331,10 @@ class Lifecycle:
         Return the state an entity was in as of a moment, from its event log.
 
         The log is one entity's events in time order; a step at ``as_of`` itself
-        counts. A ``Created`` event holding the record (``data``) sets its initial
-        state; other ``Created`` and ``FieldsChanged`` events do not move the
-        state. Before the first event the answer is ``initial`` (``None``: not
+        counts. A ``Created`` event of this lifecycle's kind holding the record
+        (``data``) sets its initial state; other ``Created`` events (such as the
+        opportunity in a lead's conversion events) and ``FieldsChanged`` events do
+        not move the state. Before the first event the answer is ``initial`` (``None``: not
         known yet).
 
         Raises:
@@ -354,7 +356,8 @@ class Lifecycle:
             >>> from crmlifecycle import Lead
             >>> from crmlifecycle.events import Created
             >>> born = Created.of(Lead(id="L-1", created_at=day(1)))
-            >>> LEAD_STATUS.state_at([born, *log], day(2)), LEAD_STATUS.state_at([born, *log], day(4))
+            >>> full = [born, *log]
+            >>> LEAD_STATUS.state_at(full, day(2)), LEAD_STATUS.state_at(full, day(4))
             ('open', 'contacted')
         """
         try:
@@ -372,7 +375,7 @@ class Lifecycle:
                 break
             if isinstance(event, Transitioned):
                 state = event.dest
-            elif isinstance(event, Created) and "state" in event.data:
+            elif isinstance(event, Created) and event.kind == self.kind and "state" in event.data:
                 state = event.data["state"]
         if state is not None:
             check_state(self._compiled.by_name, state, "state")

@@ -1,0 +1,240 @@
+"""Replay is exact: conversions, creations and random step sequences rebuild their records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmlifecycle import Case, Customer, Lead, Money, Opportunity
+from crmlifecycle.errors import ValidationError
+from crmlifecycle.events import Created, Event, Transitioned, event_from_json, event_to_json
+from crmlifecycle.stages import (
+    CASE_STATUS,
+    CUSTOMER_LIFECYCLE,
+    LEAD_STATUS,
+    OPPORTUNITY_PIPELINE,
+    Lifecycle,
+    StepFrameColumns,
+    convert_lead,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _qualified() -> tuple[Lead, list[Transitioned], Lead]:
+    lead = Lead(id="L-1", created_at=T0, company="Acme", budget=Money("5000.50", "EUR"))
+    one = LEAD_STATUS.fire(lead, "contact", at=T0 + timedelta(days=1))
+    two = LEAD_STATUS.fire(one.entity, "qualify", at=T0 + timedelta(days=2))
+    return lead, [one.event, two.event], two.entity
+
+
+def test_a_converted_lead_replays_with_its_opportunity() -> None:
+    lead, events, qualified = _qualified()
+    result = convert_lead(qualified, at=T0 + timedelta(days=3), new_opportunity_id="O-1")
+    lead_events = [*events, result.events[0]]
+    assert result.lead.opportunity_id == "O-1"
+    rebuilt = LEAD_STATUS.replay(lead, lead_events)
+    assert rebuilt == result.lead
+    assert rebuilt.opportunity_id == "O-1"
+    decoded = [event_from_json(event_to_json(e)) for e in lead_events]
+    assert LEAD_STATUS.replay(lead, decoded) == result.lead
+    # the context of the convert event says which opportunity and how
+    assert dict(result.events[0].context) == {"opportunity_id": "O-1", "mode": "created"}
+
+
+def test_the_new_opportunity_replays_from_its_created_event() -> None:
+    _, _, qualified = _qualified()
+    at = T0 + timedelta(days=3)
+    result = convert_lead(qualified, at=at, new_opportunity_id="O-1", owner="ana")
+    created = result.events[1]
+    assert isinstance(created, Created)
+    assert created.context["from_lead"] == "L-1"
+    deal = result.opportunity
+    assert deal is not None
+    assert OPPORTUNITY_PIPELINE.replay(Opportunity, [created]) == deal
+    decoded = event_from_json(event_to_json(created))
+    assert decoded == created
+    assert decoded.data["amount"] == Money(Decimal("5000.50"), "EUR")
+    assert OPPORTUNITY_PIPELINE.replay(Opportunity, [decoded]) == deal
+    # and the deal goes on from there
+    step = OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=at + timedelta(days=1))
+    assert OPPORTUNITY_PIPELINE.replay(Opportunity, [created, step.event]) == step.entity
+
+
+def test_joining_an_existing_opportunity_replays_too() -> None:
+    lead, events, qualified = _qualified()
+    result = convert_lead(qualified, at=T0 + timedelta(days=3), existing_opportunity_id="O-7")
+    assert result.opportunity is None
+    assert LEAD_STATUS.replay(lead, [*events, *result.events]) == result.lead
+    assert result.lead.opportunity_id == "O-7"
+
+
+def test_convert_without_an_opportunity_is_refused() -> None:
+    _, _, qualified = _qualified()
+    with pytest.raises(ValidationError, match="convert_lead") as info:
+        LEAD_STATUS.fire(qualified, "convert", at=T0 + timedelta(days=3))
+    assert info.value.field == "opportunity_id"
+    with pytest.raises(ValidationError, match="opportunity_id"):
+        LEAD_STATUS.fire(qualified, "convert", at=T0 + timedelta(days=3), opportunity_id=" ")
+    assert not LEAD_STATUS.can_fire(qualified, "convert")
+    assert LEAD_STATUS.can_fire(qualified, "convert", opportunity_id="O-2")
+    step = LEAD_STATUS.fire(qualified, "convert", at=T0 + timedelta(days=3), opportunity_id="O-2")
+    assert (step.entity.state, step.entity.opportunity_id) == ("converted", "O-2")
+
+
+def test_a_replayed_convert_event_without_an_opportunity_is_refused() -> None:
+    lead, events, _ = _qualified()
+    bare = Transitioned(
+        kind="lead",
+        entity_id="L-1",
+        trigger="convert",
+        source="qualified",
+        dest="converted",
+        at=T0 + timedelta(days=3),
+    )
+    with pytest.raises(ValidationError, match="opportunity_id"):
+        LEAD_STATUS.replay(lead, [*events, bare])
+
+
+def test_state_at_reads_the_events_convert_lead_returns() -> None:
+    _, _, qualified = _qualified()
+    at = T0 + timedelta(days=3)
+    result = convert_lead(qualified, at=at, new_opportunity_id="O-1")
+    assert LEAD_STATUS.state_at(result.events, at) == "converted"
+    assert LEAD_STATUS.state_at(result.events, at - timedelta(hours=1)) is None
+    assert OPPORTUNITY_PIPELINE.state_at(result.events[1:], at) == "prospecting"
+    assert OPPORTUNITY_PIPELINE.state_at(result.events[1:], at - timedelta(hours=1)) is None
+
+
+def test_replay_from_a_class_needs_a_created_event_with_the_record() -> None:
+    lead, events, _ = _qualified()
+    with pytest.raises(ValidationError, match="Created") as info:
+        LEAD_STATUS.replay(Lead, events)
+    assert info.value.field == "events[0]"
+    with pytest.raises(ValidationError, match="Created"):
+        LEAD_STATUS.replay(Lead, [Created(kind="lead", entity_id="L-1", at=T0), *events])
+    with pytest.raises(ValidationError, match="Created"):
+        LEAD_STATUS.replay(Lead, [])
+    assert LEAD_STATUS.replay(Lead, [Created.of(lead), *events]) == LEAD_STATUS.replay(lead, events)
+
+
+def test_created_data_holds_every_field_and_refuses_what_events_cannot_store() -> None:
+    lead = Lead(id="L-1", created_at=T0, score=12.5, company_size=40)
+    event = Created.of(lead, source="import")
+    assert set(event.data) == {"id", "created_at", "state", "state_since", *_lead_fields()}
+    assert event.data["score"] == 12.5
+    assert event.context["source"] == "import"
+    with pytest.raises(ValidationError, match="data") as info:
+        Created(kind="lead", entity_id="L-1", at=T0, data={"x": object()})
+    assert info.value.field == "data.x"
+
+
+def _lead_fields() -> set[str]:
+    import attrs
+
+    return {f.name for f in attrs.fields(Lead)} - {"id", "created_at", "state", "state_since"}
+
+
+def test_fire_frame_links_converted_leads_like_fire() -> None:
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["L-1", "L-2", "L-3"],
+            "state": ["qualified", "qualified", "open"],
+            "opportunity_id": ["O-1", None, None],
+        }
+    )
+    step = LEAD_STATUS.fire_frame(leads, "convert", at="2026-03-01")
+    # the opportunity is not step context: no row can convert
+    assert step.accepted.tolist() == [False, False, False]
+    assert step.reason.tolist()[:2] == ["entering a won stage needs an opportunity_id"] * 2
+    step = LEAD_STATUS.fire_frame(
+        leads,
+        "convert",
+        at="2026-03-01",
+        entities_columns=StepFrameColumns(context="opportunity_id"),
+    )
+    assert step.accepted.tolist() == [True, False, False]
+    assert step.reason.tolist()[1] == "entering a won stage needs an opportunity_id"
+    # the link is the frame's own column, named as step context: it stays as it was
+    pd.testing.assert_series_equal(step.frame["opportunity_id"], leads["opportunity_id"])
+    assert step.events["context"].tolist() == [{"opportunity_id": "O-1"}]
+    # the bulk step's event replays to the same lead as a single step
+    row = step.events.iloc[0]
+    event = Transitioned(
+        kind=row["kind"],
+        entity_id=row["entity_id"],
+        trigger=row["trigger"],
+        source=row["source"],
+        dest=row["dest"],
+        at=row["at"].to_pydatetime(),
+        context=row["context"],
+    )
+    lead = Lead(id="L-1", created_at=T0, state="qualified")
+    assert LEAD_STATUS.replay(lead, [event]).opportunity_id == "O-1"
+
+
+# -- the law: replaying from the first event rebuilds the record ---------------------------------
+
+_CONTEXT: dict[str, Any] = {"lost_reason": "price"}
+
+
+def _walk(
+    lifecycle: Lifecycle, entity: Any, choices: list[int], gaps: list[int]
+) -> tuple[Any, list[Event]]:
+    """Fire the allowed triggers ``choices`` point at; return the last record and its events."""
+    events: list[Event] = [Created.of(entity)]
+    at = entity.state_since
+    for n, (choice, gap) in enumerate(zip(choices, gaps, strict=False)):
+        allowed = [
+            t
+            for t in lifecycle.triggers(entity)
+            if lifecycle.can_fire(entity, t, at=at, opportunity_id=f"O-{n}", **_CONTEXT)
+        ]
+        if not allowed:
+            break
+        at = at + timedelta(minutes=gap)
+        trigger = allowed[choice % len(allowed)]
+        if lifecycle is LEAD_STATUS and trigger == "convert":
+            result = convert_lead(entity, at=at, new_opportunity_id=f"O-{n}")
+            entity = result.lead
+            events.append(result.events[0])
+            continue
+        step = lifecycle.fire(entity, trigger, at=at, opportunity_id=f"O-{n}", **_CONTEXT)
+        entity, event = step.entity, step.event
+        events.append(event)
+    return entity, events
+
+
+STARTS: list[tuple[Lifecycle, Any]] = [
+    (LEAD_STATUS, Lead(id="L-1", created_at=T0, budget=Money("12.30", "USD"), score=0.1)),
+    (
+        OPPORTUNITY_PIPELINE,
+        Opportunity(id="O-1", name="Acme", amount=Money("9000.01", "EUR"), created_at=T0),
+    ),
+    (CUSTOMER_LIFECYCLE, Customer(id="K-1", created_at=T0)),
+    (CASE_STATUS, Case(id="S-1", customer_id="K-1", subject="x", created_at=T0, priority="low")),
+]
+
+
+@given(
+    st.sampled_from(range(len(STARTS))),
+    st.lists(st.integers(0, 20), max_size=25),
+    st.lists(st.integers(0, 60 * 24 * 30), min_size=25, max_size=25),
+)
+def test_replaying_from_the_first_event_rebuilds_the_record(
+    index: int, choices: list[int], gaps: list[int]
+) -> None:
+    lifecycle, start = STARTS[index]
+    current, events = _walk(lifecycle, start, choices, gaps)
+    cls = type(start)
+    assert lifecycle.replay(cls, events) == current
+    decoded = [event_from_json(event_to_json(e)) for e in events]
+    assert decoded == events
+    assert lifecycle.replay(cls, decoded) == current
+    assert lifecycle.state_at(events, current.state_since) == current.state
