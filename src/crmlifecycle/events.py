@@ -291,12 +291,9 @@ class Created(_EventBase):
         """
         Return the ``Created`` event of an ``attrs`` entity, its fields in ``data``.
 
-        Keyword arguments other than ``at`` become the event's ``context``
-        (event-safe data stored beside the record).
-
-        Args:
-            entity: the new record (an ``attrs`` class with ``id`` and ``kind``).
-            at: when it was created (default: its ``created_at``).
+        ``at`` is when it was created (default: the entity's ``created_at``); the
+        other keyword arguments become the event's ``context`` (event-safe data
+        stored beside the record).
 
         Raises:
             ValidationError: a field holds a value events cannot store, or ``at``

@@ -195,13 +195,36 @@ def test_fire_frame_links_converted_leads_like_fire() -> None:
 _CONTEXT: dict[str, Any] = {"lost_reason": "price"}
 
 
+_EDITS: dict[type, tuple[str, list[Any]]] = {
+    Lead: ("score", [None, 0.5, 77.25, -3.0]),
+    Opportunity: ("probability", [0, 35, 90]),
+    Customer: ("name", ["Ada", "Grace", None]),
+    Case: ("priority", ["low", "normal", "high", "urgent"]),
+}
+
+
+def _edit(lifecycle: Lifecycle, entity: Any, choice: int, at: datetime) -> Any:
+    """A manual edit the entity accepts (None: none possible here)."""
+    field, values = _EDITS[type(entity)]
+    if field == "probability" and lifecycle.stage(entity.state).closed:
+        return None
+    return lifecycle.edit(entity, at=at, **{field: values[choice % len(values)]})
+
+
 def _walk(
     lifecycle: Lifecycle, entity: Any, choices: list[int], gaps: list[int]
 ) -> tuple[Any, list[Event]]:
-    """Fire the allowed triggers ``choices`` point at; return the last record and its events."""
+    """Fire the allowed triggers (or edit) as ``choices`` say; return the record and its events."""
     events: list[Event] = [Created.of(entity)]
     at = entity.state_since
     for n, (choice, gap) in enumerate(zip(choices, gaps, strict=False)):
+        at = at + timedelta(minutes=gap)
+        if choice % 4 == 0:  # a manual edit
+            edit = _edit(lifecycle, entity, choice // 4, at)
+            if edit is not None:
+                entity = edit.entity
+                events.append(edit.event)
+                continue
         allowed = [
             t
             for t in lifecycle.triggers(entity)
@@ -209,7 +232,6 @@ def _walk(
         ]
         if not allowed:
             break
-        at = at + timedelta(minutes=gap)
         trigger = allowed[choice % len(allowed)]
         if lifecycle is LEAD_STATUS and trigger == "convert":
             result = convert_lead(entity, at=at, new_opportunity_id=f"O-{n}")
@@ -217,8 +239,8 @@ def _walk(
             events.append(result.events[0])
             continue
         step = lifecycle.fire(entity, trigger, at=at, opportunity_id=f"O-{n}", **_CONTEXT)
-        entity, event = step.entity, step.event
-        events.append(event)
+        entity = step.entity
+        events.append(step.event)
     return entity, events
 
 
@@ -361,3 +383,100 @@ def test_replay_frame_keeps_state_since_across_internal_steps() -> None:
     states = CASE_STATUS.replay_frame(frame)
     assert states.loc["S-1", "state"] == "in_progress"
     assert states.loc["S-1", "state_since"] == up.entity.state_since == T0 + timedelta(hours=1)
+
+
+# -- manual edits --------------------------------------------------------------------------------
+
+
+def _deal(**fields: Any) -> Opportunity:
+    return Opportunity(id="O-1", name="Acme", amount=Money(9000, "EUR"), created_at=T0, **fields)
+
+
+def test_an_edit_returns_the_validated_entity_and_its_event() -> None:
+    deal = _deal()
+    at = T0 + timedelta(hours=1)
+    edit = OPPORTUNITY_PIPELINE.edit(deal, at=at, amount=Money(12, "EUR"), owner="ana")
+    assert (edit.entity.amount, edit.entity.owner) == (Money(12, "EUR"), "ana")
+    assert deal.amount == Money(9000, "EUR")  # the old record is unchanged
+    assert edit.event == FieldsChanged(
+        kind="opportunity",
+        entity_id="O-1",
+        at=at,
+        changes={"amount": [Money(9000, "EUR"), Money(12, "EUR")], "owner": [None, "ana"]},
+    )
+    assert OPPORTUNITY_PIPELINE.replay(deal, [edit.event]) == edit.entity
+    assert OPPORTUNITY_PIPELINE.replay(deal, [event_from_json(event_to_json(edit.event))]) == (
+        edit.entity
+    )
+    # an unchanged value is left out of the event
+    same = OPPORTUNITY_PIPELINE.edit(deal, at=at, name="Acme", owner="bo")
+    assert dict(same.event.changes) == {"owner": [None, "bo"]}
+
+
+def test_an_edited_probability_is_a_manual_override_that_steps_keep() -> None:
+    deal = _deal()
+    edit = OPPORTUNITY_PIPELINE.edit(deal, at=T0, probability=35)
+    assert dict(edit.event.changes) == {
+        "probability": [10, 35],
+        "probability_manual": [False, True],
+    }
+    qualified = OPPORTUNITY_PIPELINE.fire(edit.entity, "qualify", at=T0 + timedelta(days=1))
+    assert qualified.entity.probability == 35  # not the stage's 20
+    won = OPPORTUNITY_PIPELINE.fire(qualified.entity, "win", at=T0 + timedelta(days=2)).entity
+    assert (won.probability, won.probability_manual) == (100, False)
+    with pytest.raises(ValidationError, match="closed") as info:
+        OPPORTUNITY_PIPELINE.edit(won, at=T0 + timedelta(days=3), probability=50)
+    assert info.value.field == "probability"
+    log: list[Event] = [Created.of(deal), edit.event, qualified.event]
+    assert OPPORTUNITY_PIPELINE.replay(Opportunity, log) == qualified.entity
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"colour": "red"}, "colour"),
+        ({"state": "won"}, "state"),
+        ({"state_since": T0}, "state_since"),
+        ({"id": "O-2"}, "id"),
+        ({"lost_reason": "price"}, "lost_reason"),
+        ({"closed_at": T0}, "closed_at"),
+        ({"probability_manual": True}, "probability_manual"),
+        ({"highest_state": "won"}, "highest_state"),
+    ],
+)
+def test_an_edit_refuses_unknown_and_lifecycle_owned_fields(
+    changes: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        OPPORTUNITY_PIPELINE.edit(_deal(), at=T0, **changes)
+    assert info.value.field == field
+    assert "Hint:" in str(info.value)
+
+
+def test_an_edit_is_validated_like_construction_and_in_time_order() -> None:
+    deal = _deal(state="proposal", state_since=T0 + timedelta(days=5), probability=50)
+    with pytest.raises(ValidationError):
+        OPPORTUNITY_PIPELINE.edit(deal, at=T0 + timedelta(days=6), probability=101)
+    with pytest.raises(ValidationError, match="state_since") as info:
+        OPPORTUNITY_PIPELINE.edit(deal, at=T0, owner="ana")
+    assert info.value.field == "at"
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        OPPORTUNITY_PIPELINE.edit(deal, at=datetime(2026, 2, 1), owner="ana")
+    with pytest.raises(ValidationError, match="lifecycle's steps"):
+        LEAD_STATUS.edit(Lead(id="L-1", created_at=T0), at=T0, opportunity_id="O-1")
+
+
+def test_step_context_does_not_set_lifecycle_owned_fields() -> None:
+    deal = _deal()
+    with pytest.raises(ValidationError, match="edit") as info:
+        OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=T0, probability=90)
+    assert info.value.field == "probability"
+    with pytest.raises(ValidationError) as info:
+        OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=T0, state="won")
+    assert info.value.field == "state"
+    # the documented way: edit, then step; the edit is its own event
+    edit = OPPORTUNITY_PIPELINE.edit(deal, at=T0, probability=90)
+    assert OPPORTUNITY_PIPELINE.fire(edit.entity, "qualify", at=T0).entity.probability == 90
+    # context that names no lifecycle-owned field stays context
+    step = LEAD_STATUS.fire(Lead(id="L-1", created_at=T0), "contact", at=T0, channel="phone")
+    assert step.event.context == {"channel": "phone"}

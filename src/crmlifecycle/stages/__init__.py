@@ -52,7 +52,7 @@ from crmlifecycle.stages._standard import (
     OPPORTUNITY_PIPELINE,
     STANDARD_SPECS,
 )
-from crmlifecycle.stages._step import Step
+from crmlifecycle.stages._step import Edit, Step
 
 __all__ = [
     "BUILTIN_HOOKS",
@@ -65,6 +65,7 @@ __all__ = [
     "STANDARD_SPECS",
     "STATUS_TYPES",
     "Conversion",
+    "Edit",
     "FrameStep",
     "Guard",
     "Hook",

@@ -3,7 +3,8 @@
 
 The class is the face users hold. It describes the definition (states, stages,
 transitions), takes single-record steps (:meth:`Lifecycle.fire`, walked through
-in :mod:`crmlifecycle.stages._step`), replays event lists, and hands the frame
+in :mod:`crmlifecycle.stages._step`) and manual edits (:meth:`Lifecycle.edit`),
+replays event lists, and hands the frame
 paths (:meth:`Lifecycle.fire_frame`, :meth:`Lifecycle.replay_frame`), the
 configuration trio (:meth:`Lifecycle.from_dict`, :meth:`Lifecycle.from_text`,
 :meth:`Lifecycle.to_dict`), linting and diagrams to their own modules.
@@ -32,7 +33,15 @@ from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
 from crmlifecycle.stages._frame_step import StepFrameColumns
-from crmlifecycle.stages._step import EntityT, Step, StepRequest, fire_step, state_of
+from crmlifecycle.stages._step import (
+    Edit,
+    EntityT,
+    Step,
+    StepRequest,
+    edit_step,
+    fire_step,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from crmlifecycle.stages._frame_step import FrameStep
@@ -202,16 +211,22 @@ class Lifecycle:
         Fire ``trigger`` on ``entity`` at time ``at``; return the new entity and its event.
 
         ``context`` is passed to guards and hooks and stored in the event (it must be
-        event-safe data). Stage effects keep the invariants (see the lifecycles guide):
-        probabilities follow the stage unless set by hand, a lost deal needs
-        ``lost_reason=``, ``highest_state`` is a high-water mark.
+        event-safe data); it never sets a field. A key naming a field the steps own
+        (``state``, ``probability``, ``closed_at``...) is refused:
+        ``fire(deal, "qualify", probability=90)`` is an error; set the probability
+        with :meth:`edit` first. ``lost_reason`` and ``opportunity_id`` are read by
+        the stage effects. Stage effects keep the invariants
+        (see the lifecycles guide): probabilities follow the stage unless set by
+        hand, a lost deal needs ``lost_reason=``, a converted lead needs
+        ``opportunity_id=``, ``highest_state`` is a high-water mark.
 
         Raises:
             InvalidTransition: the trigger is unknown or not allowed from the state.
             GuardRejected: every candidate transition's guard said no.
             ValidationError: ``at`` is naive or before ``entity.state_since``, the
-                entity's state is not in this lifecycle, or an effect's requirement
-                (e.g. the lost reason) is not met.
+                entity's state is not in this lifecycle, a context key names a field
+                the steps own, or an effect's requirement (the lost reason, the
+                converted lead's opportunity) is not met.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -231,6 +246,45 @@ class Lifecycle:
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
         return fire_step(self._compiled, entity, StepRequest(trigger, at, context))
+
+    def edit(self, entity: EntityT, *, at: datetime, **changes: Any) -> Edit[EntityT]:
+        """
+        Change fields of ``entity`` by hand at time ``at``; return the new entity and its event.
+
+        The new entity is validated like a constructed one, and the
+        :class:`~crmlifecycle.events.FieldsChanged` event records each changed field
+        as ``[old, new]`` (unchanged fields are left out), so :meth:`replay` applies
+        it again. Edits come in time order with steps: ``at`` is not before
+        ``entity.state_since``. Setting ``probability`` is the documented manual
+        override: it also sets ``probability_manual`` (stage changes then keep the
+        probability), and is refused on a closed stage.
+
+        Raises:
+            ValidationError: a field the entity does not have; a field the
+                lifecycle's steps own (``id``, ``state``, ``state_since``,
+                ``lost_reason``, ``last_open_stage``, ``closed_at``,
+                ``highest_state``, ``probability_manual``, ``opportunity_id``); a
+                value the entity refuses; or a naive or too early ``at``.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Money, Opportunity
+            >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE as PIPE
+            >>> t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+            >>> deal = Opportunity(id="O-1", name="Acme", amount=Money(9000, "EUR"), created_at=t0)
+            >>> edit = PIPE.edit(deal, at=t0, probability=35)
+            >>> edit.entity.probability, edit.entity.probability_manual
+            (35, True)
+            >>> dict(edit.event.changes)
+            {'probability': [10, 35], 'probability_manual': [False, True]}
+            >>> PIPE.fire(edit.entity, "qualify", at=t0).entity.probability
+            35
+            >>> PIPE.edit(deal, at=t0, state="won")
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'state' must be changed by the 'opportunity' ...
+        """
+        return edit_step(self._compiled, entity, at, changes)
 
     def can_fire(
         self, entity: Any, trigger: str, *, at: datetime | None = None, **context: Any

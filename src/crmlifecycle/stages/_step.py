@@ -35,6 +35,15 @@ with other stage names gets them too):
   a converted lead is never linked to nothing and replaying its events links it
   again; :func:`~crmlifecycle.stages.convert_lead` passes it.
 
+Step context (the keyword arguments of ``fire``) is for guards, hooks and the
+event; it never sets a field. A key naming a field the steps own (``state``,
+``state_since``, ``probability``, ``probability_manual``, ``last_open_stage``,
+``closed_at``, ``highest_state``) is refused, so ``fire(deal, "qualify",
+probability=90)`` is an error pointing to
+:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>` (which records a
+``FieldsChanged`` event); ``lost_reason`` and ``opportunity_id`` are the inputs
+of their stage effects.
+
 What depends only on the two stages and the entity's class is worked out once
 (:class:`StageEffects`, cached on the candidate per class); a step then only adds
 what depends on the entity or the request. With these per-class caches a
@@ -52,7 +61,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 import attrs
 
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
-from crmlifecycle.events import Transitioned
+from crmlifecycle.events import FieldsChanged, Transitioned
 from crmlifecycle.stages._compile import Candidate
 from crmlifecycle.stages._definition import Stage, StepInfo
 
@@ -61,10 +70,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EFFECT_FIELDS",
+    "Edit",
     "Evolve",
     "StageEffects",
     "Step",
     "StepRequest",
+    "edit_step",
     "fire_step",
     "state_of",
 ]
@@ -121,6 +132,33 @@ class Step(Generic[EntityT]):
 
 
 @final
+@attrs.frozen(kw_only=True)
+class Edit(Generic[EntityT]):
+    """
+    The result of :meth:`~crmlifecycle.stages.Lifecycle.edit`: the edited entity and its event.
+
+    Attributes:
+        entity: the new entity (the old one is unchanged).
+        event: the :class:`~crmlifecycle.events.FieldsChanged` event to store
+            (``changes`` maps each changed field to ``[old, new]``).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> edit = LEAD_STATUS.edit(Lead(id="L-1", created_at=t0), at=t0, company="Acme")
+        >>> edit.entity.company, dict(edit.event.changes)
+        ('Acme', {'company': [None, 'Acme']})
+
+    .. versionadded:: 0.1
+    """
+
+    entity: EntityT
+    event: FieldsChanged
+
+
+@final
 @attrs.frozen
 class StepRequest:
     """
@@ -146,6 +184,8 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     cls = type(entity)
     effects = chosen.effects.get(cls) or _stage_effects(cls, chosen, compiled.by_name)
     evolve = effects.evolve
+    if request.context and not evolve.refused_context.isdisjoint(request.context):
+        _refuse_field_context(evolve, request)
     updates: dict[str, Any] = {}
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
@@ -169,6 +209,79 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
         context=request.context,
     )
     return Step(entity=new, event=event)
+
+
+#: Fields a step's context may not name: what steps write, except the effects' inputs.
+_OWNED_NOT_INPUT: Final = frozenset({"state", "state_since"}) | (
+    EFFECT_FIELDS - {"lost_reason", "opportunity_id"}
+)
+#: Fields no edit may change: the record's identity and what only steps write.
+_STEP_OWNED: Final = frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"})
+
+
+def edit_step(
+    compiled: CompiledLifecycle, entity: EntityT, at: datetime, changes: Mapping[str, Any]
+) -> Edit[EntityT]:
+    """
+    Change fields of an entity by hand (see :meth:`Lifecycle.edit`); return it and its event.
+
+    Setting ``probability`` marks it manual (``probability_manual=True``), the
+    documented override stage changes keep; a closed stage's probability cannot be
+    edited.
+    """
+    evolve = Evolve.of(type(entity))
+    state_of(compiled, entity)
+    _check_time(entity, at)
+    updates = dict(changes)
+    for key, value in updates.items():
+        if key not in evolve.field_set:
+            raise ValidationError.for_field(
+                key,
+                value,
+                f"a field of {evolve.cls.__name__} ({', '.join(sorted(evolve.field_set))})",
+                hint="check the spelling; custom fields need a subclass that declares them.",
+            )
+        if key in _STEP_OWNED:
+            raise ValidationError.for_field(
+                key,
+                value,
+                f"changed by the {compiled.name!r} lifecycle's steps, not by an edit",
+                hint="fire a trigger (fire(entity, trigger, at=...)) to change the state and "
+                "what goes with it.",
+            )
+    if "probability" in updates and "probability_manual" in evolve.field_set:
+        stage = compiled.by_name[entity.state]
+        if stage.closed:
+            raise ValidationError.for_field(
+                "probability",
+                updates["probability"],
+                f"left as it is: stage {stage.name!r} is closed ({stage.type})",
+                hint="reopen the deal first; a closed deal's probability is not an opinion.",
+            )
+        updates["probability_manual"] = True
+    new = evolve(entity, updates)
+    diff = {
+        key: [getattr(entity, key), getattr(new, key)]
+        for key in updates
+        if getattr(entity, key) != getattr(new, key)
+    }
+    event = FieldsChanged(kind=compiled.kind, entity_id=entity.id, at=at, changes=diff)
+    return Edit(entity=new, event=event)
+
+
+def _refuse_field_context(evolve: Evolve, request: StepRequest) -> None:
+    """Refuse step context named like a field the lifecycle's steps own."""
+    for key, value in request.context.items():
+        if key in evolve.refused_context:
+            raise ValidationError.for_field(
+                key,
+                value,
+                f"left out of the step context: {key!r} is a field of the "
+                f"{evolve.cls.__name__} that the lifecycle sets, and a step's context "
+                "does not set fields",
+                hint=f"set it by hand with lifecycle.edit(entity, at=..., {key}=...), which "
+                "records a FieldsChanged event, then fire the step.",
+            )
 
 
 def state_of(compiled: CompiledLifecycle, entity: Stateful) -> str:
@@ -246,7 +359,7 @@ class Evolve:
     list (and one ``operator.attrgetter`` over it) is computed once per class.
     """
 
-    __slots__ = ("cls", "effect_fields", "names", "read")
+    __slots__ = ("cls", "effect_fields", "field_set", "names", "read", "refused_context")
 
     _by_class: dict[type, Evolve] = {}  # noqa: RUF012 - one cache for the process, per class
 
@@ -254,11 +367,13 @@ class Evolve:
         fields = [f for f in attrs.fields(cls) if f.init]
         self.cls = cls
         self.names = tuple(f.alias for f in fields)
+        self.field_set = frozenset(self.names)
         getter = operator.attrgetter(*(f.name for f in fields))
         self.read: Callable[[object], tuple[Any, ...]] = (
             getter if len(fields) > 1 else lambda entity: (getter(entity),)
         )
         self.effect_fields = frozenset(f.name for f in fields) & EFFECT_FIELDS
+        self.refused_context = self.field_set & _OWNED_NOT_INPUT
 
     @classmethod
     def of(cls, entity_class: type) -> Evolve:
