@@ -244,7 +244,52 @@ def _walk(
     return entity, events
 
 
+#: Custom specs with their own stage names: the laws hold for them too.
+DEALS = Lifecycle.from_dict(
+    {
+        "name": "deals",
+        "kind": "opportunity",
+        "states": [
+            {"name": "inbox", "type": "open", "probability": 5},
+            {"name": "demo", "type": "ongoing", "probability": 40},
+            {"name": "signed", "type": "won", "probability": 100},
+            {"name": "dropped", "type": "lost", "probability": 0},
+        ],
+        "transitions": [
+            {"trigger": "book", "source": "inbox", "dest": "demo"},
+            {"trigger": "sign", "source": "demo", "dest": "signed", "when": "amount > 0"},
+            {"trigger": "drop", "source": ["inbox", "demo"], "dest": "dropped"},
+            {"trigger": "revive", "source": "dropped", "to_last_open": True},
+        ],
+    }
+)
+PROSPECTS = Lifecycle.from_dict(
+    {
+        "name": "prospects",
+        "kind": "lead",
+        "states": [
+            {"name": "fresh", "type": "open"},
+            {"name": "working", "type": "ongoing"},
+            {"name": "became_deal", "type": "won"},
+            {"name": "parked", "type": "on_hold"},
+        ],
+        "transitions": [
+            {"trigger": "work", "source": "fresh", "dest": "working"},
+            {"trigger": "park", "source": "working", "dest": "parked"},
+            {"trigger": "unpark", "source": "parked", "dest": "working"},
+            {"trigger": "promote", "source": "working", "dest": "became_deal"},
+        ],
+    }
+)
+
 STARTS: list[tuple[Lifecycle, Any]] = [
+    (
+        DEALS,
+        Opportunity(
+            id="O-5", name="X", amount=Money(1, "EUR"), created_at=T0, state="inbox", probability=5
+        ),
+    ),
+    (PROSPECTS, Lead(id="L-5", created_at=T0, state="fresh")),
     (LEAD_STATUS, Lead(id="L-1", created_at=T0, budget=Money("12.30", "USD"), score=0.1)),
     (
         OPPORTUNITY_PIPELINE,
@@ -253,6 +298,15 @@ STARTS: list[tuple[Lifecycle, Any]] = [
     (CUSTOMER_LIFECYCLE, Customer(id="K-1", created_at=T0)),
     (CASE_STATUS, Case(id="S-1", customer_id="K-1", subject="x", created_at=T0, priority="low")),
 ]
+
+
+def test_custom_specs_link_their_won_stage_like_the_standard_one() -> None:
+    lead = Lead(id="L-5", created_at=T0, state="working")
+    with pytest.raises(ValidationError, match="opportunity_id"):
+        PROSPECTS.fire(lead, "promote", at=T0)
+    step = PROSPECTS.fire(lead, "promote", at=T0, opportunity_id="O-5")
+    assert (step.entity.state, step.entity.opportunity_id) == ("became_deal", "O-5")
+    assert PROSPECTS.replay(lead, [step.event]) == step.entity
 
 
 @given(
