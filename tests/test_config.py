@@ -18,6 +18,7 @@ from crmlifecycle.errors import SpecError
 from crmlifecycle.rules import RuleSet
 from crmlifecycle.scoring import NaiveBayesScorer, PointsScorer, RfmScorer
 from crmlifecycle.sla import SlaPolicy
+from crmlifecycle.stages import CASE_STATUS, LEAD_STATUS, OPPORTUNITY_PIPELINE, Lifecycle
 
 
 def test_json_and_yaml_read_the_same_document() -> None:
@@ -145,11 +146,40 @@ RULES = {
             {
                 "calendar": {"tz": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}},
                 "targets": {"urgent": {"first_response": "1h", "resolution": "4h"}, "low": {}},
-                "pause_states": ["waiting_on_customer", "on_hold"],
+                "pause_states": ["waiting_on_customer", "new"],
             }
         ),
+        SlaPolicy.from_dict(
+            {
+                "targets": {"high": {"first_response": "1500ms"}},
+                "lifecycle": {
+                    "name": "ticket",
+                    "states": [
+                        {"name": "open", "type": "open"},
+                        {"name": "parked", "type": "on_hold"},
+                        {"name": "done", "type": "won"},
+                    ],
+                    "transitions": [
+                        {"trigger": "park", "source": "open", "dest": "parked"},
+                        {"trigger": "finish", "source": ["open", "parked"], "dest": "done"},
+                    ],
+                },
+            }
+        ),
+        Lifecycle.from_dict(LEAD_STATUS.to_dict()),
+        OPPORTUNITY_PIPELINE,
     ],
-    ids=["rules", "no-rules", "points", "rfm", "naive_bayes", "sla"],
+    ids=[
+        "rules",
+        "no-rules",
+        "points",
+        "rfm",
+        "naive_bayes",
+        "sla",
+        "sla-custom-lifecycle",
+        "lifecycle",
+        "pipeline",
+    ],
 )
 def test_every_configurable_type_round_trips(configured: Any) -> None:
     assert isinstance(configured, Configurable)
@@ -161,7 +191,7 @@ def test_every_configurable_type_round_trips(configured: Any) -> None:
         cls.from_text(yaml.safe_dump(data)),
     ):
         assert again.to_dict() == data
-        if isinstance(configured, RuleSet | SlaPolicy):
+        if isinstance(configured, RuleSet | SlaPolicy | Lifecycle):
             assert again == configured
 
 
@@ -255,12 +285,13 @@ def sla_documents(draw: st.DrawFn) -> dict[str, Any]:
             "tz": draw(st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"])),
             "hours": {"mon-fri": "09:00-17:00"},
         }
+    states = st.sampled_from(CASE_STATUS.states)  # a policy names states of its lifecycle
     if draw(st.booleans()):
-        document["pause_states"] = draw(st.lists(_names, max_size=3, unique=True))
+        document["pause_states"] = draw(st.lists(states, max_size=3, unique=True))
     if draw(st.booleans()):
-        document["stop_states"] = draw(st.lists(_names, min_size=1, max_size=3, unique=True))
+        document["stop_states"] = draw(st.lists(states, min_size=1, max_size=3, unique=True))
     if draw(st.booleans()):
-        document["initial_state"] = draw(_names)
+        document["initial_state"] = draw(states)
     return document
 
 

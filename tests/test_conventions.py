@@ -158,7 +158,17 @@ def test_columns_are_passed_as_spec_records() -> None:
     assert flat == []
 
 
-_TIME_WORDS = {"now", "date", "cutoff", "cut_off", "at_time", "time", "as_at", "asof"}
+_OLD_TIME_WORDS = {"observation_end", "calibration_end", "closed_since", "cutoff_date"}
+_TIME_WORDS = _OLD_TIME_WORDS | {
+    "now",
+    "date",
+    "cutoff",
+    "cut_off",
+    "at_time",
+    "time",
+    "as_at",
+    "asof",
+}
 
 
 def test_time_arguments_use_the_four_words() -> None:
@@ -185,3 +195,53 @@ def test_a_moment_to_look_from_is_typed_instant() -> None:
             if parameter is not None and "Instant" not in str(parameter.annotation):
                 untyped.append(f"{qualname}({name}: {parameter.annotation})")
     assert untyped == []
+
+
+def test_every_time_parameter_is_a_moment_a_window_bound_or_a_record_timestamp() -> None:
+    """Times are `at`, `as_of`, `start`, `end`, or a record's `<something>_at` column value."""
+    odd = []
+    for qualname, target in _public_callables():
+        if qualname.startswith("crmlifecycle.testing.") or (
+            inspect.isclass(target) and hasattr(target, "__attrs_attrs__")
+        ):
+            continue  # Hypothesis bounds; records' fields are named by the data contract
+        try:
+            parameters = inspect.signature(target).parameters
+        except (TypeError, ValueError):
+            continue
+        for name, parameter in parameters.items():
+            annotation = str(parameter.annotation)
+            timed = any(word in annotation for word in ("Instant", "datetime", "Timestamp"))
+            if timed and name not in {"at", "as_of", "start", "end"} and not name.endswith("_at"):
+                odd.append(f"{qualname}({name}: {annotation})")
+    assert odd == []
+
+
+def test_at_is_only_when_something_happens() -> None:
+    """`at` names when a step (or an order, an event) happens, never a moment looked from."""
+    elsewhere = sorted(
+        qualname
+        for qualname, target in _public_callables()
+        if "at" in _parameters(target)
+        and not qualname.startswith("crmlifecycle.stages.")
+        and not qualname.endswith("Period.contains")  # whether what happens `at` falls in it
+        and not (inspect.isclass(target) and hasattr(target, "__attrs_attrs__"))
+    )
+    assert elsewhere == []
+
+
+def test_column_records_and_look_from_moments_are_keyword_only() -> None:
+    positional: list[str] = []
+    for qualname, target in _public_callables():
+        try:
+            parameters = inspect.signature(target).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        positional.extend(
+            f"{qualname}({p.name})"
+            for p in parameters
+            if (p.name.endswith("_columns") or p.name == "as_of")
+            and p.kind is not p.KEYWORD_ONLY
+            and qualname != "crmlifecycle.stages.Lifecycle.state_at"  # state_at(events, as_of)
+        )
+    assert positional == []

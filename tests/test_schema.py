@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import attrs
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmlifecycle.errors import ValidationError
+from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.schema import FRAME_COLUMNS, SCHEMA, EventLogColumns, OrderColumns
 
 
@@ -51,3 +52,13 @@ def test_specs_are_frozen_and_keyword_only() -> None:
         cols.at = "when"  # type: ignore[misc]
     with pytest.raises(TypeError):
         EventLogColumns("kind")  # type: ignore[call-arg]
+
+
+def test_to_contract_renames_a_copy_and_refuses_two_columns_for_one() -> None:
+    export = pd.DataFrame({"cust": ["a"], "when": ["2026-01-05"], "amount": [9.5], "x": [1]})
+    spec = OrderColumns(customer_id="cust", at="when")
+    renamed = spec.to_contract(export, frame_name="orders")
+    assert renamed.columns.tolist() == ["customer_id", "at", "amount", "x"]
+    assert export.columns.tolist() == ["cust", "when", "amount", "x"]
+    with pytest.raises(DataError, match="'at' is a column in the orders frame"):
+        spec.to_contract(export.assign(at="2026-01-06"), frame_name="orders")

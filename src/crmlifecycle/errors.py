@@ -291,8 +291,7 @@ class MissingColumnError(DataError, _FormattedKeyError):
             keyword = f"{frame}_columns=" if frame.isidentifier() else "the frame's X_columns="
             hint = (
                 f"rename the columns, or say which columns hold them with {keyword} "
-                "and the frame's column record (e.g. OrderColumns(customer_id='cust'), "
-                "see crmlifecycle.schema)."
+                "and the frame's column record (see the function's Args)."
             )
         message = (
             f"{which}frame is missing column(s) {list(missing)}{hints}; it has {available}. "

@@ -35,8 +35,10 @@ from collections.abc import Mapping
 from typing import Any, Final, Literal, TypeAlias, final
 
 import attrs
+import pandas as pd
 
 from crmlifecycle._validators import non_empty_str
+from crmlifecycle.errors import DataError
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -104,6 +106,36 @@ class ColumnSpec:
             'monthly_revenue'
         """
         return attrs.asdict(self)  # type: ignore[arg-type]
+
+    def to_contract(self, frame: pd.DataFrame, *, frame_name: str = "") -> pd.DataFrame:
+        """
+        Return a copy of ``frame`` whose columns this record names carry the contract's names.
+
+        Columns the record leaves at their default, and columns it does not know,
+        keep their names; the caller's frame is not changed.
+
+        Raises:
+            DataError: the frame holds both a column the record renames and a column
+                already named like its contract name.
+
+        Examples:
+            >>> import pandas as pd
+            >>> from crmlifecycle.schema import OrderColumns
+            >>> export = pd.DataFrame({"cust": ["a"], "at": ["2026-01-05"], "amount": [9.5]})
+            >>> OrderColumns(customer_id="cust").to_contract(export).columns.tolist()
+            ['customer_id', 'at', 'amount']
+        """
+        renames = {source: column for column, source in self.names().items() if source != column}
+        present = set(frame.columns)
+        clash = [c for s, c in renames.items() if s in present and c in present]
+        if clash:
+            where = f" in the {frame_name} frame" if frame_name else ""
+            raise DataError.malformed(
+                clash[0],
+                f"is a column{where} while the column record names another column for it",
+                hint="drop one of the two columns, or leave it out of the record.",
+            )
+        return frame.rename(columns=renames)
 
 
 @final

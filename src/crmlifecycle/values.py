@@ -233,5 +233,15 @@ class Period:
         return self.end - self.start
 
     def contains(self, at: datetime) -> bool:
-        """Return whether ``start <= at < end``."""
+        """
+        Return whether something that happens ``at`` falls in the period: ``start <= at < end``.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> june = Period(datetime(2026, 6, 1, tzinfo=timezone.utc),
+            ...               datetime(2026, 7, 1, tzinfo=timezone.utc))
+            >>> late = datetime(2026, 6, 30, 23, tzinfo=timezone.utc)
+            >>> june.contains(late), june.contains(june.end)
+            (True, False)
+        """
         return self.start <= at < self.end

@@ -300,7 +300,7 @@ def test_compute_kpis_column_records_are_checked(frames: dict[str, Any]) -> None
     with pytest.raises(ValidationError, match="a CustomerColumns record"):
         compute_kpis(frames, names=["new_customers"], columns={"customers": OrderColumns()})
     both = frames["customers"].assign(joined=frames["customers"]["acquired_at"])
-    with pytest.raises(DataError, match="'acquired_at' is in the customers frame"):
+    with pytest.raises(DataError, match="'acquired_at' is a column in the customers frame"):
         compute_kpis(
             {"customers": both},
             names=["new_customers"],

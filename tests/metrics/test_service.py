@@ -16,6 +16,7 @@ from crmlifecycle.metrics._service import (
 )
 from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla import BusinessCalendar, SlaPolicy
+from crmlifecycle.stages import Lifecycle
 
 OFFICE = BusinessCalendar(tz="UTC", hours={"mon-fri": "09:00-17:00"})
 POLICY = SlaPolicy(
@@ -325,3 +326,59 @@ def test_service_kpis_read_renamed_columns() -> None:
         events_columns=log_cols,
     )
     assert rate == 0.0
+
+
+_TICKETS = Lifecycle.from_dict(
+    {
+        "name": "ticket",
+        "initial": "open",
+        "states": [
+            {"name": "open", "type": "open"},
+            {"name": "working", "type": "ongoing"},
+            {"name": "done", "type": "won"},
+        ],
+        "transitions": [
+            {"trigger": "work", "source": "open", "dest": "working"},
+            {"trigger": "finish", "source": "working", "dest": "done"},
+        ],
+    }
+)
+
+
+def _tickets() -> tuple[pd.DataFrame, pd.DataFrame]:
+    cases = pd.DataFrame(
+        {
+            "case_id": ["T1", "T2", "T3"],
+            "opened_at": pd.to_datetime(["2026-11-23T09:00Z"] * 3),
+            "priority": ["high", "low", "low"],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "kind": ["ticket", "ticket", "ticket", "case"],
+            "entity_id": ["T1", "T1", "T2", "T3"],
+            "dest": ["working", "done", "working", "closed"],
+            "at": pd.to_datetime(["2026-11-23T10:00Z", "2026-11-23T11:00Z"] * 2),
+        }
+    )
+    return cases, events
+
+
+def test_backlog_reads_states_and_closed_stages_from_the_lifecycle() -> None:
+    cases, events = _tickets()
+    # T1 done (won: closed) at 11:00; T2 working; T3 has no ticket event (its 'case' row is
+    # another lifecycle's) so it is in the initial state 'open'.
+    table = backlog(cases, as_of="2026-11-23T12:00Z", events=events, lifecycle=_TICKETS, by="state")
+    assert table[["state", "open_cases"]].to_numpy().tolist() == [["open", 1], ["working", 1]]
+    assert backlog(cases, as_of="2026-11-23T10:30Z", events=events, lifecycle=_TICKETS) == 3
+
+
+def test_backlog_refuses_states_the_lifecycle_does_not_know_and_a_custom_one_without_events() -> (
+    None
+):
+    cases, events = _tickets()
+    typo = events.assign(dest=events["dest"].replace({"done": "dnoe"}))
+    with pytest.raises(DataError, match=r"does not know: \['dnoe'\]"):
+        backlog(cases, as_of="2026-11-23T12:00Z", events=typo, lifecycle=_TICKETS)
+    with pytest.raises(DataError, match="pass the case event log as events="):
+        backlog(cases, as_of="2026-11-23T12:00Z", lifecycle=_TICKETS)

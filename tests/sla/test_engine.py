@@ -345,8 +345,15 @@ class TestPolicy:
             ("done", "dropped"),
             "open",
         )
-        # an explicit list still wins over the lifecycle's
-        assert SlaPolicy(targets={"high": {}}, pause_states=["x"]).pause_states == ("x",)
+        # an explicit list of the lifecycle's states still wins over its stage types
+        explicit = SlaPolicy(targets={"high": {}}, pause_states=["new", "waiting_on_customer"])
+        assert explicit.pause_states == ("new", "waiting_on_customer")
+        with pytest.raises(ValidationError, match="'pause_states' must be a state of the 'case'"):
+            SlaPolicy(targets={"high": {}}, pause_states=["wating_on_customer"])
+        with pytest.raises(
+            ValidationError, match="'initial_state' must be a state of the 'ticket'"
+        ):
+            SlaPolicy(targets={"high": {}}, lifecycle=TICKETS, initial_state="new")
         with pytest.raises(ValidationError, match="lifecycle"):
             SlaPolicy(targets={"high": {}}, lifecycle="tickets")
         with pytest.raises(ValidationError, match="stop_states"):
@@ -600,7 +607,7 @@ def test_renaming_the_states_with_the_same_stage_types_changes_only_the_names(
     cases, events, as_of = data
     standard = sla_status(cases, POLICY, as_of=as_of, events=events)
     tickets = SlaPolicy(targets=POLICY.to_dict()["targets"], calendar=OFFICE, lifecycle=TICKETS)
-    renamed = events.assign(dest=events["dest"].map(AS_TICKETS))
+    renamed = events.assign(dest=events["dest"].map(AS_TICKETS), kind=TICKETS.kind)
     out = sla_status(cases, tickets, as_of=as_of, events=renamed)
     expected = standard.assign(state=standard["state"].map({**AS_TICKETS, "": ""}))
     pd.testing.assert_frame_equal(out, expected)
@@ -635,9 +642,12 @@ def test_a_custom_case_pipeline_pauses_and_stops_by_its_stage_types() -> None:
             "first_response_at": [pd.NaT],
         }
     )
-    log = pd.DataFrame(changes).assign(kind="case", entity_id="T1")
+    log = pd.DataFrame(changes).assign(kind=policy.lifecycle.kind, entity_id="T1")
     log["at"] = pd.to_datetime(log["at"], utc=True)
     out = sla_status(cases, policy, as_of="2026-11-23T17:00Z", events=log)
+    # the policy's lifecycle picks the log's rows: rows of another kind are not its cases'
+    other = sla_status(cases, policy, as_of="2026-11-23T17:00Z", events=log.assign(kind="case"))
+    assert other.loc[0, "state"] == policy.lifecycle.initial
     assert out.loc[0, "state"] == "done"
     assert (out.loc[0, "resolution_elapsed"], out.loc[0, "resolution_status"]) == (3 * H, "met")
 

@@ -79,10 +79,10 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _kpi_options(args: argparse.Namespace) -> dict[str, object]:
+def _kpi_options(args: argparse.Namespace) -> dict[str, Any]:
     from crmlifecycle._frames import utc_timestamp
 
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     for key, flag in (("as_of", "--as-of"), ("start", "--start"), ("end", "--end")):
         value = vars(args)[key]
         if value is not None:
@@ -261,9 +261,8 @@ def _to_contract(
     tz: str | None,
 ) -> Any:
     """Give the contract's names to the columns the spec record points at, then their types."""
-    names = {source: column for column, source in columns.names().items() if source != column}
     try:
-        return _coerce(frame.rename(columns=names), type(columns).kinds(), tz)
+        return _coerce(columns.to_contract(frame), type(columns).kinds(), tz)
     except DataError as err:
         raise DataError(
             f"{path.name}: {err}", column=err.column, rows=err.rows, value=err.value

@@ -203,15 +203,7 @@ def _with_contract_names(
                 f"a {expected.__name__} record",
                 hint=f"e.g. columns={{{name!r}: {expected.__name__}(...)}}.",
             )
-        names = {source: column for column, source in spec.names().items() if source != column}
-        clash = [c for s, c in names.items() if c in frames[name].columns and s in frames[name]]
-        if clash:
-            raise DataError.malformed(
-                clash[0],
-                f"is in the {name} frame while columns[{name!r}] names another column for it",
-                hint="drop one of the two columns, or leave it out of the record.",
-            )
-        renamed[name] = frames[name].rename(columns=names)
+        renamed[name] = spec.to_contract(frames[name], frame_name=name)
     return renamed
 
 

@@ -311,7 +311,7 @@ def churn_rate(
         return combine_churn_rate([partial], freq=freq, by=keys, start=start, end=end)
     if start is None or end is None:
         raise DataError(
-            "churn_rate without freq needs a window: start= and end=. "
+            "a churn or retention rate without freq= needs a window: start= and end=. "
             "Hint: pass e.g. start='2026-01-01', end='2026-02-01', or freq='M' for every month."
         )
     acquired, churned = _spells(customers, customers_columns, keys)

@@ -25,7 +25,8 @@ from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._common import segment_keys
 from crmlifecycle.metrics._satisfaction import _keys_frame, _sum_by
 from crmlifecycle.schema import STATE, CaseColumns, EventLogColumns
-from crmlifecycle.sla import DEFAULT_STOP_STATES, BusinessCalendar, SlaPolicy, sla_status
+from crmlifecycle.sla import BusinessCalendar, SlaPolicy, sla_status, stop_states_of
+from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
 __all__ = ["backlog", "first_response_time", "resolution_time", "sla_breach_rate"]
 
@@ -197,7 +198,7 @@ def sla_breach_rate(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = ...,
     events_columns: EventLogColumns = ...,
-    kind: str | None = "case",
+    kind: str | None = None,
     target: Literal["first_response", "resolution", "any"] = "resolution",
     freq: None = None,
     by: None = None,
@@ -211,7 +212,7 @@ def sla_breach_rate(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = ...,
     events_columns: EventLogColumns = ...,
-    kind: str | None = "case",
+    kind: str | None = None,
     target: Literal["first_response", "resolution", "any"] = "resolution",
     freq: str,
     by: str | Sequence[str] | None = None,
@@ -225,7 +226,7 @@ def sla_breach_rate(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = ...,
     events_columns: EventLogColumns = ...,
-    kind: str | None = "case",
+    kind: str | None = None,
     target: Literal["first_response", "resolution", "any"] = "resolution",
     freq: str | None = None,
     by: str | Sequence[str],
@@ -238,7 +239,7 @@ def sla_breach_rate(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = CaseColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
-    kind: str | None = "case",
+    kind: str | None = None,
     target: Literal["first_response", "resolution", "any"] = "resolution",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
@@ -268,7 +269,8 @@ def sla_breach_rate(
             ``resolved_at``; a column you do not record may hold ``NaT``).
         events_columns: the columns of ``events`` (``kind``, ``entity_id``,
             ``dest``, ``at``).
-        kind: the ``kind`` of the case rows of ``events`` (``None``: every row).
+        kind: the ``kind`` of the case rows of ``events`` (default: the kind of the
+            policy's lifecycle).
         target: the clock that counts: ``"first_response"``,
             ``"resolution"`` or ``"any"``.
         freq: one row per calendar period of opening.
@@ -348,8 +350,7 @@ def backlog(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = ...,
     events_columns: EventLogColumns = ...,
-    kind: str | None = "case",
-    stop_states: Sequence[str] = DEFAULT_STOP_STATES,
+    lifecycle: Lifecycle = CASE_STATUS,
     by: None = None,
 ) -> int: ...
 @overload
@@ -360,8 +361,7 @@ def backlog(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = ...,
     events_columns: EventLogColumns = ...,
-    kind: str | None = "case",
-    stop_states: Sequence[str] = DEFAULT_STOP_STATES,
+    lifecycle: Lifecycle = CASE_STATUS,
     by: str | Sequence[str],
 ) -> pd.DataFrame: ...
 def backlog(
@@ -371,21 +371,22 @@ def backlog(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = CaseColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
-    kind: str | None = "case",
-    stop_states: Sequence[str] = DEFAULT_STOP_STATES,
+    lifecycle: Lifecycle = CASE_STATUS,
     by: str | Sequence[str] | None = None,
 ) -> int | pd.DataFrame:
     """
     Open cases as of ``as_of`` (opened by then and not resolved or closed), in all or by segment.
 
     The state as of ``as_of`` is the destination of the case's last state
-    change at or before ``as_of`` in ``events`` (``"new"`` if none). Without
-    ``events`` it is derived from the timestamps: closed, else resolved, else
+    change at or before ``as_of`` in ``events`` of the lifecycle's kind (its
+    initial state if none); a case is open until it reaches a won or lost
+    (closed) stage of ``lifecycle``. Without ``events`` the state of the standard
+    case lifecycle is derived from the timestamps: closed, else resolved, else
     ``in_progress`` once answered, else ``new`` (so ``waiting_on_customer``
     cannot be seen, and a case reopened after ``resolved_at`` counts as
-    resolved). ``by`` may name ``"state"`` (that state as of ``as_of``, not
-    the frame's current ``state`` column) and any column of ``cases``; the
-    usual queue view is ``by=("state", "priority")``.
+    resolved); another lifecycle needs ``events``. ``by`` may name ``"state"``
+    (that state as of ``as_of``, not the frame's current ``state`` column) and
+    any column of ``cases``; the usual queue view is ``by=("state", "priority")``.
 
     Like every KPI of the package it is one number without ``by`` (the count
     of open cases) and a table with it.
@@ -399,8 +400,9 @@ def backlog(
             ``resolved_at`` and ``closed_at``).
         events_columns: the columns of ``events`` (``kind``, ``entity_id``,
             ``dest``, ``at``).
-        kind: the ``kind`` of the case rows of ``events`` (``None``: every row).
-        stop_states: the states in which a case is no longer open.
+        lifecycle: the case lifecycle: its kind picks the rows of ``events``, its
+            initial state is a case's state before any event, its won and lost
+            stages end the backlog.
         by: one row per segment: ``"state"`` and columns of ``cases``.
 
     Returns:
@@ -411,7 +413,9 @@ def backlog(
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
         MissingColumnError: if a named column is absent.
-        DataError: for malformed timestamps or missing segments.
+        DataError: for malformed timestamps or missing segments, a state of
+            ``events`` that ``lifecycle`` does not know, or no ``events`` for a
+            lifecycle other than the standard one.
 
     Examples:
         >>> cases = pd.DataFrame({
@@ -439,13 +443,19 @@ def backlog(
     )
     opened = as_utc(cases[opened_at_col], opened_at_col)
     if events is None:
+        if lifecycle is not CASE_STATUS:
+            raise DataError(
+                f"backlog without events= reads the timestamps of the standard case "
+                f"lifecycle, not of {lifecycle.name!r}. Hint: pass the case event log "
+                "as events=."
+            )
         marks = [
             (cols.closed_at, "closed"),
             (cols.resolved_at, "resolved"),
             (cols.first_response_at, "in_progress"),
         ]
         require_columns(cases, [column for column, _ in marks], frame_name="cases")
-        status = pd.Series("new", index=cases.index, dtype=object)
+        status = pd.Series(lifecycle.initial, index=cases.index, dtype=object)
         for column, name in reversed(marks):  # later marks override earlier ones
             reached = (as_utc(cases[column], column, allow_missing=True) <= moment).to_numpy()
             status[reached] = name
@@ -454,13 +464,22 @@ def backlog(
         dest_col, kind_col = log_cols.dest, log_cols.kind
         require_columns(cases, [case_col], frame_name="cases")
         require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
-        log = events if kind is None or kind_col not in events else events[events[kind_col] == kind]
+        kind = lifecycle.kind
+        log = events if kind_col not in events else events[events[kind_col] == kind]
+        unknown = sorted(set(log[dest_col].dropna().astype(str)) - set(lifecycle.states))
+        if unknown:
+            raise DataError.malformed(
+                dest_col,
+                f"holds states the {lifecycle.name!r} lifecycle does not know: {unknown}",
+                hint="pass the lifecycle= the events were recorded with.",
+            )
         times = as_utc(log[at_col], at_col)
         log = pd.DataFrame({"id": log[entity_col].to_numpy(), "at": times, "dest": log[dest_col]})
         seen = log.loc[(times <= moment).to_numpy()].sort_values("at", kind="stable")
         last: pd.Series = seen.drop_duplicates("id", keep="last").set_index("id")["dest"]
-        status = cases[case_col].map(last).fillna("new").astype(object)
-    is_open = (opened <= moment).to_numpy() & ~status.isin(list(stop_states)).to_numpy()
+        status = cases[case_col].map(last).fillna(lifecycle.initial).astype(object)
+    stopped = status.isin(list(stop_states_of(lifecycle))).to_numpy()
+    is_open = (opened <= moment).to_numpy() & ~stopped
     age = (moment - opened).to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS
     if by is None:
         return int(is_open.sum())

@@ -6,8 +6,10 @@ the rows of one lifecycle's kind (``lifecycle=``, by default
 :data:`~crmlifecycle.stages.OPPORTUNITY_PIPELINE`; ``kind=`` overrides the
 kind): :func:`time_in_stage` summarises how long completed spells lasted per
 state of the lifecycle, :func:`stage_velocity` how many entities leave each
-funnel stage forward and how fast. Segments (``by=``, ``entities=``) work as
-for :func:`~crmlifecycle.metrics.funnel`.
+funnel stage forward and how fast. Segments (``by=``) and the population
+(``entities=``: every entity counts, with events or not; without it only
+entities with an event are counted) work as for
+:func:`~crmlifecycle.metrics.funnel`.
 """
 
 from __future__ import annotations
@@ -73,10 +75,13 @@ def time_in_stage(
         kind: the kind of rows to read from a mixed log (default: the lifecycle's kind).
         as_of: only events at or before this moment count (default: every event).
         by: segment column(s), of ``entities`` or of the log itself.
-        entities: one row per entity: its id and the ``by`` columns.
+        entities: the population, one row per entity: its id and the ``by`` columns;
+            an entity in it without an event has an open spell in the stage it was
+            created in. Without it only entities with an event are counted.
         entities_id: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id (the start of each entity's
-            first spell when the log has no creation event).
+            first spell when the log has no creation event; with ``entities`` and
+            ``as_of``, they tell which entities without an event existed by then).
         events_columns: the column names of ``events``.
 
     Examples:
@@ -153,10 +158,13 @@ def stage_velocity(
         as_of: only events at or before this moment count (default: every event).
         freq: a period (``"M"``, ``"Q"``...) to group the spells by when they ended.
         by: segment column(s), of ``entities`` or of the log itself.
-        entities: one row per entity: its id and the ``by`` columns.
+        entities: the population, one row per entity: its id and the ``by`` columns;
+            an entity in it without an event has an open spell in the stage it was
+            created in. Without it only entities with an event are counted.
         entities_id: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id (the start of each entity's
-            first spell when the log has no creation event).
+            first spell when the log has no creation event; with ``entities`` and
+            ``as_of``, they tell which entities without an event existed by then).
         events_columns: the column names of ``events``.
 
     Examples:

@@ -72,7 +72,8 @@ def _targets(cases: pd.DataFrame, policy: SlaPolicy, priority_col: str) -> tuple
             f"{did_you_mean(unknown[0], known)}",
             rows=_bad_rows(cases.index, bad),
             value=unknown[0],
-            hint="add them to the policy's targets (empty targets mean no SLA) or map them.",
+            hint="add them to the policy's targets (a priority with no targets, e.g. "
+            "low: {}, has no SLA) or map them.",
         )
 
     def ns(value: pd.Timedelta | None) -> int:
@@ -269,7 +270,7 @@ def sla_status(
     events: pd.DataFrame | None = None,
     cases_columns: CaseColumns = CaseColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
-    kind: str | None = "case",
+    kind: str | None = None,
 ) -> pd.DataFrame:
     """
     SLA state of every case as of the moment ``as_of``: due times, time left, breach.
@@ -289,7 +290,8 @@ def sla_status(
         events: the case event log (``kind``, ``entity_id``, ``dest``, ``at``), or ``None``.
         cases_columns: which columns of ``cases`` hold the case fields.
         events_columns: which columns of ``events`` hold the event-log fields.
-        kind: the ``kind`` of the case rows of ``events`` (``None``: every row).
+        kind: the ``kind`` of the case rows of ``events`` (default: the kind of the
+            policy's lifecycle, ``case`` for the standard one).
 
     Returns:
         A DataFrame on the index of ``cases`` with the columns of
@@ -354,7 +356,7 @@ def sla_status(
             at_col=events_columns.at,
             dest_col=events_columns.dest,
             kind_col=events_columns.kind,
-            kind=kind,
+            kind=policy.lifecycle.kind if kind is None else kind,
         )
     else:
         resolved = utc_nanoseconds(

@@ -105,12 +105,17 @@ def _resolution(value: object) -> pd.Timedelta | None:
 def _text(delta: pd.Timedelta | None) -> str | None:
     if delta is None:
         return None
-    seconds = int(delta.total_seconds())
+    seconds, nanos = divmod(delta.value, 10**9)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours}h" if hours else "", f"{minutes}min" if minutes else ""]
-    parts.append(f"{secs}s" if secs or not any(parts) else "")
-    return "".join(parts)
+    parts.append(f"{secs}s" if secs else "")
+    if nanos:  # keep what is below a second, in the largest unit that holds it whole
+        unit, size = next(
+            (u, n) for u, n in (("ms", 10**6), ("us", 10**3), ("ns", 1)) if not nanos % n
+        )
+        parts.append(f"{nanos // size}{unit}")
+    return "".join(parts) or "0s"
 
 
 @final
@@ -190,11 +195,16 @@ def _stop_states(value: object) -> tuple[str, ...]:
 
 def _lifecycle(value: object) -> Lifecycle:
     # a converter, not a validator: the state defaults below read it during __init__
+    if isinstance(value, str) and value == CASE_STATUS.name:
+        return CASE_STATUS
+    if isinstance(value, Mapping):
+        return Lifecycle.from_dict(value)
     if not isinstance(value, Lifecycle):
         raise ValidationError.for_field(
             "lifecycle",
             value,
-            "a Lifecycle (the case pipeline whose stages pause and stop the clocks)",
+            "a Lifecycle (the case pipeline whose stages pause and stop the clocks), "
+            f"its spec as a mapping, or {CASE_STATUS.name!r}",
             hint="pass e.g. lifecycle=Lifecycle.from_dict({...}) or leave the default CASE_STATUS.",
         )
     return value
@@ -293,12 +303,31 @@ class SlaPolicy:
         default=attrs.Factory(_default_initial_state, takes_self=True), validator=non_empty_str()
     )
 
+    def __attrs_post_init__(self) -> None:
+        known = self.lifecycle.states
+        for field, states in (
+            ("pause_states", self.pause_states),
+            ("stop_states", self.stop_states),
+            ("initial_state", (self.initial_state,)),
+        ):
+            unknown = [s for s in states if s not in known]
+            if unknown:
+                raise ValidationError.for_field(
+                    field,
+                    unknown[0],
+                    f"a state of the {self.lifecycle.name!r} lifecycle ({list(known)})",
+                    hint="name states of the policy's lifecycle=, or leave the field to its "
+                    "default (read from the lifecycle's stage types).",
+                )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlaPolicy:
         """
         Build a policy from plain data, e.g. a parsed JSON or YAML document.
 
-        Keys: ``targets`` (required), ``calendar``, ``pause_states``,
+        Keys: ``targets`` (required), ``calendar``, ``lifecycle`` (the case
+        lifecycle's spec, as :meth:`Lifecycle.to_dict <crmlifecycle.stages.Lifecycle.to_dict>`
+        writes it; default the standard ``case`` lifecycle), ``pause_states``,
         ``stop_states``, ``initial_state``. Durations are text with a unit
         (``"4h"``, ``"90min"``, ``"1 days"`` = 24 business hours).
 
@@ -314,7 +343,7 @@ class SlaPolicy:
         document = check_keys(
             data,
             required=("targets",),
-            optional=("calendar", "pause_states", "stop_states", "initial_state"),
+            optional=("calendar", "lifecycle", "pause_states", "stop_states", "initial_state"),
         )
         return build_from_spec(cls, document, keys=document, path="")
 
@@ -344,9 +373,11 @@ class SlaPolicy:
             >>> SlaPolicy.from_dict(policy.to_dict()) == policy
             True
         """
+        custom = {} if self.lifecycle == CASE_STATUS else {"lifecycle": self.lifecycle.to_dict()}
         return {
             "targets": {p: t.to_dict() for p, t in self.targets.items()},
             "calendar": self.calendar.to_dict(),
+            **custom,
             "pause_states": list(self.pause_states),
             "stop_states": list(self.stop_states),
             "initial_state": self.initial_state,
@@ -373,5 +404,6 @@ class SlaPolicy:
                 "priority",
                 priority,
                 f"one of {names}{did_you_mean(str(priority), names)}",
-                hint="add the priority to the policy's targets (empty targets mean no SLA).",
+                hint="add the priority to the policy's targets "
+                "(a priority with no targets has no SLA).",
             ) from None

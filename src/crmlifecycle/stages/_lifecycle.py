@@ -204,6 +204,18 @@ class Lifecycle:
             f"triggers={list(self.trigger_names)})"
         )
 
+    def _definition(self) -> tuple[object, ...]:
+        return (self.name, self.kind, self.initial, self.stages, self.transitions)
+
+    def __eq__(self, other: object) -> bool:
+        """Two lifecycles are equal when their definitions are (name, kind, states, transitions)."""
+        if not isinstance(other, Lifecycle):
+            return NotImplemented
+        return self._definition() == other._definition()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.kind, self.initial, self.states))
+
     # -- stepping ---------------------------------------------------------------------------
 
     def fire(self, entity: EntityT, trigger: str, *, at: datetime, **context: Any) -> Step[EntityT]:
