@@ -287,17 +287,16 @@ class Created(_EventBase):
     data: Mapping[str, Any] = _context_field("data")
 
     @classmethod
-    def of(cls, entity: Any, *, at: datetime | None = None, **context: Any) -> Created:
+    def of(cls, entity: Any, **context: Any) -> Created:
         """
         Return the ``Created`` event of an ``attrs`` entity, its fields in ``data``.
 
-        ``at`` is when it was created (default: the entity's ``created_at``); the
-        other keyword arguments become the event's ``context`` (event-safe data
-        stored beside the record).
+        The event happens at the entity's ``created_at``; the keyword arguments
+        become the event's ``context`` (event-safe data stored beside the record).
 
         Raises:
-            ValidationError: a field holds a value events cannot store, or ``at``
-                is missing and the entity has no ``created_at``.
+            ValidationError: a field holds a value events cannot store, or the
+                entity has no timezone-aware ``created_at``.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -308,7 +307,7 @@ class Created(_EventBase):
             Money(amount=Decimal('10'), currency='EUR')
         """
         data = {f.alias: getattr(entity, f.name) for f in attrs.fields(type(entity)) if f.init}
-        when: Any = at if at is not None else getattr(entity, "created_at", None)
+        when: Any = getattr(entity, "created_at", None)
         return cls(kind=entity.kind, entity_id=entity.id, at=when, context=context, data=data)
 
 

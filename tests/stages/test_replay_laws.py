@@ -257,7 +257,7 @@ DEALS = Lifecycle.from_dict(
         ],
         "transitions": [
             {"trigger": "book", "source": "inbox", "dest": "demo"},
-            {"trigger": "sign", "source": "demo", "dest": "signed", "when": "amount > 0"},
+            {"trigger": "sign", "source": "demo", "dest": "signed", "when": "probability >= 5"},
             {"trigger": "drop", "source": ["inbox", "demo"], "dest": "dropped"},
             {"trigger": "revive", "source": "dropped", "to_last_open": True},
         ],

@@ -140,5 +140,5 @@ def convert_lead(
         lead_id=lead.id,
         owner=owner,
     )
-    created = Created.of(deal, at=at, from_lead=lead.id)
+    created = Created.of(deal, from_lead=lead.id)
     return Conversion(lead=converted, opportunity=deal, events=(step.event, created))
