@@ -332,9 +332,10 @@ def test_replaying_from_the_first_event_rebuilds_the_record(
     states = lifecycle.replay_frame(frame)
     assert states.loc[current.id, "state"] == current.state
     assert states.loc[current.id, "state_since"] == current.state_since
-    middle = events[len(events) // 2].at
-    expected = lifecycle.state_at(events, middle)
-    assert lifecycle.replay_frame(frame, as_of=middle).loc[current.id, "state"] == expected
+    # the as-of snapshots agree with state_at at every moment the log names
+    for moment in sorted({e.at for e in events}):
+        snapshot = lifecycle.replay_frame(frame, as_of=moment)
+        assert snapshot.loc[current.id, "state"] == lifecycle.state_at(events, moment)
 
 
 # -- the event-log frame -------------------------------------------------------------------------
