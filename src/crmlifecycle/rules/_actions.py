@@ -52,9 +52,23 @@ class SetField:
     """
     Set a field of the entity to a literal value.
 
+    The host applies it as a manual edit, which validates the value and records a
+    ``FieldsChanged`` event to store and replay
+    (:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>`); a field the
+    lifecycle's steps own (``state``...) is refused there.
+
     Examples:
-        >>> SetField(rule="hot", entity_id="L-1", field="owner", value="ada").value
-        'ada'
+        >>> action = SetField(rule="hot", entity_id="L-1", field="company", value="Acme")
+        >>> action.value
+        'Acme'
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> edit = LEAD_STATUS.edit(Lead(id="L-1", created_at=t0), at=t0,
+        ...                         **{action.field: action.value})
+        >>> edit.entity.company, dict(edit.event.changes)
+        ('Acme', {'company': [None, 'Acme']})
     """
 
     rule: str
