@@ -22,7 +22,6 @@ PUBLIC_MODULES = (
     "crmlifecycle",
     "crmlifecycle.datasets",
     "crmlifecycle.errors",
-    "crmlifecycle.events",
     "crmlifecycle.metrics",
     "crmlifecycle.metrics.clv",
     "crmlifecycle.plotting",
@@ -149,22 +148,14 @@ def test_every_parameter_of_a_public_callable_with_many_parameters_is_documented
 # Modules whose parameters other engineers are documenting while they change them; the lead
 # empties this set after merging their branches, so that the rule below then holds everywhere.
 _PENDING = {
-    "crmlifecycle.events",
-    "crmlifecycle.rules._actions",
     "crmlifecycle.sla",
     "crmlifecycle.sla._calendar",
     "crmlifecycle.sla._case",
     "crmlifecycle.sla._frame",
     "crmlifecycle.sla._hours",
     "crmlifecycle.sla._policy",
-    "crmlifecycle.stages._convert",
-    "crmlifecycle.stages._definition",
-    "crmlifecycle.stages._frame_replay",
-    "crmlifecycle.stages._frame_step",
     "crmlifecycle.stages._hooks",
-    "crmlifecycle.stages._lifecycle",
     "crmlifecycle.stages._standard",
-    "crmlifecycle.stages._step",
     "crmlifecycle.synth._service",
     "crmlifecycle.testing",
 }

@@ -35,6 +35,11 @@ class FireTrigger:
     """
     Fire a lifecycle trigger on the entity (e.g. ``qualify``).
 
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        trigger: the lifecycle trigger to fire.
+
     Examples:
         >>> FireTrigger(rule="hot", entity_id="L-1", trigger="qualify").action
         'fire'
@@ -56,6 +61,12 @@ class SetField:
     ``FieldsChanged`` event to store and replay
     (:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>`); a field the
     lifecycle's steps own (``state``...) is refused there.
+
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        field: the field to set.
+        value: its new value.
 
     Examples:
         >>> action = SetField(rule="hot", entity_id="L-1", field="company", value="Acme")
@@ -84,6 +95,13 @@ class CreateTask:
     """
     Create a task for someone, due at a time relative to the event.
 
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        title: the task's title.
+        due_at: when the task is due (the event's time plus the rule's delay).
+        assignee: who the task is for (``None``: unassigned; the host decides).
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> task = CreateTask(rule="hot", entity_id="L-1", title="Call",
@@ -105,6 +123,12 @@ class CreateTask:
 class Notify:
     """
     Send a notification (the host decides how: e-mail, chat, webhook).
+
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        to: who to notify (a user, team or channel name).
+        message: the message.
 
     Examples:
         >>> Notify(rule="hot", entity_id="L-1", to="sales", message="Hot lead").to

@@ -52,6 +52,13 @@ def replay_frame(
     event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
     the whole log.
 
+    Args:
+        lifecycle: the lifecycle the events belong to.
+        events: an event log of ``lifecycle`` (the library's own event-log frame reads as is).
+        as_of: the moment looked from (``None``: every event).
+        check: whether to check that every step is allowed by the lifecycle.
+        events_columns: which columns of ``events`` hold the event-log fields.
+
     Returns:
         A DataFrame indexed by the entity id (sorted; the index is named like the
         id column) with ``state`` (categorical), ``state_since`` (when the entity

@@ -108,6 +108,9 @@ class StepFrameColumns:
         """
         Return the id column for entities of ``kind``.
 
+        Args:
+            kind: the entity kind of the lifecycle (``lead``, ``opportunity`` ...).
+
         Examples:
             >>> StepFrameColumns().id_for("lead"), StepFrameColumns(id="id").id_for("lead")
             ('lead_id', 'id')

@@ -155,6 +155,9 @@ class Lifecycle:
         """
         Return a state's metadata.
 
+        Args:
+            name: the state's name.
+
         Raises:
             ValidationError: for an unknown state.
 
@@ -187,6 +190,9 @@ class Lifecycle:
     def triggers(self, entity: Any) -> tuple[str, ...]:
         """
         Return the triggers defined from the entity's state (guards not evaluated).
+
+        Args:
+            entity: any record with a ``state`` of this lifecycle.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -232,6 +238,14 @@ class Lifecycle:
         hand, a lost deal needs ``lost_reason=``, a converted lead needs
         ``opportunity_id=``, ``highest_state`` is a high-water mark.
 
+        Args:
+            entity: the record to step (it is not changed).
+            trigger: the trigger to fire from the record's state.
+            at: when the step happens: a timezone-aware datetime, not before the record's
+                ``state_since``; it becomes the new ``state_since``.
+            **context: passed to guards and hooks and stored in the event (``lost_reason=``,
+                ``opportunity_id=`` ...).
+
         Raises:
             InvalidTransition: the trigger is unknown or not allowed from the state.
             GuardRejected: every candidate transition's guard said no.
@@ -271,6 +285,12 @@ class Lifecycle:
         override: it also sets ``probability_manual`` (stage changes then keep the
         probability), and is refused on a closed stage.
 
+        Args:
+            entity: the record to change (it is not changed).
+            at: when the edit happens: a timezone-aware datetime, not before the record's
+                ``state_since``.
+            **changes: the new values by field name.
+
         Raises:
             ValidationError: a field the entity does not have; a field the
                 lifecycle's steps own (``id``, ``state``, ``state_since``,
@@ -306,6 +326,12 @@ class Lifecycle:
 
         ``at`` defaults to the entity's ``state_since``.
 
+        Args:
+            entity: the record to test.
+            trigger: the trigger to test.
+            at: when the step would happen (default: the record's ``state_since``).
+            **context: the step's context, as :meth:`fire` takes it.
+
         Examples:
             >>> from datetime import datetime, timezone
             >>> from crmlifecycle import Money, Opportunity
@@ -334,6 +360,11 @@ class Lifecycle:
         ``opportunity_id`` apply again) and must land in the recorded ``dest``;
         ``FieldsChanged`` events set their new values; a ``Created`` event after the
         start is skipped.
+
+        Args:
+            initial: the record the log starts from, or the entity class when the log starts with
+                its ``Created`` event.
+            events: the record's events, oldest first.
 
         Raises:
             ValidationError: an event belongs to another entity, the log does not
@@ -403,6 +434,12 @@ class Lifecycle:
         not move the state. Before the first event the answer is ``initial`` (``None``: not
         known yet).
 
+        Args:
+            events: one record's events, oldest first.
+            as_of: the moment looked from.
+            initial: the state before the first event (``None``: unknown, so ``None`` is returned
+                before it).
+
         Raises:
             ValidationError: ``as_of`` is not an instant (a naive datetime with a
                 time of day, unreadable text, ``None``), or the log names a state
@@ -462,6 +499,13 @@ class Lifecycle:
 
         See :func:`crmlifecycle.stages.fire_frame` for the details.
 
+        Args:
+            entities: one row per record: its id, ``state`` and (optionally) ``state_since``.
+            trigger: the trigger for every row (``None``: each row's ``trigger`` column).
+            at: when the steps happen.
+            entities_columns: which columns of ``entities`` hold the id, state, state since, trigger
+                and context.
+
         Examples:
             >>> import pandas as pd
             >>> from crmlifecycle.stages import LEAD_STATUS
@@ -486,6 +530,12 @@ class Lifecycle:
         Return each entity's state (as of a moment) from an event-log frame.
 
         See :func:`~crmlifecycle.stages.replay_frame` for the columns and checks.
+
+        Args:
+            events: an event log of this lifecycle (the library's own event-log frame reads as is).
+            as_of: the moment looked from (``None``: every event).
+            check: whether to check that every step is allowed by the lifecycle.
+            events_columns: which columns of ``events`` hold the event-log fields.
 
         Examples:
             >>> import pandas as pd
@@ -540,6 +590,10 @@ class Lifecycle:
     def from_text(cls, text: str, *, hooks: HookRegistry | None = None) -> Lifecycle:
         r"""
         Build a lifecycle from a spec written as JSON or YAML text.
+
+        Args:
+            text: the spec as JSON or YAML text.
+            hooks: the named hooks the spec may use (an allowlist built in code).
 
         Raises:
             SpecError: the text cannot be parsed, or the spec is malformed.
