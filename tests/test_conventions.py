@@ -1,10 +1,10 @@
 """
 The API conventions (docs/api-conventions.md) held by tests over the whole public surface.
 
-Every public package's ``__all__`` is exactly its public names; every public callable with
-six or more parameters documents each of them; columns are passed as spec records, never as
-flat ``*_col`` keywords; a time argument is called ``at``, ``as_of``, ``start`` or ``end``
-and typed ``Instant`` when it is a moment one looks from.
+Every public package's ``__all__`` is exactly its public names; every parameter of a public
+callable is documented in its ``Args:`` (a record's in its ``Attributes:``); columns are
+passed as spec records, never as flat ``*_col`` keywords; a time argument is called ``at``,
+``as_of``, ``start`` or ``end`` and typed ``Instant`` when it is a moment one looks from.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ PUBLIC_MODULES = (
     "crmlifecycle",
     "crmlifecycle.datasets",
     "crmlifecycle.errors",
-    "crmlifecycle.events",
     "crmlifecycle.metrics",
     "crmlifecycle.metrics.clv",
     "crmlifecycle.plotting",
@@ -109,6 +108,15 @@ def _parameters(target: Callable[..., object]) -> list[str]:
     ]
 
 
+def _variadic(target: Callable[..., object]) -> set[str]:
+    """Names of the ``*args``/``**kwargs`` parameters, which an ``Args:`` may document too."""
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in parameters if p.kind in {p.VAR_POSITIONAL, p.VAR_KEYWORD}}
+
+
 def _documented(doc: str) -> set[str]:
     """Names listed in the docstring's ``Args:`` and ``Attributes:`` sections (Google style)."""
     names: set[str] = set()
@@ -137,12 +145,41 @@ def test_every_parameter_of_a_public_callable_with_many_parameters_is_documented
     assert undocumented == {}
 
 
+# Modules whose parameters other engineers are documenting while they change them; the lead
+# empties this set after merging their branches, so that the rule below then holds everywhere.
+_PENDING = {
+    "crmlifecycle.sla",
+    "crmlifecycle.sla._calendar",
+    "crmlifecycle.sla._case",
+    "crmlifecycle.sla._frame",
+    "crmlifecycle.sla._hours",
+    "crmlifecycle.sla._policy",
+    "crmlifecycle.stages._hooks",
+    "crmlifecycle.stages._standard",
+    "crmlifecycle.synth._service",
+    "crmlifecycle.testing",
+}
+
+
+def test_every_parameter_of_a_public_callable_is_documented() -> None:
+    undocumented = {}
+    for qualname, target in _public_callables():
+        if target.__module__ in _PENDING:
+            continue
+        doc = inspect.getdoc(target) or ""
+        public = [p for p in _parameters(target) if not p.startswith("_")]  # `_x`: internal
+        missing = [p for p in public if p not in _documented(doc)]
+        if missing:
+            undocumented[qualname] = missing
+    assert undocumented == {}
+
+
 def test_a_documented_parameter_exists() -> None:
     stale = {}
     for qualname, target in _public_callables():
         params = set(_parameters(target))
         doc = inspect.getdoc(target) or ""
-        extra = sorted(_documented(doc) - params)
+        extra = sorted(_documented(doc) - params - _variadic(target))
         if params and extra:
             stale[qualname] = extra
     assert stale == {}
@@ -158,7 +195,17 @@ def test_columns_are_passed_as_spec_records() -> None:
     assert flat == []
 
 
-_TIME_WORDS = {"now", "date", "cutoff", "cut_off", "at_time", "time", "as_at", "asof"}
+_OLD_TIME_WORDS = {"observation_end", "calibration_end", "closed_since", "cutoff_date"}
+_TIME_WORDS = _OLD_TIME_WORDS | {
+    "now",
+    "date",
+    "cutoff",
+    "cut_off",
+    "at_time",
+    "time",
+    "as_at",
+    "asof",
+}
 
 
 def test_time_arguments_use_the_four_words() -> None:
@@ -185,3 +232,53 @@ def test_a_moment_to_look_from_is_typed_instant() -> None:
             if parameter is not None and "Instant" not in str(parameter.annotation):
                 untyped.append(f"{qualname}({name}: {parameter.annotation})")
     assert untyped == []
+
+
+def test_every_time_parameter_is_a_moment_a_window_bound_or_a_record_timestamp() -> None:
+    """Times are `at`, `as_of`, `start`, `end`, or a record's `<something>_at` column value."""
+    odd = []
+    for qualname, target in _public_callables():
+        if qualname.startswith("crmlifecycle.testing.") or (
+            inspect.isclass(target) and hasattr(target, "__attrs_attrs__")
+        ):
+            continue  # Hypothesis bounds; records' fields are named by the data contract
+        try:
+            parameters = inspect.signature(target).parameters
+        except (TypeError, ValueError):
+            continue
+        for name, parameter in parameters.items():
+            annotation = str(parameter.annotation)
+            timed = any(word in annotation for word in ("Instant", "datetime", "Timestamp"))
+            if timed and name not in {"at", "as_of", "start", "end"} and not name.endswith("_at"):
+                odd.append(f"{qualname}({name}: {annotation})")
+    assert odd == []
+
+
+def test_at_is_only_when_something_happens() -> None:
+    """`at` names when a step (or an order, an event) happens, never a moment looked from."""
+    elsewhere = sorted(
+        qualname
+        for qualname, target in _public_callables()
+        if "at" in _parameters(target)
+        and not qualname.startswith("crmlifecycle.stages.")
+        and not qualname.endswith("Period.contains")  # whether what happens `at` falls in it
+        and not (inspect.isclass(target) and hasattr(target, "__attrs_attrs__"))
+    )
+    assert elsewhere == []
+
+
+def test_column_records_and_look_from_moments_are_keyword_only() -> None:
+    positional: list[str] = []
+    for qualname, target in _public_callables():
+        try:
+            parameters = inspect.signature(target).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        positional.extend(
+            f"{qualname}({p.name})"
+            for p in parameters
+            if (p.name.endswith("_columns") or p.name == "as_of")
+            and p.kind is not p.KEYWORD_ONLY
+            and qualname != "crmlifecycle.stages.Lifecycle.state_at"  # state_at(events, as_of)
+        )
+    assert positional == []

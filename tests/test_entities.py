@@ -26,6 +26,13 @@ from crmlifecycle import (
 )
 from crmlifecycle import testing as strategies
 from crmlifecycle.errors import ValidationError
+from crmlifecycle.stages import (
+    CASE_STATUS,
+    CUSTOMER_LIFECYCLE,
+    LEAD_STATUS,
+    OPPORTUNITY_PIPELINE,
+    Lifecycle,
+)
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 NAIVE = datetime(2026, 3, 1, 9, 30)
@@ -208,3 +215,19 @@ def test_evolve_takes_fields_from_another_valid_entity(cls: type[Any], data: st.
 def test_evolve_revalidates(lead: Lead, bad: str) -> None:
     with pytest.raises(ValidationError):
         attrs.evolve(lead, email=bad)
+
+
+@pytest.mark.parametrize(
+    ("cls", "lifecycle"),
+    [
+        (Lead, LEAD_STATUS),
+        (Opportunity, OPPORTUNITY_PIPELINE),
+        (Customer, CUSTOMER_LIFECYCLE),
+        (Case, CASE_STATUS),
+    ],
+)
+def test_a_new_record_starts_in_its_lifecycle_initial_state(cls: Any, lifecycle: Lifecycle) -> None:
+    # the entity's default state restates the standard lifecycle's initial state: keep them equal
+    default = attrs.fields_dict(cls)["state"].default
+    assert default == lifecycle.initial
+    assert cls.kind == lifecycle.kind

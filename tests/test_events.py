@@ -21,7 +21,15 @@ from crmlifecycle.events import (
     event_to_json,
     register_enum,
 )
-from crmlifecycle.testing import created_events, fields_changed_events, transitioned_events
+from crmlifecycle.testing import (
+    cases,
+    created_events,
+    customers,
+    fields_changed_events,
+    leads,
+    opportunities,
+    transitioned_events,
+)
 
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -173,3 +181,33 @@ def test_fields_changed_holds_old_and_new() -> None:
         kind="opportunity", entity_id="O-1", at=AT, changes={"probability": [20, 35]}
     )
     assert event_from_json(event_to_json(event)) == event
+
+
+@given(st.one_of(leads(), opportunities(), customers(), cases()))
+def test_created_data_rebuilds_the_record_through_json(entity: Any) -> None:
+    event = Created.of(entity)
+    assert (event.kind, event.entity_id, event.at) == (entity.kind, entity.id, entity.created_at)
+    again = event_from_json(event_to_json(event))
+    assert again == event
+    assert isinstance(again, Created)
+    rebuilt = type(entity)(**again.data)
+    assert rebuilt == entity
+    for name, value in again.data.items():  # the exact types come back, not look-alikes
+        assert type(value) is type(event.data[name]), name
+
+
+def test_a_created_payload_without_data_still_reads() -> None:
+    old = {"event": "created", "kind": "lead", "entity_id": "L-1", "at": AT.isoformat()}
+    event = event_from_dict(old)
+    assert isinstance(event, Created)
+    assert dict(event.data) == {}
+    assert event.to_dict()["data"] == {}
+
+
+def test_created_data_names_the_field_it_cannot_store() -> None:
+    with pytest.raises(ValidationError) as info:
+        Created(kind="lead", entity_id="L-1", at=AT, data={"score": float("nan")})
+    assert info.value.field == "data.score"
+    with pytest.raises(ValidationError) as info:
+        FieldsChanged(kind="lead", entity_id="L-1", at=AT, changes={"x": [object(), 1]})
+    assert info.value.field == "changes.x[0]"

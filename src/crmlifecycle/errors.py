@@ -50,6 +50,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """
     Return a ``" (did you mean 'x'?)"`` suffix for the closest candidate, or ``""``.
 
+    Args:
+        name: the name that was not found (a mistyped field, trigger, column...).
+        candidates: the names that exist; the closest one with a similarity ratio of at least
+            0.6 is suggested.
+
     Examples:
         >>> did_you_mean("scroe", ["score", "source"])
         " (did you mean 'score'?)"
@@ -75,6 +80,9 @@ class ValidationError(CrmError, ValueError):
     """
     A value given to an entity or value object breaks one of its rules.
 
+    Args:
+        message: the full message, ending with a ``Hint:``.
+
     Attributes:
         field: the name of the field (``"email"``, ``"amount"``, ...).
         value: the value that was rejected.
@@ -89,7 +97,16 @@ class ValidationError(CrmError, ValueError):
     def for_field(
         cls, field: str, value: object, expected: str, *, hint: str | None = None
     ) -> ValidationError:
-        """Build the standard message ``'field' must be <expected> (got value)``."""
+        """
+        Build the standard message ``'field' must be <expected> (got value)``.
+
+        Args:
+            field: the name of the field that was given the value.
+            value: the rejected value (shown with ``repr``).
+            expected: what the field must be, phrased to follow "must be"
+                (``"a valid e-mail address"``).
+            hint: what to do, after ``Hint:``; ``None`` says "pass <field>= as <expected>."
+        """
         hint = hint or f"pass {field}= as {expected}."
         return cls(
             f"{field!r} must be {expected} (got {value!r}). Hint: {hint}",
@@ -99,7 +116,13 @@ class ValidationError(CrmError, ValueError):
 
 
 class CurrencyMismatchError(CrmError, ValueError):
-    """Two amounts in different currencies were added, subtracted or compared."""
+    """
+    Two amounts in different currencies were added, subtracted or compared.
+
+    Args:
+        left: the ISO 4217 code of the first amount's currency (kept as ``.left``).
+        right: the ISO 4217 code of the second amount's currency (kept as ``.right``).
+    """
 
     def __init__(self, left: str, right: str) -> None:
         super().__init__(
@@ -143,6 +166,7 @@ class GuardRejected(CrmError, ValueError):  # noqa: N818 - the name the design a
         trigger: the trigger that was fired.
         state: the state the entity was in.
         guard: a readable name of the guard that rejected (its condition text or function name).
+        kind: the lifecycle's name (``""`` when unknown; it is then left out of the message).
     """
 
     def __init__(self, *, trigger: str, state: str, guard: str, kind: str = "") -> None:
@@ -161,6 +185,10 @@ class GuardRejected(CrmError, ValueError):  # noqa: N818 - the name the design a
 class SpecError(CrmError, ValueError):
     """
     A configuration document (lifecycle spec, rule set, scorer config) is invalid.
+
+    Args:
+        message: what is wrong, ending with a ``Hint:``; kept as ``.reason``, and prefixed
+            with ``path`` in the message when a path is given.
 
     Attributes:
         path: where in the document the problem is, e.g. ``"states[2].name"``.
@@ -198,19 +226,49 @@ class RuleError(CrmError, ValueError):
 
 
 class RuleSyntaxError(RuleError):
-    """The condition text is not valid in the rule language."""
+    """
+    The condition text is not valid in the rule language.
+
+    Args:
+        reason: what is wrong, without the position marker.
+        text: the condition text (``""`` when unknown).
+        position: 0-based character offset of the problem in ``text``, or ``None``.
+    """
 
 
 class UnsafeRule(RuleError):  # noqa: N818 - the name the design and users use
-    """The condition uses something the rule language forbids, or exceeds a safety limit."""
+    """
+    The condition uses something the rule language forbids, or exceeds a safety limit.
+
+    Args:
+        reason: what is forbidden or which limit is exceeded, without the position marker.
+        text: the condition text (``""`` when unknown).
+        position: 0-based character offset of the problem in ``text``, or ``None``.
+    """
 
 
 class RuleTypeError(RuleError, TypeError):
-    """An operation in the condition is applied to values of the wrong type."""
+    """
+    An operation in the condition is applied to values of the wrong type.
+
+    Args:
+        reason: which operation got which types, without the position marker.
+        text: the condition text (``""`` when unknown).
+        position: 0-based character offset of the problem in ``text``, or ``None``.
+    """
 
 
 class UnknownFieldError(RuleError, _FormattedKeyError):
-    """A condition names a field the schema (entity, mapping or frame) does not have."""
+    """
+    A condition names a field the schema (entity, mapping or frame) does not have.
+
+    Args:
+        field: the unknown field name (kept as ``.field``).
+        available: the schema's field names; kept sorted and deduplicated as ``.available``,
+            and the closest one is suggested.
+        text: the condition text (``""`` when unknown).
+        position: 0-based character offset of the field in ``text``, or ``None``.
+    """
 
     def __init__(
         self,
@@ -230,6 +288,9 @@ class UnknownFieldError(RuleError, _FormattedKeyError):
 class DataError(CrmError, ValueError):
     """
     A DataFrame given to the library is missing columns or holds malformed values.
+
+    Args:
+        message: the full message, ending with a ``Hint:``.
 
     Attributes:
         column: the offending column (or ``None``).
@@ -260,7 +321,17 @@ class DataError(CrmError, ValueError):
         value: object = None,
         hint: str,
     ) -> DataError:
-        """Build the standard message for a column holding bad values."""
+        """
+        Build the standard message for a column holding bad values.
+
+        Args:
+            column: the offending column's name.
+            problem: what is wrong, phrased to follow the column name
+                (``"holds negative amounts"``).
+            rows: the offending row labels; the message shows the first five and counts the rest.
+            value: an example offending value, or ``None`` to show none.
+            hint: what to do, after ``Hint:``.
+        """
         shown = list(rows[:5])
         where = f" in rows {shown}" if shown else ""
         more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""  # noqa: PLR2004
@@ -274,7 +345,17 @@ class DataError(CrmError, ValueError):
 
 
 class MissingColumnError(DataError, _FormattedKeyError):
-    """A DataFrame lacks columns the computation needs."""
+    """
+    A DataFrame lacks columns the computation needs.
+
+    Args:
+        missing: the names of the columns the frame lacks (the first is kept as ``.column``).
+        available: the frame's column names; the closest to each missing name is suggested.
+        frame: the name of the frame parameter (``"events"``), used in the message and in the
+            default hint's ``<frame>_columns=`` keyword; ``""`` when unknown.
+        hint: what to do, after ``Hint:``; ``None`` says to rename the columns or pass the
+            frame's column record.
+    """
 
     def __init__(
         self,
@@ -291,8 +372,7 @@ class MissingColumnError(DataError, _FormattedKeyError):
             keyword = f"{frame}_columns=" if frame.isidentifier() else "the frame's X_columns="
             hint = (
                 f"rename the columns, or say which columns hold them with {keyword} "
-                "and the frame's column record (e.g. OrderColumns(customer_id='cust'), "
-                "see crmlifecycle.schema)."
+                "and the frame's column record (see the function's Args)."
             )
         message = (
             f"{which}frame is missing column(s) {list(missing)}{hints}; it has {available}. "
@@ -307,6 +387,9 @@ class FitError(CrmError, RuntimeError):
     """
     A statistical model could not be fitted (no convergence, degenerate data).
 
+    Args:
+        message: what failed, ending with a ``Hint:``.
+
     Attributes:
         diagnostics: what the optimiser reported (message, iterations, last parameters...).
     """
@@ -319,6 +402,10 @@ class FitError(CrmError, RuntimeError):
 class PluginError(CrmError, TypeError):
     """
     A plugin (scorer, metric) does not satisfy the protocol it was registered under.
+
+    Args:
+        message: what the plugin lacks or does wrong; the message is prefixed with the plugin's
+            name.
 
     Attributes:
         plugin: the name the plugin was registered or discovered under.
@@ -336,6 +423,7 @@ class MissingDependencyError(CrmError, ImportError):
     Attributes:
         package: the missing import name (``"matplotlib"``).
         extra: the crmlifecycle extra that installs it (``"plot"``).
+        feature: what needs the package, phrased to start the message (``"plotting"``).
     """
 
     def __init__(self, *, package: str, extra: str, feature: str) -> None:

@@ -169,13 +169,13 @@ _NO_CONTEXT: Final[Mapping[str, Any]] = MappingProxyType({})
 _PLAIN: Final = frozenset({str, int, bool, type(None)})
 
 
-def _freeze_context(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> Mapping[str, Any]:
     if not value:  # nothing to copy or check: one shared read-only empty mapping
         return _NO_CONTEXT
     data = dict(value)
     for key, item in data.items():
         if type(key) is not str or key.startswith("$") or type(item) not in _PLAIN:
-            _encode(data, "context")  # validates: only data that round-trips is accepted
+            _encode(data, name)  # validates: only data that round-trips is accepted
             break
     return MappingProxyType(data)
 
@@ -200,8 +200,11 @@ class _EventBase:
         return out
 
 
-def _context_field() -> Any:
-    return attrs.field(factory=dict, converter=_freeze_context, eq=True, hash=False)
+def _context_field(name: str = "context") -> Any:
+    def freeze(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        return _freeze_context(value, name)
+
+    return attrs.field(factory=dict, converter=freeze, eq=True, hash=False)
 
 
 @final
@@ -245,7 +248,19 @@ class Created(_EventBase):
     """
     An entity was created (for example an opportunity created by converting a lead).
 
-    ``data`` holds the new entity's fields as event-safe values.
+    ``data`` holds the new entity's fields (its ``__init__`` arguments) as
+    event-safe values, so the event alone rebuilds the record
+    (:meth:`~crmlifecycle.stages.Lifecycle.replay` with the entity class as the
+    initial record); :meth:`of` builds one from an entity. ``data`` is empty in
+    events that only announce a creation. ``context`` is what the producer adds
+    (``{"from_lead": "L-1"}`` for a converted lead's opportunity).
+
+    Attributes:
+        kind: the entity kind (``"lead"``, ``"opportunity"``, ...).
+        entity_id: the host's id of the entity.
+        at: when it was created (timezone-aware).
+        context: what the producer passed along (a read-only mapping).
+        data: the new entity's fields by name (a read-only mapping; may be empty).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -253,6 +268,12 @@ class Created(_EventBase):
         >>> Created(kind="opportunity", entity_id="O-9", at=at,
         ...         context={"from_lead": "L-1"}).context["from_lead"]
         'L-1'
+        >>> from crmlifecycle import Lead
+        >>> event = Created.of(Lead(id="L-1", created_at=at, company="Acme"))
+        >>> event.kind, event.at == at, event.data["company"], event.data["state"]
+        ('lead', True, 'Acme', 'open')
+        >>> event_from_json(event_to_json(event)) == event
+        True
 
     .. versionadded:: 0.1
     """
@@ -263,6 +284,31 @@ class Created(_EventBase):
     entity_id: str = attrs.field(validator=non_empty_str())
     at: datetime = attrs.field(validator=aware_datetime())
     context: Mapping[str, Any] = _context_field()
+    data: Mapping[str, Any] = _context_field("data")
+
+    @classmethod
+    def of(cls, entity: Any, **context: Any) -> Created:
+        """
+        Return the ``Created`` event of an ``attrs`` entity, its fields in ``data``.
+
+        The event happens at the entity's ``created_at``; the keyword arguments
+        become the event's ``context`` (event-safe data stored beside the record).
+
+        Raises:
+            ValidationError: a field holds a value events cannot store, or the
+                entity has no timezone-aware ``created_at``.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Money, Opportunity
+            >>> deal = Opportunity(id="O-1", name="Acme", amount=Money(10, "EUR"),
+            ...                    created_at=datetime(2026, 1, 2, tzinfo=timezone.utc))
+            >>> Created.of(deal, from_lead="L-1").data["amount"]
+            Money(amount=Decimal('10'), currency='EUR')
+        """
+        data = {f.alias: getattr(entity, f.name) for f in attrs.fields(type(entity)) if f.init}
+        when: Any = getattr(entity, "created_at", None)
+        return cls(kind=entity.kind, entity_id=entity.id, at=when, context=context, data=data)
 
 
 @final
@@ -288,7 +334,7 @@ class FieldsChanged(_EventBase):
     kind: str = attrs.field(validator=non_empty_str())
     entity_id: str = attrs.field(validator=non_empty_str())
     at: datetime = attrs.field(validator=aware_datetime())
-    changes: Mapping[str, Any] = _context_field()
+    changes: Mapping[str, Any] = _context_field("changes")
 
 
 Event = Transitioned | Created | FieldsChanged

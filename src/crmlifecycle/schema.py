@@ -37,7 +37,7 @@ from typing import Any, Final, Literal, TypeAlias, final
 import attrs
 import pandas as pd
 
-from crmlifecycle._validators import non_empty_str
+from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.errors import DataError
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "ColumnSpec",
     "CustomerColumns",
     "DealColumns",
+    "EntityColumns",
     "EventLogColumns",
     "FeedbackColumns",
     "InteractionColumns",
@@ -113,6 +114,10 @@ class ColumnSpec:
 
         Columns the record leaves at their default, and columns it does not know,
         keep their names; the caller's frame is not changed.
+
+        Args:
+            frame: the frame in the caller's column names.
+            frame_name: the frame's name (``"orders"``) for the error message; ``""`` leaves it out.
 
         Raises:
             DataError: the frame holds both a column the record renames and a column
@@ -407,6 +412,40 @@ class InteractionColumns(ColumnSpec):
     lead_id: str = _column("lead_id", "str")
     kind: str = _column("kind", "str")
     at: str = _column("at", "time")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class EntityColumns(ColumnSpec):
+    """
+    The id column of an *entities* frame: one row per entity of an event log's kind.
+
+    The frames that sit beside an event log (the entities an automation reads, the
+    population of a funnel) hold one row per entity; this record names the column that
+    holds the id matched to the log's ``entity_id``.
+
+    Attributes:
+        id: the id column; ``None``: ``<kind>_id`` of the log's kind (``lead_id``,
+            ``opportunity_id`` ...), as in the library's own frames.
+
+    Examples:
+        >>> EntityColumns().id_for("lead"), EntityColumns(id="id").id_for("lead")
+        ('lead_id', 'id')
+    """
+
+    id: str | None = attrs.field(
+        default=None, validator=optional(non_empty_str()), metadata={"kind": "str"}
+    )
+
+    def id_for(self, kind: str) -> str:
+        """
+        Return the id column for entities of ``kind``.
+
+        Args:
+            kind: the entities' kind as the event log names it (``"lead"``), used when ``id``
+                is ``None``.
+        """
+        return self.id if self.id is not None else f"{kind}_id"
 
 
 #: Every frame of the contract and the spec record of its columns, in the order the

@@ -37,6 +37,11 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     ``Decimal('0.1')``, not ``0.1000000000000000055...``). Booleans, NaN and
     infinities are rejected.
 
+    Args:
+        value: the number to convert: a ``Decimal``, ``int``, ``float`` or numeric ``str``
+            (surrounding spaces allowed).
+        field: the field name the error names when ``value`` is rejected.
+
     Examples:
         >>> to_decimal(0.1)
         Decimal('0.1')
@@ -119,12 +124,24 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        """Return zero in ``currency``."""
+        """
+        Return zero in ``currency``.
+
+        Args:
+            currency: an ISO 4217 code, case-insensitive.
+        """
         return cls(Decimal(0), currency)
 
     @classmethod
     def sum(cls, amounts: Iterable[Money], *, currency: str) -> Money:
-        """Add up ``amounts`` (all in ``currency``); an empty iterable gives zero."""
+        """
+        Add up ``amounts`` (all in ``currency``); an empty iterable gives zero.
+
+        Args:
+            amounts: the amounts to add; one in another currency raises
+                :class:`~crmlifecycle.errors.CurrencyMismatchError`.
+            currency: the ISO 4217 code of the total, which an empty ``amounts`` still needs.
+        """
         total = cls.zero(currency)
         for amount in amounts:
             total = total + amount
@@ -204,6 +221,10 @@ class Period:
     """
     A half-open span of time ``[start, end)`` between two timezone-aware datetimes.
 
+    Args:
+        start: the first instant in the period (timezone-aware).
+        end: the first instant after the period (timezone-aware, later than ``start``).
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> jan = Period(datetime(2026, 1, 1, tzinfo=timezone.utc),
@@ -233,5 +254,18 @@ class Period:
         return self.end - self.start
 
     def contains(self, at: datetime) -> bool:
-        """Return whether ``start <= at < end``."""
+        """
+        Return whether something that happens ``at`` falls in the period: ``start <= at < end``.
+
+        Args:
+            at: when the thing happens (a timezone-aware datetime).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> june = Period(datetime(2026, 6, 1, tzinfo=timezone.utc),
+            ...               datetime(2026, 7, 1, tzinfo=timezone.utc))
+            >>> late = datetime(2026, 6, 30, 23, tzinfo=timezone.utc)
+            >>> june.contains(late), june.contains(june.end)
+            (True, False)
+        """
         return self.start <= at < self.end

@@ -27,12 +27,9 @@ from crmlifecycle._types import Instant
 from crmlifecycle.metrics import deal_stages, win_rate
 from crmlifecycle.schema import ColumnSpec, DealColumns
 
-#: Public metrics not yet converted to the rules above: the acquisition, retention, revenue,
-#: cohort, lifetime, satisfaction and service KPIs are converted on their own branch. Empty
-#: this set when that branch is merged; the rules then hold for every public metric.
-
-#: Frame parameters that are not frames of the data contract: ``entities`` holds one row per
-#: entity with its id (named by ``entities_id``) and the segment columns named by ``by=``.
+#: Frame parameters whose record is not a contract frame's: ``entities`` holds one row per
+#: entity with its id (named by ``entities_columns=EntityColumns(...)``) and the segment
+#: columns named by ``by=``.
 SEGMENT_FRAMES: frozenset[str] = frozenset({"entities"})
 
 TIME_PARAMETERS = ("as_of", "start", "end")

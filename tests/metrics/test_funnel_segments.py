@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from crmlifecycle.errors import DataError, MissingColumnError
 from crmlifecycle.metrics import conversion_rate, funnel, stage_velocity, time_in_stage
+from crmlifecycle.schema import EntityColumns
 
 STAGES = ("prospecting", "qualification", "proposal", "negotiation", "won")
 
@@ -23,8 +24,8 @@ def utc(*stamps: str) -> pd.Series:
 
 
 @pytest.fixture
-def deals() -> pd.DataFrame:
-    # o5 and o6 have no events: they are in no row (o6's owner cy is not a segment of the log)
+def population() -> pd.DataFrame:
+    # every deal; o5 and o6 have no events yet: they are still in prospecting
     return pd.DataFrame(
         {
             "opportunity_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
@@ -35,6 +36,13 @@ def deals() -> pd.DataFrame:
             ),
         }
     )
+
+
+@pytest.fixture
+def deals(population: pd.DataFrame) -> pd.DataFrame:
+    # the deals that have events (entities= is the whole population, so these tests of the
+    # segments give the deals of the log only; the population tests below add o5 and o6)
+    return population.iloc[:4].reset_index(drop=True)
 
 
 @pytest.fixture
@@ -104,6 +112,7 @@ def test_conversion_rate_by_owner_by_hand(events: pd.DataFrame, deals: pd.DataFr
         to_stage="won",
         by="owner",
         entities=deals,
+        created=created(deals),
         as_of="2026-01-10",
     )
     assert early.to_numpy().tolist() == [["ann", 2, 0, 0.0], ["bob", 1, 0, 0.0]]
@@ -234,7 +243,7 @@ def test_other_kinds_and_renamed_ids(events: pd.DataFrame, deals: pd.DataFrame) 
     )
     renamed = deals.rename(columns={"opportunity_id": "deal"})
     pd.testing.assert_frame_equal(
-        funnel(events, by="owner", entities=renamed, entities_id="deal"),
+        funnel(events, by="owner", entities=renamed, entities_columns=EntityColumns(id="deal")),
         funnel(events, by="owner", entities=deals),
     )
     with pytest.raises(MissingColumnError, match="opportunity_id"):
@@ -270,9 +279,14 @@ def test_by_without_entities_is_an_error_with_a_hint(events: pd.DataFrame) -> No
 
 def test_bad_entities_are_errors(events: pd.DataFrame, deals: pd.DataFrame) -> None:
     without_o4 = deals.loc[deals["opportunity_id"] != "o4"]
-    with pytest.raises(DataError, match=r"lacks 1 opportunity id.*'o4'") as info:
-        funnel(events, by="owner", entities=without_o4)
-    assert info.value.value == "o4"
+    # entities= is the population: an event of a deal it lacks is an error, by= or not
+    for by in ("owner", None):
+        with pytest.raises(
+            DataError, match=r"events of 1 opportunity id\(s\) absent from the entities.*'o4'"
+        ) as info:
+            funnel(events, by=by, entities=without_o4)
+        assert info.value.column == "entity_id"
+        assert info.value.value == "o4"
     holes = deals.assign(owner=deals["owner"].where(deals["opportunity_id"] != "o2"))
     with pytest.raises(DataError, match="segment") as info:
         funnel(events, by="owner", entities=holes)
@@ -300,7 +314,7 @@ def test_nothing_is_mutated(events: pd.DataFrame, deals: pd.DataFrame) -> None:
 def test_an_empty_window_gives_empty_segmented_tables(
     events: pd.DataFrame, deals: pd.DataFrame
 ) -> None:
-    early = funnel(events, by="owner", entities=deals, as_of="2025-12-31")
+    early = funnel(events, by="owner", entities=deals, created=created(deals), as_of="2025-12-31")
     assert early.empty
     assert list(early.columns[:2]) == ["owner", "state"]
 
@@ -309,6 +323,7 @@ def test_an_empty_window_gives_empty_segmented_tables(
 def segmented_logs(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = draw(st.integers(1, 12))
     rows: list[tuple[str, str, str, pd.Timestamp]] = []
+    born: list[pd.Timestamp] = []
     start = pd.Timestamp("2026-01-01", tz="UTC")
     for i in range(n):
         jumps = draw(st.lists(st.integers(1, 4), max_size=3, unique=True))
@@ -317,6 +332,7 @@ def segmented_logs(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
         if path[-1] < len(STAGES) - 1 and draw(st.booleans()):
             stages.append("lost")
         at = start + pd.Timedelta(days=draw(st.integers(0, 60)))
+        born.append(at)  # created in prospecting; a deal that never moved has no event
         for source, dest in itertools.pairwise(stages):
             at += pd.Timedelta(days=draw(st.integers(0, 40)))
             rows.append((f"o{i}", source, dest, at))
@@ -324,7 +340,13 @@ def segmented_logs(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
         {"at": "datetime64[ns, UTC]", "entity_id": object, "source": object, "dest": object}
     )
     owners = draw(st.lists(st.sampled_from(["ann", "bob", "cy"]), min_size=n, max_size=n))
-    entities = pd.DataFrame({"opportunity_id": [f"o{i}" for i in range(n)], "owner": owners})
+    entities = pd.DataFrame(
+        {
+            "opportunity_id": [f"o{i}" for i in range(n)],
+            "owner": owners,
+            "created_at": pd.Series(born, dtype="datetime64[ns, UTC]"),
+        }
+    )
     return events, entities
 
 
@@ -336,23 +358,26 @@ def test_segment_counts_add_up_to_the_unsegmented_counts(
     events, entities = log
     if events.empty:
         return
-    whole = funnel(events, as_of=as_of)
-    parts = funnel(events, by="owner", entities=entities, as_of=as_of)
+    born = created(entities)
+    whole = funnel(events, entities=entities, created=born, as_of=as_of)
+    parts = funnel(events, by="owner", entities=entities, created=born, as_of=as_of)
     summed = parts.groupby("state", sort=False)["reached"].sum()
     if parts.empty:
         assert (whole["reached"] == 0).all()
     else:
         assert summed.tolist() == whole["reached"].tolist()
-    spells = time_in_stage(events, as_of=as_of)
-    split = time_in_stage(events, by="owner", entities=entities, as_of=as_of)
+    spells = time_in_stage(events, entities=entities, created=born, as_of=as_of)
+    split = time_in_stage(events, by="owner", entities=entities, created=born, as_of=as_of)
     for column in ("spells", "open_spells"):
         if split.empty:
             assert (spells[column] == 0).all()
         else:
             total = split.groupby("state", sort=False)[column].sum().tolist()
             assert total == spells[column].tolist()
-    velocity = stage_velocity(events, as_of=as_of)
-    split_velocity = stage_velocity(events, by="owner", entities=entities, as_of=as_of)
+    velocity = stage_velocity(events, entities=entities, created=born, as_of=as_of)
+    split_velocity = stage_velocity(
+        events, by="owner", entities=entities, created=born, as_of=as_of
+    )
     for column in ("exits", "advanced"):
         if split_velocity.empty:
             assert (velocity[column] == 0).all()
@@ -360,9 +385,17 @@ def test_segment_counts_add_up_to_the_unsegmented_counts(
             total = split_velocity.groupby("state", sort=False)[column].sum().tolist()
             assert total == velocity[column].tolist()
     for low, high in (("prospecting", "won"), ("qualification", "negotiation")):
-        rate = conversion_rate(events, from_stage=low, to_stage=high, as_of=as_of)
+        rate = conversion_rate(
+            events, from_stage=low, to_stage=high, entities=entities, created=born, as_of=as_of
+        )
         table = conversion_rate(
-            events, from_stage=low, to_stage=high, by="owner", entities=entities, as_of=as_of
+            events,
+            from_stage=low,
+            to_stage=high,
+            by="owner",
+            entities=entities,
+            created=born,
+            as_of=as_of,
         )
         entered, converted = int(table["entered"].sum()), int(table["converted"].sum())
         expected = converted / entered if entered else math.nan
@@ -380,9 +413,11 @@ def test_each_segment_equals_the_funnel_of_its_own_entities(
     table = funnel(events, by="owner", entities=entities)
     owner_of = dict(zip(entities["opportunity_id"], entities["owner"], strict=True))
     owners = events["entity_id"].map(owner_of)
-    assert sorted(table["owner"].unique()) == sorted(owners.unique())
+    # every owner of the population has a block, with events or not
+    assert sorted(table["owner"].unique()) == sorted(entities["owner"].unique())
     for owner, block in table.groupby("owner"):
-        alone = funnel(events.loc[(owners == owner).to_numpy()])
+        mine = entities.loc[(entities["owner"] == owner).to_numpy()]
+        alone = funnel(events.loc[(owners == owner).to_numpy()], entities=mine)
         np.testing.assert_array_equal(block["reached"].to_numpy(), alone["reached"].to_numpy())
         np.testing.assert_allclose(
             block["conversion_from_previous"].to_numpy(),

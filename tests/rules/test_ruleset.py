@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from crmlifecycle.entities import Lead
 from crmlifecycle.errors import DataError, MissingColumnError, SpecError, UnknownFieldError
 from crmlifecycle.events import Transitioned
-from crmlifecycle.rules import CreateTask, EntityColumns, FireTrigger, Notify, RuleSet, SetField
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.rules import CreateTask, FireTrigger, Notify, RuleSet, SetField
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 

@@ -10,7 +10,8 @@ import pytest
 
 from crmlifecycle.entities import Lead
 from crmlifecycle.errors import DataError, SpecError
-from crmlifecycle.rules import CreateTask, EntityColumns, FireTrigger, Notify, RuleSet, SetField
+from crmlifecycle.rules import CreateTask, FireTrigger, Notify, RuleSet, SetField
+from crmlifecycle.schema import EntityColumns
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 EVENT: dict[str, Any] = {

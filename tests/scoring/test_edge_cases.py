@@ -30,11 +30,11 @@ def test_binned_fields_read_money_and_reject_text_on_records() -> None:
     nb = NaiveBayesScorer(features=["budget"], numeric={"budget": [1000.0]}, alpha=1.0)
     nb.fit(_budget_history(), as_of=AS_OF)
     # K = 2 bins: > 1000 is won 2, lost 0 -> P = 3/4 vs 1/4 -> ratio log 3, prior log(2/2) = 0
-    card = nb.score({"budget": Money("5000", "EUR")})
+    card = nb.score({"budget": Money("5000", "EUR")}, as_of=AS_OF)
     assert card.contributions[1].note == "> 1000"
     assert card.probability == pytest.approx(0.75)
     with pytest.raises(ValidationError, match="'budget' must be a number"):
-        nb.score({"budget": "lots"})
+        nb.score({"budget": "lots"}, as_of=AS_OF)
     assert "fitted as of 2026-02-01" in repr(nb)
 
 
@@ -48,12 +48,14 @@ def test_all_missing_numeric_field_and_stage_config_roundtrip() -> None:
     assert nb.model_["features"]["budget"] == {"edges": [], "counts": {MISSING: [2, 2]}}
     again = build_scorer(nb.to_dict())
     frame = pd.DataFrame({"budget": [np.nan], "reached": ["b"]})
-    pd.testing.assert_frame_equal(again.score_frame(frame, as_of=AS_OF), nb.score_frame(frame))
+    pd.testing.assert_frame_equal(
+        again.score_frame(frame, as_of=AS_OF), nb.score_frame(frame, as_of=AS_OF)
+    )
     # both lost records stopped at a: lost reaching b = 0 -> P(b|lost) = (0 + 1) / (2 + 1),
     # P(b|won) = 1 -> ratio -log(1/3) = log 3
-    assert nb.score({"budget": None, "reached": "b"}).contributions[-1].points == pytest.approx(
-        math.log(3)
-    )
+    assert nb.score({"budget": None, "reached": "b"}, as_of=AS_OF).contributions[
+        -1
+    ].points == pytest.approx(math.log(3))
 
 
 @pytest.mark.parametrize(

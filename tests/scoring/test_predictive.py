@@ -17,6 +17,7 @@ from crmlifecycle.scoring import (
     OutcomeColumns,
     build_scorer,
 )
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 AS_OF = pd.Timestamp("2026-02-01", tz="UTC")
 BEFORE = pd.Timestamp("2026-01-15", tz="UTC")
@@ -47,7 +48,7 @@ def test_hand_computed_probabilities() -> None:
     #                 P(sw|lost) = (1+1)/(3+2) = 0.4; ratio log(1.5)
     # country (K=2): DE won 2 (rows 1, 4) lost 1 (row 3) -> the same log(1.5)
     # software + DE: logit = 2 log 1.5 = log 2.25 -> p = 2.25 / 3.25
-    card = nb.score({"industry": "software", "country": "DE"})
+    card = nb.score({"industry": "software", "country": "DE"}, as_of=AS_OF)
     assert card.probability == pytest.approx(2.25 / 3.25)
     assert card.total == pytest.approx(100 * 2.25 / 3.25)
     assert [c.rule for c in card.contributions] == ["prior", "industry", "country"]
@@ -55,10 +56,10 @@ def test_hand_computed_probabilities() -> None:
         [0.0, math.log(1.5), math.log(1.5)]
     )
     # retail + FR is the mirror image: p = 1 / 3.25
-    other = nb.score({"industry": "retail", "country": "FR"})
+    other = nb.score({"industry": "retail", "country": "FR"}, as_of=AS_OF)
     assert other.probability == pytest.approx(1 / 3.25)
     frame = nb.score_frame(
-        pd.DataFrame({"industry": ["software", "retail"], "country": ["DE", "FR"]})
+        pd.DataFrame({"industry": ["software", "retail"], "country": ["DE", "FR"]}), as_of=AS_OF
     )
     assert frame["probability"].tolist() == pytest.approx([2.25 / 3.25, 1 / 3.25])
     assert frame["contrib:industry"].tolist() == pytest.approx([math.log(1.5), -math.log(1.5)])
@@ -69,7 +70,7 @@ def test_hand_computed_probabilities() -> None:
 def test_smoothing_default_is_odoo_point_one() -> None:
     nb = _fitted(alpha=0.1)
     # P(sw|won) = 2.1 / 3.2, P(sw|lost) = 1.1 / 3.2 -> ratio log(2.1 / 1.1)
-    card = nb.score({"industry": "software", "country": "DE"})
+    card = nb.score({"industry": "software", "country": "DE"}, as_of=AS_OF)
     assert card.contributions[1].points == pytest.approx(math.log(2.1 / 1.1))
     assert NaiveBayesScorer(features=["x"]).alpha == 0.1
 
@@ -113,9 +114,11 @@ def test_odoo_stage_counting() -> None:
     }
     # P(s|lost) = (l + 1) / (2 + 1): 1, 2/3, 2/3; P(s|won) = 1; prior log(2/2) = 0
     # prospecting: p = 1 / (1 + 1) = 0.5; qualification: 1 / (1 + 2/3) = 0.6
-    scored = nb.score_frame(pd.DataFrame({"reached": ["prospecting", "qualification"]}))
+    scored = nb.score_frame(
+        pd.DataFrame({"reached": ["prospecting", "qualification"]}), as_of=AS_OF
+    )
     assert scored["probability"].tolist() == pytest.approx([0.5, 0.6])
-    assert nb.score({"reached": "qualification"}).probability == pytest.approx(0.6)
+    assert nb.score({"reached": "qualification"}, as_of=AS_OF).probability == pytest.approx(0.6)
     with pytest.raises(DataError, match="stage order"):
         nb.fit(frame.assign(reached="won"), as_of=AS_OF)
 
@@ -136,12 +139,12 @@ def test_numeric_binning_quantiles_and_explicit_edges() -> None:
         "edges": [2.5],
         "counts": {"<= 2.5": [0, 2], "> 2.5": [2, 0], MISSING: [0, 1]},
     }
-    scored = nb.score_frame(pd.DataFrame({"budget": [2.5, 100.0, np.nan]}))
+    scored = nb.score_frame(pd.DataFrame({"budget": [2.5, 100.0, np.nan]}), as_of=AS_OF)
     # K = 3, N_won 2, N_lost 3: P(<=2.5|won) = 1/5, P(<=2.5|lost) = 3/6 -> log(0.4)
     assert scored["contrib:budget"].iloc[0] == pytest.approx(math.log(0.2 / 0.5))
     assert scored["contrib:budget"].iloc[1] == pytest.approx(math.log((3 / 5) / (1 / 6)))
     assert scored["contrib:budget"].iloc[2] == pytest.approx(math.log((1 / 5) / (2 / 6)))
-    assert nb.score({"budget": 100}).contributions[1].note == "> 2.5"
+    assert nb.score({"budget": 100}, as_of=AS_OF).contributions[1].note == "> 2.5"
     explicit = NaiveBayesScorer(features=["budget"], numeric={"budget": [3.0, 1.0]})
     explicit.fit(frame, as_of=AS_OF)
     assert explicit.model_ is not None
@@ -158,20 +161,22 @@ def test_missing_values_are_their_own_value() -> None:
     nb = NaiveBayesScorer(features=["country"], alpha=1.0).fit(frame, as_of=AS_OF)
     assert nb.model_ is not None
     assert nb.model_["features"]["country"]["counts"] == {"DE": [2, 1], MISSING: [1, 2]}
-    assert nb.score({"country": None}).contributions[1].note == MISSING
+    assert nb.score({"country": None}, as_of=AS_OF).contributions[1].note == MISSING
 
 
 def test_unseen_values_raise_or_count_as_neutral() -> None:
     nb = _fitted()
     with pytest.raises(DataError, match="never seen in training") as info:
-        nb.score_frame(pd.DataFrame({"industry": ["software", "mining"], "country": ["DE", "DE"]}))
+        nb.score_frame(
+            pd.DataFrame({"industry": ["software", "mining"], "country": ["DE", "DE"]}), as_of=AS_OF
+        )
     assert info.value.column == "industry"
     assert info.value.value == "mining"
     with pytest.raises(ValidationError, match="industry"):
-        nb.score({"industry": "mining", "country": "DE"})
+        nb.score({"industry": "mining", "country": "DE"}, as_of=AS_OF)
     lenient = NaiveBayesScorer(features=["industry", "country"], alpha=1.0, unseen="ignore")
     lenient.fit(_history(), as_of=AS_OF)
-    card = lenient.score({"industry": "mining", "country": "DE"})
+    card = lenient.score({"industry": "mining", "country": "DE"}, as_of=AS_OF)
     assert card.contributions[1].points == 0.0
     assert card.probability == pytest.approx(1.5 / 2.5)  # only the country counts
 
@@ -188,7 +193,7 @@ def test_fit_errors() -> None:
     with pytest.raises(DataError, match="closed_at"):
         nb.fit(_history().assign(closed_at=pd.Series([pd.NaT] * 6)), as_of=AS_OF)
     with pytest.raises(FitError, match="not fitted"):
-        nb.score({"industry": "software"})
+        nb.score({"industry": "software"}, as_of=AS_OF)
     with pytest.raises(SpecError) as spec:
         NaiveBayesScorer(features=["x"], alpha=-1)
     assert spec.value.path == "alpha"
@@ -208,7 +213,9 @@ def test_config_roundtrip_with_model() -> None:
     for text in (json.dumps(config), yaml.safe_dump(config)):
         again = NaiveBayesScorer.from_text(text)
         assert again.to_dict() == config
-        pd.testing.assert_frame_equal(again.score_frame(frame, as_of=AS_OF), nb.score_frame(frame))
+        pd.testing.assert_frame_equal(
+            again.score_frame(frame, as_of=AS_OF), nb.score_frame(frame, as_of=AS_OF)
+        )
 
 
 records = st.fixed_dictionaries(
@@ -223,12 +230,12 @@ records = st.fixed_dictionaries(
 def test_single_and_frame_agree_and_contributions_add_up(rows: list[dict[str, str]]) -> None:
     nb = _fitted(alpha=0.3)
     frame = pd.DataFrame(rows)
-    scored = nb.score_frame(frame)
+    scored = nb.score_frame(frame, as_of=AS_OF)
     contrib = scored.filter(like="contrib:").sum(axis=1).to_numpy()
     p = scored["probability"].to_numpy()
     assert np.allclose(contrib, np.log(p / (1 - p)))
     for i, row in enumerate(rows):
-        card = nb.score(row)
+        card = nb.score(row, as_of=AS_OF)
         assert card.probability == pytest.approx(p[i])
         assert card.grade == scored["grade"].iloc[i]
 
@@ -296,3 +303,25 @@ def test_renamed_history_columns_give_the_same_model() -> None:
     assert nb.fit(history, as_of=AS_OF, history_columns=columns).model_ == _fitted().model_
     with pytest.raises(MissingColumnError, match="state"):
         NaiveBayesScorer(features=["industry"]).fit(history, as_of=AS_OF)
+
+
+def test_won_and_lost_come_from_the_lifecycle_stage_types() -> None:
+    spec = OPPORTUNITY_PIPELINE.to_dict()
+    names = {"won": "signed", "lost": "churned"}
+    for state in spec["states"]:
+        state["name"] = names.get(state["name"], state["name"])
+    for transition in spec["transitions"]:
+        if "dest" in transition:
+            transition["dest"] = names.get(transition["dest"], transition["dest"])
+        source = transition["source"]
+        if isinstance(source, list):
+            transition["source"] = [names.get(s, s) for s in source]
+        else:
+            transition["source"] = names.get(source, source)
+    renamed = Lifecycle.from_dict(spec)
+    history = _history().assign(state=_history()["state"].replace(names))
+    scorer = NaiveBayesScorer(features=["industry", "country"])
+    custom = scorer.fit(history, as_of=AS_OF, lifecycle=renamed)
+    assert custom.to_dict()["model"] == _fitted().to_dict()["model"]
+    with pytest.raises(FitError, match="no record closed before 2026-02-01"):
+        scorer.fit(history, as_of=AS_OF)  # the standard lifecycle sees no won or lost state

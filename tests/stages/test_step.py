@@ -46,7 +46,7 @@ def _rebuilt(entity: Any) -> Any:
 
 def _check_step(lifecycle: Lifecycle, entity: Any, trigger: str, hours: int) -> None:
     at = entity.state_since + timedelta(hours=hours)
-    context = {"lost_reason": "price"}
+    context = {"lost_reason": "price", "opportunity_id": "O-9"}
     step = lifecycle.fire(entity, trigger, at=at, **context)
     new, event = step.entity, step.event
     assert type(new) is type(entity)
@@ -107,7 +107,7 @@ def test_the_class_facts_are_read_once_and_match_attrs() -> None:
         evolve = Evolve.of(cls)
         assert Evolve.of(cls) is evolve
         assert evolve.names == tuple(f.alias for f in attrs.fields(cls) if f.init)
-    assert Evolve.of(Lead).effect_fields == frozenset()
+    assert Evolve.of(Lead).effect_fields == {"opportunity_id"}
     assert Evolve.of(Customer).effect_fields == {"highest_state"}
     assert Evolve.of(Case).effect_fields == frozenset()
     assert Evolve.of(Opportunity).effect_fields == {

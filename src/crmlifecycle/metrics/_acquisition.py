@@ -109,6 +109,12 @@ def combine_new_customers(
     Returns a frame with the ``by`` columns, ``period`` (with ``freq``) and
     ``new_customers``.
 
+    Args:
+        partials: frames returned by :func:`new_customers_partial`, all computed with the same
+            ``freq`` and ``by``.
+        freq: the ``freq`` the partials were computed with; turns their ``_ordinal`` column
+            into ``period`` (``None``: the partials have no periods).
+
     Examples:
         >>> import pandas as pd
         >>> one = pd.DataFrame({"channel": ["web"], "new_customers": [2]})
@@ -442,6 +448,10 @@ def ltv_to_cac(ltv: float, cac: float) -> float:
     NaN when ``cac`` is 0 (the ratio is undefined:
     customers cost nothing to acquire).
 
+    Args:
+        ltv: the customer lifetime value, in the same currency as ``cac``.
+        cac: the customer acquisition cost (see :func:`cac`).
+
     Raises:
         ValidationError: a negative, infinite or NaN input (a NaN CAC or LTV is
             an undefined KPI upstream, e.g. no customer acquired: decide what
@@ -466,6 +476,11 @@ def cac_payback_months(cac: float, *, arpu: float, gross_margin: float) -> float
     margin). ``arpu`` must be *monthly* revenue per customer (see
     :func:`~crmlifecycle.metrics.arpu`) and ``gross_margin`` a fraction in
     [0, 1]. NaN when ARPU × margin is 0 (never paid back: undefined).
+
+    Args:
+        cac: the customer acquisition cost (see :func:`cac`).
+        arpu: the average *monthly* revenue per customer, in the currency of ``cac``.
+        gross_margin: the fraction of revenue kept as gross profit, in [0, 1].
 
     Raises:
         ValidationError: negative or NaN inputs, or a margin outside [0, 1].

@@ -35,7 +35,7 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
-from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.schema import DealColumns, EntityColumns, EventLogColumns, LeadColumns
 from crmlifecycle.stages import LEAD_STATUS, Lifecycle
 
 __all__ = ["BUILTIN_METRICS"]
@@ -44,11 +44,29 @@ Frames = Mapping[str, pd.DataFrame]
 
 
 def _lead_conversion(frames: Frames, *, as_of: Instant | None = None) -> float:
-    """Leads that reached the won status ÷ leads that reached the initial one (the lead funnel)."""
+    """
+    Leads that reached the won status ÷ leads that reached the initial one (the lead funnel).
+
+    Every lead of the ``leads`` frame counts (created by ``as_of``), including those
+    still in the initial status, which have no event.
+    """
     first, won = _funnel_ends(LEAD_STATUS)
+    leads = frames["leads"]
     return conversion_rate(
-        frames["lead_events"], from_stage=first, to_stage=won, lifecycle=LEAD_STATUS, as_of=as_of
+        frames["lead_events"],
+        from_stage=first,
+        to_stage=won,
+        lifecycle=LEAD_STATUS,
+        as_of=as_of,
+        entities=leads,
+        entities_columns=EntityColumns(id=_LEAD.lead_id),
+        created=_created(leads, _LEAD.lead_id, _LEAD.created_at),
     )
+
+
+def _created(frame: pd.DataFrame, id_col: str, created_col: str) -> pd.Series:
+    """The creation timestamps of a frame's entities, indexed by their id."""
+    return pd.Series(frame[created_col].to_numpy(), index=frame[id_col].to_numpy())
 
 
 def _funnel_ends(lifecycle: Lifecycle) -> tuple[str, str]:
@@ -132,6 +150,7 @@ _CHURN = {"customers": ("customer_id", "acquired_at", "churned_at")}
 _SPEND = {"spend": ("channel", "paid", "period", "spend")}
 _SUBS = {"subscriptions": ("customer_id", "period", "mrr")}
 _DEAL = DealColumns()
+_LEAD = LeadColumns()
 _LOG = EventLogColumns()
 _EVENTS = (_LOG.entity_id, _LOG.source, _LOG.dest, _LOG.at)
 _DEALS = {
@@ -215,8 +234,8 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
     ),
     _metric(
         "lead_conversion_rate",
-        "Leads that reached the won status ÷ leads that entered the lead funnel.",
-        {"lead_events": _EVENTS},
+        "Leads that reached the won status ÷ every lead created (the lead funnel).",
+        {"lead_events": _EVENTS, "leads": (_LEAD.lead_id, _LEAD.created_at)},
         _lead_conversion,
     ),
     _metric(

@@ -58,6 +58,13 @@ def cohort_retention_partial(
     (period ordinal), ``period_number`` (``k`` = periods since the cohort) and
     ``customers``.
 
+    Args:
+        activity: one row per activity (an order, a login...) of some customers, all rows of
+            each; not modified.
+        activity_columns: the columns of ``activity``; only ``customer_id`` and ``at`` are read.
+        freq: the cohort and activity period (``"M"``, ``"Q"``, ...).
+        by: count per segment (columns of ``activity`` constant per customer).
+
     Raises:
         DataError: missing columns, ids or segment values; a segment that
             changes between the rows of one customer; timestamps breaking the
@@ -193,6 +200,15 @@ def combine_cohort_retention(
     0. With ``rates`` each row is divided by its cohort size (column 0), so
     column 0 is 1.0. Partials computed with ``by`` may be combined without it:
     the segments are then added up into the overall matrix.
+
+    Args:
+        partials: frames returned by :func:`cohort_retention_partial`.
+        freq: the ``freq`` the partials were computed with (``"M"``, ``"Q"``, ...).
+        rates: divide each row by its cohort size (else counts).
+        end: the end of the observation: periods from the one holding ``end`` on are
+            unknown (``None``: the last period with activity is the last observed).
+        by: the segment columns to keep (a subset of those the partials were computed with,
+            or ``None`` to add the segments up).
 
     Examples:
         >>> import pandas as pd

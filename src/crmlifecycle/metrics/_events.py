@@ -27,7 +27,7 @@ from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray
 from crmlifecycle.metrics._segments import segment_lookup
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["stage_spells"]
@@ -184,12 +184,30 @@ def stage_spells(
     event when it is ``None``). ``days`` is the completed spell's length in
     days (NaN while open or when its start is unknown).
 
+    The spells are those of the entities in the log: an entity without an
+    event (still in its first stage) has none here. The funnel KPIs add it
+    when given the population (``entities=``, see
+    :func:`~crmlifecycle.metrics.funnel`).
+
     A mixed log (several lifecycles in one frame, told apart by its kind
     column) is read for one lifecycle: the rows whose kind is ``kind``
     (``"opportunity"`` by default; e.g. ``"lead"`` for the lead status log).
     A log without a kind column is read whole. ``events_columns`` names the
     log's columns (:class:`~crmlifecycle.schema.EventLogColumns`, e.g.
     ``EventLogColumns(entity_id="deal_id")``).
+
+    Args:
+        events: the event log, one row per transition.
+        kind: the kind of the rows to read (one lifecycle of a mixed log).
+        created: each entity's creation time, indexed by entity id; it starts the
+            spell of the first stage.
+        as_of: the moment looked from: later events are ignored and spells still
+            running then are open (``None``: every event).
+        events_columns: which columns of ``events`` hold the event-log fields.
+
+    Returns:
+        One row per spell: ``entity_id``, ``state``, ``entered_at``, ``left_at``,
+        ``next_state`` and ``days``.
 
     Raises:
         DataError: missing columns or ids, naive timestamps with a time of
@@ -211,6 +229,24 @@ def stage_spells(
         2            won            NaN   NaN
     """
     return spells_of(events, events_columns, kind, created=created, as_of=as_of)
+
+
+def creation_times(created: pd.Series) -> pd.Series:
+    """
+    Read ``created=``: UTC creation timestamps indexed by entity id, one per entity.
+
+    Raises:
+        DataError: naive timestamps with a time of day, or an id given twice.
+    """
+    stamps = as_utc(pd.Series(created), "created", allow_missing=True)
+    if not stamps.index.is_unique:
+        twice = list(stamps.index[stamps.index.duplicated()][:5])
+        raise DataError(
+            f"created=: the creation times name some entities twice (e.g. {twice}). "
+            "Hint: pass one timestamp per entity id, e.g. "
+            "deals.drop_duplicates('opportunity_id').set_index('opportunity_id')['created_at']."
+        )
+    return stamps
 
 
 def spells_of(
@@ -246,7 +282,7 @@ def spells_of(
     heads = log.loc[initial]
     entered = pd.Series(pd.NaT, index=heads.index, dtype="datetime64[ns, UTC]")
     if created is not None and len(heads):
-        stamps = as_utc(pd.Series(created), "created", allow_missing=True)
+        stamps = creation_times(created)
         entered = pd.Series(stamps.reindex(heads["entity_id"].to_numpy()).array, index=heads.index)
     head_spells = pd.DataFrame(
         {
@@ -284,13 +320,13 @@ def entity_segments(
     *,
     by: Sequence[str],
     entities: pd.DataFrame | None,
-    entities_id: str | None,
+    entities_columns: EntityColumns,
 ) -> tuple[IntArray, pd.DataFrame]:
     """
     Return the ``by`` segment code of each entity id in ``ids`` and the segments.
 
     The segments come from ``entities`` (one row per entity, its id column
-    named by ``entities_id``, by default ``<kind>_id`` such as
+    named by ``entities_columns``, by default ``<kind>_id`` such as
     ``opportunity_id``), or from the event log itself when it already holds
     the ``by`` columns (then constant per entity).
     """
@@ -311,9 +347,102 @@ def entity_segments(
             frame_name="events",
             entity=kind,
         )
-    id_col = f"{kind}_id" if entities_id is None else entities_id
+    id_col = entities_columns.id_for(kind)
     require_columns(entities, [id_col, *by], frame_name="entities")
     return segment_lookup(ids, entities, id_col, by, frame_name="entities", entity=kind)
+
+
+def population_spells(
+    spells: pd.DataFrame,
+    events: pd.DataFrame,
+    columns: EventLogColumns,
+    kind: str,
+    lifecycle: Lifecycle,
+    *,
+    entities: pd.DataFrame,
+    id_col: str,
+    created: pd.Series | None,
+    as_of: Instant | None,
+) -> pd.DataFrame:
+    """
+    Return the open spells of the entities of ``entities`` that have no spell in ``spells``.
+
+    ``entities`` is the whole population of ``kind``: every entity in it exists,
+    events or not. An entity without an event by ``as_of`` is in the stage it
+    was created in: the ``source`` of its first event when the log has a later
+    one, else the state its creation event moved it to, else the lifecycle's
+    initial state. It entered that stage at its creation time (``created``, or
+    its creation event), unknown (NaT) without one. With ``as_of`` an entity
+    created after it does not exist yet and gets no spell.
+
+    Raises:
+        DataError: missing ids in ``entities``; an event of an entity absent
+            from ``entities`` (the population must be complete); an id twice
+            in ``created``; with ``as_of``, an entity without an event by then
+            whose creation time is unknown.
+    """
+    require_columns(entities, [id_col], frame_name="entities")
+    missing = entities[id_col].isna()
+    if bool(missing.any()):
+        raise DataError.malformed(
+            id_col,
+            "has missing ids in the entities frame",
+            rows=list(entities.index[missing.to_numpy()][:20]),
+            hint=f"every row of entities needs the id of its {kind}.",
+        )
+    population = pd.Index(pd.unique(entities[id_col].to_numpy()))
+    full = read_events(events, columns, kind, as_of=None)
+    heads = full.drop_duplicates("entity_id", keep="first").set_index("entity_id")
+    strangers = heads.index[~heads.index.isin(population)]
+    if len(strangers):
+        raise DataError.malformed(
+            columns.entity_id,
+            f"holds events of {len(strangers)} {kind} id(s) absent from the entities frame "
+            f"{list(strangers[:5])}",
+            value=strangers[0],
+            hint=f"entities= is the whole population: give it one row per {kind} of the log "
+            f"(its id in the column {id_col!r}), or drop those events.",
+        )
+    silent = population[~population.isin(pd.Index(spells["entity_id"].to_numpy()))]
+    head = heads.reindex(silent)
+    logged = head["dest"].notna().to_numpy()
+    creation_event = logged & head["source"].isna().to_numpy()
+    state = np.where(
+        creation_event,
+        head["dest"].to_numpy(dtype=object),
+        np.where(logged, head["source"].to_numpy(dtype=object), lifecycle.initial),
+    )
+    born = pd.Series(pd.NaT, index=silent, dtype="datetime64[ns, UTC]")
+    if created is not None:
+        stamps = creation_times(created)
+        born = pd.Series(stamps.reindex(silent).array, index=silent, dtype="datetime64[ns, UTC]")
+    event_at = pd.Series(head["at"].array, index=silent).where(creation_event)
+    born = born.fillna(event_at.astype("datetime64[ns, UTC]"))
+    keep = np.ones(len(silent), dtype=bool)
+    if as_of is not None:
+        unknown = born.isna().to_numpy()
+        if bool(unknown.any()):
+            who = list(silent[unknown][:5])
+            raise DataError(
+                f"created=: the creation time of {int(unknown.sum())} {kind}(s) of the "
+                f"entities frame without an event by as_of is unknown (e.g. {who}), so "
+                "whether they existed then is unknown. Hint: pass created= the creation "
+                f"timestamps indexed by entity id (e.g. entities.set_index({id_col!r})"
+                "['created_at']), or leave as_of out."
+            )
+        keep = (born <= utc_timestamp(as_of, name="as_of")).to_numpy()
+    return pd.DataFrame(
+        {
+            "entity_id": silent.to_numpy()[keep],
+            "state": state[keep],
+            "entered_at": born.array[keep],
+            "left_at": pd.Series(
+                pd.NaT, index=range(int(keep.sum())), dtype="datetime64[ns, UTC]"
+            ).array,
+            "next_state": np.full(int(keep.sum()), np.nan, dtype=object),
+            "days": np.full(int(keep.sum()), np.nan),
+        }
+    )
 
 
 def segmented_spells(
@@ -326,7 +455,7 @@ def segmented_spells(
     as_of: Instant | None,
     keys: list[str],
     entities: pd.DataFrame | None,
-    entities_id: str | None,
+    entities_columns: EntityColumns,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     Return the spells of ``lifecycle`` with a ``_segment`` code and the segments (one per code).
@@ -337,6 +466,21 @@ def segmented_spells(
     """
     rows = log_kind(lifecycle, kind)
     spells = spells_of(events, columns, rows, created=created, as_of=as_of)
+    if entities is not None:
+        id_col = entities_columns.id_for(rows)
+        silent = population_spells(
+            spells,
+            events,
+            columns,
+            rows,
+            lifecycle,
+            entities=entities,
+            id_col=id_col,
+            created=created,
+            as_of=as_of,
+        )
+        if len(silent):
+            spells = pd.concat([spells, silent], ignore_index=True)
     check_states(spells["state"], lifecycle, columns.dest)
     if not keys:
         return spells.assign(_segment=0), pd.DataFrame(index=pd.RangeIndex(1))
@@ -347,6 +491,6 @@ def segmented_spells(
         rows,
         by=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     return spells.assign(_segment=codes), segments

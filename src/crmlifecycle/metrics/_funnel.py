@@ -15,12 +15,24 @@ reached A which also reached B (the stage-to-stage conversion of funnel
 analysis, as in Frappe CRM's lead status types). Time in stage and stage
 velocity are in ``_stage_times.py``.
 
+Who is counted: an event log only holds entities that moved. A deal still in
+its first stage has no event, so from the log alone it is invisible: without
+``entities=``, only entities with an event (by ``as_of``) are counted. Pass
+``entities=`` (one row per entity, its id in the column ``entities_columns`` names, by
+default ``<kind>_id`` such as ``opportunity_id``) and it is the population:
+every entity in it counts, and one without an event by ``as_of`` is in the
+stage it was created in (the lifecycle's initial state, or the ``source`` of
+its first, later event), entered at its creation time (``created=``,
+timestamps indexed by entity id). With ``as_of``, an entity created after it
+does not count, which needs ``created=`` for the entities without an event by
+then. An event of an entity missing from ``entities`` is a ``DataError``: the
+population must be complete.
+
 Segments (``by=``) are attributes of the entities (a deal's owner, a lead's
-channel), which an event log does not hold: pass ``entities=`` (one row per
-entity with its id, in the column ``entities_id`` or by default
-``<kind>_id``, and the segment columns) and they are joined onto the events by
-entity id. Every count is then per segment, and the segments of a stage add up
-to the unsegmented count.
+channel), which an event log does not hold: they are read from ``entities``
+(or from the log itself when it carries them, constant per entity) and joined
+by entity id. Every count is then per segment, and the segments of a stage add
+up to the unsegmented count.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["conversion_rate", "funnel"]
@@ -70,7 +82,7 @@ def conversion_rate(
     freq: None = None,
     by: None = None,
     entities: pd.DataFrame | None = ...,
-    entities_id: str | None = ...,
+    entities_columns: EntityColumns = ...,
     created: pd.Series | None = ...,
     events_columns: EventLogColumns = ...,
 ) -> float: ...
@@ -86,7 +98,7 @@ def conversion_rate(
     freq: str,
     by: str | Sequence[str] | None = ...,
     entities: pd.DataFrame | None = ...,
-    entities_id: str | None = ...,
+    entities_columns: EntityColumns = ...,
     created: pd.Series | None = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
@@ -102,7 +114,7 @@ def conversion_rate(
     freq: str | None = ...,
     by: str | Sequence[str],
     entities: pd.DataFrame | None = ...,
-    entities_id: str | None = ...,
+    entities_columns: EntityColumns = ...,
     created: pd.Series | None = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
@@ -117,7 +129,7 @@ def conversion_rate(
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
@@ -143,11 +155,14 @@ def conversion_rate(
         as_of: only events at or before this moment count (default: every event).
         freq: a period (``"M"``, ``"Q"``...) to group the entities by their entry time.
         by: segment column(s), of ``entities`` or of the log itself.
-        entities: one row per entity: its id and the ``by`` columns.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``, such as
+        entities: the population, one row per entity: its id and the ``by`` columns;
+            every entity in it counts, with events or not (see the module notes).
+            Without it only entities with an event are counted.
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``, such as
             ``opportunity_id``).
-        created: creation timestamps indexed by entity id, needed with ``freq`` when the
-            first stage of an entity has no creation event.
+        created: creation timestamps indexed by entity id: when each entity entered its
+            first stage (needed with ``freq`` when that stage has no creation event, and
+            with ``entities`` and ``as_of`` to tell which entities existed by then).
         events_columns: the column names of ``events``.
 
     Returns:
@@ -157,7 +172,9 @@ def conversion_rate(
         DataError: a stage outside the funnel, ``to_stage`` before
             ``from_stage``, an unknown entry time with ``freq``, or ``by``
             columns that neither ``entities`` nor the log hold (or that are
-            missing or change within an entity).
+            missing or change within an entity), an event of an entity
+            missing from ``entities``, or with ``entities`` and ``as_of`` an
+            entity without an event by then and without a creation time.
         ValidationError: ``by`` is an empty list.
 
     Examples:
@@ -203,7 +220,7 @@ def conversion_rate(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     spells = spells.assign(position=spells["state"].map(order))
     per_entity = spells.groupby("entity_id", sort=True).agg(
@@ -259,7 +276,8 @@ def funnel(
     as_of: Instant | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
+    created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
@@ -280,12 +298,21 @@ def funnel(
         kind: the kind of rows to read from a mixed log (default: the lifecycle's kind).
         as_of: only events at or before this moment count (default: every event).
         by: segment column(s), of ``entities`` or of the log itself.
-        entities: one row per entity: its id and the ``by`` columns.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        entities: the population, one row per entity: its id and the ``by`` columns;
+            every entity in it counts, with events or not (see the module notes).
+            Without it only entities with an event are counted.
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``).
+        created: creation timestamps indexed by entity id; with ``entities`` and
+            ``as_of`` they tell which entities without an event existed by then.
         events_columns: the column names of ``events``.
 
+    Returns:
+        One row per funnel stage (per segment with ``by``).
+
     Raises:
-        DataError: see :func:`conversion_rate`.
+        DataError: see :func:`conversion_rate`; also an event of an entity
+            missing from ``entities``, and with ``entities`` and ``as_of`` an
+            entity without an event by then and without a creation time.
 
     Examples:
         >>> import pandas as pd
@@ -303,6 +330,10 @@ def funnel(
         2       proposal        1                  0.500000
         3    negotiation        1                  1.000000
         4            won        1                  1.000000
+        >>> # o4 exists but has no event yet: counted once the deals are the population
+        >>> population = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3", "o4"]})
+        >>> funnel(events, entities=population)["reached"].tolist()
+        [4, 2, 1, 1, 1]
         >>> deals = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3"],
         ...                       "owner": ["ann", "bob", "ann"]})
         >>> table = funnel(events, by="owner", entities=deals)  # ann: o1 won, o3; bob: o2
@@ -326,11 +357,11 @@ def funnel(
         events_columns,
         lifecycle,
         kind,
-        created=None,
+        created=created,
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     per_entity = (
         spells.assign(position=spells["state"].map(order))

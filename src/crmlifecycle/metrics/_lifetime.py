@@ -52,6 +52,12 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
     warn that a constant rate understates long-run value. NaN when
     ``churn_rate`` is 0 (the formula is undefined: no churn observed).
 
+    Args:
+        arpu: the average revenue per customer per period (see :func:`~crmlifecycle.metrics.arpu`).
+        gross_margin: the fraction of revenue kept as gross profit, in [0, 1].
+        churn_rate: the fraction of customers lost per period (the period of ``arpu``),
+            in [0, 1].
+
     Raises:
         ValidationError: negative ARPU, a margin or rate outside [0, 1], or a
             NaN input (an undefined ARPU or churn rate upstream, e.g. nobody
@@ -122,6 +128,13 @@ def average_order_value(
     ``average_order_value``. NaN when there is no order. The columns of
     ``orders`` are read through ``orders_columns`` (``order_id``,
     ``customer_id``, ``at``, ``amount``).
+
+    Args:
+        orders: one row per order; not modified.
+        orders_columns: the columns of ``orders`` (``order_id``, ``customer_id``, ``at`` and
+            ``amount`` are read).
+        freq: one row per calendar period (``"M"``, ``"Q"``, ...) holding the order's ``at``.
+        by: one row per segment (columns of ``orders``).
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).

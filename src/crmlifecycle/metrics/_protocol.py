@@ -60,7 +60,13 @@ class Metric(Protocol):
         """Frame name → the columns the metric reads."""
 
     def compute(self, frames: Mapping[str, pd.DataFrame], /) -> object:
-        """Compute the KPI from the frames (extra keyword options must have defaults)."""
+        """
+        Compute the KPI from the frames (extra keyword options must have defaults).
+
+        Args:
+            frames: frame name (``"orders"``, ``"customers"``...) → frame; holds at least the
+                frames and columns ``requires`` names.
+        """
 
 
 @final
@@ -95,7 +101,13 @@ class FunctionMetric:
     needs_options: tuple[str, ...] = ()
 
     def compute(self, frames: Mapping[str, pd.DataFrame], **options: Any) -> object:
-        """Run the function on the frames with the options."""
+        """
+        Run the function on the frames with the options.
+
+        Args:
+            frames: frame name → frame, passed to the function as its first argument.
+            **options: keyword options passed on to the function.
+        """
         return self.function(frames, **options)
 
 

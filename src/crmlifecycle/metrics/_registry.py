@@ -143,6 +143,9 @@ def get_metric(name: str) -> Metric:
     """
     Return the metric registered as ``name`` (built-in, registered in code, or plugin).
 
+    Args:
+        name: the metric's registered name (``"win_rate"``).
+
     Raises:
         ValidationError: no metric has that name (with a did-you-mean).
         PluginError: the plugin cannot be imported or is not a Metric, or its
@@ -243,6 +246,14 @@ def compute_kpis(
     :class:`~crmlifecycle.errors.MissingColumnError`. Options
     (``as_of``, ``gross_margin``, ``start``, ``end``, ``sla_policy``, or any a
     plugin names) go to each metric whose signature accepts them.
+
+    Args:
+        dataset: a ``crmlifecycle.synth.Dataset`` or a mapping of frame name to DataFrame;
+            frames that are ``None`` count as absent.
+        names: the registered names of the metrics to compute, in order (``None``: all).
+        columns: frame name → the frame's column record, for frames whose columns are not
+            named as in the contract (``None``: every frame uses the contract's names).
+        **options: keyword options passed to every selected metric that accepts them.
 
     Raises:
         ValidationError: an unknown metric name, an option no selected metric accepts,

@@ -96,6 +96,13 @@ def churn_rate_partial(
     numerator of the churn rate). :func:`combine_churn_rate` turns the sum of
     any split's partials into rates. Arguments as in :func:`churn_rate`.
 
+    Args:
+        customers: one row per customer (some of the customers); not modified.
+        customers_columns: the columns of ``customers`` (``customer_id``,
+            ``acquired_at`` and ``churned_at`` are read).
+        freq: the calendar period (``"M"``, ``"Q"``, ...) the events are counted in.
+        by: count per segment (columns of ``customers``).
+
     Examples:
         >>> import pandas as pd
         >>> customers = pd.DataFrame({
@@ -141,6 +148,15 @@ def combine_churn_rate(
     before ``i``. Periods run from the first event to the last (or are cut to
     ``[start, end)``). ``churn_rate`` is NaN (undefined) where no customer was
     present at the start.
+
+    Args:
+        partials: frames returned by :func:`churn_rate_partial`.
+        freq: the ``freq`` the partials were computed with.
+        by: the ``by`` the partials were computed with.
+        start: report only the periods from the one holding ``start`` on (``None``: from the
+            first event's period).
+        end: report only the periods before the one holding ``end``, adding empty periods up to
+            it (``None``: up to the last event's period).
 
     Returns:
         A frame with ``period``, the ``by`` columns, ``customers_start``,
@@ -311,7 +327,7 @@ def churn_rate(
         return combine_churn_rate([partial], freq=freq, by=keys, start=start, end=end)
     if start is None or end is None:
         raise DataError(
-            "churn_rate without freq needs a window: start= and end=. "
+            "a churn or retention rate without freq= needs a window: start= and end=. "
             "Hint: pass e.g. start='2026-01-01', end='2026-02-01', or freq='M' for every month."
         )
     acquired, churned = _spells(customers, customers_columns, keys)
@@ -425,6 +441,13 @@ def convert_churn_rate(
     ``"M"``, ``"Q"`` and ``"Y"`` (days and weeks do not divide calendar
     months evenly, so pass ``periods`` for them). The same formula converts
     retention as ``retention ** periods``. This assumes a constant churn rate.
+
+    Args:
+        rate: the churn rate per source period, in [0, 1].
+        periods: how many source periods make one target period (positive, may be
+            fractional); ``None`` derives it from ``from_freq`` and ``to_freq``.
+        from_freq: the source period, ``"M"``, ``"Q"`` or ``"Y"`` (only without ``periods``).
+        to_freq: the target period, ``"M"``, ``"Q"`` or ``"Y"`` (only without ``periods``).
 
     Raises:
         ValidationError: a rate outside [0, 1], or a bad period specification.

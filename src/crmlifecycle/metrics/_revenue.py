@@ -196,6 +196,13 @@ def combine_mrr_movements(
     reported after the last observed period are not yet known and are
     dropped), or up to the period before ``end``.
 
+    Args:
+        partials: frames returned by :func:`mrr_movements_partial`.
+        freq: the ``freq`` the partials were computed with.
+        by: the ``by`` the partials were computed with.
+        end: the end of the observation: periods run up to the one before the period holding
+            ``end`` (``None``: up to the last period with revenue).
+
     Returns:
         A frame with ``period``, the ``by`` columns, ``starting_mrr``, ``new``,
         ``expansion``, ``contraction`` (positive), ``churned`` (positive),
@@ -354,6 +361,15 @@ def arpu(
     the columns are ``period``, ``by``, ``revenue``, ``customer_periods`` and
     ``arpu``. NaN when nobody paid. The columns of ``revenue`` are read
     through ``revenue_columns`` (``customer_id``, ``period``, ``mrr``).
+
+    Args:
+        revenue: one row per customer and data period, with its revenue (≥ 0); not modified.
+        revenue_columns: the columns of ``revenue`` (``customer_id``, ``period`` and ``mrr``
+            are read).
+        data_freq: the period each row of ``revenue`` covers (``"M"``: monthly rows), which is
+            also the period ARPU is per.
+        freq: one row per calendar period, at least as coarse as ``data_freq``.
+        by: one row per segment (columns of ``revenue``, constant per customer).
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).

@@ -105,6 +105,14 @@ def first_response_time(
     The columns ``opened_at`` and ``first_response_at`` (and the ``by``
     columns) are read through ``cases_columns``.
 
+    Args:
+        cases: one row per case; not modified.
+        cases_columns: the columns of ``cases`` (``opened_at`` and ``first_response_at`` are
+            read; a missing response means the case is pending).
+        calendar: measure business hours on this calendar (``None``: elapsed hours).
+        freq: one row per calendar period (``"M"``, ``"W"``, ...) of opening.
+        by: one row per segment (columns of ``cases``, e.g. ``"priority"``).
+
     Returns:
         A DataFrame: the key columns (``period`` of opening, then ``by``), if
         any, then ``count``, ``pending``, ``mean_hours``, ``median_hours``,
@@ -159,6 +167,14 @@ def resolution_time(
     the case waited on the customer (use :func:`crmlifecycle.sla.sla_status`
     and its ``resolution_elapsed`` for that). The columns ``opened_at`` and
     ``resolved_at`` (and the ``by`` columns) are read through ``cases_columns``.
+
+    Args:
+        cases: one row per case; not modified.
+        cases_columns: the columns of ``cases`` (``opened_at`` and ``resolved_at`` are read;
+            a missing resolution means the case is pending).
+        calendar: measure business hours on this calendar (``None``: elapsed hours).
+        freq: one row per calendar period (``"M"``, ``"W"``, ...) of opening.
+        by: one row per segment (columns of ``cases``, e.g. ``"priority"``).
 
     Returns:
         The same summary frame as :func:`first_response_time`.

@@ -6,8 +6,10 @@ the rows of one lifecycle's kind (``lifecycle=``, by default
 :data:`~crmlifecycle.stages.OPPORTUNITY_PIPELINE`; ``kind=`` overrides the
 kind): :func:`time_in_stage` summarises how long completed spells lasted per
 state of the lifecycle, :func:`stage_velocity` how many entities leave each
-funnel stage forward and how fast. Segments (``by=``, ``entities=``) work as
-for :func:`~crmlifecycle.metrics.funnel`.
+funnel stage forward and how fast. Segments (``by=``) and the population
+(``entities=``: every entity counts, with events or not; without it only
+entities with an event are counted) work as for
+:func:`~crmlifecycle.metrics.funnel`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
 from crmlifecycle.metrics._segments import labelled
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["stage_velocity", "time_in_stage"]
@@ -49,7 +51,7 @@ def time_in_stage(
     as_of: Instant | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
@@ -73,10 +75,13 @@ def time_in_stage(
         kind: the kind of rows to read from a mixed log (default: the lifecycle's kind).
         as_of: only events at or before this moment count (default: every event).
         by: segment column(s), of ``entities`` or of the log itself.
-        entities: one row per entity: its id and the ``by`` columns.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        entities: the population, one row per entity: its id and the ``by`` columns;
+            an entity in it without an event has an open spell in the stage it was
+            created in. Without it only entities with an event are counted.
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id (the start of each entity's
-            first spell when the log has no creation event).
+            first spell when the log has no creation event; with ``entities`` and
+            ``as_of``, they tell which entities without an event existed by then).
         events_columns: the column names of ``events``.
 
     Examples:
@@ -104,7 +109,7 @@ def time_in_stage(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     names = lifecycle.states
     done = spells.loc[spells["days"].notna()]
@@ -129,7 +134,7 @@ def stage_velocity(
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
     entities: pd.DataFrame | None = None,
-    entities_id: str | None = None,
+    entities_columns: EntityColumns = EntityColumns(),
     created: pd.Series | None = None,
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
@@ -153,10 +158,13 @@ def stage_velocity(
         as_of: only events at or before this moment count (default: every event).
         freq: a period (``"M"``, ``"Q"``...) to group the spells by when they ended.
         by: segment column(s), of ``entities`` or of the log itself.
-        entities: one row per entity: its id and the ``by`` columns.
-        entities_id: the id column of ``entities`` (default ``<kind>_id``).
+        entities: the population, one row per entity: its id and the ``by`` columns;
+            an entity in it without an event has an open spell in the stage it was
+            created in. Without it only entities with an event are counted.
+        entities_columns: the id column of ``entities`` (default ``<kind>_id``).
         created: creation timestamps indexed by entity id (the start of each entity's
-            first spell when the log has no creation event).
+            first spell when the log has no creation event; with ``entities`` and
+            ``as_of``, they tell which entities without an event existed by then).
         events_columns: the column names of ``events``.
 
     Examples:
@@ -186,7 +194,7 @@ def stage_velocity(
         as_of=as_of,
         keys=keys,
         entities=entities,
-        entities_id=entities_id,
+        entities_columns=entities_columns,
     )
     position = spells["state"].map(order)
     onward = spells["next_state"].map(order)

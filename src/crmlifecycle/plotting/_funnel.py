@@ -191,7 +191,7 @@ def plot_cohort_retention(
     Draw a cohort retention matrix as a heat map (cohorts down, periods since start across).
 
     The matrix is the one of :func:`crmlifecycle.metrics.cohort_retention`
-    (REFERENCES.md, "Cohort retention matrix": cell ``(c, k)`` = customers of
+    (the cohort retention matrix: cell ``(c, k)`` = customers of
     cohort ``c`` active in period ``c + k`` ÷ cohort size), as rates or counts.
     Cells that cannot be observed yet (NaN / ``<NA>``) are left blank rather
     than drawn as 0, so the triangle of the future stays visibly empty.

@@ -19,7 +19,6 @@ Examples:
 from __future__ import annotations
 
 from crmlifecycle.rules._actions import Action, CreateTask, FireTrigger, Notify, SetField
-from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import Condition
 from crmlifecycle.rules._nodes import LIMITS, Limits
 from crmlifecycle.rules._ruleset import EVENT_FIELDS, EventPattern, Rule, RuleSet
@@ -32,7 +31,6 @@ __all__ = [
     "Action",
     "Condition",
     "CreateTask",
-    "EntityColumns",
     "EventPattern",
     "FireTrigger",
     "Limits",

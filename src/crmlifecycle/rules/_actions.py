@@ -35,6 +35,11 @@ class FireTrigger:
     """
     Fire a lifecycle trigger on the entity (e.g. ``qualify``).
 
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        trigger: the lifecycle trigger to fire.
+
     Examples:
         >>> FireTrigger(rule="hot", entity_id="L-1", trigger="qualify").action
         'fire'
@@ -52,9 +57,29 @@ class SetField:
     """
     Set a field of the entity to a literal value.
 
+    The host applies it as a manual edit, which validates the value and records a
+    ``FieldsChanged`` event to store and replay
+    (:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>`); a field the
+    lifecycle's steps own (``state``...) is refused there.
+
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        field: the field to set.
+        value: its new value.
+
     Examples:
-        >>> SetField(rule="hot", entity_id="L-1", field="owner", value="ada").value
-        'ada'
+        >>> action = SetField(rule="hot", entity_id="L-1", field="company", value="Acme")
+        >>> action.value
+        'Acme'
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> edit = LEAD_STATUS.edit(Lead(id="L-1", created_at=t0), at=t0,
+        ...                         **{action.field: action.value})
+        >>> edit.entity.company, dict(edit.event.changes)
+        ('Acme', {'company': [None, 'Acme']})
     """
 
     rule: str
@@ -69,6 +94,13 @@ class SetField:
 class CreateTask:
     """
     Create a task for someone, due at a time relative to the event.
+
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        title: the task's title.
+        due_at: when the task is due (the event's time plus the rule's delay).
+        assignee: who the task is for (``None``: unassigned; the host decides).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -91,6 +123,12 @@ class CreateTask:
 class Notify:
     """
     Send a notification (the host decides how: e-mail, chat, webhook).
+
+    Attributes:
+        rule: the name of the rule that returned it.
+        entity_id: the record the action is for.
+        to: who to notify (a user, team or channel name).
+        message: the message.
 
     Examples:
         >>> Notify(rule="hot", entity_id="L-1", to="sales", message="Hot lead").to

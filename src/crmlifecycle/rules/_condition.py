@@ -126,6 +126,10 @@ class Condition:
     three-valued logic; a condition whose value is missing counts as false. Both
     engines implement that rule identically.
 
+    Args:
+        text: the condition, e.g. ``"score >= 70 and source == 'webinar'"``; parsed and
+            checked at once, as by :meth:`parse`.
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> cond = Condition.parse("score >= 70 and source in ['webinar', 'referral']")
@@ -164,6 +168,9 @@ class Condition:
         """
         Parse ``text`` once (checking its syntax, safety limits and literal types).
 
+        Args:
+            text: the condition in the rule language.
+
         Examples:
             >>> Condition.parse("amount.amount > 10000").fields
             frozenset({'amount'})
@@ -198,6 +205,9 @@ class Condition:
         a mapping of field names to types (Python types, nested mappings, or the
         names ``"number"``, ``"string"``, ``"bool"``, ``"datetime"``, ``"duration"``,
         ``"any"``), or a DataFrame (its columns and dtypes).
+
+        Args:
+            schema: the entity class, mapping of field types, or DataFrame to check against.
 
         Examples:
             >>> from crmlifecycle import Lead
@@ -287,6 +297,10 @@ class Condition:
         It skips the per-call checks of :meth:`evaluate` (record type, error
         translation); a missing key raises ``KeyError``. ``as_of`` is checked once,
         here (required when the condition reads the time).
+
+        Args:
+            as_of: the moment the condition looks from (``now()``, ``days_since`` ...);
+                required when it reads the time (:attr:`uses_time`), unused otherwise.
 
         Examples:
             >>> is_hot = Condition.parse("score >= 70").predicate()

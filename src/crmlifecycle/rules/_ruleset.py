@@ -32,11 +32,10 @@ from crmlifecycle.rules._actions import (
     text_at,
 )
 from crmlifecycle.rules._check import schema_from
-from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import Condition, evaluation_time
 from crmlifecycle.rules._nodes import ValueType
 from crmlifecycle.rules._record import entity_fields
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 
 __all__ = ["EVENT_FIELDS", "EventPattern", "Rule", "RuleSet", "event_mapping"]
 
@@ -73,6 +72,12 @@ class EventPattern:
     """
     Which events a rule reacts to; ``None`` matches anything.
 
+    Attributes:
+        kind: the lifecycle kinds (``"lead"``...) whose events match.
+        trigger: the triggers whose events match.
+        source: the states the entity left that match.
+        dest: the states the entity entered that match.
+
     Examples:
         >>> pattern = EventPattern(kind=frozenset({"lead"}), dest=frozenset({"contacted"}))
         >>> pattern.matches({"kind": "lead", "trigger": "contact", "dest": "contacted"})
@@ -85,7 +90,13 @@ class EventPattern:
     dest: frozenset[str] | None = None
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        """Whether the event (a mapping with the event fields) matches."""
+        """
+        Whether the event (a mapping with the event fields) matches.
+
+        Args:
+            event: the event's fields; a key that is absent counts as ``None``, which matches
+                only an unrestricted field.
+        """
         for key in _PATTERN_KEYS:
             wanted = getattr(self, key)
             if wanted is not None and event.get(key) not in wanted:
@@ -156,6 +167,9 @@ def _entity_mapping(entity: object) -> dict[str, Any]:
 class RuleSet:
     """
     An ordered set of automation rules, loaded from a plain document.
+
+    Args:
+        rules: the rules; kept in descending ``priority``, ties in the given order.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -233,6 +247,12 @@ class RuleSet:
         Load rules from JSON or YAML text (see :meth:`from_dict` for the options).
 
         YAML needs the ``yaml`` extra (``pip install crmlifecycle[yaml]``).
+
+        Args:
+            text: the rule document as JSON or YAML text.
+            schema: a schema every ``if`` is bound to (entity class or field mapping).
+            schemas: schemas by lifecycle kind, used for rules whose ``when.kind``
+                names one kind.
 
         Examples:
             >>> RuleSet.from_text('{"rules": []}').rules

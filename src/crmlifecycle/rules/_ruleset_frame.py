@@ -17,9 +17,8 @@ import pandas as pd
 from crmlifecycle._frames import as_utc, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
-from crmlifecycle.rules._columns import EntityColumns
 from crmlifecycle.rules._condition import evaluation_time
-from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns
 
 if TYPE_CHECKING:
     from crmlifecycle.rules._ruleset import RuleSet

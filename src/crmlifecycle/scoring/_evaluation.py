@@ -58,6 +58,10 @@ def roc_auc(
     """
     Return the area under the ROC curve (Mann-Whitney form, ties count one half).
 
+    Args:
+        y_true: the outcomes, 1/``True`` (won) or 0/``False`` (lost), one per forecast.
+        prob: the forecast probabilities of outcome 1, in [0, 1], as long as ``y_true``.
+
     Examples:
         >>> roc_auc([1, 0, 1, 0], [0.9, 0.8, 0.4, 0.1])
         0.75
@@ -84,6 +88,10 @@ def brier_score(
     """
     Return the Brier score, the mean of ``(probability - outcome)^2``.
 
+    Args:
+        y_true: the outcomes, 1/``True`` (won) or 0/``False`` (lost), one per forecast.
+        prob: the forecast probabilities of outcome 1, in [0, 1], as long as ``y_true``.
+
     Examples:
         >>> brier_score([1, 0], [0.8, 0.4])  # ((0.2)^2 + (0.4)^2) / 2
         0.1
@@ -105,6 +113,11 @@ def calibration_table(
 
     Columns: ``low``, ``high`` (the bin, ``[low, high)``, the last one closed),
     ``n``, ``mean_predicted`` and ``observed_rate``.
+
+    Args:
+        y_true: the outcomes, 1/``True`` (won) or 0/``False`` (lost), one per forecast.
+        prob: the forecast probabilities of outcome 1, in [0, 1], as long as ``y_true``.
+        bins: the number of equal-width bins over [0, 1] (a positive int).
 
     Examples:
         >>> calibration_table([1, 0, 1, 1], [0.15, 0.12, 0.85, 0.95], bins=2)

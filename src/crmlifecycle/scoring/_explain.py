@@ -19,6 +19,11 @@ def explain_frame(scored: pd.DataFrame, *, top: int = 3) -> pd.Series:
     them by absolute points per row and joins the non-zero ones, largest first.
     The work is done column by column with numpy, never row by row.
 
+    Args:
+        scored: a frame a scorer's ``score_frame`` returned (its ``contrib:<rule>`` columns
+            are read); not modified.
+        top: how many contributions to show per row, at least 1.
+
     Examples:
         >>> scored = pd.DataFrame({"score": [12.0, 0.0], "contrib:fit": [10.0, 0.0],
         ...                        "contrib:email": [2.0, 0.0]})

@@ -54,8 +54,8 @@ def training_rows(
     cutoff: pd.Timestamp,
     outcome_col: str,
     closed_at_col: str,
-    won: str,
-    lost: str,
+    won: Sequence[str],
+    lost: Sequence[str],
 ) -> tuple[Bools, Bools]:
     """
     The rows closed (won or lost) strictly before ``cutoff``, and which of them were won.
@@ -66,7 +66,7 @@ def training_rows(
     """
     closed = as_utc(frame[closed_at_col], closed_at_col, allow_missing=True)
     outcome = frame[outcome_col]
-    is_closed = outcome.isin([won, lost])
+    is_closed = outcome.isin([*won, *lost])
     undated = is_closed & closed.isna()
     if bool(undated.any()):
         raise DataError.malformed(
@@ -76,7 +76,7 @@ def training_rows(
             hint="every won or lost record needs its close date.",
         )
     train: Bools = (is_closed & (closed < cutoff)).to_numpy()
-    y: Bools = outcome.to_numpy()[train] == won
+    y: Bools = np.isin(outcome.to_numpy()[train], list(won))
     n_won, n_lost = int(y.sum()), int(len(y) - y.sum())
     when = cutoff.date().isoformat()
     if len(y) == 0:
@@ -86,8 +86,9 @@ def training_rows(
             f"{closed_at_col!r} columns.",
             diagnostics={"as_of": when, "n": 0},
         )
-    for count, label in ((n_won, won), (n_lost, lost)):
+    for count, states in ((n_won, won), (n_lost, lost)):
         if count == 0:
+            label = states[0] if len(states) == 1 else list(states)
             raise FitError(
                 f"no {label!r} record closed before {when}; the class was never seen in "
                 f"training, so a probability cannot be learned. Hint: pass a later as_of "

@@ -187,6 +187,11 @@ class PointsScorer:
         """
         Build a scorer from plain data (as :meth:`to_dict` writes it).
 
+        Args:
+            data: the configuration: ``fit``, ``engagement``, ``caps``, ``grades``,
+                ``default_grade``, ``labels``, ``default_label`` (each optional) and
+                ``scorer`` (``"points"`` if present).
+
         Raises:
             SpecError: naming the path of the problem (``fit[0].when``).
 
@@ -205,6 +210,9 @@ class PointsScorer:
     def from_text(cls, text: str) -> Self:
         """
         Build a scorer from JSON or YAML text (see :meth:`from_dict`).
+
+        Args:
+            text: the configuration as JSON or YAML text.
 
         Examples:
             >>> PointsScorer.from_text("fit: [{when: budget > 0, points: 5}]").rule_names
@@ -251,6 +259,15 @@ class PointsScorer:
         capped at ``points``; **timeline** — the lead was created within
         ``timeline_days`` of ``as_of``. Grades: A >= 75, B >= 50, C >= 25, else D;
         labels: SQL >= 75, MQL >= 50, else lead.
+
+        Args:
+            budget_min: the smallest known budget that earns the budget points, in the
+                budget's currency units.
+            authority_titles: the job titles that earn the authority points (exact match).
+            timeline_days: leads created at most this many days before ``as_of`` earn the
+                timeline points.
+            points: the points of each of the four criteria; the grade and label thresholds
+                scale with it.
 
         Examples:
             >>> import pandas as pd
@@ -448,6 +465,15 @@ class PointsScorer:
         ``interactions`` are this lead's interactions: mappings or entities with
         ``kind`` and ``at``, or a DataFrame with those columns (named by
         ``interactions_columns``, which also names the mappings' keys).
+
+        Args:
+            record: the lead: an attrs entity or a mapping of its fields.
+            as_of: the moment the score is computed from: ``days_since``/``now()`` in
+                conditions and the decay of interactions count from it; interactions after
+                it are ignored.
+            interactions: this lead's interactions (empty: no engagement points).
+            interactions_columns: the names of the ``kind`` and ``at`` columns (or keys) of
+                ``interactions``.
 
         Examples:
             >>> import pandas as pd

@@ -73,6 +73,7 @@ from crmlifecycle.scoring._frequency import (
 )
 from crmlifecycle.scoring._grading import grade_one, grade_values
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["MISSING", "NaiveBayesScorer"]
 
@@ -89,6 +90,19 @@ _CONFIG_KEYS: Final = (
     "default_grade",
     "model",
 )
+
+
+def _states_of_type(lifecycle: Lifecycle, kind: str) -> tuple[str, ...]:
+    """The states of ``lifecycle`` whose stage type is ``kind`` (``won`` or ``lost``)."""
+    states = tuple(stage.name for stage in lifecycle.stages if stage.type == kind)
+    if not states:
+        raise ValidationError.for_field(
+            "lifecycle",
+            lifecycle.name,
+            f"a lifecycle with a stage of type {kind!r}",
+            hint="predictive scoring learns from won and lost records.",
+        )
+    return states
 
 
 @final
@@ -119,7 +133,7 @@ class NaiveBayesScorer:
         ... })
         >>> nb = NaiveBayesScorer(features=["industry"], alpha=1.0)
         >>> nb = nb.fit(history, as_of=pd.Timestamp("2026-02-01", tz="UTC"))
-        >>> card = nb.score({"industry": "software"})
+        >>> card = nb.score({"industry": "software"}, as_of="2026-01-01")
         >>> round(card.probability, 4)  # (3/5) / (3/5 + 2/5): P(software|won) = (2+1)/(3+2)
         0.6
         >>> [(c.rule, round(c.points, 4)) for c in card.contributions]
@@ -188,6 +202,12 @@ class NaiveBayesScorer:
         """
         Build a scorer from plain data (as :meth:`to_dict` writes it).
 
+        Args:
+            data: the configuration: ``features`` (required); ``numeric``, ``stage``,
+                ``stages``, ``alpha``, ``unseen``, ``grades``, ``default_grade`` (optional, as
+                the constructor takes them); ``scorer`` (``"naive_bayes"`` if present); and,
+                for a fitted scorer, ``model``.
+
         Raises:
             SpecError: naming the path of the problem (``model.features``).
 
@@ -204,6 +224,9 @@ class NaiveBayesScorer:
     def from_text(cls, text: str) -> Self:
         """
         Build a scorer from JSON or YAML text (see :meth:`from_dict`).
+
+        Args:
+            text: the configuration as JSON or YAML text.
 
         Examples:
             >>> NaiveBayesScorer.from_text("features: [country]").features
@@ -242,20 +265,20 @@ class NaiveBayesScorer:
         *,
         as_of: Instant,
         history_columns: OutcomeColumns = OutcomeColumns(),
-        won: str = "won",
-        lost: str = "lost",
+        lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
     ) -> Self:
         """
         Count won/lost frequencies over the records closed strictly before ``as_of``.
 
-        Rows whose state is neither ``won`` nor ``lost`` (open records) are left out.
+        A record is won or lost by the type of its state in ``lifecycle``; rows in an
+        open state are left out.
 
         Args:
             history: one row per record: the features, the state and the close date.
             as_of: the training cut-off; only records closed strictly before it count.
             history_columns: which columns hold the state and the close date.
-            won: the state of a won record.
-            lost: the state of a lost record.
+            lifecycle: the lifecycle of the records: its won and lost stages (by
+                their type) are the outcomes.
 
         Raises:
             MissingColumnError: a feature, the outcome or the close date is missing.
@@ -282,8 +305,8 @@ class NaiveBayesScorer:
             cutoff=cutoff,
             outcome_col=cols.state,
             closed_at_col=cols.closed_at,
-            won=won,
-            lost=lost,
+            won=_states_of_type(lifecycle, "won"),
+            lost=_states_of_type(lifecycle, "lost"),
         )
         n_won, n_lost = int(y.sum()), int(len(y) - y.sum())
         subset = history.iloc[np.flatnonzero(train)]
@@ -349,13 +372,19 @@ class NaiveBayesScorer:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant | None = None) -> pd.DataFrame:
+    def score_frame(self, frame: pd.DataFrame, *, as_of: Instant) -> pd.DataFrame:
         """
         Score every row: ``probability``, ``score`` (100 x probability), ``grade``, ``label``.
 
         ``contrib:prior`` and one ``contrib:<field>`` column per field hold the
         log-odds contributions; they add up to ``logit(probability)``. ``as_of`` is
-        accepted for the :class:`Scorer` protocol; the fitted model itself is timeless.
+        required by the :class:`Scorer` protocol, like every scorer's; the fitted model
+        itself is timeless.
+
+        Args:
+            frame: one row per lead, with a column per feature (and the stage column, if
+                the scorer has one); not modified.
+            as_of: the moment the scores are for (unused by this scorer).
 
         Raises:
             DataError: a value never seen in training (with ``unseen="error"``).
@@ -365,7 +394,8 @@ class NaiveBayesScorer:
             >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
             ...     "as_of": "2026-01-01T00:00:00+00:00", "won": 2, "lost": 2,
             ...     "features": {"c": {"edges": None, "counts": {"x": [2, 0], "y": [0, 2]}}}})
-            >>> nb.score_frame(pd.DataFrame({"c": ["x", "y"]}))["probability"].round(4).tolist()
+            >>> scored = nb.score_frame(pd.DataFrame({"c": ["x", "y"]}), as_of="2026-01-01")
+            >>> scored["probability"].round(4).tolist()
             [0.75, 0.25]
         """
         del as_of
@@ -404,15 +434,20 @@ class NaiveBayesScorer:
             result[column] = values
         return result
 
-    def score(self, record: object, *, as_of: Instant | None = None) -> ScoreCard:
+    def score(self, record: object, *, as_of: Instant) -> ScoreCard:
         """
         Score one record (a mapping or an entity) with its per-field contributions.
+
+        Args:
+            record: the lead: an attrs entity or a mapping with the feature fields.
+            as_of: the moment the score is for (unused by this scorer, required by the
+                :class:`Scorer` protocol).
 
         Examples:
             >>> nb = NaiveBayesScorer(features=["c"], alpha=1.0, model={
             ...     "as_of": "2026-01-01T00:00:00+00:00", "won": 2, "lost": 2,
             ...     "features": {"c": {"edges": None, "counts": {"x": [2, 0], "y": [0, 2]}}}})
-            >>> nb.score({"c": "x"}).explain()
+            >>> nb.score({"c": "x"}, as_of="2026-01-01").explain()
             '75 (grade B): +1.09861 c (x)'
         """
         del as_of
@@ -463,8 +498,7 @@ class NaiveBayesScorer:
         history: pd.DataFrame,
         *,
         history_columns: OutcomeColumns = OutcomeColumns(),
-        won: str = "won",
-        lost: str = "lost",
+        lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
         bins: int = 10,
     ) -> Evaluation:
         """
@@ -473,8 +507,8 @@ class NaiveBayesScorer:
         Args:
             history: one row per record, as :meth:`fit` reads it.
             history_columns: which columns hold the state and the close date.
-            won: the state of a won record.
-            lost: the state of a lost record.
+            lifecycle: the lifecycle of the records: its won and lost stages (by
+                their type) are the outcomes.
             bins: the number of probability bins of the calibration table.
 
         Raises:
@@ -499,16 +533,17 @@ class NaiveBayesScorer:
         require_columns(history, [outcome_col, closed_at_col], frame_name="history")
         cutoff = pd.Timestamp(model["as_of"])
         closed = as_utc(history[closed_at_col], closed_at_col, allow_missing=True)
-        mask = (history[outcome_col].isin([won, lost]) & (closed >= cutoff)).to_numpy()
+        won, lost = _states_of_type(lifecycle, "won"), _states_of_type(lifecycle, "lost")
+        mask = (history[outcome_col].isin([*won, *lost]) & (closed >= cutoff)).to_numpy()
         holdout = history.iloc[np.flatnonzero(mask)]
-        y = (holdout[outcome_col] == won).to_numpy()
+        y = holdout[outcome_col].isin(won).to_numpy()
         if len(y) == 0:
             raise DataError(
                 f"no record closed at or after {cutoff.date()} to evaluate on. "
                 "Hint: fit with an earlier as_of so some closed history is held out.",
                 column=closed_at_col,
             )
-        prob = self.score_frame(holdout)["probability"].to_numpy()
+        prob = self.score_frame(holdout, as_of=cutoff)["probability"].to_numpy()
         base = float(y.mean())
         return Evaluation(
             auc=roc_auc(y, prob),

@@ -93,6 +93,9 @@ class ScoreCard:
         """
         Return the ``n`` contributions with the largest absolute points.
 
+        Args:
+            n: how many contributions to return (fewer when the card has fewer).
+
         Examples:
             >>> card = ScoreCard(total=1.0, contributions=(Contribution(rule="a", points=1.0),))
             >>> [c.rule for c in card.top(5)]
@@ -104,6 +107,10 @@ class ScoreCard:
     def explain(self, n: int | None = None) -> str:
         """
         Return a one-line explanation: the total, grade, label and the reasons.
+
+        Args:
+            n: show only the ``n`` largest contributions (``None``: all); zero ones are
+                never shown.
 
         Examples:
             >>> ScoreCard(total=3.0, grade="C").explain()
@@ -145,16 +152,33 @@ class Scorer(Protocol):
     name: str
 
     def score(self, record: object, /, *, as_of: Instant) -> ScoreCard:
-        """Score one record (an attrs entity or a mapping) as of ``as_of``."""
+        """
+        Score one record (an attrs entity or a mapping) as of ``as_of``.
+
+        Args:
+            record: the record to score: an attrs entity or a mapping of its fields.
+            as_of: the moment the score is computed from.
+        """
         ...
 
     def score_frame(self, frame: pd.DataFrame, /, *, as_of: Instant) -> pd.DataFrame:
-        """Score every row of ``frame`` as of ``as_of`` (vectorised)."""
+        """
+        Score every row of ``frame`` as of ``as_of`` (vectorised).
+
+        Args:
+            frame: one row per record to score; not modified.
+            as_of: the moment the scores are computed from.
+        """
         ...
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], /) -> Self:
-        """Build the scorer from plain data (what :meth:`to_dict` returns)."""
+        """
+        Build the scorer from plain data (what :meth:`to_dict` returns).
+
+        Args:
+            data: the configuration; its ``scorer`` key, when present, names this type.
+        """
         ...
 
     def to_dict(self) -> dict[str, Any]:

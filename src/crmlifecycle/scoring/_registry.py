@@ -148,6 +148,9 @@ def get_scorer(name: str) -> type[Scorer]:
     """
     Return the scorer class registered as ``name`` (built-in, registered in code, or plugin).
 
+    Args:
+        name: the scorer's registered name (``"points"``, ``"rfm"``, ``"naive_bayes"``...).
+
     Raises:
         ValidationError: no scorer has that name (with a did-you-mean).
         PluginError: the plugin cannot be imported or is not a valid scorer class,
@@ -173,6 +176,10 @@ def build_scorer(config: Mapping[str, Any] | str) -> Scorer:
     the registry (:func:`get_scorer`), whose ``from_dict`` reads the rest. When
     the type is known in advance, call that class's ``from_dict``/``from_text``
     directly.
+
+    Args:
+        config: the configuration as plain data or as JSON or YAML text; its ``scorer`` key
+            names the registered scorer type.
 
     Raises:
         SpecError: the configuration has no ``scorer`` key, names an unknown

@@ -216,6 +216,10 @@ class RfmScorer:
         """
         Build a scorer from plain data (as :meth:`to_dict` writes it).
 
+        Args:
+            data: the configuration: ``monetary``, ``segments`` and fitted ``edges`` (each
+                optional) and ``scorer`` (``"rfm"`` if present).
+
         Raises:
             SpecError: naming the path of the problem (``segments[2].r``).
 
@@ -230,6 +234,9 @@ class RfmScorer:
     def from_text(cls, text: str) -> Self:
         """
         Build a scorer from JSON or YAML text (see :meth:`from_dict`).
+
+        Args:
+            text: the configuration as JSON or YAML text.
 
         Examples:
             >>> RfmScorer.from_text('{"scorer": "rfm", "monetary": "mean"}').monetary
@@ -266,6 +273,13 @@ class RfmScorer:
 
         Orders after ``as_of`` are left out (scoring as of a past date is allowed).
         The result's index is named after the orders' customer column.
+
+        Args:
+            orders: one row per order; not modified.
+            as_of: the moment to look from: orders after it are left out and recency is
+                counted up to it.
+            orders_columns: the columns of ``orders`` (``customer_id``, ``at`` and ``amount``
+                are read).
 
         Examples:
             >>> import pandas as pd
@@ -325,6 +339,13 @@ class RfmScorer:
         """
         Learn the quintile edges of a reference population so single records can be scored.
 
+        Args:
+            orders: one row per order; not modified.
+            as_of: the moment to look from: orders after it are left out and recency is
+                counted up to it.
+            orders_columns: the columns of ``orders`` (``customer_id``, ``at`` and ``amount``
+                are read).
+
         Examples:
             >>> import pandas as pd
             >>> orders = pd.DataFrame({"customer_id": list("abcde"), "amount": [1.0, 2, 3, 4, 5],
@@ -351,6 +372,13 @@ class RfmScorer:
         ``recency_days``, ``frequency``, ``monetary``, ``r``, ``f``, ``m``, ``code``,
         ``segment``, ``score`` (r + f + m), ``grade`` (the code), ``label`` (the
         segment) and ``contrib:recency``, ``contrib:frequency``, ``contrib:monetary``.
+
+        Args:
+            orders: one row per order; not modified.
+            as_of: the moment to look from: orders after it are left out and recency is
+                counted up to it.
+            orders_columns: the columns of ``orders`` (``customer_id``, ``at`` and ``amount``
+                are read).
 
         Examples:
             >>> import pandas as pd
@@ -381,6 +409,10 @@ class RfmScorer:
         ``record`` gives ``recency_days`` (or ``last_order_at``), ``frequency`` and
         ``monetary``, as a mapping or attributes; ``as_of`` turns a ``last_order_at``
         into days.
+
+        Args:
+            record: the customer summary: a mapping or an object with those fields.
+            as_of: the moment recency is counted up to (used only with ``last_order_at``).
 
         Raises:
             FitError: the scorer has no edges (call :meth:`fit` first).

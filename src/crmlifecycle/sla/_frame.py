@@ -72,7 +72,8 @@ def _targets(cases: pd.DataFrame, policy: SlaPolicy, priority_col: str) -> tuple
             f"{did_you_mean(unknown[0], known)}",
             rows=_bad_rows(cases.index, bad),
             value=unknown[0],
-            hint="add them to the policy's targets (empty targets mean no SLA) or map them.",
+            hint="add them to the policy's targets (a priority with no targets, e.g. "
+            "low: {}, has no SLA) or map them.",
         )
 
     def ns(value: pd.Timedelta | None) -> int:

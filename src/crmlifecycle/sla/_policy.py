@@ -404,5 +404,6 @@ class SlaPolicy:
                 "priority",
                 priority,
                 f"one of {names}{did_you_mean(str(priority), names)}",
-                hint="add the priority to the policy's targets (empty targets mean no SLA).",
+                hint="add the priority to the policy's targets "
+                "(a priority with no targets has no SLA).",
             ) from None

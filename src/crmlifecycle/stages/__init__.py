@@ -10,7 +10,8 @@ linting and Mermaid diagrams. Four standard lifecycles ship ready to use.
 The modules are grouped by concept: the definition (``_definition``: stages,
 guards, hooks, transitions; ``_compile``: checks and the step table), the
 lifecycle and its single step (``_lifecycle``, ``_step``), the frame paths
-(``_frame_step``, ``_frame_replay``, ``_frame_tables``, ``_frame_effects``), and
+(``_frame_step``, ``_frame_replay``, ``_frame_tables``, ``_frame_effects``), event
+lists to event-log frames and back (``_event_log``), and
 configuration, linting and the standard lifecycles (``_spec``, ``_hooks``,
 ``_lint``, ``_standard``), plus lead conversion (``_convert``).
 
@@ -38,6 +39,7 @@ from crmlifecycle.stages._definition import (
     StepInfo,
     TransitionDef,
 )
+from crmlifecycle.stages._event_log import events_from_frame, events_to_frame
 from crmlifecycle.stages._frame_replay import replay_frame
 from crmlifecycle.stages._frame_step import FrameStep, StepFrameColumns, fire_frame
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
@@ -50,7 +52,7 @@ from crmlifecycle.stages._standard import (
     OPPORTUNITY_PIPELINE,
     STANDARD_SPECS,
 )
-from crmlifecycle.stages._step import Step
+from crmlifecycle.stages._step import Edit, Step
 
 __all__ = [
     "BUILTIN_HOOKS",
@@ -63,6 +65,7 @@ __all__ = [
     "STANDARD_SPECS",
     "STATUS_TYPES",
     "Conversion",
+    "Edit",
     "FrameStep",
     "Guard",
     "Hook",
@@ -74,6 +77,8 @@ __all__ = [
     "StepInfo",
     "TransitionDef",
     "convert_lead",
+    "events_from_frame",
+    "events_to_frame",
     "fire_frame",
     "lint_spec",
     "replay_frame",

@@ -15,7 +15,6 @@ could resolve as a dotted import path.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
 import attrs
@@ -152,10 +151,6 @@ def check_name(value: object, path: str, what: str) -> str:
 
 def _is_percent(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _HUNDRED
-
-
-def is_aware(value: object) -> bool:
-    return isinstance(value, datetime) and value.utcoffset() is not None
 
 
 def _check_stage(stage: Stage, index: int) -> Stage:

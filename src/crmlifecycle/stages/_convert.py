@@ -1,4 +1,12 @@
-"""Lead conversion: a qualified lead becomes (or joins) an opportunity."""
+"""
+Lead conversion: a qualified lead becomes (or joins) an opportunity, in one step.
+
+The lead's ``convert`` step carries ``opportunity_id`` in its context; the lead
+lifecycle's stage effect for won stages stores it on the lead, so replaying the
+lead's events links it again (a ``convert`` without it is refused). A new
+opportunity comes with its :class:`~crmlifecycle.events.Created` event holding the
+whole record, so replaying from that event rebuilds the deal.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +34,10 @@ class Conversion:
     Attributes:
         lead: the converted lead (``state`` converted, ``opportunity_id`` set).
         opportunity: the new opportunity, or ``None`` when the lead joined an existing one.
-        events: the events to store, in order: the lead's ``Transitioned`` and, for a
-            new opportunity, its ``Created``.
+        events: the events to store, in order: the lead's ``Transitioned`` (its
+            context holds ``opportunity_id`` and ``mode``, ``"created"`` or
+            ``"attached"``) and, for a new opportunity, its ``Created`` (``data``:
+            the new deal's fields; ``context``: ``from_lead``).
 
     .. versionadded:: 0.1
     """
@@ -70,7 +80,8 @@ def convert_lead(
         pipeline: the opportunity pipeline whose initial stage the new deal enters.
 
     Raises:
-        ValidationError: both or neither opportunity id given.
+        ValidationError: both or neither opportunity id given, or ``lead_status``'s
+            ``convert`` does not enter a won stage (which stores ``opportunity_id``).
         InvalidTransition: the lead cannot be converted from its status.
 
     Examples:
@@ -87,6 +98,12 @@ def convert_lead(
         ('Acme', Money(amount=Decimal('5000'), currency='EUR'), 'prospecting', 10, 'L-1', 'C-1')
         >>> [type(e).__name__ for e in result.events]
         ['Transitioned', 'Created']
+        >>> from crmlifecycle import Opportunity
+        >>> from crmlifecycle.stages import LEAD_STATUS, OPPORTUNITY_PIPELINE
+        >>> LEAD_STATUS.replay(lead, result.events[:1]) == result.lead
+        True
+        >>> OPPORTUNITY_PIPELINE.replay(Opportunity, result.events[1:]) == deal
+        True
     """
     if (new_opportunity_id is None) == (existing_opportunity_id is None):
         raise ValidationError.for_field(
@@ -100,7 +117,14 @@ def convert_lead(
     assert opportunity_id is not None  # noqa: S101 - checked above
     mode = "created" if new_opportunity_id is not None else "attached"
     step = lead_status.fire(lead, "convert", at=at, opportunity_id=opportunity_id, mode=mode)
-    converted = attrs.evolve(step.entity, opportunity_id=opportunity_id)
+    converted = step.entity
+    if converted.opportunity_id != opportunity_id:
+        raise ValidationError.for_field(
+            "lead_status",
+            lead_status.name,
+            "a lead lifecycle whose 'convert' trigger enters a won stage",
+            hint="the won-stage effect stores opportunity_id; give 'convert' a dest of type won.",
+        )
     if existing_opportunity_id is not None:
         return Conversion(lead=converted, opportunity=None, events=(step.event,))
     first = pipeline.stage(pipeline.initial)
@@ -116,10 +140,5 @@ def convert_lead(
         lead_id=lead.id,
         owner=owner,
     )
-    created = Created(
-        kind=pipeline.kind,
-        entity_id=deal.id,
-        at=at,
-        context={"from_lead": lead.id, "state": deal.state},
-    )
+    created = Created.of(deal, from_lead=lead.id)
     return Conversion(lead=converted, opportunity=deal, events=(step.event, created))

@@ -140,6 +140,12 @@ class Guard:
     A guard object is also a valid ``transitions`` condition (called with the
     ``EventData`` when the machine uses ``send_event=True``).
 
+    Attributes:
+        name: the name shown in errors and diagrams.
+        func: the record form: ``func(entity, info) -> bool``.
+        frame: the vectorised form: ``frame(frame, at) -> bool array``.
+        condition: a rule-language condition (set by :meth:`when`).
+
     Examples:
         >>> big = Guard.of(lambda deal, info: deal.amount.amount >= 10_000, name="big_deal")
         >>> big.name, big.vectorised
@@ -164,6 +170,12 @@ class Guard:
         """
         Wrap a Python callable ``func(entity, info) -> bool`` (and its optional frame form).
 
+        Args:
+            func: ``func(entity, info) -> bool``, called with the record and the step's
+                :class:`StepInfo`.
+            name: the guard's name (default: the function's name).
+            frame: an optional vectorised form ``frame(frame, at) -> bool array`` for bulk steps.
+
         Examples:
             >>> Guard.of(lambda lead, info: lead.score is not None).name
             '<lambda>'
@@ -177,6 +189,10 @@ class Guard:
         Parse a rule-language condition (``"score >= 50"``) into a guard.
 
         The condition reads the entity's fields; ``at`` is the step's time.
+
+        Args:
+            text: a rule-language condition on the record's fields.
+            path: where the condition sits in a spec, for error messages.
 
         Raises:
             RuleSyntaxError: the text is not a valid condition.
@@ -202,14 +218,26 @@ class Guard:
         return self.condition is not None or self.frame is not None
 
     def check(self, entity: Any, info: StepInfo) -> bool:
-        """Evaluate the guard for one entity."""
+        """Evaluate the guard for one entity.
+
+        Args:
+            entity: the record being stepped.
+            info: the step: trigger, source, dest, ``at`` and context.
+
+        """
         if self.condition is not None:
             return bool(self.condition.evaluate(entity, as_of=info.at))
         assert self.func is not None  # noqa: S101 - construction guarantees one of the two
         return bool(self.func(entity, info))
 
     def check_frame(self, frame: pd.DataFrame, at: pd.Timestamp) -> np.ndarray[Any, Any]:
-        """Evaluate the guard on every row of ``frame``; a bool array."""
+        """Evaluate the guard on every row of ``frame``; a bool array.
+
+        Args:
+            frame: one row per record being stepped.
+            at: when the steps happen (the condition's ``as_of``).
+
+        """
         result: pd.Series | np.ndarray[Any, Any]
         if self.condition is not None:
             result = self.condition.evaluate_frame(frame, as_of=at.to_pydatetime())
@@ -245,6 +273,11 @@ class Hook:
     referred to by name only, from the built-in hooks and those the host passes
     to :meth:`~crmlifecycle.stages.Lifecycle.from_dict`.
 
+    Attributes:
+        name: the name specs refer to it by.
+        func: the record form: ``func(entity, info) -> updates or None``.
+        frame: the vectorised form: ``frame(frame, at) -> {column: values}``.
+
     Examples:
         >>> stamp = Hook.of(lambda case, info: {"resolved_at": info.at}, name="stamp_resolution")
         >>> stamp.name
@@ -267,6 +300,13 @@ class Hook:
     ) -> Hook:
         """
         Wrap a Python callable ``func(entity, info) -> updates | None``.
+
+        Args:
+            func: ``func(entity, info) -> updates or None``, called with the record and the step's
+                :class:`StepInfo`.
+            name: the hook's name (default: the function's name).
+            frame: an optional vectorised form ``frame(frame, at) -> {column: values}`` for bulk
+                steps.
 
         Examples:
             >>> def note(entity, info):

@@ -40,18 +40,31 @@ def replay_frame(
 
     ``events`` is an event-log frame of the data contract (columns ``entity_id,
     trigger, source, dest, at``, and ``kind``, which must be the lifecycle's, if
-    present); ``events_columns`` renames them. Rows with a missing ``source`` are
-    creation rows (the entity enters ``dest``). With ``check`` (the default)
+    present); ``events_columns`` renames them. It reads the library's own event
+    log (:func:`~crmlifecycle.stages.events_to_frame`): rows with a missing
+    ``source`` are creation rows (the entity enters ``dest``: a ``Created`` event
+    holding its record), and rows with neither ``source`` nor ``dest`` carry no
+    state (``FieldsChanged`` events, ``Created`` events without a record) and are
+    skipped. With ``check`` (the default)
     every logged step must be one the lifecycle defines and each entity's steps
     must chain (a step's source is the previous step's dest), else a
     :class:`~crmlifecycle.errors.DataError` names the rows. Entities without an
     event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
     the whole log.
 
+    Args:
+        lifecycle: the lifecycle the events belong to.
+        events: an event log of ``lifecycle`` (the library's own event-log frame reads as is).
+        as_of: the moment looked from (``None``: every event).
+        check: whether to check that every step is allowed by the lifecycle.
+        events_columns: which columns of ``events`` hold the event-log fields.
+
     Returns:
         A DataFrame indexed by the entity id (sorted; the index is named like the
-        id column) with ``state`` (categorical), ``state_since`` (the time of the
-        last step) and ``events`` (how many steps).
+        id column) with ``state`` (categorical), ``state_since`` (when the entity
+        entered that state: the last step that changed the state, or its
+        creation) and ``events`` (how many rows carrying a state: steps and
+        creations).
 
     Examples:
         >>> import pandas as pd
@@ -93,9 +106,10 @@ def replay_log(
                 hint=f"filter first: events[events[{cols.kind!r}] == {compiled.kind!r}].",
             )
     at = as_utc(events[cols.at], cols.at)
-    keep = np.ones(len(events), dtype=bool)
+    # rows that carry no state (a FieldsChanged row, a Created row without its record)
+    keep = ~(events[cols.source].isna() & events[cols.dest].isna()).to_numpy(dtype=bool)
     if as_of is not None:
-        keep = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
+        keep &= (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
     log = events.loc[keep, columns[:4]]
     at = at[keep]
     tables = frame_tables(compiled)
@@ -140,10 +154,16 @@ def replay_log(
                 )
     last = np.r_[ids[1:] != ids[:-1], True] if len(ids) else np.zeros(0, dtype=bool)
     counts = np.diff(np.r_[-1, np.flatnonzero(last)])
+    # state_since: the last row that entered a state (an internal step keeps it)
+    entered = creation | (src != dest)
+    since = pd.Series(np.where(entered, stamps, np.datetime64("NaT")), dtype="datetime64[ns]")
+    if len(ids):
+        since = since.groupby(np.cumsum(np.r_[True, last[:-1]])).ffill()
+    since = since.fillna(pd.Series(stamps, dtype="datetime64[ns]"))
     return pd.DataFrame(
         {
             "state": categorical(dest[last], tables.state_dtype),
-            "state_since": pd.DatetimeIndex(stamps[last]).tz_localize("UTC"),
+            "state_since": pd.DatetimeIndex(since.to_numpy()[last]).tz_localize("UTC"),
             "events": counts.astype(np.int64),
         },
         index=pd.Index(ids[last], name=cols.entity_id),

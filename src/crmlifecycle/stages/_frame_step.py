@@ -108,6 +108,9 @@ class StepFrameColumns:
         """
         Return the id column for entities of ``kind``.
 
+        Args:
+            kind: the entity kind of the lifecycle (``lead``, ``opportunity`` ...).
+
         Examples:
             >>> StepFrameColumns().id_for("lead"), StepFrameColumns(id="id").id_for("lead")
             ('lead_id', 'id')
@@ -199,9 +202,11 @@ def fire_frame(
     Fire one trigger (or each row's trigger) on a frame of entities, vectorised.
 
     Rows whose step is not allowed, whose guards say no, whose ``state_since`` is
-    after ``at``, or that would enter a lost stage without a ``lost_reason``
-    (when the frame carries that column) are refused with a reason; the others
-    advance. Condition guards are evaluated with the rule language's frame
+    after ``at``, that would enter a lost stage without a ``lost_reason`` (when
+    the frame carries that column), or that would enter a won stage without an
+    ``opportunity_id`` given as step context (when the frame carries that column
+    and it is not the id: a lead's conversion) are refused with a reason; the
+    others advance. Condition guards are evaluated with the rule language's frame
     engine; a Python guard or hook needs a vectorised form (``frame=``), else a
     :class:`~crmlifecycle.errors.DataError` is raised. In bulk steps, hooks see
     the rows as they were before the step. The input frame is not modified.
@@ -281,6 +286,12 @@ def step_frame(
         moved[stepping[refused]] = False
         stepping = stepping[~refused]
     changes: dict[str, pd.Series] = dict(effects)
+    link = _link_opportunity(frame, (stepping, src, dest), compiled, id_col, cols)
+    if link is not None and bool(link.any()):
+        reasons.append(_NO_LINK)
+        why[stepping[link]] = len(reasons) - 1
+        moved[stepping[link]] = False
+        stepping = stepping[~link]
     # 5. hooks (vectorised forms) on accepted rows
     _apply_hooks(frame, changes, hook_runs, moved, when)
     # 6. outputs
@@ -311,6 +322,41 @@ def step_frame(
         changes=changes,
         source_frame=frame,
     )
+
+
+_LINK: Final = "opportunity_id"
+_NO_LINK: Final = "entering a won stage needs an opportunity_id"
+
+
+def _link_opportunity(
+    frame: pd.DataFrame,
+    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]],
+    compiled: CompiledLifecycle,
+    id_col: str,
+    cols: StepFrameColumns,
+) -> np.ndarray[Any, Any] | None:
+    """
+    The conversion effect of a bulk step, as :meth:`Lifecycle.fire` applies it.
+
+    When the frame carries an ``opportunity_id`` column (that is not its id), a
+    row entering a won stage needs that column as step context
+    (``StepFrameColumns(context="opportunity_id")``) with a value: the row keeps
+    it and its event's context holds it, so replaying the event links the record
+    as the single step does. Other rows entering a won stage are refused. Returns
+    the refused mask over the stepping rows, or ``None`` when the frame has no
+    such column.
+    """
+    if _LINK not in frame.columns or id_col == _LINK:
+        return None
+    stepping, src, dest = moves
+    won = np.array([s.won for s in compiled.stages], dtype=bool)
+    entering = won[dest[stepping]] & ~won[src[stepping]]
+    given = np.full(len(stepping), None, dtype=object)
+    if _LINK in cols.context:  # the context column is the link column itself
+        given = frame[_LINK].astype(object).to_numpy()[stepping]
+    text = pd.Series(given, dtype=object).astype("string").str.strip()
+    missing: np.ndarray[Any, Any] = entering & (text.isna() | (text == "")).to_numpy(dtype=bool)
+    return missing
 
 
 @final

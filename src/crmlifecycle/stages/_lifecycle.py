@@ -3,7 +3,8 @@
 
 The class is the face users hold. It describes the definition (states, stages,
 transitions), takes single-record steps (:meth:`Lifecycle.fire`, walked through
-in :mod:`crmlifecycle.stages._step`), replays event lists, and hands the frame
+in :mod:`crmlifecycle.stages._step`) and manual edits (:meth:`Lifecycle.edit`),
+replays event lists, and hands the frame
 paths (:meth:`Lifecycle.fire_frame`, :meth:`Lifecycle.replay_frame`), the
 configuration trio (:meth:`Lifecycle.from_dict`, :meth:`Lifecycle.from_text`,
 :meth:`Lifecycle.to_dict`), linting and diagrams to their own modules.
@@ -32,13 +33,35 @@ from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
 from crmlifecycle.stages._frame_step import StepFrameColumns
-from crmlifecycle.stages._step import EntityT, Step, StepRequest, fire_step, state_of
+from crmlifecycle.stages._step import (
+    Edit,
+    EntityT,
+    Step,
+    StepRequest,
+    edit_step,
+    fire_step,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from crmlifecycle.stages._frame_step import FrameStep
     from crmlifecycle.stages._lint import LintFinding
 
 __all__ = ["Lifecycle"]
+
+
+def _created_record(cls: type, events: Sequence[Event]) -> Any:
+    """Build the record of the ``Created`` event that starts ``events``, as ``cls``."""
+    first = events[0] if events else None
+    if not isinstance(first, Created) or not first.data:
+        raise ValidationError.for_field(
+            "events[0]",
+            type(first).__name__ if first is not None else None,
+            f"a Created event holding the {cls.__name__} record (its data)",
+            hint="store Created.of(entity) first, or pass the initial record instead of its class.",
+        )
+    return cls(**first.data)
+
 
 #: Hooks a spec may name, beyond the built-in ones: a :class:`Hook` or a plain callable.
 HookRegistry = Mapping[str, Hook | Callable[..., Any]]
@@ -132,6 +155,9 @@ class Lifecycle:
         """
         Return a state's metadata.
 
+        Args:
+            name: the state's name.
+
         Raises:
             ValidationError: for an unknown state.
 
@@ -164,6 +190,9 @@ class Lifecycle:
     def triggers(self, entity: Any) -> tuple[str, ...]:
         """
         Return the triggers defined from the entity's state (guards not evaluated).
+
+        Args:
+            entity: any record with a ``state`` of this lifecycle.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -200,16 +229,30 @@ class Lifecycle:
         Fire ``trigger`` on ``entity`` at time ``at``; return the new entity and its event.
 
         ``context`` is passed to guards and hooks and stored in the event (it must be
-        event-safe data). Stage effects keep the invariants (see the lifecycles guide):
-        probabilities follow the stage unless set by hand, a lost deal needs
-        ``lost_reason=``, ``highest_state`` is a high-water mark.
+        event-safe data); it never sets a field. A key naming a field the steps own
+        (``state``, ``probability``, ``closed_at``...) is refused:
+        ``fire(deal, "qualify", probability=90)`` is an error; set the probability
+        with :meth:`edit` first. ``lost_reason`` and ``opportunity_id`` are read by
+        the stage effects. Stage effects keep the invariants
+        (see the lifecycles guide): probabilities follow the stage unless set by
+        hand, a lost deal needs ``lost_reason=``, a converted lead needs
+        ``opportunity_id=``, ``highest_state`` is a high-water mark.
+
+        Args:
+            entity: the record to step (it is not changed).
+            trigger: the trigger to fire from the record's state.
+            at: when the step happens: a timezone-aware datetime, not before the record's
+                ``state_since``; it becomes the new ``state_since``.
+            **context: passed to guards and hooks and stored in the event (``lost_reason=``,
+                ``opportunity_id=`` ...).
 
         Raises:
             InvalidTransition: the trigger is unknown or not allowed from the state.
             GuardRejected: every candidate transition's guard said no.
             ValidationError: ``at`` is naive or before ``entity.state_since``, the
-                entity's state is not in this lifecycle, or an effect's requirement
-                (e.g. the lost reason) is not met.
+                entity's state is not in this lifecycle, a context key names a field
+                the steps own, or an effect's requirement (the lost reason, the
+                converted lead's opportunity) is not met.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -230,6 +273,51 @@ class Lifecycle:
         """
         return fire_step(self._compiled, entity, StepRequest(trigger, at, context))
 
+    def edit(self, entity: EntityT, *, at: datetime, **changes: Any) -> Edit[EntityT]:
+        """
+        Change fields of ``entity`` by hand at time ``at``; return the new entity and its event.
+
+        The new entity is validated like a constructed one, and the
+        :class:`~crmlifecycle.events.FieldsChanged` event records each changed field
+        as ``[old, new]`` (unchanged fields are left out), so :meth:`replay` applies
+        it again. Edits come in time order with steps: ``at`` is not before
+        ``entity.state_since``. Setting ``probability`` is the documented manual
+        override: it also sets ``probability_manual`` (stage changes then keep the
+        probability), and is refused on a closed stage.
+
+        Args:
+            entity: the record to change (it is not changed).
+            at: when the edit happens: a timezone-aware datetime, not before the record's
+                ``state_since``.
+            **changes: the new values by field name.
+
+        Raises:
+            ValidationError: a field the entity does not have; a field the
+                lifecycle's steps own (``id``, ``state``, ``state_since``,
+                ``lost_reason``, ``last_open_stage``, ``closed_at``,
+                ``highest_state``, ``probability_manual``, ``opportunity_id``); a
+                value the entity refuses; or a naive or too early ``at``.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Money, Opportunity
+            >>> from crmlifecycle.stages import OPPORTUNITY_PIPELINE as PIPE
+            >>> t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+            >>> deal = Opportunity(id="O-1", name="Acme", amount=Money(9000, "EUR"), created_at=t0)
+            >>> edit = PIPE.edit(deal, at=t0, probability=35)
+            >>> edit.entity.probability, edit.entity.probability_manual
+            (35, True)
+            >>> dict(edit.event.changes)
+            {'probability': [10, 35], 'probability_manual': [False, True]}
+            >>> PIPE.fire(edit.entity, "qualify", at=t0).entity.probability
+            35
+            >>> PIPE.edit(deal, at=t0, state="won")
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'state' must be changed by the 'opportunity' ...
+        """
+        return edit_step(self._compiled, entity, at, changes)
+
     def can_fire(
         self, entity: Any, trigger: str, *, at: datetime | None = None, **context: Any
     ) -> bool:
@@ -237,6 +325,12 @@ class Lifecycle:
         Whether :meth:`fire` would succeed (trigger allowed, guards pass, effects satisfied).
 
         ``at`` defaults to the entity's ``state_since``.
+
+        Args:
+            entity: the record to test.
+            trigger: the trigger to test.
+            at: when the step would happen (default: the record's ``state_since``).
+            **context: the step's context, as :meth:`fire` takes it.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -259,18 +353,30 @@ class Lifecycle:
         """
         Rebuild an entity by replaying its event log on top of its initial record.
 
-        ``Transitioned`` events are fired again (with their context) and must land in
-        the recorded ``dest``; ``FieldsChanged`` events set their new values;
-        ``Created`` events are skipped.
+        ``initial`` is the record the log starts from, or the entity class when the
+        log starts with the record's own :class:`~crmlifecycle.events.Created` event
+        (its ``data`` is the initial record). ``Transitioned`` events are fired
+        again (with their context, so stage effects such as a conversion's
+        ``opportunity_id`` apply again) and must land in the recorded ``dest``;
+        ``FieldsChanged`` events set their new values; a ``Created`` event after the
+        start is skipped.
+
+        Args:
+            initial: the record the log starts from, or the entity class when the log starts with
+                its ``Created`` event.
+            events: the record's events, oldest first.
 
         Raises:
-            ValidationError: an event belongs to another entity, or the lifecycle
-                disagrees with the log (the step lands elsewhere).
+            ValidationError: an event belongs to another entity, the log does not
+                start with a ``Created`` event holding the record when ``initial``
+                is a class, or the lifecycle disagrees with the log (the step lands
+                elsewhere).
             InvalidTransition, GuardRejected: a logged step is not possible here.
 
         Examples:
             >>> from datetime import datetime, timezone
             >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.events import Created
             >>> from crmlifecycle.stages import LEAD_STATUS
             >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
             >>> lead = Lead(id="L-1", created_at=t0)
@@ -278,9 +384,16 @@ class Lifecycle:
             >>> two = LEAD_STATUS.fire(one.entity, "qualify", at=t0)
             >>> LEAD_STATUS.replay(lead, [one.event, two.event]) == two.entity
             True
+            >>> log = [Created.of(lead), one.event, two.event]
+            >>> LEAD_STATUS.replay(Lead, log) == two.entity
+            True
         """
+        items = list(events)
         entity = initial
-        for i, event in enumerate(events):
+        if isinstance(initial, type):
+            entity = _created_record(initial, items)
+            items = items[1:]
+        for i, event in enumerate(items):
             if event.entity_id != entity.id:
                 raise ValidationError.for_field(
                     f"events[{i}].entity_id",
@@ -306,7 +419,7 @@ class Lifecycle:
 
     def state_at(
         self,
-        events: Iterable[Transitioned],
+        events: Iterable[Event],
         as_of: Instant,
         *,
         initial: str | None = None,
@@ -314,9 +427,18 @@ class Lifecycle:
         """
         Return the state an entity was in as of a moment, from its event log.
 
-        The log is one entity's ``Transitioned`` events in time order; a step at
-        ``as_of`` itself counts. Before the first event the answer is ``initial``
-        (``None``: not known yet).
+        The log is one entity's events in time order; a step at ``as_of`` itself
+        counts. A ``Created`` event of this lifecycle's kind holding the record
+        (``data``) sets its initial state; other ``Created`` events (such as the
+        opportunity in a lead's conversion events) and ``FieldsChanged`` events do
+        not move the state. Before the first event the answer is ``initial`` (``None``: not
+        known yet).
+
+        Args:
+            events: one record's events, oldest first.
+            as_of: the moment looked from.
+            initial: the state before the first event (``None``: unknown, so ``None`` is returned
+                before it).
 
         Raises:
             ValidationError: ``as_of`` is not an instant (a naive datetime with a
@@ -334,6 +456,12 @@ class Lifecycle:
             ('open', 'contacted')
             >>> LEAD_STATUS.state_at(log, "2026-01-03")
             'contacted'
+            >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.events import Created
+            >>> born = Created.of(Lead(id="L-1", created_at=day(1)))
+            >>> full = [born, *log]
+            >>> LEAD_STATUS.state_at(full, day(2)), LEAD_STATUS.state_at(full, day(4))
+            ('open', 'contacted')
         """
         try:
             moment = utc_timestamp(as_of, name="as_of")
@@ -348,7 +476,10 @@ class Lifecycle:
         for event in events:
             if event.at > moment:
                 break
-            state = event.dest
+            if isinstance(event, Transitioned):
+                state = event.dest
+            elif isinstance(event, Created) and event.kind == self.kind and "state" in event.data:
+                state = event.data["state"]
         if state is not None:
             check_state(self._compiled.by_name, state, "state")
         return state
@@ -367,6 +498,13 @@ class Lifecycle:
         Bulk step: fire one trigger (or each row's trigger) on a frame of entities.
 
         See :func:`crmlifecycle.stages.fire_frame` for the details.
+
+        Args:
+            entities: one row per record: its id, ``state`` and (optionally) ``state_since``.
+            trigger: the trigger for every row (``None``: each row's ``trigger`` column).
+            at: when the steps happen.
+            entities_columns: which columns of ``entities`` hold the id, state, state since, trigger
+                and context.
 
         Examples:
             >>> import pandas as pd
@@ -392,6 +530,12 @@ class Lifecycle:
         Return each entity's state (as of a moment) from an event-log frame.
 
         See :func:`~crmlifecycle.stages.replay_frame` for the columns and checks.
+
+        Args:
+            events: an event log of this lifecycle (the library's own event-log frame reads as is).
+            as_of: the moment looked from (``None``: every event).
+            check: whether to check that every step is allowed by the lifecycle.
+            events_columns: which columns of ``events`` hold the event-log fields.
 
         Examples:
             >>> import pandas as pd
@@ -446,6 +590,10 @@ class Lifecycle:
     def from_text(cls, text: str, *, hooks: HookRegistry | None = None) -> Lifecycle:
         r"""
         Build a lifecycle from a spec written as JSON or YAML text.
+
+        Args:
+            text: the spec as JSON or YAML text.
+            hooks: the named hooks the spec may use (an allowlist built in code).
 
         Raises:
             SpecError: the text cannot be parsed, or the spec is malformed.

@@ -216,6 +216,11 @@ def lint_spec(
     """
     Lint a spec (dict, JSON or YAML) without raising: load errors become findings.
 
+    Args:
+        spec: the lifecycle spec as plain data, or as JSON or YAML text.
+        hooks: the hooks the spec's ``before``/``after`` names may refer to, besides the
+            built-in ones: name → ``Hook`` or plain callable (``None``: built-ins only).
+
     Examples:
         >>> spec = {"name": "t", "states": ["a", "a"], "transitions": []}
         >>> [(f.code, f.severity) for f in lint_spec(spec)]

@@ -30,6 +30,19 @@ with other stage names gets them too):
 - ``last_open_stage``: entering a lost stage remembers the stage it left.
 - ``closed_at``: entering a won or lost stage stamps it; reopening clears it.
 - ``highest_state``: the furthest non-lost stage ever reached (a high-water mark).
+- ``opportunity_id``: entering a won stage needs ``opportunity_id=`` in the step's
+  context (the opportunity a converted lead became or joined) and stores it, so
+  a converted lead is never linked to nothing and replaying its events links it
+  again; :func:`~crmlifecycle.stages.convert_lead` passes it.
+
+Step context (the keyword arguments of ``fire``) is for guards, hooks and the
+event; it never sets a field. A key naming a field the steps own (``state``,
+``state_since``, ``probability``, ``probability_manual``, ``last_open_stage``,
+``closed_at``, ``highest_state``) is refused, so ``fire(deal, "qualify",
+probability=90)`` is an error pointing to
+:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>` (which records a
+``FieldsChanged`` event); ``lost_reason`` and ``opportunity_id`` are the inputs
+of their stage effects.
 
 What depends only on the two stages and the entity's class is worked out once
 (:class:`StageEffects`, cached on the candidate per class); a step then only adds
@@ -48,7 +61,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 import attrs
 
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
-from crmlifecycle.events import Transitioned
+from crmlifecycle.events import FieldsChanged, Transitioned
 from crmlifecycle.stages._compile import Candidate
 from crmlifecycle.stages._definition import Stage, StepInfo
 
@@ -57,10 +70,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EFFECT_FIELDS",
+    "Edit",
     "Evolve",
     "StageEffects",
     "Step",
     "StepRequest",
+    "edit_step",
     "fire_step",
     "state_of",
 ]
@@ -69,7 +84,7 @@ _WON: Final = 100
 #: The entity fields the stage effects write.
 EFFECT_FIELDS: Final = frozenset(
     {"probability", "probability_manual", "lost_reason", "last_open_stage", "closed_at"}
-    | {"highest_state"}
+    | {"highest_state", "opportunity_id"}
 )
 
 
@@ -117,6 +132,33 @@ class Step(Generic[EntityT]):
 
 
 @final
+@attrs.frozen(kw_only=True)
+class Edit(Generic[EntityT]):
+    """
+    The result of :meth:`~crmlifecycle.stages.Lifecycle.edit`: the edited entity and its event.
+
+    Attributes:
+        entity: the new entity (the old one is unchanged).
+        event: the :class:`~crmlifecycle.events.FieldsChanged` event to store
+            (``changes`` maps each changed field to ``[old, new]``).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> edit = LEAD_STATUS.edit(Lead(id="L-1", created_at=t0), at=t0, company="Acme")
+        >>> edit.entity.company, dict(edit.event.changes)
+        ('Acme', {'company': [None, 'Acme']})
+
+    .. versionadded:: 0.1
+    """
+
+    entity: EntityT
+    event: FieldsChanged
+
+
+@final
 @attrs.frozen
 class StepRequest:
     """
@@ -142,6 +184,8 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     cls = type(entity)
     effects = chosen.effects.get(cls) or _stage_effects(cls, chosen, compiled.by_name)
     evolve = effects.evolve
+    if request.context and not evolve.refused_context.isdisjoint(request.context):
+        _refuse_field_context(evolve, request)
     updates: dict[str, Any] = {}
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
@@ -165,6 +209,79 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
         context=request.context,
     )
     return Step(entity=new, event=event)
+
+
+#: Fields a step's context may not name: what steps write, except the effects' inputs.
+_OWNED_NOT_INPUT: Final = frozenset({"state", "state_since"}) | (
+    EFFECT_FIELDS - {"lost_reason", "opportunity_id"}
+)
+#: Fields no edit may change: the record's identity and what only steps write.
+_STEP_OWNED: Final = frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"})
+
+
+def edit_step(
+    compiled: CompiledLifecycle, entity: EntityT, at: datetime, changes: Mapping[str, Any]
+) -> Edit[EntityT]:
+    """
+    Change fields of an entity by hand (see :meth:`Lifecycle.edit`); return it and its event.
+
+    Setting ``probability`` marks it manual (``probability_manual=True``), the
+    documented override stage changes keep; a closed stage's probability cannot be
+    edited.
+    """
+    evolve = Evolve.of(type(entity))
+    state_of(compiled, entity)
+    _check_time(entity, at)
+    updates = dict(changes)
+    for key, value in updates.items():
+        if key not in evolve.field_set:
+            raise ValidationError.for_field(
+                key,
+                value,
+                f"a field of {evolve.cls.__name__} ({', '.join(sorted(evolve.field_set))})",
+                hint="check the spelling; custom fields need a subclass that declares them.",
+            )
+        if key in _STEP_OWNED:
+            raise ValidationError.for_field(
+                key,
+                value,
+                f"changed by the {compiled.name!r} lifecycle's steps, not by an edit",
+                hint="fire a trigger (fire(entity, trigger, at=...)) to change the state and "
+                "what goes with it.",
+            )
+    if "probability" in updates and "probability_manual" in evolve.field_set:
+        stage = compiled.by_name[entity.state]
+        if stage.closed:
+            raise ValidationError.for_field(
+                "probability",
+                updates["probability"],
+                f"left as it is: stage {stage.name!r} is closed ({stage.type})",
+                hint="reopen the deal first; a closed deal's probability is not an opinion.",
+            )
+        updates["probability_manual"] = True
+    new = evolve(entity, updates)
+    diff = {
+        key: [getattr(entity, key), getattr(new, key)]
+        for key in updates
+        if getattr(entity, key) != getattr(new, key)
+    }
+    event = FieldsChanged(kind=compiled.kind, entity_id=entity.id, at=at, changes=diff)
+    return Edit(entity=new, event=event)
+
+
+def _refuse_field_context(evolve: Evolve, request: StepRequest) -> None:
+    """Refuse step context named like a field the lifecycle's steps own."""
+    for key, value in request.context.items():
+        if key in evolve.refused_context:
+            raise ValidationError.for_field(
+                key,
+                value,
+                f"left out of the step context: {key!r} is a field of the "
+                f"{evolve.cls.__name__} that the lifecycle sets, and a step's context "
+                "does not set fields",
+                hint=f"set it by hand with lifecycle.edit(entity, at=..., {key}=...), which "
+                "records a FieldsChanged event, then fire the step.",
+            )
 
 
 def state_of(compiled: CompiledLifecycle, entity: Stateful) -> str:
@@ -242,7 +359,7 @@ class Evolve:
     list (and one ``operator.attrgetter`` over it) is computed once per class.
     """
 
-    __slots__ = ("cls", "effect_fields", "names", "read")
+    __slots__ = ("cls", "effect_fields", "field_set", "names", "read", "refused_context")
 
     _by_class: dict[type, Evolve] = {}  # noqa: RUF012 - one cache for the process, per class
 
@@ -250,11 +367,13 @@ class Evolve:
         fields = [f for f in attrs.fields(cls) if f.init]
         self.cls = cls
         self.names = tuple(f.alias for f in fields)
+        self.field_set = frozenset(self.names)
         getter = operator.attrgetter(*(f.name for f in fields))
         self.read: Callable[[object], tuple[Any, ...]] = (
             getter if len(fields) > 1 else lambda entity: (getter(entity),)
         )
         self.effect_fields = frozenset(f.name for f in fields) & EFFECT_FIELDS
+        self.refused_context = self.field_set & _OWNED_NOT_INPUT
 
     @classmethod
     def of(cls, entity_class: type) -> Evolve:
@@ -278,6 +397,17 @@ def _stage_effects(cls: type, chosen: Candidate, stages: Mapping[str, Stage]) ->
     return chosen.effects.setdefault(cls, effects)
 
 
+def _missing_link(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
+    """Build the error for a conversion step without the opportunity it becomes."""
+    return ValidationError.for_field(
+        "opportunity_id",
+        context.get("opportunity_id"),
+        f"the id of the opportunity the record becomes when entering won stage {dest!r}",
+        hint=f"convert with convert_lead(lead, at=..., new_opportunity_id='O-9'), or "
+        f"fire(entity, {trigger!r}, at=..., opportunity_id='O-9').",
+    )
+
+
 def _missing_lost_reason(trigger: str, dest: str, context: Mapping[str, Any]) -> ValidationError:
     """Build the error for a lost step without a reason."""
     return ValidationError.for_field(
@@ -296,8 +426,9 @@ class StageEffects:
     ``evolve`` is the class's :class:`Evolve`, which also knows the effect fields
     the class carries. What depends only on the two stages is decided when this is
     built; :meth:`updates` adds what depends on the entity or the request: a
-    stage's default probability (unless set by hand), the lost reason from the
-    context, the close time, and the ``highest_state`` high-water mark.
+    stage's default probability (unless set by hand), the lost reason and the
+    converted record's ``opportunity_id`` from the context, the close time, and
+    the ``highest_state`` high-water mark.
     """
 
     __slots__ = (
@@ -307,6 +438,7 @@ class StageEffects:
         "evolve",
         "fixed",
         "highest",
+        "needs_link",
         "needs_reason",
         "stamp_closed",
     )
@@ -334,6 +466,7 @@ class StageEffects:
         if "closed_at" in fields and not dest.closed:
             fixed["closed_at"] = None
         self.highest = "highest_state" in fields and dest.type != "lost"
+        self.needs_link = "opportunity_id" in fields and dest.won and not source.won
         self.fixed = fixed
         self.dest = dest
         self.any = bool(fields)  # whether the class carries any field the effects write
@@ -351,6 +484,11 @@ class StageEffects:
             if not isinstance(reason, str) or not reason.strip():
                 raise _missing_lost_reason(request.trigger, self.dest.name, request.context)
             out["lost_reason"] = reason
+        if self.needs_link:
+            link = request.context.get("opportunity_id")
+            if not isinstance(link, str) or not link.strip():
+                raise _missing_link(request.trigger, self.dest.name, request.context)
+            out["opportunity_id"] = link
         if self.stamp_closed:
             out["closed_at"] = request.at
         if self.highest:

@@ -43,6 +43,8 @@ def test_the_counts_come_from_the_world(world: Dataset, tmp_path: pathlib.Path) 
     text = demo_section(world, out=tmp_path)
     # every customer of the synthetic world is acquired inside its window
     assert f"  new_customers         {len(world.customers):,}\n" in text
+    # the funnel starts with every deal of the world, those without an event included
+    assert f"  deal funnel: prospecting {len(world.opportunities)} -> " in text
     # the funnel ends with the deals in the terminal 'won' stage
     won = int((world.opportunities["state"] == "won").sum())
     assert f" -> won {won}\n" in text

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmlifecycle import synth
 from crmlifecycle.cli.demo.lifecycles import _reason, demo_section
-
-synth = pytest.importorskip("crmlifecycle.synth")
 
 
 @pytest.mark.parametrize(

@@ -27,14 +27,15 @@ class RepeatPurchaseRate:
     description: Final = "Share of ordering customers with two or more orders."
     requires: Final[Mapping[str, Sequence[str]]] = {"orders": ("customer_id", "order_id")}
 
-    def compute(
-        self,
-        frames: Mapping[str, pd.DataFrame],
-        *,
-        customer_col: str = "customer_id",
-    ) -> float:
-        """Return the repeat purchase rate of the ``orders`` frame (NaN without orders)."""
-        orders_per_customer = frames["orders"].groupby(customer_col).size()
+    def compute(self, frames: Mapping[str, pd.DataFrame]) -> float:
+        """
+        Return the repeat purchase rate of the ``orders`` frame (NaN without orders).
+
+        The frames come with the data contract's column names (``compute_kpis`` gives
+        them those names, from its ``columns=`` records), so a metric reads
+        ``customer_id`` and takes no column keywords of its own.
+        """
+        orders_per_customer = frames["orders"].groupby("customer_id").size()
         if orders_per_customer.empty:
             return math.nan
         return float((orders_per_customer >= 2).mean())  # noqa: PLR2004 - "repeat" means 2+

@@ -1,7 +1,8 @@
 """
 The KPI report section of ``crmlifecycle demo`` (built on :mod:`crmlifecycle.metrics`).
 
-The KPI report, the deal funnel (overall and per owner) and quarterly order cohorts.
+The KPI report, the deal funnel (overall and per owner, every deal counted) and quarterly
+order cohorts.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     frames = data.frames()
     matrix = cohort_retention(frames["orders"], freq="Q")
     matrix.to_csv(out / "cohort_retention.csv")
-    stages = funnel(frames["opportunity_events"])
+    # every deal counts, including those still in their first stage (no event yet)
+    deals = frames["opportunities"]
+    stages = funnel(frames["opportunity_events"], entities=deals)
     lines = [f"KPI report (gross margin assumed {DEMO_GROSS_MARGIN:.0%})"]
     lines += ["  " + line for line in report.to_text().splitlines()]
     steps = " -> ".join(f"{s} {n}" for s, n in zip(stages["state"], stages["reached"], strict=True))
@@ -70,7 +73,7 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
             f"  cohorts: {len(matrix)} quarterly; customers ordering again the next quarter: "
             f"{second.mean():.0%} on average ({out / 'cohort_retention.csv'})"
         )
-    by_owner = funnel(frames["opportunity_events"], by="owner", entities=frames["opportunities"])
+    by_owner = funnel(frames["opportunity_events"], by="owner", entities=deals)
     won = by_owner[by_owner["state"] == "won"].set_index("owner")["reached"]
     started = by_owner[by_owner["state"] == by_owner["state"].iloc[0]].set_index("owner")["reached"]
     rates = (won / started).sort_values(ascending=False)

@@ -46,7 +46,7 @@ def _plots(data: Dataset) -> list[tuple[str, str, tuple[float, float], Callable[
         OPPORTUNITY_PIPELINE,
     )
 
-    deals = metrics.funnel(data.opportunity_events)
+    deals = metrics.funnel(data.opportunity_events, entities=data.opportunities)
     cohorts = metrics.cohort_retention(data.orders, freq="M")
     movements = metrics.mrr_movements(data.subscriptions)
     clv, evaluation = _clv(data)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING, Final
 
-from crmlifecycle.rules import Condition, EntityColumns, RuleSet
+from crmlifecycle.rules import Condition, RuleSet
+from crmlifecycle.schema import EntityColumns
 
 if TYPE_CHECKING:
     from crmlifecycle.synth import Dataset

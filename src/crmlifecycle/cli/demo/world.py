@@ -11,6 +11,7 @@ import pathlib
 
 import pandas as pd
 
+from crmlifecycle.stages import CASE_STATUS, CUSTOMER_LIFECYCLE, LEAD_STATUS, OPPORTUNITY_PIPELINE
 from crmlifecycle.synth import Dataset, write_dataset
 
 __all__ = ["demo_section"]
@@ -57,25 +58,11 @@ def demo_section(data: Dataset, *, out: pathlib.Path) -> str:
     lines = [
         f"window {data.start.date()} .. {data.end.date()} (exclusive), written to {folder}",
         *(("rows: " if i == 0 else "      ") + line for i, line in enumerate(size_lines)),
-        "leads by status: "
-        + _counts(
-            data.leads["state"], ("open", "contacted", "qualified", "unqualified", "converted")
-        ),
-        "opportunities by stage: "
-        + _counts(
-            data.opportunities["state"],
-            ("prospecting", "qualification", "proposal", "negotiation", "won", "lost"),
-        ),
-        "customers by stage: "
-        + _counts(
-            data.customers["state"],
-            ("acquisition", "conversion", "retention", "loyalty", "churned"),
-        ),
-        "cases by status: "
-        + _counts(
-            data.cases["state"],
-            ("new", "in_progress", "waiting_on_customer", "resolved", "closed"),
-        ),
+        "leads by state: " + _counts(data.leads["state"], LEAD_STATUS.states),
+        "opportunities by state: "
+        + _counts(data.opportunities["state"], OPPORTUNITY_PIPELINE.states),
+        "customers by state: " + _counts(data.customers["state"], CUSTOMER_LIFECYCLE.states),
+        "cases by state: " + _counts(data.cases["state"], CASE_STATUS.states),
         f"order revenue EUR {revenue:,.2f} from {len(data.orders):,} orders",
         f"MRR in the last month EUR {mrr:,.2f}; campaign spend EUR {spend:,.2f}",
         "example orders:",

@@ -169,6 +169,14 @@ class BGBBModel(HistoryModel):
         ``summary_columns``; ``weighted=True`` also reads its ``weight``
         column (how many customers each row stands for).
 
+        Args:
+            summary: one row per customer (or per distinct history, with ``weighted``);
+                not modified.
+            summary_columns: the columns of ``summary`` (``frequency``, ``recency``, ``T``,
+                and ``weight`` with ``weighted``).
+            weighted: read the ``weight`` column as the number of customers each row stands for
+                (``False``: each row is one customer).
+
         Raises:
             DataError: missing, fractional or inconsistent histories.
             FitError: when the optimiser does not converge.
@@ -209,6 +217,11 @@ class BGBBModel(HistoryModel):
         """
         Probability that a customer with this history is alive at opportunity ``T + 1`` (eq. 11).
 
+        Args:
+            frequency: the number of opportunities with a transaction, ``x`` (an integer or array).
+            recency: the opportunity of the last transaction, ``t_x`` (0 without any).
+            T: the number of opportunities observed, ``n``.
+
         Examples:
             >>> model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
             >>> model.probability_alive([0, 2, 6], [0, 4, 6], 6).round(2).tolist()
@@ -231,6 +244,9 @@ class BGBBModel(HistoryModel):
 
         For ``n = 1`` this is ``E[p] E[1 - theta] = alpha/(alpha+beta) * delta/(gamma+delta)``.
 
+        Args:
+            n: the number of opportunities (a non-negative integer, or an array of them).
+
         Examples:
             >>> model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
             >>> model.expected_purchases([0, 1]).round(4).tolist()
@@ -250,6 +266,10 @@ class BGBBModel(HistoryModel):
     def purchase_probability(self, x: object, n: object) -> np.ndarray:
         """
         Probability that a new customer transacts ``x`` times in ``n`` opportunities (eq. 8).
+
+        Args:
+            x: the number of transactions (0 for ``x > n``); broadcast against ``n``.
+            n: the number of opportunities.
 
         Examples:
             >>> model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
@@ -296,6 +316,12 @@ class BGBBModel(HistoryModel):
         """
         Expected transactions in the next ``n_star`` opportunities given a history (eq. 13).
 
+        Args:
+            n_star: the number of future opportunities, ``n + 1`` to ``n + n_star``.
+            frequency: the number of opportunities with a transaction, ``x`` (an integer or array).
+            recency: the opportunity of the last transaction, ``t_x`` (0 without any).
+            T: the number of opportunities observed, ``n``.
+
         Examples:
             >>> model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
             >>> bool(model.conditional_expected_purchases(5, 6, 6, 6) > 3)
@@ -328,6 +354,12 @@ class BGBBModel(HistoryModel):
 
         ``discount_rate`` is the rate per opportunity; the transaction at
         opportunity ``T + k`` is discounted by ``(1 + discount_rate)^-k``.
+
+        Args:
+            frequency: the number of opportunities with a transaction, ``x`` (an integer or array).
+            recency: the opportunity of the last transaction, ``t_x`` (0 without any).
+            T: the number of opportunities observed, ``n``.
+            discount_rate: the discount rate per opportunity, > 0 (``0.1`` = 10 %).
 
         Examples:
             >>> model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)

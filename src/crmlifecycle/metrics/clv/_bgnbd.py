@@ -180,6 +180,10 @@ class BGNBDModel(TransactionModel):
         """
         Expected repeat purchases of a new customer in ``(0, t]`` (equation 9).
 
+        Args:
+            t: the length of the period after the first purchase, in the summary's time unit
+                (a number or an array).
+
         Examples:
             >>> from crmlifecycle.datasets import load_cdnow_summary
             >>> model = BGNBDModel().fit(load_cdnow_summary())
@@ -194,6 +198,10 @@ class BGNBDModel(TransactionModel):
     def purchase_probability(self, n: object, t: object) -> np.ndarray:
         """
         Probability that a new customer makes exactly ``n`` repeat purchases in ``(0, t]`` (eq. 8).
+
+        Args:
+            n: the number of repeat purchases (a non-negative integer or an array of them).
+            t: the length of the period, in the summary's time unit; broadcast against ``n``.
 
         Examples:
             >>> model = BGNBDModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -221,6 +229,12 @@ class BGNBDModel(TransactionModel):
 
         1 for customers without repeat purchases (they cannot have dropped out).
 
+        Args:
+            frequency: the number of repeat purchases, ``x`` (a number or an array).
+            recency: the time of the last purchase since the first, ``t_x``, in the summary's
+                time unit (0 without repeat purchases).
+            T: the time from the first purchase to the end of observation, in the same unit.
+
         Examples:
             >>> model = BGNBDModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
             >>> model.probability_alive([0, 2], [0.0, 30.43], [38.86, 38.86]).round(2).tolist()
@@ -246,6 +260,13 @@ class BGNBDModel(TransactionModel):
     ) -> np.ndarray:
         """
         Expected purchases in ``(T, T + t]`` of a customer with history ``(x, t_x, T)`` (eq. 10).
+
+        Args:
+            t: the length of the future period, in the summary's time unit.
+            frequency: the number of repeat purchases, ``x`` (a number or an array).
+            recency: the time of the last purchase since the first, ``t_x``, in the summary's
+                time unit (0 without repeat purchases).
+            T: the time from the first purchase to the end of observation, in the same unit.
 
         Examples:
             >>> model = BGNBDModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)

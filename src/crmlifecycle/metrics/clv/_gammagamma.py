@@ -72,6 +72,14 @@ class GammaGammaModel(FittedModel):
         The columns ``frequency`` and ``monetary_value`` are read through
         ``summary_columns``; ``weighted=True`` also reads its ``weight`` column.
 
+        Args:
+            summary: one row per customer (or per distinct history, with ``weighted``), e.g.
+                from :func:`rfm_summary`; rows with ``frequency`` 0 are ignored; not modified.
+            summary_columns: the columns of ``summary`` (``frequency``, ``monetary_value``,
+                and ``weight`` with ``weighted``).
+            weighted: read the ``weight`` column as the number of customers each row stands for
+                (``False``: each row is one customer).
+
         Raises:
             DataError: missing or malformed columns; a repeat buyer whose
                 monetary value is not > 0; no repeat buyers at all.
@@ -156,6 +164,11 @@ class GammaGammaModel(FittedModel):
         ``p (gamma + x m_x) / (p x + q - 1)`` (note 025, eq. 5): a weighted
         average of the population mean and the customer's own mean. Customers
         with ``x = 0`` get the population mean.
+
+        Args:
+            frequency: the number of repeat purchases, ``x`` (a number or an array).
+            monetary_value: the mean spend of those repeat purchases, ``m_x``, in currency
+                units (ignored where ``x = 0``).
 
         Raises:
             DataError: when ``q <= 1`` (the population mean does not exist).

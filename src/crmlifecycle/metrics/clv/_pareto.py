@@ -210,6 +210,10 @@ class ParetoNBDModel(TransactionModel):
         """
         Expected repeat purchases of a new customer in ``(0, t]`` (SMC eq. 17).
 
+        Args:
+            t: the length of the period after the first purchase, in the summary's time unit
+                (a number or an array).
+
         Examples:
             >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
             >>> model.expected_purchases([0.0, 39.0]).round(2).tolist()
@@ -227,6 +231,12 @@ class ParetoNBDModel(TransactionModel):
         averaged over the Pareto lifetime: the survivors' term is closed form,
         the lifetime density part by Gauss–Legendre quadrature with ``nodes``
         points (the result matches SMC's closed form to about 1e-10).
+
+        Args:
+            n: the number of repeat purchases (a non-negative integer or an array of them).
+            t: the length of the period, in the summary's time unit; broadcast against ``n``.
+            nodes: the number of Gauss–Legendre points of the quadrature (more: slower and
+                more accurate).
 
         Examples:
             >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -252,6 +262,12 @@ class ParetoNBDModel(TransactionModel):
         """
         Probability that a customer with history ``(x, t_x, T)`` is still alive at ``T``.
 
+        Args:
+            frequency: the number of repeat purchases, ``x`` (a number or an array).
+            recency: the time of the last purchase since the first, ``t_x``, in the summary's
+                time unit (0 without repeat purchases).
+            T: the time from the first purchase to the end of observation, in the same unit.
+
         Examples:
             >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
             >>> model.probability_alive([0, 2], [0.0, 30.43], 38.86).round(2).tolist()
@@ -275,6 +291,13 @@ class ParetoNBDModel(TransactionModel):
 
         P(alive) times the mean purchases of a live customer with updated
         parameters ``r + x``, ``alpha + T``, ``beta + T``.
+
+        Args:
+            t: the length of the future period, in the summary's time unit.
+            frequency: the number of repeat purchases, ``x`` (a number or an array).
+            recency: the time of the last purchase since the first, ``t_x``, in the summary's
+                time unit (0 without repeat purchases).
+            T: the time from the first purchase to the end of observation, in the same unit.
 
         Examples:
             >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -309,6 +332,13 @@ class ParetoNBDModel(TransactionModel):
         (Fader, Hardie & Lee 2005, JMR, eq. 2):
         ``P(alive) * (r+x)/(alpha+T) * (beta+T)^s delta^(s-1) U(s, s; delta (beta+T))``
         with ``U`` Tricomi's confluent hypergeometric function.
+
+        Args:
+            frequency: the number of repeat purchases, ``x`` (a number or an array).
+            recency: the time of the last purchase since the first, ``t_x``, in the summary's
+                time unit (0 without repeat purchases).
+            T: the time from the first purchase to the end of observation, in the same unit.
+            discount_rate: the discount rate per time unit of the summary, > 0.
 
         Examples:
             >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)

@@ -72,6 +72,10 @@ def unit_positions(days: np.ndarray, time_unit: str) -> np.ndarray:
     1 February to 1 March is 1.0 too. ``"Q"`` and ``"Y"`` are months / 3 and
     months / 12. Differences of positions are durations, and they add up.
 
+    Args:
+        days: UTC day numbers (days since 1970-01-01), integers.
+        time_unit: the unit of the axis: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
+
     Examples:
         >>> import numpy as np
         >>> days = np.array([0, 31, 59, 45])  # 1970-01-01, 02-01, 03-01, 02-15
@@ -215,6 +219,10 @@ def rfm_partial(
 def rfm_combine(partials: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """
     Join partial summaries from :func:`rfm_partial` into one, sorted by customer.
+
+    Args:
+        partials: at least one summary from :func:`rfm_partial`, each over a disjoint set of
+            customers (indexed by customer id); the first one's ``attrs`` are kept.
 
     Raises:
         DataError: when a customer appears in two partial results (its orders

@@ -83,6 +83,10 @@ class ShiftedBetaGeometricModel(FittedModel):
         still active at the end of period ``t``; with a frame, one row per
         cohort and NaN after a younger cohort's last observed period.
 
+        Args:
+            survivors: the survivor counts: a sequence or Series for one cohort, or a frame
+                with one row per cohort and one column per period (``0`` = acquisition).
+
         Raises:
             DataError: fewer than two periods, negative or increasing counts, gaps.
             FitError: when the optimiser does not converge.
@@ -129,6 +133,9 @@ class ShiftedBetaGeometricModel(FittedModel):
         """
         Share of a new cohort still active after ``t`` periods, ``B(alpha, beta+t)/B(alpha, beta)``.
 
+        Args:
+            t: the number of periods since acquisition, >= 0 (a number or an array).
+
         Examples:
             >>> model = ShiftedBetaGeometricModel.from_params(alpha=1.0, beta=1.0)
             >>> model.survival([0, 1, 3]).tolist()
@@ -142,6 +149,9 @@ class ShiftedBetaGeometricModel(FittedModel):
     def churn_probability(self, t: object) -> np.ndarray:
         """
         Probability that a new customer cancels at the end of period ``t`` (t >= 1).
+
+        Args:
+            t: the period, counted from 1 (a number or an array).
 
         Examples:
             >>> model = ShiftedBetaGeometricModel.from_params(alpha=1.0, beta=1.0)
@@ -160,6 +170,9 @@ class ShiftedBetaGeometricModel(FittedModel):
         Share of the customers active after ``t - 1`` periods who renew in period ``t``.
 
         ``(beta + t - 1) / (alpha + beta + t - 1)``: it rises with ``t``.
+
+        Args:
+            t: the period, counted from 1 (a number or an array).
 
         Examples:
             >>> model = ShiftedBetaGeometricModel.from_params(alpha=1.0, beta=1.0)
@@ -181,6 +194,9 @@ class ShiftedBetaGeometricModel(FittedModel):
         first payment is made at acquisition (undiscounted), the next one at
         each renewal. Multiply by the payment per period for the expected CLV.
 
+        Args:
+            discount_rate: the discount rate per period, ``d`` > 0 (``0.1`` = 10 %).
+
         Examples:
             >>> model = ShiftedBetaGeometricModel.from_params(alpha=1.0, beta=1.0)
             >>> round(model.discounted_expected_lifetime(discount_rate=0.1), 6)
@@ -200,6 +216,10 @@ class ShiftedBetaGeometricModel(FittedModel):
         deciding whether to renew; payments are made at each future renewal,
         the first undiscounted:
         ``(beta+n-1)/(alpha+beta+n-1) 2F1(1, beta+n; alpha+beta+n; 1/(1+d))``.
+
+        Args:
+            renewals: how many times the customer has renewed, >= 0 (a number or an array).
+            discount_rate: the discount rate per period, ``d`` > 0 (``0.1`` = 10 %).
 
         Examples:
             >>> model = ShiftedBetaGeometricModel.from_params(alpha=1.0, beta=1.0)

@@ -117,6 +117,17 @@ def simulate_gamma_gamma(
     """
     Draw the mean repeat-purchase value of customers with these frequencies (0 where x = 0).
 
+    Each transaction's value is gamma(``p``, ``nu``) with ``nu`` gamma(``q``, ``gamma``)
+    across customers (shapes and rates; Fader & Hardie 2013, "The Gamma-Gamma Model of
+    Monetary Value").
+
+    Args:
+        frequency: the number of repeat purchases of each customer.
+        p: the shape of the gamma distribution of a customer's transaction values (> 0).
+        q: the shape of the gamma distribution of ``nu`` across customers (> 0).
+        gamma: the rate of the gamma distribution of ``nu`` across customers (> 0).
+        seed: the seed of the random generator (the draws are reproducible).
+
     Examples:
         >>> import numpy as np
         >>> values = simulate_gamma_gamma(np.array([0, 3]), p=6.0, q=4.0, gamma=15.0, seed=1)
@@ -173,6 +184,13 @@ def simulate_bgbb(
 def simulate_sbg(n: int, *, alpha: float, beta: float, periods: int, seed: int) -> np.ndarray:
     """
     Draw survivor counts ``[n, S1, ..., S_periods]`` of one sBG cohort of ``n`` customers.
+
+    Args:
+        n: the cohort size.
+        alpha: first shape of the beta distribution of churn probabilities (> 0).
+        beta: second shape of the beta distribution of churn probabilities (> 0).
+        periods: the number of periods after acquisition to count survivors for.
+        seed: the seed of the random generator (the draws are reproducible).
 
     Examples:
         >>> simulate_sbg(100, alpha=0.7, beta=1.2, periods=3, seed=1)[0]

@@ -72,6 +72,14 @@ class TransactionModel(HistoryModel):
         ``weight`` column of ``summary_columns``. The columns ``frequency``,
         ``recency`` and ``T`` are read through ``summary_columns``.
 
+        Args:
+            summary: one row per customer (or per distinct history, with ``weighted``), e.g.
+                from :func:`rfm_summary`; not modified.
+            summary_columns: the columns of ``summary`` (``frequency``, ``recency``, ``T``,
+                and ``weight`` with ``weighted``).
+            weighted: read the ``weight`` column as the number of customers each row stands for
+                (``False``: each row is one customer).
+
         Returns:
             ``self``, with ``params_``, ``summary``, ``log_likelihood_``,
             ``covariance_`` and ``diagnostics_`` set.

@@ -171,6 +171,16 @@ def evaluate_holdout(
     Figure 4: mean holdout purchases by calibration frequency, predicted vs
     actual.
 
+    Args:
+        model: a fitted model with ``conditional_expected_purchases(t, frequency, recency, T)``
+            (BG/NBD, Pareto/NBD...).
+        holdout: one row per customer: the calibration history and the holdout purchases
+            and duration; not modified.
+        holdout_columns: the columns of ``holdout`` (``frequency``, ``recency``, ``T``,
+            ``frequency_holdout`` and ``duration_holdout``).
+        max_frequency: calibration frequencies from this one up are pooled into one group
+            of the by-frequency table (Figure 4 pools 7 and more).
+
     Examples:
         >>> import pandas as pd
         >>> from crmlifecycle.metrics.clv import BGNBDModel
