@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Opportunity
 from crmlifecycle.errors import CrmError, ValidationError
+from crmlifecycle.events import Created, Transitioned
 from crmlifecycle.stages import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
@@ -53,6 +54,13 @@ STANDARD: dict[str, tuple[Lifecycle, Strategy]] = {
 }
 RENAMED: dict[str, Lifecycle] = {kind: renamed(STANDARD_SPECS[kind]) for kind in STANDARD}
 KINDS = sorted(STANDARD)
+
+
+def steps(events: list[Any]) -> list[Transitioned]:
+    """The events as steps (a walk without its Created event holds nothing else)."""
+    out = [e for e in events if isinstance(e, Transitioned)]
+    assert len(out) == len(events)
+    return out
 
 
 def check_invariants(lifecycle: Lifecycle, entity: Any) -> None:
@@ -160,7 +168,8 @@ def test_replay_of_drawn_sequences_never_raises(
     kind: str, custom: bool, data: st.DataObject
 ) -> None:
     lifecycle = RENAMED[kind] if custom else STANDARD[kind][0]
-    initial, events = data.draw(event_sequences(lifecycle))
+    initial, drawn = data.draw(event_sequences(lifecycle))
+    events = steps(drawn)
     assert initial.state == lifecycle.initial
     rebuilt = lifecycle.replay(initial, events)
     check_invariants(lifecycle, rebuilt)
@@ -182,11 +191,34 @@ def test_no_steps_means_no_events(data: st.DataObject) -> None:
 def test_sequences_reach_lost_and_reopen() -> None:
     walk = find(
         event_sequences(OPPORTUNITY_PIPELINE),
-        lambda pair: [e.trigger for e in pair[1]][-2:] == ["lose", "reopen"],
+        lambda pair: [e.trigger for e in steps(pair[1])][-2:] == ["lose", "reopen"],
     )
     deal = OPPORTUNITY_PIPELINE.replay(*walk)
-    assert deal.state == walk[1][-2].source  # back to the stage it left
-    assert walk[1][-2].context["lost_reason"]
+    lose = steps(walk[1])[-2]
+    assert deal.state == lose.source  # back to the stage it left
+    assert lose.context["lost_reason"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(data=st.data())
+def test_sequences_with_their_created_event_replay_from_the_log_alone(
+    kind: str, data: st.DataObject
+) -> None:
+    lifecycle = STANDARD[kind][0]
+    initial, events = data.draw(event_sequences(lifecycle, created=True))
+    assert isinstance(events[0], Created)
+    assert events[0].entity_id == initial.id
+    assert lifecycle.replay(type(initial), events) == lifecycle.replay(initial, events[1:])
+
+
+def test_lead_sequences_convert_with_the_opportunity_they_link() -> None:
+    lead, events = find(
+        event_sequences(LEAD_STATUS),
+        lambda pair: any(e.trigger == "convert" for e in steps(pair[1])),
+    )
+    converted = LEAD_STATUS.replay(lead, events)
+    convert = next(e for e in steps(events) if e.trigger == "convert")
+    assert converted.opportunity_id == convert.context["opportunity_id"]
 
 
 def test_a_lifecycle_of_another_kind_needs_initial_records() -> None:
@@ -204,7 +236,7 @@ def test_a_lifecycle_of_another_kind_needs_initial_records() -> None:
         event_sequences(tickets, initial=cases(lifecycle=tickets, states=st.just("new_x"))),
         lambda pair: len(pair[1]) >= 2,
     )
-    assert tickets.replay(initial, events).state == events[-1].dest
+    assert tickets.replay(initial, events).state == steps(events)[-1].dest
 
 
 def test_states_outside_the_lifecycle_are_refused() -> None:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
+import attrs
 import pandas as pd
 from hypothesis import strategies as st
 
@@ -49,7 +50,7 @@ from crmlifecycle.entities import (
     Product,
 )
 from crmlifecycle.errors import CrmError, ValidationError
-from crmlifecycle.events import Created, FieldsChanged, Transitioned
+from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.schema import ColumnKind, ColumnSpec, EventLogColumns, OrderColumns
 from crmlifecycle.stages import (
     CASE_STATUS,
@@ -638,17 +639,26 @@ def _initial_records(lifecycle: Lifecycle) -> st.SearchStrategy[Any]:
 
 
 def _step_context(
-    draw: st.DrawFn, lifecycle: Lifecycle, state: str, trigger: str
+    draw: st.DrawFn, lifecycle: Lifecycle, state: str, trigger: str, *, links: bool
 ) -> dict[str, Any]:
-    """The context a step needs: a lost reason when the trigger can enter a lost stage."""
+    """
+    The context a step needs: the inputs of the stage effects it can trigger.
+
+    A lost reason when the trigger can enter a lost stage; for a record that
+    links what it converts into (``opportunity_id``), that link when the trigger
+    can enter a won stage from one that is not won.
+    """
     dests = [
-        t.dest
+        lifecycle.stage(t.dest)
         for t in lifecycle.transitions
         if t.trigger == trigger and (state in t.source or "*" in t.source) and t.dest is not None
     ]
-    if any(lifecycle.stage(dest).type == "lost" for dest in dests):
-        return {"lost_reason": draw(st.sampled_from(_LOST_REASONS))}
-    return {}
+    context: dict[str, Any] = {}
+    if any(dest.type == "lost" for dest in dests):
+        context["lost_reason"] = draw(st.sampled_from(_LOST_REASONS))
+    if links and any(dest.won for dest in dests) and not lifecycle.stage(state).won:
+        context["opportunity_id"] = draw(ids())
+    return context
 
 
 @st.composite
@@ -658,17 +668,20 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
     *,
     initial: st.SearchStrategy[Any] | None = None,
     max_steps: int = 8,
-) -> tuple[Any, list[Transitioned]]:
+    created: bool = False,
+) -> tuple[Any, list[Event]]:
     """
     An initial record and the events of a valid walk of ``lifecycle`` from it.
 
     The walk is taken with :meth:`~crmlifecycle.stages.Lifecycle.fire`: up to
     ``max_steps`` steps, each a trigger allowed from the current state, at
     times that never go back; a step that can enter a lost stage gets a
-    ``lost_reason``, and a trigger the lifecycle refuses (a guard, a missing
-    requirement) is left out in favour of another. So
-    ``lifecycle.replay(initial, events)`` rebuilds the walk's last record
-    without error.
+    ``lost_reason`` and a lead's conversion its ``opportunity_id``, and a
+    trigger the lifecycle refuses (a guard, a missing requirement) is left out
+    in favour of another. So ``lifecycle.replay(initial, events)`` rebuilds the
+    walk's last record without error (with ``created=True`` the log starts with
+    the record's :class:`~crmlifecycle.events.Created` event, and
+    ``lifecycle.replay(type(initial), events)`` rebuilds it from the log alone).
 
     Args:
         lifecycle: the lifecycle to walk (its ``kind`` picks the record class).
@@ -676,10 +689,12 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
             ``lead``, ``opportunity``, ``customer`` or ``case``, in its initial
             state); needed for a lifecycle of another kind.
         max_steps: the most steps of one walk.
+        created: start the events with the initial record's ``Created`` event.
 
     Returns:
         ``(initial record, events)``: the record the walk starts from and its
-        :class:`~crmlifecycle.events.Transitioned` events in order.
+        events in order (:class:`~crmlifecycle.events.Transitioned` ones, after
+        the ``Created`` event if asked for).
 
     Raises:
         ValidationError: the lifecycle's kind has no record strategy and no
@@ -695,7 +710,8 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
         >>> test_replay()
     """
     entity = draw(initial if initial is not None else _initial_records(lifecycle))
-    first, events = entity, []
+    first = entity
+    events: list[Event] = [Created.of(entity)] if created else []
     at: datetime = entity.state_since
     for _ in range(draw(st.integers(min_value=0, max_value=max_steps))):
         at += timedelta(seconds=draw(st.integers(min_value=0, max_value=10**6)))
@@ -704,7 +720,8 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
         while options and step is None:
             trigger = draw(st.sampled_from(options))
             options.remove(trigger)
-            context = _step_context(draw, lifecycle, entity.state, trigger)
+            links = attrs.has(type(entity)) and "opportunity_id" in attrs.fields_dict(type(entity))
+            context = _step_context(draw, lifecycle, entity.state, trigger, links=links)
             try:
                 step = lifecycle.fire(entity, trigger, at=at, **context)
             except CrmError:
