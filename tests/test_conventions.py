@@ -277,8 +277,6 @@ def test_column_records_and_look_from_moments_are_keyword_only() -> None:
         positional.extend(
             f"{qualname}({p.name})"
             for p in parameters
-            if (p.name.endswith("_columns") or p.name == "as_of")
-            and p.kind is not p.KEYWORD_ONLY
-            and qualname != "crmlifecycle.stages.Lifecycle.state_at"  # state_at(events, as_of)
+            if (p.name.endswith("_columns") or p.name == "as_of") and p.kind is not p.KEYWORD_ONLY
         )
     assert positional == []

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmlifecycle.errors import DataError, MissingColumnError, ValidationError
+from crmlifecycle.metrics._backlog import backlog
 from crmlifecycle.metrics._service import (
-    backlog,
     first_response_time,
     resolution_time,
     sla_breach_rate,

@@ -333,11 +333,11 @@ def test_state_at() -> None:
             at=day(5),
         ),
     ]
-    assert LEAD_STATUS.state_at(log, T0) is None
-    assert LEAD_STATUS.state_at(log, T0, initial="open") == "open"
-    assert LEAD_STATUS.state_at(log, day(1)) == "contacted"  # at the instant: already moved
-    assert LEAD_STATUS.state_at(log, day(4)) == "contacted"
-    assert LEAD_STATUS.state_at(log, day(9)) == "qualified"
+    assert LEAD_STATUS.state_at(log, as_of=T0) is None
+    assert LEAD_STATUS.state_at(log, as_of=T0, initial="open") == "open"
+    assert LEAD_STATUS.state_at(log, as_of=day(1)) == "contacted"  # at the instant: already moved
+    assert LEAD_STATUS.state_at(log, as_of=day(4)) == "contacted"
+    assert LEAD_STATUS.state_at(log, as_of=day(9)) == "qualified"
     # as_of is an instant: a date or date-only text is that UTC day's midnight
     # (the steps are at 2026-03-02 09:00 and 2026-03-06 09:00)
     assert LEAD_STATUS.state_at(log, as_of="2026-03-06") == "contacted"
@@ -345,9 +345,9 @@ def test_state_at() -> None:
     assert LEAD_STATUS.state_at(log, as_of=day(1).date(), initial="open") == "open"
     # nothing defaults to now; a naive time of day is ambiguous
     with pytest.raises(ValidationError, match="as_of"):
-        LEAD_STATUS.state_at(log, None)  # type: ignore[arg-type]
+        LEAD_STATUS.state_at(log, as_of=None)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="as_of"):
-        LEAD_STATUS.state_at(log, datetime(2026, 3, 5, 10))
+        LEAD_STATUS.state_at(log, as_of=datetime(2026, 3, 5, 10))
 
 
 def _scored_lifecycle() -> Lifecycle:

@@ -117,10 +117,10 @@ def test_state_at_reads_the_events_convert_lead_returns() -> None:
     _, _, qualified = _qualified()
     at = T0 + timedelta(days=3)
     result = convert_lead(qualified, at=at, new_opportunity_id="O-1")
-    assert LEAD_STATUS.state_at(result.events, at) == "converted"
-    assert LEAD_STATUS.state_at(result.events, at - timedelta(hours=1)) is None
-    assert OPPORTUNITY_PIPELINE.state_at(result.events[1:], at) == "prospecting"
-    assert OPPORTUNITY_PIPELINE.state_at(result.events[1:], at - timedelta(hours=1)) is None
+    assert LEAD_STATUS.state_at(result.events, as_of=at) == "converted"
+    assert LEAD_STATUS.state_at(result.events, as_of=at - timedelta(hours=1)) is None
+    assert OPPORTUNITY_PIPELINE.state_at(result.events[1:], as_of=at) == "prospecting"
+    assert OPPORTUNITY_PIPELINE.state_at(result.events[1:], as_of=at - timedelta(hours=1)) is None
 
 
 def test_replay_from_a_class_needs_a_created_event_with_the_record() -> None:
@@ -324,7 +324,7 @@ def test_replaying_from_the_first_event_rebuilds_the_record(
     decoded = [event_from_json(event_to_json(e)) for e in events]
     assert decoded == events
     assert lifecycle.replay(cls, decoded) == current
-    assert lifecycle.state_at(events, current.state_since) == current.state
+    assert lifecycle.state_at(events, as_of=current.state_since) == current.state
     # through the event-log frame, and its snapshot
     frame = events_to_frame(events)
     assert events_from_frame(frame) == events
@@ -335,7 +335,7 @@ def test_replaying_from_the_first_event_rebuilds_the_record(
     # the as-of snapshots agree with state_at at every moment the log names
     for moment in sorted({e.at for e in events}):
         snapshot = lifecycle.replay_frame(frame, as_of=moment)
-        assert snapshot.loc[current.id, "state"] == lifecycle.state_at(events, moment)
+        assert snapshot.loc[current.id, "state"] == lifecycle.state_at(events, as_of=moment)
 
 
 # -- the event-log frame -------------------------------------------------------------------------

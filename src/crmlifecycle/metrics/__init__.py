@@ -39,6 +39,7 @@ from crmlifecycle.metrics._acquisition import (
     new_customers,
     new_customers_partial,
 )
+from crmlifecycle.metrics._backlog import backlog
 from crmlifecycle.metrics._cohort import (
     cohort_retention,
     cohort_retention_partial,
@@ -74,7 +75,6 @@ from crmlifecycle.metrics._revenue import (
 from crmlifecycle.metrics._revenue_retention import gross_revenue_retention, net_revenue_retention
 from crmlifecycle.metrics._satisfaction import ces, csat, nps
 from crmlifecycle.metrics._service import (
-    backlog,
     first_response_time,
     resolution_time,
     sla_breach_rate,

@@ -19,6 +19,7 @@ import pandas as pd
 from crmlifecycle._frames import as_utc
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._acquisition import cac, cac_payback_months, ltv_to_cac, new_customers
+from crmlifecycle.metrics._backlog import backlog
 from crmlifecycle.metrics._common import is_nan, ratio
 from crmlifecycle.metrics._forecast import weighted_pipeline
 from crmlifecycle.metrics._funnel import conversion_rate
@@ -30,7 +31,6 @@ from crmlifecycle.metrics._revenue import arpu, mrr_movements
 from crmlifecycle.metrics._revenue_retention import net_revenue_retention
 from crmlifecycle.metrics._satisfaction import ces, csat, nps
 from crmlifecycle.metrics._service import (
-    backlog,
     first_response_time,
     resolution_time,
     sla_breach_rate,

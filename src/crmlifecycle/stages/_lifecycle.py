@@ -420,8 +420,8 @@ class Lifecycle:
     def state_at(
         self,
         events: Iterable[Event],
-        as_of: Instant,
         *,
+        as_of: Instant,
         initial: str | None = None,
     ) -> str | None:
         """
@@ -452,15 +452,17 @@ class Lifecycle:
             >>> day = lambda d: datetime(2026, 1, d, tzinfo=timezone.utc)
             >>> log = [Transitioned(kind="lead", entity_id="L-1", trigger="contact",
             ...                     source="open", dest="contacted", at=day(3))]
-            >>> LEAD_STATUS.state_at(log, day(2), initial="open"), LEAD_STATUS.state_at(log, day(5))
-            ('open', 'contacted')
-            >>> LEAD_STATUS.state_at(log, "2026-01-03")
+            >>> LEAD_STATUS.state_at(log, as_of=day(2), initial="open")
+            'open'
+            >>> LEAD_STATUS.state_at(log, as_of=day(5))
+            'contacted'
+            >>> LEAD_STATUS.state_at(log, as_of="2026-01-03")
             'contacted'
             >>> from crmlifecycle import Lead
             >>> from crmlifecycle.events import Created
             >>> born = Created.of(Lead(id="L-1", created_at=day(1)))
             >>> full = [born, *log]
-            >>> LEAD_STATUS.state_at(full, day(2)), LEAD_STATUS.state_at(full, day(4))
+            >>> LEAD_STATUS.state_at(full, as_of=day(2)), LEAD_STATUS.state_at(full, as_of=day(4))
             ('open', 'contacted')
         """
         try:
