@@ -113,7 +113,13 @@ def emails() -> st.SearchStrategy[str]:
 def aware_datetimes(
     *, min_value: datetime = _START, max_value: datetime = _END
 ) -> st.SearchStrategy[datetime]:
-    """Timezone-aware datetimes (UTC and fixed offsets from -12h to +14h, minute-aligned)."""
+    """Timezone-aware datetimes (UTC and fixed offsets from -12h to +14h, minute-aligned).
+
+    Args:
+        min_value: the earliest datetime drawn (naive; a zone is attached).
+        max_value: the latest datetime drawn (naive; a zone is attached).
+
+    """
     offsets = st.integers(min_value=-12 * 60, max_value=14 * 60).map(
         lambda m: timezone(timedelta(minutes=m))
     )
@@ -129,7 +135,14 @@ def currencies() -> st.SearchStrategy[str]:
 def money(
     *, currency: str | None = None, min_value: int = 0, max_value: int = 10**9
 ) -> st.SearchStrategy[Money]:
-    """Money amounts with two decimal places in ``currency`` (or a random one)."""
+    """Money amounts with two decimal places in ``currency`` (or a random one).
+
+    Args:
+        currency: the ISO currency code (``None``: a random one of the known currencies).
+        min_value: the smallest amount drawn.
+        max_value: the largest amount drawn.
+
+    """
     amounts = st.decimals(
         min_value=min_value, max_value=max_value, places=2, allow_nan=False, allow_infinity=False
     )

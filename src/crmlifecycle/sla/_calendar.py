@@ -199,9 +199,12 @@ class BusinessCalendar:
         }
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any]) -> BusinessCalendar:
+    def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
         """
         Build a calendar from plain data (``tz``, ``hours``, ``holidays``; all optional).
+
+        Args:
+            data: the calendar as plain data, e.g. a parsed JSON or YAML document.
 
         Raises:
             SpecError: naming the offending key, for anything the constructor rejects.
@@ -213,12 +216,15 @@ class BusinessCalendar:
         """
         from crmlifecycle.sla._policy import build_from_spec
 
-        return build_from_spec(cls, spec, keys=("tz", "hours", "holidays"), path="calendar")
+        return build_from_spec(cls, data, keys=("tz", "hours", "holidays"), path="calendar")
 
     @classmethod
     def from_text(cls, text: str) -> BusinessCalendar:
         """
         Build a calendar from JSON or YAML text (see :meth:`from_dict`).
+
+        Args:
+            text: the calendar as JSON or YAML text.
 
         Examples:
             >>> BusinessCalendar.from_text('{"tz": "Europe/Paris"}').tz
@@ -327,6 +333,10 @@ class BusinessCalendar:
         This is the array core used by the frame functions; most callers want
         :meth:`business_time_between`.
 
+        Args:
+            start_ns: the starts, as int64 nanoseconds since the epoch (UTC).
+            end_ns: the ends, likewise.
+
         Examples:
             >>> import numpy as np
             >>> cal = BusinessCalendar()
@@ -346,6 +356,10 @@ class BusinessCalendar:
         The earliest instant at or after ``start_ns`` with ``duration`` business ns since it.
 
         Array core of :meth:`add_business_time` (int64 UTC ns; NaT propagates).
+
+        Args:
+            start_ns: the starts, as int64 nanoseconds since the epoch (UTC).
+            duration: the business durations to add, in int64 nanoseconds.
 
         Examples:
             >>> import numpy as np
@@ -381,6 +395,10 @@ class BusinessCalendar:
         Scalars (aware datetimes, ISO text, date-only values read as UTC days)
         give a ``Timedelta``; a Series for either argument gives a Series of
         ``timedelta64[ns]`` on its index, with ``NaT`` where an input is missing.
+
+        Args:
+            start: one moment or a Series of moments.
+            end: one moment or a Series of moments, element-wise with ``start``.
 
         Raises:
             DataError: for naive timestamps with a time of day (the shared time rule).
@@ -420,6 +438,11 @@ class BusinessCalendar:
         non-negative ``timedelta`` or text such as ``"4h"`` or ``"1h30min"``
         (``"1d"`` means 24 business hours, not one working day). Either
         argument may be a Series (result on its index, ``NaT`` propagates).
+
+        Args:
+            start: one moment or a Series of moments.
+            duration: the business time to add: a duration (``timedelta``, ``Timedelta`` or text
+                such as ``'4h'``) or a Series of them.
 
         Raises:
             ValidationError: for a negative or unreadable duration.

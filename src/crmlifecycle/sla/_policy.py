@@ -40,6 +40,9 @@ def pause_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
     """
     Return the states of ``lifecycle`` that pause SLA clocks: its stages of type ``on_hold``.
 
+    Args:
+        lifecycle: a case lifecycle.
+
     Examples:
         >>> from crmlifecycle.stages import CASE_STATUS
         >>> pause_states_of(CASE_STATUS)
@@ -51,6 +54,9 @@ def pause_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
 def stop_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
     """
     Return the states of ``lifecycle`` that stop SLA clocks: its closed (won or lost) stages.
+
+    Args:
+        lifecycle: a case lifecycle.
 
     Examples:
         >>> from crmlifecycle.stages import CASE_STATUS
@@ -331,6 +337,9 @@ class SlaPolicy:
         ``stop_states``, ``initial_state``. Durations are text with a unit
         (``"4h"``, ``"90min"``, ``"1 days"`` = 24 business hours).
 
+        Args:
+            data: the policy as plain data, e.g. a parsed JSON or YAML document.
+
         Raises:
             SpecError: naming the path of the offending entry.
 
@@ -351,6 +360,9 @@ class SlaPolicy:
     def from_text(cls, text: str) -> SlaPolicy:
         r"""
         Build a policy from JSON or YAML text (see :meth:`from_dict`).
+
+        Args:
+            text: the policy as JSON or YAML text.
 
         Raises:
             SpecError: invalid JSON/YAML (with line and column) or an invalid policy.
@@ -386,6 +398,9 @@ class SlaPolicy:
     def target(self, priority: str) -> SlaTarget:
         """
         Return the targets of ``priority``.
+
+        Args:
+            priority: a priority the policy lists.
 
         Raises:
             ValidationError: if the policy does not list that priority.
