@@ -354,7 +354,8 @@ def test_events_from_fire_frame_replay_to_the_same_states() -> None:
 
 
 def test_synthetic_world_logs_agree_with_its_frames() -> None:
-    synth = pytest.importorskip("crmlifecycle.synth")
+    from crmlifecycle import synth
+
     data = synth.generate(seed=7, n_leads=400)
     for lc, events, frame, id_col, state_col in [
         (

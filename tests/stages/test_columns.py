@@ -29,7 +29,8 @@ def test_the_event_log_columns_are_the_contract() -> None:
 
 
 def test_synth_event_logs_replay_with_the_default_columns() -> None:
-    synth = pytest.importorskip("crmlifecycle.synth")
+    from crmlifecycle import synth
+
     data = synth.generate(seed=1, n_leads=200)
     logs = [
         (LEAD_STATUS, data.lead_events),
@@ -81,7 +82,8 @@ def test_synth_event_logs_replay_with_the_default_columns() -> None:
 def test_fire_frame_runs_on_synth_entity_frames_with_the_default_columns(
     lifecycle: Lifecycle, frame_name: str, id_column: str, trigger: str, sources: set[str]
 ) -> None:
-    synth = pytest.importorskip("crmlifecycle.synth")
+    from crmlifecycle import synth
+
     frame = getattr(synth.generate(seed=1, n_leads=200), frame_name)
     # `sources` are the states the standard definition fires `trigger` from
     step = lifecycle.fire_frame(frame, trigger, at="2030-01-01")
@@ -94,7 +96,8 @@ def test_fire_frame_runs_on_synth_entity_frames_with_the_default_columns(
 
 
 def test_fire_frame_runs_on_a_replayed_snapshot_with_the_default_columns() -> None:
-    synth = pytest.importorskip("crmlifecycle.synth")
+    from crmlifecycle import synth
+
     data = synth.generate(seed=1, n_leads=200)
     # the entities frame the library's own frames use: <kind>_id, state, state_since
     deals = (
