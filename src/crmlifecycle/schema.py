@@ -51,12 +51,12 @@ __all__ = [
     "ColumnKind",
     "ColumnSpec",
     "CustomerColumns",
-    "DealColumns",
     "EntityColumns",
     "EventLogColumns",
     "FeedbackColumns",
     "InteractionColumns",
     "LeadColumns",
+    "OpportunityColumns",
     "OrderColumns",
     "RevenueColumns",
     "SpendColumns",
@@ -187,7 +187,7 @@ class OrderColumns(ColumnSpec):
 
 @final
 @attrs.frozen(kw_only=True)
-class DealColumns(ColumnSpec):
+class OpportunityColumns(ColumnSpec):
     """
     The columns of an opportunities (deals) frame: one row per deal.
 
@@ -456,7 +456,7 @@ FRAME_COLUMNS: Final[Mapping[str, type[ColumnSpec]]] = {
     "leads": LeadColumns,
     "interactions": InteractionColumns,
     "lead_events": EventLogColumns,
-    "opportunities": DealColumns,
+    "opportunities": OpportunityColumns,
     "opportunity_events": EventLogColumns,
     "customers": CustomerColumns,
     "customer_events": EventLogColumns,

@@ -275,7 +275,7 @@ def test_col_mappings_become_one_column_spec_record_per_frame() -> None:
 def test_mapped_frames_get_the_contract_names_and_kinds(tmp_path: pathlib.Path) -> None:
     # an export calling the state 'Stage' maps it with --col opportunities.state=Stage
     from crmlifecycle.cli._report import _column_spec, _parse_mappings, _read_frame, _to_contract
-    from crmlifecycle.schema import DealColumns
+    from crmlifecycle.schema import OpportunityColumns
 
     folder = _folder(
         tmp_path,
@@ -287,7 +287,7 @@ def test_mapped_frames_get_the_contract_names_and_kinds(tmp_path: pathlib.Path) 
     )
     raw = _read_frame("opportunities", path, mappings)
     spec = _column_spec("opportunities", raw, path, mappings, set())
-    assert spec == DealColumns(
+    assert spec == OpportunityColumns(
         opportunity_id="Deal", created_at="Created", state="Stage", amount="Value"
     )
     frame = _to_contract(raw, spec, path, None)

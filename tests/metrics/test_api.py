@@ -25,7 +25,7 @@ import pytest
 from crmlifecycle import metrics
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics import deal_stages, win_rate
-from crmlifecycle.schema import ColumnSpec, DealColumns
+from crmlifecycle.schema import ColumnSpec, OpportunityColumns
 
 #: Frame parameters whose record is not a contract frame's: ``entities`` holds one row per
 #: entity with its id (named by ``entities_columns=EntityColumns(...)``) and the segment
@@ -132,7 +132,7 @@ def test_renamed_columns_are_read_through_the_columns_record() -> None:
     events = pd.DataFrame(
         {"entity_id": ["o1"], "source": ["prospecting"], "dest": ["won"], "at": utc("2026-01-05")}
     )
-    columns = DealColumns(opportunity_id="deal", created_at="opened")
+    columns = OpportunityColumns(opportunity_id="deal", created_at="opened")
     stages = deal_stages(deals, events, opportunities_columns=columns)
     assert stages["state_since_as_of"].tolist() == [pd.Timestamp("2026-01-05", tz="UTC")]
     assert win_rate(deals, events, opportunities_columns=columns) == 1.0

@@ -25,14 +25,14 @@ from crmlifecycle.metrics import (
     weighted_pipeline,
     win_rate,
 )
-from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import LEAD_STATUS
 
 
 def kpis(deals: pd.DataFrame, events: pd.DataFrame, leads: pd.DataFrame) -> None:
     """The number and the table form of every funnel and pipeline KPI."""
     log = EventLogColumns(entity_id="deal_id")
-    book = DealColumns(opportunity_id="deal_id")
+    book = OpportunityColumns(opportunity_id="deal_id")
 
     assert_type(conversion_rate(events, from_stage="proposal", to_stage="won"), float)
     assert_type(

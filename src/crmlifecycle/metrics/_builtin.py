@@ -35,7 +35,7 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
-from crmlifecycle.schema import DealColumns, EntityColumns, EventLogColumns, LeadColumns
+from crmlifecycle.schema import EntityColumns, EventLogColumns, LeadColumns, OpportunityColumns
 from crmlifecycle.stages import LEAD_STATUS, Lifecycle
 
 __all__ = ["BUILTIN_METRICS"]
@@ -149,7 +149,7 @@ _CUSTOMERS = {"customers": ("customer_id", "acquired_at")}
 _CHURN = {"customers": ("customer_id", "acquired_at", "churned_at")}
 _SPEND = {"spend": ("channel", "paid", "period", "spend")}
 _SUBS = {"subscriptions": ("customer_id", "period", "mrr")}
-_DEAL = DealColumns()
+_DEAL = OpportunityColumns()
 _LEAD = LeadColumns()
 _LOG = EventLogColumns()
 _EVENTS = (_LOG.entity_id, _LOG.source, _LOG.dest, _LOG.at)

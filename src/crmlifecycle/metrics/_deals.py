@@ -16,7 +16,7 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import check_by, check_unique
 from crmlifecycle.metrics._events import check_states, read_events, spells_of
-from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["closed_deals", "deal_stages", "stages_as_of"]
@@ -28,7 +28,7 @@ def deal_stages(
     *,
     as_of: Instant | None = None,
     kind: str = OPPORTUNITY_PIPELINE.kind,
-    opportunities_columns: DealColumns = DealColumns(),
+    opportunities_columns: OpportunityColumns = OpportunityColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """
@@ -47,7 +47,7 @@ def deal_stages(
     events with colliding ids are not taken for deal stages (see
     :func:`~crmlifecycle.metrics.stage_spells`). ``opportunities_columns`` and
     ``events_columns`` name the columns of the two frames, e.g.
-    ``DealColumns(opportunity_id="deal_id")``; the other pipeline KPIs take
+    ``OpportunityColumns(opportunity_id="deal_id")``; the other pipeline KPIs take
     the same keywords.
 
     Args:
@@ -88,7 +88,7 @@ def stages_as_of(
     events: pd.DataFrame,
     *,
     as_of: Instant | None,
-    deal: DealColumns,
+    deal: OpportunityColumns,
     log: EventLogColumns,
     kind: str,
     lifecycle: Lifecycle | None = None,
@@ -141,7 +141,7 @@ def closed_deals(
     *,
     stages: Sequence[str],
     as_of: Instant | None,
-    deal: DealColumns,
+    deal: OpportunityColumns,
     log: EventLogColumns,
     kind: str,
     lifecycle: Lifecycle,

@@ -28,7 +28,7 @@ from crmlifecycle.metrics._events import (
     log_kind,
     stage_probabilities,
 )
-from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["forecast", "weighted_pipeline"]
@@ -66,7 +66,7 @@ def weighted_pipeline(
     lifecycle: Lifecycle = ...,
     kind: str | None = ...,
     by: None = None,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> float: ...
 @overload
@@ -78,7 +78,7 @@ def weighted_pipeline(
     lifecycle: Lifecycle = ...,
     kind: str | None = ...,
     by: str | Sequence[str],
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 def weighted_pipeline(
@@ -89,7 +89,7 @@ def weighted_pipeline(
     lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
     kind: str | None = None,
     by: str | Sequence[str] | None = None,
-    opportunities_columns: DealColumns = DealColumns(),
+    opportunities_columns: OpportunityColumns = OpportunityColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
@@ -164,7 +164,7 @@ def forecast(
     lifecycle: Lifecycle = OPPORTUNITY_PIPELINE,
     kind: str | None = None,
     by: str | Sequence[str] | None = None,
-    opportunities_columns: DealColumns = DealColumns(),
+    opportunities_columns: OpportunityColumns = OpportunityColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> pd.DataFrame:
     """

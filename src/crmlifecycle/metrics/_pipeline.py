@@ -3,7 +3,7 @@ Pipeline KPIs from opportunities and their event log: win rate, deal size, sales
 
 Every function takes the ``opportunities`` frame (id, amount, created_at,
 current state, segment columns such as ``owner``; its columns named by
-``opportunities_columns``, a :class:`~crmlifecycle.schema.DealColumns`) and the
+``opportunities_columns``, a :class:`~crmlifecycle.schema.OpportunityColumns`) and the
 opportunity event log (``events_columns``, an
 :class:`~crmlifecycle.schema.EventLogColumns`), and reads the stage of every
 deal *as of* a date from the log (:func:`~crmlifecycle.metrics.deal_stages`),
@@ -33,7 +33,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._deals import closed_deals
 from crmlifecycle.metrics._events import closed_stages, log_kind, won_stages
-from crmlifecycle.schema import DealColumns, EventLogColumns
+from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["average_deal_size", "sales_cycle_length", "win_rate"]
@@ -66,7 +66,7 @@ def win_rate(
     kind: str | None = ...,
     freq: None = None,
     by: None = None,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> float: ...
 @overload
@@ -79,7 +79,7 @@ def win_rate(
     kind: str | None = ...,
     freq: str,
     by: str | Sequence[str] | None = ...,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 @overload
@@ -92,7 +92,7 @@ def win_rate(
     kind: str | None = ...,
     freq: str | None = ...,
     by: str | Sequence[str],
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 def win_rate(
@@ -104,7 +104,7 @@ def win_rate(
     kind: str | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
-    opportunities_columns: DealColumns = DealColumns(),
+    opportunities_columns: OpportunityColumns = OpportunityColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
@@ -184,7 +184,7 @@ def average_deal_size(
     kind: str | None = ...,
     freq: None = None,
     by: None = None,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> float: ...
 @overload
@@ -197,7 +197,7 @@ def average_deal_size(
     kind: str | None = ...,
     freq: str,
     by: str | Sequence[str] | None = ...,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 @overload
@@ -210,7 +210,7 @@ def average_deal_size(
     kind: str | None = ...,
     freq: str | None = ...,
     by: str | Sequence[str],
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 def average_deal_size(
@@ -222,7 +222,7 @@ def average_deal_size(
     kind: str | None = None,
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
-    opportunities_columns: DealColumns = DealColumns(),
+    opportunities_columns: OpportunityColumns = OpportunityColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """
@@ -298,7 +298,7 @@ def sales_cycle_length(
     statistic: str = ...,
     freq: None = None,
     by: None = None,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> float: ...
 @overload
@@ -312,7 +312,7 @@ def sales_cycle_length(
     statistic: str = ...,
     freq: str,
     by: str | Sequence[str] | None = ...,
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 @overload
@@ -326,7 +326,7 @@ def sales_cycle_length(
     statistic: str = ...,
     freq: str | None = ...,
     by: str | Sequence[str],
-    opportunities_columns: DealColumns = ...,
+    opportunities_columns: OpportunityColumns = ...,
     events_columns: EventLogColumns = ...,
 ) -> pd.DataFrame: ...
 def sales_cycle_length(
@@ -339,7 +339,7 @@ def sales_cycle_length(
     statistic: str = "mean",
     freq: str | None = None,
     by: str | Sequence[str] | None = None,
-    opportunities_columns: DealColumns = DealColumns(),
+    opportunities_columns: OpportunityColumns = OpportunityColumns(),
     events_columns: EventLogColumns = EventLogColumns(),
 ) -> float | pd.DataFrame:
     """

@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.schema import DealColumns
+from crmlifecycle.schema import OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE
 from crmlifecycle.synth._columns import (
     Context,
@@ -147,7 +147,7 @@ def make_deals(ctx: Context, leads: Leads) -> Deals:
     amount = np.maximum(np.round(10.0 ** (3.3 + 0.35 * log_size + rng.normal(0, 0.3, n)), -1), 100)
     account_ids = id_column("ACC", n)
     opportunities = assemble(
-        DealColumns,
+        OpportunityColumns,
         {
             "opportunity_id": ids,
             "lead_id": label_column(lead, leads.ids),
