@@ -315,3 +315,21 @@ def test_mermaid_of_every_standard_lifecycle_names_every_state_and_trigger() -> 
             assert f" {state} " in text or f" {state}\n" in text
         for trigger in lc.trigger_names:
             assert f": {trigger}" in text
+
+
+def test_lifecycles_with_guards_compare_by_definition() -> None:
+    spec: dict[str, Any] = {
+        "name": "deal",
+        "states": [{"name": "open", "type": "open"}, {"name": "signed", "type": "won"}],
+        "transitions": [
+            {"trigger": "sign", "source": "open", "dest": "signed", "when": "amount > 1000"}
+        ],
+    }
+    first = Lifecycle.from_dict(spec)
+    assert first == Lifecycle.from_dict(spec)  # guards are values: same text, same guard
+    assert first == Lifecycle.from_text(json.dumps(first.to_dict()))
+    other = json.loads(json.dumps(spec))
+    other["transitions"][0]["when"] = "amount > 2000"
+    assert first != Lifecycle.from_dict(other)
+    for spec_of_standard in STANDARD_SPECS.values():
+        assert Lifecycle.from_dict(spec_of_standard) == Lifecycle.from_dict(spec_of_standard)

@@ -125,7 +125,7 @@ def _step_info_from_event(event_data: Any) -> StepInfo:
 
 
 @final
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True)
 class Guard:
     """
     A condition on a transition: a Python callable, or a rule-language condition.
@@ -260,7 +260,7 @@ class Guard:
 
 
 @final
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True)
 class Hook:
     """
     A ``before`` or ``after`` callback on a transition.
