@@ -109,6 +109,12 @@ def test_top_level_fields_are_plain_json() -> None:
         "dest": "lost",
         "at": "2026-03-01T12:00:00+00:00",
         "context": {"reason": "price"},
+        "event_id": None,
+        "sequence": None,
+        "actor": None,
+        "lifecycle": None,
+        "lifecycle_version": None,
+        "schema_version": 2,
     }
     json.dumps(data)
 

@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Final, final
 
 import attrs
 
+from crmlifecycle._custom_fields import CustomFields, to_custom_fields
 from crmlifecycle._validators import (
     aware_datetime,
     email,
@@ -49,6 +50,7 @@ __all__ = [
     "Campaign",
     "Case",
     "Contact",
+    "CustomFields",
     "Customer",
     "Feedback",
     "Interaction",
@@ -96,6 +98,10 @@ def _id() -> Any:
 
 def _optional_text() -> Any:
     return attrs.field(default=None, validator=optional(non_empty_str()))
+
+
+def _version() -> Any:
+    return attrs.field(default=0, validator=in_range(0, 2**62, integral=True))
 
 
 @final
@@ -192,6 +198,11 @@ class Lead:
         contact_id: the contact the lead became or belongs to.
         account_id: the account the lead belongs to.
         opportunity_id: the opportunity a converted lead became.
+        owner: the user who owns the lead (set by ``lifecycle.assign``).
+        custom: the host's own fields (:class:`CustomFields`; see the custom-fields guide).
+        version: how many events the record has had since it was created (its
+            last event's ``sequence``); the lifecycle's steps count it.
+        merged_into: the record this one was merged into (a merged record takes no steps).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -227,6 +238,10 @@ class Lead:
     contact_id: str | None = _optional_text()
     account_id: str | None = _optional_text()
     opportunity_id: str | None = _optional_text()
+    owner: str | None = _optional_text()
+    custom: CustomFields = attrs.field(factory=CustomFields, converter=to_custom_fields)
+    version: int = _version()
+    merged_into: str | None = _optional_text()
 
     def __attrs_post_init__(self) -> None:
         _since_not_before_created(self)
@@ -259,7 +274,11 @@ class Opportunity:
         account_id: the account the deal is with.
         contact_id: the main contact.
         lead_id: the lead the deal came from.
-        owner: the salesperson who owns the deal.
+        owner: the user who owns the deal (set by ``lifecycle.assign``).
+        custom: the host's own fields (:class:`CustomFields`; see the custom-fields guide).
+        version: how many events the record has had since it was created (its
+            last event's ``sequence``); the lifecycle's steps count it.
+        merged_into: the record this one was merged into (a merged record takes no steps).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -296,6 +315,9 @@ class Opportunity:
     contact_id: str | None = _optional_text()
     lead_id: str | None = _optional_text()
     owner: str | None = _optional_text()
+    custom: CustomFields = attrs.field(factory=CustomFields, converter=to_custom_fields)
+    version: int = _version()
+    merged_into: str | None = _optional_text()
 
     def __attrs_post_init__(self) -> None:
         _since_not_before_created(self)
@@ -328,6 +350,11 @@ class Customer:
         account_id: the customer's account.
         contact_id: the customer's contact.
         lead_id: the lead the customer came from.
+        owner: the user who owns the customer (set by ``lifecycle.assign``).
+        custom: the host's own fields (:class:`CustomFields`; see the custom-fields guide).
+        version: how many events the record has had since it was created (its
+            last event's ``sequence``); the lifecycle's steps count it.
+        merged_into: the record this one was merged into (a merged record takes no steps).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -354,6 +381,10 @@ class Customer:
     account_id: str | None = _optional_text()
     contact_id: str | None = _optional_text()
     lead_id: str | None = _optional_text()
+    owner: str | None = _optional_text()
+    custom: CustomFields = attrs.field(factory=CustomFields, converter=to_custom_fields)
+    version: int = _version()
+    merged_into: str | None = _optional_text()
 
     def __attrs_post_init__(self) -> None:
         _since_not_before_created(self)
@@ -442,6 +473,11 @@ class Case:
         type: one of :data:`CASE_TYPES`.
         first_response_at: when the first agent response was sent.
         resolved_at: when it was resolved.
+        owner: the user who owns the case (set by ``lifecycle.assign``).
+        custom: the host's own fields (:class:`CustomFields`; see the custom-fields guide).
+        version: how many events the record has had since it was created (its
+            last event's ``sequence``); the lifecycle's steps count it.
+        merged_into: the record this one was merged into (a merged record takes no steps).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -469,6 +505,10 @@ class Case:
         default=None, validator=optional(aware_datetime())
     )
     resolved_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
+    owner: str | None = _optional_text()
+    custom: CustomFields = attrs.field(factory=CustomFields, converter=to_custom_fields)
+    version: int = _version()
+    merged_into: str | None = _optional_text()
 
     def __attrs_post_init__(self) -> None:
         _since_not_before_created(self)

@@ -32,138 +32,34 @@ Examples:
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from enum import Enum
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, final
 
 import attrs
 
-from crmlifecycle._validators import aware_datetime, non_empty_str
+from crmlifecycle._event_data import decode, encode, register_enum
+from crmlifecycle._validators import aware_datetime, in_range, non_empty_str, optional
 from crmlifecycle.errors import ValidationError
-from crmlifecycle.values import Money
 
 __all__ = [
+    "EVENT_SCHEMA_VERSION",
     "Created",
     "Event",
     "FieldsChanged",
     "Transitioned",
     "event_from_dict",
     "event_from_json",
+    "event_id_of",
     "event_to_json",
     "register_enum",
 ]
 
-_ENUMS: dict[str, type[Enum]] = {}
-_MAX_DEPTH: Final = 32
-
-
-def register_enum(cls: type[Enum]) -> type[Enum]:
-    """
-    Allow members of ``cls`` in event contexts (usable as a class decorator).
-
-    The enum is recorded under its qualified name; decoding looks it up here and
-    nowhere else.
-
-    Examples:
-        >>> from enum import Enum
-        >>> @register_enum
-        ... class Tier(Enum):
-        ...     GOLD = "gold"
-        >>> _decode(_encode(Tier.GOLD, "context")) is Tier.GOLD
-        True
-    """
-    _ENUMS[f"{cls.__module__}.{cls.__qualname__}"] = cls
-    return cls
-
-
-def _encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
-    if depth > _MAX_DEPTH:
-        raise ValidationError.for_field(path, "...", f"nested at most {_MAX_DEPTH} levels deep")
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError.for_field(path, value, "a finite number")
-        return value
-    if isinstance(value, Enum):
-        name = f"{type(value).__module__}.{type(value).__qualname__}"
-        if _ENUMS.get(name) is not type(value):
-            raise ValidationError.for_field(
-                path, value, "a registered enum member", hint="call register_enum(YourEnum) first."
-            )
-        return {"$enum": name, "value": _encode(value.value, path, depth + 1)}
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValidationError.for_field(path, value, "a finite number")
-        return {"$decimal": str(value)}
-    if isinstance(value, Money):
-        return {"$money": {"amount": str(value.amount), "currency": value.currency}}
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, timedelta):
-        return {"$timedelta": [value.days, value.seconds, value.microseconds]}
-    if isinstance(value, list | tuple):
-        tag = "$tuple" if isinstance(value, tuple) else None
-        items = [_encode(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
-        return {tag: items} if tag else items
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str) or key.startswith("$"):
-                raise ValidationError.for_field(
-                    path, key, "a mapping with string keys not starting with '$'"
-                )
-            out[key] = _encode(item, f"{path}.{key}", depth + 1)
-        return out
-    raise ValidationError.for_field(
-        path,
-        value,
-        "JSON-like data (str, numbers, Decimal, datetime, date, timedelta, Money, "
-        "registered enums, lists, dicts)",
-    )
-
-
-def _decode(value: object, depth: int = 0) -> Any:  # noqa: C901, PLR0911
-    if depth > _MAX_DEPTH:
-        raise ValidationError.for_field(
-            "context", "...", f"nested at most {_MAX_DEPTH} levels deep"
-        )
-    if isinstance(value, list):
-        return [_decode(v, depth + 1) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1 or (len(value) == 2 and "$enum" in value):  # noqa: PLR2004
-        tag = next(iter(value))
-        body = value[tag]
-        if tag == "$decimal":
-            return Decimal(body)
-        if tag == "$money":
-            return Money(body["amount"], body["currency"])
-        if tag == "$datetime":
-            return datetime.fromisoformat(body)
-        if tag == "$date":
-            return date.fromisoformat(body)
-        if tag == "$timedelta":
-            days, seconds, micros = body
-            return timedelta(days=days, seconds=seconds, microseconds=micros)
-        if tag == "$tuple":
-            return tuple(_decode(v, depth + 1) for v in body)
-        if tag == "$enum":
-            cls = _ENUMS.get(body)
-            if cls is None:
-                raise ValidationError.for_field(
-                    "context", body, "a registered enum", hint="call register_enum(...) first."
-                )
-            return cls(_decode(value["value"], depth + 1))
-    return {k: _decode(v, depth + 1) for k, v in value.items()}
-
-
+#: The version of the event payload this library writes. Version 1 payloads (no
+#: envelope: no ``event_id``, ``sequence``, ``actor``, ``lifecycle``,
+#: ``lifecycle_version`` or ``schema_version``) still read, as version 1.
+EVENT_SCHEMA_VERSION: Final = 2
 _NO_CONTEXT: Final[Mapping[str, Any]] = MappingProxyType({})
 #: Values that encode as themselves at any depth (exact types: subclasses take the full check).
 _PLAIN: Final = frozenset({str, int, bool, type(None)})
@@ -175,29 +71,71 @@ def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> M
     data = dict(value)
     for key, item in data.items():
         if type(key) is not str or key.startswith("$") or type(item) not in _PLAIN:
-            _encode(data, name)  # validates: only data that round-trips is accepted
+            encode(data, name)  # validates: only data that round-trips is accepted
             break
     return MappingProxyType(data)
 
 
-class _EventBase:
-    """Serialisation shared by the event classes."""
+def _optional_text() -> Any:
+    return attrs.field(default=None, validator=optional(non_empty_str()))
 
-    __slots__ = ()
+
+@attrs.frozen(kw_only=True)
+class _EventBase:
+    """
+    The envelope every event carries, and the serialisation the event classes share.
+
+    All envelope fields are optional so that payloads written before the envelope
+    existed (schema version 1) still read; the lifecycle's producers fill them in.
+
+    Attributes:
+        event_id: the event's id, unique in a log (the producers write
+            ``"<kind>/<entity_id>/<sequence>"``).
+        sequence: the event's position in its entity's log: 0 for the ``Created``
+            event, then 1, 2, ... (the record's ``version`` after the event).
+        actor: who or what made the change (a user id, ``"rule:<name>"``, ...).
+        lifecycle: the name of the lifecycle that produced the event.
+        lifecycle_version: the version (a hash of the spec) of that lifecycle.
+        schema_version: the payload's schema version (:data:`EVENT_SCHEMA_VERSION`
+            for new events, 1 for payloads without an envelope).
+    """
+
     event_type: ClassVar[str]
+
+    event_id: str | None = _optional_text()
+    sequence: int | None = attrs.field(
+        default=None, validator=optional(in_range(0, 2**62, integral=True))
+    )
+    actor: str | None = _optional_text()
+    lifecycle: str | None = _optional_text()
+    lifecycle_version: str | None = _optional_text()
+    schema_version: int = attrs.field(
+        default=EVENT_SCHEMA_VERSION, validator=in_range(1, EVENT_SCHEMA_VERSION, integral=True)
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready ``dict`` holding the event (tagged by ``"event"``)."""
         out: dict[str, Any] = {"event": self.event_type}
-        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
+        for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
             if isinstance(value, datetime):  # top-level timestamps are plain ISO 8601 text
                 out[field.name] = value.isoformat()
             elif isinstance(value, Mapping):
-                out[field.name] = _encode(value, field.name)
+                out[field.name] = encode(value, field.name)
             else:
                 out[field.name] = value
         return out
+
+
+def event_id_of(kind: str, entity_id: str, sequence: int) -> str:
+    """
+    Return the id the producers give the event at ``sequence`` of an entity's log.
+
+    Examples:
+        >>> event_id_of("lead", "L-1", 3)
+        'lead/L-1/3'
+    """
+    return f"{kind}/{entity_id}/{sequence}"
 
 
 def _context_field(name: str = "context") -> Any:
@@ -307,8 +245,20 @@ class Created(_EventBase):
             Money(amount=Decimal('10'), currency='EUR')
         """
         data = {f.alias: getattr(entity, f.name) for f in attrs.fields(type(entity)) if f.init}
+        for name, value in data.items():
+            if isinstance(value, Mapping):  # custom fields: stored (and read back) as a plain dict
+                data[name] = dict(value)
         when: Any = getattr(entity, "created_at", None)
-        return cls(kind=entity.kind, entity_id=entity.id, at=when, context=context, data=data)
+        sequence = data.get("version", 0)
+        return cls(
+            kind=entity.kind,
+            entity_id=entity.id,
+            at=when,
+            context=context,
+            data=data,
+            event_id=event_id_of(entity.kind, entity.id, sequence),
+            sequence=sequence,
+        )
 
 
 @final
@@ -317,7 +267,10 @@ class FieldsChanged(_EventBase):
     """
     Fields of an entity were changed outside a lifecycle step (e.g. a probability set by hand).
 
-    ``changes`` maps each field to ``[old, new]``.
+    ``changes`` maps each field to ``[old, new]``. ``context`` says why, when a
+    producer other than a plain edit made it: ``{"reason": "assign"}`` for an
+    assignment, ``{"reason": "merge", ...}`` for a merge, ``{"reason": "rule",
+    "rule": name}`` for a rule's ``set`` action.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -335,6 +288,7 @@ class FieldsChanged(_EventBase):
     entity_id: str = attrs.field(validator=non_empty_str())
     at: datetime = attrs.field(validator=aware_datetime())
     changes: Mapping[str, Any] = _context_field("changes")
+    context: Mapping[str, Any] = _context_field()
 
 
 Event = Transitioned | Created | FieldsChanged
@@ -370,7 +324,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
     missing = {f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING} - set(data)
     if missing:
         raise ValidationError.for_field(min(missing), None, "present")
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"schema_version": 1}  # a payload without one predates the envelope
     for field in attrs.fields(cls):
         if field.name not in data:
             continue
@@ -385,7 +339,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
                     "at", value, "an ISO 8601 timestamp with offset"
                 ) from err
         elif isinstance(value, dict):
-            value = _decode(value)
+            value = decode(value)
         kwargs[field.name] = value
     return cls(**kwargs)
 

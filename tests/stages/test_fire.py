@@ -103,7 +103,12 @@ def test_fire_returns_new_entity_and_event_and_leaves_the_old_one() -> None:
         dest="contacted",
         at=day(1),
         context={"channel": "phone"},
+        event_id="lead/L-1/1",
+        sequence=1,
+        lifecycle=LEAD_STATUS.name,
+        lifecycle_version=LEAD_STATUS.version,
     )
+    assert step.entity.version == 1
 
 
 def test_invalid_transition_carries_trigger_state_and_allowed() -> None:
@@ -293,7 +298,8 @@ def test_replay_with_fields_changed_and_created_events() -> None:
         changes={"probability": [20, 33], "probability_manual": [False, True]},
     )
     created = Created(kind="opportunity", entity_id="O-1", at=T0)
-    after_manual = attrs.evolve(one.entity, probability=33, probability_manual=True)
+    # a version-1 FieldsChanged (no sequence) still counts as the record's next event
+    after_manual = attrs.evolve(one.entity, probability=33, probability_manual=True, version=2)
     two = OPPORTUNITY_PIPELINE.fire(after_manual, "propose", at=day(3))
     replayed = OPPORTUNITY_PIPELINE.replay(d, [created, one.event, manual, two.event])
     assert replayed == two.entity
@@ -418,7 +424,9 @@ def test_the_new_entity_equals_evolve_and_stays_frozen() -> None:
         id="O-1", name="Acme", amount=Money(5, "EUR"), created_at=T0, owner="ada", lead_id="L-9"
     )
     new = OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=day(1)).entity
-    expected = attrs.evolve(deal, state="qualification", state_since=day(1), probability=20)
+    expected = attrs.evolve(
+        deal, state="qualification", state_since=day(1), probability=20, version=1
+    )
     assert new == expected
     assert hash(new) == hash(expected)
     assert type(new) is Opportunity
@@ -434,6 +442,10 @@ def test_the_new_entity_equals_evolve_and_stays_frozen() -> None:
         dest="lost",
         at=day(2),
         context={"lost_reason": "price"},
+        event_id="opportunity/O-1/2",
+        sequence=2,
+        lifecycle=OPPORTUNITY_PIPELINE.name,
+        lifecycle_version=OPPORTUNITY_PIPELINE.version,
     )
     with pytest.raises(ValidationError, match="context"):
         LEAD_STATUS.fire(Lead(id="L-1", created_at=T0), "contact", at=day(1), bad=object())

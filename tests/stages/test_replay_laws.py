@@ -367,6 +367,12 @@ def test_events_to_frame_and_back_is_lossless() -> None:
         "context",
         "data",
         "changes",
+        "event_id",
+        "sequence",
+        "actor",
+        "lifecycle",
+        "lifecycle_version",
+        "schema_version",
     ]
     assert frame["event"].tolist() == [
         "created",
@@ -458,7 +464,12 @@ def test_an_edit_returns_the_validated_entity_and_its_event() -> None:
         entity_id="O-1",
         at=at,
         changes={"amount": [Money(9000, "EUR"), Money(12, "EUR")], "owner": [None, "ana"]},
+        event_id="opportunity/O-1/1",
+        sequence=1,
+        lifecycle=OPPORTUNITY_PIPELINE.name,
+        lifecycle_version=OPPORTUNITY_PIPELINE.version,
     )
+    assert edit.entity.version == 1
     assert OPPORTUNITY_PIPELINE.replay(deal, [edit.event]) == edit.entity
     assert OPPORTUNITY_PIPELINE.replay(deal, [event_from_json(event_to_json(edit.event))]) == (
         edit.entity

@@ -23,8 +23,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
+from crmlifecycle._event_data import encode as _encode
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
-from crmlifecycle.events import Created, FieldsChanged, Transitioned, _encode
+from crmlifecycle.events import Created, FieldsChanged, Transitioned
 from crmlifecycle.stages import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
@@ -58,7 +59,8 @@ def _check_step(lifecycle: Lifecycle, entity: Any, trigger: str, hours: int) -> 
         for f in attrs.fields(type(entity))
         if getattr(entity, f.name) != getattr(new, f.name)
     }
-    assert changed <= {"state", "state_since", *Evolve.of(type(entity)).effect_fields}
+    assert changed <= {"state", "state_since", "version", *Evolve.of(type(entity)).effect_fields}
+    assert new.version == entity.version + 1 == event.sequence
     assert (new.state, new.state_since) == (event.dest, at)
     expected = Transitioned(
         kind=lifecycle.kind,
@@ -68,6 +70,10 @@ def _check_step(lifecycle: Lifecycle, entity: Any, trigger: str, hours: int) -> 
         dest=event.dest,
         at=at,
         context=context,
+        event_id=f"{lifecycle.kind}/{entity.id}/{entity.version + 1}",
+        sequence=entity.version + 1,
+        lifecycle=lifecycle.name,
+        lifecycle_version=lifecycle.version,
     )
     assert event == expected
     assert event.to_dict() == expected.to_dict()

@@ -92,6 +92,7 @@ class CompiledLifecycle:
         allowed: the triggers defined from each state.
         triggers: every trigger, in declaration order.
         frame_tables: the bulk-step tables, built by the first frame step.
+        version: the definition's version (a hash of its spec), written into events.
     """
 
     __slots__ = (
@@ -105,6 +106,7 @@ class CompiledLifecycle:
         "stages",
         "table",
         "triggers",
+        "version",
     )
 
     def __init__(
@@ -125,6 +127,7 @@ class CompiledLifecycle:
         machine = build_machine(self.by_name, self.declared, self.initial)
         self.table, self.allowed, self.triggers = compile_table(machine, list(self.by_name))
         self.frame_tables: FrameTables | None = None  # built by the first frame step
+        self.version = ""  # set by the Lifecycle, which writes the spec it is a hash of
 
 
 def _last_open_guard(stage: str) -> Guard:

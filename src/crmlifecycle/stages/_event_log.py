@@ -2,11 +2,13 @@
 Event lists to an event-log frame and back (:func:`events_to_frame`, :func:`events_from_frame`).
 
 The frame is the data contract's event log (:class:`~crmlifecycle.schema.EventLogColumns`:
-``kind, entity_id, trigger, source, dest, at``) with four more columns that keep
+``kind, entity_id, trigger, source, dest, at``) with more columns that keep
 every event whole: ``event`` (the event's type tag: ``transitioned``, ``created``,
 ``fields_changed``), ``context``, ``data`` (a ``Created`` event's record) and
 ``changes`` (a ``FieldsChanged`` event's ``{field: [old, new]}``), each a mapping
-or missing. A ``Created`` row names the record's state in ``dest`` (with no
+or missing, and the envelope (``event_id``, ``sequence``, ``actor``,
+``lifecycle``, ``lifecycle_version``, ``schema_version``; a frame without them
+reads as schema version 1). A ``Created`` row names the record's state in ``dest`` (with no
 ``source``), so :meth:`~crmlifecycle.stages.Lifecycle.replay_frame` reads it as
 the entity entering its initial state; a ``FieldsChanged`` row has no
 ``trigger``, ``source`` or ``dest``.
@@ -27,9 +29,18 @@ from crmlifecycle.schema import EventLogColumns
 
 __all__ = ["EVENT_FRAME_EXTRAS", "events_from_frame", "events_to_frame"]
 
-#: The columns an event-log frame carries besides the contract's event-log columns.
-EVENT_FRAME_EXTRAS: Final = ("event", "context", "data", "changes")
+#: The envelope columns (see :class:`~crmlifecycle.events.Transitioned`): absent in old logs.
+ENVELOPE: Final = (
+    "event_id",
+    "sequence",
+    "actor",
+    "lifecycle",
+    "lifecycle_version",
+    "schema_version",
+)
 _MAPPINGS: Final = ("context", "data", "changes")
+#: The columns an event-log frame carries besides the contract's event-log columns.
+EVENT_FRAME_EXTRAS: Final = ("event", *_MAPPINGS, *ENVELOPE)
 
 
 def events_to_frame(
@@ -79,6 +90,8 @@ def events_to_frame(
             "data": None,
             "changes": None,
         }
+        for name in ENVELOPE:
+            row[name] = getattr(event, name)
         if isinstance(event, Transitioned):
             row.update({c.trigger: event.trigger, c.source: event.source, c.dest: event.dest})
             row["context"] = dict(event.context)
@@ -88,10 +101,13 @@ def events_to_frame(
             row["data"] = dict(event.data)
         else:
             row["changes"] = dict(event.changes)
+            row["context"] = dict(event.context)
         rows.append(row)
     names = ["event", c.kind, c.entity_id, c.trigger, c.source, c.dest, c.at, *_MAPPINGS]
-    frame = pd.DataFrame(rows, columns=names, dtype=object)
+    frame = pd.DataFrame(rows, columns=[*names, *ENVELOPE], dtype=object)
     frame[c.at] = pd.to_datetime(frame[c.at], utc=True).astype("datetime64[ns, UTC]")
+    frame["sequence"] = frame["sequence"].astype("Int64")
+    frame["schema_version"] = frame["schema_version"].astype("int64")
     return frame
 
 
@@ -143,6 +159,10 @@ def events_from_frame(
         }
         if tag == "transitioned":
             data.update(trigger=row[c.trigger], source=row[c.source], dest=row[c.dest])
+        for name in ENVELOPE:
+            if name in frame.columns and not _missing(row[name]):
+                value = row[name]
+                data[name] = int(value) if name in _INTEGERS else value
         for name in _MAPPINGS:
             if name in frame.columns and _wanted(tag, name):
                 data[name] = _mapping(row[name], name, label)
@@ -156,10 +176,18 @@ def events_from_frame(
     return out
 
 
+_INTEGERS: Final = frozenset({"sequence", "schema_version"})
+
+
+def _missing(value: Any) -> bool:
+    """Whether a scalar cell is empty (``None``, NaN, ``pd.NA``, ``NaT``)."""
+    return value is None or bool(pd.isna(value))
+
+
 def _wanted(tag: object, name: str) -> bool:
     """Whether events of type ``tag`` have the mapping field ``name``."""
     fields = {"transitioned": ("context",), "created": ("context", "data")}
-    return name in fields.get(str(tag), ("changes",))
+    return name in fields.get(str(tag), ("changes", "context"))
 
 
 def _mapping(value: object, name: str, label: object) -> Any:

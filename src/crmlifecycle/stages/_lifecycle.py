@@ -112,7 +112,10 @@ class Lifecycle:
         initial: str | None = None,
         kind: str | None = None,
     ) -> None:
+        from crmlifecycle.stages._spec import spec_version
+
         self._compiled = CompiledLifecycle(name, states, transitions, initial=initial, kind=kind)
+        self._compiled.version = spec_version(self)
 
     # -- description ------------------------------------------------------------------------
 
@@ -120,6 +123,22 @@ class Lifecycle:
     def name(self) -> str:
         """The lifecycle's name."""
         return self._compiled.name
+
+    @property
+    def version(self) -> str:
+        """
+        The definition's version: a hash of its spec, written into every event it produces.
+
+        Two lifecycles with equal specs have equal versions; changing a state, a
+        transition, a guard or a stage's metadata changes it.
+
+        Examples:
+            >>> from crmlifecycle.stages import LEAD_STATUS
+            >>> len(LEAD_STATUS.version), LEAD_STATUS.version == Lifecycle.from_dict(
+            ...     LEAD_STATUS.to_dict()).version
+            (16, True)
+        """
+        return self._compiled.version
 
     @property
     def kind(self) -> str:
@@ -224,7 +243,15 @@ class Lifecycle:
 
     # -- stepping ---------------------------------------------------------------------------
 
-    def fire(self, entity: EntityT, trigger: str, *, at: datetime, **context: Any) -> Step[EntityT]:
+    def fire(
+        self,
+        entity: EntityT,
+        trigger: str,
+        *,
+        at: datetime,
+        actor: str | None = None,
+        **context: Any,
+    ) -> Step[EntityT]:
         """
         Fire ``trigger`` on ``entity`` at time ``at``; return the new entity and its event.
 
@@ -243,6 +270,8 @@ class Lifecycle:
             trigger: the trigger to fire from the record's state.
             at: when the step happens: a timezone-aware datetime, not before the record's
                 ``state_since``; it becomes the new ``state_since``.
+            actor: who or what takes the step (a user id, ``"rule:<name>"``...), stored in
+                the event's envelope.
             **context: passed to guards and hooks and stored in the event (``lost_reason=``,
                 ``opportunity_id=`` ...).
 
@@ -271,9 +300,17 @@ class Lifecycle:
             ...
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
-        return fire_step(self._compiled, entity, StepRequest(trigger, at, context))
+        return fire_step(self._compiled, entity, StepRequest(trigger, at, context, actor))
 
-    def edit(self, entity: EntityT, *, at: datetime, **changes: Any) -> Edit[EntityT]:
+    def edit(
+        self,
+        entity: EntityT,
+        *,
+        at: datetime,
+        actor: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        **changes: Any,
+    ) -> Edit[EntityT]:
         """
         Change fields of ``entity`` by hand at time ``at``; return the new entity and its event.
 
@@ -289,6 +326,8 @@ class Lifecycle:
             entity: the record to change (it is not changed).
             at: when the edit happens: a timezone-aware datetime, not before the record's
                 ``state_since``.
+            actor: who or what makes the edit, stored in the event's envelope.
+            context: why, stored in the event (event-safe data, e.g. ``{"reason": "import"}``).
             **changes: the new values by field name.
 
         Raises:
@@ -316,7 +355,7 @@ class Lifecycle:
             ...
             crmlifecycle.errors.ValidationError: 'state' must be changed by the 'opportunity' ...
         """
-        return edit_step(self._compiled, entity, at, changes)
+        return edit_step(self._compiled, entity, at, changes, actor=actor, context=context)
 
     def can_fire(
         self, entity: Any, trigger: str, *, at: datetime | None = None, **context: Any
@@ -404,9 +443,11 @@ class Lifecycle:
                 continue
             if isinstance(event, FieldsChanged):
                 changes = {k: v[1] for k, v in event.changes.items()}
+                if hasattr(entity, "version"):
+                    changes["version"] = entity.version + 1
                 entity = attrs.evolve(entity, **changes)
                 continue
-            step = self.fire(entity, event.trigger, at=event.at, **event.context)
+            step = self.fire(entity, event.trigger, at=event.at, actor=event.actor, **event.context)
             if step.event.source != event.source or step.event.dest != event.dest:
                 raise ValidationError.for_field(
                     f"events[{i}]",

@@ -10,6 +10,8 @@ callback name as a dotted import path).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -214,10 +216,12 @@ def _one_or_many(values: Sequence[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else list(values)
 
 
-def _guard_texts(guards: Sequence[Guard], path: str) -> list[str]:
+def _guard_texts(guards: Sequence[Guard], path: str, *, strict: bool = True) -> list[str]:
     texts = []
     for guard in guards:
-        if guard.condition is None:
+        if guard.condition is None and not strict:
+            texts.append(f"python:{guard.name}")
+        elif guard.condition is None:
             raise SpecError(
                 f"guard {guard.name!r} is a Python callable and cannot be written to a spec. "
                 "Hint: express it as a rule-language condition (Guard.when(...)).",
@@ -236,7 +240,7 @@ def _state_entry(stage: Stage) -> dict[str, Any]:
     return entry
 
 
-def _transition_entry(t: TransitionDef, path: str) -> dict[str, Any]:
+def _transition_entry(t: TransitionDef, path: str, *, strict: bool = True) -> dict[str, Any]:
     entry: dict[str, Any] = {"trigger": t.trigger, "source": _one_or_many(t.source)}
     if t.dest is not None:
         entry["dest"] = t.dest
@@ -246,14 +250,27 @@ def _transition_entry(t: TransitionDef, path: str) -> dict[str, Any]:
         entry["to_last_open"] = True
     for key, guards in (("when", t.conditions), ("unless", t.unless)):
         if guards:
-            entry[key] = _one_or_many(_guard_texts(guards, f"{path}.{key}"))
+            entry[key] = _one_or_many(_guard_texts(guards, f"{path}.{key}", strict=strict))
     for key, hooks in (("before", t.before), ("after", t.after)):
         if hooks:
             entry[key] = _one_or_many([h.name for h in hooks])
     return entry
 
 
-def to_spec(lifecycle: Lifecycle) -> dict[str, Any]:
+def spec_version(lifecycle: Lifecycle) -> str:
+    """
+    Return the lifecycle's version: the first 16 hex digits of the SHA-256 of its spec.
+
+    The spec is written as canonical JSON (sorted keys, no spaces); a guard that is
+    a Python callable is written as ``python:<name>``, so a changed callable with
+    the same name keeps the version (name it anew when its meaning changes).
+    """
+    spec = to_spec(lifecycle, strict=False)
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def to_spec(lifecycle: Lifecycle, *, strict: bool = True) -> dict[str, Any]:
     """Write a lifecycle as a spec dict (see :meth:`Lifecycle.to_dict`)."""
     out: dict[str, Any] = {"name": lifecycle.name}
     if lifecycle.kind != lifecycle.name:
@@ -261,6 +278,7 @@ def to_spec(lifecycle: Lifecycle) -> dict[str, Any]:
     out["initial"] = lifecycle.initial
     out["states"] = [_state_entry(s) for s in lifecycle.stages]
     out["transitions"] = [
-        _transition_entry(t, f"transitions[{i}]") for i, t in enumerate(lifecycle.transitions)
+        _transition_entry(t, f"transitions[{i}]", strict=strict)
+        for i, t in enumerate(lifecycle.transitions)
     ]
     return out

@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 import attrs
 
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
-from crmlifecycle.events import FieldsChanged, Transitioned
+from crmlifecycle.events import FieldsChanged, Transitioned, event_id_of
 from crmlifecycle.stages._compile import Candidate
 from crmlifecycle.stages._definition import Stage, StepInfo
 
@@ -171,6 +171,7 @@ class StepRequest:
     trigger: str
     at: datetime
     context: Mapping[str, Any]
+    actor: str | None = None
 
 
 def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest) -> Step[EntityT]:
@@ -180,6 +181,7 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     if candidates is None:
         raise _invalid(compiled, entity, request.trigger)
     _check_time(entity, request.at)
+    _check_not_merged(entity)
     chosen, info = _choose(entity, candidates, request, lifecycle=compiled.name)
     cls = type(entity)
     effects = chosen.effects.get(cls) or _stage_effects(cls, chosen, compiled.by_name)
@@ -187,6 +189,9 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     if request.context and not evolve.refused_context.isdisjoint(request.context):
         _refuse_field_context(evolve, request)
     updates: dict[str, Any] = {}
+    sequence = _next_sequence(evolve, entity)
+    if sequence is not None:
+        updates["version"] = sequence
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
     if not chosen.internal:
@@ -207,20 +212,54 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
         dest=chosen.dest,
         at=request.at,
         context=request.context,
+        event_id=None if sequence is None else event_id_of(compiled.kind, entity.id, sequence),
+        sequence=sequence,
+        actor=request.actor,
+        lifecycle=compiled.name,
+        lifecycle_version=compiled.version,
     )
     return Step(entity=new, event=event)
 
 
+def _next_sequence(evolve: Evolve, entity: Any) -> int | None:
+    """The sequence number of the entity's next event (``None``: the class keeps no version)."""
+    if "version" not in evolve.field_set:
+        return None
+    return int(entity.version) + 1
+
+
+def _check_not_merged(entity: Any) -> None:
+    """Refuse to change a record that was merged into another."""
+    into = getattr(entity, "merged_into", None)
+    if into is not None:
+        raise ValidationError.for_field(
+            "merged_into",
+            into,
+            f"None: record {entity.id!r} was merged into {into!r} and takes no more changes",
+            hint=f"change {into!r}, the record it was merged into.",
+        )
+
+
 #: Fields a step's context may not name: what steps write, except the effects' inputs.
-_OWNED_NOT_INPUT: Final = frozenset({"state", "state_since"}) | (
+_OWNED_NOT_INPUT: Final = frozenset({"state", "state_since", "version", "merged_into"}) | (
     EFFECT_FIELDS - {"lost_reason", "opportunity_id"}
 )
+#: Fields the envelope and the record's bookkeeping own: no step context or edit names them.
+_BOOKKEEPING: Final = frozenset({"version", "merged_into"})
 #: Fields no edit may change: the record's identity and what only steps write.
-_STEP_OWNED: Final = frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"})
+_STEP_OWNED: Final = (
+    frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"}) | _BOOKKEEPING
+)
 
 
 def edit_step(
-    compiled: CompiledLifecycle, entity: EntityT, at: datetime, changes: Mapping[str, Any]
+    compiled: CompiledLifecycle,
+    entity: EntityT,
+    at: datetime,
+    changes: Mapping[str, Any],
+    *,
+    actor: str | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> Edit[EntityT]:
     """
     Change fields of an entity by hand (see :meth:`Lifecycle.edit`); return it and its event.
@@ -232,6 +271,7 @@ def edit_step(
     evolve = Evolve.of(type(entity))
     state_of(compiled, entity)
     _check_time(entity, at)
+    _check_not_merged(entity)
     updates = dict(changes)
     for key, value in updates.items():
         if key not in evolve.field_set:
@@ -259,13 +299,28 @@ def edit_step(
                 hint="reopen the deal first; a closed deal's probability is not an opinion.",
             )
         updates["probability_manual"] = True
+    sequence = _next_sequence(evolve, entity)
+    keys = list(updates)
+    if sequence is not None:
+        updates["version"] = sequence
     new = evolve(entity, updates)
     diff = {
         key: [getattr(entity, key), getattr(new, key)]
-        for key in updates
+        for key in keys
         if getattr(entity, key) != getattr(new, key)
     }
-    event = FieldsChanged(kind=compiled.kind, entity_id=entity.id, at=at, changes=diff)
+    event = FieldsChanged(
+        kind=compiled.kind,
+        entity_id=entity.id,
+        at=at,
+        changes=diff,
+        context=context or {},
+        event_id=None if sequence is None else event_id_of(compiled.kind, entity.id, sequence),
+        sequence=sequence,
+        actor=actor,
+        lifecycle=compiled.name,
+        lifecycle_version=compiled.version,
+    )
     return Edit(entity=new, event=event)
 
 
