@@ -456,14 +456,14 @@ def _deal(**fields: Any) -> Opportunity:
 def test_an_edit_returns_the_validated_entity_and_its_event() -> None:
     deal = _deal()
     at = T0 + timedelta(hours=1)
-    edit = OPPORTUNITY_PIPELINE.edit(deal, at=at, amount=Money(12, "EUR"), owner="ana")
-    assert (edit.entity.amount, edit.entity.owner) == (Money(12, "EUR"), "ana")
+    edit = OPPORTUNITY_PIPELINE.edit(deal, at=at, amount=Money(12, "EUR"), account_id="A-1")
+    assert (edit.entity.amount, edit.entity.account_id) == (Money(12, "EUR"), "A-1")
     assert deal.amount == Money(9000, "EUR")  # the old record is unchanged
     assert edit.event == FieldsChanged(
         kind="opportunity",
         entity_id="O-1",
         at=at,
-        changes={"amount": [Money(9000, "EUR"), Money(12, "EUR")], "owner": [None, "ana"]},
+        changes={"amount": [Money(9000, "EUR"), Money(12, "EUR")], "account_id": [None, "A-1"]},
         event_id="opportunity/O-1/1",
         sequence=1,
         lifecycle=OPPORTUNITY_PIPELINE.name,
@@ -475,8 +475,8 @@ def test_an_edit_returns_the_validated_entity_and_its_event() -> None:
         edit.entity
     )
     # an unchanged value is left out of the event
-    same = OPPORTUNITY_PIPELINE.edit(deal, at=at, name="Acme", owner="bo")
-    assert dict(same.event.changes) == {"owner": [None, "bo"]}
+    same = OPPORTUNITY_PIPELINE.edit(deal, at=at, name="Acme", account_id="A-2")
+    assert dict(same.event.changes) == {"account_id": [None, "A-2"]}
 
 
 def test_an_edited_probability_is_a_manual_override_that_steps_keep() -> None:

@@ -45,6 +45,7 @@ from crmlifecycle.stages._frame_step import FrameStep, StepFrameColumns, fire_fr
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
 from crmlifecycle.stages._lifecycle import Lifecycle
 from crmlifecycle.stages._lint import LINT_CODES, LintFinding, lint_spec
+from crmlifecycle.stages._records import Merge
 from crmlifecycle.stages._standard import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
@@ -71,6 +72,7 @@ __all__ = [
     "Hook",
     "Lifecycle",
     "LintFinding",
+    "Merge",
     "Stage",
     "Step",
     "StepFrameColumns",

@@ -3,7 +3,9 @@
 
 The class is the face users hold. It describes the definition (states, stages,
 transitions), takes single-record steps (:meth:`Lifecycle.fire`, walked through
-in :mod:`crmlifecycle.stages._step`) and manual edits (:meth:`Lifecycle.edit`),
+in :mod:`crmlifecycle.stages._step`), manual edits (:meth:`Lifecycle.edit`),
+assignments and merges (:meth:`Lifecycle.assign`, :meth:`Lifecycle.merge`, in
+:mod:`crmlifecycle.stages._records`),
 replays event lists, and hands the frame
 paths (:meth:`Lifecycle.fire_frame`, :meth:`Lifecycle.replay_frame`), the
 configuration trio (:meth:`Lifecycle.from_dict`, :meth:`Lifecycle.from_text`,
@@ -33,6 +35,7 @@ from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
 from crmlifecycle.stages._frame_step import StepFrameColumns
+from crmlifecycle.stages._records import Merge, assign_step, merge_step
 from crmlifecycle.stages._step import (
     Edit,
     EntityT,
@@ -356,6 +359,97 @@ class Lifecycle:
             crmlifecycle.errors.ValidationError: 'state' must be changed by the 'opportunity' ...
         """
         return edit_step(self._compiled, entity, at, changes, actor=actor, context=context)
+
+    def assign(
+        self, entity: EntityT, owner: str | None, *, at: datetime, actor: str | None = None
+    ) -> Edit[EntityT]:
+        """
+        Assign ``entity`` to ``owner`` at time ``at``; return the new record and its event.
+
+        The one way to change ``owner`` (:meth:`edit` refuses it): the
+        :class:`~crmlifecycle.events.FieldsChanged` event records
+        ``{"owner": [old, new]}`` with the context ``{"reason": "assign"}``, and
+        :meth:`replay` applies it again. An assignment that changes nothing (the
+        record already has that owner) is refused: it is not an event.
+
+        Args:
+            entity: the record to assign (it is not changed).
+            owner: the new owner (a non-empty user id), or ``None`` to unassign.
+            at: when the assignment happens: a timezone-aware datetime, not before the
+                record's ``state_since``.
+            actor: who or what assigns (a user id, ``"rule:<name>"``...), stored in the
+                event's envelope.
+
+        Raises:
+            ValidationError: ``owner`` is empty or not text, is the current owner, or
+                the record has no ``owner`` field; the record was merged into another;
+                ``at`` is naive or before ``entity.state_since``.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.stages import LEAD_STATUS
+            >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            >>> lead = Lead(id="L-1", created_at=t0)
+            >>> step = LEAD_STATUS.assign(lead, "ana", at=t0, actor="boss")
+            >>> step.entity.owner, dict(step.event.changes), dict(step.event.context)
+            ('ana', {'owner': [None, 'ana']}, {'reason': 'assign'})
+            >>> LEAD_STATUS.assign(step.entity, "ana", at=t0)
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'owner' must be a change: record 'L-1' is ...
+        """
+        return assign_step(self._compiled, entity, owner, at=at, actor=actor)
+
+    def merge(
+        self, survivor: EntityT, duplicate: EntityT, *, at: datetime, actor: str | None = None
+    ) -> Merge[EntityT]:
+        """
+        Merge ``duplicate`` into ``survivor`` at time ``at``; return both records and their events.
+
+        The survivor keeps its own values; each of its plain optional fields that
+        is ``None`` takes the duplicate's value, and the custom fields are
+        combined (the survivor's value wins on a name both have). Its identity,
+        state and what the lifecycle's steps write (probability, close and SLA
+        time stamps...) are never taken. The duplicate gets ``merged_into`` set to
+        the survivor's id and from then on refuses every step, edit, assignment
+        and merge. Each side gets a :class:`~crmlifecycle.events.FieldsChanged`
+        event (the reason ``"merge"``); :meth:`replay` rebuilds both records.
+
+        Args:
+            survivor: the record that stays (it is not changed).
+            duplicate: the record folded into it: same class, another id (it is not changed).
+            at: when the merge happens: a timezone-aware datetime, not before either
+                record's ``state_since``.
+            actor: who or what merges, stored in both events' envelopes.
+
+        Raises:
+            ValidationError: the records are of different classes or have one id;
+                either was already merged; a record's state is not in this
+                lifecycle; ``at`` is naive or before a record's ``state_since``.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.stages import LEAD_STATUS
+            >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            >>> keep = Lead(id="L-1", created_at=t0, company="Acme", custom={"tier": "gold"})
+            >>> dup = Lead(id="L-2", created_at=t0, company="ACME Ltd", country="FR",
+            ...            custom={"tier": "silver", "seats": 4})
+            >>> merge = LEAD_STATUS.merge(keep, dup, at=t0)
+            >>> kept = merge.survivor.entity
+            >>> kept.company, kept.country, dict(kept.custom)
+            ('Acme', 'FR', {'tier': 'gold', 'seats': 4})
+            >>> dict(merge.survivor.event.context)
+            {'reason': 'merge', 'merged_from': 'L-2'}
+            >>> merge.duplicate.entity.merged_into
+            'L-1'
+            >>> LEAD_STATUS.fire(merge.duplicate.entity, "contact", at=t0)
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'merged_into' must be None: record 'L-2' ...
+        """
+        return merge_step(self._compiled, survivor, duplicate, at=at, actor=actor)
 
     def can_fire(
         self, entity: Any, trigger: str, *, at: datetime | None = None, **context: Any

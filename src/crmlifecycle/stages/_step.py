@@ -251,6 +251,13 @@ _STEP_OWNED: Final = (
     frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"}) | _BOOKKEEPING
 )
 
+#: Fields an edit refuses because a producer of their own sets them, and that producer.
+_PRODUCED: Final = {"owner": "an assignment"}
+_PRODUCED_HINT: Final = {
+    "owner": "assign an owner with lifecycle.assign(entity, 'ana', at=...), which records a "
+    "FieldsChanged event with the reason 'assign'."
+}
+
 
 def edit_step(
     compiled: CompiledLifecycle,
@@ -260,13 +267,15 @@ def edit_step(
     *,
     actor: str | None = None,
     context: Mapping[str, Any] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> Edit[EntityT]:
     """
     Change fields of an entity by hand (see :meth:`Lifecycle.edit`); return it and its event.
 
     Setting ``probability`` marks it manual (``probability_manual=True``), the
     documented override stage changes keep; a closed stage's probability cannot be
-    edited.
+    edited. ``allow`` names fields that an edit refuses but the calling producer
+    sets (``owner`` for an assignment, ``merged_into`` for a merge).
     """
     evolve = Evolve.of(type(entity))
     state_of(compiled, entity)
@@ -281,7 +290,11 @@ def edit_step(
                 f"a field of {evolve.cls.__name__} ({', '.join(sorted(evolve.field_set))})",
                 hint="check the spelling; custom fields need a subclass that declares them.",
             )
-        if key in _STEP_OWNED:
+        if key in _PRODUCED and key not in allow:
+            raise ValidationError.for_field(
+                key, value, f"set by {_PRODUCED[key]}, not by an edit", hint=_PRODUCED_HINT[key]
+            )
+        if key in _STEP_OWNED and key not in allow:
             raise ValidationError.for_field(
                 key,
                 value,
