@@ -19,6 +19,7 @@ Examples:
 from __future__ import annotations
 
 from crmlifecycle.rules._actions import Action, CreateTask, FireTrigger, Notify, SetField
+from crmlifecycle.rules._apply import AppliedActions, LifecycleLike, apply_actions
 from crmlifecycle.rules._condition import Condition
 from crmlifecycle.rules._nodes import LIMITS, Limits
 from crmlifecycle.rules._ruleset import EVENT_FIELDS, EventPattern, Rule, RuleSet
@@ -29,13 +30,16 @@ __all__ = [
     "EVENT_FIELDS",
     "LIMITS",
     "Action",
+    "AppliedActions",
     "Condition",
     "CreateTask",
     "EventPattern",
     "FireTrigger",
+    "LifecycleLike",
     "Limits",
     "Notify",
     "Rule",
     "RuleSet",
     "SetField",
+    "apply_actions",
 ]

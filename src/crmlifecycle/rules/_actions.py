@@ -1,21 +1,26 @@
 """
 The actions an automation rule returns, and the document helpers that read them.
 
-The library never performs an action: a rule set *returns* them and the host
-fires the trigger, writes the field, creates the task or sends the notification.
+A rule set *returns* actions. The host carries out ``fire`` and ``set`` through
+the record's lifecycle (:meth:`FireTrigger.apply`, :meth:`SetField.apply`, or
+:func:`~crmlifecycle.rules.apply_actions` for a whole list), which validates and
+records them as events; it creates the tasks and sends the notifications itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeAlias, final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
 
 import attrs
 
 from crmlifecycle._config import check_keys
-from crmlifecycle.errors import CrmError, SpecError, did_you_mean
+from crmlifecycle.errors import CrmError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.rules._syntax import parse
+
+if TYPE_CHECKING:
+    from crmlifecycle.rules._apply import LifecycleLike, RecordT, Stepped
 
 __all__ = [
     "Action",
@@ -50,6 +55,39 @@ class FireTrigger:
     trigger: str
     action: str = attrs.field(default="fire", init=False)
 
+    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Stepped[RecordT]:
+        """
+        Fire the trigger on ``entity`` through ``lifecycle``; return the new record and its event.
+
+        The step is the lifecycle's own :meth:`~crmlifecycle.stages.Lifecycle.fire`,
+        with the actor ``"rule:<rule>"`` in the event's envelope.
+
+        Args:
+            lifecycle: the record's lifecycle (anything with ``fire``, such as a
+                :class:`~crmlifecycle.stages.Lifecycle`).
+            entity: the record the action names (it is not changed).
+            at: when the step happens (timezone-aware, not before ``entity.state_since``).
+
+        Raises:
+            ValidationError: ``entity`` is not the record the action names; what
+                :meth:`~crmlifecycle.stages.Lifecycle.fire` refuses.
+            InvalidTransition, GuardRejected: the trigger is not possible from the state.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.stages import LEAD_STATUS
+            >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            >>> step = FireTrigger(rule="hot", entity_id="L-1", trigger="contact").apply(
+            ...     LEAD_STATUS, Lead(id="L-1", created_at=t0), at=t0)
+            >>> step.entity.state, step.event.actor
+            ('contacted', 'rule:hot')
+        """
+        from crmlifecycle.rules._apply import check_target
+
+        check_target(self.entity_id, entity)
+        return lifecycle.fire(entity, self.trigger, at=at, actor=f"rule:{self.rule}")
+
 
 @final
 @attrs.frozen(kw_only=True)
@@ -57,10 +95,12 @@ class SetField:
     """
     Set a field of the entity to a literal value.
 
-    The host applies it as a manual edit, which validates the value and records a
-    ``FieldsChanged`` event to store and replay
-    (:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>`); a field the
-    lifecycle's steps own (``state``...) is refused there.
+    :meth:`apply` carries it out as a manual edit through the record's lifecycle
+    (:meth:`Lifecycle.edit <crmlifecycle.stages.Lifecycle.edit>`), which validates
+    the value and records a ``FieldsChanged`` event to store and replay; a field
+    the record lacks or the lifecycle's steps own (``state``...) is refused there.
+    ``owner`` is assigned (:meth:`Lifecycle.assign
+    <crmlifecycle.stages.Lifecycle.assign>`).
 
     Attributes:
         rule: the name of the rule that returned it.
@@ -72,14 +112,6 @@ class SetField:
         >>> action = SetField(rule="hot", entity_id="L-1", field="company", value="Acme")
         >>> action.value
         'Acme'
-        >>> from datetime import datetime, timezone
-        >>> from crmlifecycle import Lead
-        >>> from crmlifecycle.stages import LEAD_STATUS
-        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        >>> edit = LEAD_STATUS.edit(Lead(id="L-1", created_at=t0), at=t0,
-        ...                         **{action.field: action.value})
-        >>> edit.entity.company, dict(edit.event.changes)
-        ('Acme', {'company': [None, 'Acme']})
     """
 
     rule: str
@@ -87,6 +119,64 @@ class SetField:
     field: str
     value: object
     action: str = attrs.field(default="set", init=False)
+
+    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Stepped[RecordT]:
+        """
+        Set the field on ``entity`` through ``lifecycle``; return the new record and its event.
+
+        The change is the lifecycle's own manual edit,
+        ``lifecycle.edit(entity, at=at, actor="rule:<rule>", context={"reason": "rule",
+        "rule": <rule>}, <field>=<value>)``, so an unknown field, a field the
+        lifecycle's steps own and a value the record refuses are errors exactly as
+        for an edit, and the event is a ``FieldsChanged``. ``owner`` is the one
+        exception: it is assigned, ``lifecycle.assign(entity, <value>, at=at,
+        actor="rule:<rule>")`` (the context says ``{"reason": "assign"}``), and
+        assigning the current owner is refused like any assignment that changes
+        nothing.
+
+        Args:
+            lifecycle: the record's lifecycle (anything with ``edit`` and ``assign``,
+                such as a :class:`~crmlifecycle.stages.Lifecycle`).
+            entity: the record the action names (it is not changed).
+            at: when the edit happens (timezone-aware, not before ``entity.state_since``).
+
+        Raises:
+            ValidationError: ``entity`` is not the record the action names; what
+                :meth:`~crmlifecycle.stages.Lifecycle.edit` (or ``assign``) refuses.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Lead
+            >>> from crmlifecycle.stages import LEAD_STATUS
+            >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            >>> lead = Lead(id="L-1", created_at=t0)
+            >>> edit = SetField(rule="hot", entity_id="L-1", field="company",
+            ...                 value="Acme").apply(LEAD_STATUS, lead, at=t0)
+            >>> edit.entity.company, dict(edit.event.changes), dict(edit.event.context)
+            ('Acme', {'company': [None, 'Acme']}, {'reason': 'rule', 'rule': 'hot'})
+            >>> SetField(rule="hot", entity_id="L-1", field="state",
+            ...          value="converted").apply(LEAD_STATUS, lead, at=t0)
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'state' must be changed by the 'lead' ...
+        """
+        from crmlifecycle.rules._apply import check_target
+
+        check_target(self.entity_id, entity)
+        actor = f"rule:{self.rule}"
+        if self.field == "owner":
+            if self.value is not None and not isinstance(self.value, str):
+                raise ValidationError.for_field(
+                    "owner", self.value, "a non-empty string (a user id), or None to unassign"
+                )
+            return lifecycle.assign(entity, self.value, at=at, actor=actor)
+        return lifecycle.edit(
+            entity,
+            at=at,
+            actor=actor,
+            context={"reason": "rule", "rule": self.rule},
+            **{self.field: self.value},
+        )
 
 
 @final

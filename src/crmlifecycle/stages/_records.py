@@ -111,7 +111,8 @@ def assign_step(
             f"a field of {cls.__name__} (it has no owner to assign)",
             hint="assign records that have an owner field (Lead, Opportunity, Customer, Case).",
         )
-    if owner is not None and (not isinstance(owner, str) or not owner.strip()):
+    given: object = owner  # a host may pass anything
+    if given is not None and (not isinstance(given, str) or not given.strip()):
         raise ValidationError.for_field(
             "owner", owner, "a non-empty string (a user id), or None to unassign"
         )
