@@ -7,7 +7,9 @@ with the same answer. Nothing in a condition can run code, and nothing in it
 reads a clock: a condition that uses the time (``now()``, ``days_since(...)``)
 is evaluated ``as_of`` a moment the caller gives. A :class:`RuleSet`
 of automation rules (``when`` an event, ``if`` a condition, ``then`` actions) is
-loaded from a dict, JSON or YAML and *returns* the actions for the host to perform.
+loaded from a dict, JSON or YAML and *returns* the actions; the host carries
+out ``fire`` and ``set`` through the record's lifecycle (:func:`apply_actions`,
+which records them as events) and performs tasks and notifications itself.
 
 Examples:
     >>> from crmlifecycle.rules import Condition

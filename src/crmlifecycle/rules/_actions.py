@@ -20,7 +20,7 @@ from crmlifecycle.errors import CrmError, SpecError, ValidationError, did_you_me
 from crmlifecycle.rules._syntax import parse
 
 if TYPE_CHECKING:
-    from crmlifecycle.rules._apply import LifecycleLike, RecordT, Stepped
+    from crmlifecycle.rules._apply import Edited, Fired, LifecycleLike, RecordT
 
 __all__ = [
     "Action",
@@ -55,7 +55,7 @@ class FireTrigger:
     trigger: str
     action: str = attrs.field(default="fire", init=False)
 
-    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Stepped[RecordT]:
+    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Fired[RecordT]:
         """
         Fire the trigger on ``entity`` through ``lifecycle``; return the new record and its event.
 
@@ -120,7 +120,7 @@ class SetField:
     value: object
     action: str = attrs.field(default="set", init=False)
 
-    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Stepped[RecordT]:
+    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Edited[RecordT]:
         """
         Set the field on ``entity`` through ``lifecycle``; return the new record and its event.
 

@@ -26,10 +26,18 @@ from typing import Any, Generic, Protocol, TypeVar, final
 import attrs
 
 from crmlifecycle.errors import ValidationError
-from crmlifecycle.events import Event
+from crmlifecycle.events import Event, FieldsChanged, Transitioned
 from crmlifecycle.rules._actions import Action, CreateTask, FireTrigger, Notify, SetField
 
-__all__ = ["AppliedActions", "LifecycleLike", "Record", "Stepped", "apply_actions"]
+__all__ = [
+    "AppliedActions",
+    "Edited",
+    "Fired",
+    "LifecycleLike",
+    "Record",
+    "RecordT",
+    "apply_actions",
+]
 
 
 class Record(Protocol):
@@ -50,14 +58,24 @@ RecordT = TypeVar("RecordT", bound=Record)
 RecordT_co = TypeVar("RecordT_co", covariant=True)
 
 
-class Stepped(Protocol[RecordT_co]):
-    """What a lifecycle returns for one change: the new record and its event."""
+class Fired(Protocol[RecordT_co]):
+    """What a lifecycle's ``fire`` returns: the new record and its ``Transitioned`` event."""
 
     @property
     def entity(self) -> RecordT_co: ...
 
     @property
-    def event(self) -> Event: ...
+    def event(self) -> Transitioned: ...
+
+
+class Edited(Protocol[RecordT_co]):
+    """What a lifecycle's ``edit`` and ``assign`` return: the record and its ``FieldsChanged``."""
+
+    @property
+    def entity(self) -> RecordT_co: ...
+
+    @property
+    def event(self) -> FieldsChanged: ...
 
 
 class LifecycleLike(Protocol):
@@ -65,6 +83,22 @@ class LifecycleLike(Protocol):
     What carrying out an action needs of a lifecycle: ``fire``, ``edit`` and ``assign``.
 
     :class:`crmlifecycle.stages.Lifecycle` has them; the signatures are its own.
+    A host may pass its own object (one that also writes to its store, say) as
+    long as it has the three methods.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from crmlifecycle import Lead
+        >>> from crmlifecycle.rules import SetField
+        >>> from crmlifecycle.stages import LEAD_STATUS
+        >>> def route(lifecycle: LifecycleLike, lead: Lead, at: datetime) -> Lead:
+        ...     action = SetField(rule="route", entity_id=lead.id, field="owner", value="ana")
+        ...     return action.apply(lifecycle, lead, at=at).entity
+        >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        >>> route(LEAD_STATUS, Lead(id="L-1", created_at=t0), t0).owner
+        'ana'
+
+    .. versionadded:: 0.1
     """
 
     def fire(
@@ -75,8 +109,17 @@ class LifecycleLike(Protocol):
         at: datetime,
         actor: str | None = None,
         **context: Any,
-    ) -> Stepped[RecordT]:
-        """Fire ``trigger`` on ``entity`` at ``at``."""
+    ) -> Fired[RecordT]:
+        """
+        Fire ``trigger`` on ``entity`` at ``at``; return the new record and its event.
+
+        Args:
+            entity: the record to step.
+            trigger: the trigger to fire.
+            at: when the step happens.
+            actor: who takes the step (``"rule:<name>"`` for a rule).
+            **context: the step's context.
+        """
         ...
 
     def edit(
@@ -87,14 +130,31 @@ class LifecycleLike(Protocol):
         actor: str | None = None,
         context: Mapping[str, Any] | None = None,
         **changes: Any,
-    ) -> Stepped[RecordT]:
-        """Change fields of ``entity`` at ``at``."""
+    ) -> Edited[RecordT]:
+        """
+        Change fields of ``entity`` at ``at``; return the new record and its event.
+
+        Args:
+            entity: the record to change.
+            at: when the edit happens.
+            actor: who makes it (``"rule:<name>"`` for a rule).
+            context: why, stored in the event.
+            **changes: the new values by field name.
+        """
         ...
 
     def assign(
         self, entity: RecordT, owner: str | None, *, at: datetime, actor: str | None = None
-    ) -> Stepped[RecordT]:
-        """Assign ``entity`` to ``owner`` at ``at``."""
+    ) -> Edited[RecordT]:
+        """
+        Assign ``entity`` to ``owner`` at ``at``; return the new record and its event.
+
+        Args:
+            entity: the record to assign.
+            owner: the new owner, or ``None`` to unassign.
+            at: when the assignment happens.
+            actor: who assigns (``"rule:<name>"`` for a rule).
+        """
         ...
 
 

@@ -65,9 +65,8 @@ class Merge(Generic[EntityT]):
         duplicate: the duplicate after the merge (``merged_into`` set) and its
             ``FieldsChanged`` event (``context``: ``{"reason": "merge",
             "merged_into": <survivor id>}``).
-        events: the two events in the order to store them: the survivor's, then
-            the duplicate's (a store stopped in between leaves the duplicate live,
-            so the merge can be run again).
+
+    :attr:`events` holds the two events in the order to store them.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -90,7 +89,11 @@ class Merge(Generic[EntityT]):
 
     @property
     def events(self) -> tuple[FieldsChanged, FieldsChanged]:
-        """The survivor's event, then the duplicate's: the order to store them."""
+        """
+        The two events in the order to store them: the survivor's, then the duplicate's.
+
+        A store stopped in between leaves the duplicate live, so the merge can be run again.
+        """
         return (self.survivor.event, self.duplicate.event)
 
 
