@@ -445,6 +445,37 @@ def population_spells(
     )
 
 
+#: The column of an entities frame that links a record merged into another to it.
+MERGED_INTO: Final = "merged_into"
+
+
+def without_merged(
+    entities: pd.DataFrame,
+    events: pd.DataFrame,
+    columns: EventLogColumns,
+    kind: str,
+    entities_columns: EntityColumns,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """
+    Drop the rows of ``entities`` merged into another record, and their events of ``kind``.
+
+    A record whose ``merged_into`` column is set was folded into its survivor
+    (:meth:`Lifecycle.merge <crmlifecycle.stages.Lifecycle.merge>`): it is not a
+    separate entity, so it is neither in the population nor in the log read.
+    Without that column every row counts.
+    """
+    id_col = entities_columns.id_for(kind)
+    if MERGED_INTO not in entities.columns or id_col not in entities.columns:
+        return entities, events
+    merged = entities[MERGED_INTO].notna().to_numpy(dtype=bool)
+    if not bool(merged.any()) or columns.entity_id not in events.columns:
+        return entities.loc[~merged], events
+    drop = events[columns.entity_id].isin(entities.loc[merged, id_col]).to_numpy(dtype=bool)
+    if columns.kind in events.columns:
+        drop = drop & events[columns.kind].eq(kind).fillna(value=False).to_numpy(dtype=bool)
+    return entities.loc[~merged], events.loc[~drop]
+
+
 def segmented_spells(
     events: pd.DataFrame,
     columns: EventLogColumns,
@@ -463,8 +494,12 @@ def segmented_spells(
     The rows read are those of ``kind`` (default: the lifecycle's kind); every
     stage they hold must be a state of the lifecycle. Without ``keys`` every
     spell is in segment 0 and the segments frame has one row and no columns.
+    With ``entities``, its rows merged into another record (``merged_into``
+    set) and their events are left out (:func:`without_merged`).
     """
     rows = log_kind(lifecycle, kind)
+    if entities is not None:
+        entities, events = without_merged(entities, events, columns, rows, entities_columns)
     spells = spells_of(events, columns, rows, created=created, as_of=as_of)
     if entities is not None:
         id_col = entities_columns.id_for(rows)

@@ -26,7 +26,10 @@ its first, later event), entered at its creation time (``created=``,
 timestamps indexed by entity id). With ``as_of``, an entity created after it
 does not count, which needs ``created=`` for the entities without an event by
 then. An event of an entity missing from ``entities`` is a ``DataError``: the
-population must be complete.
+population must be complete. A row of ``entities`` whose ``merged_into``
+column is set is a duplicate folded into another record
+(:meth:`Lifecycle.merge <crmlifecycle.stages.Lifecycle.merge>`), not a
+separate entity: it and its events are left out.
 
 Segments (``by=``) are attributes of the entities (a deal's owner, a lead's
 channel), which an event log does not hold: they are read from ``entities``
