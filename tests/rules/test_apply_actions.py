@@ -227,6 +227,20 @@ def test_a_rule_sets_actions_run_in_order_on_one_record() -> None:
     assert LEAD_STATUS.replay(Lead, events_from_frame(events_to_frame(log))) == done.entity
 
 
+def test_the_actor_is_the_rule_unless_the_host_names_one() -> None:
+    lead = Lead(id="L-1", created_at=T0)
+    actions: list[Action] = [
+        FireTrigger(rule="a", entity_id="L-1", trigger="contact"),
+        _set("owner", "ana", rule="b"),
+        _set("company", "Acme", rule="c"),
+    ]
+    done = apply_actions(actions, lead, LEAD_STATUS, at=T0)
+    assert [e.actor for e in done.events] == ["rule:a", "rule:b", "rule:c"]
+    named = apply_actions(actions, lead, LEAD_STATUS, at=T0, actor="automation@7")
+    assert [e.actor for e in named.events] == ["automation@7"] * 3
+    assert named.events[2].context == {"reason": "rule", "rule": "c"}  # the rule is still said
+
+
 def test_no_actions_leave_the_record_as_it_is() -> None:
     lead = Lead(id="L-1", created_at=T0)
     done = apply_actions([], lead, LEAD_STATUS, at=T0)

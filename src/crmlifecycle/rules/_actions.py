@@ -55,18 +55,26 @@ class FireTrigger:
     trigger: str
     action: str = attrs.field(default="fire", init=False)
 
-    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Fired[RecordT]:
+    def apply(
+        self,
+        lifecycle: LifecycleLike,
+        entity: RecordT,
+        *,
+        at: datetime,
+        actor: str | None = None,
+    ) -> Fired[RecordT]:
         """
         Fire the trigger on ``entity`` through ``lifecycle``; return the new record and its event.
 
         The step is the lifecycle's own :meth:`~crmlifecycle.stages.Lifecycle.fire`,
-        with the actor ``"rule:<rule>"`` in the event's envelope.
+        with the actor ``"rule:<rule>"`` (or ``actor``) in the event's envelope.
 
         Args:
             lifecycle: the record's lifecycle (anything with ``fire``, such as a
                 :class:`~crmlifecycle.stages.Lifecycle`).
             entity: the record the action names (it is not changed).
             at: when the step happens (timezone-aware, not before ``entity.state_since``).
+            actor: who takes the step, for the event's envelope (default: ``"rule:<rule>"``).
 
         Raises:
             ValidationError: ``entity`` is not the record the action names; what
@@ -86,7 +94,7 @@ class FireTrigger:
         from crmlifecycle.rules._apply import check_target
 
         check_target(self.entity_id, entity)
-        return lifecycle.fire(entity, self.trigger, at=at, actor=f"rule:{self.rule}")
+        return lifecycle.fire(entity, self.trigger, at=at, actor=actor or f"rule:{self.rule}")
 
 
 @final
@@ -120,7 +128,14 @@ class SetField:
     value: object
     action: str = attrs.field(default="set", init=False)
 
-    def apply(self, lifecycle: LifecycleLike, entity: RecordT, *, at: datetime) -> Edited[RecordT]:
+    def apply(
+        self,
+        lifecycle: LifecycleLike,
+        entity: RecordT,
+        *,
+        at: datetime,
+        actor: str | None = None,
+    ) -> Edited[RecordT]:
         """
         Set the field on ``entity`` through ``lifecycle``; return the new record and its event.
 
@@ -139,6 +154,7 @@ class SetField:
                 such as a :class:`~crmlifecycle.stages.Lifecycle`).
             entity: the record the action names (it is not changed).
             at: when the edit happens (timezone-aware, not before ``entity.state_since``).
+            actor: who makes the change, for the event's envelope (default: ``"rule:<rule>"``).
 
         Raises:
             ValidationError: ``entity`` is not the record the action names; what
@@ -163,7 +179,7 @@ class SetField:
         from crmlifecycle.rules._apply import check_target
 
         check_target(self.entity_id, entity)
-        actor = f"rule:{self.rule}"
+        actor = actor or f"rule:{self.rule}"
         if self.field == "owner":
             if self.value is not None and not isinstance(self.value, str):
                 raise ValidationError.for_field(

@@ -208,13 +208,15 @@ def apply_actions(
     lifecycle: LifecycleLike,
     *,
     at: datetime,
+    actor: str | None = None,
 ) -> AppliedActions[RecordT]:
     """
     Carry out a rule set's actions on one record, in order; return the record and its events.
 
     ``fire`` actions fire their trigger and ``set`` actions edit their field
     (``owner``: an assignment) through ``lifecycle``, each on the record the
-    previous one returned, with the actor ``"rule:<name>"``; ``task`` and
+    previous one returned, with the actor ``"rule:<name>"`` of each action's rule
+    (or ``actor``); ``task`` and
     ``notify`` actions are returned in ``pending`` for the host to perform. Every
     action must name this record. A refused action raises, and then nothing is
     returned: store the events only when the whole list went through.
@@ -226,6 +228,8 @@ def apply_actions(
             or anything with its ``fire``, ``edit`` and ``assign``).
         at: when the actions take effect (timezone-aware, not before the record's
             ``state_since``), usually the triggering event's ``at``.
+        actor: who makes the changes, for every event's envelope (default: each
+            action's ``"rule:<name>"``).
 
     Raises:
         ValidationError: an action names another record; a ``set`` names a field
@@ -260,7 +264,7 @@ def apply_actions(
     for action in actions:
         check_target(action.entity_id, current)
         if isinstance(action, FireTrigger | SetField):
-            result = action.apply(lifecycle, current, at=at)
+            result = action.apply(lifecycle, current, at=at, actor=actor)
             current = result.entity
             events.append(result.event)
         else:
