@@ -25,7 +25,7 @@ from crmlifecycle.stages import (
     events_from_frame,
     events_to_frame,
 )
-from crmlifecycle.testing import cases, customers, ids, leads, opportunities
+from crmlifecycle.testing import cases, customers, event_sequences, ids, leads, opportunities
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -394,3 +394,44 @@ def test_the_merged_duplicate_refuses_every_step(pair: tuple[Lifecycle, Any, Any
     with pytest.raises(ValidationError) as info:
         lifecycle.assign(folded, "someone-new", at=at)
     assert info.value.field == "merged_into"
+
+
+_CONTEXT = {"lost_reason": "price", "opportunity_id": "O-99"}
+
+
+def _go_on(lifecycle: Lifecycle, record: Any, at: datetime, log: list[Event]) -> Any:
+    """Fire the first trigger the record can take at ``at`` (if any); log its event."""
+    for trigger in lifecycle.triggers(record):
+        if lifecycle.can_fire(record, trigger, at=at, **_CONTEXT):
+            step = lifecycle.fire(record, trigger, at=at, **_CONTEXT)
+            log.append(step.event)
+            return step.entity
+    return record
+
+
+@given(st.sampled_from([lifecycle for lifecycle, _ in KINDS]), st.data())
+def test_a_history_with_assignments_and_a_merge_replays_from_its_first_event(
+    lifecycle: Lifecycle, data: st.DataObject
+) -> None:
+    first, log = data.draw(event_sequences(lifecycle, created=True, max_steps=4))
+    other_first, other_log = data.draw(event_sequences(lifecycle, created=True, max_steps=3))
+    assume(first.id != other_first.id)
+    cls = type(first)
+    current, other = lifecycle.replay(cls, log), lifecycle.replay(cls, other_log)
+    at = max(current.state_since, other.state_since)
+    for owner in data.draw(st.lists(st.sampled_from(["ana", "bo", None]), max_size=4)):
+        if owner != current.owner:
+            assigned = lifecycle.assign(current, owner, at=at)
+            current = assigned.entity
+            log.append(assigned.event)
+        current = _go_on(lifecycle, current, at, log) if data.draw(st.booleans()) else current
+    merge = lifecycle.merge(current, other, at=at)
+    log.append(merge.events[0])
+    other_log.append(merge.events[1])
+    current = _go_on(lifecycle, merge.survivor.entity, at, log)  # the survivor goes on
+    for events, record in ((log, current), (other_log, merge.duplicate.entity)):
+        assert lifecycle.replay(cls, events) == record
+        decoded = [event_from_json(event_to_json(event)) for event in events]
+        assert lifecycle.replay(cls, decoded) == record
+        assert lifecycle.replay(cls, events_from_frame(events_to_frame(events))) == record
+        assert [event.sequence for event in events] == list(range(record.version + 1))
