@@ -161,15 +161,21 @@ class CustomField:
     description: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.type not in FIELD_TYPES:
+        if not isinstance(self.type, str) or self.type not in FIELD_TYPES:
             raise SpecError(
                 f"unknown custom field type {self.type!r}. Hint: use one of {list(FIELD_TYPES)}.",
                 path="type",
             )
         if not isinstance(self.required, bool):
-            raise SpecError(f"expected true or false (got {self.required!r}).", path="required")
+            raise SpecError(
+                f"expected true or false (got {self.required!r}). Hint: required: true.",
+                path="required",
+            )
         if self.description is not None and not isinstance(self.description, str):
-            raise SpecError(f"expected a string (got {self.description!r}).", path="description")
+            raise SpecError(
+                f"expected a string (got {self.description!r}). Hint: quote the text.",
+                path="description",
+            )
         if self.choices is not None:
             if self.type not in _CHOICE_TYPES:
                 raise SpecError(
