@@ -161,12 +161,14 @@ class CustomField:
     description: str | None = None
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.type, str) or self.type not in FIELD_TYPES:
+        type_name: object = self.type  # untrusted: from a spec
+        if not isinstance(type_name, str) or type_name not in FIELD_TYPES:
             raise SpecError(
                 f"unknown custom field type {self.type!r}. Hint: use one of {list(FIELD_TYPES)}.",
                 path="type",
             )
-        if not isinstance(self.required, bool):
+        required: object = self.required
+        if not isinstance(required, bool):
             raise SpecError(
                 f"expected true or false (got {self.required!r}). Hint: required: true.",
                 path="required",
