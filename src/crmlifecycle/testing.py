@@ -818,8 +818,9 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
 
     Returns:
         ``(initial record, events)``: the record the walk starts from and its
-        events in order (:class:`~crmlifecycle.events.Transitioned` ones, after
-        the ``Created`` event if asked for).
+        events in order (:class:`~crmlifecycle.events.Transitioned` ones, and
+        ``FieldsChanged`` ones with ``edits=True``, after the ``Created`` event if
+        asked for).
 
     Raises:
         ValidationError: the lifecycle's kind has no record strategy and no

@@ -25,6 +25,7 @@ from crmlifecycle.stages import (
     Guard,
     Lifecycle,
     TransitionDef,
+    lint_spec,
 )
 from crmlifecycle.testing import (
     cases,
@@ -137,6 +138,15 @@ def test_bad_declarations_name_their_path(entry: dict[str, Any], path: str) -> N
         Lifecycle.from_dict(spec)
     assert info.value.path.startswith(path)
     assert "Hint:" in str(info.value)
+
+
+def test_lint_reports_a_bad_declaration_with_its_path() -> None:
+    spec = OPPORTUNITY_PIPELINE.to_dict()
+    spec["fields"] = [{"name": "tier", "type": "text"}]
+    findings = lint_spec(spec)
+    assert [(f.code, f.path, f.severity) for f in findings] == [
+        ("invalid", "fields[0].type", "error")
+    ]
 
 
 def test_fields_must_be_a_list() -> None:
