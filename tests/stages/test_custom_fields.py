@@ -290,6 +290,12 @@ def test_a_wholesale_custom_edit_is_checked_too() -> None:
         PIPE.edit(_deal(seats=3), at=T1, custom={"seats": 3, "colour": "red"})
 
 
+def test_an_edit_by_name_and_a_wholesale_custom_together_are_refused() -> None:
+    deal = _deal(seats=3)
+    with pytest.raises(ValidationError, match=r"'custom' must be left out"):
+        PIPE.edit(deal, at=T1, custom={"seats": 4}, tier="gold")
+
+
 # -- replay ---------------------------------------------------------------------------------------
 
 

@@ -350,7 +350,8 @@ def split_changes(
         ``(field_updates, custom_changes)``.
 
     Raises:
-        ValidationError: a custom value that does not fit its declaration.
+        ValidationError: a custom value that does not fit its declaration, or ``custom=``
+            passed beside declared fields named one by one.
     """
     if not fields:
         return dict(changes), {}
@@ -365,6 +366,13 @@ def split_changes(
         else:
             check_value(field, value, entity_id=getattr(entity, "id", None))
             custom[key] = value
+    if custom and "custom" in updates:
+        raise ValidationError.for_field(
+            "custom",
+            updates["custom"],
+            f"left out when declared fields are edited by name ({', '.join(custom)})",
+            hint="edit the declared fields by name only, or pass the whole custom= mapping.",
+        )
     return updates, custom
 
 
