@@ -24,7 +24,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
@@ -57,6 +57,7 @@ from crmlifecycle.stages import (
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
+    CustomField,
     Lifecycle,
     Stage,
 )
@@ -74,11 +75,13 @@ __all__ = [
     "context_values",
     "created_events",
     "currencies",
+    "custom_values",
     "customers",
     "emails",
     "event_log_frames",
     "event_sequences",
     "feedback",
+    "field_declarations",
     "fields_changed_events",
     "ids",
     "interactions",
@@ -217,6 +220,96 @@ def _between(draw: st.DrawFn, low: datetime, high: datetime) -> datetime:
     return min(high, low + timedelta(seconds=draw(st.integers(min_value=0, max_value=span))))
 
 
+_FIELD_STRATEGIES: Final[dict[str, Callable[[], st.SearchStrategy[Any]]]] = {
+    "str": lambda: st.text(max_size=20),
+    "int": lambda: st.integers(min_value=-(10**12), max_value=10**12),
+    "float": lambda: st.floats(allow_nan=False, allow_infinity=False) | st.integers(-100, 100),
+    "decimal": lambda: (
+        st.decimals(allow_nan=False, allow_infinity=False, places=2) | st.integers(-100, 100)
+    ),
+    "bool": st.booleans,
+    "date": st.dates,
+    "datetime": aware_datetimes,
+    "money": money,
+}
+
+
+def _field_values(field: CustomField) -> st.SearchStrategy[Any]:
+    """Values of one declared custom field: its choices, or any value of its type."""
+    if field.choices is not None:
+        return st.sampled_from(field.choices)
+    return _FIELD_STRATEGIES[field.type]()
+
+
+@st.composite
+def custom_values(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn, lifecycle: Lifecycle
+) -> dict[str, Any]:
+    """
+    Valid ``custom`` mappings for the records of ``lifecycle``, by its declared fields.
+
+    Every required field is drawn, each optional one sometimes; a value is one of
+    the field's choices, or any value of its type. A lifecycle that declares no
+    fields gets ``{}``.
+
+    Args:
+        lifecycle: the lifecycle whose :attr:`~crmlifecycle.stages.Lifecycle.fields` are drawn.
+
+    Examples:
+        >>> from hypothesis import given
+        >>> from crmlifecycle.stages import CustomField, Lifecycle
+        >>> life = Lifecycle("lead", ["open"], [], fields=[
+        ...     CustomField(name="tier", type="str", choices=["gold"], required=True)])
+        >>> @given(custom_values(life))
+        ... def test_tier(custom):
+        ...     assert custom == {"tier": "gold"}
+        >>> test_tier()
+    """
+    out: dict[str, Any] = {}
+    for field in lifecycle.fields:
+        if field.required or draw(st.booleans()):
+            out[field.name] = draw(_field_values(field))
+    return out
+
+
+_FIELD_NAMES = st.from_regex(r"[a-z][a-z0-9]{0,6}_x", fullmatch=True)  # never a record's own field
+
+
+@st.composite
+def field_declarations(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn, *, max_size: int = 5
+) -> list[CustomField]:
+    """
+    Lists of custom field declarations (unique names, every type, sometimes choices).
+
+    Pass them to ``Lifecycle(..., fields=...)``, then draw records with
+    :func:`custom_values` or the entity strategies' ``lifecycle=``.
+
+    Args:
+        max_size: the most fields in one list.
+
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(field_declarations())
+        ... def test_unique(fields):
+        ...     assert len({f.name for f in fields}) == len(fields)
+        >>> test_unique()
+    """
+    names = draw(st.lists(_FIELD_NAMES, max_size=max_size, unique=True))
+    out = []
+    for name in names:
+        type_name = draw(st.sampled_from(sorted(_FIELD_STRATEGIES)))
+        choices = None
+        if type_name in {"str", "int"} and draw(st.booleans()):
+            choices = draw(
+                st.lists(_FIELD_STRATEGIES[type_name](), min_size=1, max_size=4, unique=True)
+            )
+        out.append(
+            CustomField(name=name, type=type_name, choices=choices, required=draw(st.booleans()))
+        )
+    return out
+
+
 @st.composite
 def leads(  # noqa: D417 - Hypothesis passes draw
     draw: st.DrawFn,
@@ -231,6 +324,7 @@ def leads(  # noqa: D417 - Hypothesis passes draw
 
     Args:
         lifecycle: the lead lifecycle whose states are drawn (default ``LEAD_STATUS``).
+            Its declared custom fields are drawn too (:func:`custom_values`).
         states: draw only these states (each a state of ``lifecycle``).
 
     Examples:
@@ -255,6 +349,7 @@ def leads(  # noqa: D417 - Hypothesis passes draw
         budget=draw(_optional(money(currency="EUR"))),
         score=draw(_optional(st.floats(min_value=-1000, max_value=1000))),
         opportunity_id=draw(ids()) if stage.won else None,
+        custom=draw(custom_values(lifecycle)),
     )
 
 
@@ -276,6 +371,7 @@ def opportunities(  # noqa: D417 - Hypothesis passes draw
 
     Args:
         lifecycle: the pipeline whose stages are drawn (default ``OPPORTUNITY_PIPELINE``).
+            Its declared custom fields are drawn too (:func:`custom_values`).
         states: draw only these stages (each a state of ``lifecycle``).
 
     Examples:
@@ -316,6 +412,7 @@ def opportunities(  # noqa: D417 - Hypothesis passes draw
         closed_at=closed_at,
         account_id=draw(_optional(ids())),
         owner=draw(_optional(_text())),
+        custom=draw(custom_values(lifecycle)),
     )
 
 
@@ -335,7 +432,8 @@ def customers(  # noqa: D417 - Hypothesis passes draw
 
     Args:
         lifecycle: the customer lifecycle whose stages are drawn (default
-            ``CUSTOMER_LIFECYCLE``).
+            ``CUSTOMER_LIFECYCLE``). Its declared custom fields are drawn too
+            (:func:`custom_values`).
         states: draw only these stages (each a state of ``lifecycle``).
 
     Examples:
@@ -358,6 +456,7 @@ def customers(  # noqa: D417 - Hypothesis passes draw
         highest_state=draw(st.sampled_from(marks)) if marks else stage.name,
         email=draw(_optional(emails())),
         channel=draw(_optional(_text())),
+        custom=draw(custom_values(lifecycle)),
     )
 
 
@@ -404,6 +503,7 @@ def cases(  # noqa: D417 - Hypothesis passes draw
 
     Args:
         lifecycle: the case lifecycle whose states are drawn (default ``CASE_STATUS``).
+            Its declared custom fields are drawn too (:func:`custom_values`).
         states: draw only these states (each a state of ``lifecycle``).
 
     Examples:
@@ -428,6 +528,7 @@ def cases(  # noqa: D417 - Hypothesis passes draw
         type=draw(st.sampled_from(CASE_TYPES)),
         first_response_at=responded,
         resolved_at=resolved,
+        custom=draw(custom_values(lifecycle)),
     )
 
 
@@ -651,6 +752,14 @@ def _initial_records(lifecycle: Lifecycle) -> st.SearchStrategy[Any]:
     return records
 
 
+def _custom_edit(draw: st.DrawFn, lifecycle: Lifecycle, entity: Any, at: datetime) -> Any:
+    """An edit of one declared custom field (an optional one may be removed)."""
+    field = draw(st.sampled_from(lifecycle.fields))
+    values = _field_values(field)
+    value = draw(values if field.required else _optional(values))
+    return lifecycle.edit(entity, at=at, **{field.name: value})
+
+
 def _step_context(
     draw: st.DrawFn, lifecycle: Lifecycle, state: str, trigger: str, *, links: bool
 ) -> dict[str, Any]:
@@ -682,6 +791,7 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
     initial: st.SearchStrategy[Any] | None = None,
     max_steps: int = 8,
     created: bool = False,
+    edits: bool = False,
 ) -> tuple[Any, list[Event]]:
     """
     An initial record and the events of a valid walk of ``lifecycle`` from it.
@@ -703,11 +813,14 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
             state); needed for a lifecycle of another kind.
         max_steps: the most steps of one walk.
         created: start the events with the initial record's ``Created`` event.
+        edits: interleave :meth:`~crmlifecycle.stages.Lifecycle.edit` events that set or
+            remove the lifecycle's declared custom fields (``FieldsChanged``).
 
     Returns:
         ``(initial record, events)``: the record the walk starts from and its
-        events in order (:class:`~crmlifecycle.events.Transitioned` ones, after
-        the ``Created`` event if asked for).
+        events in order (:class:`~crmlifecycle.events.Transitioned` ones, and
+        ``FieldsChanged`` ones with ``edits=True``, after the ``Created`` event if
+        asked for).
 
     Raises:
         ValidationError: the lifecycle's kind has no record strategy and no
@@ -728,6 +841,11 @@ def event_sequences(  # noqa: D417 - Hypothesis passes draw
     at: datetime = entity.state_since
     for _ in range(draw(st.integers(min_value=0, max_value=max_steps))):
         at += timedelta(seconds=draw(st.integers(min_value=0, max_value=10**6)))
+        if edits and lifecycle.fields and draw(st.booleans()):
+            edit = _custom_edit(draw, lifecycle, entity, at)
+            entity = edit.entity
+            events.append(edit.event)
+            continue
         options = list(lifecycle.triggers(entity))
         step: Step[Any] | None = None
         while options and step is None:

@@ -40,6 +40,7 @@ from crmlifecycle.stages._definition import (
     TransitionDef,
 )
 from crmlifecycle.stages._event_log import events_from_frame, events_to_frame
+from crmlifecycle.stages._fields import CustomField
 from crmlifecycle.stages._frame_replay import replay_frame
 from crmlifecycle.stages._frame_step import FrameStep, StepFrameColumns, fire_frame
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
@@ -66,6 +67,7 @@ __all__ = [
     "STANDARD_SPECS",
     "STATUS_TYPES",
     "Conversion",
+    "CustomField",
     "Edit",
     "FrameStep",
     "Guard",

@@ -34,6 +34,7 @@ from crmlifecycle.stages._definition import (
 )
 
 if TYPE_CHECKING:
+    from crmlifecycle.stages._fields import CustomField
     from crmlifecycle.stages._frame_tables import FrameTables
     from crmlifecycle.stages._step import StageEffects
 
@@ -93,11 +94,15 @@ class CompiledLifecycle:
         triggers: every trigger, in declaration order.
         frame_tables: the bulk-step tables, built by the first frame step.
         version: the definition's version (a hash of its spec), written into events.
+        custom_fields: the declared custom fields of the records (set by the Lifecycle).
+        custom_names: their names.
     """
 
     __slots__ = (
         "allowed",
         "by_name",
+        "custom_fields",
+        "custom_names",
         "declared",
         "frame_tables",
         "initial",
@@ -128,6 +133,8 @@ class CompiledLifecycle:
         self.table, self.allowed, self.triggers = compile_table(machine, list(self.by_name))
         self.frame_tables: FrameTables | None = None  # built by the first frame step
         self.version = ""  # set by the Lifecycle, which writes the spec it is a hash of
+        self.custom_fields: tuple[CustomField, ...] = ()  # set by the Lifecycle
+        self.custom_names: frozenset[str] = frozenset()
 
 
 def _last_open_guard(stage: str) -> Guard:

@@ -34,6 +34,7 @@ from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
+from crmlifecycle.stages._fields import CustomField, apply_changes, check_custom, check_fields
 from crmlifecycle.stages._frame_step import StepFrameColumns
 from crmlifecycle.stages._records import Merge, assign_step, merge_step
 from crmlifecycle.stages._step import (
@@ -87,6 +88,9 @@ class Lifecycle:
         transitions: the transitions, in priority order.
         initial: the initial state (default: the first).
         kind: the entity kind written into events (default: ``name``).
+        fields: the custom fields its records carry in ``custom`` (:class:`CustomField`; see the
+            custom-fields guide). Declared fields are checked on every path and read by name in
+            guards; a lifecycle that declares none leaves ``custom`` free.
 
     Raises:
         SpecError: an invalid definition; ``path`` says where.
@@ -114,10 +118,13 @@ class Lifecycle:
         *,
         initial: str | None = None,
         kind: str | None = None,
+        fields: Sequence[CustomField] = (),
     ) -> None:
         from crmlifecycle.stages._spec import spec_version
 
         self._compiled = CompiledLifecycle(name, states, transitions, initial=initial, kind=kind)
+        self._compiled.custom_fields = check_fields(fields)
+        self._compiled.custom_names = frozenset(f.name for f in self._compiled.custom_fields)
         self._compiled.version = spec_version(self)
 
     # -- description ------------------------------------------------------------------------
@@ -167,6 +174,52 @@ class Lifecycle:
     def transitions(self) -> tuple[TransitionDef, ...]:
         """The transitions as declared (before ``to_last_open`` expansion)."""
         return self._compiled.declared
+
+    @property
+    def fields(self) -> tuple[CustomField, ...]:
+        """
+        The declared custom fields of the records, in order (empty: ``custom`` is free).
+
+        Examples:
+            >>> lc = Lifecycle("ticket", ["todo", "done"], [],
+            ...                fields=[CustomField(name="tier", type="str")])
+            >>> [(f.name, f.type) for f in lc.fields]
+            [('tier', 'str')]
+        """
+        return self._compiled.custom_fields
+
+    def check(self, entity: Any) -> None:
+        """
+        Check a record against the lifecycle: its state, and its custom fields.
+
+        The custom fields are checked against the declared ones: types, choices,
+        required fields, and no undeclared keys.
+
+        Hosts call it on records they build or load; :meth:`fire`, :meth:`edit` and
+        :meth:`replay` check the custom fields themselves.
+
+        Args:
+            entity: the record to check.
+
+        Raises:
+            ValidationError: the state is not one of the lifecycle's, or a custom field
+                does not fit (the error names ``custom.<name>``, the value and what was
+                expected).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> from crmlifecycle import Lead
+            >>> lc = Lifecycle("lead", ["open", "won"], [], fields=[
+            ...     CustomField(name="tier", type="str", choices=["gold", "silver"])])
+            >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            >>> lc.check(Lead(id="L-1", created_at=t0, custom={"tier": "gold"}))
+            >>> lc.check(Lead(id="L-1", created_at=t0, custom={"tier": "bronze"}))
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.ValidationError: 'custom.tier' must be one of ['gold', 'silver']...
+        """
+        state_of(self._compiled, entity)
+        check_custom(self._compiled.custom_fields, entity)
 
     @property
     def trigger_names(self) -> tuple[str, ...]:
@@ -233,10 +286,10 @@ class Lifecycle:
         )
 
     def _definition(self) -> tuple[object, ...]:
-        return (self.name, self.kind, self.initial, self.stages, self.transitions)
+        return (self.name, self.kind, self.initial, self.stages, self.transitions, self.fields)
 
     def __eq__(self, other: object) -> bool:
-        """Two lifecycles are equal when their definitions are (name, kind, states, transitions)."""
+        """Two lifecycles are equal when their definitions (states, transitions, fields) are."""
         if not isinstance(other, Lifecycle):
             return NotImplemented
         return self._definition() == other._definition()
@@ -303,6 +356,8 @@ class Lifecycle:
             ...
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
+        if self._compiled.custom_fields:
+            check_custom(self._compiled.custom_fields, entity)
         return fire_step(self._compiled, entity, StepRequest(trigger, at, context, actor))
 
     def edit(
@@ -323,7 +378,10 @@ class Lifecycle:
         it again. Edits come in time order with steps: ``at`` is not before
         ``entity.state_since``. Setting ``probability`` is the documented manual
         override: it also sets ``probability_manual`` (stage changes then keep the
-        probability), and is refused on a closed stage.
+        probability), and is refused on a closed stage. A keyword naming a custom
+        field the lifecycle declares (:attr:`fields`) sets it in ``custom`` (``None``
+        removes it), checked against its declaration; the event records it under its
+        own name (``{"tier": [None, "gold"]}``).
 
         Args:
             entity: the record to change (it is not changed).
@@ -331,10 +389,11 @@ class Lifecycle:
                 ``state_since``.
             actor: who or what makes the edit, stored in the event's envelope.
             context: why, stored in the event (event-safe data, e.g. ``{"reason": "import"}``).
-            **changes: the new values by field name.
+            **changes: the new values by field name (a record field, or a declared custom field).
 
         Raises:
-            ValidationError: a field the entity does not have; a field the
+            ValidationError: a field the entity does not have (nor the lifecycle declares); a
+                custom value that does not fit its declaration; a field the
                 lifecycle's steps own (``id``, ``state``, ``state_since``,
                 ``lost_reason``, ``last_open_stage``, ``closed_at``,
                 ``highest_state``, ``probability_manual``, ``opportunity_id``); a
@@ -491,8 +550,9 @@ class Lifecycle:
         (its ``data`` is the initial record). ``Transitioned`` events are fired
         again (with their context, so stage effects such as a conversion's
         ``opportunity_id`` apply again) and must land in the recorded ``dest``;
-        ``FieldsChanged`` events set their new values; a ``Created`` event after the
-        start is skipped.
+        ``FieldsChanged`` events set their new values (a name that is not a field of
+        the record sets that custom field) and the record's custom fields are checked
+        against the declared :attr:`fields`; a ``Created`` event after the start is skipped.
 
         Args:
             initial: the record the log starts from, or the entity class when the log starts with
@@ -536,10 +596,11 @@ class Lifecycle:
             if isinstance(event, Created):
                 continue
             if isinstance(event, FieldsChanged):
-                changes = {k: v[1] for k, v in event.changes.items()}
+                changes = apply_changes(entity, {k: v[1] for k, v in event.changes.items()})
                 if hasattr(entity, "version"):
                     changes["version"] = entity.version + 1
                 entity = attrs.evolve(entity, **changes)
+                check_custom(self._compiled.custom_fields, entity)
                 continue
             step = self.fire(entity, event.trigger, at=event.at, actor=event.actor, **event.context)
             if step.event.source != event.source or step.event.dest != event.dest:

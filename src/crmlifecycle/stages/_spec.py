@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle.errors import RuleError, SpecError, did_you_mean
 from crmlifecycle.stages._definition import Guard, Hook, Stage, TransitionDef
+from crmlifecycle.stages._fields import fields_from_spec, fields_to_spec
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["from_spec", "parse_spec_text", "to_spec"]
 
-_TOP_KEYS: Final = ("initial", "kind", "name", "states", "transitions", "version")
+_TOP_KEYS: Final = ("fields", "initial", "kind", "name", "states", "transitions", "version")
 _STATE_KEYS: Final = ("description", "forecast", "name", "probability", "type")
 _TRANSITION_KEYS: Final = (
     "after",
@@ -209,6 +210,7 @@ def from_spec(
         transitions,
         initial=data.get("initial"),
         kind=data.get("kind"),
+        fields=fields_from_spec(data["fields"]) if "fields" in data else (),
     )
 
 
@@ -281,4 +283,6 @@ def to_spec(lifecycle: Lifecycle, *, strict: bool = True) -> dict[str, Any]:
         _transition_entry(t, f"transitions[{i}]", strict=strict)
         for i, t in enumerate(lifecycle.transitions)
     ]
+    if lifecycle.fields:
+        out["fields"] = fields_to_spec(lifecycle.fields)
     return out

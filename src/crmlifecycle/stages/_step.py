@@ -64,6 +64,7 @@ from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationErro
 from crmlifecycle.events import FieldsChanged, Transitioned, event_id_of
 from crmlifecycle.stages._compile import Candidate
 from crmlifecycle.stages._definition import Stage, StepInfo
+from crmlifecycle.stages._fields import CustomView, check_custom, split_changes, updated_custom
 
 if TYPE_CHECKING:
     from crmlifecycle.stages._compile import CompiledLifecycle
@@ -182,7 +183,7 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
         raise _invalid(compiled, entity, request.trigger)
     _check_time(entity, request.at)
     _check_not_merged(entity)
-    chosen, info = _choose(entity, candidates, request, lifecycle=compiled.name)
+    chosen, info = _choose(entity, candidates, request, compiled)
     cls = type(entity)
     effects = chosen.effects.get(cls) or _stage_effects(cls, chosen, compiled.by_name)
     evolve = effects.evolve
@@ -281,15 +282,10 @@ def edit_step(
     state_of(compiled, entity)
     _check_time(entity, at)
     _check_not_merged(entity)
-    updates = dict(changes)
+    updates, custom = split_changes(compiled.custom_fields, entity, changes)
     for key, value in updates.items():
         if key not in evolve.field_set:
-            raise ValidationError.for_field(
-                key,
-                value,
-                f"a field of {evolve.cls.__name__} ({', '.join(sorted(evolve.field_set))})",
-                hint="check the spelling; custom fields need a subclass that declares them.",
-            )
+            raise _unknown_edit_field(compiled, evolve, key, value)
         if key in _PRODUCED and key not in allow:
             raise ValidationError.for_field(
                 key, value, f"set by {_PRODUCED[key]}, not by an edit", hint=_PRODUCED_HINT[key]
@@ -314,14 +310,14 @@ def edit_step(
         updates["probability_manual"] = True
     sequence = _next_sequence(evolve, entity)
     keys = list(updates)
+    if custom:
+        updates["custom"] = updated_custom(entity, custom)
     if sequence is not None:
         updates["version"] = sequence
     new = evolve(entity, updates)
-    diff = {
-        key: [getattr(entity, key), getattr(new, key)]
-        for key in keys
-        if getattr(entity, key) != getattr(new, key)
-    }
+    if compiled.custom_fields:
+        check_custom(compiled.custom_fields, new)
+    diff = _edit_diff(entity, new, keys, custom)
     event = FieldsChanged(
         kind=compiled.kind,
         entity_id=entity.id,
@@ -335,6 +331,37 @@ def edit_step(
         lifecycle_version=compiled.version,
     )
     return Edit(entity=new, event=event)
+
+
+def _edit_diff(
+    entity: Any, new: Any, keys: list[str], custom: Mapping[str, Any]
+) -> dict[str, list[Any]]:
+    """What an edit changed: ``[old, new]`` by field (a custom field under its own name)."""
+    diff = {
+        key: [getattr(entity, key), getattr(new, key)]
+        for key in keys
+        if getattr(entity, key) != getattr(new, key)
+    }
+    for key in custom:
+        if entity.custom.get(key) != new.custom.get(key):
+            diff[key] = [entity.custom.get(key), new.custom.get(key)]
+    return diff
+
+
+def _unknown_edit_field(
+    compiled: CompiledLifecycle, evolve: Evolve, key: str, value: object
+) -> ValidationError:
+    """Build the error for an edit naming neither a field of the record nor a declared field."""
+    expected = f"a field of {evolve.cls.__name__} ({', '.join(sorted(evolve.field_set))})"
+    if compiled.custom_names:
+        expected += f" or a declared custom field ({', '.join(sorted(compiled.custom_names))})"
+    return ValidationError.for_field(
+        key,
+        value,
+        expected,
+        hint="check the spelling; declare a custom field in the lifecycle "
+        "(Lifecycle(..., fields=[CustomField(name=..., type=...)])) to edit it by name.",
+    )
 
 
 def _refuse_field_context(evolve: Evolve, request: StepRequest) -> None:
@@ -390,13 +417,14 @@ def _choose(
     entity: Stateful,
     candidates: tuple[Candidate, ...],
     request: StepRequest,
-    *,
-    lifecycle: str,
+    compiled: CompiledLifecycle,
 ) -> tuple[Candidate, StepInfo | None]:
     """Return the first candidate whose guards pass, and what its guards and hooks see."""
     first = candidates[0]
     if first.plain and len(candidates) == 1:  # most steps: nothing to evaluate
         return first, None
+    # conditions read declared custom fields by name; Python guards get the record itself
+    view = CustomView(entity, compiled.custom_names) if compiled.custom_names else None
     failures: list[str] = []
     for candidate in candidates:
         info = StepInfo(
@@ -407,13 +435,16 @@ def _choose(
             context=request.context,
         )
         for guard, target in candidate.guards:
-            if guard.check(entity, info) is not target:
+            record = view if view is not None and guard.condition is not None else entity
+            if guard.check(record, info) is not target:
                 failures.append(guard.name if target else f"unless {guard.name}")
                 break
         else:
             return candidate, info
     shown = "; ".join(dict.fromkeys(failures))
-    raise GuardRejected(trigger=request.trigger, state=entity.state, guard=shown, kind=lifecycle)
+    raise GuardRejected(
+        trigger=request.trigger, state=entity.state, guard=shown, kind=compiled.name
+    )
 
 
 @final
