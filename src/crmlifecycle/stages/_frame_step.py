@@ -633,39 +633,51 @@ def _events(
         np.full(k, lookup.trigger, dtype=np.int64) if lookup.tcodes is None else lookup.tcodes[rows]
     )
     zeros = np.zeros(k, dtype=np.int8)
-    events = pd.DataFrame(
-        {
-            "event": categorical(zeros, _TRANSITIONED),
-            _EVENTS.kind: categorical(zeros, tables.kind_dtype),
-            _EVENTS.entity_id: entity_id,
-            _EVENTS.trigger: categorical(tcodes, tables.trigger_dtype),
-            _EVENTS.source: categorical(src[rows], tables.state_dtype),
-            _EVENTS.dest: categorical(lookup.dest[rows], tables.state_dtype),
-            _EVENTS.at: pd.DatetimeIndex(
-                np.full(k, when.tz_localize(None).to_datetime64())
-            ).tz_localize("UTC"),
-        }
-    )
+    columns: dict[str, Any] = {
+        "event": categorical(zeros, _TRANSITIONED),
+        _EVENTS.kind: categorical(zeros, tables.kind_dtype),
+        _EVENTS.entity_id: entity_id,
+        _EVENTS.trigger: categorical(tcodes, tables.trigger_dtype),
+        _EVENTS.source: categorical(src[rows], tables.state_dtype),
+        _EVENTS.dest: categorical(lookup.dest[rows], tables.state_dtype),
+        _EVENTS.at: pd.DatetimeIndex(
+            np.full(k, when.tz_localize(None).to_datetime64())
+        ).tz_localize("UTC"),
+    }
     if context_cols:
         records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
-        events["context"] = pd.Series(records, dtype=object)
+        columns["context"] = pd.Series(records, dtype=object).to_numpy()
+    columns.update(_envelope_columns(envelope, entity_id, zeros))
+    events = pd.DataFrame(columns)
+    return events
+
+
+def _envelope_columns(
+    envelope: _Envelope, entity_id: Any, zeros: np.ndarray[Any, Any]
+) -> dict[str, Any]:
+    """The envelope columns of the events (the constant ones as one-category categoricals)."""
+    k = len(zeros)
     sequence = envelope.sequence
-    if sequence is None:
-        events["event_id"] = np.full(k, None, dtype=object)
-        events["sequence"] = pd.arrays.IntegerArray(
+    out: dict[str, Any] = {}
+    if sequence is None:  # the frame has no version column: no sequence, no event id
+        out["event_id"] = np.full(k, None, dtype=object)
+        out["sequence"] = pd.arrays.IntegerArray(
             np.zeros(k, dtype=np.int64), np.ones(k, dtype=bool)
         )
     else:
-        ids_text = pd.Series(entity_id, dtype=object).astype(str).to_numpy(dtype=object)
+        text = pd.Series(entity_id, dtype=object).astype(str).tolist()
         prefix = f"{envelope.kind}/"
-        events["event_id"] = [f"{prefix}{i}/{n}" for i, n in zip(ids_text, sequence.tolist())]
-        events["sequence"] = pd.array(sequence, dtype="Int64")
-    events["actor"] = (
+        out["event_id"] = np.array(
+            [f"{prefix}{i}/{n}" for i, n in zip(text, sequence.tolist(), strict=True)],
+            dtype=object,
+        )
+        out["sequence"] = pd.array(sequence, dtype="Int64")
+    out["actor"] = (
         np.full(k, None, dtype=object)
         if envelope.actor is None
         else categorical(zeros, pd.CategoricalDtype([envelope.actor]))
     )
-    events["lifecycle"] = categorical(zeros, pd.CategoricalDtype([envelope.name]))
-    events["lifecycle_version"] = categorical(zeros, pd.CategoricalDtype([envelope.version]))
-    events["schema_version"] = np.full(k, EVENT_SCHEMA_VERSION, dtype=np.int64)
-    return events
+    out["lifecycle"] = categorical(zeros, pd.CategoricalDtype([envelope.name]))
+    out["lifecycle_version"] = categorical(zeros, pd.CategoricalDtype([envelope.version]))
+    out["schema_version"] = np.full(k, EVENT_SCHEMA_VERSION, dtype=np.int64)
+    return out
