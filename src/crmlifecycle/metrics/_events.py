@@ -1,15 +1,14 @@
 """
 Reading lifecycle event logs: the rows of one kind, stage spells, segments, stage facts.
 
-An event log has one row per transition (the columns of
-:class:`~crmlifecycle.schema.EventLogColumns`: ``kind``, ``entity_id``,
-``trigger``, ``source``, ``dest``, ``at``; see ``crmlifecycle.events``), or is
-the library's event-log frame (:func:`~crmlifecycle.stages.events_to_frame`),
-read as is: its ``created`` rows are the record entering the state it was
-created in (a spell from its creation), its ``fields_changed`` rows change no
-stage and are skipped. From it we rebuild *spells*: each stage an entity entered, when, when it left and
-where it went. Every funnel and pipeline metric reads these spells, so all of
-them can be computed *as of* any date by ignoring the events after it.
+An event log has one row per transition (:class:`~crmlifecycle.schema.EventLogColumns`:
+``kind``, ``entity_id``, ``trigger``, ``source``, ``dest``, ``at``), or is the
+library's event-log frame (:func:`~crmlifecycle.stages.events_to_frame`), read
+as is: its ``created`` rows are the record entering the state it was created in
+(a spell from its creation), its ``fields_changed`` rows change no stage and are
+skipped. From it we rebuild *spells*: each stage an entity entered, when, when
+it left and where it went. Every funnel and pipeline metric reads these spells,
+so all of them can be computed *as of* any date by ignoring later events.
 
 The facts about stages (funnel order, won and lost stages, win probabilities,
 forecast categories) are not declared here: they are read from a
@@ -104,7 +103,7 @@ def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
 
 
 def _of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
-    """The stage rows (no ``fields_changed`` rows) of ``kind``, or of the whole log without kinds."""
+    """The stage rows (no ``fields_changed`` rows) of ``kind``; the whole log without kinds."""
     if columns.kind not in events.columns:
         return stage_rows(events)
     # nullable string columns give pd.NA for missing kinds: those rows are not of the kind

@@ -108,15 +108,15 @@ def _history_points(history: object, columns: EventLogColumns) -> list[tuple[pd.
         require_columns(history, [at_key, dest_key], frame_name="history")
         history = stage_rows(history)  # the event-log frame's fields_changed rows: no state
         times = as_utc(history[at_key], at_key)
-        dest = history[dest_key]
-        if bool(dest.isna().any()):
+        states = history[dest_key]
+        if bool(states.isna().any()):
             raise DataError.malformed(
                 dest_key,
                 "has missing states in the history",
-                rows=list(history.index[dest.isna().to_numpy()][:20]),
+                rows=list(history.index[states.isna().to_numpy()][:20]),
                 hint="every status change needs its destination state.",
             )
-        return list(zip(times, dest.astype(str), strict=True))
+        return list(zip(times, states.astype(str), strict=True))
     if not isinstance(history, Iterable):
         raise DataError(
             f"history must be a DataFrame or an iterable of events, got {type(history).__name__}. "

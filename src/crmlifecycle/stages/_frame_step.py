@@ -275,8 +275,8 @@ def fire_frame(
         ...                        actor="u-7")
         >>> step.frame["version"].tolist()
         [4, 5]
-        >>> step.events[["event_id", "sequence", "actor", "lifecycle"]].to_dict("records")
-        [{'event_id': 'opportunity/O-1/4', 'sequence': 4, 'actor': 'u-7', 'lifecycle': 'opportunity'}]
+        >>> step.events[["event_id", "sequence", "actor"]].to_dict("records")
+        [{'event_id': 'opportunity/O-1/4', 'sequence': 4, 'actor': 'u-7'}]
     """
     return lifecycle.fire_frame(
         entities, trigger, at=at, actor=actor, entities_columns=entities_columns
@@ -298,7 +298,6 @@ def step_frame(
     needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
     require_columns(frame, needed, frame_name="entities")
     when = utc_timestamp(at, name="at")
-    _check_actor(actor)
     versions = _versions(frame, cols.version)
     tables = frame_tables(compiled)
     # 1. states as codes; one table lookup gives each row's dest code (or NO_STEP / BY_GUARDS)
@@ -317,11 +316,9 @@ def step_frame(
         too_early = moved & (since > when).to_numpy(dtype=bool)
         why[too_early] = Refusal.TOO_EARLY
         moved &= ~too_early
-    # merged records take no step (as fire refuses them)
-    if _MERGED in frame.columns:
+    if _MERGED in frame.columns:  # merged records take no step (as fire refuses them)
         merged = moved & frame[_MERGED].notna().to_numpy(dtype=bool)
-        why[merged] = Refusal.MERGED
-        moved &= ~merged
+        why[merged], moved = Refusal.MERGED, moved & ~merged
     # 4. stage effects on the rows that change state
     stepping = np.flatnonzero(moved & ~internal if internal is not None else moved)
     effects, refused = frame_updates(
@@ -357,11 +354,9 @@ def step_frame(
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
     accepted = np.flatnonzero(moved)
-    sequence: np.ndarray[Any, Any] | None = None
+    sequence = None if versions is None else (versions + moved)[accepted]
     if versions is not None:
-        bumped = versions + moved
-        changes[cols.version] = pd.Series(bumped, index=index, name=cols.version)
-        sequence = bumped[accepted]
+        changes[cols.version] = pd.Series(versions + moved, index=index, name=cols.version)
     reason_dtype = (
         tables.reason_dtype if len(reasons) == len(Refusal) else pd.CategoricalDtype(reasons)
     )
@@ -462,6 +457,7 @@ class _Envelope:
     def __init__(
         self, compiled: CompiledLifecycle, sequence: np.ndarray[Any, Any] | None, actor: str | None
     ) -> None:
+        _check_actor(actor)
         self.kind = compiled.kind
         self.name = compiled.name
         self.version = compiled.version
@@ -469,7 +465,7 @@ class _Envelope:
         self.actor = actor
 
 
-def _check_actor(actor: str | None) -> None:
+def _check_actor(actor: object) -> None:
     if actor is not None and (not isinstance(actor, str) or not actor.strip()):
         raise ValidationError.for_field(
             "actor", actor, "a non-empty text or None", hint='actor="u-7" or actor="rule:assign"'
@@ -648,8 +644,7 @@ def _events(
         records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
         columns["context"] = pd.Series(records, dtype=object).to_numpy()
     columns.update(_envelope_columns(envelope, entity_id, zeros))
-    events = pd.DataFrame(columns)
-    return events
+    return pd.DataFrame(columns)
 
 
 def _envelope_columns(
