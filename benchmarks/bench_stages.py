@@ -35,7 +35,7 @@ from transitions import Machine
 
 from crmlifecycle import Lead, Money, Opportunity
 from crmlifecycle.errors import InvalidTransition
-from crmlifecycle.events import Transitioned
+from crmlifecycle.events import EVENT_SCHEMA_VERSION, Transitioned
 from crmlifecycle.stages import LEAD_STATUS, OPPORTUNITY_PIPELINE, FrameStep
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -212,6 +212,9 @@ def bench_fire_frame() -> None:
     dest_of[names.index("open")] = names.index("contacted")
     state_dtype = pd.CategoricalDtype(names)
     kind_dtype = pd.CategoricalDtype(["lead"])
+    event_dtype = pd.CategoricalDtype(["transitioned"])
+    name_dtype = pd.CategoricalDtype([LEAD_STATUS.name])
+    version_dtype = pd.CategoricalDtype([LEAD_STATUS.version])
     trigger_dtype = pd.CategoricalDtype(list(LEAD_STATUS.trigger_names))
     contact = LEAD_STATUS.trigger_names.index("contact")
 
@@ -228,9 +231,11 @@ def bench_fire_frame() -> None:
             name="state",
         )
         rows = np.flatnonzero(ok)
+        zeros = np.zeros(len(rows), np.int8)
         events = pd.DataFrame(
             {
-                "kind": pd.Categorical.from_codes(np.zeros(len(rows), np.int8), dtype=kind_dtype),
+                "event": pd.Categorical.from_codes(zeros, dtype=event_dtype),
+                "kind": pd.Categorical.from_codes(zeros, dtype=kind_dtype),
                 "entity_id": frame["lead_id"].array.take(rows),
                 "trigger": pd.Categorical.from_codes(
                     np.full(len(rows), contact, np.int8), dtype=trigger_dtype
@@ -240,6 +245,15 @@ def bench_fire_frame() -> None:
                 "at": pd.DatetimeIndex(
                     np.full(len(rows), at.tz_localize(None).to_datetime64())
                 ).tz_localize("UTC"),
+                # the envelope: no version column, so no sequence or event id
+                "event_id": np.full(len(rows), None, dtype=object),
+                "sequence": pd.arrays.IntegerArray(
+                    np.zeros(len(rows), np.int64), np.ones(len(rows), bool)
+                ),
+                "actor": np.full(len(rows), None, dtype=object),
+                "lifecycle": pd.Categorical.from_codes(zeros, dtype=name_dtype),
+                "lifecycle_version": pd.Categorical.from_codes(zeros, dtype=version_dtype),
+                "schema_version": np.full(len(rows), EVENT_SCHEMA_VERSION, np.int64),
             }
         )
         return new, pd.Series(ok, index=frame.index, name="accepted"), events

@@ -48,15 +48,36 @@ def test_single_trigger_step_hand_example() -> None:
     assert list(step.state.index) == [10, 11, 12]
     out = step.frame
     assert out["state_since"].tolist() == [AT, frame["state_since"][11], frame["state_since"][12]]
-    assert list(step.events.columns) == ["kind", "entity_id", "trigger", "source", "dest", "at"]
+    assert list(step.events.columns) == [
+        "event",
+        "kind",
+        "entity_id",
+        "trigger",
+        "source",
+        "dest",
+        "at",
+        "event_id",
+        "sequence",
+        "actor",
+        "lifecycle",
+        "lifecycle_version",
+        "schema_version",
+    ]
     assert step.events.astype(object).to_dict("records") == [
         {
+            "event": "transitioned",
             "kind": "lead",
             "entity_id": "L-1",
             "trigger": "contact",
             "source": "open",
             "dest": "contacted",
             "at": AT,
+            "event_id": None,  # no version column: the rows' sequence is unknown
+            "sequence": None,
+            "actor": None,
+            "lifecycle": "lead",
+            "lifecycle_version": LEAD_STATUS.version,
+            "schema_version": 2,
         }
     ]
 

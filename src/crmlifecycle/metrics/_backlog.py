@@ -15,6 +15,7 @@ from typing import Final, overload
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -153,6 +154,7 @@ def backlog(
         require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
         kind = lifecycle.kind
         log = events if kind_col not in events else events[events[kind_col] == kind]
+        log = stage_rows(log)  # the event-log frame's fields_changed rows change no state
         unknown = sorted(set(log[dest_col].dropna().astype(str)) - set(lifecycle.states))
         if unknown:
             raise DataError.malformed(

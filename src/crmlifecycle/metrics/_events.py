@@ -1,12 +1,14 @@
 """
 Reading lifecycle event logs: the rows of one kind, stage spells, segments, stage facts.
 
-An event log has one row per transition (the columns of
-:class:`~crmlifecycle.schema.EventLogColumns`: ``kind``, ``entity_id``,
-``trigger``, ``source``, ``dest``, ``at``; see ``crmlifecycle.events``). From
-it we rebuild *spells*: each stage an entity entered, when, when it left and
-where it went. Every funnel and pipeline metric reads these spells, so all of
-them can be computed *as of* any date by ignoring the events after it.
+An event log has one row per transition (:class:`~crmlifecycle.schema.EventLogColumns`:
+``kind``, ``entity_id``, ``trigger``, ``source``, ``dest``, ``at``), or is the
+library's event-log frame (:func:`~crmlifecycle.stages.events_to_frame`), read
+as is: its ``created`` rows are the record entering the state it was created in
+(a spell from its creation), its ``fields_changed`` rows change no stage and are
+skipped. From it we rebuild *spells*: each stage an entity entered, when, when
+it left and where it went. Every funnel and pipeline metric reads these spells,
+so all of them can be computed *as of* any date by ignoring later events.
 
 The facts about stages (funnel order, won and lost stages, win probabilities,
 forecast categories) are not declared here: they are read from a
@@ -22,6 +24,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -100,9 +103,9 @@ def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
 
 
 def _of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
-    """Keep the rows of ``kind`` when the log has a kind column (else it is one lifecycle)."""
+    """The stage rows (no ``fields_changed`` rows) of ``kind``; the whole log without kinds."""
     if columns.kind not in events.columns:
-        return events
+        return stage_rows(events)
     # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
     same = events[columns.kind].eq(kind).fillna(value=False).to_numpy(dtype=bool)
     if len(events) and not bool(same.any()):
@@ -113,7 +116,7 @@ def _of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.Da
             hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
             "without a kind column is read whole, as one lifecycle.",
         )
-    return events.loc[same]
+    return stage_rows(events.loc[same])
 
 
 def read_events(

@@ -14,11 +14,13 @@ from typing import Final, final
 import attrs
 import pandas as pd
 
+from crmlifecycle._event_rows import EVENT_TAG, STAGE_EVENTS, stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
+from crmlifecycle.events import Created, FieldsChanged
 from crmlifecycle.schema import EventLogColumns
-from crmlifecycle.sla._policy import SlaPolicy
+from crmlifecycle.sla._policy import SlaPolicy, check_log_states
 
 __all__ = ["CLOCK_STATUSES", "CaseSla", "SlaClock", "case_sla"]
 
@@ -104,8 +106,17 @@ def _history_points(history: object, columns: EventLogColumns) -> list[tuple[pd.
     at_key, dest_key = columns.at, columns.dest
     if isinstance(history, pd.DataFrame):
         require_columns(history, [at_key, dest_key], frame_name="history")
+        history = stage_rows(history)  # the event-log frame's fields_changed rows: no state
         times = as_utc(history[at_key], at_key)
-        return list(zip(times, history[dest_key].astype(str), strict=True))
+        states = history[dest_key]
+        if bool(states.isna().any()):
+            raise DataError.malformed(
+                dest_key,
+                "has missing states in the history",
+                rows=list(history.index[states.isna().to_numpy()][:20]),
+                hint="every status change needs its destination state.",
+            )
+        return list(zip(times, states.astype(str), strict=True))
     if not isinstance(history, Iterable):
         raise DataError(
             f"history must be a DataFrame or an iterable of events, got {type(history).__name__}. "
@@ -113,6 +124,13 @@ def _history_points(history: object, columns: EventLogColumns) -> list[tuple[pd.
         )
     points = []
     for item in history:
+        if isinstance(item, FieldsChanged) or (
+            isinstance(item, Mapping) and item.get(EVENT_TAG, "transitioned") not in STAGE_EVENTS
+        ):
+            continue  # changes fields, not the state
+        if isinstance(item, Created):  # the case entering the state it was created in
+            points.append((utc_timestamp(item.at, name="history at"), str(item.data["state"])))
+            continue
         if isinstance(item, Mapping):
             at, dest = item.get(at_key), item.get(dest_key)
         else:
@@ -140,6 +158,7 @@ def _segments(
         points = [(resolved, policy.stop_states[0])] if resolved is not None else []
     else:
         points = _history_points(history, history_columns)
+        check_log_states(policy, (state for _, state in points), history_columns.dest)
     early = [t for t, _ in points if t < opened]
     if early:
         raise DataError(

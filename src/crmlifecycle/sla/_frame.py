@@ -19,12 +19,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, did_you_mean
 from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla._calendar import I64, NAT, BusinessCalendar
-from crmlifecycle.sla._policy import SlaPolicy
+from crmlifecycle.sla._policy import SlaPolicy, check_log_states
 
 __all__ = ["SLA_COLUMNS", "sla_status"]
 
@@ -110,6 +111,7 @@ def _events_points(
     dest_col: str,
     kind_col: str,
     kind: str | None,
+    policy: SlaPolicy,
 ) -> tuple[I64, I64, I64, list[str]]:
     require_columns(cases, [case_col], frame_name="cases")
     require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
@@ -125,6 +127,7 @@ def _events_points(
         )
     if kind is not None and kind_col in events.columns:
         events = events.loc[(events[kind_col] == kind).to_numpy()]
+    events = stage_rows(events)  # the event-log frame's fields_changed rows change no state
     pos = ids.get_indexer(events[entity_col])
     mine = pos >= 0
     events, pos = events.loc[mine], pos[mine].astype(np.int64)
@@ -147,6 +150,7 @@ def _events_points(
         )
     keep = times <= as_of_ns
     codes, uniques = pd.factorize(dest)
+    check_log_states(policy, uniques, dest_col)
     return pos[keep], times[keep], codes[keep].astype(np.int64), [str(u) for u in uniques]
 
 
@@ -357,6 +361,7 @@ def sla_status(
             dest_col=events_columns.dest,
             kind_col=events_columns.kind,
             kind=policy.lifecycle.kind if kind is None else kind,
+            policy=policy,
         )
     else:
         resolved = utc_nanoseconds(

@@ -22,7 +22,7 @@ import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._validators import non_empty_str
-from crmlifecycle.errors import SpecError, ValidationError, did_you_mean
+from crmlifecycle.errors import DataError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
 from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
@@ -214,6 +214,28 @@ def _lifecycle(value: object) -> Lifecycle:
             hint="pass e.g. lifecycle=Lifecycle.from_dict({...}) or leave the default CASE_STATUS.",
         )
     return value
+
+
+def check_log_states(policy: SlaPolicy, states: Iterable[object], column: str) -> None:
+    """
+    Require every state of a case log to be a state of the policy's lifecycle.
+
+    A state the lifecycle does not know would count as a running state without a
+    word (neither paused nor stopped), so it is an error naming it.
+
+    Raises:
+        DataError: naming ``column``, the unknown states and the lifecycle's states.
+    """
+    known = set(policy.lifecycle.states)
+    unknown = sorted({str(s) for s in states} - known)
+    if unknown:
+        raise DataError.malformed(
+            column,
+            f"holds state(s) {unknown[:5]} that are not states of the "
+            f"{policy.lifecycle.name!r} lifecycle (states: {list(policy.lifecycle.states)})",
+            value=unknown[0],
+            hint="give the policy the lifecycle= the case events were recorded with.",
+        )
 
 
 def _default_pause_states(policy: SlaPolicy) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.events import EVENT_SCHEMA_VERSION
 from crmlifecycle.schema import STATE, STATE_SINCE, EventLogColumns
 from crmlifecycle.stages._definition import Hook
 from crmlifecycle.stages._frame_effects import frame_updates
@@ -45,6 +46,11 @@ if TYPE_CHECKING:
 __all__ = ["FrameStep", "StepFrameColumns", "fire_frame", "step_frame"]
 
 _EVENTS: Final = EventLogColumns()
+_TRANSITIONED: Final = pd.CategoricalDtype(["transitioned"])
+#: The records' event-count field (``Lead.version`` ...), the frames' version column.
+VERSION: Final = "version"
+#: The column naming the record another one was merged into (merged records take no step).
+_MERGED: Final = "merged_into"
 _INT8_MAX: Final = 127
 
 
@@ -88,6 +94,11 @@ class StepFrameColumns:
             trigger is given; a missing value means no step).
         context: columns passed as step context (``lost_reason`` feeds the
             lost-stage effect) and stored in the events' ``context`` column.
+        version: the record's event count (the ``version`` of
+            :class:`~crmlifecycle.Lead` and the other records); when the frame
+            has it, an accepted row's version goes up by one and its event gets
+            that ``sequence`` and its ``event_id``, as :meth:`Lifecycle.fire
+            <crmlifecycle.stages.Lifecycle.fire>` does.
 
     Examples:
         >>> StepFrameColumns().state, StepFrameColumns().id
@@ -103,6 +114,7 @@ class StepFrameColumns:
     state_since: str = attrs.field(default=STATE_SINCE, validator=non_empty_str())
     trigger: str = attrs.field(default="trigger", validator=non_empty_str())
     context: tuple[str, ...] = attrs.field(default=(), converter=_names, validator=_each_non_empty)
+    version: str = attrs.field(default=VERSION, validator=non_empty_str())
 
     def id_for(self, kind: str) -> str:
         """
@@ -129,10 +141,18 @@ class FrameStep:
             unchanged where the step was refused).
         accepted: whether the row's step happened.
         reason: why a row was refused (categorical; missing where accepted).
-        events: one row per accepted step, columns ``kind, entity_id, trigger,
-            source, dest, at`` (plus ``context`` when context columns were given).
-        changes: every column the step changes (``state``, ``state_since``, and the
-            stage-effect and hook columns), full length, aligned to the input.
+        events: one row per accepted step, in the event-log frame's columns
+            (:func:`~crmlifecycle.stages.events_to_frame`): ``event``
+            (``transitioned``), ``kind, entity_id, trigger, source, dest, at``,
+            ``context`` when context columns were given, and the envelope
+            ``event_id, sequence, actor, lifecycle, lifecycle_version,
+            schema_version``; ``sequence`` and ``event_id`` are missing when the
+            frame has no version column. ``events_from_frame(step.events)`` gives
+            the events :meth:`Lifecycle.fire <crmlifecycle.stages.Lifecycle.fire>`
+            would give.
+        changes: every column the step changes (``state``, ``state_since``,
+            ``version``, and the stage-effect and hook columns), full length,
+            aligned to the input.
         source_frame: the entities frame the step read (:attr:`frame` applies
             ``changes`` to it).
 
@@ -196,6 +216,7 @@ def fire_frame(
     trigger: str | None = None,
     *,
     at: Instant,
+    actor: str | None = None,
     entities_columns: StepFrameColumns = StepFrameColumns(),
 ) -> FrameStep:
     """
@@ -209,7 +230,16 @@ def fire_frame(
     others advance. Condition guards are evaluated with the rule language's frame
     engine; a Python guard or hook needs a vectorised form (``frame=``), else a
     :class:`~crmlifecycle.errors.DataError` is raised. In bulk steps, hooks see
-    the rows as they were before the step. The input frame is not modified.
+    the rows as they were before the step. A row whose ``merged_into`` column
+    (when the frame has one) names a record is refused, as ``fire`` refuses a
+    merged record. The input frame is not modified.
+
+    The events carry the envelope ``fire`` gives: the lifecycle's name and
+    version, the schema version and ``actor``; when the frame has a ``version``
+    column, an accepted row's version goes up by one and its event gets that
+    ``sequence`` and the matching ``event_id``
+    (:func:`~crmlifecycle.events.event_id_of`), so the frame and its events
+    agree with stepping each record with ``fire``.
 
     Args:
         lifecycle: the lifecycle.
@@ -217,12 +247,15 @@ def fire_frame(
         trigger: the trigger to fire on every row; ``None``: each row's trigger,
             from the ``entities_columns.trigger`` column.
         at: when the step happens (datetime, date or ISO text; read as UTC).
+        actor: who or what takes the steps (a user id, ``"rule:<name>"``...),
+            stored in every event.
         entities_columns: which columns hold the id, state, ``state_since``,
-            per-row trigger and step context (defaults: the library's frames).
+            version, per-row trigger and step context (defaults: the library's frames).
 
     Raises:
         MissingColumnError: a named column is absent.
-        DataError: unknown states, bad timestamps, or a guard/hook without a frame form.
+        DataError: unknown states, bad timestamps, a version column with missing,
+            negative or non-integer values, or a guard/hook without a frame form.
 
     Examples:
         >>> import pandas as pd
@@ -235,8 +268,19 @@ def fire_frame(
         {'state': ['negotiation', 'won'], 'probability': [80, 100]}
         >>> step.events[["entity_id", "source", "dest"]].to_dict("records")
         [{'entity_id': 'O-1', 'source': 'proposal', 'dest': 'negotiation'}]
+
+        With a version column the events are numbered as ``fire`` numbers them:
+
+        >>> step = PIPE.fire_frame(deals.assign(version=[3, 5]), "negotiate", at="2026-03-01",
+        ...                        actor="u-7")
+        >>> step.frame["version"].tolist()
+        [4, 5]
+        >>> step.events[["event_id", "sequence", "actor"]].to_dict("records")
+        [{'event_id': 'opportunity/O-1/4', 'sequence': 4, 'actor': 'u-7'}]
     """
-    return lifecycle.fire_frame(entities, trigger, at=at, entities_columns=entities_columns)
+    return lifecycle.fire_frame(
+        entities, trigger, at=at, actor=actor, entities_columns=entities_columns
+    )
 
 
 def step_frame(
@@ -246,6 +290,7 @@ def step_frame(
     *,
     at: Instant,
     cols: StepFrameColumns,
+    actor: str | None = None,
 ) -> FrameStep:
     """The bulk step of :func:`fire_frame`, on a compiled lifecycle."""
     id_col = cols.id_for(compiled.kind)
@@ -253,6 +298,7 @@ def step_frame(
     needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
     require_columns(frame, needed, frame_name="entities")
     when = utc_timestamp(at, name="at")
+    versions = _versions(frame, cols.version)
     tables = frame_tables(compiled)
     # 1. states as codes; one table lookup gives each row's dest code (or NO_STEP / BY_GUARDS)
     src = state_codes(frame[cols.state], tables.state_index, cols.state)
@@ -270,6 +316,9 @@ def step_frame(
         too_early = moved & (since > when).to_numpy(dtype=bool)
         why[too_early] = Refusal.TOO_EARLY
         moved &= ~too_early
+    if _MERGED in frame.columns:  # merged records take no step (as fire refuses them)
+        merged = moved & frame[_MERGED].notna().to_numpy(dtype=bool)
+        why[merged], moved = Refusal.MERGED, moved & ~merged
     # 4. stage effects on the rows that change state
     stepping = np.flatnonzero(moved & ~internal if internal is not None else moved)
     effects, refused = frame_updates(
@@ -304,6 +353,10 @@ def step_frame(
         new_since = since.copy()
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
+    accepted = np.flatnonzero(moved)
+    sequence = None if versions is None else (versions + moved)[accepted]
+    if versions is not None:
+        changes[cols.version] = pd.Series(versions + moved, index=index, name=cols.version)
     reason_dtype = (
         tables.reason_dtype if len(reasons) == len(Refusal) else pd.CategoricalDtype(reasons)
     )
@@ -315,9 +368,10 @@ def step_frame(
             frame,
             tables,
             lookup,
-            (src, np.flatnonzero(moved)),
+            (src, accepted),
             when=when,
             cols=(id_col, cols.context),
+            envelope=_Envelope(compiled, sequence, actor),
         ),
         changes=changes,
         source_frame=frame,
@@ -357,6 +411,65 @@ def _link_opportunity(
     text = pd.Series(given, dtype=object).astype("string").str.strip()
     missing: np.ndarray[Any, Any] = entering & (text.isna() | (text == "")).to_numpy(dtype=bool)
     return missing
+
+
+def _versions(frame: pd.DataFrame, column: str) -> np.ndarray[Any, Any] | None:
+    """The version column as int64 (``None``: the frame has none); bad values are an error."""
+    if column not in frame.columns:
+        return None
+    values = frame[column]
+    missing = values.isna().to_numpy(dtype=bool)
+    if bool(missing.any()):
+        raise DataError.malformed(
+            column,
+            "has missing versions",
+            rows=list(values.index[missing][:20]),
+            hint="a record's version is the number of events applied to it (0 for a new record).",
+        )
+    try:
+        numbers = values.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise DataError.malformed(
+            column,
+            "holds values that are not whole numbers",
+            value=values.iloc[0],
+            hint="a record's version is the number of events applied to it (0 for a new record).",
+        ) from err
+    bad = (numbers < 0) | (numbers != np.floor(numbers))
+    if bool(bad.any()):
+        rows = np.flatnonzero(bad)
+        raise DataError.malformed(
+            column,
+            "holds values that are not whole numbers >= 0",
+            rows=list(values.index[rows[:20]]),
+            value=values.iloc[rows[0]],
+            hint="a record's version is the number of events applied to it (0 for a new record).",
+        )
+    return numbers.astype(np.int64)
+
+
+@final
+class _Envelope:
+    """What the events of one bulk step carry besides the transition: the envelope."""
+
+    __slots__ = ("actor", "kind", "name", "sequence", "version")
+
+    def __init__(
+        self, compiled: CompiledLifecycle, sequence: np.ndarray[Any, Any] | None, actor: str | None
+    ) -> None:
+        _check_actor(actor)
+        self.kind = compiled.kind
+        self.name = compiled.name
+        self.version = compiled.version
+        self.sequence = sequence  # one per accepted row, or None (the frame has no version)
+        self.actor = actor
+
+
+def _check_actor(actor: object) -> None:
+    if actor is not None and (not isinstance(actor, str) or not actor.strip()):
+        raise ValidationError.for_field(
+            "actor", actor, "a non-empty text or None", hint='actor="u-7" or actor="rule:assign"'
+        )
 
 
 @final
@@ -495,8 +608,15 @@ def _events(
     *,
     when: pd.Timestamp,
     cols: tuple[str, tuple[str, ...]],
+    envelope: _Envelope,
 ) -> pd.DataFrame:
-    """The events frame of the accepted rows: categorical names, the ids as they came."""
+    """
+    The events frame of the accepted rows: categorical names, the ids as they came.
+
+    The columns are those of the event-log frame (``event``, the contract's
+    columns, ``context`` when asked for, the envelope); the constant ones are
+    one-category categoricals, so they cost one byte per row.
+    """
     src, rows = moves
     id_col, context_cols = cols
     ids = frame[id_col]
@@ -508,19 +628,51 @@ def _events(
     tcodes = (
         np.full(k, lookup.trigger, dtype=np.int64) if lookup.tcodes is None else lookup.tcodes[rows]
     )
-    events = pd.DataFrame(
-        {
-            _EVENTS.kind: categorical(np.zeros(k, dtype=np.int8), tables.kind_dtype),
-            _EVENTS.entity_id: entity_id,
-            _EVENTS.trigger: categorical(tcodes, tables.trigger_dtype),
-            _EVENTS.source: categorical(src[rows], tables.state_dtype),
-            _EVENTS.dest: categorical(lookup.dest[rows], tables.state_dtype),
-            _EVENTS.at: pd.DatetimeIndex(
-                np.full(k, when.tz_localize(None).to_datetime64())
-            ).tz_localize("UTC"),
-        }
-    )
+    zeros = np.zeros(k, dtype=np.int8)
+    columns: dict[str, Any] = {
+        "event": categorical(zeros, _TRANSITIONED),
+        _EVENTS.kind: categorical(zeros, tables.kind_dtype),
+        _EVENTS.entity_id: entity_id,
+        _EVENTS.trigger: categorical(tcodes, tables.trigger_dtype),
+        _EVENTS.source: categorical(src[rows], tables.state_dtype),
+        _EVENTS.dest: categorical(lookup.dest[rows], tables.state_dtype),
+        _EVENTS.at: pd.DatetimeIndex(
+            np.full(k, when.tz_localize(None).to_datetime64())
+        ).tz_localize("UTC"),
+    }
     if context_cols:
         records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
-        events["context"] = pd.Series(records, dtype=object)
-    return events
+        columns["context"] = pd.Series(records, dtype=object).to_numpy()
+    columns.update(_envelope_columns(envelope, entity_id, zeros))
+    return pd.DataFrame(columns)
+
+
+def _envelope_columns(
+    envelope: _Envelope, entity_id: Any, zeros: np.ndarray[Any, Any]
+) -> dict[str, Any]:
+    """The envelope columns of the events (the constant ones as one-category categoricals)."""
+    k = len(zeros)
+    sequence = envelope.sequence
+    out: dict[str, Any] = {}
+    if sequence is None:  # the frame has no version column: no sequence, no event id
+        out["event_id"] = np.full(k, None, dtype=object)
+        out["sequence"] = pd.arrays.IntegerArray(
+            np.zeros(k, dtype=np.int64), np.ones(k, dtype=bool)
+        )
+    else:
+        text = pd.Series(entity_id, dtype=object).astype(str).tolist()
+        prefix = f"{envelope.kind}/"
+        out["event_id"] = np.array(
+            [f"{prefix}{i}/{n}" for i, n in zip(text, sequence.tolist(), strict=True)],
+            dtype=object,
+        )
+        out["sequence"] = pd.array(sequence, dtype="Int64")
+    out["actor"] = (
+        np.full(k, None, dtype=object)
+        if envelope.actor is None
+        else categorical(zeros, pd.CategoricalDtype([envelope.actor]))
+    )
+    out["lifecycle"] = categorical(zeros, pd.CategoricalDtype([envelope.name]))
+    out["lifecycle_version"] = categorical(zeros, pd.CategoricalDtype([envelope.version]))
+    out["schema_version"] = np.full(k, EVENT_SCHEMA_VERSION, dtype=np.int64)
+    return out

@@ -62,6 +62,7 @@ class Refusal(IntEnum):
     UNKNOWN_TRIGGER = 1
     TOO_EARLY = 2
     NO_LOST_REASON = 3
+    MERGED = 4
 
     @property
     def message(self) -> str:
@@ -74,6 +75,7 @@ _MESSAGES: Final[dict[Refusal, str]] = {
     Refusal.UNKNOWN_TRIGGER: "unknown trigger",
     Refusal.TOO_EARLY: "at is before state_since",
     Refusal.NO_LOST_REASON: "missing lost_reason",
+    Refusal.MERGED: "merged into another record",
 }
 _MISSING_CODE: Final = np.array([-1], dtype=np.int64)
 

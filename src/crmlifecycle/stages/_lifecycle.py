@@ -690,6 +690,7 @@ class Lifecycle:
         trigger: str | None = None,
         *,
         at: Instant,
+        actor: str | None = None,
         entities_columns: StepFrameColumns = StepFrameColumns(),  # noqa: B008 - a frozen record
     ) -> FrameStep:
         """
@@ -701,8 +702,9 @@ class Lifecycle:
             entities: one row per record: its id, ``state`` and (optionally) ``state_since``.
             trigger: the trigger for every row (``None``: each row's ``trigger`` column).
             at: when the steps happen.
-            entities_columns: which columns of ``entities`` hold the id, state, state since, trigger
-                and context.
+            actor: who or what takes the steps, stored in every event.
+            entities_columns: which columns of ``entities`` hold the id, state, state since,
+                version, trigger and context.
 
         Examples:
             >>> import pandas as pd
@@ -714,7 +716,9 @@ class Lifecycle:
         """
         from crmlifecycle.stages._frame_step import step_frame
 
-        return step_frame(self._compiled, entities, trigger, at=at, cols=entities_columns)
+        return step_frame(
+            self._compiled, entities, trigger, at=at, cols=entities_columns, actor=actor
+        )
 
     def replay_frame(
         self,
