@@ -571,6 +571,7 @@ class Lifecycle:
         *,
         as_of: Instant | None = None,
         check: bool = True,
+        trust: bool = False,
         events_columns: EventLogColumns = EventLogColumns(),
     ) -> pd.DataFrame:
         """
@@ -581,7 +582,10 @@ class Lifecycle:
         Args:
             events: an event log of this lifecycle (the library's own event-log frame reads as is).
             as_of: the moment looked from (``None``: every event).
-            check: whether to check that every step is allowed by the lifecycle.
+            check: whether to check the log (the envelope, and that every step is allowed by the
+                lifecycle) before reading it.
+            trust: read history recorded under another version of the lifecycle as it was
+                recorded (no version check; steps this definition no longer has are accepted).
             events_columns: which columns of ``events`` hold the event-log fields.
 
         Examples:
@@ -596,7 +600,9 @@ class Lifecycle:
         """
         from crmlifecycle.stages._frame_replay import replay_log
 
-        return replay_log(self._compiled, events, as_of=as_of, check=check, cols=events_columns)
+        return replay_log(
+            self._compiled, events, as_of=as_of, check=check, trust=trust, cols=events_columns
+        )
 
     # -- configuration, lint, diagrams ------------------------------------------------------
 
