@@ -29,9 +29,11 @@ __all__ = [
     "CrmError",
     "CurrencyMismatchError",
     "DataError",
+    "EventLogError",
     "FitError",
     "GuardRejected",
     "InvalidTransition",
+    "LifecycleVersionError",
     "MissingColumnError",
     "MissingDependencyError",
     "PluginError",
@@ -342,6 +344,71 @@ class DataError(CrmError, ValueError):
             rows=rows,
             value=value,
         )
+
+
+class EventLogError(DataError):
+    """
+    An event log cannot be replayed: it is not one entity's complete, ordered history.
+
+    Raised by :meth:`~crmlifecycle.stages.Lifecycle.replay`,
+    :meth:`~crmlifecycle.stages.Lifecycle.state_at` and
+    :meth:`~crmlifecycle.stages.Lifecycle.replay_frame` before anything is applied:
+    an event of another entity, kind or lifecycle, a repeated ``event_id``, a gap or
+    repeat in the ``sequence`` numbers, time going backwards, or a logged step this
+    lifecycle cannot take.
+
+    Args:
+        message: the full message, ending with a ``Hint:``.
+        entity_id: the entity whose log it is (kept as ``.entity_id``).
+        index: the position of the offending event in the log, or its row label in a
+            frame (kept as ``.index``).
+        event_id: the offending event's ``event_id`` (``None`` when it has none).
+
+    Examples:
+        >>> err = EventLogError("bad log. Hint: fix it.", entity_id="L-1", index=2,
+        ...                     event_id="lead/L-1/2")
+        >>> (err.entity_id, err.index, err.event_id), isinstance(err, DataError)
+        (('L-1', 2, 'lead/L-1/2'), True)
+    """
+
+    def __init__(
+        self, message: str, *, entity_id: object, index: object, event_id: str | None
+    ) -> None:
+        super().__init__(message, column="events", rows=(index,), value=event_id)
+        self.entity_id = entity_id
+        self.index = index
+        self.event_id = event_id
+
+
+class LifecycleVersionError(EventLogError):
+    """
+    An event was recorded under another version of the lifecycle than the one replaying it.
+
+    Pass ``trust=True`` to replay such history as it was recorded (guards are not
+    re-run; see :meth:`~crmlifecycle.stages.Lifecycle.replay`).
+
+    Args:
+        message: the full message, ending with a ``Hint:``.
+        entity_id: the entity whose log it is.
+        index: the position (or row label) of the event.
+        event_id: the event's ``event_id`` (``None`` when it has none).
+        recorded: the ``lifecycle_version`` the event names (kept as ``.recorded``).
+        expected: the replaying lifecycle's ``version`` (kept as ``.expected``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        entity_id: object,
+        index: object,
+        event_id: str | None,
+        recorded: str,
+        expected: str,
+    ) -> None:
+        super().__init__(message, entity_id=entity_id, index=index, event_id=event_id)
+        self.recorded = recorded
+        self.expected = expected
 
 
 class MissingColumnError(DataError, _FormattedKeyError):

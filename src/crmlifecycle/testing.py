@@ -58,6 +58,7 @@ from crmlifecycle.stages import (
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
     CustomField,
+    STATUS_TYPES,
     Lifecycle,
     Stage,
 )
@@ -86,6 +87,8 @@ __all__ = [
     "ids",
     "interactions",
     "leads",
+    "lifecycle_specs",
+    "lifecycles",
     "money",
     "opportunities",
     "order_frames",
@@ -781,6 +784,132 @@ def _step_context(
     if links and any(dest.won for dest in dests) and not lifecycle.stage(state).won:
         context["opportunity_id"] = draw(ids())
     return context
+
+
+#: State names the standard lifecycles use: generated specs name their stages otherwise.
+_STANDARD_STATES: Final = frozenset(
+    name
+    for lc in (LEAD_STATUS, OPPORTUNITY_PIPELINE, CUSTOMER_LIFECYCLE, CASE_STATUS)
+    for name in lc.states
+)
+_SPEC_KINDS: Final = ("case", "customer", "lead", "opportunity")
+
+
+@st.composite
+def lifecycle_specs(  # noqa: D417 - Hypothesis passes draw
+    draw: st.DrawFn,
+    *,
+    kind: str = "opportunity",
+    max_states: int = 6,
+    max_transitions: int = 10,
+) -> dict[str, Any]:
+    """
+    Valid lifecycle specs (for ``Lifecycle.from_dict``) naming their stages their own way.
+
+    Each spec has 2 to ``max_states`` states named unlike any standard
+    lifecycle's, the first (the initial one) of type ``open``, the others of any
+    status type; open stages may carry a probability (won ones 100, lost ones
+    0). Transitions (up to ``max_transitions``) go between drawn states, some
+    internal, some returning to the last open stage (``to_last_open``), and on
+    the ``opportunity`` kind some guarded by a condition on ``probability``.
+    The ``kind`` is one a record class walks (``lead``, ``opportunity``,
+    ``customer`` or ``case``), so :func:`event_sequences` draws walks of it.
+
+    Args:
+        kind: the entity kind of the specs.
+        max_states: the most states of one spec (at least 2).
+        max_transitions: the most transitions of one spec (at least 1).
+
+    Raises:
+        ValidationError: ``kind`` is not one with a record class.
+
+    Examples:
+        >>> from hypothesis import given
+        >>> from crmlifecycle.stages import Lifecycle
+        >>> @given(lifecycle_specs())
+        ... def test_specs(spec):
+        ...     assert Lifecycle.from_dict(spec).kind == "opportunity"
+        >>> test_specs()
+    """
+    if kind not in _SPEC_KINDS:
+        raise ValidationError.for_field("kind", kind, f"one of {list(_SPEC_KINDS)}")
+    names = draw(
+        st.lists(
+            st.from_regex(r"\A[a-z][a-z0-9]{1,7}\Z").filter(lambda n: n not in _STANDARD_STATES),
+            min_size=2,
+            max_size=max(2, max_states),
+            unique=True,
+        )
+    )
+    types = [
+        "open",
+        *draw(
+            st.lists(
+                st.sampled_from(STATUS_TYPES), min_size=len(names) - 1, max_size=len(names) - 1
+            )
+        ),
+    ]
+    states: list[dict[str, Any]] = []
+    for name, type_ in zip(names, types, strict=True):
+        state: dict[str, Any] = {"name": name, "type": type_}
+        if type_ == "won":
+            state["probability"] = 100
+        elif type_ == "lost":
+            state["probability"] = 0
+        elif draw(st.booleans()):
+            state["probability"] = draw(st.integers(min_value=0, max_value=99))
+        states.append(state)
+    transitions: list[dict[str, Any]] = []
+    n_transitions = draw(st.integers(min_value=1, max_value=max(1, max_transitions)))
+    for number in range(n_transitions):
+        sources = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+        transition: dict[str, Any] = {"trigger": f"go{number % 4}", "source": sources}
+        how = draw(st.sampled_from(["dest", "dest", "dest", "internal", "to_last_open"]))
+        if how == "dest":
+            transition["dest"] = draw(st.sampled_from(names))
+        else:
+            transition[how] = True
+        if kind == "opportunity" and draw(st.booleans()):
+            transition["when"] = f"probability >= {draw(st.integers(0, 60))}"
+        transitions.append(transition)
+    suffix = draw(st.from_regex(r"\A[a-z]{1,6}\Z"))
+    return {
+        "name": f"custom_{suffix}",
+        "kind": kind,
+        "states": states,
+        "transitions": transitions,
+    }
+
+
+def lifecycles(
+    *,
+    kind: str = "opportunity",
+    max_states: int = 6,
+    max_transitions: int = 10,
+) -> st.SearchStrategy[Lifecycle]:
+    """
+    Valid random lifecycles: :func:`lifecycle_specs` built with ``Lifecycle.from_dict``.
+
+    Host applications property-test code that takes any lifecycle with it, and
+    :func:`event_sequences` walks the result (the default kind, ``opportunity``,
+    steps :class:`~crmlifecycle.entities.Opportunity` records).
+
+    Args:
+        kind: the entity kind of the lifecycles.
+        max_states: the most states of one lifecycle (at least 2).
+        max_transitions: the most transitions of one lifecycle (at least 1).
+
+    Examples:
+        >>> from hypothesis import given
+        >>> @given(lifecycles().flatmap(lambda lc: event_sequences(lc, created=True)
+        ...                                         .map(lambda walk: (lc, walk))))
+        ... def test_replay(case):
+        ...     lifecycle, (deal, events) = case
+        ...     assert lifecycle.replay(type(deal), events).id == deal.id
+        >>> test_replay()
+    """
+    specs = lifecycle_specs(kind=kind, max_states=max_states, max_transitions=max_transitions)
+    return specs.map(Lifecycle.from_dict)
 
 
 @st.composite

@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
-from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
+from crmlifecycle.errors import EventLogError, GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import Created, FieldsChanged, Transitioned
 from crmlifecycle.stages import (
     CASE_STATUS,
@@ -311,12 +311,12 @@ def test_replay_refuses_foreign_or_disagreeing_logs() -> None:
     foreign = Transitioned(
         kind="lead", entity_id="L-2", trigger="contact", source="open", dest="contacted", at=day(1)
     )
-    with pytest.raises(ValidationError, match="entity_id"):
+    with pytest.raises(EventLogError, match="entity_id"):
         LEAD_STATUS.replay(lead, [foreign])
     wrong = Transitioned(
         kind="lead", entity_id="L-1", trigger="contact", source="open", dest="qualified", at=day(1)
     )
-    with pytest.raises(ValidationError, match="open->qualified"):
+    with pytest.raises(EventLogError, match="open->qualified"):
         LEAD_STATUS.replay(lead, [wrong])
 
 

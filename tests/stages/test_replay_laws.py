@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.errors import DataError, EventLogError, ValidationError
 from crmlifecycle.events import (
     Created,
     Event,
@@ -109,8 +109,9 @@ def test_a_replayed_convert_event_without_an_opportunity_is_refused() -> None:
         dest="converted",
         at=T0 + timedelta(days=3),
     )
-    with pytest.raises(ValidationError, match="opportunity_id"):
+    with pytest.raises(EventLogError, match="opportunity_id") as info:
         LEAD_STATUS.replay(lead, [*events, bare])
+    assert isinstance(info.value.__cause__, ValidationError)
 
 
 def test_state_at_reads_the_events_convert_lead_returns() -> None:

@@ -30,7 +30,7 @@ from crmlifecycle.errors import (
     SpecError,
     ValidationError,
 )
-from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
+from crmlifecycle.events import Created, Event, Transitioned
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
@@ -52,19 +52,6 @@ if TYPE_CHECKING:
     from crmlifecycle.stages._lint import LintFinding
 
 __all__ = ["Lifecycle"]
-
-
-def _created_record(cls: type, events: Sequence[Event]) -> Any:
-    """Build the record of the ``Created`` event that starts ``events``, as ``cls``."""
-    first = events[0] if events else None
-    if not isinstance(first, Created) or not first.data:
-        raise ValidationError.for_field(
-            "events[0]",
-            type(first).__name__ if first is not None else None,
-            f"a Created event holding the {cls.__name__} record (its data)",
-            hint="store Created.of(entity) first, or pass the initial record instead of its class.",
-        )
-    return cls(**first.data)
 
 
 #: Hooks a spec may name, beyond the built-in ones: a :class:`Hook` or a plain callable.
@@ -541,30 +528,62 @@ class Lifecycle:
 
     # -- replay -----------------------------------------------------------------------------
 
-    def replay(self, initial: Any, events: Iterable[Event]) -> Any:
+    def replay(self, initial: Any, events: Iterable[Event], *, trust: bool = False) -> Any:
         """
         Rebuild an entity by replaying its event log on top of its initial record.
 
         ``initial`` is the record the log starts from, or the entity class when the
         log starts with the record's own :class:`~crmlifecycle.events.Created` event
-        (its ``data`` is the initial record). ``Transitioned`` events are fired
-        again (with their context, so stage effects such as a conversion's
-        ``opportunity_id`` apply again) and must land in the recorded ``dest``;
-        ``FieldsChanged`` events set their new values (a name that is not a field of
-        the record sets that custom field) and the record's custom fields are checked
-        against the declared :attr:`fields`; a ``Created`` event after the start is skipped.
+        (its ``data`` is the initial record). The whole log is checked before
+        anything is applied; each refusal is an
+        :class:`~crmlifecycle.errors.EventLogError` naming the entity and the event
+        (its position and ``event_id``): an event of another entity, kind or
+        lifecycle (``event.lifecycle``); a repeated ``event_id``; a ``sequence``
+        that does not follow the previous one (the first follows the initial
+        record's ``version``, or the ``Created`` event's sequence; an event without
+        a sequence, written before the envelope existed, counts one); an ``at``
+        earlier than the previous event's; a ``Created`` event that is not first.
+        An event recorded under another ``lifecycle_version`` is a
+        :class:`~crmlifecycle.errors.LifecycleVersionError`, unless ``trust``.
+
+        Then ``Transitioned`` events are fired again (with their context, so stage
+        effects such as a conversion's ``opportunity_id`` apply again) and must
+        start from the record's state and land in the recorded ``dest``;
+        ``FieldsChanged`` events set their new values (a key that is not a field of
+        the record goes into ``record.custom``) and the record's ``version``
+        becomes the event's sequence (or counts one).
+
+        With ``trust=True`` the log is the truth (history recorded under another
+        version of the definition): steps are applied without running guards.
+        If this lifecycle has a transition for the step's ``(source, trigger)``
+        that lands in the recorded ``dest``, it is taken (hooks and stage effects
+        run, guards do not); otherwise (the transition was removed or changed) the
+        record moves to the recorded ``dest`` with the stage effects of this
+        lifecycle's stage metadata (``state``, ``state_since``, ``version``,
+        ``probability``, ``closed_at``... as :meth:`fire` sets them for that pair
+        of stages; a step whose ``dest`` is its ``source`` keeps the state and
+        ``state_since``), and no hook runs. The recorded ``source`` must still be
+        the record's state and ``dest`` a state of this lifecycle.
+
+        Replay is pure: the initial record is not changed, and an error comes
+        before any result.
 
         Args:
             initial: the record the log starts from, or the entity class when the log starts with
                 its ``Created`` event.
             events: the record's events, oldest first.
+            trust: replay the log as recorded, without guards and whatever lifecycle version
+                the events name (see above).
 
         Raises:
-            ValidationError: an event belongs to another entity, the log does not
-                start with a ``Created`` event holding the record when ``initial``
-                is a class, or the lifecycle disagrees with the log (the step lands
-                elsewhere).
-            InvalidTransition, GuardRejected: a logged step is not possible here.
+            EventLogError: the log is not this record's complete, ordered history,
+                or a logged step cannot be applied (it is refused here, lands
+                elsewhere, starts from another state, or misses an effect's input
+                such as ``lost_reason``); the cause is chained.
+            LifecycleVersionError: an event names another ``lifecycle_version``
+                (without ``trust``).
+            ValidationError: ``initial`` is a class and the log does not start with
+                a ``Created`` event holding the record.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -580,38 +599,14 @@ class Lifecycle:
             >>> log = [Created.of(lead), one.event, two.event]
             >>> LEAD_STATUS.replay(Lead, log) == two.entity
             True
+            >>> LEAD_STATUS.replay(lead, [two.event])
+            Traceback (most recent call last):
+            ...
+            crmlifecycle.errors.EventLogError: event 0 (lead/L-1/2) of entity 'L-1' has sequence...
         """
-        items = list(events)
-        entity = initial
-        if isinstance(initial, type):
-            entity = _created_record(initial, items)
-            items = items[1:]
-        for i, event in enumerate(items):
-            if event.entity_id != entity.id:
-                raise ValidationError.for_field(
-                    f"events[{i}].entity_id",
-                    event.entity_id,
-                    f"{entity.id!r} (the entity replayed)",
-                )
-            if isinstance(event, Created):
-                continue
-            if isinstance(event, FieldsChanged):
-                changes = apply_changes(entity, {k: v[1] for k, v in event.changes.items()})
-                if hasattr(entity, "version"):
-                    changes["version"] = entity.version + 1
-                entity = attrs.evolve(entity, **changes)
-                check_custom(self._compiled.custom_fields, entity)
-                continue
-            step = self.fire(entity, event.trigger, at=event.at, actor=event.actor, **event.context)
-            if step.event.source != event.source or step.event.dest != event.dest:
-                raise ValidationError.for_field(
-                    f"events[{i}]",
-                    f"{event.source}->{event.dest}",
-                    f"what the lifecycle does ({step.event.source}->{step.event.dest})",
-                    hint="the log was written by another definition; replay it with that one.",
-                )
-            entity = step.entity
-        return entity
+        from crmlifecycle.stages._replay import replay_events
+
+        return replay_events(self._compiled, initial, list(events), trust=trust)
 
     def state_at(
         self,
@@ -624,7 +619,11 @@ class Lifecycle:
         Return the state an entity was in as of a moment, from its event log.
 
         The log is one entity's events in time order; a step at ``as_of`` itself
-        counts. A ``Created`` event of this lifecycle's kind holding the record
+        counts. The log is checked first, as :meth:`replay` checks it (one entity
+        and kind, no other lifecycle, no repeated ``event_id``, ``sequence``
+        numbers counting up by one, time never going backwards), except that the
+        lifecycle version is not compared (only recorded states are read). A
+        ``Created`` event of this lifecycle's kind holding the record
         (``data``) sets its initial state; other ``Created`` events (such as the
         opportunity in a lead's conversion events) and ``FieldsChanged`` events do
         not move the state. Before the first event the answer is ``initial`` (``None``: not
@@ -640,6 +639,7 @@ class Lifecycle:
             ValidationError: ``as_of`` is not an instant (a naive datetime with a
                 time of day, unreadable text, ``None``), or the log names a state
                 this lifecycle does not have.
+            EventLogError: the log is not one entity's ordered history (see above).
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -661,6 +661,8 @@ class Lifecycle:
             >>> LEAD_STATUS.state_at(full, as_of=day(2)), LEAD_STATUS.state_at(full, as_of=day(4))
             ('open', 'contacted')
         """
+        from crmlifecycle.stages._replay import check_state_log
+
         try:
             moment = utc_timestamp(as_of, name="as_of")
         except DataError as err:
@@ -671,7 +673,7 @@ class Lifecycle:
                 hint="pass as_of=datetime(..., tzinfo=UTC).",
             ) from err
         state = initial
-        for event in events:
+        for event in check_state_log(self._compiled, list(events)):
             if event.at > moment:
                 break
             if isinstance(event, Transitioned):
@@ -726,6 +728,7 @@ class Lifecycle:
         *,
         as_of: Instant | None = None,
         check: bool = True,
+        trust: bool = False,
         events_columns: EventLogColumns = EventLogColumns(),
     ) -> pd.DataFrame:
         """
@@ -736,7 +739,10 @@ class Lifecycle:
         Args:
             events: an event log of this lifecycle (the library's own event-log frame reads as is).
             as_of: the moment looked from (``None``: every event).
-            check: whether to check that every step is allowed by the lifecycle.
+            check: whether to check the log (the envelope, and that every step is allowed by the
+                lifecycle) before reading it.
+            trust: read history recorded under another version of the lifecycle as it was
+                recorded (no version check; steps this definition no longer has are accepted).
             events_columns: which columns of ``events`` hold the event-log fields.
 
         Examples:
@@ -751,7 +757,9 @@ class Lifecycle:
         """
         from crmlifecycle.stages._frame_replay import replay_log
 
-        return replay_log(self._compiled, events, as_of=as_of, check=check, cols=events_columns)
+        return replay_log(
+            self._compiled, events, as_of=as_of, check=check, trust=trust, cols=events_columns
+        )
 
     # -- configuration, lint, diagrams ------------------------------------------------------
 
