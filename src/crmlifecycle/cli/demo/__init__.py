@@ -2,7 +2,7 @@
 The ``crmlifecycle demo`` report: one section per capability, on one generated world.
 
 The demo is a client of the library: every section uses only the public API of
-the capability it shows. Each section module (``world``, ``lifecycles``,
+the capability it shows. Each section module (``world``, ``lifecycles``, ``records``,
 ``rules``, ``scoring``, ``kpis``, ``support``, ``clv``, ``plots``) provides
 ``demo_section(data, *, out) -> str``; :func:`run_demo` generates the world,
 runs the sections in :data:`SECTIONS` order (the first writes the world to
@@ -17,7 +17,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
-from crmlifecycle.cli.demo import clv, kpis, lifecycles, plots, rules, scoring, support, world
+from crmlifecycle.cli.demo import (
+    clv,
+    kpis,
+    lifecycles,
+    plots,
+    records,
+    rules,
+    scoring,
+    support,
+    world,
+)
 from crmlifecycle.synth import generate
 
 if TYPE_CHECKING:
@@ -38,6 +48,7 @@ class Section(Protocol):
 SECTIONS: Final[tuple[tuple[str, Section], ...]] = (
     ("The generated world", world.demo_section),
     ("Lifecycles", lifecycles.demo_section),
+    ("Records and their events", records.demo_section),
     ("Rules", rules.demo_section),
     ("Scoring", scoring.demo_section),
     ("KPI report", kpis.demo_section),
