@@ -271,11 +271,14 @@ def test_a_merge_refuses_one_record_and_records_of_another_kind() -> None:
 
 def test_a_merge_checks_time_against_both_records_and_returns_nothing_on_refusal() -> None:
     late = Lead(id="L-2", created_at=T0, state="contacted", state_since=T0 + timedelta(days=3))
-    with pytest.raises(ValidationError, match="state_since") as info:
+    with pytest.raises(ValidationError, match=r"duplicate 'L-2'.s state_since") as info:
         LEAD_STATUS.merge(Lead(id="L-1", created_at=T0), late, at=T1)  # too early for L-2
-    assert info.value.field == "at"
-    with pytest.raises(ValidationError, match="state_since") as info:
+    assert (info.value.field, info.value.value) == ("at", T1)
+    with pytest.raises(ValidationError, match=r"survivor 'L-2'.s state_since") as info:
         LEAD_STATUS.merge(late, Lead(id="L-1", created_at=T0), at=T1)  # too early for L-2
+    assert (info.value.field, info.value.value) == ("at", T1)
+    with pytest.raises(ValidationError, match="timezone-aware") as info:
+        LEAD_STATUS.merge(late, Lead(id="L-1", created_at=T0), at=datetime(2026, 5, 1))
     assert info.value.field == "at"
 
 
