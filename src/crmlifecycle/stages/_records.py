@@ -150,6 +150,7 @@ def merge_step(
 ) -> Merge[EntityT]:
     """Merge ``duplicate`` into ``survivor`` (see :meth:`Lifecycle.merge`); return both."""
     _check_pair(compiled, survivor, duplicate)
+    _check_order(survivor, duplicate, at)
     evolve = Evolve.of(type(survivor))
     taken: dict[str, Any] = {}
     for name in evolve.names:
@@ -182,6 +183,21 @@ def merge_step(
         allow=frozenset({"merged_into"}),
     )
     return Merge(survivor=kept, duplicate=folded)
+
+
+def _check_order(survivor: Any, duplicate: Any, at: object) -> None:
+    """Refuse an aware ``at`` before either record's ``state_since``, naming that record."""
+    if not isinstance(at, datetime) or at.utcoffset() is None:
+        return  # the edit path refuses it with the usual message
+    for role, record in (("survivor", survivor), ("duplicate", duplicate)):
+        if at < record.state_since:
+            raise ValidationError.for_field(
+                "at",
+                at,
+                f"at or after the {role} {record.id!r}'s state_since "
+                f"({record.state_since.isoformat()})",
+                hint="a merge happens after both records' last steps; pass a later at=.",
+            )
 
 
 def _check_pair(compiled: CompiledLifecycle, survivor: Any, duplicate: Any) -> None:

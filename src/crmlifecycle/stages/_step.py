@@ -260,6 +260,27 @@ _PRODUCED_HINT: Final = {
 }
 
 
+def _split_produced(
+    changes: Mapping[str, Any], allow: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split an edit's changes into the plain ones and those a producer of their own sets."""
+    rest: dict[str, Any] = {}
+    produced: dict[str, Any] = {}
+    for key, value in changes.items():
+        (produced if key in allow or key in _PRODUCED else rest)[key] = value
+    return rest, produced
+
+
+def _produced_updates(produced: Mapping[str, Any], allow: frozenset[str]) -> dict[str, Any]:
+    """Return the producer's own fields, refusing those the calling producer does not set."""
+    for key, value in produced.items():
+        if key not in allow:
+            raise ValidationError.for_field(
+                key, value, f"set by {_PRODUCED[key]}, not by an edit", hint=_PRODUCED_HINT[key]
+            )
+    return dict(produced)
+
+
 def edit_step(
     compiled: CompiledLifecycle,
     entity: EntityT,
@@ -279,6 +300,7 @@ def edit_step(
     sets (``owner`` for an assignment, ``merged_into`` for a merge).
     """
     evolve = Evolve.of(type(entity))
+    changes, produced = _split_produced(changes, allow)
     state_of(compiled, entity)
     _check_time(entity, at)
     _check_not_merged(entity)
@@ -286,11 +308,7 @@ def edit_step(
     for key, value in updates.items():
         if key not in evolve.field_set:
             raise _unknown_edit_field(compiled, evolve, key, value)
-        if key in _PRODUCED and key not in allow:
-            raise ValidationError.for_field(
-                key, value, f"set by {_PRODUCED[key]}, not by an edit", hint=_PRODUCED_HINT[key]
-            )
-        if key in _STEP_OWNED and key not in allow:
+        if key in _STEP_OWNED:
             raise ValidationError.for_field(
                 key,
                 value,
@@ -308,6 +326,7 @@ def edit_step(
                 hint="reopen the deal first; a closed deal's probability is not an opinion.",
             )
         updates["probability_manual"] = True
+    updates.update(_produced_updates(produced, allow))
     sequence = _next_sequence(evolve, entity)
     keys = list(updates)
     if custom:
