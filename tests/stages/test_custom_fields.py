@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
 from crmlifecycle.errors import GuardRejected, SpecError, ValidationError
 from crmlifecycle.events import Created, Event, FieldsChanged, event_from_json, event_to_json
+from crmlifecycle.rules import SetField
 from crmlifecycle.stages import (
     CASE_STATUS,
     CUSTOMER_LIFECYCLE,
@@ -294,6 +295,14 @@ def test_an_edit_by_name_and_a_wholesale_custom_together_are_refused() -> None:
     deal = _deal(seats=3)
     with pytest.raises(ValidationError, match=r"'custom' must be left out"):
         PIPE.edit(deal, at=T1, custom={"seats": 4}, tier="gold")
+
+
+def test_a_set_action_on_a_declared_field_applies_as_an_edit() -> None:
+    action = SetField(rule="vip", entity_id="O-1", field="tier", value="gold")
+    changes: dict[str, Any] = {action.field: action.value}
+    edit = PIPE.edit(_deal(seats=3), at=T1, actor=f"rule:{action.rule}", **changes)
+    assert edit.entity.custom["tier"] == "gold"
+    assert dict(edit.event.changes) == {"tier": [None, "gold"]}
 
 
 # -- replay ---------------------------------------------------------------------------------------
