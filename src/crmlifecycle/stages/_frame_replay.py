@@ -12,16 +12,19 @@ the lifecycle defines (unless trusted) chaining on the previous one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._event_data import decode
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
 from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages._event_log import _mapping
 from crmlifecycle.stages._frame_tables import categorical, codes_of, frame_tables, state_codes
 
 if TYPE_CHECKING:
@@ -149,12 +152,14 @@ def replay_log(
         state_codes(log[cols.source][~creation], tables.state_index, cols.source)
     ids = log[cols.entity_id].to_numpy()
     stamps = naive_all[kept]
+    if "data" in events.columns and bool(creation.any()):
+        stamps = _created_since(events["data"].iloc[kept], creation, stamps)
     if check and len(kept):
         _check_steps(compiled, events, log, (src, dest, creation), trust=trust, cols=cols)
     last = np.r_[ids[1:] != ids[:-1], True] if len(ids) else np.zeros(0, dtype=bool)
     counts = np.diff(np.r_[-1, np.flatnonzero(last)])
     # state_since: the last row that entered a state (an internal step keeps it)
-    entered = creation | (src != dest)
+    entered = creation | (src != dest) | _reentered(compiled, log[cols.trigger], src, dest)
     since = pd.Series(np.where(entered, stamps, np.datetime64("NaT")), dtype="datetime64[ns]")
     if len(ids):
         since = since.groupby(np.cumsum(np.r_[True, last[:-1]])).ffill()
@@ -170,8 +175,38 @@ def replay_log(
     )
     if sequence is not None:
         versions = sequence[seen].groupby(events[cols.entity_id].to_numpy()[seen]).max()
-        out["version"] = versions.reindex(index).astype("Int64").to_numpy()
+        out["version"] = versions.reindex(index).astype("Int64").array
     return out
+
+
+def _reentered(
+    compiled: CompiledLifecycle, trigger: pd.Series, src: np.ndarray, dest: np.ndarray
+) -> np.ndarray:
+    """
+    Which rows re-enter their state: a step to its own source that is not internal.
+
+    An internal transition keeps ``state_since``; a transition declared with its
+    source as ``dest`` re-enters the state and moves it (as :meth:`Lifecycle.fire`
+    does). The lifecycle's first candidate of ``(state, trigger)`` landing in the
+    state decides.
+    """
+    pairs = [
+        (state, trig)
+        for (state, trig), candidates in compiled.table.items()
+        if any(c.dest == state for c in candidates)
+        and not next(c for c in candidates if c.dest == state).internal
+    ]
+    loops = src == dest
+    if not pairs or not bool(loops.any()):
+        return np.zeros(len(src), dtype=bool)
+    names = list(compiled.by_name)
+    triggers = list(compiled.triggers)
+    tcodes = pd.Index(triggers).get_indexer(pd.Index(trigger.to_numpy()))
+    size = len(triggers) + 1
+    keys = src.astype(np.int64) * size + tcodes
+    wanted = np.array([names.index(s) * size + triggers.index(t) for s, t in pairs])
+    reentering: np.ndarray = loops & np.isin(keys, wanted)
+    return reentering
 
 
 def _check_kind(compiled: CompiledLifecycle, events: pd.DataFrame, cols: EventLogColumns) -> None:
@@ -221,6 +256,24 @@ def _check_steps(
                 "its steps are the truth), or is missing rows; pass check=False to "
                 "read it anyway.",
             )
+
+
+def _created_since(data: pd.Series, creation: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+    """
+    Creation rows enter their state at the record's ``state_since`` (its ``data``), if held.
+
+    A ``Created`` event happens at the record's ``created_at``; the record may have
+    entered its state later (an imported record), which its ``data`` says.
+    """
+    out = stamps.copy()
+    for position in np.flatnonzero(creation).tolist():
+        cell = data.iloc[position]
+        if isinstance(cell, str):
+            cell = decode(_mapping(cell, "data", data.index[position]))
+        since = cell.get("state_since") if isinstance(cell, Mapping) else None
+        if isinstance(since, datetime) and since.utcoffset() is not None:
+            out[position] = np.datetime64(since.astimezone(UTC).replace(tzinfo=None), "ns")
+    return out
 
 
 def _sequences(events: pd.DataFrame) -> pd.Series | None:
