@@ -531,3 +531,64 @@ def test_lifecycle_specs_refuses_kinds_without_records() -> None:
 
     with pytest.raises(ValidationError, match="kind"):
         draw()
+
+
+# -- regressions found by the laws ------------------------------------------------------------
+
+LOOPS = Lifecycle.from_dict(
+    {
+        "name": "loops",
+        "kind": "opportunity",
+        "states": [{"name": "inbox", "type": "open"}, {"name": "demo", "type": "ongoing"}],
+        "transitions": [
+            {"trigger": "touch", "source": "inbox", "internal": True, "when": "probability >= 50"},
+            {"trigger": "touch", "source": "inbox", "dest": "inbox"},
+            {"trigger": "note", "source": "inbox", "internal": True},
+            {"trigger": "again", "source": "inbox", "dest": "inbox"},
+        ],
+    }
+)
+
+
+def _inbox_deal(probability: int) -> Opportunity:
+    return Opportunity(
+        id="O-1",
+        name="X",
+        amount=Money(1, "EUR"),
+        created_at=T0,
+        state="inbox",
+        state_since=T0 + timedelta(hours=1),
+        probability=probability,
+        probability_manual=True,
+    )
+
+
+def test_replay_frame_takes_a_created_records_state_since() -> None:
+    # the record entered its state an hour after it was created (an import, say)
+    deal = _inbox_deal(10)
+    states = LOOPS.replay_frame(events_to_frame([Created.of(deal)]))
+    assert states.loc["O-1", "state_since"] == T0 + timedelta(hours=1)
+
+
+def test_a_declared_self_transition_re_enters_its_state_in_every_replay() -> None:
+    deal = _inbox_deal(10)  # the internal 'touch' is guarded out: the re-entering one runs
+    touched = LOOPS.fire(deal, "touch", at=day(1))
+    noted = LOOPS.fire(touched.entity, "note", at=day(2))
+    assert (touched.entity.state_since, noted.entity.state_since) == (day(1), day(1))
+    log = [Created.of(deal), touched.event, noted.event]
+    assert LOOPS.replay(Opportunity, log) == noted.entity
+    # trusted: of the two candidates landing in 'inbox', the one whose guards pass
+    assert LOOPS.replay(Opportunity, log, trust=True) == noted.entity
+    # a frame cannot run guards: for 'touch' it reads the first declared (internal) one,
+    # while an unambiguous re-entering step moves state_since there too
+    again = LOOPS.fire(deal, "again", at=day(1))
+    noted = LOOPS.fire(again.entity, "note", at=day(2))
+    states = LOOPS.replay_frame(events_to_frame([Created.of(deal), again.event, noted.event]))
+    assert states.loc["O-1", "state_since"] == noted.entity.state_since == day(1)
+    # with the guard passing, 'touch' is internal: state_since stays
+    keen = _inbox_deal(60)
+    internal = LOOPS.fire(keen, "touch", at=day(1))
+    assert internal.entity.state_since == keen.state_since
+    assert LOOPS.replay(Opportunity, [Created.of(keen), internal.event], trust=True) == (
+        internal.entity
+    )

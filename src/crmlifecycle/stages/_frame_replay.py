@@ -73,6 +73,12 @@ def replay_frame(
       longer has), and each entity's steps chain (a step's source is the
       previous step's dest).
 
+    A step to its own state re-enters it (``state_since`` moves, as with
+    :meth:`~crmlifecycle.stages.Lifecycle.fire`) when the lifecycle's first
+    transition of that ``(state, trigger)`` landing there is not internal; a
+    frame cannot run guards, so where an internal and a re-entering transition
+    share a trigger, the first declared decides.
+
     The envelope problems raise :class:`~crmlifecycle.errors.EventLogError`,
     naming the entity, the row and its ``event_id``; the step problems raise
     :class:`~crmlifecycle.errors.DataError`, naming the rows. ``check=False``
@@ -143,7 +149,7 @@ def replay_log(
         seen = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
         keep &= seen
     kept = order[keep[order]]
-    log = events.iloc[kept][columns[:4]]
+    log = events[columns[:4]].iloc[kept]
     tables = frame_tables(compiled)
     dest = state_codes(log[cols.dest], tables.state_index, cols.dest)
     creation = log[cols.source].isna().to_numpy()
