@@ -575,7 +575,7 @@ def test_a_declared_self_transition_re_enters_its_state_in_every_replay() -> Non
     touched = LOOPS.fire(deal, "touch", at=day(1))
     noted = LOOPS.fire(touched.entity, "note", at=day(2))
     assert (touched.entity.state_since, noted.entity.state_since) == (day(1), day(1))
-    log = [Created.of(deal), touched.event, noted.event]
+    log: list[Event] = [Created.of(deal), touched.event, noted.event]
     assert LOOPS.replay(Opportunity, log) == noted.entity
     # trusted: of the two candidates landing in 'inbox', the one whose guards pass
     assert LOOPS.replay(Opportunity, log, trust=True) == noted.entity
