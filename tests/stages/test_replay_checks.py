@@ -592,3 +592,13 @@ def test_a_declared_self_transition_re_enters_its_state_in_every_replay() -> Non
     assert LOOPS.replay(Opportunity, [Created.of(keen), internal.event], trust=True) == (
         internal.entity
     )
+
+
+def test_replay_frame_checks_the_rows_after_as_of_too() -> None:
+    frame = _frame()
+    frame.loc[3, "source"] = "open"  # L-1's last step no longer chains on the one before
+    with pytest.raises(DataError, match="previous step's dest"):
+        LEAD_STATUS.replay_frame(frame, as_of=day(1))
+    assert LEAD_STATUS.replay_frame(frame, as_of=day(1), check=False).loc["L-1", "state"] == (
+        "contacted"
+    )

@@ -82,7 +82,8 @@ def replay_frame(
     The envelope problems raise :class:`~crmlifecycle.errors.EventLogError`,
     naming the entity, the row and its ``event_id``; the step problems raise
     :class:`~crmlifecycle.errors.DataError`, naming the rows. ``check=False``
-    reads the log as it is. Entities without an
+    reads the log as it is. The checks cover the whole frame, also the rows after
+    ``as_of``. Entities without an
     event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
     the whole log.
 
@@ -143,12 +144,8 @@ def replay_log(
     if check:
         _check_envelope(compiled, events, order, entity_all, naive_all, sequence, cols, trust)
     # rows that carry no state (a FieldsChanged row, a Created row without its record)
-    keep = ~(events[cols.source].isna() & events[cols.dest].isna()).to_numpy(dtype=bool)
-    seen = np.ones(len(events), dtype=bool)
-    if as_of is not None:
-        seen = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
-        keep &= seen
-    kept = order[keep[order]]
+    stateful = ~(events[cols.source].isna() & events[cols.dest].isna()).to_numpy(dtype=bool)
+    kept = order[stateful[order]]
     log = events[columns[:4]].iloc[kept]
     tables = frame_tables(compiled)
     dest = state_codes(log[cols.dest], tables.state_index, cols.dest)
@@ -156,12 +153,23 @@ def replay_log(
     src = codes_of(log[cols.source], tables.state_index)
     if bool((src[~creation] < 0).any()):
         state_codes(log[cols.source][~creation], tables.state_index, cols.source)
+    if check and len(kept):  # the whole log, also after as_of: nothing is read off a bad log
+        _check_steps(compiled, events, log, (src, dest, creation), trust=trust, cols=cols)
+    seen = np.ones(len(events), dtype=bool)
+    if as_of is not None:
+        seen = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
+        upto = seen[kept]
+        kept, log, src, dest, creation = (
+            kept[upto],
+            log[upto],
+            src[upto],
+            dest[upto],
+            creation[upto],
+        )
     ids = log[cols.entity_id].to_numpy()
     stamps = naive_all[kept]
     if "data" in events.columns and bool(creation.any()):
         stamps = _created_since(events["data"].iloc[kept], creation, stamps)
-    if check and len(kept):
-        _check_steps(compiled, events, log, (src, dest, creation), trust=trust, cols=cols)
     last = np.r_[ids[1:] != ids[:-1], True] if len(ids) else np.zeros(0, dtype=bool)
     counts = np.diff(np.r_[-1, np.flatnonzero(last)])
     # state_since: the last row that entered a state (an internal step keeps it)
