@@ -596,8 +596,8 @@ def test_a_declared_self_transition_re_enters_its_state_in_every_replay() -> Non
 
 def test_replay_frame_checks_the_rows_after_as_of_too() -> None:
     frame = _frame()
-    frame.loc[3, "source"] = "open"  # L-1's last step no longer chains on the one before
-    with pytest.raises(DataError, match="previous step's dest"):
+    frame.loc[3, "source"] = "open"  # L-1's last step: open -> qualified is no step
+    with pytest.raises(DataError, match="does not define"):
         LEAD_STATUS.replay_frame(frame, as_of=day(1))
     assert LEAD_STATUS.replay_frame(frame, as_of=day(1), check=False).loc["L-1", "state"] == (
         "contacted"
