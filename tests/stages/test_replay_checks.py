@@ -602,3 +602,11 @@ def test_replay_frame_checks_the_rows_after_as_of_too() -> None:
     assert LEAD_STATUS.replay_frame(frame, as_of=day(1), check=False).loc["L-1", "state"] == (
         "contacted"
     )
+
+
+def test_a_created_event_must_agree_with_the_record_it_holds() -> None:
+    _, log, _ = _lead_log()
+    odd = attrs.evolve(log[0], sequence=5, event_id="lead/L-1/5")  # data says version 0
+    with pytest.raises(EventLogError, match="has sequence 5") as info:
+        LEAD_STATUS.replay(Lead, [odd, *log[1:]])
+    assert (info.value.index, info.value.event_id) == (0, "lead/L-1/5")

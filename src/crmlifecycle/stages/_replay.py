@@ -230,9 +230,8 @@ def replay_events(
     entity = initial
     if isinstance(initial, type):
         entity = _created_record(initial, items)
+    # the record's version; a Created event's sequence must match it (from a class: its data)
     start = getattr(entity, "version", None)
-    if isinstance(initial, type) and items[0].sequence is not None:
-        start = items[0].sequence
     check_log(compiled, entity.id, items, start=start, trust=trust)
     for i, event in enumerate(items):
         if isinstance(event, Created):
