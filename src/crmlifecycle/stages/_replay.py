@@ -11,7 +11,7 @@ position and ``event_id``:
   and names no other lifecycle (``event.lifecycle``);
 - no ``event_id`` appears twice;
 - ``sequence`` numbers count up by one: the first follows the initial record's
-  ``version`` (the ``Created`` event's sequence when the log starts with it);
+  ``version`` (a leading ``Created`` event's sequence must equal it);
   an event without a sequence (a schema-1 payload) counts one;
 - ``at`` never goes backwards;
 - a ``Created`` event of the record comes first, if at all;
