@@ -12,16 +12,19 @@ the lifecycle defines (unless trusted) chaining on the previous one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._event_data import decode
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
 from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.stages._event_log import _mapping
 from crmlifecycle.stages._frame_tables import categorical, codes_of, frame_tables, state_codes
 
 if TYPE_CHECKING:
@@ -70,10 +73,17 @@ def replay_frame(
       longer has), and each entity's steps chain (a step's source is the
       previous step's dest).
 
+    A step to its own state re-enters it (``state_since`` moves, as with
+    :meth:`~crmlifecycle.stages.Lifecycle.fire`) when the lifecycle's first
+    transition of that ``(state, trigger)`` landing there is not internal; a
+    frame cannot run guards, so where an internal and a re-entering transition
+    share a trigger, the first declared decides.
+
     The envelope problems raise :class:`~crmlifecycle.errors.EventLogError`,
     naming the entity, the row and its ``event_id``; the step problems raise
     :class:`~crmlifecycle.errors.DataError`, naming the rows. ``check=False``
-    reads the log as it is. Entities without an
+    reads the log as it is. The checks cover the whole frame, also the rows after
+    ``as_of``. Entities without an
     event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
     the whole log.
 
@@ -134,27 +144,36 @@ def replay_log(
     if check:
         _check_envelope(compiled, events, order, entity_all, naive_all, sequence, cols, trust)
     # rows that carry no state (a FieldsChanged row, a Created row without its record)
-    keep = ~(events[cols.source].isna() & events[cols.dest].isna()).to_numpy(dtype=bool)
-    seen = np.ones(len(events), dtype=bool)
-    if as_of is not None:
-        seen = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
-        keep &= seen
-    kept = order[keep[order]]
-    log = events.iloc[kept][columns[:4]]
+    stateful = ~(events[cols.source].isna() & events[cols.dest].isna()).to_numpy(dtype=bool)
+    kept = order[stateful[order]]
+    log = events[columns[:4]].iloc[kept]
     tables = frame_tables(compiled)
     dest = state_codes(log[cols.dest], tables.state_index, cols.dest)
     creation = log[cols.source].isna().to_numpy()
     src = codes_of(log[cols.source], tables.state_index)
     if bool((src[~creation] < 0).any()):
         state_codes(log[cols.source][~creation], tables.state_index, cols.source)
+    if check and len(kept):  # the whole log, also after as_of: nothing is read off a bad log
+        _check_steps(compiled, events, log, (src, dest, creation), trust=trust, cols=cols)
+    seen = np.ones(len(events), dtype=bool)
+    if as_of is not None:
+        seen = (at <= utc_timestamp(as_of, name="as_of")).to_numpy()
+        upto = seen[kept]
+        kept, log, src, dest, creation = (
+            kept[upto],
+            log[upto],
+            src[upto],
+            dest[upto],
+            creation[upto],
+        )
     ids = log[cols.entity_id].to_numpy()
     stamps = naive_all[kept]
-    if check and len(kept):
-        _check_steps(compiled, events, log, (src, dest, creation), trust=trust, cols=cols)
+    if "data" in events.columns and bool(creation.any()):
+        stamps = _created_since(events["data"].iloc[kept], creation, stamps)
     last = np.r_[ids[1:] != ids[:-1], True] if len(ids) else np.zeros(0, dtype=bool)
     counts = np.diff(np.r_[-1, np.flatnonzero(last)])
     # state_since: the last row that entered a state (an internal step keeps it)
-    entered = creation | (src != dest)
+    entered = creation | (src != dest) | _reentered(compiled, log[cols.trigger], src, dest)
     since = pd.Series(np.where(entered, stamps, np.datetime64("NaT")), dtype="datetime64[ns]")
     if len(ids):
         since = since.groupby(np.cumsum(np.r_[True, last[:-1]])).ffill()
@@ -170,8 +189,38 @@ def replay_log(
     )
     if sequence is not None:
         versions = sequence[seen].groupby(events[cols.entity_id].to_numpy()[seen]).max()
-        out["version"] = versions.reindex(index).astype("Int64").to_numpy()
+        out["version"] = versions.reindex(index).astype("Int64").array
     return out
+
+
+def _reentered(
+    compiled: CompiledLifecycle, trigger: pd.Series, src: np.ndarray, dest: np.ndarray
+) -> np.ndarray:
+    """
+    Which rows re-enter their state: a step to its own source that is not internal.
+
+    An internal transition keeps ``state_since``; a transition declared with its
+    source as ``dest`` re-enters the state and moves it (as :meth:`Lifecycle.fire`
+    does). The lifecycle's first candidate of ``(state, trigger)`` landing in the
+    state decides.
+    """
+    pairs = [
+        (state, trig)
+        for (state, trig), candidates in compiled.table.items()
+        if any(c.dest == state for c in candidates)
+        and not next(c for c in candidates if c.dest == state).internal
+    ]
+    loops = src == dest
+    if not pairs or not bool(loops.any()):
+        return np.zeros(len(src), dtype=bool)
+    names = list(compiled.by_name)
+    triggers = list(compiled.triggers)
+    tcodes = pd.Index(triggers).get_indexer(pd.Index(trigger.to_numpy()))
+    size = len(triggers) + 1
+    keys = src.astype(np.int64) * size + tcodes
+    wanted = np.array([names.index(s) * size + triggers.index(t) for s, t in pairs])
+    reentering: np.ndarray = loops & np.isin(keys, wanted)
+    return reentering
 
 
 def _check_kind(compiled: CompiledLifecycle, events: pd.DataFrame, cols: EventLogColumns) -> None:
@@ -221,6 +270,24 @@ def _check_steps(
                 "its steps are the truth), or is missing rows; pass check=False to "
                 "read it anyway.",
             )
+
+
+def _created_since(data: pd.Series, creation: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+    """
+    Creation rows enter their state at the record's ``state_since`` (its ``data``), if held.
+
+    A ``Created`` event happens at the record's ``created_at``; the record may have
+    entered its state later (an imported record), which its ``data`` says.
+    """
+    out = stamps.copy()
+    for position in np.flatnonzero(creation).tolist():
+        cell = data.iloc[position]
+        if isinstance(cell, str):
+            cell = decode(_mapping(cell, "data", data.index[position]))
+        since = cell.get("state_since") if isinstance(cell, Mapping) else None
+        if isinstance(since, datetime) and since.utcoffset() is not None:
+            out[position] = np.datetime64(since.astimezone(UTC).replace(tzinfo=None), "ns")
+    return out
 
 
 def _sequences(events: pd.DataFrame) -> pd.Series | None:

@@ -540,7 +540,7 @@ class Lifecycle:
         (its position and ``event_id``): an event of another entity, kind or
         lifecycle (``event.lifecycle``); a repeated ``event_id``; a ``sequence``
         that does not follow the previous one (the first follows the initial
-        record's ``version``, or the ``Created`` event's sequence; an event without
+        record's ``version``, which a leading ``Created`` event's sequence equals; an event without
         a sequence, written before the envelope existed, counts one); an ``at``
         earlier than the previous event's; a ``Created`` event that is not first.
         An event recorded under another ``lifecycle_version`` is a

@@ -11,7 +11,7 @@ position and ``event_id``:
   and names no other lifecycle (``event.lifecycle``);
 - no ``event_id`` appears twice;
 - ``sequence`` numbers count up by one: the first follows the initial record's
-  ``version`` (the ``Created`` event's sequence when the log starts with it);
+  ``version`` (a leading ``Created`` event's sequence must equal it);
   an event without a sequence (a schema-1 payload) counts one;
 - ``at`` never goes backwards;
 - a ``Created`` event of the record comes first, if at all;
@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crmlifecycle.errors import (
+    CrmError,
     EventLogError,
     GuardRejected,
     InvalidTransition,
@@ -229,9 +230,8 @@ def replay_events(
     entity = initial
     if isinstance(initial, type):
         entity = _created_record(initial, items)
+    # the record's version; a Created event's sequence must match it (from a class: its data)
     start = getattr(entity, "version", None)
-    if isinstance(initial, type) and items[0].sequence is not None:
-        start = items[0].sequence
     check_log(compiled, entity.id, items, start=start, trust=trust)
     for i, event in enumerate(items):
         if isinstance(event, Created):
@@ -301,7 +301,9 @@ def trusted_step(compiled: CompiledLifecycle, entity: Any, event: Transitioned) 
     Apply a logged step as recorded, without guards (``replay(..., trust=True)``).
 
     If a candidate transition of ``(source, trigger)`` lands in the recorded
-    ``dest``, it is taken (hooks and stage effects run, guards do not);
+    ``dest``, it is taken (hooks and stage effects run, guards do not decide;
+    of several landing there, the first whose guards pass is taken, else the
+    first);
     otherwise the record moves to ``dest`` with the stage effects of the two
     stages' current metadata, and no hook runs (a step whose ``dest`` is its
     ``source`` then only counts: state and ``state_since`` stay).
@@ -321,11 +323,34 @@ def trusted_step(compiled: CompiledLifecycle, entity: Any, event: Transitioned) 
     request = StepRequest(event.trigger, event.at, event.context, event.actor)
     _check_time(entity, request.at)
     _check_not_merged(entity)
-    candidates = compiled.table.get((source, event.trigger), ())
-    chosen = next((c for c in candidates if c.dest == event.dest), None)
+    landing = [c for c in compiled.table.get((source, event.trigger), ()) if c.dest == event.dest]
+    chosen = _pick(entity, landing, request) if len(landing) > 1 else next(iter(landing), None)
     if chosen is None:
         return _moved(compiled, entity, request, event.dest)
     return _taken(compiled, entity, chosen, request)
+
+
+def _pick(entity: Any, landing: list[Candidate], request: StepRequest) -> Candidate:
+    """
+    Of several candidates landing in the recorded dest, the one ``fire`` would have taken.
+
+    The log does not say which it was (an internal step and a re-entering one both
+    land in their source): the first whose guards pass now, else the first.
+    """
+    for candidate in landing:
+        info = StepInfo(
+            trigger=request.trigger,
+            source=entity.state,
+            dest=candidate.dest,
+            at=request.at,
+            context=request.context,
+        )
+        try:
+            if all(guard.check(entity, info) is target for guard, target in candidate.guards):
+                return candidate
+        except CrmError:
+            continue
+    return landing[0]
 
 
 def _version_update(evolve: Evolve, entity: Any) -> dict[str, Any]:
