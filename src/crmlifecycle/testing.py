@@ -57,8 +57,8 @@ from crmlifecycle.stages import (
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
-    CustomField,
     STATUS_TYPES,
+    CustomField,
     Lifecycle,
     Stage,
 )

@@ -13,8 +13,8 @@ declaration:
   :meth:`~crmlifecycle.stages.Lifecycle.fire`, :meth:`~crmlifecycle.stages.Lifecycle.edit`
   and :meth:`~crmlifecycle.stages.Lifecycle.replay`;
 - :func:`split_changes`, which sorts an edit's keywords into record fields and
-  custom fields, and :func:`apply_changes`, which applies a ``FieldsChanged``
-  event's changes (a key that is not a record field goes into ``custom``);
+  custom fields (replay applies a ``FieldsChanged`` event the same way: a key
+  that is not a record field goes into ``custom``);
 - :func:`fields_from_spec` and :func:`fields_to_spec`, the spec form;
 - :class:`CustomView`, the record as guards read it: its own fields plus the
   declared custom fields by name (an absent optional field reads as missing).
@@ -38,7 +38,6 @@ __all__ = [
     "FIELD_TYPES",
     "CustomField",
     "CustomView",
-    "apply_changes",
     "check_custom",
     "check_fields",
     "check_value",
@@ -387,29 +386,6 @@ def updated_custom(entity: Any, changes: Mapping[str, Any]) -> Any:
             hint="use a record class with a custom field (Lead, Opportunity, Customer, Case).",
         )
     return custom.updated(changes)
-
-
-def apply_changes(entity: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
-    """
-    Turn a ``FieldsChanged`` event's new values into the record's field updates.
-
-    A key that is a field of the record's class is a field update; any other key
-    is a custom field, applied to ``custom`` with :meth:`CustomFields.updated
-    <crmlifecycle.CustomFields.updated>` (``None``: removed).
-
-    Args:
-        entity: the record the changes apply to.
-        changes: the new values by name (the events' ``changes`` second items).
-
-    Returns:
-        The updates to evolve the record with (``custom`` among them if any key was custom).
-    """
-    own = _own_fields(type(entity))
-    updates = {k: v for k, v in changes.items() if k in own}
-    custom = {k: v for k, v in changes.items() if k not in own}
-    if custom:
-        updates["custom"] = updated_custom(entity, custom)
-    return updates
 
 
 def fields_from_spec(raw: object) -> tuple[CustomField, ...]:

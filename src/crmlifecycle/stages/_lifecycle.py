@@ -34,7 +34,7 @@ from crmlifecycle.events import Created, Event, Transitioned
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._compile import CompiledLifecycle, check_state
 from crmlifecycle.stages._definition import Hook, Stage, TransitionDef
-from crmlifecycle.stages._fields import CustomField, apply_changes, check_custom, check_fields
+from crmlifecycle.stages._fields import CustomField, check_custom, check_fields
 from crmlifecycle.stages._frame_step import StepFrameColumns
 from crmlifecycle.stages._records import Merge, assign_step, merge_step
 from crmlifecycle.stages._step import (

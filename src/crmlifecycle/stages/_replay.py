@@ -42,6 +42,7 @@ from crmlifecycle.errors import (
 )
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.stages._definition import StepInfo
+from crmlifecycle.stages._fields import check_custom
 from crmlifecycle.stages._step import (
     Evolve,
     StageEffects,
@@ -233,12 +234,17 @@ def replay_events(
     # the record's version; a Created event's sequence must match it (from a class: its data)
     start = getattr(entity, "version", None)
     check_log(compiled, entity.id, items, start=start, trust=trust)
+    fields = compiled.custom_fields
+    if fields:
+        check_custom(fields, entity)
     for i, event in enumerate(items):
         if isinstance(event, Created):
             continue
         try:
             if isinstance(event, FieldsChanged):
                 entity = _apply_changes(entity, event)
+                if fields:
+                    check_custom(fields, entity)
             else:
                 entity = _apply_step(compiled, entity, event, trust=trust)
         except (InvalidTransition, GuardRejected, ValidationError) as err:
