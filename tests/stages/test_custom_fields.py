@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
-from crmlifecycle.errors import GuardRejected, SpecError, ValidationError
+from crmlifecycle.errors import EventLogError, GuardRejected, SpecError, ValidationError
 from crmlifecycle.events import Created, Event, FieldsChanged, event_from_json, event_to_json
 from crmlifecycle.rules import SetField
 from crmlifecycle.stages import (
@@ -318,7 +318,7 @@ def test_replay_applies_custom_edits_and_checks_them() -> None:
     forged = FieldsChanged(
         kind="opportunity", entity_id="O-1", at=T1, changes={"tier": [None, "bronze"]}
     )
-    with pytest.raises(ValidationError, match=r"custom\.tier"):
+    with pytest.raises(EventLogError, match=r"custom\.tier"):
         PIPE.replay(deal, [forged])
 
 

@@ -12,6 +12,7 @@ from crmlifecycle.cli.demo import SECTIONS, run_demo
 TITLES = [
     "The generated world",
     "Lifecycles",
+    "Records and their events",
     "Rules",
     "Scoring",
     "KPI report",
@@ -37,6 +38,8 @@ def test_demo_runs_every_section(
     # each section opens with its own first line, right under its title
     assert "\nThe generated world\n===================\nwindow 20" in out
     assert "\nLifecycles\n==========\nevent logs replayed" in out
+    assert "\nRecords and their events\n========================\none lead's life" in out
+    assert "lead equal True, deal equal True" in out
     assert "\nRules\n=====\nRules: one condition, two engines" in out
     assert "\nKPI report\n==========\nKPI report (gross margin assumed 80%)" in out
     assert "\nSupport and satisfaction\n========================\nSLA targets" in out
