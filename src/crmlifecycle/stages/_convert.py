@@ -10,8 +10,9 @@ whole record, so replaying from that event rebuilds the deal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import final
+from typing import Any, final
 
 import attrs
 
@@ -56,6 +57,7 @@ def convert_lead(
     name: str | None = None,
     amount: Money | None = None,
     owner: str | None = None,
+    custom: Mapping[str, Any] | None = None,
     actor: str | None = None,
     lead_status: Lifecycle = LEAD_STATUS,
     pipeline: Lifecycle = OPPORTUNITY_PIPELINE,
@@ -79,6 +81,8 @@ def convert_lead(
         name: the new opportunity's name (default: company, name, else the lead's id).
         amount: the new opportunity's amount (default: the lead's budget, else 0 EUR).
         owner: the new opportunity's owner (default: the lead's owner).
+        custom: the new opportunity's custom fields, checked against the fields the
+            ``pipeline`` declares (a pipeline with required fields needs them here).
         actor: who converts the lead, written into both events.
         lead_status: the lead lifecycle that fires ``convert``.
         pipeline: the opportunity pipeline whose initial stage the new deal enters.
@@ -120,6 +124,13 @@ def convert_lead(
     opportunity_id = new_opportunity_id or existing_opportunity_id
     assert opportunity_id is not None  # noqa: S101 - checked above
     mode = "created" if new_opportunity_id is not None else "attached"
+    if custom is not None and existing_opportunity_id is not None:
+        raise ValidationError.for_field(
+            "custom",
+            custom,
+            "None when the lead joins an existing opportunity",
+            hint="edit the existing opportunity's custom fields with pipeline.edit(...).",
+        )
     step = lead_status.fire(
         lead, "convert", at=at, actor=actor, opportunity_id=opportunity_id, mode=mode
     )
@@ -145,11 +156,7 @@ def convert_lead(
         contact_id=lead.contact_id,
         lead_id=lead.id,
         owner=owner if owner is not None else lead.owner,
+        custom=custom,
     )
-    created = attrs.evolve(
-        Created.of(deal, from_lead=lead.id),
-        actor=actor,
-        lifecycle=pipeline.name,
-        lifecycle_version=pipeline.version,
-    )
+    created = pipeline.create(deal, actor=actor, from_lead=lead.id)
     return Conversion(lead=converted, opportunity=deal, events=(step.event, created))

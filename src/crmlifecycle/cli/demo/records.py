@@ -20,7 +20,7 @@ import pandas as pd
 
 from crmlifecycle.entities import Lead, Opportunity
 from crmlifecycle.errors import EventLogError, LifecycleVersionError
-from crmlifecycle.events import Created, Event, event_from_json, event_to_json
+from crmlifecycle.events import Event, event_from_json, event_to_json
 from crmlifecycle.stages import (
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
@@ -71,7 +71,10 @@ def _life(data: Dataset, pipeline: Lifecycle) -> tuple[list[Event], Lead, Opport
     duplicate = Lead(
         id=f"{lead.id}-dup", created_at=t, company="Acme Analytics", job_title="Head of Data"
     )
-    log: list[Event] = [Created.of(lead), Created.of(duplicate)]
+    log: list[Event] = [
+        LEAD_STATUS.create(lead, actor="import"),
+        LEAD_STATUS.create(duplicate, actor="web form"),
+    ]
     merge = LEAD_STATUS.merge(lead, duplicate, at=t + hour, actor="ana")
     lead = merge.survivor.entity
     log += merge.events
