@@ -36,7 +36,15 @@ import attrs
 
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import FieldsChanged
-from crmlifecycle.stages._step import EFFECT_FIELDS, Edit, EntityT, Evolve, edit_step, state_of
+from crmlifecycle.stages._step import (
+    EFFECT_FIELDS,
+    Edit,
+    EntityT,
+    Evolve,
+    edit_step,
+    last_change,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from crmlifecycle.stages._compile import CompiledLifecycle
@@ -46,7 +54,10 @@ __all__ = ["MERGE_KEEPS", "Merge", "assign_step", "merge_step"]
 #: Fields a merge never copies from the duplicate: the record's identity and
 #: bookkeeping, and what the lifecycle's steps write (they tell the survivor's history).
 MERGE_KEEPS: Final = (
-    frozenset({"id", "created_at", "state", "state_since", "version", "merged_into", "custom"})
+    frozenset(
+        {"id", "created_at", "state", "state_since", "updated_at", "version", "merged_into"}
+        | {"custom"}
+    )
     | EFFECT_FIELDS
     | frozenset({"first_response_at", "resolved_at"})
 )
@@ -186,16 +197,16 @@ def merge_step(
 
 
 def _check_order(survivor: Any, duplicate: Any, at: object) -> None:
-    """Refuse an aware ``at`` before either record's ``state_since``, naming that record."""
+    """Refuse an aware ``at`` before either record's last change, naming that record."""
     if not isinstance(at, datetime) or at.utcoffset() is None:
         return  # the edit path refuses it with the usual message
     for role, record in (("survivor", survivor), ("duplicate", duplicate)):
-        if at < record.state_since:
+        since = last_change(record)
+        if at < since:
             raise ValidationError.for_field(
                 "at",
                 at,
-                f"at or after the {role} {record.id!r}'s state_since "
-                f"({record.state_since.isoformat()})",
+                f"at or after the {role} {record.id!r}'s last change ({since.isoformat()})",
                 hint="a merge happens after both records' last steps; pass a later at=.",
             )
 

@@ -359,8 +359,12 @@ def _pick(entity: Any, landing: list[Candidate], request: StepRequest) -> Candid
     return landing[0]
 
 
-def _version_update(evolve: Evolve, entity: Any) -> dict[str, Any]:
-    return {"version": int(entity.version) + 1} if "version" in evolve.field_set else {}
+def _version_update(evolve: Evolve, entity: Any, at: Any) -> dict[str, Any]:
+    """The bookkeeping every applied event updates: the record's version and last change."""
+    updates: dict[str, Any] = {"updated_at": at} if evolve.stamps else {}
+    if "version" in evolve.field_set:
+        updates["version"] = int(entity.version) + 1
+    return updates
 
 
 def _taken(
@@ -379,7 +383,7 @@ def _taken(
         at=request.at,
         context=request.context,
     )
-    updates = _version_update(evolve, entity)
+    updates = _version_update(evolve, entity, request.at)
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})
     if not chosen.internal:
@@ -400,7 +404,7 @@ def _moved(compiled: CompiledLifecycle, entity: Any, request: StepRequest, dest:
     evolve = Evolve.of(type(entity))
     if request.context and not evolve.refused_context.isdisjoint(request.context):
         _refuse_field_context(evolve, request)
-    updates = _version_update(evolve, entity)
+    updates = _version_update(evolve, entity, request.at)
     if dest != entity.state:
         stages = compiled.by_name
         effects = StageEffects(evolve, stages[entity.state], stages[dest])
@@ -437,6 +441,8 @@ def _apply_changes(entity: Any, event: FieldsChanged) -> Any:
         updates["version"] = (
             event.sequence if event.sequence is not None else int(entity.version) + 1
         )
+    if evolve.stamps:
+        updates["updated_at"] = event.at
     return evolve(entity, updates) if updates else entity
 
 

@@ -78,6 +78,7 @@ __all__ = [
     "StepRequest",
     "edit_step",
     "fire_step",
+    "last_change",
     "state_of",
 ]
 
@@ -193,6 +194,8 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     sequence = _next_sequence(evolve, entity)
     if sequence is not None:
         updates["version"] = sequence
+    if evolve.stamps:
+        updates["updated_at"] = request.at
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
     if not chosen.internal:
@@ -242,11 +245,11 @@ def _check_not_merged(entity: Any) -> None:
 
 
 #: Fields a step's context may not name: what steps write, except the effects' inputs.
-_OWNED_NOT_INPUT: Final = frozenset({"state", "state_since", "version", "merged_into"}) | (
-    EFFECT_FIELDS - {"lost_reason", "opportunity_id"}
-)
+_OWNED_NOT_INPUT: Final = frozenset(
+    {"state", "state_since", "version", "merged_into", "updated_at"}
+) | (EFFECT_FIELDS - {"lost_reason", "opportunity_id"})
 #: Fields the envelope and the record's bookkeeping own: no step context or edit names them.
-_BOOKKEEPING: Final = frozenset({"version", "merged_into"})
+_BOOKKEEPING: Final = frozenset({"version", "merged_into", "updated_at"})
 #: Fields no edit may change: the record's identity and what only steps write.
 _STEP_OWNED: Final = (
     frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"}) | _BOOKKEEPING
@@ -333,6 +336,8 @@ def edit_step(
         updates["custom"] = updated_custom(entity, custom)
     if sequence is not None:
         updates["version"] = sequence
+    if evolve.stamps:
+        updates["updated_at"] = at
     new = evolve(entity, updates)
     if compiled.custom_fields:
         check_custom(compiled.custom_fields, new)
@@ -417,18 +422,25 @@ def _invalid(compiled: CompiledLifecycle, entity: Stateful, trigger: str) -> Inv
     )
 
 
+def last_change(entity: Stateful) -> datetime:
+    """When the record last changed: its ``updated_at``, else (a class without one) ``state_since``."""
+    when: datetime = getattr(entity, "updated_at", None) or entity.state_since
+    return when
+
+
 def _check_time(entity: Stateful, at: object) -> None:
-    """Refuse an ``at`` that is naive (or not a datetime) or before ``state_since``."""
+    """Refuse an ``at`` that is naive (or not a datetime) or before the record's last change."""
     if not (isinstance(at, datetime) and at.utcoffset() is not None):
         raise ValidationError.for_field(
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
         )
-    if at < entity.state_since:
+    since = last_change(entity)
+    if at < since:
         raise ValidationError.for_field(
             "at",
             at,
-            f"at or after the entity's state_since ({entity.state_since.isoformat()})",
-            hint="state_since never goes backwards; fire steps in time order.",
+            f"at or after the record's last change ({since.isoformat()})",
+            hint="a record's events come in time order; fire steps and edits in time order.",
         )
 
 
@@ -477,7 +489,15 @@ class Evolve:
     list (and one ``operator.attrgetter`` over it) is computed once per class.
     """
 
-    __slots__ = ("cls", "effect_fields", "field_set", "names", "read", "refused_context")
+    __slots__ = (
+        "cls",
+        "effect_fields",
+        "field_set",
+        "names",
+        "read",
+        "refused_context",
+        "stamps",
+    )
 
     _by_class: dict[type, Evolve] = {}  # noqa: RUF012 - one cache for the process, per class
 
@@ -492,6 +512,7 @@ class Evolve:
         )
         self.effect_fields = frozenset(f.name for f in fields) & EFFECT_FIELDS
         self.refused_context = self.field_set & _OWNED_NOT_INPUT
+        self.stamps = "updated_at" in self.field_set  # every change stamps the record
 
     @classmethod
     def of(cls, entity_class: type) -> Evolve:
