@@ -84,7 +84,8 @@ def machine_step(lead: Lead, *, lean: bool, outputs: bool) -> tuple[Lead, Transi
     model.trigger("contact")  # type: ignore[attr-defined]
     if not outputs:
         return None
-    new = attrs.evolve(lead, state=model.state, state_since=AT)
+    sequence = lead.version + 1
+    new = attrs.evolve(lead, state=model.state, state_since=AT, version=sequence)
     event = Transitioned(
         kind="lead",
         entity_id=lead.id,
@@ -92,6 +93,10 @@ def machine_step(lead: Lead, *, lean: bool, outputs: bool) -> tuple[Lead, Transi
         source=lead.state,
         dest=model.state,
         at=AT,
+        event_id=f"lead/{lead.id}/{sequence}",
+        sequence=sequence,
+        lifecycle=LEAD_STATUS.name,
+        lifecycle_version=LEAD_STATUS.version,
     )
     return new, event
 
@@ -128,7 +133,8 @@ def bench_fire() -> None:
     def hand_written() -> None:
         for lead in batch:
             dest = table[(lead.state, "contact")]
-            attrs.evolve(lead, state=dest, state_since=AT)
+            sequence = lead.version + 1
+            attrs.evolve(lead, state=dest, state_since=AT, version=sequence)
             Transitioned(
                 kind="lead",
                 entity_id=lead.id,
@@ -137,6 +143,10 @@ def bench_fire() -> None:
                 dest=dest,
                 at=AT,
                 context={},
+                event_id=f"lead/{lead.id}/{sequence}",
+                sequence=sequence,
+                lifecycle=LEAD_STATUS.name,
+                lifecycle_version=LEAD_STATUS.version,
             )
 
     small = batch[: N_SINGLE // 10]

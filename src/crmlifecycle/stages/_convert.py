@@ -56,6 +56,7 @@ def convert_lead(
     name: str | None = None,
     amount: Money | None = None,
     owner: str | None = None,
+    actor: str | None = None,
     lead_status: Lifecycle = LEAD_STATUS,
     pipeline: Lifecycle = OPPORTUNITY_PIPELINE,
 ) -> Conversion:
@@ -66,7 +67,9 @@ def convert_lead(
     ``existing_opportunity_id``. A new opportunity starts in the pipeline's initial
     stage with that stage's default probability, carries the lead's contact and
     account, and is named ``name`` (default: the lead's company, else its name,
-    else its id) with ``amount`` (default: the lead's budget, else 0 EUR).
+    else its id) with ``amount`` (default: the lead's budget, else 0 EUR), owned by
+    ``owner`` (default: the lead's owner). Both events name ``actor`` and the
+    lifecycle that produced them.
 
     Args:
         lead: the lead to convert (it must be able to fire ``convert``).
@@ -75,7 +78,8 @@ def convert_lead(
         existing_opportunity_id: the id of an opportunity the lead joins instead.
         name: the new opportunity's name (default: company, name, else the lead's id).
         amount: the new opportunity's amount (default: the lead's budget, else 0 EUR).
-        owner: the new opportunity's owner.
+        owner: the new opportunity's owner (default: the lead's owner).
+        actor: who converts the lead, written into both events.
         lead_status: the lead lifecycle that fires ``convert``.
         pipeline: the opportunity pipeline whose initial stage the new deal enters.
 
@@ -90,14 +94,14 @@ def convert_lead(
         >>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
         >>> lead = Lead(id="L-1", created_at=t0, company="Acme", state="qualified",
         ...             budget=Money(5000, "EUR"), contact_id="C-1")
-        >>> result = convert_lead(lead, at=t0, new_opportunity_id="O-1")
+        >>> result = convert_lead(lead, at=t0, new_opportunity_id="O-1", actor="ana")
         >>> result.lead.state, result.lead.opportunity_id
         ('converted', 'O-1')
         >>> deal = result.opportunity
         >>> deal.name, deal.amount, deal.state, deal.probability, deal.lead_id, deal.contact_id
         ('Acme', Money(amount=Decimal('5000'), currency='EUR'), 'prospecting', 10, 'L-1', 'C-1')
-        >>> [type(e).__name__ for e in result.events]
-        ['Transitioned', 'Created']
+        >>> [(type(e).__name__, e.actor, e.lifecycle) for e in result.events]
+        [('Transitioned', 'ana', 'lead'), ('Created', 'ana', 'opportunity')]
         >>> from crmlifecycle import Opportunity
         >>> from crmlifecycle.stages import LEAD_STATUS, OPPORTUNITY_PIPELINE
         >>> LEAD_STATUS.replay(lead, result.events[:1]) == result.lead
@@ -116,7 +120,9 @@ def convert_lead(
     opportunity_id = new_opportunity_id or existing_opportunity_id
     assert opportunity_id is not None  # noqa: S101 - checked above
     mode = "created" if new_opportunity_id is not None else "attached"
-    step = lead_status.fire(lead, "convert", at=at, opportunity_id=opportunity_id, mode=mode)
+    step = lead_status.fire(
+        lead, "convert", at=at, actor=actor, opportunity_id=opportunity_id, mode=mode
+    )
     converted = step.entity
     if converted.opportunity_id != opportunity_id:
         raise ValidationError.for_field(
@@ -138,7 +144,12 @@ def convert_lead(
         account_id=lead.account_id,
         contact_id=lead.contact_id,
         lead_id=lead.id,
-        owner=owner,
+        owner=owner if owner is not None else lead.owner,
     )
-    created = Created.of(deal, from_lead=lead.id)
+    created = attrs.evolve(
+        Created.of(deal, from_lead=lead.id),
+        actor=actor,
+        lifecycle=pipeline.name,
+        lifecycle_version=pipeline.version,
+    )
     return Conversion(lead=converted, opportunity=deal, events=(step.event, created))
