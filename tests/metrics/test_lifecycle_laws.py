@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crmlifecycle import Money, Opportunity
 from crmlifecycle.errors import DataError
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.metrics import (
@@ -325,8 +326,6 @@ def test_renaming_every_case_state_changes_no_sla_number(data: st.DataObject) ->
 
 def _deal_log_with(state: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One deal: created, qualified, then moved to ``state``, as an event-log frame."""
-    from crmlifecycle import Money, Opportunity
-
     deal = Opportunity(id="O-1", name="x", amount=Money(1000, "EUR"), created_at=T0)
     step = OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=T0 + timedelta(days=1))
     odd = Transitioned(
@@ -447,6 +446,4 @@ def test_an_entity_without_events_counts_at_its_initial_stage(data: st.DataObjec
 
 
 def _created_row(entity_id: str, at: datetime) -> Created:
-    from crmlifecycle import Money, Opportunity
-
     return Created.of(Opportunity(id=entity_id, name="new", amount=Money(7, "EUR"), created_at=at))
