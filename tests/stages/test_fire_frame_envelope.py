@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from crmlifecycle import Lead
 from crmlifecycle.errors import CrmError, DataError, ValidationError
-from crmlifecycle.events import EVENT_SCHEMA_VERSION, Transitioned
+from crmlifecycle.events import EVENT_SCHEMA_VERSION, Created, Transitioned
+from crmlifecycle.metrics import funnel
 from crmlifecycle.stages import (
     CASE_STATUS,
     LEAD_STATUS,
@@ -197,8 +198,6 @@ def test_without_a_version_column_the_sequence_is_missing() -> None:
 
 def test_the_events_concatenate_with_a_stored_event_log_frame() -> None:
     lead = Lead(id="L-1", created_at=T0)
-    from crmlifecycle.events import Created
-
     stored = events_to_frame([Created.of(lead)])
     step = LEAD_STATUS.fire_frame(
         pd.DataFrame({"lead_id": ["L-1"], "state": ["open"], "version": [0]}), "contact", at=AT
@@ -232,3 +231,22 @@ def test_a_blank_actor_is_refused() -> None:
     frame = pd.DataFrame({"lead_id": ["L-1"], "state": ["open"]})
     with pytest.raises(ValidationError, match="actor"):
         LEAD_STATUS.fire_frame(frame, "contact", at=AT, actor=" ")
+
+
+def test_bulk_steps_appended_to_a_stored_log_feed_replay_and_the_metrics() -> None:
+    leads = [Lead(id=f"L-{i}", created_at=T0) for i in range(3)]
+    stored = events_to_frame([Created.of(lead) for lead in leads])
+    frame = pd.DataFrame({"lead_id": [r.id for r in leads], "state": "open", "version": 0})
+    contacted = LEAD_STATUS.fire_frame(frame, "contact", at="2026-01-05", actor="bulk")
+    qualified = LEAD_STATUS.fire_frame(contacted.frame.iloc[:2], "qualify", at="2026-01-07")
+    log = pd.concat([stored, contacted.events, qualified.events], ignore_index=True)
+    # three leads created, all three contacted, L-0 and L-1 qualified, none converted
+    assert funnel(log, lifecycle=LEAD_STATUS)["reached"].tolist() == [3, 3, 2, 0]
+    assert LEAD_STATUS.replay_frame(log)["state"].to_dict() == {
+        "L-0": "qualified",
+        "L-1": "qualified",
+        "L-2": "contacted",
+    }
+    rebuilt = LEAD_STATUS.replay(Lead, [e for e in events_from_frame(log) if e.entity_id == "L-0"])
+    assert (rebuilt.state, rebuilt.version) == ("qualified", 2)
+    assert qualified.frame["version"].tolist() == [2, 2]

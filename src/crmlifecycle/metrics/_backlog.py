@@ -166,7 +166,8 @@ def backlog(
         log = pd.DataFrame({"id": log[entity_col].to_numpy(), "at": times, "dest": log[dest_col]})
         seen = log.loc[(times <= moment).to_numpy()].sort_values("at", kind="stable")
         last: pd.Series = seen.drop_duplicates("id", keep="last").set_index("id")["dest"]
-        status = cases[case_col].map(last).fillna(lifecycle.initial).astype(object)
+        status = cases[case_col].map(last).astype(object)  # float NaN when the log is empty
+        status = status.where(status.notna(), lifecycle.initial)
     stopped = status.isin(list(stop_states_of(lifecycle))).to_numpy()
     is_open = (opened <= moment).to_numpy() & ~stopped
     age = (moment - opened).to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS

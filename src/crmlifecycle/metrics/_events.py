@@ -182,8 +182,9 @@ def stage_spells(
     it starts at the entity's creation time, taken from ``created`` (a
     Series of timestamps indexed by entity id, e.g.
     ``opportunities.set_index("opportunity_id")["created_at"]``) or unknown
-    (NaT) without it. A creation event with an empty ``source`` starts the
-    first spell itself. Only events at or before ``as_of`` count (every
+    (NaT) without it. A creation event with an empty ``source`` (a ``created``
+    row of :func:`~crmlifecycle.stages.events_to_frame`) starts the first spell
+    itself; ``fields_changed`` rows are skipped. Only events at or before ``as_of`` count (every
     event when it is ``None``). ``days`` is the completed spell's length in
     days (NaN while open or when its start is unknown).
 

@@ -265,7 +265,12 @@ def case_sla(
         opened_at: when the case was opened.
         priority: the case's priority (a key of ``policy.targets``).
         as_of: the moment the clocks are read from.
-        history: the case's status changes, or ``None``.
+        history: the case's status changes, or ``None``: its rows of the case event
+            log (a plain transition log, or the event-log frame of
+            :func:`~crmlifecycle.stages.events_to_frame`, whose ``created`` row is
+            the case entering its initial state and whose ``fields_changed`` rows
+            are skipped), or its events (``Transitioned``, ``Created``;
+            ``FieldsChanged`` are skipped) or mappings.
         history_columns: which columns (or mapping keys, or attributes) of
             ``history`` hold the event's time (``at``) and new state (``dest``).
         first_response_at: when the case was first answered (``None``: not yet).
@@ -273,8 +278,8 @@ def case_sla(
 
     Raises:
         ValidationError: if the policy has no entry for ``priority``.
-        DataError: for naive timestamps with a time of day, or a status change
-            before ``opened_at``.
+        DataError: for naive timestamps with a time of day, a status change
+            before ``opened_at``, or a state the policy's lifecycle does not know.
 
     Examples:
         >>> from crmlifecycle.sla import BusinessCalendar, SlaPolicy

@@ -291,7 +291,9 @@ def sla_status(
             ``first_response_at`` and, without ``events``, ``resolved_at``.
         policy: the targets, calendar and pause/stop states.
         as_of: the moment the clocks are read from.
-        events: the case event log (``kind``, ``entity_id``, ``dest``, ``at``), or ``None``.
+        events: the case event log (``kind``, ``entity_id``, ``dest``, ``at``), or ``None``;
+            the event-log frame of :func:`~crmlifecycle.stages.events_to_frame` reads
+            as is (its ``fields_changed`` rows are skipped).
         cases_columns: which columns of ``cases`` hold the case fields.
         events_columns: which columns of ``events`` hold the event-log fields.
         kind: the ``kind`` of the case rows of ``events`` (default: the kind of the
@@ -309,7 +311,8 @@ def sla_status(
     Raises:
         MissingColumnError: if a named column is absent.
         DataError: for malformed timestamps, missing or unlisted priorities,
-            duplicated case ids, or status changes before a case's opening.
+            duplicated case ids, status changes before a case's opening, or
+            states the policy's lifecycle does not know.
 
     Examples:
         >>> from crmlifecycle.sla import BusinessCalendar, SlaPolicy

@@ -7,8 +7,14 @@ advances every row whose step has no guard or hook with one numpy lookup.
 Guarded or hooked ``(trigger, state)`` pairs (a handful per lifecycle) are
 evaluated per pair on the rows concerned, through each guard's frame form
 (rule-language conditions use ``evaluate_frame``). Which columns hold the id,
-state, ``state_since``, per-row trigger and step context is one
+state, ``state_since``, version, per-row trigger and step context is one
 :class:`StepFrameColumns` record.
+
+The events of the accepted rows come out as an event-log frame with the
+envelope :meth:`Lifecycle.fire <crmlifecycle.stages.Lifecycle.fire>` gives
+(event tag, lifecycle name and version, schema version, actor, and, when the
+frame has a version column, each row's next ``sequence`` and its ``event_id``),
+so ``events_from_frame`` rebuilds exactly the events ``fire`` would have made.
 """
 
 from __future__ import annotations
