@@ -85,17 +85,12 @@ def _since_not_before_created(inst: Any) -> None:
             inst.state_since,
             f"at or after created_at ({inst.created_at.isoformat()})",
         )
-    if inst.updated_at < inst.state_since:
+    if inst.updated_at is not None and inst.updated_at < inst.created_at:
         raise ValidationError.for_field(
             "updated_at",
             inst.updated_at,
-            f"at or after state_since ({inst.state_since.isoformat()})",
+            f"at or after created_at ({inst.created_at.isoformat()})",
         )
-
-
-def _updated_at_default(inst: Any) -> datetime:
-    since: datetime = inst.state_since
-    return since
 
 
 def _state_since_default(inst: Any) -> datetime:
@@ -195,8 +190,8 @@ class Lead:
         created_at: when the lead was created (timezone-aware).
         state: the lead's state in its lifecycle (``open`` for a new lead).
         state_since: when it entered ``state`` (default: ``created_at``; never before it).
-        updated_at: when the record last changed (its last event's ``at``; default:
-            ``state_since``); steps and edits never go before it.
+        updated_at: when the record last changed (its last event's ``at``; ``None``:
+            not since ``state_since``); steps and edits never go before it.
         email: e-mail address, checked for shape.
         name: the person's name.
         company: the company's name.
@@ -235,9 +230,7 @@ class Lead:
     state_since: datetime = attrs.field(
         default=attrs.Factory(_state_since_default, takes_self=True), validator=aware_datetime()
     )
-    updated_at: datetime = attrs.field(
-        default=attrs.Factory(_updated_at_default, takes_self=True), validator=aware_datetime()
-    )
+    updated_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
     email: str | None = attrs.field(default=None, validator=optional(email()))
     name: str | None = _optional_text()
     company: str | None = _optional_text()
@@ -281,8 +274,8 @@ class Opportunity:
         created_at: when the deal was created (timezone-aware).
         state: the deal's stage (``prospecting`` for a new deal).
         state_since: when it entered ``state`` (default: ``created_at``; never before it).
-        updated_at: when the record last changed (its last event's ``at``; default:
-            ``state_since``); steps and edits never go before it.
+        updated_at: when the record last changed (its last event's ``at``; ``None``:
+            not since ``state_since``); steps and edits never go before it.
         probability: win probability in percent, 0 to 100.
         probability_manual: whether ``probability`` was set by hand (stage changes keep it).
         lost_reason: why a lost deal was lost.
@@ -319,9 +312,7 @@ class Opportunity:
     state_since: datetime = attrs.field(
         default=attrs.Factory(_state_since_default, takes_self=True), validator=aware_datetime()
     )
-    updated_at: datetime = attrs.field(
-        default=attrs.Factory(_updated_at_default, takes_self=True), validator=aware_datetime()
-    )
+    updated_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
     probability: int = attrs.field(default=10, validator=in_range(0, 100, integral=True))
     probability_manual: bool = attrs.field(
         default=False, validator=instance_of(bool, "True or False")
@@ -364,8 +355,8 @@ class Customer:
         created_at: when the record was created (timezone-aware).
         state: the stage in the customer life cycle (``reach`` for a new record).
         state_since: when it entered ``state`` (default: ``created_at``; never before it).
-        updated_at: when the record last changed (its last event's ``at``; default:
-            ``state_since``); steps and edits never go before it.
+        updated_at: when the record last changed (its last event's ``at``; ``None``:
+            not since ``state_since``); steps and edits never go before it.
         highest_state: the furthest stage ever reached (default: ``state``).
         name: the customer's name.
         email: e-mail address, checked for shape.
@@ -395,9 +386,7 @@ class Customer:
     state_since: datetime = attrs.field(
         default=attrs.Factory(_state_since_default, takes_self=True), validator=aware_datetime()
     )
-    updated_at: datetime = attrs.field(
-        default=attrs.Factory(_updated_at_default, takes_self=True), validator=aware_datetime()
-    )
+    updated_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
     highest_state: str = attrs.field(
         default=attrs.Factory(lambda self: self.state, takes_self=True), validator=non_empty_str()
     )
@@ -495,8 +484,8 @@ class Case:
         created_at: when it was opened (timezone-aware).
         state: the case's state (``new`` for a new case).
         state_since: when it entered ``state`` (default: ``created_at``; never before it).
-        updated_at: when the record last changed (its last event's ``at``; default:
-            ``state_since``); steps and edits never go before it.
+        updated_at: when the record last changed (its last event's ``at``; ``None``:
+            not since ``state_since``); steps and edits never go before it.
         priority: one of :data:`CASE_PRIORITIES`.
         type: one of :data:`CASE_TYPES`.
         first_response_at: when the first agent response was sent.
@@ -527,9 +516,7 @@ class Case:
     state_since: datetime = attrs.field(
         default=attrs.Factory(_state_since_default, takes_self=True), validator=aware_datetime()
     )
-    updated_at: datetime = attrs.field(
-        default=attrs.Factory(_updated_at_default, takes_self=True), validator=aware_datetime()
-    )
+    updated_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
     priority: str = attrs.field(default="normal", validator=one_of(CASE_PRIORITIES))
     type: str = attrs.field(default="question", validator=one_of(CASE_TYPES))
     first_response_at: datetime | None = attrs.field(

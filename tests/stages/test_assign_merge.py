@@ -53,7 +53,7 @@ def _rebuilds(lifecycle: Lifecycle, start: Any, events: list[Event], expected: A
 def test_assign_sets_the_owner_and_returns_its_event() -> None:
     lead = Lead(id="L-1", created_at=T0)
     step = LEAD_STATUS.assign(lead, "ana", at=T1, actor="boss")
-    assert step.entity == attrs.evolve(lead, owner="ana", version=1)
+    assert step.entity == attrs.evolve(lead, owner="ana", version=1, updated_at=T1)
     assert lead.owner is None  # the old record is unchanged
     assert step.event == FieldsChanged(
         kind="lead",
@@ -175,6 +175,7 @@ def test_a_merge_fills_the_survivors_gaps_and_links_the_duplicate() -> None:
         owner="bo",
         custom={"tier": "gold", "seats": 3},
         version=5,
+        updated_at=T1,
     )
     assert merge.survivor.event == FieldsChanged(
         kind="opportunity",
@@ -192,7 +193,9 @@ def test_a_merge_fills_the_survivors_gaps_and_links_the_duplicate() -> None:
         lifecycle="opportunity",
         lifecycle_version=OPPORTUNITY_PIPELINE.version,
     )
-    assert merge.duplicate.entity == attrs.evolve(duplicate, merged_into="O-1", version=1)
+    assert merge.duplicate.entity == attrs.evolve(
+        duplicate, merged_into="O-1", version=1, updated_at=T1
+    )
     assert merge.duplicate.event == FieldsChanged(
         kind="opportunity",
         entity_id="O-2",
@@ -271,10 +274,10 @@ def test_a_merge_refuses_one_record_and_records_of_another_kind() -> None:
 
 def test_a_merge_checks_time_against_both_records_and_returns_nothing_on_refusal() -> None:
     late = Lead(id="L-2", created_at=T0, state="contacted", state_since=T0 + timedelta(days=3))
-    with pytest.raises(ValidationError, match=r"duplicate 'L-2'.s state_since") as info:
+    with pytest.raises(ValidationError, match=r"duplicate 'L-2'.s last change") as info:
         LEAD_STATUS.merge(Lead(id="L-1", created_at=T0), late, at=T1)  # too early for L-2
     assert (info.value.field, info.value.value) == ("at", T1)
-    with pytest.raises(ValidationError, match=r"survivor 'L-2'.s state_since") as info:
+    with pytest.raises(ValidationError, match=r"survivor 'L-2'.s last change") as info:
         LEAD_STATUS.merge(late, Lead(id="L-1", created_at=T0), at=T1)  # too early for L-2
     assert (info.value.field, info.value.value) == ("at", T1)
     with pytest.raises(ValidationError, match="timezone-aware") as info:
@@ -360,6 +363,8 @@ def test_a_merge_never_loses_a_survivors_value_and_replays(
         before, after, theirs = (getattr(r, field.name) for r in (survivor, kept, duplicate))
         if field.name == "version":
             assert after == before + 1
+        elif field.name == "updated_at":
+            assert after == at  # the merge is the survivor's last change
         elif field.name == "custom":
             assert dict(after) == {**duplicate.custom, **survivor.custom}  # the survivor wins
         elif before is not None or field.name in _KEEPS | _STEPS_WRITE:
@@ -370,10 +375,13 @@ def test_a_merge_never_loses_a_survivors_value_and_replays(
     changed = {
         f.name
         for f in attrs.fields(type(survivor))
-        if getattr(survivor, f.name) != getattr(kept, f.name) and f.name != "version"
+        if getattr(survivor, f.name) != getattr(kept, f.name)
+        and f.name not in {"version", "updated_at"}
     }
     assert set(merge.survivor.event.changes) == changed
-    assert folded == attrs.evolve(duplicate, merged_into=survivor.id, version=duplicate.version + 1)
+    assert folded == attrs.evolve(
+        duplicate, merged_into=survivor.id, version=duplicate.version + 1, updated_at=at
+    )
     assert [e.sequence for e in merge.events] == [kept.version, folded.version]
     # both replay from their own records, through JSON and the frame
     for before, edit in ((survivor, merge.survivor), (duplicate, merge.duplicate)):

@@ -43,7 +43,10 @@ def test_single_trigger_step_hand_example() -> None:
     # L-1 moves; L-2 is not allowed (already contacted); L-3's state_since is after `at`
     assert step.state.tolist() == ["contacted", "contacted", "open"]
     assert step.accepted.tolist() == [True, False, False]
-    assert step.reason.tolist()[1:] == ["not allowed from this state", "at is before state_since"]
+    assert step.reason.tolist()[1:] == [
+        "not allowed from this state",
+        "at is before the last change",
+    ]
     assert pd.isna(step.reason.iloc[0])
     assert list(step.state.index) == [10, 11, 12]
     out = step.frame

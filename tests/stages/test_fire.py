@@ -425,7 +425,12 @@ def test_the_new_entity_equals_evolve_and_stays_frozen() -> None:
     )
     new = OPPORTUNITY_PIPELINE.fire(deal, "qualify", at=day(1)).entity
     expected = attrs.evolve(
-        deal, state="qualification", state_since=day(1), probability=20, version=1
+        deal,
+        state="qualification",
+        state_since=day(1),
+        probability=20,
+        version=1,
+        updated_at=day(1),
     )
     assert new == expected
     assert hash(new) == hash(expected)

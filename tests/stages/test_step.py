@@ -59,7 +59,9 @@ def _check_step(lifecycle: Lifecycle, entity: Any, trigger: str, hours: int) -> 
         for f in attrs.fields(type(entity))
         if getattr(entity, f.name) != getattr(new, f.name)
     }
-    assert changed <= {"state", "state_since", "version", *Evolve.of(type(entity)).effect_fields}
+    bookkeeping = {"state", "state_since", "version", "updated_at"}
+    assert changed <= bookkeeping | Evolve.of(type(entity)).effect_fields
+    assert new.updated_at == at
     assert new.version == entity.version + 1 == event.sequence
     assert (new.state, new.state_since) == (event.dest, at)
     expected = Transitioned(
@@ -300,6 +302,7 @@ def test_context_checks_agree_with_the_full_encoder(context: dict[Any, Any]) -> 
 
 
 def test_empty_contexts_share_one_read_only_mapping() -> None:
+    extras: list[dict[str, dict[str, Any]]] = [{}, {"context": {}}, {"context": dict[str, Any]()}]
     events = [
         Transitioned(
             kind="lead",
@@ -308,9 +311,9 @@ def test_empty_contexts_share_one_read_only_mapping() -> None:
             source="open",
             dest="contacted",
             at=T0,
-            **({} if context is None else {"context": context}),
+            **extra,  # type: ignore[arg-type]  # only the context mapping is passed
         )
-        for context in (None, {}, dict[str, Any]())
+        for extra in extras
     ]
     assert all(e.context == {} for e in events)
     with pytest.raises(TypeError):

@@ -57,6 +57,7 @@ _TRANSITIONED: Final = pd.CategoricalDtype(["transitioned"])
 VERSION: Final = "version"
 #: The column naming the record another one was merged into (merged records take no step).
 _MERGED: Final = "merged_into"
+_UPDATED: Final = "updated_at"
 _INT8_MAX: Final = 127
 
 
@@ -238,7 +239,10 @@ def fire_frame(
     :class:`~crmlifecycle.errors.DataError` is raised. In bulk steps, hooks see
     the rows as they were before the step. A row whose ``merged_into`` column
     (when the frame has one) names a record is refused, as ``fire`` refuses a
-    merged record. The input frame is not modified.
+    merged record. When the frame has an ``updated_at`` column (the record's last
+    change), a row whose ``updated_at`` is after ``at`` is refused as too early,
+    and an accepted row's ``updated_at`` becomes ``at``, as ``fire`` stamps it.
+    The input frame is not modified.
 
     The events carry the envelope ``fire`` gives: the lifecycle's name and
     version, the schema version and ``actor``; when the frame has a ``version``
@@ -315,13 +319,9 @@ def step_frame(
     hook_runs = _resolve(frame, tables, lookup, src=src, when=when, reasons=reasons)
     moved = dest >= 0
     internal = lookup.internal
-    # 3. time order: state_since never goes backwards
-    since: pd.Series | None = None
-    if cols.state_since in frame.columns:
-        since = as_utc(frame[cols.state_since], cols.state_since)
-        too_early = moved & (since > when).to_numpy(dtype=bool)
-        why[too_early] = Refusal.TOO_EARLY
-        moved &= ~too_early
+    # 3. time order: never before state_since, nor before updated_at (the last change)
+    since = _refuse_too_early(frame, cols.state_since, when, moved, why)
+    updated = _refuse_too_early(frame, _UPDATED, when, moved, why)
     if _MERGED in frame.columns:  # merged records take no step (as fire refuses them)
         merged = moved & frame[_MERGED].notna().to_numpy(dtype=bool)
         why[merged], moved = Refusal.MERGED, moved & ~merged
@@ -360,6 +360,10 @@ def step_frame(
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
     accepted = np.flatnonzero(moved)
+    if updated is not None:
+        new_updated = updated.copy()
+        new_updated.iloc[accepted] = when
+        changes[_UPDATED] = new_updated
     sequence = None if versions is None else (versions + moved)[accepted]
     if versions is not None:
         changes[cols.version] = pd.Series(versions + moved, index=index, name=cols.version)
@@ -382,6 +386,27 @@ def step_frame(
         changes=changes,
         source_frame=frame,
     )
+
+
+def _refuse_too_early(
+    frame: pd.DataFrame,
+    column: str,
+    when: pd.Timestamp,
+    moved: np.ndarray[Any, Any],
+    why: np.ndarray[Any, Any],
+) -> pd.Series | None:
+    """
+    Refuse (in place) the moving rows whose ``column`` time is after ``when``; return it.
+
+    ``updated_at`` may be missing (a record that has not changed since ``state_since``).
+    """
+    if column not in frame.columns:
+        return None
+    stamps = as_utc(frame[column], column, allow_missing=column == _UPDATED)
+    too_early = moved & (stamps > when).to_numpy(dtype=bool)
+    why[too_early] = Refusal.TOO_EARLY
+    moved &= ~too_early
+    return stamps
 
 
 _LINK: Final = "opportunity_id"

@@ -73,7 +73,7 @@ class Refusal(IntEnum):
 _MESSAGES: Final[dict[Refusal, str]] = {
     Refusal.NOT_ALLOWED: "not allowed from this state",
     Refusal.UNKNOWN_TRIGGER: "unknown trigger",
-    Refusal.TOO_EARLY: "at is before state_since",
+    Refusal.TOO_EARLY: "at is before the last change",
     Refusal.NO_LOST_REASON: "missing lost_reason",
     Refusal.MERGED: "merged into another record",
 }

@@ -423,9 +423,10 @@ def _invalid(compiled: CompiledLifecycle, entity: Stateful, trigger: str) -> Inv
 
 
 def last_change(entity: Stateful) -> datetime:
-    """When the record last changed: its ``updated_at``, else (a class without one) ``state_since``."""
-    when: datetime = getattr(entity, "updated_at", None) or entity.state_since
-    return when
+    """When the record last changed: the later of ``state_since`` and ``updated_at`` (if any)."""
+    since: datetime = entity.state_since
+    updated: datetime | None = getattr(entity, "updated_at", None)
+    return since if updated is None or updated < since else updated
 
 
 def _check_time(entity: Stateful, at: object) -> None:
@@ -439,7 +440,8 @@ def _check_time(entity: Stateful, at: object) -> None:
         raise ValidationError.for_field(
             "at",
             at,
-            f"at or after the record's last change ({since.isoformat()})",
+            f"at or after the record's last change ({since.isoformat()}: the later of its "
+            "state_since and updated_at)",
             hint="a record's events come in time order; fire steps and edits in time order.",
         )
 
