@@ -55,7 +55,8 @@ from crmlifecycle.metrics._common import (
     safe_divide,
     segment_keys,
 )
-from crmlifecycle.metrics._events import funnel_stages, segmented_spells, stage_order
+from crmlifecycle.metrics._events import funnel_stages, stage_order
+from crmlifecycle.metrics._population import segmented_spells
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
