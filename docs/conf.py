@@ -35,3 +35,16 @@ html_title = "crmlifecycle"
 # Docstrings carry doctest examples; they render as code blocks and run in the test suite.
 suppress_warnings = ["myst.xref_missing"]
 napoleon_use_ivar = True
+
+
+def _skip_fields_named_type(_app: object, what: str, name: str, *_rest: object) -> bool | None:
+    """Leave records' ``type`` fields out of the member lists (their class docstrings say them).
+
+    As link targets they would capture every builtin ``type`` in the type hints.
+    """
+    return True if what == "class" and name == "type" else None
+
+
+def setup(app: object) -> None:
+    """Connect the member filter."""
+    app.connect("autodoc-skip-member", _skip_fields_named_type)  # type: ignore[attr-defined]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pandas as pd
 import pytest
 
-from crmlifecycle.metrics import conversion_rate, funnel, time_in_stage
-from crmlifecycle.stages import LEAD_STATUS
+from crmlifecycle import Lead
+from crmlifecycle.events import Event
+from crmlifecycle.metrics import conversion_rate, funnel, time_in_stage, win_rate
+from crmlifecycle.stages import LEAD_STATUS, events_to_frame
 
 
 def utc(*stamps: str) -> pd.Series:
@@ -101,3 +106,50 @@ def test_time_in_stage_leaves_the_merged_record_out(
     assert (row["spells"], row["mean_days"], row["open_spells"]) == (1, 14.0, 0)
     plain = time_in_stage(events, entities=deals.drop(columns="merged_into")).set_index("state")
     assert (plain.loc["negotiation", "spells"], plain.loc["negotiation", "open_spells"]) == (1, 1)
+
+
+def test_win_rate_leaves_out_a_merged_duplicate_deal() -> None:
+    # W-1 won; W-2, its lost duplicate, was merged into it: one deal, won (1 of 1)
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ["W-1", "W-2"],
+            "created_at": utc("2026-01-01", "2026-01-01"),
+            "state": ["won", "lost"],
+            "amount": [100.0, 100.0],
+            "merged_into": [None, "W-1"],
+        }
+    )
+    log = pd.DataFrame(
+        {
+            "kind": "opportunity",
+            "entity_id": ["W-1", "W-2"],
+            "trigger": ["win", "lose"],
+            "source": ["prospecting", "prospecting"],
+            "dest": ["won", "lost"],
+            "at": utc("2026-01-05", "2026-01-06"),
+        }
+    )
+    assert win_rate(deals, log) == 1.0
+    assert win_rate(deals.drop(columns="merged_into"), log) == 0.5  # without the link: two deals
+
+
+def test_the_event_log_frame_alone_shows_a_merge_and_the_duplicate_is_left_out() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    keep = Lead(id="L-1", created_at=t0)
+    dup = Lead(id="L-2", created_at=t0)
+    contacted = LEAD_STATUS.fire(dup, "contact", at=t0 + timedelta(days=1))
+    merge = LEAD_STATUS.merge(keep, contacted.entity, at=t0 + timedelta(days=2))
+    log: list[Event] = [
+        LEAD_STATUS.create(keep),
+        LEAD_STATUS.create(dup),
+        contacted.event,
+        *merge.events,
+    ]
+    frame = events_to_frame(log)
+    # by hand: one lead (L-1), still open; L-2 (contacted) is a duplicate folded into it
+    assert funnel(frame, lifecycle=LEAD_STATUS)["reached"].tolist()[:2] == [1, 0]
+    unmerged = events_to_frame(log[:3])
+    assert funnel(unmerged, lifecycle=LEAD_STATUS)["reached"].tolist()[:2] == [2, 1]
+    # the changes may be stored as JSON text (a CSV or Parquet file)
+    frame["changes"] = frame["changes"].map(lambda c: None if c is None else json.dumps(c))
+    assert funnel(frame, lifecycle=LEAD_STATUS)["reached"].tolist()[:2] == [1, 0]

@@ -52,7 +52,7 @@ def _set(field: str, value: object, *, rule: str = "r", entity_id: str = "L-1") 
 def test_set_is_an_edit_by_the_rule() -> None:
     lead = Lead(id="L-1", created_at=T0)
     edit = _set("company", "Acme", rule="enrich").apply(LEAD_STATUS, lead, at=T0)
-    assert edit.entity == attrs.evolve(lead, company="Acme", version=1)
+    assert edit.entity == attrs.evolve(lead, company="Acme", version=1, updated_at=T0)
     assert edit.event == FieldsChanged(
         kind="lead",
         entity_id="L-1",

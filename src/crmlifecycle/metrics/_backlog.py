@@ -154,7 +154,7 @@ def backlog(
         require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
         kind = lifecycle.kind
         log = events if kind_col not in events else events[events[kind_col] == kind]
-        log = stage_rows(log)  # the event-log frame's fields_changed rows change no state
+        log = stage_rows(log, entity_id=entity_col, kind=kind_col)  # no fields_changed rows
         unknown = sorted(set(log[dest_col].dropna().astype(str)) - set(lifecycle.states))
         if unknown:
             raise DataError.malformed(

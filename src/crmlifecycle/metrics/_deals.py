@@ -16,6 +16,7 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import check_by, check_unique
 from crmlifecycle.metrics._events import check_states, read_events, spells_of
+from crmlifecycle.metrics._population import MERGED_INTO
 from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
@@ -99,8 +100,13 @@ def stages_as_of(
     Do the work of :func:`deal_stages`, checking segment columns ``by`` and columns ``needs``.
 
     With ``lifecycle``, every stage of the log and every current state of the deals
-    must be one of its states.
+    must be one of its states. A deal whose ``merged_into`` column (when the frame
+    has one) is set is a duplicate folded into another deal and is left out.
     """
+    if MERGED_INTO in opportunities.columns:
+        merged = opportunities[MERGED_INTO].notna().to_numpy(dtype=bool)
+        if bool(merged.any()):
+            opportunities = opportunities.loc[~merged]
     require_columns(opportunities, [*needs, *by], frame_name="opportunities")
     check_by(opportunities, by, frame_name="opportunities")
     require_columns(

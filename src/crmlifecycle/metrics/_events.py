@@ -103,7 +103,7 @@ def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
 def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
     """The stage rows (no ``fields_changed`` rows) of ``kind``; the whole log without kinds."""
     if columns.kind not in events.columns:
-        return stage_rows(events)
+        return stage_rows(events, entity_id=columns.entity_id, kind=columns.kind)
     # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
     same = events[columns.kind].eq(kind).fillna(value=False).to_numpy(dtype=bool)
     if len(events) and not bool(same.any()):
@@ -114,7 +114,7 @@ def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) ->
             hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
             "without a kind column is read whole, as one lifecycle.",
         )
-    return stage_rows(events.loc[same])
+    return stage_rows(events.loc[same], entity_id=columns.entity_id, kind=columns.kind)
 
 
 def read_events(

@@ -127,7 +127,7 @@ def _events_points(
         )
     if kind is not None and kind_col in events.columns:
         events = events.loc[(events[kind_col] == kind).to_numpy()]
-    events = stage_rows(events)  # the event-log frame's fields_changed rows change no state
+    events = stage_rows(events, entity_id=entity_col, kind=kind_col)  # no fields_changed rows
     pos = ids.get_indexer(events[entity_col])
     mine = pos >= 0
     events, pos = events.loc[mine], pos[mine].astype(np.int64)

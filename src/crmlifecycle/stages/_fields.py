@@ -242,13 +242,14 @@ def check_value(field: CustomField, value: object, *, entity_id: object = None) 
     """
     if value is None:
         return
-    if _accepts(field.type, value) and (field.choices is None or value in field.choices):
+    typed = _accepts(field.type, value)
+    if typed and (field.choices is None or value in field.choices):
         return
     who = f" of record {entity_id!r}" if entity_id is not None else ""
     raise ValidationError.for_field(
         f"custom.{field.name}",
         value,
-        field.expected,
+        field.expected if typed else f"{field.expected}, not a {type(value).__name__}",
         hint=f"give the custom field {field.name!r}{who} a value the lifecycle's "
         "declaration accepts, or None to remove it.",
     )

@@ -358,7 +358,8 @@ class Lifecycle:
             entity: the record to step (it is not changed).
             trigger: the trigger to fire from the record's state.
             at: when the step happens: a timezone-aware datetime, not before the record's
-                ``state_since``; it becomes the new ``state_since``.
+                last change (the later of ``state_since`` and ``updated_at``); it becomes the
+                new ``updated_at`` (and ``state_since`` when the state changes).
             actor: who or what takes the step (a user id, ``"rule:<name>"``...), stored in
                 the event's envelope.
             **context: passed to guards and hooks and stored in the event (``lost_reason=``,
@@ -408,8 +409,8 @@ class Lifecycle:
         The new entity is validated like a constructed one, and the
         :class:`~crmlifecycle.events.FieldsChanged` event records each changed field
         as ``[old, new]`` (unchanged fields are left out), so :meth:`replay` applies
-        it again. Edits come in time order with steps: ``at`` is not before
-        ``entity.state_since``. Setting ``probability`` is the documented manual
+        it again. Edits come in time order with steps: ``at`` is not before the
+        record's last change (the later of ``state_since`` and ``updated_at``). Setting ``probability`` is the documented manual
         override: it also sets ``probability_manual`` (stage changes then keep the
         probability), and is refused on a closed stage. A keyword naming a custom
         field the lifecycle declares (:attr:`fields`) sets it in ``custom`` (``None``
@@ -419,7 +420,7 @@ class Lifecycle:
         Args:
             entity: the record to change (it is not changed).
             at: when the edit happens: a timezone-aware datetime, not before the record's
-                ``state_since``.
+                last change; it becomes the new ``updated_at``.
             actor: who or what makes the edit, stored in the event's envelope.
             context: why, stored in the event (event-safe data, e.g. ``{"reason": "import"}``).
             **changes: the new values by field name (a record field, or a declared custom field).
@@ -468,7 +469,7 @@ class Lifecycle:
             entity: the record to assign (it is not changed).
             owner: the new owner (a non-empty user id), or ``None`` to unassign.
             at: when the assignment happens: a timezone-aware datetime, not before the
-                record's ``state_since``.
+                record's last change; it becomes the new ``updated_at``.
             actor: who or what assigns (a user id, ``"rule:<name>"``...), stored in the
                 event's envelope.
 
@@ -512,7 +513,7 @@ class Lifecycle:
             survivor: the record that stays (it is not changed).
             duplicate: the record folded into it: same class, another id (it is not changed).
             at: when the merge happens: a timezone-aware datetime, not before either
-                record's ``state_since``.
+                record's last change; it becomes both records' ``updated_at``.
             actor: who or what merges, stored in both events' envelopes.
 
         Raises:
