@@ -412,8 +412,8 @@ class Lifecycle:
         it again. Edits come in time order with steps: ``at`` is not before the
         record's last change (the later of ``state_since`` and ``updated_at``).
         Setting ``probability`` is the documented manual override: it also sets
-        ``probability_manual`` (stage changes then keep the probability), and is refused on a closed stage. A keyword naming a custom
-        field the lifecycle declares (:attr:`fields`) sets it in ``custom`` (``None``
+        ``probability_manual`` (stage changes then keep the probability), and is
+        refused on a closed stage. A keyword naming a custom field the lifecycle declares (:attr:`fields`) sets it in ``custom`` (``None``
         removes it), checked against its declaration; the event records it under its
         own name (``{"tier": [None, "gold"]}``).
 
