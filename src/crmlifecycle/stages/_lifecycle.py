@@ -407,15 +407,15 @@ class Lifecycle:
         Change fields of ``entity`` by hand at time ``at``; return the new entity and its event.
 
         The new entity is validated like a constructed one, and the
-        :class:`~crmlifecycle.events.FieldsChanged` event records each changed field
-        as ``[old, new]`` (unchanged fields are left out), so :meth:`replay` applies
-        it again. Edits come in time order with steps: ``at`` is not before the
-        record's last change (the later of ``state_since`` and ``updated_at``).
-        Setting ``probability`` is the documented manual override: it also sets
-        ``probability_manual`` (stage changes then keep the probability), and is
-        refused on a closed stage. A keyword naming a custom field the lifecycle declares (:attr:`fields`) sets it in ``custom`` (``None``
-        removes it), checked against its declaration; the event records it under its
-        own name (``{"tier": [None, "gold"]}``).
+        :class:`~crmlifecycle.events.FieldsChanged` event records each changed field as
+        ``[old, new]`` (unchanged fields are left out), so :meth:`replay` applies it again.
+        Edits come in time order with steps: ``at`` is not before the record's last change
+        (the later of ``state_since`` and ``updated_at``). Setting ``probability`` is the
+        documented manual override: it also sets ``probability_manual`` (stage changes then
+        keep the probability), and is refused on a closed stage. A keyword naming a custom
+        field the lifecycle declares (:attr:`fields`) sets it in ``custom`` (``None``
+        removes it), checked against its declaration; the event records it under its own
+        name (``{"tier": [None, "gold"]}``).
 
         Args:
             entity: the record to change (it is not changed).
