@@ -85,7 +85,9 @@ def machine_step(lead: Lead, *, lean: bool, outputs: bool) -> tuple[Lead, Transi
     if not outputs:
         return None
     sequence = lead.version + 1
-    new = attrs.evolve(lead, state=model.state, state_since=AT, version=sequence)
+    new = attrs.evolve(
+        lead, state=model.state, state_since=AT, version=sequence, updated_at=AT
+    )
     event = Transitioned(
         kind="lead",
         entity_id=lead.id,
@@ -134,7 +136,7 @@ def bench_fire() -> None:
         for lead in batch:
             dest = table[(lead.state, "contact")]
             sequence = lead.version + 1
-            attrs.evolve(lead, state=dest, state_since=AT, version=sequence)
+            attrs.evolve(lead, state=dest, state_since=AT, version=sequence, updated_at=AT)
             Transitioned(
                 kind="lead",
                 entity_id=lead.id,
