@@ -130,7 +130,8 @@ def test_fire_frame_agrees_with_fire_on_events_and_records(
     out = step.frame
     expected = []
     for i, (record, trigger) in enumerate(zip(rows, triggers, strict=True)):
-        extra = {} if context is None else {context: given_context[i]}
+        # a missing cell is no context (None is not passed on), as for the single step
+        extra = {} if context is None or given_context[i] is None else {context: given_context[i]}
         fired = None
         if trigger is not None:
             try:

@@ -180,6 +180,14 @@ class SetField:
 
         check_target(self.entity_id, entity)
         actor = actor or f"rule:{self.rule}"
+        if self.field in RESERVED_FIELDS:
+            raise ValidationError.for_field(
+                "field",
+                self.field,
+                f"a field of the record (not one of {sorted(RESERVED_FIELDS)}, the edit's own "
+                "arguments)",
+                hint="set a field the record has.",
+            )
         if self.field == "owner":
             if self.value is not None and not isinstance(self.value, str):
                 raise ValidationError.for_field(
@@ -329,6 +337,8 @@ def duration_text(delta: timedelta) -> str:
 
 
 _KINDS: Final = ("fire", "set", "task", "notify")
+#: Names a ``set`` action cannot set: the arguments of the edit that carries it out.
+RESERVED_FIELDS: Final = frozenset({"at", "actor", "context", "entity"})
 _SCALARS: Final = (str, int, float, bool, type(None))
 
 
@@ -363,6 +373,17 @@ def _duration(text: object, path: str) -> timedelta:
     return value
 
 
+def _settable(field: str, where: str) -> str:
+    """A ``set`` action's field, refused when it names one of the edit's own arguments."""
+    if field in RESERVED_FIELDS:
+        raise SpecError(
+            f"{field!r} is not a field a rule can set (the names {sorted(RESERVED_FIELDS)} "
+            "are the edit's own arguments).",
+            path=f"{where}.field",
+        )
+    return field
+
+
 def parse_action(doc: object, path: str) -> ActionSpec:
     """Read one entry of a rule's ``then`` list."""
     if not isinstance(doc, Mapping) or len(doc) != 1:
@@ -393,7 +414,7 @@ def parse_action(doc: object, path: str) -> ActionSpec:
                 f"must be a literal (text, number, true/false or null), got {value!r}.",
                 path=f"{where}.value",
             )
-        return ActionSpec("set", field=text_at(body, "field", where), value=value)
+        return ActionSpec("set", field=_settable(text_at(body, "field", where), where), value=value)
     if kind == "task":
         check_keys(body, required=("title",), optional=("due", "assignee"), path=where)
         assignee = body.get("assignee")

@@ -129,6 +129,8 @@ def _history_points(history: object, columns: EventLogColumns) -> list[tuple[pd.
         ):
             continue  # changes fields, not the state
         if isinstance(item, Created):  # the case entering the state it was created in
+            if "state" not in item.data:
+                continue  # an announcement without the record names no state
             points.append((utc_timestamp(item.at, name="history at"), str(item.data["state"])))
             continue
         if isinstance(item, Mapping):

@@ -110,18 +110,20 @@ def frame_updates(
     stages: tuple[Stage, ...],
     at: pd.Timestamp,
     lost_reason: pd.Series | None,
+    needs_reason: bool,
 ) -> tuple[dict[str, pd.Series], np.ndarray[Any, Any]]:
     """
     Vectorised stage effects for the rows of a bulk step that change state.
 
     ``rows`` are positions into ``frame``; ``source``/``dest`` are state codes for
     those rows. Returns the updated columns (full length, copies) and a bool mask
-    over ``rows`` of steps refused for a missing lost reason (checked only when the
-    frame has a ``lost_reason`` column).
+    over ``rows`` of steps refused for a missing lost reason (checked when
+    ``needs_reason``: the frame has a ``lost_reason`` column, or its records' class
+    has that field, as ``fire`` checks it).
     """
     a = _Arrays.of(stages)
     refused = np.zeros(len(rows), dtype=bool)
-    if "lost_reason" in frame.columns:
+    if needs_reason:
         entering = a.lost[dest] & ~a.lost[source]
         given = (
             lost_reason.to_numpy(dtype=object)[rows]

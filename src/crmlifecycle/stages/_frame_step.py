@@ -327,6 +327,9 @@ def step_frame(
         why[merged], moved = Refusal.MERGED, moved & ~merged
     # 4. stage effects on the rows that change state
     stepping = np.flatnonzero(moved & ~internal if internal is not None else moved)
+    fields = record_fields(compiled.kind)
+    link = _link_opportunity(frame, (stepping, src, dest), compiled, id_col, cols, fields)
+    stepping = _refuse(stepping, link, moved, why, reasons)  # before any effect is worked out
     effects, refused = frame_updates(
         frame,
         stepping,
@@ -335,18 +338,13 @@ def step_frame(
         stages=compiled.stages,
         at=when,
         lost_reason=frame["lost_reason"] if "lost_reason" in cols.context else None,
+        needs_reason="lost_reason" in frame.columns or "lost_reason" in fields,
     )
     if bool(refused.any()):
         why[stepping[refused]] = Refusal.NO_LOST_REASON
         moved[stepping[refused]] = False
         stepping = stepping[~refused]
     changes: dict[str, pd.Series] = dict(effects)
-    link = _link_opportunity(frame, (stepping, src, dest), compiled, id_col, cols)
-    if link is not None and bool(link.any()):
-        reasons.append(_NO_LINK)
-        why[stepping[link]] = len(reasons) - 1
-        moved[stepping[link]] = False
-        stepping = stepping[~link]
     # 5. hooks (vectorised forms) on accepted rows
     _apply_hooks(frame, changes, hook_runs, moved, when)
     # 6. outputs
@@ -409,6 +407,45 @@ def _refuse_too_early(
     return stamps
 
 
+def _refuse(
+    stepping: np.ndarray[Any, Any],
+    link: np.ndarray[Any, Any] | None,
+    moved: np.ndarray[Any, Any],
+    why: np.ndarray[Any, Any],
+    reasons: list[str],
+) -> np.ndarray[Any, Any]:
+    """Refuse (in place) the stepping rows ``link`` marks as missing their opportunity."""
+    if link is None or not bool(link.any()):
+        return stepping
+    reasons.append(_NO_LINK)
+    why[stepping[link]] = len(reasons) - 1
+    moved[stepping[link]] = False
+    kept: np.ndarray[Any, Any] = stepping[~link]
+    return kept
+
+
+def record_fields(kind: str) -> frozenset[str]:
+    """The fields of the library's record class for ``kind`` (none for another kind)."""
+    from crmlifecycle.entities import Case, Customer, Lead, Opportunity
+
+    classes: dict[str, type] = {
+        "lead": Lead,
+        "opportunity": Opportunity,
+        "customer": Customer,
+        "case": Case,
+    }
+    cls = classes.get(kind)
+    return frozenset(attrs.fields_dict(cls)) if cls is not None else frozenset()
+
+
+def _missing(value: object) -> bool:
+    """Whether a context cell is empty (``None``, NaN, ``pd.NA``, ``NaT``)."""
+    try:
+        return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # a list or mapping: a value
+        return False
+
+
 _LINK: Final = "opportunity_id"
 _NO_LINK: Final = "entering a won stage needs an opportunity_id"
 
@@ -419,6 +456,7 @@ def _link_opportunity(
     compiled: CompiledLifecycle,
     id_col: str,
     cols: StepFrameColumns,
+    fields: frozenset[str],
 ) -> np.ndarray[Any, Any] | None:
     """
     The conversion effect of a bulk step, as :meth:`Lifecycle.fire` applies it.
@@ -431,7 +469,7 @@ def _link_opportunity(
     the refused mask over the stepping rows, or ``None`` when the frame has no
     such column.
     """
-    if _LINK not in frame.columns or id_col == _LINK:
+    if id_col == _LINK or (_LINK not in frame.columns and _LINK not in fields):
         return None
     stepping, src, dest = moves
     won = np.array([s.won for s in compiled.stages], dtype=bool)
@@ -673,7 +711,8 @@ def _events(
     }
     if context_cols:
         records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
-        columns["context"] = pd.Series(records, dtype=object).to_numpy()
+        kept = [{k: v for k, v in record.items() if not _missing(v)} for record in records]
+        columns["context"] = pd.Series(kept, dtype=object).to_numpy()
     columns.update(_envelope_columns(envelope, entity_id, zeros))
     return pd.DataFrame(columns)
 

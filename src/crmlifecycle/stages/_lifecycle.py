@@ -758,10 +758,16 @@ class Lifecycle:
         Examples:
             >>> import pandas as pd
             >>> from crmlifecycle.stages import LEAD_STATUS
-            >>> leads = pd.DataFrame({"lead_id": ["L-1", "L-2"], "state": ["open", "qualified"],
-            ...                       "trigger": ["contact", "convert"]})
-            >>> LEAD_STATUS.fire_frame(leads, at="2026-03-01").state.tolist()
-            ['contacted', 'converted']
+            >>> leads = pd.DataFrame({"lead_id": ["L-1", "L-2", "L-3"],
+            ...     "state": ["open", "qualified", "qualified"],
+            ...     "trigger": ["contact", "convert", "convert"],
+            ...     "opportunity_id": [None, "O-7", None]})
+            >>> step = LEAD_STATUS.fire_frame(leads, at="2026-03-01",
+            ...     entities_columns=StepFrameColumns(context="opportunity_id"))
+            >>> step.state.tolist(), step.accepted.tolist()
+            (['contacted', 'converted', 'qualified'], [True, True, False])
+            >>> step.reason.tolist()[2]  # a conversion links the lead to its opportunity
+            'entering a won stage needs an opportunity_id'
         """
         from crmlifecycle.stages._frame_step import step_frame
 

@@ -33,7 +33,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crmlifecycle.errors import (
-    CrmError,
     EventLogError,
     GuardRejected,
     InvalidTransition,
@@ -42,8 +41,9 @@ from crmlifecycle.errors import (
 )
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned
 from crmlifecycle.stages._definition import StepInfo
-from crmlifecycle.stages._fields import check_custom
+from crmlifecycle.stages._fields import CustomView, check_custom
 from crmlifecycle.stages._step import (
+    NOT_EDITED,
     Evolve,
     StageEffects,
     StepRequest,
@@ -228,9 +228,17 @@ def replay_events(
 ) -> Any:
     """Check, then apply, a record's log (see :meth:`Lifecycle.replay`); return the record."""
     items = list(events)
+    for i, item in enumerate(items):
+        if not isinstance(item, Transitioned | Created | FieldsChanged):
+            raise ValidationError.for_field(
+                f"events[{i}]",
+                type(item).__name__,
+                "an event (Transitioned, Created or FieldsChanged)",
+                hint="read stored events back with event_from_dict or event_from_json first.",
+            )
     entity = initial
     if isinstance(initial, type):
-        entity = _created_record(initial, items)
+        entity = _created_record(compiled, initial, items)
     # the record's version; a Created event's sequence must match it (from a class: its data)
     start = getattr(entity, "version", None)
     check_log(compiled, entity.id, items, start=start, trust=trust)
@@ -263,9 +271,17 @@ def _refused(entity_id: str, i: int, event: Event, err: Exception, *, trust: boo
     return _error(entity_id, i, event, f"cannot be applied: {reason.rstrip('.')}", hint)
 
 
-def _created_record(cls: type, events: Sequence[Event]) -> Any:
+def _created_record(compiled: CompiledLifecycle, cls: type, events: Sequence[Event]) -> Any:
     """Build the record of the ``Created`` event that starts ``events``, as ``cls``."""
     first = events[0] if events else None
+    if isinstance(first, Created) and first.kind != compiled.kind:
+        raise _error(
+            first.entity_id,
+            0,
+            first,
+            f"is of kind {first.kind!r}, not {compiled.kind!r} (the {compiled.name!r} lifecycle's)",
+            _OWN_EVENTS,
+        )
     if not isinstance(first, Created) or not first.data:
         raise ValidationError.for_field(
             "events[0]",
@@ -273,7 +289,16 @@ def _created_record(cls: type, events: Sequence[Event]) -> Any:
             f"a Created event holding the {cls.__name__} record (its data)",
             hint="store Created.of(entity) first, or pass the initial record instead of its class.",
         )
-    return cls(**first.data)
+    try:
+        return cls(**first.data)
+    except TypeError as err:  # fields the class does not have: the record of another class
+        raise _error(
+            first.entity_id,
+            0,
+            first,
+            f"holds a record that is not of class {cls.__name__} ({err})",
+            f"replay with the record class the log was written for ({first.kind!r} records).",
+        ) from err
 
 
 def _apply_step(
@@ -330,19 +355,25 @@ def trusted_step(compiled: CompiledLifecycle, entity: Any, event: Transitioned) 
     _check_time(entity, request.at)
     _check_not_merged(entity)
     landing = [c for c in compiled.table.get((source, event.trigger), ()) if c.dest == event.dest]
-    chosen = _pick(entity, landing, request) if len(landing) > 1 else next(iter(landing), None)
+    chosen = (
+        _pick(compiled, entity, landing, request) if len(landing) > 1 else next(iter(landing), None)
+    )
     if chosen is None:
         return _moved(compiled, entity, request, event.dest)
     return _taken(compiled, entity, chosen, request)
 
 
-def _pick(entity: Any, landing: list[Candidate], request: StepRequest) -> Candidate:
+def _pick(
+    compiled: CompiledLifecycle, entity: Any, landing: list[Candidate], request: StepRequest
+) -> Candidate:
     """
     Of several candidates landing in the recorded dest, the one ``fire`` would have taken.
 
     The log does not say which it was (an internal step and a re-entering one both
-    land in their source): the first whose guards pass now, else the first.
+    land in their source): the first whose guards pass now (read as ``fire`` reads
+    them, declared custom fields by name), else the first.
     """
+    view = CustomView(entity, compiled.custom_names) if compiled.custom_names else None
     for candidate in landing:
         info = StepInfo(
             trigger=request.trigger,
@@ -351,11 +382,12 @@ def _pick(entity: Any, landing: list[Candidate], request: StepRequest) -> Candid
             at=request.at,
             context=request.context,
         )
-        try:
-            if all(guard.check(entity, info) is target for guard, target in candidate.guards):
-                return candidate
-        except CrmError:
-            continue
+        if all(
+            guard.check(view if view is not None and guard.condition is not None else entity, info)
+            is target
+            for guard, target in candidate.guards
+        ):
+            return candidate
     return landing[0]
 
 
@@ -418,12 +450,22 @@ def _moved(compiled: CompiledLifecycle, entity: Any, request: StepRequest, dest:
 def _apply_changes(entity: Any, event: FieldsChanged) -> Any:
     """Set a ``FieldsChanged`` event's new values (unknown keys: custom fields)."""
     evolve = Evolve.of(type(entity))
+    _check_time(entity, event.at)  # as the live edit: never before the record's last change
+    _check_not_merged(entity)
     updates: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     for key, change in event.changes.items():
         if not isinstance(change, list | tuple) or len(change) != 2:  # noqa: PLR2004 - a pair
             raise ValidationError.for_field(
                 f"changes.{key}", change, "an [old, new] pair", hint="write edits with edit()."
+            )
+        if key in NOT_EDITED:
+            raise ValidationError.for_field(
+                f"changes.{key}",
+                change[1],
+                "a field an edit may change (the lifecycle's steps set this one)",
+                hint="a FieldsChanged event never moves a record between states; the log was "
+                "not written by this library's producers.",
             )
         (updates if key in evolve.field_set else custom)[key] = change[1]
     if custom:

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EFFECT_FIELDS",
+    "NOT_EDITED",
     "Edit",
     "Evolve",
     "StageEffects",
@@ -254,6 +255,10 @@ _BOOKKEEPING: Final = frozenset({"version", "merged_into", "updated_at"})
 _STEP_OWNED: Final = (
     frozenset({"id", "state", "state_since"}) | (EFFECT_FIELDS - {"probability"}) | _BOOKKEEPING
 )
+#: Fields no FieldsChanged event sets: what an edit refuses, but for what its producers
+#: set beside the edited fields (an edit of the probability sets ``probability_manual``,
+#: a merge ``merged_into``; an assignment's ``owner`` is not step-owned).
+NOT_EDITED: Final = _STEP_OWNED - {"probability_manual", "merged_into"}
 
 #: Fields an edit refuses because a producer of their own sets them, and that producer.
 _PRODUCED: Final = {"owner": "an assignment"}
