@@ -73,7 +73,7 @@ class FireTrigger:
             lifecycle: the record's lifecycle (anything with ``fire``, such as a
                 :class:`~crmlifecycle.stages.Lifecycle`).
             entity: the record the action names (it is not changed).
-            at: when the step happens (timezone-aware, not before ``entity.state_since``).
+            at: when the step happens (timezone-aware, not before the record's last change).
             actor: who takes the step, for the event's envelope (default: ``"rule:<rule>"``).
 
         Raises:
@@ -153,7 +153,7 @@ class SetField:
             lifecycle: the record's lifecycle (anything with ``edit`` and ``assign``,
                 such as a :class:`~crmlifecycle.stages.Lifecycle`).
             entity: the record the action names (it is not changed).
-            at: when the edit happens (timezone-aware, not before ``entity.state_since``).
+            at: when the edit happens (timezone-aware, not before the record's last change).
             actor: who makes the change, for the event's envelope (default: ``"rule:<rule>"``).
 
         Raises:

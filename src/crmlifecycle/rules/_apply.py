@@ -226,8 +226,8 @@ def apply_actions(
         entity: the record to change (it is not changed).
         lifecycle: the record's lifecycle (a :class:`~crmlifecycle.stages.Lifecycle`,
             or anything with its ``fire``, ``edit`` and ``assign``).
-        at: when the actions take effect (timezone-aware, not before the record's
-            ``state_since``), usually the triggering event's ``at``.
+        at: when the actions take effect (timezone-aware, not before the record's last
+            change), usually the triggering event's ``at``.
         actor: who makes the changes, for every event's envelope (default: each
             action's ``"rule:<name>"``).
 

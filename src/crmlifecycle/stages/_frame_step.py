@@ -158,7 +158,7 @@ class FrameStep:
             the events :meth:`Lifecycle.fire <crmlifecycle.stages.Lifecycle.fire>`
             would give.
         changes: every column the step changes (``state``, ``state_since``,
-            ``version``, and the stage-effect and hook columns), full length,
+            ``updated_at``, ``version``, and the stage-effect and hook columns), full length,
             aligned to the input.
         source_frame: the entities frame the step read (:attr:`frame` applies
             ``changes`` to it).

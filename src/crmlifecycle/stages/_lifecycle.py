@@ -368,10 +368,11 @@ class Lifecycle:
         Raises:
             InvalidTransition: the trigger is unknown or not allowed from the state.
             GuardRejected: every candidate transition's guard said no.
-            ValidationError: ``at`` is naive or before ``entity.state_since``, the
-                entity's state is not in this lifecycle, a context key names a field
-                the steps own, or an effect's requirement (the lost reason, the
-                converted lead's opportunity) is not met.
+            ValidationError: ``at`` is naive or before the record's last change, the
+                record was merged into another (``merged_into``), the entity's state is
+                not in this lifecycle, a context key names a field the steps own, a
+                custom field does not fit the declaration, or an effect's requirement
+                (the lost reason, the converted lead's opportunity) is not met.
 
         Examples:
             >>> from datetime import datetime, timezone
