@@ -85,9 +85,7 @@ def machine_step(lead: Lead, *, lean: bool, outputs: bool) -> tuple[Lead, Transi
     if not outputs:
         return None
     sequence = lead.version + 1
-    new = attrs.evolve(
-        lead, state=model.state, state_since=AT, version=sequence, updated_at=AT
-    )
+    new = attrs.evolve(lead, state=model.state, state_since=AT, version=sequence, updated_at=AT)
     event = Transitioned(
         kind="lead",
         entity_id=lead.id,
