@@ -2,7 +2,9 @@
 Checks and conversions shared by every function that reads a DataFrame.
 
 The time rule (documented in ``docs/data-contracts.md``): timestamps are kept
-in UTC inside computations. A timezone-aware column is converted to UTC. A
+in UTC inside computations. A timezone-aware column is converted to UTC, and so
+is a column whose values all carry a UTC offset even when the offsets differ
+(an export across a daylight-saving change: ``+01:00`` and ``+02:00``). A
 naive column is accepted only when every value is at midnight (a *date-only*
 column, e.g. ``2026-03-01``), and is then read as that UTC calendar day; naive
 timestamps with a time of day are ambiguous and raise :class:`DataError`.
@@ -10,14 +12,17 @@ timestamps with a time of day are ambiguous and raise :class:`DataError`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle.errors import DataError, MissingColumnError
+from crmlifecycle.errors import DataError, MissingColumnError, ValidationError
 
 __all__ = [
     "PERIOD_ALIASES",
@@ -29,7 +34,11 @@ __all__ = [
     "to_periods",
     "utc_nanoseconds",
     "utc_timestamp",
+    "utc_window",
 ]
+
+#: The end of an ISO 8601 timestamp that carries a UTC offset (``Z``, ``+02:00``, ``-0500``).
+_OFFSET: Final = re.compile(r"[T ][0-9:.,]+\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$")
 
 #: pandas frequency strings we accept, mapped to the Period alias used inside.
 PERIOD_ALIASES: Final[dict[str, str]] = {
@@ -77,14 +86,7 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
     if not isinstance(values.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_dtype(
         values.dtype
     ):
-        try:
-            values = pd.to_datetime(values, format="ISO8601")
-        except (ValueError, TypeError) as err:
-            raise DataError.malformed(
-                column,
-                f"cannot be read as timestamps ({err})",
-                hint="use ISO 8601 text or datetime values, all with a zone or all date-only.",
-            ) from err
+        values = _parse_instants(values, column)
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC")
     else:
@@ -100,7 +102,14 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
                 "only date-only naive values are read as UTC days.",
             )
         values = values.dt.tz_localize("UTC")
-    values = values.astype("datetime64[ns, UTC]")
+    try:
+        values = values.astype("datetime64[ns, UTC]")
+    except (ValueError, OverflowError) as err:  # out of the nanosecond range (years 1677-2262)
+        raise DataError.malformed(
+            column,
+            "holds timestamps outside the years 1677-2262",
+            hint="drop or correct those rows; the analytics keep nanosecond timestamps.",
+        ) from err
     if not allow_missing:
         missing = values.isna()
         if bool(missing.any()):
@@ -112,6 +121,52 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
             )
     result: pd.Series = values
     return result
+
+
+def _has_offset(value: object) -> bool | None:
+    """Whether one cell carries a UTC offset (``None`` for a missing or unknown cell)."""
+    if isinstance(value, str):
+        return _OFFSET.search(value.strip()) is not None
+    if isinstance(value, datetime):
+        return None if value is pd.NaT else value.tzinfo is not None
+    return None
+
+
+def _parse_instants(values: pd.Series, column: str) -> pd.Series:
+    """
+    Parse an object or text column of instants by the time rule.
+
+    A column that pandas cannot read in one zone (offsets that differ, e.g. across a
+    daylight-saving change) is read as UTC when every value carries an offset; a mix of
+    values with and without an offset is refused, naming the rows without one.
+    """
+    hint = "use ISO 8601 text or datetime values, all with a zone or all date-only."
+    try:
+        parsed: pd.Series = pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError, OverflowError) as err:
+        first_error = err
+    else:
+        return parsed
+    try:
+        parsed = pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        raise DataError.malformed(
+            column,
+            f"cannot be read as timestamps ({str(first_error).splitlines()[0]})",
+            hint=hint,
+        ) from first_error
+    offsets = [_has_offset(v) for v in values.to_numpy(dtype=object)]
+    naive = pd.Series([o is False for o in offsets], index=values.index) & parsed.notna()
+    if bool(naive.any()):
+        raise DataError.malformed(
+            column,
+            "mixes values with a UTC offset and values without one",
+            rows=_bad_rows(naive),
+            value=values[naive].iloc[0],
+            hint="give every value an offset (e.g. '2026-03-01T09:00:00+01:00'), "
+            "or localize the column first; an instant without a zone is ambiguous.",
+        )
+    return parsed
 
 
 def utc_nanoseconds(utc: pd.Series) -> npt.NDArray[np.int64]:
@@ -126,7 +181,24 @@ def utc_nanoseconds(utc: pd.Series) -> npt.NDArray[np.int64]:
 
 
 def utc_timestamp(value: object, *, name: str) -> pd.Timestamp:
-    """Convert a scalar date/datetime/string to a UTC ``Timestamp`` by the same rule."""
+    """
+    Convert a scalar date/datetime/string to a UTC ``Timestamp`` by the same rule.
+
+    Numbers and booleans are refused (they are not instants, whatever pandas would make of
+    them), as are missing values (``None``, ``NaT``, NaN).
+
+    Raises:
+        DataError: a value that is not an instant, a missing one, or a naive one with a
+            time of day.
+    """
+    if isinstance(value, bool | int | float | Decimal | np.number) and not (
+        isinstance(value, float | np.floating) and np.isnan(value)
+    ):
+        raise DataError(
+            f"{name}={value!r} is not a date or timestamp (a number is not an instant). "
+            "Hint: pass a timezone-aware datetime, a date or ISO 8601 text.",
+            value=value,
+        )
     try:
         stamp = pd.Timestamp(value)  # type: ignore[arg-type]
     except (ValueError, TypeError) as err:
@@ -143,6 +215,39 @@ def utc_timestamp(value: object, *, name: str) -> pd.Timestamp:
             )
         return stamp.tz_localize("UTC")
     return stamp.tz_convert("UTC")
+
+
+def utc_window(
+    start: object | None, end: object | None
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """
+    Read a window ``[start, end)`` by the time rule; either side may be open (``None``).
+
+    The one window check of the analytics: when both sides are given, ``start`` must be
+    before ``end``.
+
+    Raises:
+        DataError: a side that is not an instant (see :func:`utc_timestamp`).
+        ValidationError: ``start`` at or after ``end`` (an empty or reversed window), naming both.
+
+    Examples:
+        >>> utc_window("2026-01-01", None)
+        (Timestamp('2026-01-01 00:00:00+0000', tz='UTC'), None)
+        >>> utc_window("2026-02-01", "2026-01-01")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'end' must be after start='2026-02-01' ...
+    """
+    begin = None if start is None else utc_timestamp(start, name="start")
+    finish = None if end is None else utc_timestamp(end, name="end")
+    if begin is not None and finish is not None and finish <= begin:
+        raise ValidationError.for_field(
+            "end",
+            end,
+            f"after start={start!r} (the window [start, end) is empty or reversed)",
+            hint="swap start= and end=, or widen the window.",
+        )
+    return begin, finish
 
 
 def period_alias(freq: str) -> str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import attrs
 
@@ -44,7 +44,7 @@ class _AwareDatetime:
     def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, datetime):
             raise ValidationError.for_field(attr.name, value, "a datetime")
-        if value.tzinfo is None or value.utcoffset() is None:
+        if not is_aware(value):
             raise ValidationError.for_field(
                 attr.name,
                 value,
@@ -54,6 +54,23 @@ class _AwareDatetime:
 
     def __repr__(self) -> str:
         return "<aware_datetime validator>"
+
+
+def is_aware(value: object) -> TypeGuard[datetime]:
+    """
+    Whether ``value`` is a timezone-aware :class:`~datetime.datetime` (``NaT`` is not).
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> is_aware(datetime(2026, 1, 1, tzinfo=timezone.utc)), is_aware(datetime(2026, 1, 1))
+        (True, False)
+    """
+    return (
+        isinstance(value, datetime)
+        and value.tzinfo is not None
+        and value == value  # noqa: PLR0124 - pandas' NaT is a datetime unequal to itself
+        and value.utcoffset() is not None
+    )
 
 
 def aware_datetime() -> Validator:

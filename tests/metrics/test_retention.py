@@ -93,7 +93,7 @@ def test_churn_rate_bad_input(customers: pd.DataFrame) -> None:
         churn_rate(backwards, freq="M")
     with pytest.raises(DataError, match="unique"):
         churn_rate(pd.concat([customers, customers]), freq="M")
-    with pytest.raises(DataError, match="after"):
+    with pytest.raises(ValidationError, match="after start="):
         churn_rate(customers, start="2026-02-01", end="2026-01-01")
 
 

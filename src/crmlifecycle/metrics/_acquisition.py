@@ -19,7 +19,7 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns
+from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import (
     check_by,
@@ -83,6 +83,7 @@ def new_customers_partial(
         >>> new_customers_partial(customers, freq="M")["new_customers"].tolist()
         [1, 1]
     """
+    utc_window(start, end)  # the one window check: start before end
     keys = as_sequence(by)
     cols = customers_columns
     require_columns(customers, [cols.customer_id, cols.acquired_at, *keys], frame_name="customers")
@@ -384,6 +385,7 @@ def cac(
         2  2026-01  social   300.0              1  300.0
         3  2026-02     ads   500.0              1  500.0
     """
+    utc_window(start, end)  # the one window check: start before end
     keys = segment_keys(by)
     spend_col, period_col = spend_columns.spend, spend_columns.period
     require_columns(spend, [spend_col, period_col, *keys], frame_name="spend")

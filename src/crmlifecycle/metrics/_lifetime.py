@@ -18,7 +18,7 @@ from typing import overload
 
 import pandas as pd
 
-from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
@@ -221,6 +221,7 @@ def order_based_clv(
         ...                       start="2025-01-01", end="2026-01-01"), 2)
         150.1
     """
+    utc_window(start, end)  # the one window check: start before end
     margin = check_fraction(gross_margin, "gross_margin")
     lifespan = check_non_negative(lifespan_years, "lifespan_years")
     amounts, at = _orders(orders, orders_columns, [])

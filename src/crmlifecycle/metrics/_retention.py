@@ -21,7 +21,13 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_sequence,
+    period_alias,
+    require_columns,
+    utc_timestamp,
+    utc_window,
+)
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._common import (
@@ -173,6 +179,7 @@ def combine_churn_rate(
         0  2026-01                0         NaN
         1  2026-02                2         0.5
     """
+    utc_window(start, end)  # the one window check: start before end
     keys = as_sequence(by)
     events = pd.concat(list(partials), ignore_index=True)
     columns = ["acquired", "churned_all", "churned"]
@@ -316,6 +323,7 @@ def churn_rate(
         1  2025-12                1        0    0.000000
         2  2026-01                3        1    0.333333
     """
+    utc_window(start, end)  # the one window check: start before end
     keys = segment_keys(by)
     if freq is not None:
         partial = churn_rate_partial(
@@ -332,8 +340,6 @@ def churn_rate(
         )
     acquired, churned = _spells(customers, customers_columns, keys)
     begin, finish = utc_timestamp(start, name="start"), utc_timestamp(end, name="end")
-    if finish <= begin:
-        raise DataError(f"end={end!r} must be after start={start!r}. Hint: swap them.")
     present = (acquired < begin) & (churned.isna() | (churned >= begin))
     lost = present & (churned < finish)
     if by is None:

@@ -19,7 +19,7 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import utc_timestamp
+from crmlifecycle._frames import utc_timestamp, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import ratio, safe_divide, segment_keys, timestamp_ordinal
@@ -80,6 +80,7 @@ def _retention(
             table["ending_mrr"] = table["nrr"] * table["starting_mrr"]
         table = table[["period", *keys, "starting_mrr", numerator, column]]
         return table.rename(columns={"ending_mrr": "cohort_mrr"})
+    utc_window(start, end)  # the one window check: start before end
     if start is None or end is None:
         raise DataError(
             f"{column} without freq compares two periods: pass start= and end=. "

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from crmlifecycle._frames import require_columns, utc_timestamp
+from crmlifecycle._frames import require_columns, utc_timestamp, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import ordinals_to_periods, timestamp_ordinal
@@ -22,11 +22,12 @@ __all__ = ["acquired_window", "paid_channels_of", "spend_period_bounds"]
 
 def acquired_window(times: pd.Series, start: Instant | None, end: Instant | None) -> pd.Series:
     """Return the boolean mask of ``start <= times < end`` (an open side when ``None``)."""
+    begin, finish = utc_window(start, end)
     mask = pd.Series(data=True, index=times.index)
-    if start is not None:
-        mask &= times >= utc_timestamp(start, name="start")
-    if end is not None:
-        mask &= times < utc_timestamp(end, name="end")
+    if begin is not None:
+        mask &= times >= begin
+    if finish is not None:
+        mask &= times < finish
     return mask
 
 
@@ -34,6 +35,7 @@ def spend_period_bounds(
     start: Instant | None, end: Instant | None, freq: str
 ) -> tuple[int | None, int | None]:
     """Return the period ordinals of ``start``/``end``, which must open a ``freq`` period."""
+    utc_window(start, end)
     bounds: list[int | None] = []
     for name, value in (("start", start), ("end", end)):
         if value is None:

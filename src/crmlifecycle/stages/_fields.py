@@ -30,6 +30,7 @@ from typing import Any, Final, final
 
 import attrs
 
+from crmlifecycle._validators import is_aware
 from crmlifecycle.entities import Case, Customer, Lead, Opportunity
 from crmlifecycle.errors import SpecError, ValidationError
 from crmlifecycle.values import Money
@@ -84,7 +85,7 @@ def _accepts(type_name: str, value: object) -> bool:  # noqa: PLR0911 - one answ
     if type_name == "date":
         return isinstance(value, date) and not isinstance(value, datetime)
     if type_name == "datetime":
-        return isinstance(value, datetime) and value.utcoffset() is not None
+        return is_aware(value)
     return isinstance(value, Money)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from crmlifecycle._event_data import decode
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import is_aware
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._event_log import _mapping
@@ -285,7 +286,7 @@ def _created_since(data: pd.Series, creation: np.ndarray, stamps: np.ndarray) ->
         if isinstance(cell, str):
             cell = decode(_mapping(cell, "data", data.index[position]))
         since = cell.get("state_since") if isinstance(cell, Mapping) else None
-        if isinstance(since, datetime) and since.utcoffset() is not None:
+        if isinstance(since, datetime) and is_aware(since):
             out[position] = np.datetime64(since.astimezone(UTC).replace(tzinfo=None), "ns")
     return out
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, final
 
 import attrs
 
+from crmlifecycle._validators import is_aware
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import FieldsChanged
 from crmlifecycle.stages._step import (
@@ -198,7 +199,7 @@ def merge_step(
 
 def _check_order(survivor: Any, duplicate: Any, at: object) -> None:
     """Refuse an aware ``at`` before either record's last change, naming that record."""
-    if not isinstance(at, datetime) or at.utcoffset() is None:
+    if not is_aware(at):
         return  # the edit path refuses it with the usual message
     for role, record in (("survivor", survivor), ("duplicate", duplicate)):
         since = last_change(record)

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 
 import attrs
 
+from crmlifecycle._validators import is_aware
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import FieldsChanged, Transitioned, event_id_of
 from crmlifecycle.stages._compile import Candidate
@@ -436,7 +437,7 @@ def last_change(entity: Stateful) -> datetime:
 
 def _check_time(entity: Stateful, at: object) -> None:
     """Refuse an ``at`` that is naive (or not a datetime) or before the record's last change."""
-    if not (isinstance(at, datetime) and at.utcoffset() is not None):
+    if not is_aware(at):
         raise ValidationError.for_field(
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
         )

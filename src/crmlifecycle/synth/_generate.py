@@ -13,9 +13,9 @@ from typing import Final, TextIO
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import utc_timestamp
+from crmlifecycle._frames import utc_timestamp, utc_window
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.errors import ValidationError
 from crmlifecycle.synth._columns import NS_PER_SECOND, SECONDS_PER_DAY, Context
 from crmlifecycle.synth._customers import make_customers
 from crmlifecycle.synth._dataset import Dataset
@@ -114,13 +114,8 @@ def generate(
         )
     seed = _whole_number(seed, "seed", 0, 2**63 - 1, "pass e.g. seed=7; same seed, same world.")
     n_leads = _whole_number(n_leads, "n_leads", 1, _MAX_LEADS, "pass e.g. n_leads=5_000.")
-    first = utc_timestamp(start, name="start")
-    last = utc_timestamp(end, name="end")
-    if last <= first:
-        raise DataError(
-            f"end={end!r} must be after start={start!r}. "
-            "Hint: pass a window such as start='2024-01-01', end='2026-01-01'."
-        )
+    utc_window(start, end)  # the one window check: start before end
+    first, last = utc_timestamp(start, name="start"), utc_timestamp(end, name="end")
     horizon = (last.value - first.value) / (SECONDS_PER_DAY * NS_PER_SECOND)
     ctx = Context(rng=np.random.default_rng(seed), params=params, start=first, horizon=horizon)
     bar = _Progress(
