@@ -128,7 +128,8 @@ def _has_offset(value: object) -> bool | None:
     if isinstance(value, str):
         return _OFFSET.search(value.strip()) is not None
     if isinstance(value, datetime):
-        return None if value is pd.NaT else value.tzinfo is not None
+        missing = value != value  # noqa: PLR0124 - pandas' NaT is a datetime unequal to itself
+        return None if missing else value.tzinfo is not None
     return None
 
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
@@ -251,6 +252,42 @@ def creation_times(created: pd.Series) -> pd.Series:
     return stamps
 
 
+def check_after_creation(
+    entity_ids: pd.Series | npt.NDArray[np.object_],
+    created: pd.Series,
+    later: pd.Series,
+    *,
+    column: str,
+    what: str,
+) -> None:
+    """
+    Refuse a timeline in which an entity's ``what`` comes before its creation.
+
+    The one timeline rule of the stage and cycle KPIs: nothing happens to an entity
+    before it exists, so a creation time after its first event (or after its win) is
+    an export error, never a negative duration. ``created`` and ``later`` are aligned
+    UTC series; a missing value on either side is not checked.
+
+    Raises:
+        DataError: naming the first such entities, the column and both times.
+    """
+    early = (later < created).to_numpy(dtype=bool)
+    if not early.any():
+        return
+    ids = np.asarray(entity_ids, dtype=object)[early]
+    first = int(np.flatnonzero(early)[0])
+    raise DataError(
+        f"column {column!r}: entity {ids[0]!r} was created at {created.iloc[first]} but its "
+        f"{what} is at {later.iloc[first]}, before it existed"
+        f"{f' ({len(ids)} entities in all, e.g. {list(ids[:5])})' if len(ids) > 1 else ''}. "
+        f"Hint: correct {column!r} (it must not be after the entity's first event), or drop "
+        "those entities; a duration from creation would be negative.",
+        column=column,
+        rows=list(ids[:20]),
+        value=ids[0],
+    )
+
+
 def spells_of(
     events: pd.DataFrame,
     columns: EventLogColumns,
@@ -286,6 +323,8 @@ def spells_of(
     if created is not None and len(heads):
         stamps = creation_times(created)
         entered = pd.Series(stamps.reindex(heads["entity_id"].to_numpy()).array, index=heads.index)
+        ids = heads["entity_id"].to_numpy()
+        check_after_creation(ids, entered, heads["at"], column="created", what="first event")
     head_spells = pd.DataFrame(
         {
             "entity_id": heads["entity_id"].to_numpy(),

@@ -32,7 +32,7 @@ from crmlifecycle.metrics._common import (
     segment_keys,
 )
 from crmlifecycle.metrics._deals import closed_deals
-from crmlifecycle.metrics._events import closed_stages, log_kind, won_stages
+from crmlifecycle.metrics._events import check_after_creation, closed_stages, log_kind, won_stages
 from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
@@ -394,6 +394,13 @@ def sales_cycle_length(
     )
     created_at = opportunities_columns.created_at
     created = as_utc(deals[created_at], created_at)
+    check_after_creation(
+        deals[opportunities_columns.opportunity_id].to_numpy(),
+        created,
+        deals["state_since_as_of"],
+        column=created_at,
+        what="win",
+    )
     days = (deals["state_since_as_of"] - created).dt.total_seconds() / 86_400
     frame = deals[keys].assign(days=days, since=deals["state_since_as_of"])
     if freq is None and by is None:
