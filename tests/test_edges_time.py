@@ -12,9 +12,11 @@ entity before its creation.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from hypothesis import strategies as st
 
 from crmlifecycle import Lead, metrics, synth
 from crmlifecycle._frames import as_utc, utc_timestamp, utc_window
+from crmlifecycle.cli import EXIT_OK, EXIT_USER_ERROR, main
 from crmlifecycle.errors import CrmError, DataError, ValidationError
 from crmlifecycle.metrics import clv, cohort_retention, funnel
 from crmlifecycle.stages import LEAD_STATUS, OPPORTUNITY_PIPELINE, fire_frame, replay_frame
@@ -417,3 +420,41 @@ def test_offsets_never_change_a_result(
     orders = small_world.orders
     shifted_orders = orders.assign(at=_with_offsets(orders["at"], offsets))
     pd.testing.assert_frame_equal(cohort_retention(shifted_orders), cohort_retention(orders))
+
+
+# --- the CLI's report reads the same rule ------------------------------------------------
+
+DST_CUSTOMERS = (
+    "customer_id,channel,acquired_at\n"
+    "a,web,2026-03-28T23:30:00+01:00\n"  # 22:30 UTC on Mar 28
+    "b,web,2026-03-31T01:30:00+02:00\n"  # 23:30 UTC on Mar 30: March
+    "c,ads,2026-04-01T01:30:00+02:00\n"  # 23:30 UTC on Mar 31: March
+    "d,ads,2026-04-01T03:00:00+02:00\n"  # 01:00 UTC on Apr 1: April
+)
+
+
+def _report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *flags: str
+) -> tuple[int, str, str]:
+    (tmp_path / "customers.csv").write_text(DST_CUSTOMERS, encoding="utf-8")
+    status = main(["report", str(tmp_path), "--kpi", "new_customers", "--json", *flags])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_the_report_reads_an_export_across_a_dst_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = _report(tmp_path, capsys, "--start", "2026-03-01", "--end", "2026-04-01")
+    assert (status, err) == (EXIT_OK, "")
+    assert json.loads(out)["kpis"] == {"new_customers": 3}  # a, b, c in March (UTC)
+
+
+@pytest.mark.parametrize(("start", "end"), [("2026-04-01", "2026-03-01"), ("2026-03-01",) * 2])
+def test_the_report_refuses_an_empty_or_reversed_window_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], start: str, end: str
+) -> None:
+    status, out, err = _report(tmp_path, capsys, "--start", start, "--end", end)
+    assert (status, out) == (EXIT_USER_ERROR, "")
+    assert "must be after start=" in err
+    assert len(err.strip().splitlines()) == 1

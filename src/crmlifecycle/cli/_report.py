@@ -80,8 +80,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def _kpi_options(args: argparse.Namespace) -> dict[str, Any]:
-    from crmlifecycle._frames import utc_timestamp
+    from crmlifecycle._frames import utc_timestamp, utc_window
 
+    utc_window(args.start, args.end)  # the one window check: --start before --end
     options: dict[str, Any] = {}
     for key, flag in (("as_of", "--as-of"), ("start", "--start"), ("end", "--end")):
         value = vars(args)[key]
