@@ -403,7 +403,7 @@ def small_world() -> synth.Dataset:
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
