@@ -66,6 +66,10 @@ _PLAIN: Final = frozenset({str, int, bool, type(None)})
 
 
 def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> Mapping[str, Any]:
+    if value is None:
+        return _NO_CONTEXT
+    if not isinstance(value, Mapping):
+        raise ValidationError.for_field(name, value, "a mapping of names to values (or None)")
     if not value:  # nothing to copy or check: one shared read-only empty mapping
         return _NO_CONTEXT
     data = dict(value)
@@ -312,6 +316,10 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         >>> event_from_dict(e.to_dict()) == e
         True
     """
+    if not isinstance(data, Mapping):
+        raise ValidationError.for_field(
+            "event", data, "a mapping made by an event's to_dict()", hint="pass event.to_dict()."
+        )
     tag = data.get("event")
     cls = _EVENT_TYPES.get(tag) if isinstance(tag, str) else None
     if cls is None:
@@ -319,7 +327,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
     names = {f.name for f in attrs.fields(cls)}
     extra = set(data) - names - {"event"}
     if extra:
-        first = min(extra)
+        first = min(extra, key=str)
         raise ValidationError.for_field(first, data[first], f"a field of {cls.__name__}")
     missing = {f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING} - set(data)
     if missing:
@@ -339,7 +347,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
                     "at", value, "an ISO 8601 timestamp with offset"
                 ) from err
         elif isinstance(value, dict):
-            value = decode(value)
+            value = decode(value, field.name)
         kwargs[field.name] = value
     return cls(**kwargs)
 
@@ -351,6 +359,8 @@ def event_to_json(event: Event) -> str:
 
 def event_from_json(text: str) -> Event:
     """Parse an event from :func:`event_to_json` output."""
+    if not isinstance(text, str):
+        raise ValidationError.for_field("text", text, "JSON text (a str)")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

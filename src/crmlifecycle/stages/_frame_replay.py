@@ -283,7 +283,7 @@ def _created_since(data: pd.Series, creation: np.ndarray, stamps: np.ndarray) ->
     for position in np.flatnonzero(creation).tolist():
         cell = data.iloc[position]
         if isinstance(cell, str):
-            cell = decode(_mapping(cell, "data", data.index[position]))
+            cell = decode(_mapping(cell, "data", data.index[position]), "data")
         since = cell.get("state_since") if isinstance(cell, Mapping) else None
         if isinstance(since, datetime) and since.utcoffset() is not None:
             out[position] = np.datetime64(since.astimezone(UTC).replace(tzinfo=None), "ns")
