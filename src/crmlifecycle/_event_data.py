@@ -40,6 +40,8 @@ def register_enum(cls: type[Enum]) -> type[Enum]:
         >>> decode(encode(Tier.GOLD, "context")) is Tier.GOLD
         True
     """
+    if not (isinstance(cls, type) and issubclass(cls, Enum)):
+        raise ValidationError.for_field("cls", cls, "an Enum class")
     _ENUMS[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return cls
 

@@ -354,6 +354,10 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
 
 def event_to_json(event: Event) -> str:
     """Serialise an event to a JSON string (lossless; see the module docs)."""
+    if not isinstance(event, _EventBase):
+        raise ValidationError.for_field(
+            "event", event, "an event (Transitioned, Created or FieldsChanged)"
+        )
     return json.dumps(event.to_dict(), allow_nan=False, sort_keys=True)
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 from crmlifecycle._event_data import decode
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._event_log import _mapping
@@ -118,6 +119,9 @@ def replay_frame(
         >>> PIPE.replay_frame(log, as_of="2026-01-31")["state"].to_dict()
         {'O-1': 'qualification', 'O-2': 'lost'}
     """
+    from crmlifecycle.stages._lifecycle import Lifecycle  # noqa: PLC0415 - a cycle at import time
+
+    check_arg("lifecycle", lifecycle, Lifecycle, "a Lifecycle (e.g. LEAD_STATUS)")
     return lifecycle.replay_frame(
         events, as_of=as_of, check=check, trust=trust, events_columns=events_columns
     )

@@ -436,7 +436,8 @@ def last_change(entity: Stateful) -> datetime:
 
 def _check_time(entity: Stateful, at: object) -> None:
     """Refuse an ``at`` that is naive (or not a datetime) or before the record's last change."""
-    if not (isinstance(at, datetime) and at.utcoffset() is not None):
+    # NaT is a datetime without a zone whose utcoffset() raises: the tzinfo test refuses it first
+    if not (isinstance(at, datetime) and at.tzinfo is not None and at.utcoffset() is not None):
         raise ValidationError.for_field(
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
         )
