@@ -68,4 +68,13 @@ def read_document(path: Path) -> Any:
     """Parse a JSON or YAML file into plain data with the library's bounded loader."""
     from crmlifecycle._config import load_text
 
-    return load_text(path.read_text(encoding="utf-8"), what="the file")
+    from crmlifecycle.errors import SpecError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(
+            f"{path}: is not UTF-8 text (byte {err.start} cannot be decoded). "
+            "Hint: pass a JSON or YAML file saved as UTF-8."
+        ) from err
+    return load_text(text, what="the file")
