@@ -40,7 +40,8 @@ def register_enum(cls: type[Enum]) -> type[Enum]:
         >>> decode(encode(Tier.GOLD, "context")) is Tier.GOLD
         True
     """
-    if not (isinstance(cls, type) and issubclass(cls, Enum)):
+    candidate: object = cls  # untrusted at run time
+    if not (isinstance(candidate, type) and issubclass(candidate, Enum)):
         raise ValidationError.for_field("cls", cls, "an Enum class")
     _ENUMS[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return cls
@@ -115,7 +116,7 @@ def _bad_tag(path: str, tag: str, body: object) -> ValidationError:
     )
 
 
-def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, depth: int) -> Any:  # noqa: C901, PLR0911, PLR0912
+def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, depth: int) -> Any:  # noqa: C901, PLR0912
     if tag == "$decimal":
         if not isinstance(body, str):
             raise _bad_tag(path, tag, body)

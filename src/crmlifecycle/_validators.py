@@ -165,10 +165,15 @@ def instance_of(kind: type, expected: str) -> Validator:
 
 
 def check_arg(
-    name: str, value: object, kind: type | tuple[type, ...], expected: str, *, hint: str | None = None
+    name: str,
+    value: object,
+    kind: type | tuple[type, ...],
+    expected: str,
+    *,
+    hint: str | None = None,
 ) -> None:
     """
-    Refuse an argument that is not an instance of ``kind`` (a ``bool`` only where ``kind`` is ``bool``).
+    Refuse an argument that is not a ``kind`` (a ``bool`` only where ``kind`` holds ``bool``).
 
     Args:
         name: the argument's name, as the caller spells it.

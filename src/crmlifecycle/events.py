@@ -338,18 +338,20 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
             continue
         value = data[field.name]
         if field.name == "at":
-            if not isinstance(value, str):
-                raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset")
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError as err:
-                raise ValidationError.for_field(
-                    "at", value, "an ISO 8601 timestamp with offset"
-                ) from err
+            value = _read_at(value)
         elif isinstance(value, dict):
             value = decode(value, field.name)
         kwargs[field.name] = value
     return cls(**kwargs)
+
+
+def _read_at(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset") from err
 
 
 def event_to_json(event: Event) -> str:

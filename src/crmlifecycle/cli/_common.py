@@ -67,7 +67,6 @@ def jsonable(value: object) -> object:
 def read_document(path: Path) -> Any:
     """Parse a JSON or YAML file into plain data with the library's bounded loader."""
     from crmlifecycle._config import load_text
-
     from crmlifecycle.errors import SpecError
 
     try:

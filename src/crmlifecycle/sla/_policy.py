@@ -21,10 +21,9 @@ import attrs
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
-from crmlifecycle._validators import non_empty_str
+from crmlifecycle._validators import check_arg, non_empty_str
 from crmlifecycle.errors import DataError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
-from crmlifecycle._validators import check_arg
 from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
 __all__ = [

@@ -119,7 +119,7 @@ def replay_frame(
         >>> PIPE.replay_frame(log, as_of="2026-01-31")["state"].to_dict()
         {'O-1': 'qualification', 'O-2': 'lost'}
     """
-    from crmlifecycle.stages._lifecycle import Lifecycle  # noqa: PLC0415 - a cycle at import time
+    from crmlifecycle.stages._lifecycle import Lifecycle
 
     check_arg("lifecycle", lifecycle, Lifecycle, "a Lifecycle (e.g. LEAD_STATUS)")
     return lifecycle.replay_frame(

@@ -276,7 +276,8 @@ class Lifecycle:
             50
         """
         by_name = self._compiled.by_name
-        stage = by_name.get(name) if isinstance(name, str) else None
+        key: object = name  # untrusted at run time: a list is not hashable
+        stage = by_name.get(name) if isinstance(key, str) else None
         if stage is None:
             raise ValidationError.for_field("state", name, f"one of {list(by_name)}")
         return stage
@@ -392,7 +393,8 @@ class Lifecycle:
             ...
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
-        if not isinstance(trigger, str) or not isinstance(getattr(entity, "state", None), str):
+        name: object = trigger  # untrusted at run time
+        if not isinstance(name, str) or not isinstance(getattr(entity, "state", None), str):
             _refuse_fire_arguments(entity, trigger)
         if self._compiled.custom_fields:
             check_custom(self._compiled.custom_fields, entity)
