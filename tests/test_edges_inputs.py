@@ -1,4 +1,4 @@
-# mypy: disable-error-code="arg-type, list-item, type-var"
+# mypy: disable-error-code="arg-type, list-item, type-var, call-overload"
 """
 Bad input at the door: wrong-typed arguments and malformed event payloads get a typed error.
 
@@ -32,12 +32,20 @@ from hypothesis import strategies as st
 from crmlifecycle import Lead
 from crmlifecycle.cli import EXIT_USER_ERROR, main
 from crmlifecycle.errors import CrmError, DataError, RuleSyntaxError, SpecError, ValidationError
-from crmlifecycle.events import Created, event_from_dict, event_from_json, event_to_json
+from crmlifecycle.events import (
+    Created,
+    event_from_dict,
+    event_from_json,
+    event_to_json,
+    register_enum,
+)
+from crmlifecycle.metrics import get_metric, win_rate
 from crmlifecycle.metrics.clv import ShiftedBetaGeometricModel, simulate_bgnbd
 from crmlifecycle.rules import Condition, RuleSet
-from crmlifecycle.scoring import explain_frame
-from crmlifecycle.sla import SlaPolicy
-from crmlifecycle.stages import LEAD_STATUS, convert_lead
+from crmlifecycle.scoring import explain_frame, get_scorer, roc_auc
+from crmlifecycle.sla import SlaPolicy, pause_states_of
+from crmlifecycle.stages import LEAD_STATUS, convert_lead, events_to_frame, replay_frame
+from crmlifecycle.synth import read_dataset
 
 T0 = datetime(2026, 1, 2, tzinfo=UTC)
 LEAD = Lead(id="L-1", email="a@example.com", created_at=T0)
@@ -141,6 +149,26 @@ CASES: list[tuple[str, Callable[[], object], type[CrmError], str]] = [
         ValidationError,
         "'event'",
     ),
+    ("get-metric-list", lambda: get_metric(["win_rate"]), ValidationError, "'name'"),
+    ("get-scorer-dict", lambda: get_scorer({"a": 1}), ValidationError, "'name'"),
+    ("pause-states-none", lambda: pause_states_of(None), ValidationError, "'lifecycle'"),
+    (
+        "replay-frame-none",
+        lambda: replay_frame(None, pd.DataFrame()),
+        ValidationError,
+        "'lifecycle'",
+    ),
+    ("events-to-frame-none", lambda: events_to_frame(None), ValidationError, "'events'"),
+    (
+        "events-to-frame-dicts",
+        lambda: events_to_frame([{"event": "created"}]),
+        ValidationError,
+        "'events[0]'",
+    ),
+    ("read-dataset-none", lambda: read_dataset(None), ValidationError, "'folder'"),
+    ("roc-auc-words", lambda: roc_auc([1, 0], ["a", "b"]), DataError, "prob"),
+    ("register-enum-str", lambda: register_enum("Tier"), ValidationError, "'cls'"),
+    ("win-rate-list", lambda: win_rate([1], pd.DataFrame()), DataError, "DataFrame"),
 ]
 
 
