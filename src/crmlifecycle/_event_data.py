@@ -40,6 +40,9 @@ def register_enum(cls: type[Enum]) -> type[Enum]:
         >>> decode(encode(Tier.GOLD, "context")) is Tier.GOLD
         True
     """
+    candidate: object = cls  # untrusted at run time
+    if not (isinstance(candidate, type) and issubclass(candidate, Enum)):
+        raise ValidationError.for_field("cls", cls, "an Enum class")
     _ENUMS[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return cls
 
@@ -93,36 +96,130 @@ def encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: C901, PLR0
     )
 
 
-def decode(value: object, depth: int = 0) -> Any:  # noqa: C901, PLR0911
-    if depth > _MAX_DEPTH:
+_TAG_SHAPES: Final = {
+    "$decimal": "a finite decimal number as text, e.g. {'$decimal': '12.50'}",
+    "$money": "{'$money': {'amount': '<decimal text>', 'currency': '<ISO 4217 code>'}}",
+    "$datetime": "ISO 8601 date-time text, e.g. {'$datetime': '2026-01-02T00:00:00+00:00'}",
+    "$date": "ISO 8601 date text, e.g. {'$date': '2026-01-02'}",
+    "$timedelta": "a list [days, seconds, microseconds] of integers",
+    "$tuple": "a list of values",
+    "$enum": "{'$enum': '<registered enum name>', 'value': <member value>}",
+}
+
+
+def _bad_tag(path: str, tag: str, body: object) -> ValidationError:
+    return ValidationError.for_field(
+        path,
+        body,
+        f"a well-formed {tag} value: {_TAG_SHAPES[tag]}",
+        hint=f"write {path} as event.to_dict() does, or fix the {tag} value.",
+    )
+
+
+def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, depth: int) -> Any:  # noqa: C901, PLR0912
+    if tag == "$decimal":
+        if not isinstance(body, str):
+            raise _bad_tag(path, tag, body)
+        try:
+            number = Decimal(body)
+        except ArithmeticError as err:
+            raise _bad_tag(path, tag, body) from err
+        if not number.is_finite():
+            raise _bad_tag(path, tag, body)
+        return number
+    if tag == "$money":
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"amount", "currency"}
+            or not isinstance(body["amount"], str)
+            or not isinstance(body["currency"], str)
+        ):
+            raise _bad_tag(path, tag, body)
+        try:
+            return Money(body["amount"], body["currency"])
+        except (ArithmeticError, TypeError, ValueError) as err:
+            raise _bad_tag(path, tag, body) from err
+    if tag in ("$datetime", "$date"):
+        if not isinstance(body, str):
+            raise _bad_tag(path, tag, body)
+        try:
+            return datetime.fromisoformat(body) if tag == "$datetime" else date.fromisoformat(body)
+        except ValueError as err:
+            raise _bad_tag(path, tag, body) from err
+    if tag == "$timedelta":
+        if (
+            not isinstance(body, list)
+            or len(body) != 3  # noqa: PLR2004
+            or any(type(part) is not int for part in body)
+        ):
+            raise _bad_tag(path, tag, body)
+        try:
+            return timedelta(days=body[0], seconds=body[1], microseconds=body[2])
+        except OverflowError as err:
+            raise _bad_tag(path, tag, body) from err
+    if tag == "$tuple":
+        if not isinstance(body, list):
+            raise _bad_tag(path, tag, body)
+        return tuple(decode(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(body))
+    # "$enum"
+    if not isinstance(body, str) or "value" not in value:
+        raise _bad_tag(path, tag, body)
+    cls = _ENUMS.get(body)
+    if cls is None:
         raise ValidationError.for_field(
-            "context", "...", f"nested at most {_MAX_DEPTH} levels deep"
+            path, body, "a registered enum", hint="call register_enum(...) first."
         )
+    member = decode(value["value"], f"{path}.value", depth + 1)
+    try:
+        return cls(member)
+    except (TypeError, ValueError) as err:
+        raise ValidationError.for_field(
+            f"{path}.value", member, f"a value of {cls.__name__}"
+        ) from err
+
+
+def decode(value: object, path: str = "context", depth: int = 0) -> Any:
+    """
+    Turn data made by :func:`encode` back into values.
+
+    Args:
+        value: JSON-like data (as :func:`json.loads` returns it).
+        path: where ``value`` sits, named in errors (``"context"``, ``"changes.amount"``).
+        depth: the nesting depth of ``value`` (callers leave it at 0).
+
+    Raises:
+        ValidationError: a malformed ``$``-tagged value, an unknown ``$``-tag, a
+            mapping key that is not a string, or data nested too deep, naming the path.
+
+    Examples:
+        >>> decode({"$decimal": "1.5"})
+        Decimal('1.5')
+        >>> decode({"$date": 20260102}, "context.due")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'context.due' must be a well-formed $date value: ...
+    """
+    if depth > _MAX_DEPTH:
+        raise ValidationError.for_field(path, "...", f"nested at most {_MAX_DEPTH} levels deep")
     if isinstance(value, list):
-        return [decode(v, depth + 1) for v in value]
+        return [decode(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     if not isinstance(value, dict):
         return value
-    if len(value) == 1 or (len(value) == 2 and "$enum" in value):  # noqa: PLR2004
-        tag = next(iter(value))
-        body = value[tag]
-        if tag == "$decimal":
-            return Decimal(body)
-        if tag == "$money":
-            return Money(body["amount"], body["currency"])
-        if tag == "$datetime":
-            return datetime.fromisoformat(body)
-        if tag == "$date":
-            return date.fromisoformat(body)
-        if tag == "$timedelta":
-            days, seconds, micros = body
-            return timedelta(days=days, seconds=seconds, microseconds=micros)
-        if tag == "$tuple":
-            return tuple(decode(v, depth + 1) for v in body)
-        if tag == "$enum":
-            cls = _ENUMS.get(body)
-            if cls is None:
-                raise ValidationError.for_field(
-                    "context", body, "a registered enum", hint="call register_enum(...) first."
-                )
-            return cls(decode(value["value"], depth + 1))
-    return {k: decode(v, depth + 1) for k, v in value.items()}
+    tags = [k for k in value if isinstance(k, str) and k.startswith("$")]
+    if tags:
+        tag = tags[0]
+        expected_keys = {"$enum", "value"} if tag == "$enum" else {tag}
+        if tag not in _TAG_SHAPES or set(value) != expected_keys:
+            raise ValidationError.for_field(
+                path,
+                sorted(map(str, value)),
+                f"a tagged value with one of the tags {sorted(_TAG_SHAPES)} and no other keys",
+                hint="keys starting with '$' are reserved for tagged values.",
+            )
+        return _decode_tagged(tag, value[tag], value, path, depth)
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise ValidationError.for_field(path, key, "a mapping with string keys")
+        out[key] = decode(item, f"{path}.{key}", depth + 1)
+    return out

@@ -22,6 +22,7 @@ from importlib import metadata
 from typing import Final, Generic, TypeVar, final
 
 from crmlifecycle._plugins import discover, load, package_of
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import PluginError, ValidationError, did_you_mean
 
 __all__ = ["CODE_OWNER", "Registry"]
@@ -156,6 +157,7 @@ class Registry(Generic[T]):
             PluginError: an installed package publishes a built-in's name, two
                 packages publish the name, or the plugin fails to load or validate.
         """
+        check_arg("name", name, str, f"a {self.kind} name (a str)")
         points = self._points(name)
         packages = _packages(points)
         if name in self.builtins:

@@ -173,3 +173,55 @@ class _InstanceOf:
 def instance_of(kind: type, expected: str) -> Validator:
     """Require an instance of ``kind``; ``expected`` words the message (``'a bool'``)."""
     return _InstanceOf(kind, expected)
+
+
+# -- argument checks at public entry points -------------------------------------------------------
+# One rule for wrong-typed arguments: a public function checks the type of what it is handed
+# before using it, and refuses it with a ValidationError naming the argument (never a bare
+# TypeError/AttributeError from deep inside). ``bool`` never passes for a number.
+
+
+def check_arg(
+    name: str,
+    value: object,
+    kind: type | tuple[type, ...],
+    expected: str,
+    *,
+    hint: str | None = None,
+) -> None:
+    """
+    Refuse an argument that is not a ``kind`` (a ``bool`` only where ``kind`` holds ``bool``).
+
+    Args:
+        name: the argument's name, as the caller spells it.
+        value: what the caller passed.
+        kind: the accepted type(s).
+        expected: what the argument must be, phrased to follow "must be" (``"a str"``).
+        hint: what to do, after ``Hint:`` (default: "pass <name>= as <expected>.").
+
+    Raises:
+        ValidationError: naming ``name``.
+
+    Examples:
+        >>> check_arg("top", "3", int, "an integer")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'top' must be an integer (got '3'). Hint: ...
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise ValidationError.for_field(name, value, expected, hint=hint)
+
+
+def check_name(name: str, value: object, *, hint: str | None = None) -> str:
+    """Refuse anything but a non-empty, non-blank ``str``; return it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError.for_field(name, value, "a non-empty string", hint=hint)
+    return value
+
+
+def check_count(name: str, value: object, *, low: int = 0, hint: str | None = None) -> int:
+    """Refuse anything but an ``int`` (not a ``bool``) of at least ``low``; return it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValidationError.for_field(name, value, f"an integer >= {low}", hint=hint)
+    return value

@@ -67,6 +67,26 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+#: The longest ``repr`` of an offending value a message shows in full.
+_MAX_SHOWN: int = 80
+
+
+def _shown(value: object) -> str:
+    """
+    Return ``repr(value)`` for a message, shortened when long (one rule for every message).
+
+    Examples:
+        >>> _shown("x" * 200)[-24:]
+        'xxxx... (202 characters)'
+        >>> _shown(3)
+        '3'
+    """
+    text = repr(value)
+    if len(text) <= _MAX_SHOWN:
+        return text
+    return f"{text[: _MAX_SHOWN - 20]}... ({len(text)} characters)"
+
+
 class CrmError(Exception):
     """Base class of every error raised by crmlifecycle."""
 
@@ -111,7 +131,7 @@ class ValidationError(CrmError, ValueError):
         """
         hint = hint or f"pass {field}= as {expected}."
         return cls(
-            f"{field!r} must be {expected} (got {value!r}). Hint: {hint}",
+            f"{field!r} must be {expected} (got {_shown(value)}). Hint: {hint}",
             field=field,
             value=value,
         )
@@ -337,7 +357,7 @@ class DataError(CrmError, ValueError):
         shown = list(rows[:5])
         where = f" in rows {shown}" if shown else ""
         more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""  # noqa: PLR2004
-        example = f", e.g. {value!r}" if value is not None else ""
+        example = f", e.g. {_shown(value)}" if value is not None else ""
         return cls(
             f"column {column!r} {problem}{where}{more}{example}. Hint: {hint}",
             column=column,

@@ -66,6 +66,10 @@ _PLAIN: Final = frozenset({str, int, bool, type(None)})
 
 
 def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> Mapping[str, Any]:
+    if value is None:
+        return _NO_CONTEXT
+    if not isinstance(value, Mapping):
+        raise ValidationError.for_field(name, value, "a mapping of names to values (or None)")
     if not value:  # nothing to copy or check: one shared read-only empty mapping
         return _NO_CONTEXT
     data = dict(value)
@@ -312,6 +316,10 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
         >>> event_from_dict(e.to_dict()) == e
         True
     """
+    if not isinstance(data, Mapping):
+        raise ValidationError.for_field(
+            "event", data, "a mapping made by an event's to_dict()", hint="pass event.to_dict()."
+        )
     tag = data.get("event")
     cls = _EVENT_TYPES.get(tag) if isinstance(tag, str) else None
     if cls is None:
@@ -319,7 +327,7 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
     names = {f.name for f in attrs.fields(cls)}
     extra = set(data) - names - {"event"}
     if extra:
-        first = min(extra)
+        first = min(extra, key=str)
         raise ValidationError.for_field(first, data[first], f"a field of {cls.__name__}")
     missing = {f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING} - set(data)
     if missing:
@@ -330,27 +338,35 @@ def event_from_dict(data: Mapping[str, Any]) -> Event:
             continue
         value = data[field.name]
         if field.name == "at":
-            if not isinstance(value, str):
-                raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset")
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError as err:
-                raise ValidationError.for_field(
-                    "at", value, "an ISO 8601 timestamp with offset"
-                ) from err
+            value = _read_at(value)
         elif isinstance(value, dict):
-            value = decode(value)
+            value = decode(value, field.name)
         kwargs[field.name] = value
     return cls(**kwargs)
 
 
+def _read_at(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValidationError.for_field("at", value, "an ISO 8601 timestamp with offset") from err
+
+
 def event_to_json(event: Event) -> str:
     """Serialise an event to a JSON string (lossless; see the module docs)."""
+    if not isinstance(event, _EventBase):
+        raise ValidationError.for_field(
+            "event", event, "an event (Transitioned, Created or FieldsChanged)"
+        )
     return json.dumps(event.to_dict(), allow_nan=False, sort_keys=True)
 
 
 def event_from_json(text: str) -> Event:
     """Parse an event from :func:`event_to_json` output."""
+    if not isinstance(text, str):
+        raise ValidationError.for_field("text", text, "JSON text (a str)")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -67,5 +67,13 @@ def jsonable(value: object) -> object:
 def read_document(path: Path) -> Any:
     """Parse a JSON or YAML file into plain data with the library's bounded loader."""
     from crmlifecycle._config import load_text
+    from crmlifecycle.errors import SpecError
 
-    return load_text(path.read_text(encoding="utf-8"), what="the file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SpecError(
+            f"{path}: is not UTF-8 text (byte {err.start} cannot be decoded). "
+            "Hint: pass a JSON or YAML file saved as UTF-8."
+        ) from err
+    return load_text(text, what="the file")

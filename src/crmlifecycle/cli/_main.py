@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(seed=args.seed, n_leads=args.leads, out=args.out)
     except CrmError as err:
-        write_err(f"crmlifecycle: error: {err}")
+        write_err(f"crmlifecycle: error: {' '.join(str(err).split())}")  # one line, always
     except OSError as err:
         where = f" {err.filename}" if err.filename else ""
         write_err(f"crmlifecycle: error: cannot read{where}: {err.strerror}")

@@ -103,6 +103,7 @@ def stages_as_of(
     must be one of its states. A deal whose ``merged_into`` column (when the frame
     has one) is set is a duplicate folded into another deal and is left out.
     """
+    require_columns(opportunities, (), frame_name="opportunities")
     if MERGED_INTO in opportunities.columns:
         merged = opportunities[MERGED_INTO].notna().to_numpy(dtype=bool)
         if bool(merged.any()):

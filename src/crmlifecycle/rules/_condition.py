@@ -154,6 +154,9 @@ class Condition:
     __slots__ = ("_positions", "_predicate", "_schema", "_tree", "_uses_time", "fields", "text")
 
     def __init__(self, text: str, *, _schema: Mapping[str, Any] | None = None) -> None:
+        raw: object = text  # untrusted at run time
+        if not isinstance(raw, str):  # before the cache, which would need it hashable
+            parse(text, set())  # raises the language's "a condition must be text" error
         tree, predicate, fields, positions, uses_time = _compiled(text)
         self.text = text
         self.fields = fields

@@ -34,7 +34,13 @@ def _inputs(
     prob: Sequence[float] | _Array | pd.Series,
 ) -> tuple[_Array, _Array]:
     y = np.asarray(y_true)
-    p = np.asarray(prob, dtype="float64")
+    try:
+        p = np.asarray(prob, dtype="float64")
+    except (TypeError, ValueError) as err:
+        raise DataError(
+            "prob must hold numbers only (probabilities from 0 to 1). "
+            "Hint: pass a scorer's probabilities as a list, array or Series."
+        ) from err
     if y.shape != p.shape or y.ndim != 1:
         raise DataError(
             f"y_true and the probabilities must be 1-d and equally long (got {y.shape} and "

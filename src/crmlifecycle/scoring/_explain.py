@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX
 
@@ -30,6 +31,8 @@ def explain_frame(scored: pd.DataFrame, *, top: int = 3) -> pd.Series:
         >>> explain_frame(scored).tolist()
         ['+10 fit; +2 email', '']
     """
+    check_arg("scored", scored, pd.DataFrame, "a DataFrame", hint="pass a scorer's score_frame().")
+    check_arg("top", top, int, "an integer >= 1", hint="e.g. top=3.")
     columns = [c for c in scored.columns if str(c).startswith(CONTRIB_PREFIX)]
     if not columns:
         raise DataError(

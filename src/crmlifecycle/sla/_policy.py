@@ -21,7 +21,7 @@ import attrs
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
-from crmlifecycle._validators import non_empty_str
+from crmlifecycle._validators import check_arg, non_empty_str
 from crmlifecycle.errors import DataError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
 from crmlifecycle.stages import CASE_STATUS, Lifecycle
@@ -48,6 +48,7 @@ def pause_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
         >>> pause_states_of(CASE_STATUS)
         ('waiting_on_customer',)
     """
+    check_arg("lifecycle", lifecycle, Lifecycle, "a Lifecycle")
     return tuple(stage.name for stage in lifecycle.stages if stage.type == "on_hold")
 
 
@@ -63,6 +64,7 @@ def stop_states_of(lifecycle: Lifecycle) -> tuple[str, ...]:
         >>> stop_states_of(CASE_STATUS)
         ('resolved', 'closed')
     """
+    check_arg("lifecycle", lifecycle, Lifecycle, "a Lifecycle")
     return tuple(stage.name for stage in lifecycle.stages if stage.closed)
 
 

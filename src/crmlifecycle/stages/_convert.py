@@ -16,6 +16,7 @@ from typing import Any, final
 
 import attrs
 
+from crmlifecycle._validators import check_name
 from crmlifecycle.entities import Lead, Opportunity
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import Created, Transitioned
@@ -121,8 +122,11 @@ def convert_lead(
             hint="pass new_opportunity_id='O-9' to create a deal, or "
             "existing_opportunity_id='O-1' to attach the lead to one.",
         )
-    opportunity_id = new_opportunity_id or existing_opportunity_id
-    assert opportunity_id is not None  # noqa: S101 - checked above
+    opportunity_id = (
+        check_name("new_opportunity_id", new_opportunity_id)
+        if new_opportunity_id is not None
+        else check_name("existing_opportunity_id", existing_opportunity_id)
+    )
     mode = "created" if new_opportunity_id is not None else "attached"
     if custom is not None and existing_opportunity_id is not None:
         raise ValidationError.for_field(

@@ -23,8 +23,9 @@ from typing import Any, Final
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, ValidationError
-from crmlifecycle.events import Created, Event, Transitioned, event_from_dict
+from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned, event_from_dict
 from crmlifecycle.schema import EventLogColumns
 
 __all__ = ["EVENT_FRAME_EXTRAS", "events_from_frame", "events_to_frame"]
@@ -76,8 +77,16 @@ def events_to_frame(
         ['contacted']
     """
     c = events_columns
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise ValidationError.for_field("events", events, "an iterable of events")
     rows: list[dict[str, Any]] = []
-    for event in events:
+    for index, event in enumerate(events):
+        check_arg(
+            f"events[{index}]",
+            event,
+            (Transitioned, Created, FieldsChanged),
+            "an event (Transitioned, Created or FieldsChanged)",
+        )
         row: dict[str, Any] = {
             "event": event.event_type,
             c.kind: event.kind,

@@ -22,7 +22,7 @@ import pandas as pd
 from crmlifecycle._event_data import decode
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
-from crmlifecycle._validators import is_aware
+from crmlifecycle._validators import check_arg, is_aware
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages._event_log import _mapping
@@ -119,6 +119,9 @@ def replay_frame(
         >>> PIPE.replay_frame(log, as_of="2026-01-31")["state"].to_dict()
         {'O-1': 'qualification', 'O-2': 'lost'}
     """
+    from crmlifecycle.stages._lifecycle import Lifecycle
+
+    check_arg("lifecycle", lifecycle, Lifecycle, "a Lifecycle (e.g. LEAD_STATUS)")
     return lifecycle.replay_frame(
         events, as_of=as_of, check=check, trust=trust, events_columns=events_columns
     )
@@ -284,7 +287,7 @@ def _created_since(data: pd.Series, creation: np.ndarray, stamps: np.ndarray) ->
     for position in np.flatnonzero(creation).tolist():
         cell = data.iloc[position]
         if isinstance(cell, str):
-            cell = decode(_mapping(cell, "data", data.index[position]))
+            cell = decode(_mapping(cell, "data", data.index[position]), "data")
         since = cell.get("state_since") if isinstance(cell, Mapping) else None
         if isinstance(since, datetime) and is_aware(since):
             out[position] = np.datetime64(since.astimezone(UTC).replace(tzinfo=None), "ns")

@@ -23,6 +23,7 @@ import pandas as pd
 
 from crmlifecycle._frames import utc_timestamp
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import (
     DataError,
     GuardRejected,
@@ -275,7 +276,8 @@ class Lifecycle:
             50
         """
         by_name = self._compiled.by_name
-        stage = by_name.get(name)
+        key: object = name  # untrusted at run time: a list is not hashable
+        stage = by_name.get(name) if isinstance(key, str) else None
         if stage is None:
             raise ValidationError.for_field("state", name, f"one of {list(by_name)}")
         return stage
@@ -391,6 +393,9 @@ class Lifecycle:
             ...
             crmlifecycle.errors.InvalidTransition: trigger 'win' is not allowed from ...
         """
+        name: object = trigger  # untrusted at run time
+        if not isinstance(name, str) or not isinstance(getattr(entity, "state", None), str):
+            _refuse_fire_arguments(entity, trigger)
         if self._compiled.custom_fields:
             check_custom(self._compiled.custom_fields, entity)
         return fire_step(self._compiled, entity, StepRequest(trigger, at, context, actor))
@@ -921,3 +926,20 @@ class Lifecycle:
         from crmlifecycle.stages._lint import to_mermaid
 
         return to_mermaid(self)
+
+
+def _refuse_fire_arguments(entity: object, trigger: object) -> None:
+    """Refuse a ``fire`` whose trigger is not a name or whose entity is not a stateful record."""
+    check_arg(
+        "trigger",
+        trigger,
+        str,
+        "a trigger name (a str)",
+        hint="pass the trigger's name, e.g. fire(lead, 'contact', at=...).",
+    )
+    raise ValidationError.for_field(
+        "entity",
+        entity,
+        "a record with a state (a Lead, Opportunity, Case... built by the library)",
+        hint="pass the record itself, not a dict or None; rebuild stored records first.",
+    )

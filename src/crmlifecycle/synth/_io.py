@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import pathlib
 from typing import Final, Literal
 
 import pandas as pd
 
 from crmlifecycle._frames import as_utc
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, MissingDependencyError, ValidationError
 from crmlifecycle.schema import FRAME_NAMES, SCHEMA, ColumnKind
 from crmlifecycle.synth._dataset import Dataset
@@ -168,6 +170,7 @@ def read_dataset(folder: str | pathlib.Path) -> Dataset:
         ...
         crmlifecycle.errors.DataError: no dataset.json in 'no/such/folder'. Hint: ...
     """
+    check_arg("folder", folder, (str, os.PathLike), "a folder path (a str or a Path)")
     source = pathlib.Path(folder)
     manifest_path = source / MANIFEST
     if not manifest_path.is_file():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Self, final
 
 import numpy as np
@@ -17,10 +17,22 @@ __all__ = ["ShiftedBetaGeometricModel"]
 
 def _cohort_matrix(survivors: pd.DataFrame | pd.Series | Sequence[float]) -> np.ndarray:
     """Rows = cohorts, columns = periods 0..K (NaN after a cohort's last observed period)."""
-    if isinstance(survivors, pd.DataFrame):
-        matrix = survivors.to_numpy(dtype="float64")
-    else:
-        matrix = np.asarray(survivors, dtype="float64")[None, :]
+    if isinstance(survivors, str | bytes | Mapping) or not isinstance(
+        survivors, pd.DataFrame | pd.Series | Sequence | np.ndarray
+    ):
+        raise DataError(
+            f"survivors must be a sequence of counts or a frame (got {type(survivors).__name__}). "
+            "Hint: pass e.g. [1000, 631, 468, ...]."
+        )
+    try:
+        if isinstance(survivors, pd.DataFrame):
+            matrix = survivors.to_numpy(dtype="float64")
+        else:
+            matrix = np.asarray(survivors, dtype="float64")[None, :]
+    except (TypeError, ValueError) as err:
+        raise DataError(
+            "survivors must hold numbers only. Hint: pass e.g. [1000, 631, 468, ...]."
+        ) from err
     if matrix.ndim != 2 or matrix.shape[1] < 2:  # noqa: PLR2004
         raise DataError(
             "survivors must hold at least two periods (the cohort size, then survivors). "

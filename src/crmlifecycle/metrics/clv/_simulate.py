@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._validators import check_count
 from crmlifecycle.errors import DataError
 
 __all__ = [
@@ -58,6 +59,8 @@ def simulate_bgnbd(
         >>> simulate_bgnbd(3, r=0.25, alpha=4.0, a=0.8, b=2.4, T=39.0, seed=1).columns.tolist()
         ['frequency', 'recency', 'T']
     """
+    check_count("n", n)
+    check_count("seed", seed)
     _positive(r=r, alpha=alpha, a=a, b=b)
     rng = np.random.default_rng(seed)
     ages = _ages(n, T)
@@ -100,6 +103,8 @@ def simulate_pareto_nbd(
         >>> len(simulate_pareto_nbd(5, r=0.5, alpha=10.0, s=0.6, beta=12.0, T=39.0, seed=1))
         5
     """
+    check_count("n", n)
+    check_count("seed", seed)
     _positive(r=r, alpha=alpha, s=s, beta=beta)
     rng = np.random.default_rng(seed)
     ages = _ages(n, T)
@@ -134,6 +139,7 @@ def simulate_gamma_gamma(
         >>> float(values[0]), bool(values[1] > 0)
         (0.0, True)
     """
+    check_count("seed", seed)
     _positive(p=p, q=q, gamma=gamma)
     rng = np.random.default_rng(seed)
     x = np.asarray(frequency, dtype="float64")
@@ -167,6 +173,8 @@ def simulate_bgbb(
         >>> draws["T"].tolist()
         [6, 6, 6, 6]
     """
+    check_count("n", n)
+    check_count("seed", seed)
     _positive(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
     rng = np.random.default_rng(seed)
     p = rng.beta(alpha, beta, n)
@@ -196,6 +204,8 @@ def simulate_sbg(n: int, *, alpha: float, beta: float, periods: int, seed: int) 
         >>> simulate_sbg(100, alpha=0.7, beta=1.2, periods=3, seed=1)[0]
         np.int64(100)
     """
+    check_count("n", n)
+    check_count("seed", seed)
     _positive(alpha=alpha, beta=beta)
     rng = np.random.default_rng(seed)
     lifetime = rng.geometric(rng.beta(alpha, beta, n))  # cancels at the end of this period
