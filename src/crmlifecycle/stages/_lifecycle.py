@@ -330,6 +330,11 @@ class Lifecycle:
     def __hash__(self) -> int:
         return hash((self.name, self.kind, self.initial, self.states))
 
+    def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        # The compiled tables hold closures (guards of ``to_last_open``, the machine's
+        # callbacks): pickle and deep-copy the definition, and compile it again.
+        return (_rebuild, self._definition())
+
     # -- stepping ---------------------------------------------------------------------------
 
     def fire(
@@ -921,3 +926,15 @@ class Lifecycle:
         from crmlifecycle.stages._lint import to_mermaid
 
         return to_mermaid(self)
+
+
+def _rebuild(
+    name: str,
+    kind: str,
+    initial: str,
+    stages: tuple[Stage, ...],
+    transitions: tuple[TransitionDef, ...],
+    fields: tuple[CustomField, ...],
+) -> Lifecycle:
+    """Unpickle a :class:`Lifecycle`: compile its definition again."""
+    return Lifecycle(name, stages, transitions, initial=initial, kind=kind, fields=fields)
