@@ -15,7 +15,7 @@ from typing import Any, Self
 __all__ = ["FrozenMapping"]
 
 
-class FrozenMapping(Mapping[str, Any]):
+class FrozenMapping(Mapping[str, Any]):  # noqa: PLW1641 - unhashable, like dict
     """
     An immutable, picklable mapping over a private ``dict``.
 

@@ -110,6 +110,21 @@ class FunctionMetric:
         """
         return self.function(frames, **options)
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # The built-in metrics' functions are lambdas: pickle and copy them by name.
+        from crmlifecycle.metrics._builtin import BUILTIN_METRICS
+
+        if any(metric is self for metric in BUILTIN_METRICS):
+            return (_builtin_metric, (self.name,))
+        return super().__reduce_ex__(protocol)
+
+
+def _builtin_metric(name: str) -> FunctionMetric:
+    """Unpickle a built-in :class:`FunctionMetric`: look it up by name."""
+    from crmlifecycle.metrics._builtin import BUILTIN_METRICS
+
+    return next(metric for metric in BUILTIN_METRICS if metric.name == name)
+
 
 def _format(value: object) -> str:
     if isinstance(value, bool):
