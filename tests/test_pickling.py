@@ -27,6 +27,8 @@ import attrs
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import crmlifecycle
 from crmlifecycle import (
@@ -46,6 +48,7 @@ from crmlifecycle import (
     Product,
     errors,
     schema,
+    testing,
 )
 from crmlifecycle.datasets import load_cdnow_summary, load_donations
 from crmlifecycle.events import Created, FieldsChanged, Transitioned, event_from_dict
@@ -754,3 +757,38 @@ def test_every_public_constant_pickles(name: str) -> None:
 
 def test_the_package_exports_what_the_battery_walks() -> None:
     assert crmlifecycle.__all__  # the root package is the first module walked
+
+
+_RECORDS = st.one_of(
+    testing.leads(),
+    testing.opportunities(),
+    testing.customers(),
+    testing.cases(),
+    testing.accounts(),
+    testing.contacts(),
+    testing.orders(),
+    testing.products(),
+    testing.campaigns(),
+    testing.interactions(),
+    testing.feedback(),
+    testing.transitioned_events(),
+    testing.created_events(),
+    testing.fields_changed_events(),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_RECORDS)
+def test_any_drawn_record_or_event_round_trips(value: Any) -> None:
+    for how, twin in _round_trips(value):
+        assert twin == value, how
+        assert _same(twin, value), how
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(["opportunity", "lead"]).flatmap(lambda kind: testing.lifecycles(kind=kind)))
+def test_any_spec_built_lifecycle_round_trips(lifecycle: Lifecycle) -> None:
+    for how, twin in _round_trips(lifecycle):
+        assert twin == lifecycle, how
+        assert twin.version == lifecycle.version, how
+        assert twin.to_dict() == lifecycle.to_dict(), how
