@@ -18,6 +18,7 @@ import inspect
 import math
 import operator
 import pickle
+import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -108,24 +109,19 @@ AT = T0 + timedelta(days=3)
 AS_OF = pd.Timestamp("2026-03-01", tz="UTC")
 EUR = Money(Decimal(12000), "EUR")
 
-#: Public classes that have no instances of their own (protocols, abstract bases).
-NOT_INSTANTIABLE = {"ColumnSpec", "LifecycleLike", "Metric", "Scorer"}
+#: Public classes that have no instances of their own (abstract bases; protocols are skipped).
+NOT_INSTANTIABLE = {"ColumnSpec"}
 
-#: The packages and public modules whose ``__all__`` the discovery test walks.
+#: Every public module (no ``_``-prefixed part) of the package: the discovery tests walk their
+#: ``__all__``, so a new public module is walked too.
 PUBLIC_MODULES = (
     "crmlifecycle",
-    "crmlifecycle.entities",
-    "crmlifecycle.errors",
-    "crmlifecycle.events",
-    "crmlifecycle.metrics",
-    "crmlifecycle.metrics.clv",
-    "crmlifecycle.rules",
-    "crmlifecycle.schema",
-    "crmlifecycle.scoring",
-    "crmlifecycle.sla",
-    "crmlifecycle.stages",
-    "crmlifecycle.synth",
-    "crmlifecycle.values",
+    *sorted(
+        info.name
+        for info in pkgutil.walk_packages(crmlifecycle.__path__, "crmlifecycle.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+        and info.name != "crmlifecycle.cli.__main__"
+    ),
 )
 
 SPEC = {
@@ -712,9 +708,13 @@ def _public_classes() -> Iterator[tuple[str, type]]:
     seen: set[type] = set()
     for module_name in PUBLIC_MODULES:
         module = importlib.import_module(module_name)
-        for name in module.__all__:
+        for name in getattr(module, "__all__", ()):
             value = getattr(module, name)
-            if inspect.isclass(value) and value not in seen:
+            if (
+                inspect.isclass(value)
+                and value not in seen
+                and not getattr(value, "_is_protocol", False)  # typing.Protocol: no instances
+            ):
                 seen.add(value)
                 yield name, value
 
@@ -722,7 +722,7 @@ def _public_classes() -> Iterator[tuple[str, type]]:
 def _public_instances() -> Iterator[tuple[str, object]]:
     for module_name in PUBLIC_MODULES:
         module = importlib.import_module(module_name)
-        for name in module.__all__:
+        for name in getattr(module, "__all__", ()):
             value = getattr(module, name)
             if not (inspect.isclass(value) or inspect.isfunction(value) or inspect.ismodule(value)):
                 yield f"{module_name}.{name}", value
