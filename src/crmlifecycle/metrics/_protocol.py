@@ -111,19 +111,19 @@ class FunctionMetric:
         return self.function(frames, **options)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        # The built-in metrics' functions are lambdas: pickle and copy them by name.
-        from crmlifecycle.metrics._builtin import BUILTIN_METRICS
-
-        if any(metric is self for metric in BUILTIN_METRICS):
-            return (_builtin_metric, (self.name,))
+        # The built-in metrics' functions are lambdas: they pickle and copy by name.
+        if NAMED_METRICS.get(self.name) is self:
+            return (_named_metric, (self.name,))
         return super().__reduce_ex__(protocol)
 
 
-def _builtin_metric(name: str) -> FunctionMetric:
-    """Unpickle a built-in :class:`FunctionMetric`: look it up by name."""
-    from crmlifecycle.metrics._builtin import BUILTIN_METRICS
+#: The metrics that pickle by name (the built-ins register themselves here).
+NAMED_METRICS: dict[str, FunctionMetric] = {}
 
-    return next(metric for metric in BUILTIN_METRICS if metric.name == name)
+
+def _named_metric(name: str) -> FunctionMetric:
+    """Unpickle a metric of :data:`NAMED_METRICS` (importing this package registered them)."""
+    return NAMED_METRICS[name]
 
 
 def _format(value: object) -> str:
