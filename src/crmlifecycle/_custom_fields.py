@@ -9,17 +9,18 @@ and then its edits, replays and the test strategies check and draw them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, final
 
 from crmlifecycle._event_data import encode
+from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle.errors import ValidationError
 
 __all__ = ["CustomFields"]
 
 
 @final
-class CustomFields(Mapping[str, Any]):
+class CustomFields(FrozenMapping):
     """
     An immutable, hashable, picklable mapping of a record's custom fields.
 
@@ -48,7 +49,7 @@ class CustomFields(Mapping[str, Any]):
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("_data", "_hash")
+    __slots__ = ("_hash",)
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
         if values is None:
@@ -67,35 +68,13 @@ class CustomFields(Mapping[str, Any]):
                     "not starting with a digit)",
                 )
         encode(data, "custom")  # only event-safe data: it must go through events and JSON
-        self._data: dict[str, Any] = data  # type: ignore[assignment]  # keys checked above
+        self._data = data  # type: ignore[assignment]  # keys checked above
         self._hash: int | None = None
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, CustomFields):
-            return self._data == other._data
-        if isinstance(other, Mapping):
-            return self._data == dict(other)
-        return NotImplemented
 
     def __hash__(self) -> int:
         if self._hash is None:
             self._hash = hash(json.dumps(encode(self._data, "custom"), sort_keys=True))
         return self._hash
-
-    def __repr__(self) -> str:
-        return f"CustomFields({self._data!r})"
-
-    def __reduce__(self) -> tuple[type[CustomFields], tuple[dict[str, Any]]]:
-        return (CustomFields, (self._data,))
 
     def updated(self, changes: Mapping[str, Any]) -> CustomFields:
         """

@@ -90,6 +90,19 @@ def _shown(value: object) -> str:
 class CrmError(Exception):
     """Base class of every error raised by crmlifecycle."""
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Subclasses take keyword-only arguments (field=, path=...), which the default
+        # pickling of exceptions drops: rebuild from the message and the attributes instead.
+        return (_rebuild_error, (type(self), self.args, dict(vars(self))))
+
+
+def _rebuild_error(cls: type[CrmError], args: tuple[Any, ...], state: dict[str, Any]) -> CrmError:
+    """Unpickle a :class:`CrmError` without calling its ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    vars(error).update(state)
+    return error
+
 
 class _FormattedKeyError(KeyError):
     """A ``KeyError`` whose ``str()`` is the message, not its ``repr``."""

@@ -34,12 +34,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, ClassVar, Final, final
 
 import attrs
 
 from crmlifecycle._event_data import decode, encode, register_enum
+from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle._validators import aware_datetime, in_range, non_empty_str, optional
 from crmlifecycle.errors import ValidationError
 
@@ -60,7 +60,7 @@ __all__ = [
 #: envelope: no ``event_id``, ``sequence``, ``actor``, ``lifecycle``,
 #: ``lifecycle_version`` or ``schema_version``) still read, as version 1.
 EVENT_SCHEMA_VERSION: Final = 2
-_NO_CONTEXT: Final[Mapping[str, Any]] = MappingProxyType({})
+_NO_CONTEXT: Final[Mapping[str, Any]] = FrozenMapping()
 #: Values that encode as themselves at any depth (exact types: subclasses take the full check).
 _PLAIN: Final = frozenset({str, int, bool, type(None)})
 
@@ -77,7 +77,7 @@ def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> M
         if type(key) is not str or key.startswith("$") or type(item) not in _PLAIN:
             encode(data, name)  # validates: only data that round-trips is accepted
             break
-    return MappingProxyType(data)
+    return FrozenMapping.adopt(data)
 
 
 def _optional_text() -> Any:

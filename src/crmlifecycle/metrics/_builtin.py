@@ -25,7 +25,7 @@ from crmlifecycle.metrics._forecast import weighted_pipeline
 from crmlifecycle.metrics._funnel import conversion_rate
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv
 from crmlifecycle.metrics._pipeline import average_deal_size, sales_cycle_length, win_rate
-from crmlifecycle.metrics._protocol import FunctionMetric
+from crmlifecycle.metrics._protocol import NAMED_METRICS, FunctionMetric
 from crmlifecycle.metrics._retention import churn_rate, convert_churn_rate
 from crmlifecycle.metrics._revenue import arpu, mrr_movements
 from crmlifecycle.metrics._revenue_retention import net_revenue_retention
@@ -320,3 +320,4 @@ BUILTIN_METRICS: Final[tuple[FunctionMetric, ...]] = (
         needs_options=("sla_policy",),
     ),
 )
+NAMED_METRICS.update((metric.name, metric) for metric in BUILTIN_METRICS)

@@ -110,6 +110,21 @@ class FunctionMetric:
         """
         return self.function(frames, **options)
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # The built-in metrics' functions are lambdas: they pickle and copy by name.
+        if NAMED_METRICS.get(self.name) is self:
+            return (_named_metric, (self.name,))
+        return super().__reduce_ex__(protocol)
+
+
+#: The metrics that pickle by name (the built-ins register themselves here).
+NAMED_METRICS: dict[str, FunctionMetric] = {}
+
+
+def _named_metric(name: str) -> FunctionMetric:
+    """Unpickle a metric of :data:`NAMED_METRICS` (importing this package registered them)."""
+    return NAMED_METRICS[name]
+
 
 def _format(value: object) -> str:
     if isinstance(value, bool):

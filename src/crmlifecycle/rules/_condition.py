@@ -386,3 +386,12 @@ class Condition:
 
     def __hash__(self) -> int:
         return hash(self.text)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, Mapping[str, Any] | None]]:
+        # The compiled predicate is a closure: rebuild it from the text (and the bound schema).
+        return (_rebuild, (self.text, self._schema))
+
+
+def _rebuild(text: str, schema: Mapping[str, Any] | None) -> Condition:
+    """Unpickle a :class:`Condition`: compile its text again (the compile cache makes it cheap)."""
+    return Condition(text, _schema=schema)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from types import MappingProxyType
 from typing import Any, Final, TypeVar, final
 
 import attrs
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle._validators import check_arg, non_empty_str
 from crmlifecycle.errors import DataError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
@@ -177,7 +177,7 @@ def _targets(value: object) -> Mapping[str, SlaTarget]:
             result[priority] = build_from_spec(
                 SlaTarget, target, keys=("first_response", "resolution"), path=f"targets.{priority}"
             )
-    return MappingProxyType(result)
+    return FrozenMapping.adopt(result)
 
 
 def _states(value: object, field: str) -> tuple[str, ...]:

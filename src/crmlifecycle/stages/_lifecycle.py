@@ -332,6 +332,11 @@ class Lifecycle:
     def __hash__(self) -> int:
         return hash((self.name, self.kind, self.initial, self.states))
 
+    def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        # The compiled tables hold closures (guards of ``to_last_open``, the machine's
+        # callbacks): pickle and deep-copy the definition, and compile it again.
+        return (_rebuild, self._definition())
+
     # -- stepping ---------------------------------------------------------------------------
 
     def fire(
@@ -943,3 +948,15 @@ def _refuse_fire_arguments(entity: object, trigger: object) -> None:
         "a record with a state (a Lead, Opportunity, Case... built by the library)",
         hint="pass the record itself, not a dict or None; rebuild stored records first.",
     )
+
+
+def _rebuild(
+    name: str,
+    kind: str,
+    initial: str,
+    stages: tuple[Stage, ...],
+    transitions: tuple[TransitionDef, ...],
+    fields: tuple[CustomField, ...],
+) -> Lifecycle:
+    """Unpickle a :class:`Lifecycle`: compile its definition again."""
+    return Lifecycle(name, stages, transitions, initial=initial, kind=kind, fields=fields)
