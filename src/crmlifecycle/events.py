@@ -39,9 +39,10 @@ from typing import Any, ClassVar, Final, final
 
 import attrs
 
+from crmlifecycle._config import load_json
 from crmlifecycle._event_data import decode, encode, register_enum
 from crmlifecycle._validators import aware_datetime, in_range, non_empty_str, optional
-from crmlifecycle.errors import ValidationError
+from crmlifecycle.errors import SpecError, ValidationError
 
 __all__ = [
     "EVENT_SCHEMA_VERSION",
@@ -352,9 +353,10 @@ def event_to_json(event: Event) -> str:
 def event_from_json(text: str) -> Event:
     """Parse an event from :func:`event_to_json` output."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValidationError.for_field("json", text[:80], "a JSON object") from err
+        data = load_json(text, what="an event")
+    except SpecError as err:
+        shown = text[:80] if isinstance(text, str) else text
+        raise ValidationError.for_field("json", shown, "a JSON object", hint=str(err)) from err
     if not isinstance(data, dict):
         raise ValidationError.for_field("json", data, "a JSON object")
     return event_from_dict(data)
