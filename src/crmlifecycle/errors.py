@@ -71,6 +71,13 @@ class CrmError(Exception):
     """Base class of every error raised by crmlifecycle."""
 
 
+def _number_repr(value: object) -> str:
+    """``repr(value)``, but an integer too long to print (Python's digit limit) is summarised."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4000:  # noqa: PLR2004
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return repr(value)
+
+
 class _FormattedKeyError(KeyError):
     """A ``KeyError`` whose ``str()`` is the message, not its ``repr``."""
 
@@ -111,7 +118,7 @@ class ValidationError(CrmError, ValueError):
         """
         hint = hint or f"pass {field}= as {expected}."
         return cls(
-            f"{field!r} must be {expected} (got {value!r}). Hint: {hint}",
+            f"{field!r} must be {expected} (got {_number_repr(value)}). Hint: {hint}",
             field=field,
             value=value,
         )
