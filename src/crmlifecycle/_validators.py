@@ -110,8 +110,10 @@ def is_finite_number(value: object, *, integral: bool = False) -> bool:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         return False  # NumPy's bool is not a numbers.Real
+    if isinstance(value, numbers.Integral):
+        return True  # however long: never converted to float
     if integral:
-        return isinstance(value, numbers.Integral)
+        return False
     if isinstance(value, Decimal):
         return value.is_finite()
     return math.isfinite(value)

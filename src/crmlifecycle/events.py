@@ -355,7 +355,8 @@ def event_from_json(text: str) -> Event:
     try:
         data = load_json(text, what="an event")
     except SpecError as err:
-        shown = text[:80] if isinstance(text, str) else text
+        given: object = text  # untrusted: maybe not text at all
+        shown = given[:80] if isinstance(given, str) else given
         raise ValidationError.for_field("json", shown, "a JSON object", hint=str(err)) from err
     if not isinstance(data, dict):
         raise ValidationError.for_field("json", data, "a JSON object")
