@@ -33,7 +33,7 @@ from crmlifecycle._config import (
 from crmlifecycle.cli import EXIT_PROBLEMS, EXIT_USER_ERROR, main
 from crmlifecycle.entities import Lead
 from crmlifecycle.errors import CrmError, SpecError, ValidationError
-from crmlifecycle.events import event_from_json
+from crmlifecycle.events import Created, event_from_json, event_to_json
 from crmlifecycle.rules import RuleSet
 from crmlifecycle.scoring import NaiveBayesScorer, PointsScorer, RfmScorer
 from crmlifecycle.sla import BusinessCalendar, SlaPolicy
@@ -322,3 +322,22 @@ def test_documents_at_the_bounds_are_read() -> None:
 def test_the_error_names_where_the_number_is() -> None:
     with pytest.raises(SpecError, match=r"line 2, column 7 of a rule set"):
         RuleSet.from_text('{"rules": [],\n "x": ' + "9" * 100 + "}")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**MAX_NUMBER_DIGITS, -(10**5000), [1, 10**5000]],
+    ids=["one past the bound", "5000 digits", "in a list"],
+)
+def test_event_context_refuses_huge_integers(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        Created(kind="lead", entity_id="L-1", at=T0, context={"n": value})
+    assert info.value.field.startswith("context.n")
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_event_context_keeps_integers_of_the_bound(sign: int) -> None:
+    big = sign * (10**MAX_NUMBER_DIGITS - 1)
+    event = Created(kind="lead", entity_id="L-1", at=T0, context={"n": big})
+    assert event_from_json(event_to_json(event)).context["n"] == big
+    assert load_text(f"n: {big}") == {"n": big}

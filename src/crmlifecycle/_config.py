@@ -230,7 +230,7 @@ def load_json(text: str, *, what: str = "the document") -> Any:
         raise _too_deep(what)
 
     def parse_int(literal: str) -> int:
-        if len(literal) > MAX_NUMBER_DIGITS:
+        if len(literal.lstrip("-")) > MAX_NUMBER_DIGITS:
             raise _bad_number(text, literal, what, f"has more than {MAX_NUMBER_DIGITS} digits")
         return int(literal)
 

@@ -111,7 +111,7 @@ def _refuse_number(node: Any, reason: str) -> None:
 
 
 def _check_number(node: Any, reason: str) -> None:
-    if len(str(node.value)) > MAX_NUMBER_DIGITS:
+    if len(str(node.value).lstrip("+-")) > MAX_NUMBER_DIGITS:
         _refuse_number(node, reason)
 
 

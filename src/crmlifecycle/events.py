@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Final, final
 import attrs
 
 from crmlifecycle._config import load_json
-from crmlifecycle._event_data import decode, encode, register_enum
+from crmlifecycle._event_data import INT_BOUND, decode, encode, register_enum
 from crmlifecycle._validators import aware_datetime, in_range, non_empty_str, optional
 from crmlifecycle.errors import SpecError, ValidationError
 
@@ -71,7 +71,12 @@ def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> M
         return _NO_CONTEXT
     data = dict(value)
     for key, item in data.items():
-        if type(key) is not str or key.startswith("$") or type(item) not in _PLAIN:
+        if (
+            type(key) is not str
+            or key.startswith("$")
+            or type(item) not in _PLAIN
+            or (type(item) is int and not -INT_BOUND < item < INT_BOUND)
+        ):
             encode(data, name)  # validates: only data that round-trips is accepted
             break
     return MappingProxyType(data)
