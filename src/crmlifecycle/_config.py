@@ -19,13 +19,23 @@ a missing key or a wrong container reads the same everywhere.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Collection, Mapping
 from typing import Any, Final, Protocol, Self, runtime_checkable
 
-from crmlifecycle._yaml import MAX_YAML_CHARS, MAX_YAML_DEPTH, load_yaml
+from crmlifecycle._yaml import MAX_NUMBER_DIGITS, MAX_YAML_CHARS, MAX_YAML_DEPTH, load_yaml
 from crmlifecycle.errors import SpecError, did_you_mean
 
-__all__ = ["MAX_TEXT_CHARS", "MAX_TEXT_DEPTH", "Configurable", "check_keys", "load_text"]
+__all__ = [
+    "MAX_NUMBER_DIGITS",
+    "MAX_TEXT_CHARS",
+    "MAX_TEXT_DEPTH",
+    "Configurable",
+    "check_keys",
+    "load_json",
+    "load_text",
+]
 
 #: The largest configuration text :func:`load_text` parses, in characters.
 MAX_TEXT_CHARS: Final = MAX_YAML_CHARS
@@ -131,16 +141,20 @@ def check_keys(
     return mapping
 
 
-def _depth_exceeds(document: object, limit: int) -> bool:
-    """Whether ``document`` nests lists and mappings deeper than ``limit`` (iteratively)."""
-    stack: list[tuple[object, int]] = [(document, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth >= limit:
+_JSON_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET: Final = re.compile(r"[\[\]{}]")
+
+
+def _json_too_deep(text: str, limit: int) -> bool:
+    """Whether JSON ``text`` nests brackets deeper than ``limit``, scanned before parsing."""
+    depth = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > limit:
                 return True
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
+        else:
+            depth -= 1
     return False
 
 
@@ -149,6 +163,99 @@ def _too_deep(what: str) -> SpecError:
         f"JSON in {what} nested deeper than {MAX_TEXT_DEPTH} levels. "
         "Hint: configuration is never this deep; flatten the document."
     )
+
+
+def _where(text: str, literal: str) -> str:
+    index = text.find(literal)
+    if index < 0:  # pragma: no cover - the parser only hands over literals of the text
+        return ""
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f" at line {line}, column {column}"
+
+
+def _bad_number(text: str, literal: str, what: str, reason: str) -> SpecError:
+    shown = literal if len(literal) <= 20 else f"{literal[:20]}..."  # noqa: PLR2004
+    return SpecError(
+        f"the number {shown}{_where(text, literal)} of {what} {reason}. "
+        f"Hint: numbers in a document are finite with at most {MAX_NUMBER_DIGITS} characters; "
+        "write large or exact values as text."
+    )
+
+
+def _check_text(text: object, what: str) -> None:
+    if not isinstance(text, str):
+        raise SpecError(
+            f"{what} must be text (got {type(text).__name__}). "
+            "Hint: pass the JSON or YAML as a string; use from_dict for parsed data."
+        )
+    if len(text) > MAX_TEXT_CHARS:
+        raise SpecError(
+            f"{what} has {len(text):,} characters, more than {MAX_TEXT_CHARS:,}. "
+            "Hint: configuration this large is a mistake or an attack; split it."
+        )
+
+
+def load_json(text: str, *, what: str = "the document") -> Any:
+    r"""
+    Parse JSON text with the document bounds: size, depth and numbers.
+
+    The one JSON reader of configuration, events and JSON cells of frames. The
+    text has at most :data:`MAX_TEXT_CHARS` characters; brackets nest at most
+    :data:`MAX_TEXT_DEPTH` levels (checked by a scan before the parser recurses);
+    every number is written in at most :data:`MAX_NUMBER_DIGITS` characters and is
+    finite (``NaN``, ``Infinity`` and ``1e999`` are refused).
+
+    Args:
+        text: the JSON text.
+        what: what the document is, for error messages (``"an event"``).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        SpecError: the text is not text, too large, too deep, holds an unbounded
+            number, or is not valid JSON (the message gives the line and column).
+
+    Examples:
+        >>> load_json('{"points": 3, "weight": 0.5}')
+        {'points': 3, 'weight': 0.5}
+        >>> load_json('{"points": NaN}', what="a scorer")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: the number NaN at line 1, column 12 of a scorer is not ...
+    """
+    _check_text(text, what)
+    if _json_too_deep(text, MAX_TEXT_DEPTH):
+        raise _too_deep(what)
+
+    def parse_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > MAX_NUMBER_DIGITS:
+            raise _bad_number(text, literal, what, f"has more than {MAX_NUMBER_DIGITS} digits")
+        return int(literal)
+
+    def parse_float(literal: str) -> float:
+        if len(literal) > MAX_NUMBER_DIGITS:
+            raise _bad_number(text, literal, what, f"has more than {MAX_NUMBER_DIGITS} digits")
+        value = float(literal)
+        if not math.isfinite(value):
+            raise _bad_number(text, literal, what, "is not finite")
+        return value
+
+    def parse_constant(literal: str) -> float:
+        raise _bad_number(text, literal, what, "is not finite")
+
+    try:
+        return json.loads(
+            text, parse_int=parse_int, parse_float=parse_float, parse_constant=parse_constant
+        )
+    except json.JSONDecodeError as err:
+        raise SpecError(
+            f"invalid JSON at line {err.lineno}, column {err.colno} of {what}: {err.msg}. "
+            "Hint: check quotes, commas and brackets."
+        ) from err
+    except RecursionError as err:  # pragma: no cover - the scan refuses deep text first
+        raise _too_deep(what) from err
 
 
 def load_text(text: str, *, what: str = "the document") -> Any:
@@ -181,30 +288,10 @@ def load_text(text: str, *, what: str = "the document") -> Any:
         ...
         crmlifecycle.errors.SpecError: invalid JSON at line 1, column 12 of a rule set: ...
     """
-    if not isinstance(text, str):
-        raise SpecError(
-            f"{what} must be text (got {type(text).__name__}). "
-            "Hint: pass the JSON or YAML as a string; use from_dict for parsed data."
-        )
-    if len(text) > MAX_TEXT_CHARS:
-        raise SpecError(
-            f"{what} has {len(text):,} characters, more than {MAX_TEXT_CHARS:,}. "
-            "Hint: configuration this large is a mistake or an attack; split it."
-        )
+    _check_text(text, what)
     stripped = text.strip()
     if not stripped:
         raise SpecError(f"{what} is empty. Hint: write the configuration as JSON or YAML.")
     if stripped[0] not in "{[":
         return load_yaml(text)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(
-            f"invalid JSON at line {err.lineno}, column {err.colno} of {what}: {err.msg}. "
-            "Hint: check quotes, commas and brackets."
-        ) from err
-    except RecursionError as err:
-        raise _too_deep(what) from err
-    if _depth_exceeds(document, MAX_TEXT_DEPTH):
-        raise _too_deep(what)
-    return document
+    return load_json(text, what=what)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final
 
+from crmlifecycle._config import MAX_NUMBER_DIGITS
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.values import Money
 
@@ -23,6 +24,8 @@ __all__ = ["decode", "encode", "register_enum"]
 
 _ENUMS: dict[str, type[Enum]] = {}
 _MAX_DEPTH: Final = 32
+#: Integers of event data lie strictly between -INT_BOUND and INT_BOUND (a JSON number's bound).
+INT_BOUND: Final = 10**MAX_NUMBER_DIGITS
 
 
 def register_enum(cls: type[Enum]) -> type[Enum]:
@@ -50,6 +53,13 @@ def register_enum(cls: type[Enum]) -> type[Enum]:
 def encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
     if depth > _MAX_DEPTH:
         raise ValidationError.for_field(path, "...", f"nested at most {_MAX_DEPTH} levels deep")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= INT_BOUND:
+        raise ValidationError.for_field(
+            path,
+            value,
+            f"an integer of at most {MAX_NUMBER_DIGITS} digits",
+            hint="store a larger number as a Decimal or as text.",
+        )
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

@@ -23,10 +23,12 @@ merged into another (a ``fields_changed`` row whose ``changes`` set
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 import pandas as pd
+
+from crmlifecycle._config import load_json
+from crmlifecycle.errors import SpecError
 
 __all__ = ["EVENT_TAG", "STAGE_EVENTS", "stage_rows"]
 
@@ -90,8 +92,8 @@ def _sets_merged_into(cell: object) -> bool:
     """Whether a ``changes`` cell (a mapping or its JSON text) sets ``merged_into``."""
     if isinstance(cell, str):
         try:
-            cell = json.loads(cell)
-        except json.JSONDecodeError:
+            cell = load_json(cell, what="a changes cell")
+        except SpecError:
             return False
     if not isinstance(cell, dict):
         return False

@@ -9,6 +9,7 @@ raises :class:`~crmlifecycle.errors.ValidationError` naming the field.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Callable, Collection
 from datetime import datetime
@@ -102,12 +103,7 @@ class _InRange:
     def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
         kind = "an integer" if self.integral else "a number"
         expected = f"{kind} from {self.low} to {self.high}"
-        ok_type = (
-            isinstance(value, int) if self.integral else isinstance(value, int | float | Decimal)
-        )
-        if isinstance(value, bool) or not ok_type:
-            raise ValidationError.for_field(attr.name, value, expected)
-        if isinstance(value, float) and not math.isfinite(value):
+        if not is_finite_number(value, integral=self.integral):
             raise ValidationError.for_field(attr.name, value, expected)
         if not self.low <= value <= self.high:  # type: ignore[operator]
             raise ValidationError.for_field(attr.name, value, expected)
@@ -116,8 +112,36 @@ class _InRange:
         return f"<in_range validator {self.low}..{self.high}>"
 
 
+def is_finite_number(value: object, *, integral: bool = False) -> bool:
+    """
+    Whether ``value`` is a finite number (an integer if ``integral``), never a bool.
+
+    NumPy scalars count as the number they hold (``np.int64(3)``, ``np.float32(0.5)``);
+    NaN and infinities of every kind (``float``, ``Decimal('NaN')``, ``Decimal('sNaN')``,
+    ``np.float64('inf')``) do not.
+
+    Examples:
+        >>> from decimal import Decimal
+        >>> is_finite_number(Decimal("NaN")), is_finite_number(True), is_finite_number(2.5)
+        (False, False, True)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
+        return False  # NumPy's bool is not a numbers.Real
+    if isinstance(value, numbers.Integral):
+        return True  # however long: never converted to float
+    if integral:
+        return False
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    return math.isfinite(value)
+
+
 def in_range(low: float | Decimal, high: float | Decimal, *, integral: bool = False) -> Validator:
-    """Require a finite number (an ``int`` if ``integral``) with ``low <= value <= high``."""
+    """
+    Require a finite number (an integer if ``integral``) with ``low <= value <= high``.
+
+    The number may be a NumPy scalar (a frame cell); see :func:`is_finite_number`.
+    """
     return _InRange(low, high, integral)
 
 

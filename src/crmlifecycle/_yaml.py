@@ -12,6 +12,7 @@ need aliases, so the loader refuses them, and documents are capped in size.
 from __future__ import annotations
 
 import functools
+import math
 import reprlib
 from typing import Any, Final
 
@@ -21,6 +22,8 @@ from crmlifecycle.errors import MissingDependencyError, SpecError
 MAX_YAML_CHARS: Final = 1_000_000
 #: The deepest nesting of lists and mappings we parse (PyYAML's composer recurses per level).
 MAX_YAML_DEPTH: Final = 100
+#: The most characters a number in a document (JSON or YAML) may be written in.
+MAX_NUMBER_DIGITS: Final = 40
 
 _SHORT = reprlib.Repr()
 _SHORT.maxstring = 60
@@ -75,15 +78,53 @@ def _loader() -> Any:
             finally:
                 self.depth -= 1
 
+        def construct_bounded_int(self, node: Any) -> Any:
+            _check_number(node, "has more than {MAX_NUMBER_DIGITS} digits")
+            return self.construct_yaml_int(node)
+
+        def construct_bounded_float(self, node: Any) -> Any:
+            _check_number(node, "has more than {MAX_NUMBER_DIGITS} digits")
+            value = self.construct_yaml_float(node)
+            if not math.isfinite(value):
+                _refuse_number(node, "is not finite")
+            return value
+
+    NoAliasSafeLoader.add_constructor(
+        "tag:yaml.org,2002:int", NoAliasSafeLoader.construct_bounded_int
+    )
+    NoAliasSafeLoader.add_constructor(
+        "tag:yaml.org,2002:float", NoAliasSafeLoader.construct_bounded_float
+    )
     return NoAliasSafeLoader
+
+
+def _refuse_number(node: Any, reason: str) -> None:
+    mark = node.start_mark
+    literal = str(node.value)
+    shown = literal if len(literal) <= 20 else f"{literal[:20]}..."  # noqa: PLR2004
+    raise SpecError(
+        f"the number {shown} at line {mark.line + 1}, column {mark.column + 1} of the YAML "
+        f"document {reason.format(MAX_NUMBER_DIGITS=MAX_NUMBER_DIGITS)}. Hint: numbers in a "
+        f"document are finite with at most {MAX_NUMBER_DIGITS} characters; "
+        "write large or exact values as text."
+    )
+
+
+def _check_number(node: Any, reason: str) -> None:
+    if len(str(node.value).lstrip("+-")) > MAX_NUMBER_DIGITS:
+        _refuse_number(node, reason)
 
 
 def load_yaml(text: str) -> Any:
     r"""
     Parse YAML configuration text into plain data (safe tags only, no aliases, bounded size).
 
+    Numbers are bounded as in JSON: at most ``MAX_NUMBER_DIGITS`` characters, finite
+    (``.inf`` and ``.nan`` are refused).
+
     Raises:
-        SpecError: invalid YAML, anchors or aliases, or a document over ``MAX_YAML_CHARS``.
+        SpecError: invalid YAML, anchors or aliases, a document over ``MAX_YAML_CHARS``,
+            or an unbounded number.
         MissingDependencyError: pyyaml is not installed (the ``yaml`` extra).
 
     Examples:

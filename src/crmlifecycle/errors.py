@@ -81,7 +81,7 @@ def _shown(value: object) -> str:
         >>> _shown(3)
         '3'
     """
-    text = repr(value)
+    text = _number_repr(value)
     if len(text) <= _MAX_SHOWN:
         return text
     return f"{text[: _MAX_SHOWN - 20]}... ({len(text)} characters)"
@@ -102,6 +102,13 @@ def _rebuild_error(cls: type[CrmError], args: tuple[Any, ...], state: dict[str, 
     error.args = args
     vars(error).update(state)
     return error
+
+
+def _number_repr(value: object) -> str:
+    """``repr(value)``, but an integer too long to print (Python's digit limit) is summarised."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4000:  # noqa: PLR2004
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    return repr(value)
 
 
 class _FormattedKeyError(KeyError):

@@ -38,10 +38,11 @@ from typing import Any, ClassVar, Final, final
 
 import attrs
 
-from crmlifecycle._event_data import decode, encode, register_enum
+from crmlifecycle._config import load_json
+from crmlifecycle._event_data import INT_BOUND, decode, encode, register_enum
 from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle._validators import aware_datetime, in_range, non_empty_str, optional
-from crmlifecycle.errors import ValidationError
+from crmlifecycle.errors import SpecError, ValidationError
 
 __all__ = [
     "EVENT_SCHEMA_VERSION",
@@ -74,7 +75,12 @@ def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> M
         return _NO_CONTEXT
     data = dict(value)
     for key, item in data.items():
-        if type(key) is not str or key.startswith("$") or type(item) not in _PLAIN:
+        if (
+            type(key) is not str
+            or key.startswith("$")
+            or type(item) not in _PLAIN
+            or (type(item) is int and not -INT_BOUND < item < INT_BOUND)
+        ):
             encode(data, name)  # validates: only data that round-trips is accepted
             break
     return FrozenMapping.adopt(data)
@@ -368,9 +374,11 @@ def event_from_json(text: str) -> Event:
     if not isinstance(text, str):
         raise ValidationError.for_field("text", text, "JSON text (a str)")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValidationError.for_field("json", text[:80], "a JSON object") from err
+        data = load_json(text, what="an event")
+    except SpecError as err:
+        given: object = text  # untrusted: maybe not text at all
+        shown = given[:80] if isinstance(given, str) else given
+        raise ValidationError.for_field("json", shown, "a JSON object", hint=str(err)) from err
     if not isinstance(data, dict):
         raise ValidationError.for_field("json", data, "a JSON object")
     return event_from_dict(data)

@@ -15,10 +15,11 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import numbers
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import final, overload
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from typing import Final, final, overload
 
 import attrs
 
@@ -26,7 +27,18 @@ from crmlifecycle._currencies import MINOR_UNITS
 from crmlifecycle._validators import aware_datetime
 from crmlifecycle.errors import CurrencyMismatchError, ValidationError
 
-__all__ = ["Money", "Period", "to_decimal"]
+__all__ = ["MAX_AMOUNT", "MAX_AMOUNT_PLACES", "Money", "Period", "to_decimal"]
+
+#: Every amount of :class:`Money` lies strictly between ``-MAX_AMOUNT`` and ``MAX_AMOUNT``.
+MAX_AMOUNT: Final = Decimal(10) ** 15
+#: The most decimal places an amount keeps (finer than any currency's minor unit).
+MAX_AMOUNT_PLACES: Final = 12
+#: The longest numeric text :func:`to_decimal` reads.
+_MAX_NUMBER_TEXT: Final = 100
+_PLACES: Final = Decimal(1).scaleb(-MAX_AMOUNT_PLACES)
+# Arithmetic never traps: an overflow or an invalid result comes back as a non-finite
+# value, which the amount check turns into a ValidationError.
+_ARITHMETIC: Final = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[])
 
 
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
@@ -34,12 +46,14 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     Convert ``value`` to a finite :class:`~decimal.Decimal` without float surprises.
 
     Floats are converted through their shortest ``repr`` (``0.1`` becomes
-    ``Decimal('0.1')``, not ``0.1000000000000000055...``). Booleans, NaN and
-    infinities are rejected.
+    ``Decimal('0.1')``, not ``0.1000000000000000055...``). NumPy scalars (a frame
+    cell: ``np.float64``, ``np.float32``, ``np.int64``, ...) are read like the
+    Python number they hold. Booleans, NaN, infinities and numeric text longer
+    than 100 characters are rejected.
 
     Args:
-        value: the number to convert: a ``Decimal``, ``int``, ``float`` or numeric ``str``
-            (surrounding spaces allowed).
+        value: the number to convert: a ``Decimal``, ``int``, ``float``, NumPy number
+            or numeric ``str`` (surrounding spaces allowed).
         field: the field name the error names when ``value`` is rejected.
 
     Examples:
@@ -47,6 +61,9 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         Decimal('0.1')
         >>> to_decimal("12.50")
         Decimal('12.50')
+        >>> import numpy as np
+        >>> to_decimal(np.float32(1.1)), to_decimal(np.int64(7))
+        (Decimal('1.1'), Decimal('7'))
         >>> to_decimal(float("nan"))
         Traceback (most recent call last):
         ...
@@ -60,21 +77,77 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         raise ValidationError.for_field(field, value, expected)
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
+    elif isinstance(value, numbers.Integral):  # int and NumPy integers (not NumPy's bool)
+        result = Decimal(int(value))
     elif isinstance(value, float):
+        # float.__repr__: numpy 2's repr of np.float64(1.5) (a float) is 'np.float64(1.5)'
         if not math.isfinite(value):
             raise ValidationError.for_field(field, value, expected)
-        result = Decimal(repr(value))
+        result = _parse(float.__repr__(value), field, value, expected)
+    elif _is_binary_float(value):  # the other NumPy floats: their own shortest text
+        result = _parse(str(value), field, value, expected)
     elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation as err:
-            raise ValidationError.for_field(field, value, expected) from err
+        if len(value) > _MAX_NUMBER_TEXT:
+            raise ValidationError.for_field(
+                field, f"{value[:20]}...", f"{expected} of at most {_MAX_NUMBER_TEXT} characters"
+            )
+        result = _parse(value.strip(), field, value, expected)
     else:
         raise ValidationError.for_field(field, value, expected)
     if not result.is_finite():
         raise ValidationError.for_field(field, value, expected)
+    return result
+
+
+def _is_binary_float(value: object) -> bool:
+    """A float of any width (``float``, ``np.float32``, ``np.longdouble``), not a fraction."""
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Rational)
+
+
+def _parse(text: str, field: str, value: object, expected: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as err:
+        raise ValidationError.for_field(field, value, expected) from err
+
+
+def _amount(value: object) -> Decimal:
+    """An amount of :class:`Money`: finite, below ``MAX_AMOUNT`` in size, at most 12 places."""
+    result = to_decimal(value)
+    if abs(result) >= MAX_AMOUNT:
+        raise ValidationError.for_field(
+            "amount",
+            value,
+            "a number of size below 10**15",
+            hint="amounts are bounded to |amount| < 10**15; check the units of the value.",
+        )
+    if _is_binary_float(value):
+        # a float carries no more digits than this; round its repr's tail
+        if result.as_tuple().exponent < -MAX_AMOUNT_PLACES:  # type: ignore[operator]
+            result = result.quantize(_PLACES, rounding=ROUND_HALF_EVEN, context=_ARITHMETIC)
+    elif result.as_tuple().exponent < -MAX_AMOUNT_PLACES:  # type: ignore[operator]
+        raise ValidationError.for_field(
+            "amount",
+            value,
+            f"a number with at most {MAX_AMOUNT_PLACES} decimal places",
+            hint="round the amount first, e.g. Decimal(x).quantize(Decimal('0.01')).",
+        )
+    return result
+
+
+def _result(compute: Callable[[], Decimal], what: str) -> Decimal:
+    """Run ``compute`` without decimal traps; a result outside the amount domain is refused."""
+    with localcontext(_ARITHMETIC):
+        result = compute()
+    if not result.is_finite() or abs(result) >= MAX_AMOUNT:
+        raise ValidationError.for_field(
+            "amount",
+            result,
+            "a number of size below 10**15",
+            hint=f"the {what} leaves the amount domain |amount| < 10**15.",
+        )
+    if result.as_tuple().exponent < -MAX_AMOUNT_PLACES:  # type: ignore[operator]
+        result = result.quantize(_PLACES, rounding=ROUND_HALF_EVEN, context=_ARITHMETIC)
     return result
 
 
@@ -102,8 +175,14 @@ class Money:
     ``False``.
 
     Args:
-        amount: a ``Decimal``, ``int``, numeric ``str`` or ``float`` (converted
-            through its shortest repr); NaN and infinity are rejected.
+        amount: a ``Decimal``, ``int``, numeric ``str``, ``float`` (converted
+            through its shortest repr) or NumPy number; NaN and infinity are rejected.
+            Amounts lie in a bounded domain: ``|amount| < 10**15`` (:data:`MAX_AMOUNT`)
+            with at most 12 decimal places (:data:`MAX_AMOUNT_PLACES`; a float's
+            longer tail is rounded half to even, exact input with more places is
+            refused). Arithmetic whose result leaves the domain raises
+            :class:`~crmlifecycle.errors.ValidationError`; a product or quotient
+            with more places is rounded half to even to 12 places.
         currency: an ISO 4217 code, case-insensitive (stored upper case).
 
     Examples:
@@ -119,7 +198,7 @@ class Money:
     .. versionadded:: 0.1
     """
 
-    amount: Decimal = attrs.field(converter=to_decimal)
+    amount: Decimal = attrs.field(converter=_amount)
     currency: str = attrs.field(converter=_currency)
 
     @classmethod
@@ -155,7 +234,11 @@ class Money:
     def rounded(self) -> Money:
         """Round to the currency's minor unit, half to even (banker's rounding)."""
         exponent = Decimal(1).scaleb(-self.minor_units)
-        return Money(self.amount.quantize(exponent, rounding=ROUND_HALF_EVEN), self.currency)
+        amount = self.amount
+        return Money(
+            _result(lambda: amount.quantize(exponent, rounding=ROUND_HALF_EVEN), "rounding"),
+            self.currency,
+        )
 
     def is_negative(self) -> bool:
         """Return whether the amount is below zero."""
@@ -169,10 +252,12 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        return Money(self.amount + self._same(other).amount, self.currency)
+        right = self._same(other).amount
+        return Money(_result(lambda: self.amount + right, "sum"), self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        return Money(self.amount - self._same(other).amount, self.currency)
+        right = self._same(other).amount
+        return Money(_result(lambda: self.amount - right, "difference"), self.currency)
 
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
@@ -183,7 +268,8 @@ class Money:
     def __mul__(self, factor: int | Decimal) -> Money:
         if isinstance(factor, Money | float | bool):
             return NotImplemented
-        return Money(self.amount * to_decimal(factor, field="factor"), self.currency)
+        right = to_decimal(factor, field="factor")
+        return Money(_result(lambda: self.amount * right, "product"), self.currency)
 
     __rmul__ = __mul__
 
@@ -194,10 +280,13 @@ class Money:
     def __truediv__(self, divisor: Money | int | Decimal) -> Money | Decimal:
         """Divide by a number (gives ``Money``) or by ``Money`` (gives a ``Decimal`` ratio)."""
         if isinstance(divisor, Money):
-            return self.amount / self._same(divisor).amount
+            right = _nonzero(self._same(divisor).amount)
+            with localcontext(_ARITHMETIC):
+                return self.amount / right
         if isinstance(divisor, float | bool):
             return NotImplemented
-        return Money(self.amount / to_decimal(divisor, field="divisor"), self.currency)
+        right = _nonzero(to_decimal(divisor, field="divisor"))
+        return Money(_result(lambda: self.amount / right, "quotient"), self.currency)
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._same(other).amount
@@ -213,6 +302,12 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def _nonzero(divisor: Decimal) -> Decimal:
+    if divisor == 0:
+        raise ValidationError.for_field("divisor", divisor, "a non-zero number")
+    return divisor
 
 
 @final

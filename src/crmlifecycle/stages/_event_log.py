@@ -16,15 +16,15 @@ the entity entering its initial state; a ``FieldsChanged`` row has no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import pandas as pd
 
+from crmlifecycle._config import load_json
 from crmlifecycle._frames import as_utc, require_columns
 from crmlifecycle._validators import check_arg
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.errors import DataError, SpecError, ValidationError
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned, event_from_dict
 from crmlifecycle.schema import EventLogColumns
 
@@ -205,8 +205,8 @@ def _mapping(value: object, name: str, label: object) -> Any:
         return {}
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except json.JSONDecodeError as err:
+            return load_json(value, what=f"column {name!r}")
+        except SpecError as err:
             raise DataError(
                 f"column {name!r} of row {label!r} holds text that is not JSON ({value[:40]!r}). "
                 "Hint: store mappings, or their JSON text."
