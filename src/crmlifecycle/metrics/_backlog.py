@@ -19,7 +19,7 @@ from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
-from crmlifecycle.metrics._common import segment_keys
+from crmlifecycle.metrics._common import check_unique, segment_keys
 from crmlifecycle.metrics._satisfaction import _keys_frame
 from crmlifecycle.schema import STATE, CaseColumns, EventLogColumns
 from crmlifecycle.sla import stop_states_of
@@ -143,6 +143,8 @@ def backlog(
             (cols.first_response_at, "in_progress"),
         ]
         require_columns(cases, [column for column, _ in marks], frame_name="cases")
+        if cols.case_id in cases.columns:  # a case counted twice would count twice
+            check_unique(cases, [cols.case_id], frame_name="cases")
         status = pd.Series(lifecycle.initial, index=cases.index, dtype=object)
         for column, name in reversed(marks):  # later marks override earlier ones
             reached = (as_utc(cases[column], column, allow_missing=True) <= moment).to_numpy()
@@ -151,6 +153,7 @@ def backlog(
         case_col, entity_col, at_col = cols.case_id, log_cols.entity_id, log_cols.at
         dest_col, kind_col = log_cols.dest, log_cols.kind
         require_columns(cases, [case_col], frame_name="cases")
+        check_unique(cases, [case_col], frame_name="cases")
         require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
         kind = lifecycle.kind
         log = events if kind_col not in events else events[events[kind_col] == kind]

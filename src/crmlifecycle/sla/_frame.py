@@ -12,7 +12,7 @@ loop runs per case.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -115,16 +115,7 @@ def _events_points(
 ) -> tuple[I64, I64, I64, list[str]]:
     require_columns(cases, [case_col], frame_name="cases")
     require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
-    ids = pd.Index(cases[case_col])
-    if ids.has_duplicates:
-        dup = np.asarray(ids.duplicated())
-        raise DataError.malformed(
-            case_col,
-            "has duplicated case ids",
-            rows=_bad_rows(cases.index, dup),
-            value=ids[dup][0],
-            hint="keep one row per case.",
-        )
+    ids = _unique_ids(cases, case_col)
     if kind is not None and kind_col in events.columns:
         events = events.loc[(events[kind_col] == kind).to_numpy()]
     events = stage_rows(events, entity_id=entity_col, kind=kind_col)  # no fields_changed rows
@@ -266,6 +257,21 @@ def _clock(
     return {"due": due, "elapsed": elapsed, "left": left, "breached": breached, "status": status}
 
 
+def _unique_ids(cases: pd.DataFrame, case_col: str) -> Any:
+    """The case ids (a ``pd.Index``), refused when one is repeated (a case counted twice)."""
+    ids = pd.Index(cases[case_col])
+    if ids.has_duplicates:
+        dup = np.asarray(ids.duplicated())
+        raise DataError.malformed(
+            case_col,
+            "has duplicated case ids",
+            rows=_bad_rows(cases.index, dup),
+            value=ids[dup][0],
+            hint="keep one row per case.",
+        )
+    return ids
+
+
 def sla_status(
     cases: pd.DataFrame,
     policy: SlaPolicy,
@@ -337,6 +343,8 @@ def sla_status(
     columns = [opened_at_col, priority_col, first_response_at_col]
     columns += [resolved_at_col] if events is None else []
     require_columns(cases, columns, frame_name="cases")
+    if cols.case_id in cases.columns:  # a case counted twice would count twice in every KPI
+        _unique_ids(cases, cols.case_id)
     n = len(cases)
     as_of_ns = int(utc_timestamp(as_of, name="as_of").as_unit("ns").value)
     opened = utc_nanoseconds(as_utc(cases[opened_at_col], opened_at_col))

@@ -349,6 +349,14 @@ class SlaPolicy:
                     hint="name states of the policy's lifecycle=, or leave the field to its "
                     "default (read from the lifecycle's stage types).",
                 )
+        both = sorted(set(self.pause_states) & set(self.stop_states))
+        if both:  # a clock cannot be paused and stopped at once: which would resume it?
+            raise ValidationError.for_field(
+                "pause_states",
+                both[0],
+                "states that do not also stop the clocks (a state pauses or stops, not both)",
+                hint=f"take {both[0]!r} out of pause_states or out of stop_states.",
+            )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SlaPolicy:
