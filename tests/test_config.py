@@ -286,10 +286,14 @@ def sla_documents(draw: st.DrawFn) -> dict[str, Any]:
             "hours": {"mon-fri": "09:00-17:00"},
         }
     states = st.sampled_from(CASE_STATUS.states)  # a policy names states of its lifecycle
+    # a state pauses or stops the clocks, not both: disjoint candidates, each also disjoint
+    # from the other's defaults (pause: waiting_on_customer; stop: resolved, closed)
+    pausing = st.sampled_from(["new", "waiting_on_customer"])
+    stopping = st.sampled_from(["in_progress", "resolved", "closed"])
     if draw(st.booleans()):
-        document["pause_states"] = draw(st.lists(states, max_size=3, unique=True))
+        document["pause_states"] = draw(st.lists(pausing, max_size=2, unique=True))
     if draw(st.booleans()):
-        document["stop_states"] = draw(st.lists(states, min_size=1, max_size=3, unique=True))
+        document["stop_states"] = draw(st.lists(stopping, min_size=1, max_size=3, unique=True))
     if draw(st.booleans()):
         document["initial_state"] = draw(states)
     return document
