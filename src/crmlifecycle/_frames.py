@@ -29,6 +29,7 @@ __all__ = [
     "as_sequence",
     "as_utc",
     "check_numeric",
+    "is_missing",
     "period_alias",
     "require_columns",
     "to_periods",
@@ -324,3 +325,17 @@ def as_sequence(value: str | Sequence[str] | None) -> list[str]:
     if isinstance(value, str):
         return [value]
     return list(value)
+
+
+def is_missing(value: object) -> bool:
+    """
+    Whether a cell is empty: ``None``, NaN, ``pd.NA`` or ``NaT`` (a list or mapping is a value).
+
+    Examples:
+        >>> [is_missing(v) for v in (None, float("nan"), pd.NA, pd.NaT, 0, "", [1])]
+        [True, True, True, True, False, False, False]
+    """
+    try:
+        return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # an array-like cell: a value
+        return False

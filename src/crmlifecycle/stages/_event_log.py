@@ -22,7 +22,7 @@ from typing import Any, Final
 import pandas as pd
 
 from crmlifecycle._config import load_json
-from crmlifecycle._frames import as_utc, require_columns
+from crmlifecycle._frames import as_utc, is_missing, require_columns
 from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, SpecError, ValidationError
 from crmlifecycle.events import Created, Event, FieldsChanged, Transitioned, event_from_dict
@@ -169,7 +169,7 @@ def events_from_frame(
         if tag == "transitioned":
             data.update(trigger=row[c.trigger], source=row[c.source], dest=row[c.dest])
         for name in ENVELOPE:
-            if name in frame.columns and not _missing(row[name]):
+            if name in frame.columns and not is_missing(row[name]):
                 value = row[name]
                 data[name] = int(value) if name in _INTEGERS else value
         for name in _MAPPINGS:
@@ -186,11 +186,6 @@ def events_from_frame(
 
 
 _INTEGERS: Final = frozenset({"sequence", "schema_version"})
-
-
-def _missing(value: Any) -> bool:
-    """Whether a scalar cell is empty (``None``, NaN, ``pd.NA``, ``NaT``)."""
-    return value is None or bool(pd.isna(value))
 
 
 def _wanted(tag: object, name: str) -> bool:

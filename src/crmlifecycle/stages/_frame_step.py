@@ -26,7 +26,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, is_missing, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.errors import DataError, ValidationError
@@ -438,14 +438,6 @@ def record_fields(kind: str) -> frozenset[str]:
     return frozenset(attrs.fields_dict(cls)) if cls is not None else frozenset()
 
 
-def _missing(value: object) -> bool:
-    """Whether a context cell is empty (``None``, NaN, ``pd.NA``, ``NaT``)."""
-    try:
-        return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):  # a list or mapping: a value
-        return False
-
-
 _LINK: Final = "opportunity_id"
 _NO_LINK: Final = "entering a won stage needs an opportunity_id"
 
@@ -711,7 +703,7 @@ def _events(
     }
     if context_cols:
         records: list[dict[Any, Any]] = frame.iloc[rows][list(context_cols)].to_dict("records")
-        kept = [{k: v for k, v in record.items() if not _missing(v)} for record in records]
+        kept = [{k: v for k, v in record.items() if not is_missing(v)} for record in records]
         columns["context"] = pd.Series(kept, dtype=object).to_numpy()
     columns.update(_envelope_columns(envelope, entity_id, zeros))
     return pd.DataFrame(columns)

@@ -51,6 +51,7 @@ from crmlifecycle.stages._step import (
     _check_time,
     _refuse_field_context,
     _stage_effects,
+    bookkeeping,
     fire_step,
 )
 
@@ -391,14 +392,6 @@ def _pick(
     return landing[0]
 
 
-def _version_update(evolve: Evolve, entity: Any, at: Any) -> dict[str, Any]:
-    """The bookkeeping every applied event updates: the record's version and last change."""
-    updates: dict[str, Any] = {"updated_at": at} if evolve.stamps else {}
-    if "version" in evolve.field_set:
-        updates["version"] = int(entity.version) + 1
-    return updates
-
-
 def _taken(
     compiled: CompiledLifecycle, entity: Any, chosen: Candidate, request: StepRequest
 ) -> Any:
@@ -415,7 +408,7 @@ def _taken(
         at=request.at,
         context=request.context,
     )
-    updates = _version_update(evolve, entity, request.at)
+    _, updates = bookkeeping(evolve, entity, request.at)
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})
     if not chosen.internal:
@@ -436,7 +429,7 @@ def _moved(compiled: CompiledLifecycle, entity: Any, request: StepRequest, dest:
     evolve = Evolve.of(type(entity))
     if request.context and not evolve.refused_context.isdisjoint(request.context):
         _refuse_field_context(evolve, request)
-    updates = _version_update(evolve, entity, request.at)
+    _, updates = bookkeeping(evolve, entity, request.at)
     if dest != entity.state:
         stages = compiled.by_name
         effects = StageEffects(evolve, stages[entity.state], stages[dest])

@@ -78,6 +78,7 @@ __all__ = [
     "StageEffects",
     "Step",
     "StepRequest",
+    "bookkeeping",
     "edit_step",
     "fire_step",
     "last_change",
@@ -192,12 +193,7 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     evolve = effects.evolve
     if request.context and not evolve.refused_context.isdisjoint(request.context):
         _refuse_field_context(evolve, request)
-    updates: dict[str, Any] = {}
-    sequence = _next_sequence(evolve, entity)
-    if sequence is not None:
-        updates["version"] = sequence
-    if evolve.stamps:
-        updates["updated_at"] = request.at
+    sequence, updates = bookkeeping(evolve, entity, request.at)
     for hook in chosen.before:
         updates.update(hook.func(entity, info) or {})  # type: ignore[arg-type]  # info is built
     if not chosen.internal:
@@ -227,11 +223,19 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     return Step(entity=new, event=event)
 
 
-def _next_sequence(evolve: Evolve, entity: Any) -> int | None:
-    """The sequence number of the entity's next event (``None``: the class keeps no version)."""
+def bookkeeping(evolve: Evolve, entity: Any, at: datetime) -> tuple[int | None, dict[str, Any]]:
+    """
+    The next event's sequence and the record updates every event makes: ``version``, ``updated_at``.
+
+    The sequence is ``None`` (and ``version`` untouched) for a class that keeps no version;
+    ``updated_at`` is stamped only on classes that have it.
+    """
+    updates: dict[str, Any] = {"updated_at": at} if evolve.stamps else {}
     if "version" not in evolve.field_set:
-        return None
-    return int(entity.version) + 1
+        return None, updates
+    sequence = int(entity.version) + 1
+    updates["version"] = sequence
+    return sequence, updates
 
 
 def _check_not_merged(entity: Any) -> None:
@@ -336,14 +340,11 @@ def edit_step(
             )
         updates["probability_manual"] = True
     updates.update(_produced_updates(produced, allow))
-    sequence = _next_sequence(evolve, entity)
     keys = list(updates)
     if custom:
         updates["custom"] = updated_custom(entity, custom)
-    if sequence is not None:
-        updates["version"] = sequence
-    if evolve.stamps:
-        updates["updated_at"] = at
+    sequence, counted = bookkeeping(evolve, entity, at)
+    updates.update(counted)
     new = evolve(entity, updates)
     if compiled.custom_fields:
         check_custom(compiled.custom_fields, new)
