@@ -57,6 +57,14 @@ QUANTILES = {"p25_days": 0.25, "median_days": 0.5, "p75_days": 0.75, "p90_days":
 DAY_NS = 86_400 * 10**9
 
 
+def months_index(ordinals: Any, freq: str = "M") -> pd.PeriodIndex:
+    """Monthly periods from their ordinals (months since 1970-01)."""
+    index: pd.PeriodIndex = pd.PeriodIndex.from_ordinals(  # type: ignore[attr-defined]
+        np.asarray(ordinals, dtype=np.int64), freq=freq
+    )
+    return index
+
+
 # -- data ------------------------------------------------------------------------------------------
 def deal_log(n_deals: int, seed: int = 7) -> pd.DataFrame:
     """An opportunity event log: each deal walks the funnel, some are lost on the way."""
@@ -96,7 +104,7 @@ def pipeline(n_deals: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     created = start - pd.to_timedelta(rng.integers(1, 9, n_deals), unit="D").to_numpy()
     deals = pd.DataFrame(
         {
-            "opportunity_id": pd.array(ids, dtype="str"),
+            "opportunity_id": ids.astype("str"),
             "state": pd.array(last.reindex(ids).fillna("prospecting").to_numpy(), dtype="str"),
             "created_at": created.to_numpy(),
             "amount": rng.integers(1, 500, n_deals) * 100.0,
@@ -115,7 +123,7 @@ def customer_table(n_customers: int, seed: int = 11) -> pd.DataFrame:
     ids = pd.Series(np.arange(n_customers)).map("C{:07d}".format)
     return pd.DataFrame(
         {
-            "customer_id": pd.array(ids, dtype="str"),
+            "customer_id": ids.astype("str"),
             "acquired_at": pd.to_datetime(acquired, unit="s", utc=True),
             "churned_at": pd.to_datetime(np.where(churns, churned, np.nan), unit="s", utc=True),
         }
@@ -284,7 +292,7 @@ def new_customers_by_hand(customers: pd.DataFrame) -> pd.DataFrame:
     present = np.flatnonzero(counts)
     return pd.DataFrame(
         {
-            "period": pd.PeriodIndex.from_ordinals(present + low, freq="M"),
+            "period": months_index(present + low),
             "new_customers": counts[present].astype("int64"),
         }
     )
@@ -305,7 +313,7 @@ def nps_by_hand(feedback: pd.DataFrame) -> pd.DataFrame:
         }
     )
     table = frame.groupby(["_month", "channel"], sort=True, as_index=False).sum()
-    table.insert(0, "period", pd.PeriodIndex.from_ordinals(table.pop("_month"), freq="M"))
+    table.insert(0, "period", months_index(table.pop("_month")))
     table.insert(2, "nps", 100.0 * (table["promoters"] - table["detractors"]) / table["responses"])
     return table
 
@@ -315,7 +323,8 @@ def churn_by_hand(customers: pd.DataFrame) -> pd.DataFrame:
 
     def months(stamps: pd.Series) -> np.ndarray:
         dates = stamps.dt.tz_convert("UTC")
-        return ((dates.dt.year - 1970) * 12 + dates.dt.month - 1).to_numpy()
+        months: np.ndarray = ((dates.dt.year - 1970) * 12 + dates.dt.month - 1).to_numpy()
+        return months
 
     acquired = months(customers["acquired_at"]).astype("int64")
     has_churn = customers["churned_at"].notna().to_numpy()
@@ -332,7 +341,7 @@ def churn_by_hand(customers: pd.DataFrame) -> pd.DataFrame:
         rate = np.where(start > 0, lost / start, np.nan)
     return pd.DataFrame(
         {
-            "period": pd.PeriodIndex.from_ordinals(np.arange(low, high + 1), freq="M"),
+            "period": months_index(np.arange(low, high + 1)),
             "customers_start": start.astype("int64"),
             "new_customers": new.astype("int64"),
             "churned": lost.astype("int64"),
