@@ -227,7 +227,7 @@ def conversion_rate(
         entities_columns=entities_columns,
     )
     spells = spells.assign(position=spells["state"].map(order))
-    per_entity = spells.groupby("entity_id", sort=True).agg(
+    per_entity = spells.groupby("entity_id", sort=False).agg(
         position=("position", "max"), _segment=("_segment", "first")
     )
     entered = per_entity["position"] >= low
@@ -369,7 +369,7 @@ def funnel(
     )
     per_entity = (
         spells.assign(position=spells["state"].map(order))
-        .groupby("entity_id", sort=True)
+        .groupby("entity_id", sort=False)
         .agg(position=("position", "max"), _segment=("_segment", "first"))
         .dropna()
     )
