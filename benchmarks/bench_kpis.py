@@ -158,10 +158,16 @@ def conversion_by_hand(events: pd.DataFrame) -> float:
     return float(reached["won"] / reached["qualification"])
 
 
+def by_entity_and_time(events: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The log sorted by entity code then time (lexsort on integers), and the sorted codes."""
+    codes, _ = pd.factorize(events["entity_id"])
+    order = np.lexsort((events["at"].to_numpy(dtype="datetime64[ns]").view("int64"), codes))
+    return events.take(order).reset_index(drop=True), codes[order]
+
+
 def spells_by_hand(events: pd.DataFrame) -> pd.DataFrame:
     """One row per spell: each event opens one in its dest; each first event closes its source."""
-    log = events.sort_values(["entity_id", "at"], kind="stable", ignore_index=True)
-    ids = log["entity_id"].to_numpy()
+    log, ids = by_entity_and_time(events)
     last = np.append(ids[1:] != ids[:-1], True)
     first = np.insert(last[:-1], 0, True)
     at = log["at"]
