@@ -28,7 +28,7 @@ import pandas as pd
 from crmlifecycle._frames import as_utc
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
-from crmlifecycle.metrics._log_codes import NAT, code_log, utc_ns
+from crmlifecycle.metrics._log_codes import NAT, CodedLog, IntArray, code_log, utc_ns
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
@@ -232,24 +232,17 @@ def check_after_creation(
     )
 
 
-def spells_of(
-    events: pd.DataFrame,
-    columns: EventLogColumns,
-    kind: str,
-    *,
-    created: pd.Series | None,
-    as_of: Instant | None,
-) -> pd.DataFrame:
-    """Do the work of :func:`stage_spells` for a log read with ``columns``."""
-    log = code_log(events, columns, kind, as_of=as_of)
-    if created is None:
-        return log.spells()[SPELL_COLUMNS]
+def creation_ns(log: CodedLog, created: pd.Series) -> IntArray:
+    """
+    Read ``created=`` for the entities of ``log``: UTC nanoseconds per entity code (NaT unknown).
+
+    Raises:
+        DataError: see :func:`creation_times`; an entity created after its first event.
+    """
     stamps = creation_times(created)
     born = pd.Series(stamps.reindex(log.ids).array, dtype="datetime64[ns, UTC]")
     born_ns = np.asarray(born.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")).view(np.int64)
-    head = np.ones(len(log.entity), dtype=bool)
-    head[1:] = log.entity[1:] != log.entity[:-1]
-    head &= log.source >= 0
+    head = log.first_rows() & (log.source >= 0)
     entity, first_at = log.entity[head], log.at_ns[head]
     early = born_ns[entity] != NAT
     early[early] = born_ns[entity][early] > first_at[early]
@@ -261,7 +254,21 @@ def spells_of(
             column="created",
             what="first event",
         )
-    return log.spells(born_ns)[SPELL_COLUMNS]
+    return born_ns
+
+
+def spells_of(
+    events: pd.DataFrame,
+    columns: EventLogColumns,
+    kind: str,
+    *,
+    created: pd.Series | None,
+    as_of: Instant | None,
+) -> pd.DataFrame:
+    """Do the work of :func:`stage_spells` for a log read with ``columns``."""
+    log = code_log(events, columns, kind, as_of=as_of)
+    born = None if created is None else creation_ns(log, created)
+    return log.spells(born)[SPELL_COLUMNS]
 
 
 def stage_order(stages: Sequence[str]) -> dict[str, int]:

@@ -22,7 +22,7 @@ from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.schema import EventLogColumns
 
-__all__ = ["NAT", "CodedLog", "code_log", "events_of_kind", "utc_ns"]
+__all__ = ["NAT", "CodedLog", "IntArray", "code_log", "events_of_kind", "utc_ns"]
 
 IntArray = npt.NDArray[np.int64]
 NAT: int = np.iinfo(np.int64).min  # NaT's integer value in datetime64[ns]
@@ -91,6 +91,40 @@ class CodedLog:
         """The stage names of ``codes`` as an object column (NaN for -1; no string copies)."""
         return pd.Series(self.names(codes), dtype=object)
 
+    def first_rows(self) -> npt.NDArray[np.bool_]:
+        """Where each entity's first row is."""
+        first = np.ones(len(self.entity), dtype=bool)
+        first[1:] = self.entity[1:] != self.entity[:-1]
+        return first
+
+    def last_rows(self) -> npt.NDArray[np.bool_]:
+        """Where each entity's last row is."""
+        last = np.ones(len(self.entity), dtype=bool)
+        last[:-1] = self.entity[1:] != self.entity[:-1]
+        return last
+
+    def first_sources(self) -> pd.Series:
+        """The first known source of each entity that has one (a creation row has none)."""
+        known = self.source >= 0
+        entity, source = self.entity[known], self.source[known]
+        first = np.ones(len(entity), dtype=bool)
+        first[1:] = entity[1:] != entity[:-1]
+        return pd.Series(self.names(source[first]), index=self.ids[entity[first]], dtype=object)
+
+    def until(self, ns: int) -> CodedLog:
+        """The rows at or before ``ns`` (UTC nanoseconds), codes unchanged."""
+        keep = self.at_ns <= ns
+        if bool(keep.all()):
+            return self
+        return CodedLog(
+            ids=self.ids,
+            entity=self.entity[keep],
+            states=self.states,
+            source=self.source[keep],
+            dest=self.dest[keep],
+            at_ns=self.at_ns[keep],
+        )
+
     def frame(self) -> pd.DataFrame:
         """The rows as a frame: ``entity_id``, ``source``, ``dest``, ``at`` (UTC)."""
         return pd.DataFrame(
@@ -111,10 +145,7 @@ class CodedLog:
         """
         entity, at, dest = self.entity, self.at_ns, self.dest
         n = len(entity)
-        first = np.ones(n, dtype=bool)
-        first[1:] = entity[1:] != entity[:-1]
-        last = np.ones(n, dtype=bool)
-        last[:-1] = first[1:]
+        first, last = self.first_rows(), self.last_rows()
         next_at = np.full(n, NAT, dtype=np.int64)
         next_at[:-1] = at[1:]
         next_at[last] = NAT
