@@ -139,6 +139,8 @@ def compare_periods(fine: str, coarse: str) -> None:
 
 def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str) -> None:
     """Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``."""
+    if len(columns) == 1 and frame[columns[0]].is_unique:  # one hash pass, no codes kept
+        return
     duplicated = frame.duplicated(subset=list(columns), keep=False)
     if bool(duplicated.any()):
         rows = list(frame.index[duplicated.to_numpy()][:20])

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._frames import (
@@ -31,6 +32,7 @@ from crmlifecycle._frames import (
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._common import (
+    IntArray,
     check_by,
     check_fraction,
     check_unique,
@@ -58,6 +60,7 @@ _COHORT = "_cohort"
 _MONTHS = {"M": 1, "Q": 3, "Y": 12}
 _NONE = np.iinfo(np.int64).min
 _INT32_MAX = np.iinfo(np.int32).max
+BoolArray = npt.NDArray[np.bool_]
 
 
 def _spells(
@@ -84,6 +87,24 @@ def _spells(
             hint="fix the dates; a customer cannot churn before it was acquired.",
         )
     return acquired, churned
+
+
+def _counts(acquired: IntArray, churned: IntArray, has_churn: BoolArray) -> pd.DataFrame:
+    """The partial of :func:`churn_rate_partial` without segments, by counting ordinals."""
+    columns = ["acquired", "churned_all", "churned"]
+    if len(acquired) == 0:
+        return pd.DataFrame({_ORDINAL: [], **{c: [] for c in columns}}, dtype="int64")
+    low = int(min(acquired.min(), churned.min(initial=acquired.min())))
+    high = int(max(acquired.max(), churned.max(initial=acquired.max())))
+    size = high - low + 1
+    counts = {
+        "acquired": np.bincount(acquired - low, minlength=size),
+        "churned_all": np.bincount(churned - low, minlength=size),
+        "churned": np.bincount(churned[churned > acquired[has_churn]] - low, minlength=size),
+    }
+    present = np.flatnonzero(counts["acquired"] + counts["churned_all"])
+    table = {_ORDINAL: present + low, **{c: counts[c][present] for c in columns}}
+    return pd.DataFrame({name: np.asarray(v, dtype=np.int64) for name, v in table.items()})
 
 
 def churn_rate_partial(
@@ -123,6 +144,8 @@ def churn_rate_partial(
     acquired, churned = _spells(customers, customers_columns, keys)
     acquired_ord = period_ordinals(acquired, freq)
     has_churn = churned.notna().to_numpy()
+    if not keys:
+        return _counts(acquired_ord, period_ordinals(churned[has_churn], freq), has_churn)
     churned_ord = np.where(has_churn, period_ordinals(churned.fillna(acquired), freq), _NONE)
     acq = customers[keys].copy()
     acq[_ORDINAL] = acquired_ord
