@@ -152,6 +152,11 @@ class BGBBModel(HistoryModel):
     """
 
     _param_names = ("alpha", "beta", "gamma", "delta")
+    _identification_hint = (
+        "the BG/BB model needs customers who differ: some who transact at many opportunities,"
+        " some at few, some who stopped; fit on more customers, or build the model from "
+        "parameters you know with from_params(...)"
+    )
     _loglik_convention = "sum of log eq. 5 of Fader, Hardie & Shang (2010)"
     _check_history = staticmethod(_check_histories)
 

@@ -86,6 +86,11 @@ class ShiftedBetaGeometricModel(FittedModel):
     """
 
     _param_names = ("alpha", "beta")
+    _identification_hint = (
+        "the sBG model needs enough periods for the retention rate to change visibly, and "
+        "enough customers; with a retention that stays constant use a single churn rate "
+        "instead, or build the model from parameters you know with from_params(...)"
+    )
 
     def fit(self, survivors: pd.DataFrame | pd.Series | Sequence[float]) -> Self:
         """
