@@ -24,6 +24,7 @@ from crmlifecycle.errors import DataError, FitError, ValidationError
 __all__ = [
     "MAX_DISCOUNT_RATE",
     "MAX_INTERVAL_DECADES",
+    "MAX_OPPORTUNITIES",
     "MAX_STEPS",
     "Arrays3",
     "FittedModel",
@@ -435,8 +436,10 @@ class FittedModel:
 
 #: largest discount rate per time unit accepted (100 %: value halves every time unit)
 MAX_DISCOUNT_RATE: Final = 1.0
+#: most discrete opportunities (periods) a BG/BB history or simulation may span
+MAX_OPPORTUNITIES: Final = 10_000
 #: largest number of discounting steps ``horizon / step`` of customer_lifetime_value
-MAX_STEPS: Final = 100_000
+MAX_STEPS: Final = 10_000
 
 
 def _number(name: str, value: object, hint: str) -> float:
@@ -529,8 +532,8 @@ def check_horizon(horizon: object, step: object) -> int:
         name = "step" if values["step"] < 1 else "horizon"
         raise ValidationError(
             f"horizon / step asks for {count:.3g} discounting steps, more than {MAX_STEPS:,} "
-            f"(horizon={horizon!r}, step={step!r}). Hint: use a longer step or a shorter "
-            "horizon; past a few hundred steps discounting leaves little to add.",
+            f"(horizon={horizon!r}, step={step!r}). Hint: use a longer step (e.g. 4 weeks "
+            "instead of 1) or a shorter horizon.",
             field=name,
             value=values[name],
         )
