@@ -49,6 +49,8 @@ class TransactionForecaster(Protocol):
 
 #: customers x steps evaluated at once (bounds the memory whatever the horizon)
 _CELLS: Final = 1 << 18
+#: most steps per block (the sum can stop after any block)
+_BLOCK_STEPS: Final = 512
 #: the discounted sum stops once what is left is below this share of it (a rigorous bound)
 _TAIL: Final = 1e-15
 
@@ -84,7 +86,7 @@ def _discounted_purchases(
     at_horizon = cumulative(np.array([float(horizon)]))[:, 0]
     if rate == 0 or x.size == 0:
         return at_horizon
-    block = max(1, _CELLS // x.size)
+    block = max(1, min(_BLOCK_STEPS, _CELLS // x.size))
     total = np.zeros(x.size)
     previous = np.zeros(x.size)
     for first in range(0, steps, block):
@@ -129,15 +131,26 @@ def customer_lifetime_value(
         transactions: a fitted transaction model (BG/NBD, Pareto/NBD, BG/BB).
         spend: a fitted Gamma-Gamma model, or a constant value per purchase.
         summary: one row per customer (see :func:`rfm_summary`); not modified.
-        horizon: how far ahead to value purchases, in the summary's time unit.
-        discount_rate: the discount rate per time unit (0 for none).
-        step: the length of the discounting steps, in the summary's time unit.
-        margin: the share of the spend that is value (e.g. a gross margin).
+        horizon: how far ahead to value purchases, in the summary's time unit (> 0).
+        discount_rate: the discount rate per time unit, from 0 (none) to 1 (100 %).
+        step: the length of the discounting steps, in the summary's time unit (> 0); at most
+            ``MAX_STEPS`` = 10,000 steps (``ceil(horizon / step)``).
+        margin: the share of the spend that is value (e.g. a gross margin of 0.3), 0 to 1.
         summary_columns: the columns of ``summary`` (``frequency``,
             ``recency``, ``T``; ``monetary_value`` with a Gamma-Gamma ``spend``).
 
+    The cost is linear in the number of steps and bounded in memory: without
+    discounting the sum telescopes to ``E[Y(horizon)]`` (one evaluation); with
+    it, the steps are evaluated in blocks and the sum stops once what the
+    remaining steps could add, at most ``(E[Y(horizon)] - E[Y(t_K)]) /
+    (1+d)^(t_K)``, is below 1e-15 of it.
+
     Raises:
-        DataError: missing columns, a negative rate, horizon or step <= 0.
+        ValidationError: naming ``horizon``, ``step``, ``discount_rate``, ``margin``
+            or ``spend``: not a number, NaN or infinite, out of its range (horizon and
+            step > 0, discount rate 0 to 1, margin 0 to 1, a constant spend >= 0), or
+            more than 10,000 steps.
+        DataError: missing or malformed columns.
         FitError: the models give a non-finite value for some customer (never a silent NaN).
 
     Examples:
