@@ -15,7 +15,7 @@ Issue 13: CLV fits the data do not identify, bad margins and rates, costs that g
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,7 +48,7 @@ SBG = ShiftedBetaGeometricModel.from_params(alpha=0.668, beta=3.806)
 BGBB = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
 
 
-def rfm(x: list[float], t_x: list[float], big_t: list[float]) -> pd.DataFrame:
+def rfm(x: Sequence[float], t_x: Sequence[float], big_t: Sequence[float]) -> pd.DataFrame:
     return pd.DataFrame({"frequency": x, "recency": t_x, "T": big_t})
 
 
