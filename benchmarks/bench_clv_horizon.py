@@ -7,15 +7,15 @@ transaction model per customer and step, in blocks of bounded memory), not faste
 stop early once discounting leaves nothing to add. In one run, on 326 CDNOW customers:
 
 1. BG/NBD and Pareto/NBD at a rate so small that the sum never stops early
-   (``1e-9`` per week), horizons 250 to 4,000 weeks: the time per step and the ratio of
-   the time at 4,000 to 16 x the time at 250 (target: the time per step does not grow
-   by more than the model's own cost per evaluation, and the ratio stays near 1 for
-   Pareto/NBD, whose evaluations cost the same at every horizon; BG/NBD's
-   hypergeometric function costs more per evaluation as the horizon grows, up to a
-   bound, so its ratio is reported against the same count of evaluations timed
-   directly);
-2. without discounting: one evaluation per customer at any horizon (target: the same
-   time at 250 and 9,999 weeks);
+   (``1e-9`` per week), horizons 250 to 4,000 weeks: the time of the CLV against the
+   model's own cost for the same cells asked in one call (target: within 1.2x at every
+   horizon: the sum adds nothing that grows faster than the steps), and against 16 x
+   the time at 250 weeks (target ~1x for Pareto/NBD, whose evaluations cost the same
+   at every horizon; BG/NBD's hypergeometric function, scipy's ``hyp2f1``, costs more
+   per evaluation as ``z = t / (alpha + T + t)`` nears 1, up to a bound of some tens of
+   microseconds, so its ratio is above 1 by that factor);
+2. without discounting: one evaluation per customer at any horizon (target: a few
+   milliseconds at 9,999 weeks, against 250 weeks);
 3. at 1 % a week: the sum stops once the rest is below 1e-15 of it (target: the time
    at 9,999 weeks within 2x of 2,000 weeks).
 
@@ -74,10 +74,10 @@ def evaluations_seconds(model: object, horizon: int) -> float:
 def main() -> None:
     for name, model in MODELS.items():
         print(f"-- {name}: never stopping early (1e-9 a week)", flush=True)
-        times = {}
+        times, own_times = {}, {}
         for horizon in HORIZONS:
             times[horizon] = clv_seconds(model, horizon, 1e-9)
-            own = evaluations_seconds(model, horizon)
+            own = own_times[horizon] = evaluations_seconds(model, horizon)
             print(
                 f"horizon {horizon:>5}: {times[horizon] * 1e3:8.1f} ms, "
                 f"{times[horizon] / horizon * 1e6:7.1f} us/step; the model's own cost for "
@@ -86,18 +86,25 @@ def main() -> None:
             )
         first, last = HORIZONS[0], HORIZONS[-1]
         report(
+            f"{name} CLV over {last} weeks vs the model's own cost for its cells",
+            times[last],
+            own_times[last],
+            baseline_name="the evaluations alone",
+            target="<= 1.2x",
+        )
+        report(
             f"{name} {last} vs {last // first} x {first} weeks",
             times[last],
             times[first] * last / first,
             baseline_name="linear extrapolation",
-            target="~1x (Pareto/NBD); BG/NBD tracks its own cost per evaluation",
+            target="~1x for Pareto/NBD; BG/NBD above by its cost per evaluation",
         )
         report(
             f"{name} undiscounted, 9,999 vs 250 weeks",
             clv_seconds(model, 9_999, 0.0),
             clv_seconds(model, 250, 0.0),
             baseline_name="250 weeks",
-            target="~1x: one evaluation per customer",
+            target="a few ms: one evaluation per customer",
         )
         report(
             f"{name} 1 % a week, 9,999 vs 2,000 weeks",

@@ -342,8 +342,9 @@ class FittedModel:
                 break  # the next starting points are fallbacks for a failed start
         if best is None:
             raise FitError(
-                f"{type(self).__name__} did not converge from any starting point. Hint: check "
-                "the summary (units, enough repeat buyers); the diagnostics list each attempt.",
+                f"{type(self).__name__} did not converge from any starting point (the "
+                "diagnostics list each attempt), so the data do not identify it. Hint: "
+                f"{self._identification_hint}.",
                 diagnostics={"attempts": tried},
             )
         self.diagnostics_ = {
