@@ -60,6 +60,7 @@ def _discounted_purchases(
     x: np.ndarray,
     t_x: np.ndarray,
     big_t: np.ndarray,
+    *,
     horizon: float,
     step: float,
     steps: int,
@@ -143,7 +144,8 @@ def customer_lifetime_value(
     discounting the sum telescopes to ``E[Y(horizon)]`` (one evaluation); with
     it, the steps are evaluated in blocks and the sum stops once what the
     remaining steps could add, at most ``(E[Y(horizon)] - E[Y(t_K)]) /
-    (1+d)^(t_K)``, is below 1e-15 of it.
+    (1+d)^(t_K)``, is below 1e-15 of it. Customers with the same history
+    ``(frequency, recency, T)`` are computed once.
 
     Raises:
         ValidationError: naming ``horizon``, ``step``, ``discount_rate``, ``margin``
@@ -182,7 +184,11 @@ def customer_lifetime_value(
     else:
         value = np.full(len(summary), check_spend(spend))
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite values are caught below
-        discounted = _discounted_purchases(transactions, x, t_x, big_t, horizon, step, steps, rate)
+        # customers with the same history have the same expectation: compute each history once
+        histories, row = np.unique(np.column_stack([x, t_x, big_t]), axis=0, return_inverse=True)
+        discounted = _discounted_purchases(
+            transactions, *histories.T, horizon=horizon, step=step, steps=steps, rate=rate
+        )[row.ravel()]
         result = share * value * discounted
     bad = ~np.isfinite(result)
     if bad.any():
