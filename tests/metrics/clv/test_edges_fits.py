@@ -352,11 +352,17 @@ class CountingForecaster:
         return result
 
 
-def test_clv_without_discounting_is_one_evaluation_per_customer_whatever_the_horizon() -> None:
-    frame = load_cdnow_summary().head(20)
+def test_clv_without_discounting_is_one_evaluation_per_history_whatever_the_horizon() -> None:
+    frame = load_cdnow_summary().head(40)
+    histories = len(frame[["frequency", "recency", "T"]].drop_duplicates())
+    assert histories < len(frame)  # customers sharing a history are computed once
     counter = CountingForecaster()
-    customer_lifetime_value(counter, 10.0, frame, horizon=9_999, discount_rate=0.0)
-    assert counter.cells == len(frame)
+    clv = customer_lifetime_value(counter, 10.0, frame, horizon=9_999, discount_rate=0.0)
+    assert counter.cells == histories
+    expected = 10 * BGNBD.conditional_expected_purchases(
+        9_999, frame["frequency"], frame["recency"], frame["T"]
+    )
+    np.testing.assert_allclose(clv.to_numpy(), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("horizon", [100, 1000, 5000])
