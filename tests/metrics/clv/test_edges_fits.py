@@ -185,6 +185,27 @@ def test_well_identified_synthetic_sbg_and_gamma_gamma_data_fit(
     GammaGammaModel().fit(spends(frequency.tolist(), values.tolist()))
 
 
+@settings(max_examples=4, deadline=None)
+@given(
+    model=st.sampled_from(["pareto", "bgbb"]),
+    scale=st.floats(0.5, 2.0),
+    seed=st.integers(0, 10_000),
+)
+def test_well_identified_synthetic_pareto_and_bgbb_data_fit(
+    model: str, scale: float, seed: int
+) -> None:
+    if model == "pareto":
+        ages = np.random.default_rng(seed).uniform(30, 52, 2000)
+        data = simulate_pareto_nbd(2000, r=scale, alpha=5.0, s=0.8, beta=10.0, T=ages, seed=seed)
+        fitted: Any = ParetoNBDModel().fit(data)
+    else:
+        shapes = {"alpha": scale, "beta": 1.0, "gamma": 0.7, "delta": 2.8}
+        draws = simulate_bgbb(2000, **shapes, periods=8, seed=seed)
+        fitted = BGBBModel().fit(draws)
+    decades = np.log10(fitted.summary["upper_95"] / fitted.summary["lower_95"])
+    assert bool((decades <= _base.MAX_INTERVAL_DECADES).all())
+
+
 @settings(max_examples=6, deadline=None)
 @given(
     x=st.integers(0, 6),
