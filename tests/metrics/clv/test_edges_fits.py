@@ -459,3 +459,17 @@ def test_bgbb_likelihood_in_blocks_equals_one_block(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(_bgbb, "_CELLS", 7)  # one history per block
     blocks = BGBB.probability_alive(donations["frequency"], donations["recency"], donations["T"])
     np.testing.assert_allclose(blocks, whole, rtol=1e-13)
+
+
+def test_bgbb_purchase_probability_in_blocks_equals_one_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crmlifecycle.metrics.clv import _bgbb  # noqa: PLC0415 - the block size under test
+
+    counts, opportunities = np.arange(12)[:, None], np.array([6, 11])
+    whole = BGBB.purchase_probability(counts, opportunities)
+    monkeypatch.setattr(_bgbb, "_CELLS", 5)  # a few cells per block
+    blocks = BGBB.purchase_probability(counts, opportunities)
+    assert blocks.shape == (12, 2)
+    np.testing.assert_allclose(blocks, whole, rtol=1e-13)
+    np.testing.assert_allclose(blocks.sum(axis=0), [1.0, 1.0], rtol=1e-12)

@@ -182,6 +182,39 @@ def _log_likelihood_and_gradient_block(
     return top - base, gradient
 
 
+def _purchase_probability_block(
+    a: float, b: float, g: float, d: float, count: np.ndarray, periods: np.ndarray
+) -> np.ndarray:
+    """Eq. 8 of FHS (2010) for flat arrays of counts and opportunities."""
+    base = special.betaln(a, b) + special.betaln(g, d)
+
+    def log_choose(top: np.ndarray, k: np.ndarray) -> np.ndarray:
+        result: np.ndarray = (
+            special.gammaln(top + 1) - special.gammaln(k + 1) - special.gammaln(top - k + 1)
+        )
+        return result
+
+    first = np.exp(
+        log_choose(periods, count)
+        + special.betaln(a + count, b + periods - count)
+        + special.betaln(g, d + periods)
+        - base
+    )
+    width = int(np.max(periods)) if periods.size else 0
+    i = np.arange(width)
+    c2, n2 = count[..., None], periods[..., None]
+    with np.errstate(invalid="ignore"):
+        terms = np.exp(
+            log_choose(np.maximum(i, c2), c2)
+            + special.betaln(a + c2, b + np.maximum(i - c2, 0))
+            + special.betaln(g + 1, d + i)
+            - base
+        )
+    terms = np.where((i >= c2) & (i < n2), terms, 0.0)
+    result: np.ndarray = np.where(count <= periods, first + terms.sum(axis=-1), 0.0)
+    return result
+
+
 @final
 class BGBBModel(HistoryModel):
     """
@@ -356,32 +389,14 @@ class BGBBModel(HistoryModel):
                 field="n",
                 value=float(np.max(periods)),
             )
-        base = special.betaln(a, b) + special.betaln(g, d)
-
-        def log_choose(top: np.ndarray, k: np.ndarray) -> np.ndarray:
-            result: np.ndarray = (
-                special.gammaln(top + 1) - special.gammaln(k + 1) - special.gammaln(top - k + 1)
-            )
-            return result
-
-        first = np.exp(
-            log_choose(periods, count)
-            + special.betaln(a + count, b + periods - count)
-            + special.betaln(g, d + periods)
-            - base
-        )
-        width = int(np.max(periods)) if periods.size else 0
-        i = np.arange(width)
-        c2, n2 = count[..., None], periods[..., None]
-        with np.errstate(invalid="ignore"):
-            terms = np.exp(
-                log_choose(np.maximum(i, c2), c2)
-                + special.betaln(a + c2, b + np.maximum(i - c2, 0))
-                + special.betaln(g + 1, d + i)
-                - base
-            )
-        terms = np.where((i >= c2) & (i < n2), terms, 0.0)
-        result: np.ndarray = np.where(count <= periods, first + terms.sum(axis=-1), 0.0)
+        count, periods = np.broadcast_arrays(count, periods)
+        flat_count, flat_periods = count.ravel(), periods.ravel()
+        width = int(np.max(flat_periods)) if flat_periods.size else 0
+        parts = [
+            _purchase_probability_block(a, b, g, d, flat_count[rows], flat_periods[rows])
+            for rows in _by_rows(width, flat_count.size)
+        ]
+        result: np.ndarray = np.concatenate(parts).reshape(count.shape)
         return result
 
     def conditional_expected_purchases(
