@@ -452,7 +452,6 @@ def test_simulated_sbg_survivors_are_the_direct_count() -> None:
 
 
 def test_bgbb_likelihood_in_blocks_equals_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmlifecycle.metrics.clv import _bgbb
 
     donations = load_donations()
     whole = BGBB.probability_alive(donations["frequency"], donations["recency"], donations["T"])
@@ -464,7 +463,6 @@ def test_bgbb_likelihood_in_blocks_equals_one_block(monkeypatch: pytest.MonkeyPa
 def test_bgbb_purchase_probability_in_blocks_equals_one_block(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from crmlifecycle.metrics.clv import _bgbb  # noqa: PLC0415 - the block size under test
 
     counts, opportunities = np.arange(12)[:, None], np.array([6, 11])
     whole = BGBB.purchase_probability(counts, opportunities)
