@@ -33,6 +33,7 @@ from crmlifecycle.metrics.clv import (
     ParetoNBDModel,
     ShiftedBetaGeometricModel,
     _base,
+    _bgbb,
     customer_lifetime_value,
     simulate_bgbb,
     simulate_bgnbd,
