@@ -420,6 +420,16 @@ def feedback_table(n_answers: int, seed: int = 13) -> pd.DataFrame:
     )
 
 
+def unique_ids(data: Any) -> bool:
+    """The check a careful hand-written version adds on a customer table: ids are unique."""
+    return bool(data["customer_id"].is_unique)
+
+
+def unique_rows(revenue: pd.DataFrame) -> bool:
+    """The check on a revenue table: one row per customer and period."""
+    return not bool(revenue.duplicated(["customer_id", "period"]).any())
+
+
 # -- harness ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Case:
@@ -550,16 +560,6 @@ def interleaved(
         hand()
         hand_s.append(time.perf_counter() - start)
     return statistics.median(ours_s), statistics.median(hand_s)
-
-
-def unique_ids(data: Any) -> bool:
-    """The check a careful hand-written version adds on a customer table: ids are unique."""
-    return bool(data["customer_id"].is_unique)
-
-
-def unique_rows(revenue: pd.DataFrame) -> bool:
-    """The check on a revenue table: one row per customer and period."""
-    return not bool(revenue.duplicated(["customer_id", "period"]).any())
 
 
 def run(case: Case, rows: int, rounds: int) -> None:
