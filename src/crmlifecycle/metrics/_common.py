@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._ids import check_ids
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
@@ -138,7 +139,14 @@ def compare_periods(fine: str, coarse: str) -> None:
 
 
 def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str) -> None:
-    """Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``."""
+    """
+    Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``.
+
+    A single id column is first checked by the one id rule (``check_ids``): a missing or
+    empty id is refused, never counted as a record of its own.
+    """
+    if len(columns) == 1:
+        check_ids(frame, columns[0], frame_name=frame_name)
     duplicated = frame.duplicated(subset=list(columns), keep=False)
     if bool(duplicated.any()):
         rows = list(frame.index[duplicated.to_numpy()][:20])

@@ -43,6 +43,7 @@ from crmlifecycle.stages._step import (
     EntityT,
     Step,
     StepRequest,
+    check_kind,
     edit_step,
     fire_step,
     state_of,
@@ -239,11 +240,10 @@ class Lifecycle:
             >>> LEAD_STATUS.replay(Lead, [born]) == lead
             True
         """
-        kind = getattr(entity, "kind", None)
-        if kind != self.kind:
+        if getattr(entity, "kind", None) is None:  # a record must say its kind to be created
             raise ValidationError.for_field(
                 "entity.kind",
-                kind,
+                None,
                 f"{self.kind!r} (the kind of the {self.name!r} lifecycle)",
                 hint="create the record with the lifecycle of its kind.",
             )
@@ -569,6 +569,10 @@ class Lifecycle:
             at: when the step would happen (default: the record's ``state_since``).
             **context: the step's context, as :meth:`fire` takes it.
 
+        Raises:
+            ValidationError: the record is of another kind than this lifecycle's
+                (``entity.kind``): an error, not a step that cannot be taken.
+
         Examples:
             >>> from datetime import datetime, timezone
             >>> from crmlifecycle import Money, Opportunity
@@ -578,6 +582,7 @@ class Lifecycle:
             >>> PIPE.can_fire(deal, "lose"), PIPE.can_fire(deal, "lose", lost_reason="price")
             (False, True)
         """
+        check_kind(self._compiled, entity)  # a record of another kind is an error, not a "no"
         try:
             self.fire(entity, trigger, at=at or entity.state_since, **context)
         except (InvalidTransition, GuardRejected, ValidationError):

@@ -45,6 +45,7 @@ from crmlifecycle.stages._fields import CustomView, check_custom
 from crmlifecycle.stages._step import (
     NOT_EDITED,
     Evolve,
+    check_kind,
     StageEffects,
     StepRequest,
     _check_not_merged,
@@ -240,6 +241,7 @@ def replay_events(
     entity = initial
     if isinstance(initial, type):
         entity = _created_record(compiled, initial, items)
+    check_kind(compiled, entity, name="initial")
     # the record's version; a Created event's sequence must match it (from a class: its data)
     start = getattr(entity, "version", None)
     check_log(compiled, entity.id, items, start=start, trust=trust)

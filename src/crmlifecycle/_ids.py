@@ -1,0 +1,92 @@
+"""
+The one rule for a column of record ids, shared by every reader of one.
+
+A row whose id is missing (``None``, NaN, ``pd.NA``) or empty text (``""``, blanks)
+names no record: a metric would count it as a customer of its own, a bulk step
+would write an event without an entity. :func:`check_ids` refuses such rows with a
+:class:`~crmlifecycle.errors.DataError` naming the column and the rows, and, where a
+frame holds one row per record (a customers table, the entities of a bulk step),
+refuses an id listed twice the same way. The metrics, the bulk steps and the
+event-log readers all call it, so they accept and refuse the same frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmlifecycle.errors import DataError
+
+__all__ = ["check_ids", "missing_ids"]
+
+_SHOWN = 20  # row labels kept on the error
+
+
+def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
+    """
+    Which cells of an id column name no record: missing, or text that is empty or blank.
+
+    Examples:
+        >>> import pandas as pd
+        >>> missing_ids(pd.Series(["a", None, "", "  ", float("nan"), 0])).tolist()
+        [False, True, True, True, True, False]
+    """
+    missing = values.isna().to_numpy(dtype=bool)
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
+        missing = missing | text.fillna(False).to_numpy(dtype=bool)
+    return missing
+
+
+def check_ids(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    frame_name: str,
+    what: str = "ids",
+    unique: bool = False,
+) -> None:
+    """
+    Refuse rows of ``frame`` whose ``column`` names no record (and, if ``unique``, repeated ids).
+
+    Args:
+        frame: the frame (it has ``column``; not modified).
+        column: the id column.
+        frame_name: the frame's name in messages (``"customers"``).
+        what: what the ids are, in messages (``"customer ids"``).
+        unique: whether every id must appear once (one row per record).
+
+    Raises:
+        DataError: a missing or empty id, or (``unique``) a repeated one; the error
+            names the column and the rows.
+
+    Examples:
+        >>> import pandas as pd
+        >>> check_ids(pd.DataFrame({"customer_id": ["a", "b"]}), "customer_id",
+        ...           frame_name="customers", what="customer ids", unique=True)
+        >>> check_ids(pd.DataFrame({"customer_id": ["a", ""]}), "customer_id",
+        ...           frame_name="customers", what="customer ids")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: column 'customer_id' has missing customer ids ...
+    """
+    values = frame[column]
+    missing = missing_ids(values)
+    if bool(missing.any()):
+        raise DataError.malformed(
+            column,
+            f"has missing {what} (None, NaN or empty text) in the {frame_name} frame",
+            rows=list(frame.index[missing][:_SHOWN]),
+            hint=f"every row of {frame_name} needs its record's id: drop or fill those rows first.",
+        )
+    if unique:
+        repeated = values.duplicated(keep=False).to_numpy(dtype=bool)
+        if bool(repeated.any()):
+            raise DataError.malformed(
+                column,
+                f"must be unique in the {frame_name} frame but repeats",
+                rows=list(frame.index[repeated][:_SHOWN]),
+                value=values[repeated].iloc[0],
+                hint=f"give {frame_name} one row per record: drop or aggregate the repeats.",
+            )
