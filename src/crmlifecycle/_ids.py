@@ -35,7 +35,7 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
     missing = values.isna().to_numpy(dtype=bool)
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
-        missing = missing | text.fillna(False).to_numpy(dtype=bool)
+        missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
     return missing
 
 

@@ -19,10 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._ids import check_ids
 from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     IntArray,
     check_by,

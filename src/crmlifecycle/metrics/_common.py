@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._ids import check_ids
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
@@ -27,6 +26,7 @@ from crmlifecycle._frames import (
     to_periods,
     utc_nanoseconds,
 )
+from crmlifecycle._ids import check_ids
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [

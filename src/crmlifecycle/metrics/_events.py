@@ -25,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._ids import check_ids
 from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.schema import EventLogColumns

@@ -18,8 +18,8 @@ from typing import overload
 
 import pandas as pd
 
-from crmlifecycle._ids import check_ids
 from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp, utc_window
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (

@@ -16,8 +16,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._ids import check_ids
 from crmlifecycle._frames import require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray

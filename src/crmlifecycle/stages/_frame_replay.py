@@ -21,6 +21,7 @@ import pandas as pd
 
 from crmlifecycle._event_data import decode
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_arg, is_aware
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
@@ -139,6 +140,7 @@ def replay_log(
     """The replay of :func:`replay_frame`, on a compiled lifecycle."""
     columns = [cols.entity_id, cols.trigger, cols.source, cols.dest, cols.at]
     require_columns(events, columns, frame_name="events")
+    check_ids(events, cols.entity_id, frame_name="events", what="entity ids")
     _check_kind(compiled, events, cols)
     at = as_utc(events[cols.at], cols.at)
     naive_all = at.dt.tz_localize(None).to_numpy()

@@ -45,7 +45,6 @@ from crmlifecycle.stages._fields import CustomView, check_custom
 from crmlifecycle.stages._step import (
     NOT_EDITED,
     Evolve,
-    check_kind,
     StageEffects,
     StepRequest,
     _check_not_merged,
@@ -53,6 +52,7 @@ from crmlifecycle.stages._step import (
     _refuse_field_context,
     _stage_effects,
     bookkeeping,
+    check_kind,
     fire_step,
 )
 
