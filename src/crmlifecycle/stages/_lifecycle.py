@@ -191,7 +191,9 @@ class Lifecycle:
             entity: the record to check.
 
         Raises:
-            ValidationError: the state is not one of the lifecycle's, or a custom field
+            ValidationError: the record is of another kind (``entity.kind``, e.g. a
+                ``Customer`` checked against ``LEAD_STATUS``), the state is not one of
+                the lifecycle's, or a custom field
                 does not fit (the error names ``custom.<name>``, the value and what was
                 expected).
 
@@ -304,6 +306,10 @@ class Lifecycle:
         Args:
             entity: any record with a ``state`` of this lifecycle.
 
+        Raises:
+            ValidationError: the record is of another kind (``entity.kind``) or its
+                state is not one of the lifecycle's.
+
         Examples:
             >>> from datetime import datetime, timezone
             >>> from crmlifecycle import Lead
@@ -375,7 +381,8 @@ class Lifecycle:
         Raises:
             InvalidTransition: the trigger is unknown or not allowed from the state.
             GuardRejected: every candidate transition's guard said no.
-            ValidationError: ``at`` is naive or before the record's last change, the
+            ValidationError: the record is of another kind than the lifecycle's
+                (``entity.kind``), ``at`` is naive or before the record's last change, the
                 record was merged into another (``merged_into``), the entity's state is
                 not in this lifecycle, a context key names a field the steps own, a
                 custom field does not fit the declaration, or an effect's requirement
@@ -437,7 +444,8 @@ class Lifecycle:
             **changes: the new values by field name (a record field, or a declared custom field).
 
         Raises:
-            ValidationError: a field the entity does not have (nor the lifecycle declares); a
+            ValidationError: the record is of another kind (``entity.kind``); a field
+                the entity does not have (nor the lifecycle declares); a
                 custom value that does not fit its declaration; a field the
                 lifecycle's steps own (``id``, ``state``, ``state_since``,
                 ``lost_reason``, ``last_open_stage``, ``closed_at``,
@@ -485,7 +493,8 @@ class Lifecycle:
                 event's envelope.
 
         Raises:
-            ValidationError: ``owner`` is empty or not text, is the current owner, or
+            ValidationError: the record is of another kind (``entity.kind``); ``owner``
+                is empty or not text, is the current owner, or
                 the record has no ``owner`` field; the record was merged into another;
                 ``at`` is naive or before ``entity.state_since``.
 
@@ -528,7 +537,9 @@ class Lifecycle:
             actor: who or what merges, stored in both events' envelopes.
 
         Raises:
-            ValidationError: the records are of different classes or have one id;
+            ValidationError: a record is of another kind than the lifecycle's
+                (``survivor.kind``, ``duplicate.kind``); the records are of different
+                classes or have one id;
                 either was already merged; a record's state is not in this
                 lifecycle; ``at`` is naive or before a record's ``state_since``.
 
@@ -645,8 +656,9 @@ class Lifecycle:
                 such as ``lost_reason``); the cause is chained.
             LifecycleVersionError: an event names another ``lifecycle_version``
                 (without ``trust``).
-            ValidationError: ``initial`` is a class and the log does not start with
-                a ``Created`` event holding the record.
+            ValidationError: ``initial`` is a record of another kind than the
+                lifecycle's (``initial.kind``), or ``initial`` is a class and the log
+                does not start with a ``Created`` event holding the record.
 
         Examples:
             >>> from datetime import datetime, timezone
