@@ -60,6 +60,7 @@ from crmlifecycle.stages import (
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
     Lifecycle,
+    convert_lead,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -132,6 +133,38 @@ def test_a_record_of_the_lifecycles_kind_still_steps(record: str) -> None:
     lc.check(entity)
     assert lc.replay(entity, []) == entity
     assert lc.create(entity).kind == record
+
+
+@pytest.mark.parametrize(
+    ("lead", "lifecycles", "value"),
+    [
+        (RECORDS["customer"]("K-1"), {}, "customer"),
+        (
+            Lead(id="L-1", created_at=T0, state="qualified"),
+            {"lead_status": OPPORTUNITY_PIPELINE},
+            "lead",
+        ),
+        (
+            Lead(id="L-1", created_at=T0, state="qualified"),
+            {"pipeline": LEAD_STATUS},
+            "opportunity",
+        ),
+    ],
+    ids=["a customer", "lead status of deals", "pipeline of leads"],
+)
+def test_convert_lead_refuses_records_and_lifecycles_of_other_kinds(
+    lead: Any, lifecycles: dict[str, Lifecycle], value: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        convert_lead(
+            lead,
+            at=day(1),
+            new_opportunity_id="O-1",
+            name="Acme",
+            amount=Money(1, "EUR"),
+            **lifecycles,
+        )
+    assert (info.value.field, info.value.value) == ("entity.kind", value)
 
 
 def test_a_host_record_class_without_a_kind_is_not_checked() -> None:

@@ -33,7 +33,10 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
         [False, True, True, True, True, False]
     """
     missing = values.isna().to_numpy(dtype=bool)
-    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+    if isinstance(values.dtype, pd.StringDtype):  # vectorised (Arrow-backed text especially)
+        blank = values.str.strip().eq("").fillna(value=False)
+        missing = missing | blank.to_numpy(dtype=bool)
+    elif values.dtype == object:  # text among other values: only text can be blank
         text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
         missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
     return missing
