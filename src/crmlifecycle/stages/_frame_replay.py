@@ -85,10 +85,10 @@ def replay_frame(
     naming the entity, the row and its ``event_id``; the step problems raise
     :class:`~crmlifecycle.errors.DataError`, naming the rows. ``check=False``
     reads the log as it is, except that a row without an entity id (missing, or
-    empty text) is always refused (a ``DataError`` naming the column and the rows). The checks cover the whole frame, also the rows after
-    ``as_of``. Entities without an
-    event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
-    the whole log.
+    empty text) is always refused (a ``DataError`` naming the column and the
+    rows). The checks cover the whole frame, also the rows after ``as_of``.
+    Entities without an event at or before ``as_of`` are absent from the result;
+    ``as_of=None`` reads the whole log.
 
     Args:
         lifecycle: the lifecycle the events belong to.
