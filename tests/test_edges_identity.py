@@ -256,6 +256,15 @@ def test_fire_frame_refuses_an_id_listed_twice() -> None:
     assert (info.value.column, list(info.value.rows)) == ("lead_id", [0, 1])
 
 
+@pytest.mark.parametrize("ids", [[1, 2], ["L-1", 2], [1.5, "L-2"]], ids=["ints", "mixed", "float"])
+def test_fire_frame_refuses_ids_that_are_not_text(ids: list[object]) -> None:
+    # events carry text ids: the step's events must read back (events_from_frame)
+    frame = pd.DataFrame({"lead_id": ids, "state": ["open", "open"]})
+    with pytest.raises(DataError, match="not text") as info:
+        LEAD_STATUS.fire_frame(frame, "contact", at=day(1))
+    assert info.value.column == "lead_id"
+
+
 def test_fire_frame_refuses_a_kind_column_of_another_kind() -> None:
     frame = _leads("L-1").assign(kind=["lead", "customer"])
     with pytest.raises(DataError, match="another kind than 'lead'") as info:

@@ -49,6 +49,7 @@ def check_ids(
     frame_name: str,
     what: str = "ids",
     unique: bool = False,
+    text: bool = False,
 ) -> None:
     """
     Refuse rows of ``frame`` whose ``column`` names no record (and, if ``unique``, repeated ids).
@@ -59,10 +60,12 @@ def check_ids(
         frame_name: the frame's name in messages (``"customers"``).
         what: what the ids are, in messages (``"customer ids"``).
         unique: whether every id must appear once (one row per record).
+        text: whether every id must be text (an id written into events, whose
+            ``entity_id`` is text: ``1`` and ``"1"`` would be two records).
 
     Raises:
-        DataError: a missing or empty id, or (``unique``) a repeated one; the error
-            names the column and the rows.
+        DataError: a missing or empty id, (``unique``) a repeated one, or (``text``)
+            one that is not text; the error names the column and the rows.
 
     Examples:
         >>> import pandas as pd
@@ -83,6 +86,16 @@ def check_ids(
             rows=list(frame.index[missing][:_SHOWN]),
             hint=f"every row of {frame_name} needs its record's id: drop or fill those rows first.",
         )
+    if text and not isinstance(values.dtype, pd.StringDtype):
+        other = ~values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        if bool(other.any()):
+            raise DataError.malformed(
+                column,
+                f"holds {what} that are not text in the {frame_name} frame",
+                rows=list(frame.index[other][:_SHOWN]),
+                value=values[other].iloc[0],
+                hint=f"ids are text: {frame_name}[{column!r}].astype(str).",
+            )
     if unique:
         repeated = values.duplicated(keep=False).to_numpy(dtype=bool)
         if bool(repeated.any()):

@@ -265,8 +265,8 @@ def fire_frame(
 
     Raises:
         MissingColumnError: a named column is absent.
-        DataError: an id that is missing, empty or listed twice (naming the id column
-            and the rows), a ``kind`` column naming another kind of record, unknown
+        DataError: an id that is missing, empty, not text or listed twice (naming the id
+            column and the rows), a ``kind`` column naming another kind of record, unknown
             states, bad timestamps, a version column with missing, negative or
             non-integer values, or a guard/hook without a frame form.
 
@@ -311,7 +311,9 @@ def step_frame(
     needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
     require_columns(frame, needed, frame_name="entities")
     # one row per record, each naming it: else events without an entity, or two at one instant
-    check_ids(frame, id_col, frame_name="entities", what=f"{compiled.kind} ids", unique=True)
+    check_ids(
+        frame, id_col, frame_name="entities", what=f"{compiled.kind} ids", unique=True, text=True
+    )
     _check_kind_column(compiled, frame)
     when = utc_timestamp(at, name="at")
     versions = _versions(frame, cols.version)
