@@ -12,6 +12,8 @@ event-log readers all call it, so they accept and refuse the same frames.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -32,14 +34,25 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
         >>> missing_ids(pd.Series(["a", None, "", "  ", float("nan"), 0])).tolist()
         [False, True, True, True, True, False]
     """
-    missing = values.isna().to_numpy(dtype=bool)
+    missing = values.isna().to_numpy(dtype=bool, copy=True)
     if isinstance(values.dtype, pd.StringDtype):  # vectorised (Arrow-backed text especially)
         blank = values.str.strip().eq("").fillna(value=False)
         missing = missing | blank.to_numpy(dtype=bool)
-    elif values.dtype == object:  # text among other values: only text can be blank
-        text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
-        missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
+    elif values.dtype == object:
+        if _all_text(values):  # the usual case: C-level passes, no Python function per cell
+            cells = values.to_numpy()[~missing]
+            empty = np.fromiter(map(operator.not_, cells), dtype=bool, count=len(cells))
+            space = np.fromiter(map(str.isspace, cells), dtype=bool, count=len(cells))
+            missing[np.flatnonzero(~missing)[empty | space]] = True
+        else:  # text among other values: only text can be blank
+            text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
+            missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
     return missing
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every present cell of an object column is text (one C-level pass)."""
+    return bool(pd.api.types.infer_dtype(values, skipna=True) in {"string", "empty"})
 
 
 def check_ids(
@@ -86,7 +99,7 @@ def check_ids(
             rows=list(frame.index[missing][:_SHOWN]),
             hint=f"every row of {frame_name} needs its record's id: drop or fill those rows first.",
         )
-    if text and not isinstance(values.dtype, pd.StringDtype):
+    if text and not isinstance(values.dtype, pd.StringDtype) and not _all_text(values):
         other = ~values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
         if bool(other.any()):
             raise DataError.malformed(
@@ -96,7 +109,7 @@ def check_ids(
                 value=values[other].iloc[0],
                 hint=f"ids are text: {frame_name}[{column!r}].astype(str).",
             )
-    if unique:
+    if unique and not values.is_unique:
         repeated = values.duplicated(keep=False).to_numpy(dtype=bool)
         if bool(repeated.any()):
             raise DataError.malformed(
