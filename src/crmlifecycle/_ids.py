@@ -12,15 +12,13 @@ event-log readers all call it, so they accept and refuse the same frames.
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle.errors import DataError
 
-__all__ = ["check_ids", "missing_ids"]
+__all__ = ["check_ids", "missing_ids", "refuse_repeats"]
 
 _SHOWN = 20  # row labels kept on the error
 
@@ -41,7 +39,7 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
     elif values.dtype == object:
         if _all_text(values):  # the usual case: C-level passes, no Python function per cell
             cells = values.to_numpy()[~missing]
-            empty = np.fromiter(map(operator.not_, cells), dtype=bool, count=len(cells))
+            empty = np.asarray(cells == "", dtype=bool)
             space = np.fromiter(map(str.isspace, cells), dtype=bool, count=len(cells))
             missing[np.flatnonzero(~missing)[empty | space]] = True
         else:  # text among other values: only text can be blank
@@ -109,13 +107,30 @@ def check_ids(
                 value=values[other].iloc[0],
                 hint=f"ids are text: {frame_name}[{column!r}].astype(str).",
             )
-    if unique and not values.is_unique:
-        repeated = values.duplicated(keep=False).to_numpy(dtype=bool)
-        if bool(repeated.any()):
-            raise DataError.malformed(
-                column,
-                f"must be unique in the {frame_name} frame but repeats",
-                rows=list(frame.index[repeated][:_SHOWN]),
-                value=values[repeated].iloc[0],
-                hint=f"give {frame_name} one row per record: drop or aggregate the repeats.",
-            )
+    if unique:
+        refuse_repeats(values, column, frame_name=frame_name)
+
+
+def refuse_repeats(values: pd.Series, column: str, *, frame_name: str, among: str = "") -> None:
+    """
+    Refuse an id that appears twice in ``values`` (a column, or the part of it that matters).
+
+    Args:
+        values: the ids (their index labels are the rows named in the error).
+        column: the id column, for the message.
+        frame_name: the frame's name in messages.
+        among: which rows ``values`` are, for the message (``" among the rows that step"``).
+
+    Raises:
+        DataError: naming the column, the rows and the first repeated id.
+    """
+    if values.is_unique:  # one hash pass; the repeats are looked for only when there are some
+        return
+    repeated = values.duplicated(keep=False).to_numpy(dtype=bool)
+    raise DataError.malformed(
+        column,
+        f"must be unique in the {frame_name} frame{among} but repeats",
+        rows=list(values.index[repeated][:_SHOWN]),
+        value=values[repeated].iloc[0],
+        hint=f"give {frame_name} one row per record: drop or aggregate the repeats.",
+    )

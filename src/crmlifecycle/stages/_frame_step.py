@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, is_missing, require_columns, utc_timestamp
-from crmlifecycle._ids import check_ids
+from crmlifecycle._ids import check_ids, refuse_repeats
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.errors import DataError, ValidationError
@@ -265,10 +265,11 @@ def fire_frame(
 
     Raises:
         MissingColumnError: a named column is absent.
-        DataError: an id that is missing, empty, not text or listed twice (naming the id
-            column and the rows), a ``kind`` column naming another kind of record, unknown
-            states, bad timestamps, a version column with missing, negative or
-            non-integer values, or a guard/hook without a frame form.
+        DataError: an id that is missing, empty or not text, or listed twice among the
+            rows that step (naming the id column and the rows), a ``kind`` column
+            naming another kind of record, unknown states, bad timestamps, a version
+            column with missing, negative or non-integer values, or a guard/hook
+            without a frame form.
 
     Examples:
         >>> import pandas as pd
@@ -310,10 +311,8 @@ def step_frame(
     trigger_col = cols.trigger if trigger is None else None
     needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
     require_columns(frame, needed, frame_name="entities")
-    # one row per record, each naming it: else events without an entity, or two at one instant
-    check_ids(
-        frame, id_col, frame_name="entities", what=f"{compiled.kind} ids", unique=True, text=True
-    )
+    # every row names its record (in text, as events do); two steps of one record: below
+    check_ids(frame, id_col, frame_name="entities", what=f"{compiled.kind} ids", text=True)
     _check_kind_column(compiled, frame)
     when = utc_timestamp(at, name="at")
     versions = _versions(frame, cols.version)
@@ -366,6 +365,13 @@ def step_frame(
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
     accepted = np.flatnonzero(moved)
+    # one record stepping twice at one instant would give two events from one state
+    refuse_repeats(
+        frame[id_col].iloc[accepted],
+        id_col,
+        frame_name="entities",
+        among=" among the rows that step",
+    )
     if updated is not None:
         new_updated = updated.copy()
         new_updated.iloc[accepted] = when
