@@ -256,7 +256,6 @@ def test_fire_frame_refuses_an_id_listed_twice() -> None:
     assert (info.value.column, list(info.value.rows)) == ("lead_id", [0, 1])
 
 
-@pytest.mark.parametrize("ids", [[1, 2], ["L-1", 2], [1.5, "L-2"]], ids=["ints", "mixed", "float"])
 def test_fire_frame_steps_a_repeated_id_once_at_most() -> None:
     # the repeat matters where it would write two events; a refused row writes none
     frame = pd.DataFrame({"lead_id": ["L-1", "L-1"], "state": ["open", "qualified"]})
@@ -265,6 +264,7 @@ def test_fire_frame_steps_a_repeated_id_once_at_most() -> None:
     assert step.events["entity_id"].tolist() == ["L-1"]
 
 
+@pytest.mark.parametrize("ids", [[1, 2], ["L-1", 2], [1.5, "L-2"]], ids=["ints", "mixed", "float"])
 def test_fire_frame_refuses_ids_that_are_not_text(ids: list[object]) -> None:
     # events carry text ids: the step's events must read back (events_from_frame)
     frame = pd.DataFrame({"lead_id": ids, "state": ["open", "open"]})
