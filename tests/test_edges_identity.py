@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
 from crmlifecycle._event_rows import stage_rows
@@ -510,3 +512,33 @@ def test_business_time_of_an_empty_or_forward_window() -> None:
     out = CAL.business_time_between(pd.Series([MONDAY, pd.NaT]), MONDAY + pd.Timedelta(hours=1))
     assert out.iloc[0] == pd.Timedelta(hours=1)
     assert pd.isna(out.iloc[1])
+
+
+# -- the id rule, as a property -------------------------------------------------------------------
+
+_GOOD = st.text(alphabet="abcXYZ-_019", min_size=1, max_size=6)
+_BAD = st.sampled_from([None, np.nan, pd.NA, "", " ", "\t\n"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_GOOD, _BAD), min_size=1, max_size=30))
+def test_every_id_reader_names_exactly_the_rows_without_an_id(ids: list[object]) -> None:
+    bad = [i for i, v in enumerate(ids) if not (isinstance(v, str) and v.strip())]
+    stamps = pd.to_datetime(["2026-01-05"] * len(ids), utc=True)
+    customers = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object), "acquired_at": stamps})
+    readers: list[tuple[str, Callable[[], object]]] = [
+        ("customer_id", lambda: new_customers_partial(customers)),
+        (
+            "customer_id",
+            lambda: cohort_retention_partial(customers.rename(columns={"acquired_at": "at"})),
+        ),
+    ]
+    log = _log("L-1").iloc[[0] * len(ids)].assign(entity_id=pd.Series(ids, dtype=object).to_numpy())
+    readers.append(("entity_id", lambda: stage_rows(log.reset_index(drop=True))))
+    if not bad:  # the answers with every id present are checked above
+        return
+    for column, read in readers:
+        with pytest.raises(DataError) as info:
+            read()
+        assert info.value.column == column
+        assert list(info.value.rows) == bad[:20]
