@@ -20,8 +20,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     IntArray,
     check_by,
@@ -88,15 +88,8 @@ def cohort_retention_partial(
     keys = as_sequence(by)
     customer_col, at_col = activity_columns.customer_id, activity_columns.at
     require_columns(activity, [customer_col, at_col, *keys], frame_name="activity")
+    check_ids(activity, customer_col, frame_name="activity", what="customer ids")
     ids = activity[customer_col]
-    missing = ids.isna()
-    if bool(missing.any()):
-        raise DataError.malformed(
-            customer_col,
-            "has missing customer ids",
-            rows=list(activity.index[missing.to_numpy()][:20]),
-            hint="drop the rows without a customer before calling.",
-        )
     check_by(activity, keys, frame_name="activity")
     ordinals = period_ordinals(utc_values(activity, at_col), freq)
     raw_codes, uniques = pd.factorize(ids, sort=False)

@@ -26,6 +26,7 @@ from crmlifecycle._frames import (
     to_periods,
     utc_nanoseconds,
 )
+from crmlifecycle._ids import check_ids
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
@@ -138,7 +139,14 @@ def compare_periods(fine: str, coarse: str) -> None:
 
 
 def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str) -> None:
-    """Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``."""
+    """
+    Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``.
+
+    A single id column is first checked by the one id rule (``check_ids``): a missing or
+    empty id is refused, never counted as a record of its own.
+    """
+    if len(columns) == 1:
+        check_ids(frame, columns[0], frame_name=frame_name)
     duplicated = frame.duplicated(subset=list(columns), keep=False)
     if bool(duplicated.any()):
         rows = list(frame.index[duplicated.to_numpy()][:20])

@@ -27,6 +27,7 @@ import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.schema import EventLogColumns
@@ -125,7 +126,8 @@ def read_events(
     names = [columns.entity_id, columns.source, columns.dest, columns.at]
     require_columns(events, names, frame_name="events")
     frame = events_of_kind(events, columns, kind)
-    for column in (columns.entity_id, columns.dest):
+    check_ids(frame, columns.entity_id, frame_name="events")
+    for column in (columns.dest,):
         missing = frame[column].isna()
         if bool(missing.any()):
             raise DataError.malformed(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
@@ -63,6 +64,7 @@ def revenue_rows(
     mrr_col = revenue_columns.mrr
     require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
     check_by(revenue, by, frame_name="revenue")
+    check_ids(revenue, customer_col, frame_name="revenue", what="customer ids")
     compare_periods(data_freq, freq)
     if how not in {"last", "sum"}:
         raise DataError(
