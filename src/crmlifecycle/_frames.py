@@ -28,6 +28,7 @@ __all__ = [
     "PERIOD_ALIASES",
     "as_sequence",
     "as_utc",
+    "check_labels",
     "check_numeric",
     "is_missing",
     "period_alias",
@@ -59,16 +60,78 @@ PERIOD_ALIASES: Final[dict[str, str]] = {
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, frame_name: str = "") -> None:
-    """Raise :class:`MissingColumnError` if any of ``columns`` is absent from ``frame``."""
+    """
+    Check that ``frame`` is a DataFrame with one level of unique column labels holding ``columns``.
+
+    The one door of every reader of a frame: a frame whose columns are a
+    :class:`pandas.MultiIndex` or repeat a label is refused (``df[name]`` would be a
+    frame, not a column, and a result would depend on which copy pandas picks), as is
+    a needed column's name that is not text.
+
+    Raises:
+        DataError: ``frame`` is not a DataFrame, its columns are a MultiIndex or
+            repeat a label (naming it), or a needed column name is not text.
+        MissingColumnError: a needed column is absent (its closest names suggested).
+
+    Examples:
+        >>> frame = pd.DataFrame([[1, 2]], columns=["id", "id"])
+        >>> require_columns(frame, ["id"], frame_name="orders")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: column 'id' appears 2 times in the orders frame; ...
+    """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(
             f"expected a pandas DataFrame{f' for {frame_name}' if frame_name else ''}, "
             f"got {type(frame).__name__}. Hint: build one with pandas.DataFrame(...) "
             "or read one with pandas.read_csv(...)."
         )
+    check_labels(frame, frame_name=frame_name)
+    columns = list(columns)
+    for name in columns:
+        if not isinstance(name, str):
+            raise DataError(
+                f"a column name must be text, got {type(name).__name__} {name!r}"
+                f"{f' for the {frame_name} frame' if frame_name else ''}. "
+                "Hint: name columns with strings, e.g. in the frame's column record.",
+                value=name,
+            )
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise MissingColumnError(missing, frame.columns, frame=frame_name)
+
+
+def check_labels(frame: pd.DataFrame, *, frame_name: str = "") -> None:
+    """
+    Refuse a frame whose columns are a :class:`pandas.MultiIndex` or repeat a label.
+
+    Called by :func:`require_columns`; a reader that reads every column (not only
+    named ones) may call it directly.
+
+    Raises:
+        DataError: naming the repeated label, or the first label of the MultiIndex.
+    """
+    where = f"the {frame_name} frame" if frame_name else "the frame"
+    labels = frame.columns
+    if isinstance(labels, pd.MultiIndex):
+        first = labels[0] if len(labels) else ()
+        raise DataError(
+            f"{where} has MultiIndex columns ({labels.nlevels} levels, e.g. {first!r}); "
+            "the library reads one level of named columns. Hint: flatten them first, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns].",
+            column=str(first),
+            value=first,
+        )
+    if not labels.is_unique:
+        repeated = labels[labels.duplicated()][0]
+        count = int((labels == repeated).sum())
+        raise DataError(
+            f"column {repeated!r} appears {count} times in {where}; each column must be "
+            "named once. Hint: drop or rename the copies, e.g. "
+            "df.loc[:, ~df.columns.duplicated()].",
+            column=str(repeated),
+            value=repeated,
+        )
 
 
 def _bad_rows(mask: pd.Series) -> list[object]:
