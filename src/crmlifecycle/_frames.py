@@ -13,7 +13,7 @@ timestamps with a time of day are ambiguous and raise :class:`DataError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Final
@@ -30,7 +30,9 @@ __all__ = [
     "as_utc",
     "check_labels",
     "check_numeric",
+    "equals",
     "is_missing",
+    "partial_frames",
     "period_alias",
     "require_columns",
     "to_periods",
@@ -146,7 +148,7 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
         DataError: naive timestamps with a time of day, mixed naive/aware values,
             unparseable values, or missing values when ``allow_missing`` is false.
     """
-    values = series
+    values = _from_arrow(series, column)
     if not isinstance(values.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_dtype(
         values.dtype
     ):
@@ -185,6 +187,30 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
             )
     result: pd.Series = values
     return result
+
+
+def _from_arrow(series: pd.Series, column: str) -> pd.Series:
+    """A pyarrow-backed timestamp or date column as pandas' own datetime dtype (same instants)."""
+    dtype = series.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return series
+    arrow = dtype.pyarrow_dtype
+    tz = getattr(arrow, "tz", None)
+    unit = getattr(arrow, "unit", None)
+    if unit not in {"s", "ms", "us", "ns", None} or not (
+        str(arrow).startswith(("timestamp", "date"))
+    ):
+        return series  # text and other kinds are parsed as any other column
+    try:
+        target = pd.DatetimeTZDtype("ns", tz) if tz else np.dtype("datetime64[ns]")
+        converted: pd.Series = series.astype(target)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise DataError.malformed(
+            column,
+            f"cannot be read as timestamps ({str(err).splitlines()[0]})",
+            hint="hold the column as datetimes in the years 1677-2262.",
+        ) from err
+    return converted
 
 
 def _has_offset(value: object) -> bool | None:
@@ -379,6 +405,125 @@ def check_numeric(
                 hint="record refunds separately; this calculation needs amounts >= 0.",
             )
     return values
+
+
+def equals(series: pd.Series, value: str) -> npt.NDArray[np.bool_]:
+    """
+    Where a column's cells equal ``value``, as a numpy mask; a missing cell is not equal.
+
+    The same answer for every dtype a column of labels comes in: ``object`` with
+    ``None``/NaN, nullable ``string`` with ``pd.NA`` (where ``==`` gives ``<NA>``, which a
+    mask cannot hold), categorical with or without ``value`` among its categories, pyarrow.
+
+    Examples:
+        >>> kinds = pd.Series(["lead", None, "case"], dtype="string")
+        >>> equals(kinds, "lead").tolist(), (~equals(kinds, "lead")).tolist()
+        ([True, False, False], [False, True, True])
+        >>> equals(pd.Series(["a"], dtype="category"), "new").tolist()
+        [False]
+    """
+    mask: npt.NDArray[np.bool_] = series.eq(value).to_numpy(dtype=bool, na_value=False)
+    return mask
+
+
+def _partial_list(partials: object, *, name: str, producer: str, hint: str) -> list[object]:
+    """The items of a combine step's ``partials``: a non-empty iterable, not text or one frame."""
+    if isinstance(partials, pd.DataFrame | pd.Series | Mapping):
+        raise ValidationError(
+            f"{name!r} must be a list of frames returned by {producer}() (got one "
+            f"{type(partials).__name__}). Hint: wrap a single frame in a list: [frame].",
+            field=name,
+            value=partials,
+        )
+    if isinstance(partials, str | bytes) or not isinstance(partials, Iterable):
+        raise ValidationError.for_field(
+            name, partials, f"a list of frames returned by {producer}()", hint=hint
+        )
+    items = list(partials)
+    if not items:
+        raise ValidationError.for_field(
+            name,
+            partials,
+            f"at least one frame returned by {producer}() (nothing to combine)",
+            hint=hint,
+        )
+    return items
+
+
+def partial_frames(
+    partials: object,
+    columns: Sequence[str],
+    *,
+    values: Sequence[str],
+    producer: str,
+    name: str = "partials",
+) -> list[pd.DataFrame]:
+    """
+    Check the ``partials`` of a combine step and return them as a list of frames.
+
+    The rule of every ``combine_*`` function: ``partials`` is a non-empty list (any
+    iterable but text, a mapping or a single frame) of DataFrames, each holding
+    ``columns`` and the same columns as the first (partials of one computation), with
+    numbers in its ``values`` columns.
+
+    Args:
+        partials: the argument as given.
+        columns: the columns each partial must hold.
+        values: those of ``columns`` that hold counts or sums (checked numeric, finite,
+            not missing).
+        producer: the function whose results the partials are, for the messages.
+        name: the argument's name, for the messages.
+
+    Raises:
+        ValidationError: ``partials`` is not a list of frames, or is empty, naming the
+            argument (``partials``) or the item (``partials[1]``).
+        MissingColumnError: a partial lacks a column (a partial of another kind).
+        DataError: a partial's columns differ from the first one's, or a value column
+            is not numeric, naming the partial and the column.
+
+    Examples:
+        >>> partial_frames([], ["n"], values=["n"], producer="count_partial")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'partials' must be at least one frame ...
+    """
+    hint = f"pass the list of frames that {producer}() returned, e.g. [{producer}(part), ...]."
+    frames: list[pd.DataFrame] = []
+    first: pd.Index | None = None
+    for i, part in enumerate(_partial_list(partials, name=name, producer=producer, hint=hint)):
+        item = f"{name}[{i}]"
+        if not isinstance(part, pd.DataFrame):
+            raise ValidationError.for_field(
+                item, part, f"a DataFrame returned by {producer}()", hint=hint
+            )
+        try:
+            require_columns(part, columns, frame_name=item)
+        except MissingColumnError as err:
+            raise MissingColumnError(
+                err.missing,
+                err.available,
+                frame=item,
+                hint=f"is it a partial of another kind? {hint}",
+            ) from err
+        if first is None:
+            first = part.columns
+        elif set(part.columns) != set(first):
+            differ = sorted(str(c) for c in set(part.columns) ^ set(first))
+            raise DataError(
+                f"{item} has other columns than {name}[0] (differing: {differ}); partials "
+                "of one computation have the same columns. Hint: compute every partial with "
+                f"the same arguments of {producer}() (by=, freq=, monetary_value=...).",
+                column=differ[0],
+            )
+        for column in values:
+            try:
+                check_numeric(part[column], column)
+            except DataError as err:
+                raise DataError(
+                    f"{item}: {err}", column=column, rows=err.rows, value=err.value
+                ) from err
+        frames.append(part)
+    return frames
 
 
 def as_sequence(value: str | Sequence[str] | None) -> list[str]:

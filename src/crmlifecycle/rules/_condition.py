@@ -225,8 +225,10 @@ class Condition:
             UnknownFieldError: a field is not in the schema (with a did-you-mean hint).
             RuleTypeError: an operation does not fit the field types.
             SpecError: the schema itself is not usable.
+            DataError: a DataFrame schema's columns are a MultiIndex or repeat a name.
         """
         if isinstance(schema, pd.DataFrame):
+            require_columns(schema, [], frame_name="schema")
             evaluator = FrameEvaluator(schema, self.text, None)
 
             def frame_type(field: Field) -> ValueType:

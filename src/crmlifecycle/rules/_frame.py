@@ -121,12 +121,7 @@ def _normalise(series: pd.Series, kind: ValueType, name: str) -> pd.Series:  # n
     if kind is ValueType.STRING:
         return series if dtype == "str" else series.astype("str")
     if kind is ValueType.DATETIME:
-        try:
-            return as_utc(series, name, allow_missing=True)
-        except DataError:
-            if pd.api.types.is_object_dtype(dtype) and _beyond_nanoseconds(series):
-                raise RowByRow(name) from None
-            raise
+        return _instants(series, name)
     if kind is ValueType.DURATION:
         return pd.to_timedelta(series).astype("timedelta64[ns]")
     # ValueType.BOOL: column_type gives no other kind; ValueType.NULL columns are never normalised
@@ -136,8 +131,8 @@ def _normalise(series: pd.Series, kind: ValueType, name: str) -> pd.Series:  # n
 
 
 #: The instants a ``datetime64[ns]`` column holds (pandas' ``Timestamp.min`` and ``.max``).
-_NS_FIRST: Final = datetime(1677, 9, 21, 0, 12, 44)
-_NS_LAST: Final = datetime(2262, 4, 11, 23, 47, 16)
+_NS_FIRST: Final = datetime(1677, 9, 21, 0, 12, 44, tzinfo=UTC)
+_NS_LAST: Final = datetime(2262, 4, 11, 23, 47, 16, tzinfo=UTC)
 
 
 class RowByRow(Exception):  # noqa: N818 - a signal, not an error a user sees
@@ -160,14 +155,23 @@ def _beyond_nanoseconds(series: pd.Series) -> bool:
         if not isinstance(value, date) or isinstance(value, pd.Timestamp):
             continue
         moment = value if isinstance(value, datetime) else datetime.combine(value, time())
-        try:
-            if moment.tzinfo is not None:
-                moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:  # a naive value is read as UTC (a date-only value; others are refused later)
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         except OverflowError:  # the offset moves it past year 1 or 9999
             return True
         if not _NS_FIRST <= moment <= _NS_LAST:
             return True
     return False
+
+
+def _instants(series: pd.Series, name: str) -> pd.Series:
+    """A datetime column in UTC by the time rule; :class:`RowByRow` beyond nanoseconds."""
+    try:
+        return as_utc(series, name, allow_missing=True)
+    except DataError:
+        if pd.api.types.is_object_dtype(series.dtype) and _beyond_nanoseconds(series):
+            raise RowByRow(name) from None
+        raise
 
 
 @final
