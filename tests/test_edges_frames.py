@@ -122,6 +122,11 @@ OTHER_READERS: list[tuple[str, Reader, tuple[str, ...]]] = [
         lambda cases, ev: sla_status(cases, POLICY, as_of=AS_OF, events=ev),
         ("cases", "case_events"),
     ),
+    (
+        "backlog(events)",  # a categorical dest lacks the initial state 'new'
+        lambda cases, ev: backlog(cases, as_of=AS_OF, events=ev, by="state"),
+        ("cases", "case_events"),
+    ),
     ("rfm_summary", lambda orders: rfm_summary(orders, as_of=AS_OF), ("orders",)),
     (
         "calibration_holdout",
