@@ -48,8 +48,9 @@ from crmlifecycle.metrics.clv import (
     rfm_partial,
     rfm_summary,
 )
-from crmlifecycle.rules import Condition
-from crmlifecycle.scoring import PointsScorer, RfmScorer
+from crmlifecycle.rules import Condition, RuleSet
+from crmlifecycle.schema import EntityColumns
+from crmlifecycle.scoring import NaiveBayesScorer, PointsScorer, RfmScorer
 from crmlifecycle.sla import SlaPolicy, sla_status
 from crmlifecycle.stages import (
     CASE_STATUS,
@@ -77,6 +78,25 @@ SCORER = PointsScorer(
         {"name": "big", "when": "company_size > 100 and budget > 1000", "points": 10},
     ],
     engagement=[{"kind": "demo_request", "points": 40, "half_life_days": 10}],
+)
+
+RULES = RuleSet.from_dict(
+    {
+        "rules": [
+            {
+                "name": "soft",
+                "when": {"kind": "lead", "dest": ["contacted", "qualified"]},
+                "if": "industry == 'software' and company_size > 10",
+                "then": [{"fire": "qualify"}, {"set": {"field": "company", "value": "x"}}],
+            },
+            {
+                "name": "late",
+                "when": {"trigger": "contact"},
+                "if": "days_since(created_at) > 30",
+                "then": [{"task": {"title": "call", "due": "days(1)"}}],
+            },
+        ]
+    }
 )
 
 Reader = Callable[..., object]
@@ -126,6 +146,22 @@ OTHER_READERS: list[tuple[str, Reader, tuple[str, ...]]] = [
         "backlog(events)",  # a categorical dest lacks the initial state 'new'
         lambda cases, ev: backlog(cases, as_of=AS_OF, events=ev, by="state"),
         ("cases", "case_events"),
+    ),
+    (
+        "NaiveBayesScorer",
+        lambda deals: (
+            NaiveBayesScorer(features=["owner"])
+            .fit(deals, as_of=AS_OF)
+            .score_frame(deals, as_of=AS_OF)
+        ),
+        ("opportunities",),
+    ),
+    (
+        "RuleSet.evaluate_frame",
+        lambda events, leads: RULES.evaluate_frame(
+            events, leads, entities_columns=EntityColumns(id="lead_id"), as_of=AS_OF
+        ),
+        ("lead_events", "leads"),
     ),
     ("rfm_summary", lambda orders: rfm_summary(orders, as_of=AS_OF), ("orders",)),
     (
