@@ -31,6 +31,7 @@ from crmlifecycle._frames import equals, partial_frames, require_columns
 from crmlifecycle.errors import CrmError, DataError, MissingColumnError, ValidationError
 from crmlifecycle.metrics import (
     backlog,
+    cac,
     churn_rate_partial,
     cohort_retention_partial,
     combine_churn_rate,
@@ -472,3 +473,37 @@ def test_combine_steps_accept_any_iterable_of_partials_and_empty_partials(kind: 
 def test_partial_frames_returns_the_frames() -> None:
     one = pd.DataFrame({"n": np.array([1, 2])})
     assert partial_frames((one,), ["n"], values=["n"], producer="count") == [one]
+
+
+# -- a missing flag -------------------------------------------------------------------------------
+def test_a_missing_manual_flag_is_read_alike_in_nullable_and_object_columns() -> None:
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ["O-1", "O-2", "O-3"],
+            "state": ["prospecting", "qualification", "proposal"],
+            "probability": [10, 20, 50],
+            "trigger": ["qualify", "propose", "negotiate"],
+            "probability_manual": [None, True, False],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    columns = StepFrameColumns(id="opportunity_id")
+    plain = OPPORTUNITY_PIPELINE.fire_frame(deals, at=AS_OF, entities_columns=columns).frame
+    nullable = OPPORTUNITY_PIPELINE.fire_frame(
+        deals.convert_dtypes(), at=AS_OF, entities_columns=columns
+    ).frame
+    assert _same(plain, nullable)
+    assert nullable["probability"].tolist() == [20, 20, 80]  # O-2's probability is manual
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "bool[pyarrow]"])
+def test_a_missing_paid_flag_is_a_data_error_naming_the_column(dtype: str) -> None:
+    spend = DATA["spend"].astype({"paid": dtype})
+    spend.loc[spend.index[2], "paid"] = None
+    with pytest.raises(
+        DataError, match=r"column 'paid' has missing true/false values in rows \[2\]"
+    ):
+        cac(spend, DATA["customers"], paid_only=True)
+    assert cac(DATA["spend"].astype({"paid": dtype}), DATA["customers"], paid_only=True) == cac(
+        DATA["spend"], DATA["customers"], paid_only=True
+    )

@@ -28,6 +28,7 @@ __all__ = [
     "PERIOD_ALIASES",
     "as_sequence",
     "as_utc",
+    "check_flags",
     "check_labels",
     "check_numeric",
     "equals",
@@ -405,6 +406,42 @@ def check_numeric(
                 hint="record refunds separately; this calculation needs amounts >= 0.",
             )
     return values
+
+
+def check_flags(series: pd.Series, column: str) -> npt.NDArray[np.bool_]:
+    """
+    Return a true/false column as a numpy mask; text, numbers and missing values are refused.
+
+    A nullable ``boolean`` (or pyarrow ``bool``) column is read like a NumPy ``bool`` one;
+    a missing value (``pd.NA``) is refused, naming the rows, rather than guessed false.
+
+    Raises:
+        DataError: a column that is not boolean, or one with missing values.
+
+    Examples:
+        >>> check_flags(pd.Series([True, False], dtype="boolean"), "paid").tolist()
+        [True, False]
+        >>> check_flags(pd.Series([True, None], dtype="boolean"), "paid")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: column 'paid' has missing true/false values in rows [1]...
+    """
+    if not pd.api.types.is_bool_dtype(series.dtype):
+        raise DataError.malformed(
+            column,
+            f"must be boolean (dtype is {series.dtype})",
+            hint=f"convert it, e.g. df[{column!r}] = df[{column!r}] == 'yes'.",
+        )
+    missing = series.isna()
+    if bool(missing.any()):
+        raise DataError.malformed(
+            column,
+            "has missing true/false values",
+            rows=_bad_rows(missing),
+            hint=f"fill them, e.g. df[{column!r}].fillna(False).",
+        )
+    flags: npt.NDArray[np.bool_] = series.to_numpy(dtype=bool)
+    return flags
 
 
 def equals(series: pd.Series, value: str) -> npt.NDArray[np.bool_]:
