@@ -8,6 +8,13 @@ is a column whose values all carry a UTC offset even when the offsets differ
 naive column is accepted only when every value is at midnight (a *date-only*
 column, e.g. ``2026-03-01``), and is then read as that UTC calendar day; naive
 timestamps with a time of day are ambiguous and raise :class:`DataError`.
+
+The frame rules: every reader calls :func:`require_columns`, which also refuses
+MultiIndex columns and repeated column labels (:func:`check_labels`); a label
+column is compared with :func:`equals` (a missing cell is never equal, whatever
+the dtype: nullable, categorical, pyarrow) and a true/false column read with
+:func:`check_flags`; every ``combine_*`` step checks its partials with
+:func:`partial_frames`.
 """
 
 from __future__ import annotations
