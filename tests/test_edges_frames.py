@@ -50,8 +50,8 @@ from crmlifecycle.metrics.clv import (
     rfm_summary,
 )
 from crmlifecycle.rules import Condition, RuleSet
-from crmlifecycle.schema import EntityColumns
-from crmlifecycle.scoring import NaiveBayesScorer, PointsScorer, RfmScorer
+from crmlifecycle.schema import EntityColumns, OrderColumns
+from crmlifecycle.scoring import NaiveBayesScorer, PointsScorer, RfmScorer, explain_frame
 from crmlifecycle.sla import SlaPolicy, sla_status
 from crmlifecycle.stages import (
     CASE_STATUS,
@@ -99,6 +99,9 @@ RULES = RuleSet.from_dict(
         ]
     }
 )
+
+DATA["scored"] = SCORER.score_frame(DATA["leads"], as_of=AS_OF, interactions=DATA["interactions"])
+DATA["orders_renamed"] = DATA["orders"].rename(columns={"amount": "total"})
 
 Reader = Callable[..., object]
 
@@ -163,6 +166,12 @@ OTHER_READERS: list[tuple[str, Reader, tuple[str, ...]]] = [
             events, leads, entities_columns=EntityColumns(id="lead_id"), as_of=AS_OF
         ),
         ("lead_events", "leads"),
+    ),
+    ("explain_frame", lambda scored: explain_frame(scored).tolist(), ("scored",)),
+    (
+        "ColumnSpec.to_contract",
+        lambda orders: OrderColumns(amount="total").to_contract(orders, frame_name="orders"),
+        ("orders_renamed",),
     ),
     ("rfm_summary", lambda orders: rfm_summary(orders, as_of=AS_OF), ("orders",)),
     (
