@@ -19,7 +19,7 @@ Parametrised batteries:
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -142,20 +142,37 @@ def test_rule_sets_read_an_all_missing_entity_column_like_records() -> None:
     assert rules.evaluate(event, {"id": "L-1", "industry": np.nan}) == []
 
 
-#: Python instants beyond what a nanosecond timestamp holds, in an ``object`` column.
+#: Instants and durations beyond what nanoseconds hold (years 1677-2262, about 292 years).
 WIDE = {
-    "year-1": [datetime(1, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)],
-    "year-9999": [datetime(9999, 12, 31, tzinfo=UTC), None],
-    "naive-dates": [date(1, 1, 1), date(9999, 1, 1)],
-    "naive-year-1": [datetime(1, 1, 1), datetime(2026, 1, 1)],
-    "near-the-edge": [datetime(1677, 9, 21, tzinfo=UTC), datetime(2262, 4, 12, tzinfo=UTC)],
+    "year-1": pd.Series(
+        [datetime(1, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)], dtype=object
+    ),
+    "year-9999": pd.Series([datetime(9999, 12, 31, tzinfo=UTC), None], dtype=object),
+    "naive-dates": pd.Series([date(1, 1, 1), date(9999, 1, 1)], dtype=object),
+    "naive-year-1": pd.Series([datetime(1, 1, 1), datetime(2026, 1, 1)], dtype=object),
+    "near-the-edge": pd.Series(
+        [datetime(1677, 9, 21, tzinfo=UTC), datetime(2262, 4, 12, tzinfo=UTC)], dtype=object
+    ),
+    "microseconds-aware": pd.Series(
+        [datetime(1, 1, 1, tzinfo=UTC), None], dtype="datetime64[us, UTC]"
+    ),
+    "microseconds-naive": pd.Series(
+        [datetime(9999, 1, 1), datetime(2020, 1, 1)], dtype="datetime64[us]"
+    ),
+    "pyarrow-year-1": pd.Series(
+        [datetime(1, 1, 1, tzinfo=UTC), None], dtype="timestamp[us, tz=UTC][pyarrow]"
+    ),
+    "durations-object": pd.Series([timedelta(days=999_999_999), timedelta(days=1)], dtype=object),
+    "durations-microseconds": pd.Series([timedelta(days=200_000), None], dtype="timedelta64[us]"),
 }
 
 
-@pytest.mark.parametrize("text", EXPRESSIONS)
+@pytest.mark.parametrize(
+    "text", [*EXPRESSIONS, "x > days(2)", "x * 2 > days(1)", "now() + x > now()"]
+)
 @pytest.mark.parametrize("values", list(WIDE))
-def test_instants_beyond_nanoseconds_get_the_record_engines_answer(values: str, text: str) -> None:
-    frame = pd.DataFrame({"x": pd.Series(WIDE[values], dtype=object)})
+def test_values_beyond_nanoseconds_get_the_record_engines_answer(values: str, text: str) -> None:
+    frame = pd.DataFrame({"x": WIDE[values]})
     vector, scalar = _both(text, frame)
     assert vector == scalar
 

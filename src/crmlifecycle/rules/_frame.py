@@ -8,7 +8,8 @@ datetimes become ``datetime64[ns, UTC]`` by the library's time rule, durations
 ``timedelta64[ns]``, booleans nullable ``boolean``. A column without a present value
 (all missing, or no rows) has no type: its cells compare as missing values do in the
 record engine. An ``object`` column of datetimes outside the years 1677-2262 cannot be
-vectorised: :class:`RowByRow` hands the frame to the record engine. Conditions use the same two
+vectorised, nor can durations beyond about 292 years: :class:`RowByRow` hands the frame to
+the record engine. Conditions use the same two
 modes as the record engine (true-mask / false-mask) so that each node is
 computed once and missing values count as false; values of conditions used as
 values are pandas ``boolean`` arrays, whose ``&``, ``|`` and ``~`` are Kleene's.
@@ -123,7 +124,10 @@ def _normalise(series: pd.Series, kind: ValueType, name: str) -> pd.Series:  # n
     if kind is ValueType.DATETIME:
         return _instants(series, name)
     if kind is ValueType.DURATION:
-        return pd.to_timedelta(series).astype("timedelta64[ns]")
+        try:
+            return pd.to_timedelta(series).astype("timedelta64[ns]")
+        except (OverflowError, ValueError):  # beyond about 292 years: the record engine reads it
+            raise RowByRow(name) from None
     # ValueType.BOOL: column_type gives no other kind; ValueType.NULL columns are never normalised
     if isinstance(dtype, np.dtype) and dtype == np.bool_:
         return series
@@ -139,9 +143,10 @@ class RowByRow(Exception):  # noqa: N818 - a signal, not an error a user sees
     """
     A column cannot be vectorised, so the condition is evaluated record by record.
 
-    Raised for an ``object`` column of Python datetimes outside the years a nanosecond
-    timestamp holds (e.g. ``datetime(1, 1, 1)``): the record engine reads them, so the
-    frame engine hands such a frame to it and gives the same answer.
+    Raised for a column of datetimes outside the years a nanosecond timestamp holds
+    (e.g. ``datetime(1, 1, 1)`` in an ``object`` or ``datetime64[us]`` column), or of
+    durations beyond about 292 years: the record engine reads them, so the frame engine
+    hands such a frame to it and gives the same answer.
     """
 
     def __init__(self, column: str) -> None:
@@ -150,9 +155,9 @@ class RowByRow(Exception):  # noqa: N818 - a signal, not an error a user sees
 
 
 def _beyond_nanoseconds(series: pd.Series) -> bool:
-    """Whether an ``object`` column holds a date or datetime a nanosecond timestamp cannot."""
-    for value in series.to_numpy(dtype=object):
-        if not isinstance(value, date) or isinstance(value, pd.Timestamp):
+    """Whether a column holds a date or datetime that a nanosecond timestamp cannot hold."""
+    for value in series.dropna().to_numpy(dtype=object):
+        if not isinstance(value, date):
             continue
         moment = value if isinstance(value, datetime) else datetime.combine(value, time())
         try:  # a naive value is read as UTC (a date-only value; others are refused later)
@@ -169,7 +174,7 @@ def _instants(series: pd.Series, name: str) -> pd.Series:
     try:
         return as_utc(series, name, allow_missing=True)
     except DataError:
-        if pd.api.types.is_object_dtype(series.dtype) and _beyond_nanoseconds(series):
+        if _beyond_nanoseconds(series):
             raise RowByRow(name) from None
         raise
 
