@@ -19,7 +19,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_sequence,
+    partial_frames,
+    period_alias,
+    require_columns,
+    utc_timestamp,
+)
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import (
@@ -203,6 +209,12 @@ def combine_cohort_retention(
         by: the segment columns to keep (a subset of those the partials were computed with,
             or ``None`` to add the segments up).
 
+    Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        MissingColumnError: a partial lacks a column of :func:`cohort_retention_partial`'s result (a
+            partial of another kind).
+        DataError: partials with different columns, or counts that are not numbers.
+
     Examples:
         >>> import pandas as pd
         >>> part = pd.DataFrame({"_cohort": [672, 672, 673], "period_number": [0, 1, 0],
@@ -220,9 +232,12 @@ def combine_cohort_retention(
         social  2026-02  1.0  NaN
     """
     keys = as_sequence(by)
-    frames = list(partials)
-    for part in frames:
-        require_columns(part, [*keys, _COHORT, "period_number", "customers"], frame_name="partial")
+    frames = partial_frames(
+        partials,
+        [*keys, _COHORT, "period_number", "customers"],
+        values=[_COHORT, "period_number", "customers"],
+        producer="cohort_retention_partial",
+    )
     frame = pd.concat(frames, ignore_index=True)
     frame = frame.groupby([*keys, _COHORT, "period_number"], sort=True, as_index=False)[
         ["customers"]

@@ -21,6 +21,7 @@ import pandas as pd
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
+    partial_frames,
     period_alias,
     require_columns,
     to_periods,
@@ -32,6 +33,7 @@ from crmlifecycle.errors import DataError, ValidationError
 __all__ = [
     "FloatArray",
     "IntArray",
+    "add_up_partials",
     "check_by",
     "check_fraction",
     "check_non_negative",
@@ -116,6 +118,28 @@ def period_grid(
     table = grid.merge(partial, on=[*keys, "_ordinal"], how="left")
     table[list(values)] = table[list(values)].fillna(0)
     return table
+
+
+def add_up_partials(
+    partials: object, value: str, *, freq: str | None, producer: str
+) -> pd.DataFrame:
+    """
+    Sum the ``value`` counts of ``producer``'s partials over their other columns.
+
+    Every other column (segments, and ``_ordinal`` with ``freq``) is a key; without keys
+    the result is one row holding the total. The partials are checked first
+    (:func:`crmlifecycle._frames.partial_frames`).
+    """
+    needed = [value, *(["_ordinal"] if freq is not None else [])]
+    parts = partial_frames(partials, needed, values=needed, producer=producer)
+    frame = pd.concat(parts, ignore_index=True)
+    keys = [c for c in frame.columns if c != value]
+    if keys:
+        frame = frame.groupby(keys, sort=True, observed=True, as_index=False)[[value]].sum()
+    else:
+        frame = pd.DataFrame({value: [int(frame[value].sum())]})
+    frame[value] = frame[value].astype("int64")
+    return frame
 
 
 def compare_periods(fine: str, coarse: str) -> None:

@@ -18,7 +18,13 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_sequence,
+    check_numeric,
+    partial_frames,
+    require_columns,
+    utc_timestamp,
+)
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -205,6 +211,12 @@ def combine_mrr_movements(
         end: the end of the observation: periods run up to the one before the period holding
             ``end`` (``None``: up to the last period with revenue).
 
+    Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        MissingColumnError: a partial lacks a column of :func:`mrr_movements_partial`'s result (a
+            partial of another kind).
+        DataError: partials with different columns, or counts that are not numbers.
+
     Returns:
         A frame with ``period``, the ``by`` columns, ``starting_mrr``, ``new``,
         ``expansion``, ``contraction`` (positive), ``churned`` (positive),
@@ -229,7 +241,10 @@ def combine_mrr_movements(
         1  2026-02  1.0  1.2               -0.2
     """
     keys = as_sequence(by)
-    events = pd.concat(list(partials), ignore_index=True)
+    frames = partial_frames(
+        partials, [*keys, _ORDINAL, *_SUMS], values=_SUMS, producer="mrr_movements_partial"
+    )
+    events = pd.concat(frames, ignore_index=True)
     events = events.groupby([*keys, _ORDINAL], sort=True, as_index=False, observed=True)[
         _SUMS
     ].sum()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._event_data import decode
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, equals, require_columns, utc_timestamp
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_arg, is_aware
@@ -233,7 +233,7 @@ def _reentered(
 def _check_kind(compiled: CompiledLifecycle, events: pd.DataFrame, cols: EventLogColumns) -> None:
     """Refuse rows of another kind than the lifecycle's."""
     if cols.kind in events.columns:
-        other = (events[cols.kind] != compiled.kind).to_numpy()
+        other = ~equals(events[cols.kind], compiled.kind)
         if bool(other.any()):
             bad = np.flatnonzero(other)
             raise DataError.malformed(
