@@ -127,6 +127,7 @@ PUBLIC_MODULES = (
 
 SPEC = {
     "name": "ticket",
+    "kind": "case",  # it steps Case records
     "states": ["todo", "doing", {"name": "done", "type": "won"}],
     "fields": [
         {"name": "tier", "type": "str", "choices": ["gold", "silver"]},
@@ -163,6 +164,7 @@ def _callable_lifecycle() -> Lifecycle:
                 after=(BUILTIN_HOOKS["stamp_resolution"],),
             )
         ],
+        kind="case",
     )
 
 

@@ -28,6 +28,7 @@ from typing import Any, Final
 import pandas as pd
 
 from crmlifecycle._config import load_json
+from crmlifecycle._ids import check_ids
 from crmlifecycle.errors import SpecError
 
 __all__ = ["EVENT_TAG", "STAGE_EVENTS", "stage_rows"]
@@ -48,6 +49,9 @@ def stage_rows(
     Rows of records merged into another (see the module docs) are left out too;
     ``entity_id`` and ``kind`` name the columns that identify a record.
 
+    Raises:
+        DataError: a row's ``entity_id`` is missing or empty text (the one id rule).
+
     Examples:
         >>> import pandas as pd
         >>> log = pd.DataFrame({"event": ["created", "fields_changed", "transitioned", None],
@@ -63,6 +67,8 @@ def stage_rows(
         >>> stage_rows(merged)["entity_id"].tolist()
         ['L-1']
     """
+    if entity_id in events.columns:  # a row naming no record places no record anywhere
+        check_ids(events, entity_id, frame_name="events", what="entity ids")
     if EVENT_TAG not in events.columns:
         return events
     tags = events[EVENT_TAG]

@@ -8,12 +8,19 @@ is a column whose values all carry a UTC offset even when the offsets differ
 naive column is accepted only when every value is at midnight (a *date-only*
 column, e.g. ``2026-03-01``), and is then read as that UTC calendar day; naive
 timestamps with a time of day are ambiguous and raise :class:`DataError`.
+
+The frame rules: every reader calls :func:`require_columns`, which also refuses
+MultiIndex columns and repeated column labels (:func:`check_labels`); a label
+column is compared with :func:`equals` (a missing cell is never equal, whatever
+the dtype: nullable, categorical, pyarrow) and a true/false column read with
+:func:`check_flags`; every ``combine_*`` step checks its partials with
+:func:`partial_frames`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Final
@@ -28,8 +35,12 @@ __all__ = [
     "PERIOD_ALIASES",
     "as_sequence",
     "as_utc",
+    "check_flags",
+    "check_labels",
     "check_numeric",
+    "equals",
     "is_missing",
+    "partial_frames",
     "period_alias",
     "require_columns",
     "to_periods",
@@ -59,16 +70,78 @@ PERIOD_ALIASES: Final[dict[str, str]] = {
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, frame_name: str = "") -> None:
-    """Raise :class:`MissingColumnError` if any of ``columns`` is absent from ``frame``."""
+    """
+    Check that ``frame`` is a DataFrame with one level of unique column labels holding ``columns``.
+
+    The one door of every reader of a frame: a frame whose columns are a
+    :class:`pandas.MultiIndex` or repeat a label is refused (``df[name]`` would be a
+    frame, not a column, and a result would depend on which copy pandas picks), as is
+    a needed column's name that is not text.
+
+    Raises:
+        DataError: ``frame`` is not a DataFrame, its columns are a MultiIndex or
+            repeat a label (naming it), or a needed column name is not text.
+        MissingColumnError: a needed column is absent (its closest names suggested).
+
+    Examples:
+        >>> frame = pd.DataFrame([[1, 2]], columns=["id", "id"])
+        >>> require_columns(frame, ["id"], frame_name="orders")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: column 'id' appears 2 times in the orders frame; ...
+    """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(
             f"expected a pandas DataFrame{f' for {frame_name}' if frame_name else ''}, "
             f"got {type(frame).__name__}. Hint: build one with pandas.DataFrame(...) "
             "or read one with pandas.read_csv(...)."
         )
+    check_labels(frame, frame_name=frame_name)
+    columns = list(columns)
+    for name in columns:
+        if not isinstance(name, str):
+            raise DataError(
+                f"a column name must be text, got {type(name).__name__} {name!r}"
+                f"{f' for the {frame_name} frame' if frame_name else ''}. "
+                "Hint: name columns with strings, e.g. in the frame's column record.",
+                value=name,
+            )
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
     if missing:
         raise MissingColumnError(missing, frame.columns, frame=frame_name)
+
+
+def check_labels(frame: pd.DataFrame, *, frame_name: str = "") -> None:
+    """
+    Refuse a frame whose columns are a :class:`pandas.MultiIndex` or repeat a label.
+
+    Called by :func:`require_columns`; a reader that reads every column (not only
+    named ones) may call it directly.
+
+    Raises:
+        DataError: naming the repeated label, or the first label of the MultiIndex.
+    """
+    where = f"the {frame_name} frame" if frame_name else "the frame"
+    labels = frame.columns
+    if isinstance(labels, pd.MultiIndex):
+        first = labels[0] if len(labels) else ()
+        raise DataError(
+            f"{where} has MultiIndex columns ({labels.nlevels} levels, e.g. {first!r}); "
+            "the library reads one level of named columns. Hint: flatten them first, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns].",
+            column=str(first),
+            value=first,
+        )
+    if not labels.is_unique:
+        repeated = labels[labels.duplicated()][0]
+        count = int((labels == repeated).sum())
+        raise DataError(
+            f"column {repeated!r} appears {count} times in {where}; each column must be "
+            "named once. Hint: drop or rename the copies, e.g. "
+            "df.loc[:, ~df.columns.duplicated()].",
+            column=str(repeated),
+            value=repeated,
+        )
 
 
 def _bad_rows(mask: pd.Series) -> list[object]:
@@ -83,7 +156,7 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
         DataError: naive timestamps with a time of day, mixed naive/aware values,
             unparseable values, or missing values when ``allow_missing`` is false.
     """
-    values = series
+    values = _from_arrow(series, column)
     if not isinstance(values.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_dtype(
         values.dtype
     ):
@@ -122,6 +195,30 @@ def as_utc(series: pd.Series, column: str, *, allow_missing: bool = False) -> pd
             )
     result: pd.Series = values
     return result
+
+
+def _from_arrow(series: pd.Series, column: str) -> pd.Series:
+    """A pyarrow-backed timestamp or date column as pandas' own datetime dtype (same instants)."""
+    dtype = series.dtype
+    if not isinstance(dtype, pd.ArrowDtype):
+        return series
+    arrow = dtype.pyarrow_dtype
+    tz = getattr(arrow, "tz", None)
+    unit = getattr(arrow, "unit", None)
+    if unit not in {"s", "ms", "us", "ns", None} or not (
+        str(arrow).startswith(("timestamp", "date"))
+    ):
+        return series  # text and other kinds are parsed as any other column
+    try:
+        target = pd.DatetimeTZDtype("ns", tz) if tz else np.dtype("datetime64[ns]")
+        converted: pd.Series = series.astype(target)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise DataError.malformed(
+            column,
+            f"cannot be read as timestamps ({str(err).splitlines()[0]})",
+            hint="hold the column as datetimes in the years 1677-2262.",
+        ) from err
+    return converted
 
 
 def _has_offset(value: object) -> bool | None:
@@ -316,6 +413,161 @@ def check_numeric(
                 hint="record refunds separately; this calculation needs amounts >= 0.",
             )
     return values
+
+
+def check_flags(series: pd.Series, column: str) -> npt.NDArray[np.bool_]:
+    """
+    Return a true/false column as a numpy mask; text, numbers and missing values are refused.
+
+    A nullable ``boolean`` (or pyarrow ``bool``) column is read like a NumPy ``bool`` one;
+    a missing value (``pd.NA``) is refused, naming the rows, rather than guessed false.
+
+    Raises:
+        DataError: a column that is not boolean, or one with missing values.
+
+    Examples:
+        >>> check_flags(pd.Series([True, False], dtype="boolean"), "paid").tolist()
+        [True, False]
+        >>> check_flags(pd.Series([True, None], dtype="boolean"), "paid")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: column 'paid' has missing true/false values in rows [1]...
+    """
+    if not pd.api.types.is_bool_dtype(series.dtype):
+        raise DataError.malformed(
+            column,
+            f"must be boolean (dtype is {series.dtype})",
+            hint=f"convert it, e.g. df[{column!r}] = df[{column!r}] == 'yes'.",
+        )
+    missing = series.isna()
+    if bool(missing.any()):
+        raise DataError.malformed(
+            column,
+            "has missing true/false values",
+            rows=_bad_rows(missing),
+            hint=f"fill them, e.g. df[{column!r}].fillna(False).",
+        )
+    flags: npt.NDArray[np.bool_] = series.to_numpy(dtype=bool)
+    return flags
+
+
+def equals(series: pd.Series, value: str) -> npt.NDArray[np.bool_]:
+    """
+    Where a column's cells equal ``value``, as a numpy mask; a missing cell is not equal.
+
+    The same answer for every dtype a column of labels comes in: ``object`` with
+    ``None``/NaN, nullable ``string`` with ``pd.NA`` (where ``==`` gives ``<NA>``, which a
+    mask cannot hold), categorical with or without ``value`` among its categories, pyarrow.
+
+    Examples:
+        >>> kinds = pd.Series(["lead", None, "case"], dtype="string")
+        >>> equals(kinds, "lead").tolist(), (~equals(kinds, "lead")).tolist()
+        ([True, False, False], [False, True, True])
+        >>> equals(pd.Series(["a"], dtype="category"), "new").tolist()
+        [False]
+    """
+    mask: npt.NDArray[np.bool_] = series.eq(value).to_numpy(dtype=bool, na_value=False)
+    return mask
+
+
+def _partial_list(partials: object, *, name: str, producer: str, hint: str) -> list[object]:
+    """The items of a combine step's ``partials``: a non-empty iterable, not text or one frame."""
+    if isinstance(partials, pd.DataFrame | pd.Series | Mapping):
+        raise ValidationError(
+            f"{name!r} must be a list of frames returned by {producer}() (got one "
+            f"{type(partials).__name__}). Hint: wrap a single frame in a list: [frame].",
+            field=name,
+            value=partials,
+        )
+    if isinstance(partials, str | bytes) or not isinstance(partials, Iterable):
+        raise ValidationError.for_field(
+            name, partials, f"a list of frames returned by {producer}()", hint=hint
+        )
+    items = list(partials)
+    if not items:
+        raise ValidationError.for_field(
+            name,
+            partials,
+            f"at least one frame returned by {producer}() (nothing to combine)",
+            hint=hint,
+        )
+    return items
+
+
+def partial_frames(
+    partials: object,
+    columns: Sequence[str],
+    *,
+    values: Sequence[str],
+    producer: str,
+    name: str = "partials",
+) -> list[pd.DataFrame]:
+    """
+    Check the ``partials`` of a combine step and return them as a list of frames.
+
+    The rule of every ``combine_*`` function: ``partials`` is a non-empty list (any
+    iterable but text, a mapping or a single frame) of DataFrames, each holding
+    ``columns`` and the same columns as the first (partials of one computation), with
+    numbers in its ``values`` columns.
+
+    Args:
+        partials: the argument as given.
+        columns: the columns each partial must hold.
+        values: those of ``columns`` that hold counts or sums (checked numeric, finite,
+            not missing).
+        producer: the function whose results the partials are, for the messages.
+        name: the argument's name, for the messages.
+
+    Raises:
+        ValidationError: ``partials`` is not a list of frames, or is empty, naming the
+            argument (``partials``) or the item (``partials[1]``).
+        MissingColumnError: a partial lacks a column (a partial of another kind).
+        DataError: a partial's columns differ from the first one's, or a value column
+            is not numeric, naming the partial and the column.
+
+    Examples:
+        >>> partial_frames([], ["n"], values=["n"], producer="count_partial")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'partials' must be at least one frame ...
+    """
+    hint = f"pass the list of frames that {producer}() returned, e.g. [{producer}(part), ...]."
+    frames: list[pd.DataFrame] = []
+    first: pd.Index | None = None
+    for i, part in enumerate(_partial_list(partials, name=name, producer=producer, hint=hint)):
+        item = f"{name}[{i}]"
+        if not isinstance(part, pd.DataFrame):
+            raise ValidationError.for_field(
+                item, part, f"a DataFrame returned by {producer}()", hint=hint
+            )
+        try:
+            require_columns(part, columns, frame_name=item)
+        except MissingColumnError as err:
+            raise MissingColumnError(
+                err.missing,
+                err.available,
+                frame=item,
+                hint=f"is it a partial of another kind? {hint}",
+            ) from err
+        if first is None:
+            first = part.columns
+        elif set(part.columns) != set(first):
+            differ = sorted(str(c) for c in set(part.columns) ^ set(first))
+            raise DataError(
+                f"{item} has other columns than {name}[0] (differing: {differ}); partials "
+                "of one computation have the same columns. Hint: compute every partial with "
+                f"the same arguments of {producer}() (by=, freq=, monetary_value=...).",
+                column=differ[0],
+            )
+        for column in values:
+            try:
+                check_numeric(part[column], column)
+            except DataError as err:
+                raise DataError(
+                    f"{item}: {err}", column=column, rows=err.rows, value=err.value
+                ) from err
+        frames.append(part)
+    return frames
 
 
 def as_sequence(value: str | Sequence[str] | None) -> list[str]:

@@ -37,6 +37,7 @@ from typing import Any, Final, Literal, TypeAlias, final
 import attrs
 import pandas as pd
 
+from crmlifecycle._frames import check_labels
 from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.errors import DataError
 
@@ -121,7 +122,8 @@ class ColumnSpec:
 
         Raises:
             DataError: the frame holds both a column the record renames and a column
-                already named like its contract name.
+                already named like its contract name; its columns are a MultiIndex or
+                repeat a label.
 
         Examples:
             >>> import pandas as pd
@@ -130,6 +132,7 @@ class ColumnSpec:
             >>> OrderColumns(customer_id="cust").to_contract(export).columns.tolist()
             ['customer_id', 'at', 'amount']
         """
+        check_labels(frame, frame_name=frame_name)
         renames = {source: column for column, source in self.names().items() if source != column}
         present = set(frame.columns)
         clash = [c for s, c in renames.items() if s in present and c in present]

@@ -189,7 +189,7 @@ def test_unknown_columns_name_the_field_and_its_position() -> None:
 
 def test_duplicate_column_names_are_a_data_error() -> None:
     frame = pd.DataFrame([[1, 2]], columns=["x", "x"])
-    with pytest.raises(DataError, match="several columns named 'x'"):
+    with pytest.raises(DataError, match="column 'x' appears 2 times"):
         Condition.parse("x > 1").evaluate_frame(frame)
 
 

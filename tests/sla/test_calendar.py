@@ -99,15 +99,16 @@ class TestHandComputed:
         spring = cal.business_time_between("2026-03-28T22:00Z", "2026-03-29T12:00Z")
         assert spring == pd.Timedelta(hours=1, minutes=30)
 
-    def test_split_day_and_signed_difference(self) -> None:
+    def test_split_day_and_a_reversed_pair_refused(self) -> None:
         cal = BusinessCalendar(hours={"mon-fri": ["08:00-12:00", "13:00-17:00"]})
         # Mon 2026-11-23 11:00 -> 14:00: 11-12 and 13-14 = 2h (the lunch hour does not count)
         assert cal.business_time_between("2026-11-23T11:00Z", "2026-11-23T14:00Z") == pd.Timedelta(
             hours=2
         )
-        assert cal.business_time_between("2026-11-23T14:00Z", "2026-11-23T11:00Z") == pd.Timedelta(
-            hours=-2
-        )
+        # end before start is a reversed window: refused, never a negative duration
+        with pytest.raises(ValidationError, match="'end' must be at or after start") as info:
+            cal.business_time_between("2026-11-23T14:00Z", "2026-11-23T11:00Z")
+        assert info.value.field == "end"
         # 11:30 + 1h = 11:30-12:00 (30 min) then 13:00-13:30 -> 13:30
         assert cal.add_business_time("2026-11-23T11:30Z", "1h") == ts("2026-11-23T13:30Z")
 

@@ -126,8 +126,8 @@ def test_assign_checks_time_and_state_like_every_step() -> None:
     with pytest.raises(ValidationError, match="timezone-aware") as info:
         OPPORTUNITY_PIPELINE.assign(deal, "ana", at=datetime(2026, 2, 1))
     with pytest.raises(ValidationError) as info:
-        LEAD_STATUS.assign(deal, "ana", at=T0 + timedelta(days=6))  # a deal's stage
-    assert (info.value.field, info.value.value) == ("state", "proposal")
+        LEAD_STATUS.assign(deal, "ana", at=T0 + timedelta(days=6))  # a deal, not a lead
+    assert (info.value.field, info.value.value) == ("entity.kind", "opportunity")
 
 
 def test_a_record_without_an_owner_field_cannot_be_assigned() -> None:
@@ -269,7 +269,7 @@ def test_a_merge_refuses_one_record_and_records_of_another_kind() -> None:
     assert (info.value.field, info.value.value) == ("duplicate", "O-1")
     with pytest.raises(ValidationError) as info:  # deals are not of the lead lifecycle
         LEAD_STATUS.merge(_deal(), _deal(id="O-2"), at=T1)
-    assert (info.value.field, info.value.value) == ("state", "prospecting")
+    assert (info.value.field, info.value.value) == ("survivor.kind", "opportunity")
 
 
 def test_a_merge_checks_time_against_both_records_and_returns_nothing_on_refusal() -> None:

@@ -429,7 +429,7 @@ def test_custom_edits_survive_json_and_replay(data: st.DataObject) -> None:
 @settings(max_examples=30, deadline=None)
 @given(field_declarations(), st.data())
 def test_declarations_round_trip_through_the_spec(fields: list[CustomField], data: Any) -> None:
-    life = Lifecycle("ticket", ["todo", "done"], [], fields=fields)
+    life = Lifecycle("ticket", ["todo", "done"], [], fields=fields, kind="lead")
     text = json.dumps(life.to_dict())
     again = Lifecycle.from_text(text)
     assert again == life

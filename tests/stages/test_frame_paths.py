@@ -178,13 +178,14 @@ PING = Lifecycle(
         TransitionDef(trigger="go", source="a", dest="b"),
         TransitionDef(trigger="ping", source=("a", "b"), internal=True),
     ],
+    kind="lead",  # it steps Lead records
 )
 
 
 def test_internal_steps_without_hooks_keep_state_and_state_since() -> None:
     frame = pd.DataFrame(
         {
-            "thing_id": ["x", "y"],
+            "lead_id": ["x", "y"],
             "state": ["a", "b"],
             "state_since": pd.to_datetime(["2026-01-01", "2026-02-01"], utc=True),
         }

@@ -109,6 +109,7 @@ def test_a_python_guard_cannot_be_written_to_a_spec() -> None:
 def _base(**transition: Any) -> dict[str, Any]:
     return {
         "name": "t",
+        "kind": "lead",  # it steps Lead records
         "states": ["a", "b"],
         "transitions": [{"trigger": "go", "source": "a", "dest": "b", **transition}],
     }

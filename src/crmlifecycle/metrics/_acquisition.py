@@ -22,6 +22,7 @@ import pandas as pd
 from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import (
+    add_up_partials,
     check_by,
     check_fraction,
     check_non_negative,
@@ -116,6 +117,11 @@ def combine_new_customers(
         freq: the ``freq`` the partials were computed with; turns their ``_ordinal`` column
             into ``period`` (``None``: the partials have no periods).
 
+    Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        DataError: a partial of another kind (lacking ``new_customers``, or ``_ordinal``
+            with ``freq``: a :class:`MissingColumnError`), or counts that are not numbers.
+
     Examples:
         >>> import pandas as pd
         >>> one = pd.DataFrame({"channel": ["web"], "new_customers": [2]})
@@ -125,15 +131,7 @@ def combine_new_customers(
         0     ads              4
         1     web              3
     """
-    frame = pd.concat(list(partials), ignore_index=True)
-    keys = [c for c in frame.columns if c != "new_customers"]
-    if keys:
-        frame = frame.groupby(keys, sort=True, observed=True, as_index=False)[
-            ["new_customers"]
-        ].sum()
-    else:
-        frame = pd.DataFrame({"new_customers": [int(frame["new_customers"].sum())]})
-    frame["new_customers"] = frame["new_customers"].astype("int64")
+    frame = add_up_partials(partials, "new_customers", freq=freq, producer="new_customers_partial")
     return _ordinal_to_period(frame, freq)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, equals, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import check_unique, segment_keys
@@ -156,7 +156,7 @@ def backlog(
         check_unique(cases, [case_col], frame_name="cases")
         require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
         kind = lifecycle.kind
-        log = events if kind_col not in events else events[events[kind_col] == kind]
+        log = events if kind_col not in events else events.loc[equals(events[kind_col], kind)]
         log = stage_rows(log, entity_id=entity_col, kind=kind_col)  # no fields_changed rows
         unknown = sorted(set(log[dest_col].dropna().astype(str)) - set(lifecycle.states))
         if unknown:

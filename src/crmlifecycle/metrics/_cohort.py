@@ -19,9 +19,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, period_alias, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_sequence,
+    partial_frames,
+    period_alias,
+    require_columns,
+    utc_timestamp,
+)
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
     IntArray,
     check_by,
@@ -88,15 +94,8 @@ def cohort_retention_partial(
     keys = as_sequence(by)
     customer_col, at_col = activity_columns.customer_id, activity_columns.at
     require_columns(activity, [customer_col, at_col, *keys], frame_name="activity")
+    check_ids(activity, customer_col, frame_name="activity", what="customer ids")
     ids = activity[customer_col]
-    missing = ids.isna()
-    if bool(missing.any()):
-        raise DataError.malformed(
-            customer_col,
-            "has missing customer ids",
-            rows=list(activity.index[missing.to_numpy()][:20]),
-            hint="drop the rows without a customer before calling.",
-        )
     check_by(activity, keys, frame_name="activity")
     ordinals = period_ordinals(utc_values(activity, at_col), freq)
     raw_codes, uniques = pd.factorize(ids, sort=False)
@@ -210,6 +209,12 @@ def combine_cohort_retention(
         by: the segment columns to keep (a subset of those the partials were computed with,
             or ``None`` to add the segments up).
 
+    Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        MissingColumnError: a partial lacks a column of :func:`cohort_retention_partial`'s result (a
+            partial of another kind).
+        DataError: partials with different columns, or counts that are not numbers.
+
     Examples:
         >>> import pandas as pd
         >>> part = pd.DataFrame({"_cohort": [672, 672, 673], "period_number": [0, 1, 0],
@@ -227,9 +232,12 @@ def combine_cohort_retention(
         social  2026-02  1.0  NaN
     """
     keys = as_sequence(by)
-    frames = list(partials)
-    for part in frames:
-        require_columns(part, [*keys, _COHORT, "period_number", "customers"], frame_name="partial")
+    frames = partial_frames(
+        partials,
+        [*keys, _COHORT, "period_number", "customers"],
+        values=[_COHORT, "period_number", "customers"],
+        producer="cohort_retention_partial",
+    )
     frame = pd.concat(frames, ignore_index=True)
     frame = frame.groupby([*keys, _COHORT, "period_number"], sort=True, as_index=False)[
         ["customers"]

@@ -21,16 +21,19 @@ import pandas as pd
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
+    partial_frames,
     period_alias,
     require_columns,
     to_periods,
     utc_nanoseconds,
 )
+from crmlifecycle._ids import check_ids
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
     "FloatArray",
     "IntArray",
+    "add_up_partials",
     "check_by",
     "check_fraction",
     "check_non_negative",
@@ -117,6 +120,28 @@ def period_grid(
     return table
 
 
+def add_up_partials(
+    partials: object, value: str, *, freq: str | None, producer: str
+) -> pd.DataFrame:
+    """
+    Sum the ``value`` counts of ``producer``'s partials over their other columns.
+
+    Every other column (segments, and ``_ordinal`` with ``freq``) is a key; without keys
+    the result is one row holding the total. The partials are checked first
+    (:func:`crmlifecycle._frames.partial_frames`).
+    """
+    needed = [value, *(["_ordinal"] if freq is not None else [])]
+    parts = partial_frames(partials, needed, values=needed, producer=producer)
+    frame = pd.concat(parts, ignore_index=True)
+    keys = [c for c in frame.columns if c != value]
+    if keys:
+        frame = frame.groupby(keys, sort=True, observed=True, as_index=False)[[value]].sum()
+    else:
+        frame = pd.DataFrame({value: [int(frame[value].sum())]})
+    frame[value] = frame[value].astype("int64")
+    return frame
+
+
 def compare_periods(fine: str, coarse: str) -> None:
     """
     Require that periods of ``coarse`` are unions of periods of ``fine``.
@@ -138,9 +163,16 @@ def compare_periods(fine: str, coarse: str) -> None:
 
 
 def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str) -> None:
-    """Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``."""
-    if len(columns) == 1 and frame[columns[0]].is_unique:  # one hash pass, no codes kept
-        return
+    """
+    Raise :class:`DataError` if the ``columns`` key is duplicated in ``frame``.
+
+    A single id column is first checked by the one id rule (``check_ids``): a missing or
+    empty id is refused, never counted as a record of its own.
+    """
+    if len(columns) == 1:
+        check_ids(frame, columns[0], frame_name=frame_name)
+        if frame[columns[0]].is_unique:  # one hash pass; the rows are looked for only if not
+            return
     duplicated = frame.duplicated(subset=list(columns), keep=False)
     if bool(duplicated.any()):
         rows = list(frame.index[duplicated.to_numpy()][:20])

@@ -19,6 +19,7 @@ from typing import overload
 import pandas as pd
 
 from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp, utc_window
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
@@ -85,6 +86,7 @@ def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd
     require_columns(orders, [order_col, customer_col, at_col, amount_col, *by], frame_name="orders")
     check_by(orders, by, frame_name="orders")
     check_unique(orders, [order_col], frame_name="orders")
+    check_ids(orders, customer_col, frame_name="orders", what="customer ids")
     amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
     return amounts, utc_values(orders, at_col)
 

@@ -208,8 +208,8 @@ def code_log(
     """
     names = [columns.entity_id, columns.source, columns.dest, columns.at]
     require_columns(events, names, frame_name="events")
-    frame = events_of_kind(events, columns, kind)
-    for column in (columns.entity_id, columns.dest):
+    frame = events_of_kind(events, columns, kind)  # refuses missing or empty entity ids
+    for column in (columns.dest,):
         missing = frame[column].isna()
         if bool(missing.any()):
             raise DataError.malformed(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray
@@ -111,14 +112,7 @@ def population_spells(
             whose creation time is unknown.
     """
     require_columns(entities, [id_col], frame_name="entities")
-    missing = entities[id_col].isna()
-    if bool(missing.any()):
-        raise DataError.malformed(
-            id_col,
-            "has missing ids in the entities frame",
-            rows=list(entities.index[missing.to_numpy()][:20]),
-            hint=f"every row of entities needs the id of its {kind}.",
-        )
+    check_ids(entities, id_col, frame_name="entities")
     population = pd.Index(pd.unique(entities[id_col].to_numpy()))
     full = read_events(events, columns, kind, as_of=None)
     heads = full.drop_duplicates("entity_id", keep="first").set_index("entity_id")

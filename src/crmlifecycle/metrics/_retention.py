@@ -23,6 +23,7 @@ import pandas as pd
 
 from crmlifecycle._frames import (
     as_sequence,
+    partial_frames,
     require_columns,
     utc_timestamp,
     utc_window,
@@ -180,6 +181,12 @@ def combine_churn_rate(
         end: report only the periods before the one holding ``end``, adding empty periods up to
             it (``None``: up to the last event's period).
 
+    Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        MissingColumnError: a partial lacks a column of :func:`churn_rate_partial`'s result (a
+            partial of another kind).
+        DataError: partials with different columns, or counts that are not numbers.
+
     Returns:
         A frame with ``period``, the ``by`` columns, ``customers_start``,
         ``new_customers``, ``churned``, ``churned_new`` (customers acquired
@@ -197,8 +204,11 @@ def combine_churn_rate(
     """
     utc_window(start, end)  # the one window check: start before end
     keys = as_sequence(by)
-    events = pd.concat(list(partials), ignore_index=True)
     columns = ["acquired", "churned_all", "churned"]
+    frames = partial_frames(
+        partials, [*keys, _ORDINAL, *columns], values=columns, producer="churn_rate_partial"
+    )
+    events = pd.concat(frames, ignore_index=True)
     events = events.groupby([*keys, _ORDINAL], sort=True, as_index=False, observed=True)[
         columns
     ].sum()

@@ -19,7 +19,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
+from crmlifecycle._frames import (
+    as_sequence,
+    check_numeric,
+    partial_frames,
+    require_columns,
+    utc_timestamp,
+)
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
@@ -69,6 +76,7 @@ def revenue_rows(
     mrr_col = revenue_columns.mrr
     require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
     check_by(revenue, by, frame_name="revenue")
+    check_ids(revenue, customer_col, frame_name="revenue", what="customer ids")
     compare_periods(data_freq, freq)
     if how not in {"last", "sum"}:
         raise DataError(
@@ -260,6 +268,12 @@ def combine_mrr_movements(
         end: the end of the observation: periods run up to the one before the period holding
             ``end`` (``None``: up to the last period with revenue).
 
+    Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        MissingColumnError: a partial lacks a column of :func:`mrr_movements_partial`'s result (a
+            partial of another kind).
+        DataError: partials with different columns, or counts that are not numbers.
+
     Returns:
         A frame with ``period``, the ``by`` columns, ``starting_mrr``, ``new``,
         ``expansion``, ``contraction`` (positive), ``churned`` (positive),
@@ -284,7 +298,10 @@ def combine_mrr_movements(
         1  2026-02  1.0  1.2               -0.2
     """
     keys = as_sequence(by)
-    events = pd.concat(list(partials), ignore_index=True)
+    frames = partial_frames(
+        partials, [*keys, _ORDINAL, *_SUMS], values=_SUMS, producer="mrr_movements_partial"
+    )
+    events = pd.concat(frames, ignore_index=True)
     events = events.groupby([*keys, _ORDINAL], sort=True, as_index=False, observed=True)[
         _SUMS
     ].sum()

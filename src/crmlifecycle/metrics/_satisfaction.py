@@ -18,7 +18,7 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._frames import as_utc, check_numeric, require_columns, to_periods
+from crmlifecycle._frames import as_utc, check_numeric, equals, require_columns, to_periods
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._common import segment_keys
 from crmlifecycle.schema import FeedbackColumns
@@ -85,7 +85,7 @@ def _answers(
     require_columns(
         feedback, [*needed, *([at_col] if freq is not None else [])], frame_name="feedback"
     )
-    rows = feedback if kind is None else feedback.loc[(feedback[kind_col] == kind).to_numpy()]
+    rows = feedback if kind is None else feedback.loc[equals(feedback[kind_col], kind)]
     scores = check_numeric(rows[score_col], score_col)
     low, high = scale
     values = scores.to_numpy()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._ids import check_ids
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray, check_by
 
@@ -92,14 +93,7 @@ def segment_lookup(
             entity, or an id absent from ``source``.
     """
     check_by(source, by, frame_name=frame_name)
-    missing_ids = source[id_col].isna()
-    if bool(missing_ids.any()):
-        raise DataError.malformed(
-            id_col,
-            f"has missing ids in the {frame_name} frame",
-            rows=list(source.index[missing_ids.to_numpy()][:20]),
-            hint=f"every row of {frame_name} needs the id of its {entity}.",
-        )
+    check_ids(source, id_col, frame_name=frame_name)
     table = source[[id_col, *by]]
     if not table[id_col].is_unique:
         check_constant(source, id_col, by, frame_name=frame_name, entity=entity)

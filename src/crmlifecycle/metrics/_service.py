@@ -46,8 +46,7 @@ def _duration_summary(
     require_columns(cases, [start_col, end_col, *segments], frame_name="cases")
     start = as_utc(cases[start_col], start_col)
     end = as_utc(cases[end_col], end_col, allow_missing=True)
-    spent = end - start if calendar is None else calendar.business_time_between(start, end)
-    negative = (spent < pd.Timedelta(0)).to_numpy()
+    negative = (end < start).to_numpy(dtype=bool)  # before the calendar, which refuses them
     if bool(negative.any()):
         raise DataError.malformed(
             end_col,
@@ -56,6 +55,7 @@ def _duration_summary(
             value=end[negative].iloc[0],
             hint="check the two timestamps of those cases.",
         )
+    spent = end - start if calendar is None else calendar.business_time_between(start, end)
     hours = spent.to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS
     hours = np.where(spent.isna().to_numpy(), np.nan, hours)
     keys = _keys_frame(cases.assign(**{start_col: start}), at_col=start_col, freq=freq, by=segments)

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 import pandas as pd
 
-from crmlifecycle._frames import require_columns, utc_timestamp, utc_window
+from crmlifecycle._frames import check_flags, require_columns, utc_timestamp, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import ordinals_to_periods, timestamp_ordinal
@@ -64,11 +64,5 @@ def paid_channels_of(
         return sorted(paid_channels)
     paid_col, channel_col = cols.paid, cols.channel
     require_columns(spend, [paid_col, channel_col], frame_name="spend")
-    paid = spend[paid_col]
-    if not pd.api.types.is_bool_dtype(paid.dtype):
-        raise DataError.malformed(
-            paid_col,
-            f"must be boolean (dtype is {paid.dtype})",
-            hint=f"convert it, e.g. df[{paid_col!r}] = df[{paid_col!r}] == 'yes'.",
-        )
-    return sorted(spend.loc[paid.to_numpy(dtype=bool), channel_col].unique().tolist())
+    paid = check_flags(spend[paid_col], paid_col)
+    return sorted(spend.loc[paid, channel_col].unique().tolist())

@@ -9,6 +9,7 @@ records them as events; it creates the tasks and sends the notifications itself.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
@@ -29,6 +30,7 @@ __all__ = [
     "FireTrigger",
     "Notify",
     "SetField",
+    "field_name_problem",
     "parse_action",
     "text_at",
 ]
@@ -157,8 +159,11 @@ class SetField:
             actor: who makes the change, for the event's envelope (default: ``"rule:<rule>"``).
 
         Raises:
-            ValidationError: ``entity`` is not the record the action names; what
-                :meth:`~crmlifecycle.stages.Lifecycle.edit` (or ``assign``) refuses.
+            ValidationError: ``entity`` is not the record the action names; ``field`` is
+                not a public field name (``__class__``, ``_x``, ``a.b``) or names one of the
+                edit's own arguments; what :meth:`~crmlifecycle.stages.Lifecycle.edit` (or
+                ``assign``) refuses (a field the record does not have, a field the
+                lifecycle's steps own, an undeclared custom field).
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -180,13 +185,13 @@ class SetField:
 
         check_target(self.entity_id, entity)
         actor = actor or f"rule:{self.rule}"
-        if self.field in RESERVED_FIELDS:
+        problem = field_name_problem(self.field)
+        if problem is not None:
             raise ValidationError.for_field(
                 "field",
                 self.field,
-                f"a field of the record (not one of {sorted(RESERVED_FIELDS)}, the edit's own "
-                "arguments)",
-                hint="set a field the record has.",
+                problem,
+                hint=f"{_FIELD_HINT} (in the set action of rule {self.rule!r}).",
             )
         if self.field == "owner":
             if self.value is not None and not isinstance(self.value, str):
@@ -373,12 +378,41 @@ def _duration(text: object, path: str) -> timedelta:
     return value
 
 
-def _settable(field: str, where: str) -> str:
-    """A ``set`` action's field, refused when it names one of the edit's own arguments."""
+_FIELD_HINT: Final = "name a public field of the record, or a custom field its lifecycle declares"
+
+
+def field_name_problem(field: object) -> str | None:
+    """
+    Why ``field`` cannot be the field of a ``set`` action, or ``None`` when it can.
+
+    A set action names a public field of the record or a declared custom field: an
+    identifier not starting with ``_`` (no ``__class__``, no private ``_x``, no path
+    ``a.b``), and not one of :data:`RESERVED_FIELDS`. Whether the record has the field
+    is checked against the schema when the rule set is loaded with one, and by the
+    lifecycle's edit when the action is applied.
+
+    Examples:
+        >>> [field_name_problem(f) for f in ("company", "tier")]
+        [None, None]
+        >>> field_name_problem("__class__")
+        "a public field name (not '_'-prefixed: private and dunder names are not fields)"
+    """
+    if not isinstance(field, str) or not field.isidentifier() or keyword.iskeyword(field):
+        return "a field name (an identifier such as 'company')"
+    if field.startswith("_"):
+        return "a public field name (not '_'-prefixed: private and dunder names are not fields)"
     if field in RESERVED_FIELDS:
+        reserved = sorted(RESERVED_FIELDS)
+        return f"a field of the record (not one of {reserved}, the edit's own arguments)"
+    return None
+
+
+def _settable(field: str, where: str) -> str:
+    """A ``set`` action's field, refused unless it can name a field (:func:`field_name_problem`)."""
+    problem = field_name_problem(field)
+    if problem is not None:
         raise SpecError(
-            f"{field!r} is not a field a rule can set (the names {sorted(RESERVED_FIELDS)} "
-            "are the edit's own arguments).",
+            f"a set action's field must be {problem} (got {field!r}). Hint: {_FIELD_HINT}.",
             path=f"{where}.field",
         )
     return field

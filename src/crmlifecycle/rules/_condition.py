@@ -14,7 +14,7 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, RuleTypeError, UnknownFieldError, ValidationError
 from crmlifecycle.rules._check import check_condition, lookup, schema_from
-from crmlifecycle.rules._frame import FrameEvaluator, column_type
+from crmlifecycle.rules._frame import FrameEvaluator, RowByRow, column_type
 from crmlifecycle.rules._functions import FUNCTION_NAMES, FUNCTIONS
 from crmlifecycle.rules._nodes import (
     And,
@@ -225,8 +225,10 @@ class Condition:
             UnknownFieldError: a field is not in the schema (with a did-you-mean hint).
             RuleTypeError: an operation does not fit the field types.
             SpecError: the schema itself is not usable.
+            DataError: a DataFrame schema's columns are a MultiIndex or repeat a name.
         """
         if isinstance(schema, pd.DataFrame):
+            require_columns(schema, [], frame_name="schema")
             evaluator = FrameEvaluator(schema, self.text, None)
 
             def frame_type(field: Field) -> ValueType:
@@ -357,9 +359,22 @@ class Condition:
             else:
                 when = evaluation_time(as_of, text=self.text)
         evaluator = FrameEvaluator(frame, self.text, when)
-        check_condition(self._tree, evaluator.field_type, self.text)
-        mask = evaluator.boolean(self._tree, want=True)
+        try:
+            check_condition(self._tree, evaluator.field_type, self.text)
+            mask = evaluator.boolean(self._tree, want=True)
+        except RowByRow:
+            return self._evaluate_rows(frame, when)
         return pd.Series(mask, index=frame.index, dtype=bool)
+
+    def _evaluate_rows(self, frame: pd.DataFrame, when: object) -> pd.Series:
+        """Evaluate each row with the record engine (a column the frame engine cannot hold)."""
+        rows = frame.to_dict("records")
+        if isinstance(when, pd.Series):
+            moments = [stamp.to_pydatetime() for stamp in when]
+            values = [self.evaluate(r, as_of=m) for r, m in zip(rows, moments, strict=True)]
+        else:
+            values = [self.evaluate(r, as_of=when) for r in rows]  # type: ignore[arg-type]
+        return pd.Series(values, index=frame.index, dtype=bool)
 
     def _unknown(self, err: KeyError, record: object) -> UnknownFieldError:
         name = str(err.args[0]) if err.args else ""

@@ -5,7 +5,11 @@ Columns are read once, typed from their dtypes (``object`` columns by inspecting
 their values) and normalised: numbers stay numpy ``int64``/``float64`` (other
 numeric dtypes become ``float64`` with NaN), text becomes pandas' ``str`` dtype,
 datetimes become ``datetime64[ns, UTC]`` by the library's time rule, durations
-``timedelta64[ns]``, booleans nullable ``boolean``. Conditions use the same two
+``timedelta64[ns]``, booleans nullable ``boolean``. A column without a present value
+(all missing, or no rows) has no type: its cells compare as missing values do in the
+record engine. An ``object`` column of datetimes outside the years 1677-2262 cannot be
+vectorised, nor can durations beyond about 292 years: :class:`RowByRow` hands the frame to
+the record engine. Conditions use the same two
 modes as the record engine (true-mask / false-mask) so that each node is
 computed once and missing values count as false; values of conditions used as
 values are pandas ``boolean`` arrays, whose ``&``, ``|`` and ``~`` are Kleene's.
@@ -15,6 +19,7 @@ rules of :mod:`crmlifecycle.rules._runtime` are applied, so both engines share t
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any, Final, final
 
 import numpy as np
@@ -39,7 +44,7 @@ from crmlifecycle.rules._nodes import (
 from crmlifecycle.rules._record import NEGATED
 from crmlifecycle.rules._runtime import COMPARE, arith, compare
 
-__all__ = ["FrameEvaluator", "Vec", "column_type", "floats"]
+__all__ = ["FrameEvaluator", "RowByRow", "Vec", "column_type", "floats"]
 
 _OBJECT_KINDS: Final = {
     "string": ValueType.STRING,
@@ -66,6 +71,10 @@ def column_type(series: pd.Series, name: str) -> ValueType:  # noqa: PLR0911 - o
         RuleTypeError: for a column whose values the language cannot read.
     """
     dtype = series.dtype
+    if not bool(series.notna().any()):
+        # no present value, no type evidence (an empty CSV column reads as all-NaN float):
+        # every cell is missing, and compares as a missing value does in the record engine
+        return ValueType.NULL
     if isinstance(dtype, pd.CategoricalDtype):
         return (
             column_type(pd.Series(dtype.categories), name)
@@ -113,13 +122,61 @@ def _normalise(series: pd.Series, kind: ValueType, name: str) -> pd.Series:  # n
     if kind is ValueType.STRING:
         return series if dtype == "str" else series.astype("str")
     if kind is ValueType.DATETIME:
-        return as_utc(series, name, allow_missing=True)
+        return _instants(series, name)
     if kind is ValueType.DURATION:
-        return pd.to_timedelta(series).astype("timedelta64[ns]")
+        try:
+            return pd.to_timedelta(series).astype("timedelta64[ns]")
+        except (OverflowError, ValueError):  # beyond about 292 years: the record engine reads it
+            raise RowByRow(name) from None
     # ValueType.BOOL: column_type gives no other kind; ValueType.NULL columns are never normalised
     if isinstance(dtype, np.dtype) and dtype == np.bool_:
         return series
     return series.astype("boolean")
+
+
+#: The instants a ``datetime64[ns]`` column holds (pandas' ``Timestamp.min`` and ``.max``).
+_NS_FIRST: Final = datetime(1677, 9, 21, 0, 12, 44, tzinfo=UTC)
+_NS_LAST: Final = datetime(2262, 4, 11, 23, 47, 16, tzinfo=UTC)
+
+
+class RowByRow(Exception):  # noqa: N818 - a signal, not an error a user sees
+    """
+    A column cannot be vectorised, so the condition is evaluated record by record.
+
+    Raised for a column of datetimes outside the years a nanosecond timestamp holds
+    (e.g. ``datetime(1, 1, 1)`` in an ``object`` or ``datetime64[us]`` column), or of
+    durations beyond about 292 years: the record engine reads them, so the frame engine
+    hands such a frame to it and gives the same answer.
+    """
+
+    def __init__(self, column: str) -> None:
+        super().__init__(column)
+        self.column = column
+
+
+def _beyond_nanoseconds(series: pd.Series) -> bool:
+    """Whether a column holds a date or datetime that a nanosecond timestamp cannot hold."""
+    for value in series.dropna().to_numpy(dtype=object):
+        if not isinstance(value, date):
+            continue
+        moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+        try:  # a naive value is read as UTC (a date-only value; others are refused later)
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except OverflowError:  # the offset moves it past year 1 or 9999
+            return True
+        if not _NS_FIRST <= moment <= _NS_LAST:
+            return True
+    return False
+
+
+def _instants(series: pd.Series, name: str) -> pd.Series:
+    """A datetime column in UTC by the time rule; :class:`RowByRow` beyond nanoseconds."""
+    try:
+        return as_utc(series, name, allow_missing=True)
+    except DataError:
+        if _beyond_nanoseconds(series):
+            raise RowByRow(name) from None
+        raise
 
 
 @final
@@ -216,8 +273,6 @@ class FrameEvaluator:
         name = self.column_of(node)
         found = self._columns.get(name)
         if found is None:
-            if int((self.frame.columns == name).sum()) > 1:
-                raise DataError(f"the frame has several columns named {name!r}. Hint: rename them.")
             series = self.frame[name]
             kind = column_type(series, name)
             found = (kind, None if kind is ValueType.NULL else _normalise(series, kind, name))

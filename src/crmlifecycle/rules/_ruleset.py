@@ -24,7 +24,7 @@ import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import CrmError, SpecError
+from crmlifecycle.errors import CrmError, SpecError, did_you_mean
 from crmlifecycle.rules._actions import (
     Action,
     ActionSpec,
@@ -215,12 +215,16 @@ class RuleSet:
         Args:
             data: the rule document (see ``docs/rules.md`` for its format).
             schema: a schema every ``if`` is bound to (entity class or field mapping);
-                ``event.*`` fields are added to it.
+                ``event.*`` fields are added to it. A ``set`` action must name one of its
+                fields (or, when it has a ``custom`` field, a custom field).
             schemas: schemas by lifecycle kind, used for rules whose ``when.kind``
                 names one kind.
 
         Raises:
-            SpecError: naming the path of the problem, e.g. ``rules[3].if``.
+            SpecError: naming the path of the problem, e.g. ``rules[3].if``; a ``set``
+                action naming no field (``__class__``, ``_x``, ``a.b``, an edit argument
+                such as ``at``) or, with a schema, a field the schema does not have
+                (``rules[0].then[1].set.field``).
         """
         document = check_keys(data, required=("rules",), optional=("version",))
         entries = document["rules"]
@@ -390,17 +394,39 @@ class RuleSet:
         return f"RuleSet({[r.name for r in self.rules]!r})"
 
 
-def _bind(
-    condition: Condition, rule_kinds: frozenset[str] | None, schema: object, schemas: object
-) -> Condition:
-    chosen = schema
+def _schema_of(rule_kinds: frozenset[str] | None, schema: object, schemas: object) -> object:
+    """The schema a rule is checked against: its one kind's in ``schemas``, else ``schema``."""
     if isinstance(schemas, Mapping) and rule_kinds is not None and len(rule_kinds) == 1:
-        chosen = schemas.get(next(iter(rule_kinds)), schema)
+        return schemas.get(next(iter(rule_kinds)), schema)
+    return schema
+
+
+def _bind(condition: Condition, chosen: object) -> Condition:
     if chosen is None:
         return condition
     resolved = dict(schema_from(chosen))
     resolved.setdefault("event", _EVENT_SCHEMA)
     return condition.bind(resolved)
+
+
+def _check_set_fields(actions: Sequence[ActionSpec], chosen: object, path: str) -> None:
+    """
+    Refuse a ``set`` of a field the rule's schema does not have.
+
+    A schema with a ``custom`` field (an entity class such as ``Lead``) lets a set name
+    a custom field too: its lifecycle declares those, and its edit checks them when the
+    action is applied.
+    """
+    if chosen is None:
+        return
+    fields = schema_from(chosen)
+    for i, spec in enumerate(actions):
+        if spec.kind == "set" and spec.field not in fields and "custom" not in fields:
+            raise SpecError(
+                f"a set action's field must be a field of the schema, got {spec.field!r}"
+                f"{did_you_mean(spec.field, list(fields))}. Hint: set one of {sorted(fields)}.",
+                path=f"{path}.then[{i}].set.field",
+            )
 
 
 def _names_entry(names: frozenset[str]) -> str | list[str]:
@@ -435,15 +461,17 @@ def _parse_rule(entry: object, path: str, schema: object, schemas: object) -> Ru
     when_doc = check_keys(entry.get("when") or {}, optional=_PATTERN_KEYS, path=f"{path}.when")
     when = EventPattern(**{k: _names(when_doc.get(k), f"{path}.when.{k}") for k in _PATTERN_KEYS})
     condition = None
+    chosen = _schema_of(when.kind, schema, schemas)
     if entry.get("if") is not None:
         try:
-            condition = _bind(Condition.parse(entry["if"]), when.kind, schema, schemas)
+            condition = _bind(Condition.parse(entry["if"]), chosen)
         except CrmError as err:
             raise SpecError(str(err), path=f"{path}.if") from None
     then = entry["then"]
     if not isinstance(then, Sequence) or isinstance(then, str):
         raise SpecError("must be a list of actions.", path=f"{path}.then")
     actions = tuple(parse_action(a, f"{path}.then[{i}]") for i, a in enumerate(then))
+    _check_set_fields(actions, chosen, path)
     priority = entry.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise SpecError(f"must be a whole number (got {priority!r}).", path=f"{path}.priority")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._frames import check_labels
 from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX
@@ -33,6 +34,7 @@ def explain_frame(scored: pd.DataFrame, *, top: int = 3) -> pd.Series:
     """
     check_arg("scored", scored, pd.DataFrame, "a DataFrame", hint="pass a scorer's score_frame().")
     check_arg("top", top, int, "an integer >= 1", hint="e.g. top=3.")
+    check_labels(scored, frame_name="scored")
     columns = [c for c in scored.columns if str(c).startswith(CONTRIB_PREFIX)]
     if not columns:
         raise DataError(

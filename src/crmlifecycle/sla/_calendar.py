@@ -128,6 +128,35 @@ def _duration_ns(value: object, name: str) -> int:
     return int(delta.value)
 
 
+def _refuse_reversed(start: I64, end: I64, index: pd.Index | None) -> None:
+    """
+    Refuse a pair whose ``end`` is before its ``start`` (business time only moves forward).
+
+    The window rule of the library: ``start`` after ``end`` is an error, never a negative
+    or zero answer. One pair of moments is a :class:`ValidationError` naming ``end``; a
+    Series a :class:`DataError` naming ``end`` and the rows. Missing values are not checked.
+    """
+    reversed_ = (end < start) & (start != NAT) & (end != NAT)
+    if not bool(reversed_.any()):
+        return
+    first = int(np.flatnonzero(reversed_)[0])
+    when = pd.Timestamp(int(end[first]), tz="UTC")
+    since = pd.Timestamp(int(start[first]), tz="UTC")
+    if index is None:
+        raise ValidationError.for_field(
+            "end",
+            when,
+            f"at or after start ({since})",
+            hint="pass the earlier moment as start; business time only moves forward.",
+        )
+    raise DataError.malformed(
+        "end",
+        f"is before start (e.g. {when} before {since})",
+        rows=list(index[reversed_][:20]),
+        hint="check the two timestamps of those rows; business time only moves forward.",
+    )
+
+
 def _index_of(*indexes: pd.Index | None) -> pd.Index | None:
     present = [ix for ix in indexes if ix is not None]
     if len(present) == 2 and not present[0].equals(present[1]):  # noqa: PLR2004
@@ -337,6 +366,9 @@ class BusinessCalendar:
             start_ns: the starts, as int64 nanoseconds since the epoch (UTC).
             end_ns: the ends, likewise.
 
+        Raises:
+            DataError: an end before its start (naming ``end`` and the positions).
+
         Examples:
             >>> import numpy as np
             >>> cal = BusinessCalendar()
@@ -345,6 +377,7 @@ class BusinessCalendar:
             >>> int(cal.business_ns_between(start, end)[0]) // 3_600_000_000_000
             2
         """
+        _refuse_reversed(start_ns, end_ns, pd.RangeIndex(len(start_ns)))
         missing = (start_ns == NAT) | (end_ns == NAT)
         table = self._table_for(start_ns, end_ns)
         s, e = np.where(missing, 0, start_ns), np.where(missing, 0, end_ns)
@@ -390,18 +423,23 @@ class BusinessCalendar:
         self, start: Instant | pd.Series, end: Instant | pd.Series
     ) -> pd.Timedelta | pd.Series:
         """
-        Business time from ``start`` to ``end`` (negative if ``end`` is earlier).
+        Business time from ``start`` to ``end`` (never negative: a reversed pair is refused).
 
         Scalars (aware datetimes, ISO text, date-only values read as UTC days)
         give a ``Timedelta``; a Series for either argument gives a Series of
         ``timedelta64[ns]`` on its index, with ``NaT`` where an input is missing.
+        ``start`` equal to ``end`` gives zero; ``end`` before ``start`` is an error,
+        as a reversed ``start``/``end`` window is everywhere in the library.
 
         Args:
             start: one moment or a Series of moments.
             end: one moment or a Series of moments, element-wise with ``start``.
 
         Raises:
-            DataError: for naive timestamps with a time of day (the shared time rule).
+            DataError: for naive timestamps with a time of day (the shared time rule), or
+                a Series in which a row's ``end`` is before its ``start`` (naming ``end``
+                and the rows).
+            ValidationError: one ``end`` before one ``start`` (naming ``end``).
 
         Examples:
             >>> cal = BusinessCalendar(tz="Europe/Berlin")
@@ -415,6 +453,7 @@ class BusinessCalendar:
         b, b_index = _coerce_instants(end, "end")
         index = _index_of(a_index, b_index)
         a, b = np.broadcast_arrays(a, b)
+        _refuse_reversed(np.asarray(a), np.asarray(b), index)
         values = self.business_ns_between(np.asarray(a), np.asarray(b))
         if index is None:
             return pd.Timedelta(int(values[0]), unit="ns")

@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
-from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
+from crmlifecycle._frames import as_utc, equals, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, did_you_mean
 from crmlifecycle.schema import CaseColumns, EventLogColumns
@@ -117,7 +117,7 @@ def _events_points(
     require_columns(events, [entity_col, at_col, dest_col], frame_name="events")
     ids = _unique_ids(cases, case_col)
     if kind is not None and kind_col in events.columns:
-        events = events.loc[(events[kind_col] == kind).to_numpy()]
+        events = events.loc[equals(events[kind_col], kind)]
     events = stage_rows(events, entity_id=entity_col, kind=kind_col)  # no fields_changed rows
     pos = ids.get_indexer(events[entity_col])
     mine = pos >= 0

@@ -14,6 +14,7 @@ could resolve as a dotted import path.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
@@ -21,6 +22,7 @@ import attrs
 import pandas as pd
 from transitions import Machine
 
+from crmlifecycle._yaml import short_repr
 from crmlifecycle.errors import MissingColumnError, SpecError
 from crmlifecycle.stages._definition import (
     FORECAST_CATEGORIES,
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from crmlifecycle.stages._step import StageEffects
 
 _HUNDRED: Final = 100
+#: How many known states an unknown-state message lists (a spec may have thousands).
+_SHOWN_STATES: Final = 20
 
 Table = dict[tuple[str, str], tuple["Candidate", ...]]
 
@@ -209,9 +213,11 @@ def check_stages(states: Sequence[Stage | str]) -> tuple[tuple[Stage, ...], dict
 def check_state(by_name: Mapping[str, Stage], name: object, path: str) -> str:
     """Return ``name`` if it is a state, else raise :class:`SpecError` at ``path``."""
     if not isinstance(name, str) or name not in by_name:
+        known = list(itertools.islice(by_name, _SHOWN_STATES))
+        more = len(by_name) - len(known)
         raise SpecError(
-            f"unknown state {name!r}. Hint: declare it under states; known states are "
-            f"{list(by_name)}.",
+            f"unknown state {short_repr(name)}. Hint: declare it under states; known states are "
+            f"{known}{f' and {more} more' if more > 0 else ''}.",
             path=path,
         )
     return name
@@ -285,10 +291,18 @@ def build_machine(
 def compile_table(
     machine: Machine, states: Sequence[str]
 ) -> tuple[Table, dict[str, tuple[str, ...]], tuple[str, ...]]:
-    """Read the machine's events into the step table, allowed triggers and trigger order."""
+    """
+    Read the machine's events into the step table, allowed triggers and trigger order.
+
+    One pass over the events: the cost grows with the number of transitions, not with
+    states times triggers (``Machine.get_triggers`` per state scans every event).
+    A state's allowed triggers are in declaration order, as ``get_triggers`` gives them.
+    """
     table: Table = {}
+    by_source: dict[str, list[str]] = {s: [] for s in states}
     for trigger, event in machine.events.items():
         for source, candidates in event.transitions.items():
+            by_source[source].append(trigger)
             table[(source, trigger)] = tuple(
                 Candidate(
                     source=source,
@@ -300,5 +314,5 @@ def compile_table(
                 )
                 for t in candidates
             )
-    allowed = {s: tuple(machine.get_triggers(s)) for s in states}
+    allowed = {s: tuple(triggers) for s, triggers in by_source.items()}
     return table, allowed, tuple(machine.events)

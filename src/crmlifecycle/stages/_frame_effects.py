@@ -56,7 +56,7 @@ def _frame_probability(
     prob = frame["probability"]
     values = prob.to_numpy(dtype=float, copy=True)
     manual = (
-        frame["probability_manual"].to_numpy(dtype=bool)[r]
+        frame["probability_manual"].to_numpy(dtype=bool, na_value=False)[r]
         if "probability_manual" in frame.columns
         else np.zeros(len(r), dtype=bool)
     )
@@ -65,7 +65,7 @@ def _frame_probability(
     values[r] = np.where(a.lost[dst], 0.0, new)
     out["probability"] = pd.Series(values, index=frame.index).astype(prob.dtype)
     if "probability_manual" in frame.columns:
-        flags = frame["probability_manual"].to_numpy(dtype=bool, copy=True)
+        flags = frame["probability_manual"].to_numpy(dtype=bool, copy=True, na_value=False)
         flags[r[a.closed[dst]]] = False
         out["probability_manual"] = pd.Series(flags, index=frame.index)
     return out

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._event_data import decode
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
+from crmlifecycle._frames import as_utc, equals, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_arg, is_aware
 from crmlifecycle.errors import DataError, EventLogError, LifecycleVersionError
@@ -83,10 +84,11 @@ def replay_frame(
     The envelope problems raise :class:`~crmlifecycle.errors.EventLogError`,
     naming the entity, the row and its ``event_id``; the step problems raise
     :class:`~crmlifecycle.errors.DataError`, naming the rows. ``check=False``
-    reads the log as it is. The checks cover the whole frame, also the rows after
-    ``as_of``. Entities without an
-    event at or before ``as_of`` are absent from the result; ``as_of=None`` reads
-    the whole log.
+    reads the log as it is, except that a row without an entity id (missing, or
+    empty text) is always refused (a ``DataError`` naming the column and the
+    rows). The checks cover the whole frame, also the rows after ``as_of``.
+    Entities without an event at or before ``as_of`` are absent from the result;
+    ``as_of=None`` reads the whole log.
 
     Args:
         lifecycle: the lifecycle the events belong to.
@@ -139,6 +141,7 @@ def replay_log(
     """The replay of :func:`replay_frame`, on a compiled lifecycle."""
     columns = [cols.entity_id, cols.trigger, cols.source, cols.dest, cols.at]
     require_columns(events, columns, frame_name="events")
+    check_ids(events, cols.entity_id, frame_name="events", what="entity ids")
     _check_kind(compiled, events, cols)
     at = as_utc(events[cols.at], cols.at)
     naive_all = at.dt.tz_localize(None).to_numpy()
@@ -230,7 +233,7 @@ def _reentered(
 def _check_kind(compiled: CompiledLifecycle, events: pd.DataFrame, cols: EventLogColumns) -> None:
     """Refuse rows of another kind than the lifecycle's."""
     if cols.kind in events.columns:
-        other = (events[cols.kind] != compiled.kind).to_numpy()
+        other = ~equals(events[cols.kind], compiled.kind)
         if bool(other.any()):
             bad = np.flatnonzero(other)
             raise DataError.malformed(

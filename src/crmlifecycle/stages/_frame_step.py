@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, is_missing, require_columns, utc_timestamp
+from crmlifecycle._ids import check_ids, refuse_repeats
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import non_empty_str, optional
 from crmlifecycle.errors import DataError, ValidationError
@@ -264,8 +265,11 @@ def fire_frame(
 
     Raises:
         MissingColumnError: a named column is absent.
-        DataError: unknown states, bad timestamps, a version column with missing,
-            negative or non-integer values, or a guard/hook without a frame form.
+        DataError: an id that is missing, empty or not text, or listed twice among the
+            rows that step (naming the id column and the rows), a ``kind`` column
+            naming another kind of record, unknown states, bad timestamps, a version
+            column with missing, negative or non-integer values, or a guard/hook
+            without a frame form.
 
     Examples:
         >>> import pandas as pd
@@ -307,6 +311,9 @@ def step_frame(
     trigger_col = cols.trigger if trigger is None else None
     needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
     require_columns(frame, needed, frame_name="entities")
+    # every row names its record (in text, as events do); two steps of one record: below
+    check_ids(frame, id_col, frame_name="entities", what=f"{compiled.kind} ids", text=True)
+    _check_kind_column(compiled, frame)
     when = utc_timestamp(at, name="at")
     versions = _versions(frame, cols.version)
     tables = frame_tables(compiled)
@@ -358,6 +365,13 @@ def step_frame(
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
     accepted = np.flatnonzero(moved)
+    # one record stepping twice at one instant would give two events from one state
+    refuse_repeats(
+        frame[id_col].iloc[accepted],
+        id_col,
+        frame_name="entities",
+        among=" among the rows that step",
+    )
     if updated is not None:
         new_updated = updated.copy()
         new_updated.iloc[accepted] = when
@@ -384,6 +398,24 @@ def step_frame(
         changes=changes,
         source_frame=frame,
     )
+
+
+def _check_kind_column(compiled: CompiledLifecycle, frame: pd.DataFrame) -> None:
+    """Refuse rows whose ``kind`` column (when the frame has one) names another kind of record."""
+    if "kind" not in frame.columns:
+        return
+    other = (frame["kind"] != compiled.kind).to_numpy(dtype=bool)
+    if bool(other.any()):
+        bad = np.flatnonzero(other)
+        raise DataError.malformed(
+            "kind",
+            f"names records of another kind than {compiled.kind!r} "
+            f"(the {compiled.name!r} lifecycle steps {compiled.kind} records)",
+            rows=list(frame.index[bad[:20]]),
+            value=frame["kind"].iloc[bad[0]],
+            hint="step each kind of record with its own lifecycle: "
+            f"entities[entities['kind'] == {compiled.kind!r}].",
+        )
 
 
 def _refuse_too_early(

@@ -43,6 +43,7 @@ from crmlifecycle.stages._step import (
     EntityT,
     Step,
     StepRequest,
+    check_kind,
     edit_step,
     fire_step,
     state_of,
@@ -190,7 +191,9 @@ class Lifecycle:
             entity: the record to check.
 
         Raises:
-            ValidationError: the state is not one of the lifecycle's, or a custom field
+            ValidationError: the record is of another kind (``entity.kind``, e.g. a
+                ``Customer`` checked against ``LEAD_STATUS``), the state is not one of
+                the lifecycle's, or a custom field
                 does not fit (the error names ``custom.<name>``, the value and what was
                 expected).
 
@@ -239,11 +242,10 @@ class Lifecycle:
             >>> LEAD_STATUS.replay(Lead, [born]) == lead
             True
         """
-        kind = getattr(entity, "kind", None)
-        if kind != self.kind:
+        if getattr(entity, "kind", None) is None:  # a record must say its kind to be created
             raise ValidationError.for_field(
                 "entity.kind",
-                kind,
+                None,
                 f"{self.kind!r} (the kind of the {self.name!r} lifecycle)",
                 hint="create the record with the lifecycle of its kind.",
             )
@@ -303,6 +305,10 @@ class Lifecycle:
 
         Args:
             entity: any record with a ``state`` of this lifecycle.
+
+        Raises:
+            ValidationError: the record is of another kind (``entity.kind``) or its
+                state is not one of the lifecycle's.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -375,7 +381,8 @@ class Lifecycle:
         Raises:
             InvalidTransition: the trigger is unknown or not allowed from the state.
             GuardRejected: every candidate transition's guard said no.
-            ValidationError: ``at`` is naive or before the record's last change, the
+            ValidationError: the record is of another kind than the lifecycle's
+                (``entity.kind``), ``at`` is naive or before the record's last change, the
                 record was merged into another (``merged_into``), the entity's state is
                 not in this lifecycle, a context key names a field the steps own, a
                 custom field does not fit the declaration, or an effect's requirement
@@ -437,7 +444,8 @@ class Lifecycle:
             **changes: the new values by field name (a record field, or a declared custom field).
 
         Raises:
-            ValidationError: a field the entity does not have (nor the lifecycle declares); a
+            ValidationError: the record is of another kind (``entity.kind``); a field
+                the entity does not have (nor the lifecycle declares); a
                 custom value that does not fit its declaration; a field the
                 lifecycle's steps own (``id``, ``state``, ``state_since``,
                 ``lost_reason``, ``last_open_stage``, ``closed_at``,
@@ -485,7 +493,8 @@ class Lifecycle:
                 event's envelope.
 
         Raises:
-            ValidationError: ``owner`` is empty or not text, is the current owner, or
+            ValidationError: the record is of another kind (``entity.kind``); ``owner``
+                is empty or not text, is the current owner, or
                 the record has no ``owner`` field; the record was merged into another;
                 ``at`` is naive or before ``entity.state_since``.
 
@@ -528,7 +537,9 @@ class Lifecycle:
             actor: who or what merges, stored in both events' envelopes.
 
         Raises:
-            ValidationError: the records are of different classes or have one id;
+            ValidationError: a record is of another kind than the lifecycle's
+                (``survivor.kind``, ``duplicate.kind``); the records are of different
+                classes or have one id;
                 either was already merged; a record's state is not in this
                 lifecycle; ``at`` is naive or before a record's ``state_since``.
 
@@ -569,6 +580,10 @@ class Lifecycle:
             at: when the step would happen (default: the record's ``state_since``).
             **context: the step's context, as :meth:`fire` takes it.
 
+        Raises:
+            ValidationError: the record is of another kind than this lifecycle's
+                (``entity.kind``): an error, not a step that cannot be taken.
+
         Examples:
             >>> from datetime import datetime, timezone
             >>> from crmlifecycle import Money, Opportunity
@@ -578,6 +593,7 @@ class Lifecycle:
             >>> PIPE.can_fire(deal, "lose"), PIPE.can_fire(deal, "lose", lost_reason="price")
             (False, True)
         """
+        check_kind(self._compiled, entity)  # a record of another kind is an error, not a "no"
         try:
             self.fire(entity, trigger, at=at or entity.state_since, **context)
         except (InvalidTransition, GuardRejected, ValidationError):
@@ -640,8 +656,9 @@ class Lifecycle:
                 such as ``lost_reason``); the cause is chained.
             LifecycleVersionError: an event names another ``lifecycle_version``
                 (without ``trust``).
-            ValidationError: ``initial`` is a class and the log does not start with
-                a ``Created`` event holding the record.
+            ValidationError: ``initial`` is a record of another kind than the
+                lifecycle's (``initial.kind``), or ``initial`` is a class and the log
+                does not start with a ``Created`` event holding the record.
 
         Examples:
             >>> from datetime import datetime, timezone

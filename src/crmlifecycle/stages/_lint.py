@@ -77,18 +77,30 @@ def _targets(lifecycle: Lifecycle, t: TransitionDef) -> list[str]:
     return [t.dest] if t.dest is not None else []
 
 
-def _reachable(lifecycle: Lifecycle) -> set[str]:
-    edges: dict[str, set[str]] = {s: set() for s in lifecycle.states}
-    for t in lifecycle.transitions:
+def _reachable(lifecycle: Lifecycle, targets: list[list[str]]) -> set[str]:
+    """
+    The states reachable from the initial one (a search over states and transitions).
+
+    Each transition is a node between its sources and its targets, visited once, so the
+    cost grows with the sum of sources and targets, not with their product (a
+    ``"*"`` transition to the last open stage has every state on both sides).
+    """
+    leaving: dict[str, list[int]] = {s: [] for s in lifecycle.states}
+    for i, t in enumerate(lifecycle.transitions):
         for src in t.source:
-            edges[src].update(_targets(lifecycle, t))
+            leaving[src].append(i)
     seen = {lifecycle.initial}
+    taken: set[int] = set()
     queue = deque([lifecycle.initial])
     while queue:
-        for nxt in edges[queue.popleft()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
+        for i in leaving[queue.popleft()]:
+            if i in taken:
+                continue
+            taken.add(i)
+            for nxt in targets[i]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
     return seen
 
 
@@ -99,11 +111,14 @@ def _guard_key(t: TransitionDef) -> tuple[str, ...]:
 def lint_lifecycle(lifecycle: Lifecycle) -> tuple[LintFinding, ...]:  # noqa: C901 - a list of checks
     """Lint a built lifecycle (see :meth:`Lifecycle.lint`)."""
     out: list[LintFinding] = []
-    reachable = _reachable(lifecycle)
+    state_names = frozenset(lifecycle.states)
+    targets = [_targets(lifecycle, t) for t in lifecycle.transitions]  # once per transition
+    reachable = _reachable(lifecycle, targets)
     exits: dict[str, int] = dict.fromkeys(lifecycle.states, 0)
-    for t in lifecycle.transitions:
+    for t, dests in zip(lifecycle.transitions, targets, strict=True):
+        landing = frozenset(dests)
         for src in t.source:
-            exits[src] += sum(1 for d in _targets(lifecycle, t) if d != src)
+            exits[src] += len(dests) - (src in landing)
     for stage in lifecycle.stages:
         path = f"states[{stage.order}]"
         if stage.name not in reachable:
@@ -157,7 +172,7 @@ def lint_lifecycle(lifecycle: Lifecycle) -> tuple[LintFinding, ...]:  # noqa: C9
                 )
             elif not (t.conditions or t.unless or t.to_last_open):
                 unguarded[(src, t.trigger)] = i
-        if t.trigger in lifecycle.states:
+        if t.trigger in state_names:
             out.append(
                 LintFinding(
                     code="name_clash",

@@ -42,6 +42,7 @@ from crmlifecycle.stages._step import (
     Edit,
     EntityT,
     Evolve,
+    check_kind,
     edit_step,
     last_change,
     state_of,
@@ -118,6 +119,7 @@ def assign_step(
     actor: str | None = None,
 ) -> Edit[EntityT]:
     """Set ``entity.owner`` (see :meth:`Lifecycle.assign`); return the record and its event."""
+    check_kind(compiled, entity)
     cls = type(entity)
     if "owner" not in Evolve.of(cls).field_set:
         raise ValidationError.for_field(
@@ -229,8 +231,8 @@ def _check_pair(compiled: CompiledLifecycle, survivor: Any, duplicate: Any) -> N
             f"a field of {type(survivor).__name__} (a merge records the link there)",
             hint="merge records that have a merged_into field (Lead, Opportunity, Customer, Case).",
         )
-    state_of(compiled, survivor)
-    state_of(compiled, duplicate)
+    state_of(compiled, survivor, name="survivor")
+    state_of(compiled, duplicate, name="duplicate")
     if survivor.id == duplicate.id:
         raise ValidationError.for_field(
             "duplicate",

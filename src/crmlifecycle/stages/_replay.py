@@ -52,6 +52,7 @@ from crmlifecycle.stages._step import (
     _refuse_field_context,
     _stage_effects,
     bookkeeping,
+    check_kind,
     fire_step,
 )
 
@@ -240,6 +241,7 @@ def replay_events(
     entity = initial
     if isinstance(initial, type):
         entity = _created_record(compiled, initial, items)
+    check_kind(compiled, entity, name="initial")
     # the record's version; a Created event's sequence must match it (from a class: its data)
     start = getattr(entity, "version", None)
     check_log(compiled, entity.id, items, start=start, trust=trust)

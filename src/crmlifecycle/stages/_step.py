@@ -79,6 +79,7 @@ __all__ = [
     "Step",
     "StepRequest",
     "bookkeeping",
+    "check_kind",
     "edit_step",
     "fire_step",
     "last_change",
@@ -181,6 +182,7 @@ class StepRequest:
 
 def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest) -> Step[EntityT]:
     """Take one step (see the module docstring for the path); return the entity and event."""
+    check_kind(compiled, entity)
     source: str = entity.state
     candidates = compiled.table.get((source, request.trigger))
     if candidates is None:
@@ -410,8 +412,29 @@ def _refuse_field_context(evolve: Evolve, request: StepRequest) -> None:
             )
 
 
-def state_of(compiled: CompiledLifecycle, entity: Stateful) -> str:
+def check_kind(compiled: CompiledLifecycle, entity: object, *, name: str = "entity") -> None:
+    """
+    Refuse a record of another kind than the lifecycle's (a ``Customer`` through ``LEAD_STATUS``).
+
+    A record names its kind in a ``kind`` text attribute (``Lead.kind == "lead"``); a
+    host's record class without one is not checked. ``name`` is the argument in the
+    message (``entity``, ``survivor``, ``initial``).
+    """
+    kind = getattr(entity, "kind", None)
+    if isinstance(kind, str) and kind != compiled.kind:
+        raise ValidationError.for_field(
+            f"{name}.kind",
+            kind,
+            f"{compiled.kind!r}, the kind of the {compiled.name!r} lifecycle, "
+            f"for record {getattr(entity, 'id', None)!r}",
+            hint="step each record with the lifecycle of its kind "
+            "(CUSTOMER_LIFECYCLE for a Customer, LEAD_STATUS for a Lead...).",
+        )
+
+
+def state_of(compiled: CompiledLifecycle, entity: Stateful, *, name: str = "entity") -> str:
     """Return the entity's state, or raise :class:`ValidationError` if the lifecycle lacks it."""
+    check_kind(compiled, entity, name=name)
     state = entity.state
     if state not in compiled.by_name:
         raise ValidationError.for_field(

@@ -21,6 +21,7 @@ import pandas as pd
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
+    partial_frames,
     period_alias,
     require_columns,
     utc_nanoseconds,
@@ -33,6 +34,7 @@ from crmlifecycle.schema import OrderColumns
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
 
 _NS_PER_DAY: Final = 86_400_000_000_000
+_RFM: Final = ("frequency", "recency", "T")
 _UNITS: Final = ("D", "W", "M", "Q", "Y")
 
 
@@ -225,8 +227,10 @@ def rfm_combine(partials: Iterable[pd.DataFrame]) -> pd.DataFrame:
             customers (indexed by customer id); the first one's ``attrs`` are kept.
 
     Raises:
+        ValidationError: ``partials`` is not a non-empty list of frames (naming the item).
+        MissingColumnError: a partial lacks ``frequency``, ``recency`` or ``T``.
         DataError: when a customer appears in two partial results (its orders
-            were split across partitions).
+            were split across partitions), or partials have different columns.
 
     Examples:
         >>> import pandas as pd
@@ -235,9 +239,7 @@ def rfm_combine(partials: Iterable[pd.DataFrame]) -> pd.DataFrame:
         >>> rfm_combine([a, b]).index.tolist()
         ['a', 'b']
     """
-    parts = list(partials)
-    if not parts:
-        raise DataError("no partial summaries to combine. Hint: pass at least one frame.")
+    parts = partial_frames(partials, _RFM, values=_RFM, producer="rfm_partial")
     combined = pd.concat(parts) if len(parts) > 1 else parts[0].copy()
     duplicated = combined.index.duplicated()
     if bool(duplicated.any()):
