@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._finite import finite_float
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
@@ -224,7 +225,7 @@ def check_fraction(value: object, name: str, *, allow_zero: bool = True) -> floa
     """Validate a rate or margin in [0, 1] (or (0, 1] without ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError.for_field(name, value, "a number between 0 and 1")
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         raise ValidationError.for_field(
             name, value, "a number between 0 and 1", hint=_undefined_hint(name)
         )
@@ -241,10 +242,11 @@ def check_non_negative(value: object, name: str) -> float:
     """Validate a finite number >= 0 (a NaN, an undefined KPI, is refused with its own hint)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError.for_field(name, value, "a finite number >= 0")
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         raise ValidationError.for_field(
             name, value, "a finite number >= 0", hint=_undefined_hint(name)
         )
-    if not math.isfinite(value) or value < 0:
-        raise ValidationError.for_field(name, value, "a finite number >= 0")
-    return float(value)
+    number = finite_float(value)  # an int too large for a float is refused, not an OverflowError
+    if number is None or number < 0:
+        raise ValidationError.for_field(name, value, "a finite number >= 0 (at most about 1.8e308)")
+    return number

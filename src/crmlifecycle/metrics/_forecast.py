@@ -17,6 +17,7 @@ from typing import overload
 
 import pandas as pd
 
+from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import check_numeric, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -54,6 +55,7 @@ def _weighted(
     _without(stages, set(probabilities), lifecycle, "win probability")
     weight = stages.map(probabilities).astype("float64") / 100.0
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    finite_sum(amount, name="the sum of the deal amounts", inputs=[amount_col])
     return deals[keys].assign(deals=1, amount=amount, weighted_amount=amount * weight)
 
 

@@ -18,6 +18,7 @@ from typing import overload
 
 import pandas as pd
 
+from crmlifecycle._finite import ensure_finite, finite_sum
 from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -72,7 +73,9 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
     churn = check_fraction(churn_rate, "churn_rate")
     if churn == 0:
         return math.nan
-    return revenue * margin / churn
+    return ensure_finite(
+        revenue * margin / churn, name="historic_clv", inputs=["arpu", "gross_margin", "churn_rate"]
+    )
 
 
 def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd.Series, pd.Series]:
@@ -86,6 +89,7 @@ def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd
     check_by(orders, by, frame_name="orders")
     check_unique(orders, [order_col], frame_name="orders")
     amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
+    finite_sum(amounts, name="the sum of the order amounts", inputs=[amount_col])
     return amounts, utc_values(orders, at_col)
 
 
@@ -245,4 +249,8 @@ def order_based_clv(
     customers = int(orders.loc[mask.to_numpy(), orders_columns.customer_id].nunique())
     aov = float(window.sum()) / n_orders
     frequency = n_orders / customers / years
-    return aov * frequency * margin * lifespan
+    return ensure_finite(
+        aov * frequency * margin * lifespan,
+        name="order_based_clv",
+        inputs=[orders_columns.amount, "gross_margin", "lifespan_years"],
+    )

@@ -22,6 +22,7 @@ from typing import overload
 
 import pandas as pd
 
+from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import as_utc, check_numeric, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -276,6 +277,7 @@ def average_deal_size(
         by=keys,
     )
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    finite_sum(amount, name="the sum of the deal amounts", inputs=[amount_col])
     frame = deals[keys].assign(amount=amount, deals=1, since=deals["state_since_as_of"])
     if freq is None and by is None:
         return math.nan if len(frame) == 0 else float(amount.sum()) / len(frame)

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import require_columns
 from crmlifecycle._registry import Registry
 from crmlifecycle.errors import DataError, MissingColumnError, PluginError, ValidationError
@@ -312,5 +313,8 @@ def compute_kpis(
             _require(frames[frame], needed, frame)
         accepted, takes_any = _accepted(metric)
         given = options if takes_any else {k: v for k, v in options.items() if k in accepted}
-        values[metric.name] = metric.compute(frames, **given)
+        # the one net under every metric, plug-ins included: never a silent infinity
+        values[metric.name] = ensure_finite(
+            metric.compute(frames, **given), name=metric.name, inputs=list(metric.requires)
+        )
     return KpiReport(values=values, skipped=skipped, descriptions=descriptions)

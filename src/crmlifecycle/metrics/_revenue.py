@@ -18,6 +18,7 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -70,6 +71,7 @@ def revenue_rows(
             "(the value in the last data period of each period) or how='sum' for a flow."
         )
     values = check_numeric(revenue[mrr_col], mrr_col, non_negative=True)
+    finite_sum(values, name="the sum of the revenue", inputs=[mrr_col])
     stamps = utc_values(revenue, period_col)
     data_ordinals = period_ordinals(stamps, data_freq)
     frame = revenue[[customer_col, *by]].copy()

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from crmlifecycle._finite import check_probabilities
 from crmlifecycle.errors import DataError
 
 __all__ = ["Evaluation", "brier_score", "calibration_table", "roc_auc"]
@@ -50,10 +51,7 @@ def _inputs(
         raise DataError.malformed(
             "y_true", "must hold only 0/1 or booleans", hint="map the outcome to won=1, lost=0."
         )
-    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
-        raise DataError.malformed(
-            "probability", "must hold finite values in [0, 1]", hint="pass probabilities."
-        )
+    check_probabilities(pd.Series(p), "probability", scale="fraction")
     return y.astype(bool), p
 
 

@@ -25,11 +25,13 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, RuleError, SpecError
 from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring._config import (
+    MAX_POINTS,
     as_list,
     check_number,
     check_text,
@@ -130,7 +132,7 @@ class PointsScorer:
                     path=f"{path}.name",
                 )
             names.append(name)
-            points = check_number(rule["points"], path=f"{path}.points")
+            points = check_number(rule["points"], path=f"{path}.points", bound=MAX_POINTS)
             self._conditions.append(condition)
             self.fit += ({"name": name, "when": condition.text, "points": points},)
         self.engagement: tuple[dict[str, Any], ...] = ()
@@ -152,7 +154,7 @@ class PointsScorer:
             seen_kinds.add(kind)
             entry: dict[str, Any] = {
                 "kind": kind,
-                "points": check_number(rule["points"], path=f"{path}.points"),
+                "points": check_number(rule["points"], path=f"{path}.points", bound=MAX_POINTS),
                 "category": check_text(rule.get("category", kind), path=f"{path}.category"),
             }
             if rule.get("half_life_days") is not None:
@@ -169,7 +171,9 @@ class PointsScorer:
                     f"{list(self.categories)}.",
                     path=f"caps.{category}",
                 )
-            self.caps[category] = check_number(cap, path=f"caps.{category}", minimum=0)
+            self.caps[category] = check_number(
+                cap, path=f"caps.{category}", minimum=0, bound=MAX_POINTS
+            )
         self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
         self.labels = thresholds(dict(_DEFAULT_LABELS if labels is None else labels), path="labels")
         self.default_grade = check_text(default_grade, path="default_grade")
@@ -394,6 +398,12 @@ class PointsScorer:
         total = np.zeros(n)
         for values in contributions.values():
             total += values
+        ensure_finite(
+            pd.Series(total, index=leads.index),
+            name="score",
+            inputs=self.rule_names,
+            allow_nan=False,
+        )
         result = pd.DataFrame({"score": total}, index=leads.index)
         result["grade"] = grade_values(total, self.grades, self.default_grade)
         result["label"] = grade_values(total, self.labels, self.default_label)
@@ -492,7 +502,12 @@ class PointsScorer:
             )
         if self.engagement:
             contributions.extend(self._engagement_one(when, interactions, interactions_columns))
-        total = float(sum(c.points for c in contributions))
+        total = ensure_finite(
+            float(sum(c.points for c in contributions)),
+            name="score",
+            inputs=self.rule_names,
+            allow_nan=False,
+        )
         return ScoreCard(
             total=total,
             grade=grade_one(total, self.grades, self.default_grade),

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.special import expit
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
@@ -425,7 +426,7 @@ class NaiveBayesScorer:
             points = np.where(unseen, 0.0, ratio[codes])
             contributions[f"{CONTRIB_PREFIX}{field}"] = points
             logit += points
-        probability = expit(logit)
+        probability = expit(ensure_finite(logit, name="log-odds", inputs=fields, allow_nan=False))
         score = 100.0 * probability
         result = pd.DataFrame({"probability": probability, "score": score}, index=frame.index)
         result["grade"] = grade_values(score, self.grades, self.default_grade)
@@ -482,7 +483,9 @@ class NaiveBayesScorer:
             points = 0.0 if code < 0 else float(ratio[code])
             logit += points
             contributions.append(Contribution(rule=field, points=points, value=value, note=key))
-        probability = float(expit(logit))
+        probability = float(
+            expit(ensure_finite(logit, name="log-odds", inputs=fields, allow_nan=False))
+        )
         score = 100.0 * probability
         grade = grade_one(score, self.grades, self.default_grade)
         return ScoreCard(

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._finite import finite_float, finite_sum
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
@@ -299,6 +300,7 @@ class RfmScorer:
         when = utc_timestamp(as_of, name="as_of")
         stamps = utc_nanoseconds(as_utc(orders[at_col], at_col))
         amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
+        finite_sum(amounts, name="the sum of the order amounts", inputs=[amount_col])
         when_ns = when.as_unit("ns").value
         keep = stamps <= when_ns
         frame = pd.DataFrame(
@@ -439,7 +441,7 @@ class RfmScorer:
             "recency": -_number(days, "recency_days"),
             "frequency": _number(read_field(record, "frequency"), "frequency"),
             "monetary": _number(read_field(record, "monetary"), "monetary"),
-        }
+        }  # each a finite number >= 0: negative recency, frequency or monetary value is refused
         scores = {d: int(rfm_scores(np.array([inputs[d]]), self.edges_[d])[0]) for d in _DIMS}
         r, f, m = scores["recency"], scores["frequency"], scores["monetary"]
         segment = self._names[int(self._lookup[(r - 1) * 25 + (f - 1) * 5 + (m - 1)])]
@@ -471,18 +473,22 @@ def _values(summary: pd.DataFrame) -> list[np.ndarray[Any, np.dtype[np.float64]]
 
 
 def _number(value: object, field: str) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not np.isfinite(float(value)):  # type: ignore[arg-type]
-        raise ValidationError.for_field(field, value, "a finite number")
-    return float(value)  # type: ignore[arg-type]
+    """A customer summary's recency, frequency or monetary value: a finite number >= 0."""
+    number = finite_float(value)  # None for text, bools, NaN, infinities, ints beyond a float
+    if number is None or number < 0:
+        hint = (
+            "recency is days since the last order, never after as_of; frequency counts orders; "
+            "monetary is the order value, refunds excluded (as the CLV models require)."
+        )
+        raise ValidationError.for_field(field, value, "a finite number >= 0", hint=hint)
+    return number
 
 
 def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
     numbers: list[float] = []
     if isinstance(value, list | tuple) and len(value) == 4:  # noqa: PLR2004 - four edges
-        numbers = [
-            float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)
-        ]
+        read = [finite_float(v) for v in value if isinstance(v, int | float)]
+        numbers = [v for v in read if v is not None]
     if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
             f"must be four ascending finite numbers (got {value!r}). "

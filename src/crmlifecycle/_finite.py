@@ -1,0 +1,262 @@
+"""
+One rule for probabilities and one guard against results that overflow.
+
+Probabilities: a probability is a finite number in its documented scale, either
+a *percent* from 0 to 100 (a stage's default win probability, a deal's
+``probability`` column) or a *fraction* from 0 to 1 (a scorer's predicted
+probability, the probabilities given to the evaluation measures). NaN,
+infinities and numbers outside the scale are refused with a typed error naming
+the stage, argument or column (and the rows).
+
+Overflow: no KPI, score or model output is silently infinite. A 64-bit float
+holds at most about ``1.8e308``; a sum of many huge amounts, or a ratio with a
+tiny denominator, can pass it and become ``inf`` (and then ``nan`` when two
+infinities meet). :func:`ensure_finite` checks a result (a number, a Series or
+the numeric columns of a DataFrame) and raises :class:`~crmlifecycle.errors.DataError`
+naming the result and the inputs it was computed from. NaN passes it: a KPI is
+NaN where its definition is undefined (a zero denominator), which each KPI
+documents; a NaN produced by overflow is caught by guarding the sums the result
+is built from.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Final, Literal, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from crmlifecycle.errors import DataError, ValidationError
+
+__all__ = [
+    "FLOAT_MAX",
+    "Scale",
+    "check_probabilities",
+    "check_probability",
+    "ensure_finite",
+    "finite_float",
+    "finite_sum",
+]
+
+#: The largest finite 64-bit float (about 1.8e308).
+FLOAT_MAX: Final = float(np.finfo(np.float64).max)
+
+Scale = Literal["percent", "fraction"]
+
+_HIGH: Final[dict[str, float]] = {"percent": 100.0, "fraction": 1.0}
+_WORDS: Final[dict[str, str]] = {
+    "percent": "in [0, 100] (a percent)",
+    "fraction": "in [0, 1] (a fraction)",
+}
+_EXAMPLE: Final[dict[str, str]] = {"percent": "50 for 50%", "fraction": "0.5 for 50%"}
+
+_T = TypeVar("_T")
+
+
+def _expected(scale: Scale) -> str:
+    return f"a probability {_WORDS[scale]}"
+
+
+def check_probability(value: object, name: str, *, scale: Scale) -> float:
+    """
+    Return one probability as a float, or refuse it (NaN, infinite, outside its scale, a bool).
+
+    Args:
+        value: the probability.
+        name: what it is, for the message (``"states[2].probability"``, ``"probability"``).
+        scale: ``"percent"`` (0 to 100) or ``"fraction"`` (0 to 1).
+
+    Raises:
+        ValidationError: naming ``name``.
+
+    Examples:
+        >>> check_probability(50, "proposal", scale="percent")
+        50.0
+        >>> check_probability(float("nan"), "p", scale="fraction")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'p' must be a probability in [0, 1] (a fraction) ...
+    """
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real | Decimal)
+    number = finite_float(value) if ok else None
+    if number is None or not 0.0 <= number <= _HIGH[scale]:
+        raise ValidationError.for_field(
+            name, value, _expected(scale), hint=f"write {_EXAMPLE[scale]}."
+        )
+    return number
+
+
+def check_probabilities(series: pd.Series, column: str, *, scale: Scale) -> pd.Series:
+    """
+    Return a column of probabilities as float64, or refuse it naming the column and rows.
+
+    Missing values, NaN, infinities and numbers outside the scale are refused.
+
+    Args:
+        series: the column.
+        column: its name, for the message.
+        scale: ``"percent"`` (0 to 100) or ``"fraction"`` (0 to 1).
+
+    Raises:
+        DataError: naming ``column``, the first offending rows and an example value.
+
+    Examples:
+        >>> check_probabilities(pd.Series([0.2, 1.5]), "probability", scale="fraction")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: column 'probability' must hold ... in rows [1], e.g. 1.5. ...
+    """
+    dtype = series.dtype
+    if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        raise DataError.malformed(
+            column,
+            f"must be numeric probabilities (dtype is {dtype})",
+            hint=f"convert it, e.g. pandas.to_numeric(df[{column!r}]); write {_EXAMPLE[scale]}.",
+        )
+    values = series.astype("float64")
+    array = values.to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = ~((array >= 0.0) & (array <= _HIGH[scale]))  # NaN compares False: bad
+    if bool(bad.any()):
+        rows = list(values.index[bad][:20])
+        raise DataError.malformed(
+            column,
+            f"must hold probabilities {_WORDS[scale]}, no NaN or infinity",
+            rows=rows,
+            value=float(array[bad][0]),
+            hint=f"write {_EXAMPLE[scale]}; fill or drop the rows without one.",
+        )
+    return values
+
+
+def finite_float(value: object) -> float | None:
+    """
+    Return a real number as a finite float, or ``None`` when it is NaN or too large for a float.
+
+    Integers of any length and ``Decimal`` values are compared before conversion, so
+    ``10**400`` gives ``None`` instead of Python's ``OverflowError``.
+
+    Examples:
+        >>> finite_float(3), finite_float(10**400), finite_float(float("inf"))
+        (3.0, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
+        return None
+    if isinstance(value, numbers.Integral | Decimal):
+        try:
+            if isinstance(value, Decimal) and not value.is_finite():
+                return None
+            if abs(value) > FLOAT_MAX:  # type: ignore[operator]
+                return None
+        except (TypeError, ValueError, ArithmeticError):  # a foreign Real: fall through
+            pass
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _inputs_text(inputs: Sequence[str]) -> str:
+    return ", ".join(repr(i) for i in inputs) if inputs else "its inputs"
+
+
+def _overflow(
+    name: str, inputs: Sequence[str], *, rows: Sequence[object] = (), nan: bool = False
+) -> DataError:
+    shown = list(rows[:5])
+    where = f" in rows {shown}" if shown else ""
+    what = (
+        "is NaN (an infinity met another: the inputs overflow a 64-bit float)"
+        if nan
+        else "overflows: the result is larger than a 64-bit float holds (about 1.8e308)"
+    )
+    return DataError(
+        f"{name} {what}{where}, computed from {_inputs_text(inputs)}. Hint: check those inputs "
+        "for a unit "
+        "or data error (amounts near 1e308, a denominator near 0); rescale them (thousands "
+        "instead of units) if they are right.",
+        column=inputs[0] if len(inputs) == 1 else None,
+        rows=rows,
+    )
+
+
+def ensure_finite(result: _T, *, name: str, inputs: Sequence[str], allow_nan: bool = True) -> _T:
+    """
+    Return ``result`` unchanged, or raise :class:`DataError` if it holds an infinity.
+
+    ``result`` is a number, a float array, a Series, or a DataFrame (its numeric columns
+    are checked).
+    NaN passes unless ``allow_nan`` is false: it is the documented value of an undefined
+    KPI; a score is never NaN.
+
+    Args:
+        result: the computed value.
+        name: what was computed (``"ltv_to_cac"``, ``"average_order_value"``).
+        inputs: the names of the arguments or columns it was computed from.
+        allow_nan: whether NaN (an undefined value) passes.
+
+    Raises:
+        DataError: naming ``name``, ``inputs`` and, for a table, the rows.
+
+    Examples:
+        >>> ensure_finite(2.5, name="ratio", inputs=["a", "b"])
+        2.5
+        >>> ensure_finite(float("inf"), name="ratio", inputs=["a", "b"])
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: ratio overflows: the result is larger than ...
+    """
+    if isinstance(result, pd.DataFrame):
+        numeric = result.select_dtypes(include=["number"])
+        if numeric.shape[1]:
+            array = numeric.to_numpy(dtype="float64", na_value=np.nan)
+            cells = ~np.isfinite(array) if not allow_nan else np.isinf(array)
+            if bool(cells.any()):
+                column = str(numeric.columns[cells.any(axis=0)][0])
+                rows = list(result.index[cells.any(axis=1)])
+                nan = not bool(np.isinf(array).any())
+                raise _overflow(f"{name} (column {column!r})", inputs, rows=rows, nan=nan)
+        return result
+    if isinstance(result, pd.Series):
+        if pd.api.types.is_numeric_dtype(result.dtype) and not pd.api.types.is_bool_dtype(
+            result.dtype
+        ):
+            values = result.to_numpy(dtype="float64", na_value=np.nan)
+            bad = ~np.isfinite(values) if not allow_nan else np.isinf(values)
+            if bool(bad.any()):
+                nan = not bool(np.isinf(values).any())
+                raise _overflow(name, inputs, rows=list(result.index[bad]), nan=nan)
+        return result
+    if isinstance(result, np.ndarray) and result.dtype.kind == "f":
+        ensure_finite(pd.Series(result.ravel()), name=name, inputs=inputs, allow_nan=allow_nan)
+        return result
+    if isinstance(result, numbers.Real) and not isinstance(result, bool):
+        number = float(result)
+        if math.isinf(number) or (not allow_nan and math.isnan(number)):
+            raise _overflow(name, inputs, nan=math.isnan(number))
+    return result
+
+
+def finite_sum(values: pd.Series, *, name: str, inputs: Sequence[str]) -> float:
+    """
+    Return the sum of a numeric column, or raise :class:`DataError` if it overflows.
+
+    The KPIs built on a column's sums (totals per period or segment, ratios of them to
+    counts) stay finite when the whole column's sum does, so one check up front guards them.
+
+    Examples:
+        >>> finite_sum(pd.Series([1.0, 2.0]), name="the sum", inputs=["amount"])
+        3.0
+        >>> finite_sum(pd.Series([1e308, 1e308]), name="the sum", inputs=["amount"])
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.DataError: the sum overflows: ...
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(values.sum())
+    return ensure_finite(total, name=name, inputs=inputs)

@@ -1,0 +1,605 @@
+"""
+Issue 13, probabilities and overflow: every probability is checked on its scale, and no KPI,
+score or model output is ever a silent infinity (or a NaN born of one).
+
+The battery is parametrised by case. The registry sweep runs every metric of
+``available_metrics()`` on a small synthetic world whose money columns are pushed to the edges
+(amounts near the largest float, tiny amounts, zeros, one row), so a metric added later is
+swept too.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlifecycle import metrics
+from crmlifecycle._finite import check_probabilities, check_probability, ensure_finite
+from crmlifecycle.errors import CrmError, DataError, SpecError, ValidationError
+from crmlifecycle.metrics import available_metrics, compute_kpis, get_metric
+from crmlifecycle.metrics._events import stage_probabilities
+from crmlifecycle.metrics.clv import rfm_summary
+from crmlifecycle.scoring import (
+    NaiveBayesScorer,
+    PointsScorer,
+    RfmScorer,
+    brier_score,
+    calibration_table,
+    roc_auc,
+)
+from crmlifecycle.sla import BusinessCalendar, SlaPolicy
+from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle, Stage
+
+HUGE = 1e308  # finite, but two of them overflow a float
+AS_OF = pd.Timestamp("2026-02-01", tz="UTC")
+
+
+def utc(*values: str) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True))
+
+
+# -- probabilities: one rule, two documented scales -------------------------------------------
+
+BAD_PROBABILITIES = [
+    pytest.param(500, id="500"),
+    pytest.param(-50, id="-50"),
+    pytest.param(math.nan, id="nan"),
+    pytest.param(math.inf, id="inf"),
+    pytest.param(True, id="bool"),
+    pytest.param("50", id="text"),
+    pytest.param(10**400, id="int-beyond-float"),
+]
+
+
+@pytest.mark.parametrize("value", BAD_PROBABILITIES)
+@pytest.mark.parametrize("scale", ["percent", "fraction"])
+def test_one_probability_outside_its_scale_is_refused(value: object, scale: Any) -> None:
+    with pytest.raises(ValidationError, match="'p' must be a probability in") as info:
+        check_probability(value, "p", scale=scale)
+    assert info.value.field == "p"
+
+
+@pytest.mark.parametrize(
+    ("value", "scale", "expected"),
+    [(0, "percent", 0.0), (100, "percent", 100.0), (np.float64(0.25), "fraction", 0.25)],
+)
+def test_probabilities_on_the_edges_of_their_scale_pass(
+    value: object, scale: Any, expected: float
+) -> None:
+    assert check_probability(value, "p", scale=scale) == expected
+
+
+@pytest.mark.parametrize("bad", [1.5, -0.1, math.nan, math.inf])
+def test_a_probability_column_names_the_column_and_rows(bad: float) -> None:
+    with pytest.raises(DataError, match=r"'probability' must hold probabilities in \[0, 1\]") as e:
+        check_probabilities(pd.Series([0.2, bad, 0.3]), "probability", scale="fraction")
+    assert e.value.column == "probability"
+    assert e.value.rows == (1,)
+
+
+def _pipeline_with(probability: object) -> dict[str, Any]:
+    spec = OPPORTUNITY_PIPELINE.to_dict()
+    for state in spec["states"]:
+        if isinstance(state, dict) and state.get("name") == "proposal":
+            state["probability"] = probability
+    return spec
+
+
+@pytest.mark.parametrize("probability", [500, -50, math.nan, 50.5, True, "50", math.inf])
+def test_stage_probabilities_of_a_spec_are_refused_at_load(probability: object) -> None:
+    with pytest.raises(SpecError, match="probability") as info:
+        Lifecycle.from_dict(_pipeline_with(probability))
+    assert info.value.path.endswith(".probability")
+
+
+@pytest.mark.parametrize("probability", [500, -50])
+def test_stage_probabilities_of_built_stages_are_refused(probability: int) -> None:
+    stages = [
+        Stage(name=s.name, order=s.order, type=s.type, forecast=s.forecast, probability=probability)
+        if s.name == "proposal"
+        else s
+        for s in OPPORTUNITY_PIPELINE.stages
+    ]
+    with pytest.raises(SpecError, match="probability"):
+        Lifecycle(
+            "pipeline",
+            stages,
+            OPPORTUNITY_PIPELINE.transitions,
+            initial=OPPORTUNITY_PIPELINE.initial,
+        )
+
+
+@pytest.mark.parametrize("probability", [500, -50, math.nan])
+def test_the_pipeline_metrics_check_the_probabilities_they_read(probability: object) -> None:
+    # a lifecycle-like object that skipped the lifecycle's own checks still cannot weight a deal
+    fake = types.SimpleNamespace(stages=[Stage(name="x", order=0, probability=probability)])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"x\.probability"):
+        stage_probabilities(fake)  # type: ignore[arg-type]
+
+
+EVALUATIONS: list[Callable[[list[int], list[float]], object]] = [
+    brier_score,
+    roc_auc,
+    calibration_table,
+]
+
+
+@pytest.mark.parametrize("measure", EVALUATIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("bad", [5.0, -1.0, math.nan, math.inf], ids=str)
+def test_evaluation_measures_refuse_probabilities_off_the_scale(
+    measure: Callable[[list[int], list[float]], object], bad: float
+) -> None:
+    with pytest.raises(DataError, match="probability") as info:
+        measure([1, 0, 1], [0.5, bad, 0.9])
+    assert info.value.rows == (1,)
+
+
+def test_naive_bayes_probabilities_stay_finite_with_lopsided_counts() -> None:
+    model = {
+        "as_of": "2026-01-01T00:00:00+00:00",
+        "won": 10**12,
+        "lost": 1,
+        "features": {"c": {"edges": None, "counts": {"x": [10**12, 0], "y": [0, 1]}}},
+    }
+    scorer = NaiveBayesScorer(features=["c"], alpha=1e-9, model=model)
+    scored = scorer.score_frame(pd.DataFrame({"c": ["x", "y"]}), as_of=AS_OF)
+    probability = scored["probability"].to_numpy()
+    assert np.isfinite(probability).all()
+    assert ((probability >= 0) & (probability <= 1)).all()
+    assert np.isfinite(scored["score"].to_numpy()).all()
+
+
+# -- overflow: scalar ratios --------------------------------------------------------------------
+
+OVERFLOWING: list[Any] = [
+    pytest.param(lambda: metrics.ltv_to_cac(HUGE, 1e-10), "ltv_to_cac", id="ltv_to_cac-tiny-cac"),
+    pytest.param(
+        lambda: metrics.historic_clv(HUGE, gross_margin=1.0, churn_rate=1e-300),
+        "historic_clv",
+        id="historic_clv-tiny-churn",
+    ),
+    pytest.param(
+        lambda: metrics.cac_payback_months(HUGE, arpu=1e-300, gross_margin=1e-10),
+        "cac_payback_months",
+        id="cac_payback-tiny-profit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "name"), OVERFLOWING)
+def test_a_ratio_that_overflows_raises_naming_itself(call: Callable[[], float], name: str) -> None:
+    with pytest.raises(DataError, match=f"{name} overflows.*Hint:"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda: metrics.ltv_to_cac(10**400, 1.0), id="ltv-int-beyond-float"),
+        pytest.param(lambda: metrics.ltv_to_cac(1.0, 10**400), id="cac-int-beyond-float"),
+        pytest.param(
+            lambda: metrics.historic_clv(10**400, gross_margin=0.5, churn_rate=0.1),
+            id="arpu-int-beyond-float",
+        ),
+        pytest.param(
+            lambda: metrics.cac_payback_months(1.0, arpu=10**400, gross_margin=0.5),
+            id="payback-arpu-int-beyond-float",
+        ),
+        pytest.param(
+            lambda: metrics.historic_clv(1.0, gross_margin=10**400, churn_rate=0.1),
+            id="margin-int-beyond-float",
+        ),
+    ],
+)
+def test_integers_beyond_a_float_are_a_typed_error(call: Callable[[], float]) -> None:
+    with pytest.raises(ValidationError):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        pytest.param(lambda: metrics.ltv_to_cac(1e300, 1e-5), 1e305, id="ltv_to_cac-huge-finite"),
+        pytest.param(
+            lambda: metrics.historic_clv(1e300, gross_margin=0.5, churn_rate=1e-5),
+            5e304,
+            id="historic_clv-huge-finite",
+        ),
+        pytest.param(
+            lambda: metrics.cac_payback_months(1e300, arpu=1e-5, gross_margin=1.0),
+            1e305,
+            id="payback-huge-finite",
+        ),
+    ],
+)
+def test_huge_but_finite_ratios_are_right(call: Callable[[], float], expected: float) -> None:
+    assert call() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda: metrics.ltv_to_cac(1800.0, 0.0), id="ltv_to_cac-zero-cac"),
+        pytest.param(
+            lambda: metrics.historic_clv(100.0, gross_margin=0.8, churn_rate=0.0),
+            id="historic_clv-zero-churn",
+        ),
+        pytest.param(
+            lambda: metrics.cac_payback_months(600.0, arpu=0.0, gross_margin=0.8),
+            id="payback-zero-arpu",
+        ),
+        pytest.param(
+            lambda: metrics.cac_payback_months(600.0, arpu=100.0, gross_margin=0.0),
+            id="payback-zero-margin",
+        ),
+    ],
+)
+def test_a_zero_denominator_gives_the_documented_nan(call: Callable[[], float]) -> None:
+    assert math.isnan(call())
+
+
+# -- overflow: KPIs over frames ------------------------------------------------------------------
+
+
+def _orders(amounts: list[float]) -> pd.DataFrame:
+    n = len(amounts)
+    return pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(n)],
+            "customer_id": ["a", "b"] * (n // 2) + ["a"] * (n % 2),
+            "at": utc(*["2026-01-05"] * n),
+            "amount": amounts,
+        }
+    )
+
+
+def _deals(amounts: list[float], state: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ids = [f"d{i}" for i in range(len(amounts))]
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ids,
+            "state": [state] * len(ids),
+            "amount": amounts,
+            "created_at": utc(*["2026-01-01"] * len(ids)),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "entity_id": ids,
+            "source": ["prospecting"] * len(ids),
+            "dest": [state] * len(ids),
+            "at": utc(*["2026-01-10"] * len(ids)),
+        }
+    )
+    return deals, events
+
+
+def _spend(amounts: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    spend = pd.DataFrame(
+        {
+            "channel": ["ads"] * len(amounts),
+            "paid": [True] * len(amounts),
+            "period": utc(*[f"2026-0{i + 1}-01" for i in range(len(amounts))]),
+            "spend": amounts,
+        }
+    )
+    customers = pd.DataFrame(
+        {"customer_id": ["a"], "channel": ["ads"], "acquired_at": utc("2026-01-05")}
+    )
+    return spend, customers
+
+
+def _revenue(amounts: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(amounts))],
+            "period": utc(*["2026-01-01"] * len(amounts)),
+            "mrr": amounts,
+        }
+    )
+
+
+FRAME_KPIS: list[Any] = [
+    pytest.param(lambda a: metrics.average_order_value(_orders(a)), id="average_order_value"),
+    pytest.param(
+        lambda a: metrics.average_order_value(_orders(a), freq="M"), id="average_order_value-M"
+    ),
+    pytest.param(
+        lambda a: metrics.average_order_value(_orders(a), by="customer_id"),
+        id="average_order_value-by",
+    ),
+    pytest.param(
+        lambda a: metrics.order_based_clv(
+            _orders(a), gross_margin=1.0, lifespan_years=1, start="2026-01-01", end="2027-01-01"
+        ),
+        id="order_based_clv",
+    ),
+    pytest.param(
+        lambda a: metrics.weighted_pipeline(*_deals(a, "negotiation")), id="weighted_pipeline"
+    ),
+    pytest.param(lambda a: metrics.forecast(*_deals(a, "negotiation")), id="forecast"),
+    pytest.param(lambda a: metrics.average_deal_size(*_deals(a, "won")), id="average_deal_size"),
+    pytest.param(
+        lambda a: metrics.average_deal_size(*_deals(a, "won"), freq="M"),
+        id="average_deal_size-M",
+    ),
+    pytest.param(lambda a: metrics.cac(*_spend(a)), id="cac"),
+    pytest.param(lambda a: metrics.cac(*_spend(a), freq="Y"), id="cac-Y"),
+    pytest.param(lambda a: metrics.arpu(_revenue(a)), id="arpu"),
+    pytest.param(lambda a: metrics.mrr_movements(_revenue(a)), id="mrr_movements"),
+]
+
+
+@pytest.mark.parametrize("kpi", FRAME_KPIS)
+def test_sums_of_huge_amounts_raise_naming_the_column(kpi: Callable[[list[float]], Any]) -> None:
+    with pytest.raises(DataError, match=r"overflows.*Hint:") as info:
+        kpi([HUGE, HUGE])
+    assert info.value.column in {"amount", "spend", "mrr"}
+
+
+def _finite_or_documented(value: object) -> None:
+    if isinstance(value, pd.DataFrame):
+        numeric = value.select_dtypes("number").to_numpy(dtype="float64")
+        assert not np.isinf(numeric).any()
+    else:
+        assert isinstance(value, float | int)
+        assert not math.isinf(value)
+
+
+@pytest.mark.parametrize("kpi", FRAME_KPIS)
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        pytest.param([HUGE], id="one-huge-row"),
+        pytest.param([1e307, 1e307], id="two-large-rows"),
+        pytest.param([0.0, 0.0], id="all-zero"),
+        pytest.param([5e-324, 5e-324], id="tiniest-floats"),
+    ],
+)
+def test_extreme_but_summable_amounts_give_finite_kpis(
+    kpi: Callable[[list[float]], Any], amounts: list[float]
+) -> None:
+    _finite_or_documented(kpi(amounts))
+
+
+def test_the_average_of_huge_amounts_is_right() -> None:
+    assert metrics.average_order_value(_orders([HUGE])) == HUGE
+    assert metrics.average_order_value(_orders([8e307, 6e307])) == pytest.approx(7e307)
+
+
+# -- the registry sweep: every metric, extreme money columns -------------------------------------
+
+_MONEY = {
+    "orders": "amount",
+    "spend": "spend",
+    "subscriptions": "mrr",
+    "opportunities": "amount",
+    "leads": "budget",
+}
+_POLICY = SlaPolicy(
+    targets={
+        "urgent": {"first_response": "1h", "resolution": "8h"},
+        "high": {"first_response": "4h", "resolution": "48h"},
+        "normal": {"first_response": "8h", "resolution": "96h"},
+        "low": {},
+    },
+    calendar=BusinessCalendar(tz="UTC", hours={"mon-sun": "00:00-24:00"}),
+)
+
+
+@pytest.fixture(scope="module")
+def world() -> dict[str, pd.DataFrame]:
+    from crmlifecycle.synth import generate
+
+    frames = generate(seed=3, n_leads=80, start="2025-01-01", end="2026-01-01").frames()
+    return dict(frames)
+
+
+def _variant(frames: dict[str, pd.DataFrame], kind: str) -> dict[str, pd.DataFrame]:
+    out = dict(frames)
+    for frame, column in _MONEY.items():
+        table = frames[frame].copy()
+        present = table[column].notna()
+        fill = {"huge": HUGE, "zero": 0.0, "tiny": 5e-324}[kind]
+        table.loc[present, column] = fill
+        out[frame] = table
+    return out
+
+
+_OPTIONS: dict[str, Any] = {"gross_margin": 0.8, "sla_policy": _POLICY}
+_BASELINES: dict[str, object] = {}
+
+
+def _run(frames: dict[str, pd.DataFrame], name: str) -> object:
+    options = {
+        k: v for k, v in _OPTIONS.items() if k in getattr(get_metric(name), "needs_options", ())
+    }
+    report = compute_kpis(frames, names=[name], **options)
+    assert name not in report.skipped, report.skipped
+    return report[name]
+
+
+def _outcome(frames: dict[str, pd.DataFrame], name: str) -> object:
+    """The metric's value, or the typed error it raised (a refusal naming the overflow)."""
+    try:
+        return _run(frames, name)
+    except CrmError as err:
+        return err
+
+
+def _nans(value: object) -> int:
+    if isinstance(value, pd.DataFrame):
+        return int(value.select_dtypes("number").isna().to_numpy().sum())
+    return int(isinstance(value, float) and math.isnan(value))
+
+
+@pytest.mark.parametrize("name", available_metrics())
+@pytest.mark.parametrize("kind", ["huge", "zero", "tiny"])
+def test_every_registered_metric_is_finite_or_a_typed_error(
+    world: dict[str, pd.DataFrame], name: str, kind: str
+) -> None:
+    value = _outcome(_variant(world, kind), name)
+    if isinstance(value, CrmError):  # a typed refusal naming what overflowed is allowed
+        assert "Hint:" in str(value)
+        return
+    _finite_or_documented(value)
+    if kind == "huge":  # the same data, larger amounts: nothing newly undefined
+        if name not in _BASELINES:
+            _BASELINES[name] = _run(world, name)
+        assert _nans(value) <= _nans(_BASELINES[name])
+
+
+def test_the_registry_guard_catches_a_plugged_in_metric_that_overflows() -> None:
+    from crmlifecycle.metrics import FunctionMetric
+
+    metric = FunctionMetric(
+        name="overflowing",
+        description="doubles a huge amount",
+        requires={"orders": ["amount"]},
+        function=lambda f: float(f["orders"]["amount"].to_numpy().sum()) * 10.0,
+    )
+    orders = _orders([HUGE])
+    with pytest.raises(DataError, match=r"overflowing overflows.*'orders'"):
+        ensure_finite(metric.compute({"orders": orders}), name=metric.name, inputs=["orders"])
+
+
+# -- scores: bounded points, never inf or NaN ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "path"),
+    [
+        pytest.param({"fit": [{"when": "x > 0", "points": HUGE}]}, "fit[0].points", id="fit-huge"),
+        pytest.param(
+            {"fit": [{"when": "x > 0", "points": 10**400}]}, "fit[0].points", id="fit-int-huge"
+        ),
+        pytest.param(
+            {"fit": [{"when": "x > 0", "points": -1e10}]}, "fit[0].points", id="fit-below-bound"
+        ),
+        pytest.param(
+            {"engagement": [{"kind": "k", "points": HUGE}]},
+            "engagement[0].points",
+            id="engagement-huge",
+        ),
+        pytest.param(
+            {"engagement": [{"kind": "k", "points": 1, "category": "c"}], "caps": {"c": 1e300}},
+            "caps.c",
+            id="cap-huge",
+        ),
+        pytest.param({"grades": {"A": 1e300}}, "grades.A", id="grade-threshold-huge"),
+        pytest.param({"labels": {"SQL": -1e300}}, "labels.SQL", id="label-threshold-huge"),
+    ],
+)
+def test_points_outside_the_score_domain_are_refused(config: dict[str, Any], path: str) -> None:
+    with pytest.raises(SpecError) as info:
+        PointsScorer.from_dict(config)
+    assert info.value.path == path
+
+
+def test_points_at_the_bound_add_up_to_a_finite_total() -> None:
+    fit = [{"name": f"r{i}", "when": "x > 0", "points": 10**9} for i in range(50)]
+    engagement = [{"kind": "k", "points": -(10**9)}]
+    scorer = PointsScorer(fit=fit, engagement=engagement)
+    many = [{"kind": "k", "at": AS_OF - pd.Timedelta(days=1)}] * 200
+    card = scorer.score({"x": 1}, as_of=AS_OF, interactions=many)
+    assert card.total == pytest.approx(50 * 10**9 - 200 * 10**9)
+    leads = pd.DataFrame({"lead_id": ["a"], "x": [1]})
+    clicks = pd.DataFrame(
+        {"lead_id": ["a"] * 200, "kind": ["k"] * 200, "at": [many[0]["at"]] * 200}
+    )
+    scored = scorer.score_frame(leads, as_of=AS_OF, interactions=clicks)
+    assert scored["score"].tolist() == [pytest.approx(card.total)]
+
+
+# -- RFM: never a negative recency, frequency or monetary value ----------------------------------
+
+
+def _rfm_orders(amounts: list[float]) -> pd.DataFrame:
+    n = len(amounts)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i % 3}" for i in range(n)],
+            "at": utc(*[f"2026-01-{i + 1:02d}" for i in range(n)]),
+            "amount": amounts,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("recency_days", -1),
+        ("frequency", -2),
+        ("monetary", -3.5),
+        ("monetary", math.nan),
+        ("frequency", math.inf),
+        ("monetary", 10**400),
+        ("recency_days", True),
+    ],
+)
+def test_rfm_score_refuses_impossible_summaries(field: str, value: object) -> None:
+    scorer = RfmScorer(
+        edges={"recency": [-40, -30, -20, -10], "frequency": [1, 2, 3, 4], "monetary": [1, 2, 3, 4]}
+    )
+    record = {"recency_days": 5, "frequency": 2, "monetary": 10.0, field: value}
+    with pytest.raises(ValidationError) as info:
+        scorer.score(record, as_of=AS_OF)
+    assert info.value.field == field
+
+
+def test_rfm_score_refuses_a_last_order_after_as_of() -> None:
+    scorer = RfmScorer(
+        edges={"recency": [-40, -30, -20, -10], "frequency": [1, 2, 3, 4], "monetary": [1, 2, 3, 4]}
+    )
+    record = {"last_order_at": AS_OF + pd.Timedelta(days=3), "frequency": 2, "monetary": 10.0}
+    with pytest.raises(ValidationError) as info:
+        scorer.score(record, as_of=AS_OF)
+    assert info.value.field == "recency_days"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda o: RfmScorer().score_frame(o, as_of=AS_OF), id="score_frame"),
+        pytest.param(lambda o: RfmScorer().fit(o, as_of=AS_OF), id="fit"),
+        pytest.param(lambda o: RfmScorer().summarize(o, as_of=AS_OF), id="summarize"),
+        pytest.param(lambda o: rfm_summary(o, as_of=AS_OF, monetary_value=True), id="rfm_summary"),
+    ],
+)
+def test_rfm_refuses_negative_amounts_naming_column_and_rows(call: Callable[[Any], Any]) -> None:
+    orders = _rfm_orders([10.0, -50.0, 20.0, 30.0]).assign(order_id=["1", "2", "3", "4"])
+    with pytest.raises(DataError, match="negative") as info:
+        call(orders)
+    assert info.value.column == "amount"
+    assert info.value.rows == (1,)
+
+
+def test_rfm_monetary_sums_that_overflow_raise() -> None:
+    with pytest.raises(DataError, match="overflows") as info:
+        RfmScorer().score_frame(_rfm_orders([HUGE] * 4), as_of=AS_OF)
+    assert info.value.column == "amount"
+
+
+@pytest.mark.parametrize("edge", [10**400, HUGE * 10, math.nan, True])
+def test_rfm_edges_beyond_a_float_are_a_spec_error(edge: object) -> None:
+    with pytest.raises(SpecError, match=r"edges\.monetary"):
+        RfmScorer.from_dict(
+            {
+                "edges": {
+                    "recency": [-4, -3, -2, -1],
+                    "frequency": [1, 2, 3, 4],
+                    "monetary": [1, 2, 3, edge],
+                }
+            }
+        )
+
+
+def test_rfm_single_customer_scores_are_finite() -> None:
+    scored = RfmScorer().score_frame(_rfm_orders([HUGE]), as_of=AS_OF)
+    assert np.isfinite(scored[["recency_days", "monetary", "score"]].to_numpy(dtype=float)).all()
