@@ -603,3 +603,154 @@ def test_rfm_edges_beyond_a_float_are_a_spec_error(edge: object) -> None:
 def test_rfm_single_customer_scores_are_finite() -> None:
     scored = RfmScorer().score_frame(_rfm_orders([HUGE]), as_of=AS_OF)
     assert np.isfinite(scored[["recency_days", "monetary", "score"]].to_numpy(dtype=float)).all()
+
+
+# -- spans of time: 1678 to 2261 is more nanoseconds than an int64 holds -------------------------
+
+EARLIEST, LATEST = "1678-01-01", "2261-12-01"
+SPAN_DAYS = 213_270  # date(2261, 12, 1) - date(1678, 1, 1)
+
+
+def _span_deal() -> tuple[pd.DataFrame, pd.DataFrame]:
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": ["d1"],
+            "state": ["won"],
+            "amount": [1.0],
+            "created_at": utc(EARLIEST),
+        }
+    )
+    events = pd.DataFrame(
+        {"entity_id": ["d1"], "source": ["prospecting"], "dest": ["won"], "at": utc(LATEST)}
+    )
+    return deals, events
+
+
+SPANS: list[Any] = [
+    pytest.param(
+        lambda: metrics.sales_cycle_length(*_span_deal()), SPAN_DAYS, id="sales_cycle_length"
+    ),
+    pytest.param(
+        lambda: (
+            metrics.time_in_stage(
+                _span_deal()[1], created=pd.Series(utc(EARLIEST).array, index=["d1"])
+            )
+            .set_index("state")
+            .loc["prospecting", "max_days"]
+        ),
+        SPAN_DAYS,
+        id="time_in_stage",
+    ),
+    pytest.param(
+        lambda: metrics.first_response_time(
+            pd.DataFrame({"opened_at": utc(EARLIEST), "first_response_at": utc(LATEST)})
+        )["mean_hours"].iloc[0],
+        SPAN_DAYS * 24,
+        id="first_response_time",
+    ),
+    pytest.param(
+        lambda: (
+            RfmScorer()
+            .summarize(_rfm_orders([1.0]).assign(at=utc(EARLIEST)), as_of=LATEST)["recency_days"]
+            .iloc[0]
+        ),
+        SPAN_DAYS,
+        id="rfm-recency",
+    ),
+    pytest.param(
+        lambda: next(
+            c.value
+            for c in RfmScorer(
+                edges={
+                    "recency": [-4, -3, -2, -1],
+                    "frequency": [1, 2, 3, 4],
+                    "monetary": [1, 2, 3, 4],
+                }
+            )
+            .score({"last_order_at": EARLIEST, "frequency": 1, "monetary": 1.0}, as_of=LATEST)
+            .contributions
+            if c.rule == "recency"
+        ),
+        SPAN_DAYS,
+        id="rfm-score-recency",
+    ),
+    pytest.param(
+        lambda: metrics.order_based_clv(
+            _orders([365.25, 365.25]),
+            gross_margin=1.0,
+            lifespan_years=1,
+            start=EARLIEST,
+            end=LATEST,
+        ),
+        # AOV 365.25 x (2 orders / 2 customers / (SPAN_DAYS / 365.25) years) x 1 x 1
+        365.25 * 365.25 / SPAN_DAYS,
+        id="order_based_clv-window",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "expected"), SPANS)
+def test_spans_across_the_whole_timestamp_range_are_right(
+    call: Callable[[], float], expected: float
+) -> None:
+    assert float(call()) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["score", "score_frame"])
+def test_points_decay_an_interaction_from_the_far_past_to_zero(method: str) -> None:
+    scorer = PointsScorer(engagement=[{"kind": "k", "points": 5, "half_life_days": 1e6}])
+    # 213,270 days at a half-life of 1e6 days: 5 * 2 ** -0.21327
+    expected = 5 * 2 ** (-SPAN_DAYS / 1e6)
+    clicks = pd.DataFrame({"lead_id": ["a"], "kind": ["k"], "at": utc(EARLIEST)})
+    if method == "score":
+        total = scorer.score({}, as_of=LATEST, interactions=clicks).total
+    else:
+        leads = pd.DataFrame({"lead_id": ["a"]})
+        total = scorer.score_frame(leads, as_of=LATEST, interactions=clicks)["score"].iloc[0]
+    assert total == pytest.approx(expected, rel=1e-9)
+
+
+# -- money over money: a tiny starting MRR does not make a ratio infinite -----------------------
+
+
+def _expanding(first: str, second: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"customer_id": ["a", "a"], "period": utc(first, second), "mrr": [5e-324, 1e300]}
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(
+            lambda: metrics.net_revenue_retention(
+                _expanding("2025-01-01", "2026-01-01"), start="2025-01-01", end="2026-01-01"
+            ),
+            id="nrr",
+        ),
+        pytest.param(
+            lambda: metrics.net_revenue_retention(
+                _expanding("2025-01-01", "2026-01-01").assign(plan="pro"),
+                start="2025-01-01",
+                end="2026-01-01",
+                by="plan",
+            ),
+            id="nrr-by",
+        ),
+        pytest.param(
+            lambda: metrics.mrr_movements(_expanding("2026-01-01", "2026-02-01")),
+            id="mrr_movements-net-churn",
+        ),
+    ],
+)
+def test_a_ratio_over_a_tiny_starting_mrr_raises_naming_its_terms(call: Callable[[], Any]) -> None:
+    with pytest.raises(DataError, match=r"overflows.*starting_mrr"):
+        call()
+
+
+def test_gross_retention_over_a_tiny_start_is_still_defined() -> None:
+    # retained MRR is capped at the starting MRR, so GRR stays in [0, 1]
+    grr = metrics.gross_revenue_retention(
+        _expanding("2025-01-01", "2026-01-01"), start="2025-01-01", end="2026-01-01"
+    )
+    assert grr == 1.0

@@ -25,18 +25,22 @@ import math
 import numbers
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
     "FLOAT_MAX",
+    "NS_PER_DAY",
+    "NS_PER_HOUR",
     "Scale",
     "check_probabilities",
     "check_probability",
+    "elapsed",
     "ensure_finite",
     "finite_float",
     "finite_sum",
@@ -260,3 +264,52 @@ def finite_sum(values: pd.Series, *, name: str, inputs: Sequence[str]) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
         total = float(values.sum())
     return ensure_finite(total, name=name, inputs=inputs)
+
+
+#: Nanoseconds in a day and in an hour, the usual units of :func:`elapsed`.
+NS_PER_DAY: Final = 86_400 * 10**9
+NS_PER_HOUR: Final = 3_600 * 10**9
+
+_NAT: Final = np.iinfo(np.int64).min
+
+
+def _nanoseconds(value: object) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """UTC nanoseconds since the epoch of a Series, Timestamp, datetime64 array or int64 array."""
+    if value is pd.NaT:
+        return np.array([_NAT], dtype=np.int64)
+    if isinstance(value, pd.Timestamp):
+        return np.array([value.as_unit("ns").value], dtype=np.int64)
+    array = np.asarray(value.to_numpy() if isinstance(value, pd.Series | pd.Index) else value)
+    if array.dtype.kind in "MO" or isinstance(getattr(value, "dtype", None), pd.DatetimeTZDtype):
+        stamps: npt.NDArray[np.int64] = pd.DatetimeIndex(np.ravel(array)).as_unit("ns").asi8
+        return stamps
+    return array.astype(np.int64, copy=False)
+
+
+def elapsed(
+    later: object, earlier: object, *, unit_ns: int
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """
+    Return ``later - earlier`` in units of ``unit_ns`` nanoseconds, as float64, never wrapping.
+
+    Timestamps are 64-bit nanoseconds; the span between 1678 and 2261 (both representable)
+    is more nanoseconds than a 64-bit integer holds, so a plain subtraction either raises
+    Python's ``OverflowError`` (pandas) or silently wraps to a negative number (NumPy).
+    Whole units and the remainders are subtracted apart instead. ``NaT`` gives NaN.
+
+    Args:
+        later: the later instants (a Series, Timestamp, datetime64 or int64-nanosecond array).
+        earlier: the earlier instants, broadcast against ``later``.
+        unit_ns: the unit, in nanoseconds (:data:`NS_PER_DAY`, :data:`NS_PER_HOUR`).
+
+    Examples:
+        >>> start, end = pd.Timestamp("1678-01-01", tz="UTC"), pd.Timestamp("2261-12-01", tz="UTC")
+        >>> float(elapsed(end, start, unit_ns=NS_PER_DAY)[0])
+        213270.0
+    """
+    a, b = _nanoseconds(later), _nanoseconds(earlier)
+    missing = (a == _NAT) | (b == _NAT)
+    whole = (a // unit_ns - b // unit_ns).astype("float64")
+    part = (a % unit_ns - b % unit_ns).astype("float64") / unit_ns
+    result: np.ndarray[Any, np.dtype[np.float64]] = np.where(missing, np.nan, whole + part)
+    return result

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._finite import finite_float
+from crmlifecycle._finite import ensure_finite, finite_float
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
@@ -195,18 +195,30 @@ def check_by(frame: pd.DataFrame, by: Sequence[str], *, frame_name: str) -> None
 
 
 def safe_divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """Divide element-wise; a zero denominator gives NaN (the KPI is undefined there)."""
+    """
+    Divide element-wise; a zero denominator gives NaN (the KPI is undefined there).
+
+    A quotient that overflows (an amount over a tiny one) raises :class:`DataError`.
+    """
     num = numerator.astype("float64")
     den = denominator.astype("float64")
-    result: pd.Series = num.where(den != 0).div(den.where(den != 0))
-    return result
+    with np.errstate(over="ignore"):
+        result: pd.Series = num.where(den != 0).div(den.where(den != 0))
+    inputs = [str(numerator.name), str(denominator.name)]
+    return ensure_finite(result, name=f"{inputs[0]} / {inputs[1]}", inputs=inputs)
 
 
-def ratio(numerator: float, denominator: float) -> float:
-    """Return ``numerator / denominator``, or NaN when the denominator is zero."""
+def ratio(
+    numerator: float, denominator: float, *, name: str = "a ratio", inputs: Sequence[str] = ()
+) -> float:
+    """
+    Return ``numerator / denominator``, NaN when the denominator is zero, never infinite.
+
+    A quotient that overflows raises :class:`DataError` naming ``name`` and ``inputs``.
+    """
     if denominator == 0:
         return math.nan
-    return float(numerator) / float(denominator)
+    return ensure_finite(float(numerator) / float(denominator), name=name, inputs=inputs)
 
 
 def is_nan(value: object) -> bool:

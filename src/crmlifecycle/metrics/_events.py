@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
-from crmlifecycle._finite import check_probability
+from crmlifecycle._finite import NS_PER_DAY, check_probability, elapsed
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -344,7 +344,7 @@ def spells_of(
     spells = spells.sort_values("_rank", ignore_index=True).drop(columns=["_rank"])
     for column in ("entered_at", "left_at"):
         spells[column] = spells[column].astype("datetime64[ns, UTC]")
-    spells["days"] = (spells["left_at"] - spells["entered_at"]).dt.total_seconds() / 86_400
+    spells["days"] = elapsed(spells["left_at"], spells["entered_at"], unit_ns=NS_PER_DAY)
     return spells[SPELL_COLUMNS]
 
 

@@ -18,7 +18,7 @@ from typing import overload
 
 import pandas as pd
 
-from crmlifecycle._finite import ensure_finite, finite_sum
+from crmlifecycle._finite import NS_PER_DAY, elapsed, ensure_finite, finite_sum
 from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -238,7 +238,7 @@ def order_based_clv(
         raise DataError("order_based_clv: no order in the window. Hint: widen start=/end=.")
     begin = utc_timestamp(start, name="start") if start is not None else at[mask].min()
     finish = utc_timestamp(end, name="end") if end is not None else at[mask].max()
-    years = (finish - begin).total_seconds() / 86_400 / _DAYS_PER_YEAR
+    years = float(elapsed(finish, begin, unit_ns=NS_PER_DAY)[0]) / _DAYS_PER_YEAR
     if years <= 0:
         raise DataError(
             "order_based_clv: the window has zero length (all orders at one instant). "

@@ -22,7 +22,7 @@ from typing import overload
 
 import pandas as pd
 
-from crmlifecycle._finite import finite_sum
+from crmlifecycle._finite import NS_PER_DAY, elapsed, finite_sum
 from crmlifecycle._frames import as_utc, check_numeric, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -403,7 +403,9 @@ def sales_cycle_length(
         column=created_at,
         what="win",
     )
-    days = (deals["state_since_as_of"] - created).dt.total_seconds() / 86_400
+    days = pd.Series(
+        elapsed(deals["state_since_as_of"], created, unit_ns=NS_PER_DAY), index=deals.index
+    )
     frame = deals[keys].assign(days=days, since=deals["state_since_as_of"])
     if freq is None and by is None:
         if frame.empty:

@@ -95,7 +95,8 @@ def _retention(
         by=keys,
     )
     if by is None:
-        return ratio(float(table[numerator].sum()), float(table["starting_mrr"].sum()))
+        totals = float(table[numerator].sum()), float(table["starting_mrr"].sum())
+        return ratio(*totals, name=column, inputs=[numerator, "starting_mrr"])
     sums = table.groupby(keys, sort=True, as_index=False, observed=True)[
         ["starting_mrr", numerator]
     ].sum()

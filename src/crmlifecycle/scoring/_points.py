@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
-from crmlifecycle._finite import ensure_finite
+from crmlifecycle._finite import NS_PER_DAY, elapsed, ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, RuleError, SpecError
@@ -45,7 +45,6 @@ __all__ = ["ENGAGEMENT_PREFIX", "PointsScorer"]
 
 #: Rule-name prefix of engagement categories in contributions (``engagement:email``).
 ENGAGEMENT_PREFIX: Final = "engagement:"
-_NS_PER_DAY: Final = 86_400 * 10**9
 _Floats = np.ndarray[Any, np.dtype[np.float64]]
 _Ints = np.ndarray[Any, np.dtype[np.int64]]
 _DEFAULT_GRADES: Final = {"A": 80.0, "B": 50.0, "C": 20.0}
@@ -451,7 +450,7 @@ class PointsScorer:
         to_rule = np.append(kinds.get_indexer(pd.Index(kind_values, dtype=object)), -1)
         rule = to_rule[kind_codes]
         stamps = utc_nanoseconds(as_utc(interactions[at_col], at_col))
-        age_days = (when.as_unit("ns").value - stamps) / _NS_PER_DAY
+        age_days = elapsed(when, stamps, unit_ns=NS_PER_DAY)
         keep = (pos >= 0) & (pos < n) & (rule >= 0) & (age_days >= 0)
         pos, rule, age_days = pos[keep], rule[keep], age_days[keep]
         weights = points[rule] * np.exp2(-age_days / half[rule])
@@ -534,7 +533,7 @@ class PointsScorer:
             if rule is None:
                 continue
             stamp = utc_timestamp(read_field(row, columns.at), name=f"interactions[{i}].at")
-            age = (when - stamp) / pd.Timedelta(days=1)
+            age = float(elapsed(when, stamp, unit_ns=NS_PER_DAY)[0])
             if age < 0:
                 continue
             half = rule.get("half_life_days", np.inf)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
-from crmlifecycle._finite import finite_float, finite_sum
+from crmlifecycle._finite import NS_PER_DAY, elapsed, finite_float, finite_sum
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
@@ -43,7 +43,6 @@ from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCa
 __all__ = ["DEFAULT_RFM_SEGMENTS", "RfmScorer", "rfm_edges", "rfm_scores"]
 
 _DIMS: Final = ("recency", "frequency", "monetary")
-_NS_PER_DAY: Final = 86_400 * 10**9
 
 #: The default segment grid over (R, F), first match wins. It follows the widely used
 #: R x F grid of RFM segmentation (champions, loyal, potential loyalists, new, promising,
@@ -321,7 +320,7 @@ class RfmScorer:
         grouped = frame.groupby("customer", sort=True).agg(
             last=("at", "max"), frequency=("at", "size"), monetary=("amount", self.monetary)
         )
-        days = (when_ns - grouped["last"].to_numpy(dtype="int64")) / _NS_PER_DAY
+        days = elapsed(when_ns, grouped["last"].to_numpy(dtype="int64"), unit_ns=NS_PER_DAY)
         return pd.DataFrame(
             {
                 "recency_days": days.astype("float64"),
@@ -436,7 +435,9 @@ class RfmScorer:
         days = read_field(record, "recency_days")
         if days is None and (last := read_field(record, "last_order_at")) is not None:
             last_utc = utc_timestamp(last, name="last_order_at")
-            days = (utc_timestamp(as_of, name="as_of") - last_utc) / pd.Timedelta(days=1)
+            days = float(
+                elapsed(utc_timestamp(as_of, name="as_of"), last_utc, unit_ns=NS_PER_DAY)[0]
+            )
         inputs = {
             "recency": -_number(days, "recency_days"),
             "frequency": _number(read_field(record, "frequency"), "frequency"),
