@@ -26,9 +26,11 @@ from crmlifecycle.metrics import available_metrics, compute_kpis, get_metric
 from crmlifecycle.metrics._events import stage_probabilities
 from crmlifecycle.metrics.clv import rfm_summary
 from crmlifecycle.scoring import (
+    Contribution,
     NaiveBayesScorer,
     PointsScorer,
     RfmScorer,
+    ScoreCard,
     brier_score,
     calibration_table,
     roc_auc,
@@ -754,3 +756,25 @@ def test_gross_retention_over_a_tiny_start_is_still_defined() -> None:
         _expanding("2025-01-01", "2026-01-01"), start="2025-01-01", end="2026-01-01"
     )
     assert grr == 1.0
+
+
+# -- a scorer's output record: finite totals and points, probabilities in [0, 1] -----------------
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        pytest.param(lambda: ScoreCard(total=math.inf), "total", id="total-inf"),
+        pytest.param(lambda: ScoreCard(total=math.nan), "total", id="total-nan"),
+        pytest.param(lambda: ScoreCard(total=50.0, probability=5.0), "probability", id="p-5"),
+        pytest.param(lambda: ScoreCard(total=50.0, probability=-0.1), "probability", id="p-neg"),
+        pytest.param(
+            lambda: ScoreCard(total=50.0, probability=math.nan), "probability", id="p-nan"
+        ),
+        pytest.param(lambda: Contribution(rule="r", points=-math.inf), "points", id="points-inf"),
+    ],
+)
+def test_score_records_refuse_non_finite_values(build: Callable[[], object], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()
+    assert info.value.field == field

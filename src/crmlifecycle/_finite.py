@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Final, Literal, TypeVar
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._validators import is_finite_number
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
@@ -42,8 +44,10 @@ __all__ = [
     "check_probability",
     "elapsed",
     "ensure_finite",
+    "finite",
     "finite_float",
     "finite_sum",
+    "optional_probability",
 ]
 
 #: The largest finite 64-bit float (about 1.8e308).
@@ -313,3 +317,35 @@ def elapsed(
     part = (a % unit_ns - b % unit_ns).astype("float64") / unit_ns
     result: np.ndarray[Any, np.dtype[np.float64]] = np.where(missing, np.nan, whole + part)
     return result
+
+
+@attrs.frozen(repr=False)
+class _Finite:
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not is_finite_number(value):
+            raise ValidationError.for_field(attr.name, value, "a finite number")
+
+    def __repr__(self) -> str:
+        return "<finite validator>"
+
+
+def finite() -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator: a finite number of any kind (never NaN, an infinity or a bool)."""
+    return _Finite()
+
+
+@attrs.frozen(repr=False)
+class _Probability:
+    scale: Scale
+
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if value is not None:
+            check_probability(value, attr.name, scale=self.scale)
+
+    def __repr__(self) -> str:
+        return f"<probability validator ({self.scale})>"
+
+
+def optional_probability(scale: Scale) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator: ``None`` or a probability on ``scale`` (:func:`check_probability`)."""
+    return _Probability(scale)
