@@ -778,3 +778,29 @@ def test_score_records_refuse_non_finite_values(build: Callable[[], object], fie
     with pytest.raises(ValidationError) as info:
         build()
     assert info.value.field == field
+
+
+# -- a saved predictive model: counts are finite numbers >= 0 ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "path"),
+    [
+        pytest.param({"x": [math.nan, 0]}, "model.features.c.counts.x[0]", id="nan"),
+        pytest.param({"x": [1, -5]}, "model.features.c.counts.x[1]", id="negative"),
+        pytest.param({"x": [math.inf, 0]}, "model.features.c.counts.x[0]", id="inf"),
+        pytest.param({"x": [10**400, 0]}, "model.features.c.counts.x[0]", id="int-beyond-float"),
+        pytest.param({"x": [1, 2, 3]}, "model.features.c.counts.x", id="not-a-pair"),
+        pytest.param({"x": "12"}, "model.features.c.counts.x", id="text"),
+    ],
+)
+def test_naive_bayes_model_counts_are_checked_at_load(counts: object, path: str) -> None:
+    model = {
+        "as_of": "2026-01-01T00:00:00+00:00",
+        "won": 2,
+        "lost": 2,
+        "features": {"c": {"edges": None, "counts": counts}},
+    }
+    with pytest.raises(SpecError) as info:
+        NaiveBayesScorer(features=["c"], model=model)
+    assert info.value.path == path
