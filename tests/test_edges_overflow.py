@@ -18,9 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmlifecycle import metrics
-from crmlifecycle._finite import check_probabilities, check_probability, ensure_finite
+from crmlifecycle._finite import (
+    FLOAT_MAX,
+    check_probabilities,
+    check_probability,
+    ensure_finite,
+)
 from crmlifecycle.errors import CrmError, DataError, SpecError, ValidationError
 from crmlifecycle.metrics import available_metrics, compute_kpis, get_metric
 from crmlifecycle.metrics._events import stage_probabilities
@@ -804,3 +811,54 @@ def test_naive_bayes_model_counts_are_checked_at_load(counts: object, path: str)
     with pytest.raises(SpecError) as info:
         NaiveBayesScorer(features=["c"], model=model)
     assert info.value.path == path
+
+
+# -- properties: over the whole float range, a right finite number, NaN where undefined, or a
+# -- typed error ---------------------------------------------------------------------------------
+
+
+def _value_or_error(call: Callable[[], float]) -> float | DataError:
+    try:
+        return call()
+    except DataError as err:
+        return err
+
+
+_NON_NEGATIVE = st.floats(min_value=0.0, allow_nan=False, allow_infinity=False)
+_FRACTION = st.floats(min_value=0.0, max_value=1.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ltv=_NON_NEGATIVE, cac=_NON_NEGATIVE, arpu=_NON_NEGATIVE, margin=_FRACTION, churn=_FRACTION)
+def test_unit_economics_are_finite_nan_or_refused(
+    ltv: float, cac: float, arpu: float, margin: float, churn: float
+) -> None:
+    calls: list[tuple[Callable[[], float], bool]] = [
+        (lambda: metrics.ltv_to_cac(ltv, cac), cac == 0),
+        (lambda: metrics.historic_clv(arpu, gross_margin=margin, churn_rate=churn), churn == 0),
+        (
+            lambda: metrics.cac_payback_months(cac, arpu=arpu, gross_margin=margin),
+            arpu * margin == 0,
+        ),
+    ]
+    for call, undefined in calls:
+        value = _value_or_error(call)
+        if isinstance(value, DataError):
+            assert "overflows" in str(value)
+        else:
+            assert math.isnan(value) if undefined else math.isfinite(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(amounts=st.lists(_NON_NEGATIVE, min_size=1, max_size=6))
+def test_average_order_value_is_the_mean_or_refused(amounts: list[float]) -> None:
+    value = _value_or_error(lambda: metrics.average_order_value(_orders(amounts)))
+    if isinstance(value, DataError):
+        assert value.column == "amount"
+        # refused only when the total overflows (summed in eighths: six of them cannot overflow)
+        assert math.fsum(a / 8 for a in amounts) > FLOAT_MAX / 8 * (1 - 1e-12)
+    else:
+        eighths = math.fsum(a / 8 for a in amounts)  # exact enough near the top of the range
+        total = math.fsum(amounts) if eighths < FLOAT_MAX / 16 else eighths * 8
+        mean = total / len(amounts)
+        assert value == pytest.approx(mean, rel=1e-9)
