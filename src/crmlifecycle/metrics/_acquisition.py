@@ -354,7 +354,8 @@ def cac(
         MissingColumnError: a column is missing.
         DataError: negative or missing spend, duplicate customer ids, naive
             timestamps with a time of day, ``freq`` finer than ``spend_freq``, or
-            ``start``/``end`` inside a ``spend_freq`` period.
+            ``start``/``end`` inside a ``spend_freq`` period, or spend whose sum
+            overflows a 64-bit float.
 
     Examples:
         >>> import pandas as pd

@@ -118,7 +118,8 @@ def weighted_pipeline(
 
     Raises:
         DataError: see :func:`deal_stages`; an open deal in a stage without a
-            probability in ``lifecycle``.
+            probability in ``lifecycle``; amounts whose sum overflows a 64-bit float.
+        ValidationError: a stage probability outside 0..100 (a lifecycle-like object).
 
     Examples:
         >>> import pandas as pd
@@ -194,7 +195,9 @@ def forecast(
 
     Raises:
         DataError: see :func:`deal_stages`; a deal in a stage without a
-            forecast category or a probability in ``lifecycle``.
+            forecast category or a probability in ``lifecycle``; amounts whose sum
+            overflows a 64-bit float.
+        ValidationError: a stage probability outside 0..100 (a lifecycle-like object).
 
     Examples:
         >>> import pandas as pd

@@ -63,6 +63,7 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
         ValidationError: negative ARPU, a margin or rate outside [0, 1], or a
             NaN input (an undefined ARPU or churn rate upstream, e.g. nobody
             paid or nobody was present at the start: decide what it should be).
+        DataError: the result overflows a 64-bit float (a huge ARPU over a tiny churn rate).
 
     Examples:
         >>> historic_clv(100.0, gross_margin=0.8, churn_rate=0.02)  # 100 * 0.8 / 0.02
@@ -142,6 +143,7 @@ def average_order_value(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: the sum of the amounts overflows a 64-bit float (amounts near 1e308).
 
     Examples:
         >>> import pandas as pd
@@ -209,7 +211,8 @@ def order_based_clv(
 
     Raises:
         DataError: duplicate order ids, missing or negative amounts, no order in
-            the window, or a window of zero length.
+            the window, a window of zero length, or amounts (or a result) that
+            overflow a 64-bit float.
         ValidationError: a margin outside [0, 1] or a negative lifespan.
 
     Examples:

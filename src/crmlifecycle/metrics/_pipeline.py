@@ -247,6 +247,10 @@ def average_deal_size(
         opportunities_columns: the column names of ``opportunities``.
         events_columns: the column names of ``events``.
 
+    Raises:
+        DataError: see :func:`deal_stages`; a missing or negative amount of a won deal, or
+            amounts whose sum overflows a 64-bit float.
+
     Examples:
         >>> import pandas as pd
         >>> deals = pd.DataFrame({

@@ -261,6 +261,7 @@ def compute_kpis(
             or a ``columns`` entry that names no frame or holds another frame's record.
         MissingColumnError: a frame lacks a column a selected metric reads.
         PluginError: a plugin fails to load or is not a Metric.
+        DataError: a metric's value holds an infinity (it overflowed a 64-bit float).
 
     Examples:
         >>> import pandas as pd

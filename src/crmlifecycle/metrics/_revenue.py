@@ -375,6 +375,7 @@ def arpu(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: revenue whose sum overflows a 64-bit float (amounts near 1e308).
 
     Examples:
         >>> import pandas as pd

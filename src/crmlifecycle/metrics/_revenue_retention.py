@@ -172,6 +172,8 @@ def gross_revenue_retention(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: revenue whose sum, or whose ratio to a tiny starting MRR, overflows a
+            64-bit float.
 
     Examples:
         >>> import pandas as pd
@@ -263,6 +265,8 @@ def net_revenue_retention(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: revenue whose sum, or whose ratio to a tiny starting MRR, overflows a
+            64-bit float.
 
     Examples:
         >>> import pandas as pd
