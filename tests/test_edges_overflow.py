@@ -862,3 +862,33 @@ def test_average_order_value_is_the_mean_or_refused(amounts: list[float]) -> Non
         total = math.fsum(amounts) if eighths < FLOAT_MAX / 16 else eighths * 8
         mean = total / len(amounts)
         assert value == pytest.approx(mean, rel=1e-9)
+
+
+def test_convert_churn_rate_refuses_periods_beyond_a_float() -> None:
+    with pytest.raises(ValidationError) as info:
+        metrics.convert_churn_rate(0.5, periods=10**400)
+    assert info.value.field == "periods"
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [(10**400, "> 20"), (-(10**400), "<= 10"), (20, "(10, 20]"), (math.inf, "> 20")],
+    ids=["int-beyond-float", "negative-int-beyond-float", "on-an-edge", "inf"],
+)
+def test_naive_bayes_bins_a_number_of_any_size_exactly(value: object, key: str) -> None:
+    model = {
+        "as_of": "2026-01-01T00:00:00+00:00",
+        "won": 2,
+        "lost": 2,
+        "features": {
+            "c": {
+                "edges": [10, 20],
+                "counts": {"<= 10": [0, 2], "(10, 20]": [1, 0], "> 20": [1, 0]},
+            }
+        },
+    }
+    scorer = NaiveBayesScorer(features=["c"], numeric={"c": [10, 20]}, model=model)
+    card = scorer.score({"c": value}, as_of=AS_OF)
+    assert card.contributions[-1].note == key
+    assert card.probability is not None
+    assert 0.0 <= card.probability <= 1.0
