@@ -892,3 +892,22 @@ def test_naive_bayes_bins_a_number_of_any_size_exactly(value: object, key: str) 
     assert card.contributions[-1].note == key
     assert card.probability is not None
     assert 0.0 <= card.probability <= 1.0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(
+            lambda f: metrics.csat(f, scale=(0, 10**400), threshold=10**399), id="csat-int-huge"
+        ),
+        pytest.param(lambda f: metrics.ces(f, kind="csat", scale=(0, 10**7)), id="ces-wide"),
+        pytest.param(lambda f: metrics.csat(f, scale=(-(10**7), 5)), id="csat-wide-low"),
+    ],
+)
+def test_survey_scales_are_bounded(call: Callable[[pd.DataFrame], object]) -> None:
+    feedback = pd.DataFrame(
+        {"kind": ["csat", "csat"], "score": [1.0, 5.0], "at": utc("2026-01-01", "2026-01-02")}
+    )
+    with pytest.raises(ValidationError) as info:
+        call(feedback)
+    assert info.value.field == "scale"
