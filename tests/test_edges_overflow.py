@@ -911,3 +911,19 @@ def test_survey_scales_are_bounded(call: Callable[[pd.DataFrame], object]) -> No
     with pytest.raises(ValidationError) as info:
         call(feedback)
     assert info.value.field == "scale"
+
+
+@pytest.mark.parametrize(
+    ("options", "path"),
+    [
+        pytest.param({"budget_min": 10**400}, "budget_min", id="budget-int-huge"),
+        pytest.param({"budget_min": math.nan}, "budget_min", id="budget-nan"),
+        pytest.param({"points": 10**400}, "points", id="points-int-huge"),
+        pytest.param({"points": math.inf}, "points", id="points-inf"),
+        pytest.param({"points": 5e8}, "grades.A", id="thresholds-beyond-bound"),
+    ],
+)
+def test_the_bant_preset_checks_its_numbers(options: dict[str, Any], path: str) -> None:
+    with pytest.raises(SpecError) as info:
+        PointsScorer.bant(**options)
+    assert info.value.path == path

@@ -270,7 +270,12 @@ class PointsScorer:
             timeline_days: leads created at most this many days before ``as_of`` earn the
                 timeline points.
             points: the points of each of the four criteria; the grade and label thresholds
-                scale with it.
+                scale with it (each within ±10**9, ``MAX_POINTS``).
+
+        Raises:
+            SpecError: a ``budget_min`` that is not a finite number, ``points`` (or the
+                thresholds 3 × ``points``) beyond ±10**9, or a value the rule language refuses
+                in a condition (a number literal beyond 10**15).
 
         Examples:
             >>> import pandas as pd
@@ -283,6 +288,8 @@ class PointsScorer:
             >>> card.total, card.grade, card.label  # budget + authority + timeline
             (75.0, 'A', 'SQL')
         """
+        budget_min = check_number(budget_min, path="budget_min")  # finite, never OverflowError
+        points = check_number(points, path="points", bound=MAX_POINTS)
         titles = ", ".join(repr(t) for t in authority_titles)
         return cls(
             fit=[
