@@ -548,7 +548,7 @@ def _rfm_orders(amounts: list[float]) -> pd.DataFrame:
         ("monetary", -3.5),
         ("monetary", math.nan),
         ("frequency", math.inf),
-        ("monetary", 10**400),
+        pytest.param("monetary", 10**400, id="monetary-int-beyond-float"),
         ("recency_days", True),
     ],
 )
@@ -595,7 +595,9 @@ def test_rfm_monetary_sums_that_overflow_raise() -> None:
     assert info.value.column == "amount"
 
 
-@pytest.mark.parametrize("edge", [10**400, HUGE * 10, math.nan, True])
+@pytest.mark.parametrize(
+    "edge", [10**400, HUGE * 10, math.nan, True], ids=["int-beyond-float", "inf", "nan", "bool"]
+)
 def test_rfm_edges_beyond_a_float_are_a_spec_error(edge: object) -> None:
     with pytest.raises(SpecError, match=r"edges\.monetary"):
         RfmScorer.from_dict(
@@ -927,3 +929,13 @@ def test_the_bant_preset_checks_its_numbers(options: dict[str, Any], path: str) 
     with pytest.raises(SpecError) as info:
         PointsScorer.bant(**options)
     assert info.value.path == path
+
+
+@pytest.mark.parametrize(
+    "bins",
+    [0, 1001, 10**9, 10**400, 2.5, True],
+    ids=["0", "1001", "1e9", "int-beyond-float", "2.5", "bool"],
+)
+def test_calibration_bins_are_bounded(bins: object) -> None:
+    with pytest.raises(DataError, match="bins"):
+        calibration_table([1, 0], [0.2, 0.3], bins=bins)  # type: ignore[arg-type]
