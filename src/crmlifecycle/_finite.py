@@ -16,7 +16,14 @@ the numeric columns of a DataFrame) and raises :class:`~crmlifecycle.errors.Data
 naming the result and the inputs it was computed from. NaN passes it: a KPI is
 NaN where its definition is undefined (a zero denominator), which each KPI
 documents; a NaN produced by overflow is caught by guarding the sums the result
-is built from.
+is built from (:func:`finite_sum`). :func:`finite_float` reads a number without
+Python's ``OverflowError`` for integers beyond a float.
+
+Time spans: :func:`elapsed` subtracts 64-bit nanosecond timestamps in whole units
+and remainders, so a span from 1678 to 2261 is right instead of wrapping.
+
+Records: the attrs validators :func:`finite` and :func:`optional_probability` put
+the same rules on the fields of result records (a score card's total and probability).
 """
 
 from __future__ import annotations
