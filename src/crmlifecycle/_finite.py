@@ -250,6 +250,8 @@ def ensure_finite(result: _T, *, name: str, inputs: Sequence[str], allow_nan: bo
     if isinstance(result, np.ndarray) and result.dtype.kind == "f":
         ensure_finite(pd.Series(result.ravel()), name=name, inputs=inputs, allow_nan=allow_nan)
         return result
+    if isinstance(result, numbers.Integral):  # an int is never infinite, however long
+        return result
     if isinstance(result, numbers.Real) and not isinstance(result, bool):
         number = float(result)
         if math.isinf(number) or (not allow_nan and math.isnan(number)):
