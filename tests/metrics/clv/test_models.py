@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from crmlifecycle.errors import DataError, FitError
+from crmlifecycle.errors import DataError, FitError, ValidationError
 from crmlifecycle.metrics.clv import (
     BGBBModel,
     BGNBDModel,
@@ -329,7 +329,7 @@ def test_bad_inputs_raise_data_errors() -> None:
         ShiftedBetaGeometricModel().fit([100, 80, 90])
     with pytest.raises(DataError, match="inconsistent"):
         BGBBModel().fit(summary([3], [2], [6]))
-    with pytest.raises(DataError, match="discount_rate"):
+    with pytest.raises(ValidationError, match="discount_rate"):
         PARETO.discounted_expected_transactions(1, 1, 2, discount_rate=0.0)
     with pytest.raises(DataError, match="exactly the parameters"):
         BGNBDModel.from_params(r=1.0)
@@ -351,7 +351,7 @@ def test_clv_with_constant_spend_and_discounting_by_hand() -> None:
     # two steps of 2 weeks: 0.5 * 10 * (E[Y(2)] / 1.01^2 + (E[Y(4)] - E[Y(2)]) / 1.01^4)
     y2, y4 = BGNBD.conditional_expected_purchases(np.array([2.0, 4.0]), 2, 30.43, 38.86)
     assert float(discounted.iloc[0]) == pytest.approx(5 * (y2 / 1.01**2 + (y4 - y2) / 1.01**4))
-    with pytest.raises(DataError, match="horizon"):
+    with pytest.raises(ValidationError, match="horizon"):
         customer_lifetime_value(BGNBD, 10.0, frame, horizon=0, discount_rate=0.0)
 
 

@@ -9,6 +9,8 @@ Pareto/NBD and BG/BB predictions share.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Self
 
@@ -17,17 +19,25 @@ import pandas as pd
 from scipy import optimize, stats
 
 from crmlifecycle._frames import check_numeric, require_columns
-from crmlifecycle.errors import DataError, FitError
+from crmlifecycle.errors import DataError, FitError, ValidationError
 
 __all__ = [
+    "MAX_DISCOUNT_RATE",
+    "MAX_INTERVAL_DECADES",
+    "MAX_OPPORTUNITIES",
+    "MAX_STEPS",
     "Arrays3",
     "FittedModel",
     "HistoryModel",
     "Objective",
     "as_float_array",
     "as_float_arrays",
+    "check_horizon",
+    "check_margin",
     "check_rate",
+    "check_spend",
     "collapse",
+    "identified",
     "numeric_columns",
     "read_summary",
 ]
@@ -123,6 +133,114 @@ def collapse(
     return [rows[keep, i] for i in range(rows.shape[1])], merged[keep]
 
 
+#: the optimiser's box on every log-parameter: exp(+-23) is about 1e-10 .. 1e10
+_LOG_BOUND: Final = 23.0
+#: a log-parameter this close to the box is "at the bound" (ran off to 0 or infinity)
+_AT_BOUND: Final = _LOG_BOUND - 0.1
+#: widest accepted 95% interval of a parameter, in orders of magnitude (upper / lower <= 10^4)
+MAX_INTERVAL_DECADES: Final = 4.0
+#: step of the central differences of the gradient, in log-parameters
+_LOG_STEP: Final = 1e-4
+
+
+def identified(
+    model: str,
+    names: Sequence[str],
+    objective: Objective,
+    log_estimate: np.ndarray,
+    total_weight: float,
+    *,
+    hint: str,
+    diagnostics: dict[str, Any],
+) -> pd.DataFrame:
+    """
+    The covariance of a maximum-likelihood fit, or a ``FitError`` when the data do not identify it.
+
+    The one rule every CLV model's fit goes through. A parameter is *not
+    identified*, and the fit refused, when
+
+    1. its log is at the optimiser's box (``|log theta| >= 22.9``: it ran off to
+       0 or infinity);
+    2. the observed information (the negative Hessian of the total
+       log-likelihood in the log-parameters, by central differences of the
+       analytic gradient) is not finite, or not positive definite (the
+       parameters named are those of its flat or wrong-way directions);
+    3. its 95% Wald interval spans more than :data:`MAX_INTERVAL_DECADES`
+       orders of magnitude (``upper / lower > 10^4``, a standard error of the
+       log-parameter above 2.35): the likelihood is nearly flat along it, e.g.
+       a parameter running to infinity along a ridge.
+
+    These are scale-free (the same whatever the time or currency unit). The
+    covariance returned is of the parameters themselves (delta method from the
+    log-parameters).
+
+    Raises:
+        FitError: naming the parameters and why, with ``hint``; its
+            ``diagnostics`` hold ``not_identified``, ``reason``, the
+            parameters reached and the optimiser's attempts.
+    """
+    theta = np.exp(log_estimate)
+    k = theta.size
+
+    def refuse(bad: Sequence[str], reason: str, **extra: Any) -> FitError:
+        listed = ", ".join(bad) if bad else ", ".join(names)
+        return FitError(
+            f"{model}: the data do not identify {listed}: {reason}. Hint: {hint}.",
+            diagnostics={
+                **diagnostics,
+                "not_identified": list(bad) or list(names),
+                "reason": reason,
+                "last_parameters": dict(zip(names, theta.tolist(), strict=True)),
+                **extra,
+            },
+        )
+
+    at_bound = np.abs(log_estimate) >= _AT_BOUND
+    if bool(at_bound.any()):
+        raise refuse(
+            [n for n, b in zip(names, at_bound, strict=True) if b],
+            "the optimiser drove them to 0 or infinity (to its bound exp(+-23))",
+        )
+    information = np.empty((k, k))
+    with np.errstate(all="ignore"):
+        for j in range(k):  # central differences of the gradient: 2k evaluations
+            up, down = log_estimate.copy(), log_estimate.copy()
+            up[j] += _LOG_STEP
+            down[j] -= _LOG_STEP
+            information[:, j] = (objective(up)[1] - objective(down)[1]) / (2 * _LOG_STEP)
+    information = (information + information.T) / 2 * total_weight
+    if not bool(np.all(np.isfinite(information))):
+        raise refuse([], "the curvature of the likelihood is not finite at the estimate")
+    eigenvalues, vectors = np.linalg.eigh(information)
+    flat = eigenvalues <= 1e-12 * max(float(np.abs(eigenvalues).max()), 1e-300)
+    if bool(flat.any()):
+        weight = np.abs(vectors[:, flat]).max(axis=1)
+        raise refuse(
+            [n for n, w in zip(names, weight, strict=True) if w > 0.3],  # noqa: PLR2004
+            "the likelihood is flat or has no maximum along them (the observed information is "
+            "not positive definite)",
+            information=information.tolist(),
+        )
+    log_covariance = (vectors / eigenvalues) @ vectors.T
+    log_se = np.sqrt(np.diag(log_covariance))
+    decades = 2 * _Z95 * log_se / np.log(10)
+    wide = decades > MAX_INTERVAL_DECADES
+    if bool(wide.any()):
+        shown = ", ".join(
+            f"{n} {t * math.exp(-_Z95 * s):.3g} to {t * math.exp(min(_Z95 * s, 700)):.3g}"
+            for n, t, s, w in zip(names, theta.tolist(), log_se, wide, strict=True)
+            if w
+        )
+        raise refuse(
+            [n for n, w in zip(names, wide, strict=True) if w],
+            f"their 95% intervals span more than {MAX_INTERVAL_DECADES:g} orders of magnitude "
+            f"({shown})",
+            interval_decades=dict(zip(names, decades.tolist(), strict=True)),
+        )
+    covariance = log_covariance * np.outer(theta, theta)
+    return pd.DataFrame(covariance, index=list(names), columns=list(names))
+
+
 def _minimise(objective: Objective, x0: np.ndarray, scale: np.ndarray | None) -> Any:
     """L-BFGS-B on the log-parameters, optionally in coordinates ``x = x0 + scale @ y``."""
     if scale is None:
@@ -131,7 +249,7 @@ def _minimise(objective: Objective, x0: np.ndarray, scale: np.ndarray | None) ->
             x0,
             jac=True,
             method="L-BFGS-B",
-            bounds=[(-23.0, 23.0)] * len(x0),
+            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(x0),
             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
         )
 
@@ -168,6 +286,11 @@ class FittedModel:
 
     _param_names: tuple[str, ...] = ()
     _loglik_convention: str = ""
+    #: what to do when the data do not identify the model (ends the ``FitError`` of a fit)
+    _identification_hint: str = (
+        "fit on more customers, or on customers who differ more; or build the model from "
+        "parameters you know with from_params(...)"
+    )
 
     def __init__(self) -> None:
         self.params_: pd.Series | None = None
@@ -201,7 +324,10 @@ class FittedModel:
                 continue
             ok = bool(np.all(np.isfinite(result.x))) and bool(np.isfinite(result.fun))
             gradient = np.abs(np.asarray(result.jac, dtype="float64"))
-            small = bool(np.all(gradient < _GRADIENT_TOLERANCE)) if ok else False
+            # Converged: a finite optimum where the gradient is flat, reached before the
+            # iteration limit (L-BFGS-B status 1). Its "abnormal line search" stop (status 2)
+            # is accepted when the gradient is flat: that is the optimum met at machine precision.
+            small = ok and bool(np.all(gradient < _GRADIENT_TOLERANCE)) and result.status != 1
             tried.append(
                 {
                     "start": list(start),
@@ -216,62 +342,31 @@ class FittedModel:
                 break  # the next starting points are fallbacks for a failed start
         if best is None:
             raise FitError(
-                f"{type(self).__name__} did not converge from any starting point. Hint: check "
-                "the summary (units, enough repeat buyers); the diagnostics list each attempt.",
+                f"{type(self).__name__} did not converge from any starting point (the "
+                "diagnostics list each attempt), so the data do not identify it. Hint: "
+                f"{self._identification_hint}.",
                 diagnostics={"attempts": tried},
             )
-        estimate = np.exp(best.x)
-        at_bound = np.abs(best.x) > 22.9  # noqa: PLR2004 - the bound above
-        if bool(at_bound.any()):
-            raise FitError(
-                f"{type(self).__name__}: parameter(s) "
-                f"{[n for n, b in zip(self._param_names, at_bound, strict=True) if b]} ran off "
-                "to 0 or infinity. Hint: the data do not identify this model (e.g. no repeat "
-                "purchases, or no drop-out visible); try a simpler model or more data.",
-                diagnostics={"attempts": tried, "last_parameters": estimate.tolist()},
-            )
-        self.params_ = pd.Series(estimate, index=list(self._param_names), name="estimate")
-        self.log_likelihood_ = -float(best.fun) * total_weight
         self.diagnostics_ = {
             "attempts": tried,
             "iterations": int(best.nit),
             "message": str(best.message),
+            "optimizer_success": bool(best.success),
             "gradient": "analytic",
         }
-        self.covariance_ = self._covariance(objective, best.x, total_weight)
-
-    def _covariance(self, objective: Objective, x: np.ndarray, total_weight: float) -> pd.DataFrame:
-        theta = np.exp(x)
-        k = theta.size
-
-        def natural_gradient(values: np.ndarray) -> np.ndarray:
-            _, grad_log = objective(np.log(values))
-            return np.asarray(-grad_log / values * total_weight)  # total log-likelihood's
-
-        hessian = np.empty((k, k))
-        at_estimate = natural_gradient(theta)
-        for j in range(k):  # forward differences of the gradient: k evaluations
-            step = 1e-6 * theta[j]
-            up = theta.copy()
-            up[j] += step
-            hessian[:, j] = (natural_gradient(up) - at_estimate) / step
-        hessian = (hessian + hessian.T) / 2
-        names = list(self._param_names)
-        try:
-            np.linalg.cholesky(-hessian)
-            covariance = np.linalg.inv(-hessian)
-        except np.linalg.LinAlgError as err:
-            raise FitError(
-                f"{type(self).__name__}: the maximum is not unique (the observed information "
-                "is not positive definite), so the data do not identify every parameter. "
-                "Hint: check that some customers buy again and some stop; try more data.",
-                diagnostics={
-                    **self.diagnostics_,
-                    "last_parameters": theta.tolist(),
-                    "hessian": hessian.tolist(),
-                },
-            ) from err
-        return pd.DataFrame(covariance, index=names, columns=names)
+        covariance = identified(
+            type(self).__name__,
+            self._param_names,
+            objective,
+            best.x,
+            total_weight,
+            hint=self._identification_hint,
+            diagnostics=self.diagnostics_,
+        )
+        estimate = np.exp(best.x)
+        self.params_ = pd.Series(estimate, index=list(self._param_names), name="estimate")
+        self.log_likelihood_ = -float(best.fun) * total_weight
+        self.covariance_ = covariance
 
     # -- results -------------------------------------------------------------------------
     def _fitted(self) -> pd.Series:
@@ -340,18 +435,110 @@ class FittedModel:
         return f"<{type(self).__name__}: {shown}>"
 
 
-def check_rate(discount_rate: float, *, allow_zero: bool = False) -> float:
-    """Check a discount rate per time unit: finite and > 0 (or >= 0)."""
-    rate = float(discount_rate)
+#: largest discount rate per time unit accepted (100 %: value halves every time unit)
+MAX_DISCOUNT_RATE: Final = 1.0
+#: most discrete opportunities (periods) a BG/BB history or simulation may span
+MAX_OPPORTUNITIES: Final = 10_000
+#: largest number of discounting steps ``horizon / step`` of customer_lifetime_value
+MAX_STEPS: Final = 10_000
+
+
+def _number(name: str, value: object, hint: str) -> float:
+    """``value`` as a float, refusing bools, strings and other non-numbers (naming ``name``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValidationError.for_field(name, value, "a number", hint=hint)
+    return float(value)
+
+
+def check_rate(discount_rate: object, *, allow_zero: bool = False) -> float:
+    """
+    Check a discount rate per time unit: a finite number in ``(0, 1]`` (or ``[0, 1]``).
+
+    Raises:
+        ValidationError: naming ``discount_rate``: not a number, NaN, infinite,
+            negative (or 0 without ``allow_zero``), or above :data:`MAX_DISCOUNT_RATE`.
+    """
+    hint = (
+        "pass the rate per time unit of the summary, e.g. 0.1 per year is "
+        "1.1 ** (1 / 52) - 1 per week"
+    )
+    rate = _number("discount_rate", discount_rate, hint)
     low_ok = rate >= 0 if allow_zero else rate > 0
-    if not (np.isfinite(rate) and low_ok):
-        bound = ">= 0" if allow_zero else "> 0 (the remaining life is unbounded)"
-        raise DataError(
-            f"discount_rate must be {bound}, got {discount_rate!r}. "
-            "Hint: pass the rate per time unit of the summary, e.g. 0.1 per year is "
-            "1.1 ** (1 / 52) - 1 per week."
+    if not (math.isfinite(rate) and low_ok and rate <= MAX_DISCOUNT_RATE):
+        low = ">= 0" if allow_zero else "> 0 (the remaining life is unbounded)"
+        raise ValidationError(
+            f"discount_rate must be {low} and <= {MAX_DISCOUNT_RATE:g} (100 % per time unit), "
+            f"got {discount_rate!r}. Hint: {hint}.",
+            field="discount_rate",
+            value=discount_rate,
         )
     return rate
+
+
+def check_margin(margin: object) -> float:
+    """
+    Check a margin: the share of the spend that is value, a finite number in ``[0, 1]``.
+
+    Raises:
+        ValidationError: naming ``margin``.
+    """
+    hint = "a margin is a share of the spend, e.g. 0.3 for a 30 % gross margin"
+    share = _number("margin", margin, hint)
+    if not (math.isfinite(share) and 0 <= share <= 1):
+        raise ValidationError(
+            f"margin must be between 0 and 1, got {margin!r}. Hint: {hint}.",
+            field="margin",
+            value=margin,
+        )
+    return share
+
+
+def check_spend(spend: object) -> float:
+    """
+    Check a constant value per purchase: a finite number >= 0.
+
+    Raises:
+        ValidationError: naming ``spend``.
+    """
+    hint = "pass a fitted GammaGammaModel or the value of one purchase, in currency units"
+    value = _number("spend", spend, hint)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValidationError(
+            f"spend must be a finite value >= 0, got {spend!r}. Hint: {hint}.",
+            field="spend",
+            value=spend,
+        )
+    return value
+
+
+def check_horizon(horizon: object, step: object) -> int:
+    """
+    Check a horizon and a step length; return the number of steps ``ceil(horizon / step)``.
+
+    Raises:
+        ValidationError: naming ``horizon`` or ``step``: not a number, not finite,
+            not > 0, or more than :data:`MAX_STEPS` steps.
+    """
+    hint = "both are in the summary's time unit, e.g. horizon=52 weeks with step=1"
+    values = {"horizon": _number("horizon", horizon, hint), "step": _number("step", step, hint)}
+    for name, value in values.items():
+        if not (math.isfinite(value) and value > 0):
+            raise ValidationError(
+                f"{name} must be finite and > 0, got {value!r}. Hint: {hint}.",
+                field=name,
+                value=value,
+            )
+    count = math.ceil(values["horizon"] / values["step"] - 1e-12)
+    if count > MAX_STEPS:
+        name = "step" if values["step"] < 1 else "horizon"
+        raise ValidationError(
+            f"horizon / step asks for {count:.3g} discounting steps, more than {MAX_STEPS:,} "
+            f"(horizon={horizon!r}, step={step!r}). Hint: use a longer step (e.g. 4 weeks "
+            "instead of 1) or a shorter horizon.",
+            field=name,
+            value=values[name],
+        )
+    return count
 
 
 class HistoryModel(FittedModel):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Self, final
+from typing import Final, Self, final
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics.clv._base import (
+    MAX_OPPORTUNITIES,
     HistoryModel,
     Objective,
     as_float_array,
@@ -22,6 +23,9 @@ from crmlifecycle.metrics.clv._columns import SummaryColumns
 
 __all__ = ["BGBBModel"]
 
+#: histories x opportunities held in memory at once by the likelihood
+_CELLS: Final = 1 << 20
+
 
 def _check_histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
     whole = (x == np.round(x)) & (t_x == np.round(t_x)) & (n == np.round(n))
@@ -29,6 +33,14 @@ def _check_histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
         raise DataError(
             "BG/BB histories must be whole numbers of opportunities. "
             "Hint: summarise with rfm_summary(..., occasion='Y', time_unit='Y') or similar."
+        )
+    if n.size and float(np.max(n)) > MAX_OPPORTUNITIES:
+        raise ValidationError(
+            f"T holds {float(np.max(n)):.6g} opportunities, more than {MAX_OPPORTUNITIES:,}. "
+            "Hint: BG/BB histories count discrete opportunities (years, drives, seasons); "
+            "use a coarser occasion, or a continuous-time model (BG/NBD) for fine time.",
+            field="T",
+            value=float(np.max(n)),
         )
     bad = (x > t_x) | (t_x > n) | ((x == 0) & (t_x > 0)) | ((x > 0) & (t_x == 0))
     if bool(np.any(bad)):
@@ -39,7 +51,35 @@ def _check_histories(x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
         )
 
 
+def _by_rows(width: int, size: int) -> list[slice]:
+    """Slices of ``size`` rows that keep ``rows x width`` cells below ``_CELLS`` each."""
+    rows = max(1, _CELLS // max(width, 1))
+    return [slice(start, start + rows) for start in range(0, max(size, 1), rows)]
+
+
 def _log_likelihood(
+    alpha: float,
+    beta: float,
+    gamma: float,
+    delta: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    n: np.ndarray,
+) -> np.ndarray:
+    """Log of FHS (2010) eq. 5 for each history, in blocks of rows (memory linear in T)."""
+    x, t_x, n = np.broadcast_arrays(x, t_x, n)
+    shape = x.shape
+    flat = [np.ravel(v) for v in (x, t_x, n)]
+    width = int(np.max(flat[2] - flat[1])) if flat[2].size else 0
+    parts = [
+        _log_likelihood_block(alpha, beta, gamma, delta, *(v[rows] for v in flat))
+        for rows in _by_rows(width, flat[0].size)
+    ]
+    result: np.ndarray = np.concatenate(parts).reshape(shape)
+    return result
+
+
+def _log_likelihood_block(
     alpha: float,
     beta: float,
     gamma: float,
@@ -73,6 +113,27 @@ def _log_likelihood(
 
 
 def _log_likelihood_and_gradient(
+    alpha: float,
+    beta: float,
+    gamma: float,
+    delta: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    n: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_log_likelihood_and_gradient_block` in blocks of rows (memory linear in T)."""
+    width = int(np.max(n - t_x)) + 1 if n.size else 1
+    parts = [
+        _log_likelihood_and_gradient_block(alpha, beta, gamma, delta, x[rows], t_x[rows], n[rows])
+        for rows in _by_rows(width, x.size)
+    ]
+    return (
+        np.concatenate([value for value, _ in parts]),
+        np.concatenate([gradient for _, gradient in parts], axis=1),
+    )
+
+
+def _log_likelihood_and_gradient_block(
     alpha: float,
     beta: float,
     gamma: float,
@@ -121,6 +182,39 @@ def _log_likelihood_and_gradient(
     return top - base, gradient
 
 
+def _purchase_probability_block(
+    a: float, b: float, g: float, d: float, count: np.ndarray, periods: np.ndarray
+) -> np.ndarray:
+    """Eq. 8 of FHS (2010) for flat arrays of counts and opportunities."""
+    base = special.betaln(a, b) + special.betaln(g, d)
+
+    def log_choose(top: np.ndarray, k: np.ndarray) -> np.ndarray:
+        result: np.ndarray = (
+            special.gammaln(top + 1) - special.gammaln(k + 1) - special.gammaln(top - k + 1)
+        )
+        return result
+
+    first = np.exp(
+        log_choose(periods, count)
+        + special.betaln(a + count, b + periods - count)
+        + special.betaln(g, d + periods)
+        - base
+    )
+    width = int(np.max(periods)) if periods.size else 0
+    i = np.arange(width)
+    c2, n2 = count[..., None], periods[..., None]
+    with np.errstate(invalid="ignore"):
+        terms = np.exp(
+            log_choose(np.maximum(i, c2), c2)
+            + special.betaln(a + c2, b + np.maximum(i - c2, 0))
+            + special.betaln(g + 1, d + i)
+            - base
+        )
+    terms = np.where((i >= c2) & (i < n2), terms, 0.0)
+    result: np.ndarray = np.where(count <= periods, first + terms.sum(axis=-1), 0.0)
+    return result
+
+
 @final
 class BGBBModel(HistoryModel):
     """
@@ -152,6 +246,11 @@ class BGBBModel(HistoryModel):
     """
 
     _param_names = ("alpha", "beta", "gamma", "delta")
+    _identification_hint = (
+        "the BG/BB model needs customers who differ: some who transact at many opportunities,"
+        " some at few, some who stopped; fit on more customers, or build the model from "
+        "parameters you know with from_params(...)"
+    )
     _loglik_convention = "sum of log eq. 5 of Fader, Hardie & Shang (2010)"
     _check_history = staticmethod(_check_histories)
 
@@ -179,6 +278,7 @@ class BGBBModel(HistoryModel):
 
         Raises:
             DataError: missing, fractional or inconsistent histories.
+            ValidationError: naming ``T`` when a history spans more than 10,000 opportunities.
             FitError: when the optimiser does not converge.
         """
         cols = summary_columns
@@ -269,7 +369,10 @@ class BGBBModel(HistoryModel):
 
         Args:
             x: the number of transactions (0 for ``x > n``); broadcast against ``n``.
-            n: the number of opportunities.
+            n: the number of opportunities (at most ``MAX_OPPORTUNITIES``, 10,000).
+
+        Raises:
+            ValidationError: naming ``n`` when it exceeds 10,000 opportunities.
 
         Examples:
             >>> model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
@@ -278,32 +381,22 @@ class BGBBModel(HistoryModel):
         """
         a, b, g, d = self._values()
         count, periods = as_float_arrays(x=x, n=n)
-        base = special.betaln(a, b) + special.betaln(g, d)
-
-        def log_choose(top: np.ndarray, k: np.ndarray) -> np.ndarray:
-            result: np.ndarray = (
-                special.gammaln(top + 1) - special.gammaln(k + 1) - special.gammaln(top - k + 1)
+        if periods.size and float(np.max(periods)) > MAX_OPPORTUNITIES:
+            raise ValidationError(
+                f"n holds {float(np.max(periods)):.6g} opportunities, more than "
+                f"{MAX_OPPORTUNITIES:,}. Hint: BG/BB counts discrete opportunities; use a "
+                "coarser occasion.",
+                field="n",
+                value=float(np.max(periods)),
             )
-            return result
-
-        first = np.exp(
-            log_choose(periods, count)
-            + special.betaln(a + count, b + periods - count)
-            + special.betaln(g, d + periods)
-            - base
-        )
-        width = int(np.max(periods)) if periods.size else 0
-        i = np.arange(width)
-        c2, n2 = count[..., None], periods[..., None]
-        with np.errstate(invalid="ignore"):
-            terms = np.exp(
-                log_choose(np.maximum(i, c2), c2)
-                + special.betaln(a + c2, b + np.maximum(i - c2, 0))
-                + special.betaln(g + 1, d + i)
-                - base
-            )
-        terms = np.where((i >= c2) & (i < n2), terms, 0.0)
-        result: np.ndarray = np.where(count <= periods, first + terms.sum(axis=-1), 0.0)
+        count, periods = np.broadcast_arrays(count, periods)
+        flat_count, flat_periods = count.ravel(), periods.ravel()
+        width = int(np.max(flat_periods)) if flat_periods.size else 0
+        parts = [
+            _purchase_probability_block(a, b, g, d, flat_count[rows], flat_periods[rows])
+            for rows in _by_rows(width, flat_count.size)
+        ]
+        result: np.ndarray = np.concatenate(parts).reshape(count.shape)
         return result
 
     def conditional_expected_purchases(

@@ -124,6 +124,11 @@ class BGNBDModel(TransactionModel):
     """
 
     _param_names = ("r", "alpha", "a", "b")
+    _identification_hint = (
+        "the BG/NBD model needs customers who differ: some with repeat purchases and some "
+        "without, at different recencies and ages; fit on more customers (hundreds), or build"
+        " the model from parameters you know with from_params(...)"
+    )
 
     def _starts(self, data: RFMData) -> list[list[float]]:
         mean_t = float(np.average(data.t, weights=data.w)) or 1.0

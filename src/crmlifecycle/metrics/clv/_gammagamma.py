@@ -54,6 +54,10 @@ class GammaGammaModel(FittedModel):
     """
 
     _param_names = ("p", "q", "gamma")
+    _identification_hint = (
+        "the Gamma-Gamma model needs many repeat buyers whose mean spends differ; fit on more"
+        " customers, or use a constant spend per purchase in customer_lifetime_value"
+    )
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import final
+from typing import Final, final
 
 import numpy as np
 from scipy import special, stats
 
+from crmlifecycle._validators import check_count
+from crmlifecycle.errors import ValidationError
 from crmlifecycle.metrics.clv._base import Objective, as_float_array, as_float_arrays, check_rate
 from crmlifecycle.metrics.clv._hypergeometric import log_hyp2f1_unit
 from crmlifecycle.metrics.clv._transaction import RFMData, TransactionModel
 
 __all__ = ["ParetoNBDModel", "pareto_log_terms"]
+
+#: most Gauss-Legendre points of purchase_probability (their cost grows as the cube)
+_MAX_NODES: Final = 1000
 
 
 def _log_f(
@@ -141,6 +146,11 @@ class ParetoNBDModel(TransactionModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    _identification_hint = (
+        "the Pareto/NBD model needs customers who differ: some with repeat purchases and some"
+        " without, at different recencies and ages; fit on more customers (hundreds), or "
+        "build the model from parameters you know with from_params(...)"
+    )
 
     def _starts(self, data: RFMData) -> list[list[float]]:
         mean_t = float(np.average(data.t, weights=data.w)) or 1.0
@@ -236,7 +246,10 @@ class ParetoNBDModel(TransactionModel):
             n: the number of repeat purchases (a non-negative integer or an array of them).
             t: the length of the period, in the summary's time unit; broadcast against ``n``.
             nodes: the number of Gauss–Legendre points of the quadrature (more: slower and
-                more accurate).
+                more accurate), 1 to 1,000.
+
+        Raises:
+            ValidationError: naming ``nodes`` when it is not an integer from 1 to 1,000.
 
         Examples:
             >>> model = ParetoNBDModel.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -244,6 +257,13 @@ class ParetoNBDModel(TransactionModel):
             True
         """
         r, alpha, s, beta = self._values()
+        if check_count("nodes", nodes, low=1) > _MAX_NODES:
+            raise ValidationError(
+                f"nodes must be at most {_MAX_NODES:,}, got {nodes:,}. Hint: the default 128 "
+                "already matches the closed form to about 1e-10.",
+                field="nodes",
+                value=nodes,
+            )
         count, times = as_float_arrays(n=n, t=t)
         nodes_x, nodes_w = np.polynomial.legendre.leggauss(nodes)
         # substitute tau = t * v^2 to smooth the tau^n behaviour near 0

@@ -15,7 +15,9 @@ from crmlifecycle.metrics.clv._base import FittedModel, Objective, as_float_arra
 __all__ = ["ShiftedBetaGeometricModel"]
 
 
-def _cohort_matrix(survivors: pd.DataFrame | pd.Series | Sequence[float]) -> np.ndarray:
+def _cohort_matrix(
+    survivors: pd.DataFrame | pd.Series | Sequence[float] | np.ndarray,
+) -> np.ndarray:
     """Rows = cohorts, columns = periods 0..K (NaN after a cohort's last observed period)."""
     if isinstance(survivors, str | bytes | Mapping) or not isinstance(
         survivors, pd.DataFrame | pd.Series | Sequence | np.ndarray
@@ -86,8 +88,13 @@ class ShiftedBetaGeometricModel(FittedModel):
     """
 
     _param_names = ("alpha", "beta")
+    _identification_hint = (
+        "the sBG model needs enough periods for the retention rate to change visibly, and "
+        "enough customers; with a retention that stays constant use a single churn rate "
+        "instead, or build the model from parameters you know with from_params(...)"
+    )
 
-    def fit(self, survivors: pd.DataFrame | pd.Series | Sequence[float]) -> Self:
+    def fit(self, survivors: pd.DataFrame | pd.Series | Sequence[float] | np.ndarray) -> Self:
         """
         Fit on survivor counts of one cohort (a sequence) or several (a frame).
 

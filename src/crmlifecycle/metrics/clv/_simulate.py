@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import pandas as pd
 
 from crmlifecycle._validators import check_count
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.metrics.clv._base import MAX_OPPORTUNITIES
 
 __all__ = [
     "simulate_bgbb",
@@ -15,6 +18,30 @@ __all__ = [
     "simulate_pareto_nbd",
     "simulate_sbg",
 ]
+
+
+#: most customers one call draws (the draws are held in memory)
+MAX_CUSTOMERS: Final = 10_000_000
+#: most periods of an sBG cohort drawn by one call
+MAX_PERIODS: Final = 1_000_000
+#: customers x opportunities drawn at once by simulate_bgbb (bounds its memory)
+_CELLS: Final = 1 << 22
+
+
+def _count(name: str, value: object, high: int, hint: str) -> int:
+    """An ``int`` between 0 and ``high`` (a ValidationError naming ``name`` otherwise)."""
+    count = check_count(name, value)
+    if count > high:
+        raise ValidationError(
+            f"{name} must be at most {high:,}, got {count:,}. Hint: {hint}.",
+            field=name,
+            value=count,
+        )
+    return count
+
+
+def _customers(n: object) -> int:
+    return _count("n", n, MAX_CUSTOMERS, "draw the customers in several calls with other seeds")
 
 
 def _positive(**params: float) -> None:
@@ -47,7 +74,7 @@ def simulate_bgnbd(
     *Marketing Science* 24(2).
 
     Args:
-        n: how many customers to draw.
+        n: how many customers to draw (at most 10,000,000).
         r: shape of the gamma distribution of purchase rates.
         alpha: scale of the gamma distribution of purchase rates.
         a: first shape of the beta distribution of drop-out probabilities.
@@ -55,11 +82,15 @@ def simulate_bgnbd(
         T: each customer's observation length (one number, or one per customer).
         seed: the seed of the random generator (the draws are reproducible).
 
+    Raises:
+        ValidationError: naming the integer argument (count, periods, seed) that is
+            not an integer >= 0 or is above its bound.
+
     Examples:
         >>> simulate_bgnbd(3, r=0.25, alpha=4.0, a=0.8, b=2.4, T=39.0, seed=1).columns.tolist()
         ['frequency', 'recency', 'T']
     """
-    check_count("n", n)
+    _customers(n)
     check_count("seed", seed)
     _positive(r=r, alpha=alpha, a=a, b=b)
     rng = np.random.default_rng(seed)
@@ -91,7 +122,7 @@ def simulate_pareto_nbd(
     Who Are They and What Will They Do Next?", *Management Science* 33(1).
 
     Args:
-        n: how many customers to draw.
+        n: how many customers to draw (at most 10,000,000).
         r: shape of the gamma distribution of purchase rates.
         alpha: scale of the gamma distribution of purchase rates.
         s: shape of the gamma distribution of drop-out rates.
@@ -99,11 +130,15 @@ def simulate_pareto_nbd(
         T: each customer's observation length (one number, or one per customer).
         seed: the seed of the random generator (the draws are reproducible).
 
+    Raises:
+        ValidationError: naming the integer argument (count, periods, seed) that is
+            not an integer >= 0 or is above its bound.
+
     Examples:
         >>> len(simulate_pareto_nbd(5, r=0.5, alpha=10.0, s=0.6, beta=12.0, T=39.0, seed=1))
         5
     """
-    check_count("n", n)
+    _customers(n)
     check_count("seed", seed)
     _positive(r=r, alpha=alpha, s=s, beta=beta)
     rng = np.random.default_rng(seed)
@@ -133,6 +168,10 @@ def simulate_gamma_gamma(
         gamma: the rate of the gamma distribution of ``nu`` across customers (> 0).
         seed: the seed of the random generator (the draws are reproducible).
 
+    Raises:
+        ValidationError: naming the integer argument (count, periods, seed) that is
+            not an integer >= 0 or is above its bound.
+
     Examples:
         >>> import numpy as np
         >>> values = simulate_gamma_gamma(np.array([0, 3]), p=6.0, q=4.0, gamma=15.0, seed=1)
@@ -160,30 +199,43 @@ def simulate_bgbb(
     Discrete-Time Noncontractual Setting", *Marketing Science* 29(6).
 
     Args:
-        n: how many customers to draw.
+        n: how many customers to draw (at most 10,000,000).
         alpha: first shape of the beta distribution of transaction probabilities.
         beta: second shape of the beta distribution of transaction probabilities.
         gamma: first shape of the beta distribution of drop-out probabilities.
         delta: second shape of the beta distribution of drop-out probabilities.
-        periods: the number of transaction opportunities observed.
+        periods: the number of transaction opportunities observed (at most 10,000).
         seed: the seed of the random generator (the draws are reproducible).
+
+    Raises:
+        ValidationError: naming the integer argument (count, periods, seed) that is
+            not an integer >= 0 or is above its bound.
 
     Examples:
         >>> draws = simulate_bgbb(4, alpha=1.2, beta=0.75, gamma=0.66, delta=2.8, periods=6, seed=1)
         >>> draws["T"].tolist()
         [6, 6, 6, 6]
     """
-    check_count("n", n)
+    _customers(n)
     check_count("seed", seed)
     _positive(alpha=alpha, beta=beta, gamma=gamma, delta=delta)
+    _count("periods", periods, MAX_OPPORTUNITIES, "BG/BB counts discrete opportunities")
     rng = np.random.default_rng(seed)
     p = rng.beta(alpha, beta, n)
     theta = rng.beta(gamma, delta, n)
     alive_through = np.minimum(rng.geometric(theta) - 1, periods)  # opportunities while alive
     opportunity = np.arange(1, periods + 1)
-    buys = (rng.random((n, periods)) < p[:, None]) & (opportunity <= alive_through[:, None])
-    x = buys.sum(axis=1)
-    t_x = np.where(x > 0, np.max(np.where(buys, opportunity, 0), axis=1), 0)
+    x = np.zeros(n, dtype="int64")
+    t_x = np.zeros(n, dtype="int64")
+    rows = max(1, _CELLS // max(periods, 1))
+    for start in range(0, n, rows):  # blocks of customers: the same draws, bounded memory
+        block = slice(start, min(start + rows, n))
+        size = block.stop - block.start
+        buys = (rng.random((size, periods)) < p[block, None]) & (
+            opportunity <= alive_through[block, None]
+        )
+        x[block] = buys.sum(axis=1)
+        t_x[block] = np.max(np.where(buys, opportunity, 0), axis=1, initial=0)
     return pd.DataFrame(
         {"frequency": x.astype("int64"), "recency": t_x.astype("int64"), "T": np.full(n, periods)}
     )
@@ -194,20 +246,28 @@ def simulate_sbg(n: int, *, alpha: float, beta: float, periods: int, seed: int) 
     Draw survivor counts ``[n, S1, ..., S_periods]`` of one sBG cohort of ``n`` customers.
 
     Args:
-        n: the cohort size.
+        n: the cohort size (at most 10,000,000).
         alpha: first shape of the beta distribution of churn probabilities (> 0).
         beta: second shape of the beta distribution of churn probabilities (> 0).
-        periods: the number of periods after acquisition to count survivors for.
+        periods: the number of periods after acquisition to count survivors for
+            (at most 1,000,000).
         seed: the seed of the random generator (the draws are reproducible).
+
+    Raises:
+        ValidationError: naming the integer argument (count, periods, seed) that is
+            not an integer >= 0 or is above its bound.
 
     Examples:
         >>> simulate_sbg(100, alpha=0.7, beta=1.2, periods=3, seed=1)[0]
         np.int64(100)
     """
-    check_count("n", n)
+    _customers(n)
     check_count("seed", seed)
     _positive(alpha=alpha, beta=beta)
+    _count("periods", periods, MAX_PERIODS, "count survivors over fewer periods")
     rng = np.random.default_rng(seed)
     lifetime = rng.geometric(rng.beta(alpha, beta, n))  # cancels at the end of this period
-    result: np.ndarray = np.array([(lifetime > t).sum() for t in range(periods + 1)])
+    # survivors after t periods: the customers whose lifetime exceeds t (linear in n + periods)
+    ended = np.bincount(np.minimum(lifetime, periods + 1), minlength=periods + 2)
+    result: np.ndarray = n - np.cumsum(ended)[: periods + 1]
     return result

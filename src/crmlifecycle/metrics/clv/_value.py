@@ -8,16 +8,21 @@ record: :class:`~crmlifecycle.metrics.clv.SummaryColumns`,
 
 from __future__ import annotations
 
-import math
-from typing import Any, Protocol, final
+from typing import Any, Final, Protocol, final
 
 import attrs
 import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import require_columns
-from crmlifecycle.errors import DataError, FitError
-from crmlifecycle.metrics.clv._base import check_rate, numeric_columns
+from crmlifecycle.errors import FitError
+from crmlifecycle.metrics.clv._base import (
+    check_horizon,
+    check_margin,
+    check_rate,
+    check_spend,
+    numeric_columns,
+)
 from crmlifecycle.metrics.clv._columns import HoldoutColumns, SummaryColumns
 from crmlifecycle.metrics.clv._gammagamma import GammaGammaModel
 
@@ -40,6 +45,61 @@ class TransactionForecaster(Protocol):
         T: Any,
     ) -> np.ndarray:
         """Expected purchases in the next ``t`` time units given a history."""
+
+
+#: customers x steps evaluated at once (bounds the memory whatever the horizon)
+_CELLS: Final = 1 << 18
+#: most steps per block (the sum can stop after any block)
+_BLOCK_STEPS: Final = 512
+#: the discounted sum stops once what is left is below this share of it (a rigorous bound)
+_TAIL: Final = 1e-15
+
+
+def _discounted_purchases(
+    transactions: TransactionForecaster,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    *,
+    horizon: float,
+    step: float,
+    steps: int,
+    rate: float,
+) -> np.ndarray:
+    """
+    ``sum_k (E[Y(t_k)] - E[Y(t_(k-1))]) / (1+rate)^t_k`` per customer, in linear cost.
+
+    Without discounting the sum telescopes to ``E[Y(horizon)]``: one evaluation.
+    With it, the steps are taken in blocks of bounded size; since the increments
+    are >= 0 and the discount factors fall, what is left after step ``K`` is at
+    most ``(E[Y(horizon)] - E[Y(t_K)]) / (1+rate)^t_K``, and the sum stops once
+    that is below ``1e-15`` of it for every customer.
+    """
+
+    def cumulative(ends: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            transactions.conditional_expected_purchases(
+                ends[None, :], x[:, None], t_x[:, None], big_t[:, None]
+            ),
+            dtype="float64",
+        )
+
+    at_horizon = cumulative(np.array([float(horizon)]))[:, 0]
+    if rate == 0 or x.size == 0:
+        return at_horizon
+    block = max(1, min(_BLOCK_STEPS, _CELLS // x.size))
+    total = np.zeros(x.size)
+    previous = np.zeros(x.size)
+    for first in range(0, steps, block):
+        ends = np.minimum(np.arange(first + 1, min(first + block, steps) + 1) * step, horizon)
+        values = cumulative(ends)
+        increments = np.diff(values, axis=1, prepend=previous[:, None])
+        total += increments @ (1 + rate) ** -ends
+        previous = values[:, -1]
+        left = (at_horizon - previous) * (1 + rate) ** -ends[-1]
+        if bool(np.all(left <= _TAIL * np.abs(total))):
+            break
+    return total
 
 
 def customer_lifetime_value(
@@ -72,15 +132,27 @@ def customer_lifetime_value(
         transactions: a fitted transaction model (BG/NBD, Pareto/NBD, BG/BB).
         spend: a fitted Gamma-Gamma model, or a constant value per purchase.
         summary: one row per customer (see :func:`rfm_summary`); not modified.
-        horizon: how far ahead to value purchases, in the summary's time unit.
-        discount_rate: the discount rate per time unit (0 for none).
-        step: the length of the discounting steps, in the summary's time unit.
-        margin: the share of the spend that is value (e.g. a gross margin).
+        horizon: how far ahead to value purchases, in the summary's time unit (> 0).
+        discount_rate: the discount rate per time unit, from 0 (none) to 1 (100 %).
+        step: the length of the discounting steps, in the summary's time unit (> 0); at most
+            ``MAX_STEPS`` = 10,000 steps (``ceil(horizon / step)``).
+        margin: the share of the spend that is value (e.g. a gross margin of 0.3), 0 to 1.
         summary_columns: the columns of ``summary`` (``frequency``,
             ``recency``, ``T``; ``monetary_value`` with a Gamma-Gamma ``spend``).
 
+    The cost is linear in the number of steps and bounded in memory: without
+    discounting the sum telescopes to ``E[Y(horizon)]`` (one evaluation); with
+    it, the steps are evaluated in blocks and the sum stops once what the
+    remaining steps could add, at most ``(E[Y(horizon)] - E[Y(t_K)]) /
+    (1+d)^(t_K)``, is below 1e-15 of it. Customers with the same history
+    ``(frequency, recency, T)`` are computed once.
+
     Raises:
-        DataError: missing columns, a negative rate, horizon or step <= 0.
+        ValidationError: naming ``horizon``, ``step``, ``discount_rate``, ``margin``
+            or ``spend``: not a number, NaN or infinite, out of its range (horizon and
+            step > 0, discount rate 0 to 1, margin 0 to 1, a constant spend >= 0), or
+            more than 10,000 steps.
+        DataError: missing or malformed columns.
         FitError: the models give a non-finite value for some customer (never a silent NaN).
 
     Examples:
@@ -97,12 +169,9 @@ def customer_lifetime_value(
         ...     * float(gg.conditional_expected_spend(2, 22.35)[()]), 2)
         True
     """
-    if not (math.isfinite(horizon) and horizon > 0 and math.isfinite(step) and step > 0):
-        raise DataError(
-            f"horizon and step must be > 0 (got horizon={horizon!r}, step={step!r}). "
-            "Hint: both are in the summary's time unit, e.g. horizon=52 weeks."
-        )
+    steps = check_horizon(horizon, step)
     rate = check_rate(discount_rate, allow_zero=True)
+    share = check_margin(margin)
     cols = summary_columns
     columns = [cols.frequency, cols.recency, cols.T]
     if isinstance(spend, GammaGammaModel):
@@ -113,16 +182,14 @@ def customer_lifetime_value(
         (m,) = numeric_columns(summary, cols.monetary_value)
         value = spend.conditional_expected_spend(x, m)
     else:
-        value = np.full(len(summary), float(spend))
-    steps = math.ceil(horizon / step - 1e-12)
-    ends = np.minimum(np.arange(1, steps + 1) * step, horizon)
-    cumulative = transactions.conditional_expected_purchases(
-        ends[None, :], x[:, None], t_x[:, None], big_t[:, None]
-    )
+        value = np.full(len(summary), check_spend(spend))
     with np.errstate(invalid="ignore", over="ignore"):  # non-finite values are caught below
-        increments = np.diff(cumulative, axis=1, prepend=0.0)
-        discounted = increments @ (1 + rate) ** -ends
-        result = margin * value * discounted
+        # customers with the same history have the same expectation: compute each history once
+        histories, row = np.unique(np.column_stack([x, t_x, big_t]), axis=0, return_inverse=True)
+        discounted = _discounted_purchases(
+            transactions, *histories.T, horizon=horizon, step=step, steps=steps, rate=rate
+        )[row.ravel()]
+        result = share * value * discounted
     bad = ~np.isfinite(result)
     if bad.any():
         raise FitError(
