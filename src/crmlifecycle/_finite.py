@@ -2,8 +2,8 @@
 One rule for probabilities and one guard against results that overflow.
 
 Probabilities: a probability is a finite number in its documented scale, either
-a *percent* from 0 to 100 (a stage's default win probability, a deal's
-``probability`` column) or a *fraction* from 0 to 1 (a scorer's predicted
+a *percent* from 0 to 100 (a stage's default win probability, an opportunity's
+``probability``) or a *fraction* from 0 to 1 (a scorer's predicted
 probability, the probabilities given to the evaluation measures). NaN,
 infinities and numbers outside the scale are refused with a typed error naming
 the stage, argument or column (and the rows).
