@@ -200,6 +200,20 @@ def _overflow(
     )
 
 
+def _check_table(table: pd.DataFrame, *, name: str, inputs: Sequence[str], allow_nan: bool) -> None:
+    """:func:`ensure_finite` for the numeric columns of a table, naming the column and rows."""
+    numeric = table.select_dtypes(include=["number"])
+    if not numeric.shape[1]:
+        return
+    array = numeric.to_numpy(dtype="float64", na_value=np.nan)
+    cells = ~np.isfinite(array) if not allow_nan else np.isinf(array)
+    if bool(cells.any()):
+        column = str(numeric.columns[cells.any(axis=0)][0])
+        rows = list(table.index[cells.any(axis=1)])
+        nan = not bool(np.isinf(array).any())
+        raise _overflow(f"{name} (column {column!r})", inputs, rows=rows, nan=nan)
+
+
 def ensure_finite(result: _T, *, name: str, inputs: Sequence[str], allow_nan: bool = True) -> _T:
     """
     Return ``result`` unchanged, or raise :class:`DataError` if it holds an infinity.
@@ -227,15 +241,7 @@ def ensure_finite(result: _T, *, name: str, inputs: Sequence[str], allow_nan: bo
         crmlifecycle.errors.DataError: ratio overflows: the result is larger than ...
     """
     if isinstance(result, pd.DataFrame):
-        numeric = result.select_dtypes(include=["number"])
-        if numeric.shape[1]:
-            array = numeric.to_numpy(dtype="float64", na_value=np.nan)
-            cells = ~np.isfinite(array) if not allow_nan else np.isinf(array)
-            if bool(cells.any()):
-                column = str(numeric.columns[cells.any(axis=0)][0])
-                rows = list(result.index[cells.any(axis=1)])
-                nan = not bool(np.isinf(array).any())
-                raise _overflow(f"{name} (column {column!r})", inputs, rows=rows, nan=nan)
+        _check_table(result, name=name, inputs=inputs, allow_nan=allow_nan)
         return result
     if isinstance(result, pd.Series):
         if pd.api.types.is_numeric_dtype(result.dtype) and not pd.api.types.is_bool_dtype(
