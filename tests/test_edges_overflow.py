@@ -4,8 +4,9 @@ score or model output is ever a silent infinity (or a NaN born of one).
 
 The battery is parametrised by case. The registry sweep runs every metric of
 ``available_metrics()`` on a small synthetic world whose money columns are pushed to the edges
-(amounts near the largest float, tiny amounts, zeros, one row), so a metric added later is
-swept too.
+(amounts near the largest float, tiny amounts, zeros) or whose frames are cut to one row, so a
+metric added later is swept too. Time spans across the whole timestamp range, scorer
+configurations and RFM summaries complete the battery.
 """
 
 from __future__ import annotations
@@ -411,6 +412,8 @@ def world() -> dict[str, pd.DataFrame]:
 
 
 def _variant(frames: dict[str, pd.DataFrame], kind: str) -> dict[str, pd.DataFrame]:
+    if kind == "one-row":  # every frame cut to its first row
+        return {name: frame.head(1) for name, frame in frames.items()}
     out = dict(frames)
     for frame, column in _MONEY.items():
         table = frames[frame].copy()
@@ -449,7 +452,7 @@ def _nans(value: object) -> int:
 
 
 @pytest.mark.parametrize("name", available_metrics())
-@pytest.mark.parametrize("kind", ["huge", "zero", "tiny"])
+@pytest.mark.parametrize("kind", ["huge", "zero", "tiny", "one-row"])
 def test_every_registered_metric_is_finite_or_a_typed_error(
     world: dict[str, pd.DataFrame], name: str, kind: str
 ) -> None:
