@@ -26,6 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
+from crmlifecycle._finite import NS_PER_DAY, check_probability, elapsed
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
@@ -93,8 +94,12 @@ def closed_stages(lifecycle: Lifecycle) -> list[str]:
 
 
 def stage_probabilities(lifecycle: Lifecycle) -> dict[str, float]:
-    """The default win probability (percent) of every state that declares one."""
-    return {s.name: float(s.probability) for s in lifecycle.stages if s.probability is not None}
+    """The default win probability (percent, 0 to 100: checked) of every state that declares one."""
+    return {
+        s.name: check_probability(s.probability, f"{s.name}.probability", scale="percent")
+        for s in lifecycle.stages
+        if s.probability is not None
+    }
 
 
 def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
@@ -341,7 +346,7 @@ def spells_of(
     spells = spells.sort_values("_rank", ignore_index=True).drop(columns=["_rank"])
     for column in ("entered_at", "left_at"):
         spells[column] = spells[column].astype("datetime64[ns, UTC]")
-    spells["days"] = (spells["left_at"] - spells["entered_at"]).dt.total_seconds() / 86_400
+    spells["days"] = elapsed(spells["left_at"], spells["entered_at"], unit_ns=NS_PER_DAY)
     return spells[SPELL_COLUMNS]
 
 

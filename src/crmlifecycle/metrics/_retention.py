@@ -14,13 +14,13 @@ Rates convert between period lengths by compounding,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import overload
 
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._finite import finite_float
 from crmlifecycle._frames import (
     as_sequence,
     partial_frames,
@@ -489,6 +489,6 @@ def convert_churn_rate(
                 hint="for days or weeks pass periods= explicitly (e.g. 52 weeks a year).",
             )
         periods = target / source
-    if isinstance(periods, bool) or not math.isfinite(periods) or periods <= 0:
+    if finite_float(periods) is None or periods <= 0:  # never an OverflowError for 10**400
         raise ValidationError.for_field("periods", periods, "a positive finite number")
     return float(1.0 - (1.0 - value) ** periods)
