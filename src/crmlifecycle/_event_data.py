@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from crmlifecycle._config import MAX_NUMBER_DIGITS
 from crmlifecycle.errors import ValidationError
-from crmlifecycle.values import Money
+from crmlifecycle.values import Money, parse_decimal_text
 
 __all__ = ["decode", "encode", "register_enum"]
 
@@ -76,7 +76,9 @@ def encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: C901, PLR0
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValidationError.for_field(path, value, "a finite number")
-        return {"$decimal": str(value)}
+        text = str(value)
+        parse_decimal_text(text, path)  # the bounds decode applies: what is written reads back
+        return {"$decimal": text}
     if isinstance(value, Money):
         return {"$money": {"amount": str(value.amount), "currency": value.currency}}
     if isinstance(value, datetime):
@@ -131,12 +133,9 @@ def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, dep
         if not isinstance(body, str):
             raise _bad_tag(path, tag, body)
         try:
-            number = Decimal(body)
-        except ArithmeticError as err:
+            return parse_decimal_text(body, path)
+        except ValidationError as err:
             raise _bad_tag(path, tag, body) from err
-        if not number.is_finite():
-            raise _bad_tag(path, tag, body)
-        return number
     if tag == "$money":
         if (
             not isinstance(body, dict)
@@ -146,7 +145,7 @@ def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, dep
         ):
             raise _bad_tag(path, tag, body)
         try:
-            return Money(body["amount"], body["currency"])
+            return Money(parse_decimal_text(body["amount"], path), body["currency"])
         except (ArithmeticError, TypeError, ValueError) as err:
             raise _bad_tag(path, tag, body) from err
     if tag in ("$datetime", "$date"):

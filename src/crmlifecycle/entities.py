@@ -24,7 +24,9 @@ Examples:
 
 from __future__ import annotations
 
+import numbers
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Final, final
 
 import attrs
@@ -106,8 +108,40 @@ def _optional_text() -> Any:
     return attrs.field(default=None, validator=optional(non_empty_str()))
 
 
+def _plain_number(value: object) -> object:
+    """
+    A number field's value as the Python number it holds: ``np.int64(3)`` -> ``3``.
+
+    A NumPy scalar (a frame cell) would be stored as given, and then no event could hold
+    the record (events keep JSON-like data) and an ``np.int8`` would wrap on arithmetic.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    kind: type = type(value)
+    if isinstance(value, numbers.Integral) and kind is not int:
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Rational):
+        return value if kind is float else float(value)
+    return value
+
+
+def _python_number(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and type(value) not in (int, float, Decimal):
+        raise ValidationError.for_field(
+            attr.name,
+            value,
+            "an int, float or Decimal",
+            hint="records hold numbers an event can store; convert fractions with float().",
+        )
+
+
+def _number_field(check: Any, *, default: object = None) -> Any:
+    """A ranged number field: NumPy scalars stored as Python numbers, other kinds refused."""
+    return attrs.field(default=default, converter=_plain_number, validator=[check, _python_number])
+
+
 def _version() -> Any:
-    return attrs.field(default=0, validator=in_range(0, 2**62, integral=True))
+    return _number_field(in_range(0, 2**62, integral=True), default=0)
 
 
 @final
@@ -170,9 +204,7 @@ class Account:
     name: str = attrs.field(validator=non_empty_str())
     created_at: datetime = attrs.field(validator=aware_datetime())
     industry: str | None = _optional_text()
-    employees: int | None = attrs.field(
-        default=None, validator=optional(in_range(0, 10**8, integral=True))
-    )
+    employees: int | None = _number_field(optional(in_range(0, 10**8, integral=True)))
     country: str | None = _optional_text()
 
 
@@ -237,13 +269,11 @@ class Lead:
     campaign_id: str | None = _optional_text()
     channel: str | None = _optional_text()
     industry: str | None = _optional_text()
-    company_size: int | None = attrs.field(
-        default=None, validator=optional(in_range(0, 10**8, integral=True))
-    )
+    company_size: int | None = _number_field(optional(in_range(0, 10**8, integral=True)))
     job_title: str | None = _optional_text()
     budget: Money | None = attrs.field(default=None, validator=_non_negative_money)
     country: str | None = _optional_text()
-    score: float | None = attrs.field(default=None, validator=optional(in_range(-1e9, 1e9)))
+    score: float | None = _number_field(optional(in_range(-1e9, 1e9)))
     contact_id: str | None = _optional_text()
     account_id: str | None = _optional_text()
     opportunity_id: str | None = _optional_text()
@@ -313,7 +343,7 @@ class Opportunity:
         default=attrs.Factory(_state_since_default, takes_self=True), validator=aware_datetime()
     )
     updated_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
-    probability: int = attrs.field(default=10, validator=in_range(0, 100, integral=True))
+    probability: int = _number_field(in_range(0, 100, integral=True), default=10)
     probability_manual: bool = attrs.field(
         default=False, validator=instance_of(bool, "True or False")
     )
@@ -431,7 +461,9 @@ class Product:
     name: str = attrs.field(validator=non_empty_str())
     price: Money = attrs.field(validator=_non_negative_money)
     vendor: str | None = _optional_text()
-    description: str | None = None
+    description: str | None = attrs.field(
+        default=None, validator=optional(instance_of(str, "text"))
+    )
     active: bool = attrs.field(default=True, validator=instance_of(bool, "True or False"))
 
 
@@ -644,8 +676,8 @@ class Feedback:
     customer_id: str = attrs.field(validator=non_empty_str())
     at: datetime = attrs.field(validator=aware_datetime())
     kind: str = attrs.field(validator=one_of(tuple(FEEDBACK_SCALES)))
-    score: int = attrs.field()
-    comment: str | None = None
+    score: int = attrs.field(converter=_plain_number)
+    comment: str | None = attrs.field(default=None, validator=optional(instance_of(str, "text")))
 
     @score.validator
     def _check_score(self, attr: attrs.Attribute[Any], value: object) -> None:
