@@ -224,6 +224,29 @@ def test_fields_refuse_what_no_event_can_hold(build: Callable[[], object], field
 
 
 # -- events hold what their JSON reads back -------------------------------------------------------
+@pytest.mark.parametrize(
+    "envelope",
+    [{"sequence": np.int64(3)}, {"sequence": np.uint8(3)}, {"schema_version": np.int64(2)}],
+    ids=["sequence-int64", "sequence-uint8", "schema-version-int64"],
+)
+def test_envelope_numbers_are_stored_as_python_ints(envelope: dict[str, Any]) -> None:
+    event = Created(kind="lead", entity_id="L-1", at=T0, **envelope)
+    for field, value in envelope.items():
+        assert type(getattr(event, field)) is int
+        assert getattr(event, field) == value
+    assert event_from_json(event_to_json(event)) == event
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [{"sequence": np.float64(3)}, {"sequence": np.bool_(True)}, {"schema_version": 2.0}],
+    ids=["sequence-float", "sequence-bool", "schema-version-float"],
+)
+def test_envelope_numbers_that_are_not_integers_are_refused(envelope: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match=f"'{next(iter(envelope))}'"):
+        Created(kind="lead", entity_id="L-1", at=T0, **envelope)
+
+
 INSTANTS = [
     ("berlin-fold-0", datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)),
     ("berlin-fold-1", datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=BERLIN)),

@@ -24,7 +24,6 @@ Examples:
 
 from __future__ import annotations
 
-import numbers
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Final, final
@@ -32,6 +31,7 @@ from typing import Any, ClassVar, Final, final
 import attrs
 
 from crmlifecycle._custom_fields import CustomFields, to_custom_fields
+from crmlifecycle._event_data import plain_number
 from crmlifecycle._validators import (
     aware_datetime,
     email,
@@ -108,23 +108,6 @@ def _optional_text() -> Any:
     return attrs.field(default=None, validator=optional(non_empty_str()))
 
 
-def _plain_number(value: object) -> object:
-    """
-    A number field's value as the Python number it holds: ``np.int64(3)`` -> ``3``.
-
-    A NumPy scalar (a frame cell) would be stored as given, and then no event could hold
-    the record (events keep JSON-like data) and an ``np.int8`` would wrap on arithmetic.
-    """
-    if value is None or isinstance(value, bool):
-        return value
-    kind: type = type(value)
-    if isinstance(value, numbers.Integral) and kind is not int:
-        return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Rational):
-        return value if kind is float else float(value)
-    return value
-
-
 def _python_number(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
     if value is not None and type(value) not in (int, float, Decimal):
         raise ValidationError.for_field(
@@ -137,7 +120,7 @@ def _python_number(_inst: object, attr: attrs.Attribute[Any], value: object) -> 
 
 def _number_field(check: Any, *, default: object = None) -> Any:
     """A ranged number field: NumPy scalars stored as Python numbers, other kinds refused."""
-    return attrs.field(default=default, converter=_plain_number, validator=[check, _python_number])
+    return attrs.field(default=default, converter=plain_number, validator=[check, _python_number])
 
 
 def _version() -> Any:
@@ -676,7 +659,7 @@ class Feedback:
     customer_id: str = attrs.field(validator=non_empty_str())
     at: datetime = attrs.field(validator=aware_datetime())
     kind: str = attrs.field(validator=one_of(tuple(FEEDBACK_SCALES)))
-    score: int = attrs.field(converter=_plain_number)
+    score: int = attrs.field(converter=plain_number)
     comment: str | None = attrs.field(default=None, validator=optional(instance_of(str, "text")))
 
     @score.validator

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Final, final
 import attrs
 
 from crmlifecycle._config import load_json
-from crmlifecycle._event_data import INT_BOUND, decode, encode, register_enum
+from crmlifecycle._event_data import INT_BOUND, decode, encode, plain_number, register_enum
 from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle._validators import aware_datetime, in_range, is_aware, non_empty_str, optional
 from crmlifecycle.errors import SpecError, ValidationError
@@ -156,13 +156,17 @@ class _EventBase:
 
     event_id: str | None = _optional_text()
     sequence: int | None = attrs.field(
-        default=None, validator=optional(in_range(0, 2**62, integral=True))
+        default=None,
+        converter=plain_number,  # a NumPy integer (a frame cell) is stored as the int it holds
+        validator=optional(in_range(0, 2**62, integral=True)),
     )
     actor: str | None = _optional_text()
     lifecycle: str | None = _optional_text()
     lifecycle_version: str | None = _optional_text()
     schema_version: int = attrs.field(
-        default=EVENT_SCHEMA_VERSION, validator=in_range(1, EVENT_SCHEMA_VERSION, integral=True)
+        default=EVENT_SCHEMA_VERSION,
+        converter=plain_number,
+        validator=in_range(1, EVENT_SCHEMA_VERSION, integral=True),
     )
 
     def to_dict(self) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     return _bounded(result, field, value)
 
 
-def parse_decimal_text(text: str, field: str) -> Decimal:
+def _parse_decimal_text(text: str, field: str) -> Decimal:
     """
     Read exact decimal text (an event's ``$decimal``, a ``$money`` amount).
 
