@@ -51,8 +51,8 @@ from crmlifecycle.events import (
     event_from_json,
     event_to_json,
 )
-from crmlifecycle.sla import SlaPolicy
-from crmlifecycle.synth import Dataset, generate, read_dataset
+from crmlifecycle.sla import SlaPolicy, SlaTarget, case_sla, sla_status
+from crmlifecycle.synth import Dataset, WorldParams, generate, read_dataset
 from crmlifecycle.values import to_decimal
 
 T0 = datetime(2026, 1, 2, tzinfo=UTC)
@@ -239,7 +239,7 @@ def test_envelope_numbers_are_stored_as_python_ints(envelope: dict[str, Any]) ->
 
 @pytest.mark.parametrize(
     "envelope",
-    [{"sequence": np.float64(3)}, {"sequence": np.bool_(True)}, {"schema_version": 2.0}],
+    [{"sequence": np.float64(3)}, {"sequence": np.True_}, {"schema_version": 2.0}],
     ids=["sequence-float", "sequence-bool", "schema-version-float"],
 )
 def test_envelope_numbers_that_are_not_integers_are_refused(envelope: dict[str, Any]) -> None:
@@ -598,3 +598,55 @@ def test_every_public_callable_answers_wrong_types_with_a_crm_error(
         warnings.simplefilter("ignore")
         with contextlib.suppress(CrmError):
             func(*args, **kwargs)
+
+
+# -- one wrong-typed argument at a time, the others valid -----------------------------------------
+_POLICY = SlaPolicy(targets={"high": {"resolution": "8h"}})
+_CASES = pd.DataFrame(
+    {
+        "case_id": ["c-1"],
+        "priority": ["high"],
+        "opened_at": ["2026-11-23T09:00Z"],
+        "first_response_at": [None],
+        "resolved_at": [None],
+    }
+)
+_VALID_CALLS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+    "case_sla": (
+        case_sla,
+        {
+            "policy": _POLICY,
+            "opened_at": "2026-11-23T09:00Z",
+            "priority": "high",
+            "as_of": "2026-11-24T00:00Z",
+        },
+    ),
+    "sla_status": (sla_status, {"cases": _CASES, "policy": _POLICY, "as_of": "2026-11-24T00:00Z"}),
+    "SlaTarget": (SlaTarget, {}),
+    "WorldParams": (WorldParams, {}),
+}
+_ONE_BAD: tuple[object, ...] = (object(), "x" * 5000, pd.DataFrame(), [1], {"a": 1}, 2**100)
+_ONE_AT_A_TIME = [
+    (f"{label}-{name}-{type(bad).__name__}", func, {**base, name: bad})
+    for label, (func, base) in _VALID_CALLS.items()
+    for name, param in inspect.signature(func).parameters.items()
+    if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+    for bad in _ONE_BAD
+]
+
+
+@pytest.mark.parametrize(
+    ("func", "kwargs"), [c[1:] for c in _ONE_AT_A_TIME], ids=[c[0] for c in _ONE_AT_A_TIME]
+)
+def test_one_wrong_argument_among_valid_ones_is_a_crm_error(
+    func: Callable[..., Any], kwargs: dict[str, Any]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.suppress(CrmError):
+            func(**kwargs)
+
+
+def test_generate_refuses_a_progress_that_is_not_a_flag() -> None:
+    with pytest.raises(ValidationError, match="'progress'"):
+        generate(seed=1, n_leads=10, progress=pd.DataFrame())
