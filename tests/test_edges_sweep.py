@@ -39,7 +39,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmlifecycle import Account, Feedback, Lead, Money, Opportunity, Product
+from crmlifecycle import Account, Feedback, Lead, Money, Opportunity, Period, Product
 from crmlifecycle._config import load_json, load_text
 from crmlifecycle.cli import EXIT_USER_ERROR, main
 from crmlifecycle.errors import CrmError, DataError, SpecError, ValidationError, did_you_mean
@@ -650,3 +650,47 @@ def test_one_wrong_argument_among_valid_ones_is_a_crm_error(
 def test_generate_refuses_a_progress_that_is_not_a_flag() -> None:
     with pytest.raises(ValidationError, match="'progress'"):
         generate(seed=1, n_leads=10, progress=pd.DataFrame())
+
+
+# -- periods go by instants -----------------------------------------------------------------------
+FOLD_0 = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)  # 00:30 UTC
+FOLD_1 = FOLD_0.replace(fold=1)  # 01:30 UTC
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "duration"),
+    [
+        (FOLD_0, FOLD_1, timedelta(hours=1)),
+        (
+            datetime(2026, 10, 25, tzinfo=BERLIN),
+            datetime(2026, 10, 26, tzinfo=BERLIN),
+            timedelta(hours=25),
+        ),
+        (
+            datetime(2026, 3, 29, tzinfo=BERLIN),
+            datetime(2026, 3, 30, tzinfo=BERLIN),
+            timedelta(hours=23),
+        ),
+    ],
+    ids=["fold", "autumn-day", "spring-day"],
+)
+def test_a_period_across_a_dst_change_has_its_elapsed_length(
+    start: datetime, end: datetime, duration: timedelta
+) -> None:
+    period = Period(start, end)
+    assert period.duration == duration
+    assert period.contains(start)
+    assert not period.contains(end)
+
+
+def test_a_period_whose_end_is_before_its_start_in_a_fold_is_refused() -> None:
+    start = datetime(2026, 10, 25, 2, 0, fold=1, tzinfo=BERLIN)  # 01:00 UTC
+    end = datetime(2026, 10, 25, 2, 45, tzinfo=BERLIN)  # 00:45 UTC
+    with pytest.raises(ValidationError, match="'end'"):
+        Period(start, end)
+
+
+def test_period_contains_refuses_a_naive_time() -> None:
+    period = Period(FOLD_0, FOLD_1)
+    with pytest.raises(ValidationError, match="'at'"):
+        period.contains(datetime(2026, 10, 25, 2, 45))

@@ -18,14 +18,14 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from typing import Final, final, overload
 
 import attrs
 
 from crmlifecycle._currencies import MINOR_UNITS
-from crmlifecycle._validators import aware_datetime
+from crmlifecycle._validators import aware_datetime, is_aware
 from crmlifecycle.errors import CurrencyMismatchError, ValidationError
 
 __all__ = ["MAX_AMOUNT", "MAX_AMOUNT_PLACES", "MAX_EXPONENT", "Money", "Period", "to_decimal"]
@@ -408,6 +408,10 @@ class Period:
     """
     A half-open span of time ``[start, end)`` between two timezone-aware datetimes.
 
+    Order, :attr:`duration` and :meth:`contains` go by instants (in UTC), so a period
+    across a daylight-saving change has its elapsed length (25 hours for the autumn
+    day in Europe/Berlin) and the two 02:30s of a fold are an hour apart.
+
     Args:
         start: the first instant in the period (timezone-aware).
         end: the first instant after the period (timezone-aware, later than ``start``).
@@ -430,7 +434,7 @@ class Period:
     end: datetime = attrs.field(validator=aware_datetime())
 
     def __attrs_post_init__(self) -> None:
-        if self.end <= self.start:
+        if _utc(self.end) <= _utc(self.start):
             raise ValidationError.for_field(
                 "end", self.end, f"after start ({self.start.isoformat()})"
             )
@@ -438,7 +442,7 @@ class Period:
     @property
     def duration(self) -> timedelta:
         """The length of the period as a :class:`datetime.timedelta`."""
-        return self.end - self.start
+        return _utc(self.end) - _utc(self.start)
 
     def contains(self, at: datetime) -> bool:
         """
@@ -446,6 +450,9 @@ class Period:
 
         Args:
             at: when the thing happens (a timezone-aware datetime).
+
+        Raises:
+            ValidationError: ``at`` is not a timezone-aware datetime.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -455,4 +462,19 @@ class Period:
             >>> june.contains(late), june.contains(june.end)
             (True, False)
         """
-        return self.start <= at < self.end
+        if not is_aware(at):
+            raise ValidationError.for_field(
+                "at", at, "a timezone-aware datetime", hint="attach a zone, e.g. tzinfo=UTC."
+            )
+        return _utc(self.start) <= _utc(at) < _utc(self.end)
+
+
+def _utc(value: datetime) -> datetime:
+    """
+    ``value`` in UTC: the instant it names.
+
+    Python compares and subtracts two datetimes of the same zone by their wall clocks,
+    so across a daylight-saving change (a fold or gap) a 1-hour window would read as
+    0 hours, or an end before its start as after it; in UTC every comparison is by instant.
+    """
+    return value.astimezone(UTC)
