@@ -694,3 +694,30 @@ def test_period_contains_refuses_a_naive_time() -> None:
     period = Period(FOLD_0, FOLD_1)
     with pytest.raises(ValidationError, match="'at'"):
         period.contains(datetime(2026, 10, 25, 2, 45))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Lead(id="L-1", created_at=FOLD_1, state_since=FOLD_0),
+        lambda: Lead(id="L-1", created_at=FOLD_1, updated_at=FOLD_0),
+        lambda: _deal_at(FOLD_1, closed_at=FOLD_0),
+    ],
+    ids=["state-since", "updated-at", "closed-at"],
+)
+def test_a_record_time_before_its_creation_in_a_fold_is_refused(
+    build: Callable[[], object],
+) -> None:
+    with pytest.raises(ValidationError, match="created_at"):
+        build()
+
+
+def _deal_at(created_at: datetime, **fields: Any) -> Opportunity:
+    return Opportunity(
+        id="O-1", name="Acme", amount=Money(1, "EUR"), created_at=created_at, **fields
+    )
+
+
+def test_a_record_time_after_its_creation_in_a_fold_is_accepted() -> None:
+    lead = Lead(id="L-1", created_at=FOLD_0, state_since=FOLD_1, updated_at=FOLD_1)
+    assert lead.state_since == FOLD_1

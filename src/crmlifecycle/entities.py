@@ -24,7 +24,7 @@ Examples:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Final, final
 
@@ -80,14 +80,24 @@ def _non_negative_money(_inst: object, attr: attrs.Attribute[Any], value: object
         raise ValidationError.for_field(attr.name, value, "a non-negative amount")
 
 
+def _before(later: datetime, earlier: datetime) -> bool:
+    """
+    Whether ``later`` is before ``earlier`` as instants.
+
+    Python compares two datetimes of one zone by their wall clocks, so in a daylight-saving
+    fold 02:30 (second, ``fold=1``) would not count as after 02:30 (first).
+    """
+    return later.astimezone(UTC) < earlier.astimezone(UTC)
+
+
 def _since_not_before_created(inst: Any) -> None:
-    if inst.state_since < inst.created_at:
+    if _before(inst.state_since, inst.created_at):
         raise ValidationError.for_field(
             "state_since",
             inst.state_since,
             f"at or after created_at ({inst.created_at.isoformat()})",
         )
-    if inst.updated_at is not None and inst.updated_at < inst.created_at:
+    if inst.updated_at is not None and _before(inst.updated_at, inst.created_at):
         raise ValidationError.for_field(
             "updated_at",
             inst.updated_at,
@@ -346,7 +356,7 @@ class Opportunity:
 
     def __attrs_post_init__(self) -> None:
         _since_not_before_created(self)
-        if self.closed_at is not None and self.closed_at < self.created_at:
+        if self.closed_at is not None and _before(self.closed_at, self.created_at):
             raise ValidationError.for_field(
                 "closed_at",
                 self.closed_at,
@@ -547,7 +557,7 @@ class Case:
         _since_not_before_created(self)
         for name in ("first_response_at", "resolved_at"):
             value = getattr(self, name)
-            if value is not None and value < self.created_at:
+            if value is not None and _before(value, self.created_at):
                 raise ValidationError.for_field(
                     name, value, f"at or after created_at ({self.created_at.isoformat()})"
                 )
