@@ -721,3 +721,21 @@ def _deal_at(created_at: datetime, **fields: Any) -> Opportunity:
 def test_a_record_time_after_its_creation_in_a_fold_is_accepted() -> None:
     lead = Lead(id="L-1", created_at=FOLD_0, state_since=FOLD_1, updated_at=FOLD_1)
     assert lead.state_since == FOLD_1
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs a device that never ends")
+@pytest.mark.parametrize(
+    "argv",
+    [["lint", "/dev/zero"], ["report", "--sla-policy", "/dev/zero", "--kpi", "new_customers"]],
+    ids=["lint", "sla-policy"],
+)
+def test_a_document_that_never_ends_is_refused_as_too_large(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if argv[0] == "report":
+        customers = tmp_path / "customers.csv"
+        customers.write_text("customer_id,acquired_at,churned_at\na,2026-01-01,\n")
+        argv = [*argv, "--customers", str(customers)]
+    assert main(argv) in (1, EXIT_USER_ERROR)  # lint: a finding; report: a user error
+    captured = capsys.readouterr()
+    assert "more than 1,000,000 characters" in captured.out + captured.err
