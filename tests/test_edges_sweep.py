@@ -739,3 +739,22 @@ def test_a_document_that_never_ends_is_refused_as_too_large(
     assert main(argv) in (1, EXIT_USER_ERROR)  # lint: a finding; report: a user error
     captured = capsys.readouterr()
     assert "more than 1,000,000 characters" in captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"currency": pd.DataFrame()}, "currency"),
+        ({"currency": "xx"}, "currency"),
+        ({"min_value": "a"}, "min_value"),
+        ({"max_value": 1.5}, "max_value"),
+    ],
+    ids=["currency-frame", "currency-unknown", "min-text", "max-float"],
+)
+def test_the_money_strategy_checks_its_arguments_when_built(
+    kwargs: dict[str, Any], field: str
+) -> None:
+    from crmlifecycle.testing import money
+
+    with pytest.raises(ValidationError, match=f"'{field}'"):
+        money(**kwargs)
