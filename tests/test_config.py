@@ -294,8 +294,9 @@ def sla_documents(draw: st.DrawFn) -> dict[str, Any]:
         document["pause_states"] = draw(st.lists(pausing, max_size=2, unique=True))
     if draw(st.booleans()):
         document["stop_states"] = draw(st.lists(stopping, min_size=1, max_size=3, unique=True))
-    if draw(st.booleans()):
-        document["initial_state"] = draw(states)
+    if draw(st.booleans()):  # a case cannot open in a state that stops its clocks
+        stops = document.get("stop_states", ["resolved", "closed"])
+        document["initial_state"] = draw(states.filter(lambda s: s not in stops))
     return document
 
 

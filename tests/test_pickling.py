@@ -401,7 +401,7 @@ CASES: dict[str, tuple[Callable[[], Any], Probe]] = {
         _identity,
     ),
     "FieldsChanged": (
-        lambda: FieldsChanged(kind="lead", entity_id="L-1", at=AT, changes={"score": 90}),
+        lambda: FieldsChanged(kind="lead", entity_id="L-1", at=AT, changes={"score": [None, 90]}),
         _identity,
     ),
     # lifecycles and their parts

@@ -60,7 +60,8 @@ class TestMoney:
         assert Money(10, "EUR") / Money(4, "EUR") == Decimal("2.5")
 
     def test_float_factor_is_refused(self) -> None:
-        with pytest.raises(TypeError):
+        # a typed refusal naming the factor (it used to be Python's bare TypeError)
+        with pytest.raises(ValidationError, match="'factor'"):
             _ = Money(1, "EUR") * 0.1  # type: ignore[operator]
 
     def test_rounding_uses_minor_units(self) -> None:

@@ -22,9 +22,16 @@ import json
 import math
 import re
 from collections.abc import Collection, Mapping
+from datetime import date
 from typing import Any, Final, Protocol, Self, runtime_checkable
 
-from crmlifecycle._yaml import MAX_NUMBER_DIGITS, MAX_YAML_CHARS, MAX_YAML_DEPTH, load_yaml
+from crmlifecycle._yaml import (
+    MAX_NUMBER_DIGITS,
+    MAX_YAML_CHARS,
+    MAX_YAML_DEPTH,
+    load_yaml,
+    short_repr,
+)
 from crmlifecycle.errors import SpecError, did_you_mean
 
 __all__ = [
@@ -183,6 +190,64 @@ def _bad_number(text: str, literal: str, what: str, reason: str) -> SpecError:
     )
 
 
+class _UniqueKeys:
+    """The JSON parser's object hook: a mapping naming a key twice is refused."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise _duplicate_key(key, self.what)
+            out[key] = value
+        return out
+
+
+def _duplicate_key(key: object, what: str) -> SpecError:
+    return SpecError(
+        f"the key {short_repr(key)} appears twice in one mapping of {what}. "
+        "Hint: a parser would keep only the last one silently; write each key once."
+    )
+
+
+def _plain(value: object, path: str, depth: int = 0) -> Any:
+    """
+    YAML data in JSON's data model: text keys, and a date or time as its ISO 8601 text.
+
+    YAML's safe tags make values JSON cannot (``!!binary`` bytes, ``!!set`` sets,
+    ``!!omap``/``!!pairs`` lists of tuples, unquoted dates and timestamps, ``null``
+    or date keys), so the same document would read differently as JSON and as YAML.
+    Integer keys are kept (``{1: ...}`` is the natural way to write a table by number).
+    """
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            where = _join(path, key)
+            if isinstance(key, date):
+                key = key.isoformat()  # noqa: PLW2901 - the key as JSON would have it
+            elif not isinstance(key, str | int) or isinstance(key, bool):
+                raise SpecError(
+                    f"a key of {short_repr(key)} ({type(key).__name__}) is not text. "
+                    "Hint: quote the key.",
+                    path=path,
+                )
+            out[key] = _plain(item, where, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_plain(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, date):  # datetime too: YAML's unquoted dates and timestamps
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float):
+        return value
+    raise SpecError(
+        f"a {type(value).__name__} value ({short_repr(value)}) is not plain data. "
+        "Hint: configuration is text, numbers, booleans, lists and mappings; drop the YAML tag.",
+        path=path,
+    )
+
+
 def _check_text(text: object, what: str) -> None:
     if not isinstance(text, str):
         raise SpecError(
@@ -204,7 +269,8 @@ def load_json(text: str, *, what: str = "the document") -> Any:
     text has at most :data:`MAX_TEXT_CHARS` characters; brackets nest at most
     :data:`MAX_TEXT_DEPTH` levels (checked by a scan before the parser recurses);
     every number is written in at most :data:`MAX_NUMBER_DIGITS` characters and is
-    finite (``NaN``, ``Infinity`` and ``1e999`` are refused).
+    finite (``NaN``, ``Infinity`` and ``1e999`` are refused); an object names each key
+    once.
 
     Args:
         text: the JSON text.
@@ -215,7 +281,8 @@ def load_json(text: str, *, what: str = "the document") -> Any:
 
     Raises:
         SpecError: the text is not text, too large, too deep, holds an unbounded
-            number, or is not valid JSON (the message gives the line and column).
+            number or a key twice in one object, or is not valid JSON (the message gives
+            the line and column).
 
     Examples:
         >>> load_json('{"points": 3, "weight": 0.5}')
@@ -247,7 +314,11 @@ def load_json(text: str, *, what: str = "the document") -> Any:
 
     try:
         return json.loads(
-            text, parse_int=parse_int, parse_float=parse_float, parse_constant=parse_constant
+            text,
+            parse_int=parse_int,
+            parse_float=parse_float,
+            parse_constant=parse_constant,
+            object_pairs_hook=_UniqueKeys(what),
         )
     except json.JSONDecodeError as err:
         raise SpecError(
@@ -264,7 +335,11 @@ def load_text(text: str, *, what: str = "the document") -> Any:
 
     Text that starts with ``{`` or ``[`` (after blank space) is JSON; anything
     else is YAML, read by the bounded loader (safe tags only, no anchors or aliases, at most
-    :data:`MAX_TEXT_CHARS` characters and :data:`MAX_TEXT_DEPTH` levels).
+    :data:`MAX_TEXT_CHARS` characters and :data:`MAX_TEXT_DEPTH` levels). YAML gives
+    JSON's data model: an unquoted date or timestamp becomes its ISO 8601 text, and a
+    value JSON cannot hold (``!!binary``, ``!!set``, ``!!omap``) or a key that is not
+    text or an integer (``~``, ``true``) is refused. A JSON object naming a key twice is
+    refused (a parser would keep the last one silently).
 
     Args:
         text: the document.
@@ -274,8 +349,9 @@ def load_text(text: str, *, what: str = "the document") -> Any:
         The parsed document (usually a dict).
 
     Raises:
-        SpecError: the text is empty, too large, too deep, or not valid JSON/YAML
-            (the message gives the line and column).
+        SpecError: the text is empty, too large, too deep, not valid JSON/YAML (the
+            message gives the line and column), names a JSON key twice, or holds YAML
+            data JSON cannot (bytes, sets, pairs, a key that is not text).
         MissingDependencyError: YAML text without pyyaml installed (the ``yaml`` extra).
 
     Examples:
@@ -293,5 +369,5 @@ def load_text(text: str, *, what: str = "the document") -> Any:
     if not stripped:
         raise SpecError(f"{what} is empty. Hint: write the configuration as JSON or YAML.")
     if stripped[0] not in "{[":
-        return load_yaml(text)
+        return _plain(load_yaml(text), "")
     return load_json(text, what=what)

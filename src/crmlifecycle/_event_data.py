@@ -10,6 +10,7 @@ enum tag is looked up in the registry the host filled in code
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,13 +20,31 @@ from typing import Any, Final
 from crmlifecycle._config import MAX_NUMBER_DIGITS
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.values import Money
+from crmlifecycle.values import _parse_decimal_text as parse_decimal_text
 
-__all__ = ["decode", "encode", "register_enum"]
+__all__ = ["decode", "encode", "plain_number", "register_enum"]
 
 _ENUMS: dict[str, type[Enum]] = {}
 _MAX_DEPTH: Final = 32
 #: Integers of event data lie strictly between -INT_BOUND and INT_BOUND (a JSON number's bound).
 INT_BOUND: Final = 10**MAX_NUMBER_DIGITS
+
+
+def plain_number(value: object) -> object:
+    """
+    A number field's value as the Python number it holds: ``np.int64(3)`` -> ``3``.
+
+    A NumPy scalar (a frame cell) would be stored as given, and then no event could hold
+    the record (events keep JSON-like data) and an ``np.int8`` would wrap on arithmetic.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    kind: type = type(value)
+    if isinstance(value, numbers.Integral) and kind is not int:
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Rational):
+        return value if kind is float else float(value)
+    return value
 
 
 def register_enum(cls: type[Enum]) -> type[Enum]:
@@ -76,7 +95,9 @@ def encode(value: object, path: str, depth: int = 0) -> Any:  # noqa: C901, PLR0
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValidationError.for_field(path, value, "a finite number")
-        return {"$decimal": str(value)}
+        text = str(value)
+        parse_decimal_text(text, path)  # the bounds decode applies: what is written reads back
+        return {"$decimal": text}
     if isinstance(value, Money):
         return {"$money": {"amount": str(value.amount), "currency": value.currency}}
     if isinstance(value, datetime):
@@ -131,12 +152,9 @@ def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, dep
         if not isinstance(body, str):
             raise _bad_tag(path, tag, body)
         try:
-            number = Decimal(body)
-        except ArithmeticError as err:
+            return parse_decimal_text(body, path)
+        except ValidationError as err:
             raise _bad_tag(path, tag, body) from err
-        if not number.is_finite():
-            raise _bad_tag(path, tag, body)
-        return number
     if tag == "$money":
         if (
             not isinstance(body, dict)
@@ -146,7 +164,7 @@ def _decode_tagged(tag: str, body: object, value: dict[Any, Any], path: str, dep
         ):
             raise _bad_tag(path, tag, body)
         try:
-            return Money(body["amount"], body["currency"])
+            return Money(parse_decimal_text(body["amount"], path), body["currency"])
         except (ArithmeticError, TypeError, ValueError) as err:
             raise _bad_tag(path, tag, body) from err
     if tag in ("$datetime", "$date"):

@@ -24,12 +24,14 @@ Examples:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Final, final
 
 import attrs
 
 from crmlifecycle._custom_fields import CustomFields, to_custom_fields
+from crmlifecycle._event_data import plain_number
 from crmlifecycle._validators import (
     aware_datetime,
     email,
@@ -78,14 +80,24 @@ def _non_negative_money(_inst: object, attr: attrs.Attribute[Any], value: object
         raise ValidationError.for_field(attr.name, value, "a non-negative amount")
 
 
+def _before(later: datetime, earlier: datetime) -> bool:
+    """
+    Whether ``later`` is before ``earlier`` as instants.
+
+    Python compares two datetimes of one zone by their wall clocks, so in a daylight-saving
+    fold 02:30 (second, ``fold=1``) would not count as after 02:30 (first).
+    """
+    return later.astimezone(UTC) < earlier.astimezone(UTC)
+
+
 def _since_not_before_created(inst: Any) -> None:
-    if inst.state_since < inst.created_at:
+    if _before(inst.state_since, inst.created_at):
         raise ValidationError.for_field(
             "state_since",
             inst.state_since,
             f"at or after created_at ({inst.created_at.isoformat()})",
         )
-    if inst.updated_at is not None and inst.updated_at < inst.created_at:
+    if inst.updated_at is not None and _before(inst.updated_at, inst.created_at):
         raise ValidationError.for_field(
             "updated_at",
             inst.updated_at,
@@ -106,8 +118,23 @@ def _optional_text() -> Any:
     return attrs.field(default=None, validator=optional(non_empty_str()))
 
 
+def _python_number(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and type(value) not in (int, float, Decimal):
+        raise ValidationError.for_field(
+            attr.name,
+            value,
+            "an int, float or Decimal",
+            hint="records hold numbers an event can store; convert fractions with float().",
+        )
+
+
+def _number_field(check: Any, *, default: object = None) -> Any:
+    """A ranged number field: NumPy scalars stored as Python numbers, other kinds refused."""
+    return attrs.field(default=default, converter=plain_number, validator=[check, _python_number])
+
+
 def _version() -> Any:
-    return attrs.field(default=0, validator=in_range(0, 2**62, integral=True))
+    return _number_field(in_range(0, 2**62, integral=True), default=0)
 
 
 @final
@@ -170,9 +197,7 @@ class Account:
     name: str = attrs.field(validator=non_empty_str())
     created_at: datetime = attrs.field(validator=aware_datetime())
     industry: str | None = _optional_text()
-    employees: int | None = attrs.field(
-        default=None, validator=optional(in_range(0, 10**8, integral=True))
-    )
+    employees: int | None = _number_field(optional(in_range(0, 10**8, integral=True)))
     country: str | None = _optional_text()
 
 
@@ -237,13 +262,11 @@ class Lead:
     campaign_id: str | None = _optional_text()
     channel: str | None = _optional_text()
     industry: str | None = _optional_text()
-    company_size: int | None = attrs.field(
-        default=None, validator=optional(in_range(0, 10**8, integral=True))
-    )
+    company_size: int | None = _number_field(optional(in_range(0, 10**8, integral=True)))
     job_title: str | None = _optional_text()
     budget: Money | None = attrs.field(default=None, validator=_non_negative_money)
     country: str | None = _optional_text()
-    score: float | None = attrs.field(default=None, validator=optional(in_range(-1e9, 1e9)))
+    score: float | None = _number_field(optional(in_range(-1e9, 1e9)))
     contact_id: str | None = _optional_text()
     account_id: str | None = _optional_text()
     opportunity_id: str | None = _optional_text()
@@ -313,7 +336,7 @@ class Opportunity:
         default=attrs.Factory(_state_since_default, takes_self=True), validator=aware_datetime()
     )
     updated_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime()))
-    probability: int = attrs.field(default=10, validator=in_range(0, 100, integral=True))
+    probability: int = _number_field(in_range(0, 100, integral=True), default=10)
     probability_manual: bool = attrs.field(
         default=False, validator=instance_of(bool, "True or False")
     )
@@ -333,7 +356,7 @@ class Opportunity:
 
     def __attrs_post_init__(self) -> None:
         _since_not_before_created(self)
-        if self.closed_at is not None and self.closed_at < self.created_at:
+        if self.closed_at is not None and _before(self.closed_at, self.created_at):
             raise ValidationError.for_field(
                 "closed_at",
                 self.closed_at,
@@ -431,7 +454,9 @@ class Product:
     name: str = attrs.field(validator=non_empty_str())
     price: Money = attrs.field(validator=_non_negative_money)
     vendor: str | None = _optional_text()
-    description: str | None = None
+    description: str | None = attrs.field(
+        default=None, validator=optional(instance_of(str, "text"))
+    )
     active: bool = attrs.field(default=True, validator=instance_of(bool, "True or False"))
 
 
@@ -532,7 +557,7 @@ class Case:
         _since_not_before_created(self)
         for name in ("first_response_at", "resolved_at"):
             value = getattr(self, name)
-            if value is not None and value < self.created_at:
+            if value is not None and _before(value, self.created_at):
                 raise ValidationError.for_field(
                     name, value, f"at or after created_at ({self.created_at.isoformat()})"
                 )
@@ -644,8 +669,8 @@ class Feedback:
     customer_id: str = attrs.field(validator=non_empty_str())
     at: datetime = attrs.field(validator=aware_datetime())
     kind: str = attrs.field(validator=one_of(tuple(FEEDBACK_SCALES)))
-    score: int = attrs.field()
-    comment: str | None = None
+    score: int = attrs.field(converter=plain_number)
+    comment: str | None = attrs.field(default=None, validator=optional(instance_of(str, "text")))
 
     @score.validator
     def _check_score(self, attr: attrs.Attribute[Any], value: object) -> None:

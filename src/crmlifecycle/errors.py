@@ -62,8 +62,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         " (did you mean 'score'?)"
         >>> did_you_mean("zzz", ["score"])
         ''
+        >>> did_you_mean(None, 5)  # a message helper never raises: nothing to suggest
+        ''
     """
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    given: object = candidates  # untrusted: composing one error must not raise another
+    wanted: object = name
+    if (
+        not isinstance(wanted, str)
+        or isinstance(given, str | bytes)
+        or not isinstance(given, Iterable)
+    ):
+        return ""
+    names = [c for c in given if isinstance(c, str)]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

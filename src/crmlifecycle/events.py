@@ -33,15 +33,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, ClassVar, Final, final
 
 import attrs
 
 from crmlifecycle._config import load_json
-from crmlifecycle._event_data import INT_BOUND, decode, encode, register_enum
+from crmlifecycle._event_data import INT_BOUND, decode, encode, plain_number, register_enum
 from crmlifecycle._frozen import FrozenMapping
-from crmlifecycle._validators import aware_datetime, in_range, non_empty_str, optional
+from crmlifecycle._validators import aware_datetime, in_range, is_aware, non_empty_str, optional
 from crmlifecycle.errors import SpecError, ValidationError
 
 __all__ = [
@@ -81,9 +81,51 @@ def _freeze_context(value: Mapping[str, Any] | None, name: str = "context") -> M
             or type(item) not in _PLAIN
             or (type(item) is int and not -INT_BOUND < item < INT_BOUND)
         ):
-            encode(data, name)  # validates: only data that round-trips is accepted
+            # validates (only data that round-trips is accepted) and keeps what the JSON
+            # reads back: a zoneinfo datetime its fixed offset, a Timestamp microseconds
+            data = decode(encode(data, name), name)
             break
+    if name == "changes":
+        _check_pairs(data)
     return FrozenMapping.adopt(data)
+
+
+def _check_pairs(changes: Mapping[str, Any]) -> None:
+    for field, pair in changes.items():
+        if not (isinstance(pair, list | tuple) and len(pair) == 2):  # noqa: PLR2004
+            raise ValidationError.for_field(
+                f"changes.{field}",
+                pair,
+                "an [old, new] pair",
+                hint="a FieldsChanged event maps each field to [old value, new value].",
+            )
+
+
+def _instant(value: object) -> object:
+    """
+    An event's ``at`` as its JSON reads it back: a plain ``datetime`` with a fixed UTC offset.
+
+    A ``zoneinfo`` time in a daylight-saving fold or gap never equals a time in another zone
+    (PEP 495), so an event holding one would not equal itself read back from JSON; a
+    ``pandas.Timestamp``'s nanoseconds do not survive JSON either. Anything else is left to
+    the validator.
+    """
+    if not is_aware(value):
+        return value
+    offset = value.utcoffset()
+    assert offset is not None  # noqa: S101 - is_aware
+    if type(value) is not datetime:  # a pandas Timestamp (or another subclass)
+        value = datetime(  # noqa: DTZ001 - the offset is attached below
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            fold=value.fold,
+        )
+    return value.replace(tzinfo=timezone(offset), fold=0)
 
 
 def _optional_text() -> Any:
@@ -114,13 +156,17 @@ class _EventBase:
 
     event_id: str | None = _optional_text()
     sequence: int | None = attrs.field(
-        default=None, validator=optional(in_range(0, 2**62, integral=True))
+        default=None,
+        converter=plain_number,  # a NumPy integer (a frame cell) is stored as the int it holds
+        validator=optional(in_range(0, 2**62, integral=True)),
     )
     actor: str | None = _optional_text()
     lifecycle: str | None = _optional_text()
     lifecycle_version: str | None = _optional_text()
     schema_version: int = attrs.field(
-        default=EVENT_SCHEMA_VERSION, validator=in_range(1, EVENT_SCHEMA_VERSION, integral=True)
+        default=EVENT_SCHEMA_VERSION,
+        converter=plain_number,
+        validator=in_range(1, EVENT_SCHEMA_VERSION, integral=True),
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,7 +232,7 @@ class Transitioned(_EventBase):
     trigger: str = attrs.field(validator=non_empty_str())
     source: str = attrs.field(validator=non_empty_str())
     dest: str = attrs.field(validator=non_empty_str())
-    at: datetime = attrs.field(validator=aware_datetime())
+    at: datetime = attrs.field(converter=_instant, validator=aware_datetime())
     context: Mapping[str, Any] = _context_field()
 
 
@@ -230,7 +276,7 @@ class Created(_EventBase):
 
     kind: str = attrs.field(validator=non_empty_str())
     entity_id: str = attrs.field(validator=non_empty_str())
-    at: datetime = attrs.field(validator=aware_datetime())
+    at: datetime = attrs.field(converter=_instant, validator=aware_datetime())
     context: Mapping[str, Any] = _context_field()
     data: Mapping[str, Any] = _context_field("data")
 
@@ -243,8 +289,8 @@ class Created(_EventBase):
         become the event's ``context`` (event-safe data stored beside the record).
 
         Raises:
-            ValidationError: a field holds a value events cannot store, or the
-                entity has no timezone-aware ``created_at``.
+            ValidationError: ``entity`` is not an entity record, a field holds a value
+                events cannot store, or the entity has no timezone-aware ``created_at``.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -254,6 +300,16 @@ class Created(_EventBase):
             >>> Created.of(deal, from_lead="L-1").data["amount"]
             Money(amount=Decimal('10'), currency='EUR')
         """
+        if not (
+            attrs.has(type(entity))
+            and isinstance(getattr(entity, "kind", None), str)
+            and isinstance(getattr(entity, "id", None), str)
+        ):
+            raise ValidationError.for_field(
+                "entity",
+                entity,
+                "an entity record (an attrs class with a kind and an id, such as Lead)",
+            )
         data = {f.alias: getattr(entity, f.name) for f in attrs.fields(type(entity)) if f.init}
         for name, value in data.items():
             if isinstance(value, Mapping):  # custom fields: stored (and read back) as a plain dict
@@ -296,7 +352,7 @@ class FieldsChanged(_EventBase):
 
     kind: str = attrs.field(validator=non_empty_str())
     entity_id: str = attrs.field(validator=non_empty_str())
-    at: datetime = attrs.field(validator=aware_datetime())
+    at: datetime = attrs.field(converter=_instant, validator=aware_datetime())
     changes: Mapping[str, Any] = _context_field("changes")
     context: Mapping[str, Any] = _context_field()
 

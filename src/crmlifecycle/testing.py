@@ -33,6 +33,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from crmlifecycle._currencies import MINOR_UNITS
+from crmlifecycle._validators import check_arg
 from crmlifecycle.entities import (
     CASE_PRIORITIES,
     CASE_TYPES,
@@ -148,11 +149,18 @@ def money(
         min_value: the smallest amount drawn.
         max_value: the largest amount drawn.
 
+    Raises:
+        ValidationError: ``currency`` is not a currency code, or a bound is not an integer.
+
     """
+    if currency is not None:
+        Money.zero(currency)  # the code is checked now, not when a test first draws
+    for name, bound in (("min_value", min_value), ("max_value", max_value)):
+        check_arg(name, bound, int, "an integer amount")
     amounts = st.decimals(
         min_value=min_value, max_value=max_value, places=2, allow_nan=False, allow_infinity=False
     )
-    codes = st.just(currency) if currency else currencies()
+    codes = st.just(currency) if currency is not None else currencies()
     return st.builds(Money, amounts, codes)
 
 

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from typing import Final, final, overload
 
 import attrs
 
 from crmlifecycle._currencies import MINOR_UNITS
-from crmlifecycle._validators import aware_datetime
+from crmlifecycle._validators import aware_datetime, is_aware
 from crmlifecycle.errors import CurrencyMismatchError, ValidationError
 
-__all__ = ["MAX_AMOUNT", "MAX_AMOUNT_PLACES", "Money", "Period", "to_decimal"]
+__all__ = ["MAX_AMOUNT", "MAX_AMOUNT_PLACES", "MAX_EXPONENT", "Money", "Period", "to_decimal"]
 
 #: Every amount of :class:`Money` lies strictly between ``-MAX_AMOUNT`` and ``MAX_AMOUNT``.
 MAX_AMOUNT: Final = Decimal(10) ** 15
@@ -35,6 +36,13 @@ MAX_AMOUNT: Final = Decimal(10) ** 15
 MAX_AMOUNT_PLACES: Final = 12
 #: The longest numeric text :func:`to_decimal` reads.
 _MAX_NUMBER_TEXT: Final = 100
+#: The largest decimal exponent (in size) of a number :func:`to_decimal` returns: far inside
+#: the default decimal context (``Emax=999999``), so arithmetic on the result never overflows.
+MAX_EXPONENT: Final = 1000
+#: Numeric text: plain ASCII decimal notation, as JSON, CSV and ``str(Decimal)`` write it. Python's
+#: ``Decimal`` would also read ``'1_000'`` and digits of any script (``'١٢٣'``, ``'１２３'``).
+_NUMBER_TEXT: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_BLANKS: Final = " \t\r\n"
 _PLACES: Final = Decimal(1).scaleb(-MAX_AMOUNT_PLACES)
 # Arithmetic never traps: an overflow or an invalid result comes back as a non-finite
 # value, which the amount check turns into a ValidationError.
@@ -48,12 +56,16 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     Floats are converted through their shortest ``repr`` (``0.1`` becomes
     ``Decimal('0.1')``, not ``0.1000000000000000055...``). NumPy scalars (a frame
     cell: ``np.float64``, ``np.float32``, ``np.int64``, ...) are read like the
-    Python number they hold. Booleans, NaN, infinities and numeric text longer
-    than 100 characters are rejected.
+    Python number they hold. Booleans, NaN, infinities, numeric text longer
+    than 100 characters and numbers whose decimal exponent exceeds
+    :data:`MAX_EXPONENT` in size are rejected. Numeric text is plain ASCII decimal
+    notation (``'12.50'``, ``'-3'``, ``'1e-3'``): underscores (``'1_000'``) and digits
+    of other scripts (``'١٢٣'``, full-width ``'１２３'``), which Python's ``Decimal``
+    would read, are refused. A negative zero comes back as zero.
 
     Args:
         value: the number to convert: a ``Decimal``, ``int``, ``float``, NumPy number
-            or numeric ``str`` (surrounding spaces allowed).
+            or numeric ``str`` (surrounding ASCII blanks allowed).
         field: the field name the error names when ``value`` is rejected.
 
     Examples:
@@ -91,12 +103,61 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
             raise ValidationError.for_field(
                 field, f"{value[:20]}...", f"{expected} of at most {_MAX_NUMBER_TEXT} characters"
             )
-        result = _parse(value.strip(), field, value, expected)
+        result = _parse_text(value.strip(_BLANKS), field, value, expected)
     else:
         raise ValidationError.for_field(field, value, expected)
     if not result.is_finite():
         raise ValidationError.for_field(field, value, expected)
-    return result
+    return _bounded(result, field, value)
+
+
+def _parse_decimal_text(text: str, field: str) -> Decimal:
+    """
+    Read exact decimal text (an event's ``$decimal``, a ``$money`` amount).
+
+    The rule of :func:`to_decimal`, without surrounding blanks: what ``str(Decimal)`` writes.
+
+    Raises:
+        ValidationError: the text is not plain ASCII decimal notation of at most 100
+            characters with an exponent of at most :data:`MAX_EXPONENT` in size.
+    """
+    expected = "decimal text (ASCII digits, e.g. '12.50')"
+    if len(text) > _MAX_NUMBER_TEXT:
+        raise ValidationError.for_field(
+            field, text, f"{expected} of at most {_MAX_NUMBER_TEXT} characters"
+        )
+    return _bounded(_parse_text(text, field, text, expected), field, text)
+
+
+def _parse_text(text: str, field: str, value: object, expected: str) -> Decimal:
+    if _NUMBER_TEXT.fullmatch(text) is None:
+        raise ValidationError.for_field(
+            field,
+            value,
+            expected,
+            hint="write plain decimal notation with ASCII digits and a '.' point "
+            "(no '_', no thousands separators, no digits of other scripts).",
+        )
+    return _parse(text, field, value, expected)
+
+
+def _bounded(result: Decimal, field: str, value: object) -> Decimal:
+    """A finite decimal whose exponent is within ``MAX_EXPONENT``; ``-0`` becomes ``0``."""
+    exponent = result.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite: checked by the callers
+    if abs(exponent) > MAX_EXPONENT or abs(result.adjusted()) > MAX_EXPONENT:
+        raise ValidationError.for_field(
+            field,
+            value,
+            f"a number with a decimal exponent of at most {MAX_EXPONENT} in size",
+            hint="write the number in plain notation; values this large or small are not data.",
+        )
+    return _unsigned_zero(result)
+
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    """``Decimal('-0.00')`` -> ``Decimal('0.00')``: a zero amount has no sign."""
+    return value.copy_abs() if value.is_zero() and value.is_signed() else value
 
 
 def _is_binary_float(value: object) -> bool:
@@ -132,7 +193,7 @@ def _amount(value: object) -> Decimal:
             f"a number with at most {MAX_AMOUNT_PLACES} decimal places",
             hint="round the amount first, e.g. Decimal(x).quantize(Decimal('0.01')).",
         )
-    return result
+    return _unsigned_zero(result)
 
 
 def _result(compute: Callable[[], Decimal], what: str) -> Decimal:
@@ -148,7 +209,7 @@ def _result(compute: Callable[[], Decimal], what: str) -> Decimal:
         )
     if result.as_tuple().exponent < -MAX_AMOUNT_PLACES:  # type: ignore[operator]
         result = result.quantize(_PLACES, rounding=ROUND_HALF_EVEN, context=_ARITHMETIC)
-    return result
+    return _unsigned_zero(result)
 
 
 def _currency(value: object) -> str:
@@ -170,9 +231,13 @@ class Money:
 
     Arithmetic (``+``, ``-``) and ordering work only between amounts of the same
     currency; mixing currencies raises
-    :class:`~crmlifecycle.errors.CurrencyMismatchError`. Multiplying or dividing
-    by a plain number scales the amount. Equality across currencies is simply
-    ``False``.
+    :class:`~crmlifecycle.errors.CurrencyMismatchError`, and adding, subtracting
+    or comparing anything that is not ``Money`` raises
+    :class:`~crmlifecycle.errors.ValidationError` naming ``other``. Multiplying or
+    dividing by an exact number (``int``, ``Decimal``, NumPy integer, numeric text)
+    scales the amount; a binary float factor is refused the same way (write
+    ``Decimal('0.1')``). Equality across currencies is simply ``False``. A zero
+    amount has no sign (``Money('-0', 'EUR')`` is ``0 EUR``).
 
     Args:
         amount: a ``Decimal``, ``int``, numeric ``str``, ``float`` (converted
@@ -222,7 +287,14 @@ class Money:
             currency: the ISO 4217 code of the total, which an empty ``amounts`` still needs.
         """
         total = cls.zero(currency)
-        for amount in amounts:
+        given: object = amounts  # untrusted at run time
+        if isinstance(given, str | bytes | Money) or not isinstance(given, Iterable):
+            raise ValidationError.for_field("amounts", amounts, "an iterable of Money")
+        for index, amount in enumerate(amounts):
+            if not isinstance(amount, Money):
+                raise ValidationError.for_field(
+                    f"amounts[{index}]", amount, f"Money in {total.currency}"
+                )
             total = total + amount
         return total
 
@@ -246,7 +318,12 @@ class Money:
 
     def _same(self, other: object) -> Money:
         if not isinstance(other, Money):
-            raise TypeError(f"expected Money, got {type(other).__name__}")
+            raise ValidationError.for_field(
+                "other",
+                other,
+                f"Money in {self.currency}",
+                hint="add, subtract and compare Money with Money; scale it by a number.",
+            )
         if other.currency != self.currency:
             raise CurrencyMismatchError(self.currency, other.currency)
         return other
@@ -266,9 +343,7 @@ class Money:
         return Money(abs(self.amount), self.currency)
 
     def __mul__(self, factor: int | Decimal) -> Money:
-        if isinstance(factor, Money | float | bool):
-            return NotImplemented
-        right = to_decimal(factor, field="factor")
+        right = _scale(factor, "factor")
         return Money(_result(lambda: self.amount * right, "product"), self.currency)
 
     __rmul__ = __mul__
@@ -283,9 +358,7 @@ class Money:
             right = _nonzero(self._same(divisor).amount)
             with localcontext(_ARITHMETIC):
                 return self.amount / right
-        if isinstance(divisor, float | bool):
-            return NotImplemented
-        right = _nonzero(to_decimal(divisor, field="divisor"))
+        right = _nonzero(_scale(divisor, "divisor"))
         return Money(_result(lambda: self.amount / right, "quotient"), self.currency)
 
     def __lt__(self, other: Money) -> bool:
@@ -304,6 +377,25 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
+def _scale(value: object, field: str) -> Decimal:
+    """A factor or divisor of Money: an exact number (int, Decimal, NumPy integer or text)."""
+    if isinstance(value, Money):
+        raise ValidationError.for_field(
+            field,
+            value,
+            "a number",
+            hint="Money times Money has no meaning; divide to get a ratio.",
+        )
+    if _is_binary_float(value):
+        raise ValidationError.for_field(
+            field,
+            value,
+            "an exact number (int, Decimal or numeric text), not a binary float",
+            hint=f"a float brings binary rounding into money; pass Decimal({str(value)!r}).",
+        )
+    return to_decimal(value, field=field)
+
+
 def _nonzero(divisor: Decimal) -> Decimal:
     if divisor == 0:
         raise ValidationError.for_field("divisor", divisor, "a non-zero number")
@@ -315,6 +407,10 @@ def _nonzero(divisor: Decimal) -> Decimal:
 class Period:
     """
     A half-open span of time ``[start, end)`` between two timezone-aware datetimes.
+
+    Order, :attr:`duration` and :meth:`contains` go by instants (in UTC), so a period
+    across a daylight-saving change has its elapsed length (25 hours for the autumn
+    day in Europe/Berlin) and the two 02:30s of a fold are an hour apart.
 
     Args:
         start: the first instant in the period (timezone-aware).
@@ -338,7 +434,7 @@ class Period:
     end: datetime = attrs.field(validator=aware_datetime())
 
     def __attrs_post_init__(self) -> None:
-        if self.end <= self.start:
+        if _utc(self.end) <= _utc(self.start):
             raise ValidationError.for_field(
                 "end", self.end, f"after start ({self.start.isoformat()})"
             )
@@ -346,7 +442,7 @@ class Period:
     @property
     def duration(self) -> timedelta:
         """The length of the period as a :class:`datetime.timedelta`."""
-        return self.end - self.start
+        return _utc(self.end) - _utc(self.start)
 
     def contains(self, at: datetime) -> bool:
         """
@@ -354,6 +450,9 @@ class Period:
 
         Args:
             at: when the thing happens (a timezone-aware datetime).
+
+        Raises:
+            ValidationError: ``at`` is not a timezone-aware datetime.
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -363,4 +462,19 @@ class Period:
             >>> june.contains(late), june.contains(june.end)
             (True, False)
         """
-        return self.start <= at < self.end
+        if not is_aware(at):
+            raise ValidationError.for_field(
+                "at", at, "a timezone-aware datetime", hint="attach a zone, e.g. tzinfo=UTC."
+            )
+        return _utc(self.start) <= _utc(at) < _utc(self.end)
+
+
+def _utc(value: datetime) -> datetime:
+    """
+    ``value`` in UTC: the instant it names.
+
+    Python compares and subtracts two datetimes of the same zone by their wall clocks,
+    so across a daylight-saving change (a fold or gap) a 1-hour window would read as
+    0 hours, or an end before its start as after it; in UTC every comparison is by instant.
+    """
+    return value.astimezone(UTC)

@@ -65,15 +65,26 @@ def jsonable(value: object) -> object:
 
 
 def read_document(path: Path) -> Any:
-    """Parse a JSON or YAML file into plain data with the library's bounded loader."""
-    from crmlifecycle._config import load_text
+    """
+    Parse a JSON or YAML file into plain data with the library's bounded loader.
+
+    At most one character more than the loader accepts is read, so a device or a pipe
+    that never ends (``/dev/zero``) is refused as too large instead of filling memory.
+    """
+    from crmlifecycle._config import MAX_TEXT_CHARS, load_text
     from crmlifecycle.errors import SpecError
 
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as stream:
+            text = stream.read(MAX_TEXT_CHARS + 1)
     except UnicodeDecodeError as err:
         raise SpecError(
             f"{path}: is not UTF-8 text (byte {err.start} cannot be decoded). "
             "Hint: pass a JSON or YAML file saved as UTF-8."
         ) from err
+    if len(text) > MAX_TEXT_CHARS:
+        raise SpecError(
+            f"{path}: has more than {MAX_TEXT_CHARS:,} characters. "
+            "Hint: configuration this large is a mistake or an attack; split it."
+        )
     return load_text(text, what="the file")

@@ -7,9 +7,11 @@ The argument parser and :func:`main`.
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final, NoReturn
 
 from crmlifecycle.cli._common import (
     EXIT_USER_ERROR,
@@ -22,10 +24,54 @@ from crmlifecycle.schema import FRAME_NAMES
 __all__ = ["main"]
 
 
+#: An offending value longer than this is shortened in the error line.
+_LONGEST_SHOWN: Final = 80
+_LONG_RUN: Final = re.compile(rf"\S{{{_LONGEST_SHOWN + 1},}}")
+
+
+def one_line(message: str) -> str:
+    r"""
+    The error line: one line, every run of more than 80 characters without a blank shortened.
+
+    Examples:
+        >>> line = one_line("start='" + "x" * 500 + "' is not a date.\nHint: ...")
+        >>> line[-45:]
+        '... (508 characters) is not a date. Hint: ...'
+    """
+
+    def shorten(match: re.Match[str]) -> str:
+        run = match.group()
+        return f"{run[: _LONGEST_SHOWN - 16]}... ({len(run)} characters)"
+
+    return _LONG_RUN.sub(shorten, " ".join(message.split()))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's promise: a usage error is one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        write_err(one_line(f"{self.prog}: error: {message}. Hint: run '{self.prog} --help'."))
+        raise SystemExit(EXIT_USER_ERROR)
+
+
+def _number(text: str) -> float:
+    """A number option: the library's numeric text (ASCII digits, finite), not ``float()``'s."""
+    from crmlifecycle.values import to_decimal
+
+    message = f"{text!r} is not a finite number written with ASCII digits"
+    try:
+        value = float(to_decimal(text, field="value"))
+    except CrmError as err:
+        raise argparse.ArgumentTypeError(message) from err
+    if not math.isfinite(value):  # '1e999' is finite text but no float
+        raise argparse.ArgumentTypeError(message)
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from importlib.metadata import version
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crmlifecycle",
         description="Model the CRM lifecycle: lifecycles, rules, scoring and customer KPIs.",
         epilog="Exit status: 0 ok, 1 lint found errors, 2 user error. "
@@ -79,7 +125,7 @@ def _add_report(commands: Any) -> None:
     report.add_argument("--start", metavar="DATE", help="first day counted by CAC/new customers")
     report.add_argument("--end", metavar="DATE", help="day after the last counted by CAC")
     report.add_argument(
-        "--gross-margin", type=float, metavar="FRACTION", help="gross margin for CLV, e.g. 0.7"
+        "--gross-margin", type=_number, metavar="FRACTION", help="gross margin for CLV, e.g. 0.7"
     )
     report.add_argument("--sla-policy", metavar="FILE", help="SLA policy (JSON/YAML) for breaches")
     report.add_argument("--tz", metavar="ZONE", help="time zone of zone-less timestamps")
@@ -136,8 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(seed=args.seed, n_leads=args.leads, out=args.out)
     except CrmError as err:
-        write_err(f"crmlifecycle: error: {' '.join(str(err).split())}")  # one line, always
+        write_err(one_line(f"crmlifecycle: error: {err}"))  # one line, always
     except OSError as err:
         where = f" {err.filename}" if err.filename else ""
-        write_err(f"crmlifecycle: error: cannot read{where}: {err.strerror}")
+        write_err(one_line(f"crmlifecycle: error: cannot read{where}: {err.strerror or err}"))
     return EXIT_USER_ERROR

@@ -43,6 +43,8 @@ def run_report(args: argparse.Namespace) -> int:
         for name in names:
             write_out(f"{name:<{width}}  {get_metric(name).description}")
         return EXIT_OK
+    if args.tz is not None:
+        _check_zone(args.tz)
     given = {name: vars(args)[f"frame_{name}"] for name in FRAME_NAMES}
     files = _frame_files(args.folder, given)
     mappings = _parse_mappings(args.col)
@@ -191,6 +193,34 @@ def _check_mappings_used(
             )
 
 
+def _check_zone(tz: str) -> None:
+    """``--tz`` names an IANA time zone: checked once, before any file is read."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(tz)
+    except (ValueError, KeyError, OSError) as err:  # not found, not a key, a name too long
+        raise DataError(
+            f"--tz {tz!r} is not an IANA time zone name. "
+            "Hint: use a name such as Europe/Berlin, America/New_York or UTC."
+        ) from err
+
+
+def _check_header(name: str, path: Path) -> None:
+    """A CSV header naming a column twice (pandas would rename the second ``x.1``)."""
+    import pandas as pd
+
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    labels = [str(v) for v in header.iloc[0]] if len(header) else []
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise DataError(
+            f"{path.name}: the header names the column {twice[0]!r} more than once, "
+            f"so the {name} frame is ambiguous. Hint: rename or drop the extra column.",
+            column=twice[0],
+        )
+
+
 def _read_frame(
     name: str,
     path: Path,
@@ -210,9 +240,13 @@ def _read_frame(
     try:
         if path.name.lower().endswith(".parquet"):
             return _read_parquet(path)
+        _check_header(name, path)
         return pd.read_csv(path, dtype=text_columns)
-    except (ValueError, UnicodeDecodeError) as err:
-        reason = " ".join(str(err).split())
+    except DataError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError, EOFError) as err:
+        # OSError and EOFError: a .gz that is not gzip or is cut short, an unreadable parquet
+        reason = " ".join(str(err).split()) or type(err).__name__
         raise DataError(
             f"{path}: cannot be read as the {name} frame ({reason}). "
             "Hint: export it as UTF-8 CSV with a header row, or as parquet."

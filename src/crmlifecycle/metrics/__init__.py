@@ -33,9 +33,7 @@ from __future__ import annotations
 
 from crmlifecycle.metrics._acquisition import (
     cac,
-    cac_payback_months,
     combine_new_customers,
-    ltv_to_cac,
     new_customers,
     new_customers_partial,
 )
@@ -80,6 +78,7 @@ from crmlifecycle.metrics._service import (
     sla_breach_rate,
 )
 from crmlifecycle.metrics._stage_times import stage_velocity, time_in_stage
+from crmlifecycle.metrics._unit_economics import cac_payback_months, ltv_to_cac
 
 __all__ = [
     "ENTRY_POINT_GROUP",

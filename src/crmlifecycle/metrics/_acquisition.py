@@ -1,5 +1,5 @@
 """
-Acquisition KPIs: new customers, CAC (blended and paid), LTV:CAC and CAC payback.
+Acquisition KPIs: new customers and CAC (blended and paid).
 
 Definitions (David Skok, "SaaS Metrics 2.0 - A Guide to Measuring and Improving
 What Matters"): CAC is the sales and marketing spend of a period divided by the
@@ -12,20 +12,18 @@ spend frame through a :class:`~crmlifecycle.schema.SpendColumns` record.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Iterable, Sequence
 from typing import overload
 
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_window
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import (
     add_up_partials,
     check_by,
-    check_fraction,
-    check_non_negative,
     check_unique,
     compare_periods,
     ordinals_to_periods,
@@ -39,9 +37,7 @@ from crmlifecycle.schema import CustomerColumns, SpendColumns
 
 __all__ = [
     "cac",
-    "cac_payback_months",
     "combine_new_customers",
-    "ltv_to_cac",
     "new_customers",
     "new_customers_partial",
 ]
@@ -356,7 +352,8 @@ def cac(
         MissingColumnError: a column is missing.
         DataError: negative or missing spend, duplicate customer ids, naive
             timestamps with a time of day, ``freq`` finer than ``spend_freq``, or
-            ``start``/``end`` inside a ``spend_freq`` period.
+            ``start``/``end`` inside a ``spend_freq`` period, or spend whose sum
+            overflows a 64-bit float.
 
     Examples:
         >>> import pandas as pd
@@ -391,6 +388,7 @@ def cac(
     if freq is not None:
         compare_periods(spend_freq, freq)
     amounts = check_numeric(spend[spend_col], spend_col, non_negative=True)
+    finite_sum(amounts, name="the sum of the spend", inputs=[spend_col])
     first, stop = spend_period_bounds(start, end, spend_freq)
     spend_at = utc_values(spend, period_col)
     spend_ordinal = period_ordinals(spend_at, spend_freq)
@@ -438,61 +436,3 @@ def cac(
         return float(table["cac"].iloc[0])
     table = table.sort_values(group[-1:] + group[:-1] if freq else group, ignore_index=True)
     return _ordinal_to_period(table, freq)
-
-
-def ltv_to_cac(ltv: float, cac: float) -> float:
-    """
-    Return the LTV:CAC ratio (lifetime value ÷ acquisition cost).
-
-    A ratio of 3 or more is the common target (Skok, "SaaS Metrics 2.0").
-    NaN when ``cac`` is 0 (the ratio is undefined:
-    customers cost nothing to acquire).
-
-    Args:
-        ltv: the customer lifetime value, in the same currency as ``cac``.
-        cac: the customer acquisition cost (see :func:`cac`).
-
-    Raises:
-        ValidationError: a negative, infinite or NaN input (a NaN CAC or LTV is
-            an undefined KPI upstream, e.g. no customer acquired: decide what
-            it should be before dividing).
-
-    Examples:
-        >>> ltv_to_cac(1800.0, 600.0)
-        3.0
-        >>> ltv_to_cac(1800.0, 0.0)
-        nan
-    """
-    value = check_non_negative(ltv, "ltv")
-    cost = check_non_negative(cac, "cac")
-    return math.nan if cost == 0 else value / cost
-
-
-def cac_payback_months(cac: float, *, arpu: float, gross_margin: float) -> float:
-    """
-    Return the months of gross profit needed to earn back the CAC.
-
-    Definition (Skok, "SaaS Metrics 2.0"): payback = CAC ÷ (monthly ARPU × gross
-    margin). ``arpu`` must be *monthly* revenue per customer (see
-    :func:`~crmlifecycle.metrics.arpu`) and ``gross_margin`` a fraction in
-    [0, 1]. NaN when ARPU × margin is 0 (never paid back: undefined).
-
-    Args:
-        cac: the customer acquisition cost (see :func:`cac`).
-        arpu: the average *monthly* revenue per customer, in the currency of ``cac``.
-        gross_margin: the fraction of revenue kept as gross profit, in [0, 1].
-
-    Raises:
-        ValidationError: negative or NaN inputs, or a margin outside [0, 1].
-
-    Examples:
-        >>> cac_payback_months(600.0, arpu=100.0, gross_margin=0.8)  # 600 / (100 * 0.8)
-        7.5
-    """
-    cost = check_non_negative(cac, "cac")
-    revenue = check_non_negative(arpu, "arpu")
-    margin = check_fraction(gross_margin, "gross_margin")
-    monthly_profit = revenue * margin
-    if monthly_profit == 0:
-        return math.nan
-    return float(np.float64(cost) / np.float64(monthly_profit))

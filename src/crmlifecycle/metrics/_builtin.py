@@ -18,7 +18,7 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc
 from crmlifecycle._types import Instant
-from crmlifecycle.metrics._acquisition import cac, cac_payback_months, ltv_to_cac, new_customers
+from crmlifecycle.metrics._acquisition import cac, new_customers
 from crmlifecycle.metrics._backlog import backlog
 from crmlifecycle.metrics._common import is_nan, ratio
 from crmlifecycle.metrics._forecast import weighted_pipeline
@@ -36,6 +36,7 @@ from crmlifecycle.metrics._service import (
     resolution_time,
     sla_breach_rate,
 )
+from crmlifecycle.metrics._unit_economics import cac_payback_months, ltv_to_cac
 from crmlifecycle.schema import EntityColumns, EventLogColumns, LeadColumns, OpportunityColumns
 from crmlifecycle.stages import LEAD_STATUS, Lifecycle
 

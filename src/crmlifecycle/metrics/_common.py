@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._finite import ensure_finite, finite_float
 from crmlifecycle._frames import (
     as_sequence,
     as_utc,
@@ -228,18 +229,30 @@ def check_by(frame: pd.DataFrame, by: Sequence[str], *, frame_name: str) -> None
 
 
 def safe_divide(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """Divide element-wise; a zero denominator gives NaN (the KPI is undefined there)."""
+    """
+    Divide element-wise; a zero denominator gives NaN (the KPI is undefined there).
+
+    A quotient that overflows (an amount over a tiny one) raises :class:`DataError`.
+    """
     num = numerator.astype("float64")
     den = denominator.astype("float64")
-    result: pd.Series = num.where(den != 0).div(den.where(den != 0))
-    return result
+    with np.errstate(over="ignore"):
+        result: pd.Series = num.where(den != 0).div(den.where(den != 0))
+    inputs = [str(numerator.name), str(denominator.name)]
+    return ensure_finite(result, name=f"{inputs[0]} / {inputs[1]}", inputs=inputs)
 
 
-def ratio(numerator: float, denominator: float) -> float:
-    """Return ``numerator / denominator``, or NaN when the denominator is zero."""
+def ratio(
+    numerator: float, denominator: float, *, name: str = "a ratio", inputs: Sequence[str] = ()
+) -> float:
+    """
+    Return ``numerator / denominator``, NaN when the denominator is zero, never infinite.
+
+    A quotient that overflows raises :class:`DataError` naming ``name`` and ``inputs``.
+    """
     if denominator == 0:
         return math.nan
-    return float(numerator) / float(denominator)
+    return ensure_finite(float(numerator) / float(denominator), name=name, inputs=inputs)
 
 
 def is_nan(value: object) -> bool:
@@ -258,7 +271,7 @@ def check_fraction(value: object, name: str, *, allow_zero: bool = True) -> floa
     """Validate a rate or margin in [0, 1] (or (0, 1] without ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError.for_field(name, value, "a number between 0 and 1")
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         raise ValidationError.for_field(
             name, value, "a number between 0 and 1", hint=_undefined_hint(name)
         )
@@ -275,10 +288,11 @@ def check_non_negative(value: object, name: str) -> float:
     """Validate a finite number >= 0 (a NaN, an undefined KPI, is refused with its own hint)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValidationError.for_field(name, value, "a finite number >= 0")
-    if math.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         raise ValidationError.for_field(
             name, value, "a finite number >= 0", hint=_undefined_hint(name)
         )
-    if not math.isfinite(value) or value < 0:
-        raise ValidationError.for_field(name, value, "a finite number >= 0")
-    return float(value)
+    number = finite_float(value)  # an int too large for a float is refused, not an OverflowError
+    if number is None or number < 0:
+        raise ValidationError.for_field(name, value, "a finite number >= 0 (at most about 1.8e308)")
+    return number

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._finite import check_probability
 from crmlifecycle._frames import as_utc
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -92,8 +93,12 @@ def closed_stages(lifecycle: Lifecycle) -> list[str]:
 
 
 def stage_probabilities(lifecycle: Lifecycle) -> dict[str, float]:
-    """The default win probability (percent) of every state that declares one."""
-    return {s.name: float(s.probability) for s in lifecycle.stages if s.probability is not None}
+    """The default win probability (percent, 0 to 100: checked) of every state that declares one."""
+    return {
+        s.name: check_probability(s.probability, f"{s.name}.probability", scale="percent")
+        for s in lifecycle.stages
+        if s.probability is not None
+    }
 
 
 def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import overload
 
 import pandas as pd
 
+from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import check_numeric, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -54,6 +55,7 @@ def _weighted(
     _without(stages, set(probabilities), lifecycle, "win probability")
     weight = stages.map(probabilities).astype("float64") / 100.0
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    finite_sum(amount, name="the sum of the deal amounts", inputs=[amount_col])
     return deals[keys].assign(deals=1, amount=amount, weighted_amount=amount * weight)
 
 
@@ -116,7 +118,8 @@ def weighted_pipeline(
 
     Raises:
         DataError: see :func:`deal_stages`; an open deal in a stage without a
-            probability in ``lifecycle``.
+            probability in ``lifecycle``; amounts whose sum overflows a 64-bit float.
+        ValidationError: a stage probability outside 0..100 (a lifecycle-like object).
 
     Examples:
         >>> import pandas as pd
@@ -192,7 +195,9 @@ def forecast(
 
     Raises:
         DataError: see :func:`deal_stages`; a deal in a stage without a
-            forecast category or a probability in ``lifecycle``.
+            forecast category or a probability in ``lifecycle``; amounts whose sum
+            overflows a 64-bit float.
+        ValidationError: a stage probability outside 0..100 (a lifecycle-like object).
 
     Examples:
         >>> import pandas as pd

@@ -18,6 +18,7 @@ from typing import overload
 
 import pandas as pd
 
+from crmlifecycle._finite import NS_PER_DAY, elapsed, ensure_finite, finite_sum
 from crmlifecycle._frames import check_numeric, require_columns, utc_timestamp, utc_window
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
@@ -63,6 +64,7 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
         ValidationError: negative ARPU, a margin or rate outside [0, 1], or a
             NaN input (an undefined ARPU or churn rate upstream, e.g. nobody
             paid or nobody was present at the start: decide what it should be).
+        DataError: the result overflows a 64-bit float (a huge ARPU over a tiny churn rate).
 
     Examples:
         >>> historic_clv(100.0, gross_margin=0.8, churn_rate=0.02)  # 100 * 0.8 / 0.02
@@ -73,7 +75,9 @@ def historic_clv(arpu: float, *, gross_margin: float, churn_rate: float) -> floa
     churn = check_fraction(churn_rate, "churn_rate")
     if churn == 0:
         return math.nan
-    return revenue * margin / churn
+    return ensure_finite(
+        revenue * margin / churn, name="historic_clv", inputs=["arpu", "gross_margin", "churn_rate"]
+    )
 
 
 def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd.Series, pd.Series]:
@@ -88,6 +92,7 @@ def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd
     check_unique(orders, [order_col], frame_name="orders")
     check_ids(orders, customer_col, frame_name="orders", what="customer ids")
     amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
+    finite_sum(amounts, name="the sum of the order amounts", inputs=[amount_col])
     return amounts, utc_values(orders, at_col)
 
 
@@ -140,6 +145,7 @@ def average_order_value(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: the sum of the amounts overflows a 64-bit float (amounts near 1e308).
 
     Examples:
         >>> import pandas as pd
@@ -207,7 +213,8 @@ def order_based_clv(
 
     Raises:
         DataError: duplicate order ids, missing or negative amounts, no order in
-            the window, or a window of zero length.
+            the window, a window of zero length, or amounts (or a result) that
+            overflow a 64-bit float.
         ValidationError: a margin outside [0, 1] or a negative lifespan.
 
     Examples:
@@ -236,7 +243,7 @@ def order_based_clv(
         raise DataError("order_based_clv: no order in the window. Hint: widen start=/end=.")
     begin = utc_timestamp(start, name="start") if start is not None else at[mask].min()
     finish = utc_timestamp(end, name="end") if end is not None else at[mask].max()
-    years = (finish - begin).total_seconds() / 86_400 / _DAYS_PER_YEAR
+    years = float(elapsed(finish, begin, unit_ns=NS_PER_DAY)[0]) / _DAYS_PER_YEAR
     if years <= 0:
         raise DataError(
             "order_based_clv: the window has zero length (all orders at one instant). "
@@ -247,4 +254,8 @@ def order_based_clv(
     customers = int(orders.loc[mask.to_numpy(), orders_columns.customer_id].nunique())
     aov = float(window.sum()) / n_orders
     frequency = n_orders / customers / years
-    return aov * frequency * margin * lifespan
+    return ensure_finite(
+        aov * frequency * margin * lifespan,
+        name="order_based_clv",
+        inputs=[orders_columns.amount, "gross_margin", "lifespan_years"],
+    )

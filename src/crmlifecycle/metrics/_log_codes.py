@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
+from crmlifecycle._finite import NS_PER_DAY, elapsed
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -26,7 +27,6 @@ __all__ = ["NAT", "CodedLog", "IntArray", "code_log", "events_of_kind", "utc_ns"
 
 IntArray = npt.NDArray[np.int64]
 NAT: int = np.iinfo(np.int64).min  # NaT's integer value in datetime64[ns]
-_NS_PER_DAY = 86_400 * 10**9
 
 
 def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
@@ -168,9 +168,7 @@ class CodedLog:
         entered[head_at] = NAT if created_ns is None else created_ns[entity[head]]
         left[dest_at], left[head_at] = next_at, at[head]
         onward[dest_at], onward[head_at] = next_state, dest[head]
-        known = (entered != NAT) & (left != NAT)
-        days = np.full(size, np.nan)
-        days[known] = (left[known] - entered[known]) / _NS_PER_DAY
+        days = elapsed(left, entered, unit_ns=NS_PER_DAY)  # never wraps, even over 292 years
         return pd.DataFrame(
             {
                 "entity_id": pd.Series(self.ids[spell_entity], dtype=self.ids.dtype),

@@ -22,6 +22,7 @@ from typing import overload
 
 import pandas as pd
 
+from crmlifecycle._finite import NS_PER_DAY, elapsed, finite_sum
 from crmlifecycle._frames import as_utc, check_numeric, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -246,6 +247,10 @@ def average_deal_size(
         opportunities_columns: the column names of ``opportunities``.
         events_columns: the column names of ``events``.
 
+    Raises:
+        DataError: see :func:`deal_stages`; a missing or negative amount of a won deal, or
+            amounts whose sum overflows a 64-bit float.
+
     Examples:
         >>> import pandas as pd
         >>> deals = pd.DataFrame({
@@ -276,6 +281,7 @@ def average_deal_size(
         by=keys,
     )
     amount = check_numeric(deals[amount_col], amount_col, non_negative=True)
+    finite_sum(amount, name="the sum of the deal amounts", inputs=[amount_col])
     frame = deals[keys].assign(amount=amount, deals=1, since=deals["state_since_as_of"])
     if freq is None and by is None:
         return math.nan if len(frame) == 0 else float(amount.sum()) / len(frame)
@@ -401,7 +407,9 @@ def sales_cycle_length(
         column=created_at,
         what="win",
     )
-    days = (deals["state_since_as_of"] - created).dt.total_seconds() / 86_400
+    days = pd.Series(
+        elapsed(deals["state_since_as_of"], created, unit_ns=NS_PER_DAY), index=deals.index
+    )
     frame = deals[keys].assign(days=days, since=deals["state_since_as_of"])
     if freq is None and by is None:
         if frame.empty:

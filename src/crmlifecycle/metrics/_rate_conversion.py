@@ -6,8 +6,7 @@ Converting a churn rate between period lengths: by compounding, never by multipl
 
 from __future__ import annotations
 
-import math
-
+from crmlifecycle._finite import finite_float
 from crmlifecycle._frames import period_alias
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.metrics._common import check_fraction
@@ -66,6 +65,6 @@ def convert_churn_rate(
                 hint="for days or weeks pass periods= explicitly (e.g. 52 weeks a year).",
             )
         periods = target / source
-    if isinstance(periods, bool) or not math.isfinite(periods) or periods <= 0:
+    if finite_float(periods) is None or periods <= 0:  # never an OverflowError for 10**400
         raise ValidationError.for_field("periods", periods, "a positive finite number")
     return float(1.0 - (1.0 - value) ** periods)

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import require_columns
 from crmlifecycle._registry import Registry
 from crmlifecycle.errors import DataError, MissingColumnError, PluginError, ValidationError
@@ -260,6 +261,7 @@ def compute_kpis(
             or a ``columns`` entry that names no frame or holds another frame's record.
         MissingColumnError: a frame lacks a column a selected metric reads.
         PluginError: a plugin fails to load or is not a Metric.
+        DataError: a metric's value holds an infinity (it overflowed a 64-bit float).
 
     Examples:
         >>> import pandas as pd
@@ -312,5 +314,8 @@ def compute_kpis(
             _require(frames[frame], needed, frame)
         accepted, takes_any = _accepted(metric)
         given = options if takes_any else {k: v for k, v in options.items() if k in accepted}
-        values[metric.name] = metric.compute(frames, **given)
+        # the one net under every metric, plug-ins included: never a silent infinity
+        values[metric.name] = ensure_finite(
+            metric.compute(frames, **given), name=metric.name, inputs=list(metric.requires)
+        )
     return KpiReport(values=values, skipped=skipped, descriptions=descriptions)

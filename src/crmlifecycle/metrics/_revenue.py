@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import (
     as_sequence,
     check_numeric,
@@ -84,6 +85,7 @@ def revenue_rows(
             "(the value in the last data period of each period) or how='sum' for a flow."
         )
     values = check_numeric(revenue[mrr_col], mrr_col, non_negative=True)
+    finite_sum(values, name="the sum of the revenue", inputs=[mrr_col])
     stamps = utc_values(revenue, period_col)
     data_ordinals = period_ordinals(stamps, data_freq)
     frame = revenue[[customer_col, *by]].copy()
@@ -447,6 +449,7 @@ def arpu(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: revenue whose sum overflows a 64-bit float (amounts near 1e308).
 
     Examples:
         >>> import pandas as pd

@@ -95,7 +95,8 @@ def _retention(
         by=keys,
     )
     if by is None:
-        return ratio(float(table[numerator].sum()), float(table["starting_mrr"].sum()))
+        totals = float(table[numerator].sum()), float(table["starting_mrr"].sum())
+        return ratio(*totals, name=column, inputs=[numerator, "starting_mrr"])
     sums = table.groupby(keys, sort=True, as_index=False, observed=True)[
         ["starting_mrr", numerator]
     ].sum()
@@ -171,6 +172,8 @@ def gross_revenue_retention(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: revenue whose sum, or whose ratio to a tiny starting MRR, overflows a
+            64-bit float.
 
     Examples:
         >>> import pandas as pd
@@ -262,6 +265,8 @@ def net_revenue_retention(
 
     Raises:
         ValidationError: ``by`` is an empty list (name a segment, or pass ``by=None``).
+        DataError: revenue whose sum, or whose ratio to a tiny starting MRR, overflows a
+            64-bit float.
 
     Examples:
         >>> import pandas as pd

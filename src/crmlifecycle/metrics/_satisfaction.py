@@ -59,11 +59,14 @@ def _sum_by(keys: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_scale(scale: object) -> tuple[int, int]:
-    expected = "a pair of whole numbers (low, high) with low < high, e.g. (1, 5)"
+    # a survey scale is small: bounding it keeps every sum of answers finite
+    expected = "a pair of whole numbers (low, high), low < high, within ±10**6, e.g. (1, 5)"
     if not isinstance(scale, Sequence) or isinstance(scale, str) or len(scale) != 2:  # noqa: PLR2004
         raise ValidationError.for_field("scale", scale, expected)
     low, high = scale
-    if any(isinstance(v, bool) or not isinstance(v, int) for v in (low, high)) or low >= high:
+    if any(isinstance(v, bool) or not isinstance(v, int) or abs(v) > 10**6 for v in (low, high)):
+        raise ValidationError.for_field("scale", scale, expected)
+    if low >= high:
         raise ValidationError.for_field("scale", scale, expected)
     return int(low), int(high)
 
@@ -265,7 +268,7 @@ def csat(
         freq: one row per calendar period of the answers (``"M"``, ...).
         by: one row per segment (columns of ``feedback``).
         threshold: the lowest satisfied answer.
-        scale: the lowest and highest possible answers.
+        scale: the lowest and highest possible answers (whole numbers within ±10**6).
 
     Returns:
         A float (percent), or with ``freq``/``by`` a DataFrame with the key
@@ -377,7 +380,7 @@ def ces(
         kind: the survey kind whose answers count (``None``: every row).
         freq: one row per calendar period of the answers (``"M"``, ...).
         by: one row per segment (columns of ``feedback``).
-        scale: the lowest and highest possible answers.
+        scale: the lowest and highest possible answers (whole numbers within ±10**6).
 
     Returns:
         A float (mean score), or with ``freq``/``by`` a DataFrame with the key

@@ -19,6 +19,7 @@ from typing import Final, Literal, overload
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._finite import NS_PER_HOUR, elapsed
 from crmlifecycle._frames import as_sequence, as_utc, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
@@ -29,7 +30,7 @@ from crmlifecycle.sla import BusinessCalendar, SlaPolicy, sla_status
 
 __all__ = ["first_response_time", "resolution_time", "sla_breach_rate"]
 
-_HOUR_NS: Final = 3_600 * 10**9
+_HOUR_NS: Final = NS_PER_HOUR
 _SUMMARY: Final = ["count", "pending", "mean_hours", "median_hours", "p90_hours"]
 
 
@@ -55,9 +56,12 @@ def _duration_summary(
             value=end[negative].iloc[0],
             hint="check the two timestamps of those cases.",
         )
-    spent = end - start if calendar is None else calendar.business_time_between(start, end)
-    hours = spent.to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS
-    hours = np.where(spent.isna().to_numpy(), np.nan, hours)
+    if calendar is None:  # elapsed() never wraps, even from 1678 to 2261
+        hours = elapsed(end, start, unit_ns=NS_PER_HOUR)
+    else:
+        spent = calendar.business_time_between(start, end)
+        hours = spent.to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS
+        hours = np.where(spent.isna().to_numpy(), np.nan, hours)
     keys = _keys_frame(cases.assign(**{start_col: start}), at_col=start_col, freq=freq, by=segments)
     work = pd.DataFrame(
         {"hours": hours, "pending": np.isnan(hours).astype("int64")}, index=cases.index

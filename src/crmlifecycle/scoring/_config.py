@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from crmlifecycle._config import check_keys
+from crmlifecycle._finite import finite_float
 from crmlifecycle.errors import SpecError
 
+#: The largest magnitude of a rule's points, a cap or a grade/label threshold (the range of
+#: ``Lead.score``): totals of bounded points stay finite however many rules and interactions add up.
+MAX_POINTS: Final = 10**9
+
 __all__ = [
+    "MAX_POINTS",
     "as_list",
     "check_number",
     "check_text",
@@ -67,9 +73,13 @@ def check_number(
     path: str,
     minimum: float | None = None,
     positive: bool = False,
+    bound: float | None = None,
 ) -> float:
     """
     Return ``value`` as a finite float, or raise :class:`SpecError` naming ``path``.
+
+    ``bound`` (when given) is the largest magnitude allowed (``-bound <= value <= bound``).
+    An integer too large for a float is refused, never an ``OverflowError``.
 
     Examples:
         >>> check_number(14, path="half_life_days", positive=True)
@@ -80,7 +90,10 @@ def check_number(
         crmlifecycle.errors.SpecError: half_life_days: must be a number > 0 (got -1). Hint: ...
     """
     ok = isinstance(value, int | float) and not isinstance(value, bool)
-    number = float(value) if ok else math.nan  # type: ignore[arg-type]
+    converted = finite_float(value) if ok else None
+    if ok and converted is None and not (isinstance(value, float) and math.isnan(value)):
+        raise SpecError(f"must be a finite number (got {value!r}). Hint: use a number.", path=path)
+    number = math.nan if converted is None else converted
     if positive and not number > 0:
         raise SpecError(
             f"must be a number > 0 (got {value!r}). Hint: use a positive number.", path=path
@@ -92,6 +105,12 @@ def check_number(
         )
     if not math.isfinite(number):
         raise SpecError(f"must be a finite number (got {value!r}). Hint: use a number.", path=path)
+    if bound is not None and abs(number) > bound:
+        raise SpecError(
+            f"must be a number from {-bound:g} to {bound:g} (got {value!r}). "
+            "Hint: scale the points down; scores are bounded like Lead.score.",
+            path=path,
+        )
     return number
 
 
@@ -120,7 +139,7 @@ def thresholds(value: object, *, path: str) -> tuple[tuple[str, float], ...]:
     """
     mapping = check_keys(value, optional=value if isinstance(value, Mapping) else (), path=path)
     pairs = [
-        (check_text(name, path=path), check_number(low, path=f"{path}.{name}"))
+        (check_text(name, path=path), check_number(low, path=f"{path}.{name}", bound=MAX_POINTS))
         for name, low in mapping.items()
     ]
     lows = [low for _, low in pairs]

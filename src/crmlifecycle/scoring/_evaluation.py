@@ -22,11 +22,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from crmlifecycle._finite import check_probabilities
 from crmlifecycle.errors import DataError
 
 __all__ = ["Evaluation", "brier_score", "calibration_table", "roc_auc"]
 
 _Array = np.ndarray[Any, np.dtype[Any]]
+
+#: The most bins a calibration table has (each bin costs memory, whatever the data).
+_MAX_BINS = 1_000
 
 
 def _inputs(
@@ -50,10 +54,7 @@ def _inputs(
         raise DataError.malformed(
             "y_true", "must hold only 0/1 or booleans", hint="map the outcome to won=1, lost=0."
         )
-    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
-        raise DataError.malformed(
-            "probability", "must hold finite values in [0, 1]", hint="pass probabilities."
-        )
+    check_probabilities(pd.Series(p), "probability", scale="fraction")
     return y.astype(bool), p
 
 
@@ -123,7 +124,12 @@ def calibration_table(
     Args:
         y_true: the outcomes, 1/``True`` (won) or 0/``False`` (lost), one per forecast.
         prob: the forecast probabilities of outcome 1, in [0, 1], as long as ``y_true``.
-        bins: the number of equal-width bins over [0, 1] (a positive int).
+        bins: the number of equal-width bins over [0, 1] (a positive int, at most 1000:
+            three arrays of ``bins`` numbers are built).
+
+    Raises:
+        DataError: probabilities outside [0, 1] (naming the rows), outcomes not 0/1, or
+            ``bins`` not an int from 1 to 1000.
 
     Examples:
         >>> calibration_table([1, 0, 1, 1], [0.15, 0.12, 0.85, 0.95], bins=2)
@@ -132,8 +138,12 @@ def calibration_table(
         1  0.5   1.0  2           0.900            1.0
     """
     y, p = _inputs(y_true, prob)
-    if bins < 1:
-        raise DataError(f"bins must be a positive int (got {bins!r}). Hint: e.g. bins=10.")
+    given: object = bins  # checked at run time: callers may pass anything
+    if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= _MAX_BINS:
+        raise DataError(
+            f"bins must be a positive int of at most {_MAX_BINS} (got {bins!r:.60}). "
+            "Hint: e.g. bins=10."
+        )
     which = np.minimum((p * bins).astype(np.int64), bins - 1)
     n = np.bincount(which, minlength=bins)
     sum_p = np.bincount(which, weights=p, minlength=bins)

@@ -117,7 +117,8 @@ def record_key(value: object, edges: Sequence[float] | None) -> str:
         return str(value)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ValidationError.for_field("value", value, "a number (the field is binned)")
-    return bin_labels(edges)[int(np.searchsorted(np.asarray(edges), float(value), "left"))]
+    # the number of edges below the value, compared exactly (an int beyond a float included)
+    return bin_labels(edges)[sum(1 for edge in edges if edge < value)]
 
 
 def value_keys(values: pd.Series, field: str, edges: Sequence[float] | None) -> pd.Series:

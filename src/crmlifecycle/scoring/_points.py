@@ -25,11 +25,13 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._finite import NS_PER_DAY, elapsed, ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, RuleError, SpecError
 from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring._config import (
+    MAX_POINTS,
     as_list,
     check_number,
     check_text,
@@ -43,7 +45,6 @@ __all__ = ["ENGAGEMENT_PREFIX", "PointsScorer"]
 
 #: Rule-name prefix of engagement categories in contributions (``engagement:email``).
 ENGAGEMENT_PREFIX: Final = "engagement:"
-_NS_PER_DAY: Final = 86_400 * 10**9
 _Floats = np.ndarray[Any, np.dtype[np.float64]]
 _Ints = np.ndarray[Any, np.dtype[np.int64]]
 _DEFAULT_GRADES: Final = {"A": 80.0, "B": 50.0, "C": 20.0}
@@ -130,7 +131,7 @@ class PointsScorer:
                     path=f"{path}.name",
                 )
             names.append(name)
-            points = check_number(rule["points"], path=f"{path}.points")
+            points = check_number(rule["points"], path=f"{path}.points", bound=MAX_POINTS)
             self._conditions.append(condition)
             self.fit += ({"name": name, "when": condition.text, "points": points},)
         self.engagement: tuple[dict[str, Any], ...] = ()
@@ -152,7 +153,7 @@ class PointsScorer:
             seen_kinds.add(kind)
             entry: dict[str, Any] = {
                 "kind": kind,
-                "points": check_number(rule["points"], path=f"{path}.points"),
+                "points": check_number(rule["points"], path=f"{path}.points", bound=MAX_POINTS),
                 "category": check_text(rule.get("category", kind), path=f"{path}.category"),
             }
             if rule.get("half_life_days") is not None:
@@ -169,7 +170,9 @@ class PointsScorer:
                     f"{list(self.categories)}.",
                     path=f"caps.{category}",
                 )
-            self.caps[category] = check_number(cap, path=f"caps.{category}", minimum=0)
+            self.caps[category] = check_number(
+                cap, path=f"caps.{category}", minimum=0, bound=MAX_POINTS
+            )
         self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
         self.labels = thresholds(dict(_DEFAULT_LABELS if labels is None else labels), path="labels")
         self.default_grade = check_text(default_grade, path="default_grade")
@@ -267,7 +270,12 @@ class PointsScorer:
             timeline_days: leads created at most this many days before ``as_of`` earn the
                 timeline points.
             points: the points of each of the four criteria; the grade and label thresholds
-                scale with it.
+                scale with it (each within ±10**9, ``MAX_POINTS``).
+
+        Raises:
+            SpecError: a ``budget_min`` that is not a finite number, ``points`` (or the
+                thresholds 3 × ``points``) beyond ±10**9, or a value the rule language refuses
+                in a condition (a number literal beyond 10**15).
 
         Examples:
             >>> import pandas as pd
@@ -280,6 +288,8 @@ class PointsScorer:
             >>> card.total, card.grade, card.label  # budget + authority + timeline
             (75.0, 'A', 'SQL')
         """
+        budget_min = check_number(budget_min, path="budget_min")  # finite, never OverflowError
+        points = check_number(points, path="points", bound=MAX_POINTS)
         titles = ", ".join(repr(t) for t in authority_titles)
         return cls(
             fit=[
@@ -394,6 +404,12 @@ class PointsScorer:
         total = np.zeros(n)
         for values in contributions.values():
             total += values
+        ensure_finite(
+            pd.Series(total, index=leads.index),
+            name="score",
+            inputs=self.rule_names,
+            allow_nan=False,
+        )
         result = pd.DataFrame({"score": total}, index=leads.index)
         result["grade"] = grade_values(total, self.grades, self.default_grade)
         result["label"] = grade_values(total, self.labels, self.default_label)
@@ -441,7 +457,7 @@ class PointsScorer:
         to_rule = np.append(kinds.get_indexer(pd.Index(kind_values, dtype=object)), -1)
         rule = to_rule[kind_codes]
         stamps = utc_nanoseconds(as_utc(interactions[at_col], at_col))
-        age_days = (when.as_unit("ns").value - stamps) / _NS_PER_DAY
+        age_days = elapsed(when, stamps, unit_ns=NS_PER_DAY)
         keep = (pos >= 0) & (pos < n) & (rule >= 0) & (age_days >= 0)
         pos, rule, age_days = pos[keep], rule[keep], age_days[keep]
         weights = points[rule] * np.exp2(-age_days / half[rule])
@@ -492,7 +508,12 @@ class PointsScorer:
             )
         if self.engagement:
             contributions.extend(self._engagement_one(when, interactions, interactions_columns))
-        total = float(sum(c.points for c in contributions))
+        total = ensure_finite(
+            float(sum(c.points for c in contributions)),
+            name="score",
+            inputs=self.rule_names,
+            allow_nan=False,
+        )
         return ScoreCard(
             total=total,
             grade=grade_one(total, self.grades, self.default_grade),
@@ -519,7 +540,7 @@ class PointsScorer:
             if rule is None:
                 continue
             stamp = utc_timestamp(read_field(row, columns.at), name=f"interactions[{i}].at")
-            age = (when - stamp) / pd.Timedelta(days=1)
+            age = float(elapsed(when, stamp, unit_ns=NS_PER_DAY)[0])
             if age < 0:
                 continue
             half = rule.get("half_life_days", np.inf)

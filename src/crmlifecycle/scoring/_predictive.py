@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.special import expit
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
@@ -344,11 +345,11 @@ class NaiveBayesScorer:
                 required=("edges", "counts"),
                 path=f"model.features.{field}",
             )
-            tables[field] = log_ratios(
-                entry["counts"], n_won=n_won, n_lost=n_lost, alpha=self.alpha
-            )
+            counts = _counts(entry["counts"], path=f"model.features.{field}.counts")
+            tables[field] = log_ratios(counts, n_won=n_won, n_lost=n_lost, alpha=self.alpha)
         if self.stage is not None:
-            stage_counts = check_keys(model.get("stage"), required=self.stages, path="model.stage")
+            check_keys(model.get("stage"), required=self.stages, path="model.stage")
+            stage_counts = _counts(model["stage"], path="model.stage")
             lost_n = np.array([stage_counts[s][1] for s in self.stages], dtype="float64")
             ratio = -np.log((lost_n + self.alpha) / (n_lost + self.alpha))
             tables[self.stage] = (pd.Index(list(self.stages), dtype=object), ratio)
@@ -425,7 +426,7 @@ class NaiveBayesScorer:
             points = np.where(unseen, 0.0, ratio[codes])
             contributions[f"{CONTRIB_PREFIX}{field}"] = points
             logit += points
-        probability = expit(logit)
+        probability = expit(ensure_finite(logit, name="log-odds", inputs=fields, allow_nan=False))
         score = 100.0 * probability
         result = pd.DataFrame({"probability": probability, "score": score}, index=frame.index)
         result["grade"] = grade_values(score, self.grades, self.default_grade)
@@ -482,7 +483,9 @@ class NaiveBayesScorer:
             points = 0.0 if code < 0 else float(ratio[code])
             logit += points
             contributions.append(Contribution(rule=field, points=points, value=value, note=key))
-        probability = float(expit(logit))
+        probability = float(
+            expit(ensure_finite(logit, name="log-odds", inputs=fields, allow_nan=False))
+        )
         score = 100.0 * probability
         grade = grade_one(score, self.grades, self.default_grade)
         return ScoreCard(
@@ -554,3 +557,20 @@ class NaiveBayesScorer:
             as_of=cutoff,
             calibration=calibration_table(y, prob, bins=bins),
         )
+
+
+def _counts(value: object, *, path: str) -> dict[str, list[float]]:
+    """A model's ``{key: [won, lost]}`` counts: pairs of finite numbers >= 0, else SpecError."""
+    table = check_keys(value, optional=value if isinstance(value, Mapping) else (), path=path)
+    counts: dict[str, list[float]] = {}
+    for key, pair in table.items():
+        numbers = as_list(pair, path=f"{path}.{key}")
+        if len(numbers) != 2:  # noqa: PLR2004 - [won, lost]
+            raise SpecError(
+                f"must be a pair [won, lost] (got {pair!r}). Hint: write e.g. [3, 1].",
+                path=f"{path}.{key}",
+            )
+        counts[str(key)] = [
+            check_number(n, path=f"{path}.{key}[{i}]", minimum=0) for i, n in enumerate(numbers)
+        ]
+    return counts

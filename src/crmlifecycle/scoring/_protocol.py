@@ -15,6 +15,7 @@ from typing import Any, Protocol, Self, final, runtime_checkable
 import attrs
 import pandas as pd
 
+from crmlifecycle._finite import finite, optional_probability
 from crmlifecycle._types import Instant
 
 __all__ = ["CONTRIB_PREFIX", "Contribution", "ScoreCard", "Scorer"]
@@ -32,7 +33,8 @@ class Contribution:
     Attributes:
         rule: the rule's name (a fit rule, an engagement category, an RFM dimension,
             a predictive feature).
-        points: what the rule added to the total (may be negative).
+        points: what the rule added to the total (may be negative; finite, else a
+            ``ValidationError``).
         value: the input value the rule looked at (a field value, a count, a bin).
         note: a short human-readable detail (e.g. ``"3 interactions, capped at 10"``).
 
@@ -45,7 +47,7 @@ class Contribution:
     """
 
     rule: str
-    points: float
+    points: float = attrs.field(validator=finite())
     value: object = None
     note: str = ""
 
@@ -61,11 +63,13 @@ class ScoreCard:
     The score of one record and its explanation.
 
     Attributes:
-        total: the score; for point-based scorers it equals the sum of the contributions.
+        total: the score, a finite number; for point-based scorers it equals the sum of the
+            contributions.
         grade: a grade such as ``"A"`` (or the RFM code such as ``"545"``), or ``None``.
         label: a lifecycle label such as ``"MQL"`` (or an RFM segment), or ``None``.
         contributions: the reasons, in rule order.
-        probability: for predictive scorers, the probability of winning (0..1).
+        probability: for predictive scorers, the probability of winning, in [0, 1] (NaN,
+            infinities and values outside are a ``ValidationError``).
 
     Examples:
         >>> card = ScoreCard(
@@ -83,11 +87,13 @@ class ScoreCard:
         12 (grade B, MQL): +10 industry; +2 email
     """
 
-    total: float
+    total: float = attrs.field(validator=finite())
     grade: str | None = None
     label: str | None = None
     contributions: tuple[Contribution, ...] = ()
-    probability: float | None = None
+    probability: float | None = attrs.field(
+        default=None, validator=optional_probability("fraction")
+    )
 
     def top(self, n: int = 3) -> tuple[Contribution, ...]:
         """

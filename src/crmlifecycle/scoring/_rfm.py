@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
+from crmlifecycle._finite import NS_PER_DAY, elapsed, finite_float, finite_sum
 from crmlifecycle._frames import (
     as_utc,
     check_numeric,
@@ -42,7 +43,6 @@ from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCa
 __all__ = ["DEFAULT_RFM_SEGMENTS", "RfmScorer", "rfm_edges", "rfm_scores"]
 
 _DIMS: Final = ("recency", "frequency", "monetary")
-_NS_PER_DAY: Final = 86_400 * 10**9
 
 #: The default segment grid over (R, F), first match wins. It follows the widely used
 #: R x F grid of RFM segmentation (champions, loyal, potential loyalists, new, promising,
@@ -299,6 +299,7 @@ class RfmScorer:
         when = utc_timestamp(as_of, name="as_of")
         stamps = utc_nanoseconds(as_utc(orders[at_col], at_col))
         amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
+        finite_sum(amounts, name="the sum of the order amounts", inputs=[amount_col])
         when_ns = when.as_unit("ns").value
         keep = stamps <= when_ns
         frame = pd.DataFrame(
@@ -319,7 +320,7 @@ class RfmScorer:
         grouped = frame.groupby("customer", sort=True).agg(
             last=("at", "max"), frequency=("at", "size"), monetary=("amount", self.monetary)
         )
-        days = (when_ns - grouped["last"].to_numpy(dtype="int64")) / _NS_PER_DAY
+        days = elapsed(when_ns, grouped["last"].to_numpy(dtype="int64"), unit_ns=NS_PER_DAY)
         return pd.DataFrame(
             {
                 "recency_days": days.astype("float64"),
@@ -434,12 +435,14 @@ class RfmScorer:
         days = read_field(record, "recency_days")
         if days is None and (last := read_field(record, "last_order_at")) is not None:
             last_utc = utc_timestamp(last, name="last_order_at")
-            days = (utc_timestamp(as_of, name="as_of") - last_utc) / pd.Timedelta(days=1)
+            days = float(
+                elapsed(utc_timestamp(as_of, name="as_of"), last_utc, unit_ns=NS_PER_DAY)[0]
+            )
         inputs = {
             "recency": -_number(days, "recency_days"),
             "frequency": _number(read_field(record, "frequency"), "frequency"),
             "monetary": _number(read_field(record, "monetary"), "monetary"),
-        }
+        }  # each a finite number >= 0: negative recency, frequency or monetary value is refused
         scores = {d: int(rfm_scores(np.array([inputs[d]]), self.edges_[d])[0]) for d in _DIMS}
         r, f, m = scores["recency"], scores["frequency"], scores["monetary"]
         segment = self._names[int(self._lookup[(r - 1) * 25 + (f - 1) * 5 + (m - 1)])]
@@ -471,18 +474,22 @@ def _values(summary: pd.DataFrame) -> list[np.ndarray[Any, np.dtype[np.float64]]
 
 
 def _number(value: object, field: str) -> float:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or not np.isfinite(float(value)):  # type: ignore[arg-type]
-        raise ValidationError.for_field(field, value, "a finite number")
-    return float(value)  # type: ignore[arg-type]
+    """A customer summary's recency, frequency or monetary value: a finite number >= 0."""
+    number = finite_float(value)  # None for text, bools, NaN, infinities, ints beyond a float
+    if number is None or number < 0:
+        hint = (
+            "recency is days since the last order, never after as_of; frequency counts orders; "
+            "monetary is the order value, refunds excluded (as the CLV models require)."
+        )
+        raise ValidationError.for_field(field, value, "a finite number >= 0", hint=hint)
+    return number
 
 
 def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
     numbers: list[float] = []
     if isinstance(value, list | tuple) and len(value) == 4:  # noqa: PLR2004 - four edges
-        numbers = [
-            float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)
-        ]
+        read = [finite_float(v) for v in value if isinstance(v, int | float)]
+        numbers = [v for v in read if v is not None]
     if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
             f"must be four ascending finite numbers (got {value!r}). "

@@ -17,6 +17,7 @@ import pandas as pd
 from crmlifecycle._event_rows import EVENT_TAG, STAGE_EVENTS, stage_rows
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError
 from crmlifecycle.events import Created, FieldsChanged
 from crmlifecycle.schema import EventLogColumns
@@ -279,7 +280,8 @@ def case_sla(
         resolved_at: when the case was resolved, read only without ``history``.
 
     Raises:
-        ValidationError: if the policy has no entry for ``priority``.
+        ValidationError: ``policy`` is not an :class:`SlaPolicy`, ``priority`` is not text,
+            or the policy has no entry for ``priority``.
         DataError: for naive timestamps with a time of day, a status change
             before ``opened_at``, or a state the policy's lifecycle does not know.
 
@@ -299,6 +301,9 @@ def case_sla(
         >>> paused.state, paused.resolution.status, paused.resolution.elapsed
         ('waiting_on_customer', 'paused', Timedelta('0 days 01:45:00'))
     """
+    check_arg("policy", policy, SlaPolicy, "an SlaPolicy")
+    check_arg("priority", priority, str, "a priority name (text)")
+    check_arg("history_columns", history_columns, EventLogColumns, "an EventLogColumns(...) record")
     opened = utc_timestamp(opened_at, name="opened_at")
     moment = utc_timestamp(as_of, name="as_of")
     target = policy.target(priority)

@@ -22,6 +22,7 @@ import pandas as pd
 from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._frames import as_utc, equals, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, did_you_mean
 from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla._calendar import I64, NAT, BusinessCalendar
@@ -315,6 +316,7 @@ def sla_status(
         (one of :data:`CLOCK_STATUSES`).
 
     Raises:
+        ValidationError: ``policy`` is not an :class:`SlaPolicy`.
         MissingColumnError: if a named column is absent.
         DataError: for malformed timestamps, missing or unlisted priorities,
             duplicated case ids, status changes before a case's opening, or
@@ -337,6 +339,9 @@ def sla_status(
         0 2026-11-23 12:00:00+00:00              breached
         1 2026-11-23 13:00:00+00:00              breached
     """
+    check_arg("policy", policy, SlaPolicy, "an SlaPolicy")
+    check_arg("cases_columns", cases_columns, CaseColumns, "a CaseColumns(...) record")
+    check_arg("events_columns", events_columns, EventLogColumns, "an EventLogColumns(...) record")
     cols = cases_columns
     opened_at_col, priority_col = cols.opened_at, cols.priority
     first_response_at_col, resolved_at_col = cols.first_response_at, cols.resolved_at

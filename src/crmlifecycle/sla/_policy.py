@@ -289,7 +289,8 @@ class SlaPolicy:
         stop_states: case states that stop the clocks; default the lifecycle's
             closed (``won``/``lost``) stages.
         initial_state: the state a case is in when opened (before any event);
-            default the lifecycle's initial state.
+            default the lifecycle's initial state. It may not be a stop state, and no
+            state may both pause and stop the clocks (``ValidationError``).
 
     Examples:
         >>> policy = SlaPolicy.from_dict({
@@ -349,6 +350,14 @@ class SlaPolicy:
                     hint="name states of the policy's lifecycle=, or leave the field to its "
                     "default (read from the lifecycle's stage types).",
                 )
+        if self.initial_state in self.stop_states:  # every case would open with its clocks stopped
+            raise ValidationError.for_field(
+                "initial_state",
+                self.initial_state,
+                "a state that does not stop the clocks (a case opens with its clocks running)",
+                hint=f"take {self.initial_state!r} out of stop_states, or open cases in "
+                "another state.",
+            )
         both = sorted(set(self.pause_states) & set(self.stop_states))
         if both:  # a clock cannot be paused and stopped at once: which would resume it?
             raise ValidationError.for_field(

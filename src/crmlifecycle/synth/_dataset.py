@@ -13,7 +13,7 @@ from typing import Any, final
 import attrs
 import pandas as pd
 
-from crmlifecycle._frames import require_columns
+from crmlifecycle._frames import require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
 from crmlifecycle.schema import FRAME_NAMES, SCHEMA
@@ -32,8 +32,8 @@ def _frame_validator(instance: object, attribute: attrs.Attribute[Any], value: o
 
 
 def _stamp(value: Instant) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    # the time rule of every instant argument: a typed DataError for what is not one
+    return utc_timestamp(value, name="Dataset.start/end")
 
 
 @final

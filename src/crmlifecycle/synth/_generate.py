@@ -15,6 +15,7 @@ import pandas as pd
 
 from crmlifecycle._frames import utc_timestamp, utc_window
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.synth._columns import NS_PER_SECOND, SECONDS_PER_DAY, Context
 from crmlifecycle.synth._customers import make_customers
@@ -118,6 +119,8 @@ def generate(
     first, last = utc_timestamp(start, name="start"), utc_timestamp(end, name="end")
     horizon = (last.value - first.value) / (SECONDS_PER_DAY * NS_PER_SECOND)
     ctx = Context(rng=np.random.default_rng(seed), params=params, start=first, horizon=horizon)
+    if progress is not None:
+        check_arg("progress", progress, bool, "True, False or None")
     bar = _Progress(
         enabled=n_leads >= PROGRESS_FROM_LEADS if progress is None else progress,
         stream=sys.stderr,

@@ -16,6 +16,7 @@ from typing import Final, Literal
 
 import pandas as pd
 
+from crmlifecycle._config import load_json
 from crmlifecycle._frames import as_utc
 from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, MissingDependencyError, ValidationError
@@ -139,7 +140,7 @@ def _read_csv(path: pathlib.Path, name: str) -> pd.DataFrame:
     dtypes = {c: _CSV_DTYPES.get(k, "str") for c, k in SCHEMA[name].items()}
     try:
         return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    except ValueError as err:
+    except (ValueError, UnicodeDecodeError, OSError, EOFError) as err:
         raise DataError(
             f"{path.name} cannot be read as the {name} frame ({err}). "
             "Hint: the file must be a CSV written by write_dataset(), with its header row."
@@ -173,17 +174,19 @@ def read_dataset(folder: str | pathlib.Path) -> Dataset:
     check_arg("folder", folder, (str, os.PathLike), "a folder path (a str or a Path)")
     source = pathlib.Path(folder)
     manifest_path = source / MANIFEST
-    if not manifest_path.is_file():
+    if not _is_file(manifest_path):
         raise DataError(
-            f"no {MANIFEST} in {str(source)!r}. "
+            f"no {MANIFEST} in {_short(str(source))!r}. "
             "Hint: pass a folder written by crmlifecycle.synth.write_dataset()."
         )
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        # the bounded reader of every JSON document (size, depth, numbers, duplicate keys)
+        manifest = load_json(manifest_path.read_text(encoding="utf-8"), what=MANIFEST)
         file_format = manifest["file_format"]
         files = manifest["frames"]
         start, end = manifest["start"], manifest["end"]
-    except (ValueError, KeyError, TypeError) as err:
+        files = dict(files)  # a list or text: TypeError/ValueError below
+    except (ValueError, KeyError, TypeError) as err:  # SpecError is a ValueError
         raise DataError(
             f"{manifest_path} is not a valid dataset manifest ({err!r}). "
             "Hint: write the folder again with write_dataset()."
@@ -191,12 +194,40 @@ def read_dataset(folder: str | pathlib.Path) -> Dataset:
     _check_format(file_format)
     frames = {}
     for name in FRAME_NAMES:
-        path = source / str(files.get(name, f"{name}.{file_format}"))
-        if not path.is_file():
+        file_name = files.get(name, f"{name}.{file_format}")
+        if not isinstance(file_name, str) or pathlib.Path(file_name).name != file_name:
             raise DataError(
-                f"frame {name!r} is missing: no file {path.name} in {str(source)!r}. "
+                f"{manifest_path}: the file of frame {name!r} must be a file name in the "
+                f"folder (got {file_name!r}). Hint: write the folder again with write_dataset()."
+            )
+        path = source / file_name
+        if not _is_file(path):
+            raise DataError(
+                f"frame {name!r} is missing: no file {path.name} in {_short(str(source))!r}. "
                 "Hint: write the whole dataset again with write_dataset()."
             )
-        raw = _read_csv(path, name) if file_format == "csv" else pd.read_parquet(path)
+        raw = _read_csv(path, name) if file_format == "csv" else _read_parquet(path, name)
         frames[name] = _coerce(raw, name)
     return Dataset(**frames, start=start, end=end)
+
+
+def _is_file(path: pathlib.Path) -> bool:
+    """``path.is_file()``, false (not an ``OSError``) for a name the system cannot take."""
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, or otherwise not a path on this system
+        return False
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"  # noqa: PLR2004
+
+
+def _read_parquet(path: pathlib.Path, name: str) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(
+            f"{path.name} cannot be read as the {name} frame ({' '.join(str(err).split())}). "
+            "Hint: the file must be a parquet file written by write_dataset()."
+        ) from err
