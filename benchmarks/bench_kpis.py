@@ -41,6 +41,7 @@ from crmlifecycle.metrics import (
     weighted_pipeline,
     win_rate,
 )
+from crmlifecycle.metrics.clv import calibration_holdout
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE
 
 FUNNEL = ["prospecting", "qualification", "proposal", "negotiation", "won"]
@@ -405,6 +406,76 @@ def retention_by_hand(revenue: pd.DataFrame, *, net: bool) -> pd.DataFrame:
     )
 
 
+TRIGGER = {"qualification": "qualify", "proposal": "propose", "negotiation": "negotiate"}
+TRIGGER |= {"won": "win", "lost": "lose"}
+
+
+def trigger_log(n_rows: int) -> pd.DataFrame:
+    """The deal log with the trigger of each step (replay_frame checks every step)."""
+    log = deal_log(n_rows // 2)
+    return log.assign(trigger=log["dest"].map(TRIGGER).astype("str"))
+
+
+def replay_by_hand(events: pd.DataFrame) -> pd.DataFrame:
+    """Each deal's last step at or before AS_OF: its dest, when, and how many steps."""
+    seen = events.loc[(events["at"] <= AS_OF).to_numpy()]
+    log, codes = by_entity_and_time(seen)
+    last = np.append(codes[1:] != codes[:-1], True)
+    counts = np.bincount(codes)[codes[last]]
+    table = pd.DataFrame(
+        {
+            "state": pd.Categorical(log["dest"].to_numpy()[last], categories=STATES),
+            "state_since": log["at"].to_numpy()[last],
+            "events": counts.astype("int64"),
+        },
+        index=pd.Index(log["entity_id"].to_numpy()[last], name="entity_id"),
+    )
+    return table.sort_index()
+
+
+def order_log(n_orders: int, seed: int = 19) -> pd.DataFrame:
+    """Orders of n/5 customers over three years (string ids, UTC instants)."""
+    rng = np.random.default_rng(seed)
+    n_customers = max(n_orders // 5, 1)
+    start = np.datetime64("2023-01-01T00:00:00", "s").astype(np.int64)
+    ids = pd.Series(np.arange(n_customers)).map("C{:07d}".format).to_numpy()
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(ids[rng.integers(0, n_customers, n_orders)], dtype="str"),
+            "at": pd.to_datetime(start + rng.integers(0, 3 * 365 * 86_400, n_orders), unit="s")
+            .tz_localize("UTC")
+            .astype("datetime64[ns, UTC]"),
+        }
+    )
+
+
+HOLDOUT = (pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-12-31", tz="UTC"))
+
+
+def holdout_by_hand(orders: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (customer, day) occasions: the summary to the cut-off, holdout counts after."""
+    cut, stop = (int(t.value // DAY_NS) for t in HOLDOUT)
+    codes, ids = pd.factorize(orders["customer_id"])
+    day = orders["at"].to_numpy(dtype="datetime64[ns]").view("int64") // DAY_NS
+    pairs = np.unique(codes.astype(np.int64) * 100_000 + (day - day.min()))
+    customer, day = pairs // 100_000, pairs % 100_000 + day.min()
+    before = day <= cut
+    first = pd.Series(day[before]).groupby(customer[before]).agg(["min", "max", "size"])
+    after = (day > cut) & (day <= stop)
+    later = np.bincount(customer[after], minlength=len(ids))[first.index]
+    table = pd.DataFrame(
+        {
+            "frequency": (first["size"] - 1).to_numpy(),
+            "recency": (first["max"] - first["min"]).to_numpy().astype(float),
+            "T": (cut - first["min"]).to_numpy().astype(float),
+            "frequency_holdout": later.astype("int64"),
+            "duration_holdout": float(stop - cut),
+        },
+        index=pd.Index(np.asarray(ids)[first.index], name="customer_id"),
+    )
+    return table.sort_index()
+
+
 def feedback_table(n_answers: int, seed: int = 13) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     start = np.datetime64("2024-01-01T00:00:00", "s").astype(np.int64)
@@ -522,6 +593,20 @@ CASES = [
         unique_rows,
     ),
     Case(
+        "replay_frame",
+        trigger_log,
+        lambda log: OPPORTUNITY_PIPELINE.replay_frame(log, as_of=AS_OF).sort_index(),
+        replay_by_hand,
+        10_000_000,
+    ),
+    Case(
+        "calibration_holdout",
+        order_log,
+        lambda orders: calibration_holdout(orders, as_of=HOLDOUT[0], end=HOLDOUT[1]).sort_index(),
+        holdout_by_hand,
+        10_000_000,
+    ),
+    Case(
         "churn",
         customer_table,
         lambda customers: churn_rate(customers, freq="M"),
@@ -535,8 +620,13 @@ CASES = [
 def agree(name: str, ours: Any, hand: Any) -> None:
     """Stop when the two answers differ: a fast wrong answer is no result."""
     if isinstance(ours, pd.DataFrame):
+        if not isinstance(ours.index, pd.RangeIndex):  # a table keyed by id: compare the keys
+            pd.testing.assert_index_equal(ours.index, hand.index, exact=False)
         pd.testing.assert_frame_equal(
-            ours.reset_index(drop=True), hand.reset_index(drop=True), check_dtype=False
+            ours.reset_index(drop=True),
+            hand.reset_index(drop=True),
+            check_dtype=False,
+            check_categorical=False,
         )
         print(f"  {name}: answers agree ({len(ours):,} rows)", flush=True)
         return
