@@ -19,15 +19,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from _bench import median_seconds
 
 from crmlifecycle.metrics import (
     churn_rate,
+    cohort_retention,
     conversion_rate,
     forecast,
     funnel,
@@ -41,7 +45,7 @@ from crmlifecycle.metrics import (
     weighted_pipeline,
     win_rate,
 )
-from crmlifecycle.metrics.clv import calibration_holdout
+from crmlifecycle.metrics.clv import calibration_holdout, rfm_summary
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE
 
 FUNNEL = ["prospecting", "qualification", "proposal", "negotiation", "won"]
@@ -672,12 +676,63 @@ def run(case: Case, rows: int, rounds: int) -> None:
         )
 
 
+def peak_mib(func: Callable[[], object]) -> float:
+    """Peak memory a call allocates, in MiB: NumPy and Python (tracemalloc) plus Arrow's pool."""
+    default = pa.default_memory_pool()
+    pool = pa.proxy_memory_pool(default)  # counts only what the call allocates
+    pa.set_memory_pool(pool)
+    tracemalloc.start()
+    try:
+        func()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        pa.set_memory_pool(default)
+    return (peak + (pool.max_memory() or 0)) / 2**20
+
+
+Runner = Callable[[pd.DataFrame], object]
+SCALING: dict[str, tuple[Callable[[int], pd.DataFrame], Runner]] = {
+    "funnel": (lambda n: deal_log(n * 10 // 24), funnel),
+    "churn": (customer_table, lambda customers: churn_rate(customers, freq="M")),
+    "cohort": (order_log, cohort_retention),
+    "rfm": (order_log, lambda orders: rfm_summary(orders, as_of=HOLDOUT[1])),
+}
+
+
+def scaling(rounds: int, sizes: list[int]) -> None:
+    """Time per input row and peak memory against the input, at each size."""
+    print("path | rows | median ms | ns per row | peak MiB | input MiB | peak / input")
+    for name, (build, call) in SCALING.items():
+        for size in sizes:
+            data = build(size)
+
+            def once(
+                call: Callable[[pd.DataFrame], object] = call, data: pd.DataFrame = data
+            ) -> None:
+                call(data)
+
+            seconds = median_seconds(once, repeat=rounds)
+            peak = peak_mib(once)
+            held = data.memory_usage(deep=True).sum() / 2**20
+            print(
+                f"{name} | {len(data):,} | {seconds * 1e3:.0f} | {seconds / len(data) * 1e9:.0f} "
+                f"| {peak:.0f} | {held:.0f} | {peak / held:.2f}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("names", nargs="*", help="KPIs to run (default: all)")
     parser.add_argument("--rows", type=int, help="input rows (default: per KPI)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--scaling", action="store_true", help="time per row at 10^5..10^7")
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
     args = parser.parse_args()
+    if args.scaling:
+        scaling(args.rounds, [int(size) for size in args.sizes.split(",")])
+        return
     chosen = [c for c in CASES if not args.names or c.name in args.names]
     for case in chosen:
         run(case, args.rows or case.rows, args.rounds)
