@@ -13,7 +13,6 @@ and ``to_dict`` round-trip it as plain data.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
 from typing import Any, Final, TypeVar, final
 
 import attrs
@@ -24,6 +23,7 @@ from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle._validators import check_arg, non_empty_str
 from crmlifecycle.errors import DataError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
+from crmlifecycle.sla._durations import read_duration
 from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
 __all__ = [
@@ -91,15 +91,10 @@ def _target_duration(value: object, field: str) -> pd.Timedelta | None:
         return None
     expected = "a positive duration (timedelta or text such as '4h', '1h30min') or None"
     hint = "write durations with a unit, e.g. '90min' or '8h'."
-    if isinstance(value, bool) or not isinstance(value, timedelta | str):
+    delta = read_duration(value, field, expected=expected, hint=hint)
+    if delta.value <= 0:
         raise ValidationError.for_field(field, value, expected, hint=hint)
-    try:
-        delta = pd.Timedelta(value)
-    except (ValueError, OverflowError) as err:
-        raise ValidationError.for_field(field, value, expected, hint=hint) from err
-    if delta.value <= 0:  # zero, negative, or NaT (whose value is the smallest int64)
-        raise ValidationError.for_field(field, value, expected, hint=hint)
-    return delta.as_unit("ns")
+    return delta
 
 
 def _first_response(value: object) -> pd.Timedelta | None:
