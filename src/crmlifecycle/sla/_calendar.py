@@ -160,6 +160,21 @@ def _duration_ns(value: object, name: str) -> int:
     return int(delta.value)
 
 
+def _ns_array(value: object, name: str, like: I64 | None = None) -> I64:
+    """An argument of the array core: a 1-D array of int64 nanoseconds (``like``'s length)."""
+    ok = isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind == "i"
+    if not ok or (like is not None and len(value) != len(like)):  # type: ignore[arg-type]
+        size = "" if like is None else f" of length {len(like)}"
+        raise ValidationError.for_field(
+            name,
+            value,
+            f"a 1-D numpy array of int64 nanoseconds{size}",
+            hint="use business_time_between/add_business_time for timestamps and durations.",
+        )
+    result: I64 = np.asarray(value, dtype=np.int64)
+    return result
+
+
 def _refuse_reversed(start: I64, end: I64, index: pd.Index | None) -> None:
     """
     Refuse a pair whose ``end`` is before its ``start`` (business time only moves forward).
@@ -399,7 +414,9 @@ class BusinessCalendar:
             end_ns: the ends, likewise.
 
         Raises:
-            DataError: an end before its start (naming ``end`` and the positions).
+            DataError: an end before its start (naming ``end`` and the positions), or
+                business time longer than an int64 of nanoseconds holds (about 292 years).
+            ValidationError: an argument that is not a 1-D int64 array (of equal lengths).
 
         Examples:
             >>> import numpy as np
@@ -409,6 +426,8 @@ class BusinessCalendar:
             >>> int(cal.business_ns_between(start, end)[0]) // 3_600_000_000_000
             2
         """
+        start_ns = _ns_array(start_ns, "start_ns")
+        end_ns = _ns_array(end_ns, "end_ns", like=start_ns)
         _refuse_reversed(start_ns, end_ns, pd.RangeIndex(len(start_ns)))
         missing = (start_ns == NAT) | (end_ns == NAT)
         table = self._table_for(start_ns, end_ns)
@@ -427,6 +446,11 @@ class BusinessCalendar:
             start_ns: the starts, as int64 nanoseconds since the epoch (UTC).
             duration: the business durations to add, in int64 nanoseconds.
 
+        Raises:
+            ValidationError: an argument that is not a 1-D int64 array (of equal lengths), or a
+                negative duration.
+            DataError: a due time past the years the calendar computes.
+
         Examples:
             >>> import numpy as np
             >>> cal = BusinessCalendar()
@@ -435,6 +459,15 @@ class BusinessCalendar:
             >>> pd.Timestamp(int(due[0]), tz="UTC")
             Timestamp('2026-11-23 12:00:00+0000', tz='UTC')
         """
+        start_ns = _ns_array(start_ns, "start_ns")
+        duration = _ns_array(duration, "duration", like=start_ns)
+        if bool(((duration < 0) & (duration != NAT)).any()):
+            raise ValidationError.for_field(
+                "duration",
+                int(duration[(duration < 0) & (duration != NAT)][0]),
+                "non-negative nanoseconds",
+                hint="business time only moves forward.",
+            )
         missing = (start_ns == NAT) | (duration == NAT)
         s = np.where(missing, 0, start_ns)
         d = np.where(missing, 0, duration)
@@ -470,9 +503,10 @@ class BusinessCalendar:
             end: one moment or a Series of moments, element-wise with ``start``.
 
         Raises:
-            DataError: for naive timestamps with a time of day (the shared time rule), or
-                a Series in which a row's ``end`` is before its ``start`` (naming ``end``
-                and the rows).
+            DataError: for naive timestamps with a time of day (the shared time rule), a
+                Series in which a row's ``end`` is before its ``start`` (naming ``end``
+                and the rows), or business time longer than a ``Timedelta`` holds (about
+                292 years).
             ValidationError: one ``end`` before one ``start`` (naming ``end``).
 
         Examples:
@@ -519,7 +553,9 @@ class BusinessCalendar:
 
         Raises:
             ValidationError: for a negative or unreadable duration.
-            DataError: for naive timestamps with a time of day.
+            DataError: for naive timestamps with a time of day, a Series of durations holding
+                one that is not a duration (naming ``duration`` and the row), or a due time
+                past the years the calendar computes.
 
         Examples:
             >>> cal = BusinessCalendar(tz="Europe/Berlin", holidays=["2026-12-24", "2026-12-25"])

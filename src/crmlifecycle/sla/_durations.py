@@ -79,7 +79,7 @@ def _text_ns(text: str) -> int:
         return _units_ns(units[1], units[2])
     if _ISO.match(text) or _CLOCK.match(text):  # forms pandas reads without deprecation
         delta = pd.Timedelta(text.strip())
-        if delta is pd.NaT:
+        if pd.isna(delta):
             raise _UnreadableError("not a duration")
         return int(delta.value)
     raise _UnreadableError("not a duration")
@@ -110,7 +110,7 @@ def read_duration(value: object, name: str, *, expected: str, hint: str) -> pd.T
         Timedelta('0 days 04:00:00')
     """
     try:
-        if isinstance(value, timedelta) and value is not pd.NaT:
+        if isinstance(value, timedelta):  # pd.NaT is no timedelta
             ns = int(pd.Timedelta(value).as_unit("ns").value)
         elif isinstance(value, str):
             ns = _text_ns(value)
@@ -151,7 +151,7 @@ def read_durations(values: pd.Series, name: str, *, expected: str, hint: str) ->
             raise DataError.malformed(
                 name,
                 f"must hold {expected}",
-                rows=[values.index[k]],
+                rows=[values.index[int(k)]],
                 value=value,
                 hint=hint,
             ) from err

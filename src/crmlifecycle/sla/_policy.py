@@ -449,7 +449,7 @@ class SlaPolicy:
         """
         try:
             return self.targets[priority]
-        except KeyError:
+        except (KeyError, TypeError):  # not listed, or not even a name (a list)
             names = list(self.targets)
             raise ValidationError.for_field(
                 "priority",
