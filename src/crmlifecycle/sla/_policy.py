@@ -132,6 +132,12 @@ class SlaTarget:
         resolution: business time from opening to resolution, not counting
             time paused (waiting on the customer) or stopped (resolved).
 
+    Each is a positive ``timedelta`` or text: units (``"4h"``, ``"1h30min"``, ``"2d"``), ISO 8601
+    (``"PT4H"``) or a clock (``"04:00:00"``).
+
+    Raises:
+        ValidationError: naming the field, for anything else (a bare number, ``"5M"``, zero).
+
     Examples:
         >>> target = SlaTarget(first_response="1h", resolution="1 days 2h")
         >>> target.first_response, target.resolution
