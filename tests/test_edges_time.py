@@ -73,6 +73,9 @@ REFUSED: dict[str, pd.Series] = {
     "garbage among offsets": pd.Series(["2026-03-28T10:00:00+01:00", "not a time"]),
     "out of the nanosecond range": pd.Series([datetime(1, 1, 1, tzinfo=UTC)], dtype=object),
     "numbers": pd.Series([object(), object()]),
+    "integers (a unit would be a guess)": pd.Series([1, 2]),
+    "floats": pd.Series([1.5, float("nan")]),
+    "booleans": pd.Series([True, False]),
 }
 
 

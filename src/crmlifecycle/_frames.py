@@ -240,6 +240,10 @@ def _parse_instants(values: pd.Series, column: str) -> pd.Series:
     values with and without an offset is refused, naming the rows without one.
     """
     hint = "use ISO 8601 text or datetime values, all with a zone or all date-only."
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        raise DataError.malformed(  # numbers are no instants (their unit would be a guess)
+            column, f"holds numbers ({values.dtype}), not timestamps", hint=hint
+        )
     try:
         parsed: pd.Series = pd.to_datetime(values, format="ISO8601")
     except (ValueError, TypeError, OverflowError) as err:
