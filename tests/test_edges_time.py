@@ -94,6 +94,13 @@ def test_an_ambiguous_or_broken_column_is_a_data_error_naming_it(case: str) -> N
     assert "\n" not in str(caught.value)
 
 
+def test_an_empty_csv_column_of_instants_reads_as_missing_ones() -> None:
+    # pandas reads an empty CSV column as all-NaN floats: no number there, so no unit to guess
+    got = as_utc(pd.Series([float("nan"), float("nan")]), "churned_at", allow_missing=True)
+    assert str(got.dtype) == "datetime64[ns, UTC]"
+    assert bool(got.isna().all())
+
+
 def test_a_mix_of_offsets_and_none_names_the_rows_without_one() -> None:
     column = pd.Series(["2026-03-28T10:00+01:00", "2026-03-29", "2026-03-30T10:00+02:00"])
     with pytest.raises(DataError, match="UTC offset") as caught:

@@ -240,7 +240,9 @@ def _parse_instants(values: pd.Series, column: str) -> pd.Series:
     values with and without an offset is refused, naming the rows without one.
     """
     hint = "use ISO 8601 text or datetime values, all with a zone or all date-only."
-    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+    kind = values.dtype
+    numeric = pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)
+    if numeric and bool(values.notna().any()):  # an empty CSV column reads as all-NaN floats
         raise DataError.malformed(  # numbers are no instants (their unit would be a guess)
             column, f"holds numbers ({values.dtype}), not timestamps", hint=hint
         )
