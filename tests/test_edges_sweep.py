@@ -493,6 +493,8 @@ BAD_OPTIONS = [
     ("tz-unknown", ["--tz", "Mars/Olympus"], "--tz"),
     ("tz-path", ["--tz", "../../etc/passwd"], "--tz"),
     ("tz-too-long", ["--tz", "x" * 5000], "--tz"),
+    ("tz-localtime", ["--tz", "localtime"], "--tz"),
+    ("tz-posixrules", ["--tz", "posixrules"], "--tz"),
     ("margin-nan", ["--gross-margin", "nan"], "--gross-margin"),
     ("margin-inf", ["--gross-margin", "1e999"], "--gross-margin"),
     ("margin-arabic-indic", ["--gross-margin", "١"], "--gross-margin"),

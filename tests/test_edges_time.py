@@ -73,6 +73,9 @@ REFUSED: dict[str, pd.Series] = {
     "garbage among offsets": pd.Series(["2026-03-28T10:00:00+01:00", "not a time"]),
     "out of the nanosecond range": pd.Series([datetime(1, 1, 1, tzinfo=UTC)], dtype=object),
     "numbers": pd.Series([object(), object()]),
+    "integers (a unit would be a guess)": pd.Series([1, 2]),
+    "floats": pd.Series([1.5, float("nan")]),
+    "booleans": pd.Series([True, False]),
 }
 
 
@@ -89,6 +92,13 @@ def test_an_ambiguous_or_broken_column_is_a_data_error_naming_it(case: str) -> N
         as_utc(REFUSED[case], "at")
     assert caught.value.column == "at"
     assert "\n" not in str(caught.value)
+
+
+def test_an_empty_csv_column_of_instants_reads_as_missing_ones() -> None:
+    # pandas reads an empty CSV column as all-NaN floats: no number there, so no unit to guess
+    got = as_utc(pd.Series([float("nan"), float("nan")]), "churned_at", allow_missing=True)
+    assert str(got.dtype) == "datetime64[ns, UTC]"
+    assert bool(got.isna().all())
 
 
 def test_a_mix_of_offsets_and_none_names_the_rows_without_one() -> None:

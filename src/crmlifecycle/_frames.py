@@ -240,6 +240,12 @@ def _parse_instants(values: pd.Series, column: str) -> pd.Series:
     values with and without an offset is refused, naming the rows without one.
     """
     hint = "use ISO 8601 text or datetime values, all with a zone or all date-only."
+    kind = values.dtype
+    numeric = pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind)
+    if numeric and bool(values.notna().any()):  # an empty CSV column reads as all-NaN floats
+        raise DataError.malformed(  # numbers are no instants (their unit would be a guess)
+            column, f"holds numbers ({values.dtype}), not timestamps", hint=hint
+        )
     try:
         parsed: pd.Series = pd.to_datetime(values, format="ISO8601")
     except (ValueError, TypeError, OverflowError) as err:

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from crmlifecycle._zones import check_tz_name
 from crmlifecycle.cli._common import EXIT_OK, jsonable, read_document, write_out
 from crmlifecycle.errors import (
     DataError,
@@ -195,11 +196,9 @@ def _check_mappings_used(
 
 def _check_zone(tz: str) -> None:
     """``--tz`` names an IANA time zone: checked once, before any file is read."""
-    from zoneinfo import ZoneInfo
-
     try:
-        ZoneInfo(tz)
-    except (ValueError, KeyError, OSError) as err:  # not found, not a key, a name too long
+        check_tz_name(tz, "--tz")
+    except ValidationError as err:
         raise DataError(
             f"--tz {tz!r} is not an IANA time zone name. "
             "Hint: use a name such as Europe/Berlin, America/New_York or UTC."

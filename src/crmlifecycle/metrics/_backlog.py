@@ -10,12 +10,12 @@ record and the event log through an :class:`~crmlifecycle.schema.EventLogColumns
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, overload
+from typing import overload
 
-import numpy as np
 import pandas as pd
 
 from crmlifecycle._event_rows import stage_rows
+from crmlifecycle._finite import NS_PER_HOUR, elapsed
 from crmlifecycle._frames import as_utc, equals, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError
@@ -26,8 +26,6 @@ from crmlifecycle.sla import stop_states_of
 from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
 __all__ = ["backlog"]
-
-_HOUR_NS: Final = 3_600 * 10**9
 
 
 @overload
@@ -173,7 +171,7 @@ def backlog(
         status = status.where(status.notna(), lifecycle.initial)
     stopped = status.isin(list(stop_states_of(lifecycle))).to_numpy()
     is_open = (opened <= moment).to_numpy() & ~stopped
-    age = (moment - opened).to_numpy(dtype="timedelta64[ns]").view(np.int64) / _HOUR_NS
+    age = elapsed(moment, opened, unit_ns=NS_PER_HOUR)  # never wraps, even 1678 to 2261
     if by is None:
         return int(is_open.sum())
     rows = cases.loc[is_open].assign(**{STATE: status[is_open].astype(str)})

@@ -23,6 +23,7 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc, utc_nanoseconds, utc_timestamp
 from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.sla._durations import read_duration, read_durations
 from crmlifecycle.sla._hours import (
     DAY_NAMES,
     DAY_S,
@@ -37,6 +38,7 @@ from crmlifecycle.sla._hours import (
 __all__ = ["BusinessCalendar"]
 
 I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
 #: A moment: an aware datetime (or pandas Timestamp), a date (a UTC day) or ISO text.
 Instant = datetime | date | str
 #: A business duration: a timedelta (or pandas Timedelta) or text such as ``"4h"``.
@@ -54,34 +56,73 @@ _LAST_YEAR: Final = 2250
 @final
 @attrs.frozen
 class _Table:
-    """Working intervals (UTC ns, sorted, disjoint, non-empty) and business time before each."""
+    """
+    Working intervals (UTC ns, sorted, disjoint, non-empty) and business time before each.
+
+    Business positions (``before``, ``after``, :meth:`position`) are unsigned 64-bit
+    nanoseconds from the table's origin: a table covers at most about 550 years, less
+    than the 584 years a ``uint64`` holds, so they never wrap (an ``int64`` would past
+    292 years of round-the-clock working time).
+    """
 
     starts: I64
     ends: I64
-    before: I64  # cumulative business ns before each interval
+    before: U64  # cumulative business ns before each interval
 
     @property
-    def after(self) -> I64:
-        result: I64 = self.before + (self.ends - self.starts)
+    def after(self) -> U64:
+        result: U64 = self.before + (self.ends - self.starts).astype(np.uint64)
         return result
 
-    def position(self, t: I64) -> I64:
+    def position(self, t: I64) -> U64:
         """Business ns from the table's origin up to each instant ``t`` (no NaT)."""
         i = np.searchsorted(self.starts, t, side="right") - 1
         clipped = np.clip(i, 0, None)
         inside = np.clip(t - self.starts[clipped], 0, self.ends[clipped] - self.starts[clipped])
-        result: I64 = np.where(i >= 0, self.before[clipped] + inside, 0)
+        result: U64 = np.where(i >= 0, self.before[clipped] + inside.astype(np.uint64), 0).astype(
+            np.uint64
+        )
         return result
 
-    def instant(self, target: I64) -> I64:
+    def instant(self, target: U64) -> I64:
         """Earliest instant whose position is ``target`` (targets within the table)."""
         j = np.searchsorted(self.after, target, side="left")
-        result: I64 = self.starts[j] + (target - self.before[j])
+        result: I64 = self.starts[j] + (target - self.before[j]).astype(np.int64)
         return result
 
 
 def _year_of(ns: int) -> int:
     return int(np.datetime64(ns, "ns").astype("datetime64[Y]").astype(np.int64)) + 1970
+
+
+I64_MAX: Final = int(np.iinfo(np.int64).max)
+_NS_PER_YEAR: Final = 365.2425 * DAY_S * _NS
+
+
+def too_much_business_time(total_ns: int, where: str) -> DataError:
+    """
+    The error for business time beyond a duration's range (``int64`` ns, about 292 years).
+
+    Business time is returned as a pandas ``Timedelta`` (or ``timedelta64[ns]``): a span
+    longer than it holds is refused, never wrapped to a negative or wrong duration.
+    """
+    years = total_ns / _NS_PER_YEAR
+    return DataError(
+        f"the business time {where} is about {years:,.0f} years, more than a duration holds "
+        "(about 292 years, the range of a pandas Timedelta). Hint: check the timestamps and "
+        "the calendar's working hours."
+    )
+
+
+def business_ns(spent: U64, start: I64, end: I64) -> I64:
+    """Exact business ns (unsigned) as ``int64``, or :func:`too_much_business_time`."""
+    too_long = spent > np.uint64(I64_MAX)
+    if bool(too_long.any()):
+        k = int(np.flatnonzero(too_long)[0])
+        since, until = pd.Timestamp(int(start[k]), tz="UTC"), pd.Timestamp(int(end[k]), tz="UTC")
+        raise too_much_business_time(int(spent[k]), f"from {since} to {until}")
+    result: I64 = spent.astype(np.int64)
+    return result
 
 
 # --------------------------------------------------------------------------- the calendar
@@ -94,16 +135,13 @@ def _coerce_instants(value: object, name: str) -> tuple[I64, pd.Index | None]:
     return np.array([utc_timestamp(value, name=name).as_unit("ns").value], dtype=np.int64), None
 
 
+_DURATION: Final = "a non-negative duration (timedelta or text such as '4h', '90min')"
+_DURATION_HINT: Final = "write a duration with a unit, e.g. '4h', '1h30min' or '2d' (24 hours)."
+
+
 def _coerce_durations(value: object, name: str) -> tuple[I64, pd.Index | None]:
     if isinstance(value, pd.Series):
-        try:
-            deltas = pd.to_timedelta(value)
-        except (ValueError, TypeError) as err:
-            raise DataError.malformed(
-                name,
-                f"cannot be read as durations ({err})",
-                hint="use timedeltas or '4h'-style text.",
-            ) from err
+        deltas = read_durations(value, name, expected=_DURATION, hint=_DURATION_HINT)
         array: I64 = deltas.to_numpy(dtype="timedelta64[ns]").view(np.int64)
         bad = (array < 0) & (array != NAT)
         if bool(bad.any()):
@@ -116,16 +154,25 @@ def _coerce_durations(value: object, name: str) -> tuple[I64, pd.Index | None]:
 
 
 def _duration_ns(value: object, name: str) -> int:
-    expected = "a non-negative duration (timedelta or text such as '4h', '90min')"
-    if isinstance(value, bool) or not isinstance(value, timedelta | str):
-        raise ValidationError.for_field(name, value, expected)
-    try:
-        delta = pd.Timedelta(value)
-    except (ValueError, OverflowError) as err:
-        raise ValidationError.for_field(name, value, expected) from err
-    if delta.value < 0:  # negative, or NaT (whose value is the smallest int64)
-        raise ValidationError.for_field(name, value, expected)
+    delta = read_duration(value, name, expected=_DURATION, hint=_DURATION_HINT)
+    if delta.value < 0:
+        raise ValidationError.for_field(name, value, _DURATION, hint=_DURATION_HINT)
     return int(delta.value)
+
+
+def _ns_array(value: object, name: str, like: I64 | None = None) -> I64:
+    """An argument of the array core: a 1-D array of int64 nanoseconds (``like``'s length)."""
+    ok = isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind == "i"
+    if not ok or (like is not None and len(value) != len(like)):  # type: ignore[arg-type]
+        size = "" if like is None else f" of length {len(like)}"
+        raise ValidationError.for_field(
+            name,
+            value,
+            f"a 1-D numpy array of int64 nanoseconds{size}",
+            hint="use business_time_between/add_business_time for timestamps and durations.",
+        )
+    result: I64 = np.asarray(value, dtype=np.int64)
+    return result
 
 
 def _refuse_reversed(start: I64, end: I64, index: pd.Index | None) -> None:
@@ -323,8 +370,8 @@ class BusinessCalendar:
         starts = np.maximum(starts, previous_end)
         keep = ends > starts
         starts, ends = starts[keep], ends[keep]
-        lengths = ends - starts
-        before = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        lengths = (ends - starts).astype(np.uint64)
+        before = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.uint64)
         return _Table(starts=starts, ends=ends, before=before)
 
     def _table_for(self, *arrays: I64, extra: int = 0) -> _Table:
@@ -334,14 +381,14 @@ class BusinessCalendar:
             return _Table(
                 starts=np.array([0], dtype=np.int64),
                 ends=np.array([1], dtype=np.int64),
-                before=np.array([0], dtype=np.int64),
+                before=np.array([0], dtype=np.uint64),
             )
         low, high = int(values.min()), int(values.max())
         table = self._table(low, high)
         if extra:
             # widen until the table holds `extra` business ns after `high`
             years = 1
-            while int(table.after[-1] - table.position(np.array([high]))[0]) < extra:
+            while int(table.after[-1]) - int(table.position(np.array([high]))[0]) < extra:
                 years *= 2
                 horizon = high + years * 366 * DAY_S * _NS
                 if years > _LAST_YEAR - _FIRST_YEAR or horizon > _max_ns():
@@ -367,7 +414,9 @@ class BusinessCalendar:
             end_ns: the ends, likewise.
 
         Raises:
-            DataError: an end before its start (naming ``end`` and the positions).
+            DataError: an end before its start (naming ``end`` and the positions), or
+                business time longer than an int64 of nanoseconds holds (about 292 years).
+            ValidationError: an argument that is not a 1-D int64 array (of equal lengths).
 
         Examples:
             >>> import numpy as np
@@ -377,11 +426,14 @@ class BusinessCalendar:
             >>> int(cal.business_ns_between(start, end)[0]) // 3_600_000_000_000
             2
         """
+        start_ns = _ns_array(start_ns, "start_ns")
+        end_ns = _ns_array(end_ns, "end_ns", like=start_ns)
         _refuse_reversed(start_ns, end_ns, pd.RangeIndex(len(start_ns)))
         missing = (start_ns == NAT) | (end_ns == NAT)
         table = self._table_for(start_ns, end_ns)
         s, e = np.where(missing, 0, start_ns), np.where(missing, 0, end_ns)
-        result: I64 = np.where(missing, NAT, table.position(e) - table.position(s))
+        spent = table.position(e) - table.position(s)  # exact: e >= s, both unsigned
+        result: I64 = np.where(missing, NAT, business_ns(spent, start_ns, end_ns))
         return result
 
     def add_business_ns(self, start_ns: I64, duration: I64) -> I64:
@@ -394,6 +446,11 @@ class BusinessCalendar:
             start_ns: the starts, as int64 nanoseconds since the epoch (UTC).
             duration: the business durations to add, in int64 nanoseconds.
 
+        Raises:
+            ValidationError: an argument that is not a 1-D int64 array (of equal lengths), or a
+                negative duration.
+            DataError: a due time past the years the calendar computes.
+
         Examples:
             >>> import numpy as np
             >>> cal = BusinessCalendar()
@@ -402,12 +459,22 @@ class BusinessCalendar:
             >>> pd.Timestamp(int(due[0]), tz="UTC")
             Timestamp('2026-11-23 12:00:00+0000', tz='UTC')
         """
+        start_ns = _ns_array(start_ns, "start_ns")
+        duration = _ns_array(duration, "duration", like=start_ns)
+        if bool(((duration < 0) & (duration != NAT)).any()):
+            raise ValidationError.for_field(
+                "duration",
+                int(duration[(duration < 0) & (duration != NAT)][0]),
+                "non-negative nanoseconds",
+                hint="business time only moves forward.",
+            )
         missing = (start_ns == NAT) | (duration == NAT)
         s = np.where(missing, 0, start_ns)
         d = np.where(missing, 0, duration)
         extra = int(d.max()) if d.size else 0
         table = self._table_for(start_ns, extra=extra)
-        result: I64 = np.where(missing, NAT, np.maximum(s, table.instant(table.position(s) + d)))
+        target = table.position(s) + d.astype(np.uint64)  # within the table: never wraps
+        result: I64 = np.where(missing, NAT, np.maximum(s, table.instant(target)))
         return result
 
     # ------------------------------------------------------------------ public API
@@ -436,9 +503,10 @@ class BusinessCalendar:
             end: one moment or a Series of moments, element-wise with ``start``.
 
         Raises:
-            DataError: for naive timestamps with a time of day (the shared time rule), or
-                a Series in which a row's ``end`` is before its ``start`` (naming ``end``
-                and the rows).
+            DataError: for naive timestamps with a time of day (the shared time rule), a
+                Series in which a row's ``end`` is before its ``start`` (naming ``end``
+                and the rows), or business time longer than a ``Timedelta`` holds (about
+                292 years).
             ValidationError: one ``end`` before one ``start`` (naming ``end``).
 
         Examples:
@@ -485,7 +553,9 @@ class BusinessCalendar:
 
         Raises:
             ValidationError: for a negative or unreadable duration.
-            DataError: for naive timestamps with a time of day.
+            DataError: for naive timestamps with a time of day, a Series of durations holding
+                one that is not a duration (naming ``duration`` and the row), or a due time
+                past the years the calendar computes.
 
         Examples:
             >>> cal = BusinessCalendar(tz="Europe/Berlin", holidays=["2026-12-24", "2026-12-25"])

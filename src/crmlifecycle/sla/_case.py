@@ -21,6 +21,7 @@ from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError
 from crmlifecycle.events import Created, FieldsChanged
 from crmlifecycle.schema import EventLogColumns
+from crmlifecycle.sla._calendar import I64_MAX, too_much_business_time
 from crmlifecycle.sla._policy import SlaPolicy, check_log_states
 
 __all__ = ["CLOCK_STATUSES", "CaseSla", "SlaClock", "case_sla"]
@@ -174,6 +175,31 @@ def _segments(
     return [(start, end, state) for (start, state), end in zip(timeline, ends, strict=True)]
 
 
+def _running_time(
+    policy: SlaPolicy,
+    target: pd.Timedelta,
+    segments: list[_Segment],
+    responded: pd.Timestamp | None,
+) -> tuple[int, pd.Timestamp | None]:
+    """Business ns the clock ran (a Python int: a sum never wraps) and when it hit ``target``."""
+    calendar = policy.calendar
+    goal, spent = int(target.value), 0
+    due: pd.Timestamp | None = None
+    for start, end, state in segments:
+        if state in policy.pause_states or state in policy.stop_states:
+            continue
+        stop = end if responded is None else min(end, responded)
+        if stop <= start:
+            continue
+        length = int(calendar.business_time_between(start, stop).value)
+        if due is None and spent < goal <= spent + length:
+            due = calendar.add_business_time(start, pd.Timedelta(goal - spent, unit="ns"))
+        spent += length
+    if spent > I64_MAX:  # more than a Timedelta holds
+        raise too_much_business_time(spent, f"from {segments[0][0]} to {segments[-1][1]}")
+    return spent, due
+
+
 def _clock(
     policy: SlaPolicy,
     target: pd.Timedelta | None,
@@ -186,18 +212,8 @@ def _clock(
             target=None, elapsed=pd.Timedelta(0), left=None, due=None, breached=False, status="none"
         )
     calendar = policy.calendar
-    elapsed = pd.Timedelta(0)
-    due: pd.Timestamp | None = None
-    for start, end, state in segments:
-        if state in policy.pause_states or state in policy.stop_states:
-            continue
-        stop = end if responded is None else min(end, responded)
-        if stop <= start:
-            continue
-        length = calendar.business_time_between(start, stop)
-        if due is None and elapsed < target <= elapsed + length:
-            due = calendar.add_business_time(start, target - elapsed)
-        elapsed += length
+    spent, due = _running_time(policy, target, segments, responded)
+    elapsed = pd.Timedelta(spent, unit="ns")
     last_start, _, state = segments[-1]
     stops = [t for t in (responded,) if t is not None and t <= as_of]
     if state in policy.stop_states:

@@ -25,7 +25,7 @@ from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import DataError, did_you_mean
 from crmlifecycle.schema import CaseColumns, EventLogColumns
-from crmlifecycle.sla._calendar import I64, NAT, BusinessCalendar
+from crmlifecycle.sla._calendar import I64, NAT, BusinessCalendar, business_ns
 from crmlifecycle.sla._policy import SlaPolicy, check_log_states
 
 __all__ = ["SLA_COLUMNS", "sla_status"]
@@ -210,19 +210,23 @@ def _clock(
     running = (line.category == _RUNNING) & (end > start)
     length = np.zeros(line.pos.size, dtype=np.int64)
     length[running] = calendar.business_ns_between(start[running], end[running])
+    elapsed = np.zeros(n, dtype=np.int64)
+    opened = line.pos[line.group_starts]
+    if line.group_starts.size:  # unsigned: a case's total never wraps; past int64 it is refused
+        totals_ns = np.add.reduceat(length.astype(np.uint64), line.group_starts)
+        elapsed[opened] = business_ns(
+            totals_ns, line.start[line.group_starts], line.end[line.group_ends]
+        )
     sizes = np.diff(np.append(line.group_starts, line.pos.size))
-    totals = np.cumsum(length)
-    offset = np.repeat(totals[line.group_starts] - length[line.group_starts], sizes)
-    before = totals - length - offset
+    unsigned = length.astype(np.uint64)  # sums over all cases: modulo 2**64, differences exact
+    totals = np.cumsum(unsigned)
+    offset = np.repeat(totals[line.group_starts] - unsigned[line.group_starts], sizes)
+    before = (totals - unsigned - offset).astype(np.int64)  # at most the case's elapsed
     goal = target[line.pos]
     cross = (goal > 0) & (length > 0) & (before < goal) & (goal <= before + length)
     due = np.full(n, NAT, dtype=np.int64)
     due[line.pos[cross]] = calendar.add_business_ns(start[cross], goal[cross] - before[cross])
 
-    elapsed = np.zeros(n, dtype=np.int64)
-    opened = line.pos[line.group_starts]
-    if line.group_starts.size:
-        elapsed[opened] = np.add.reduceat(length, line.group_starts)
     alive = np.zeros(n, dtype=bool)
     alive[opened] = True
     last_category = np.full(n, _RUNNING, dtype=np.int64)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from crmlifecycle._zones import check_tz_name
 from crmlifecycle.errors import ValidationError, did_you_mean
 
 __all__ = [
@@ -42,22 +42,8 @@ _HOURS_EXPECTED: Final = (
 
 
 def tz_name(value: object) -> str:
-    key = getattr(value, "key", value) if isinstance(value, ZoneInfo) else value
-    if not isinstance(key, str) or not key.strip():
-        raise ValidationError.for_field(
-            "tz", value, "an IANA time zone name such as 'Europe/Berlin'"
-        )
-    try:
-        ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError) as err:
-        hint = did_you_mean(key, available_timezones())
-        raise ValidationError.for_field(
-            "tz",
-            value,
-            f"an IANA time zone name{hint}",
-            hint="use a name from zoneinfo.available_timezones(), e.g. 'Europe/Berlin' or 'UTC'.",
-        ) from err
-    return key
+    """A calendar's ``tz``: the library's one time-zone name check (:func:`check_tz_name`)."""
+    return check_tz_name(value, "tz")
 
 
 def _seconds(value: object, *, end: bool) -> int:

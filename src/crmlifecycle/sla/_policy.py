@@ -13,7 +13,6 @@ and ``to_dict`` round-trip it as plain data.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
 from typing import Any, Final, TypeVar, final
 
 import attrs
@@ -24,6 +23,7 @@ from crmlifecycle._frozen import FrozenMapping
 from crmlifecycle._validators import check_arg, non_empty_str
 from crmlifecycle.errors import DataError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.sla._calendar import BusinessCalendar
+from crmlifecycle.sla._durations import read_duration
 from crmlifecycle.stages import CASE_STATUS, Lifecycle
 
 __all__ = [
@@ -91,15 +91,10 @@ def _target_duration(value: object, field: str) -> pd.Timedelta | None:
         return None
     expected = "a positive duration (timedelta or text such as '4h', '1h30min') or None"
     hint = "write durations with a unit, e.g. '90min' or '8h'."
-    if isinstance(value, bool) or not isinstance(value, timedelta | str):
+    delta = read_duration(value, field, expected=expected, hint=hint)
+    if delta.value <= 0:
         raise ValidationError.for_field(field, value, expected, hint=hint)
-    try:
-        delta = pd.Timedelta(value)
-    except (ValueError, OverflowError) as err:
-        raise ValidationError.for_field(field, value, expected, hint=hint) from err
-    if delta.value <= 0:  # zero, negative, or NaT (whose value is the smallest int64)
-        raise ValidationError.for_field(field, value, expected, hint=hint)
-    return delta.as_unit("ns")
+    return delta
 
 
 def _first_response(value: object) -> pd.Timedelta | None:
@@ -136,6 +131,12 @@ class SlaTarget:
         first_response: business time from opening to the first response.
         resolution: business time from opening to resolution, not counting
             time paused (waiting on the customer) or stopped (resolved).
+
+    Each is a positive ``timedelta`` or text: units (``"4h"``, ``"1h30min"``, ``"2d"``), ISO 8601
+    (``"PT4H"``) or a clock (``"04:00:00"``).
+
+    Raises:
+        ValidationError: naming the field, for anything else (a bare number, ``"5M"``, zero).
 
     Examples:
         >>> target = SlaTarget(first_response="1h", resolution="1 days 2h")
@@ -454,7 +455,7 @@ class SlaPolicy:
         """
         try:
             return self.targets[priority]
-        except KeyError:
+        except (KeyError, TypeError):  # not listed, or not even a name (a list)
             names = list(self.targets)
             raise ValidationError.for_field(
                 "priority",

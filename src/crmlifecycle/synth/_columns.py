@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmlifecycle._finite import NS_PER_DAY, elapsed
 from crmlifecycle.errors import DataError
 from crmlifecycle.schema import ColumnSpec
 from crmlifecycle.synth._params import WorldParams
@@ -168,8 +169,7 @@ def month_days(start: pd.Timestamp, months: npt.ArrayLike) -> FloatArray:
         [31.0]
     """
     nanos = np.asarray(months, dtype=np.int64).astype("datetime64[M]").astype("datetime64[ns]")
-    offset = nanos.astype(np.int64) - start.value
-    return offset / (SECONDS_PER_DAY * NS_PER_SECOND)
+    return elapsed(nanos, start, unit_ns=NS_PER_DAY)  # never wraps, even 1678 to 2261
 
 
 def segment_starts(lengths: IntArray) -> IntArray:

@@ -116,11 +116,11 @@ def generate(
     seed = _whole_number(seed, "seed", 0, 2**63 - 1, "pass e.g. seed=7; same seed, same world.")
     n_leads = _whole_number(n_leads, "n_leads", 1, _MAX_LEADS, "pass e.g. n_leads=5_000.")
     utc_window(start, end)  # the one window check: start before end
+    if progress is not None:
+        check_arg("progress", progress, bool, "True, False or None")
     first, last = utc_timestamp(start, name="start"), utc_timestamp(end, name="end")
     horizon = (last.value - first.value) / (SECONDS_PER_DAY * NS_PER_SECOND)
     ctx = Context(rng=np.random.default_rng(seed), params=params, start=first, horizon=horizon)
-    if progress is not None:
-        check_arg("progress", progress, bool, "True, False or None")
     bar = _Progress(
         enabled=n_leads >= PROGRESS_FROM_LEADS if progress is None else progress,
         stream=sys.stderr,

@@ -31,7 +31,7 @@ def test_demo_runs_every_section(
 ) -> None:
     assert main(["demo", "--leads", "1500", "--seed", "3", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("crmlifecycle demo: generating a world of 1,500 leads (seed 3)\n")
+    assert out.startswith("crmlifecycle demo: a world of 1,500 leads (seed 3)\n")
     # each title is underlined and the titles come in the order of SECTIONS
     where = [out.index(f"\n{title}\n{'=' * len(title)}\n") for title in TITLES]
     assert where == sorted(where)

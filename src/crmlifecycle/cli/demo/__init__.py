@@ -70,11 +70,11 @@ def run_demo(*, seed: int, n_leads: int, out: str) -> int:
     Returns:
         0: the sections write their own files; errors propagate to the command line.
     """
+    started = time.perf_counter()
+    data: Dataset = generate(seed=seed, n_leads=n_leads)  # checks its arguments: nothing printed
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    print(f"crmlifecycle demo: generating a world of {n_leads:,} leads (seed {seed})", flush=True)
-    data: Dataset = generate(seed=seed, n_leads=n_leads)
+    print(f"crmlifecycle demo: a world of {n_leads:,} leads (seed {seed})", flush=True)
     print(f"  generated in {time.perf_counter() - started:.1f} s\n", flush=True)
     for title, section in SECTIONS:
         section_started = time.perf_counter()
