@@ -542,3 +542,42 @@ def test_every_id_reader_names_exactly_the_rows_without_an_id(ids: list[object])
             read()
         assert info.value.column == column
         assert list(info.value.rows) == bad[:20]
+
+
+# -- probabilities kept by a bulk step ------------------------------------------------------------
+
+
+def _pipeline_deals(probability: list[object], manual: list[bool]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": [f"O-{i}" for i in range(len(probability))],
+            "state": ["proposal"] * len(probability),
+            "probability": probability,
+            "probability_manual": manual,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("probability", "bad_rows"),
+    [([500, 40], [0]), ([40, -1], [1]), ([101, np.nan], [0, 1]), ([np.inf, 20], [0])],
+    ids=["500", "negative", "101 and NaN", "inf"],
+)
+def test_fire_frame_refuses_a_hand_set_probability_off_its_scale(
+    probability: list[object], bad_rows: list[int]
+) -> None:
+    # a record refuses these (Opportunity.probability is 0 to 100): a step must not keep them
+    with pytest.raises(DataError) as info:
+        OPPORTUNITY_PIPELINE.fire_frame(
+            _pipeline_deals(probability, [True, True]), "negotiate", at=day(1)
+        )
+    assert info.value.column == "probability"
+    assert list(info.value.rows) == bad_rows
+
+
+def test_fire_frame_keeps_a_hand_set_probability_and_replaces_a_default_one() -> None:
+    # not set by hand: the stage's default replaces even a value off the scale
+    deals = _pipeline_deals([35, 500], [True, False])
+    step = OPPORTUNITY_PIPELINE.fire_frame(deals, "negotiate", at=day(1))
+    negotiation = OPPORTUNITY_PIPELINE.stage("negotiation").probability
+    assert step.frame["probability"].tolist() == [35, negotiation]

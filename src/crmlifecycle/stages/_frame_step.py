@@ -268,8 +268,8 @@ def fire_frame(
         DataError: an id that is missing, empty or not text, or listed twice among the
             rows that step (naming the id column and the rows), a ``kind`` column
             naming another kind of record, unknown states, bad timestamps, a version
-            column with missing, negative or non-integer values, or a guard/hook
-            without a frame form.
+            column with missing, negative or non-integer values, a probability a step
+            keeps that is not from 0 to 100, or a guard/hook without a frame form.
 
     Examples:
         >>> import pandas as pd
