@@ -21,7 +21,9 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -581,3 +583,74 @@ def test_fire_frame_keeps_a_hand_set_probability_and_replaces_a_default_one() ->
     step = OPPORTUNITY_PIPELINE.fire_frame(deals, "negotiate", at=day(1))
     negotiation = OPPORTUNITY_PIPELINE.stage("negotiation").probability
     assert step.frame["probability"].tolist() == [35, negotiation]
+
+
+# -- "not before" compares instants, never wall clocks -------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FOLD_FIRST = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)  # 00:30 UTC (summer time)
+FOLD_SECOND = FOLD_FIRST.replace(fold=1)  # 01:30 UTC: an hour later, the same wall clock
+
+
+def _lead_since(since: datetime) -> Lead:
+    return Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=UTC), state_since=since)
+
+
+def _replay_two_steps(since: datetime, at: datetime) -> object:
+    """Replay a log whose second step happens at ``at``, after a first step at ``since``."""
+    lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    first = LEAD_STATUS.fire(lead, "contact", at=since)
+    second = LEAD_STATUS.fire(first.entity, "qualify", at=since)
+    log = [LEAD_STATUS.create(lead), first.event, attrs.evolve(second.event, at=at)]
+    return LEAD_STATUS.replay(Lead, log)
+
+
+def _frame_since(since: datetime, at: datetime) -> object:
+    frame = pd.DataFrame(
+        {"lead_id": ["L-1"], "state": ["open"], "state_since": pd.Series([since], dtype=object)}
+    )
+    step = LEAD_STATUS.fire_frame(frame, "contact", at=at)
+    if step.frame["state"].iloc[0] != "contacted":  # a bulk step refuses the row, not the call
+        raise ValidationError.for_field("at", at, "not before state_since", hint="")
+    return step
+
+
+NOT_BEFORE: dict[str, Callable[[datetime, datetime], object]] = {
+    "fire": lambda since, at: LEAD_STATUS.fire(_lead_since(since), "contact", at=at),
+    "edit": lambda since, at: LEAD_STATUS.edit(_lead_since(since), at=at, custom={"a": 1}),
+    "assign": lambda since, at: LEAD_STATUS.assign(_lead_since(since), "ana", at=at),
+    "merge": lambda since, at: LEAD_STATUS.merge(
+        _lead_since(since), Lead(id="L-2", created_at=datetime(2026, 1, 1, tzinfo=UTC)), at=at
+    ),
+    "replay order": _replay_two_steps,
+    "fire_frame": _frame_since,
+}
+
+
+@pytest.mark.parametrize("operation", list(NOT_BEFORE))
+def test_a_step_an_hour_earlier_in_a_fold_is_refused(operation: str) -> None:
+    # 02:30 (fold=0) is 00:30 UTC, an hour before 02:30 (fold=1); Python's < sees equal clocks
+    with pytest.raises(ValidationError if operation != "replay order" else EventLogError):
+        NOT_BEFORE[operation](FOLD_SECOND, FOLD_FIRST)
+    NOT_BEFORE[operation](FOLD_FIRST, FOLD_SECOND)  # an hour later: fine
+
+
+# a wall clock around Berlin's autumn change, and which side of the fold it means
+_BERLIN_TIMES = st.builds(
+    lambda clock, fold: clock.replace(tzinfo=BERLIN, fold=fold),
+    st.datetimes(min_value=datetime(2026, 10, 25, 1, 0), max_value=datetime(2026, 10, 25, 4, 0)),
+    st.integers(min_value=0, max_value=1),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operation=st.sampled_from(list(NOT_BEFORE)), since=_BERLIN_TIMES, at=_BERLIN_TIMES)
+def test_not_before_compares_instants_in_a_daylight_saving_zone(
+    operation: str, since: datetime, at: datetime
+) -> None:
+    earlier = at.astimezone(UTC) < since.astimezone(UTC)
+    if earlier:
+        with pytest.raises((ValidationError, EventLogError)):
+            NOT_BEFORE[operation](since, at)
+    else:
+        NOT_BEFORE[operation](since, at)

@@ -44,6 +44,7 @@ from crmlifecycle.stages._step import (
     Evolve,
     check_kind,
     edit_step,
+    is_before,
     last_change,
     state_of,
 )
@@ -205,7 +206,7 @@ def _check_order(survivor: Any, duplicate: Any, at: object) -> None:
         return  # the edit path refuses it with the usual message
     for role, record in (("survivor", survivor), ("duplicate", duplicate)):
         since = last_change(record)
-        if at < since:
+        if is_before(at, since):
             raise ValidationError.for_field(
                 "at",
                 at,

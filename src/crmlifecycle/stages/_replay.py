@@ -54,6 +54,7 @@ from crmlifecycle.stages._step import (
     bookkeeping,
     check_kind,
     fire_step,
+    is_before,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def check_log(
                 expected = event.sequence
         else:
             expected = _next_sequence(entity_id, i, event, expected)
-        if previous is not None and event.at < previous:
+        if previous is not None and is_before(event.at, previous):
             raise _error(
                 entity_id,
                 i,

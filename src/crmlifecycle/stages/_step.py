@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 
 import attrs
@@ -82,6 +82,7 @@ __all__ = [
     "check_kind",
     "edit_step",
     "fire_step",
+    "is_before",
     "last_change",
     "state_of",
 ]
@@ -452,11 +453,30 @@ def _invalid(compiled: CompiledLifecycle, entity: Stateful, trigger: str) -> Inv
     )
 
 
+def is_before(first: datetime, second: datetime) -> bool:
+    """
+    Whether ``first`` is before ``second`` as instants (both timezone-aware).
+
+    Python compares two datetimes of one zone by their wall clocks, ignoring ``fold``:
+    in Europe/Berlin's autumn fold, 02:30 (``fold=0``, UTC+2) is an hour before 02:30
+    (``fold=1``, UTC+1), yet ``<`` says neither is before the other. Every "not before"
+    check of a step compares UTC instants through this function.
+
+    Examples:
+        >>> from zoneinfo import ZoneInfo
+        >>> first = datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+        >>> second = first.replace(fold=1)
+        >>> first < second, is_before(first, second), is_before(second, first)
+        (False, True, False)
+    """
+    return first.astimezone(UTC) < second.astimezone(UTC)
+
+
 def last_change(entity: Stateful) -> datetime:
     """When the record last changed: the later of ``state_since`` and ``updated_at`` (if any)."""
     since: datetime = entity.state_since
     updated: datetime | None = getattr(entity, "updated_at", None)
-    return since if updated is None or updated < since else updated
+    return since if updated is None or is_before(updated, since) else updated
 
 
 def _check_time(entity: Stateful, at: object) -> None:
@@ -466,7 +486,7 @@ def _check_time(entity: Stateful, at: object) -> None:
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
         )
     since = last_change(entity)
-    if at < since:
+    if is_before(at, since):
         raise ValidationError.for_field(
             "at",
             at,
