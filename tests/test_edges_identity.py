@@ -63,8 +63,18 @@ from crmlifecycle.stages import (
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
+    Guard,
+    Hook,
     Lifecycle,
+    Stage,
+    StepInfo,
+    TransitionDef,
     convert_lead,
+    events_from_frame,
+    events_to_frame,
+    fire_frame,
+    lint_spec,
+    replay_frame,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -654,3 +664,166 @@ def test_not_before_compares_instants_in_a_daylight_saving_zone(
             NOT_BEFORE[operation](since, at)
     else:
         NOT_BEFORE[operation](since, at)
+
+
+# -- wrong-typed arguments of the stages API ------------------------------------------------------
+
+_LEAD = Lead(id="L-1", created_at=T0)
+_LEADS = pd.DataFrame({"lead_id": ["L-1"], "state": ["open"]})
+_LOG = events_to_frame([LEAD_STATUS.create(_LEAD)])
+_QUALIFIED = LEAD_STATUS.fire(LEAD_STATUS.fire(_LEAD, "contact", at=T0).entity, "qualify", at=T0)
+
+
+def _guard() -> Guard:
+    return Guard(name="g", func=lambda _e, _i: True)
+
+
+def _hook() -> Hook:
+    return Hook(name="h", func=lambda _e, _i: None)
+
+
+# argument -> a call passing the wrong value ``w`` there; the error names the argument
+WRONG_TYPED: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "TransitionDef.trigger": ("trigger", lambda w: TransitionDef(trigger=w, source="a")),
+    "TransitionDef.source": ("source", lambda w: TransitionDef(trigger="t", source=w)),
+    "TransitionDef.source item": (
+        "source[1]",
+        lambda w: TransitionDef(trigger="t", source=["a", w]),
+    ),
+    "TransitionDef.dest": ("dest", lambda w: TransitionDef(trigger="t", source="a", dest=w)),
+    "TransitionDef.conditions": (
+        "conditions",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", conditions=w),
+    ),
+    "TransitionDef.conditions item": (
+        "conditions[1]",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", conditions=[_guard(), w]),
+    ),
+    "TransitionDef.unless": (
+        "unless",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", unless=w),
+    ),
+    "TransitionDef.before": (
+        "before",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", before=w),
+    ),
+    "TransitionDef.after item": (
+        "after[0]",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", after=(w,)),
+    ),
+    "TransitionDef.internal": (
+        "internal",
+        lambda w: TransitionDef(trigger="t", source="a", internal=w),
+    ),
+    "TransitionDef.to_last_open": (
+        "to_last_open",
+        lambda w: TransitionDef(trigger="t", source="a", to_last_open=w),
+    ),
+    "Stage.name": ("name", lambda w: Stage(name=w, order=0)),
+    "Stage.order": ("order", lambda w: Stage(name="a", order=w)),
+    "Stage.type": ("type", lambda w: Stage(name="a", order=0, type=w)),
+    "Stage.probability": ("probability", lambda w: Stage(name="a", order=0, probability=w)),
+    "Stage.forecast": ("forecast", lambda w: Stage(name="a", order=0, forecast=w)),
+    "Stage.description": ("description", lambda w: Stage(name="a", order=0, description=w)),
+    "Guard.name": ("name", lambda w: Guard(name=w, func=lambda _e, _i: True)),
+    "Guard.func": ("func", lambda w: Guard(name="g", func=w)),
+    "Guard.frame": ("frame", lambda w: Guard(name="g", frame=w)),
+    "Guard.condition": ("condition", lambda w: Guard(name="g", condition=w)),
+    "Hook.name": ("name", lambda w: Hook(name=w, func=lambda _e, _i: None)),
+    "Hook.func": ("func", lambda w: Hook(name="h", func=w)),
+    "Hook.frame": ("frame", lambda w: Hook(name="h", func=lambda _e, _i: None, frame=w)),
+    "StepInfo.trigger": ("trigger", lambda w: StepInfo(trigger=w, source="a", dest="b", at=T0)),
+    "StepInfo.source": ("source", lambda w: StepInfo(trigger="t", source=w, dest="b", at=T0)),
+    "StepInfo.dest": ("dest", lambda w: StepInfo(trigger="t", source="a", dest=w, at=T0)),
+    "StepInfo.at": ("at", lambda w: StepInfo(trigger="t", source="a", dest="b", at=w)),
+    "StepInfo.context": (
+        "context",
+        lambda w: StepInfo(trigger="t", source="a", dest="b", at=T0, context=w),
+    ),
+    "Lifecycle.states": ("states", lambda w: Lifecycle("x", w, [])),
+    "Lifecycle.transitions": ("transitions", lambda w: Lifecycle("x", ["a"], w)),
+    "Lifecycle.fields": ("fields", lambda w: Lifecycle("x", ["a"], [], fields=w)),
+    "fire_frame lifecycle": ("lifecycle", lambda w: fire_frame(w, _LEADS, "contact", at=T0)),
+    "fire_frame trigger": ("trigger", lambda w: LEAD_STATUS.fire_frame(_LEADS, w, at=T0)),
+    "fire_frame entities_columns": (
+        "entities_columns",
+        lambda w: fire_frame(LEAD_STATUS, _LEADS, "contact", at=T0, entities_columns=w),
+    ),
+    "replay_frame events_columns": (
+        "events_columns",
+        lambda w: replay_frame(LEAD_STATUS, _LOG, events_columns=w),
+    ),
+    "replay_frame check": ("check", lambda w: replay_frame(LEAD_STATUS, _LOG, check=w)),
+    "replay_frame trust": ("trust", lambda w: LEAD_STATUS.replay_frame(_LOG, trust=w)),
+    "events_to_frame events_columns": (
+        "events_columns",
+        lambda w: events_to_frame([], events_columns=w),
+    ),
+    "events_from_frame events_columns": (
+        "events_columns",
+        lambda w: events_from_frame(_LOG, events_columns=w),
+    ),
+    "convert_lead lead_status": (
+        "lead_status",
+        lambda w: convert_lead(_QUALIFIED.entity, at=T0, new_opportunity_id="O-1", lead_status=w),
+    ),
+    "convert_lead pipeline": (
+        "pipeline",
+        lambda w: convert_lead(_QUALIFIED.entity, at=T0, new_opportunity_id="O-1", pipeline=w),
+    ),
+    "lint_spec hooks": ("hooks", lambda w: lint_spec(LEAD_STATUS.to_dict(), hooks=w)),
+    "fire entity": ("entity", lambda w: LEAD_STATUS.fire(w, "contact", at=T0)),
+    "edit entity": ("entity", lambda w: LEAD_STATUS.edit(w, at=T0, custom={"a": 1})),
+    "assign entity": ("entity", lambda w: LEAD_STATUS.assign(w, "ana", at=T0)),
+    "merge survivor": ("survivor", lambda w: LEAD_STATUS.merge(w, _LEAD, at=T0)),
+    "merge duplicate": ("duplicate", lambda w: LEAD_STATUS.merge(_LEAD, w, at=T0)),
+    "create entity": ("entity", LEAD_STATUS.create),
+    "check entity": ("entity", LEAD_STATUS.check),
+    "can_fire entity": ("entity", lambda w: LEAD_STATUS.can_fire(w, "contact")),
+    "can_fire trigger": ("trigger", lambda w: LEAD_STATUS.can_fire(_LEAD, w)),
+    "triggers entity": ("entity", LEAD_STATUS.triggers),
+    "replay initial": ("initial", lambda w: LEAD_STATUS.replay(w, [])),
+    "replay events": ("events", lambda w: LEAD_STATUS.replay(Lead, w)),
+    "state_at events": ("events", lambda w: LEAD_STATUS.state_at(w, as_of=T0)),
+    "state_at events item": ("events[0]", lambda w: LEAD_STATUS.state_at([w], as_of=T0)),
+    "replay events item": ("events[0]", lambda w: LEAD_STATUS.replay(Lead, [w])),
+}
+# ``list`` and ``str`` are right for some arguments (a list of sources, a state name): each
+# argument gets the wrong values of its own type
+_NOT_TEXT = [object(), 5, 2.5, b"x", True]
+_NOT_A_LIST = [object(), 5, b"x", {"a": 1}]
+_WRONG_FOR: dict[str, list[object]] = {
+    "TransitionDef.source": [object(), 5, 2.5, True],
+    "TransitionDef.conditions": _NOT_A_LIST,
+    "TransitionDef.unless": _NOT_A_LIST,
+    "TransitionDef.before": _NOT_A_LIST,
+    "Lifecycle.states": _NOT_A_LIST,
+    "Lifecycle.transitions": _NOT_A_LIST,
+    "Lifecycle.fields": _NOT_A_LIST,
+    "StepInfo.context": [object(), 5, "x", ["a"]],
+    "Stage.order": [object(), "1", 2.5, True],
+    "Stage.probability": [object(), "50", 50.5, True],
+    "replay events": [object(), 5, "x", {"a": 1}, _LOG],
+    "state_at events": [object(), 5, "x", {"a": 1}, _LOG],
+    "TransitionDef.internal": [object(), 1, "yes", None],
+    "TransitionDef.to_last_open": [object(), 1, "yes", None],
+    "replay_frame check": [object(), 1, "yes", None],
+    "replay_frame trust": [object(), 1, "yes", None],
+    "lint_spec hooks": [object(), 5, "x", ["h"]],
+}
+_CASES = [
+    (name, wrong)
+    for name in WRONG_TYPED
+    for wrong in _WRONG_FOR.get(name, [*_NOT_TEXT, ["x"], {"x": 1}])
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"), _CASES, ids=[f"{n}={type(w).__name__}" for n, w in _CASES]
+)
+def test_a_wrong_typed_argument_is_a_validation_error_naming_it(name: str, wrong: object) -> None:
+    field, call = WRONG_TYPED[name]
+    with pytest.raises(ValidationError) as info:
+        call(wrong)
+    assert info.value.field == field
+    assert "Hint:" in str(info.value)

@@ -43,6 +43,7 @@ from crmlifecycle.stages._step import (
     EntityT,
     Evolve,
     check_kind,
+    check_record,
     edit_step,
     is_before,
     last_change,
@@ -164,6 +165,8 @@ def merge_step(
     actor: str | None = None,
 ) -> Merge[EntityT]:
     """Merge ``duplicate`` into ``survivor`` (see :meth:`Lifecycle.merge`); return both."""
+    check_record(survivor, name="survivor")
+    check_record(duplicate, name="duplicate")
     _check_pair(compiled, survivor, duplicate)
     _check_order(survivor, duplicate, at)
     evolve = Evolve.of(type(survivor))

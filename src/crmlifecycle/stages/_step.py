@@ -80,6 +80,7 @@ __all__ = [
     "StepRequest",
     "bookkeeping",
     "check_kind",
+    "check_record",
     "edit_step",
     "fire_step",
     "is_before",
@@ -315,6 +316,7 @@ def edit_step(
     edited. ``allow`` names fields that an edit refuses but the calling producer
     sets (``owner`` for an assignment, ``merged_into`` for a merge).
     """
+    check_kind(compiled, entity)  # a record at all, of this kind, before its class is read
     evolve = Evolve.of(type(entity))
     changes, produced = _split_produced(changes, allow)
     state_of(compiled, entity)
@@ -413,6 +415,19 @@ def _refuse_field_context(evolve: Evolve, request: StepRequest) -> None:
             )
 
 
+def check_record(entity: object, *, name: str = "entity") -> None:
+    """Refuse anything but a record (an attrs instance with ``id``, ``state``, ``state_since``)."""
+    if not attrs.has(type(entity)) or not all(
+        hasattr(entity, field) for field in ("id", "state", "state_since")
+    ):
+        raise ValidationError.for_field(
+            name,
+            entity,
+            "a record: an attrs instance with id, state and state_since (a Lead, a Customer...)",
+            hint=f"pass the record itself as {name}=.",
+        )
+
+
 def check_kind(compiled: CompiledLifecycle, entity: object, *, name: str = "entity") -> None:
     """
     Refuse a record of another kind than the lifecycle's (a ``Customer`` through ``LEAD_STATUS``).
@@ -421,6 +436,7 @@ def check_kind(compiled: CompiledLifecycle, entity: object, *, name: str = "enti
     host's record class without one is not checked. ``name`` is the argument in the
     message (``entity``, ``survivor``, ``initial``).
     """
+    check_record(entity, name=name)
     kind = getattr(entity, "kind", None)
     if isinstance(kind, str) and kind != compiled.kind:
         raise ValidationError.for_field(
