@@ -611,7 +611,7 @@ def _replay_two_steps(since: datetime, at: datetime) -> object:
     lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
     first = LEAD_STATUS.fire(lead, "contact", at=since)
     second = LEAD_STATUS.fire(first.entity, "qualify", at=since)
-    log = [LEAD_STATUS.create(lead), first.event, attrs.evolve(second.event, at=at)]
+    log: list[Any] = [LEAD_STATUS.create(lead), first.event, attrs.evolve(second.event, at=at)]
     return LEAD_STATUS.replay(Lead, log)
 
 
