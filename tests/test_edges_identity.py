@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
 from crmlifecycle._event_rows import stage_rows
+from crmlifecycle._ids import missing_ids
 from crmlifecycle.errors import DataError, EventLogError, ValidationError
 from crmlifecycle.events import Created, Transitioned
 from crmlifecycle.metrics import (
@@ -67,6 +68,7 @@ from crmlifecycle.stages import (
     Hook,
     Lifecycle,
     Stage,
+    StepFrameColumns,
     StepInfo,
     TransitionDef,
     convert_lead,
@@ -827,3 +829,54 @@ def test_a_wrong_typed_argument_is_a_validation_error_naming_it(name: str, wrong
         call(wrong)
     assert info.value.field == field
     assert "Hint:" in str(info.value)
+
+
+# -- one id rule whatever the column's storage ----------------------------------------------------
+
+_TEXT_STORAGES = [object, "string[python]", "string[pyarrow]", pd.StringDtype("pyarrow", np.nan)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u3000\u200bab-", max_size=4),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_an_id_is_blank_by_the_same_rule_in_every_text_storage(ids: list[str | None]) -> None:
+    # Python's str.isspace is the rule (a zero-width space is not blank); the Arrow path
+    # reads the buffers with pyarrow.compute, the object path cell by cell
+    expected = [v is None or not v.strip() for v in ids]
+    for storage in _TEXT_STORAGES:
+        assert missing_ids(pd.Series(ids, dtype=storage)).tolist() == expected, storage
+
+
+@pytest.mark.parametrize("storage", _TEXT_STORAGES[1:], ids=str)
+@pytest.mark.parametrize("value", ["", " ", "\u3000\t", None], ids=repr)
+def test_fire_frame_refuses_a_blank_id_in_a_text_column(storage: object, value: object) -> None:
+    frame = pd.DataFrame(
+        {"lead_id": pd.Series(["L-1", value], dtype=storage), "state": ["open", "open"]}
+    )
+    with pytest.raises(DataError) as info:
+        LEAD_STATUS.fire_frame(frame, "contact", at=day(1))
+    assert (info.value.column, list(info.value.rows)) == ("lead_id", [1])
+
+
+def test_a_conversion_step_names_the_rows_without_an_opportunity_id() -> None:
+    # the link column is context; only the rows entering the won stage need a value
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["L-1", "L-2", "L-3"],
+            "state": ["qualified", "qualified", "qualified"],
+            "opportunity_id": pd.Series(["O-1", " ", None], dtype="string[pyarrow]"),
+        }
+    )
+    step = LEAD_STATUS.fire_frame(
+        frame, "convert", at=day(1), entities_columns=StepFrameColumns(context="opportunity_id")
+    )
+    assert step.accepted.tolist() == [True, False, False]
+    assert step.reason.iloc[1:].tolist() == ["entering a won stage needs an opportunity_id"] * 2

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, is_missing, require_columns, utc_timestamp
-from crmlifecycle._ids import check_ids, refuse_repeats
+from crmlifecycle._ids import check_ids, missing_ids, refuse_repeats
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_arg, non_empty_str, optional
 from crmlifecycle.errors import DataError, ValidationError
@@ -514,11 +514,11 @@ def _link_opportunity(
     stepping, src, dest = moves
     won = np.array([s.won for s in compiled.stages], dtype=bool)
     entering = won[dest[stepping]] & ~won[src[stepping]]
-    given = np.full(len(stepping), None, dtype=object)
-    if _LINK in cols.context:  # the context column is the link column itself
-        given = frame[_LINK].astype(object).to_numpy()[stepping]
-    text = pd.Series(given, dtype=object).astype("string").str.strip()
-    missing: np.ndarray[Any, Any] = entering & (text.isna() | (text == "")).to_numpy(dtype=bool)
+    missing: np.ndarray[Any, Any] = entering.copy()
+    if _LINK in cols.context and bool(entering.any()):  # the link column is step context
+        # only the rows entering a won stage need one; an opportunity id follows the id rule
+        linked = frame[_LINK].iloc[stepping[entering]]
+        missing[entering] = missing_ids(linked)
     return missing
 
 
