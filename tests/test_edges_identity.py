@@ -833,7 +833,12 @@ def test_a_wrong_typed_argument_is_a_validation_error_naming_it(name: str, wrong
 
 # -- one id rule whatever the column's storage ----------------------------------------------------
 
-_TEXT_STORAGES = [object, "string[python]", "string[pyarrow]", pd.StringDtype("pyarrow", np.nan)]
+_TEXT_STORAGES: list[Any] = [
+    object,
+    "string[python]",
+    "string[pyarrow]",
+    pd.StringDtype("pyarrow", np.nan),
+]
 
 
 @settings(max_examples=60, deadline=None)
