@@ -862,7 +862,7 @@ def test_an_id_is_blank_by_the_same_rule_in_every_text_storage(ids: list[str | N
 
 @pytest.mark.parametrize("storage", _TEXT_STORAGES[1:], ids=str)
 @pytest.mark.parametrize("value", ["", " ", "\u3000\t", None], ids=repr)
-def test_fire_frame_refuses_a_blank_id_in_a_text_column(storage: object, value: object) -> None:
+def test_fire_frame_refuses_a_blank_id_in_a_text_column(storage: Any, value: object) -> None:
     frame = pd.DataFrame(
         {"lead_id": pd.Series(["L-1", value], dtype=storage), "state": ["open", "open"]}
     )
