@@ -25,7 +25,7 @@ import pandas as pd
 from crmlifecycle._finite import NS_PER_DAY, elapsed, finite_sum
 from crmlifecycle._frames import as_utc, check_numeric, require_columns
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
@@ -385,7 +385,9 @@ def sales_cycle_length(
         20.0
     """
     if statistic not in {"mean", "median"}:
-        raise DataError(f"statistic={statistic!r} is not supported. Hint: use 'mean' or 'median'.")
+        raise DataError(
+            f"statistic={short_repr(statistic)} is not supported. Hint: use 'mean' or 'median'."
+        )
     keys = segment_keys(by)
     deals = closed_deals(
         opportunities,

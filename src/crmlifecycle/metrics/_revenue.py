@@ -28,7 +28,7 @@ from crmlifecycle._frames import (
 )
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import (
     check_by,
     check_unique,
@@ -75,7 +75,7 @@ def revenue_rows(
     compare_periods(data_freq, freq)
     if how not in {"last", "sum"}:
         raise DataError(
-            f"how={how!r} is not supported. Hint: use how='last' for a stock such as MRR "
+            f"how={short_repr(how)} is not supported. Hint: use how='last' for a stock such as MRR "
             "(the value in the last data period of each period) or how='sum' for a flow."
         )
     values = check_numeric(revenue[mrr_col], mrr_col, non_negative=True)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import CrmError, SpecError, did_you_mean
+from crmlifecycle.errors import CrmError, SpecError, did_you_mean, short_repr
 from crmlifecycle.rules._actions import (
     Action,
     ActionSpec,
@@ -62,7 +62,9 @@ def _names(value: object, path: str) -> frozenset[str] | None:
         or not items
         or not all(isinstance(v, str) and v for v in items)
     ):
-        raise SpecError(f"must be a name or a non-empty list of names (got {value!r}).", path=path)
+        raise SpecError(
+            f"must be a name or a non-empty list of names (got {short_repr(value)}).", path=path
+        )
     return frozenset(items)
 
 
@@ -236,7 +238,9 @@ class RuleSet:
         names = [r.name for r in rules]
         for index, name in enumerate(names):
             if names.index(name) != index:
-                raise SpecError(f"duplicate rule name {name!r}.", path=f"rules[{index}].name")
+                raise SpecError(
+                    f"duplicate rule name {short_repr(name)}.", path=f"rules[{index}].name"
+                )
         return cls(rules)
 
     @classmethod
@@ -474,10 +478,12 @@ def _parse_rule(entry: object, path: str, schema: object, schemas: object) -> Ru
     _check_set_fields(actions, chosen, path)
     priority = entry.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool):
-        raise SpecError(f"must be a whole number (got {priority!r}).", path=f"{path}.priority")
+        raise SpecError(
+            f"must be a whole number (got {short_repr(priority)}).", path=f"{path}.priority"
+        )
     stop = entry.get("stop", False)
     if not isinstance(stop, bool):
-        raise SpecError(f"must be true or false (got {stop!r}).", path=f"{path}.stop")
+        raise SpecError(f"must be true or false (got {short_repr(stop)}).", path=f"{path}.stop")
     return Rule(
         name=name, when=when, condition=condition, actions=actions, priority=priority, stop=stop
     )

@@ -28,7 +28,7 @@ from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._finite import NS_PER_DAY, elapsed, ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, RuleError, SpecError
+from crmlifecycle.errors import DataError, RuleError, SpecError, short_repr
 from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring._config import (
     MAX_POINTS,
@@ -127,7 +127,7 @@ class PointsScorer:
             name = check_text(rule.get("name", rule["when"]), path=f"{path}.name")
             if name in names:
                 raise SpecError(
-                    f"duplicate rule name {name!r}. Hint: give each rule its own name.",
+                    f"duplicate rule name {short_repr(name)}. Hint: give each rule its own name.",
                     path=f"{path}.name",
                 )
             names.append(name)
@@ -147,7 +147,7 @@ class PointsScorer:
             kind = check_text(rule["kind"], path=f"{path}.kind")
             if kind in seen_kinds:
                 raise SpecError(
-                    f"kind {kind!r} has two rules. Hint: keep one rule per kind.",
+                    f"kind {short_repr(kind)} has two rules. Hint: keep one rule per kind.",
                     path=f"{path}.kind",
                 )
             seen_kinds.add(kind)
@@ -166,7 +166,7 @@ class PointsScorer:
         for category, cap in (caps or {}).items():
             if category not in self.categories:
                 raise SpecError(
-                    f"no engagement rule has category {category!r}. Hint: categories are "
+                    f"no engagement rule has category {short_repr(category)}. Hint: categories are "
                     f"{list(self.categories)}.",
                     path=f"caps.{category}",
                 )

@@ -35,7 +35,7 @@ from crmlifecycle._frames import (
     utc_timestamp,
 )
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
+from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError, short_repr
 from crmlifecycle.schema import OrderColumns
 from crmlifecycle.scoring._config import as_list, check_text, scorer_settings
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
@@ -136,7 +136,7 @@ def _score_range(value: object, *, path: str) -> tuple[int, int]:
     )
     if not ok:
         raise SpecError(
-            f"must be a range [low, high] of scores within 1..5 (got {value!r}). "
+            f"must be a range [low, high] of scores within 1..5 (got {short_repr(value)}). "
             "Hint: e.g. [4, 5].",
             path=path,
         )
@@ -196,7 +196,7 @@ class RfmScorer:
     ) -> None:
         if monetary not in {"sum", "mean"}:
             raise SpecError(
-                f"must be 'sum' or 'mean' (got {monetary!r}). Hint: use monetary='sum'.",
+                f"must be 'sum' or 'mean' (got {short_repr(monetary)}). Hint: use monetary='sum'.",
                 path="monetary",
             )
         self.monetary = monetary
@@ -492,7 +492,7 @@ def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
         numbers = [v for v in read if v is not None]
     if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
-            f"must be four ascending finite numbers (got {value!r}). "
+            f"must be four ascending finite numbers (got {short_repr(value)}). "
             "Hint: use the edges that fit() computed (to_dict() writes them).",
             path=path,
         )

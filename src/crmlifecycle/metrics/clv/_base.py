@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from crmlifecycle._frames import check_numeric, require_columns
-from crmlifecycle.errors import DataError, FitError, ValidationError
+from crmlifecycle.errors import DataError, FitError, ValidationError, short_repr
 
 __all__ = [
     "MAX_DISCOUNT_RATE",
@@ -468,7 +468,7 @@ def check_rate(discount_rate: object, *, allow_zero: bool = False) -> float:
         low = ">= 0" if allow_zero else "> 0 (the remaining life is unbounded)"
         raise ValidationError(
             f"discount_rate must be {low} and <= {MAX_DISCOUNT_RATE:g} (100 % per time unit), "
-            f"got {discount_rate!r}. Hint: {hint}.",
+            f"got {short_repr(discount_rate)}. Hint: {hint}.",
             field="discount_rate",
             value=discount_rate,
         )
@@ -486,7 +486,7 @@ def check_margin(margin: object) -> float:
     share = _number("margin", margin, hint)
     if not (math.isfinite(share) and 0 <= share <= 1):
         raise ValidationError(
-            f"margin must be between 0 and 1, got {margin!r}. Hint: {hint}.",
+            f"margin must be between 0 and 1, got {short_repr(margin)}. Hint: {hint}.",
             field="margin",
             value=margin,
         )
@@ -504,7 +504,7 @@ def check_spend(spend: object) -> float:
     value = _number("spend", spend, hint)
     if not (math.isfinite(value) and value >= 0):
         raise ValidationError(
-            f"spend must be a finite value >= 0, got {spend!r}. Hint: {hint}.",
+            f"spend must be a finite value >= 0, got {short_repr(spend)}. Hint: {hint}.",
             field="spend",
             value=spend,
         )
@@ -524,7 +524,7 @@ def check_horizon(horizon: object, step: object) -> int:
     for name, value in values.items():
         if not (math.isfinite(value) and value > 0):
             raise ValidationError(
-                f"{name} must be finite and > 0, got {value!r}. Hint: {hint}.",
+                f"{name} must be finite and > 0, got {short_repr(value)}. Hint: {hint}.",
                 field=name,
                 value=value,
             )
@@ -533,7 +533,8 @@ def check_horizon(horizon: object, step: object) -> int:
         name = "step" if values["step"] < 1 else "horizon"
         raise ValidationError(
             f"horizon / step asks for {count:.3g} discounting steps, more than {MAX_STEPS:,} "
-            f"(horizon={horizon!r}, step={step!r}). Hint: use a longer step (e.g. 4 weeks "
+            f"(horizon={short_repr(horizon)}, step={short_repr(step)}). Hint: use a longer "
+            "step (e.g. 4 weeks "
             "instead of 1) or a shorter horizon.",
             field=name,
             value=values[name],

@@ -28,7 +28,7 @@ from crmlifecycle._frames import (
     utc_timestamp,
 )
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.schema import OrderColumns
 
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
@@ -41,7 +41,9 @@ _UNITS: Final = ("D", "W", "M", "Q", "Y")
 def _unit(value: str, name: str) -> str:
     alias = period_alias(value)
     if alias not in _UNITS:  # pragma: no cover - period_alias only returns these
-        raise DataError(f"{name}={value!r} is not supported. Hint: use one of {list(_UNITS)}.")
+        raise DataError(
+            f"{name}={short_repr(value)} is not supported. Hint: use one of {list(_UNITS)}."
+        )
     return alias
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._validators import check_count
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.errors import DataError, ValidationError, short_repr
 from crmlifecycle.metrics.clv._base import MAX_OPPORTUNITIES
 
 __all__ = [
@@ -47,7 +47,7 @@ def _customers(n: object) -> int:
 def _positive(**params: float) -> None:
     for name, value in params.items():
         if not (np.isfinite(value) and value > 0):
-            raise DataError(f"{name} must be positive and finite, got {value!r}.")
+            raise DataError(f"{name} must be positive and finite, got {short_repr(value)}.")
 
 
 def _ages(n: int, age: float | np.ndarray) -> np.ndarray:
