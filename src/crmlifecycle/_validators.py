@@ -361,3 +361,32 @@ def check_items(
     for index, item in enumerate(value):
         check_arg(f"{name}[{index}]", item, kind, expected, hint=hint)
     return tuple(value)
+
+
+def check_real(name: str, value: object, *, hint: str | None = None) -> float:
+    """
+    Refuse anything but a real number (not a ``bool``) a ``float`` can hold; return the float.
+
+    The one door check of a number argument: text, ``None``, a list or a frame is refused by
+    name, and so is an integer too large for a float (``2**1100``, never an
+    ``OverflowError``). NaN and infinities pass: the caller states its own range.
+
+    Raises:
+        ValidationError: naming ``name``.
+
+    Examples:
+        >>> check_real("horizon", 52)
+        52.0
+        >>> check_real("horizon", "x")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'horizon' must be a number (got 'x'). Hint: ...
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise ValidationError.for_field(name, value, "a number", hint=hint)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValidationError.for_field(
+            name, value, "a number within the range of a float (about 1.8e308)", hint=hint
+        ) from None

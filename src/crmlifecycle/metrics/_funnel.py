@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_name
 from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import (
     ordinals_to_periods,
@@ -65,6 +66,7 @@ __all__ = ["conversion_rate", "funnel"]
 
 
 def _check_stage(stage: str, order: dict[str, int], name: str) -> int:
+    check_name(name, stage, hint=f"name a state of the lifecycle, e.g. {name}='proposal'.")
     if stage not in order:
         raise DataError(
             f"{name}={short_repr(stage)} is not one of the funnel stages {list(order)}. "

@@ -24,7 +24,8 @@ import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import CrmError, SpecError, did_you_mean, short_repr
+from crmlifecycle._validators import check_items, check_names, instance_of, non_empty_str, optional
+from crmlifecycle.errors import CrmError, SpecError, ValidationError, did_you_mean, short_repr
 from crmlifecycle.rules._actions import (
     Action,
     ActionSpec,
@@ -68,6 +69,25 @@ def _names(value: object, path: str) -> frozenset[str] | None:
     return frozenset(items)
 
 
+def _name_set(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    """A pattern field: ``None`` or a frozenset of names (non-empty text)."""
+    if value is None:
+        return
+    if not isinstance(value, frozenset):
+        raise ValidationError.for_field(
+            attr.name,
+            value,
+            "None or a frozenset of names",
+            hint=f"pass e.g. {attr.name}=frozenset({{'contacted'}}).",
+        )
+    check_names(attr.name, sorted(value, key=repr))
+
+
+def _action_specs(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    """A rule's ``actions``: a tuple of action specs."""
+    check_items(attr.name, value, ActionSpec, "an ActionSpec (a parsed 'then' action)")
+
+
 @final
 @attrs.frozen(kw_only=True)
 class EventPattern:
@@ -86,10 +106,10 @@ class EventPattern:
         True
     """
 
-    kind: frozenset[str] | None = None
-    trigger: frozenset[str] | None = None
-    source: frozenset[str] | None = None
-    dest: frozenset[str] | None = None
+    kind: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
+    trigger: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
+    source: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
+    dest: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """
@@ -122,12 +142,14 @@ class Rule:
         stop: whether a match ends the processing of the event.
     """
 
-    name: str
-    when: EventPattern
-    condition: Condition | None
-    actions: tuple[ActionSpec, ...]
-    priority: int = 0
-    stop: bool = False
+    name: str = attrs.field(validator=non_empty_str())
+    when: EventPattern = attrs.field(validator=instance_of(EventPattern, "an EventPattern"))
+    condition: Condition | None = attrs.field(
+        validator=optional(instance_of(Condition, "a Condition or None"))
+    )
+    actions: tuple[ActionSpec, ...] = attrs.field(validator=_action_specs)
+    priority: int = attrs.field(default=0, validator=instance_of(int, "a whole number"))
+    stop: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
 
 
 def event_mapping(event: object) -> dict[str, Any]:
@@ -199,6 +221,13 @@ class RuleSet:
     __slots__ = ("rules",)
 
     def __init__(self, rules: Sequence[Rule]) -> None:
+        rules = check_items(
+            "rules",
+            rules,
+            Rule,
+            "a Rule",
+            hint="build a rule set from its document with RuleSet.from_dict or from_text.",
+        )
         order = sorted(range(len(rules)), key=lambda i: (-rules[i].priority, i))
         self.rules: tuple[Rule, ...] = tuple(rules[i] for i in order)
 

@@ -163,7 +163,11 @@ class PointsScorer:
             self.engagement += (entry,)
         self.categories = tuple(dict.fromkeys(r["category"] for r in self.engagement))
         self.caps: dict[str, float] = {}
-        for category, cap in (caps or {}).items():
+        given: object = {} if caps is None else caps  # untrusted: checked as a mapping
+        checked = check_keys(
+            given, optional=given if isinstance(given, Mapping) else (), path="caps"
+        )
+        for category, cap in checked.items():
             if category not in self.categories:
                 raise SpecError(
                     f"no engagement rule has category {short_repr(category)}. Hint: categories are "
@@ -173,8 +177,8 @@ class PointsScorer:
             self.caps[category] = check_number(
                 cap, path=f"caps.{category}", minimum=0, bound=MAX_POINTS
             )
-        self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
-        self.labels = thresholds(dict(_DEFAULT_LABELS if labels is None else labels), path="labels")
+        self.grades = thresholds(_DEFAULT_GRADES if grades is None else grades, path="grades")
+        self.labels = thresholds(_DEFAULT_LABELS if labels is None else labels, path="labels")
         self.default_grade = check_text(default_grade, path="default_grade")
         self.default_label = check_text(default_label, path="default_label")
         self.rule_names = (*names, *(ENGAGEMENT_PREFIX + c for c in self.categories))

@@ -10,7 +10,6 @@ Pareto/NBD and BG/BB predictions share.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Self
 
@@ -19,6 +18,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from crmlifecycle._frames import check_numeric, require_columns
+from crmlifecycle._validators import check_real
 from crmlifecycle.errors import DataError, FitError, ValidationError, short_repr
 
 __all__ = [
@@ -445,9 +445,7 @@ MAX_STEPS: Final = 10_000
 
 def _number(name: str, value: object, hint: str) -> float:
     """``value`` as a float, refusing bools, strings and other non-numbers (naming ``name``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValidationError.for_field(name, value, "a number", hint=hint)
-    return float(value)
+    return check_real(name, value, hint=hint)
 
 
 def check_rate(discount_rate: object, *, allow_zero: bool = False) -> float:
