@@ -273,6 +273,12 @@ CASES: list[tuple[str, Callable[[], object], type[CrmError], str]] = [
         "'horizon'",
     ),
     (
+        "clv-horizon-huge-int",
+        lambda: customer_lifetime_value(None, 1.0, None, horizon=10**400, discount_rate=0.0),
+        ValidationError,
+        "'horizon'",
+    ),
+    (
         "simulate-n-huge",
         lambda: simulate_bgnbd(2**100, r=1.0, alpha=1.0, a=1.0, b=1.0, T=10.0, seed=1),
         ValidationError,
