@@ -31,7 +31,7 @@ from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_name
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
@@ -126,7 +126,7 @@ def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) ->
         kinds = sorted(str(k) for k in events[columns.kind].dropna().unique())
         raise DataError.malformed(
             columns.kind,
-            f"holds no event of kind {kind!r} (kinds present: {kinds})",
+            f"holds no event of kind {short_repr(kind)} (kinds present: {kinds})",
             hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
             "without a kind column is read whole, as one lifecycle.",
         )

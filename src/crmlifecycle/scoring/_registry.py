@@ -94,7 +94,7 @@ def _validate_class(name: str, candidate: object) -> type[Scorer]:
     declared: object = getattr(candidate, "name", None)
     if declared != name:
         raise PluginError(
-            f"class {label} is named {declared!r} but registered as {short_repr(name)}. "
+            f"class {label} is named {short_repr(declared)} but registered as {short_repr(name)}. "
             "Hint: make the class attribute name and the registered (entry-point) name the same.",
             plugin=name,
         )
