@@ -258,7 +258,7 @@ def test_a_datetime_column_minus_a_missing_duration_is_a_missing_datetime() -> N
     # all of days(n) missing collapses to one missing duration; pandas reads a bare NaT as a
     # datetime, which made the difference a column of durations
     frame = pd.DataFrame(
-        {"n": [np.nan, np.nan], "t": pd.to_datetime([None, "2025-01-01"], utc=True)}
+        {"n": [np.nan, np.nan], "t": pd.to_datetime(pd.Series([None, "2025-01-01"]), utc=True)}
     )
     result = Condition("date('2026-03-01') == (t - days(n))").evaluate_frame(frame)
     assert result.tolist() == [False, False]

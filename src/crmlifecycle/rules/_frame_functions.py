@@ -62,7 +62,7 @@ def _timestamps(vec: Vec) -> object:
     if not vec.scalar:
         return vec.data
     if vec.type is ValueType.DURATION:
-        duration = pd.Timedelta(vec.data)  # type: ignore[arg-type]
+        duration: object = pd.Timedelta(vec.data)  # type: ignore[arg-type]
         # a missing duration stays a duration: pandas reads a bare NaT as a datetime, and a
         # datetime column minus it would become a column of durations
         return np.timedelta64("NaT", "ns") if duration is pd.NaT else duration
