@@ -30,7 +30,8 @@ from crmlifecycle._finite import NS_PER_DAY, check_probability, elapsed
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle._validators import check_name
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
@@ -40,8 +41,15 @@ SPELL_COLUMNS: Final = ["entity_id", "state", "entered_at", "left_at", "next_sta
 
 
 def log_kind(lifecycle: Lifecycle, kind: str | None) -> str:
-    """The kind of rows to read: ``kind`` when given, else the lifecycle's kind."""
-    return lifecycle.kind if kind is None else kind
+    """
+    The kind of rows to read: ``kind`` when given, else the lifecycle's kind.
+
+    Raises:
+        ValidationError: ``kind`` is not text (a name), naming ``kind``.
+    """
+    if kind is None:
+        return lifecycle.kind
+    return check_name("kind", kind, hint="pass kind= the kind of the rows, e.g. 'opportunity'.")
 
 
 def check_states(stages: pd.Series, lifecycle: Lifecycle, column: str) -> None:
@@ -109,6 +117,7 @@ def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
 
 def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
     """The stage rows (no ``fields_changed`` rows) of ``kind``; the whole log without kinds."""
+    check_name("kind", kind, hint="pass kind= the kind of the rows, e.g. 'opportunity'.")
     if columns.kind not in events.columns:
         return stage_rows(events, entity_id=columns.entity_id, kind=columns.kind)
     # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
@@ -117,7 +126,7 @@ def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) ->
         kinds = sorted(str(k) for k in events[columns.kind].dropna().unique())
         raise DataError.malformed(
             columns.kind,
-            f"holds no event of kind {kind!r} (kinds present: {kinds})",
+            f"holds no event of kind {short_repr(kind)} (kinds present: {kinds})",
             hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
             "without a kind column is read whole, as one lifecycle.",
         )
