@@ -69,3 +69,24 @@ def test_deep_nesting_is_a_spec_error_not_a_recursion_error(loader: Any) -> None
 
 def test_nesting_up_to_the_limit_loads() -> None:
     assert load_yaml("[" * 50 + "]" * 50) is not None
+
+
+@pytest.mark.parametrize(
+    "loader",
+    [load_yaml, Lifecycle.from_text, RuleSet.from_text, build_scorer, SlaPolicy.from_text],
+    ids=["load_yaml", "Lifecycle.from_text", "RuleSet.from_text", "build_scorer", "SlaPolicy"],
+)
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: a\nname: b\n", r"the key 'name' appears twice .*\(line 2, column 1\)"),
+        ("x: 1\n<<: {name: b}\n", r"merge keys \(<<\) are not allowed \(line 2, column 1\)"),
+    ],
+    ids=["duplicate key", "merge key"],
+)
+def test_repeated_and_merge_keys_are_refused_by_every_loader(
+    loader: Any, text: str, message: str
+) -> None:
+    # PyYAML would keep the last 'name' (or fold the merged mapping in) silently
+    with pytest.raises(SpecError, match=message):
+        loader(text)

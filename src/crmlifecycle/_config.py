@@ -350,8 +350,9 @@ def load_text(text: str, *, what: str = "the document") -> Any:
 
     Raises:
         SpecError: the text is empty, too large, too deep, not valid JSON/YAML (the
-            message gives the line and column), names a JSON key twice, or holds YAML
-            data JSON cannot (bytes, sets, pairs, a key that is not text).
+            message gives the line and column), names a key twice in one mapping (JSON
+            or YAML), uses YAML merge keys (``<<``), or holds YAML data JSON cannot
+            (bytes, sets, pairs, a key that is not text).
         MissingDependencyError: YAML text without pyyaml installed (the ``yaml`` extra).
 
     Examples:

@@ -292,9 +292,14 @@ def utc_timestamp(value: object, *, name: str) -> pd.Timestamp:
     Numbers and booleans are refused (they are not instants, whatever pandas would make of
     them), as are missing values (``None``, ``NaT``, NaN).
 
+    The instant must lie in the nanosecond range of pandas (the years 1677-2262), the range
+    every timestamp column is read in, so an argument compares with the frames it looks at.
+
     Raises:
         DataError: a value that is not an instant, a missing one, or a naive one with a
             time of day.
+        ValidationError: an instant outside the years 1677-2262 (``as_of="9999-01-01"``),
+            naming the argument.
     """
     if isinstance(value, bool | int | float | Decimal | np.number) and not (
         isinstance(value, float | np.floating) and np.isnan(value)
@@ -306,7 +311,9 @@ def utc_timestamp(value: object, *, name: str) -> pd.Timestamp:
         )
     try:
         stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as err:
+    except pd.errors.OutOfBoundsDatetime as err:
+        raise _out_of_range(name, value) from err
+    except (ValueError, TypeError, OverflowError) as err:
         raise DataError(
             f"{name}={value!r} is not a date or timestamp. Hint: pass a datetime or ISO text."
         ) from err
@@ -318,8 +325,22 @@ def utc_timestamp(value: object, *, name: str) -> pd.Timestamp:
                 f"{name}={value!r} is a naive timestamp with a time of day. "
                 "Hint: pass a timezone-aware datetime, or a date."
             )
-        return stamp.tz_localize("UTC")
-    return stamp.tz_convert("UTC")
+        stamp = stamp.tz_localize("UTC")
+    try:
+        return stamp.tz_convert("UTC").as_unit("ns")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as err:
+        raise _out_of_range(name, value) from err
+
+
+def _out_of_range(name: str, value: object) -> ValidationError:
+    """The refusal of an instant argument outside the nanosecond range (years 1677-2262)."""
+    return ValidationError.for_field(
+        name,
+        value,
+        "an instant in the years 1677-2262 (1677-09-21 to 2262-04-11, the range of every "
+        "timestamp column)",
+        hint=f"pass {name}= as an instant inside that range.",
+    )
 
 
 def utc_window(

@@ -24,16 +24,20 @@ _SHOWN = 20  # row labels kept on the error
 
 
 def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
-    """
+    r"""
     Which cells of an id column name no record: missing, or text that is empty or blank.
 
     Examples:
         >>> import pandas as pd
-        >>> missing_ids(pd.Series(["a", None, "", "  ", float("nan"), 0])).tolist()
+        >>> missing_ids(pd.Series(["a", None, "", "  ", float("nan"), 0], dtype=object)).tolist()
         [False, True, True, True, True, False]
+        >>> missing_ids(pd.Series(["a", None, "", " \t", "b "], dtype="string[pyarrow]")).tolist()
+        [False, True, True, True, False]
     """
     missing = values.isna().to_numpy(dtype=bool, copy=True)
-    if isinstance(values.dtype, pd.StringDtype):  # vectorised (Arrow-backed text especially)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        missing |= _blank_arrow(values)
+    elif isinstance(values.dtype, pd.StringDtype):  # Python-backed text: vectorised too
         blank = values.str.strip().eq("").fillna(value=False)
         missing = missing | blank.to_numpy(dtype=bool)
     elif values.dtype == object:
@@ -46,6 +50,25 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
             text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
             missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
     return missing
+
+
+def _blank_arrow(values: pd.Series) -> npt.NDArray[np.bool_]:
+    """
+    Which cells of an Arrow-backed text column are empty or only blanks.
+
+    Two scans of the Arrow buffers and no new strings (``.str.strip()`` would build a
+    stripped copy of every id first). ``utf8_is_space`` is Python's ``str.isspace``:
+    true for a cell of one or more whitespace characters.
+    """
+    # pyarrow is an optional dependency, installed whenever a column is Arrow-backed
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.array)
+    blank = pc.or_(pc.utf8_is_space(text), pc.equal(pc.binary_length(text), 0))
+    return np.asarray(
+        pc.fill_null(blank, fill_value=False).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _all_text(values: pd.Series) -> bool:

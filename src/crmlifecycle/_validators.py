@@ -11,14 +11,19 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, TypeGuard
 
 import attrs
+import numpy as np
 
 from crmlifecycle.errors import ValidationError
+
+#: The largest decimal exponent (in size) of a number the library keeps (``values.MAX_EXPONENT``):
+#: far inside the default decimal context, and what an event's JSON reads back.
+MAX_EXPONENT: Final = 1000
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
 
@@ -105,7 +110,15 @@ class _InRange:
         expected = f"{kind} from {self.low} to {self.high}"
         if not is_finite_number(value, integral=self.integral):
             raise ValidationError.for_field(attr.name, value, expected)
-        if not self.low <= value <= self.high:  # type: ignore[operator]
+        if isinstance(value, Decimal) and not _exponent_in_bound(value):
+            raise ValidationError.for_field(
+                attr.name,
+                value,
+                f"{expected}, with a decimal exponent of at most {MAX_EXPONENT} in size",
+                hint="write the number in plain notation; values this large or small are not data.",
+            )
+        number = python_number(value)
+        if not self.low <= number <= self.high:  # type: ignore[operator]
             raise ValidationError.for_field(attr.name, value, expected)
 
     def __repr__(self) -> str:
@@ -136,11 +149,44 @@ def is_finite_number(value: object, *, integral: bool = False) -> bool:
     return math.isfinite(value)
 
 
+def python_number(value: object) -> object:
+    """
+    Return a NumPy number as the Python ``int`` or ``float`` it holds; anything else as given.
+
+    Comparing a small NumPy float (``np.float16``) with a Python bound casts the bound to
+    the small type (``RuntimeWarning: overflow encountered in cast``); a Python number
+    compares exactly. A ``np.longdouble`` is kept: a ``float`` may not hold it.
+
+    Examples:
+        >>> import numpy as np
+        >>> type(python_number(np.float16(2))).__name__, python_number(7)
+        ('float', 7)
+    """
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating) and value.dtype.itemsize <= 8:  # noqa: PLR2004
+        return float(value)
+    return value
+
+
+def _exponent_in_bound(value: Decimal) -> bool:
+    """Whether a finite ``Decimal``'s exponent is within :data:`MAX_EXPONENT` in size."""
+    exponent = value.as_tuple().exponent
+    return (
+        isinstance(exponent, int)
+        and abs(exponent) <= MAX_EXPONENT
+        and abs(value.adjusted()) <= MAX_EXPONENT
+    )
+
+
 def in_range(low: float | Decimal, high: float | Decimal, *, integral: bool = False) -> Validator:
     """
     Require a finite number (an integer if ``integral``) with ``low <= value <= high``.
 
-    The number may be a NumPy scalar (a frame cell); see :func:`is_finite_number`.
+    The number may be a NumPy scalar (a frame cell; see :func:`is_finite_number`), compared
+    as the Python number it holds. A ``Decimal`` must also have a decimal exponent of at most
+    :data:`MAX_EXPONENT` in size (``Decimal('1E-5000')`` is refused), the bound of every
+    number a document holds, so the record always makes its JSON event.
     """
     return _InRange(low, high, integral)
 
@@ -249,3 +295,98 @@ def check_count(name: str, value: object, *, low: int = 0, hint: str | None = No
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValidationError.for_field(name, value, f"an integer >= {low}", hint=hint)
     return value
+
+
+def check_names(name: str, value: object, *, hint: str | None = None) -> tuple[str, ...]:
+    """
+    Refuse anything but a name or a sequence of names (non-empty text); return them as a tuple.
+
+    The one check of an argument that names things (a stage, a column, the segments of
+    ``by=``, a kind): a frame, a number or a mapping given there is refused by name before it
+    reaches pandas (where it would be "unhashable" or "not 1-dimensional").
+
+    Raises:
+        ValidationError: naming ``name`` (or ``name[i]`` for an item).
+
+    Examples:
+        >>> check_names("by", "region"), check_names("by", ["region", "plan"])
+        (('region',), ('region', 'plan'))
+        >>> check_names("by", [["region"]])
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'by[0]' must be a non-empty string ...
+    """
+    if isinstance(value, str):
+        return (check_name(name, value, hint=hint),)
+    if not isinstance(value, list | tuple):
+        raise ValidationError.for_field(
+            name, value, "a name or a list of names (non-empty text)", hint=hint
+        )
+    return tuple(
+        check_name(f"{name}[{index}]", item, hint=hint) for index, item in enumerate(value)
+    )
+
+
+def check_items(
+    name: str,
+    value: object,
+    kind: type | tuple[type, ...],
+    expected: str,
+    *,
+    hint: str | None = None,
+) -> tuple[Any, ...]:
+    """
+    Refuse anything but a list or tuple (or another non-text sequence) of ``kind``; return a tuple.
+
+    Args:
+        name: the argument's name.
+        value: what the caller passed.
+        kind: the accepted type(s) of each item.
+        expected: what each item must be, phrased to follow "must be" (``"a Rule"``).
+        hint: what to do, after ``Hint:``.
+
+    Raises:
+        ValidationError: naming ``name`` (not a sequence) or ``name[i]`` (an item).
+
+    Examples:
+        >>> check_items("rules", 5, int, "an integer")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'rules' must be a list or tuple, each item ...
+    """
+    if isinstance(value, str | bytes | bytearray) or not isinstance(value, Sequence):
+        raise ValidationError.for_field(
+            name, value, f"a list or tuple, each item {expected}", hint=hint
+        )
+    for index, item in enumerate(value):
+        check_arg(f"{name}[{index}]", item, kind, expected, hint=hint)
+    return tuple(value)
+
+
+def check_real(name: str, value: object, *, hint: str | None = None) -> float:
+    """
+    Refuse anything but a real number (not a ``bool``) a ``float`` can hold; return the float.
+
+    The one door check of a number argument: text, ``None``, a list or a frame is refused by
+    name, and so is an integer too large for a float (``2**1100``, never an
+    ``OverflowError``). NaN and infinities pass: the caller states its own range.
+
+    Raises:
+        ValidationError: naming ``name``.
+
+    Examples:
+        >>> check_real("horizon", 52)
+        52.0
+        >>> check_real("horizon", "x")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.ValidationError: 'horizon' must be a number (got 'x'). Hint: ...
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise ValidationError.for_field(name, value, "a number", hint=hint)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValidationError.for_field(
+            name, value, "a number within the range of a float (about 1.8e308)", hint=hint
+        ) from None

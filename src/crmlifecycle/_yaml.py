@@ -12,7 +12,9 @@ When PyYAML was built with libyaml, a document is read by its C loader, about fo
 times faster: the alias, depth and number rules are checked on libyaml's event stream
 before it composes anything, and a document it cannot read plainly goes to the
 pure-Python loader, whose refusal (and message) is the one raised. Both loaders give
-the same value and the same error on every document.
+the same value and the same error on every document. A mapping naming a key twice,
+or holding a merge key (``<<``), is refused by both (PyYAML would keep the last key,
+or fold the merged mapping in, silently).
 """
 
 from __future__ import annotations
@@ -73,10 +75,55 @@ def _bounded_float(loader: Any, node: Any) -> Any:
     return value
 
 
+_MERGE_TAG: Final = "tag:yaml.org,2002:merge"
+
+
+def _unique_mapping(loader: Any, node: Any, deep: bool = False) -> dict[Any, Any]:
+    """
+    Construct a mapping that names each key once and has no merge key (``<<``).
+
+    PyYAML keeps the last of a repeated key silently and folds a ``<<`` mapping
+    into its parent; both would make a document mean something its text does not
+    say plainly (and JSON refuses a repeated key), so both are refused.
+    """
+    yaml = _yaml()
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        mark = key_node.start_mark
+        where = f"(line {mark.line + 1}, column {mark.column + 1})"
+        if key_node.tag == _MERGE_TAG:
+            raise SpecError(
+                f"YAML merge keys (<<) are not allowed {where}. "
+                "Hint: write the merged keys out in full (quote '<<' for a key named so)."
+            )
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            repeated = key in mapping
+        except TypeError as err:  # a list or mapping as a key: PyYAML's own refusal
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", mark
+            ) from err
+        if repeated:
+            raise SpecError(
+                f"the key {short_repr(key)} appears twice in one mapping of the YAML document "
+                f"{where}. Hint: a parser would keep only the last one silently; "
+                "write each key once."
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
 def _bound_numbers(loader: Any) -> Any:
-    """Give a loader class the bounded number constructors (both loaders share them)."""
+    """
+    Give a loader class the rules both loaders share.
+
+    The bounded number constructors, and mappings that name each key once without
+    merge keys (construction runs in Python in both loaders: libyaml only parses
+    and composes).
+    """
     loader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
     loader.add_constructor("tag:yaml.org,2002:float", _bounded_float)
+    loader.construct_mapping = _unique_mapping
     return loader
 
 
@@ -169,11 +216,13 @@ def load_yaml(text: str) -> Any:
     Parse YAML configuration text into plain data (safe tags only, no aliases, bounded size).
 
     Numbers are bounded as in JSON: at most ``MAX_NUMBER_DIGITS`` characters, finite
-    (``.inf`` and ``.nan`` are refused).
+    (``.inf`` and ``.nan`` are refused). A mapping names each key once, as in JSON,
+    and has no merge key (``<<``).
 
     Raises:
         SpecError: invalid YAML, anchors or aliases, a document over ``MAX_YAML_CHARS``,
-            or an unbounded number.
+            an unbounded number, a key twice in one mapping, or a merge key (the
+            message gives the line and column).
         MissingDependencyError: pyyaml is not installed (the ``yaml`` extra).
 
     Examples:
@@ -183,6 +232,10 @@ def load_yaml(text: str) -> Any:
         Traceback (most recent call last):
         ...
         crmlifecycle.errors.SpecError: YAML anchors and aliases are not allowed ...
+        >>> load_yaml("stage: open\nstage: won")
+        Traceback (most recent call last):
+        ...
+        crmlifecycle.errors.SpecError: the key 'stage' appears twice in one mapping of the YAML ...
     """
     if len(text) > MAX_YAML_CHARS:
         raise SpecError(

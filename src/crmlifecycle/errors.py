@@ -45,6 +45,7 @@ __all__ = [
     "UnsafeRule",
     "ValidationError",
     "did_you_mean",
+    "short_repr",
 ]
 
 
@@ -82,15 +83,25 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 _MAX_SHOWN: int = 80
 
 
-def _shown(value: object) -> str:
+def short_repr(value: object) -> str:
     """
     Return ``repr(value)`` for a message, shortened when long (one rule for every message).
 
+    Every message of the library that shows a value it was given goes through this helper,
+    so no message shows a value in more than about 80 characters: a longer ``repr`` keeps its
+    first 60 characters and says how long it was, and an integer too long for Python to print
+    is shown as its number of digits.
+
+    Args:
+        value: the value to show (anything; this helper never raises for a printable value).
+
     Examples:
-        >>> _shown("x" * 200)[-24:]
+        >>> short_repr("x" * 200)[-24:]
         'xxxx... (202 characters)'
-        >>> _shown(3)
+        >>> short_repr(3)
         '3'
+        >>> short_repr(10**400)
+        '100000000000000000000000000000000000000000000000000000000000... (401 characters)'
     """
     text = _number_repr(value)
     if len(text) <= _MAX_SHOWN:
@@ -162,7 +173,7 @@ class ValidationError(CrmError, ValueError):
         """
         hint = hint or f"pass {field}= as {expected}."
         return cls(
-            f"{field!r} must be {expected} (got {_shown(value)}). Hint: {hint}",
+            f"{field!r} must be {expected} (got {short_repr(value)}). Hint: {hint}",
             field=field,
             value=value,
         )
@@ -388,7 +399,7 @@ class DataError(CrmError, ValueError):
         shown = list(rows[:5])
         where = f" in rows {shown}" if shown else ""
         more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""  # noqa: PLR2004
-        example = f", e.g. {_shown(value)}" if value is not None else ""
+        example = f", e.g. {short_repr(value)}" if value is not None else ""
         return cls(
             f"column {column!r} {problem}{where}{more}{example}. Hint: {hint}",
             column=column,

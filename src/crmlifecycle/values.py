@@ -25,6 +25,7 @@ from typing import Final, final, overload
 import attrs
 
 from crmlifecycle._currencies import MINOR_UNITS
+from crmlifecycle._validators import MAX_EXPONENT as _VALIDATED_EXPONENT
 from crmlifecycle._validators import aware_datetime, is_aware
 from crmlifecycle.errors import CurrencyMismatchError, ValidationError
 
@@ -38,7 +39,7 @@ MAX_AMOUNT_PLACES: Final = 12
 _MAX_NUMBER_TEXT: Final = 100
 #: The largest decimal exponent (in size) of a number :func:`to_decimal` returns: far inside
 #: the default decimal context (``Emax=999999``), so arithmetic on the result never overflows.
-MAX_EXPONENT: Final = 1000
+MAX_EXPONENT: Final = _VALIDATED_EXPONENT  # one bound: ranged fields (Lead.score) check it too
 #: Numeric text: plain ASCII decimal notation, as JSON, CSV and ``str(Decimal)`` write it. Python's
 #: ``Decimal`` would also read ``'1_000'`` and digits of any script (``'١٢٣'``, ``'１２３'``).
 _NUMBER_TEXT: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

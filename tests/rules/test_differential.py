@@ -252,3 +252,13 @@ def test_the_result_is_aligned_to_the_frame_index() -> None:
     assert result.index.tolist() == ["x", "y"]
     assert result.dtype == bool
     assert result.tolist() == [False, True]
+
+
+def test_a_datetime_column_minus_a_missing_duration_is_a_missing_datetime() -> None:
+    # all of days(n) missing collapses to one missing duration; pandas reads a bare NaT as a
+    # datetime, which made the difference a column of durations
+    frame = pd.DataFrame(
+        {"n": [np.nan, np.nan], "t": pd.to_datetime(pd.Series([None, "2025-01-01"]), utc=True)}
+    )
+    result = Condition("date('2026-03-01') == (t - days(n))").evaluate_frame(frame)
+    assert result.tolist() == [False, False]

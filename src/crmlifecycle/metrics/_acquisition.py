@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._finite import finite_sum
-from crmlifecycle._frames import as_sequence, check_numeric, require_columns, utc_window
+from crmlifecycle._frames import check_numeric, require_columns, utc_window
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.metrics._common import (
     add_up_partials,
     check_by,
@@ -30,6 +31,7 @@ from crmlifecycle.metrics._common import (
     period_ordinals,
     safe_divide,
     segment_keys,
+    segment_names,
     utc_values,
 )
 from crmlifecycle.metrics._spend import acquired_window, paid_channels_of, spend_period_bounds
@@ -81,10 +83,15 @@ def new_customers_partial(
         [1, 1]
     """
     utc_window(start, end)  # the one window check: start before end
-    keys = as_sequence(by)
+    keys = segment_names(by)
     cols = customers_columns
     require_columns(customers, [cols.customer_id, cols.acquired_at, *keys], frame_name="customers")
-    check_by(customers, keys, frame_name="customers")
+    check_by(
+        customers,
+        keys,
+        frame_name="customers",
+        roles=(cols.customer_id, cols.acquired_at),
+    )
     check_unique(customers, [cols.customer_id], frame_name="customers")
     acquired = utc_values(customers, cols.acquired_at)
     frame = customers.loc[acquired_window(acquired, start, end).to_numpy(), keys].copy()
@@ -231,7 +238,7 @@ def new_customers(
     if freq is None and by is None:
         return int(result["new_customers"].iloc[0])
     if freq is not None:
-        keys = as_sequence(by)
+        keys = segment_names(by)
         result = result[["period", *keys, "new_customers"]]
         result = result.sort_values(["period", *keys], ignore_index=True)
     return result
@@ -381,10 +388,11 @@ def cac(
         3  2026-02     ads   500.0              1  500.0
     """
     utc_window(start, end)  # the one window check: start before end
+    check_arg("paid_only", paid_only, bool, "True or False")
     keys = segment_keys(by)
     spend_col, period_col = spend_columns.spend, spend_columns.period
     require_columns(spend, [spend_col, period_col, *keys], frame_name="spend")
-    check_by(spend, keys, frame_name="spend")
+    check_by(spend, keys, frame_name="spend", roles=(spend_col, period_col))
     if freq is not None:
         compare_periods(spend_freq, freq)
     amounts = check_numeric(spend[spend_col], spend_col, non_negative=True)

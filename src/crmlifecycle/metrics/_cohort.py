@@ -20,7 +20,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._frames import (
-    as_sequence,
     partial_frames,
     period_alias,
     require_columns,
@@ -28,11 +27,13 @@ from crmlifecycle._frames import (
 )
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_arg
 from crmlifecycle.metrics._common import (
     IntArray,
     check_by,
     ordinals_to_periods,
     period_ordinals,
+    segment_names,
     timestamp_ordinal,
     utc_values,
 )
@@ -91,12 +92,12 @@ def cohort_retention_partial(
         1     ads      672              2          1
         2  social      672              0          1
     """
-    keys = as_sequence(by)
+    keys = segment_names(by)
     customer_col, at_col = activity_columns.customer_id, activity_columns.at
     require_columns(activity, [customer_col, at_col, *keys], frame_name="activity")
     check_ids(activity, customer_col, frame_name="activity", what="customer ids")
     ids = activity[customer_col]
-    check_by(activity, keys, frame_name="activity")
+    check_by(activity, keys, frame_name="activity", roles=(customer_col, at_col))
     ordinals = period_ordinals(utc_values(activity, at_col), freq)
     raw_codes, uniques = pd.factorize(ids, sort=False)
     codes = np.asarray(raw_codes, dtype=np.int64)
@@ -231,7 +232,8 @@ def combine_cohort_retention(
         ads     2026-01  1.0  0.5
         social  2026-02  1.0  NaN
     """
-    keys = as_sequence(by)
+    check_arg("rates", rates, bool, "True or False")
+    keys = segment_names(by)
     frames = partial_frames(
         partials,
         [*keys, _COHORT, "period_number", "customers"],

@@ -20,7 +20,6 @@ import pandas as pd
 
 from crmlifecycle._finite import ensure_finite, finite_float
 from crmlifecycle._frames import (
-    as_sequence,
     as_utc,
     partial_frames,
     period_alias,
@@ -29,6 +28,7 @@ from crmlifecycle._frames import (
     utc_nanoseconds,
 )
 from crmlifecycle._ids import check_ids
+from crmlifecycle._validators import check_names
 from crmlifecycle.errors import DataError, ValidationError
 
 __all__ = [
@@ -203,7 +203,7 @@ def segment_keys(by: str | Sequence[str] | None) -> list[str]:
         >>> segment_keys("owner"), segment_keys(["owner", "region"]), segment_keys(None)
         (['owner'], ['owner', 'region'], [])
     """
-    keys = as_sequence(by)
+    keys = segment_names(by)
     if by is not None and not keys:
         raise ValidationError.for_field(
             "by",
@@ -214,8 +214,50 @@ def segment_keys(by: str | Sequence[str] | None) -> list[str]:
     return keys
 
 
-def check_by(frame: pd.DataFrame, by: Sequence[str], *, frame_name: str) -> None:
-    """Check that the segment columns exist and hold no missing values."""
+def segment_names(by: str | Sequence[str] | None) -> list[str]:
+    """
+    Return the segment columns of ``by=`` as a list, each checked as a name (text).
+
+    The one door check of a ``by=`` argument: a frame, a number or a mapping given there is
+    a :class:`ValidationError` naming ``by`` (never pandas' "unhashable" error). ``None``
+    gives no segment.
+
+    Raises:
+        ValidationError: ``by`` is neither a name nor a list of names.
+
+    Examples:
+        >>> segment_names("owner"), segment_names(None)
+        (['owner'], [])
+    """
+    if by is None:
+        return []
+    return list(
+        check_names("by", by, hint="name the segment column(s), e.g. by='channel' or by=None.")
+    )
+
+
+def check_by(
+    frame: pd.DataFrame, by: Sequence[str], *, frame_name: str, roles: Sequence[str] = ()
+) -> None:
+    """
+    Check that the segment columns exist and hold no missing values.
+
+    ``roles`` are the columns the KPI reads as something else (the id, a time, an amount):
+    a segment naming one of them is refused, as it would be read twice.
+
+    Raises:
+        ValidationError: a segment names a column of ``roles`` (``by='customer_id'``).
+        MissingColumnError, DataError: a segment column is absent or has missing values.
+    """
+    for column in by:
+        if column in roles:
+            raise ValidationError.for_field(
+                "by",
+                column,
+                f"a segment column, not one the KPI reads as data ({', '.join(roles)}) "
+                f"in the {frame_name} frame",
+                hint="segment by another column (e.g. a channel or a plan), or pass by=None.",
+            )
     require_columns(frame, by, frame_name=frame_name)
     for column in by:
         missing = frame[column].isna()

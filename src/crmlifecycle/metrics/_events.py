@@ -28,6 +28,7 @@ import pandas as pd
 from crmlifecycle._finite import check_probability
 from crmlifecycle._frames import as_utc
 from crmlifecycle._types import Instant
+from crmlifecycle._validators import check_name
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._log_codes import NAT, CodedLog, IntArray, code_log, utc_ns
 from crmlifecycle.schema import EventLogColumns
@@ -39,8 +40,15 @@ SPELL_COLUMNS: Final = ["entity_id", "state", "entered_at", "left_at", "next_sta
 
 
 def log_kind(lifecycle: Lifecycle, kind: str | None) -> str:
-    """The kind of rows to read: ``kind`` when given, else the lifecycle's kind."""
-    return lifecycle.kind if kind is None else kind
+    """
+    The kind of rows to read: ``kind`` when given, else the lifecycle's kind.
+
+    Raises:
+        ValidationError: ``kind`` is not text (a name), naming ``kind``.
+    """
+    if kind is None:
+        return lifecycle.kind
+    return check_name("kind", kind, hint="pass kind= the kind of the rows, e.g. 'opportunity'.")
 
 
 def check_states(stages: pd.Series, lifecycle: Lifecycle, column: str) -> None:

@@ -47,7 +47,8 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle._validators import check_name
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
@@ -91,9 +92,10 @@ def _highest_reached(
 
 
 def _check_stage(stage: str, order: dict[str, int], name: str) -> int:
+    check_name(name, stage, hint=f"name a state of the lifecycle, e.g. {name}='proposal'.")
     if stage not in order:
         raise DataError(
-            f"{name}={stage!r} is not one of the funnel stages {list(order)}. "
+            f"{name}={short_repr(stage)} is not one of the funnel stages {list(order)}. "
             "Hint: pass a state of lifecycle= that is not a lost state, or the lifecycle "
             "whose funnel holds it."
         )
@@ -237,7 +239,8 @@ def conversion_rate(
     high = _check_stage(to_stage, order, "to_stage")
     if high < low:
         raise DataError(
-            f"to_stage={to_stage!r} comes before from_stage={from_stage!r} in the funnel. "
+            f"to_stage={short_repr(to_stage)} comes before "
+            f"from_stage={short_repr(from_stage)} in the funnel. "
             "Hint: swap them."
         )
     keys = segment_keys(by)
@@ -280,7 +283,8 @@ def conversion_rate(
     first = reached.drop_duplicates("entity_id").set_index("entity_id").sort_index()
     if bool(first["entered_at"].isna().any()):
         raise DataError(
-            f"the time some entities reached {from_stage!r} is unknown (no creation event). "
+            f"the time some entities reached {short_repr(from_stage)} is unknown (no "
+            "creation event). "
             "Hint: pass created= (creation timestamps indexed by entity id), or freq=None."
         )
     table = pd.DataFrame(

@@ -88,7 +88,8 @@ def _orders(orders: pd.DataFrame, cols: OrderColumns, by: list[str]) -> tuple[pd
         cols.amount,
     )
     require_columns(orders, [order_col, customer_col, at_col, amount_col, *by], frame_name="orders")
-    check_by(orders, by, frame_name="orders")
+    # a customer id is a segment of orders (average order value per customer)
+    check_by(orders, by, frame_name="orders", roles=(order_col, at_col, amount_col))
     check_unique(orders, [order_col], frame_name="orders")
     check_ids(orders, customer_col, frame_name="orders", what="customer ids")
     amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)

@@ -20,7 +20,8 @@ from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._finite import NS_PER_DAY, elapsed
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle._validators import check_name
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.schema import EventLogColumns
 
 __all__ = ["NAT", "CodedLog", "IntArray", "code_log", "events_of_kind", "utc_ns"]
@@ -31,6 +32,7 @@ NAT: int = np.iinfo(np.int64).min  # NaT's integer value in datetime64[ns]
 
 def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
     """The stage rows (no ``fields_changed`` rows) of ``kind``; the whole log without kinds."""
+    check_name("kind", kind, hint="pass kind= the kind of the rows, e.g. 'opportunity'.")
     if columns.kind not in events.columns:
         return stage_rows(events, entity_id=columns.entity_id, kind=columns.kind)
     # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
@@ -39,7 +41,7 @@ def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) ->
         kinds = sorted(str(k) for k in events[columns.kind].dropna().unique())
         raise DataError.malformed(
             columns.kind,
-            f"holds no event of kind {kind!r} (kinds present: {kinds})",
+            f"holds no event of kind {short_repr(kind)} (kinds present: {kinds})",
             hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
             "without a kind column is read whole, as one lifecycle.",
         )

@@ -25,7 +25,8 @@ import pandas as pd
 from crmlifecycle._finite import NS_PER_DAY, elapsed, finite_sum
 from crmlifecycle._frames import as_utc, check_numeric, require_columns
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle._validators import check_name
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import (
     ordinals_to_periods,
     period_ordinals,
@@ -384,8 +385,11 @@ def sales_cycle_length(
         >>> sales_cycle_length(deals, events)  # (10 + 30) / 2 days
         20.0
     """
+    check_name("statistic", statistic, hint="use 'mean' or 'median'.")
     if statistic not in {"mean", "median"}:
-        raise DataError(f"statistic={statistic!r} is not supported. Hint: use 'mean' or 'median'.")
+        raise DataError(
+            f"statistic={short_repr(statistic)} is not supported. Hint: use 'mean' or 'median'."
+        )
     keys = segment_keys(by)
     deals = closed_deals(
         opportunities,

@@ -22,7 +22,13 @@ import pandas as pd
 from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import require_columns
 from crmlifecycle._registry import Registry
-from crmlifecycle.errors import DataError, MissingColumnError, PluginError, ValidationError
+from crmlifecycle.errors import (
+    DataError,
+    MissingColumnError,
+    PluginError,
+    ValidationError,
+    short_repr,
+)
 from crmlifecycle.metrics._builtin import BUILTIN_METRICS
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
 from crmlifecycle.schema import FRAME_COLUMNS, ColumnSpec
@@ -63,7 +69,7 @@ def _validate(name: str, candidate: object) -> Metric:
     declared: object = obj.name
     if declared != name:
         raise PluginError(
-            f"its name is {declared!r} but it is registered as {name!r}. "
+            f"its name is {short_repr(declared)} but it is registered as {short_repr(name)}. "
             "Hint: make the entry-point name and Metric.name the same.",
             plugin=name,
         )
@@ -77,7 +83,7 @@ def _validate(name: str, candidate: object) -> Metric:
     )
     if not valid:
         raise PluginError(
-            f"requires={requires!r} must map frame names to sequences of column names. "
+            f"requires={short_repr(requires)} must map frame names to sequences of column names. "
             "Hint: e.g. requires={'orders': ('customer_id', 'amount')}.",
             plugin=name,
         )
@@ -202,10 +208,10 @@ def _with_contract_names(
         expected = FRAME_COLUMNS.get(name, ColumnSpec)
         if not isinstance(spec, expected):
             raise ValidationError.for_field(
-                f"columns[{name!r}]",
+                f"columns[{short_repr(name)}]",
                 spec,
                 f"a {expected.__name__} record",
-                hint=f"e.g. columns={{{name!r}: {expected.__name__}(...)}}.",
+                hint=f"e.g. columns={{{short_repr(name)}: {expected.__name__}(...)}}.",
             )
         renamed[name] = spec.to_contract(frames[name], frame_name=name)
     return renamed
@@ -221,7 +227,7 @@ def _require(frame: pd.DataFrame, needed: Iterable[str], name: str) -> None:
             err.available,
             frame=name,
             hint=f"rename the columns, or say which columns hold them with "
-            f"columns={{{name!r}: {record}({err.missing[0]}=...)}}.",
+            f"columns={{{short_repr(name)}: {record}({err.missing[0]}=...)}}.",
         ) from err
 
 

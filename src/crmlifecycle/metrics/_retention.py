@@ -22,7 +22,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._frames import (
-    as_sequence,
     partial_frames,
     require_columns,
     utc_timestamp,
@@ -40,6 +39,7 @@ from crmlifecycle.metrics._common import (
     ratio,
     safe_divide,
     segment_keys,
+    segment_names,
     timestamp_ordinal,
     utc_values,
 )
@@ -68,7 +68,12 @@ def _spells(
     require_columns(
         customers, [customer_col, acquired_at_col, churned_at_col, *by], frame_name="customers"
     )
-    check_by(customers, by, frame_name="customers")
+    check_by(
+        customers,
+        by,
+        frame_name="customers",
+        roles=(customer_col, acquired_at_col, churned_at_col),
+    )
     check_unique(customers, [customer_col], frame_name="customers")
     acquired = utc_values(customers, acquired_at_col)
     churned = utc_values(customers, churned_at_col, allow_missing=True)
@@ -134,7 +139,7 @@ def churn_rate_partial(
         >>> churn_rate_partial(customers)[["acquired", "churned"]].to_numpy().tolist()
         [[2, 0], [0, 1]]
     """
-    keys = as_sequence(by)
+    keys = segment_names(by)
     acquired, churned = _spells(customers, customers_columns, keys)
     acquired_ord = period_ordinals(acquired, freq)
     has_churn = churned.notna().to_numpy()
@@ -203,7 +208,7 @@ def combine_churn_rate(
         1  2026-02                2         0.5
     """
     utc_window(start, end)  # the one window check: start before end
-    keys = as_sequence(by)
+    keys = segment_names(by)
     columns = ["acquired", "churned_all", "churned"]
     frames = partial_frames(
         partials, [*keys, _ORDINAL, *columns], values=columns, producer="churn_rate_partial"

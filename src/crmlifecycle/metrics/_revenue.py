@@ -21,7 +21,6 @@ import pandas as pd
 
 from crmlifecycle._finite import finite_sum
 from crmlifecycle._frames import (
-    as_sequence,
     check_numeric,
     partial_frames,
     require_columns,
@@ -29,7 +28,8 @@ from crmlifecycle._frames import (
 )
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle._validators import check_name
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import (
     check_by,
     check_unique,
@@ -40,6 +40,7 @@ from crmlifecycle.metrics._common import (
     ratio,
     safe_divide,
     segment_keys,
+    segment_names,
     timestamp_ordinal,
     utc_values,
 )
@@ -76,12 +77,13 @@ def revenue_rows(
     customer_col, period_col = revenue_columns.customer_id, revenue_columns.period
     mrr_col = revenue_columns.mrr
     require_columns(revenue, [customer_col, period_col, mrr_col, *by], frame_name="revenue")
-    check_by(revenue, by, frame_name="revenue")
+    check_by(revenue, by, frame_name="revenue", roles=(customer_col, period_col, mrr_col))
     check_ids(revenue, customer_col, frame_name="revenue", what="customer ids")
     compare_periods(data_freq, freq)
+    check_name("how", how, hint="use how='last' (a stock such as MRR) or how='sum'.")
     if how not in {"last", "sum"}:
         raise DataError(
-            f"how={how!r} is not supported. Hint: use how='last' for a stock such as MRR "
+            f"how={short_repr(how)} is not supported. Hint: use how='last' for a stock such as MRR "
             "(the value in the last data period of each period) or how='sum' for a flow."
         )
     values = check_numeric(revenue[mrr_col], mrr_col, non_negative=True)
@@ -199,7 +201,7 @@ def mrr_movements_partial(
         >>> mrr_movements_partial(subs)[["new", "expansion", "churned"]].to_numpy().tolist()
         [[100.0, 0.0, 0.0], [0.0, 20.0, 0.0], [0.0, 0.0, 120.0]]
     """
-    keys = as_sequence(by)
+    keys = segment_names(by)
     rows = revenue_rows(
         revenue,
         revenue_columns=revenue_columns,
@@ -299,7 +301,7 @@ def combine_mrr_movements(
         0  2026-01  NaN  NaN                NaN
         1  2026-02  1.0  1.2               -0.2
     """
-    keys = as_sequence(by)
+    keys = segment_names(by)
     frames = partial_frames(
         partials, [*keys, _ORDINAL, *_SUMS], values=_SUMS, producer="mrr_movements_partial"
     )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from crmlifecycle._frames import utc_timestamp, utc_window
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import ratio, safe_divide, segment_keys, timestamp_ordinal
 from crmlifecycle.metrics._revenue import mrr_movements, revenue_rows
 from crmlifecycle.schema import RevenueColumns
@@ -45,7 +45,9 @@ def _start_end_retention(
     first = timestamp_ordinal(utc_timestamp(start, name="start"), data_freq)
     last = timestamp_ordinal(utc_timestamp(end, name="end"), data_freq)
     if last <= first:
-        raise DataError(f"end={end!r} must fall in a later period than start={start!r}.")
+        raise DataError(
+            f"end={short_repr(end)} must fall in a later period than start={short_repr(start)}."
+        )
     base = rows.loc[rows[_ORDINAL] == first, [customer_col, *by, "v"]]
     now = rows.loc[rows[_ORDINAL] == last, [customer_col, "v"]]
     table = base.merge(now, on=customer_col, how="left", suffixes=("_start", "_end"))

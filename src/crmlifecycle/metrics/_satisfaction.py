@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, check_numeric, equals, require_columns, to_periods
+from crmlifecycle._validators import check_name
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._common import segment_keys
 from crmlifecycle.schema import FeedbackColumns
@@ -83,6 +84,8 @@ def _answers(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Select the answers of ``kind``, check their scores, and return (keys, scores)."""
     segments = segment_keys(by)
+    if kind is not None:
+        check_name("kind", kind, hint="pass kind= the survey kind, e.g. 'nps', or None.")
     score_col, kind_col, at_col = cols.score, cols.kind, cols.at
     needed = [score_col, *([kind_col] if kind is not None else []), *segments]
     require_columns(

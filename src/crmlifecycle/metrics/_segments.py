@@ -92,7 +92,7 @@ def segment_lookup(
         DataError: missing segment values, a segment changing within an
             entity, or an id absent from ``source``.
     """
-    check_by(source, by, frame_name=frame_name)
+    check_by(source, by, frame_name=frame_name, roles=(id_col,))
     check_ids(source, id_col, frame_name=frame_name)
     table = source[[id_col, *by]]
     if not table[id_col].is_unique:

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._finite import NS_PER_HOUR, elapsed
-from crmlifecycle._frames import as_sequence, as_utc, require_columns
+from crmlifecycle._frames import as_utc, require_columns
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, ValidationError
-from crmlifecycle.metrics._common import segment_keys
+from crmlifecycle.metrics._common import segment_keys, segment_names
 from crmlifecycle.metrics._satisfaction import _keys_frame, _sum_by
 from crmlifecycle.schema import CaseColumns, EventLogColumns
 from crmlifecycle.sla import BusinessCalendar, SlaPolicy, sla_status
@@ -43,7 +43,7 @@ def _duration_summary(
     freq: str | None,
     by: str | Sequence[str] | None,
 ) -> pd.DataFrame:
-    segments = as_sequence(by)
+    segments = segment_names(by)
     require_columns(cases, [start_col, end_col, *segments], frame_name="cases")
     start = as_utc(cases[start_col], start_col)
     end = as_utc(cases[end_col], end_col, allow_missing=True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from crmlifecycle._frames import check_flags, require_columns, utc_timestamp, utc_window
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.metrics._common import ordinals_to_periods, timestamp_ordinal
 from crmlifecycle.schema import SpendColumns
 
@@ -46,7 +46,7 @@ def spend_period_bounds(
         opening = ordinals_to_periods([ordinal], freq).to_timestamp()[0].tz_localize("UTC")
         if stamp != opening:
             raise DataError(
-                f"{name}={value!r} falls inside a {freq!r} period of the spend data "
+                f"{name}={short_repr(value)} falls inside a {freq!r} period of the spend data "
                 f"(which opens on {opening.date()}): spend cannot be split within a period, "
                 "so the customers acquired in part of it would be set against all of its "
                 f"spend. Hint: pass {name}='{opening.date()}' or the start of the next period "

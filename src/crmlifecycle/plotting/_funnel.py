@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.errors import DataError
+from crmlifecycle._validators import check_arg, check_name
+from crmlifecycle.errors import DataError, ValidationError, did_you_mean
 from crmlifecycle.plotting._backend import (
     PALETTE,
     check_frame,
@@ -211,6 +212,8 @@ def plot_cohort_retention(
 
     Raises:
         DataError: an empty or non-numeric matrix, negative or infinite cells.
+        ValidationError: ``rates`` or ``annotate`` not a bool (or None), ``cmap`` not the
+            name of a colour map.
 
     Examples:
         >>> import pandas as pd
@@ -221,14 +224,24 @@ def plot_cohort_retention(
         >>> ax.images[0].get_array().filled(-1).tolist()
         [[1.0, 0.5, 0.25], [1.0, 0.4, -1.0]]
     """
+    import matplotlib as mpl  # lazily, as every plot does
+
     values = _matrix_values(matrix)
+    check_arg("rates", rates, (bool, type(None)), "True, False or None")
+    check_arg("annotate", annotate, (bool, type(None)), "True, False or None")
+    check_name("cmap", cmap, hint="name a matplotlib colour map, e.g. cmap='Blues'.")
+    if cmap not in mpl.colormaps:
+        raise ValidationError.for_field(
+            "cmap",
+            cmap,
+            f"a matplotlib colour map name{did_you_mean(cmap, list(mpl.colormaps))}",
+            hint="name a matplotlib colour map, e.g. cmap='Blues'.",
+        )
     known = values[~np.isnan(values)]
     is_rates = bool(known.size == 0 or known.max() <= 1.0) if rates is None else rates
     vmax = 1.0 if is_rates else float(known.max()) if known.size else 1.0
     rows, columns = values.shape
     axes = new_axes(ax, figsize=(min(4.0 + 0.55 * columns, 16.0), min(2.0 + 0.35 * rows, 12.0)))
-    import matplotlib as mpl
-
     colours = mpl.colormaps[cmap].with_extremes(bad="white")
     image = axes.imshow(
         np.ma.masked_invalid(values),

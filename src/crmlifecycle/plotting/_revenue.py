@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._validators import check_arg, check_real
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.plotting._backend import PALETTE, check_frame, finite_values, new_axes
 
@@ -26,6 +27,8 @@ __all__ = ["plot_clv_distribution", "plot_mrr_movements", "plot_predicted_vs_act
 _GAINS: Final = (("new", "green"), ("reactivated", "sky"), ("expansion", "blue"))
 _LOSSES: Final = (("contraction", "orange"), ("churned", "red"))
 _MAX_TICK_LABELS: Final = 18
+#: The most histogram bins a CLV distribution draws (more than a screen has pixels).
+_MAX_BINS: Final = 10_000
 
 
 def _is_count(value: object) -> bool:
@@ -158,7 +161,8 @@ def plot_clv_distribution(
 
     Raises:
         DataError: no values, non-numeric, missing or infinite values.
-        ValidationError: ``bins`` < 1 or ``upper_quantile`` outside (0, 1].
+        ValidationError: ``bins`` not an integer from 1 to 10,000, ``upper_quantile`` not
+            a number in (0, 1].
 
     Examples:
         >>> import pandas as pd
@@ -168,9 +172,9 @@ def plot_clv_distribution(
         >>> [float(bar.get_height()) for bar in ax.patches]  # [10,30) [30,50) [50,70) [70,90]
         [3.0, 0.0, 0.0, 1.0]
     """
-    if not _is_count(bins):
-        raise ValidationError.for_field("bins", bins, "an integer >= 1")
-    if upper_quantile is not None and not 0 < upper_quantile <= 1:
+    if not _is_count(bins) or bins > _MAX_BINS:
+        raise ValidationError.for_field("bins", bins, f"an integer from 1 to {_MAX_BINS:,}")
+    if upper_quantile is not None and not 0 < check_real("upper_quantile", upper_quantile) <= 1:
         raise ValidationError.for_field("upper_quantile", upper_quantile, "a number in (0, 1]")
     if isinstance(clv, pd.DataFrame):
         values = finite_values(check_frame(clv, [column], name="CLV")[column], column)
@@ -204,7 +208,16 @@ def plot_clv_distribution(
 def _holdout_groups(
     evaluation: pd.DataFrame | HoldoutEvaluation, max_frequency: int
 ) -> pd.DataFrame:
+    from crmlifecycle.metrics.clv import HoldoutEvaluation  # at call time: a light import
+
     frequency_col, actual_col, predicted_col = "frequency", "actual", "predicted"
+    check_arg(
+        "evaluation",
+        evaluation,
+        (pd.DataFrame, HoldoutEvaluation),
+        "a HoldoutEvaluation or a DataFrame",
+        hint="pass evaluate_holdout(...) or its .customers / .by_frequency frame.",
+    )
     frame = evaluation if isinstance(evaluation, pd.DataFrame) else evaluation.customers
     check_frame(frame, [actual_col, predicted_col], name="holdout")
     actual = finite_values(frame[actual_col], actual_col)
@@ -261,7 +274,8 @@ def plot_predicted_vs_actual(
 
     Raises:
         DataError: missing columns, non-numeric or non-finite values, an empty frame.
-        ValidationError: ``max_frequency`` < 1.
+        ValidationError: ``max_frequency`` < 1; ``evaluation`` neither a frame nor an
+            evaluation.
 
     Examples:
         >>> import pandas as pd

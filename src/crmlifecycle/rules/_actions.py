@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, final
 import attrs
 
 from crmlifecycle._config import check_keys
-from crmlifecycle.errors import CrmError, SpecError, ValidationError, did_you_mean
+from crmlifecycle.errors import CrmError, SpecError, ValidationError, did_you_mean, short_repr
 from crmlifecycle.rules._syntax import parse
 
 if TYPE_CHECKING:
@@ -351,7 +351,7 @@ def text_at(doc: Mapping[str, Any], key: str, path: str, *, default: str | None 
     """Read a non-empty text value ``doc[key]``."""
     value = doc.get(key, default)
     if not isinstance(value, str) or not value.strip():
-        raise SpecError(f"must be non-empty text (got {value!r}).", path=f"{path}.{key}")
+        raise SpecError(f"must be non-empty text (got {short_repr(value)}).", path=f"{path}.{key}")
     return value
 
 
@@ -359,7 +359,8 @@ def _duration(text: object, path: str) -> timedelta:
     """Read a constant duration written in the rule language, e.g. ``days(2)``."""
     if not isinstance(text, str):
         raise SpecError(
-            f"must be a duration such as 'days(2)' or 'hours(4)' (got {text!r}).", path=path
+            f"must be a duration such as 'days(2)' or 'hours(4)' (got {short_repr(text)}).",
+            path=path,
         )
     try:
         tree = parse(text, {"days", "hours", "minutes", "weeks"})
@@ -374,7 +375,9 @@ def _duration(text: object, path: str) -> timedelta:
     except CrmError as err:  # e.g. a duration past the limit
         raise SpecError(str(err), path=path) from None
     if not isinstance(value, timedelta):
-        raise SpecError(f"must be a constant duration such as 'days(2)' (got {text!r}).", path=path)
+        raise SpecError(
+            f"must be a constant duration such as 'days(2)' (got {short_repr(text)}).", path=path
+        )
     return value
 
 
@@ -412,7 +415,8 @@ def _settable(field: str, where: str) -> str:
     problem = field_name_problem(field)
     if problem is not None:
         raise SpecError(
-            f"a set action's field must be {problem} (got {field!r}). Hint: {_FIELD_HINT}.",
+            f"a set action's field must be {problem} (got {short_repr(field)}). Hint: "
+            f"{_FIELD_HINT}.",
             path=f"{where}.field",
         )
     return field
@@ -429,14 +433,14 @@ def parse_action(doc: object, path: str) -> ActionSpec:
     ((kind, body),) = doc.items()
     if kind not in _KINDS:
         raise SpecError(
-            f"unknown action {kind!r}{did_you_mean(str(kind), _KINDS)}. "
+            f"unknown action {short_repr(kind)}{did_you_mean(str(kind), _KINDS)}. "
             f"Hint: use one of {', '.join(_KINDS)}.",
             path=path,
         )
     where = f"{path}.{kind}"
     if kind == "fire":
         if not isinstance(body, str) or not body.strip():
-            raise SpecError(f"must name a trigger (got {body!r}).", path=where)
+            raise SpecError(f"must name a trigger (got {short_repr(body)}).", path=where)
         return ActionSpec("fire", trigger=body)
     if not isinstance(body, Mapping):
         raise SpecError(f"must be a mapping (got {type(body).__name__}).", path=where)
@@ -445,7 +449,7 @@ def parse_action(doc: object, path: str) -> ActionSpec:
         value = body["value"]
         if not isinstance(value, _SCALARS):
             raise SpecError(
-                f"must be a literal (text, number, true/false or null), got {value!r}.",
+                f"must be a literal (text, number, true/false or null), got {short_repr(value)}.",
                 path=f"{where}.value",
             )
         return ActionSpec("set", field=_settable(text_at(body, "field", where), where), value=value)

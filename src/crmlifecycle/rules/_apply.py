@@ -25,6 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar, final
 
 import attrs
 
+from crmlifecycle._validators import check_arg, check_items
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import Event, FieldsChanged, Transitioned
 from crmlifecycle.rules._actions import Action, CreateTask, FireTrigger, Notify, SetField
@@ -232,7 +233,8 @@ def apply_actions(
             action's ``"rule:<name>"``).
 
     Raises:
-        ValidationError: an action names another record; a ``set`` names a field
+        ValidationError: ``actions`` is not a list of actions, ``actor`` is not text; an
+            action names another record; a ``set`` names a field
             the record lacks or the lifecycle's steps own, a value the record
             refuses, or the current owner; ``at`` is naive or too early.
         InvalidTransition, GuardRejected: a ``fire`` is not possible from the state.
@@ -258,6 +260,14 @@ def apply_actions(
         >>> [a.action for a in done.pending]
         ['notify']
     """
+    actions = check_items(
+        "actions",
+        actions,
+        (FireTrigger, SetField, CreateTask, Notify),
+        "an action (FireTrigger, SetField, CreateTask or Notify)",
+        hint="pass the actions a rule set returned, e.g. rules.evaluate(event, entity).",
+    )
+    check_arg("actor", actor, (str, type(None)), "text or None")
     current = entity
     events: list[Event] = []
     pending: list[CreateTask | Notify] = []

@@ -18,7 +18,7 @@ from typing import Final, TypeAlias
 
 import attrs
 
-from crmlifecycle.errors import RuleTypeError, SpecError, UnknownFieldError
+from crmlifecycle.errors import RuleTypeError, SpecError, UnknownFieldError, short_repr
 from crmlifecycle.rules._functions import FUNCTIONS
 from crmlifecycle.rules._nodes import (
     And,
@@ -136,7 +136,8 @@ def _mapping_schema(schema: Mapping[object, object], path: str, depth: int) -> d
         where = f"{path}.{key}" if path else str(key)
         if not isinstance(key, str) or not key or key.startswith("_"):
             raise SpecError(
-                f"schema field names must be non-empty text not starting with '_' (got {key!r}). "
+                "schema field names must be non-empty text not starting with '_' (got "
+                f"{short_repr(key)}). "
                 "Hint: rename the field.",
                 path=where,
             )
@@ -146,7 +147,7 @@ def _mapping_schema(schema: Mapping[object, object], path: str, depth: int) -> d
             result[key] = _mapping_schema(value, where, depth + 1)
         elif isinstance(value, str) and value.lower() not in _NAMES:
             raise SpecError(
-                f"unknown type name {value!r}. Hint: use one of {sorted(_NAMES)} "
+                f"unknown type name {short_repr(value)}. Hint: use one of {sorted(_NAMES)} "
                 "or a Python type such as int, str, datetime.",
                 path=where,
             )

@@ -12,7 +12,13 @@ import pandas as pd
 
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, RuleTypeError, UnknownFieldError, ValidationError
+from crmlifecycle.errors import (
+    DataError,
+    RuleTypeError,
+    UnknownFieldError,
+    ValidationError,
+    short_repr,
+)
 from crmlifecycle.rules._check import check_condition, lookup, schema_from
 from crmlifecycle.rules._frame import FrameEvaluator, RowByRow, column_type
 from crmlifecycle.rules._functions import FUNCTION_NAMES, FUNCTIONS
@@ -79,7 +85,11 @@ def evaluation_time(as_of: Instant | None, *, text: str = "") -> datetime:
         return as_of.astimezone(UTC)
     expected = "the moment to evaluate from, a timezone-aware datetime or a date"
     if as_of is None:
-        used = f" {text!r} reads the time, so it" if text else " a condition that reads the time"
+        used = (
+            f" {short_repr(text)} reads the time, so it"
+            if text
+            else " a condition that reads the time"
+        )
         raise ValidationError.for_field(
             "as_of",
             None,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.rules._frame import Vec, floats
 from crmlifecycle.rules._functions import DURATION_UNITS, FUNCTIONS
 from crmlifecycle.rules._nodes import Arith, Call, Const, ValueType
@@ -49,7 +49,8 @@ def _duration(ev: FrameEvaluator, count: Any, pos: int) -> Vec:
     if bool((np.abs(count[present]) > MAX_DURATION_US).any()):
         raise DataError(
             f"a duration exceeds the limit of {MAX_DURATION_US // US_PER_DAY} days "
-            f"(in {ev.text!r} at position {pos}). Hint: check the numbers passed to days()."
+            f"(in {short_repr(ev.text)} at position {pos}). Hint: check the numbers passed "
+            "to days()."
         )
     ns = np.where(present, count * 1000, 0).astype("int64")
     ns[~present] = _NAT
@@ -61,7 +62,10 @@ def _timestamps(vec: Vec) -> object:
     if not vec.scalar:
         return vec.data
     if vec.type is ValueType.DURATION:
-        return pd.Timedelta(vec.data)  # type: ignore[arg-type]
+        duration: object = pd.Timedelta(vec.data)  # type: ignore[arg-type]
+        # a missing duration stays a duration: pandas reads a bare NaT as a datetime, and a
+        # datetime column minus it would become a column of durations
+        return np.timedelta64("NaT", "ns") if duration is pd.NaT else duration
     return pd.Timestamp(vec.data)  # type: ignore[arg-type]
 
 
@@ -95,7 +99,7 @@ def vector_arith(  # noqa: PLR0911 - one branch per type combination
             result = a + b if op == "+" else a - b  # type: ignore[operator]
         except (OverflowError, pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta):
             raise DataError(
-                f"a computed datetime is outside the supported range in {ev.text!r} at "
+                f"a computed datetime is outside the supported range in {short_repr(ev.text)} at "
                 f"position {node.pos}. Hint: check the durations added to dates."
             ) from None
         return Vec(pd.Series(result, index=ev.index).astype("datetime64[ns, UTC]"), kind)

@@ -22,7 +22,7 @@ from typing import Any, Final, final
 
 import attrs
 
-from crmlifecycle.errors import RuleTypeError, UnknownFieldError
+from crmlifecycle.errors import RuleTypeError, UnknownFieldError, short_repr
 from crmlifecycle.rules._functions import FUNCTIONS
 from crmlifecycle.rules._nodes import (
     And,
@@ -113,7 +113,8 @@ def child(value: object, name: str, path: str, text: str, pos: int) -> object:
         prefix = path.rsplit(".", 1)[0] + "."
         raise UnknownFieldError(path, [prefix + n for n in names], text=text, position=pos)
     raise RuleTypeError(
-        f"cannot read field {name!r} of a {describe(value)} value (in {path!r}). "
+        f"cannot read field {short_repr(name)} of a {describe(value)} value (in "
+        f"{short_repr(path)}). "
         "Hint: only records (mappings, entities, Money) have fields.",
         text=text,
         position=pos,

@@ -24,7 +24,8 @@ import pandas as pd
 
 from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import CrmError, SpecError, did_you_mean
+from crmlifecycle._validators import check_items, check_names, instance_of, non_empty_str, optional
+from crmlifecycle.errors import CrmError, SpecError, ValidationError, did_you_mean, short_repr
 from crmlifecycle.rules._actions import (
     Action,
     ActionSpec,
@@ -62,8 +63,29 @@ def _names(value: object, path: str) -> frozenset[str] | None:
         or not items
         or not all(isinstance(v, str) and v for v in items)
     ):
-        raise SpecError(f"must be a name or a non-empty list of names (got {value!r}).", path=path)
+        raise SpecError(
+            f"must be a name or a non-empty list of names (got {short_repr(value)}).", path=path
+        )
     return frozenset(items)
+
+
+def _name_set(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    """A pattern field: ``None`` or a frozenset of names (non-empty text)."""
+    if value is None:
+        return
+    if not isinstance(value, frozenset):
+        raise ValidationError.for_field(
+            attr.name,
+            value,
+            "None or a frozenset of names",
+            hint=f"pass e.g. {attr.name}=frozenset({{'contacted'}}).",
+        )
+    check_names(attr.name, sorted(value, key=repr))
+
+
+def _action_specs(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    """A rule's ``actions``: a tuple of action specs."""
+    check_items(attr.name, value, ActionSpec, "an ActionSpec (a parsed 'then' action)")
 
 
 @final
@@ -84,10 +106,10 @@ class EventPattern:
         True
     """
 
-    kind: frozenset[str] | None = None
-    trigger: frozenset[str] | None = None
-    source: frozenset[str] | None = None
-    dest: frozenset[str] | None = None
+    kind: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
+    trigger: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
+    source: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
+    dest: frozenset[str] | None = attrs.field(default=None, validator=_name_set)
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """
@@ -120,12 +142,14 @@ class Rule:
         stop: whether a match ends the processing of the event.
     """
 
-    name: str
-    when: EventPattern
-    condition: Condition | None
-    actions: tuple[ActionSpec, ...]
-    priority: int = 0
-    stop: bool = False
+    name: str = attrs.field(validator=non_empty_str())
+    when: EventPattern = attrs.field(validator=instance_of(EventPattern, "an EventPattern"))
+    condition: Condition | None = attrs.field(
+        validator=optional(instance_of(Condition, "a Condition or None"))
+    )
+    actions: tuple[ActionSpec, ...] = attrs.field(validator=_action_specs)
+    priority: int = attrs.field(default=0, validator=instance_of(int, "a whole number"))
+    stop: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
 
 
 def event_mapping(event: object) -> dict[str, Any]:
@@ -197,6 +221,13 @@ class RuleSet:
     __slots__ = ("rules",)
 
     def __init__(self, rules: Sequence[Rule]) -> None:
+        rules = check_items(
+            "rules",
+            rules,
+            Rule,
+            "a Rule",
+            hint="build a rule set from its document with RuleSet.from_dict or from_text.",
+        )
         order = sorted(range(len(rules)), key=lambda i: (-rules[i].priority, i))
         self.rules: tuple[Rule, ...] = tuple(rules[i] for i in order)
 
@@ -236,7 +267,9 @@ class RuleSet:
         names = [r.name for r in rules]
         for index, name in enumerate(names):
             if names.index(name) != index:
-                raise SpecError(f"duplicate rule name {name!r}.", path=f"rules[{index}].name")
+                raise SpecError(
+                    f"duplicate rule name {short_repr(name)}.", path=f"rules[{index}].name"
+                )
         return cls(rules)
 
     @classmethod
@@ -474,10 +507,12 @@ def _parse_rule(entry: object, path: str, schema: object, schemas: object) -> Ru
     _check_set_fields(actions, chosen, path)
     priority = entry.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool):
-        raise SpecError(f"must be a whole number (got {priority!r}).", path=f"{path}.priority")
+        raise SpecError(
+            f"must be a whole number (got {short_repr(priority)}).", path=f"{path}.priority"
+        )
     stop = entry.get("stop", False)
     if not isinstance(stop, bool):
-        raise SpecError(f"must be true or false (got {stop!r}).", path=f"{path}.stop")
+        raise SpecError(f"must be true or false (got {short_repr(stop)}).", path=f"{path}.stop")
     return Rule(
         name=name, when=when, condition=condition, actions=actions, priority=priority, stop=stop
     )

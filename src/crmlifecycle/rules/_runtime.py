@@ -24,7 +24,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.errors import DataError, RuleTypeError
+from crmlifecycle.errors import DataError, RuleTypeError, short_repr
 from crmlifecycle.rules._nodes import ValueType
 
 __all__ = [
@@ -84,7 +84,7 @@ def _aware(value: datetime) -> datetime:
         isinstance(value, pd.Timestamp) and value.nanosecond
     ):
         raise DataError(
-            f"the value {value!r} is a naive datetime with a time of day. "
+            f"the value {short_repr(value)} is a naive datetime with a time of day. "
             "Hint: store timezone-aware datetimes; naive values at midnight are read "
             "as UTC days."
         )
@@ -180,7 +180,7 @@ def duration_from_micros(count: float, text: str, pos: int) -> timedelta | None:
     if abs(count) > MAX_DURATION_US:
         raise DataError(
             f"a duration of {count / US_PER_DAY:.6g} days exceeds the limit of "
-            f"{MAX_DURATION_US // US_PER_DAY} days (in {text!r} at position {pos}). "
+            f"{MAX_DURATION_US // US_PER_DAY} days (in {short_repr(text)} at position {pos}). "
             "Hint: check the numbers passed to days()/hours()."
         )
     return timedelta(microseconds=round(count))
@@ -223,8 +223,8 @@ def check_datetime(value: datetime, text: str, pos: int) -> datetime:
     """Keep datetimes inside pandas' nanosecond range so both engines agree."""
     if not (_MIN_TIME <= value <= _MAX_TIME):
         raise DataError(
-            f"a computed datetime {value!r} is outside the supported range "
-            f"(1677-09-22 to 2262-04-11) in {text!r} at position {pos}. "
+            f"a computed datetime {short_repr(value)} is outside the supported range "
+            f"(1677-09-22 to 2262-04-11) in {short_repr(text)} at position {pos}. "
             "Hint: check the durations added to dates."
         )
     return value
@@ -244,7 +244,7 @@ def arith(op: str, a: object, b: object, text: str, pos: int) -> object:  # noqa
             return check_datetime(b + a, text, pos)  # type: ignore[operator]
     except OverflowError:
         raise DataError(
-            f"a computed datetime is outside the supported range in {text!r} at position "
+            f"a computed datetime is outside the supported range in {short_repr(text)} at position "
             f"{pos}. Hint: check the durations added to dates."
         ) from None
     if ka is ValueType.DATETIME and kb is ValueType.DATETIME and op == "-":

@@ -18,7 +18,7 @@ import warnings
 from datetime import UTC, datetime
 from typing import Final, final
 
-from crmlifecycle.errors import RuleSyntaxError, UnsafeRule, did_you_mean
+from crmlifecycle.errors import RuleSyntaxError, UnsafeRule, did_you_mean, short_repr
 from crmlifecycle.rules._nodes import (
     LIMITS,
     And,
@@ -349,13 +349,13 @@ class _Translator:
         name = node.func.id
         if name.startswith("_"):
             raise self.unsafe(
-                f"{name!r}: names starting with '_' are never readable or callable. "
+                f"{short_repr(name)}: names starting with '_' are never readable or callable. "
                 "Hint: only the functions listed in docs/rules.md can be called.",
                 node.func,
             )
         if name not in self.functions:
             raise self.unsafe(
-                f"unknown function {name!r}{did_you_mean(name, self.functions)}. "
+                f"unknown function {short_repr(name)}{did_you_mean(name, self.functions)}. "
                 f"Hint: the functions are {', '.join(sorted(self.functions))}.",
                 node.func,
             )
@@ -380,19 +380,21 @@ class _Translator:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
             raise self.syntax(
-                f"{raw!r} is not an ISO 8601 date. Hint: write {name}('2026-03-01').", node
+                f"{short_repr(raw)} is not an ISO 8601 date. Hint: write {name}('2026-03-01').",
+                node,
             ) from None
         if parsed.tzinfo is None:
             if name == "datetime" and parsed != parsed.replace(hour=0, minute=0, second=0):
                 raise self.syntax(
-                    f"{raw!r} has a time of day but no time zone. "
+                    f"{short_repr(raw)} has a time of day but no time zone. "
                     "Hint: add one, e.g. '2026-03-01T09:00:00+00:00' or 'Z'.",
                     node,
                 )
             parsed = parsed.replace(tzinfo=UTC)
         elif name == "date":
             raise self.syntax(
-                f"date() takes a calendar date only (got {raw!r}). Hint: use datetime().", node
+                f"date() takes a calendar date only (got {short_repr(raw)}). Hint: use datetime().",
+                node,
             )
         return Const(parsed.astimezone(UTC), ValueType.DATETIME, self.pos(node))
 
@@ -439,7 +441,7 @@ class _Translator:
         for part in parts:
             if part.startswith("_"):
                 raise self.unsafe(
-                    f"{part!r}: names starting with '_' are never readable. "
+                    f"{short_repr(part)}: names starting with '_' are never readable. "
                     "Hint: fields are read from the data, never from Python internals.",
                     node,
                 )
@@ -452,7 +454,8 @@ class _Translator:
                 raise self.syntax(_NO_NULL, node)
             if parts[0] in self.functions:
                 raise self.syntax(
-                    f"{parts[0]!r} is a function. Hint: call it, e.g. {parts[0]}(...).", node
+                    f"{short_repr(parts[0])} is a function. Hint: call it, e.g. {parts[0]}(...).",
+                    node,
                 )
         return Field(tuple(parts), self.pos(node))
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from crmlifecycle._config import check_keys
 from crmlifecycle._finite import finite_float
-from crmlifecycle.errors import SpecError
+from crmlifecycle.errors import SpecError, short_repr
 
 #: The largest magnitude of a rule's points, a cap or a grade/label threshold (the range of
 #: ``Lead.score``): totals of bounded points stay finite however many rules and interactions add up.
@@ -60,7 +60,7 @@ def scorer_settings(
     named = config.get("scorer", scorer)
     if named != scorer:
         raise SpecError(
-            f"this configuration is for scorer {named!r}, not {scorer!r}. Hint: build it "
+            f"this configuration is for scorer {short_repr(named)}, not {scorer!r}. Hint: build it "
             "with build_scorer(...), which picks the scorer its 'scorer' key names.",
             path="scorer",
         )
@@ -92,22 +92,28 @@ def check_number(
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     converted = finite_float(value) if ok else None
     if ok and converted is None and not (isinstance(value, float) and math.isnan(value)):
-        raise SpecError(f"must be a finite number (got {value!r}). Hint: use a number.", path=path)
+        raise SpecError(
+            f"must be a finite number (got {short_repr(value)}). Hint: use a number.", path=path
+        )
     number = math.nan if converted is None else converted
     if positive and not number > 0:
         raise SpecError(
-            f"must be a number > 0 (got {value!r}). Hint: use a positive number.", path=path
+            f"must be a number > 0 (got {short_repr(value)}). Hint: use a positive number.",
+            path=path,
         )
     if minimum is not None and not number >= minimum:
         raise SpecError(
-            f"must be a number >= {minimum:g} (got {value!r}). Hint: use a number >= {minimum:g}.",
+            f"must be a number >= {minimum:g} (got {short_repr(value)}). Hint: use a number "
+            f">= {minimum:g}.",
             path=path,
         )
     if not math.isfinite(number):
-        raise SpecError(f"must be a finite number (got {value!r}). Hint: use a number.", path=path)
+        raise SpecError(
+            f"must be a finite number (got {short_repr(value)}). Hint: use a number.", path=path
+        )
     if bound is not None and abs(number) > bound:
         raise SpecError(
-            f"must be a number from {-bound:g} to {bound:g} (got {value!r}). "
+            f"must be a number from {-bound:g} to {bound:g} (got {short_repr(value)}). "
             "Hint: scale the points down; scores are bounded like Lead.score.",
             path=path,
         )
@@ -124,7 +130,8 @@ def check_text(value: object, *, path: str) -> str:
     """
     if not isinstance(value, str) or not value.strip():
         raise SpecError(
-            f"must be a non-empty string (got {value!r}). Hint: give it a name.", path=path
+            f"must be a non-empty string (got {short_repr(value)}). Hint: give it a name.",
+            path=path,
         )
     return value
 

@@ -28,7 +28,7 @@ from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._finite import NS_PER_DAY, elapsed, ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_nanoseconds, utc_timestamp
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, RuleError, SpecError
+from crmlifecycle.errors import DataError, RuleError, SpecError, short_repr
 from crmlifecycle.schema import InteractionColumns, LeadColumns
 from crmlifecycle.scoring._config import (
     MAX_POINTS,
@@ -127,7 +127,7 @@ class PointsScorer:
             name = check_text(rule.get("name", rule["when"]), path=f"{path}.name")
             if name in names:
                 raise SpecError(
-                    f"duplicate rule name {name!r}. Hint: give each rule its own name.",
+                    f"duplicate rule name {short_repr(name)}. Hint: give each rule its own name.",
                     path=f"{path}.name",
                 )
             names.append(name)
@@ -147,7 +147,7 @@ class PointsScorer:
             kind = check_text(rule["kind"], path=f"{path}.kind")
             if kind in seen_kinds:
                 raise SpecError(
-                    f"kind {kind!r} has two rules. Hint: keep one rule per kind.",
+                    f"kind {short_repr(kind)} has two rules. Hint: keep one rule per kind.",
                     path=f"{path}.kind",
                 )
             seen_kinds.add(kind)
@@ -163,18 +163,22 @@ class PointsScorer:
             self.engagement += (entry,)
         self.categories = tuple(dict.fromkeys(r["category"] for r in self.engagement))
         self.caps: dict[str, float] = {}
-        for category, cap in (caps or {}).items():
+        given: object = {} if caps is None else caps  # untrusted: checked as a mapping
+        checked = check_keys(
+            given, optional=given if isinstance(given, Mapping) else (), path="caps"
+        )
+        for category, cap in checked.items():
             if category not in self.categories:
                 raise SpecError(
-                    f"no engagement rule has category {category!r}. Hint: categories are "
+                    f"no engagement rule has category {short_repr(category)}. Hint: categories are "
                     f"{list(self.categories)}.",
                     path=f"caps.{category}",
                 )
             self.caps[category] = check_number(
                 cap, path=f"caps.{category}", minimum=0, bound=MAX_POINTS
             )
-        self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
-        self.labels = thresholds(dict(_DEFAULT_LABELS if labels is None else labels), path="labels")
+        self.grades = thresholds(_DEFAULT_GRADES if grades is None else grades, path="grades")
+        self.labels = thresholds(_DEFAULT_LABELS if labels is None else labels, path="labels")
         self.default_grade = check_text(default_grade, path="default_grade")
         self.default_label = check_text(default_label, path="default_label")
         self.rule_names = (*names, *(ENGAGEMENT_PREFIX + c for c in self.categories))

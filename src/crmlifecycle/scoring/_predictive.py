@@ -45,7 +45,7 @@ from crmlifecycle._config import check_keys, load_text
 from crmlifecycle._finite import ensure_finite
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
+from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError, short_repr
 from crmlifecycle.scoring._columns import OutcomeColumns
 from crmlifecycle.scoring._config import (
     as_list,
@@ -167,7 +167,7 @@ class NaiveBayesScorer:
             path = f"numeric.{field}"
             if field not in self.features:
                 raise SpecError(
-                    f"{field!r} is not in features. Hint: add it to features.", path=path
+                    f"{short_repr(field)} is not in features. Hint: add it to features.", path=path
                 )
             if isinstance(bins, int) and not isinstance(bins, bool):
                 self.numeric[field] = int(check_number(bins, path=path, minimum=1))
@@ -183,7 +183,8 @@ class NaiveBayesScorer:
         self.alpha = check_number(alpha, path="alpha", positive=True)
         if unseen not in {"error", "ignore"}:
             raise SpecError(
-                f"must be 'error' or 'ignore' (got {unseen!r}). Hint: pick one.", path="unseen"
+                f"must be 'error' or 'ignore' (got {short_repr(unseen)}). Hint: pick one.",
+                path="unseen",
             )
         self.unseen = unseen
         self.grades = thresholds(dict(_DEFAULT_GRADES if grades is None else grades), path="grades")
@@ -567,7 +568,7 @@ def _counts(value: object, *, path: str) -> dict[str, list[float]]:
         numbers = as_list(pair, path=f"{path}.{key}")
         if len(numbers) != 2:  # noqa: PLR2004 - [won, lost]
             raise SpecError(
-                f"must be a pair [won, lost] (got {pair!r}). Hint: write e.g. [3, 1].",
+                f"must be a pair [won, lost] (got {short_repr(pair)}). Hint: write e.g. [3, 1].",
                 path=f"{path}.{key}",
             )
         counts[str(key)] = [

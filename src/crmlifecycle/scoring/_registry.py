@@ -21,7 +21,14 @@ from typing import Any, Final, cast
 
 from crmlifecycle._config import load_text
 from crmlifecycle._registry import Registry
-from crmlifecycle.errors import CrmError, PluginError, SpecError, ValidationError, did_you_mean
+from crmlifecycle.errors import (
+    CrmError,
+    PluginError,
+    SpecError,
+    ValidationError,
+    did_you_mean,
+    short_repr,
+)
 from crmlifecycle.scoring._protocol import Scorer
 
 __all__ = [
@@ -87,7 +94,7 @@ def _validate_class(name: str, candidate: object) -> type[Scorer]:
     declared: object = getattr(candidate, "name", None)
     if declared != name:
         raise PluginError(
-            f"class {label} is named {declared!r} but registered as {name!r}. "
+            f"class {label} is named {short_repr(declared)} but registered as {short_repr(name)}. "
             "Hint: make the class attribute name and the registered (entry-point) name the same.",
             plugin=name,
         )
@@ -211,7 +218,8 @@ def build_scorer(config: Mapping[str, Any] | str) -> Scorer:
     except ValidationError:
         names = available_scorers()
         raise SpecError(
-            f"unknown scorer {name!r}{did_you_mean(name, names)}. Hint: available are {names}.",
+            f"unknown scorer {short_repr(name)}{did_you_mean(name, names)}. Hint: available "
+            f"are {names}.",
             path="scorer",
         ) from None
     try:
@@ -220,7 +228,7 @@ def build_scorer(config: Mapping[str, Any] | str) -> Scorer:
         if isinstance(err, CrmError):
             raise
         raise SpecError(
-            f"scorer {name!r} rejected its configuration ({err}). "
+            f"scorer {short_repr(name)} rejected its configuration ({err}). "
             "Hint: check the keys against the scorer's documentation.",
             path="scorer",
         ) from err

@@ -34,8 +34,9 @@ from crmlifecycle._frames import (
     utc_nanoseconds,
     utc_timestamp,
 )
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError
+from crmlifecycle.errors import DataError, FitError, SpecError, ValidationError, short_repr
 from crmlifecycle.schema import OrderColumns
 from crmlifecycle.scoring._config import as_list, check_text, scorer_settings
 from crmlifecycle.scoring._protocol import CONTRIB_PREFIX, Contribution, ScoreCard, read_field
@@ -136,7 +137,7 @@ def _score_range(value: object, *, path: str) -> tuple[int, int]:
     )
     if not ok:
         raise SpecError(
-            f"must be a range [low, high] of scores within 1..5 (got {value!r}). "
+            f"must be a range [low, high] of scores within 1..5 (got {short_repr(value)}). "
             "Hint: e.g. [4, 5].",
             path=path,
         )
@@ -194,14 +195,15 @@ class RfmScorer:
         segments: Sequence[Mapping[str, Any]] = DEFAULT_RFM_SEGMENTS,
         edges: Mapping[str, Sequence[float]] | None = None,
     ) -> None:
+        check_text(monetary, path="monetary")
         if monetary not in {"sum", "mean"}:
             raise SpecError(
-                f"must be 'sum' or 'mean' (got {monetary!r}). Hint: use monetary='sum'.",
+                f"must be 'sum' or 'mean' (got {short_repr(monetary)}). Hint: use monetary='sum'.",
                 path="monetary",
             )
         self.monetary = monetary
+        self._names, self._lookup = _segment_table(segments)  # checks the grid first
         self.segments = tuple(dict(s) for s in segments)
-        self._names, self._lookup = _segment_table(self.segments)
         self.edges_: dict[str, tuple[float, ...]] | None = None
         if edges is not None:
             check_keys(edges, required=_DIMS, path="edges")
@@ -297,6 +299,7 @@ class RfmScorer:
         )
         require_columns(orders, [customer_col, at_col, amount_col], frame_name="orders")
         when = utc_timestamp(as_of, name="as_of")
+        check_ids(orders, customer_col, frame_name="orders", what="customer ids")
         stamps = utc_nanoseconds(as_utc(orders[at_col], at_col))
         amounts = check_numeric(orders[amount_col], amount_col, non_negative=True)
         finite_sum(amounts, name="the sum of the order amounts", inputs=[amount_col])
@@ -312,10 +315,6 @@ class RfmScorer:
                 f"orders has no order at or before as_of={when.isoformat()}. "
                 "Hint: pass a later as_of, or check the order dates.",
                 column=at_col,
-            )
-        if frame["customer"].isna().any():
-            raise DataError.malformed(
-                customer_col, "has missing customer ids", hint="drop or fill those rows."
             )
         grouped = frame.groupby("customer", sort=True).agg(
             last=("at", "max"), frequency=("at", "size"), monetary=("amount", self.monetary)
@@ -492,7 +491,7 @@ def _read_edges(value: object, *, path: str) -> tuple[float, ...]:
         numbers = [v for v in read if v is not None]
     if len(numbers) != 4 or numbers != sorted(numbers) or not all(np.isfinite(numbers)):  # noqa: PLR2004
         raise SpecError(
-            f"must be four ascending finite numbers (got {value!r}). "
+            f"must be four ascending finite numbers (got {short_repr(value)}). "
             "Hint: use the edges that fit() computed (to_dict() writes them).",
             path=path,
         )

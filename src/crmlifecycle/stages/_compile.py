@@ -195,6 +195,13 @@ def check_stages(states: Sequence[Stage | str]) -> tuple[tuple[Stage, ...], dict
     """Validate the states; return them (orders set) and a name index."""
     if not states:
         raise SpecError("a lifecycle needs at least one state. Hint: list them.", path="states")
+    for i, s in enumerate(states):
+        if not isinstance(s, Stage | str):
+            raise SpecError(
+                f"a state must be a name or a Stage (got {short_repr(s)}). "
+                "Hint: list names such as 'open', or Stage records.",
+                path=f"states[{i}]",
+            )
     stages = tuple(
         _check_stage(s if isinstance(s, Stage) else Stage(name=s, order=i), i)
         for i, s in enumerate(states)

@@ -16,7 +16,7 @@ from typing import Any, final
 
 import attrs
 
-from crmlifecycle._validators import check_name
+from crmlifecycle._validators import check_arg, check_name
 from crmlifecycle.entities import Lead, Opportunity
 from crmlifecycle.errors import ValidationError
 from crmlifecycle.events import Created, Transitioned
@@ -114,6 +114,8 @@ def convert_lead(
         >>> OPPORTUNITY_PIPELINE.replay(Opportunity, result.events[1:]) == deal
         True
     """
+    check_arg("lead_status", lead_status, Lifecycle, "a Lifecycle (LEAD_STATUS or one like it)")
+    check_arg("pipeline", pipeline, Lifecycle, "a Lifecycle (OPPORTUNITY_PIPELINE or one like it)")
     if (new_opportunity_id is None) == (existing_opportunity_id is None):
         raise ValidationError.for_field(
             "new_opportunity_id",

@@ -18,7 +18,8 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.errors import DataError, SpecError
+from crmlifecycle._validators import instance_of, optional
+from crmlifecycle.errors import DataError, SpecError, ValidationError
 from crmlifecycle.rules import Condition
 
 __all__ = [
@@ -37,6 +38,39 @@ STATUS_TYPES: Final = ("open", "ongoing", "on_hold", "won", "lost")
 FORECAST_CATEGORIES: Final = ("pipeline", "best_case", "commit", "closed", "omitted")
 #: State and trigger names: identifiers (they become ``transitions`` attributes and diagram ids).
 NAME_PATTERN: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+_TEXT: Final = instance_of(str, "a str")
+_OPTIONAL_TEXT: Final = optional(_TEXT)
+
+
+def _is_callable(_inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise ValidationError.for_field(
+            attr.name, value, "a callable", hint=f"pass {attr.name}= as a function."
+        )
+
+
+def _as_tuple(value: object) -> object:
+    """A list (or tuple) as a tuple; anything else is left for the validator to refuse."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+@attrs.frozen
+class _TupleOf:
+    """Validator: a tuple whose every item is a ``kind`` (naming the item that is not)."""
+
+    kind: type | tuple[type, ...]
+    expected: str
+
+    def __call__(self, _inst: object, attr: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple):
+            raise ValidationError.for_field(
+                attr.name, value, f"a tuple or list of {self.expected}", hint=None
+            )
+        for i, item in enumerate(value):
+            if not isinstance(item, self.kind):
+                raise ValidationError.for_field(f"{attr.name}[{i}]", item, self.expected)
+
 
 FrameGuard = Callable[[pd.DataFrame, pd.Timestamp], "pd.Series[bool] | np.ndarray[Any, Any]"]
 FrameHook = Callable[[pd.DataFrame, pd.Timestamp], Mapping[str, Any]]
@@ -65,12 +99,14 @@ class Stage:
     .. versionadded:: 0.1
     """
 
-    name: str
-    order: int
-    type: str = "ongoing"
-    probability: int | None = None
-    forecast: str | None = None
-    description: str | None = None
+    name: str = attrs.field(validator=_TEXT)
+    order: int = attrs.field(validator=instance_of(int, "an integer"))
+    type: str = attrs.field(default="ongoing", validator=_TEXT)
+    probability: int | None = attrs.field(
+        default=None, validator=optional(instance_of(int, "an integer percent from 0 to 100"))
+    )
+    forecast: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    description: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
 
     @property
     def closed(self) -> bool:
@@ -107,11 +143,16 @@ class StepInfo:
     .. versionadded:: 0.1
     """
 
-    trigger: str
-    source: str
-    dest: str
-    at: datetime
-    context: Mapping[str, Any] = attrs.field(factory=dict)
+    trigger: str = attrs.field(validator=_TEXT)
+    source: str = attrs.field(validator=_TEXT)
+    dest: str = attrs.field(validator=_TEXT)
+    # None only when the ``transitions`` machine itself is fired without an ``at``
+    at: datetime = attrs.field(
+        validator=optional(instance_of(datetime, "a timezone-aware datetime"))
+    )
+    context: Mapping[str, Any] = attrs.field(
+        factory=dict, validator=instance_of(Mapping, "a mapping")
+    )
 
 
 def _step_info_from_event(event_data: Any) -> StepInfo:
@@ -154,10 +195,14 @@ class Guard:
     .. versionadded:: 0.1
     """
 
-    name: str
-    func: Callable[[Any, StepInfo], bool] | None = None
-    frame: FrameGuard | None = None
-    condition: Condition | None = None
+    name: str = attrs.field(validator=_TEXT)
+    func: Callable[[Any, StepInfo], bool] | None = attrs.field(
+        default=None, validator=optional(_is_callable)
+    )
+    frame: FrameGuard | None = attrs.field(default=None, validator=optional(_is_callable))
+    condition: Condition | None = attrs.field(
+        default=None, validator=optional(instance_of(Condition, "a rules Condition"))
+    )
 
     @classmethod
     def of(
@@ -286,9 +331,9 @@ class Hook:
     .. versionadded:: 0.1
     """
 
-    name: str
-    func: Callable[[Any, StepInfo], Mapping[str, Any] | None]
-    frame: FrameHook | None = None
+    name: str = attrs.field(validator=_TEXT)
+    func: Callable[[Any, StepInfo], Mapping[str, Any] | None] = attrs.field(validator=_is_callable)
+    frame: FrameHook | None = attrs.field(default=None, validator=optional(_is_callable))
 
     @classmethod
     def of(
@@ -328,7 +373,7 @@ class Hook:
 
 
 def _tuple_of_names(value: str | Sequence[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+    return (value,) if isinstance(value, str) else _as_tuple(value)  # type: ignore[return-value]
 
 
 @final
@@ -361,12 +406,22 @@ class TransitionDef:
     .. versionadded:: 0.1
     """
 
-    trigger: str
-    source: tuple[str, ...] = attrs.field(converter=_tuple_of_names)
-    dest: str | None = None
-    conditions: tuple[Guard, ...] = ()
-    unless: tuple[Guard, ...] = ()
-    before: tuple[Hook, ...] = ()
-    after: tuple[Hook, ...] = ()
-    internal: bool = False
-    to_last_open: bool = False
+    trigger: str = attrs.field(validator=_TEXT)
+    source: tuple[str, ...] = attrs.field(
+        converter=_tuple_of_names, validator=_TupleOf(str, "state names (str)")
+    )
+    dest: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    conditions: tuple[Guard, ...] = attrs.field(
+        default=(), converter=_as_tuple, validator=_TupleOf(Guard, "Guards")
+    )
+    unless: tuple[Guard, ...] = attrs.field(
+        default=(), converter=_as_tuple, validator=_TupleOf(Guard, "Guards")
+    )
+    before: tuple[Hook, ...] = attrs.field(
+        default=(), converter=_as_tuple, validator=_TupleOf(Hook, "Hooks")
+    )
+    after: tuple[Hook, ...] = attrs.field(
+        default=(), converter=_as_tuple, validator=_TupleOf(Hook, "Hooks")
+    )
+    internal: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
+    to_last_open: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))

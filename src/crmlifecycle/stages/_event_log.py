@@ -76,6 +76,7 @@ def events_to_frame(
         >>> LEAD_STATUS.replay_frame(frame)["state"].tolist()
         ['contacted']
     """
+    check_arg("events_columns", events_columns, EventLogColumns, "an EventLogColumns")
     c = events_columns
     if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
         raise ValidationError.for_field("events", events, "an iterable of events")
@@ -150,6 +151,7 @@ def events_from_frame(
         >>> [(e.trigger, e.dest) for e in events_from_frame(log)]
         [('contact', 'contacted')]
     """
+    check_arg("events_columns", events_columns, EventLogColumns, "an EventLogColumns")
     c = events_columns
     require_columns(frame, [c.kind, c.entity_id, c.at], frame_name="events")
     tags = frame["event"] if "event" in frame.columns else pd.Series("transitioned", frame.index)

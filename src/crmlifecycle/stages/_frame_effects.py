@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmlifecycle._finite import check_probabilities
 from crmlifecycle._frames import as_utc
 from crmlifecycle.stages._definition import Stage
 
@@ -60,7 +61,12 @@ def _frame_probability(
         if "probability_manual" in frame.columns
         else np.zeros(len(r), dtype=bool)
     )
-    new = np.where(~manual & ~np.isnan(a.defaults[dst]), a.defaults[dst], values[r])
+    kept = (manual | np.isnan(a.defaults[dst])) & ~a.closed[dst]
+    if bool(kept.any()):  # a kept value is a record's probability: 0 to 100, as on the record
+        check_probabilities(
+            pd.Series(values[r[kept]], index=frame.index[r[kept]]), "probability", scale="percent"
+        )
+    new = np.where(kept, values[r], a.defaults[dst])
     new = np.where(a.won[dst], float(_WON), new)
     values[r] = np.where(a.lost[dst], 0.0, new)
     out["probability"] = pd.Series(values, index=frame.index).astype(prob.dtype)
@@ -120,6 +126,10 @@ def frame_updates(
     over ``rows`` of steps refused for a missing lost reason (checked when
     ``needs_reason``: the frame has a ``lost_reason`` column, or its records' class
     has that field, as ``fire`` checks it).
+
+    Raises:
+        DataError: a probability a step keeps (set by hand, or a stage without a
+            default) is not a number from 0 to 100, naming ``probability`` and the rows.
     """
     a = _Arrays.of(stages)
     refused = np.zeros(len(rows), dtype=bool)

@@ -139,6 +139,9 @@ def replay_log(
     cols: EventLogColumns,
 ) -> pd.DataFrame:
     """The replay of :func:`replay_frame`, on a compiled lifecycle."""
+    check_arg("events_columns", cols, EventLogColumns, "an EventLogColumns")
+    check_arg("check", check, bool, "True or False")
+    check_arg("trust", trust, bool, "True or False")
     columns = [cols.entity_id, cols.trigger, cols.source, cols.dest, cols.at]
     require_columns(events, columns, frame_name="events")
     check_ids(events, cols.entity_id, frame_name="events", what="entity ids")

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from crmlifecycle._frames import as_utc, is_missing, require_columns, utc_timestamp
-from crmlifecycle._ids import check_ids, refuse_repeats
+from crmlifecycle._ids import check_ids, missing_ids, refuse_repeats
 from crmlifecycle._types import Instant
-from crmlifecycle._validators import non_empty_str, optional
+from crmlifecycle._validators import check_arg, non_empty_str, optional
 from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.events import EVENT_SCHEMA_VERSION
 from crmlifecycle.schema import STATE, STATE_SINCE, EventLogColumns
@@ -268,8 +268,8 @@ def fire_frame(
         DataError: an id that is missing, empty or not text, or listed twice among the
             rows that step (naming the id column and the rows), a ``kind`` column
             naming another kind of record, unknown states, bad timestamps, a version
-            column with missing, negative or non-integer values, or a guard/hook
-            without a frame form.
+            column with missing, negative or non-integer values, a probability a step
+            keeps that is not from 0 to 100, or a guard/hook without a frame form.
 
     Examples:
         >>> import pandas as pd
@@ -292,9 +292,26 @@ def fire_frame(
         >>> step.events[["event_id", "sequence", "actor"]].to_dict("records")
         [{'event_id': 'opportunity/O-1/4', 'sequence': 4, 'actor': 'u-7'}]
     """
+    from crmlifecycle.stages._lifecycle import Lifecycle
+
+    check_arg("lifecycle", lifecycle, Lifecycle, "a Lifecycle (e.g. LEAD_STATUS)")
     return lifecycle.fire_frame(
         entities, trigger, at=at, actor=actor, entities_columns=entities_columns
     )
+
+
+def _needed(compiled: CompiledLifecycle, cols: object, trigger: object) -> list[str]:
+    """
+    The columns a bulk step reads (the id column first).
+
+    Refuses ``entities_columns`` and ``trigger`` of the wrong types, naming them.
+    """
+    check_arg("entities_columns", cols, StepFrameColumns, "a StepFrameColumns")
+    assert isinstance(cols, StepFrameColumns)  # noqa: S101 - for the type checker
+    if trigger is not None:
+        check_arg("trigger", trigger, str, "a trigger name (str), or None to read a column")
+        return [cols.id_for(compiled.kind), cols.state, *cols.context]
+    return [cols.id_for(compiled.kind), cols.state, *cols.context, cols.trigger]
 
 
 def step_frame(
@@ -307,9 +324,8 @@ def step_frame(
     actor: str | None = None,
 ) -> FrameStep:
     """The bulk step of :func:`fire_frame`, on a compiled lifecycle."""
-    id_col = cols.id_for(compiled.kind)
-    trigger_col = cols.trigger if trigger is None else None
-    needed = [id_col, cols.state, *cols.context] + ([trigger_col] if trigger_col else [])
+    needed = _needed(compiled, cols, trigger)
+    id_col, trigger_col = needed[0], cols.trigger if trigger is None else None
     require_columns(frame, needed, frame_name="entities")
     # every row names its record (in text, as events do); two steps of one record: below
     check_ids(frame, id_col, frame_name="entities", what=f"{compiled.kind} ids", text=True)
@@ -498,11 +514,11 @@ def _link_opportunity(
     stepping, src, dest = moves
     won = np.array([s.won for s in compiled.stages], dtype=bool)
     entering = won[dest[stepping]] & ~won[src[stepping]]
-    given = np.full(len(stepping), None, dtype=object)
-    if _LINK in cols.context:  # the context column is the link column itself
-        given = frame[_LINK].astype(object).to_numpy()[stepping]
-    text = pd.Series(given, dtype=object).astype("string").str.strip()
-    missing: np.ndarray[Any, Any] = entering & (text.isna() | (text == "")).to_numpy(dtype=bool)
+    missing: np.ndarray[Any, Any] = entering.copy()
+    if _LINK in cols.context and bool(entering.any()):  # the link column is step context
+        # only the rows entering a won stage need one; an opportunity id follows the id rule
+        linked = frame[_LINK].iloc[stepping[entering]]
+        missing[entering] = missing_ids(linked)
     return missing
 
 

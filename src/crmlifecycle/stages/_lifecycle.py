@@ -44,6 +44,7 @@ from crmlifecycle.stages._step import (
     Step,
     StepRequest,
     check_kind,
+    check_record,
     edit_step,
     fire_step,
     state_of,
@@ -111,6 +112,9 @@ class Lifecycle:
     ) -> None:
         from crmlifecycle.stages._spec import spec_version
 
+        check_arg("states", states, (list, tuple), "a list of state names or Stages")
+        check_arg("transitions", transitions, (list, tuple), "a list of TransitionDefs")
+        check_arg("fields", fields, (list, tuple), "a list of CustomFields")
         self._compiled = CompiledLifecycle(name, states, transitions, initial=initial, kind=kind)
         self._compiled.custom_fields = check_fields(fields)
         self._compiled.custom_names = frozenset(f.name for f in self._compiled.custom_fields)
@@ -242,6 +246,7 @@ class Lifecycle:
             >>> LEAD_STATUS.replay(Lead, [born]) == lead
             True
         """
+        check_record(entity)
         if getattr(entity, "kind", None) is None:  # a record must say its kind to be created
             raise ValidationError.for_field(
                 "entity.kind",
@@ -594,6 +599,7 @@ class Lifecycle:
             (False, True)
         """
         check_kind(self._compiled, entity)  # a record of another kind is an error, not a "no"
+        check_arg("trigger", trigger, str, "a trigger name (str)")
         try:
             self.fire(entity, trigger, at=at or entity.state_since, **context)
         except (InvalidTransition, GuardRejected, ValidationError):
@@ -679,9 +685,9 @@ class Lifecycle:
             ...
             crmlifecycle.errors.EventLogError: event 0 (lead/L-1/2) of entity 'L-1' has sequence...
         """
-        from crmlifecycle.stages._replay import replay_events
+        from crmlifecycle.stages._replay import event_list, replay_events
 
-        return replay_events(self._compiled, initial, list(events), trust=trust)
+        return replay_events(self._compiled, initial, event_list(events), trust=trust)
 
     def state_at(
         self,
@@ -736,7 +742,7 @@ class Lifecycle:
             >>> LEAD_STATUS.state_at(full, as_of=day(2)), LEAD_STATUS.state_at(full, as_of=day(4))
             ('open', 'contacted')
         """
-        from crmlifecycle.stages._replay import check_state_log
+        from crmlifecycle.stages._replay import check_state_log, event_list
 
         try:
             moment = utc_timestamp(as_of, name="as_of")
@@ -748,7 +754,7 @@ class Lifecycle:
                 hint="pass as_of=datetime(..., tzinfo=UTC).",
             ) from err
         state = initial
-        for event in check_state_log(self._compiled, list(events)):
+        for event in check_state_log(self._compiled, event_list(events)):
             if event.at > moment:
                 break
             if isinstance(event, Transitioned):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, final
 
 import attrs
 
+from crmlifecycle._validators import check_arg
 from crmlifecycle.errors import SpecError
 from crmlifecycle.stages._definition import TransitionDef
 
@@ -243,6 +244,8 @@ def lint_spec(
     """
     from crmlifecycle.stages._spec import from_spec, parse_spec_text
 
+    if hooks is not None:
+        check_arg("hooks", hooks, Mapping, "a mapping of hook names to Hooks, or None")
     out: list[LintFinding] = []
     try:
         data = parse_spec_text(spec) if isinstance(spec, str) else spec

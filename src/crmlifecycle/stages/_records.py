@@ -43,7 +43,9 @@ from crmlifecycle.stages._step import (
     EntityT,
     Evolve,
     check_kind,
+    check_record,
     edit_step,
+    is_before,
     last_change,
     state_of,
 )
@@ -163,6 +165,8 @@ def merge_step(
     actor: str | None = None,
 ) -> Merge[EntityT]:
     """Merge ``duplicate`` into ``survivor`` (see :meth:`Lifecycle.merge`); return both."""
+    check_record(survivor, name="survivor")
+    check_record(duplicate, name="duplicate")
     _check_pair(compiled, survivor, duplicate)
     _check_order(survivor, duplicate, at)
     evolve = Evolve.of(type(survivor))
@@ -205,7 +209,7 @@ def _check_order(survivor: Any, duplicate: Any, at: object) -> None:
         return  # the edit path refuses it with the usual message
     for role, record in (("survivor", survivor), ("duplicate", duplicate)):
         since = last_change(record)
-        if at < since:
+        if is_before(at, since):
             raise ValidationError.for_field(
                 "at",
                 at,

@@ -29,8 +29,10 @@ values (a key that is not a field of the record goes into ``record.custom``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from crmlifecycle.errors import (
     EventLogError,
@@ -54,6 +56,7 @@ from crmlifecycle.stages._step import (
     bookkeeping,
     check_kind,
     fire_step,
+    is_before,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +135,7 @@ def check_log(
                 expected = event.sequence
         else:
             expected = _next_sequence(entity_id, i, event, expected)
-        if previous is not None and event.at < previous:
+        if previous is not None and is_before(event.at, previous):
             raise _error(
                 entity_id,
                 i,
@@ -203,6 +206,32 @@ def _next_sequence(entity_id: str, i: int, event: Event, expected: int | None) -
             _MISSING,
         )
     return event.sequence
+
+
+def event_list(events: object) -> list[Event]:
+    """
+    ``events`` as a list of events, or a ``ValidationError`` naming ``events`` (or the item).
+
+    A log is an iterable of events (a list, a tuple, a generator); text, a mapping or
+    a frame is not one.
+    """
+    if isinstance(events, str | bytes | Mapping | pd.DataFrame) or not isinstance(events, Iterable):
+        raise ValidationError.for_field(
+            "events",
+            events,
+            "a list of events (Transitioned, Created or FieldsChanged)",
+            hint="pass the record's event log; read a frame with events_from_frame first.",
+        )
+    items = list(events)
+    for i, item in enumerate(items):
+        if not isinstance(item, Transitioned | Created | FieldsChanged):
+            raise ValidationError.for_field(
+                f"events[{i}]",
+                type(item).__name__,
+                "an event (Transitioned, Created or FieldsChanged)",
+                hint="read stored events back with event_from_dict or event_from_json first.",
+            )
+    return items
 
 
 def check_state_log(compiled: CompiledLifecycle, events: Sequence[Event]) -> list[Event]:

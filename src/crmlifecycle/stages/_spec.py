@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from crmlifecycle._config import check_keys, load_text
-from crmlifecycle.errors import RuleError, SpecError, did_you_mean
+from crmlifecycle.errors import RuleError, SpecError, ValidationError, did_you_mean
 from crmlifecycle.stages._definition import Guard, Hook, Stage, TransitionDef
 from crmlifecycle.stages._fields import fields_from_spec, fields_to_spec
 from crmlifecycle.stages._hooks import BUILTIN_HOOKS
@@ -85,14 +85,17 @@ def _stage(raw: object, index: int) -> Stage:
     for key in ("type", "forecast", "description"):
         if key in raw and not isinstance(raw[key], str):
             raise SpecError(f"expected a string (got {raw[key]!r}).", path=f"{path}.{key}")
-    return Stage(
-        name=raw["name"],
-        order=index,
-        type=raw.get("type", "ongoing"),
-        probability=raw.get("probability"),
-        forecast=raw.get("forecast"),
-        description=raw.get("description"),
-    )
+    try:
+        return Stage(
+            name=raw["name"],
+            order=index,
+            type=raw.get("type", "ongoing"),
+            probability=raw.get("probability"),
+            forecast=raw.get("forecast"),
+            description=raw.get("description"),
+        )
+    except ValidationError as err:  # a value of the wrong type: the spec's path names it
+        raise SpecError(str(err), path=f"{path}.{err.field}") from err
 
 
 def _guards(raw: Mapping[str, Any], key: str, path: str) -> tuple[Guard, ...]:

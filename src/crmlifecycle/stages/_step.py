@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 
 import attrs
@@ -80,8 +80,10 @@ __all__ = [
     "StepRequest",
     "bookkeeping",
     "check_kind",
+    "check_record",
     "edit_step",
     "fire_step",
+    "is_before",
     "last_change",
     "state_of",
 ]
@@ -314,6 +316,7 @@ def edit_step(
     edited. ``allow`` names fields that an edit refuses but the calling producer
     sets (``owner`` for an assignment, ``merged_into`` for a merge).
     """
+    check_kind(compiled, entity)  # a record at all, of this kind, before its class is read
     evolve = Evolve.of(type(entity))
     changes, produced = _split_produced(changes, allow)
     state_of(compiled, entity)
@@ -412,6 +415,19 @@ def _refuse_field_context(evolve: Evolve, request: StepRequest) -> None:
             )
 
 
+def check_record(entity: object, *, name: str = "entity") -> None:
+    """Refuse anything but a record (an attrs instance with ``id``, ``state``, ``state_since``)."""
+    if not attrs.has(type(entity)) or not all(
+        hasattr(entity, field) for field in ("id", "state", "state_since")
+    ):
+        raise ValidationError.for_field(
+            name,
+            entity,
+            "a record: an attrs instance with id, state and state_since (a Lead, a Customer...)",
+            hint=f"pass the record itself as {name}=.",
+        )
+
+
 def check_kind(compiled: CompiledLifecycle, entity: object, *, name: str = "entity") -> None:
     """
     Refuse a record of another kind than the lifecycle's (a ``Customer`` through ``LEAD_STATUS``).
@@ -420,6 +436,7 @@ def check_kind(compiled: CompiledLifecycle, entity: object, *, name: str = "enti
     host's record class without one is not checked. ``name`` is the argument in the
     message (``entity``, ``survivor``, ``initial``).
     """
+    check_record(entity, name=name)
     kind = getattr(entity, "kind", None)
     if isinstance(kind, str) and kind != compiled.kind:
         raise ValidationError.for_field(
@@ -452,11 +469,30 @@ def _invalid(compiled: CompiledLifecycle, entity: Stateful, trigger: str) -> Inv
     )
 
 
+def is_before(first: datetime, second: datetime) -> bool:
+    """
+    Whether ``first`` is before ``second`` as instants (both timezone-aware).
+
+    Python compares two datetimes of one zone by their wall clocks, ignoring ``fold``:
+    in Europe/Berlin's autumn fold, 02:30 (``fold=0``, UTC+2) is an hour before 02:30
+    (``fold=1``, UTC+1), yet ``<`` says neither is before the other. Every "not before"
+    check of a step compares UTC instants through this function.
+
+    Examples:
+        >>> from zoneinfo import ZoneInfo
+        >>> first = datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+        >>> second = first.replace(fold=1)
+        >>> first < second, is_before(first, second), is_before(second, first)
+        (False, True, False)
+    """
+    return first.astimezone(UTC) < second.astimezone(UTC)
+
+
 def last_change(entity: Stateful) -> datetime:
     """When the record last changed: the later of ``state_since`` and ``updated_at`` (if any)."""
     since: datetime = entity.state_since
     updated: datetime | None = getattr(entity, "updated_at", None)
-    return since if updated is None or updated < since else updated
+    return since if updated is None or is_before(updated, since) else updated
 
 
 def _check_time(entity: Stateful, at: object) -> None:
@@ -466,7 +502,7 @@ def _check_time(entity: Stateful, at: object) -> None:
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
         )
     since = last_change(entity)
-    if at < since:
+    if is_before(at, since):
         raise ValidationError.for_field(
             "at",
             at,

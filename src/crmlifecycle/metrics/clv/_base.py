@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Self
 
@@ -21,7 +20,8 @@ from scipy import optimize, stats
 from threadpoolctl import ThreadpoolController
 
 from crmlifecycle._frames import check_numeric, require_columns
-from crmlifecycle.errors import DataError, FitError, ValidationError
+from crmlifecycle._validators import check_real
+from crmlifecycle.errors import DataError, FitError, ValidationError, short_repr
 
 __all__ = [
     "MAX_DISCOUNT_RATE",
@@ -480,9 +480,7 @@ MAX_STEPS: Final = 10_000
 
 def _number(name: str, value: object, hint: str) -> float:
     """``value`` as a float, refusing bools, strings and other non-numbers (naming ``name``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValidationError.for_field(name, value, "a number", hint=hint)
-    return float(value)
+    return check_real(name, value, hint=hint)
 
 
 def check_rate(discount_rate: object, *, allow_zero: bool = False) -> float:
@@ -503,7 +501,7 @@ def check_rate(discount_rate: object, *, allow_zero: bool = False) -> float:
         low = ">= 0" if allow_zero else "> 0 (the remaining life is unbounded)"
         raise ValidationError(
             f"discount_rate must be {low} and <= {MAX_DISCOUNT_RATE:g} (100 % per time unit), "
-            f"got {discount_rate!r}. Hint: {hint}.",
+            f"got {short_repr(discount_rate)}. Hint: {hint}.",
             field="discount_rate",
             value=discount_rate,
         )
@@ -521,7 +519,7 @@ def check_margin(margin: object) -> float:
     share = _number("margin", margin, hint)
     if not (math.isfinite(share) and 0 <= share <= 1):
         raise ValidationError(
-            f"margin must be between 0 and 1, got {margin!r}. Hint: {hint}.",
+            f"margin must be between 0 and 1, got {short_repr(margin)}. Hint: {hint}.",
             field="margin",
             value=margin,
         )
@@ -539,7 +537,7 @@ def check_spend(spend: object) -> float:
     value = _number("spend", spend, hint)
     if not (math.isfinite(value) and value >= 0):
         raise ValidationError(
-            f"spend must be a finite value >= 0, got {spend!r}. Hint: {hint}.",
+            f"spend must be a finite value >= 0, got {short_repr(spend)}. Hint: {hint}.",
             field="spend",
             value=spend,
         )
@@ -559,7 +557,7 @@ def check_horizon(horizon: object, step: object) -> int:
     for name, value in values.items():
         if not (math.isfinite(value) and value > 0):
             raise ValidationError(
-                f"{name} must be finite and > 0, got {value!r}. Hint: {hint}.",
+                f"{name} must be finite and > 0, got {short_repr(value)}. Hint: {hint}.",
                 field=name,
                 value=value,
             )
@@ -568,7 +566,8 @@ def check_horizon(horizon: object, step: object) -> int:
         name = "step" if values["step"] < 1 else "horizon"
         raise ValidationError(
             f"horizon / step asks for {count:.3g} discounting steps, more than {MAX_STEPS:,} "
-            f"(horizon={horizon!r}, step={step!r}). Hint: use a longer step (e.g. 4 weeks "
+            f"(horizon={short_repr(horizon)}, step={short_repr(step)}). Hint: use a longer "
+            "step (e.g. 4 weeks "
             "instead of 1) or a shorter horizon.",
             field=name,
             value=values[name],

@@ -27,8 +27,9 @@ from crmlifecycle._frames import (
     utc_nanoseconds,
     utc_timestamp,
 )
+from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError
+from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.schema import OrderColumns
 
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
@@ -41,7 +42,9 @@ _UNITS: Final = ("D", "W", "M", "Q", "Y")
 def _unit(value: str, name: str) -> str:
     alias = period_alias(value)
     if alias not in _UNITS:  # pragma: no cover - period_alias only returns these
-        raise DataError(f"{name}={value!r} is not supported. Hint: use one of {list(_UNITS)}.")
+        raise DataError(
+            f"{name}={short_repr(value)} is not supported. Hint: use one of {list(_UNITS)}."
+        )
     return alias
 
 
@@ -110,12 +113,8 @@ def _prepare(
     amount_col = cols.amount if monetary_value else None
     columns = [customer_col, at_col] + ([amount_col] if amount_col else [])
     require_columns(orders, columns, frame_name="orders")
+    check_ids(orders, customer_col, frame_name="orders", what="customer ids")
     ids = orders[customer_col]
-    if bool(ids.isna().any()):
-        rows = list(orders.index[ids.isna().to_numpy()][:20])
-        raise DataError.malformed(
-            customer_col, "has missing customer ids", rows=rows, hint="drop those orders first."
-        )
     codes, uniques = pd.factorize(ids, sort=True)
     days = _days(as_utc(orders[at_col], at_col))
     amounts = None

@@ -7,8 +7,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from crmlifecycle._validators import check_count
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle._validators import check_count, check_real
+from crmlifecycle.errors import DataError, ValidationError, short_repr
 from crmlifecycle.metrics.clv._base import MAX_OPPORTUNITIES
 
 __all__ = [
@@ -45,13 +45,53 @@ def _customers(n: object) -> int:
 
 
 def _positive(**params: float) -> None:
-    for name, value in params.items():
+    for name, given in params.items():
+        value = check_real(name, given, hint="pass the fitted parameter, a number > 0.")
         if not (np.isfinite(value) and value > 0):
-            raise DataError(f"{name} must be positive and finite, got {value!r}.")
+            raise DataError(
+                f"{name} must be positive and finite, got {short_repr(value)}. Hint: pass "
+                "the fitted parameters (all > 0)."
+            )
+
+
+def _frequencies(frequency: object) -> np.ndarray:
+    """The repeat purchases of each customer: numbers (a sequence or array) >= 0."""
+    hint = "pass the frequency column of a summary, e.g. summary['frequency'].to_numpy()."
+    try:
+        x = np.asarray(frequency, dtype="float64")
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValidationError.for_field(
+            "frequency", frequency, "numbers (counts of repeat purchases)", hint=hint
+        ) from err
+    if not bool(np.all(np.isfinite(x) & (x >= 0))):
+        raise ValidationError.for_field(
+            "frequency", frequency, "finite counts >= 0 (no NaN)", hint=hint
+        )
+    return x
+
+
+def _poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
+    """Poisson draws; a mean too large for a draw (huge rates or ages) is a ``DataError``."""
+    try:
+        return rng.poisson(lam)
+    except ValueError as err:  # NumPy: "lam value too large"
+        raise DataError(
+            "the simulated purchase counts are too large to draw (the rates times the ages "
+            "exceed about 1e18). Hint: pass the fitted parameters and ages in the summary's "
+            "time unit."
+        ) from err
 
 
 def _ages(n: int, age: float | np.ndarray) -> np.ndarray:
-    ages = np.broadcast_to(np.asarray(age, dtype="float64"), (n,)).copy()
+    hint = "pass T as a number > 0, or an array of n numbers > 0."
+    if not isinstance(age, np.ndarray):
+        age = check_real("T", age, hint=hint)
+    elif age.dtype.kind not in "iuf":
+        raise ValidationError.for_field("T", age, "numbers (an array of ints or floats)", hint=hint)
+    try:
+        ages = np.broadcast_to(np.asarray(age, dtype="float64"), (n,)).copy()
+    except ValueError as err:
+        raise ValidationError.for_field("T", age, f"a number or {n} numbers", hint=hint) from err
     if not bool(np.all(np.isfinite(ages) & (ages > 0))):
         raise DataError("T must be > 0 for every simulated customer.")
     return ages
@@ -84,7 +124,9 @@ def simulate_bgnbd(
 
     Raises:
         ValidationError: naming the integer argument (count, periods, seed) that is
-            not an integer >= 0 or is above its bound.
+            not an integer >= 0 or is above its bound, or the parameter (``T``,
+            ``frequency``) that is not a number.
+        DataError: a parameter that is not finite and > 0, or counts too large to draw.
 
     Examples:
         >>> simulate_bgnbd(3, r=0.25, alpha=4.0, a=0.8, b=2.4, T=39.0, seed=1).columns.tolist()
@@ -97,7 +139,7 @@ def simulate_bgnbd(
     ages = _ages(n, T)
     rate = rng.gamma(r, 1 / alpha, n)
     p = rng.beta(a, b, n)
-    arrivals = rng.poisson(rate * ages)
+    arrivals = _poisson(rng, rate * ages)
     lifetime_purchases = rng.geometric(p)  # drops out right after this purchase
     x = np.minimum(arrivals, lifetime_purchases)
     # the x-th of `arrivals` uniform points in (0, T]
@@ -132,7 +174,9 @@ def simulate_pareto_nbd(
 
     Raises:
         ValidationError: naming the integer argument (count, periods, seed) that is
-            not an integer >= 0 or is above its bound.
+            not an integer >= 0 or is above its bound, or the parameter (``T``,
+            ``frequency``) that is not a number.
+        DataError: a parameter that is not finite and > 0, or counts too large to draw.
 
     Examples:
         >>> len(simulate_pareto_nbd(5, r=0.5, alpha=10.0, s=0.6, beta=12.0, T=39.0, seed=1))
@@ -146,7 +190,7 @@ def simulate_pareto_nbd(
     rate = rng.gamma(r, 1 / alpha, n)
     death = rng.exponential(1 / rng.gamma(s, 1 / beta, n))
     window = np.minimum(death, ages)
-    x = rng.poisson(rate * window)
+    x = _poisson(rng, rate * window)
     t_x = np.where(x > 0, window * rng.beta(np.maximum(x, 1), 1.0), 0.0)
     return pd.DataFrame({"frequency": x.astype("int64"), "recency": t_x, "T": ages})
 
@@ -170,7 +214,9 @@ def simulate_gamma_gamma(
 
     Raises:
         ValidationError: naming the integer argument (count, periods, seed) that is
-            not an integer >= 0 or is above its bound.
+            not an integer >= 0 or is above its bound, or the parameter (``T``,
+            ``frequency``) that is not a number.
+        DataError: a parameter that is not finite and > 0, or counts too large to draw.
 
     Examples:
         >>> import numpy as np
@@ -181,7 +227,7 @@ def simulate_gamma_gamma(
     check_count("seed", seed)
     _positive(p=p, q=q, gamma=gamma)
     rng = np.random.default_rng(seed)
-    x = np.asarray(frequency, dtype="float64")
+    x = _frequencies(frequency)
     nu = rng.gamma(q, 1 / gamma, x.size)
     safe = np.maximum(x, 1)
     mean = rng.gamma(p * safe, 1 / (nu * safe))  # mean of x gamma(p, nu) draws
@@ -209,7 +255,9 @@ def simulate_bgbb(
 
     Raises:
         ValidationError: naming the integer argument (count, periods, seed) that is
-            not an integer >= 0 or is above its bound.
+            not an integer >= 0 or is above its bound, or the parameter (``T``,
+            ``frequency``) that is not a number.
+        DataError: a parameter that is not finite and > 0, or counts too large to draw.
 
     Examples:
         >>> draws = simulate_bgbb(4, alpha=1.2, beta=0.75, gamma=0.66, delta=2.8, periods=6, seed=1)
@@ -255,7 +303,9 @@ def simulate_sbg(n: int, *, alpha: float, beta: float, periods: int, seed: int) 
 
     Raises:
         ValidationError: naming the integer argument (count, periods, seed) that is
-            not an integer >= 0 or is above its bound.
+            not an integer >= 0 or is above its bound, or the parameter (``T``,
+            ``frequency``) that is not a number.
+        DataError: a parameter that is not finite and > 0, or counts too large to draw.
 
     Examples:
         >>> simulate_sbg(100, alpha=0.7, beta=1.2, periods=3, seed=1)[0]

@@ -21,7 +21,9 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,6 +32,7 @@ from hypothesis import strategies as st
 
 from crmlifecycle import Case, Customer, Lead, Money, Opportunity
 from crmlifecycle._event_rows import stage_rows
+from crmlifecycle._ids import missing_ids
 from crmlifecycle.errors import DataError, EventLogError, ValidationError
 from crmlifecycle.events import Created, Transitioned
 from crmlifecycle.metrics import (
@@ -61,8 +64,19 @@ from crmlifecycle.stages import (
     CUSTOMER_LIFECYCLE,
     LEAD_STATUS,
     OPPORTUNITY_PIPELINE,
+    Guard,
+    Hook,
     Lifecycle,
+    Stage,
+    StepFrameColumns,
+    StepInfo,
+    TransitionDef,
     convert_lead,
+    events_from_frame,
+    events_to_frame,
+    fire_frame,
+    lint_spec,
+    replay_frame,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -542,3 +556,332 @@ def test_every_id_reader_names_exactly_the_rows_without_an_id(ids: list[object])
             read()
         assert info.value.column == column
         assert list(info.value.rows) == bad[:20]
+
+
+# -- probabilities kept by a bulk step ------------------------------------------------------------
+
+
+def _pipeline_deals(probability: list[object], manual: list[bool]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": [f"O-{i}" for i in range(len(probability))],
+            "state": ["proposal"] * len(probability),
+            "probability": probability,
+            "probability_manual": manual,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("probability", "bad_rows"),
+    [([500, 40], [0]), ([40, -1], [1]), ([101, np.nan], [0, 1]), ([np.inf, 20], [0])],
+    ids=["500", "negative", "101 and NaN", "inf"],
+)
+def test_fire_frame_refuses_a_hand_set_probability_off_its_scale(
+    probability: list[object], bad_rows: list[int]
+) -> None:
+    # a record refuses these (Opportunity.probability is 0 to 100): a step must not keep them
+    with pytest.raises(DataError) as info:
+        OPPORTUNITY_PIPELINE.fire_frame(
+            _pipeline_deals(probability, [True, True]), "negotiate", at=day(1)
+        )
+    assert info.value.column == "probability"
+    assert list(info.value.rows) == bad_rows
+
+
+def test_fire_frame_keeps_a_hand_set_probability_and_replaces_a_default_one() -> None:
+    # not set by hand: the stage's default replaces even a value off the scale
+    deals = _pipeline_deals([35, 500], [True, False])
+    step = OPPORTUNITY_PIPELINE.fire_frame(deals, "negotiate", at=day(1))
+    negotiation = OPPORTUNITY_PIPELINE.stage("negotiation").probability
+    assert step.frame["probability"].tolist() == [35, negotiation]
+
+
+# -- "not before" compares instants, never wall clocks -------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FOLD_FIRST = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)  # 00:30 UTC (summer time)
+FOLD_SECOND = FOLD_FIRST.replace(fold=1)  # 01:30 UTC: an hour later, the same wall clock
+
+
+def _lead_since(since: datetime) -> Lead:
+    return Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=UTC), state_since=since)
+
+
+def _replay_two_steps(since: datetime, at: datetime) -> object:
+    """Replay a log whose second step happens at ``at``, after a first step at ``since``."""
+    lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    first = LEAD_STATUS.fire(lead, "contact", at=since)
+    second = LEAD_STATUS.fire(first.entity, "qualify", at=since)
+    log: list[Any] = [LEAD_STATUS.create(lead), first.event, attrs.evolve(second.event, at=at)]
+    return LEAD_STATUS.replay(Lead, log)
+
+
+def _frame_since(since: datetime, at: datetime) -> object:
+    frame = pd.DataFrame(
+        {"lead_id": ["L-1"], "state": ["open"], "state_since": pd.Series([since], dtype=object)}
+    )
+    step = LEAD_STATUS.fire_frame(frame, "contact", at=at)
+    if step.frame["state"].iloc[0] != "contacted":  # a bulk step refuses the row, not the call
+        raise ValidationError.for_field("at", at, "not before state_since", hint="")
+    return step
+
+
+NOT_BEFORE: dict[str, Callable[[datetime, datetime], object]] = {
+    "fire": lambda since, at: LEAD_STATUS.fire(_lead_since(since), "contact", at=at),
+    "edit": lambda since, at: LEAD_STATUS.edit(_lead_since(since), at=at, custom={"a": 1}),
+    "assign": lambda since, at: LEAD_STATUS.assign(_lead_since(since), "ana", at=at),
+    "merge": lambda since, at: LEAD_STATUS.merge(
+        _lead_since(since), Lead(id="L-2", created_at=datetime(2026, 1, 1, tzinfo=UTC)), at=at
+    ),
+    "replay order": _replay_two_steps,
+    "fire_frame": _frame_since,
+}
+
+
+@pytest.mark.parametrize("operation", list(NOT_BEFORE))
+def test_a_step_an_hour_earlier_in_a_fold_is_refused(operation: str) -> None:
+    # 02:30 (fold=0) is 00:30 UTC, an hour before 02:30 (fold=1); Python's < sees equal clocks
+    with pytest.raises(ValidationError if operation != "replay order" else EventLogError):
+        NOT_BEFORE[operation](FOLD_SECOND, FOLD_FIRST)
+    NOT_BEFORE[operation](FOLD_FIRST, FOLD_SECOND)  # an hour later: fine
+
+
+# a wall clock around Berlin's autumn change, and which side of the fold it means
+_BERLIN_TIMES = st.builds(
+    lambda clock, fold: clock.replace(tzinfo=BERLIN, fold=fold),
+    st.datetimes(min_value=datetime(2026, 10, 25, 1, 0), max_value=datetime(2026, 10, 25, 4, 0)),
+    st.integers(min_value=0, max_value=1),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operation=st.sampled_from(list(NOT_BEFORE)), since=_BERLIN_TIMES, at=_BERLIN_TIMES)
+def test_not_before_compares_instants_in_a_daylight_saving_zone(
+    operation: str, since: datetime, at: datetime
+) -> None:
+    earlier = at.astimezone(UTC) < since.astimezone(UTC)
+    if earlier:
+        with pytest.raises((ValidationError, EventLogError)):
+            NOT_BEFORE[operation](since, at)
+    else:
+        NOT_BEFORE[operation](since, at)
+
+
+# -- wrong-typed arguments of the stages API ------------------------------------------------------
+
+_LEAD = Lead(id="L-1", created_at=T0)
+_LEADS = pd.DataFrame({"lead_id": ["L-1"], "state": ["open"]})
+_LOG = events_to_frame([LEAD_STATUS.create(_LEAD)])
+_QUALIFIED = LEAD_STATUS.fire(LEAD_STATUS.fire(_LEAD, "contact", at=T0).entity, "qualify", at=T0)
+
+
+def _guard() -> Guard:
+    return Guard(name="g", func=lambda _e, _i: True)
+
+
+def _hook() -> Hook:
+    return Hook(name="h", func=lambda _e, _i: None)
+
+
+# argument -> a call passing the wrong value ``w`` there; the error names the argument
+WRONG_TYPED: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "TransitionDef.trigger": ("trigger", lambda w: TransitionDef(trigger=w, source="a")),
+    "TransitionDef.source": ("source", lambda w: TransitionDef(trigger="t", source=w)),
+    "TransitionDef.source item": (
+        "source[1]",
+        lambda w: TransitionDef(trigger="t", source=["a", w]),
+    ),
+    "TransitionDef.dest": ("dest", lambda w: TransitionDef(trigger="t", source="a", dest=w)),
+    "TransitionDef.conditions": (
+        "conditions",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", conditions=w),
+    ),
+    "TransitionDef.conditions item": (
+        "conditions[1]",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", conditions=[_guard(), w]),
+    ),
+    "TransitionDef.unless": (
+        "unless",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", unless=w),
+    ),
+    "TransitionDef.before": (
+        "before",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", before=w),
+    ),
+    "TransitionDef.after item": (
+        "after[0]",
+        lambda w: TransitionDef(trigger="t", source="a", dest="b", after=(w,)),
+    ),
+    "TransitionDef.internal": (
+        "internal",
+        lambda w: TransitionDef(trigger="t", source="a", internal=w),
+    ),
+    "TransitionDef.to_last_open": (
+        "to_last_open",
+        lambda w: TransitionDef(trigger="t", source="a", to_last_open=w),
+    ),
+    "Stage.name": ("name", lambda w: Stage(name=w, order=0)),
+    "Stage.order": ("order", lambda w: Stage(name="a", order=w)),
+    "Stage.type": ("type", lambda w: Stage(name="a", order=0, type=w)),
+    "Stage.probability": ("probability", lambda w: Stage(name="a", order=0, probability=w)),
+    "Stage.forecast": ("forecast", lambda w: Stage(name="a", order=0, forecast=w)),
+    "Stage.description": ("description", lambda w: Stage(name="a", order=0, description=w)),
+    "Guard.name": ("name", lambda w: Guard(name=w, func=lambda _e, _i: True)),
+    "Guard.func": ("func", lambda w: Guard(name="g", func=w)),
+    "Guard.frame": ("frame", lambda w: Guard(name="g", frame=w)),
+    "Guard.condition": ("condition", lambda w: Guard(name="g", condition=w)),
+    "Hook.name": ("name", lambda w: Hook(name=w, func=lambda _e, _i: None)),
+    "Hook.func": ("func", lambda w: Hook(name="h", func=w)),
+    "Hook.frame": ("frame", lambda w: Hook(name="h", func=lambda _e, _i: None, frame=w)),
+    "StepInfo.trigger": ("trigger", lambda w: StepInfo(trigger=w, source="a", dest="b", at=T0)),
+    "StepInfo.source": ("source", lambda w: StepInfo(trigger="t", source=w, dest="b", at=T0)),
+    "StepInfo.dest": ("dest", lambda w: StepInfo(trigger="t", source="a", dest=w, at=T0)),
+    "StepInfo.at": ("at", lambda w: StepInfo(trigger="t", source="a", dest="b", at=w)),
+    "StepInfo.context": (
+        "context",
+        lambda w: StepInfo(trigger="t", source="a", dest="b", at=T0, context=w),
+    ),
+    "Lifecycle.states": ("states", lambda w: Lifecycle("x", w, [])),
+    "Lifecycle.transitions": ("transitions", lambda w: Lifecycle("x", ["a"], w)),
+    "Lifecycle.fields": ("fields", lambda w: Lifecycle("x", ["a"], [], fields=w)),
+    "fire_frame lifecycle": ("lifecycle", lambda w: fire_frame(w, _LEADS, "contact", at=T0)),
+    "fire_frame trigger": ("trigger", lambda w: LEAD_STATUS.fire_frame(_LEADS, w, at=T0)),
+    "fire_frame entities_columns": (
+        "entities_columns",
+        lambda w: fire_frame(LEAD_STATUS, _LEADS, "contact", at=T0, entities_columns=w),
+    ),
+    "replay_frame events_columns": (
+        "events_columns",
+        lambda w: replay_frame(LEAD_STATUS, _LOG, events_columns=w),
+    ),
+    "replay_frame check": ("check", lambda w: replay_frame(LEAD_STATUS, _LOG, check=w)),
+    "replay_frame trust": ("trust", lambda w: LEAD_STATUS.replay_frame(_LOG, trust=w)),
+    "events_to_frame events_columns": (
+        "events_columns",
+        lambda w: events_to_frame([], events_columns=w),
+    ),
+    "events_from_frame events_columns": (
+        "events_columns",
+        lambda w: events_from_frame(_LOG, events_columns=w),
+    ),
+    "convert_lead lead_status": (
+        "lead_status",
+        lambda w: convert_lead(_QUALIFIED.entity, at=T0, new_opportunity_id="O-1", lead_status=w),
+    ),
+    "convert_lead pipeline": (
+        "pipeline",
+        lambda w: convert_lead(_QUALIFIED.entity, at=T0, new_opportunity_id="O-1", pipeline=w),
+    ),
+    "lint_spec hooks": ("hooks", lambda w: lint_spec(LEAD_STATUS.to_dict(), hooks=w)),
+    "fire entity": ("entity", lambda w: LEAD_STATUS.fire(w, "contact", at=T0)),
+    "edit entity": ("entity", lambda w: LEAD_STATUS.edit(w, at=T0, custom={"a": 1})),
+    "assign entity": ("entity", lambda w: LEAD_STATUS.assign(w, "ana", at=T0)),
+    "merge survivor": ("survivor", lambda w: LEAD_STATUS.merge(w, _LEAD, at=T0)),
+    "merge duplicate": ("duplicate", lambda w: LEAD_STATUS.merge(_LEAD, w, at=T0)),
+    "create entity": ("entity", LEAD_STATUS.create),
+    "check entity": ("entity", LEAD_STATUS.check),
+    "can_fire entity": ("entity", lambda w: LEAD_STATUS.can_fire(w, "contact")),
+    "can_fire trigger": ("trigger", lambda w: LEAD_STATUS.can_fire(_LEAD, w)),
+    "triggers entity": ("entity", LEAD_STATUS.triggers),
+    "replay initial": ("initial", lambda w: LEAD_STATUS.replay(w, [])),
+    "replay events": ("events", lambda w: LEAD_STATUS.replay(Lead, w)),
+    "state_at events": ("events", lambda w: LEAD_STATUS.state_at(w, as_of=T0)),
+    "state_at events item": ("events[0]", lambda w: LEAD_STATUS.state_at([w], as_of=T0)),
+    "replay events item": ("events[0]", lambda w: LEAD_STATUS.replay(Lead, [w])),
+}
+# ``list`` and ``str`` are right for some arguments (a list of sources, a state name): each
+# argument gets the wrong values of its own type
+_NOT_TEXT = [object(), 5, 2.5, b"x", True]
+_NOT_A_LIST = [object(), 5, b"x", {"a": 1}]
+_WRONG_FOR: dict[str, list[object]] = {
+    "TransitionDef.source": [object(), 5, 2.5, True],
+    "TransitionDef.conditions": _NOT_A_LIST,
+    "TransitionDef.unless": _NOT_A_LIST,
+    "TransitionDef.before": _NOT_A_LIST,
+    "Lifecycle.states": _NOT_A_LIST,
+    "Lifecycle.transitions": _NOT_A_LIST,
+    "Lifecycle.fields": _NOT_A_LIST,
+    "StepInfo.context": [object(), 5, "x", ["a"]],
+    "Stage.order": [object(), "1", 2.5, True],
+    "Stage.probability": [object(), "50", 50.5, True],
+    "replay events": [object(), 5, "x", {"a": 1}, _LOG],
+    "state_at events": [object(), 5, "x", {"a": 1}, _LOG],
+    "TransitionDef.internal": [object(), 1, "yes", None],
+    "TransitionDef.to_last_open": [object(), 1, "yes", None],
+    "replay_frame check": [object(), 1, "yes", None],
+    "replay_frame trust": [object(), 1, "yes", None],
+    "lint_spec hooks": [object(), 5, "x", ["h"]],
+}
+_CASES = [
+    (name, wrong)
+    for name in WRONG_TYPED
+    for wrong in _WRONG_FOR.get(name, [*_NOT_TEXT, ["x"], {"x": 1}])
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"), _CASES, ids=[f"{n}={type(w).__name__}" for n, w in _CASES]
+)
+def test_a_wrong_typed_argument_is_a_validation_error_naming_it(name: str, wrong: object) -> None:
+    field, call = WRONG_TYPED[name]
+    with pytest.raises(ValidationError) as info:
+        call(wrong)
+    assert info.value.field == field
+    assert "Hint:" in str(info.value)
+
+
+# -- one id rule whatever the column's storage ----------------------------------------------------
+
+_TEXT_STORAGES: list[Any] = [
+    object,
+    "string[python]",
+    "string[pyarrow]",
+    pd.StringDtype("pyarrow", np.nan),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u3000\u200bab-", max_size=4),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_an_id_is_blank_by_the_same_rule_in_every_text_storage(ids: list[str | None]) -> None:
+    # Python's str.isspace is the rule (a zero-width space is not blank); the Arrow path
+    # reads the buffers with pyarrow.compute, the object path cell by cell
+    expected = [v is None or not v.strip() for v in ids]
+    for storage in _TEXT_STORAGES:
+        assert missing_ids(pd.Series(ids, dtype=storage)).tolist() == expected, storage
+
+
+@pytest.mark.parametrize("storage", _TEXT_STORAGES[1:], ids=str)
+@pytest.mark.parametrize("value", ["", " ", "\u3000\t", None], ids=repr)
+def test_fire_frame_refuses_a_blank_id_in_a_text_column(storage: Any, value: object) -> None:
+    frame = pd.DataFrame(
+        {"lead_id": pd.Series(["L-1", value], dtype=storage), "state": ["open", "open"]}
+    )
+    with pytest.raises(DataError) as info:
+        LEAD_STATUS.fire_frame(frame, "contact", at=day(1))
+    assert (info.value.column, list(info.value.rows)) == ("lead_id", [1])
+
+
+def test_a_conversion_step_names_the_rows_without_an_opportunity_id() -> None:
+    # the link column is context; only the rows entering the won stage need a value
+    frame = pd.DataFrame(
+        {
+            "lead_id": ["L-1", "L-2", "L-3"],
+            "state": ["qualified", "qualified", "qualified"],
+            "opportunity_id": pd.Series(["O-1", " ", None], dtype="string[pyarrow]"),
+        }
+    )
+    step = LEAD_STATUS.fire_frame(
+        frame, "convert", at=day(1), entities_columns=StepFrameColumns(context="opportunity_id")
+    )
+    assert step.accepted.tolist() == [True, False, False]
+    assert step.reason.iloc[1:].tolist() == ["entering a won stage needs an opportunity_id"] * 2

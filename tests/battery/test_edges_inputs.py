@@ -198,10 +198,12 @@ _PACKAGES = (
     "crmlifecycle.metrics.clv",
     "crmlifecycle.synth",
     "crmlifecycle.schema",
+    "crmlifecycle.plotting",
 )
 #: Functions another battery covers instead of this sweep (none: the combine steps are in).
 _ELSEWHERE: frozenset[str] = frozenset()
-_BAD: tuple[object, ...] = (None, [1], {"a": 1}, 5, b"x")
+#: Wrong-typed values: a frame or text where a name or a number is read, an int no float holds.
+_BAD: tuple[object, ...] = (None, [1], {"a": 1}, 5, b"x", pd.DataFrame({"a": [1]}), "abc", 2**100)
 
 
 def _positional_functions() -> list[tuple[str, Callable[..., Any], int]]:
