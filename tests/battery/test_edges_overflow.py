@@ -127,8 +127,10 @@ def test_stage_probabilities_of_built_stages_are_refused(probability: int) -> No
 
 @pytest.mark.parametrize("probability", [500, -50, math.nan])
 def test_the_pipeline_metrics_check_the_probabilities_they_read(probability: object) -> None:
-    # a lifecycle-like object that skipped the lifecycle's own checks still cannot weight a deal
-    fake = types.SimpleNamespace(stages=[Stage(name="x", order=0, probability=probability)])  # type: ignore[arg-type]
+    # a lifecycle-like object that skipped every check (its stages plain namespaces: a
+    # Stage itself refuses a NaN, and a Lifecycle any of them) still cannot weight a deal
+    stage = types.SimpleNamespace(name="x", order=0, probability=probability)
+    fake = types.SimpleNamespace(stages=[stage])
     with pytest.raises(ValidationError, match=r"x\.probability"):
         stage_probabilities(fake)  # type: ignore[arg-type]
 
