@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pandas as pd
 import pytest
@@ -308,3 +309,28 @@ def test_the_lead_conversion_kpi_counts_every_lead(synth: Dataset) -> None:
     # converted leads ÷ every lead, including the 379 never contacted (no event)
     assert value == pytest.approx(converted / len(leads))
     assert len(leads) == 5000
+
+
+@settings(max_examples=60, deadline=None)
+@given(populations(), st.integers(0, 24 * 90), st.randoms(use_true_random=False))
+def test_the_log_alone_counts_as_the_population_of_its_entities(
+    world: tuple[pd.DataFrame, pd.DataFrame, pd.Series], hours: int, rng: random.Random
+) -> None:
+    # without entities= the funnel reads the log's codes alone; with the log's own entities
+    # as the population it builds every spell: both must count alike, whatever order the
+    # entities come in (an entity's own events keep their order: ties are read in it)
+    events, _, _ = world
+    ids = list(pd.unique(events["entity_id"]))
+    rng.shuffle(ids)
+    rank = events["entity_id"].map({entity: i for i, entity in enumerate(ids)})
+    shuffled = events.iloc[rank.to_numpy().argsort(kind="stable")]
+    as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(hours=hours)
+    seen = events.loc[events["at"] <= as_of]
+    population = pd.DataFrame({"opportunity_id": pd.unique(seen["entity_id"])})
+    fast = funnel(shuffled, as_of=as_of)
+    full = funnel(seen, entities=population)
+    pd.testing.assert_frame_equal(fast, full)
+    for low, high in [("prospecting", "won"), ("qualification", "proposal")]:
+        rate = conversion_rate(shuffled, from_stage=low, to_stage=high, as_of=as_of)
+        expected = conversion_rate(seen, from_stage=low, to_stage=high, entities=population)
+        assert rate == pytest.approx(expected, nan_ok=True)

@@ -50,6 +50,7 @@ from crmlifecycle.metrics._funnel import conversion_rate, funnel
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv, order_based_clv
 from crmlifecycle.metrics._pipeline import average_deal_size, sales_cycle_length, win_rate
 from crmlifecycle.metrics._protocol import FunctionMetric, KpiReport, Metric
+from crmlifecycle.metrics._rate_conversion import convert_churn_rate
 from crmlifecycle.metrics._registry import (
     ENTRY_POINT_GROUP,
     available_metrics,
@@ -61,7 +62,6 @@ from crmlifecycle.metrics._retention import (
     churn_rate,
     churn_rate_partial,
     combine_churn_rate,
-    convert_churn_rate,
     retention_rate,
 )
 from crmlifecycle.metrics._revenue import (

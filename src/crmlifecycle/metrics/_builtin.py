@@ -26,7 +26,8 @@ from crmlifecycle.metrics._funnel import conversion_rate
 from crmlifecycle.metrics._lifetime import average_order_value, historic_clv
 from crmlifecycle.metrics._pipeline import average_deal_size, sales_cycle_length, win_rate
 from crmlifecycle.metrics._protocol import NAMED_METRICS, FunctionMetric
-from crmlifecycle.metrics._retention import churn_rate, convert_churn_rate
+from crmlifecycle.metrics._rate_conversion import convert_churn_rate
+from crmlifecycle.metrics._retention import churn_rate
 from crmlifecycle.metrics._revenue import arpu, mrr_movements
 from crmlifecycle.metrics._revenue_retention import net_revenue_retention
 from crmlifecycle.metrics._satisfaction import ces, csat, nps

@@ -172,6 +172,8 @@ def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str
     """
     if len(columns) == 1:
         check_ids(frame, columns[0], frame_name=frame_name)
+        if frame[columns[0]].is_unique:  # one hash pass; the rows are looked for only if not
+            return
     duplicated = frame.duplicated(subset=list(columns), keep=False)
     if bool(duplicated.any()):
         rows = list(frame.index[duplicated.to_numpy()][:20])

@@ -15,7 +15,8 @@ import pandas as pd
 from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
 from crmlifecycle._types import Instant
 from crmlifecycle.metrics._common import check_by, check_unique
-from crmlifecycle.metrics._events import check_states, read_events, spells_of
+from crmlifecycle.metrics._events import check_states, creation_ns
+from crmlifecycle.metrics._log_codes import code_log, utc_ns
 from crmlifecycle.metrics._population import MERGED_INTO
 from crmlifecycle.schema import EventLogColumns, OpportunityColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
@@ -117,15 +118,22 @@ def stages_as_of(
     )
     check_unique(opportunities, [deal.opportunity_id], frame_name="opportunities")
     created = as_utc(opportunities[deal.created_at], deal.created_at)
-    full_log = read_events(events, log, kind, as_of=None)
+    full_log = code_log(events, log, kind, as_of=None)
     if lifecycle is not None:
-        check_states(pd.concat([full_log["source"], full_log["dest"]]), lifecycle, log.dest)
+        check_states(pd.Series(full_log.states, dtype=object), lifecycle, log.dest)
         check_states(opportunities[deal.state], lifecycle, deal.state)
-    first_source = full_log.groupby("entity_id", sort=False)["source"].first()
+    first_source = full_log.first_sources()
     by_id = pd.Series(created.to_numpy(), index=opportunities[deal.opportunity_id].to_numpy())
-    spells = spells_of(events, log, kind, created=by_id, as_of=as_of)
-    current = spells.loc[spells["left_at"].isna()].drop_duplicates("entity_id", keep="last")
-    current = current.set_index("entity_id")
+    seen = full_log if as_of is None else full_log.until(utc_timestamp(as_of, name="as_of").value)
+    creation_ns(seen, by_id)  # nothing happens to a deal before it was created
+    ends = seen.last_rows()
+    current = pd.DataFrame(
+        {
+            "state": seen.names(seen.dest[ends]),
+            "entered_at": utc_ns(seen.at_ns[ends]),
+        },
+        index=seen.ids[seen.entity[ends]],
+    )
     ids = opportunities[deal.opportunity_id]
     keep = pd.Series(data=True, index=opportunities.index)
     if as_of is not None:

@@ -25,13 +25,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._event_rows import stage_rows
-from crmlifecycle._finite import NS_PER_DAY, check_probability, elapsed
-from crmlifecycle._frames import as_utc, require_columns, utc_timestamp
-from crmlifecycle._ids import check_ids
+from crmlifecycle._finite import check_probability
+from crmlifecycle._frames import as_utc
 from crmlifecycle._types import Instant
 from crmlifecycle._validators import check_name
-from crmlifecycle.errors import DataError, short_repr
+from crmlifecycle.errors import DataError
+from crmlifecycle.metrics._log_codes import NAT, CodedLog, IntArray, code_log, utc_ns
 from crmlifecycle.schema import EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
@@ -115,69 +114,11 @@ def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
     return {s.name: s.forecast for s in lifecycle.stages if s.forecast is not None}
 
 
-def events_of_kind(events: pd.DataFrame, columns: EventLogColumns, kind: str) -> pd.DataFrame:
-    """The stage rows (no ``fields_changed`` rows) of ``kind``; the whole log without kinds."""
-    check_name("kind", kind, hint="pass kind= the kind of the rows, e.g. 'opportunity'.")
-    if columns.kind not in events.columns:
-        return stage_rows(events, entity_id=columns.entity_id, kind=columns.kind)
-    # nullable string columns give pd.NA for missing kinds: those rows are not of the kind
-    same = events[columns.kind].eq(kind).fillna(value=False).to_numpy(dtype=bool)
-    if len(events) and not bool(same.any()):
-        kinds = sorted(str(k) for k in events[columns.kind].dropna().unique())
-        raise DataError.malformed(
-            columns.kind,
-            f"holds no event of kind {short_repr(kind)} (kinds present: {kinds})",
-            hint=f"pass kind= one of {kinds} (or the lifecycle= of those events); a log "
-            "without a kind column is read whole, as one lifecycle.",
-        )
-    return stage_rows(events.loc[same], entity_id=columns.entity_id, kind=columns.kind)
-
-
 def read_events(
     events: pd.DataFrame, columns: EventLogColumns, kind: str, *, as_of: Instant | None
 ) -> pd.DataFrame:
     """Validate the log; return the rows of ``kind`` by (entity, at), cut at ``as_of``."""
-    names = [columns.entity_id, columns.source, columns.dest, columns.at]
-    require_columns(events, names, frame_name="events")
-    frame = events_of_kind(events, columns, kind)
-    check_ids(frame, columns.entity_id, frame_name="events")
-    for column in (columns.dest,):
-        missing = frame[column].isna()
-        if bool(missing.any()):
-            raise DataError.malformed(
-                column,
-                "has missing values in the event log",
-                rows=list(frame.index[missing.to_numpy()][:20]),
-                hint="every event needs the entity id and the stage it moved to.",
-            )
-    at = as_utc(frame[columns.at], columns.at)
-    table = pd.DataFrame(
-        {
-            "entity_id": frame[columns.entity_id].to_numpy(),
-            "source": frame[columns.source].to_numpy(),
-            "dest": frame[columns.dest].to_numpy(),
-            "at": at.array,
-        }
-    )
-    if as_of is not None:
-        table = table.loc[table["at"] <= utc_timestamp(as_of, name="as_of")]
-    codes = np.asarray(pd.factorize(table["entity_id"])[0], dtype=np.int64)
-    order = np.lexsort((table["at"].dt.tz_convert(None).to_numpy(), codes))
-    table = table.iloc[order].reset_index(drop=True)
-    same = table["entity_id"].to_numpy()[1:] == table["entity_id"].to_numpy()[:-1]
-    source = table["source"].to_numpy()[1:]
-    broken = same & pd.notna(source) & (source != table["dest"].to_numpy()[:-1])
-    if bool(broken.any()):
-        row = int(np.flatnonzero(broken)[0]) + 1
-        raise DataError.malformed(
-            columns.source,
-            "does not match the previous event's dest for the same entity "
-            f"(entity {table['entity_id'].iloc[row]!r} at {table['at'].iloc[row]})",
-            value=table["source"].iloc[row],
-            hint="the log must hold every transition of an entity; events with equal "
-            "timestamps are kept in their input order.",
-        )
-    return table
+    return code_log(events, columns, kind, as_of=as_of).frame()
 
 
 def stage_spells(
@@ -304,6 +245,31 @@ def check_after_creation(
     )
 
 
+def creation_ns(log: CodedLog, created: pd.Series) -> IntArray:
+    """
+    Read ``created=`` for the entities of ``log``: UTC nanoseconds per entity code (NaT unknown).
+
+    Raises:
+        DataError: see :func:`creation_times`; an entity created after its first event.
+    """
+    stamps = creation_times(created)
+    born = pd.Series(stamps.reindex(log.ids).array, dtype="datetime64[ns, UTC]")
+    born_ns = np.asarray(born.dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")).view(np.int64)
+    head = log.first_rows() & (log.source >= 0)
+    entity, first_at = log.entity[head], log.at_ns[head]
+    early = born_ns[entity] != NAT
+    early[early] = born_ns[entity][early] > first_at[early]
+    if bool(early.any()):
+        check_after_creation(
+            log.ids[entity],
+            pd.Series(utc_ns(born_ns[entity])),
+            pd.Series(utc_ns(first_at)),
+            column="created",
+            what="first event",
+        )
+    return born_ns
+
+
 def spells_of(
     events: pd.DataFrame,
     columns: EventLogColumns,
@@ -313,50 +279,9 @@ def spells_of(
     as_of: Instant | None,
 ) -> pd.DataFrame:
     """Do the work of :func:`stage_spells` for a log read with ``columns``."""
-    log = read_events(events, columns, kind, as_of=as_of)
-    ids = log["entity_id"].to_numpy()
-    n = len(log)
-    first = np.ones(n, dtype=bool)
-    first[1:] = ids[1:] != ids[:-1]
-    last = np.ones(n, dtype=bool)
-    last[:-1] = first[1:]
-    at = log["at"]
-    next_at = at.shift(-1).where(~pd.Series(last))
-    next_state = log["dest"].shift(-1).where(~pd.Series(last))
-    dest_spells = pd.DataFrame(
-        {
-            "entity_id": ids,
-            "state": log["dest"].to_numpy(),
-            "entered_at": at.array,
-            "left_at": next_at.array,
-            "next_state": next_state.to_numpy(),
-            "_rank": np.arange(n) * 2 + 1,
-        }
-    )
-    initial = first & pd.notna(log["source"].to_numpy())
-    heads = log.loc[initial]
-    entered = pd.Series(pd.NaT, index=heads.index, dtype="datetime64[ns, UTC]")
-    if created is not None and len(heads):
-        stamps = creation_times(created)
-        entered = pd.Series(stamps.reindex(heads["entity_id"].to_numpy()).array, index=heads.index)
-        ids = heads["entity_id"].to_numpy()
-        check_after_creation(ids, entered, heads["at"], column="created", what="first event")
-    head_spells = pd.DataFrame(
-        {
-            "entity_id": heads["entity_id"].to_numpy(),
-            "state": heads["source"].to_numpy(),
-            "entered_at": entered.array,
-            "left_at": heads["at"].array,
-            "next_state": heads["dest"].to_numpy(),
-            "_rank": np.flatnonzero(initial) * 2,
-        }
-    )
-    spells = pd.concat([head_spells, dest_spells], ignore_index=True)
-    spells = spells.sort_values("_rank", ignore_index=True).drop(columns=["_rank"])
-    for column in ("entered_at", "left_at"):
-        spells[column] = spells[column].astype("datetime64[ns, UTC]")
-    spells["days"] = elapsed(spells["left_at"], spells["entered_at"], unit_ns=NS_PER_DAY)
-    return spells[SPELL_COLUMNS]
+    log = code_log(events, columns, kind, as_of=as_of)
+    born = None if created is None else creation_ns(log, created)
+    return log.spells(born)[SPELL_COLUMNS]
 
 
 def stage_order(stages: Sequence[str]) -> dict[str, int]:

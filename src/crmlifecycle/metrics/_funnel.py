@@ -56,13 +56,39 @@ from crmlifecycle.metrics._common import (
     safe_divide,
     segment_keys,
 )
-from crmlifecycle.metrics._events import funnel_stages, stage_order
+from crmlifecycle.metrics._events import check_states, funnel_stages, log_kind, stage_order
+from crmlifecycle.metrics._log_codes import IntArray, code_log
 from crmlifecycle.metrics._population import segmented_spells
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
 
 __all__ = ["conversion_rate", "funnel"]
+
+
+def _highest_reached(
+    events: pd.DataFrame,
+    columns: EventLogColumns,
+    lifecycle: Lifecycle,
+    kind: str | None,
+    as_of: Instant | None,
+    order: dict[str, int],
+) -> IntArray:
+    """
+    The furthest funnel position each entity of the log reached (-1: none), from its codes.
+
+    The whole population is the log's entities (no ``entities=``, ``created=`` or
+    segments), so the spells need not be built: an entity's stages are the source of
+    its first event and every dest, and a source is always the previous dest.
+    """
+    log = code_log(events, columns, log_kind(lifecycle, kind), as_of=as_of)
+    check_states(pd.Series(log.states, dtype=object), lifecycle, columns.dest)
+    position = np.array([order.get(state, -1) for state in log.states] + [-1], dtype=np.int64)
+    furthest = np.maximum(position[log.source], position[log.dest])
+    if len(furthest) == 0:
+        return furthest
+    highest: IntArray = np.maximum.reduceat(furthest, np.flatnonzero(log.first_rows()))
+    return highest
 
 
 def _check_stage(stage: str, order: dict[str, int], name: str) -> int:
@@ -218,6 +244,9 @@ def conversion_rate(
             "Hint: swap them."
         )
     keys = segment_keys(by)
+    if freq is None and by is None and entities is None and created is None:
+        highest = _highest_reached(events, events_columns, lifecycle, kind, as_of, order)
+        return ratio(int((highest >= high).sum()), int((highest >= low).sum()))
     spells, segments = segmented_spells(
         events,
         events_columns,
@@ -230,7 +259,7 @@ def conversion_rate(
         entities_columns=entities_columns,
     )
     spells = spells.assign(position=spells["state"].map(order))
-    per_entity = spells.groupby("entity_id", sort=True).agg(
+    per_entity = spells.groupby("entity_id", sort=False).agg(
         position=("position", "max"), _segment=("_segment", "first")
     )
     entered = per_entity["position"] >= low
@@ -360,25 +389,30 @@ def funnel(
     """
     order = stage_order(funnel_stages(lifecycle))
     keys = segment_keys(by)
-    spells, segments = segmented_spells(
-        events,
-        events_columns,
-        lifecycle,
-        kind,
-        created=created,
-        as_of=as_of,
-        keys=keys,
-        entities=entities,
-        entities_columns=entities_columns,
-    )
-    per_entity = (
-        spells.assign(position=spells["state"].map(order))
-        .groupby("entity_id", sort=True)
-        .agg(position=("position", "max"), _segment=("_segment", "first"))
-        .dropna()
-    )
+    if by is None and entities is None and created is None:
+        highest = _highest_reached(events, events_columns, lifecycle, kind, as_of, order)
+        cell, segments = highest[highest >= 0], pd.DataFrame(index=pd.RangeIndex(1))
+    else:
+        spells, segments = segmented_spells(
+            events,
+            events_columns,
+            lifecycle,
+            kind,
+            created=created,
+            as_of=as_of,
+            keys=keys,
+            entities=entities,
+            entities_columns=entities_columns,
+        )
+        per_entity = (
+            spells.assign(position=spells["state"].map(order))
+            .groupby("entity_id", sort=False)
+            .agg(position=("position", "max"), _segment=("_segment", "first"))
+            .dropna()
+        )
+        position = per_entity["position"].to_numpy()
+        cell = per_entity["_segment"].to_numpy() * len(order) + position
     n_stages, n_segments = len(order), len(segments)
-    cell = per_entity["_segment"].to_numpy() * n_stages + per_entity["position"].to_numpy()
     counts = np.bincount(cell.astype("int64"), minlength=n_segments * n_stages)
     reached = counts.reshape(n_segments, n_stages)[:, ::-1].cumsum(axis=1)[:, ::-1]
     previous = np.concatenate([reached[:, :1], reached[:, :-1]], axis=1)

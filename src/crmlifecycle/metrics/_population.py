@@ -24,11 +24,11 @@ from crmlifecycle.metrics._common import IntArray
 from crmlifecycle.metrics._events import (
     check_states,
     creation_times,
-    events_of_kind,
     log_kind,
     read_events,
     spells_of,
 )
+from crmlifecycle.metrics._log_codes import events_of_kind
 from crmlifecycle.metrics._segments import segment_lookup
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import Lifecycle

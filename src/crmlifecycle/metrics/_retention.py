@@ -5,8 +5,8 @@ Definitions (the common SaaS convention, e.g. Skok, "SaaS Metrics 2.0 - A Guide
 to Measuring and Improving What Matters"): the churn rate of a period is the
 customers lost during the period ÷ the customers at its start; customers
 acquired during the period are excluded from numerator and denominator.
-Rates convert between period lengths by compounding,
-``annual = 1 - (1 - monthly) ** 12``. The customers frame is read through a
+Rates convert between period lengths by compounding (``_rate_conversion.py``).
+The customers frame is read through a
 :class:`~crmlifecycle.schema.CustomerColumns` record (``customer_id``,
 ``acquired_at``, ``churned_at``). The cohort retention matrix is in
 ``_cohort.py``.
@@ -18,21 +18,20 @@ from collections.abc import Iterable, Sequence
 from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from crmlifecycle._finite import finite_float
 from crmlifecycle._frames import (
     partial_frames,
-    period_alias,
     require_columns,
     utc_timestamp,
     utc_window,
 )
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import (
+    IntArray,
     check_by,
-    check_fraction,
     check_unique,
     ordinals_to_periods,
     period_grid,
@@ -50,15 +49,12 @@ __all__ = [
     "churn_rate",
     "churn_rate_partial",
     "combine_churn_rate",
-    "convert_churn_rate",
     "retention_rate",
 ]
 
 _ORDINAL = "_ordinal"
-_COHORT = "_cohort"
-_MONTHS = {"M": 1, "Q": 3, "Y": 12}
 _NONE = np.iinfo(np.int64).min
-_INT32_MAX = np.iinfo(np.int32).max
+BoolArray = npt.NDArray[np.bool_]
 
 
 def _spells(
@@ -90,6 +86,24 @@ def _spells(
             hint="fix the dates; a customer cannot churn before it was acquired.",
         )
     return acquired, churned
+
+
+def _counts(acquired: IntArray, churned: IntArray, has_churn: BoolArray) -> pd.DataFrame:
+    """The partial of :func:`churn_rate_partial` without segments, by counting ordinals."""
+    columns = ["acquired", "churned_all", "churned"]
+    if len(acquired) == 0:
+        return pd.DataFrame({_ORDINAL: [], **{c: [] for c in columns}}, dtype="int64")
+    low = int(min(acquired.min(), churned.min(initial=acquired.min())))
+    high = int(max(acquired.max(), churned.max(initial=acquired.max())))
+    size = high - low + 1
+    lost_old = churned[churned > acquired[has_churn]]
+    counts = {
+        name: np.bincount(v - low, minlength=size)
+        for name, v in zip(columns, (acquired, churned, lost_old), strict=True)
+    }
+    present = np.flatnonzero(counts["acquired"] + counts["churned_all"])
+    table = {_ORDINAL: present + low, **{c: counts[c][present] for c in columns}}
+    return pd.DataFrame({name: np.asarray(v, dtype=np.int64) for name, v in table.items()})
 
 
 def churn_rate_partial(
@@ -129,6 +143,8 @@ def churn_rate_partial(
     acquired, churned = _spells(customers, customers_columns, keys)
     acquired_ord = period_ordinals(acquired, freq)
     has_churn = churned.notna().to_numpy()
+    if not keys:
+        return _counts(acquired_ord, period_ordinals(churned[has_churn], freq), has_churn)
     churned_ord = np.where(has_churn, period_ordinals(churned.fillna(acquired), freq), _NONE)
     acq = customers[keys].copy()
     acq[_ORDINAL] = acquired_ord
@@ -443,57 +459,3 @@ def retention_rate(
     if freq is not None:
         return churn_rate(customers, customers_columns=cols, start=start, end=end, freq=freq)
     return 1.0 - churn_rate(customers, customers_columns=cols, start=start, end=end)
-
-
-def convert_churn_rate(
-    rate: float,
-    *,
-    periods: float | None = None,
-    from_freq: str | None = None,
-    to_freq: str | None = None,
-) -> float:
-    """
-    Convert a churn rate to another period length by compounding.
-
-    ``1 - (1 - rate) ** periods``: a 2% monthly churn is
-    ``1 - 0.98 ** 12 = 21.5%`` a year, not 24%. Give either ``periods`` (how
-    many source periods make one target period; may be fractional, e.g.
-    ``1/12`` from annual to monthly) or ``from_freq``/``to_freq`` among
-    ``"M"``, ``"Q"`` and ``"Y"`` (days and weeks do not divide calendar
-    months evenly, so pass ``periods`` for them). The same formula converts
-    retention as ``retention ** periods``. This assumes a constant churn rate.
-
-    Args:
-        rate: the churn rate per source period, in [0, 1].
-        periods: how many source periods make one target period (positive, may be
-            fractional); ``None`` derives it from ``from_freq`` and ``to_freq``.
-        from_freq: the source period, ``"M"``, ``"Q"`` or ``"Y"`` (only without ``periods``).
-        to_freq: the target period, ``"M"``, ``"Q"`` or ``"Y"`` (only without ``periods``).
-
-    Raises:
-        ValidationError: a rate outside [0, 1], or a bad period specification.
-
-    Examples:
-        >>> round(convert_churn_rate(0.02, from_freq="M", to_freq="Y"), 4)
-        0.2153
-        >>> round(convert_churn_rate(0.2153, periods=1 / 12), 4)
-        0.02
-    """
-    value = check_fraction(rate, "rate")
-    if periods is None:
-        if from_freq is None or to_freq is None:
-            raise ValidationError.for_field(
-                "periods", periods, "a number, or from_freq= and to_freq= together"
-            )
-        source, target = _MONTHS.get(period_alias(from_freq)), _MONTHS.get(period_alias(to_freq))
-        if source is None or target is None:
-            raise ValidationError.for_field(
-                "from_freq/to_freq",
-                (from_freq, to_freq),
-                "'M', 'Q' or 'Y'",
-                hint="for days or weeks pass periods= explicitly (e.g. 52 weeks a year).",
-            )
-        periods = target / source
-    if finite_float(periods) is None or periods <= 0:  # never an OverflowError for 10**400
-        raise ValidationError.for_field("periods", periods, "a positive finite number")
-    return float(1.0 - (1.0 - value) ** periods)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmlifecycle._finite import finite_sum
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 _ORDINAL = "_ordinal"
+_CUSTOMER = "_customer"
 _FLOWS = ["starting_mrr", "new", "expansion", "contraction", "churned", "reactivated"]
 _SUMS = [*_FLOWS, "ending_mrr", "retained_mrr", "customers_start", "customers_end"]
 
@@ -66,7 +68,11 @@ def revenue_rows(
     freq: str | None = None,
     how: str = "last",
 ) -> pd.DataFrame:
-    """Check ``revenue``; return a row per (customer, ``freq`` period) with revenue > 0."""
+    """
+    Check ``revenue``; return a row per (customer, ``freq`` period) with revenue > 0.
+
+    The rows carry the customer's code (``_customer``, by first appearance) beside its id.
+    """
     freq = data_freq if freq is None else freq
     customer_col, period_col = revenue_columns.customer_id, revenue_columns.period
     mrr_col = revenue_columns.mrr
@@ -86,7 +92,12 @@ def revenue_rows(
     data_ordinals = period_ordinals(stamps, data_freq)
     frame = revenue[[customer_col, *by]].copy()
     frame["_data"] = data_ordinals
-    check_unique(frame, [customer_col, "_data"], frame_name="revenue (customer, period)")
+    customer = np.asarray(pd.factorize(frame[customer_col])[0], dtype=np.int64)
+    span = int(data_ordinals.max() - data_ordinals.min()) + 1 if len(frame) else 1
+    pair = customer * span + (data_ordinals - (data_ordinals.min() if len(frame) else 0))
+    if not pd.Index(pair).is_unique:  # one int64 hash pass; the rows are found only then
+        check_unique(frame, [customer_col, "_data"], frame_name="revenue (customer, period)")
+    frame[_CUSTOMER] = customer
     frame[_ORDINAL] = period_ordinals(stamps, freq) if freq != data_freq else data_ordinals
     frame["v"] = values.to_numpy()
     if by:
@@ -103,10 +114,54 @@ def revenue_rows(
             ends = ordinals_to_periods(frame[_ORDINAL].to_numpy(), freq).asfreq(data_freq, "E")
             frame = frame.loc[frame["_data"].to_numpy() == ends.asi8]
         else:
-            frame = frame.groupby([customer_col, *by, _ORDINAL], as_index=False, observed=True)[
-                ["v"]
-            ].sum()
-    return frame.loc[frame["v"].to_numpy() > 0, [customer_col, *by, _ORDINAL, "v"]]
+            group = [customer_col, _CUSTOMER, *by, _ORDINAL]
+            frame = frame.groupby(group, as_index=False, observed=True)[["v"]].sum()
+    return frame.loc[frame["v"].to_numpy() > 0, [customer_col, _CUSTOMER, *by, _ORDINAL, "v"]]
+
+
+def _movement_sums(
+    ordinal: npt.NDArray[np.int64],
+    value: npt.NDArray[np.float64],
+    previous: npt.NDArray[np.float64],
+    stays: npt.NDArray[np.bool_],
+    same_before: npt.NDArray[np.bool_],
+    continues: npt.NDArray[np.bool_],
+) -> pd.DataFrame:
+    """The partial of :func:`mrr_movements_partial` without segments, summed by bincount."""
+    if len(ordinal) == 0:
+        return pd.DataFrame({_ORDINAL: np.zeros(0, dtype=np.int64), **{c: [] for c in _SUMS}})
+    low = int(ordinal.min())
+    size = int(ordinal.max()) - low + 2  # churns land one period after the last revenue
+    here, after = ordinal - low, ordinal[~continues] - low + 1
+    gone = value[~continues]
+    flows = {
+        "starting_mrr": (here, previous, after, gone),
+        "new": (here, np.where(~stays & ~same_before, value, 0.0), None, None),
+        "expansion": (here, np.where(stays, np.maximum(value - previous, 0.0), 0.0), None, None),
+        "contraction": (here, np.where(stays, np.maximum(previous - value, 0.0), 0.0), None, None),
+        "churned": (None, None, after, gone),
+        "reactivated": (here, np.where(~stays & same_before, value, 0.0), None, None),
+        "ending_mrr": (here, value, None, None),
+        "retained_mrr": (here, np.minimum(value, previous), None, None),
+        "customers_start": (here, stays.astype(np.float64), after, np.ones(len(after))),
+        "customers_end": (here, np.ones(len(here)), None, None),
+    }
+    sums = {}
+    for name, (at, weight, later, later_weight) in flows.items():
+        total = np.zeros(size)
+        if at is not None:
+            total += np.bincount(at, weights=weight, minlength=size)
+        if later is not None:
+            total += np.bincount(later, weights=later_weight, minlength=size)
+        sums[name] = total
+    rows = np.zeros(size, dtype=bool)
+    rows[here] = True
+    rows[after] = True
+    table = pd.DataFrame({_ORDINAL: np.flatnonzero(rows) + low})
+    for name in _SUMS:
+        column = sums[name][rows]
+        table[name] = column.astype(np.int64) if name.startswith("customers") else column
+    return table
 
 
 def mrr_movements_partial(
@@ -155,7 +210,7 @@ def mrr_movements_partial(
         how=how,
         by=keys,
     )
-    codes = np.asarray(pd.factorize(rows[revenue_columns.customer_id])[0], dtype=np.int64)
+    codes = rows[_CUSTOMER].to_numpy(dtype=np.int64)
     ordinal = rows[_ORDINAL].to_numpy(dtype=np.int64)
     order = np.lexsort((ordinal, codes))
     codes, ordinal = codes[order], ordinal[order]
@@ -169,6 +224,8 @@ def mrr_movements_partial(
     continues = np.zeros(len(codes), dtype=bool)
     continues[:-1] = consecutive[1:]
     stays = previous > 0
+    if not keys:
+        return _movement_sums(ordinal, value, previous, stays, same_before, continues)
     current = segments.copy()
     current[_ORDINAL] = ordinal
     current["starting_mrr"] = previous
