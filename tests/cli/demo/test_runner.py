@@ -13,6 +13,7 @@ TITLES = [
     "The generated world",
     "Lifecycles",
     "Records and their events",
+    "Bad input",
     "Rules",
     "Scoring",
     "KPI report",
@@ -40,6 +41,7 @@ def test_demo_runs_every_section(
     assert "\nLifecycles\n==========\nevent logs replayed" in out
     assert "\nRecords and their events\n========================\none lead's life" in out
     assert "lead equal True, deal equal True" in out
+    assert "\nBad input\n=========\nAn export across a daylight-saving change" in out
     assert "\nRules\n=====\nRules: one condition, two engines" in out
     assert "\nKPI report\n==========\nKPI report (gross margin assumed 80%)" in out
     assert "\nSupport and satisfaction\n========================\nSLA targets" in out
@@ -48,6 +50,7 @@ def test_demo_runs_every_section(
     assert (tmp_path / "kpis.csv").exists()
     assert (tmp_path / "rule_actions.csv").exists()
     assert (tmp_path / "sla_status.csv").exists()
+    assert (tmp_path / "bad_input.txt").exists()
     assert (tmp_path / "clv_by_customer.csv").exists()
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from crmlifecycle.cli.demo import (
     clv,
+    hardening,
     kpis,
     lifecycles,
     plots,
@@ -49,6 +50,7 @@ SECTIONS: Final[tuple[tuple[str, Section], ...]] = (
     ("The generated world", world.demo_section),
     ("Lifecycles", lifecycles.demo_section),
     ("Records and their events", records.demo_section),
+    ("Bad input", hardening.demo_section),
     ("Rules", rules.demo_section),
     ("Scoring", scoring.demo_section),
     ("KPI report", kpis.demo_section),
