@@ -19,15 +19,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-from _bench import median_seconds
+from _bench import median_seconds, peak_memory_mb
 
 from crmlifecycle.metrics import (
     churn_rate,
@@ -676,21 +674,6 @@ def run(case: Case, rows: int, rounds: int) -> None:
         )
 
 
-def peak_mib(func: Callable[[], object]) -> float:
-    """Peak memory a call allocates, in MiB: NumPy and Python (tracemalloc) plus Arrow's pool."""
-    default = pa.default_memory_pool()
-    pool = pa.proxy_memory_pool(default)  # counts only what the call allocates
-    pa.set_memory_pool(pool)
-    tracemalloc.start()
-    try:
-        func()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-        pa.set_memory_pool(default)
-    return (peak + (pool.max_memory() or 0)) / 2**20
-
-
 Runner = Callable[[pd.DataFrame], object]
 SCALING: dict[str, tuple[Callable[[int], pd.DataFrame], Runner]] = {
     "funnel": (lambda n: deal_log(n * 10 // 24), funnel),
@@ -713,7 +696,7 @@ def scaling(rounds: int, sizes: list[int]) -> None:
                 call(data)
 
             seconds = median_seconds(once, repeat=rounds)
-            peak = peak_mib(once)
+            peak = peak_memory_mb(once)
             held = data.memory_usage(deep=True).sum() / 2**20
             print(
                 f"{name} | {len(data):,} | {seconds * 1e3:.0f} | {seconds / len(data) * 1e9:.0f} "
