@@ -381,9 +381,10 @@ def step_frame(
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
     accepted = np.flatnonzero(moved)
+    accepted_ids = frame[id_col].iloc[accepted]  # read once: checked here, copied into the events
     # one record stepping twice at one instant would give two events from one state
     refuse_repeats(
-        frame[id_col].iloc[accepted],
+        accepted_ids,
         id_col,
         frame_name="entities",
         among=" among the rows that step",
@@ -406,7 +407,7 @@ def step_frame(
             frame,
             tables,
             lookup,
-            (src, accepted),
+            (src, accepted, accepted_ids),
             when=when,
             cols=(id_col, cols.context),
             envelope=_Envelope(compiled, sequence, actor),
@@ -634,7 +635,9 @@ def _lookup(
 
 def _not_allowed(dest: np.ndarray[Any, Any], dtype: type[np.integer[Any]]) -> np.ndarray[Any, Any]:
     """Reason codes: ``Refusal.NOT_ALLOWED`` where the table has no step, else -1 (none yet)."""
-    return np.where(dest == NO_STEP, Refusal.NOT_ALLOWED, -1).astype(dtype)
+    why: np.ndarray[Any, Any] = (dest == NO_STEP).astype(dtype)  # 1 where refused, else 0
+    why += Refusal.NOT_ALLOWED - 1  # NOT_ALLOWED where refused, else -1 (one pass, in place)
+    return why
 
 
 def _resolve(
@@ -713,7 +716,7 @@ def _events(
     frame: pd.DataFrame,
     tables: FrameTables,
     lookup: _Lookup,
-    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
+    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], pd.Series],
     *,
     when: pd.Timestamp,
     cols: tuple[str, tuple[str, ...]],
@@ -726,13 +729,10 @@ def _events(
     columns, ``context`` when asked for, the envelope); the constant ones are
     one-category categoricals, so they cost one byte per row.
     """
-    src, rows = moves
-    id_col, context_cols = cols
-    ids = frame[id_col]
-    if ids.dtype == object:
-        entity_id: Any = ids.to_numpy()[rows]
-    else:  # keep the column's own storage (e.g. Arrow strings): no Python objects per row
-        entity_id = ids.array.take(rows)
+    src, rows, ids = moves  # ids: the id column at ``rows``
+    _, context_cols = cols
+    # keep the column's own storage (e.g. Arrow strings): no Python objects per row
+    entity_id: Any = ids.to_numpy() if ids.dtype == object else ids.array
     k = len(rows)
     tcodes = (
         np.full(k, lookup.trigger, dtype=np.int64) if lookup.tcodes is None else lookup.tcodes[rows]
