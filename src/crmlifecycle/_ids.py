@@ -38,6 +38,11 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
         >>> missing_ids(pd.Series(["a", None, "", " \t", "b "], dtype="string[pyarrow]")).tolist()
         [False, True, True, True, False]
     """
+    return _missing_ids(values)[0]
+
+
+def _missing_ids(values: pd.Series) -> tuple[npt.NDArray[np.bool_], bool | None]:
+    """:func:`missing_ids`, and whether every present cell is text (``None``: not looked at)."""
     missing = values.isna().to_numpy(dtype=bool, copy=True)
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         missing |= _blank_arrow(values)
@@ -50,10 +55,12 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
             empty = np.asarray(cells == "", dtype=bool)
             space = np.fromiter(map(str.isspace, cells), dtype=bool, count=len(cells))
             missing[np.flatnonzero(~missing)[empty | space]] = True
-        else:  # text among other values: only text can be blank
-            text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
-            missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
-    return missing
+            return missing, True
+        # text among other values: only text can be blank
+        text = values.map(lambda v: isinstance(v, str) and not v.strip(), na_action="ignore")
+        missing = missing | text.fillna(value=False).to_numpy(dtype=bool)
+        return missing, False
+    return missing, True if isinstance(values.dtype, pd.StringDtype) else None
 
 
 def _blank_arrow(values: pd.Series) -> npt.NDArray[np.bool_]:
@@ -155,7 +162,7 @@ def check_ids(
         crmlifecycle.errors.DataError: column 'customer_id' has missing customer ids ...
     """
     values = frame[column]
-    missing = missing_ids(values)
+    missing, all_text = _missing_ids(values)  # one look at the cells' types for both checks
     if bool(missing.any()):
         raise DataError.malformed(
             column,
@@ -163,7 +170,7 @@ def check_ids(
             rows=list(frame.index[missing][:_SHOWN]),
             hint=f"every row of {frame_name} needs its record's id: drop or fill those rows first.",
         )
-    if text and not isinstance(values.dtype, pd.StringDtype) and not _all_text(values):
+    if text and not (_all_text(values) if all_text is None else all_text):
         other = ~values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
         if bool(other.any()):
             raise DataError.malformed(

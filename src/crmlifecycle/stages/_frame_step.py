@@ -372,23 +372,19 @@ def step_frame(
     _apply_hooks(frame, changes, hook_runs, moved, when)
     # 6. outputs
     index = frame.index
+    # without internal steps the rows that step are the accepted ones (refusals drop both)
+    accepted = stepping if internal is None else np.flatnonzero(moved)
     state = pd.Series(
-        categorical(np.where(moved, dest, src), tables.state_dtype), index=index, name=cols.state
+        categorical(_moved_codes(src, dest, accepted, tables), tables.state_dtype),
+        index=index,
+        name=cols.state,
     )
     changes[cols.state] = state
     if since is not None:
         new_since = since.copy()
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
-    accepted = np.flatnonzero(moved)
-    accepted_ids = frame[id_col].iloc[accepted]  # read once: checked here, copied into the events
-    # one record stepping twice at one instant would give two events from one state
-    refuse_repeats(
-        accepted_ids,
-        id_col,
-        frame_name="entities",
-        among=" among the rows that step",
-    )
+    accepted_ids = _stepping_ids(frame, id_col, accepted)
     if updated is not None:
         new_updated = updated.copy()
         new_updated.iloc[accepted] = when
@@ -415,6 +411,33 @@ def step_frame(
         changes=changes,
         source_frame=frame,
     )
+
+
+def _moved_codes(
+    src: np.ndarray[Any, Any],
+    dest: np.ndarray[Any, Any],
+    accepted: np.ndarray[Any, Any],
+    tables: FrameTables,
+) -> np.ndarray[Any, Any]:
+    """Each row's new state code: its dest where accepted, else its state (the table's width)."""
+    codes = src.astype(tables.dest.dtype)  # wide enough for every state code
+    codes[accepted] = dest[accepted]
+    return codes
+
+
+def _stepping_ids(frame: pd.DataFrame, id_col: str, accepted: np.ndarray[Any, Any]) -> pd.Series:
+    """
+    The ids of the accepted rows, read once: checked for repeats here, copied into the events.
+
+    An object column's ids are read as the events frame holds them (pandas 3: Arrow
+    text), once, so the repeat check hashes them as Arrow text too.
+    """
+    ids = frame[id_col].iloc[accepted]
+    if ids.dtype == object:
+        ids = pd.Series(ids.to_numpy(), index=ids.index)
+    # one record stepping twice at one instant would give two events from one state
+    refuse_repeats(ids, id_col, frame_name="entities", among=" among the rows that step")
+    return ids
 
 
 def _check_kind_column(compiled: CompiledLifecycle, frame: pd.DataFrame) -> None:
