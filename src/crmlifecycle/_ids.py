@@ -43,6 +43,11 @@ def missing_ids(values: pd.Series) -> npt.NDArray[np.bool_]:
 
 def _missing_ids(values: pd.Series) -> tuple[npt.NDArray[np.bool_], bool | None]:
     """:func:`missing_ids`, and whether every present cell is text (``None``: not looked at)."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        # every cell is text (a None or NaN would make it "mixed"): no isna pass over objects
+        cells = values.to_numpy()
+        empty = np.asarray(cells == "", dtype=bool)
+        return empty | np.fromiter(map(str.isspace, cells), dtype=bool, count=len(cells)), True
     missing = values.isna().to_numpy(dtype=bool, copy=True)
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         missing |= _blank_arrow(values)

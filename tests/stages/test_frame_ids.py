@@ -11,6 +11,7 @@ non-ASCII blanks, NUL bytes, lengths on and around the 8-byte words, long ids.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -148,3 +149,23 @@ def test_object_and_arrow_id_columns_give_the_same_step(states: list[str], trigg
     pd.testing.assert_series_equal(one.reason, two.reason)
     assert one.events["entity_id"].tolist() == two.events["entity_id"].tolist()
     assert one.events.drop(columns="entity_id").equals(two.events.drop(columns="entity_id"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.text(alphabet=TRICKY, max_size=12)
+        | st.text(max_size=30)
+        | st.sampled_from([None, float("nan"), pd.NA, 0, 1.5]),
+        max_size=30,
+    )
+)
+def test_missing_ids_on_object_columns_follow_the_rule(cells: list[Any]) -> None:
+    # all-text columns skip the isna pass; any other value takes the general route
+    values = pd.Series(cells, dtype=object)
+    expected = [
+        (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)))
+        or (isinstance(v, str) and (not v or all(c.isspace() for c in v)))
+        for v in cells
+    ]
+    assert missing_ids(values).tolist() == expected
