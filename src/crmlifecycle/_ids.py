@@ -8,6 +8,11 @@ would write an event without an entity. :func:`check_ids` refuses such rows with
 frame holds one row per record (a customers table, the entities of a bulk step),
 refuses an id listed twice the same way. The metrics, the bulk steps and the
 event-log readers all call it, so they accept and refuse the same frames.
+
+On Arrow-backed text both checks first read the Arrow buffers: a cell whose first
+byte is printable ASCII cannot be blank, and distinct 64-bit keys (each id's bytes
+and length, mixed) prove distinct ids; whatever that reading leaves open goes
+through the general rule, so the answers and errors are the general ones.
 """
 
 from __future__ import annotations
