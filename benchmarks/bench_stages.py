@@ -242,8 +242,8 @@ def bench_fire_frame() -> None:
                 ),
                 "source": pd.Categorical.from_codes(codes[rows], dtype=state_dtype),
                 "dest": pd.Categorical.from_codes(dest[rows], dtype=state_dtype),
-                "at": pd.DatetimeIndex(
-                    np.full(len(rows), at.tz_localize(None).to_datetime64())
+                "at": pd.DatetimeIndex(  # the library reads every instant in nanoseconds
+                    np.full(len(rows), at.tz_localize(None).as_unit("ns").to_datetime64())
                 ).tz_localize("UTC"),
                 # the envelope: no version column, so no sequence or event id
                 "event_id": np.full(len(rows), None, dtype=object),

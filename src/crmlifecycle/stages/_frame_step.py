@@ -372,22 +372,19 @@ def step_frame(
     _apply_hooks(frame, changes, hook_runs, moved, when)
     # 6. outputs
     index = frame.index
+    # without internal steps the rows that step are the accepted ones (refusals drop both)
+    accepted = stepping if internal is None else np.flatnonzero(moved)
     state = pd.Series(
-        categorical(np.where(moved, dest, src), tables.state_dtype), index=index, name=cols.state
+        categorical(_moved_codes(src, dest, accepted, tables), tables.state_dtype),
+        index=index,
+        name=cols.state,
     )
     changes[cols.state] = state
     if since is not None:
         new_since = since.copy()
         new_since.iloc[stepping] = when
         changes[cols.state_since] = new_since
-    accepted = np.flatnonzero(moved)
-    # one record stepping twice at one instant would give two events from one state
-    refuse_repeats(
-        frame[id_col].iloc[accepted],
-        id_col,
-        frame_name="entities",
-        among=" among the rows that step",
-    )
+    accepted_ids = _stepping_ids(frame, id_col, accepted)
     if updated is not None:
         new_updated = updated.copy()
         new_updated.iloc[accepted] = when
@@ -406,7 +403,7 @@ def step_frame(
             frame,
             tables,
             lookup,
-            (src, accepted),
+            (src, accepted, accepted_ids),
             when=when,
             cols=(id_col, cols.context),
             envelope=_Envelope(compiled, sequence, actor),
@@ -414,6 +411,33 @@ def step_frame(
         changes=changes,
         source_frame=frame,
     )
+
+
+def _moved_codes(
+    src: np.ndarray[Any, Any],
+    dest: np.ndarray[Any, Any],
+    accepted: np.ndarray[Any, Any],
+    tables: FrameTables,
+) -> np.ndarray[Any, Any]:
+    """Each row's new state code: its dest where accepted, else its state (the table's width)."""
+    codes = src.astype(tables.dest.dtype)  # wide enough for every state code
+    codes[accepted] = dest[accepted]
+    return codes
+
+
+def _stepping_ids(frame: pd.DataFrame, id_col: str, accepted: np.ndarray[Any, Any]) -> pd.Series:
+    """
+    The ids of the accepted rows, read once: checked for repeats here, copied into the events.
+
+    An object column's ids are read as the events frame holds them (pandas 3: Arrow
+    text), once, so the repeat check hashes them as Arrow text too.
+    """
+    ids = frame[id_col].iloc[accepted]
+    if ids.dtype == object:
+        ids = pd.Series(ids.to_numpy(), index=ids.index)
+    # one record stepping twice at one instant would give two events from one state
+    refuse_repeats(ids, id_col, frame_name="entities", among=" among the rows that step")
+    return ids
 
 
 def _check_kind_column(compiled: CompiledLifecycle, frame: pd.DataFrame) -> None:
@@ -634,7 +658,9 @@ def _lookup(
 
 def _not_allowed(dest: np.ndarray[Any, Any], dtype: type[np.integer[Any]]) -> np.ndarray[Any, Any]:
     """Reason codes: ``Refusal.NOT_ALLOWED`` where the table has no step, else -1 (none yet)."""
-    return np.where(dest == NO_STEP, Refusal.NOT_ALLOWED, -1).astype(dtype)
+    why: np.ndarray[Any, Any] = (dest == NO_STEP).astype(dtype)  # 1 where refused, else 0
+    why += Refusal.NOT_ALLOWED - 1  # NOT_ALLOWED where refused, else -1 (one pass, in place)
+    return why
 
 
 def _resolve(
@@ -713,7 +739,7 @@ def _events(
     frame: pd.DataFrame,
     tables: FrameTables,
     lookup: _Lookup,
-    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
+    moves: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], pd.Series],
     *,
     when: pd.Timestamp,
     cols: tuple[str, tuple[str, ...]],
@@ -726,13 +752,10 @@ def _events(
     columns, ``context`` when asked for, the envelope); the constant ones are
     one-category categoricals, so they cost one byte per row.
     """
-    src, rows = moves
-    id_col, context_cols = cols
-    ids = frame[id_col]
-    if ids.dtype == object:
-        entity_id: Any = ids.to_numpy()[rows]
-    else:  # keep the column's own storage (e.g. Arrow strings): no Python objects per row
-        entity_id = ids.array.take(rows)
+    src, rows, ids = moves  # ids: the id column at ``rows``
+    _, context_cols = cols
+    # keep the column's own storage (e.g. Arrow strings): no Python objects per row
+    entity_id: Any = ids.to_numpy() if ids.dtype == object else ids.array
     k = len(rows)
     tcodes = (
         np.full(k, lookup.trigger, dtype=np.int64) if lookup.tcodes is None else lookup.tcodes[rows]

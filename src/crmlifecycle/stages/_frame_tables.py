@@ -179,7 +179,10 @@ def codes_of(values: pd.Series, names: pd.Index) -> np.ndarray[Any, Any]:
         import pyarrow.compute as pc
 
         wanted = pa.array(list(names), type=arrow.type)
-        found: np.ndarray[Any, Any] = pc.index_in(arrow, value_set=wanted).fill_null(-1).to_numpy()
+        coded = pc.index_in(arrow, value_set=wanted)
+        if coded.null_count:  # missing or not a name: -1 (else the codes are read as they are)
+            coded = coded.fill_null(-1)
+        found: np.ndarray[Any, Any] = coded.to_numpy()
         return found
     codes, uniques = pd.factorize(values)  # missing values get -1
     lookup = names.get_indexer(uniques)
