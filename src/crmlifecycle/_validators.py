@@ -12,7 +12,7 @@ import math
 import numbers
 import re
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Final, TypeGuard
 
@@ -390,3 +390,35 @@ def check_real(name: str, value: object, *, hint: str | None = None) -> float:
         raise ValidationError.for_field(
             name, value, "a number within the range of a float (about 1.8e308)", hint=hint
         ) from None
+
+
+def event_instant(value: object) -> object:
+    """
+    An instant as an event's JSON reads it back: a plain ``datetime`` with a fixed UTC offset.
+
+    A step stores its ``at`` this way in the event and in the record alike (``state_since``,
+    ``updated_at``), so replaying the events rebuilds the record exactly.
+
+    A ``zoneinfo`` time in a daylight-saving fold or gap never equals a time in another zone
+    (PEP 495), so an event holding one would not equal itself read back from JSON; a
+    ``pandas.Timestamp``'s nanoseconds do not survive JSON either. Anything else is left to
+    the validator.
+    """
+    if type(value) is datetime and type(value.tzinfo) is timezone:
+        return value  # already a fixed offset (what a step and every decoded event hold)
+    if not is_aware(value):
+        return value
+    offset = value.utcoffset()
+    assert offset is not None  # noqa: S101 - is_aware
+    if type(value) is not datetime:  # a pandas Timestamp (or another subclass)
+        value = datetime(  # noqa: DTZ001 - the offset is attached below
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            fold=value.fold,
+        )
+    return value.replace(tzinfo=timezone(offset), fold=0)

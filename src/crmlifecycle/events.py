@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, ClassVar, Final, final
 
 import attrs
@@ -41,7 +41,13 @@ import attrs
 from crmlifecycle._config import load_json
 from crmlifecycle._event_data import INT_BOUND, decode, encode, plain_number, register_enum
 from crmlifecycle._frozen import FrozenMapping
-from crmlifecycle._validators import aware_datetime, in_range, is_aware, non_empty_str, optional
+from crmlifecycle._validators import (
+    aware_datetime,
+    event_instant,
+    in_range,
+    non_empty_str,
+    optional,
+)
 from crmlifecycle.errors import SpecError, ValidationError
 
 __all__ = [
@@ -99,33 +105,6 @@ def _check_pairs(changes: Mapping[str, Any]) -> None:
                 "an [old, new] pair",
                 hint="a FieldsChanged event maps each field to [old value, new value].",
             )
-
-
-def _instant(value: object) -> object:
-    """
-    An event's ``at`` as its JSON reads it back: a plain ``datetime`` with a fixed UTC offset.
-
-    A ``zoneinfo`` time in a daylight-saving fold or gap never equals a time in another zone
-    (PEP 495), so an event holding one would not equal itself read back from JSON; a
-    ``pandas.Timestamp``'s nanoseconds do not survive JSON either. Anything else is left to
-    the validator.
-    """
-    if not is_aware(value):
-        return value
-    offset = value.utcoffset()
-    assert offset is not None  # noqa: S101 - is_aware
-    if type(value) is not datetime:  # a pandas Timestamp (or another subclass)
-        value = datetime(  # noqa: DTZ001 - the offset is attached below
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond,
-            fold=value.fold,
-        )
-    return value.replace(tzinfo=timezone(offset), fold=0)
 
 
 def _optional_text() -> Any:
@@ -232,7 +211,7 @@ class Transitioned(_EventBase):
     trigger: str = attrs.field(validator=non_empty_str())
     source: str = attrs.field(validator=non_empty_str())
     dest: str = attrs.field(validator=non_empty_str())
-    at: datetime = attrs.field(converter=_instant, validator=aware_datetime())
+    at: datetime = attrs.field(converter=event_instant, validator=aware_datetime())
     context: Mapping[str, Any] = _context_field()
 
 
@@ -276,7 +255,7 @@ class Created(_EventBase):
 
     kind: str = attrs.field(validator=non_empty_str())
     entity_id: str = attrs.field(validator=non_empty_str())
-    at: datetime = attrs.field(converter=_instant, validator=aware_datetime())
+    at: datetime = attrs.field(converter=event_instant, validator=aware_datetime())
     context: Mapping[str, Any] = _context_field()
     data: Mapping[str, Any] = _context_field("data")
 
@@ -352,7 +331,7 @@ class FieldsChanged(_EventBase):
 
     kind: str = attrs.field(validator=non_empty_str())
     entity_id: str = attrs.field(validator=non_empty_str())
-    at: datetime = attrs.field(converter=_instant, validator=aware_datetime())
+    at: datetime = attrs.field(converter=event_instant, validator=aware_datetime())
     changes: Mapping[str, Any] = _context_field("changes")
     context: Mapping[str, Any] = _context_field()
 

@@ -34,7 +34,7 @@ from crmlifecycle import Case, Customer, Lead, Money, Opportunity
 from crmlifecycle._event_rows import stage_rows
 from crmlifecycle._ids import missing_ids
 from crmlifecycle.errors import DataError, EventLogError, ValidationError
-from crmlifecycle.events import Created, Transitioned
+from crmlifecycle.events import Created, Transitioned, event_from_json, event_to_json
 from crmlifecycle.metrics import (
     arpu,
     average_order_value,
@@ -666,6 +666,28 @@ def test_not_before_compares_instants_in_a_daylight_saving_zone(
             NOT_BEFORE[operation](since, at)
     else:
         NOT_BEFORE[operation](since, at)
+
+
+@settings(max_examples=60, deadline=None)
+@given(times=st.lists(_BERLIN_TIMES, min_size=4, max_size=4))
+def test_steps_in_a_daylight_saving_zone_replay_to_the_live_record(times: list[datetime]) -> None:
+    # a zoneinfo time in a fold never equals a time in another zone (PEP 495): the record and
+    # its events must hold the same value, or the replay of the events is not the record
+    first, second, third, fourth = sorted(times, key=lambda t: t.astimezone(UTC))
+    lead = Lead(id="L-1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    events: list[Any] = [LEAD_STATUS.create(lead)]
+    live = lead
+    for step in (
+        lambda r: LEAD_STATUS.fire(r, "contact", at=first),
+        lambda r: LEAD_STATUS.edit(r, at=second, score=10),
+        lambda r: LEAD_STATUS.assign(r, "ana", at=third),
+        lambda r: LEAD_STATUS.fire(r, "qualify", at=fourth),
+    ):
+        done = step(live)
+        live = done.entity
+        events.append(done.event)
+    assert LEAD_STATUS.replay(Lead, events) == live
+    assert LEAD_STATUS.replay(Lead, [event_from_json(event_to_json(e)) for e in events]) == live
 
 
 # -- wrong-typed arguments of the stages API ------------------------------------------------------

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeVar, final
 
 import attrs
 
-from crmlifecycle._validators import is_aware
+from crmlifecycle._validators import event_instant, is_aware
 from crmlifecycle.errors import GuardRejected, InvalidTransition, ValidationError
 from crmlifecycle.events import FieldsChanged, Transitioned, event_id_of
 from crmlifecycle.stages._compile import Candidate
@@ -189,7 +189,9 @@ def fire_step(compiled: CompiledLifecycle, entity: EntityT, request: StepRequest
     candidates = compiled.table.get((source, request.trigger))
     if candidates is None:
         raise _invalid(compiled, entity, request.trigger)
-    _check_time(entity, request.at)
+    at = _check_time(entity, request.at)
+    if at is not request.at:
+        request = attrs.evolve(request, at=at)
     _check_not_merged(entity)
     chosen, info = _choose(entity, candidates, request, compiled)
     cls = type(entity)
@@ -320,7 +322,7 @@ def edit_step(
     evolve = Evolve.of(type(entity))
     changes, produced = _split_produced(changes, allow)
     state_of(compiled, entity)
-    _check_time(entity, at)
+    at = _check_time(entity, at)
     _check_not_merged(entity)
     updates, custom = split_changes(compiled.custom_fields, entity, changes)
     for key, value in updates.items():
@@ -495,8 +497,13 @@ def last_change(entity: Stateful) -> datetime:
     return since if updated is None or is_before(updated, since) else updated
 
 
-def _check_time(entity: Stateful, at: object) -> None:
-    """Refuse an ``at`` that is naive (or not a datetime) or before the record's last change."""
+def _check_time(entity: Stateful, at: object) -> datetime:
+    """
+    Refuse an ``at`` that is naive (or not a datetime) or before the record's last change.
+
+    Returns ``at`` as the event will hold it (a fixed UTC offset: ``event_instant``), so
+    that the record and its event store the same value and a replay rebuilds the record.
+    """
     if not is_aware(at):
         raise ValidationError.for_field(
             "at", at, "a timezone-aware datetime", hint="pass at=datetime(..., tzinfo=UTC)."
@@ -510,6 +517,8 @@ def _check_time(entity: Stateful, at: object) -> None:
             "state_since and updated_at)",
             hint="a record's events come in time order; fire steps and edits in time order.",
         )
+    instant: datetime = event_instant(at)  # type: ignore[assignment]  # aware: a datetime
+    return instant
 
 
 def _choose(
