@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from crmlifecycle.metrics import _cohort, cohort_retention_partial
-from crmlifecycle.metrics._common import id_codes, period_offsets, period_ordinals
+from crmlifecycle.metrics._common import id_codes, ids_unique, period_offsets, period_ordinals
 
 
 def _log(seed: int, rows: int, customers: int, days: int, dtype: str) -> pd.DataFrame:
@@ -92,3 +92,18 @@ def test_period_offsets_equal_period_ordinals(freq: str) -> None:
     ).astype("datetime64[ns, UTC]")
     offsets, low = period_offsets(stamps, freq)
     np.testing.assert_array_equal(offsets.astype(np.int64) + low, period_ordinals(stamps, freq))
+
+
+@pytest.mark.parametrize("width", [1, 3, 8, 12])
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "object"])
+def test_ids_unique_equals_is_unique(width: int, dtype: str) -> None:
+    rng = np.random.default_rng(width)
+    for size in (2, 5, 60, 3000):
+        alphabet = np.array(list("ab\x00é")) if width < 8 else np.array(list("abcdef"))
+        cells = rng.choice(alphabet, (size, width))
+        values = pd.Series(["".join(row) for row in cells], dtype=dtype)
+        assert ids_unique(values) == values.is_unique
+        distinct = pd.Series(values.drop_duplicates().tolist(), dtype=dtype)
+        assert ids_unique(distinct)
+    mixed = pd.Series(["ab", "abc", "ab"], dtype=dtype)  # widths differ: the hashing path
+    assert not ids_unique(mixed)
