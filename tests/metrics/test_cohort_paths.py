@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from crmlifecycle.metrics import _cohort, cohort_retention_partial
-from crmlifecycle.metrics._common import id_codes, ids_unique, period_offsets, period_ordinals
+from crmlifecycle.metrics._common import period_ordinals
+from crmlifecycle.metrics._compact import id_codes, ids_unique, period_offsets
 
 
 def _log(seed: int, rows: int, customers: int, days: int, dtype: str) -> pd.DataFrame:

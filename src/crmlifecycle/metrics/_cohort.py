@@ -31,13 +31,12 @@ from crmlifecycle._validators import check_arg
 from crmlifecycle.metrics._common import (
     IntArray,
     check_by,
-    id_codes,
     ordinals_to_periods,
-    period_offsets,
     segment_names,
     timestamp_ordinal,
     utc_values,
 )
+from crmlifecycle.metrics._compact import id_codes, period_offsets
 from crmlifecycle.metrics._segments import check_constant, segment_codes
 from crmlifecycle.schema import OrderColumns
 

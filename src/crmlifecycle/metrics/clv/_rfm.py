@@ -30,7 +30,7 @@ from crmlifecycle._frames import (
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, short_repr
-from crmlifecycle.metrics._common import id_codes
+from crmlifecycle.metrics._compact import id_codes
 from crmlifecycle.schema import OrderColumns
 
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
