@@ -32,11 +32,11 @@ from crmlifecycle.metrics._common import (
     IntArray,
     check_by,
     ordinals_to_periods,
-    period_ordinals,
     segment_names,
     timestamp_ordinal,
     utc_values,
 )
+from crmlifecycle.metrics._compact import id_codes, period_offsets
 from crmlifecycle.metrics._segments import check_constant, segment_codes
 from crmlifecycle.schema import OrderColumns
 
@@ -45,6 +45,7 @@ __all__ = ["cohort_retention", "cohort_retention_partial", "combine_cohort_reten
 _COHORT = "_cohort"
 _INT32_MAX = np.iinfo(np.int32).max
 _MAX_DENSE_CELLS = 1 << 24
+_BLOCK_ROWS = 1 << 18  # rows per block of the row-sized work: its temporaries stay this small
 
 
 def cohort_retention_partial(
@@ -98,68 +99,57 @@ def cohort_retention_partial(
     check_ids(activity, customer_col, frame_name="activity", what="customer ids")
     ids = activity[customer_col]
     check_by(activity, keys, frame_name="activity", roles=(customer_col, at_col))
-    ordinals = period_ordinals(utc_values(activity, at_col), freq)
-    raw_codes, uniques = pd.factorize(ids, sort=False)
-    codes = np.asarray(raw_codes, dtype=np.int64)
+    offsets, low = period_offsets(utc_values(activity, at_col), freq)
+    codes, uniques = id_codes(ids)
+    n_customers = len(uniques)
+    del uniques  # only their number is needed
     if not keys:
-        return _cohort_counts(codes, len(uniques), ordinals)
+        return _cohort_counts(codes, n_customers, offsets, low)
     row_segments, segments = segment_codes(activity, keys)
-    segment_of = np.zeros(len(uniques), dtype=np.int64)
+    segment_of = np.zeros(n_customers, dtype=np.int64)
     segment_of[codes] = row_segments
     if bool((segment_of[codes] != row_segments).any()):
         check_constant(activity, customer_col, keys, frame_name="activity", entity="customer")
-    counts = _cohort_counts(codes, len(uniques), ordinals, segment_of)
+    counts = _cohort_counts(codes, n_customers, offsets, low, segment_of)
     labels = segments.iloc[counts.pop("_segment").to_numpy()].reset_index(drop=True)
     return pd.concat([labels, counts], axis=1)
 
 
 def _cohort_counts(
-    codes: IntArray,
+    codes: npt.NDArray[np.signedinteger[Any]],
     n_customers: int,
-    ordinals: IntArray,
+    offsets: npt.NDArray[np.signedinteger[Any]],
+    low: int,
     segment_of: IntArray | None = None,
 ) -> pd.DataFrame:
+    """
+    Count the customers of each (segment, cohort, period number) cell.
+
+    ``codes`` number the customers ``0..n_customers-1``, ``offsets`` are the period
+    ordinals of the rows minus ``low``. Row-sized work runs in blocks of rows, and the
+    distinct (customer, period number) pairs are a boolean customer × period matrix
+    when it is small (at most 8 bytes a row), so no int64 array per row or per pair
+    is made; a larger one (daily periods over years) falls back to sorting the pairs.
+    """
     columns = [_COHORT, "period_number", "customers"]
     if segment_of is not None:
         columns.insert(0, "_segment")
     if n_customers == 0:
         return pd.DataFrame({c: np.array([], dtype=np.int64) for c in columns})
-    low = int(ordinals.min())
-    small: type[np.signedinteger[Any]] = (
-        np.int32 if int(ordinals.max()) - low < _INT32_MAX else np.int64
-    )
-    shifted: npt.NDArray[Any] = (ordinals - low).astype(small)
-    first: npt.NDArray[Any] = np.full(n_customers, np.iinfo(small).max, dtype=small)
-    index: npt.NDArray[Any] = codes.astype(np.int32) if n_customers < _INT32_MAX else codes
-    np.minimum.at(first, index, shifted)
-    age = shifted - first[index]
-    width = int(age.max()) + 1
-    key_type: type[np.signedinteger[Any]] = (
-        np.int32 if n_customers * width < _INT32_MAX else np.int64
-    )
-    keys: npt.NDArray[Any] = index.astype(key_type) * width + age.astype(key_type)
-    if n_customers * width <= max(8 * len(keys), _MAX_DENSE_CELLS):
-        seen = np.zeros(n_customers * width, dtype=bool)
-        seen[keys] = True
-        unique_keys = np.flatnonzero(seen)
+    first: npt.NDArray[Any] = np.full(n_customers, np.iinfo(offsets.dtype).max, offsets.dtype)
+    np.minimum.at(first, codes, offsets)
+    width = int(offsets.max()) + 1  # period numbers run below the number of periods
+    group = first.astype(np.int64)  # a customer's row of the matrix: segment then cohort
+    n_cohorts = int(group.max()) + 1
+    if segment_of is not None:
+        group += segment_of * n_cohorts
+    n_cells = (int(group.max()) + 1) * width  # (segment, cohort, period number) cells
+    if n_customers * width <= max(8 * len(codes), _MAX_DENSE_CELLS) and n_cells <= _BLOCK_ROWS:
+        rows, k, counts = _dense_cells(codes, offsets, first, group, n_customers, width)
     else:
-        unique_keys = np.unique(keys).astype(np.int64)
-    customer, period_number = np.divmod(unique_keys, width)
-    cohort = first[customer].astype(np.int64)
-    n_cohorts = int(cohort.max()) + 1
-    segment = (
-        np.zeros(len(customer), dtype=np.int64) if segment_of is None else segment_of[customer]
-    )
-    n_cells = (int(segment.max()) + 1) * n_cohorts * width
-    cell = (segment * n_cohorts + cohort) * width + period_number
-    if n_cells <= max(8 * len(cell), _MAX_DENSE_CELLS):
-        dense = np.bincount(cell, minlength=n_cells)
-        cells = np.flatnonzero(dense)
-        counts = dense[cells]
-    else:
-        cells, counts = np.unique(cell, return_counts=True)
-    rest, k = np.divmod(cells, width)
-    segment_idx, cohort_idx = np.divmod(rest, n_cohorts)
+        rows, k, counts = _sparse_cells(codes, offsets, first, group, width)
+    del first, group
+    segment_idx, cohort_idx = np.divmod(rows, n_cohorts)
     result = {
         "_segment": segment_idx.astype(np.int64),
         _COHORT: cohort_idx.astype(np.int64) + low,
@@ -167,6 +157,64 @@ def _cohort_counts(
         "customers": counts.astype(np.int64),
     }
     return pd.DataFrame({c: result[c] for c in columns})
+
+
+def _ages(
+    codes: npt.NDArray[Any], offsets: npt.NDArray[Any], first: npt.NDArray[Any], start: int
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """The customers of one block of rows and their period numbers (periods since the cohort)."""
+    block = codes[start : start + _BLOCK_ROWS]
+    return block, offsets[start : start + _BLOCK_ROWS] - first[block]
+
+
+def _dense_cells(
+    codes: npt.NDArray[Any],
+    offsets: npt.NDArray[Any],
+    first: npt.NDArray[Any],
+    group: IntArray,
+    n_customers: int,
+    width: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Mark each customer's active period numbers in a matrix, then add its rows up per group."""
+    seen = np.zeros((n_customers, width), dtype=bool)
+    flat = seen.reshape(-1)
+    for start in range(0, len(codes), _BLOCK_ROWS):
+        block, age = _ages(codes, offsets, first, start)
+        flat[block.astype(np.intp) * width + age] = True
+    totals = np.zeros((int(group.max()) + 1) * width, dtype=np.int64)
+    step = max(_BLOCK_ROWS // width, 1)
+    for low in range(0, n_customers, step):  # the marked cells of a block of customers at a time
+        pairs = np.flatnonzero(seen[low : low + step])
+        customer, k = np.divmod(pairs, width)
+        totals += np.bincount(group[customer + low] * width + k, minlength=len(totals))
+    del seen
+    cells = np.flatnonzero(totals)
+    rows, k = np.divmod(cells, width)
+    return rows, k, totals[cells]
+
+
+def _sparse_cells(
+    codes: npt.NDArray[Any],
+    offsets: npt.NDArray[Any],
+    first: npt.NDArray[Any],
+    group: IntArray,
+    width: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The distinct (customer, period number) pairs by sorting, counted per (group, k) cell."""
+    key_type = np.int64 if len(first) * width >= _INT32_MAX else np.int32
+    keys = np.empty(len(codes), dtype=key_type)
+    for start in range(0, len(codes), _BLOCK_ROWS):
+        block, age = _ages(codes, offsets, first, start)
+        keys[start : start + _BLOCK_ROWS] = block.astype(key_type) * width + age
+    unique_keys = np.unique(keys)
+    del keys
+    customer, period_number = np.divmod(unique_keys, width)
+    del unique_keys
+    cell = group[customer] * width + period_number
+    del customer, period_number
+    cell_ids, counts = np.unique(cell, return_counts=True)
+    rows, k = np.divmod(cell_ids, width)
+    return rows, k, counts
 
 
 def _empty_matrix(keys: list[str], frame: pd.DataFrame, freq: str, *, rates: bool) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from crmlifecycle._frames import (
 from crmlifecycle._ids import check_ids
 from crmlifecycle._validators import check_names
 from crmlifecycle.errors import DataError, ValidationError
+from crmlifecycle.metrics._compact import ids_unique
 
 __all__ = [
     "FloatArray",
@@ -172,7 +173,7 @@ def check_unique(frame: pd.DataFrame, columns: Sequence[str], *, frame_name: str
     """
     if len(columns) == 1:
         check_ids(frame, columns[0], frame_name=frame_name)
-        if frame[columns[0]].is_unique:  # one hash pass; the rows are looked for only if not
+        if ids_unique(frame[columns[0]]):  # one pass; the rows are looked for only if not
             return
     duplicated = frame.duplicated(subset=list(columns), keep=False)
     if bool(duplicated.any()):

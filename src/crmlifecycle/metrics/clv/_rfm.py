@@ -13,7 +13,7 @@ record; the cut-off is ``as_of``, the moment the summary looks from.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ from crmlifecycle._frames import (
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
 from crmlifecycle.errors import DataError, short_repr
+from crmlifecycle.metrics._compact import id_codes
 from crmlifecycle.schema import OrderColumns
 
 __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "unit_positions"]
@@ -37,6 +38,8 @@ __all__ = ["calibration_holdout", "rfm_combine", "rfm_partial", "rfm_summary", "
 _NS_PER_DAY: Final = 86_400_000_000_000
 _RFM: Final = ("frequency", "recency", "T")
 _UNITS: Final = ("D", "W", "M", "Q", "Y")
+_BLOCK_ROWS: Final = 1 << 18  # rows per block of the row-sized work: its temporaries stay small
+_UINT32_KEYS: Final = int(np.iinfo(np.uint32).max)  # the keys fit in uint32 up to this
 
 
 def _unit(value: str, name: str) -> str:
@@ -109,42 +112,96 @@ def unit_positions(days: np.ndarray, time_unit: str) -> np.ndarray:
 def _prepare(
     orders: pd.DataFrame, cols: OrderColumns, *, monetary_value: bool
 ) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray | None]:
+    """The customer codes (int32 where they fit), sorted ids, UTC nanoseconds and amounts."""
     customer_col, at_col = cols.customer_id, cols.at
     amount_col = cols.amount if monetary_value else None
     columns = [customer_col, at_col] + ([amount_col] if amount_col else [])
     require_columns(orders, columns, frame_name="orders")
     check_ids(orders, customer_col, frame_name="orders", what="customer ids")
-    ids = orders[customer_col]
-    codes, uniques = pd.factorize(ids, sort=True)
-    days = _days(as_utc(orders[at_col], at_col))
+    codes, uniques = id_codes(orders[customer_col], sort=True)
+    nanoseconds = utc_nanoseconds(as_utc(orders[at_col], at_col))
     amounts = None
     if amount_col:
         amounts = check_numeric(orders[amount_col], amount_col, non_negative=True).to_numpy()
-    return codes.astype("int64"), pd.Index(uniques, name=customer_col), days, amounts
+    return codes, uniques.rename(customer_col), nanoseconds, amounts
+
+
+def _occasion_keys(
+    codes: np.ndarray,
+    nanoseconds: np.ndarray,
+    occasion: str,
+    *,
+    last_day: int,
+    after_start: int | None = None,
+    amounts: np.ndarray | None = None,
+) -> tuple[np.ndarray, int, int, np.ndarray | None]:
+    """
+    One key ``customer * span + (occasion start - low)`` per order kept, and ``span``, ``low``.
+
+    An order is kept when its UTC day is at most ``last_day`` and (with ``after_start``) its
+    occasion starts after that day. The keys are built a block of rows at a time into the
+    narrowest unsigned type holding them, so no int64 array per order is made.
+    """
+    n_customers = int(codes.max()) + 1 if codes.size else 0
+    if nanoseconds.size == 0:
+        return np.empty(0, dtype=np.uint32), 1, 0, (np.empty(0) if amounts is not None else None)
+    low_day = int(nanoseconds.min()) // _NS_PER_DAY
+    high_day = int(nanoseconds.max()) // _NS_PER_DAY
+    low, high = (int(d) for d in _occasion_start(np.array([low_day, high_day]), occasion))
+    span = high - low + 1
+    key_type = np.uint32 if n_customers * span <= _UINT32_KEYS else np.int64
+    keys = np.empty(len(codes), dtype=key_type)
+    kept = np.empty(len(codes)) if amounts is not None else None
+    size = 0
+    for start in range(0, len(codes), _BLOCK_ROWS):
+        days = nanoseconds[start : start + _BLOCK_ROWS] // _NS_PER_DAY
+        starts = _occasion_start(days, occasion)
+        keep = days <= last_day
+        if after_start is not None:
+            keep &= starts > after_start
+        block: Any = codes[start : start + _BLOCK_ROWS][keep].astype(key_type)
+        block *= key_type(span)
+        block += (starts[keep] - low).astype(key_type)
+        keys[size : size + len(block)] = block
+        if kept is not None and amounts is not None:
+            kept[size : size + len(block)] = amounts[start : start + _BLOCK_ROWS][keep]
+        size += len(block)
+    return keys[:size], span, low, (kept[:size] if kept is not None else None)
 
 
 def _occasions(
-    codes: np.ndarray, starts: np.ndarray, amounts: np.ndarray | None
+    keys: np.ndarray, span: int, amounts: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Distinct (customer, occasion) pairs sorted by customer then time, with their totals."""
-    if codes.size == 0:
+    """
+    Distinct (customer, occasion) pairs sorted by customer then time, with their totals.
+
+    ``keys`` come from :func:`_occasion_keys` and are sorted in place; the occasion starts are
+    returned as offsets from that function's ``low``.
+    """
+    if keys.size == 0:
         empty = np.empty(0, dtype="int64")
         return empty, empty, (np.empty(0) if amounts is not None else None)
-    low = int(starts.min())
-    span = int(starts.max()) - low + 1
-    key = codes * span + (starts - low)
     # sort-based grouping (numpy's hash-based unique is several times slower here)
+    order = None
     if amounts is None:
-        ordered = np.sort(key)
-        totals = None
+        keys.sort()
+        ordered = keys
     else:
-        order = np.argsort(key)
-        ordered = key[order]
-    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    unique = ordered[first]
-    if amounts is not None:
+        order = np.argsort(keys)
+        ordered = keys[order]
+    distinct = np.empty(len(ordered), dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    totals = None
+    if amounts is not None and order is not None:
+        first = np.flatnonzero(distinct)
         totals = np.add.reduceat(amounts[order], first)
-    return unique // span, unique % span + low, totals
+        del order, first
+    unique = ordered[distinct]
+    del ordered, distinct
+    customer = unique // unique.dtype.type(span)
+    unique -= customer * unique.dtype.type(span)  # now the occasion start's offset
+    return customer, unique, totals
 
 
 def rfm_partial(
@@ -184,23 +241,28 @@ def rfm_partial(
     unit = _unit(time_unit, "time_unit")
     occ = _unit(occasion, "occasion")
     end_day = int(_days(pd.Series([utc_timestamp(as_of, name="as_of")]))[0])
-    codes, uniques, days, amounts = _prepare(orders, orders_columns, monetary_value=monetary_value)
-    keep = days <= end_day
-    codes, days = codes[keep], days[keep]
-    amounts = amounts[keep] if amounts is not None else None
-    starts = _occasion_start(days, occ)
-    customer, start, totals = _occasions(codes, starts, amounts)
+    codes, uniques, nanoseconds, amounts = _prepare(
+        orders, orders_columns, monetary_value=monetary_value
+    )
+    keys, span, low, amounts = _occasion_keys(
+        codes, nanoseconds, occ, last_day=end_day, amounts=amounts
+    )
+    del codes, nanoseconds
+    customer, start, totals = _occasions(keys, span, amounts)
+    del keys
     first_rows = (
         np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]]) if customer.size else customer
     )
     counts = np.diff(np.r_[first_rows, customer.size])
     last_rows = first_rows + counts - 1
     end_position = unit_positions(_occasion_start(np.array([end_day]), occ), unit)[0]
-    first_position = unit_positions(start[first_rows], unit)
+    first_position = unit_positions(start[first_rows].astype("int64") + low, unit)
+    last_position = unit_positions(start[last_rows].astype("int64") + low, unit)
+    del start
     result = pd.DataFrame(
         {
             "frequency": (counts - 1).astype("int64"),
-            "recency": unit_positions(start[last_rows], unit) - first_position,
+            "recency": last_position - first_position,
             "T": end_position - first_position,
         },
         index=uniques[customer[first_rows]],
@@ -392,13 +454,16 @@ def calibration_holdout(
     )
     unit = calibration.attrs["time_unit"]
     occ = calibration.attrs["occasion"]
-    codes, uniques, days, amounts = _prepare(orders, orders_columns, monetary_value=monetary_value)
+    codes, uniques, nanoseconds, amounts = _prepare(
+        orders, orders_columns, monetary_value=monetary_value
+    )
     cal_day, end_day = (int(d) for d in _days(pd.Series([cal, stop])))
-    starts = _occasion_start(days, occ)
     cal_start = int(_occasion_start(np.array([cal_day]), occ)[0])
-    keep = (starts > cal_start) & (days <= end_day)
-    holdout_amounts = amounts[keep] if amounts is not None else None
-    customer, _, totals = _occasions(codes[keep], starts[keep], holdout_amounts)
+    keys, span, _, amounts = _occasion_keys(
+        codes, nanoseconds, occ, last_day=end_day, after_start=cal_start, amounts=amounts
+    )
+    del codes, nanoseconds
+    customer, _, totals = _occasions(keys, span, amounts)
     count = np.bincount(customer, minlength=len(uniques))
     counts = pd.Series(count, index=uniques).reindex(calibration.index)
     result = calibration.copy()
