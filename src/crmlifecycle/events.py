@@ -413,7 +413,10 @@ def event_from_json(text: str) -> Event:
     except SpecError as err:
         given: object = text  # untrusted: maybe not text at all
         shown = given[:80] if isinstance(given, str) else given
-        raise ValidationError.for_field("json", shown, "a JSON object", hint=str(err)) from err
+        reason, _, hint = str(err).partition(" Hint: ")  # one sentence, one hint
+        raise ValidationError.for_field(
+            "json", shown, f"valid JSON ({reason.rstrip('.')})", hint=hint or None
+        ) from err
     if not isinstance(data, dict):
         raise ValidationError.for_field("json", data, "a JSON object")
     return event_from_dict(data)

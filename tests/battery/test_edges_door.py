@@ -466,3 +466,36 @@ def test_short_repr_is_the_one_shortener() -> None:
     shown = short_repr(_HUGE)
     assert len(shown) <= 80
     assert shown.endswith("(401 characters)")
+
+
+# -- found by a newcomer reading only the docs ---------------------------------------------------
+
+
+@pytest.mark.parametrize("horizon", ["39", None, float("nan"), 0, -1, float("inf")])
+def test_predict_checks_its_horizon_at_the_door(horizon: object) -> None:
+    from crmlifecycle.datasets import load_cdnow_summary
+    from crmlifecycle.metrics.clv import BGNBDModel
+
+    summary = load_cdnow_summary().head(300)
+    model = BGNBDModel.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    with pytest.raises(ValidationError, match="'horizon'"):
+        model.predict(summary, horizon=horizon)
+
+
+@pytest.mark.parametrize("unit", ["weeks", 5, "H", ""])
+def test_rfm_time_units_are_checked_by_name(unit: object) -> None:
+    from crmlifecycle.metrics.clv import rfm_summary
+
+    orders = pd.DataFrame(
+        {"customer_id": ["a", "a"], "at": pd.to_datetime(["2026-01-01", "2026-01-09"], utc=True)}
+    )
+    with pytest.raises(ValidationError, match=r"'time_unit'.*'D', 'W'"):
+        rfm_summary(orders, as_of="2026-02-01", time_unit=unit)
+
+
+def test_event_json_that_does_not_parse_says_so_with_one_hint() -> None:
+    from crmlifecycle.events import event_from_json
+
+    with pytest.raises(ValidationError, match="valid JSON") as caught:
+        event_from_json("{not json")
+    assert str(caught.value).count("Hint:") == 1

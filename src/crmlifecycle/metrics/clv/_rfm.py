@@ -29,7 +29,7 @@ from crmlifecycle._frames import (
 )
 from crmlifecycle._ids import check_ids
 from crmlifecycle._types import Instant
-from crmlifecycle.errors import DataError, short_repr
+from crmlifecycle.errors import DataError, ValidationError
 from crmlifecycle.metrics._compact import id_codes
 from crmlifecycle.schema import OrderColumns
 
@@ -43,11 +43,14 @@ _UINT32_KEYS: Final = int(np.iinfo(np.uint32).max)  # the keys fit in uint32 up 
 
 
 def _unit(value: str, name: str) -> str:
-    alias = period_alias(value)
-    if alias not in _UNITS:  # pragma: no cover - period_alias only returns these
-        raise DataError(
-            f"{name}={short_repr(value)} is not supported. Hint: use one of {list(_UNITS)}."
-        )
+    """Read a time unit or occasion: one of ``_UNITS`` (or a pandas spelling of one)."""
+    expected = f"one of {list(_UNITS)} (day, week, month, quarter, year)"
+    try:
+        alias = period_alias(value)
+    except DataError as err:
+        raise ValidationError.for_field(name, value, expected, hint=f"pass {name}='W'.") from err
+    if alias not in _UNITS:
+        raise ValidationError.for_field(name, value, expected, hint=f"pass {name}='W'.")
     return alias
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Final, Self
 
 import numpy as np
 import pandas as pd
 
-from crmlifecycle.errors import DataError, FitError
+from crmlifecycle._validators import check_real
+from crmlifecycle.errors import DataError, FitError, ValidationError
 from crmlifecycle.metrics.clv._base import HistoryModel, Objective, collapse, read_summary
 from crmlifecycle.metrics.clv._columns import SummaryColumns
 
@@ -158,7 +160,15 @@ class TransactionModel(HistoryModel):
             A frame with the summary's index and the columns
             ``probability_alive`` and ``expected_purchases`` (in the next
             ``horizon`` time units of the summary).
+
+        Raises:
+            ValidationError: ``horizon`` is not a finite number > 0 (naming ``horizon``).
         """
+        horizon = check_real("horizon", horizon, hint="the summary's time unit, e.g. horizon=52")
+        if not (math.isfinite(horizon) and horizon > 0):
+            raise ValidationError.for_field(
+                "horizon", horizon, "a finite number > 0", hint="e.g. horizon=52 weeks."
+            )
         cols = summary_columns
         values, _ = read_summary(
             summary, {"x": cols.frequency, "t_x": cols.recency, "T": cols.T}, weights_col=None
