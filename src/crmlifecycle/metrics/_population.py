@@ -435,7 +435,14 @@ def code_population(
     if keys and entities is not None:
         id_col = entities_columns.id_for(rows)
         require_columns(entities, [id_col, *keys], frame_name="entities")
-        table = segment_table(entities, id_col, keys, frame_name="entities", entity=rows)
+        table = segment_table(
+            entities,
+            id_col,
+            keys,
+            frame_name="entities",
+            entity=rows,
+            unique=len(member) == len(entities),  # ids checked by _silent_entities
+        )
         # the table's rows are the population's ids in order: row k is entity code member[k]
         row_of = np.full(len(ids), -1, dtype=np.int64)
         row_of[member] = np.arange(len(member))
@@ -498,10 +505,12 @@ def _silent_entities(
     n_log = len(ids)
     require_columns(entities, [id_col], frame_name="entities")
     check_ids(entities, id_col, frame_name="entities")
-    population = pd.unique(entities[id_col].to_numpy())
     check_chain(full, columns)
-    codes, uniques = pd.factorize(np.concatenate([ids, np.asarray(population, dtype=object)]))
-    member = np.asarray(codes[n_log:], dtype=np.int64)
+    population = np.asarray(entities[id_col].to_numpy(), dtype=object)
+    codes, uniques = pd.factorize(np.concatenate([ids, population]))
+    row_codes = np.asarray(codes[n_log:], dtype=np.int64)
+    # the distinct ids of the entities frame in order of first appearance (pd.unique's)
+    member = row_codes[np.sort(np.unique(row_codes, return_index=True)[1])]
     in_population = np.zeros(n_log, dtype=bool)
     in_population[member[member < n_log]] = True
     if not bool(in_population.all()):

@@ -118,18 +118,29 @@ def segment_lookup(
 
 
 def segment_table(
-    source: pd.DataFrame, id_col: str, by: Sequence[str], *, frame_name: str, entity: str
+    source: pd.DataFrame,
+    id_col: str,
+    by: Sequence[str],
+    *,
+    frame_name: str,
+    entity: str,
+    unique: bool | None = None,
 ) -> pd.DataFrame:
     """
     The id and ``by`` columns of ``source``, one row per id (its first), checked.
+
+    ``unique`` tells whether the ids (already checked: none missing) are unique,
+    when the caller knows; ``None`` checks the ids and finds out.
 
     Raises:
         DataError: missing segment values or ids, a segment changing within an entity.
     """
     check_by(source, by, frame_name=frame_name, roles=(id_col,))
-    check_ids(source, id_col, frame_name=frame_name)
+    if unique is None:
+        check_ids(source, id_col, frame_name=frame_name)
+        unique = bool(source[id_col].is_unique)
     table = source[[id_col, *by]]
-    if not table[id_col].is_unique:
+    if not unique:
         check_constant(source, id_col, by, frame_name=frame_name, entity=entity)
         table = table.drop_duplicates(id_col)
     return table
