@@ -4,8 +4,12 @@ The population of the funnel KPIs: which entities count, their segments and thei
 The entities frame (``entities=``) names every entity that exists, so one still
 in its initial stage with no event row is counted there; a row whose
 ``merged_into`` is set is a duplicate folded into another record and does not
-count. :func:`segmented_spells` joins the population to the stage spells
-(:mod:`crmlifecycle.metrics._events`) and to its ``by=`` segments.
+count. :func:`code_population` reads the population into integer codes (the
+coded log of :mod:`crmlifecycle.metrics._log_codes`, the entities without an
+event as extra codes, a segment code per entity): the funnel KPIs count on it
+directly, and :func:`segmented_spells` builds the stage spells with their
+``by=`` segment from it. :func:`segmented_spells_by_frames` builds the same
+spells with frames, the reference the tests compare the codes with.
 """
 
 from __future__ import annotations
