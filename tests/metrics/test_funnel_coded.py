@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from crmlifecycle.errors import CrmError
 from crmlifecycle.metrics import conversion_rate, funnel, stage_velocity, time_in_stage
-from crmlifecycle.metrics._population import segmented_spells, segmented_spells_by_frames
+from crmlifecycle.metrics._population import segmented_spells_by_frames
+from crmlifecycle.metrics._population_codes import segmented_spells
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE
 

@@ -58,7 +58,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._events import check_states, funnel_stages, log_kind, stage_order
 from crmlifecycle.metrics._log_codes import IntArray, code_log
-from crmlifecycle.metrics._population import code_population, segmented_spells
+from crmlifecycle.metrics._population_codes import code_population, segmented_spells
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
