@@ -58,7 +58,7 @@ from crmlifecycle.metrics._common import (
 )
 from crmlifecycle.metrics._events import check_states, funnel_stages, log_kind, stage_order
 from crmlifecycle.metrics._log_codes import IntArray, code_log
-from crmlifecycle.metrics._population import segmented_spells
+from crmlifecycle.metrics._population_codes import code_population, segmented_spells
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
@@ -89,6 +89,43 @@ def _highest_reached(
         return furthest
     highest: IntArray = np.maximum.reduceat(furthest, np.flatnonzero(log.first_rows()))
     return highest
+
+
+def _segment_highest(
+    events: pd.DataFrame,
+    columns: EventLogColumns,
+    lifecycle: Lifecycle,
+    kind: str | None,
+    order: dict[str, int],
+    *,
+    created: pd.Series | None,
+    as_of: Instant | None,
+    keys: list[str],
+    entities: pd.DataFrame | None,
+    entities_columns: EntityColumns,
+) -> tuple[IntArray, IntArray, pd.DataFrame]:
+    """
+    The segment code and furthest funnel position (-1: none) of each counted entity.
+
+    From the coded population (:func:`code_population`: the checks of the spells
+    path), without building spells: one reduceat over the log's rows, the silent
+    entities' stage for the others. Also returns the segments.
+    """
+    population = code_population(
+        events,
+        columns,
+        lifecycle,
+        kind,
+        created=created,
+        as_of=as_of,
+        keys=keys,
+        entities=entities,
+        entities_columns=entities_columns,
+    )
+    position = np.array([order.get(state, -1) for state in population.states], dtype=np.int64)
+    highest = population.highest(position)
+    counted = population.segment >= 0
+    return population.segment[counted], highest[counted], population.segments
 
 
 def _check_stage(stage: str, order: dict[str, int], name: str) -> int:
@@ -247,6 +284,31 @@ def conversion_rate(
     if freq is None and by is None and entities is None and created is None:
         highest = _highest_reached(events, events_columns, lifecycle, kind, as_of, order)
         return ratio(int((highest >= high).sum()), int((highest >= low).sum()))
+    if freq is None:
+        segment, highest, segments = _segment_highest(
+            events,
+            events_columns,
+            lifecycle,
+            kind,
+            order,
+            created=created,
+            as_of=as_of,
+            keys=keys,
+            entities=entities,
+            entities_columns=entities_columns,
+        )
+        if by is None:
+            return ratio(int((highest >= high).sum()), int((highest >= low).sum()))
+        n_segments = len(segments)
+        table = pd.DataFrame(
+            {
+                "_segment": np.arange(n_segments),
+                "entered": np.bincount(segment[highest >= low], minlength=n_segments),
+                "converted": np.bincount(segment[highest >= high], minlength=n_segments),
+            }
+        )
+        table["conversion_rate"] = safe_divide(table["converted"], table["entered"])
+        return labelled(table, segments, keys)
     spells, segments = segmented_spells(
         events,
         events_columns,
@@ -262,22 +324,7 @@ def conversion_rate(
     per_entity = spells.groupby("entity_id", sort=False).agg(
         position=("position", "max"), _segment=("_segment", "first")
     )
-    entered = per_entity["position"] >= low
     converted = per_entity["position"] >= high
-    if freq is None and by is None:
-        return ratio(int(converted.sum()), int(entered.sum()))
-    if freq is None:
-        n_segments = len(segments)
-        segment = per_entity["_segment"].to_numpy()
-        table = pd.DataFrame(
-            {
-                "_segment": np.arange(n_segments),
-                "entered": np.bincount(segment[entered.to_numpy()], minlength=n_segments),
-                "converted": np.bincount(segment[converted.to_numpy()], minlength=n_segments),
-            }
-        )
-        table["conversion_rate"] = safe_divide(table["converted"], table["entered"])
-        return labelled(table, segments, keys)
     reached = spells.loc[spells["position"] >= low]
     # spells are in time order per entity: the first one reaching the stage says when
     first = reached.drop_duplicates("entity_id").set_index("entity_id").sort_index()
@@ -393,25 +440,20 @@ def funnel(
         highest = _highest_reached(events, events_columns, lifecycle, kind, as_of, order)
         cell, segments = highest[highest >= 0], pd.DataFrame(index=pd.RangeIndex(1))
     else:
-        spells, segments = segmented_spells(
+        segment, highest, segments = _segment_highest(
             events,
             events_columns,
             lifecycle,
             kind,
+            order,
             created=created,
             as_of=as_of,
             keys=keys,
             entities=entities,
             entities_columns=entities_columns,
         )
-        per_entity = (
-            spells.assign(position=spells["state"].map(order))
-            .groupby("entity_id", sort=False)
-            .agg(position=("position", "max"), _segment=("_segment", "first"))
-            .dropna()
-        )
-        position = per_entity["position"].to_numpy()
-        cell = per_entity["_segment"].to_numpy() * len(order) + position
+        reached = highest >= 0
+        cell = segment[reached] * len(order) + highest[reached]
     n_stages, n_segments = len(order), len(segments)
     counts = np.bincount(cell.astype("int64"), minlength=n_segments * n_stages)
     reached = counts.reshape(n_segments, n_stages)[:, ::-1].cumsum(axis=1)[:, ::-1]

@@ -24,7 +24,7 @@ from crmlifecycle._validators import check_name
 from crmlifecycle.errors import DataError, short_repr
 from crmlifecycle.schema import EventLogColumns
 
-__all__ = ["NAT", "CodedLog", "IntArray", "code_log", "events_of_kind", "utc_ns"]
+__all__ = ["NAT", "CodedLog", "IntArray", "check_chain", "code_log", "events_of_kind", "utc_ns"]
 
 IntArray = npt.NDArray[np.int64]
 NAT: int = np.iinfo(np.int64).min  # NaT's integer value in datetime64[ns]
@@ -145,6 +145,27 @@ class CodedLog:
         ``created_ns`` holds the creation time of each entity code (``NAT`` when
         unknown); it starts the spell of the source of an entity's first event.
         """
+        spell_entity, state, entered, left, onward = self.spell_codes(created_ns)
+        days = elapsed(left, entered, unit_ns=NS_PER_DAY)  # never wraps, even over 292 years
+        return pd.DataFrame(
+            {
+                "entity_id": pd.Series(self.ids[spell_entity], dtype=self.ids.dtype),
+                "state": self.column(state),
+                "entered_at": utc_ns(entered),
+                "left_at": utc_ns(left),
+                "next_state": self.column(onward),
+                "days": days,
+            }
+        )
+
+    def spell_codes(
+        self, created_ns: IntArray | None = None
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+        """
+        The spells of :meth:`spells` as codes: entity, state, entered, left, next state.
+
+        Times are UTC nanoseconds (``NAT`` unknown or open), states -1 where none.
+        """
         entity, at, dest = self.entity, self.at_ns, self.dest
         n = len(entity)
         first, last = self.first_rows(), self.last_rows()
@@ -170,17 +191,7 @@ class CodedLog:
         entered[head_at] = NAT if created_ns is None else created_ns[entity[head]]
         left[dest_at], left[head_at] = next_at, at[head]
         onward[dest_at], onward[head_at] = next_state, dest[head]
-        days = elapsed(left, entered, unit_ns=NS_PER_DAY)  # never wraps, even over 292 years
-        return pd.DataFrame(
-            {
-                "entity_id": pd.Series(self.ids[spell_entity], dtype=self.ids.dtype),
-                "state": self.column(state),
-                "entered_at": utc_ns(entered),
-                "left_at": utc_ns(left),
-                "next_state": self.column(onward),
-                "days": days,
-            }
-        )
+        return spell_entity, state, entered, left, onward
 
 
 def _merge_states(
@@ -197,10 +208,18 @@ def _merge_states(
 
 
 def code_log(
-    events: pd.DataFrame, columns: EventLogColumns, kind: str, *, as_of: Instant | None
+    events: pd.DataFrame,
+    columns: EventLogColumns,
+    kind: str,
+    *,
+    as_of: Instant | None,
+    chain: bool = True,
 ) -> CodedLog:
     """
     Read the rows of ``kind`` (at or before ``as_of``) into a :class:`CodedLog`.
+
+    With ``chain=False`` the caller checks the chain itself (:func:`check_chain`),
+    e.g. on the rows up to a moment first and on the whole log later.
 
     Raises:
         DataError: missing columns, ids or destinations; naive timestamps with a time of
@@ -233,11 +252,12 @@ def code_log(
         order = np.lexsort((ns, entity))
         entity, ns, source, dest = entity[order], ns[order], source[order], dest[order]
     log = CodedLog(ids=ids, entity=entity, states=states, source=source, dest=dest, at_ns=ns)
-    _check_chain(log, columns)
+    if chain:
+        check_chain(log, columns)
     return log
 
 
-def _check_chain(log: CodedLog, columns: EventLogColumns) -> None:
+def check_chain(log: CodedLog, columns: EventLogColumns) -> None:
     """Refuse a log in which an event's source is not the previous dest of the same entity."""
     same = log.entity[1:] == log.entity[:-1]
     source = log.source[1:]

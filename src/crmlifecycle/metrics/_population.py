@@ -4,8 +4,10 @@ The population of the funnel KPIs: which entities count, their segments and thei
 The entities frame (``entities=``) names every entity that exists, so one still
 in its initial stage with no event row is counted there; a row whose
 ``merged_into`` is set is a duplicate folded into another record and does not
-count. :func:`segmented_spells` joins the population to the stage spells
-(:mod:`crmlifecycle.metrics._events`) and to its ``by=`` segments.
+count. :func:`segmented_spells_by_frames` joins the population to the stage
+spells (:mod:`crmlifecycle.metrics._events`) and to its ``by=`` segments with
+frames: the reference the tests compare the coded population of
+:mod:`crmlifecycle.metrics._population_codes` (what the KPIs read) with.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ __all__ = [
     "MERGED_INTO",
     "entity_segments",
     "population_spells",
-    "segmented_spells",
+    "segmented_spells_by_frames",
     "without_merged",
 ]
 
@@ -199,7 +201,7 @@ def without_merged(
     return entities.loc[~merged], events.loc[~drop]
 
 
-def segmented_spells(
+def segmented_spells_by_frames(
     events: pd.DataFrame,
     columns: EventLogColumns,
     lifecycle: Lifecycle,
@@ -212,7 +214,7 @@ def segmented_spells(
     entities_columns: EntityColumns,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
-    Return the spells of ``lifecycle`` with a ``_segment`` code and the segments (one per code).
+    Return the spells with a ``_segment`` code and the segments, built with frames.
 
     The rows read are those of ``kind`` (default: the lifecycle's kind); every
     stage they hold must be a state of the lifecycle. Without ``keys`` every

@@ -18,7 +18,14 @@ from crmlifecycle._ids import check_ids
 from crmlifecycle.errors import DataError
 from crmlifecycle.metrics._common import IntArray, check_by
 
-__all__ = ["check_constant", "labelled", "segment_codes", "segment_lookup"]
+__all__ = [
+    "check_constant",
+    "labelled",
+    "segment_codes",
+    "segment_lookup",
+    "segment_table",
+    "segments_of_rows",
+]
 
 
 def check_constant(
@@ -92,12 +99,7 @@ def segment_lookup(
         DataError: missing segment values, a segment changing within an
             entity, or an id absent from ``source``.
     """
-    check_by(source, by, frame_name=frame_name, roles=(id_col,))
-    check_ids(source, id_col, frame_name=frame_name)
-    table = source[[id_col, *by]]
-    if not table[id_col].is_unique:
-        check_constant(source, id_col, by, frame_name=frame_name, entity=entity)
-        table = table.drop_duplicates(id_col)
+    table = segment_table(source, id_col, by, frame_name=frame_name, entity=entity)
     id_codes, unique_ids = pd.factorize(ids)
     position = pd.Index(table[id_col]).get_indexer(unique_ids)
     unknown = position < 0
@@ -110,12 +112,54 @@ def segment_lookup(
             value=absent[0],
             hint=f"give {frame_name} one row per {entity} of the log, or drop those events.",
         )
+    of_unique, segments = segments_of_rows(table, by, position)
+    codes: IntArray = of_unique[np.asarray(id_codes, dtype=np.int64)]
+    return codes, segments
+
+
+def segment_table(
+    source: pd.DataFrame,
+    id_col: str,
+    by: Sequence[str],
+    *,
+    frame_name: str,
+    entity: str,
+    unique: bool | None = None,
+) -> pd.DataFrame:
+    """
+    The id and ``by`` columns of ``source``, one row per id (its first), checked.
+
+    ``unique`` tells whether the ids (already checked: none missing) are unique,
+    when the caller knows; ``None`` checks the ids and finds out.
+
+    Raises:
+        DataError: missing segment values or ids, a segment changing within an entity.
+    """
+    check_by(source, by, frame_name=frame_name, roles=(id_col,))
+    if unique is None:
+        check_ids(source, id_col, frame_name=frame_name)
+        unique = bool(source[id_col].is_unique)
+    table = source[[id_col, *by]]
+    if not unique:
+        check_constant(source, id_col, by, frame_name=frame_name, entity=entity)
+        table = table.drop_duplicates(id_col)
+    return table
+
+
+def segments_of_rows(
+    table: pd.DataFrame, by: Sequence[str], rows: IntArray
+) -> tuple[IntArray, pd.DataFrame]:
+    """
+    The segment code of the rows ``rows`` of ``table``, and the segments (sorted) they hold.
+
+    Only the segments of those rows are kept, numbered in order.
+    """
     table_codes, segments = segment_codes(table, by)
-    of_entity = table_codes[position]
+    of_row = table_codes[rows]
     present = np.zeros(len(segments), dtype=bool)
-    present[of_entity] = True
+    present[of_row] = True
     renumber = np.cumsum(present) - 1
-    codes: IntArray = renumber[of_entity][np.asarray(id_codes, dtype=np.int64)]
+    codes: IntArray = renumber[of_row]
     return codes, segments.loc[present].reset_index(drop=True)
 
 

@@ -26,7 +26,7 @@ from crmlifecycle.metrics._common import (
     segment_keys,
 )
 from crmlifecycle.metrics._events import funnel_stages, stage_order
-from crmlifecycle.metrics._population import segmented_spells
+from crmlifecycle.metrics._population_codes import segmented_spells
 from crmlifecycle.metrics._segments import labelled
 from crmlifecycle.schema import EntityColumns, EventLogColumns
 from crmlifecycle.stages import OPPORTUNITY_PIPELINE, Lifecycle
