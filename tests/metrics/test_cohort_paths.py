@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmlifecycle._ids import ids_unique
 from crmlifecycle.metrics import _cohort, cohort_retention_partial
 from crmlifecycle.metrics._common import period_ordinals
-from crmlifecycle.metrics._compact import id_codes, ids_unique, period_offsets
+from crmlifecycle.metrics._compact import id_codes, period_offsets
 
 
 def _log(seed: int, rows: int, customers: int, days: int, dtype: str) -> pd.DataFrame:

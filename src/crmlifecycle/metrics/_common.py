@@ -27,10 +27,9 @@ from crmlifecycle._frames import (
     to_periods,
     utc_nanoseconds,
 )
-from crmlifecycle._ids import check_ids
+from crmlifecycle._ids import check_ids, ids_unique
 from crmlifecycle._validators import check_names
 from crmlifecycle.errors import DataError, ValidationError
-from crmlifecycle.metrics._compact import ids_unique
 
 __all__ = [
     "FloatArray",

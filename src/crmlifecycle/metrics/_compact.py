@@ -19,12 +19,11 @@ import pandas as pd
 
 from crmlifecycle._frames import period_alias, utc_nanoseconds
 
-__all__ = ["id_codes", "ids_unique", "narrow_int", "period_offsets"]
+__all__ = ["id_codes", "narrow_int", "period_offsets"]
 
 _NS_PER_DAY = 86_400 * 10**9
 _MAX_LOOKUP_DAYS = 400_000  # about 1,100 years of days (as period_ordinals)
 _BLOCK_ROWS = 1 << 18  # rows per block of the blocked conversions: temporaries stay this small
-_WORD = 8  # bytes of an id compared as one unsigned integer
 
 
 def narrow_int(high: int) -> type[np.signedinteger[Any]]:
@@ -140,53 +139,3 @@ def _arrow_codes(
         dictionary = dictionary.take(pa.array(order))
     uniques = type(values.array)(dictionary, dtype=values.dtype)
     return codes, pd.Index(uniques)
-
-
-def ids_unique(values: pd.Series) -> bool:
-    """
-    Whether no value of an id column repeats (``values.is_unique``, in less memory).
-
-    Arrow-backed text whose ids all have the same length in bytes (generated ids, UUIDs)
-    is checked by sorting its bytes in place of hashing it: Arrow's hash table for a
-    million distinct ids takes about twice the column, the sorted copy of the bytes
-    about half of it, and sorting is faster. Other columns use ``values.is_unique``.
-
-    Examples:
-        >>> import pandas as pd
-        >>> ids_unique(pd.Series(["a1", "b2", "a1"], dtype="string[pyarrow]"))
-        False
-        >>> ids_unique(pd.Series(["a1", "b2", "c"], dtype="string[pyarrow]"))
-        True
-    """
-    fixed = _fixed_width_bytes(values)
-    if fixed is None:
-        return bool(values.is_unique)
-    ordered = np.sort(fixed)
-    return not bool((ordered[1:] == ordered[:-1]).any())
-
-
-def _fixed_width_bytes(values: pd.Series) -> npt.NDArray[Any] | None:
-    """The bytes of Arrow-backed text of one width as a numpy array (``None``: not such text)."""
-    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
-        return None
-    import pyarrow as pa
-
-    chunked = pa.chunked_array(values.array.__arrow_array__())
-    if chunked.num_chunks != 1 or chunked.null_count or len(chunked) <= 1:
-        return None
-    text = chunked.chunk(0)
-    offset_type = np.int64 if pa.types.is_large_string(text.type) else np.int32
-    if not (pa.types.is_large_string(text.type) or pa.types.is_string(text.type)):
-        return None
-    _, offset_buffer, data_buffer = text.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=offset_type)[
-        text.offset : text.offset + len(text) + 1
-    ]
-    width = int(offsets[1] - offsets[0])
-    if width == 0 or int(offsets[-1] - offsets[0]) != width * len(text):
-        return None
-    for start in range(0, len(text), _BLOCK_ROWS):
-        if bool((np.diff(offsets[start : start + _BLOCK_ROWS + 1]) != width).any()):
-            return None
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
-    return data.view(">u8") if width == _WORD else data.view(f"S{width}")
