@@ -114,13 +114,6 @@ def forecast_categories(lifecycle: Lifecycle) -> dict[str, str]:
     return {s.name: s.forecast for s in lifecycle.stages if s.forecast is not None}
 
 
-def read_events(
-    events: pd.DataFrame, columns: EventLogColumns, kind: str, *, as_of: Instant | None
-) -> pd.DataFrame:
-    """Validate the log; return the rows of ``kind`` by (entity, at), cut at ``as_of``."""
-    return code_log(events, columns, kind, as_of=as_of).frame()
-
-
 def stage_spells(
     events: pd.DataFrame,
     *,

@@ -7,7 +7,8 @@ entities of ``entities=`` without an event as extra codes, and one segment code
 per entity. The funnel and conversion rate count on it directly (a bincount
 over segment and stage); :func:`segmented_spells` builds the stage spells with
 their ``by=`` segment from it for the stage-time KPIs. The checks and their
-order are those of :func:`~crmlifecycle.metrics._population.segmented_spells_by_frames`.
+order are those of the frame-built population the KPIs read before (the tests keep it
+as the reference this is compared with).
 """
 
 from __future__ import annotations
@@ -167,8 +168,7 @@ def code_population(
     The log is coded once (every row: the population check needs the rows after
     ``as_of`` too) and cut at ``as_of`` by its codes; the entities of ``entities``
     without a row become extra codes; segments are looked up once per entity.
-    The checks, and their order, are those of ``segmented_spells_by_frames``
-    (the reference the tests compare this with).
+    The checks, and their order, are those of the frame-built reference in the tests.
     """
     rows = log_kind(lifecycle, kind)
     if entities is not None:
@@ -270,8 +270,8 @@ def _silent_entities(
 
     Returns the ids of every entity code, whether each has a row in ``log``, the
     states, the entity code of each distinct id of ``entities`` (in order), and the
-    silent entities (codes, states, entry times) that exist by ``as_of``; the checks
-    of ``population_spells``.
+    silent entities (codes, states, entry times) that exist by ``as_of``, with the
+    population's checks (missing ids, events of unknown entities, unknown creation times).
     """
     ids: npt.NDArray[np.object_] = np.asarray(full.ids, dtype=object)
     n_log = len(ids)
